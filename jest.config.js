@@ -1,0 +1,21 @@
+/** Jest: swc transforms TypeScript (types are checked separately by `tsc --noEmit`).
+ *  Two projects: `unit` (pure, fast, no services) and `integration` (`*.int.test.ts`: real
+ *  Temporal, PostgreSQL, Redis, SeaweedFS S3, onnxruntime). */
+const transform = {
+  '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+const common = {
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.venv/', '/.data/'],
+  modulePathIgnorePatterns: ['/dist/', '/.venv/', '/.data/'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts', slowTestThreshold: 30 },
+  ],
+  testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+};
