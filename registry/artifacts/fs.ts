@@ -202,7 +202,7 @@ export class FsArtifactStore implements ArtifactStore {
       await mkdir(dir, { recursive: true });
     } catch (err) {
       if (isCode(err, 'ENOTDIR') || isCode(err, 'EEXIST')) {
-        throw new Error(`artifact key ${JSON.stringify(key)} needs directory ${dir}, but a part of that path is an existing object`);
+        throw new Error(`artifact key ${JSON.stringify(key)} needs directory ${dir}, but a part of that path is an existing object`, { cause: err });
       }
       throw err;
     }
