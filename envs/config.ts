@@ -1,0 +1,249 @@
+/**
+ * Schema of the RL policy config (`configs/rl/policy.defaults.yaml`, seed 002 §10 shape, extended).
+ * Every field has the default of that file, so `policyConfigSchema.parse({})` is the defaults.
+ * Objects are strict: an unknown (misspelt) field is an error that names it. Each message names the
+ * field, the value received and what was expected, e.g.
+ *   `policy.bounds.k.min must be an integer ≥ 1, got 0.5`.
+ * The lead's YAML loader calls `policyConfigSchema`; `parsePolicyConfig` is the same with the issues
+ * joined into one Error for callers without a loader.
+ */
+import { z } from 'zod';
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+interface NumberRule {
+  int?: boolean;
+  min?: number;
+  /** Strictly greater than. */
+  gt?: number;
+  max?: number;
+  /** Strictly less than. */
+  lt?: number;
+}
+
+function describe(rule: NumberRule): string {
+  const parts: string[] = [];
+  if (rule.min !== undefined) parts.push(`≥ ${rule.min}`);
+  if (rule.gt !== undefined) parts.push(`> ${rule.gt}`);
+  if (rule.max !== undefined) parts.push(`≤ ${rule.max}`);
+  if (rule.lt !== undefined) parts.push(`< ${rule.lt}`);
+  return `${rule.int ? 'an integer' : 'a number'}${parts.length ? ' ' + parts.join(' and ') : ''}`;
+}
+
+/** A number field whose every failure says `field must be <rule>, got <value>`. */
+function num(field: string, rule: NumberRule, fallback: number) {
+  const msg = (iss: { input?: unknown }) => `${field} must be ${describe(rule)}, got ${show(iss.input)}`;
+  let s = z.number({ error: msg });
+  if (rule.int) s = s.int({ error: msg });
+  if (rule.min !== undefined) s = s.min(rule.min, { error: msg });
+  if (rule.gt !== undefined) s = s.gt(rule.gt, { error: msg });
+  if (rule.max !== undefined) s = s.max(rule.max, { error: msg });
+  if (rule.lt !== undefined) s = s.lt(rule.lt, { error: msg });
+  return s.default(fallback);
+}
+
+function bool(field: string, fallback: boolean) {
+  return z.boolean({ error: (iss) => `${field} must be true or false, got ${show(iss.input)}` }).default(fallback);
+}
+
+function oneOf<T extends string>(field: string, values: readonly [T, ...T[]], fallback: T) {
+  return z
+    .enum(values, { error: (iss) => `${field} must be one of ${values.join(', ')}, got ${show(iss.input)}` })
+    .default(fallback);
+}
+
+/** A strict object: a missing object takes its fields' defaults, an unknown key is named. */
+function obj<S extends z.ZodRawShape>(field: string, shape: S) {
+  const known = Object.keys(shape).join(', ');
+  return z
+    .strictObject(shape, {
+      error: (iss) => {
+        if (iss.code === 'unrecognized_keys') {
+          const keys = (iss as unknown as { keys: string[] }).keys;
+          return `${field || 'the policy config'} has unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => (field ? `${field}.${k}` : k)).join(', ')} (expected ${known})`;
+        }
+        if (iss.code === 'invalid_type') return `${field || 'the policy config'} must be a mapping, got ${show(iss.input)}`;
+        return undefined;
+      },
+    })
+    .prefault({} as never);
+}
+
+/** A list of distinct ids; each must be one of `allowed` when given. */
+function idList(field: string, fallback: string[], allowed?: readonly string[]) {
+  const expected = allowed ? `a list of distinct values from ${allowed.join(', ')}` : 'a list of distinct non-empty ids';
+  return z
+    .array(z.string({ error: (iss) => `${field} must be ${expected}, got an item ${show(iss.input)}` }), {
+      error: (iss) => `${field} must be ${expected}, got ${show(iss.input)}`,
+    })
+    .superRefine((ids, ctx) => {
+      const bad = (message: string) => ctx.addIssue({ code: 'custom', message, input: ids });
+      if (ids.length === 0) return bad(`${field} must be ${expected}, got an empty list`);
+      const seen = new Set<string>();
+      for (const id of ids) {
+        if (id.trim() === '') return bad(`${field} must be ${expected}, got an empty id`);
+        if (seen.has(id)) return bad(`${field} must be ${expected}, got ${show(id)} twice`);
+        if (allowed && !allowed.includes(id)) return bad(`${field} must be ${expected}, got ${show(id)}`);
+        seen.add(id);
+      }
+    })
+    .default(fallback);
+}
+
+const range = (field: string, rule: NumberRule, lo: number, hi: number) =>
+  obj(field, { min: num(`${field}.min`, rule, lo), max: num(`${field}.max`, rule, hi) }).superRefine((r, ctx) => {
+    if (r.min > r.max) ctx.addIssue({ code: 'custom', message: `${field} must have min ≤ max, got min ${r.min} > max ${r.max}`, input: r });
+  });
+
+export const DEFAULT_PROMPT_IDS = ['default', 'cite-sources', 'step-by-step'];
+
+/** The static config a policy is compared with (seed §16 baseline); checked against the bounds below. */
+const baselineSchema = obj('policy.baseline', {
+  variant: oneOf('policy.baseline.variant', ['A', 'B'], 'A'),
+  k: num('policy.baseline.k', { int: true }, 8),
+  rerank: bool('policy.baseline.rerank', false),
+  fusion_weight: num('policy.baseline.fusion_weight', {}, 0),
+  prompt_id: z.string({ error: (iss) => `policy.baseline.prompt_id must be a prompt id, got ${show(iss.input)}` }).default('default'),
+});
+
+const policySchema = obj('policy', {
+  bounds: obj('policy.bounds', {
+    k: range('policy.bounds.k', { int: true, min: 1 }, 3, 32),
+    fusion_weight: range('policy.bounds.fusion_weight', { min: 0, max: 1 }, 0, 1),
+  }),
+  discrete: obj('policy.discrete', {
+    variant: idList('policy.discrete.variant', ['A', 'B'], ['A', 'B']),
+    rerank: idList('policy.discrete.rerank', ['off', 'on'], ['off', 'on']).superRefine((v, ctx) => {
+      if (v.length !== 2) ctx.addIssue({ code: 'custom', message: `policy.discrete.rerank must be [off, on] (the re-rank part is a yes/no switch), got ${show(v)}`, input: v });
+    }),
+    prompt_id: idList('policy.discrete.prompt_id', DEFAULT_PROMPT_IDS),
+  }),
+  thresholds: obj('policy.thresholds', {
+    faithfulness: num('policy.thresholds.faithfulness', { min: 0, max: 1 }, 0.75),
+    relevancy: num('policy.thresholds.relevancy', { min: 0, max: 1 }, 0.75),
+    p95_latency_ms: num('policy.thresholds.p95_latency_ms', { gt: 0 }, 500),
+    error_rate: num('policy.thresholds.error_rate', { gt: 0, max: 1 }, 0.01),
+    instability_std: num('policy.thresholds.instability_std', { gt: 0 }, 0.2),
+  }),
+  cost_ref: num('policy.cost_ref', { gt: 0 }, 0.002),
+  reward_weights: obj('policy.reward_weights', {
+    alpha: num('policy.reward_weights.alpha', { min: 0 }, 0.5),
+    beta: num('policy.reward_weights.beta', { min: 0 }, 0.5),
+    gamma: num('policy.reward_weights.gamma', { min: 0 }, 0.2),
+    delta: num('policy.reward_weights.delta', { min: 0 }, 0.2),
+    lambda: num('policy.reward_weights.lambda', { min: 0 }, 1.0),
+  }),
+  penalties: obj('policy.penalties', {
+    gate_breach: num('policy.penalties.gate_breach', { min: 0 }, 1.0),
+    slo_breach: num('policy.penalties.slo_breach', { min: 0 }, 1.0),
+    instability: num('policy.penalties.instability', { min: 0 }, 0.5),
+    policy_violation: num('policy.penalties.policy_violation', { min: 0 }, 1.0),
+  }),
+  baseline: baselineSchema,
+});
+
+export const DEFAULT_DATASET_IDS = ['acme-policies', 'dev-docs', 'support-faq'];
+
+const environmentSchema = obj('environment', {
+  datasets: idList('environment.datasets', DEFAULT_DATASET_IDS),
+  episode_length: num('environment.episode_length', { int: true, min: 1 }, 16),
+  batch_size: num('environment.batch_size', { int: true, min: 1 }, 200),
+  rolling_window: num('environment.rolling_window', { int: true, min: 1 }, 5),
+  contextual: bool('environment.contextual', true),
+  category_stickiness: num('environment.category_stickiness', { min: 0, max: 1 }, 0),
+  max_corpus_age_days: num('environment.max_corpus_age_days', { gt: 0 }, 365),
+});
+
+/**
+ * PPO hyperparameters, CleanRL's names (seed §4 defaults). Owned here until the trainer in `ml/rl`
+ * exports its own schema; keep the two in step.
+ */
+export const ppoConfigSchema = obj('ppo', {
+  seed: num('ppo.seed', { int: true, min: 0 }, 1),
+  iterations: num('ppo.iterations', { int: true, min: 1 }, 100),
+  num_envs: num('ppo.num_envs', { int: true, min: 1 }, 4),
+  num_steps: num('ppo.num_steps', { int: true, min: 1 }, 128),
+  learning_rate: num('ppo.learning_rate', { gt: 0 }, 3e-4),
+  lr_schedule: oneOf('ppo.lr_schedule', ['constant', 'linear', 'kl'], 'kl'),
+  lr_min: num('ppo.lr_min', { gt: 0 }, 1e-4),
+  lr_max: num('ppo.lr_max', { gt: 0 }, 3e-4),
+  gamma: num('ppo.gamma', { min: 0, max: 1 }, 0.99),
+  gae_lambda: num('ppo.gae_lambda', { min: 0, max: 1 }, 0.95),
+  num_minibatches: num('ppo.num_minibatches', { int: true, min: 1 }, 4),
+  update_epochs: num('ppo.update_epochs', { int: true, min: 1 }, 10),
+  norm_adv: bool('ppo.norm_adv', true),
+  clip_coef: num('ppo.clip_coef', { gt: 0 }, 0.2),
+  clip_vloss: bool('ppo.clip_vloss', true),
+  ent_coef: num('ppo.ent_coef', { min: 0 }, 0.01),
+  vf_coef: num('ppo.vf_coef', { min: 0 }, 0.5),
+  max_grad_norm: num('ppo.max_grad_norm', { gt: 0 }, 0.5),
+  target_kl: num('ppo.target_kl', { gt: 0 }, 0.02).nullable(),
+}).superRefine((p, ctx) => {
+  if (p.lr_min > p.lr_max) ctx.addIssue({ code: 'custom', message: `ppo.lr_min must be ≤ ppo.lr_max, got lr_min ${p.lr_min} > lr_max ${p.lr_max}`, input: p });
+  const batch = p.num_envs * p.num_steps;
+  if (p.num_minibatches > batch) {
+    ctx.addIssue({ code: 'custom', message: `ppo.num_minibatches must be ≤ num_envs × num_steps (${batch}), got ${p.num_minibatches}`, input: p });
+  }
+});
+
+export const networkConfigSchema = obj('network', {
+  hidden: z
+    .array(num('network.hidden[]', { int: true, min: 1 }, 64), { error: (iss) => `network.hidden must be a list of layer widths, got ${show(iss.input)}` })
+    .min(1, { error: (iss) => `network.hidden must list at least one layer width, got ${show(iss.input)}` })
+    .default([64, 64]),
+  activation: oneOf('network.activation', ['tanh', 'relu'], 'tanh'),
+});
+
+export const policyConfigSchema = obj('', {
+  policy: policySchema,
+  environment: environmentSchema,
+  ppo: ppoConfigSchema,
+  network: networkConfigSchema,
+}).superRefine((c, ctx) => {
+  // The baseline must be a point of the action space.
+  const b = c.policy.baseline;
+  const { k, fusion_weight } = c.policy.bounds;
+  const add = (message: string) => ctx.addIssue({ code: 'custom', message, input: b, path: ['policy', 'baseline'] });
+  if (!c.policy.discrete.variant.includes(b.variant)) add(`policy.baseline.variant must be one of policy.discrete.variant (${c.policy.discrete.variant.join(', ')}), got ${show(b.variant)}`);
+  if (b.k < k.min || b.k > k.max) add(`policy.baseline.k must be within policy.bounds.k [${k.min}, ${k.max}], got ${b.k}`);
+  if (b.fusion_weight < fusion_weight.min || b.fusion_weight > fusion_weight.max) {
+    add(`policy.baseline.fusion_weight must be within policy.bounds.fusion_weight [${fusion_weight.min}, ${fusion_weight.max}], got ${b.fusion_weight}`);
+  }
+  if (!c.policy.discrete.prompt_id.includes(b.prompt_id)) add(`policy.baseline.prompt_id must be one of policy.discrete.prompt_id (${c.policy.discrete.prompt_id.join(', ')}), got ${show(b.prompt_id)}`);
+});
+
+export type PolicyConfig = z.infer<typeof policyConfigSchema>;
+export type PolicyInput = z.input<typeof policyConfigSchema>;
+export type PolicySection = PolicyConfig['policy'];
+export type EnvironmentSection = PolicyConfig['environment'];
+export type PpoConfig = z.infer<typeof ppoConfigSchema>;
+export type NetworkConfig = z.infer<typeof networkConfigSchema>;
+export type RewardWeights = PolicySection['reward_weights'];
+export type Thresholds = PolicySection['thresholds'];
+export type Penalties = PolicySection['penalties'];
+
+/** The issues of a failed parse, one line each, prefixed by `source` (a file name) when given. */
+export function formatPolicyConfigIssues(error: z.ZodError, source?: string): string {
+  const lines = error.issues.map((i) => `  - ${i.message}`);
+  return `${source ? `${source}: ` : ''}invalid policy config:\n${lines.join('\n')}`;
+}
+
+/** Validates a parsed YAML/JSON value; throws one Error listing every problem. */
+export function parsePolicyConfig(value: unknown, source?: string): PolicyConfig {
+  const result = policyConfigSchema.safeParse(value ?? {});
+  if (!result.success) throw new Error(formatPolicyConfigIssues(result.error, source));
+  return result.data;
+}
+
+/** The defaults (what `configs/rl/policy.defaults.yaml` spells out). */
+export function defaultPolicyConfig(): PolicyConfig {
+  return parsePolicyConfig({});
+}
