@@ -14,7 +14,7 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts', slowTestThreshold: 30 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts', setupFiles: ['<rootDir>/test/support/setup-integration.ts'], slowTestThreshold: 30 },
   ],
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

@@ -3,6 +3,7 @@
  * dev stack (`autopilot dev up`). Point a variable at a production service to use it instead.
  * The README's "Configuration" table lists these; keep them in sync.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const projectRoot = resolve(__dirname, '..');
@@ -28,16 +29,42 @@ export interface Settings {
   dataDir: string;
 }
 
+/**
+ * What `autopilot dev up` wrote about the stack it started (`.data/stack.json`): used as defaults so
+ * every command talks to the running dev stack. Environment variables always win.
+ */
+export interface StackFile {
+  databaseUrl?: string;
+  temporalAddress?: string;
+  artifactUri?: string;
+  s3Endpoint?: string;
+}
+
+export function stackFilePath(dataDir: string): string {
+  return resolve(dataDir, 'stack.json');
+}
+
+function readStackFile(dataDir: string): StackFile {
+  const path = stackFilePath(dataDir);
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as StackFile;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON (${(err as Error).message}); delete it or run \`autopilot dev up\` again`);
+  }
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.AUTOPILOT_DATA_DIR ?? resolve(projectRoot, '.data'));
+  const stack = env.AUTOPILOT_IGNORE_STACK === '1' ? {} : readStackFile(dataDir);
   return {
-    databaseUrl: env.AUTOPILOT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/autopilot',
+    databaseUrl: env.AUTOPILOT_DATABASE_URL ?? stack.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/autopilot',
     redisUrl: env.AUTOPILOT_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    temporalAddress: env.AUTOPILOT_TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    temporalAddress: env.AUTOPILOT_TEMPORAL_ADDRESS ?? stack.temporalAddress ?? '127.0.0.1:7233',
     temporalNamespace: env.AUTOPILOT_TEMPORAL_NAMESPACE ?? 'default',
-    artifactUri: env.AUTOPILOT_ARTIFACT_URI ?? `file://${resolve(dataDir, 'artifacts')}`,
+    artifactUri: env.AUTOPILOT_ARTIFACT_URI ?? stack.artifactUri ?? `file://${resolve(dataDir, 'artifacts')}`,
     s3: {
-      endpoint: env.AUTOPILOT_S3_ENDPOINT || undefined,
+      endpoint: env.AUTOPILOT_S3_ENDPOINT || stack.s3Endpoint || undefined,
       region: env.AUTOPILOT_S3_REGION ?? env.AWS_REGION ?? 'us-east-1',
       forcePathStyle: (env.AUTOPILOT_S3_FORCE_PATH_STYLE ?? 'true') !== 'false',
       accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'autopilot',

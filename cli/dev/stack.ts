@@ -1,0 +1,195 @@
+/**
+ * `autopilot dev up | down | status`: the local stack — the Temporal dev server (state in .data/,
+ * UI on :8233, our search attributes registered), SeaweedFS with an S3 gateway on loopback and the
+ * bucket, the registry database migrated, and one worker per task queue. `up` records every process
+ * it starts; `down` stops exactly those; `status` says what runs where.
+ */
+import { createConnection } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { projectRoot, stackFilePath, tools, type Settings, type StackFile } from '../../config/settings';
+import { migrate } from '../../registry/migrate';
+import { createPool } from '../../registry/pool';
+import { searchAttributeCliArgs, TASK_QUEUES } from '../../workflows/shared';
+import { isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
+import { startSeaweed } from './seaweed';
+
+export interface StackPorts {
+  temporal: number;
+  temporalUi: number;
+  s3: number;
+}
+
+export const DEFAULT_PORTS: StackPorts = {
+  temporal: Number(process.env.AUTOPILOT_DEV_TEMPORAL_PORT ?? 7233),
+  temporalUi: Number(process.env.AUTOPILOT_DEV_TEMPORAL_UI_PORT ?? 8233),
+  s3: Number(process.env.AUTOPILOT_DEV_S3_PORT ?? 8333),
+};
+
+export const DEV_BUCKET = 'autopilot';
+
+function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = createConnection({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      res(true);
+    });
+    socket.once('error', () => res(false));
+  });
+}
+
+/** Creates the registry database named in `databaseUrl` if it does not exist (trust/peer auth on the same server). */
+export async function ensureDatabase(databaseUrl: string): Promise<'created' | 'exists'> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`database name "${name}" in AUTOPILOT_DATABASE_URL must be a plain identifier`);
+  const adminUrl = new URL(databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const client = new Client({ connectionString: adminUrl.toString() });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`cannot reach PostgreSQL at ${url.host} (${(err as Error).message}); run scripts/check-services.sh or set AUTOPILOT_DATABASE_URL`);
+  }
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount) return 'exists';
+    await client.query(`create database "${name}"`);
+    return 'created';
+  } finally {
+    await client.end();
+  }
+}
+
+export interface UpResult {
+  temporal: { address: string; ui: string };
+  s3: { endpoint: string; bucket: string };
+  databaseUrl: string;
+  workers: string[];
+  started: string[];
+  alreadyRunning: string[];
+}
+
+export async function stackUp(settings: Settings, log: (line: string) => void, ports: StackPorts = DEFAULT_PORTS): Promise<UpResult> {
+  const dataDir = settings.dataDir;
+  mkdirSync(dataDir, { recursive: true });
+  const running = new Map(readManaged(dataDir).filter((p) => isOurs(p)).map((p) => [p.name, p] as const));
+  const started: string[] = [];
+  const alreadyRunning: string[] = [];
+
+  // 1. Registry database + migrations.
+  const created = await ensureDatabase(settings.databaseUrl);
+  const pool = createPool(settings.databaseUrl, { max: 2 });
+  try {
+    const res = await migrate(pool);
+    log(`registry: database ${created === 'created' ? 'created' : 'present'}, schema at version ${res.current} (${res.applied.length} migration(s) applied now)`);
+  } finally {
+    await pool.end();
+  }
+
+  // 2. Temporal dev server.
+  const temporalAddress = `127.0.0.1:${ports.temporal}`;
+  const uiUrl = `http://127.0.0.1:${ports.temporalUi}`;
+  if (running.has('temporal')) {
+    alreadyRunning.push('temporal');
+  } else {
+    if (await portOpen(ports.temporal)) throw new Error(`port ${ports.temporal} is taken by another process: stop it or set AUTOPILOT_DEV_TEMPORAL_PORT`);
+    const temporalDir = join(dataDir, 'temporal');
+    mkdirSync(temporalDir, { recursive: true });
+    const proc = spawnManaged(dataDir, {
+      name: 'temporal',
+      command: tools.temporal,
+      args: [
+        'server', 'start-dev',
+        '--ip', '127.0.0.1',
+        '--port', String(ports.temporal),
+        '--ui-port', String(ports.temporalUi),
+        '--http-port', String(ports.temporal + 10),
+        '--metrics-port', String(ports.temporal + 11),
+        '--db-filename', join(temporalDir, 'temporal.db'),
+        '--ui-disable-news-fetch',
+        '--log-level', 'warn',
+        ...searchAttributeCliArgs(),
+      ],
+      urls: { frontend: temporalAddress, ui: uiUrl },
+    });
+    await waitFor('Temporal dev server', async () => (await portOpen(ports.temporal)) && (await fetch(uiUrl)).ok, 60_000, proc.log);
+    started.push('temporal');
+  }
+  log(`temporal: ${temporalAddress} (UI ${uiUrl})`);
+
+  // 3. SeaweedFS S3 gateway.
+  const s3Endpoint = `http://127.0.0.1:${ports.s3}`;
+  if (running.has('seaweedfs')) {
+    alreadyRunning.push('seaweedfs');
+  } else {
+    if (await portOpen(ports.s3)) throw new Error(`port ${ports.s3} is taken by another process: stop it or set AUTOPILOT_DEV_S3_PORT`);
+    const s = await startSeaweed({
+      dataDir: join(dataDir, 'seaweedfs'),
+      s3Port: ports.s3,
+      accessKey: settings.s3.accessKeyId,
+      secretKey: settings.s3.secretAccessKey,
+      bucket: DEV_BUCKET,
+      logFile: join(dataDir, 'logs', 'seaweedfs.log'),
+      detached: true,
+    });
+    spawnRecord(dataDir, 'seaweedfs', s.pid, tools.weed, join(dataDir, 'logs', 'seaweedfs.log'), { s3: s.endpoint });
+    started.push('seaweedfs');
+  }
+  log(`s3: ${s3Endpoint} bucket ${DEV_BUCKET}`);
+
+  // 4. Settings every later command (and the workers) use.
+  const stack: StackFile = { databaseUrl: settings.databaseUrl, temporalAddress, artifactUri: `s3://${DEV_BUCKET}`, s3Endpoint };
+  writeFileSync(stackFilePath(dataDir), JSON.stringify(stack, null, 2));
+
+  // 5. One worker per task queue.
+  const workers: string[] = [];
+  for (const queue of Object.values(TASK_QUEUES)) {
+    const name = `worker-${queue}`;
+    workers.push(name);
+    if (running.has(name)) {
+      alreadyRunning.push(name);
+      continue;
+    }
+    const proc = spawnManaged(dataDir, {
+      name,
+      command: process.execPath,
+      args: [resolve(projectRoot, 'bin/autopilot'), 'worker', '--queue', queue],
+      cwd: projectRoot,
+      env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
+    });
+    await waitFor(`worker for queue ${queue}`, async () => {
+      const { readFileSync } = await import('node:fs');
+      return readFileSync(proc.log, 'utf8').includes(`serving task queue "${queue}"`);
+    }, 120_000, proc.log);
+    started.push(name);
+  }
+  log(`workers: ${workers.join(', ')}`);
+  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, workers, started, alreadyRunning };
+}
+
+function spawnRecord(dataDir: string, name: string, pid: number, command: string, log: string, urls: Record<string, string>): void {
+  const proc: ManagedProcess = { name, pid, command, args: [], log, startedAt: new Date().toISOString(), urls };
+  mkdirSync(join(dataDir, 'run'), { recursive: true });
+  writeFileSync(join(dataDir, 'run', `${name}.json`), JSON.stringify(proc, null, 2));
+}
+
+export async function stackDown(settings: Settings, log: (line: string) => void): Promise<string[]> {
+  const procs = readManaged(settings.dataDir);
+  // Workers first (they hold connections to the others), then the servers.
+  procs.sort((a, b) => Number(b.name.startsWith('worker')) - Number(a.name.startsWith('worker')));
+  const stopped: string[] = [];
+  for (const p of procs) {
+    const r = await stopManaged(settings.dataDir, p);
+    log(`${p.name}: ${r === 'stopped' ? `stopped (pid ${p.pid})` : 'was not running'}`);
+    if (r === 'stopped') stopped.push(p.name);
+  }
+  rmSync(stackFilePath(settings.dataDir), { force: true });
+  return stopped;
+}
+
+export function stackStatus(settings: Settings): Array<ManagedProcess & { running: boolean }> {
+  return readManaged(settings.dataDir).map((p) => ({ ...p, running: isOurs(p) }));
+}

@@ -1,0 +1,8 @@
+// Runs in every integration test file: keep the Temporal SDK's logs to warnings and errors.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  /* already installed in this worker process */
+}

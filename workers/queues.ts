@@ -1,0 +1,23 @@
+/**
+ * Which activities each task queue's worker registers. A feature adds its activity factory to the
+ * queue it runs on; `autopilot worker --queue Q` serves exactly that list.
+ */
+import { createStackActivities } from '../activities/stack';
+import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
+import type { WorkerDeps } from './deps';
+
+type ActivityMap = Record<string, (...args: any[]) => Promise<unknown>>;
+
+export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMap> = {
+  [TASK_QUEUES.training]: (deps) => ({
+    ...createStackActivities(deps),
+  }),
+  [TASK_QUEUES.oumi]: () => ({}),
+  [TASK_QUEUES.rollout]: (deps) => ({
+    ...createStackActivities(deps),
+  }),
+};
+
+export function isTaskQueue(name: string): name is TaskQueue {
+  return Object.prototype.hasOwnProperty.call(queueActivities, name);
+}

@@ -1,0 +1,2 @@
+// Every workflow the workers serve. The worker bundles this file: add each new workflow here.
+export { stackCheck } from './stackCheck';
