@@ -46,7 +46,9 @@ integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
 test: setup typecheck lint
-	npx jest $(JEST_FLAGS)
+	@mkdir -p .data
+	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
+	  node scripts/test-summary.js .data/test-results.json; exit $$rc
 
 demo: setup
 	scripts/demo.sh

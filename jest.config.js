@@ -17,5 +17,4 @@ module.exports = {
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts', setupFiles: ['<rootDir>/test/support/setup-integration.ts'], slowTestThreshold: 30 },
   ],
   testTimeout: 120000,
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
