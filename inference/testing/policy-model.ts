@@ -115,7 +115,7 @@ export function buildPolicyModel(spec: PolicyModelSpec): BuiltPolicyModel {
   return {
     bytes,
     forward(obs) {
-      let x = Float32Array.from(obs);
+      let x: Float32Array = Float32Array.from(obs);
       for (const d of layers) x = apply(d, x, true);
       const out: Record<string, Float32Array> = {};
       for (const { spec: h, d } of heads) out[h.output] = apply(d, x, false);

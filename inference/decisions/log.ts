@@ -1,0 +1,246 @@
+/**
+ * The decision log writer: every decision the server returns becomes one row of the registry's
+ * `decisions` table, written off the hot path.
+ *
+ *   enqueue (sync, O(1)) → bounded in-memory queue → batches of `batchSize` every `flushIntervalMs`
+ *                                                    → sink.insertDecisions (idempotent on decision id)
+ *   insert fails or takes longer than `writeTimeoutMs`  → the batch goes to the journal (fsync'd)
+ *   queue reaches `maxQueue` (database slower than traffic) → the queue goes to the journal
+ *   while the database is marked down, batches go straight to the journal; every `retryIntervalMs`
+ *   the journal is replayed into the database, and success marks it up again.
+ *
+ * Nothing is dropped: a row is either in the database, in memory, or on disk in the journal. Only a
+ * failing disk under a failing database loses rows, and those are counted (`rows_lost`, must stay 0).
+ * A batch that timed out may still commit later and also sit in the journal: the replay's insert is
+ * idempotent on the decision id, so it is written once.
+ */
+import type { DecisionInput } from '../../registry/types';
+import type { InferenceMetrics } from '../metrics';
+import type { DecisionJournal } from './journal';
+
+export interface DecisionSink {
+  /** Inserts rows; must be idempotent on decisionId (ON CONFLICT DO NOTHING). */
+  insertDecisions(rows: DecisionInput[]): Promise<unknown>;
+}
+
+export interface DecisionLogOptions {
+  sink: DecisionSink;
+  journal: DecisionJournal;
+  metrics: InferenceMetrics;
+  batchSize?: number;
+  maxQueue?: number;
+  flushIntervalMs?: number;
+  writeTimeoutMs?: number;
+  retryIntervalMs?: number;
+  onError?: (err: unknown, what: string) => void;
+}
+
+export interface DecisionLogStats {
+  enqueued: number;
+  written: number;
+  spilled: number;
+  replayed: number;
+  lost: number;
+  queued: number;
+  journalPending: number;
+  databaseUp: boolean;
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export class DecisionLog {
+  private queue: DecisionInput[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private replaying: Promise<void> | null = null;
+  private databaseUp = true;
+  private closed = false;
+  private readonly batchSize: number;
+  private readonly maxQueue: number;
+  private readonly flushIntervalMs: number;
+  private readonly writeTimeoutMs: number;
+  private readonly retryIntervalMs: number;
+  private readonly stats = { enqueued: 0, written: 0, spilled: 0, replayed: 0, lost: 0 };
+  private readonly spills = new Set<Promise<void>>();
+
+  constructor(private readonly opts: DecisionLogOptions) {
+    this.batchSize = opts.batchSize ?? 500;
+    this.maxQueue = opts.maxQueue ?? 20_000;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 25;
+    this.writeTimeoutMs = opts.writeTimeoutMs ?? 2_000;
+    this.retryIntervalMs = opts.retryIntervalMs ?? 1_000;
+    if (opts.journal.pending > 0) this.scheduleRetry(0);
+    opts.metrics.journalPending.set(opts.journal.pending);
+  }
+
+  /** Hands one row to the log. Never blocks and never throws. */
+  enqueue(row: DecisionInput): void {
+    this.stats.enqueued++;
+    this.queue.push(row);
+    const n = this.queue.length;
+    if (n >= this.maxQueue) {
+      // The database cannot keep up: move the backlog to disk rather than grow without bound.
+      const rows = this.queue;
+      this.queue = [];
+      this.spill(rows);
+    } else if (n >= this.batchSize && this.inFlight === null) {
+      this.flushSoon(0);
+    } else if (this.timer === null) {
+      this.flushSoon(this.flushIntervalMs);
+    }
+  }
+
+  private flushSoon(ms: number): void {
+    if (this.timer !== null) {
+      if (ms > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, ms);
+  }
+
+  /** Starts writing one batch if none is in flight. */
+  private flush(): void {
+    if (this.inFlight !== null || this.queue.length === 0) {
+      this.opts.metrics.queueDepth.set(this.queue.length);
+      return;
+    }
+    let batch: DecisionInput[];
+    if (this.queue.length <= this.batchSize) {
+      batch = this.queue;
+      this.queue = [];
+    } else {
+      batch = this.queue.splice(0, this.batchSize);
+    }
+    this.opts.metrics.queueDepth.set(this.queue.length);
+    if (!this.databaseUp) {
+      this.spill(batch);
+      if (this.queue.length > 0) this.flushSoon(this.flushIntervalMs);
+      return;
+    }
+    this.inFlight = this.write(batch).finally(() => {
+      this.inFlight = null;
+      if (this.queue.length >= this.batchSize) this.flushSoon(0);
+      else if (this.queue.length > 0) this.flushSoon(this.flushIntervalMs);
+    });
+  }
+
+  private async write(batch: DecisionInput[]): Promise<void> {
+    try {
+      await withTimeout(this.opts.sink.insertDecisions(batch), this.writeTimeoutMs, `inserting ${batch.length} decisions`);
+      this.stats.written += batch.length;
+      this.opts.metrics.rowsWritten.inc(batch.length);
+    } catch (err) {
+      this.markDown(err);
+      this.spill(batch);
+    }
+  }
+
+  private markDown(err: unknown): void {
+    if (this.databaseUp) this.opts.onError?.(err, 'decision log: database write failed; spilling to the journal');
+    this.databaseUp = false;
+    this.scheduleRetry(this.retryIntervalMs);
+  }
+
+  private spill(rows: DecisionInput[]): void {
+    const n = rows.length;
+    const p = this.opts.journal.append(rows).then(
+      () => {
+        this.stats.spilled += n;
+        this.opts.metrics.rowsSpilled.inc(n);
+        this.opts.metrics.journalPending.set(this.opts.journal.pending);
+        this.scheduleRetry(this.retryIntervalMs);
+      },
+      (err) => {
+        this.stats.lost += n;
+        this.opts.metrics.rowsLost.inc(n);
+        this.opts.onError?.(err, `decision log: ${n} rows could be written neither to the database nor to the journal`);
+      },
+    );
+    this.spills.add(p);
+    void p.finally(() => this.spills.delete(p));
+  }
+
+  private scheduleRetry(ms: number): void {
+    if (this.retryTimer !== null || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.replay();
+    }, ms);
+    this.retryTimer.unref();
+  }
+
+  /** Replays the journal into the database; on success the database is marked up again. */
+  replay(): Promise<void> {
+    if (this.replaying !== null) return this.replaying;
+    this.replaying = (async () => {
+      try {
+        await Promise.all([...this.spills]);
+        const n = await this.opts.journal.replay(
+          (rows) => withTimeout(this.opts.sink.insertDecisions(rows), this.writeTimeoutMs, `replaying ${rows.length} decisions`),
+          this.batchSize * 2,
+        );
+        this.stats.replayed += n;
+        this.stats.written += n;
+        this.opts.metrics.rowsWritten.inc(n);
+        this.databaseUp = true;
+        // Rows spilled while the replay ran are replayed on the next tick.
+        if (this.opts.journal.pending > 0 || this.spills.size > 0) this.scheduleRetry(this.retryIntervalMs);
+      } catch (err) {
+        this.markDown(err);
+      } finally {
+        this.opts.metrics.journalPending.set(this.opts.journal.pending);
+        this.replaying = null;
+      }
+    })();
+    return this.replaying;
+  }
+
+  getStats(): DecisionLogStats {
+    return { ...this.stats, queued: this.queue.length, journalPending: this.opts.journal.pending, databaseUp: this.databaseUp };
+  }
+
+  /**
+   * Writes everything queued (to the database, or the journal if it is down) and waits for it; then,
+   * if the database is up, replays the journal. Used by tests and before shutdown.
+   */
+  async drain(opts: { replay?: boolean } = {}): Promise<DecisionLogStats> {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    for (;;) {
+      if (this.inFlight !== null) await this.inFlight;
+      else if (this.queue.length > 0) this.flush();
+      else break;
+    }
+    await Promise.all([...this.spills]);
+    if (opts.replay !== false && this.opts.journal.pending > 0) {
+      await this.replay();
+      await Promise.all([...this.spills]);
+    }
+    return this.getStats();
+  }
+
+  /** Drains (without waiting for a down database to come back) and closes the journal's segment. */
+  async close(): Promise<DecisionLogStats> {
+    const stats = await this.drain({ replay: this.databaseUp });
+    this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.replaying !== null) await this.replaying;
+    await this.opts.journal.close();
+    return stats;
+  }
+}
