@@ -10,6 +10,7 @@ import { CliError } from './errors';
 export function buildProgram(): Command {
   const program = new Command('autopilot')
     .description('Autopilot: learn, evaluate and safely ship the decision policies that tune LLM systems.')
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is read at run time
     .version(require('../package.json').version)
     .showHelpAfterError()
     .exitOverride();
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .filter((f) => /\.(ts|js)$/.test(f) && !/\.(test|int\.test|d)\.(ts|js)$/.test(f))
     .sort();
   for (const file of files) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- commands are discovered at run time
     const mod = require(join(dir, file)) as { register?: (program: Command) => void };
     if (typeof mod.register !== 'function') throw new Error(`cli/commands/${file} must export register(program)`);
     mod.register(program);

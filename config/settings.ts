@@ -50,7 +50,7 @@ function readStackFile(dataDir: string): StackFile {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as StackFile;
   } catch (err) {
-    throw new Error(`${path} is not valid JSON (${(err as Error).message}); delete it or run \`autopilot dev up\` again`);
+    throw new Error(`${path} is not valid JSON (${(err as Error).message}); delete it or run \`autopilot dev up\` again`, { cause: err });
   }
 }
 

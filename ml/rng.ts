@@ -61,7 +61,7 @@ export class Rng {
       this.spareNormal = null;
       return v;
     }
-    let u = 0, v = 0, s = 0;
+    let u: number, v: number, s: number;
     do {
       u = this.uniform() * 2 - 1;
       v = this.uniform() * 2 - 1;

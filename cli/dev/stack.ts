@@ -51,7 +51,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<'created' | '
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`cannot reach PostgreSQL at ${url.host} (${(err as Error).message}); run scripts/check-services.sh or set AUTOPILOT_DATABASE_URL`);
+    throw new Error(`cannot reach PostgreSQL at ${url.host} (${(err as Error).message}); run scripts/check-services.sh or set AUTOPILOT_DATABASE_URL`, { cause: err });
   }
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
