@@ -16,7 +16,7 @@ export async function withPool<T>(databaseUrl: string, fn: (pool: Pool) => Promi
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === '3D000' || code === 'ENOTFOUND') {
-      throw new Error(`cannot use the registry database ${redact(databaseUrl)}: ${(err as Error).message} (set AUTOPILOT_DATABASE_URL, or run \`autopilot dev up\`)`);
+      throw new Error(`cannot use the registry database ${redact(databaseUrl)}: ${(err as Error).message} (set AUTOPILOT_DATABASE_URL, or run \`autopilot dev up\`)`, { cause: err });
     }
     throw err;
   } finally {

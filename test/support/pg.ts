@@ -38,6 +38,7 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     throw new Error(
       `cannot reach PostgreSQL at ${adminUrl} for the integration tests (${(err as Error).message}); ` +
         'start it (make test does) or set AUTOPILOT_TEST_PG_ADMIN_URL',
+      { cause: err },
     );
   }
   try {

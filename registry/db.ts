@@ -1,0 +1,46 @@
+/**
+ * A small handle over a pg Pool or a client inside a transaction, so every registry function can run
+ * on its own or as part of a bigger transaction (`registry.transaction(async (tx) => …)`).
+ */
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+
+export class Db {
+  private constructor(
+    private readonly pool: Pool | null,
+    private readonly client: PoolClient | null,
+  ) {}
+
+  static fromPool(pool: Pool): Db {
+    return new Db(pool, null);
+  }
+
+  /** True inside `transaction(...)`. */
+  get inTransaction(): boolean {
+    return this.client !== null;
+  }
+
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    if (this.client) return this.client.query<R>(text, params);
+    return this.pool!.query<R>(text, params);
+  }
+
+  /**
+   * Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. Nested calls
+   * join the outer transaction (an error anywhere rolls back all of it).
+   */
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this);
+    const client = await this.pool!.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new Db(null, client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The decision log and rewards.
+ *
+ * - `insertDecisions` writes a batch in one multi-row statement per chunk; a decision id already
+ *   stored is skipped (ON CONFLICT DO NOTHING), so replaying a journal or retrying a batch is safe.
+ * - `insertReward` is idempotent per decision id: the same reward again is accepted (not stored twice);
+ *   a different value is a ConflictError. Rewards have no foreign key to decisions because decisions
+ *   are written asynchronously and a reward may arrive first.
+ * - `readDecisionsWithRewards` pages through a deployment's time window with a keyset cursor
+ *   (time, decision_id), so a reader never skips or repeats a row however large the window.
+ */
+import type { Db } from './db';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import type { DecisionInput, DecisionWithReward, Json, RewardInput } from './types';
+import { checkFinite, checkUuid, isPlainObject } from './validate';
+
+const CHUNK = 2000;
+
+function checkDecision(d: DecisionInput, i: number): void {
+  const f = (name: string) => `decisions[${i}].${name}`;
+  if (!isPlainObject(d)) throw new ValidationError(`decisions[${i}]`, d, 'a decision object');
+  checkUuid(d.decisionId, f('decisionId'));
+  if (!(d.time instanceof Date) || Number.isNaN(d.time.getTime())) throw new ValidationError(f('time'), d.time, 'a valid Date');
+  for (const k of ['deployment', 'model', 'arm'] as const) {
+    if (typeof d[k] !== 'string' || d[k] === '') throw new ValidationError(f(k), d[k], 'a non-empty string');
+  }
+  if (d.version !== null && (!Number.isInteger(d.version) || d.version < 1)) {
+    throw new ValidationError(f('version'), d.version, 'a version number >= 1, or null for a fallback action');
+  }
+  if (d.features === undefined) throw new ValidationError(f('features'), undefined, 'the features the policy saw (JSON)');
+  if (d.action === undefined) throw new ValidationError(f('action'), undefined, 'the action served (JSON)');
+  if (d.propensity !== undefined && d.propensity !== null) {
+    const p = checkFinite(d.propensity, f('propensity'));
+    if (p < 0 || p > 1) throw new ValidationError(f('propensity'), p, 'a probability in [0, 1]');
+  }
+  if (d.density !== undefined && d.density !== null) {
+    const p = checkFinite(d.density, f('density'));
+    if (p < 0) throw new ValidationError(f('density'), p, 'a density >= 0');
+  }
+  if (d.generation !== undefined && d.generation !== null && (!Number.isSafeInteger(d.generation) || d.generation < 1)) {
+    throw new ValidationError(f('generation'), d.generation, 'a deployment generation >= 1');
+  }
+  if (d.latencyMs !== undefined && d.latencyMs !== null) checkFinite(d.latencyMs, f('latencyMs'));
+}
+
+/** Inserts decisions in batches; returns how many were new (ids already stored are skipped). */
+export async function insertDecisions(db: Db, decisions: DecisionInput[]): Promise<{ inserted: number }> {
+  decisions.forEach(checkDecision);
+  let inserted = 0;
+  for (let start = 0; start < decisions.length; start += CHUNK) {
+    const chunk = decisions.slice(start, start + CHUNK);
+    const cols = {
+      id: [] as string[],
+      time: [] as string[],
+      deployment: [] as string[],
+      model: [] as string[],
+      version: [] as (number | null)[],
+      generation: [] as (number | null)[],
+      arm: [] as string[],
+      features: [] as string[],
+      action: [] as string[],
+      propensity: [] as (number | null)[],
+      density: [] as (number | null)[],
+      unit: [] as (string | null)[],
+      latency: [] as (number | null)[],
+      metadata: [] as (string | null)[],
+    };
+    for (const d of chunk) {
+      cols.id.push(d.decisionId);
+      cols.time.push(d.time.toISOString());
+      cols.deployment.push(d.deployment);
+      cols.model.push(d.model);
+      cols.version.push(d.version);
+      cols.generation.push(d.generation ?? null);
+      cols.arm.push(d.arm);
+      cols.features.push(JSON.stringify(d.features));
+      cols.action.push(JSON.stringify(d.action));
+      cols.propensity.push(d.propensity ?? null);
+      cols.density.push(d.density ?? null);
+      cols.unit.push(d.unit ?? null);
+      cols.latency.push(d.latencyMs ?? null);
+      cols.metadata.push(d.metadata === undefined || d.metadata === null ? null : JSON.stringify(d.metadata));
+    }
+    const res = await db.query(
+      `INSERT INTO decisions (decision_id, time, deployment, model, version, generation, arm, features, action,
+         propensity, density, unit, latency_ms, metadata)
+       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[],
+         $8::jsonb[], $9::jsonb[], $10::double precision[], $11::double precision[], $12::text[], $13::double precision[], $14::jsonb[])
+       ON CONFLICT (decision_id) DO NOTHING`,
+      [
+        cols.id, cols.time, cols.deployment, cols.model, cols.version, cols.generation, cols.arm, cols.features,
+        cols.action, cols.propensity, cols.density, cols.unit, cols.latency, cols.metadata,
+      ],
+    );
+    inserted += res.rowCount ?? 0;
+  }
+  return { inserted };
+}
+
+/** Records the reward of a decision; `inserted: false` when the same reward was already stored. */
+export async function insertReward(db: Db, input: RewardInput): Promise<{ inserted: boolean }> {
+  const decisionId = checkUuid(input.decisionId, 'decisionId');
+  const reward = checkFinite(input.reward, 'reward');
+  let components: Record<string, number> | null = null;
+  if (input.components !== undefined && input.components !== null) {
+    if (!isPlainObject(input.components)) throw new ValidationError('components', input.components, 'an object of component name to number');
+    for (const [k, v] of Object.entries(input.components)) checkFinite(v, `components.${k}`);
+    components = input.components;
+  }
+  if (input.time !== undefined && (!(input.time instanceof Date) || Number.isNaN(input.time.getTime()))) {
+    throw new ValidationError('time', input.time, 'a valid Date');
+  }
+  const res = await db.query(
+    `INSERT INTO rewards (decision_id, reward, components, time) VALUES ($1, $2, $3::jsonb, COALESCE($4::timestamptz, now()))
+     ON CONFLICT (decision_id) DO NOTHING`,
+    [decisionId, reward, components === null ? null : JSON.stringify(components), input.time?.toISOString() ?? null],
+  );
+  if (res.rowCount === 1) return { inserted: true };
+  const { rows } = await db.query('SELECT reward, components FROM rewards WHERE decision_id = $1', [decisionId]);
+  const stored = rows[0] as { reward: number; components: Record<string, number> | null };
+  const sameComponents = components === null || stableJson(components) === stableJson(stored.components);
+  if (stored.reward === reward && sameComponents) return { inserted: false };
+  throw new ConflictError(
+    'reward of decision',
+    decisionId,
+    `already recorded as ${stableJson({ reward: stored.reward, components: stored.components })}; ` +
+      `got ${stableJson({ reward, components })} (a reward is recorded once per decision)`,
+  );
+}
+
+export async function getDecision(db: Db, decisionId: string): Promise<DecisionWithReward> {
+  const id = checkUuid(decisionId, 'decisionId');
+  const { rows } = await db.query(`${SELECT_JOINED} WHERE d.decision_id = $1`, [id]);
+  if (rows.length === 0) throw new NotFoundError('decision', id);
+  return toDecision(rows[0]);
+}
+
+export interface DecisionWindowQuery {
+  deployment: string;
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  /** `nextCursor` of the previous page; omit for the first. */
+  cursor?: string | null;
+  /** Rows per page, 1..50000 (default 5000). */
+  limit?: number;
+  arm?: string;
+  version?: number;
+  /** Only decisions that have a reward. */
+  rewardedOnly?: boolean;
+}
+
+export interface DecisionPage {
+  rows: DecisionWithReward[];
+  /** Pass back as `cursor` for the next page; null when this was the last. */
+  nextCursor: string | null;
+}
+
+const SELECT_JOINED = `SELECT d.decision_id, d.time, to_char(d.time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time_exact,
+    d.deployment, d.model, d.version, d.generation, d.arm, d.features, d.action, d.propensity, d.density, d.unit,
+    d.latency_ms, d.metadata, r.reward, r.components AS reward_components, r.time AS reward_time
+  FROM decisions d LEFT JOIN rewards r ON r.decision_id = d.decision_id`;
+
+/** One page of a deployment's decisions in [from, to), oldest first, each with its reward (or null). */
+export async function readDecisionsWithRewards(db: Db, q: DecisionWindowQuery): Promise<DecisionPage> {
+  if (typeof q.deployment !== 'string' || q.deployment === '') throw new ValidationError('deployment', q.deployment, 'a deployment name');
+  for (const k of ['from', 'to'] as const) {
+    if (!(q[k] instanceof Date) || Number.isNaN(q[k].getTime())) throw new ValidationError(k, q[k], 'a valid Date');
+  }
+  const limit = q.limit ?? 5000;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 50_000) throw new ValidationError('limit', limit, 'an integer in 1..50000');
+  const params: unknown[] = [q.deployment, q.from.toISOString(), q.to.toISOString()];
+  const where = ['d.deployment = $1', 'd.time >= $2::timestamptz', 'd.time < $3::timestamptz'];
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    where.push(`(d.time, d.decision_id) > ($${params.push(c.t)}::timestamptz, $${params.push(c.id)}::uuid)`);
+  }
+  if (q.arm !== undefined) where.push(`d.arm = $${params.push(q.arm)}`);
+  if (q.version !== undefined) where.push(`d.version = $${params.push(q.version)}`);
+  if (q.rewardedOnly) where.push('r.decision_id IS NOT NULL');
+  const { rows } = await db.query(`${SELECT_JOINED} WHERE ${where.join(' AND ')} ORDER BY d.time, d.decision_id LIMIT ${limit + 1}`, params);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    rows: page.map(toDecision),
+    nextCursor: more && last ? encodeCursor(last.time_exact, last.decision_id) : null,
+  };
+}
+
+/** Every page of a window, for readers that want a simple loop: `for await (const page of …)`. */
+export async function* iterateDecisionsWithRewards(db: Db, q: Omit<DecisionWindowQuery, 'cursor'>): AsyncGenerator<DecisionWithReward[]> {
+  let cursor: string | null = null;
+  do {
+    const page: DecisionPage = await readDecisionsWithRewards(db, { ...q, cursor });
+    if (page.rows.length) yield page.rows;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+function toDecision(r: Record<string, any>): DecisionWithReward {
+  return {
+    decisionId: r.decision_id,
+    time: r.time,
+    deployment: r.deployment,
+    model: r.model,
+    version: r.version,
+    generation: r.generation === null ? null : Number(r.generation),
+    arm: r.arm,
+    features: r.features as Json,
+    action: r.action as Json,
+    propensity: r.propensity,
+    density: r.density,
+    unit: r.unit,
+    latencyMs: r.latency_ms,
+    metadata: r.metadata as Json | null,
+    reward: r.reward,
+    rewardComponents: r.reward_components,
+    rewardTime: r.reward_time,
+  };
+}
+
+function encodeCursor(t: string, id: string): string {
+  return Buffer.from(JSON.stringify({ t, id }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { t: string; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t: unknown; id: unknown };
+    if (typeof c.t === 'string' && typeof c.id === 'string' && !Number.isNaN(Date.parse(c.t))) {
+      return { t: c.t, id: checkUuid(c.id, 'cursor.id') };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('cursor', cursor, 'the nextCursor of a previous page');
+}
+
+function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  return `{${Object.keys(obj)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`)
+    .join(',')}}`;
+}
