@@ -1,0 +1,15 @@
+/** Off-policy evaluation: OBP's estimators, input checks and reward model, in TypeScript. */
+export * from './types';
+export { OpeInputError } from './errors';
+export { checkOpeInputs } from './check';
+export { BaseOffPolicyEstimator } from './base';
+export { InverseProbabilityWeighting } from './ipw';
+export { SelfNormalizedInverseProbabilityWeighting } from './snipw';
+export { DirectMethod } from './dm';
+export { DoublyRobust } from './dr';
+export { SelfNormalizedDoublyRobust } from './sndr';
+export { SwitchDoublyRobust } from './switch-dr';
+export { DoublyRobustWithShrinkage } from './dr-os';
+export { RegressionModel, type RegressionModelOptions, type FitPredictOptions } from './regression-model';
+export { ESTIMATOR_NAMES, type EstimatorName, makeEstimator, parseEstimatorNames, evaluatePolicy, type EvaluateOptions, type OpeReport } from './estimators';
+export { opeInputsFromJson } from './inputs';
