@@ -66,14 +66,14 @@ export class FsArtifactStore implements ArtifactStore {
       await pipelineAsync(source, hasher, createWriteStream(tmp, { flags: 'wx' }));
       await syncFile(tmp);
       const sha256 = hasher.digest();
-      const record: MetaRecord = { sha256, size: hasher.size, createdAt: new Date().toISOString() };
+      const record: MetaRecord = { sha256, size: hasher.byteCount, createdAt: new Date().toISOString() };
       if (opts.contentType) record.contentType = opts.contentType;
       await writeSynced(metaTmp, JSON.stringify(record));
       await rename(tmp, target);
       await rename(metaTmp, metaTarget);
       await syncFile(dirname(target));
       await syncFile(dirname(metaTarget));
-      return { uri: this.uriFor(key), key, sha256, size: hasher.size };
+      return { uri: this.uriFor(key), key, sha256, size: hasher.byteCount };
     } catch (err) {
       source.destroy();
       await removeQuietly(tmp);

@@ -134,7 +134,7 @@ export class S3ArtifactStore implements ArtifactStore {
       });
       await upload.done();
       const sha256 = hasher.digest();
-      const size = hasher.size;
+      const size = hasher.byteCount;
       await this.commit(tmpKey, finalKey, size, { sha256, size: String(size) }, opts.contentType);
       return { uri: this.uriFor(key), key, sha256, size };
     } catch (err) {
@@ -167,7 +167,9 @@ export class S3ArtifactStore implements ArtifactStore {
           'it was not written by the artifact store, so it cannot be verified',
       );
     }
-    const expectedSize = res.ContentLength;
+    // The size recorded at commit time, so a truncated or extended object is reported as such.
+    const recordedSize = Number(res.Metadata?.size);
+    const expectedSize = Number.isSafeInteger(recordedSize) ? recordedSize : res.ContentLength;
     const verifier = new VerifyingStream(key, opts.expectedSha256 ?? recorded!, expectedSize);
     return pipeline(body, verifier, () => undefined);
   }

@@ -18,11 +18,12 @@ export function toReadable(body: PutBody): Readable {
 /** A pass-through that computes the sha256 and byte count of what flows through it. */
 export class HashingStream extends Transform {
   private readonly hash: Hash = createHash('sha256');
-  size = 0;
+  /** Bytes that passed so far (not `size`: lib-storage would read that as the body's length). */
+  byteCount = 0;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
-    this.size += chunk.length;
+    this.byteCount += chunk.length;
     cb(null, chunk);
   }
 
