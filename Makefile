@@ -8,6 +8,7 @@ PYTHON ?= python3
 NPM_STAMP := node_modules/.autopilot-installed
 VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
 .PHONY: help setup services test typecheck lint unit integration demo down bench setup-oumi clean
 

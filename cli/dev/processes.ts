@@ -111,13 +111,17 @@ export async function stopManaged(dataDir: string, proc: ManagedProcess, graceMs
   return 'stopped';
 }
 
+/** Thrown by a `waitFor` check to stop waiting at once (the process died). */
+export class GaveUp extends Error {}
+
 /** Polls `check` until it resolves true or `timeoutMs` passes; the error names what it waited for and the log. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, log?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
       if (await check()) return;
-    } catch {
+    } catch (err) {
+      if (err instanceof GaveUp) throw err;
       /* not yet */
     }
     await new Promise((r) => setTimeout(r, 200));

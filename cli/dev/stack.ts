@@ -5,27 +5,42 @@
  * it starts; `down` stops exactly those; `status` says what runs where.
  */
 import { createConnection } from 'node:net';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { projectRoot, stackFilePath, tools, type Settings, type StackFile } from '../../config/settings';
 import { migrate } from '../../registry/migrate';
 import { createPool } from '../../registry/pool';
 import { searchAttributeCliArgs, TASK_QUEUES } from '../../workflows/shared';
-import { isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
+import { GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
 import { startSeaweed } from './seaweed';
 
 export interface StackPorts {
   temporal: number;
   temporalUi: number;
+  temporalHttp: number;
+  temporalMetrics: number;
   s3: number;
 }
 
-export const DEFAULT_PORTS: StackPorts = {
-  temporal: Number(process.env.AUTOPILOT_DEV_TEMPORAL_PORT ?? 7233),
-  temporalUi: Number(process.env.AUTOPILOT_DEV_TEMPORAL_UI_PORT ?? 8233),
-  s3: Number(process.env.AUTOPILOT_DEV_S3_PORT ?? 8333),
-};
+function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}=${JSON.stringify(raw)}: expected a TCP port (1-65535)`);
+  return n;
+}
+
+/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333). */
+export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
+  return {
+    temporal: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_PORT', 7233),
+    temporalUi: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_UI_PORT', 8233),
+    temporalHttp: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_HTTP_PORT', 7243),
+    temporalMetrics: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_METRICS_PORT', 7244),
+    s3: portFromEnv(env, 'AUTOPILOT_DEV_S3_PORT', 8333),
+  };
+}
 
 export const DEV_BUCKET = 'autopilot';
 
@@ -72,7 +87,7 @@ export interface UpResult {
   alreadyRunning: string[];
 }
 
-export async function stackUp(settings: Settings, log: (line: string) => void, ports: StackPorts = DEFAULT_PORTS): Promise<UpResult> {
+export async function stackUp(settings: Settings, log: (line: string) => void, ports: StackPorts = stackPorts()): Promise<UpResult> {
   const dataDir = settings.dataDir;
   mkdirSync(dataDir, { recursive: true });
   const running = new Map(readManaged(dataDir).filter((p) => isOurs(p)).map((p) => [p.name, p] as const));
@@ -106,8 +121,8 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
         '--ip', '127.0.0.1',
         '--port', String(ports.temporal),
         '--ui-port', String(ports.temporalUi),
-        '--http-port', String(ports.temporal + 10),
-        '--metrics-port', String(ports.temporal + 11),
+        '--http-port', String(ports.temporalHttp),
+        '--metrics-port', String(ports.temporalMetrics),
         '--db-filename', join(temporalDir, 'temporal.db'),
         '--ui-disable-news-fetch',
         '--log-level', 'warn',
@@ -161,7 +176,7 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
       env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
     });
     await waitFor(`worker for queue ${queue}`, async () => {
-      const { readFileSync } = await import('node:fs');
+      if (!isOurs(proc)) throw new GaveUp(`worker for queue ${queue} exited; see ${proc.log}`);
       return readFileSync(proc.log, 'utf8').includes(`serving task queue "${queue}"`);
     }, 120_000, proc.log);
     started.push(name);

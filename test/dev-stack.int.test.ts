@@ -1,0 +1,77 @@
+/**
+ * `autopilot dev up` → `stack-check` → `dev status` → `dev down`, as a person runs them, on free
+ * ports and a private data directory: the stack comes up with every component real, the workflow
+ * runs through it, and `down` leaves no process of ours running.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { freePorts } from '../cli/dev/free-ports';
+import { createTestDatabase, type TestDatabase } from './support/pg';
+
+const run = promisify(execFile);
+const bin = resolve(__dirname, '../bin/autopilot');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the dev stack', () => {
+  let db: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const [temporal, ui, http, metrics, s3] = await freePorts(5);
+    env = {
+      ...process.env,
+      AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
+      AUTOPILOT_DATABASE_URL: db.url,
+      AUTOPILOT_DEV_TEMPORAL_PORT: String(temporal),
+      AUTOPILOT_DEV_TEMPORAL_UI_PORT: String(ui),
+      AUTOPILOT_DEV_TEMPORAL_HTTP_PORT: String(http),
+      AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
+      AUTOPILOT_DEV_S3_PORT: String(s3),
+      AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
+    };
+    for (const k of ['AUTOPILOT_TEMPORAL_ADDRESS', 'AUTOPILOT_ARTIFACT_URI', 'AUTOPILOT_S3_ENDPOINT']) delete env[k];
+  }, 60_000);
+
+  afterAll(async () => {
+    await run(bin, ['dev', 'down'], { env }).catch(() => undefined);
+    await db?.drop();
+  }, 60_000);
+
+  it('comes up, runs the stack check through S3 and the registry, and goes down leaving nothing behind', async () => {
+    const up = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 240_000 })).stdout);
+    expect(up.temporal.ui).toBe(env.AUTOPILOT_TEMPORAL_UI);
+    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout']));
+
+    // A second `up` starts nothing new.
+    const again = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 120_000 })).stdout);
+    expect(again.started).toEqual([]);
+
+    const check = JSON.parse((await run(bin, ['stack-check', '--json'], { env, timeout: 120_000 })).stdout);
+    expect(check.probe.registry.database).toBe(db.name);
+    expect(check.probe.registry.migrated).toBe(true);
+    expect(check.probe.artifacts.uri).toMatch(/^s3:\/\/autopilot\/stack-check\//);
+    expect(check.url).toContain(`${env.AUTOPILOT_TEMPORAL_UI}/namespaces/default/workflows/`);
+
+    const status = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout) as Array<{ name: string; pid: number; running: boolean }>;
+    expect(status.map((p) => p.name).sort()).toEqual(['seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(status.every((p) => p.running)).toBe(true);
+
+    const down = JSON.parse((await run(bin, ['dev', 'down', '--json'], { env, timeout: 120_000 })).stdout);
+    expect(down.stopped.sort()).toEqual(['seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    for (const p of status) expect({ name: p.name, alive: alive(p.pid) }).toEqual({ name: p.name, alive: false });
+    const after = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout);
+    expect(after).toEqual([]);
+  }, 300_000);
+});
