@@ -82,7 +82,7 @@ export function parseReplayLog(text: string, source = 'replay log'): ReplayRecor
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new Error(`${where}: not valid JSON (${(err as Error).message})`);
+      throw new Error(`${where}: not valid JSON (${(err as Error).message})`, { cause: err });
     }
     const parsed = recordSchema.safeParse(value);
     if (!parsed.success) {
@@ -179,7 +179,7 @@ export class ReplayEvaluator implements Evaluator {
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`replay log ${path} cannot be read: ${(err as Error).message}`);
+      throw new Error(`replay log ${path} cannot be read: ${(err as Error).message}`, { cause: err });
     }
     return new ReplayEvaluator(parseReplayLog(text, path), { name: `replay:${path}`, ...options });
   }
