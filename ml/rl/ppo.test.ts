@@ -84,6 +84,48 @@ describe('collectRollout', () => {
   });
 });
 
+describe('Policy actions and checkpoints', () => {
+  const space = new ContextualBandit(0, true).actionSpace;
+  const policy = Policy.create({ observationSize: 3, actionSpace: space, hidden: [8] }, 2);
+
+  it('encodes and decodes env actions (categorical index, integer offset, 0/1, pre-squash u)', () => {
+    const raw = Float64Array.of(2, 0.4, 3, 1); // heads: arm, w, k, flag
+    const a = policy.toAction(raw);
+    expect(a).toEqual({ arm: 'c', w: expect.any(Number), k: 4, flag: true });
+    expect(a.w as number).toBeCloseTo((Math.tanh(0.4) + 1) / 2, 14);
+    const back = new Float64Array(4);
+    policy.fromAction(a, back);
+    expect([back[0], back[2], back[3]]).toEqual([2, 3, 1]);
+    expect(back[1]).toBeCloseTo(0.4, 12);
+  });
+
+  it.each([
+    [{ arm: 'z', w: 0.5, k: 2, flag: true }, 'Policy.fromAction: action.arm = "z", expected one of ["a","b","c"]'],
+    [{ arm: 'a', w: 1.5, k: 2, flag: true }, 'Policy.fromAction: action.w = 1.5, expected a number in [0, 1]'],
+    [{ arm: 'a', w: 0.5, k: 7, flag: true }, 'Policy.fromAction: action.k = 7, expected an integer in [1, 6]'],
+    [{ arm: 'a', w: 0.5, k: 2, flag: 1 }, 'Policy.fromAction: action.flag = 1, expected true or false'],
+  ])('rejects a bad action %j', (action, message) => {
+    expect(() => policy.fromAction(action, new Float64Array(4))).toThrow(message);
+  });
+
+  it('rejects a bad spec and a checkpoint of another shape, naming the field', () => {
+    expect(() => Policy.create({ observationSize: 3, actionSpace: [{ kind: 'integer', name: 'k', min: 5, max: 5 }], hidden: [8] }, 1))
+      .toThrow('policy spec: actionSpace[0].min/max = [5,5], expected integers with min < max');
+    expect(() => Policy.create({ observationSize: 0, actionSpace: space, hidden: [8] }, 1)).toThrow('policy spec: observationSize = 0, expected a positive integer');
+    const json = policy.toJSON();
+    json.spec = { ...json.spec, hidden: [9] };
+    expect(() => Policy.fromJSON(json)).toThrow(/checkpoint layout \[trunk\.0\.weight:8x3, .*\] does not match the spec's layout \[trunk\.0\.weight:9x3/);
+  });
+
+  it('rejects a rollout batch with an out-of-range action', async () => {
+    const hp = parsePpoHyperparameters({ num_envs: 1, num_steps: 8, num_minibatches: 2 });
+    const b = await collectRollout(new ContextualBandit(0, true), policy, 8, new Rng(1));
+    b.actions[2] = 9;
+    expect(() => ppoUpdate(policy.clone(), createPpoOptimizer(policy, hp), [b], hp, new Rng(1)))
+      .toThrow('ppoUpdate: batches[0].actions[2] (step 0, head "k") = 9, expected a valid raw integer action');
+  });
+});
+
 describe('PPO', () => {
   const hpSmall = { num_envs: 2, num_steps: 64, num_minibatches: 4, update_epochs: 4, learning_rate: 3e-3, hidden_sizes: [16, 16], seed: 7 };
 

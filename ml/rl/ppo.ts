@@ -209,7 +209,18 @@ export function ppoUpdate(policy: Policy, optimizer: PpoOptimizerState, batches:
     if (b.observationSize !== obsSize || b.numHeads !== H) {
       throw new Error(`ppoUpdate: batches[${i}] has observationSize ${b.observationSize} and ${b.numHeads} heads, the policy has ${obsSize} and ${H}`);
     }
-    B += b.numSteps;
+    const T = b.numSteps;
+    if (b.obs.length !== T * obsSize || b.actions.length !== T * H || b.logprobs.length !== T || b.rewards.length !== T || b.dones.length !== T || b.values.length !== T) {
+      throw new Error(`ppoUpdate: batches[${i}] arrays do not match numSteps = ${T} (obs ${b.obs.length}, actions ${b.actions.length}, logprobs ${b.logprobs.length}, rewards ${b.rewards.length}, dones ${b.dones.length}, values ${b.values.length})`);
+    }
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < H; h++) {
+        const a = b.actions[t * H + h], head = policy.heads[h];
+        const ok = head.part.kind === 'continuous' ? Number.isFinite(a) : Number.isInteger(a) && a >= 0 && a < (head.part.kind === 'bernoulli' ? 2 : head.dim);
+        if (!ok) throw new Error(`ppoUpdate: batches[${i}].actions[${t * H + h}] (step ${t}, head "${head.part.name}") = ${a}, expected a valid raw ${head.part.kind} action`);
+      }
+    }
+    B += T;
   });
 
   // flatten (CleanRL's b_obs, b_actions, …) and GAE per trajectory
