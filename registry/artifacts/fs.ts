@@ -228,7 +228,7 @@ async function removeQuietly(path: string): Promise<void> {
   try {
     await unlink(path);
   } catch (err) {
-    if (!isCode(err, 'ENOENT')) throw err;
+    if (!isCode(err, 'ENOENT') && !isCode(err, 'ENOTDIR')) throw err;
   }
 }
 
