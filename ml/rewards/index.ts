@@ -1,0 +1,6 @@
+/** Composite rewards (seed 001, component 5). */
+export {
+  componentSources, parseRewardSpec, isParsedRewardSpec, rewardSpecSchema, RewardSpecError,
+  type RewardComponentSpec, type RewardSpec, type RewardSpecInput, type RewardTransform,
+} from './spec';
+export { applyTransform, compositeReward, RewardComponentsError, type CompositeReward } from './composite';
