@@ -27,48 +27,14 @@
  * 3. No row at all for the category: throws, naming the categories the log has.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { Rng } from '../../ml/rng';
 import { denseShare, type Evaluation, type Evaluator, type RagConfig } from '../types';
+import { recordSchema, toEvaluation } from './schema';
 
 export interface ReplayRecord extends Evaluation {
   config: RagConfig;
   category: string;
 }
-
-const unit = (field: string) =>
-  z.number({ error: (iss) => `${field} must be a number in [0, 1], got ${JSON.stringify(iss.input) ?? 'nothing'}` })
-    .min(0, { error: (iss) => `${field} must be a number in [0, 1], got ${JSON.stringify(iss.input)}` })
-    .max(1, { error: (iss) => `${field} must be a number in [0, 1], got ${JSON.stringify(iss.input)}` });
-const nonNegative = (field: string) =>
-  z.number({ error: (iss) => `${field} must be a number ≥ 0, got ${JSON.stringify(iss.input) ?? 'nothing'}` })
-    .min(0, { error: (iss) => `${field} must be a number ≥ 0, got ${JSON.stringify(iss.input)}` });
-
-const recordSchema = z.object({
-  config: z.object(
-    {
-      variant: z.enum(['A', 'B'], { error: (iss) => `config.variant must be A or B, got ${JSON.stringify(iss.input) ?? 'nothing'}` }),
-      k: z.number({ error: (iss) => `config.k must be an integer ≥ 1, got ${JSON.stringify(iss.input) ?? 'nothing'}` })
-        .int({ error: (iss) => `config.k must be an integer ≥ 1, got ${JSON.stringify(iss.input)}` })
-        .min(1, { error: (iss) => `config.k must be an integer ≥ 1, got ${JSON.stringify(iss.input)}` }),
-      rerank: z.boolean({ error: (iss) => `config.rerank must be true or false, got ${JSON.stringify(iss.input) ?? 'nothing'}` }),
-      fusion_weight: unit('config.fusion_weight'),
-      prompt_id: z.string({ error: (iss) => `config.prompt_id must be a string, got ${JSON.stringify(iss.input) ?? 'nothing'}` }),
-    },
-    { error: (iss) => `config must be an object {variant, k, rerank, fusion_weight, prompt_id}, got ${JSON.stringify(iss.input) ?? 'nothing'}` },
-  ),
-  category: z.string({ error: (iss) => `category must be a string, got ${JSON.stringify(iss.input) ?? 'nothing'}` }).min(1, { error: 'category must not be empty' }),
-  faithfulness: unit('faithfulness'),
-  relevancy: unit('relevancy'),
-  latency_ms: z.union([nonNegative('latency_ms'), z.object({ p50: nonNegative('latency_ms.p50'), p95: nonNegative('latency_ms.p95') })], {
-    error: (iss) => `latency_ms must be a number or {p50, p95} in milliseconds, got ${JSON.stringify(iss.input) ?? 'nothing'}`,
-  }),
-  cost_usd: nonNegative('cost_usd'),
-  error_rate: unit('error_rate').optional(),
-  faithfulness_std: nonNegative('faithfulness_std').optional(),
-  relevancy_std: nonNegative('relevancy_std').optional(),
-  policy_violation_rate: unit('policy_violation_rate').optional(),
-});
 
 /** Parses and validates a JSONL log; `source` names the file in errors (`FILE:LINE: …`). */
 export function parseReplayLog(text: string, source = 'replay log'): ReplayRecord[] {
@@ -89,19 +55,7 @@ export function parseReplayLog(text: string, source = 'replay log'): ReplayRecor
       throw new Error(`${where}: ${parsed.error.issues[0].message}`);
     }
     const r = parsed.data;
-    const latency = typeof r.latency_ms === 'number' ? { p50: r.latency_ms, p95: r.latency_ms } : r.latency_ms;
-    out.push({
-      config: r.config,
-      category: r.category,
-      faithfulness: r.faithfulness,
-      relevancy: r.relevancy,
-      latency_ms: latency,
-      cost_usd: r.cost_usd,
-      error_rate: r.error_rate ?? 0,
-      ...(r.faithfulness_std !== undefined ? { faithfulness_std: r.faithfulness_std } : {}),
-      ...(r.relevancy_std !== undefined ? { relevancy_std: r.relevancy_std } : {}),
-      ...(r.policy_violation_rate !== undefined ? { policy_violation_rate: r.policy_violation_rate } : {}),
-    });
+    out.push({ config: r.config, category: r.category, ...toEvaluation(r) });
   }
   if (out.length === 0) throw new Error(`${source}: no logged evaluations (the file is empty)`);
   return out;

@@ -1,0 +1,147 @@
+/**
+ * Evaluates batches on a live RAG system (seed 002 §11): `POST {baseUrl}/tuner/evaluate`.
+ *
+ * Request body (JSON):
+ *   {"config": {"variant": "B", "k": 9, "rerank": true, "fusion_weight": 0, "prompt_id": "cite-sources"},
+ *    "category": "policy", "batch_size": 200, "seed": 123456}
+ * Response 200 (JSON), validated (`evaluationSchema`):
+ *   {"faithfulness": 0.91, "relevancy": 0.93, "latency_ms": {"p50": 310, "p95": 420},
+ *    "cost_usd": 0.0012, "error_rate": 0.0, "faithfulness_std"?: …, "relevancy_std"?: …,
+ *    "policy_violation_rate"?: …}
+ *
+ * Each attempt has its own timeout (an AbortController aborts the request after `timeoutMs`).
+ * Network errors, timeouts, 5xx, 408 and 429 are retried up to `retries` times with exponential
+ * backoff: delay_n = min(maxBackoffMs, backoffMs · 2^n) (a 429/503 `Retry-After` in seconds, when
+ * given and larger, is honoured up to maxBackoffMs). Any other 4xx, and a 200 whose body breaks the
+ * contract, fail at once: retrying would not change the answer. Errors name the URL, the attempt
+ * count and what went wrong.
+ */
+import type { Evaluation, Evaluator, RagConfig } from '../types';
+import { evaluationSchema, toEvaluation } from './schema';
+
+export interface HttpEvaluatorOptions {
+  /** Base URL of the system, e.g. `http://rag.internal:8080` (the path `/tuner/evaluate` is appended). */
+  baseUrl: string;
+  /** Per-attempt timeout (default 60,000 ms: a batch of a few hundred questions takes a while). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default 3). */
+  retries?: number;
+  /** First backoff delay (default 500 ms), doubled each retry, capped at `maxBackoffMs` (default 10,000). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>;
+}
+
+export const EVALUATE_PATH = '/tuner/evaluate';
+
+/** The request body of `POST /tuner/evaluate`. */
+export interface EvaluateRequest {
+  config: RagConfig;
+  category: string;
+  batch_size: number;
+  seed: number;
+}
+
+class RetryableError extends Error {
+  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class HttpEvaluator implements Evaluator {
+  readonly name: string;
+  readonly url: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: HttpEvaluatorOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.baseUrl);
+    } catch (err) {
+      throw new Error(`http evaluator baseUrl must be an absolute http(s) URL, got ${JSON.stringify(options.baseUrl)}`, { cause: err });
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new Error(`http evaluator baseUrl must be an absolute http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+    }
+    // A base path is kept: http://host/rag → http://host/rag/tuner/evaluate
+    this.url = `${base.origin}${base.pathname.replace(/\/$/, '')}${EVALUATE_PATH}`;
+    this.name = `http:${base.href}`;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.retries = options.retries ?? 3;
+    this.backoffMs = options.backoffMs ?? 500;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.headers = options.headers ?? {};
+    const check = (name: string, v: number, min: number) => {
+      if (!Number.isFinite(v) || v < min) throw new Error(`http evaluator ${name} must be a number ≥ ${min}, got ${v}`);
+    };
+    check('timeoutMs', this.timeoutMs, 1);
+    check('retries', this.retries, 0);
+    check('backoffMs', this.backoffMs, 0);
+    check('maxBackoffMs', this.maxBackoffMs, 0);
+  }
+
+  async evaluate(config: RagConfig, category: string, batchSize: number, seed: number): Promise<Evaluation> {
+    const body: EvaluateRequest = { config, category, batch_size: batchSize, seed };
+    const attempts = this.retries + 1;
+    let last: RetryableError | null = null;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) {
+        const backoff = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1));
+        await sleep(Math.min(this.maxBackoffMs, Math.max(backoff, last?.retryAfterMs ?? 0)));
+      }
+      try {
+        return await this.attempt(body);
+      } catch (err) {
+        if (!(err instanceof RetryableError)) throw err;
+        last = err;
+      }
+    }
+    throw new Error(`POST ${this.url} failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${last!.message}`, { cause: last });
+  }
+
+  private async attempt(body: EvaluateRequest): Promise<Evaluation> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...this.headers },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      text = await response.text();
+    } catch (err) {
+      if (controller.signal.aborted) throw new RetryableError(`timed out after ${this.timeoutMs} ms`, undefined, { cause: err });
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new RetryableError(`network error: ${cause?.code ?? cause?.message ?? (err as Error).message}`, undefined, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+    const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      throw new RetryableError(`HTTP ${response.status}: ${snippet}`, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+    }
+    if (response.status !== 200) throw new Error(`POST ${this.url} answered HTTP ${response.status} (not retried): ${snippet}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`POST ${this.url} answered with invalid JSON: ${snippet}`, { cause: err });
+    }
+    const parsed = evaluationSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new Error(`POST ${this.url} answered outside the /tuner/evaluate contract: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    }
+    return toEvaluation(parsed.data);
+  }
+}
