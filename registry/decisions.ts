@@ -12,7 +12,7 @@
 import type { Db } from './db';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import type { DecisionInput, DecisionWithReward, Json, RewardInput } from './types';
-import { checkFinite, checkUuid, isPlainObject } from './validate';
+import { checkFinite, checkUuid, isPlainObject, stableJson } from './validate';
 
 const CHUNK = 2000;
 
@@ -235,14 +235,4 @@ function decodeCursor(cursor: string): { t: string; id: string } {
     // fall through
   }
   throw new ValidationError('cursor', cursor, 'the nextCursor of a previous page');
-}
-
-function stableJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  return `{${Object.keys(obj)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`)
-    .join(',')}}`;
 }

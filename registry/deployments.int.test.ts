@@ -59,9 +59,14 @@ describe('setDeployment', () => {
 
   it('changes nothing (no generation, no audit) when the input matches the current state', async () => {
     const model = await modelWithVersions(2);
-    await fx.registry.setDeployment({ model, championVersion: 1, canaryVersion: 2, canaryWeight: 10, actor: ACTOR });
+    const fallback = { variant: 'A', k: 8, rerank: { on: true, depth: 20 } };
+    await fx.registry.setDeployment({ model, championVersion: 1, canaryVersion: 2, canaryWeight: 10, fallback, exploration: { mode: 'sample', temperature: 0.5, epsilon: 0.1 }, actor: ACTOR });
     const audits = await auditCount(fx.registry, 'deployment.set');
-    const again = await fx.registry.setDeployment({ model, championVersion: 1, canaryVersion: 2, canaryWeight: 10, actor: ACTOR });
+    // jsonb stores keys in its own order: the same values in another order are still "no change".
+    const again = await fx.registry.setDeployment({
+      model, championVersion: 1, canaryVersion: 2, canaryWeight: 10,
+      fallback: { rerank: { depth: 20, on: true }, k: 8, variant: 'A' }, exploration: { epsilon: 0.1, mode: 'sample', temperature: 0.5 }, actor: ACTOR,
+    });
     expect(again.changed).toBe(false);
     expect(again.deployment.generation).toBe(1);
     expect(await auditCount(fx.registry, 'deployment.set')).toBe(audits);

@@ -8,7 +8,7 @@ import { checkActor, recordChange } from './audit';
 import type { Db } from './db';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import type { Deployment, Exploration, Json, JsonObject, VersionStatus } from './types';
-import { checkFinite, checkJson, checkJsonObject, checkModelName, checkOptionalText, checkVersionNumber, isPlainObject } from './validate';
+import { checkFinite, checkJson, checkJsonObject, checkModelName, checkOptionalText, checkVersionNumber, isPlainObject, stableJson } from './validate';
 
 const COLUMNS = `model, kind, champion_version, canary_version, canary_weight, generation, exploration, fallback, config, updated_at`;
 
@@ -170,9 +170,9 @@ export async function setDeployment(db: Db, input: SetDeploymentInput): Promise<
       current.championVersion === next.championVersion &&
       current.canaryVersion === next.canaryVersion &&
       current.canaryWeight === next.canaryWeight &&
-      JSON.stringify(current.exploration) === JSON.stringify(next.exploration) &&
-      JSON.stringify(current.fallback) === JSON.stringify(next.fallback) &&
-      JSON.stringify(current.config) === JSON.stringify(next.config);
+      stableJson(current.exploration) === stableJson(next.exploration) &&
+      stableJson(current.fallback) === stableJson(next.fallback) &&
+      stableJson(current.config) === stableJson(next.config);
     if (unchanged) return { deployment: current, previous: current, changed: false, statusChanges: [] };
 
     const generation = (current?.generation ?? 0) + 1;

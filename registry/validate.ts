@@ -116,3 +116,15 @@ export function checkOptionalText(value: unknown, field: string, max = 1000): st
   if (typeof value !== 'string' || value.length > max) throw new ValidationError(field, value, `a string of at most ${max} characters`);
   return value;
 }
+
+/** JSON with object keys sorted, so two values compare equal however their keys were ordered (jsonb reorders them). */
+export function stableJson(value: unknown): string {
+  if (value === null || value === undefined || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  return `{${Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`)
+    .join(',')}}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * `autopilot deploy <model> --champion V [--canary V --weight W] [--fallback JSON]` — sets what the
+ * inference servers serve (they pick it up through the registry's NOTIFY within a second).
+ */
+import type { Command } from 'commander';
+import { CliError } from '../errors';
+import { emit } from '../output';
+import { cliActor, describeDeployment, withRegistry } from './models';
+
+function parseVersionFlag(flag: string, value: string): number | null {
+  if (value === 'none') return null;
+  const m = /^v?(\d+)$/.exec(value);
+  if (!m) throw new CliError(`${flag} ${JSON.stringify(value)}: expected a version number (e.g. 3 or v3)${flag === '--canary' ? ', or none' : ''}`);
+  return Number(m[1]);
+}
+
+export function register(program: Command): void {
+  program
+    .command('deploy <model>')
+    .description('set the deployment of a model: its champion, its canary and the canary\'s share of traffic (percent)')
+    .option('--champion <version>', 'the version serving the rest of the traffic (required the first time)')
+    .option('--canary <version>', 'the canary version, or "none" to remove it')
+    .option('--weight <percent>', 'percentage of traffic for the canary, 0..100')
+    .option('--fallback <json>', 'static action served when no model can serve, or "null" to remove it')
+    .option('--exploration <mode>', 'greedy (argmax) or sample')
+    .option('--kind <kind>', 'policy (default), bandit, text-policy, ...')
+    .option('--expect-generation <n>', 'fail unless the deployment is at this generation')
+    .option('--reason <text>', 'recorded in the audit log')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        model: string,
+        opts: {
+          champion?: string;
+          canary?: string;
+          weight?: string;
+          fallback?: string;
+          exploration?: string;
+          kind?: string;
+          expectGeneration?: string;
+          reason?: string;
+          json?: boolean;
+        },
+      ) => {
+        const championVersion = opts.champion === undefined ? undefined : parseVersionFlag('--champion', opts.champion);
+        const canaryVersion = opts.canary === undefined ? undefined : parseVersionFlag('--canary', opts.canary);
+        let canaryWeight: number | undefined;
+        if (opts.weight !== undefined) {
+          canaryWeight = Number(opts.weight.replace(/%$/, ''));
+          if (opts.weight.trim() === '' || !Number.isFinite(canaryWeight)) throw new CliError(`--weight ${JSON.stringify(opts.weight)}: expected a percentage 0..100`);
+        }
+        let fallback: unknown;
+        if (opts.fallback !== undefined) {
+          try {
+            fallback = JSON.parse(opts.fallback);
+          } catch (err) {
+            throw new CliError(`--fallback: not valid JSON (${(err as Error).message}); e.g. --fallback '{"variant":"A","k":8}'`);
+          }
+        }
+        if (opts.exploration !== undefined && opts.exploration !== 'greedy' && opts.exploration !== 'sample') {
+          throw new CliError(`--exploration ${JSON.stringify(opts.exploration)}: expected greedy or sample`);
+        }
+        let expectedGeneration: number | undefined;
+        if (opts.expectGeneration !== undefined) {
+          expectedGeneration = Number(opts.expectGeneration);
+          if (!Number.isInteger(expectedGeneration) || expectedGeneration < 0) throw new CliError(`--expect-generation ${opts.expectGeneration}: expected an integer >= 0`);
+        }
+        if ([championVersion, canaryVersion, canaryWeight, fallback, opts.exploration, opts.kind].every((v) => v === undefined)) {
+          throw new CliError('nothing to change: give --champion, --canary, --weight, --fallback, --exploration or --kind');
+        }
+        const res = await withRegistry((r) =>
+          r.setDeployment({
+            model,
+            championVersion,
+            canaryVersion,
+            canaryWeight,
+            fallback: fallback as never,
+            exploration: opts.exploration ? { mode: opts.exploration as 'greedy' | 'sample' } : undefined,
+            kind: opts.kind,
+            expectedGeneration,
+            reason: opts.reason,
+            actor: cliActor(),
+          }),
+        );
+        emit(opts.json, res, () => {
+          if (!res.changed) return `${model} unchanged: ${describeDeployment(res.deployment)}`;
+          const changes = res.statusChanges.map((c) => `v${c.version} ${c.from}→${c.to}`).join(', ');
+          return `deployed ${model} ${describeDeployment(res.deployment)}${changes ? `\n  status: ${changes}` : ''}`;
+        });
+      },
+    );
+}
