@@ -55,15 +55,27 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function time(fn: () => unknown | Promise<unknown>, runs: number): Promise<number> {
-  await fn(); // warm-up
-  const ms: number[] = [];
+async function timeOnce(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * Times `fn` and its `baseline` alternately (A, B, A, B, …) after a warm-up, so both see the same
+ * machine load; returns the median of each and the median of the per-pair ratios fn/baseline.
+ */
+async function paired(fn: () => unknown | Promise<unknown>, baseline: () => unknown | Promise<unknown>, runs: number): Promise<{ ms: number; baseMs: number; ratio: number }> {
+  await fn();
+  await baseline();
+  const a: number[] = [], b: number[] = [], r: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const x = await timeOnce(fn), y = await timeOnce(baseline);
+    a.push(x);
+    b.push(y);
+    r.push(x / y);
   }
-  return median(ms);
+  return { ms: median(a), baseMs: median(b), ratio: median(r) };
 }
 
 async function main(): Promise<void> {
@@ -74,7 +86,6 @@ async function main(): Promise<void> {
   const steps = 2048;
 
   // 1. rollout throughput vs the env alone (random actions)
-  const rolloutMs = await time(() => collectRollout(env, policy, steps, new Rng(2)), 5);
   const randomActions: Action[] = [];
   const rr = new Rng(3);
   const raw = new Float64Array(SPACE.length);
@@ -82,43 +93,41 @@ async function main(): Promise<void> {
     raw[0] = rr.int(2); raw[1] = rr.int(30); raw[2] = rr.int(2); raw[3] = rr.normal(); raw[4] = rr.int(4);
     randomActions.push(policy.toAction(raw));
   }
-  const envMs = await time(() => {
+  const rollout = await paired(() => collectRollout(env, policy, steps, new Rng(2)), () => {
     env.reset(4);
     for (let i = 0; i < steps; i++) if (env.step(randomActions[i & 255]).done) env.reset(i);
-  }, 5);
+  }, 7);
 
   // 2. one update vs the forward pass over the same samples
   const batch: RolloutBatch = await collectRollout(env, policy, steps, new Rng(5));
-  const updateMs = await time(() => {
+  const mbObs = Float64Array.from(batch.obs.slice(0, 512 * OBS)), mbAct = Float64Array.from(batch.actions.slice(0, 512 * SPACE.length));
+  const update = await paired(() => {
     const p = Policy.create(spec, 1);
     ppoUpdate(p, createPpoOptimizer(p, hp), [batch], hp, new Rng(6));
-  }, 5);
-  const mbObs = Float64Array.from(batch.obs.slice(0, 512 * OBS)), mbAct = Float64Array.from(batch.actions.slice(0, 512 * SPACE.length));
-  const forwardMs = await time(() => {
+  }, () => {
     for (let e = 0; e < 10; e++) for (let m = 0; m < 4; m++) policy.evaluate(mbObs, mbAct, 512);
   }, 5);
 
-  // 3. ONNX export, and ORT vs TypeScript forward on 2,048 rows
-  const exportMs = await time(() => exportOnnx(policy), 10);
+  // 3. ONNX export (baseline: JSON checkpoint of the same weights), and ORT vs TypeScript forward on 2,048 rows
+  const exp = await paired(() => exportOnnx(policy), () => JSON.stringify(policy.toJSON()), 21);
   const { model } = exportOnnx(policy);
   const session = await ort.InferenceSession.create(model);
   const allObs = Float64Array.from(batch.obs);
   const input = new ort.Tensor('float32', Float32Array.from(allObs), [steps, OBS]);
-  const ortMs = await time(() => session.run({ obs: input }), 20);
-  const tsFwdMs = await time(() => policy.forward(allObs, steps), 20);
+  const fwd = await paired(() => session.run({ obs: input }), () => policy.forward(allObs, steps), 21);
   await session.release();
 
   const params = policy.params.length;
-  const flopsFwd = 2 * (OBS * 64 + 64 * 64 + 64 * (2 + 30 + 1 + 1 + 4 + 1)); // multiply-adds ×2 per sample
+  const flopsFwd = 2 * (OBS * 64 + 64 * 64 + 64 * (2 + 30 + 1 + 1 + 4 + 1)); // 2 × multiply-adds per sample
   const fmt = (x: number, d = 1): string => x.toFixed(d);
-  console.log(`PPO bench — 16 inputs, 2×64 tanh MLP, five heads (${params} parameters), node ${process.version}`);
-  console.log(`rollout:        ${fmt(steps / rolloutMs * 1000, 0)} env steps/s (collectRollout, ${steps} steps in ${fmt(rolloutMs)} ms)`);
-  console.log(`  baseline:     ${fmt(steps / envMs * 1000, 0)} env steps/s for the env alone → policy+bookkeeping cost ${fmt(rolloutMs / envMs)}× the env`);
-  console.log(`update:         ${fmt(updateMs)} ms for one ppoUpdate (2,048 samples, 10 epochs, 4 minibatches of 512 = 40 Adam steps)`);
-  console.log(`  baseline:     ${fmt(forwardMs)} ms for the forward pass alone over the same 10×2,048 samples → update/forward = ${fmt(updateMs / forwardMs, 2)}×`);
-  console.log(`  throughput:   ${fmt((20480 * flopsFwd * 3) / (updateMs / 1000) / 1e9, 2)} GFLOP/s (forward+backward ≈ 3× forward FLOPs)`);
-  console.log(`onnx export:    ${fmt(exportMs, 2)} ms (${model.byteLength} bytes)`);
-  console.log(`onnx forward:   ${fmt(ortMs, 2)} ms for 2,048 rows in onnxruntime-node vs ${fmt(tsFwdMs, 2)} ms in TypeScript → ORT/TS = ${fmt(ortMs / tsFwdMs, 2)}×`);
+  console.log(`PPO bench — 16 inputs, 2×64 tanh MLP, five heads (${params} parameters), node ${process.version}; medians, baselines timed alternately in the same run`);
+  console.log(`rollout:      ${fmt(steps / rollout.ms * 1000, 0)} env steps/s (collectRollout: ${steps} steps in ${fmt(rollout.ms)} ms)`);
+  console.log(`  baseline:   ${fmt(steps / rollout.baseMs * 1000, 0)} env steps/s for the toy env alone → rollout/env time = ${fmt(rollout.ratio, 2)}×`);
+  console.log(`update:       ${fmt(update.ms)} ms for one ppoUpdate (2,048 samples, 10 epochs, 4 minibatches of 512 = 40 Adam steps, ${fmt((20480 * flopsFwd * 3) / (update.ms / 1000) / 1e9, 2)} GFLOP/s)`);
+  console.log(`  baseline:   ${fmt(update.baseMs)} ms for the forward pass + log-probs alone over the same 10×2,048 samples → update/forward = ${fmt(update.ratio, 2)}×`);
+  console.log(`onnx export:  ${fmt(exp.ms, 2)} ms (${model.byteLength} bytes)`);
+  console.log(`  baseline:   ${fmt(exp.baseMs, 2)} ms to write the JSON checkpoint of the same weights → export/checkpoint = ${fmt(exp.ratio, 2)}×`);
+  console.log(`onnx forward: ${fmt(fwd.ms, 2)} ms for 2,048 rows in onnxruntime-node vs ${fmt(fwd.baseMs, 2)} ms for the TypeScript forward → ORT/TS = ${fmt(fwd.ratio, 3)}×`);
 }
 
 main().catch((err) => {
