@@ -78,7 +78,7 @@ describe('HttpEvaluator against a local node:http server', () => {
 
   it('aborts a slow attempt after the timeout and retries it', async () => {
     const slow: Behaviour = (_req, res) => {
-      const t = setTimeout(() => json(200, good)(_req, res), 1000);
+      const t = setTimeout(() => json(200, good)(_req, res, ""), 1000);
       res.on('close', () => clearTimeout(t));
     };
     script = [slow, json(200, { ...good, faithfulness: 0.8 })];
