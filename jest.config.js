@@ -6,7 +6,8 @@ const transform = {
 };
 const common = {
   transform,
-  testEnvironment: 'node',
+  // onnxruntime-node returns typed arrays of the main realm: hand them to every test file's realm.
+  testEnvironment: '<rootDir>/ml/onnx/ort-jest-environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.venv/', '/.data/'],
   modulePathIgnorePatterns: ['/dist/', '/.venv/', '/.data/'],
