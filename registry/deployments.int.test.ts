@@ -55,6 +55,12 @@ describe('setDeployment', () => {
     expect(r6.deployment).toMatchObject({ championVersion: 2, canaryVersion: null, canaryWeight: 0, generation: 6 });
     expect(await statuses(model)).toEqual({ 1: 'registered', 2: 'champion', 3: 'rejected' });
     expect(await aliases(model)).toEqual({ champion: 2 });
+
+    // The way back after a promotion: the previous champion, from the audit trail.
+    expect(await fx.registry.findPreviousChampion(model)).toBe(1);
+    await fx.registry.setDeployment({ model, championVersion: 1, demotedStatus: 'rejected', actor: ACTOR, reason: 'rollback' });
+    expect(await statuses(model)).toEqual({ 1: 'champion', 2: 'rejected', 3: 'rejected' });
+    expect(await fx.registry.findPreviousChampion(model)).toBe(2);
   });
 
   it('changes nothing (no generation, no audit) when the input matches the current state', async () => {

@@ -45,6 +45,22 @@ export async function listDeployments(db: Db): Promise<Deployment[]> {
   return rows.map(toDeployment);
 }
 
+/**
+ * The champion before the current one: the `before.championVersion` of the latest audited deployment
+ * change that replaced the champion (null if it never changed). What `autopilot rollback` restores.
+ */
+export async function findPreviousChampion(db: Db, model: string): Promise<number | null> {
+  checkModelName(model);
+  const { rows } = await db.query(
+    `SELECT (before ->> 'championVersion')::int AS previous FROM audit_log
+     WHERE model = $1 AND action = 'deployment.set' AND before IS NOT NULL
+       AND (before -> 'championVersion') IS DISTINCT FROM (after -> 'championVersion')
+     ORDER BY id DESC LIMIT 1`,
+    [model],
+  );
+  return rows.length ? rows[0].previous : null;
+}
+
 export interface SetDeploymentInput {
   model: string;
   /** Omitted: keep the current one. Required when the deployment is created. */

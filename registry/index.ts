@@ -26,7 +26,7 @@ import {
   readDecisionsWithRewards,
   type DecisionWindowQuery,
 } from './decisions';
-import { findDeployment, getDeployment, listDeployments, setDeployment, type SetDeploymentInput } from './deployments';
+import { findDeployment, findPreviousChampion, getDeployment, listDeployments, setDeployment, type SetDeploymentInput } from './deployments';
 import { downloadVersion, openVersionArtifact } from './download';
 import { RegistryError } from './errors';
 import { listEvaluations, recordEvaluation, type RecordEvaluationInput } from './evaluations';
@@ -93,6 +93,7 @@ export class Registry {
   findDeployment(model: string) { return findDeployment(this.db, model); }
   listDeployments() { return listDeployments(this.db); }
   setDeployment(input: SetDeploymentInput) { return setDeployment(this.db, input); }
+  findPreviousChampion(model: string) { return findPreviousChampion(this.db, model); }
 
   // audit
   /** Appends an audit row for a change made outside these functions (e.g. a canary taken out of rotation) and notifies. */
@@ -136,7 +137,7 @@ export { createModel, ensureModel, getModel, listModels, type CreateModelInput }
 export { registerVersion, versionArtifactKey, type RegisterVersionInput, type ArtifactSource } from './register';
 export { getVersion, listVersions, searchVersions, setVersionStatus, parseMetricFilter, type VersionQuery, type MetricFilter, type MetricOp, type SetVersionStatusInput } from './versions';
 export { setAlias, removeAlias, resolveAlias, resolveVersionRef, listAliases, type SetAliasInput } from './aliases';
-export { getDeployment, findDeployment, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
+export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
 export { openVersionArtifact, downloadVersion } from './download';
 export { recordRun, finishRun, getRun, listRuns, appendRunMetrics, appendRunMetricRows, readRunMetrics, type RecordRunInput, type FinishRunInput } from './runs';
 export { insertDecisions, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';

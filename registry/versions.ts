@@ -69,19 +69,14 @@ export interface VersionQuery {
 
 /** Parses `reward_mean>=0.7` (CLI syntax) into a MetricFilter. */
 export function parseMetricFilter(text: string): MetricFilter {
-  for (const op of METRIC_OPS) {
-    const i = text.indexOf(op);
-    if (i > 0) {
-      const name = text.slice(0, i).trim();
-      const raw = text.slice(i + op.length).trim();
-      const value = Number(raw);
-      if (raw === '' || !Number.isFinite(value)) {
-        throw new ValidationError(`metric filter ${JSON.stringify(text)}`, raw, 'a number after the comparison, e.g. reward_mean>=0.7');
-      }
-      return { name, op, value };
-    }
+  const m = /^\s*([^<>=!\s][^<>=!]*?)\s*(>=|<=|!=|>|<|=)\s*(.*?)\s*$/.exec(text);
+  if (!m) throw new ValidationError('metric filter', text, 'NAME OP NUMBER with OP one of >, >=, <, <=, =, != (e.g. reward_mean>=0.7)');
+  const [, name, op, raw] = m;
+  const value = Number(raw);
+  if (raw === '' || !Number.isFinite(value)) {
+    throw new ValidationError(`metric filter ${JSON.stringify(text)}`, raw, 'a number after the comparison, e.g. reward_mean>=0.7');
   }
-  throw new ValidationError('metric filter', text, 'NAME OP NUMBER with OP one of >, >=, <, <=, =, != (e.g. reward_mean>=0.7)');
+  return { name, op: op as MetricOp, value };
 }
 
 export async function searchVersions(db: Db, query: VersionQuery = {}): Promise<ModelVersion[]> {
