@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
+import { parsePpoHyperparameters } from '../ml/rl/hyperparameters';
 import { defaultPolicyConfig, parsePolicyConfig, policyConfigSchema } from './config';
 
 const defaultsFile = resolve(__dirname, '../configs/rl/policy.defaults.yaml');
@@ -24,12 +25,13 @@ describe('policyConfigSchema', () => {
     expect(c.policy.thresholds).toMatchObject({ faithfulness: 0.75, relevancy: 0.75, p95_latency_ms: 500, error_rate: 0.01 });
     expect(c.policy.reward_weights).toEqual({ alpha: 0.5, beta: 0.5, gamma: 0.2, delta: 0.2, lambda: 1 });
     expect(c.policy.baseline).toEqual({ variant: 'A', k: 8, rerank: false, fusion_weight: 0, prompt_id: 'default' });
-    expect(c.ppo).toMatchObject({ gamma: 0.99, gae_lambda: 0.95, clip_coef: 0.2, target_kl: 0.02, num_minibatches: 4, update_epochs: 10 });
-    expect(c.network).toEqual({ hidden: [64, 64], activation: 'tanh' });
+    expect(c.ppo).toMatchObject({ gamma: 0.99, gae_lambda: 0.95, clip_coef: 0.2, target_kl: 0.02, num_minibatches: 4, update_epochs: 10, hidden_sizes: [64, 64] });
+    // the trainer accepts the section as it is
+    expect(parsePpoHyperparameters(c.ppo)).toEqual(c.ppo);
   });
 
   it('fills defaults under a partial config', () => {
-    const c = parsePolicyConfig({ policy: { reward_weights: { gamma: 0.5 } }, ppo: { target_kl: null } });
+    const c = parsePolicyConfig({ policy: { reward_weights: { gamma: 0.5 } }, ppo: { target_kl: null, kl_adaptive_lr: false } });
     expect(c.policy.reward_weights).toEqual({ alpha: 0.5, beta: 0.5, gamma: 0.5, delta: 0.2, lambda: 1 });
     expect(c.ppo.target_kl).toBeNull();
     expect(c.environment.episode_length).toBe(16);
@@ -47,21 +49,19 @@ describe('policyConfigSchema', () => {
     [{ policy: { baseline: { prompt_id: 'terse' } } }, ['policy.baseline.prompt_id must be one of policy.discrete.prompt_id (default, cite-sources, step-by-step), got "terse"']],
     [{ policy: { baseline: { variant: 'C' } } }, ['policy.baseline.variant must be one of A, B, got "C"']],
     [{ policy: { reward_weight: {} } }, ['policy has unknown field policy.reward_weight (expected bounds, discrete, thresholds, cost_ref, reward_weights, penalties, baseline)']],
-    [{ polcy: {} }, ['the policy config has unknown field polcy (expected policy, environment, ppo, network)']],
+    [{ polcy: {} }, ['the policy config has unknown field polcy (expected policy, environment, ppo)']],
     [{ environment: { episode_length: 0 } }, ['environment.episode_length must be an integer ≥ 1, got 0']],
     [{ environment: { contextual: 'yes' } }, ['environment.contextual must be true or false, got "yes"']],
-    [{ ppo: { lr_schedule: 'cosine' } }, ['ppo.lr_schedule must be one of constant, linear, kl, got "cosine"']],
-    [{ ppo: { lr_min: 1e-3, lr_max: 1e-4 } }, ['ppo.lr_min must be ≤ ppo.lr_max, got lr_min 0.001 > lr_max 0.0001']],
-    [{ ppo: { num_envs: 1, num_steps: 2, num_minibatches: 4 } }, ['ppo.num_minibatches must be ≤ num_envs × num_steps (2), got 4']],
-    [{ network: { hidden: [] } }, ['network.hidden must list at least one layer width, got []']],
+    [{ ppo: { num_envs: 1, num_steps: 2, num_minibatches: 4 } }, ['ppo.num_minibatches = 4: expected at most batch_size = num_envs × num_steps = 2']],
+    [{ ppo: { kl_adaptive_lr: true, target_kl: null } }, ['ppo.kl_adaptive_lr = true: expected target_kl to be set (a number > 0), got null']],
     [null, ['the policy config must be a mapping, got null']],
   ])('%j → %j', (value, expected) => {
     expect(messages(value)).toEqual(expected);
   });
 
-  it('parsePolicyConfig joins every problem into one error naming the source', () => {
-    expect(() => parsePolicyConfig({ ppo: { gamma: 2 }, environment: { batch_size: -1 } }, 'my.yaml')).toThrow(
-      'my.yaml: invalid policy config:\n  - environment.batch_size must be an integer ≥ 1, got -1\n  - ppo.gamma must be a number ≥ 0 and ≤ 1, got 2',
+  it('parsePolicyConfig joins every problem into one error naming the source, the field and the value', () => {
+    expect(() => parsePolicyConfig({ ppo: { gamma: 2, lr: 1 }, environment: { batch_size: -1 } }, 'my.yaml')).toThrow(
+      'my.yaml: invalid policy config:\n  - environment.batch_size must be an integer ≥ 1, got -1\n  - ppo.gamma = 2: expected a number in [0, 1]\n  - ppo has unknown field lr',
     );
   });
 });

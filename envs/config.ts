@@ -3,11 +3,13 @@
  * Every field has the default of that file, so `policyConfigSchema.parse({})` is the defaults.
  * Objects are strict: an unknown (misspelt) field is an error that names it. Each message names the
  * field, the value received and what was expected, e.g.
- *   `policy.bounds.k.min must be an integer ≥ 1, got 0.5`.
+ *   `policy.bounds.k.min must be an integer ≥ 1, got 0.5`. The `ppo` section is the trainer's
+ * schema (`ml/rl/hyperparameters.ts`), whose messages say what was expected.
  * The lead's YAML loader calls `policyConfigSchema`; `parsePolicyConfig` is the same with the issues
  * joined into one Error for callers without a loader.
  */
 import { z } from 'zod';
+import { parsePpoHyperparameters, PpoHyperparametersSchema, type PpoHyperparameters } from '../ml/rl/hyperparameters';
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -163,50 +165,40 @@ const environmentSchema = obj('environment', {
 });
 
 /**
- * PPO hyperparameters, CleanRL's names (seed §4 defaults). Owned here until the trainer in `ml/rl`
- * exports its own schema; keep the two in step.
+ * The `ppo` section is the trainer's own schema (`ml/rl/hyperparameters.ts`, CleanRL's names, seed
+ * §4 defaults, network widths in `hidden_sizes`), so `parsePpoHyperparameters(config.ppo)` accepts
+ * what this schema returns. Its cross-field rules (minibatches ≤ batch, timesteps ≥ batch,
+ * kl_adaptive_lr needs target_kl) are checked here too. Fields left out take `RAG_PPO_DEFAULTS`,
+ * then the trainer's defaults.
  */
-export const ppoConfigSchema = obj('ppo', {
-  seed: num('ppo.seed', { int: true, min: 0 }, 1),
-  iterations: num('ppo.iterations', { int: true, min: 1 }, 100),
-  num_envs: num('ppo.num_envs', { int: true, min: 1 }, 4),
-  num_steps: num('ppo.num_steps', { int: true, min: 1 }, 128),
-  learning_rate: num('ppo.learning_rate', { gt: 0 }, 3e-4),
-  lr_schedule: oneOf('ppo.lr_schedule', ['constant', 'linear', 'kl'], 'kl'),
-  lr_min: num('ppo.lr_min', { gt: 0 }, 1e-4),
-  lr_max: num('ppo.lr_max', { gt: 0 }, 3e-4),
-  gamma: num('ppo.gamma', { min: 0, max: 1 }, 0.99),
-  gae_lambda: num('ppo.gae_lambda', { min: 0, max: 1 }, 0.95),
-  num_minibatches: num('ppo.num_minibatches', { int: true, min: 1 }, 4),
-  update_epochs: num('ppo.update_epochs', { int: true, min: 1 }, 10),
-  norm_adv: bool('ppo.norm_adv', true),
-  clip_coef: num('ppo.clip_coef', { gt: 0 }, 0.2),
-  clip_vloss: bool('ppo.clip_vloss', true),
-  ent_coef: num('ppo.ent_coef', { min: 0 }, 0.01),
-  vf_coef: num('ppo.vf_coef', { min: 0 }, 0.5),
-  max_grad_norm: num('ppo.max_grad_norm', { gt: 0 }, 0.5),
-  target_kl: num('ppo.target_kl', { gt: 0 }, 0.02).nullable(),
-}).superRefine((p, ctx) => {
-  if (p.lr_min > p.lr_max) ctx.addIssue({ code: 'custom', message: `ppo.lr_min must be ≤ ppo.lr_max, got lr_min ${p.lr_min} > lr_max ${p.lr_max}`, input: p });
-  const batch = p.num_envs * p.num_steps;
-  if (p.num_minibatches > batch) {
-    ctx.addIssue({ code: 'custom', message: `ppo.num_minibatches must be ≤ num_envs × num_steps (${batch}), got ${p.num_minibatches}`, input: p });
-  }
-});
+/** Where the RAG tuner's defaults differ from the trainer's (CleanRL's) defaults. */
+export const RAG_PPO_DEFAULTS = {
+  total_timesteps: 100_000,
+  learning_rate: 3e-4,
+  anneal_lr: false,
+  kl_adaptive_lr: true,
+} as const;
 
-export const networkConfigSchema = obj('network', {
-  hidden: z
-    .array(num('network.hidden[]', { int: true, min: 1 }, 64), { error: (iss) => `network.hidden must be a list of layer widths, got ${show(iss.input)}` })
-    .min(1, { error: (iss) => `network.hidden must list at least one layer width, got ${show(iss.input)}` })
-    .default([64, 64]),
-  activation: oneOf('network.activation', ['tanh', 'relu'], 'tanh'),
-});
+export const ppoConfigSchema = z
+  .preprocess(
+    (v) => (v === undefined || v === null ? { ...RAG_PPO_DEFAULTS } : typeof v === 'object' && !Array.isArray(v) ? { ...RAG_PPO_DEFAULTS, ...v } : v),
+    PpoHyperparametersSchema,
+  )
+  .superRefine((hp, ctx) => {
+    // Field problems are already reported by the schema; only the cross-field rules are added here.
+    if (!PpoHyperparametersSchema.safeParse(hp).success) return;
+    try {
+      parsePpoHyperparameters(hp);
+    } catch (err) {
+      const lines = (err as Error).message.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+      for (const message of lines) ctx.addIssue({ code: 'custom', message, input: hp });
+    }
+  });
 
 export const policyConfigSchema = obj('', {
   policy: policySchema,
   environment: environmentSchema,
   ppo: ppoConfigSchema,
-  network: networkConfigSchema,
 }).superRefine((c, ctx) => {
   // The baseline must be a point of the action space.
   const b = c.policy.baseline;
@@ -224,22 +216,36 @@ export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 export type PolicyInput = z.input<typeof policyConfigSchema>;
 export type PolicySection = PolicyConfig['policy'];
 export type EnvironmentSection = PolicyConfig['environment'];
-export type PpoConfig = z.infer<typeof ppoConfigSchema>;
-export type NetworkConfig = z.infer<typeof networkConfigSchema>;
+export type PpoConfig = PpoHyperparameters;
 export type RewardWeights = PolicySection['reward_weights'];
 export type Thresholds = PolicySection['thresholds'];
 export type Penalties = PolicySection['penalties'];
 
-/** The issues of a failed parse, one line each, prefixed by `source` (a file name) when given. */
-export function formatPolicyConfigIssues(error: z.ZodError, source?: string): string {
-  const lines = error.issues.map((i) => `  - ${i.message}`);
+/**
+ * The issues of a failed parse, one line each, prefixed by `source` (a file name) when given. Messages
+ * of this file name their field; others (the `ppo` section's, which say only what was expected) are
+ * written `field = value: expected …` like the trainer's own parser.
+ */
+export function formatPolicyConfigIssues(error: z.ZodError, input: unknown, source?: string): string {
+  const lines = error.issues.map((i) => {
+    const field = i.path.map(String).join('.');
+    if (i.code === 'unrecognized_keys' && field.startsWith('ppo')) return `  - ${field} has unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+    if (field === '' || i.message.startsWith(field) || i.message.startsWith('ppo.')) return `  - ${i.message}`;
+    return `  - ${field} = ${show(valueAt(input, i.path))}: expected ${i.message}`;
+  });
   return `${source ? `${source}: ` : ''}invalid policy config:\n${lines.join('\n')}`;
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
 }
 
 /** Validates a parsed YAML/JSON value; throws one Error listing every problem. */
 export function parsePolicyConfig(value: unknown, source?: string): PolicyConfig {
   const result = policyConfigSchema.safeParse(value ?? {});
-  if (!result.success) throw new Error(formatPolicyConfigIssues(result.error, source));
+  if (!result.success) throw new Error(formatPolicyConfigIssues(result.error, value, source));
   return result.data;
 }
 
