@@ -37,3 +37,4 @@ export function learnerFromJSON(json: unknown, path = 'learner'): BanditPolicy {
       throw new Error(`${path}.kind must be one of linucb, lints, beta-ts, gaussian-ts, epsilon-greedy, softmax; got ${JSON.stringify(j.kind)}`);
   }
 }
+export { deltaToFields, fieldsToStats, statsToFields, sumDeltas } from './flat-stats';
