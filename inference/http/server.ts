@@ -16,6 +16,8 @@ export interface RequestContext {
   latency: Observer | null;
   /** Response status when not 200. */
   status: number;
+  /** performance.now() when the request arrived. */
+  start: number;
 }
 
 export type JsonHandler<P = void> = (body: unknown, ctx: RequestContext, params: P) => Promise<unknown> | unknown;
@@ -125,7 +127,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   };
 
   const runJson = <P>(req: IncomingMessage, res: ServerResponse, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
-    const ctx: RequestContext = { latency: null, status: 200 };
+    const ctx: RequestContext = { latency: null, status: 200, start };
     readJson(req, maxBodyBytes)
       .then((body) => handler(body, ctx, params))
       .then(
@@ -135,7 +137,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   };
 
   const runGet = <P>(res: ServerResponse, route: RouteLabel, handler: GetHandler<P>, params: P, start: number): void => {
-    const ctx: RequestContext = { latency: null, status: 200 };
+    const ctx: RequestContext = { latency: null, status: 200, start };
     let out: unknown;
     try {
       out = handler(ctx, params);
@@ -151,7 +153,7 @@ export function createHttpServer(opts: HttpOptions): Server {
 
   const reject = (req: IncomingMessage, res: ServerResponse, route: RouteLabel, start: number, err: ClientError): void => {
     req.resume(); // discard any body so the connection stays usable
-    fail(res, route, { latency: null, status: err.status }, start, err);
+    fail(res, route, { latency: null, status: err.status, start }, start, err);
   };
 
   const server = createServer((req, res) => {
@@ -177,7 +179,7 @@ export function createHttpServer(opts: HttpOptions): Server {
           res.end(body);
           defaults.metrics.observe((performance.now() - start) / 1000);
         },
-        (err) => fail(res, 'metrics', { latency: null, status: 500 }, start, err),
+        (err) => fail(res, 'metrics', { latency: null, status: 500, start }, start, err),
       );
       return;
     }

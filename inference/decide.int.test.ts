@@ -1,0 +1,162 @@
+/**
+ * /v1/decide and /v1/rewards against real PostgreSQL (registry + decision log), Redis (feature
+ * store), the S3 artifact store (SeaweedFS) and onnxruntime-node.
+ */
+import { Redis } from 'ioredis';
+import { S3ArtifactStore } from '../registry/artifacts/s3';
+import { testS3Bucket, testS3Settings, uniquePrefix } from '../test/support/s3';
+import { TEST_FEATURES } from './testing/test-policy';
+import { createServingFixture, postJson, type ServingFixture } from './testing/fixture';
+import type { InferenceServer } from './server';
+
+const softmax = (z: Float32Array) => {
+  const m = Math.max(...z);
+  const e = Array.from(z, (v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+};
+const argmax = (p: ArrayLike<number>) => {
+  let b = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[b]) b = i;
+  return b;
+};
+
+describe('decide and rewards', () => {
+  let fx: ServingFixture;
+  let server: InferenceServer;
+  let redis: Redis;
+  const x = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+
+  beforeAll(async () => {
+    const uri = `s3://${testS3Bucket()}/${uniquePrefix('inference-decide')}`;
+    fx = await createServingFixture({ store: { store: S3ArtifactStore.fromUri(uri, testS3Settings()), uri }, s3: testS3Settings() });
+    const v = await fx.register('ranker', 1);
+    await fx.deploy('ranker', { champion: v.version, fallback: { variant: 'A', k: 8, rerank: false, fusion_weight: 0.5, prompt_id: 0 } });
+    server = await fx.start();
+    redis = new Redis('redis://127.0.0.1:6379');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await fx?.close();
+  });
+
+  it('returns the greedy action of the champion with propensity 1 and logs it', async () => {
+    const r = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: x });
+    expect(r.status).toBe(200);
+    const out = fx.policies.get('ranker@1')!.forward(x);
+    const expected = {
+      variant: ['A', 'B', 'C'][argmax(out.variant_logits)],
+      k: 3 + argmax(out.k_logits),
+      rerank: out.rerank_logit[0] > 0,
+      prompt_id: argmax(out.prompt_id_logits),
+    };
+    expect(r.body).toMatchObject({ model: 'ranker', version: 1, arm: 'champion', propensity: 1, armProbability: 1, fallback: false, action: expected });
+    const fw = 0.5 * (Math.tanh(out.fusion_weight_mean[0]) + 1);
+    expect(r.body.action.fusion_weight).toBeCloseTo(fw, 5);
+    await server.decisionLog.drain();
+    const row = await fx.registry.getDecision(r.body.decisionId);
+    expect(row).toMatchObject({ deployment: 'ranker', version: 1, arm: 'champion', propensity: 1, features: x, action: r.body.action });
+    const pol = softmax(out.variant_logits)[argmax(out.variant_logits)] * softmax(out.k_logits)[argmax(out.k_logits)];
+    expect((row.metadata as any).armProbability).toBe(1);
+    expect((row.metadata as any).mode).toBe('greedy');
+    expect((row.metadata as any).policyProbability).toBeLessThan(pol + 1e-9);
+  });
+
+  it('samples with explore: true and logs the true probability of the sampled action', async () => {
+    const out = fx.policies.get('ranker@1')!.forward(x);
+    const pv = softmax(out.variant_logits);
+    const pk = softmax(out.k_logits);
+    const p1 = 1 / (1 + Math.exp(-out.rerank_logit[0]));
+    const pp = softmax(out.prompt_id_logits);
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const r = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: x, explore: true });
+      expect(r.status).toBe(200);
+      const a = r.body.action;
+      const want = pv[['A', 'B', 'C'].indexOf(a.variant)] * pk[a.k - 3] * (a.rerank ? p1 : 1 - p1) * pp[a.prompt_id];
+      expect(r.body.propensity).toBeCloseTo(want, 6);
+      expect(r.body.density).toBeGreaterThan(0);
+      seen.add(JSON.stringify([a.variant, a.k, a.rerank, a.prompt_id]));
+    }
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('accepts features keyed by name and from the Redis feature store', async () => {
+    const named = Object.fromEntries(TEST_FEATURES.map((n, i) => [n, x[i]]));
+    const a = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: x });
+    const b = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: named });
+    expect(b.body.action).toEqual(a.body.action);
+    const entity = `user:${Date.now()}`;
+    await redis.hset(`features:${entity}`, Object.fromEntries(TEST_FEATURES.map((n, i) => [n, String(x[i])])));
+    const c = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: { entity } });
+    expect(c.status).toBe(200);
+    expect(c.body.action).toEqual(a.body.action);
+    await server.decisionLog.drain();
+    const row = await fx.registry.getDecision(c.body.decisionId);
+    expect((row.features as any).entity).toBe(entity);
+    expect((row.features as any).latency_p95).toBeCloseTo(x[5], 12);
+    await redis.del(`features:${entity}`);
+  });
+
+  it('answers a missing entity with a 404 and an incomplete one with a 422, never a zero vector', async () => {
+    const missing = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: { entity: 'user:nobody-here' } });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ field: 'features.entity' });
+    expect(missing.body.error).toContain('user:nobody-here');
+    const entity = `user:partial-${Date.now()}`;
+    await redis.hset(`features:${entity}`, { quality_mean: '0.5' });
+    const partial = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: { entity } });
+    expect(partial.status).toBe(422);
+    expect(partial.body.field).toBe('features.quality_p10');
+    await redis.del(`features:${entity}`);
+  });
+
+  it('names the field of every bad request', async () => {
+    const cases: [unknown, number, string][] = [
+      [{ deployment: 'ranker', features: x.slice(1) }, 400, 'features'],
+      [{ deployment: 'ranker', features: [...x.slice(1), 'a'] }, 400, 'features.15'],
+      [{ deployment: 'ranker', features: [...x.slice(1), null] }, 400, 'features.15'],
+      [{ deployment: 'ranker', features: { quality_mean: 1 } }, 400, 'features.quality_p10'],
+      [{ deployment: 'ranker', features: { bogus: 1 } }, 400, 'features.bogus'],
+      [{ deployment: 'nope', features: x }, 404, 'deployment'],
+      [{ deployment: 7, features: x }, 400, 'deployment'],
+      [{ deployment: 'ranker' }, 400, 'features'],
+      [{ deployment: 'ranker', features: x, unit: {} }, 400, 'unit'],
+      [{ deployment: 'ranker', features: x, explore: 'yes' }, 400, 'explore'],
+      [{ deployment: 'ranker', features: x, extra: 1 }, 400, 'extra'],
+      [[1, 2], 400, 'body'],
+    ];
+    for (const [body, status, field] of cases) {
+      const r = await postJson(`${server.url}/v1/decide`, body);
+      expect({ status: r.status, field: r.body.field }).toEqual({ status, field });
+      expect(typeof r.body.error).toBe('string');
+      expect(typeof r.body.expected).toBe('string');
+    }
+    const inf = await postJson(`${server.url}/v1/decide`, `{"deployment":"ranker","features":[${x.slice(1).join(',')},1e400]}`);
+    expect(inf).toMatchObject({ status: 400, body: { field: 'features.15' } });
+    expect(inf.body.error).toContain('Infinity');
+  });
+
+  it('records a reward once: the same value again is accepted, a different one is a 409', async () => {
+    const d = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: x });
+    const first = await postJson(`${server.url}/v1/rewards`, { decisionId: d.body.decisionId, reward: 0.7, components: { quality: 0.9, cost: -0.2 } });
+    expect(first).toMatchObject({ status: 201, body: { accepted: true, duplicate: false } });
+    const again = await postJson(`${server.url}/v1/rewards`, { decisionId: d.body.decisionId, reward: 0.7, components: { cost: -0.2, quality: 0.9 } });
+    expect(again).toMatchObject({ status: 200, body: { accepted: true, duplicate: true } });
+    const conflict = await postJson(`${server.url}/v1/rewards`, { decisionId: d.body.decisionId, reward: 0.1 });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.field).toBe('reward');
+    await server.decisionLog.drain();
+    const joined = await fx.registry.getDecision(d.body.decisionId);
+    expect(joined.reward).toBe(0.7);
+    expect(joined.rewardComponents).toEqual({ quality: 0.9, cost: -0.2 });
+    for (const [body, field] of [
+      [{ decisionId: 'x', reward: 1 }, 'decisionId'],
+      [{ decisionId: d.body.decisionId, reward: 'high' }, 'reward'],
+      [{ decisionId: d.body.decisionId, reward: 1, components: { q: 'a' } }, 'components.q'],
+    ] as const) {
+      const r = await postJson(`${server.url}/v1/rewards`, body);
+      expect({ status: r.status, field: r.body.field }).toEqual({ status: 400, field });
+    }
+  });
+});

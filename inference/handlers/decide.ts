@@ -1,0 +1,239 @@
+/**
+ * POST /v1/decide: `{ deployment, features, unit?, explore? }` →
+ * `{ decisionId, model, version, arm, action, propensity, armProbability, fallback }`.
+ *
+ * Steps: validate the body; pick the arm (sticky with `unit`); build the input (inline, or from the
+ * feature store for `{ entity }`); run the arm's ONNX session; decode the action from the version's
+ * signature; hand the decision row to the decision log (off the hot path); answer.
+ *
+ * Propensities, precisely (what the row records):
+ * - `propensity` = π_arm(a | x): the probability that the serving arm's policy, with this request's
+ *   exploration settings, returns the discrete parts of `a` for context x (1 in greedy mode with ε = 0).
+ *   Because the arm is chosen independently of x (a coin or a hash of the unit) and recorded, this is
+ *   the logging probability OPE needs for each row: E[r · π_e(a|x) / π_arm(a|x)] is unbiased for the
+ *   value of a target policy π_e whichever arm logged the row, so estimators pool rows from both arms
+ *   with this pscore.
+ * - `metadata.armProbability` = P(arm) (the canary weight or 1 − weight): the traffic split, a separate
+ *   factor, kept for split checks (sample-ratio mismatch) and for anyone who wants the joint
+ *   P(arm) · π_arm(a|x) (e.g. to treat (arm, action) as the logged action).
+ * - `density`: the density of the continuous parts when they were sampled (null otherwise).
+ * - `metadata.policyProbability`: the model's own softmax probability of the discrete parts (T = 1,
+ *   no ε), even in greedy mode.
+ * Fallback decisions are logged with arm `fallback`, version null and propensity 1 (a fixed action).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Rng } from '../../ml/rng';
+import type { DecisionInput, Json } from '../../registry/types';
+import type { DecisionLog } from '../decisions/log';
+import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
+import { expectObject } from '../http/body';
+import { ClientError, badRequest, describeValue, notFound } from '../http/errors';
+import type { RequestContext } from '../http/server';
+import type { InferenceMetrics, Observer } from '../metrics';
+import type { LoadedModel } from '../models/loaded-model';
+import type { DeploymentManager } from '../models/manager';
+import type { ServingState } from '../models/serving-state';
+import type { Arm } from '../router';
+
+export interface DecideDeps {
+  manager: DeploymentManager;
+  log: DecisionLog;
+  metrics: InferenceMetrics;
+  rng: Rng;
+  featureStore: FeatureStore | null;
+  featurePrefix: string;
+  onError?: (level: 'warn' | 'error', msg: string) => void;
+}
+
+export interface DecideResponse {
+  decisionId: string;
+  model: string;
+  version: number | null;
+  arm: Arm | 'fallback';
+  action: Json;
+  propensity: number;
+  armProbability: number;
+  density?: number;
+  fallback: boolean;
+}
+
+const BODY_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
+
+interface ArmSeries {
+  latency: Observer;
+  decisions: { inc(): void };
+}
+
+export function createDecideHandler(deps: DecideDeps) {
+  const { manager, log, metrics } = deps;
+  const series = new WeakMap<LoadedModel, Partial<Record<Arm, ArmSeries>>>();
+  const seriesOf = (state: ServingState, model: LoadedModel, arm: Arm): ArmSeries => {
+    let byArm = series.get(model);
+    if (byArm === undefined) series.set(model, (byArm = {}));
+    let s = byArm[arm];
+    if (s === undefined) {
+      const v = String(model.info.version);
+      s = byArm[arm] = {
+        latency: metrics.latency('decide', model.info.model, v, arm),
+        decisions: metrics.decisions.labels(state.name, v, arm),
+      };
+    }
+    return s;
+  };
+
+  function validate(body: unknown): { name: string; features: unknown; unit: string | undefined; explore: boolean | undefined } {
+    const b = expectObject(body);
+    for (const key in b) {
+      if (!BODY_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, features, unit and explore');
+    }
+    const name = b.deployment;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw badRequest(`deployment must be a non-empty string, got ${describeValue(name)}`, 'deployment', 'the name of a deployed model');
+    }
+    if (b.features === undefined) throw badRequest('features is required', 'features', 'an array of numbers, an object keyed by feature name, or { entity }');
+    let unit: string | undefined;
+    if (b.unit !== undefined && b.unit !== null) {
+      if (typeof b.unit === 'string' && b.unit.length > 0 && b.unit.length <= 256) unit = b.unit;
+      else if (typeof b.unit === 'number' && Number.isSafeInteger(b.unit)) unit = String(b.unit);
+      else throw badRequest(`unit must be a non-empty string (at most 256 characters) or an integer, got ${describeValue(b.unit)}`, 'unit', 'a sticky routing key such as "user:42"');
+    }
+    let explore: boolean | undefined;
+    if (b.explore !== undefined && b.explore !== null) {
+      if (typeof b.explore !== 'boolean') throw badRequest(`explore must be true or false, got ${describeValue(b.explore)}`, 'explore', 'a boolean');
+      explore = b.explore;
+    }
+    return { name, features: b.features, unit, explore };
+  }
+
+  function unknownDeployment(name: string): ClientError {
+    const names = manager.names();
+    const shown = names.length === 0 ? 'none is deployed' : `one of ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`;
+    return notFound(`deployment ${JSON.stringify(name.length > 100 ? `${name.slice(0, 97)}...` : name)} is not served here`, 'deployment', shown);
+  }
+
+  /** Features → input vector for `model`; the JSON to log as the features the policy saw. */
+  async function inputFor(model: LoadedModel, features: unknown): Promise<{ x: Float32Array; logged: Json }> {
+    const x = new Float32Array(model.binding.input.size);
+    const lookup = parseFeatures(features, model.binding, x);
+    if (lookup === null) return { x, logged: features as Json };
+    const used = await fillFromStore(deps.featureStore, deps.featurePrefix, lookup.entity, lookup.missing, model.binding, x);
+    return { x, logged: { ...(features as Record<string, Json>), ...used } };
+  }
+
+  function fallbackDecision(state: ServingState, reason: string, features: unknown, unit: string | undefined, ctx: RequestContext): DecideResponse {
+    if (state.fallback === null) {
+      throw new ClientError(503, `deployment ${state.name} has no model that can serve (${reason}) and no fallback action configured`, 'deployment', 'a deployment with a loadable champion or a fallback action');
+    }
+    metrics.fallbacks.labels(state.name, reason).inc();
+    metrics.decisions.labels(state.name, 'fallback', 'fallback').inc();
+    const decisionId = randomUUID();
+    log.enqueue({
+      decisionId,
+      time: new Date(),
+      deployment: state.name,
+      model: state.model,
+      version: null,
+      generation: state.generation,
+      arm: 'fallback',
+      features: (features ?? null) as Json,
+      action: state.fallback,
+      propensity: 1,
+      density: null,
+      unit: unit ?? null,
+      latencyMs: performance.now() - ctx.start,
+      metadata: { armProbability: 1, reason },
+    });
+    return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
+  }
+
+  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse> {
+    const req = validate(body);
+    let state = manager.get(req.name);
+    if (state === undefined) throw unknownDeployment(req.name);
+    const choice = state.router.pick(req.unit);
+    let arm: Arm = choice.arm;
+    let armProbability = choice.probability;
+    let model = arm === 'canary' ? state.canary : state.champion;
+    if (model === null) return fallbackDecision(state, 'no_model', req.features, req.unit, ctx);
+    if (model.decoder === null) {
+      throw new ClientError(409, `deployment ${state.name} serves ${model.key}, whose signature has no policy heads: call POST /v2/models/${state.name}/infer for raw outputs`, 'deployment', 'a deployment of a policy model');
+    }
+    model.acquire();
+    let input: { x: Float32Array; logged: Json };
+    let outputs: Awaited<ReturnType<LoadedModel['run']>>;
+    try {
+      input = await inputFor(model, req.features);
+      try {
+        outputs = await model.run(input.x);
+      } catch (err) {
+        if (arm !== 'canary') {
+          deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err as Error).message}`);
+          return fallbackDecision(state, 'champion_error', req.features, req.unit, ctx);
+        }
+        // A failing canary leaves rotation; this request is answered by the champion.
+        state = manager.ejectCanary(state.name, model, `run-time error: ${(err as Error).message}`) ?? state;
+        model.release();
+        model = state.champion;
+        arm = 'champion';
+        armProbability = 1;
+        if (model === null || model.decoder === null) {
+          model = null;
+          return fallbackDecision(state, 'canary_error', req.features, req.unit, ctx);
+        }
+        model.acquire();
+        input = await inputFor(model, req.features);
+        try {
+          outputs = await model.run(input.x);
+        } catch (err2) {
+          deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err2 as Error).message}`);
+          return fallbackDecision(state, 'champion_error', req.features, req.unit, ctx);
+        }
+      }
+    } finally {
+      model?.release();
+    }
+    const ex = state.exploration;
+    const sample = req.explore ?? ex.mode === 'sample';
+    const decoded = model.decoder!.decode(outputs, { mode: sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: deps.rng });
+    const decisionId = randomUUID();
+    const version = model.info.version;
+    const s = seriesOf(state, model, arm);
+    s.decisions.inc();
+    ctx.latency = s.latency;
+    const row: DecisionInput = {
+      decisionId,
+      time: new Date(),
+      deployment: state.name,
+      model: model.info.model,
+      version,
+      generation: state.generation,
+      arm,
+      features: input.logged,
+      action: decoded.action,
+      propensity: decoded.propensity,
+      density: decoded.density,
+      unit: req.unit ?? null,
+      latencyMs: performance.now() - ctx.start,
+      metadata: {
+        armProbability,
+        policyProbability: decoded.policyProbability,
+        mode: sample ? 'sample' : 'greedy',
+        epsilon: ex.epsilon,
+        temperature: sample ? ex.temperature : 1,
+      },
+    };
+    log.enqueue(row);
+    const res: DecideResponse = {
+      decisionId,
+      model: model.info.model,
+      version,
+      arm,
+      action: decoded.action,
+      propensity: decoded.propensity,
+      armProbability,
+      fallback: false,
+    };
+    if (decoded.density !== null) res.density = decoded.density;
+    return res;
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * A deployment as this server serves it at one moment: an immutable snapshot swapped atomically
+ * (one Map assignment) whenever the registry changes or a canary is ejected.
+ */
+import type { Deployment, Json } from '../../registry/types';
+import { TrafficRouter } from '../router';
+import type { LoadedModel, VersionInfo } from './loaded-model';
+
+export interface ExplorationSettings {
+  mode: 'greedy' | 'sample';
+  epsilon: number;
+  temperature: number;
+}
+
+export interface ServingState {
+  readonly name: string;
+  readonly model: string;
+  readonly generation: number;
+  readonly deployment: Deployment;
+  readonly champion: LoadedModel | null;
+  readonly canary: LoadedModel | null;
+  /** Canary share actually served, in [0, 1] (0 when there is no canary or it was ejected). */
+  readonly canaryWeight: number;
+  /** Why the registry's canary is not served (load failure, run-time error), or null. */
+  readonly canaryEjected: string | null;
+  readonly router: TrafficRouter;
+  readonly exploration: ExplorationSettings;
+  readonly fallback: Json | null;
+}
+
+/** What is persisted so the server can start without the registry. */
+export interface DeploymentRecord {
+  deployment: Deployment;
+  champion: VersionInfo | null;
+  canary: VersionInfo | null;
+}
+
+export function explorationOf(d: Deployment): ExplorationSettings {
+  const e = d.exploration ?? { mode: 'greedy' };
+  return {
+    mode: e.mode === 'sample' ? 'sample' : 'greedy',
+    epsilon: typeof e.epsilon === 'number' ? e.epsilon : 0,
+    temperature: typeof e.temperature === 'number' && e.temperature > 0 ? e.temperature : 1,
+  };
+}
+
+export function buildState(d: Deployment, champion: LoadedModel | null, canary: LoadedModel | null, canaryEjected: string | null): ServingState {
+  // Without a champion nothing model-based is served (the fallback is): a canary never takes 100% by accident.
+  const weight = canary !== null && champion !== null ? Math.min(1, Math.max(0, d.canaryWeight / 100)) : 0;
+  return Object.freeze({
+    name: d.deployment,
+    model: d.model,
+    generation: d.generation,
+    deployment: d,
+    champion,
+    canary,
+    canaryWeight: weight,
+    canaryEjected,
+    router: new TrafficRouter(d.deployment, d.generation, weight),
+    exploration: explorationOf(d),
+    fallback: d.fallback ?? null,
+  });
+}

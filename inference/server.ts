@@ -1,0 +1,196 @@
+/**
+ * The inference server process: wires the registry, artifact cache, model manager, decision log,
+ * feature store and HTTP layer together, and shuts them down in the right order.
+ *
+ *   const server = await startInferenceServer({ port: 8080, ...fromSettings(loadSettings()) });
+ *   …
+ *   await server.close(); // stop accepting, finish in-flight requests, flush the decision log
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { Rng } from '../ml/rng';
+import type { Settings } from '../config/settings';
+import { createArtifactStore } from '../registry/artifacts';
+import type { ArtifactStore } from '../registry/artifacts/store';
+import { Registry } from '../registry';
+import { createPool } from '../registry/pool';
+import { DecisionJournal } from './decisions/journal';
+import { DecisionLog, type DecisionLogStats } from './decisions/log';
+import type { FeatureStore } from './features';
+import { createDecideHandler } from './handlers/decide';
+import { createKServeHandlers } from './handlers/kserve';
+import { createRewardsHandler } from './handlers/rewards';
+import { createHttpServer } from './http/server';
+import { InferenceMetrics } from './metrics';
+import { ArtifactCache } from './models/artifact-cache';
+import { DeploymentManager } from './models/manager';
+import { RegistryListener } from './registry-listener';
+
+export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export interface InferenceServerOptions {
+  port: number;
+  host?: string;
+  databaseUrl: string;
+  /** Online feature store; null: `{ entity }` features are refused with a 400. */
+  redisUrl: string | null;
+  /** Root of the artifact store versions were uploaded to (`file://…` or `s3://…`). */
+  artifactUri: string;
+  s3?: Settings['s3'];
+  /** Last-known-good artifacts, the last deployment records and the decision journal live here. */
+  cacheDir: string;
+  /** Request body limit in bytes (413 above). Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Safety-net re-read of every deployment. Default 15 s. */
+  reconcileIntervalMs?: number;
+  /** Redis key prefix of feature hashes. Default `features:`. */
+  featurePrefix?: string;
+  decisionLog?: { batchSize?: number; maxQueue?: number; flushIntervalMs?: number; writeTimeoutMs?: number; retryIntervalMs?: number };
+  /** Default: lines on stderr. */
+  log?: Logger;
+  /** Seed of the exploration sampler (default: random). */
+  seed?: number;
+  /** Include Node's default process metrics in /metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+export interface InferenceServer {
+  readonly url: string;
+  readonly port: number;
+  readonly http: Server;
+  readonly manager: DeploymentManager;
+  readonly decisionLog: DecisionLog;
+  readonly metrics: InferenceMetrics;
+  readonly listener: RegistryListener;
+  /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
+  close(): Promise<DecisionLogStats>;
+}
+
+/** The server options that come from the process settings (config/settings.ts). */
+export function optionsFromSettings(s: Settings): Pick<InferenceServerOptions, 'databaseUrl' | 'redisUrl' | 'artifactUri' | 's3' | 'cacheDir'> {
+  return { databaseUrl: s.databaseUrl, redisUrl: s.redisUrl, artifactUri: s.artifactUri, s3: s.s3, cacheDir: join(s.dataDir, 'inference') };
+}
+
+function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../package.json') as { version: string }).version;
+}
+
+const defaultLog: Logger = (level, msg) => process.stderr.write(`${new Date().toISOString()} ${level} inference: ${msg}\n`);
+
+export async function startInferenceServer(opts: InferenceServerOptions): Promise<InferenceServer> {
+  const log = opts.log ?? defaultLog;
+  const host = opts.host ?? '127.0.0.1';
+  const metrics = new InferenceMetrics({ defaultMetrics: opts.defaultMetrics });
+  const pool: Pool = createPool(opts.databaseUrl, { max: 6, connectionTimeoutMillis: 2000, query_timeout: 10_000 });
+  let store: ArtifactStore | null = null;
+  try {
+    store = createArtifactStore(opts.artifactUri, opts.s3);
+  } catch (err) {
+    log('warn', `no artifact store (${(err as Error).message}); serving from the local cache only`);
+  }
+  const registry = new Registry({ pool });
+  const journal = new DecisionJournal(join(opts.cacheDir, 'journal'));
+  await journal.open();
+  const decisionLog = new DecisionLog({
+    sink: registry,
+    journal,
+    metrics,
+    ...opts.decisionLog,
+    onError: (err, what) => log('error', `${what}: ${(err as Error)?.message ?? String(err)}`),
+  });
+  const actor = `inference:${hostname()}:${opts.port}`;
+  const manager = new DeploymentManager({
+    registry,
+    artifacts: new ArtifactCache(join(opts.cacheDir, 'artifacts'), store),
+    metrics,
+    stateDir: opts.cacheDir,
+    actor,
+    log,
+  });
+  await manager.start();
+
+  const listener = new RegistryListener({
+    databaseUrl: opts.databaseUrl,
+    log,
+    onNotification: (n) => {
+      if (n.entity === 'deployment') void manager.notify(n.deployment);
+    },
+    onResync: () => {
+      manager.reconcileAll().catch((err) => log('warn', `reconcile after (re)connect failed: ${(err as Error).message}`));
+    },
+  });
+  await listener.start();
+  const reconcileTimer = setInterval(() => {
+    manager.reconcileAll().catch((err) => log('warn', `periodic reconcile failed: ${(err as Error).message}`));
+  }, opts.reconcileIntervalMs ?? 15_000);
+  reconcileTimer.unref();
+
+  let redis: Redis | null = null;
+  let featureStore: FeatureStore | null = null;
+  if (opts.redisUrl) {
+    const r = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: true });
+    r.on('error', () => undefined); // reported per request as a 503
+    redis = r;
+    featureStore = { hgetall: (key) => r.hgetall(key) };
+  }
+
+  const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
+  const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
+  const http = createHttpServer({
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    metrics,
+    onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
+    handlers: {
+      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log }),
+      rewards: createRewardsHandler(registry),
+      ...kserve,
+      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  log('info', `serving ${manager.names().length} deployment(s) on http://${host}:${port}`);
+
+  let closing: Promise<DecisionLogStats> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    http,
+    manager,
+    decisionLog,
+    metrics,
+    listener,
+    close() {
+      if (closing !== null) return closing;
+      closing = (async () => {
+        clearInterval(reconcileTimer);
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeIdleConnections();
+        // Connections still busy after a grace period are cut; their requests have been answered or never will be.
+        const force = setTimeout(() => http.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(force);
+        await listener.close();
+        const stats = await decisionLog.close();
+        await manager.close();
+        if (redis !== null) redis.disconnect();
+        await pool.end().catch(() => undefined);
+        log('info', `stopped: ${stats.written} decisions written, ${stats.spilled} spilled, ${stats.journalPending} left in the journal, ${stats.lost} lost`);
+        return stats;
+      })();
+      return closing;
+    },
+  };
+}

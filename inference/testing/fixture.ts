@@ -1,0 +1,139 @@
+/**
+ * Integration-test fixture for the inference server: a fresh PostgreSQL database with the registry
+ * migrated, an artifact store (filesystem, or the test S3), helpers to register test policies and
+ * set deployments, and servers started against all of it. Everything is real; nothing is mocked.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from '../../registry';
+import { FsArtifactStore } from '../../registry/artifacts/fs';
+import type { ArtifactStore } from '../../registry/artifacts/store';
+import { migrate } from '../../registry/migrate';
+import type { Exploration, Json } from '../../registry/types';
+import { createTestDatabase, type TestDatabase } from '../../test/support/pg';
+import { startInferenceServer, type InferenceServer, type InferenceServerOptions } from '../server';
+import { buildTestPolicy, type TestPolicy } from './test-policy';
+
+export interface ServingFixture {
+  db: TestDatabase;
+  registry: Registry;
+  store: ArtifactStore;
+  artifactUri: string;
+  dir: string;
+  policies: Map<string, TestPolicy>;
+  register(model: string, seed: number, opts?: { weightScale?: number }): Promise<{ version: number; policy: TestPolicy; artifactUri: string }>;
+  deploy(model: string, d: { champion?: number | null; canary?: number | null; weight?: number; fallback?: Json | null; exploration?: Exploration }): Promise<number>;
+  start(opts?: Partial<InferenceServerOptions>): Promise<InferenceServer>;
+  close(): Promise<void>;
+}
+
+export async function createServingFixture(opts: { store?: { store: ArtifactStore; uri: string }; s3?: InferenceServerOptions['s3'] } = {}): Promise<ServingFixture> {
+  const db = await createTestDatabase();
+  await migrate(db.pool);
+  const dir = mkdtempSync(join(tmpdir(), 'ap-inference-'));
+  let store: ArtifactStore;
+  let artifactUri: string;
+  if (opts.store) {
+    store = opts.store.store;
+    artifactUri = opts.store.uri;
+  } else {
+    artifactUri = `file://${join(dir, 'artifacts')}`;
+    store = FsArtifactStore.fromUri(artifactUri);
+  }
+  const registry = new Registry({ pool: db.pool, store });
+  const servers: InferenceServer[] = [];
+  const policies = new Map<string, TestPolicy>();
+  let serverCount = 0;
+  return {
+    db,
+    registry,
+    store,
+    artifactUri,
+    dir,
+    policies,
+    async register(model, seed, o = {}) {
+      const policy = buildTestPolicy(seed, o);
+      const v = await registry.registerVersion({
+        model,
+        artifact: { buffer: policy.bytes },
+        format: 'onnx',
+        signature: policy.signature as never,
+        createModel: true,
+        actor: 'test',
+      });
+      policies.set(`${model}@${v.version}`, policy);
+      return { version: v.version, policy, artifactUri: v.artifactUri };
+    },
+    async deploy(model, d) {
+      const r = await registry.setDeployment({
+        model,
+        ...(d.champion !== undefined ? { championVersion: d.champion } : {}),
+        ...(d.canary !== undefined ? { canaryVersion: d.canary } : {}),
+        ...(d.weight !== undefined ? { canaryWeight: d.weight } : {}),
+        ...(d.fallback !== undefined ? { fallback: d.fallback } : {}),
+        ...(d.exploration !== undefined ? { exploration: d.exploration } : {}),
+        actor: 'test',
+      });
+      return r.deployment.generation;
+    },
+    async start(o = {}) {
+      const s = await startInferenceServer({
+        port: 0,
+        databaseUrl: db.url,
+        redisUrl: 'redis://127.0.0.1:6379',
+        artifactUri,
+        s3: opts.s3,
+        cacheDir: join(dir, `server-${serverCount++}`),
+        defaultMetrics: false,
+        reconcileIntervalMs: 10_000,
+        log: (l, m) => {
+          if (l !== 'info' || process.env.AP_TEST_LOG) process.stderr.write(`inference ${l}: ${m}\n`);
+        },
+        ...o,
+      });
+      servers.push(s);
+      return s;
+    },
+    async close() {
+      await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** POSTs JSON and returns status and parsed body (never throws on HTTP errors). */
+export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Polls `fn` until it returns true or `timeoutMs` passes; returns the elapsed ms (throws on timeout). */
+export async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (await fn()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
