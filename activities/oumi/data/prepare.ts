@@ -1,0 +1,113 @@
+/**
+ * Data preparation for the policy model (seed 003 §2), as plain async functions the Temporal activities
+ * wrap: write a synthetic `labeled_decisions.jsonl`; then validate it, split it (stratified, seeded) and
+ * write the SFT conversations and DPO preference pairs Oumi trains on, with a manifest of what was
+ * written (counts and SHA-256 of every file: the lineage the registry records).
+ * Files are written under a temporary name and renamed, so a crash leaves no half-written file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDecisionsJsonl, type LabeledDecision } from '../../../ml/policy-data/decision';
+import { toPreferencePair, toSftConversation } from '../../../ml/policy-data/examples';
+import { generateDecisions, type GenerateOptions } from '../../../ml/policy-data/generate';
+import { stratifiedSplit } from '../../../ml/policy-data/split';
+
+export interface FileSummary {
+  path: string;
+  records: number;
+  sha256: string;
+}
+
+export interface SyntheticDecisionsRequest extends GenerateOptions {
+  /** Where to write `labeled_decisions.jsonl`. */
+  path: string;
+}
+
+export interface SyntheticDecisionsResult extends FileSummary {
+  goodRate: number;
+}
+
+export interface PrepareRequest {
+  /** The labelled decisions (JSONL, seed 003 schema). */
+  decisionsPath: string;
+  /** Output directory for the split and the Oumi datasets. */
+  outDir: string;
+  /** Fraction held out for evaluation. Default 0.2. */
+  evalFraction?: number;
+  /** Seed of the split. Default 0. */
+  seed?: number;
+}
+
+export interface PreparedData {
+  outDir: string;
+  manifestPath: string;
+  /** The labelled decisions of each split (evaluation reads `eval`). */
+  train: FileSummary;
+  eval: FileSummary;
+  /** Oumi `text_sft_jsonl` conversations. */
+  sftTrain: FileSummary;
+  sftEval: FileSummary;
+  /** Oumi `text_dpo_jsonl` preference pairs. */
+  dpoTrain: FileSummary;
+  dpoEval: FileSummary;
+  source: FileSummary;
+  evalFraction: number;
+  seed: number;
+}
+
+function jsonl(rows: readonly unknown[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
+}
+
+async function writeJsonl(file: string, rows: readonly unknown[]): Promise<FileSummary> {
+  const text = jsonl(rows);
+  await writeAtomic(file, text);
+  return { path: file, records: rows.length, sha256: sha256(text) };
+}
+
+export async function writeSyntheticDecisions(request: SyntheticDecisionsRequest): Promise<SyntheticDecisionsResult> {
+  const records = generateDecisions(request);
+  const summary = await writeJsonl(request.path, records);
+  return { ...summary, goodRate: records.filter((r) => r.label === 'good').length / records.length };
+}
+
+export async function preparePolicyData(request: PrepareRequest): Promise<PreparedData> {
+  const evalFraction = request.evalFraction ?? 0.2;
+  const seed = request.seed ?? 0;
+  const text = await readFile(request.decisionsPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`decisionsPath ${request.decisionsPath}: cannot read (${error.code ?? error.message})`);
+  });
+  const records: LabeledDecision[] = parseDecisionsJsonl(text, request.decisionsPath);
+  const split = stratifiedSplit(records, { evalFraction, seed });
+  if (split.train.length === 0 || split.eval.length === 0) {
+    throw new Error(`decisionsPath ${request.decisionsPath}: ${records.length} records are too few for an evalFraction of ${evalFraction}`);
+  }
+  const out = (name: string): string => path.join(request.outDir, name);
+  const prepared: PreparedData = {
+    outDir: request.outDir,
+    manifestPath: out('manifest.json'),
+    train: await writeJsonl(out('train.jsonl'), split.train),
+    eval: await writeJsonl(out('eval.jsonl'), split.eval),
+    sftTrain: await writeJsonl(out('sft_train.jsonl'), split.train.map(toSftConversation)),
+    sftEval: await writeJsonl(out('sft_eval.jsonl'), split.eval.map(toSftConversation)),
+    dpoTrain: await writeJsonl(out('dpo_train.jsonl'), split.train.map(toPreferencePair)),
+    dpoEval: await writeJsonl(out('dpo_eval.jsonl'), split.eval.map(toPreferencePair)),
+    source: { path: request.decisionsPath, records: records.length, sha256: sha256(text) },
+    evalFraction,
+    seed,
+  };
+  await writeAtomic(prepared.manifestPath, JSON.stringify(prepared, null, 2) + '\n');
+  return prepared;
+}

@@ -1,0 +1,49 @@
+/**
+ * Training examples from labelled decisions (seed 003 §2):
+ *  - SFT: an Oumi conversation `{ messages: [system, user, assistant] }` whose assistant turn is the
+ *    verdict matching the human label, then the reason;
+ *  - DPO: a preference pair `{ prompt, chosen, rejected }` — for each input, the answer agreeing with
+ *    the human label chosen over the opposite one. The strings are pre-rendered ChatML, as Oumi's
+ *    `text_dpo_jsonl` dataset expects (it does not apply the chat template again). Pure.
+ */
+import type { LabeledDecision } from './decision';
+import { judge } from './judge';
+import { IM_END, promptMessages, renderAnswer, renderChatML, verdictFor, type ChatMessage, type Verdict } from './prompt';
+
+export interface SftConversation {
+  messages: ChatMessage[];
+}
+
+export interface PreferencePair {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+/** The reason given with the label: the reviewing rule's, or the reviewer's own call when the label
+ *  disagrees with the rule (a noisy label). */
+export function reasonFor(record: LabeledDecision): string {
+  const judgement = judge(record.input, record.output.actions);
+  if (judgement.good === (record.label === 'good')) return judgement.reason;
+  return record.label === 'good' ? 'the reviewer accepted these actions' : 'the reviewer rejected these actions';
+}
+
+const OPPOSITE_REASON: Record<Verdict, string> = {
+  APPROVE: 'the actions look safe to run',
+  FLAG: 'a human should review these actions',
+};
+
+export function toSftConversation(record: LabeledDecision): SftConversation {
+  const answer = renderAnswer(verdictFor(record.label), reasonFor(record));
+  return { messages: [...promptMessages(record.input, record.output.actions), { role: 'assistant', content: answer }] };
+}
+
+export function toPreferencePair(record: LabeledDecision): PreferencePair {
+  const verdict = verdictFor(record.label);
+  const other: Verdict = verdict === 'APPROVE' ? 'FLAG' : 'APPROVE';
+  return {
+    prompt: renderChatML(promptMessages(record.input, record.output.actions), true),
+    chosen: renderAnswer(verdict, reasonFor(record)) + IM_END,
+    rejected: renderAnswer(other, OPPOSITE_REASON[other]) + IM_END,
+  };
+}
