@@ -48,6 +48,8 @@ describe('decisions', () => {
     );
     await expect(fx.registry.insertDecisions([decision(1, { decisionId: 'nope' })])).rejects.toThrow('decisions[0].decisionId: got "nope"; expected a UUID');
     await expect(fx.registry.insertDecisions([decision(1, { time: new Date('x') })])).rejects.toBeInstanceOf(ValidationError);
+    await expect(fx.registry.insertDecisions([decision(1, { features: null })])).rejects.toThrow('decisions[0].features: got null; expected the features the policy saw');
+    await expect(fx.registry.insertDecisions([decision(1, { version: 0 })])).rejects.toThrow('decisions[0].version: got 0; expected a version number >= 1, or null');
   });
 
   it('pages through a time window with a cursor, never skipping or repeating a row, joined with rewards', async () => {
@@ -59,7 +61,7 @@ describe('decisions', () => {
       `UPDATE decisions SET time = time + interval '1 microsecond' * (abs(hashtext(decision_id::text)) % 3) WHERE deployment = $1`,
       [dep],
     );
-    for (const r of rows.filter((_, i) => i % 2 === 0)) await fx.registry.insertReward({ decisionId: r.decisionId, reward: r.features && (r.features as { q_len: number }).q_len });
+    for (const r of rows.filter((_, i) => i % 2 === 0)) await fx.registry.insertReward({ decisionId: r.decisionId, reward: (r.features as { q_len: number }).q_len });
     const from = new Date(t0 + 50);
     const to = new Date(t0 + 600);
     const seen: string[] = [];

@@ -27,8 +27,8 @@ function checkDecision(d: DecisionInput, i: number): void {
   if (d.version !== null && (!Number.isInteger(d.version) || d.version < 1)) {
     throw new ValidationError(f('version'), d.version, 'a version number >= 1, or null for a fallback action');
   }
-  if (d.features === undefined) throw new ValidationError(f('features'), undefined, 'the features the policy saw (JSON)');
-  if (d.action === undefined) throw new ValidationError(f('action'), undefined, 'the action served (JSON)');
+  if (d.features === undefined || d.features === null) throw new ValidationError(f('features'), d.features, 'the features the policy saw (JSON; {} when none)');
+  if (d.action === undefined || d.action === null) throw new ValidationError(f('action'), d.action, 'the action served (JSON)');
   if (d.propensity !== undefined && d.propensity !== null) {
     const p = checkFinite(d.propensity, f('propensity'));
     if (p < 0 || p > 1) throw new ValidationError(f('propensity'), p, 'a probability in [0, 1]');
@@ -48,49 +48,33 @@ export async function insertDecisions(db: Db, decisions: DecisionInput[]): Promi
   decisions.forEach(checkDecision);
   let inserted = 0;
   for (let start = 0; start < decisions.length; start += CHUNK) {
-    const chunk = decisions.slice(start, start + CHUNK);
-    const cols = {
-      id: [] as string[],
-      time: [] as string[],
-      deployment: [] as string[],
-      model: [] as string[],
-      version: [] as (number | null)[],
-      generation: [] as (number | null)[],
-      arm: [] as string[],
-      features: [] as string[],
-      action: [] as string[],
-      propensity: [] as (number | null)[],
-      density: [] as (number | null)[],
-      unit: [] as (string | null)[],
-      latency: [] as (number | null)[],
-      metadata: [] as (string | null)[],
-    };
-    for (const d of chunk) {
-      cols.id.push(d.decisionId);
-      cols.time.push(d.time.toISOString());
-      cols.deployment.push(d.deployment);
-      cols.model.push(d.model);
-      cols.version.push(d.version);
-      cols.generation.push(d.generation ?? null);
-      cols.arm.push(d.arm);
-      cols.features.push(JSON.stringify(d.features));
-      cols.action.push(JSON.stringify(d.action));
-      cols.propensity.push(d.propensity ?? null);
-      cols.density.push(d.density ?? null);
-      cols.unit.push(d.unit ?? null);
-      cols.latency.push(d.latencyMs ?? null);
-      cols.metadata.push(d.metadata === undefined || d.metadata === null ? null : JSON.stringify(d.metadata));
-    }
+    const chunk = decisions.slice(start, start + CHUNK).map((d) => ({
+      decision_id: d.decisionId,
+      time: d.time.toISOString(),
+      deployment: d.deployment,
+      model: d.model,
+      version: d.version,
+      generation: d.generation ?? null,
+      arm: d.arm,
+      features: d.features,
+      action: d.action,
+      propensity: d.propensity ?? null,
+      density: d.density ?? null,
+      unit: d.unit ?? null,
+      latency_ms: d.latencyMs ?? null,
+      metadata: d.metadata ?? null,
+    }));
+    // One JSON document per chunk, expanded server-side: about twice as fast as per-column arrays.
     const res = await db.query(
       `INSERT INTO decisions (decision_id, time, deployment, model, version, generation, arm, features, action,
          propensity, density, unit, latency_ms, metadata)
-       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[],
-         $8::jsonb[], $9::jsonb[], $10::double precision[], $11::double precision[], $12::text[], $13::double precision[], $14::jsonb[])
+       SELECT decision_id, time, deployment, model, version, generation, arm, features, action,
+         propensity, density, unit, latency_ms, metadata
+       FROM jsonb_to_recordset($1::jsonb) AS x(decision_id uuid, time timestamptz, deployment text, model text, version int,
+         generation bigint, arm text, features jsonb, action jsonb, propensity double precision, density double precision,
+         unit text, latency_ms double precision, metadata jsonb)
        ON CONFLICT (decision_id) DO NOTHING`,
-      [
-        cols.id, cols.time, cols.deployment, cols.model, cols.version, cols.generation, cols.arm, cols.features,
-        cols.action, cols.propensity, cols.density, cols.unit, cols.latency, cols.metadata,
-      ],
+      [JSON.stringify(chunk)],
     );
     inserted += res.rowCount ?? 0;
   }
