@@ -4,7 +4,9 @@
  * choosing the highest-quality arm while keeping ≥ 98% of its quality.
  */
 import { Rng } from '../rng';
-import { BanditPolicy, costAwareReward, EpsilonGreedy, LinearThompsonSampling, LinUCB, paretoFrontier } from '.';
+import {
+  BanditPolicy, BetaThompsonSampling, costAwareReward, EpsilonGreedy, GaussianThompsonSampling, LinearThompsonSampling, LinUCB, paretoFrontier,
+} from '.';
 
 const T = 50_000;
 
@@ -69,6 +71,34 @@ describe('cumulative regret over 50,000 rounds', () => {
   it('is below 10% for ε-greedy LinUCB (ε = 0.02), whose every decision has propensity ≥ ε/K', () => {
     const r = relativeRegret(new EpsilonGreedy(new LinUCB({ nArms: 5, d: 8, alpha: 0.5 }), { epsilon: 0.02 }), 100);
     expect(r).toBeLessThan(0.1);
+  });
+});
+
+describe('A/B/n prompt variants (non-contextual Thompson sampling)', () => {
+  /** Plays T rounds of a K-armed problem; returns regret / optimal reward and the best arm's share. */
+  function play(policy: BanditPolicy, means: number[], draw: (mean: number, env: Rng) => number, rounds: number) {
+    const env = new Rng(31), rng = new Rng(32);
+    const best = Math.max(...means);
+    let regret = 0, bestPulls = 0;
+    for (let t = 0; t < rounds; t++) {
+      const { arm } = policy.select(undefined, rng);
+      policy.update(undefined, arm, draw(means[arm], env));
+      regret += best - means[arm];
+      if (means[arm] === best) bestPulls++;
+    }
+    return { relativeRegret: regret / (best * rounds), bestShare: bestPulls / rounds };
+  }
+
+  it('Beta–Bernoulli TS finds the best of five thumbs-up rates (0.30 … 0.40)', () => {
+    const r = play(new BetaThompsonSampling({ nArms: 5, propensityDraws: 1 }), [0.3, 0.33, 0.4, 0.36, 0.31], (m, env) => (env.uniform() < m ? 1 : 0), 20000);
+    expect(r.relativeRegret).toBeLessThan(0.05);
+    expect(r.bestShare).toBeGreaterThan(0.8);
+  });
+
+  it('Gaussian (Normal–Gamma) TS finds the best of five judge-score means under noise sd 0.5', () => {
+    const r = play(new GaussianThompsonSampling({ nArms: 5, propensityDraws: 1 }), [1.0, 1.1, 1.3, 1.2, 0.9], (m, env) => m + 0.5 * env.normal(), 20000);
+    expect(r.relativeRegret).toBeLessThan(0.05);
+    expect(r.bestShare).toBeGreaterThan(0.8);
   });
 });
 
