@@ -1,0 +1,71 @@
+/**
+ * `autopilot serve`: the inference server (POST /v1/decide, /v1/rewards, KServe v2, /metrics) as its
+ * own process. Registry, Redis and the artifact store come from config/settings.ts; SIGTERM or SIGINT
+ * stops accepting requests, finishes those in flight, flushes the decision log and exits 0.
+ */
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings';
+import { optionsFromSettings, startInferenceServer } from '../../inference/server';
+import { CliError } from '../errors';
+
+function parseSize(text: string): number {
+  const m = /^(\d+)\s*(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
+  if (!m) throw new CliError(`--max-body ${JSON.stringify(text)}: expected a size such as 65536, 64kb or 1mb`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const n = Number(m[1]) * mult;
+  if (n < 256 || n > 64 * 1024 * 1024) throw new CliError(`--max-body ${text}: expected between 256 bytes and 64mb`);
+  return n;
+}
+
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port ${JSON.stringify(text)}: expected an integer in 0..65535`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the inference server: /v1/decide, /v1/rewards, KServe v2 (/v2/...) and /metrics')
+    .option('-p, --port <port>', 'port to listen on', '8080')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--cache-dir <dir>', 'last-known-good artifacts, deployment records and the decision journal (default <data dir>/inference)')
+    .option('--max-body <size>', 'request body limit (413 above)', '64kb')
+    .option('--reconcile <seconds>', 'periodic re-read of every deployment (NOTIFY applies changes at once)', '15')
+    .option('--no-redis', 'no feature store: { entity } features are refused')
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; reconcile: string; redis: boolean }) => {
+      const settings = loadSettings();
+      const base = optionsFromSettings(settings);
+      const reconcile = Number(opts.reconcile);
+      if (!(reconcile >= 1 && reconcile <= 3600)) throw new CliError(`--reconcile ${opts.reconcile}: expected seconds in 1..3600`);
+      const server = await startInferenceServer({
+        ...base,
+        redisUrl: opts.redis ? base.redisUrl : null,
+        cacheDir: opts.cacheDir ?? base.cacheDir,
+        port: parsePort(opts.port),
+        host: opts.host,
+        maxBodyBytes: parseSize(opts.maxBody),
+        reconcileIntervalMs: reconcile * 1000,
+      });
+      process.stdout.write(`serving on ${server.url} (deployments: ${server.manager.names().join(', ') || 'none yet'})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stdout.write(`${signal}: draining\n`);
+          server.close().then(
+            (stats) => {
+              process.stdout.write(`stopped: ${stats.written} decisions written, ${stats.journalPending} left in the journal, ${stats.lost} lost\n`);
+              resolve();
+            },
+            (err) => {
+              process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+              process.exitCode = 1;
+              resolve();
+            },
+          );
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}
