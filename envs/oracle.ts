@@ -1,16 +1,24 @@
 /**
  * Reference points a learned policy is judged against, found by exhaustive grid search on the
- * simulator's noise-free surface (`SimulatedRagEvaluator.expected`):
+ * simulator's expected reward per batch (`expectedReward`):
  *   - the default static config (seed §16 baseline, from the policy config);
  *   - the best single static config for a dataset: argmax over the grid of Σ_c mix_c · r(config, c);
  *   - the per-category oracle: argmax over the grid of r(config, c) for each category c, which is
  *     what a contextual policy (one that sees the category) can reach at best.
- * Rewards are those of the expected batch (`computeReward` on `expected`).
+ *
+ * `expectedReward` is E[r] over the simulator's batch noise (`BatchNoise`), not r at the expected
+ * batch: a config whose mean F sits just above a gate breaches it in a good share of batches and
+ * pays the penalty that often. With Φ the standard normal CDF and n the batch size:
+ *   E[r] ≈ αF + βR − γ·min(p95·e^{sd²/2}/T_l, 2) − δ·min(c/C_ref, 2)
+ *          − λ·( g·(1 − P(F̂ ≥ F_min)·P(R̂ ≥ R_min)) + s·(1 − P(p̂95 ≤ T_l)·P(errors < e_max·n))
+ *               + i·P(max(ŝ_F, ŝ_R) > band) + v·P(violations > 0) )
+ * (clipping of F̂ to [0, 1] and the cap of L̂ inside the expectation are neglected; `oracle.test.ts`
+ * checks the formula against Monte-Carlo averages of `computeReward` on noisy batches).
  */
 import type { PolicySection } from './config';
 import type { DatasetSpec } from './datasets';
-import type { SimulatedRagEvaluator } from './evaluators/simulator';
-import { computeReward } from './reward';
+import { normalCdf, SimulatedRagEvaluator } from './evaluators/simulator';
+import type { RewardSettings } from './reward';
 import type { RagConfig, Variant } from './types';
 
 export interface GridOptions {
@@ -44,9 +52,41 @@ export function configGrid(policy: PolicySection, options: GridOptions = {}): Ra
   return out;
 }
 
-/** Reward of the noise-free batch of `config` on `category`. */
-export function expectedReward(sim: SimulatedRagEvaluator, policy: PolicySection, config: RagConfig, category: string): number {
-  return computeReward(sim.expected(config, category), policy).reward;
+/** Default batch size of the oracle (the environment's default). */
+export const ORACLE_BATCH_SIZE = 200;
+
+/** E[r] of one batch of `batchSize` questions of `category` under `config` (see the file comment). */
+export function expectedReward(sim: SimulatedRagEvaluator, policy: RewardSettings, config: RagConfig, category: string, batchSize = ORACLE_BATCH_SIZE): number {
+  const e = sim.expected(config, category);
+  const nz = SimulatedRagEvaluator.noise(batchSize);
+  const { thresholds: t, reward_weights: w, penalties: pen } = policy;
+  const pass = (mean: number, sd: number, min: number) => (sd > 0 ? normalCdf((mean - min) / sd) : mean >= min ? 1 : 0);
+  const pF = pass(e.faithfulness, e.faithfulness_std * nz.meanSdFactor, t.faithfulness);
+  const pR = pass(e.relevancy, e.relevancy_std * nz.meanSdFactor, t.relevancy);
+  const pLat = normalCdf((Math.log(t.p95_latency_ms) - Math.log(e.latency_ms.p95)) / nz.logP95Sd);
+  const pErr = binomialCdf(Math.ceil(t.error_rate * batchSize) - 1, batchSize, e.error_rate);
+  const stable = (s: number) => (s > 0 ? normalCdf((t.instability_std / s - 1) / nz.stdRelSd) : 1);
+  const pUnstable = 1 - stable(e.faithfulness_std) * stable(e.relevancy_std);
+  const pViolation = 1 - Math.pow(1 - e.policy_violation_rate, batchSize);
+  const latencyHat = Math.min((e.latency_ms.p95 * Math.exp(nz.logP95Sd ** 2 / 2)) / t.p95_latency_ms, 2);
+  const costHat = Math.min(e.cost_usd / policy.cost_ref, 2);
+  const penalty =
+    pen.gate_breach * (1 - pF * pR) + pen.slo_breach * (1 - pLat * pErr) + pen.instability * pUnstable + pen.policy_violation * pViolation;
+  return w.alpha * e.faithfulness + w.beta * e.relevancy - w.gamma * latencyHat - w.delta * costHat - w.lambda * penalty;
+}
+
+/** P(X ≤ k) for X ~ Binomial(n, p). */
+export function binomialCdf(k: number, n: number, p: number): number {
+  if (k < 0) return 0;
+  if (k >= n || p <= 0) return 1;
+  if (p >= 1) return 0;
+  let prob = Math.pow(1 - p, n);
+  let cdf = prob;
+  for (let i = 0; i < k; i++) {
+    prob *= ((n - i) / (i + 1)) * (p / (1 - p));
+    cdf += prob;
+  }
+  return Math.min(1, cdf);
 }
 
 /** Mix-weighted expected reward of one static config on a dataset. */

@@ -133,6 +133,20 @@ export interface ExpectedEvaluation extends Evaluation {
   policy_violation_rate: number;
 }
 
+/**
+ * Sampling distributions of one batch's statistics around `expected` (n queries):
+ *   F̂ ~ N(F, (s_F · meanSdFactor)²) clipped to [0, 1] (R̂ alike); ŝ = s·(1 + stdRelSd·N(0,1));
+ *   log p̂50 ~ N(log p50, logP50Sd²); log p̂95 ~ N(log p95, logP95Sd²); ĉ = c·(1 + costRelSd·N(0,1));
+ *   errors ~ Binomial(n, error_rate); violations ~ Binomial(n, policy_violation_rate).
+ */
+export interface BatchNoise {
+  meanSdFactor: number;
+  stdRelSd: number;
+  logP50Sd: number;
+  logP95Sd: number;
+  costRelSd: number;
+}
+
 export class SimulatedRagEvaluator implements Evaluator {
   readonly name = 'simulator';
   private readonly surfaces: Record<string, CategorySurface>;
@@ -216,21 +230,32 @@ export class SimulatedRagEvaluator implements Evaluator {
     return this.evaluateSync(config, category, batchSize, seed);
   }
 
+  /** The batch-level noise model for batches of n queries (what `evaluateSync` draws from). */
+  static noise(n: number): BatchNoise {
+    return {
+      meanSdFactor: 1 / Math.sqrt(n),
+      stdRelSd: 1 / Math.sqrt(2 * (n - 1)),
+      logP50Sd: LATENCY_SIGMA * Math.sqrt(Math.PI / (2 * n)),
+      logP95Sd: (LATENCY_SIGMA * P95_SD_UNITS) / Math.sqrt(n),
+      costRelSd: 0.05 / Math.sqrt(n),
+    };
+  }
+
   evaluateSync(config: RagConfig, category: string, batchSize: number, seed: number): Evaluation {
     if (!Number.isInteger(batchSize) || batchSize < 2) throw new Error(`simulator batchSize must be an integer ≥ 2, got ${batchSize}`);
     const e = this.expected(config, category, this.clock);
     this.clock += 1;
     const rng = new Rng(seed);
     const n = batchSize;
+    const nz = SimulatedRagEvaluator.noise(n);
     const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
-    const stdNoise = 1 / Math.sqrt(2 * (n - 1));
-    const faithfulness = clamp01(e.faithfulness + (e.faithfulness_std / Math.sqrt(n)) * rng.normal());
-    const relevancy = clamp01(e.relevancy + (e.relevancy_std / Math.sqrt(n)) * rng.normal());
-    const fStd = Math.max(0, e.faithfulness_std * (1 + stdNoise * rng.normal()));
-    const rStd = Math.max(0, e.relevancy_std * (1 + stdNoise * rng.normal()));
-    const p50 = e.latency_ms.p50 * Math.exp(LATENCY_SIGMA * Math.sqrt(Math.PI / (2 * n)) * rng.normal());
-    const p95 = e.latency_ms.p95 * Math.exp((LATENCY_SIGMA * P95_SD_UNITS / Math.sqrt(n)) * rng.normal());
-    const cost = e.cost_usd * (1 + 0.05 * rng.normal() / Math.sqrt(n));
+    const faithfulness = clamp01(e.faithfulness + e.faithfulness_std * nz.meanSdFactor * rng.normal());
+    const relevancy = clamp01(e.relevancy + e.relevancy_std * nz.meanSdFactor * rng.normal());
+    const fStd = Math.max(0, e.faithfulness_std * (1 + nz.stdRelSd * rng.normal()));
+    const rStd = Math.max(0, e.relevancy_std * (1 + nz.stdRelSd * rng.normal()));
+    const p50 = e.latency_ms.p50 * Math.exp(nz.logP50Sd * rng.normal());
+    const p95 = e.latency_ms.p95 * Math.exp(nz.logP95Sd * rng.normal());
+    const cost = e.cost_usd * (1 + nz.costRelSd * rng.normal());
     const errors = binomial(rng, n, e.error_rate);
     const violations = binomial(rng, n, e.policy_violation_rate);
     return {
