@@ -2,13 +2,16 @@
  * One specification, two stores: everything here runs against the filesystem store and against the
  * S3 store on the SeaweedFS that the integration globalSetup started.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { projectRoot, type Settings } from '../../config/settings';
 import { testS3Bucket, testS3Client, testS3Settings, uniquePrefix } from '../../test/support/s3';
 import { ArtifactChecksumError, ArtifactNotFoundError, InvalidArtifactKeyError, createArtifactStore } from './index';
 import { FsArtifactStore } from './fs';
@@ -16,10 +19,16 @@ import { S3ArtifactStore } from './s3';
 import type { ArtifactStore } from './store';
 
 const MiB = 1024 * 1024;
+const execFileAsync = promisify(execFile);
+const REGISTER_TS = join(projectRoot, 'scripts/register-ts.js');
+const MEMORY_PROBE = join(projectRoot, 'test/support/artifact-memory-probe.ts');
+
 
 /** What the suite needs from each store: the store, a way to damage an object behind its back, and a look at raw storage. */
 interface Harness {
   store: ArtifactStore;
+  /** How another process opens the same store (createArtifactStore arguments). */
+  spec: { uri: string; s3?: Settings['s3']; s3Options?: { partSize: number; queueSize: number } };
   /** The store as the factory builds it from its URI. */
   reopen(): ArtifactStore;
   /** Replaces the stored bytes of `key` without going through the store (checksum record untouched). */
@@ -36,6 +45,7 @@ function fsHarness(): Harness {
   const store = new FsArtifactStore(root);
   return {
     store,
+    spec: { uri: `file://${root}` },
     reopen: () => createArtifactStore(`file://${root}`),
     corrupt: async (key, bytes) => writeFileSync(store.objectPath(key), bytes),
     rawNames: async () => readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((p) => !p.startsWith('.autopilot/meta') && p !== '.autopilot'),
@@ -49,9 +59,11 @@ function s3Harness(): Harness {
   const bucket = testS3Bucket();
   const prefix = uniquePrefix('artifact-store');
   // 5 MiB parts keep the multipart path busy even for the 20 MiB failure case.
-  const store = new S3ArtifactStore({ bucket, prefix, client, partSize: 5 * MiB, queueSize: 2 });
+  const s3Options = { partSize: 5 * MiB, queueSize: 2 };
+  const store = new S3ArtifactStore({ bucket, prefix, client, ...s3Options });
   return {
     store,
+    spec: { uri: `s3://${bucket}/${prefix}`, s3: testS3Settings(), s3Options },
     reopen: () => createArtifactStore(`s3://${bucket}/${prefix}`, testS3Settings()),
     corrupt: async (key, bytes) => {
       const { Metadata } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: store.objectKey(key) }));
@@ -87,9 +99,11 @@ function generated(size: number, chunk = MiB): { stream: Readable; digest: () =>
     read() {
       if (sent >= size) return void this.push(null);
       const len = Math.min(chunk, size - sent);
-      const buf = Buffer.allocUnsafe(len);
-      const seed = n++ * 2654435761;
-      for (let i = 0; i < len; i += 4) buf.writeUInt32LE((seed + i * 40503) >>> 0, i); // len is a multiple of 4
+      // Each chunk differs (its own fill byte, its index stamped every 64 KiB), so a lost, repeated
+      // or reordered chunk changes the hash; fill() keeps generation cheap next to the store's work.
+      const buf = Buffer.allocUnsafe(len).fill((n * 37) & 0xff);
+      for (let i = 0; i + 4 <= len; i += 64 * 1024) buf.writeUInt32LE(n, i);
+      n++;
       hash.update(buf);
       sent += len;
       this.push(buf);
@@ -109,19 +123,6 @@ function failingAfter(before: number): Readable {
       this.push(randomBytes(len));
     },
   });
-}
-
-/** Samples RSS while `fn` runs; returns the peak growth over the RSS just before it started. */
-async function peakRssGrowth(fn: () => Promise<void>): Promise<number> {
-  const base = process.memoryUsage.rss();
-  let peak = base;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
-  try {
-    await fn();
-  } finally {
-    clearInterval(timer);
-  }
-  return Math.max(peak, process.memoryUsage.rss()) - base;
 }
 
 /** Hashes a stream without keeping it. */
@@ -285,24 +286,26 @@ describe.each([
   });
 
   test('a 200 MB object round-trips as a stream with flat memory', async () => {
+    // Measured in a process of its own (see test/support/artifact-memory-probe.ts for why).
     const size = 200 * MiB;
-    const gen = generated(size);
-    let put!: Awaited<ReturnType<ArtifactStore['put']>>;
-    const putGrowth = await peakRssGrowth(async () => {
-      put = await h.store.put('big/200mb.bin', gen.stream);
+    const input = { ...h.spec, key: 'big/200mb.bin', size };
+    const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '-r', REGISTER_TS, MEMORY_PROBE, JSON.stringify(input)], {
+      cwd: projectRoot,
+      maxBuffer: 1024 * 1024,
     });
-    expect(put).toMatchObject({ size, sha256: gen.digest() });
-
-    let got!: { sha256: string; size: number };
-    const getGrowth = await peakRssGrowth(async () => {
-      got = await hashStream(await h.store.getStream('big/200mb.bin'));
-    });
-    expect(got).toEqual({ sha256: put.sha256, size });
-
+    const probe = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      expectedSha256: string;
+      put: { sha256: string; size: number; rssGrowth: number };
+      get: { sha256: string; size: number; rssGrowth: number };
+    };
+    process.stdout.write(
+      `artifact store ${h.store.scheme}: 200 MiB put RSS growth ${(probe.put.rssGrowth / MiB).toFixed(1)} MiB, get ${(probe.get.rssGrowth / MiB).toFixed(1)} MiB\n`,
+    );
+    expect(probe.put).toMatchObject({ sha256: probe.expectedSha256, size });
+    expect(probe.get).toMatchObject({ sha256: probe.expectedSha256, size });
     // Far below the object's size: the store never holds more than a few parts at once.
-    process.stdout.write(`artifact store ${h.store.scheme}: 200 MiB put RSS growth ${(putGrowth / MiB).toFixed(1)} MiB, get ${(getGrowth / MiB).toFixed(1)} MiB\n`);
-    expect(putGrowth).toBeLessThan(64 * MiB);
-    expect(getGrowth).toBeLessThan(64 * MiB);
-    await h.store.delete('big/200mb.bin');
+    expect(probe.put.rssGrowth).toBeLessThan(64 * MiB);
+    expect(probe.get.rssGrowth).toBeLessThan(64 * MiB);
+    expect(await h.store.head('big/200mb.bin')).toBeNull(); // the probe deleted it
   });
 });
