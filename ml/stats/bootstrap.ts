@@ -30,6 +30,8 @@
  */
 import { Xorshift128 } from './fast-random';
 
+const { floor } = Math; // module-level alias: no global lookup in the hot loop (slow under Jest's vm)
+
 export interface BootstrapOptions {
   /** Significance level: the interval covers 1 − alpha. Default 0.05. */
   alpha?: number;
@@ -81,7 +83,7 @@ function toFloat64(samples: ArrayLike<number>, field: string): Float64Array {
  * The result is in draw order (unsorted).
  */
 export function bootstrapMeans(samples: Float64Array, nBootstrapSamples: number, seed: number): Float64Array {
-  const distinct = distinctValues(samples, Math.floor(samples.length / 64));
+  const distinct = distinctValues(samples, floor(samples.length / 64));
   if (distinct) return bootstrapMeansOfDistinct(distinct.values, distinct.counts, samples.length, nBootstrapSamples, seed);
   return bootstrapMeansBlocked(samples, nBootstrapSamples, seed);
 }
@@ -180,7 +182,7 @@ export function bootstrapMeansBlocked(samples: Float64Array, nBootstrapSamples: 
     for (let k = 0; k < left; k++) {
       for (;;) {
         const m = rng.nextUint32() * rem;
-        const hi = Math.floor(m / 4294967296);
+        const hi = floor(m / 4294967296);
         if (m - hi * 4294967296 >= remThreshold) {
           s1 += samples[remBase + hi];
           break;
@@ -196,7 +198,7 @@ export function bootstrapMeansBlocked(samples: Float64Array, nBootstrapSamples: 
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) throw new RangeError('percentile of an empty array');
   const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
+  const lo = floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }

@@ -13,6 +13,9 @@
 import { Rng } from '../rng';
 import { logGamma } from './special';
 
+// Module-level aliases: hot paths avoid a global `Math` lookup per call (slow inside Jest's vm context).
+const { exp, log, log1p, floor } = Math;
+
 export class Xorshift128 {
   x: number;
   y: number;
@@ -54,7 +57,7 @@ export class Xorshift128 {
     const threshold = 4294967296 % n;
     for (;;) {
       const m = this.nextUint32() * n;
-      const hi = Math.floor(m / 4294967296);
+      const hi = floor(m / 4294967296);
       if (m - hi * 4294967296 >= threshold) return hi;
     }
   }
@@ -71,7 +74,7 @@ export class Xorshift128 {
     const ratio = p / q;
     let u = this.uniform();
     if (trials * p < 30) {
-      let pmf = Math.exp(trials * Math.log1p(-p));
+      let pmf = exp(trials * log1p(-p));
       for (let k = 0; k < trials; k++) {
         if (u < pmf) return k;
         u -= pmf;
@@ -79,9 +82,9 @@ export class Xorshift128 {
       }
       return trials;
     }
-    const mode = Math.floor((trials + 1) * p);
-    const pmfMode = Math.exp(
-      logGamma(trials + 1) - logGamma(mode + 1) - logGamma(trials - mode + 1) + mode * Math.log(p) + (trials - mode) * Math.log1p(-p),
+    const mode = floor((trials + 1) * p);
+    const pmfMode = exp(
+      logGamma(trials + 1) - logGamma(mode + 1) - logGamma(trials - mode + 1) + mode * log(p) + (trials - mode) * log1p(-p),
     );
     u -= pmfMode;
     if (u < 0) return mode;

@@ -9,11 +9,14 @@
  *   steps on the accurate CDF, giving full double precision.
  */
 
-const SQRT_2PI = Math.sqrt(2 * Math.PI);
+// Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
+const { exp, sqrt, log, log1p, abs, PI } = Math;
+
+const SQRT_2PI = sqrt(2 * PI);
 
 /** φ(x), the standard normal density. */
 export function normalPdf(x: number): number {
-  return Math.exp(-0.5 * x * x) / SQRT_2PI;
+  return exp(-0.5 * x * x) / SQRT_2PI;
 }
 
 /** Upper tail Q(x) = 1 − Φ(x), accurate in relative terms far into the tail. */
@@ -31,7 +34,7 @@ export function normalSf(x: number): number {
 /** Φ(x), the standard normal CDF. */
 export function normalCdf(x: number): number {
   if (Number.isNaN(x)) return NaN;
-  if (Math.abs(x) < 3) return 0.5 + marsagliaSeries(x);
+  if (abs(x) < 3) return 0.5 + marsagliaSeries(x);
   return x > 0 ? 1 - normalSf(x) : normalSf(-x);
 }
 
@@ -62,20 +65,20 @@ export function normalQuantile(p: number): number {
   const pLow = 0.02425;
   let x: number;
   if (p < pLow) {
-    const q = Math.sqrt(-2 * Math.log(p));
+    const q = sqrt(-2 * log(p));
     x = (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1);
   } else if (p <= 1 - pLow) {
     const q = p - 0.5;
     const r = q * q;
     x = ((((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q) / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1);
   } else {
-    const q = Math.sqrt(-2 * Math.log1p(-p));
+    const q = sqrt(-2 * log1p(-p));
     x = -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1);
   }
   // Halley refinement: e = Φ(x) − p computed on the side where it keeps its precision.
   for (let i = 0; i < 2; i++) {
     const e = p < 0.5 ? normalCdf(x) - p : (1 - p) - normalSf(x);
-    const u = e * SQRT_2PI * Math.exp(0.5 * x * x);
+    const u = e * SQRT_2PI * exp(0.5 * x * x);
     x = x - u / (1 + 0.5 * x * u);
   }
   return x;

@@ -25,6 +25,9 @@
  */
 import { normalCdf, normalPdf, normalQuantile, normalSf } from './normal';
 
+// Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
+const { sqrt, min, max, ceil, log, E } = Math;
+
 export type SpendingShape = 'obrien-fleming' | 'pocock';
 export const SPENDING_SHAPES: readonly SpendingShape[] = ['obrien-fleming', 'pocock'];
 
@@ -51,8 +54,8 @@ export function alphaSpent(t: number, alpha: number, shape: SpendingShape): numb
   if (Number.isNaN(t)) throw new Error(`information fraction: got NaN, expected a number in (0, 1]`);
   if (t <= 0) return 0;
   if (t >= 1) return alpha;
-  if (shape === 'pocock') return alpha * Math.log(1 + (Math.E - 1) * t);
-  return 2 * normalSf(normalQuantile(1 - alpha / 2) / Math.sqrt(t));
+  if (shape === 'pocock') return alpha * log(1 + (E - 1) * t);
+  return 2 * normalSf(normalQuantile(1 - alpha / 2) / sqrt(t));
 }
 
 /** The boundary of one look. */
@@ -89,6 +92,20 @@ export function sequentialBoundary(
   shape: SpendingShape,
   sides: Sides = 2,
 ): Boundary[] {
+  const key = `${alpha}|${shape}|${sides}|${informationFractions.join(',')}`;
+  const cached = cache.get(key);
+  if (cached) return cached.map((b) => ({ ...b }));
+  const result = computeBoundaries(informationFractions, alpha, shape, sides);
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, result);
+  return result.map((b) => ({ ...b }));
+}
+
+/** Boundaries are pure functions of their arguments; a canary asks for the same ones repeatedly. */
+const CACHE_SIZE = 256;
+const cache = new Map<string, Boundary[]>();
+
+function computeBoundaries(informationFractions: readonly number[], alpha: number, shape: SpendingShape, sides: Sides): Boundary[] {
   checkAlpha(alpha);
   checkShape(shape);
   if (sides !== 1 && sides !== 2) throw new Error(`sides: got ${String(sides)}, expected 1 or 2`);
@@ -98,7 +115,7 @@ export function sequentialBoundary(
     if (i > 0 && !(t > informationFractions[i - 1])) {
       throw new Error(`informationFractions[${i}]: got ${t}, expected more than the previous look's ${informationFractions[i - 1]}`);
     }
-    return Math.min(t, 1);
+    return min(t, 1);
   });
 
   const out: Boundary[] = [];
@@ -111,15 +128,15 @@ export function sequentialBoundary(
   for (let k = 0; k < ts.length; k++) {
     const t = ts[k];
     const spent = alphaSpent(t, alpha, shape);
-    const toSpend = Math.max(0, spent - prevSpent);
-    const sdT = Math.sqrt(t);
+    const toSpend = max(0, spent - prevSpent);
+    const sdT = sqrt(t);
     let c: number;
     if (k === 0) {
       c = toSpend > 0 ? -normalQuantile(toSpend / sides) : Infinity;
     } else if (!(toSpend > 0) || t === prevT) {
       c = Infinity;
     } else {
-      const sdInc = Math.sqrt(t - prevT);
+      const sdInc = sqrt(t - prevT);
       const g = grid!, f = density!, w = weights!;
       const crossing = (cz: number): number => {
         const b = cz * sdT;
@@ -155,9 +172,9 @@ export function sequentialBoundary(
     // Propagate the density of S_k restricted to the continuation region of look k.
     const upper = Number.isFinite(c) ? c * sdT : TAIL_SD * sdT;
     const lower = sides === 2 ? -upper : -TAIL_SD * sdT;
-    const nextSdInc = Math.sqrt(ts[k + 1] - t);
-    const h = Math.min(nextSdInc, sdT) / GRID_PER_SD;
-    let m = Math.max(MIN_GRID, Math.ceil((upper - lower) / h) + 1);
+    const nextSdInc = sqrt(ts[k + 1] - t);
+    const h = min(nextSdInc, sdT) / GRID_PER_SD;
+    let m = max(MIN_GRID, ceil((upper - lower) / h) + 1);
     if (m % 2 === 0) m++;
     const step = (upper - lower) / (m - 1);
     const newGrid = new Float64Array(m);
@@ -170,7 +187,7 @@ export function sequentialBoundary(
     if (k === 0) {
       for (let j = 0; j < m; j++) newDensity[j] = normalPdf(newGrid[j] / sdT) / sdT;
     } else {
-      const sdInc = Math.sqrt(t - prevT);
+      const sdInc = sqrt(t - prevT);
       const g = grid!, f = density!, w = weights!;
       for (let j = 0; j < m; j++) {
         let acc = 0;
