@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
@@ -81,6 +81,17 @@ it('migrates, registers, deploys, lists, shows and downloads; errors are one cle
   const dl = await autopilot('models', 'download', 'rag-policy', 'canary', '--out', out);
   expect(dl.stdout).toMatch(/^downloaded rag-policy v1 to .*downloaded\.onnx \(20 KiB, sha256 [0-9a-f]{64} verified\)\n$/);
   expect(readFileSync(out)).toEqual(bytes);
+
+  // A Hugging Face model folder round-trips as a folder.
+  const hf = join(dir, 'hf-model');
+  mkdirSync(join(hf, 'tokenizer'), { recursive: true });
+  writeFileSync(join(hf, 'config.json'), '{"model_type":"llama"}');
+  writeFileSync(join(hf, 'tokenizer', 'tokenizer.json'), '{"vocab":{}}');
+  const hfReg = await autopilot('models', 'register', 'approval-policy', '--file', hf);
+  expect(hfReg.stdout).toMatch(/^registered approval-policy v1 \(hf folder, 34 B, sha256 [0-9a-f]{64}\)\n {2}artifact file:\/\/.*\/manifest\.json\n$/);
+  const hfOut = join(dir, 'hf-out');
+  expect((await autopilot('models', 'download', 'approval-policy', 'latest', '--out', hfOut)).code).toBe(0);
+  expect(readFileSync(join(hfOut, 'tokenizer', 'tokenizer.json'), 'utf8')).toBe('{"vocab":{}}');
 
   const badMetric = await autopilot('models', 'register', 'rag-policy', '--file', model, '--metric', 'reward_mean=high');
   expect(badMetric.code).toBe(2);

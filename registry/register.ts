@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ArtifactStore, PutResult } from './artifacts/store';
+import { listDirectoryFiles, uploadDirectory } from './directory-artifact';
 import { checkActor, recordChange } from './audit';
 import type { Db } from './db';
 import { setDeployment } from './deployments';
@@ -28,7 +29,10 @@ import {
 } from './validate';
 import { VERSION_COLUMNS, toVersion } from './versions';
 
-/** The bytes of a version's artifact: a file path, a buffer or a stream (streamed, never buffered whole). */
+/**
+ * The bytes of a version's artifact: a file or folder path, a buffer or a stream (streamed, never
+ * buffered whole). A folder (e.g. a Hugging Face model) becomes a directory artifact (see directory-artifact.ts).
+ */
 export type ArtifactSource = { path: string } | { buffer: Buffer | Uint8Array } | { stream: Readable };
 
 export interface RegisterVersionInput {
@@ -71,7 +75,7 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
   if (input.expectedSha256 !== undefined && !/^[0-9a-f]{64}$/i.test(input.expectedSha256)) {
     throw new ValidationError('expectedSha256', input.expectedSha256, '64 hexadecimal characters');
   }
-  const { body, fileName } = await openSource(input, format);
+  const source = await openSource(input, format);
 
   // 2. The model must exist (or be created) before the upload, so a typo fails fast and uploads nothing.
   try {
@@ -81,18 +85,31 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
       if (m.rows.length === 0) throw new NotFoundError('model', input.model, 'create it first (createModel, or pass createModel: true)');
     }
   } catch (err) {
-    destroy(body);
+    if (source.layout === 'file') destroy(source.body);
     throw err;
   }
 
   // 3. Upload first.
   const id = randomUUID();
-  const key = versionArtifactKey(input.model, id, fileName);
+  const uploaded: string[] = [];
   let put: PutResult;
+  let size: number;
+  const where =
+    source.layout === 'file' ? versionArtifactKey(input.model, id, source.fileName) : `models/${input.model}/versions/${id}/ (${source.files.length} files)`;
   try {
-    put = await store.put(key, body, { contentType: format === 'onnx' ? 'application/octet-stream' : undefined });
+    if (source.layout === 'file') {
+      const key = versionArtifactKey(input.model, id, source.fileName);
+      uploaded.push(key);
+      put = await store.put(key, source.body, { contentType: format === 'onnx' ? 'application/octet-stream' : undefined });
+      size = put.size;
+    } else {
+      ({ manifest: put, size } = await uploadDirectory(store, `models/${input.model}/versions/${id}`, source.root, source.files, uploaded));
+    }
   } catch (err) {
-    throw new RegistryError(`uploading the artifact of a new ${input.model} version to ${key} failed, nothing was registered: ${(err as Error).message}`, { cause: err });
+    await deleteAll(store, uploaded);
+    throw new RegistryError(`uploading the artifact of a new ${input.model} version to ${where} failed, nothing was registered: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     if (input.expectedSha256 !== undefined && put.sha256 !== input.expectedSha256.toLowerCase()) {
@@ -108,8 +125,8 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
       const version = alloc.rows[0].latest_version;
       const { rows } = await tx.query(
         `INSERT INTO model_versions (model, version, id, artifact_uri, sha256, size, format, signature, metrics, tags,
-           description, run_id, workflow_id, config_hash, dataset_manifest, code_commit, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15::jsonb, $16, $17)
+           description, run_id, workflow_id, config_hash, dataset_manifest, code_commit, created_by, artifact_layout)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15::jsonb, $16, $17, $18)
          RETURNING ${VERSION_COLUMNS}`,
         [
           input.model,
@@ -117,7 +134,7 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
           id,
           put.uri,
           put.sha256,
-          put.size,
+          size,
           format,
           JSON.stringify(signature),
           JSON.stringify(metrics),
@@ -129,6 +146,7 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
           lineage.datasetManifest === null ? null : JSON.stringify(lineage.datasetManifest),
           lineage.codeCommit,
           input.actor,
+          source.layout,
         ],
       );
       const registered = toVersion(rows[0]);
@@ -152,9 +170,14 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
       return registered;
     });
   } catch (err) {
-    await store.delete(key).catch(() => undefined);
+    await deleteAll(store, uploaded);
     throw err;
   }
+}
+
+/** Best-effort removal of what an abandoned registration uploaded. */
+async function deleteAll(store: ArtifactStore, keys: string[]): Promise<void> {
+  for (const key of keys.reverse()) await store.delete(key).catch(() => undefined);
 }
 
 function checkLineage(l: Lineage): Required<Lineage> {
@@ -168,15 +191,20 @@ function checkLineage(l: Lineage): Required<Lineage> {
   };
 }
 
-async function openSource(input: RegisterVersionInput, format: ArtifactFormat): Promise<{ body: Readable | Buffer | Uint8Array; fileName: string }> {
+type Source =
+  | { layout: 'file'; body: Readable | Buffer | Uint8Array; fileName: string }
+  | { layout: 'directory'; root: string; files: string[] };
+
+async function openSource(input: RegisterVersionInput, format: ArtifactFormat): Promise<Source> {
   const src = input.artifact as Record<string, unknown>;
   if (!isPlainObject(src)) throw new ValidationError('artifact', src, '{ path } or { buffer } or { stream }');
   let defaultName = format === 'onnx' ? 'model.onnx' : undefined;
   let body: Readable | Buffer | Uint8Array;
   if (typeof src.path === 'string') {
     const st = await stat(src.path).catch(() => null);
-    if (!st) throw new ValidationError('artifact.path', src.path, 'an existing file');
-    if (!st.isFile()) throw new ValidationError('artifact.path', src.path, 'a regular file (pack a folder, e.g. a Hugging Face model, into a .tar first)');
+    if (!st) throw new ValidationError('artifact.path', src.path, 'an existing file or folder');
+    if (st.isDirectory()) return { layout: 'directory', root: src.path, files: await listDirectoryFiles(src.path) };
+    if (!st.isFile()) throw new ValidationError('artifact.path', src.path, 'a regular file or a folder');
     defaultName = basename(src.path);
     body = createReadStream(src.path);
   } else if (Buffer.isBuffer(src.buffer) || src.buffer instanceof Uint8Array) {
@@ -191,7 +219,7 @@ async function openSource(input: RegisterVersionInput, format: ArtifactFormat): 
     destroy(body);
     throw new ValidationError('fileName', fileName, 'a file name of letters, digits, ".", "_" or "-" (required for an hf artifact given as a buffer or stream)');
   }
-  return { body, fileName };
+  return { layout: 'file', body, fileName };
 }
 
 function destroy(body: unknown): void {

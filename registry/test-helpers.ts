@@ -42,11 +42,16 @@ export async function createRegistryFixture(): Promise<RegistryFixture> {
 /** Delegates to a real store; `put` can be made to fail (before or after the bytes are written). */
 export class FaultyStore implements ArtifactStore {
   failPut: 'before' | 'after-write' | null = null;
+  /** Fail only the n-th put (1-based) when set; earlier puts succeed. */
+  failAtPut: number | null = null;
+  puts = 0;
   readonly scheme: string;
   constructor(private readonly inner: ArtifactStore) {
     this.scheme = inner.scheme;
   }
   async put(key: string, body: Readable | Buffer | Uint8Array | string, opts?: { contentType?: string }): Promise<PutResult> {
+    this.puts++;
+    if (this.failAtPut !== null && this.puts !== this.failAtPut) return this.inner.put(key, body, opts);
     if (this.failPut === 'before') {
       if (typeof (body as Readable).destroy === 'function') (body as Readable).destroy();
       throw new Error('injected upload failure (connection reset)');

@@ -56,8 +56,12 @@ export interface ModelVersion {
   version: number;
   /** Unique id; the version's artifacts live under `models/<model>/versions/<id>/`. */
   id: string;
+  /** The file, or for a directory artifact its manifest.json (see ArtifactManifest). */
   artifactUri: string;
+  artifactLayout: 'file' | 'directory';
+  /** sha256 of the file (or of the manifest). */
   sha256: string;
+  /** Bytes of the file (or the sum of the directory's files). */
   size: number;
   format: ArtifactFormat;
   signature: Signature;
@@ -68,6 +72,12 @@ export interface ModelVersion {
   lineage: Required<Lineage>;
   createdBy: string;
   createdAt: Date;
+}
+
+/** The manifest.json of a directory artifact: every file, relative to the directory, with its checksum. */
+export interface ArtifactManifest {
+  layout: 'directory';
+  files: { path: string; sha256: string; size: number }[];
 }
 
 /** How the serving policy picks actions: argmax (`greedy`) or sampling with logged probabilities. */

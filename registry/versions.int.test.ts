@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { testS3Store } from '../test/support/s3';
 import type { ArtifactStore } from './artifacts/store';
@@ -133,7 +134,7 @@ describe('registerVersion', () => {
       [{ metrics: { loss: 'low' } }, /^metrics\.loss: got "low"; expected a finite number$/],
       [{ metrics: { loss: Number.NaN } }, /^metrics\.loss: got NaN; expected a finite number$/],
       [{ tags: { env: 3 } }, /^tags\.env: got 3; expected a string value$/],
-      [{ artifact: { path: '/no/such/file.onnx' } }, /^artifact\.path: got "\/no\/such\/file\.onnx"; expected an existing file$/],
+      [{ artifact: { path: '/no/such/file.onnx' } }, /^artifact\.path: got "\/no\/such\/file\.onnx"; expected an existing file or folder$/],
       [{ artifact: { buffer: Buffer.from('x') }, format: 'hf' }, /^fileName: got undefined; expected a file name/],
       [{ fileName: '../escape.onnx' }, /^fileName: got "\.\.\/escape\.onnx"; expected a file name/],
       [{ actor: '' }, /^actor: got ""; expected a non-empty string/],
@@ -159,6 +160,54 @@ describe('registerVersion', () => {
   });
 });
 
+describe('directory artifacts (a Hugging Face model folder)', () => {
+  it('uploads every file and a manifest, downloads the folder verified, and cleans up a half-uploaded folder', async () => {
+    const model = await freshModel('hf');
+    const src = mkdtempSync(join(tmpdir(), 'ap-hf-'));
+    const files: Record<string, Buffer> = {
+      'config.json': Buffer.from('{"model_type":"llama"}'),
+      'model.safetensors': randomBytes(50_000),
+      'tokenizer/tokenizer.json': Buffer.from('{"vocab":{}}'),
+    };
+    for (const [rel, bytes] of Object.entries(files)) {
+      mkdirSync(dirname(join(src, rel)), { recursive: true });
+      writeFileSync(join(src, rel), bytes);
+    }
+    try {
+      const v = await fx.registry.registerVersion({ model, artifact: { path: src }, format: 'hf', actor: ACTOR });
+      expect(v).toMatchObject({ version: 1, artifactLayout: 'directory', format: 'hf', size: 50_000 + 22 + 12 });
+      expect(v.artifactUri.endsWith(`models/${model}/versions/${v.id}/manifest.json`)).toBe(true);
+      const manifest = JSON.parse((await fx.store.getBuffer(fx.store.keyFromUri(v.artifactUri), { expectedSha256: v.sha256 })).toString());
+      expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(['config.json', 'model.safetensors', 'tokenizer/tokenizer.json']);
+
+      const out = join(src, '..', `ap-hf-out-${v.id}`);
+      const res = await fx.registry.downloadVersion(model, 1, out);
+      expect(res.bytes).toBe(v.size);
+      for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(join(out, rel))).toEqual(bytes);
+      rmSync(out, { recursive: true });
+      await expect(fx.registry.openVersionArtifact(model, 1)).rejects.toThrow(/a single-file artifact \(this one is a folder/);
+
+      // A corrupted file inside fails the download, naming its key, and leaves no folder behind.
+      const key = `models/${model}/versions/${v.id}/files/tokenizer/tokenizer.json`;
+      writeFileSync(fx.store.objectPath(key), '{"vocab":{"x":1}}');
+      await expect(fx.registry.downloadVersion(model, 1, out)).rejects.toThrow(`artifact "${key}" failed its checksum`);
+      expect(existsSync(out)).toBe(false);
+
+      // The upload of the second file fails: the first file is removed again and nothing is registered.
+      const faulty = new FaultyStore(fx.store);
+      faulty.failPut = 'before';
+      faulty.failAtPut = 2;
+      await expect(new Registry({ pool: fx.db.pool, store: faulty }).registerVersion({ model, artifact: { path: src }, format: 'hf', actor: ACTOR })).rejects.toThrow(
+        /files\) failed, nothing was registered: injected upload failure/,
+      );
+      expect((await fx.store.list(`models/${model}/`)).map((o) => o.key).filter((k) => !k.includes(v.id))).toEqual([]);
+      expect((await fx.registry.getModel(model)).latestVersion).toBe(1);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('reading versions back', () => {
   it('downloads verified bytes, and refuses a corrupted object naming its key, leaving no partial file', async () => {
     const model = await freshModel('dl');
@@ -177,7 +226,7 @@ describe('reading versions back', () => {
 
   it('searches by tag and by metric comparison, ordered by a metric', async () => {
     const model = await freshModel('search');
-    const specs = [
+    const specs: { tags: Record<string, string>; metrics: Record<string, number> }[] = [
       { tags: { env: 'prod', algo: 'ppo' }, metrics: { reward_mean: 0.5, p95_ms: 40 } },
       { tags: { env: 'prod', algo: 'ppo' }, metrics: { reward_mean: 0.9, p95_ms: 60 } },
       { tags: { env: 'dev', algo: 'ppo' }, metrics: { reward_mean: 0.95 } },

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import type { ModelVersion, VersionStatus } from './types';
 import { checkFinite, checkModelName, checkOptionalText, checkStatus, checkTags, checkVersionNumber } from './validate';
 
-export const VERSION_COLUMNS = `model, version, id, artifact_uri, sha256, size, format, signature, metrics, tags, status,
+export const VERSION_COLUMNS = `model, version, id, artifact_uri, artifact_layout, sha256, size, format, signature, metrics, tags, status,
   description, run_id, workflow_id, config_hash, dataset_manifest, code_commit, created_by, created_at`;
 
 export function toVersion(r: Record<string, any>): ModelVersion {
@@ -14,6 +14,7 @@ export function toVersion(r: Record<string, any>): ModelVersion {
     version: r.version,
     id: r.id,
     artifactUri: r.artifact_uri,
+    artifactLayout: r.artifact_layout,
     sha256: r.sha256,
     size: Number(r.size),
     format: r.format,

@@ -2,7 +2,7 @@
  * `autopilot models list | show | register | download | search | alias` — the model registry from the
  * shell. Each prints what it did; `--json` prints the machine-readable result instead.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -186,8 +186,8 @@ export function register(program: Command): void {
   models
     .command('register <model>')
     .description('upload an artifact and register it as the next version (creates the model if missing)')
-    .requiredOption('--file <path>', 'the artifact file (ONNX model, or a packed HF model)')
-    .option('--format <format>', 'onnx | hf (default: onnx for *.onnx, else required)')
+    .requiredOption('--file <path>', 'the artifact: an ONNX file, or a Hugging Face model folder')
+    .option('--format <format>', 'onnx | hf (default: onnx for *.onnx, hf for a folder)')
     .option('--signature <file>', 'JSON file with the input/output signature')
     .option('--tag <key=value>', 'a tag (repeatable)', collect, [])
     .option('--metric <name=number>', 'a metric (repeatable)', collect, [])
@@ -214,7 +214,8 @@ export function register(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const format = opts.format ?? (opts.file.toLowerCase().endsWith('.onnx') ? 'onnx' : undefined);
+        const isDir = statSync(opts.file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+        const format = opts.format ?? (isDir ? 'hf' : opts.file.toLowerCase().endsWith('.onnx') ? 'onnx' : undefined);
         if (!format) throw new CliError(`--format: ${opts.file} is not a .onnx file; say --format onnx or --format hf`);
         const signature = opts.signature ? readJsonFile(opts.signature, '--signature') : undefined;
         const tags = parsePairs(opts.tag, '--tag');
@@ -236,7 +237,7 @@ export function register(program: Command): void {
           }),
         );
         emit(opts.json, version, () =>
-          `registered ${version.model} v${version.version} (${version.format}, ${formatBytes(version.size)}, sha256 ${version.sha256})${opts.champion ? ' as champion' : ''}\n  artifact ${version.artifactUri}`,
+          `registered ${version.model} v${version.version} (${version.format}${version.artifactLayout === 'directory' ? ' folder' : ''}, ${formatBytes(version.size)}, sha256 ${version.sha256})${opts.champion ? ' as champion' : ''}\n  artifact ${version.artifactUri}`,
         );
       },
     );
@@ -244,7 +245,7 @@ export function register(program: Command): void {
   models
     .command('download <model> <version>')
     .description('write a version\'s artifact to a file, verified against its sha256 (version: 3, v3, latest, or an alias)')
-    .requiredOption('--out <path>', 'where to write it')
+    .requiredOption('--out <path>', 'where to write it (a new folder for a folder artifact)')
     .option('--json', 'machine-readable output')
     .action(async (model: string, ref: string, opts: { out: string; json?: boolean }) => {
       const out = resolve(opts.out);
