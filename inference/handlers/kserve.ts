@@ -32,11 +32,12 @@ function metaOf(list: readonly any[] | undefined, names: readonly string[]): Ten
 }
 
 /** Flattens nested arrays of numbers (KServe allows row-major nested or flat data). */
-function flatten(data: unknown, out: number[], field: string): void {
+function flatten(data: unknown, out: number[], field: string, depth = 0): void {
   if (!Array.isArray(data)) throw badRequest(`${field} must be an array of numbers, got ${describeValue(data)}`, field, 'a flat or nested array of numbers');
+  if (depth > 8) throw badRequest(`${field} is nested more than 8 levels deep`, field, 'a flat or nested array of at most 8 levels');
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (Array.isArray(v)) flatten(v, out, field);
+    if (Array.isArray(v)) flatten(v, out, field, depth + 1);
     else if (typeof v === 'number' && Number.isFinite(v)) {
       out.push(v);
       if (out.length > MAX_ELEMENTS) throw badRequest(`${field} has more than ${MAX_ELEMENTS} elements`, field, `at most ${MAX_ELEMENTS} elements`);
@@ -118,8 +119,8 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
       if (typeof t.name !== 'string' || !inputNames.includes(t.name)) throw badRequest(`${f}.name is ${describeValue(t.name)}`, `${f}.name`, `one of the model's inputs: ${inputNames.join(', ')}`);
       if (feeds[t.name] !== undefined) throw badRequest(`input ${t.name} is given twice`, `${f}.name`, 'each input once');
       if (t.datatype !== 'FP32') throw badRequest(`${f}.datatype is ${describeValue(t.datatype)}`, `${f}.datatype`, '"FP32"');
-      if (!Array.isArray(t.shape) || t.shape.length === 0 || t.shape.length > 8 || !t.shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-        throw badRequest(`${f}.shape is ${describeValue(t.shape)}`, `${f}.shape`, 'an array of non-negative integers, e.g. [1, 16]');
+      if (!Array.isArray(t.shape) || t.shape.length === 0 || t.shape.length > 8 || !t.shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 1)) {
+        throw badRequest(`${f}.shape is ${describeValue(t.shape)}`, `${f}.shape`, 'an array of positive integers, e.g. [1, 16]');
       }
       const shape = t.shape as number[];
       const data: number[] = [];
