@@ -10,7 +10,8 @@
  * `startSeaweed` resolves when the S3 endpoint answers with that identity and the bucket exists.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { tools } from '../../config/settings';
@@ -63,6 +64,8 @@ const HOST = '127.0.0.1';
 export function seaweedArgs(o: { dataDir: string; ports: SeaweedPorts; configFile: string; bucket: string }): string[] {
   const p = o.ports;
   const args = [
+    // glog files go with the data, not to /tmp.
+    `-logdir=${join(o.dataDir, 'logs')}`,
     'mini',
     `-dir=${join(o.dataDir, 'data')}`,
     `-ip=${HOST}`,
@@ -113,6 +116,8 @@ export function s3IdentitiesConfig(accessKey: string, secretKey: string): string
 export async function startSeaweed(opts: SeaweedOptions): Promise<SeaweedHandle> {
   const weed = opts.weedBin ?? tools.weed;
   mkdirSync(join(opts.dataDir, 'data'), { recursive: true });
+  mkdirSync(join(opts.dataDir, 'logs'), { recursive: true });
+  mkdirSync(join(opts.dataDir, 'tmp'), { recursive: true });
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const configFile = join(opts.dataDir, 's3-identities.json');
   writeFileSync(configFile, s3IdentitiesConfig(opts.accessKey, opts.secretKey), { mode: 0o600 });
@@ -139,7 +144,11 @@ export async function startSeaweed(opts: SeaweedOptions): Promise<SeaweedHandle>
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(weed, args, { detached: opts.detached ?? false, stdio: ['ignore', fd, fd] });
+    child = spawn(weed, args, {
+      detached: opts.detached ?? false,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, TMPDIR: join(opts.dataDir, 'tmp') },
+    });
   } finally {
     closeSync(fd);
   }
@@ -167,6 +176,7 @@ export async function startSeaweed(opts: SeaweedOptions): Promise<SeaweedHandle>
       } finally {
         clearTimeout(timer);
       }
+      removeSockets(ports);
     },
   };
 
@@ -226,6 +236,20 @@ async function waitUntilReady(client: S3Client, bucket: string, timeoutMs: numbe
     await delay(150);
   }
   throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s; last answer: ${last}`);
+}
+
+/**
+ * weed creates unix sockets named after its ports in /tmp (whatever TMPDIR says) and leaves some
+ * behind, on SIGKILL all of them; once it is gone, ours are removed.
+ */
+function removeSockets(ports: SeaweedPorts): void {
+  for (const dir of new Set(['/tmp', tmpdir()])) {
+    for (const port of Object.values(ports)) {
+      for (const kind of ['master-grpc', 'volume-grpc', 'filer-grpc', 's3-grpc', 'admin-grpc', 'filer', 's3', 'volume', 'master', 'admin']) {
+        rmSync(join(dir, `seaweedfs-${kind}-${port}.sock`), { force: true });
+      }
+    }
+  }
 }
 
 function signal(pid: number, group: boolean, sig: NodeJS.Signals): void {
