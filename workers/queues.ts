@@ -2,6 +2,8 @@
  * Which activities each task queue's worker registers. A feature adds its activity factory to the
  * queue it runs on; `autopilot worker --queue Q` serves exactly that list.
  */
+import { createPpoActivities } from '../activities/ppo/activities';
+import { createCanaryActivities } from '../activities/canary/activities';
 import { createStackActivities } from '../activities/stack';
 import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
 import type { WorkerDeps } from './deps';
@@ -11,10 +13,12 @@ type ActivityMap = Record<string, (...args: any[]) => Promise<unknown>>;
 export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMap> = {
   [TASK_QUEUES.training]: (deps) => ({
     ...createStackActivities(deps),
+    ...createPpoActivities(deps),
   }),
   [TASK_QUEUES.oumi]: () => ({}),
   [TASK_QUEUES.rollout]: (deps) => ({
     ...createStackActivities(deps),
+    ...createCanaryActivities(deps),
   }),
 };
 

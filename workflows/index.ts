@@ -1,2 +1,4 @@
 // Every workflow the workers serve. The worker bundles this file: add each new workflow here.
 export { stackCheck } from './stackCheck';
+export { ppoTraining } from './ppoTraining';
+export { canaryPromotion } from './canaryPromotion';

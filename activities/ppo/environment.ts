@@ -1,0 +1,80 @@
+/**
+ * Builds the RAG-tuning environment a run trains and evaluates in, from its effective policy config
+ * and env spec, and describes the data it uses (the dataset manifest of the lineage).
+ * A replay log is read once per worker process (cached by path, size and mtime).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { projectRoot } from '../../config/settings';
+import type { PolicyConfig } from '../../envs/config';
+import { getDataset } from '../../envs/datasets';
+import { HttpEvaluator } from '../../envs/evaluators/http';
+import { parseReplayLog, ReplayEvaluator, type ReplayRecord } from '../../envs/evaluators/replay';
+import { SimulatedRagEvaluator } from '../../envs/evaluators/simulator';
+import { RagTuningEnvironment } from '../../envs/rag-env';
+import type { Evaluator } from '../../envs/types';
+import type { JsonObject } from '../../registry/types';
+import { parseEnvSpec, type EnvSpec } from './env-spec';
+
+interface ReplayLog {
+  key: string;
+  records: ReplayRecord[];
+  sha256: string;
+}
+
+const replayCache = new Map<string, ReplayLog>();
+
+function replayPath(file: string): string {
+  return isAbsolute(file) ? file : resolve(projectRoot, file);
+}
+
+function loadReplay(file: string): ReplayLog {
+  const path = replayPath(file);
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new Error(`env replay:${file}: the replay log ${path} cannot be read on this worker (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  const key = `${st.size}:${st.mtimeMs}`;
+  const cached = replayCache.get(path);
+  if (cached && cached.key === key) return cached;
+  const text = readFileSync(path, 'utf8');
+  const log = { key, records: parseReplayLog(text, path), sha256: createHash('sha256').update(text).digest('hex') };
+  replayCache.set(path, log);
+  return log;
+}
+
+export function buildEvaluator(spec: EnvSpec, config: PolicyConfig): Evaluator {
+  switch (spec.kind) {
+    case 'simulator':
+      return new SimulatedRagEvaluator();
+    case 'replay':
+      return new ReplayEvaluator(loadReplay(spec.file).records, { name: `replay:${spec.file}`, kBounds: config.policy.bounds.k });
+    case 'http':
+      return new HttpEvaluator({ baseUrl: spec.url });
+  }
+}
+
+/** A fresh environment (its own evaluator) for one activity. */
+export function buildEnvironment(config: PolicyConfig, env: string): RagTuningEnvironment {
+  const spec = parseEnvSpec(env);
+  return new RagTuningEnvironment({ evaluator: buildEvaluator(spec, config), config });
+}
+
+/** What the run learns from: the datasets (manifest ids, commits, mixes) and the evaluator's source. */
+export function datasetManifest(config: PolicyConfig, env: string): JsonObject {
+  const spec = parseEnvSpec(env);
+  const datasets = config.environment.datasets.map((name) => {
+    const d = getDataset(name);
+    return { name, id: d.id, commit: d.commit, size: d.size, categoryMix: d.categoryMix };
+  });
+  const evaluator: JsonObject =
+    spec.kind === 'simulator'
+      ? { kind: 'simulator' }
+      : spec.kind === 'replay'
+        ? { kind: 'replay', file: spec.file, sha256: loadReplay(spec.file).sha256, records: loadReplay(spec.file).records.length }
+        : { kind: 'http', url: spec.url };
+  return { datasets, evaluator };
+}

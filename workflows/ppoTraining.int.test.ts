@@ -1,0 +1,307 @@
+/**
+ * ppoTraining against the real Temporal dev server, a fresh PostgreSQL database and a filesystem
+ * artifact store: a full small run registers a version with signature, lineage and metrics and
+ * writes run_metrics and a report; `stop` ends a long run early; a worker process killed with
+ * SIGKILL mid-run is replaced and the run finishes from its last checkpoint.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import * as ort from 'onnxruntime-node';
+import { createPpoActivities } from '../activities/ppo/activities';
+import { runKeys } from '../activities/ppo/checkpoint';
+import { parsePolicySignature } from '../ml/onnx/signature';
+import { createArtifactStore } from '../registry/artifacts';
+import type { ArtifactStore } from '../registry/artifacts/store';
+import { Registry } from '../registry/index';
+import { migrate } from '../registry/migrate';
+import { createTestDatabase, type TestDatabase } from '../test/support/pg';
+import { startDevServer } from '../test/support/temporal';
+import { ppoTraining, progressQuery, stopSignal, type PpoProgress, type PpoTrainingInput } from './ppoTraining';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+
+const root = resolve(__dirname, '..');
+
+/** A run small enough for a test: 4-batch episodes, 2 rollouts × 16 steps, a 16×16 MLP, a coarse grid. */
+function smallInput(model: string, extra: Partial<PpoTrainingInput> = {}): PpoTrainingInput {
+  return {
+    model,
+    config: {
+      environment: { episode_length: 4, batch_size: 50 },
+      ppo: { num_steps: 16, num_minibatches: 2, update_epochs: 2, hidden_sizes: [16, 16] },
+    },
+    workers: 2,
+    iterations: 3,
+    seed: 7,
+    continueAsNewEvery: 2,
+    evaluation: { episodes: 4, screeningEpisodes: 1, shortlist: 2, kStep: 8, fusionStep: 0.5 },
+    timeouts: { heartbeatSeconds: 5 },
+    ...extra,
+  };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('ppoTraining on the real Temporal dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let store: ArtifactStore;
+  let storeUri: string;
+  let registry: Registry;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    [env, db, bundle] = await Promise.all([startDevServer(), createTestDatabase(), bundleWorkflowCode({ workflowsPath: require.resolve('./index') })]);
+    await migrate(db.pool);
+    storeUri = `file://${mkdtempSync(join(tmpdir(), 'ppo-training-'))}`;
+    store = createArtifactStore(storeUri);
+    registry = new Registry({ pool: db.pool, store });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+    await db?.drop();
+  });
+
+  async function inProcessWorker(taskQueue: string): Promise<Worker> {
+    return Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createPpoActivities({ pool: db.pool, store }) });
+  }
+
+  it('runs a small training end to end: registered version with signature, lineage, metrics; run_metrics; report', async () => {
+    const taskQueue = `${TASK_QUEUES.training}-${randomUUID()}`;
+    const worker = await inProcessWorker(taskQueue);
+    const workflowId = `ppo/${randomUUID()}`;
+    const model = `ppo-full-${randomUUID().slice(0, 8)}`;
+    const progressSeen: PpoProgress[] = [];
+    const result = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(ppoTraining, { taskQueue, workflowId, args: [smallInput(model)] });
+      const firstRunId = handle.firstExecutionRunId;
+      // Poll the progress query while it runs (it follows the run across continueAsNew).
+      let done = false;
+      const watcher = (async () => {
+        while (!done) {
+          const p = await env.client.workflow.getHandle(workflowId).query(progressQuery).catch(() => null);
+          if (p) progressSeen.push(p);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const r = await handle.result();
+      done = true;
+      await watcher;
+      const desc = await env.client.workflow.getHandle(workflowId).describe();
+      expect(desc.runId).not.toBe(firstRunId); // continued as new after 2 iterations
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.runKind)).toBe('ppo');
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.model)).toBe(model);
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase)).toBe('done');
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.version)).toBe(r.version);
+      const last = await env.client.workflow.getHandle(workflowId).query(progressQuery);
+      expect(last.phase).toBe('done');
+      expect(last.iteration).toBe(3);
+      expect(last.result?.version).toBe(r.version);
+      return r;
+    });
+
+    expect(result).toMatchObject({ model, version: 1, iterations: 3, stopped: false, workflowId });
+    expect(['final', 'best']).toContain(result.exported);
+    expect(progressSeen.length).toBeGreaterThan(0);
+    for (const p of progressSeen) {
+      expect(p.iteration).toBeGreaterThanOrEqual(0);
+      expect(p.iteration).toBeLessThanOrEqual(3);
+    }
+
+    // The registered version: ONNX with a signature the server decodes from, lineage and metrics.
+    const v = await registry.getVersion(model, 1);
+    expect(v.format).toBe('onnx');
+    const signature = parsePolicySignature(v.signature);
+    expect(signature.heads.map((h) => `${h.kind}:${h.name}`)).toEqual([
+      'categorical:variant',
+      'integer:k',
+      'bernoulli:rerank',
+      'continuous:fusion_weight',
+      'categorical:prompt_id',
+    ]);
+    expect(signature.observation.names).toHaveLength(signature.observation.size);
+    expect(v.lineage.runId).toBe(result.runId);
+    expect(v.lineage.workflowId).toBe(workflowId);
+    expect(v.lineage.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    let head = 'unknown';
+    try {
+      head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root }).toString().trim();
+    } catch {
+      /* no git here */
+    }
+    expect(v.lineage.codeCommit).toBe(head);
+    const manifest = v.lineage.datasetManifest as any;
+    expect(manifest.seed).toBe(7);
+    expect(manifest.evaluator).toEqual({ kind: 'simulator' });
+    expect(manifest.datasets.map((d: any) => d.id)).toEqual(['acme-policies-v1', 'dev-docs-v3', 'support-faq-v2']);
+    for (const name of ['final_reward', 'best_reward', 'baseline_reward', 'best_static_reward', 'eval_reward', 'gate_violations', 'gates_passed', 'improvement_vs_baseline']) {
+      expect(Number.isFinite(v.metrics[name])).toBe(true);
+    }
+    expect(v.metrics.best_reward).toBeGreaterThanOrEqual(v.metrics.final_reward);
+    expect(v.metrics.baseline_reward).toBeCloseTo(result.evaluation.baselineReward, 12);
+    expect(v.tags).toMatchObject({ run_id: result.runId, run_kind: 'ppo', env: 'simulator', seed: '7' });
+
+    // The artifact runs in onnxruntime and has one output per head as the signature says.
+    const bytes = await store.getBuffer(store.keyFromUri(v.artifactUri), { expectedSha256: v.sha256 });
+    const session = await ort.InferenceSession.create(bytes);
+    const obs = new ort.Tensor('float32', new Float32Array(signature.observation.size), [1, signature.observation.size]);
+    const out = await session.run({ [signature.input.name]: obs });
+    const variant = signature.heads[0] as { output: string };
+    expect(Array.from(out[variant.output].data as Float32Array).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+
+    // run_metrics under CleanRL's names, one step per iteration, and the run finished.
+    const metrics = await registry.readRunMetrics(result.runId);
+    const names = new Set(metrics.map((m) => m.name));
+    for (const n of ['charts/episodic_return', 'losses/approx_kl', 'losses/old_approx_kl', 'losses/entropy', 'losses/clipfrac', 'losses/value_loss', 'losses/policy_loss', 'charts/learning_rate']) {
+      expect(names.has(n)).toBe(true);
+    }
+    expect([...new Set(metrics.map((m) => m.step))]).toEqual([1, 2, 3]);
+    const run = await registry.getRun(result.runId);
+    expect(run).toMatchObject({ kind: 'ppo', model, workflowId, status: 'succeeded' });
+    expect((run.config as any).configHash).toBe(v.lineage.configHash);
+
+    // Checkpoints of every iteration, and the report in the store.
+    for (let i = 0; i <= 3; i++) expect(await store.head(runKeys.checkpoint(result.runId, i))).not.toBeNull();
+    const csv = (await store.getBuffer(store.keyFromUri(result.report.summaryCsv))).toString('utf8').trim().split('\n');
+    expect(csv[0].split(',').slice(0, 2)).toEqual(['iteration', 'charts/episodic_return']);
+    expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual([1, 2, 3]);
+    const configs = (await store.getBuffer(store.keyFromUri(result.report.configsCsv!))).toString('utf8').trim().split('\n');
+    expect(configs[0].startsWith('kind,label,variant,k,rerank,fusion_weight,prompt_id')).toBe(true);
+    const kinds = configs.slice(1).map((l) => l.split(',')[0]);
+    expect(kinds.filter((k) => k === 'policy')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'baseline')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'grid').length).toBeGreaterThan(50);
+    expect(configs.slice(1).some((l) => l.endsWith(',true'))).toBe(true);
+    const svg = (await store.getBuffer(store.keyFromUri(result.report.svg))).toString('utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Pareto frontier');
+    expect(svg).toContain('Episodic return per iteration');
+  });
+
+  it('stop: finishes the iteration in flight, then evaluates, exports and registers', async () => {
+    const taskQueue = `${TASK_QUEUES.training}-${randomUUID()}`;
+    const worker = await inProcessWorker(taskQueue);
+    const model = `ppo-stop-${randomUUID().slice(0, 8)}`;
+    const result = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(ppoTraining, {
+        taskQueue,
+        workflowId: `ppo/${randomUUID()}`,
+        args: [smallInput(model, { iterations: 500, continueAsNewEvery: 50 })],
+      });
+      await until('the first iteration', async () => ((await handle.query(progressQuery)).iteration >= 1 ? true : undefined));
+      await handle.signal(stopSignal);
+      const p = await handle.query(progressQuery);
+      expect(p.stopRequested).toBe(true);
+      return handle.result();
+    });
+    expect(result.stopped).toBe(true);
+    expect(result.iterations).toBeGreaterThanOrEqual(1);
+    expect(result.iterations).toBeLessThan(500);
+    const v = await registry.getVersion(model, result.version);
+    expect(v.tags.stopped).toBe('true');
+    expect(v.metrics.iterations).toBe(result.iterations);
+    const steps = [...new Set((await registry.readRunMetrics(result.runId)).map((m) => m.step))];
+    expect(steps).toEqual(Array.from({ length: result.iterations }, (_, i) => i + 1));
+    expect((await registry.getRun(result.runId)).status).toBe('succeeded');
+  });
+
+  it('rejects a bad input at once, naming the field', async () => {
+    const taskQueue = `${TASK_QUEUES.training}-${randomUUID()}`;
+    const worker = await inProcessWorker(taskQueue);
+    const err = await worker
+      .runUntil(
+        env.client.workflow.execute(ppoTraining, {
+          taskQueue,
+          workflowId: `ppo/${randomUUID()}`,
+          args: [{ env: 'carrier-pigeon', workers: 0, config: { ppo: { clip_coef: -1 } } } as PpoTrainingInput],
+        }),
+      )
+      .then(() => null, (e: Error) => e);
+    let cause: any = err;
+    while (cause?.cause) cause = cause.cause;
+    expect(cause.message).toMatch(/workers must be an integer ≥ 1, got 0/);
+  });
+
+  describe('a worker process killed with SIGKILL mid-run', () => {
+    const children: ChildProcess[] = [];
+    afterAll(() => {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+
+    function startWorkerProcess(): Promise<ChildProcess> {
+      const child = spawn(process.execPath, [join(root, 'bin', 'autopilot'), 'worker', '--queue', TASK_QUEUES.training], {
+        cwd: root,
+        env: {
+          ...process.env,
+          AUTOPILOT_IGNORE_STACK: '1',
+          AUTOPILOT_TEMPORAL_ADDRESS: env.address,
+          AUTOPILOT_DATABASE_URL: db.url,
+          AUTOPILOT_ARTIFACT_URI: storeUri,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let output = '';
+      return new Promise((resolveReady, reject) => {
+        const onData = (d: Buffer) => {
+          output += d.toString();
+          if (output.includes('worker: serving task queue')) resolveReady(child);
+        };
+        child.stdout!.on('data', onData);
+        child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+        child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)));
+      });
+    }
+
+    it('resumes from the last checkpoint on a new worker, iterations continuous', async () => {
+      const model = `ppo-kill-${randomUUID().slice(0, 8)}`;
+      const workflowId = `ppo/${randomUUID()}`;
+      const first = await startWorkerProcess();
+      const handle = await env.client.workflow.start(ppoTraining, {
+        taskQueue: TASK_QUEUES.training,
+        workflowId,
+        args: [smallInput(model, { iterations: 8, continueAsNewEvery: 3, config: { environment: { episode_length: 4, batch_size: 50 }, ppo: { num_steps: 64, num_minibatches: 2, update_epochs: 4, hidden_sizes: [32, 32] } } })],
+      });
+      const before = await until('iteration 2 on the first worker', async () => {
+        const p = await handle.query(progressQuery);
+        return p.iteration >= 2 ? p : undefined;
+      });
+      expect(before.iteration).toBeLessThan(8);
+      first.kill('SIGKILL');
+      const killedAt = new Date();
+      await new Promise((r) => first.once('exit', r));
+      // The kill landed mid-run: the workflow is still open, with no worker left.
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      await startWorkerProcess();
+      const result = await handle.result();
+      expect(result.iterations).toBe(8);
+      expect(result.stopped).toBe(false);
+
+      // Every iteration ran exactly once as far as the record goes: steps 1..8, and those finished
+      // before the kill were not redone (their metric rows keep their first write time).
+      const metrics = await registry.readRunMetrics(result.runId, ['charts/episodic_return', 'losses/approx_kl']);
+      const steps = [...new Set(metrics.map((m) => m.step))];
+      expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      for (const m of metrics.filter((x) => x.step <= before.iteration)) expect(m.time.getTime()).toBeLessThan(killedAt.getTime());
+      // …and the second worker did the rest.
+      for (const m of metrics.filter((x) => x.step === 8)) expect(m.time.getTime()).toBeGreaterThan(killedAt.getTime());
+      for (let i = 0; i <= 8; i++) expect(await store.head(runKeys.checkpoint(result.runId, i))).not.toBeNull();
+      const v = await registry.getVersion(model, result.version);
+      expect(v.lineage.runId).toBe(result.runId);
+      expect((await registry.getRun(result.runId)).status).toBe('succeeded');
+    });
+  });
+});
