@@ -17,6 +17,14 @@ export abstract class BaseOffPolicyEstimator {
   /** Per-round values V̂_i from checked inputs; shape (n_rounds,). */
   protected abstract estimateRoundRewards(inputs: CheckedOpeInputs): Float64Array;
 
+  /**
+   * Per-round values from inputs already checked by `checkOpeInputs` with this estimator's
+   * `requires` — lets several estimators share one validation pass.
+   */
+  roundRewardsFromChecked(checked: CheckedOpeInputs): Float64Array {
+    return this.estimateRoundRewards(checked);
+  }
+
   /** Validates `inputs` and returns the per-round values V̂_i. */
   roundRewards(inputs: OpeInputs): Float64Array {
     return this.estimateRoundRewards(checkOpeInputs(inputs, this.requires, this.estimatorName));

@@ -2,7 +2,7 @@
 export * from './types';
 export { OpeInputError } from './errors';
 export { checkOpeInputs } from './check';
-export { BaseOffPolicyEstimator } from './base';
+export { BaseOffPolicyEstimator, meanOf } from './base';
 export { InverseProbabilityWeighting } from './ipw';
 export { SelfNormalizedInverseProbabilityWeighting } from './snipw';
 export { DirectMethod } from './dm';

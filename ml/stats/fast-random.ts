@@ -21,6 +21,8 @@ export class Xorshift128 {
   y: number;
   z: number;
   w: number;
+  private lastN = 0;
+  private threshold = 0;
 
   constructor(seed: number) {
     const rng = new Rng(seed);
@@ -54,7 +56,11 @@ export class Xorshift128 {
    * interval", ACM TOMACS 2019). The 32×21-bit product is exact in a double.
    */
   index(n: number): number {
-    const threshold = 4294967296 % n;
+    if (n !== this.lastN) {
+      this.lastN = n;
+      this.threshold = 4294967296 % n; // a float modulo is slow: computed once per n
+    }
+    const threshold = this.threshold;
     for (;;) {
       const m = this.nextUint32() * n;
       const hi = floor(m / 4294967296);
