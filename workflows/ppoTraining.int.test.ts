@@ -6,7 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -190,7 +190,7 @@ describe('ppoTraining on the real Temporal dev server', () => {
     expect(svg).toContain('Episodic return per iteration');
   });
 
-  it('stop: finishes the iteration in flight, then evaluates, exports and registers', async () => {
+  it('stop: finishes the iteration in flight, then evaluates, exports, registers and starts the canary child', async () => {
     const taskQueue = `${TASK_QUEUES.training}-${randomUUID()}`;
     const worker = await inProcessWorker(taskQueue);
     const model = `ppo-stop-${randomUUID().slice(0, 8)}`;
@@ -198,7 +198,7 @@ describe('ppoTraining on the real Temporal dev server', () => {
       const handle = await env.client.workflow.start(ppoTraining, {
         taskQueue,
         workflowId: `ppo/${randomUUID()}`,
-        args: [smallInput(model, { iterations: 500, continueAsNewEvery: 50 })],
+        args: [smallInput(model, { iterations: 500, continueAsNewEvery: 50, startCanary: true })],
       });
       await until('the first iteration', async () => ((await handle.query(progressQuery)).iteration >= 1 ? true : undefined));
       await handle.signal(stopSignal);
@@ -215,6 +215,18 @@ describe('ppoTraining on the real Temporal dev server', () => {
     const steps = [...new Set((await registry.readRunMetrics(result.runId)).map((m) => m.step))];
     expect(steps).toEqual(Array.from({ length: result.iterations }, (_, i) => i + 1));
     expect((await registry.getRun(result.runId)).status).toBe('succeeded');
+
+    // The canary of the new version was started on the rollout queue and outlives the training run.
+    expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: true });
+    const canary = env.client.workflow.getHandle(`canary/${model}`);
+    const desc = await canary.describe();
+    expect(desc.type).toBe('canaryPromotion');
+    expect(desc.taskQueue).toBe(TASK_QUEUES.rollout);
+    expect(desc.status.name).toBe('RUNNING');
+    const history = await canary.fetchHistory();
+    const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toMatchObject({ model, version: result.version });
+    await canary.terminate('test over');
   });
 
   it('rejects a bad input at once, naming the field', async () => {
@@ -234,7 +246,7 @@ describe('ppoTraining on the real Temporal dev server', () => {
     expect(cause.message).toMatch(/workers must be an integer ≥ 1, got 0/);
   });
 
-  describe('a worker process killed with SIGKILL mid-run', () => {
+  describe('with worker processes (bin/autopilot worker) on the training queue', () => {
     const children: ChildProcess[] = [];
     afterAll(() => {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -265,7 +277,25 @@ describe('ppoTraining on the real Temporal dev server', () => {
       });
     }
 
-    it('resumes from the last checkpoint on a new worker, iterations continuous', async () => {
+    /** A live worker process, started if none is running. */
+    async function ensureWorker(): Promise<void> {
+      if (children.some((c) => c.exitCode === null && c.signalCode === null)) return;
+      await startWorkerProcess();
+    }
+
+    function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+      const child = spawn(process.execPath, [join(root, 'bin', 'autopilot'), ...args], {
+        cwd: root,
+        env: { ...process.env, AUTOPILOT_IGNORE_STACK: '1', AUTOPILOT_TEMPORAL_ADDRESS: env.address, AUTOPILOT_DATABASE_URL: db.url, AUTOPILOT_ARTIFACT_URI: storeUri },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise((done) => child.once('close', (code) => done({ code, stdout, stderr })));
+    }
+
+    it('a worker killed with SIGKILL mid-run: a new worker resumes from the last checkpoint, iterations continuous', async () => {
       const model = `ppo-kill-${randomUUID().slice(0, 8)}`;
       const workflowId = `ppo/${randomUUID()}`;
       const first = await startWorkerProcess();
@@ -302,6 +332,32 @@ describe('ppoTraining on the real Temporal dev server', () => {
       const v = await registry.getVersion(model, result.version);
       expect(v.lineage.runId).toBe(result.runId);
       expect((await registry.getRun(result.runId)).status).toBe('succeeded');
+    });
+
+    it('autopilot train ppo starts the run, shows progress and prints the registered model and version', async () => {
+      await ensureWorker();
+      const dir = mkdtempSync(join(tmpdir(), 'ppo-cli-'));
+      const yaml = join(dir, 'policy.yaml');
+      writeFileSync(yaml, 'environment:\n  episode_length: 4\n  batch_size: 50\nppo:\n  num_steps: 16\n  num_minibatches: 2\n  update_epochs: 2\n  hidden_sizes: [16, 16]\n');
+      const model = `ppo-cli-${randomUUID().slice(0, 8)}`;
+      const out = await cli(['train', 'ppo', '--config', yaml, '--model', model, '--iterations', '2', '--workers', '2', '--seed', '5']);
+      expect(out.stderr).toBe('');
+      expect(out.code).toBe(0);
+      const lines = out.stdout.split('\n');
+      // Not a terminal: plain progress lines, one per change, then the result.
+      expect(lines.some((l) => /^\[#+-*\]\s+[0-2]\/2 it\s+return /.test(l))).toBe(true);
+      expect(out.stdout).toContain(`registered ${model} version 1`);
+      expect(out.stdout).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/ppo%2F/);
+      const v = await registry.getVersion(model, 1);
+      expect(v.tags.seed).toBe('5');
+      expect((await registry.getRun(v.lineage.runId!)).config).toMatchObject({ iterations: 2, workers: 2, configSource: expect.stringContaining('policy.yaml') });
+
+      const started = await cli(['train', 'ppo', '--config', yaml, '--model', model, '--iterations', '1', '--no-wait', '--json']);
+      expect(started.code).toBe(0);
+      const info = JSON.parse(started.stdout) as { workflowId: string; runId: string; url: string };
+      expect(info.workflowId).toMatch(new RegExp(`^ppo/${model}/`));
+      const r = await env.client.workflow.getHandle(info.workflowId).result();
+      expect(r).toMatchObject({ model, version: 2, iterations: 1 });
     });
   });
 });

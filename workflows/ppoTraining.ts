@@ -13,7 +13,8 @@
  *
  * Query `progress` (iteration, episodic return, best, KL, entropy, clip fraction, elapsed, phase);
  * signal `stop` (finish the iteration in flight, then evaluate, export and register the better of the
- * final and the best checkpoint); `continueAsNew` every `continueAsNewEvery` iterations with the
+ * final and the best checkpoint); with `startCanary`, the registered version's `canaryPromotion` starts
+ * as an abandoned child on the rollout queue (workflow id `canary/<model>`); `continueAsNew` every `continueAsNewEvery` iterations with the
  * state; search attributes AutopilotModel, AutopilotRunKind = ppo, AutopilotPhase, and
  * AutopilotVersion once registered.
  */
@@ -24,6 +25,8 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  ParentClosePolicy,
+  startChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -32,7 +35,7 @@ import {
 import type { EvaluationSummary, IterationSummary, PpoActivities, RunSetup } from '../activities/ppo/activities';
 import type { PpoTrainingInput } from '../activities/ppo/input';
 import type { ReportUris } from '../activities/ppo/report';
-import { SEARCH_ATTRIBUTES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
 
 export type { PpoTrainingInput } from '../activities/ppo/input';
 
@@ -82,6 +85,8 @@ export interface PpoTrainingResult {
     gateViolations: number;
   };
   report: ReportUris;
+  /** With startCanary: the canaryPromotion child (abandoned on close, so it outlives this run). */
+  canary: { workflowId: string; started: boolean; error?: string } | null;
   elapsedMs: number;
 }
 
@@ -222,6 +227,24 @@ export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrai
     const version = await short.exportAndRegister({ run, checkpointUri: evaluation.checkpointUri, training, evaluation, report });
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.version, value: version.version }]);
 
+    let canary: PpoTrainingResult['canary'] = null;
+    if (run.startCanary) {
+      // By name: the canary workflow (workflows/canaryPromotion.ts) runs on the rollout queue, one per model.
+      const canaryId = `canary/${version.model}`;
+      try {
+        await startChild('canaryPromotion', {
+          taskQueue: TASK_QUEUES.rollout,
+          workflowId: canaryId,
+          args: [{ model: version.model, version: version.version, actor: run.actor }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+        canary = { workflowId: canaryId, started: true };
+      } catch (err) {
+        // e.g. a canary of this model is already running: the version stays registered.
+        canary = { workflowId: canaryId, started: false, error: rootMessage(err) };
+      }
+    }
+
     const done: PpoTrainingResult = {
       runId: run.runId,
       workflowId: run.workflowId,
@@ -241,6 +264,7 @@ export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrai
         gateViolations: evaluation.policy.gateViolations,
       },
       report,
+      canary,
       elapsedMs: Date.now() - startedAtMs,
     };
     await short.finishRun({ runId: run.runId, status: 'succeeded', summary: { ...done, training } });

@@ -161,9 +161,6 @@ export function createPpoActivities(deps: PpoActivityDeps) {
       } catch (err) {
         invalid(err);
       }
-      if (input.startCanary) {
-        invalid(new Error('startCanary = true: the canaryPromotion workflow is not available in this build yet; start the canary separately once the version is registered'));
-      }
       let manifest: JsonObject;
       try {
         manifest = datasetManifest(effective.config, effective.env);

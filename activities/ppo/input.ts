@@ -4,7 +4,8 @@
  *
  * Every field is optional, so a person can start a run from the Temporal UI with `{}`:
  *   model               registry model name (default `rag-tuner`)
- *   config              the policy config inline (seed 002 §10 shape, `envs/config.ts`); wins over configPath
+ *   config              the policy config inline (seed 002 §10 shape, `envs/config.ts`); wins over configPath,
+ *                       which then only names where it came from (the CLI sends the file it read)
  *   configPath          a YAML policy config as the WORKER sees it, relative to the project root
  *                       (default `configs/rl/policy.defaults.yaml`)
  *   env                 `simulator` | `replay:FILE` | `http:URL` (default `simulator`)
@@ -12,7 +13,7 @@
  *   seed                overrides ppo.seed
  *   workers             rollout activities per iteration, in parallel (overrides ppo.num_envs)
  *   continueAsNewEvery  iterations per workflow run before continueAsNew (default 50)
- *   startCanary         start the canary workflow on the registered version (default false)
+ *   startCanary         start `canaryPromotion` (rollout queue, id canary/<model>) on the registered version (default false)
  *   evaluation          held-out evaluation sizes (see `EvaluationSettings`)
  *   timeouts            heartbeatSeconds (default 60: a killed worker's activity is retried after this),
  *                       activitySeconds (default 1800: start-to-close of one rollout/update/evaluation)
@@ -130,8 +131,8 @@ export function resolveEffectiveConfig(input: ResolvedInput, root = projectRoot)
   let base: PolicyConfig;
   let source: string;
   if (input.config !== undefined) {
-    base = parsePolicyConfig(input.config, 'config (inline)');
-    source = 'inline';
+    source = input.configPath ?? 'inline';
+    base = parsePolicyConfig(input.config, `config (${source})`);
   } else {
     const path = input.configPath ?? DEFAULT_CONFIG_PATH;
     const file = isAbsolute(path) ? path : resolve(root, path);

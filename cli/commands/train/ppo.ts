@@ -1,0 +1,176 @@
+/**
+ * `autopilot train ppo --config configs/rl/policy.defaults.yaml [--env simulator|replay:FILE|http:URL]
+ *   [--model NAME] [--iterations N] [--seed S] [--workers N] [--continue-as-new-every K]
+ *   [--workflow-id ID] [--json] [--no-wait]`
+ *
+ * Reads and validates the policy config here (errors name the file, line and field), starts the
+ * `ppoTraining` workflow on the `training` queue with the config inline, then follows it with a live
+ * progress line from its `progress` query until the version is registered, and prints the model,
+ * the version, the held-out comparison, the report and the Temporal UI link. `--no-wait` returns once
+ * started; `--json` prints one JSON object (progress then goes to stderr when it is a terminal).
+ * Ctrl-C stops following, not the run.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../../config/load';
+import { loadSettings, projectRoot } from '../../../config/settings';
+import { parseEnvSpec } from '../../../activities/ppo/env-spec';
+import { DEFAULT_CONFIG_PATH, parsePpoTrainingInput, resolveEffectiveConfig, type PpoTrainingInput } from '../../../activities/ppo/input';
+import { policyConfigSchema } from '../../../envs/config';
+import type { PpoProgress, PpoTrainingResult } from '../../../workflows/ppoTraining';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../../workflows/shared';
+import { CliError } from '../../errors';
+import { emit } from '../../output';
+import { ProgressPrinter } from '../../progress-bar';
+import { connectClient, workflowUiUrl } from '../../temporal';
+
+export interface TrainPpoOptions {
+  config?: string;
+  env: string;
+  model?: string;
+  iterations?: string;
+  seed?: string;
+  workers?: string;
+  continueAsNewEvery?: string;
+  workflowId?: string;
+  json?: boolean;
+  wait: boolean;
+}
+
+function intOption(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min) throw new CliError(`${flag} ${JSON.stringify(value)}: expected an integer ≥ ${min}`);
+  return Number(value);
+}
+
+/** The workflow input the options describe, validated as the worker will validate it. */
+export function buildTrainPpoInput(opts: TrainPpoOptions, cwd = process.cwd()): PpoTrainingInput {
+  const file = opts.config === undefined ? resolve(projectRoot, DEFAULT_CONFIG_PATH) : resolve(cwd, opts.config);
+  if (!existsSync(file)) throw new CliError(`--config ${opts.config ?? file}: no such file`);
+  let config;
+  try {
+    config = loadConfig(policyConfigSchema, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  try {
+    parseEnvSpec(opts.env, '--env');
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const input: PpoTrainingInput = {
+    config,
+    configPath: relative(cwd, file) || file,
+    env: opts.env,
+    ...(opts.model !== undefined ? { model: opts.model } : {}),
+    ...(opts.iterations !== undefined ? { iterations: intOption('--iterations', opts.iterations, 1) } : {}),
+    ...(opts.seed !== undefined ? { seed: intOption('--seed', opts.seed, 0) } : {}),
+    ...(opts.workers !== undefined ? { workers: intOption('--workers', opts.workers, 1) } : {}),
+    ...(opts.continueAsNewEvery !== undefined ? { continueAsNewEvery: intOption('--continue-as-new-every', opts.continueAsNewEvery, 1) } : {}),
+  };
+  try {
+    resolveEffectiveConfig(parsePpoTrainingInput(input));
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return input;
+}
+
+function rootCause(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+export function describeResult(r: PpoTrainingResult, url: string): string {
+  const e = r.evaluation;
+  return [
+    `registered ${r.model} version ${r.version}`,
+    `  artifact      ${r.artifactUri}`,
+    `  run           ${r.runId} — ${r.iterations} iteration${r.iterations === 1 ? '' : 's'}${r.stopped ? ' (stopped early)' : ''}, exported the ${r.exported} checkpoint`,
+    `  held-out      reward ${e.policyReward.toFixed(4)} vs default static ${e.baselineReward.toFixed(4)} (${pct(e.improvementVsBaseline)}) and best static ${e.bestStaticReward.toFixed(4)} (${pct(e.improvementVsBestStatic)}); gate violations ${e.gateViolations}`,
+    `  report        ${r.report.svg}`,
+    `                ${r.report.summaryCsv}`,
+    `  Temporal UI   ${url}`,
+  ].join('\n');
+}
+
+export function register(train: Command): void {
+  train
+    .command('ppo')
+    .description('train a PPO RAG-tuning policy (ppoTraining workflow), register it as a model version')
+    .option('-c, --config <file>', `policy config YAML (default ${DEFAULT_CONFIG_PATH})`)
+    .option('--env <spec>', 'environment: simulator, replay:FILE (as the worker sees it) or http:URL', 'simulator')
+    .option('-m, --model <name>', 'registry model name (default rag-tuner)')
+    .option('-n, --iterations <n>', 'PPO iterations (default: ppo.total_timesteps / (workers × num_steps))')
+    .option('--seed <s>', 'run seed (overrides ppo.seed)')
+    .option('-w, --workers <n>', 'rollout activities per iteration, in parallel (overrides ppo.num_envs)')
+    .option('--continue-as-new-every <k>', 'iterations per workflow run before continueAsNew (default 50)')
+    .option('--workflow-id <id>', 'workflow id (default ppo/<model>/<random>)')
+    .option('--no-wait', 'return once the workflow has started')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: TrainPpoOptions) => {
+      const input = buildTrainPpoInput(opts);
+      const settings = loadSettings();
+      const model = input.model ?? 'rag-tuner';
+      const workflowId = opts.workflowId ?? `ppo/${model}/${randomUUID().slice(0, 8)}`;
+      const { client, close } = await connectClient(settings);
+      try {
+        const handle = await client.workflow.start('ppoTraining', {
+          taskQueue: TASK_QUEUES.training,
+          workflowId,
+          args: [input],
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.model, value: model },
+            { key: SEARCH_ATTRIBUTES.runKind, value: 'ppo' },
+          ],
+        });
+        const url = workflowUiUrl(settings, workflowId);
+        if (!opts.wait) {
+          emit(opts.json, { workflowId, runId: handle.firstExecutionRunId, url }, () => `started ppoTraining ${workflowId}\n  Temporal UI  ${url}`);
+          return;
+        }
+        if (!opts.json) process.stdout.write(`started ppoTraining ${workflowId}\n  Temporal UI  ${url}\n`);
+        const printer = new ProgressPrinter(opts.json ? (process.stderr.isTTY ? process.stderr : { isTTY: false, write: () => true }) : process.stdout);
+        let finished = false;
+        const result = handle.result().finally(() => {
+          finished = true;
+        });
+        result.catch(() => undefined);
+        const onInterrupt = () => {
+          printer.done();
+          process.stderr.write(`stopped following; the run goes on: ${url}\n`);
+          process.exit(130);
+        };
+        process.once('SIGINT', onInterrupt);
+        try {
+          while (!finished) {
+            const p = await handle.query<PpoProgress>('progress').catch(() => null);
+            if (p) printer.update(p);
+            await Promise.race([new Promise((r) => setTimeout(r, 1000)), result.catch(() => undefined)]);
+          }
+          const final = await handle.query<PpoProgress>('progress').catch(() => null);
+          if (final) printer.update(final);
+          printer.done();
+          let r: PpoTrainingResult;
+          try {
+            r = (await result) as PpoTrainingResult;
+          } catch (err) {
+            if (err instanceof WorkflowFailedError) throw new CliError(`ppoTraining ${workflowId} failed: ${rootCause(err)}\n  Temporal UI  ${url}`, 1);
+            throw err;
+          }
+          emit(opts.json, { ...r, url }, () => describeResult(r, url));
+        } finally {
+          process.removeListener('SIGINT', onInterrupt);
+        }
+      } finally {
+        await close();
+      }
+    });
+}
