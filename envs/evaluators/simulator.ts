@@ -28,13 +28,15 @@
  * right for `definition` (`simulator.test.ts` checks both numerically, by grid search).
  *
  * ## Latency and cost (per request)
- *   p50 = 200 (generation) + 15 (BM25 if any lexical share) + 35 (dense if any dense share)
+ *   p50 = 200 (generation) + 15 (if BM25 runs) + 35 (if dense runs)
  *         + 2·k (context) + re-rank·(10 + 3·k) + prompt extra (0 / 20 / 40 ms)
  *   per-query latency is log-normal around p50 with σ = 0.15 (p95 ≈ 1.28 × p50);
  *   a query slower than `timeoutMs` (1,000 ms) fails, as does any query with `baseErrorRate`.
  *   cost = $0.5/M input tokens × (250 + 160·k + prompt extra 0/80/40)
  *        + $1.5/M output tokens × (120 / 160 / 240 by prompt) + $0.00002 if dense + re-rank·k·$0.000004
- * so latency and cost grow with k and re-rank, and fusing both retrievers pays for both.
+ * so latency and cost grow with k and re-rank, and fusing both retrievers pays for both. The variant's
+ * retriever always runs; the other one runs when fusion_weight ≥ 0.02 (`FUSION_OFF_BELOW`: a policy
+ * with a squashed-Gaussian head never outputs exactly 0).
  *
  * ## Noise (per batch of n queries, seeded)
  * Per-query scores have std s = 0.10 + 0.5·(quality lost to mismatch); the batch mean is drawn as
@@ -105,6 +107,8 @@ const PROMPT_COST: Record<string, { latencyMs: number; inputTokens: number; outp
 };
 
 const D_WIDTH = 0.25;
+/** A fusion weight below this skips the other retriever (no latency or cost for it). */
+export const FUSION_OFF_BELOW = 0.02;
 const LATENCY_SIGMA = 0.15;
 const Z95 = 1.6448536269514722;
 /** Standard normal density at the 95th percentile: the sample p95's asymptotic sd is √(0.95·0.05)/(φ(z95)·√n) in z units. */
@@ -204,8 +208,10 @@ export class SimulatedRagEvaluator implements Evaluator {
     const relevancy = clamp01(s.rPeak - lossR + rr * s.rerankR + (s.promptR[config.prompt_id] ?? 0));
 
     const prompt = PROMPT_COST[config.prompt_id] ?? PROMPT_COST.default;
-    const usesLexical = d < 1;
-    const usesDense = d > 0;
+    // The other retriever is queried only when its fusion weight is at least FUSION_OFF_BELOW.
+    const fused = config.fusion_weight >= FUSION_OFF_BELOW;
+    const usesLexical = config.variant === 'A' || fused;
+    const usesDense = config.variant === 'B' || fused;
     const p50 = 200 + (usesLexical ? 15 : 0) + (usesDense ? 35 : 0) + 2 * k + rr * (10 + 3 * k) + prompt.latencyMs;
     const p95 = p50 * Math.exp(LATENCY_SIGMA * Z95);
     const inputTokens = 250 + 160 * k + prompt.inputTokens;
