@@ -1,0 +1,384 @@
+/**
+ * Activities of the `offPolicyEvaluation` workflow (task queue `rollout`):
+ *
+ *   prepareEvaluation  checks the input, reads the candidate version and its policy signature, decides
+ *                      the action space and which estimators can run, names the run's artifact prefix
+ *   scoreChunk         one registry page of rewarded decisions → the candidate's probabilities with
+ *                      onnxruntime → one binary chunk in the artifact store (returns its URI + counts)
+ *   writeManifest      the chunk list of one workflow run, as an artifact (carried across continueAsNew)
+ *   estimate           streams the chunks back into compact per-round arrays, runs the estimators and
+ *                      the paired bootstrap against the logging policy, writes the report (JSON, CSV,
+ *                      SVG), records the evaluation on the version, returns the verdict
+ *   cleanupChunks      deletes the scored chunks and manifests once the report is stored
+ *
+ * Payloads are references and counts only: no table and no per-round array crosses Temporal.
+ */
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { makeEstimator, type EstimatorName } from '../../ml/ope/estimators';
+import { RegressionModel } from '../../ml/ope/regression-model';
+import type { ActionArray, Matrix, OpeInputs } from '../../ml/ope/types';
+import { parsePolicySignature } from '../../ml/onnx/signature';
+import { pairedBootstrap, percentileBootstrap, type Interval } from '../../ml/stats/bootstrap';
+import type { ArtifactStore } from '../../registry/artifacts/store';
+import { NotFoundError } from '../../registry/errors';
+import { Registry } from '../../registry/index';
+import type { JsonObject } from '../../registry/types';
+import { opeActionSpace, type OpeActionSpace, type SkipReason } from './action-space';
+import { decodeChunk, encodeChunk } from './chunk';
+import { OpeConfigError, resolveOpeInput, type OffPolicyEvaluationInput, type OpeConfig } from './config';
+import { reportCsv, reportSvg, REPORT_FORMAT, type EstimateRow, type OpeReport } from './report';
+import { CandidateCache, scoreRows } from './scorer';
+import { opeVerdict, type OpeVerdict } from './verdict';
+
+export interface OpeActivityDeps {
+  pool: Pool;
+  store: ArtifactStore;
+  /** The candidate-session cache; one per worker process by default. */
+  cache?: CandidateCache;
+}
+
+/** The estimators that need the candidate's full distribution and a reward model. */
+const NEEDS_Q: ReadonlySet<EstimatorName> = new Set(['dm', 'dr', 'sndr', 'switch-dr', 'dr-os']);
+const GATE_PREFERENCE: readonly EstimatorName[] = ['dr', 'snipw', 'ipw', 'sndr', 'switch-dr', 'dr-os', 'dm'];
+/** Ridge penalty of the reward model (RegressionModel's default, scikit-learn's Ridge). */
+const RIDGE_ALPHA = 1;
+
+export interface PreparedEvaluation {
+  config: OpeConfig;
+  /** Artifact-store prefix of this evaluation: chunks, manifests and the report live under it. */
+  runPrefix: string;
+  candidate: { model: string; version: number; sha256: string };
+  actionSpace: OpeReport['actionSpace'];
+  /** Width of the candidate's input (the logged features). */
+  observationSize: number;
+  /** Estimators that will run, in the order asked. */
+  estimators: EstimatorName[];
+  skippedEstimators: Partial<Record<EstimatorName, string>>;
+  gateEstimator: EstimatorName;
+}
+
+export interface ChunkRef {
+  uri: string;
+  sha256: string;
+  rounds: number;
+}
+
+export interface ScoreChunkResult {
+  chunk: ChunkRef;
+  /** Rewarded decisions read from the registry for this chunk. */
+  read: number;
+  skipped: Record<SkipReason, number>;
+  /** Cursor of the next page; null when the window is exhausted. */
+  nextCursor: string | null;
+}
+
+export interface OpeOutcome {
+  verdict: OpeVerdict;
+  reason: string;
+  gate: OpeReport['gate'];
+  nRounds: number;
+  logging: Interval;
+  estimates: Partial<Record<EstimatorName, EstimateRow>>;
+  skippedEstimators: Partial<Record<EstimatorName, string>>;
+  reportUri: string;
+  csvUri: string;
+  svgUri: string;
+  evaluationId: string;
+}
+
+/** Heartbeat when running inside an activity; a no-op when called directly (unit tests, scripts). */
+function beat(details: unknown): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // not in an activity context
+  }
+}
+
+function nonRetryable(err: unknown, type: string): never {
+  throw ApplicationFailure.nonRetryable((err as Error).message, type);
+}
+
+const safeSegment = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120) || '_';
+
+/** Reads an artifact URI of this store into a Buffer, checksum-verified when `sha256` is given. */
+async function readUri(store: ArtifactStore, uri: string, sha256?: string): Promise<Buffer> {
+  return store.getBuffer(store.keyFromUri(uri), sha256 ? { expectedSha256: sha256 } : {});
+}
+
+export function createOpeActivities(deps: OpeActivityDeps) {
+  const registry = new Registry({ pool: deps.pool, store: deps.store });
+  const cache = deps.cache ?? new CandidateCache();
+
+  async function loadCandidate(config: OpeConfig, sha256: string) {
+    const { model, version } = config.candidate;
+    return cache.get(`${model}/${version}@${sha256}`, async () => {
+      const { version: v, stream } = await registry.openVersionArtifact(model, version);
+      const parts: Buffer[] = [];
+      for await (const part of stream) parts.push(part as Buffer);
+      return { bytes: Buffer.concat(parts), sha256: v.sha256, signature: v.signature, maxJointActions: config.maxJointActions };
+    });
+  }
+
+  return {
+    async prepareEvaluation(args: { input: OffPolicyEvaluationInput; workflowId: string; firstRunId: string }): Promise<PreparedEvaluation> {
+      let config: OpeConfig;
+      try {
+        config = resolveOpeInput(args.input);
+      } catch (err) {
+        if (err instanceof OpeConfigError) nonRetryable(err, 'OpeInputError');
+        throw err;
+      }
+      const { model, version } = config.candidate;
+      const v = await registry.getVersion(model, version).catch((err: unknown) => {
+        if (err instanceof NotFoundError) nonRetryable(new Error(`offPolicyEvaluation input.candidate = ${model}/${version}: no such version in the registry (${(err as Error).message})`), 'OpeInputError');
+        throw err;
+      });
+      if (v.format !== 'onnx' || v.artifactLayout !== 'file') {
+        nonRetryable(new Error(`candidate ${model}/${version} is a ${v.format} ${v.artifactLayout} artifact; off-policy evaluation needs an ONNX policy file`), 'OpeInputError');
+      }
+      let space: OpeActionSpace;
+      try {
+        space = opeActionSpace(parsePolicySignature(v.signature), config.maxJointActions);
+      } catch (err) {
+        nonRetryable(new Error(`candidate ${model}/${version}: ${(err as Error).message}`), 'OpeInputError');
+      }
+      const skippedEstimators: Partial<Record<EstimatorName, string>> = {};
+      const estimators = config.estimators.filter((e) => {
+        if (!NEEDS_Q.has(e) || space.enumerated) return true;
+        skippedEstimators[e] = `the joint discrete action space has ${space.jointSize} actions, more than maxJointActions = ${config.maxJointActions}: ` +
+          'DM and the DR family need the candidate\'s full distribution and a reward model over it (IPW and SNIPW stay exact)';
+        return false;
+      });
+      if (estimators.length === 0) {
+        nonRetryable(new Error(`offPolicyEvaluation input.estimators = ${JSON.stringify(config.estimators)}: none can run on a joint action space of ${space.jointSize} actions (> maxJointActions = ${config.maxJointActions}); add ipw or snipw, or raise maxJointActions`), 'OpeInputError');
+      }
+      let gateEstimator: EstimatorName;
+      if (config.gateEstimator !== null) {
+        if (!estimators.includes(config.gateEstimator)) {
+          nonRetryable(new Error(`offPolicyEvaluation input.gateEstimator = "${config.gateEstimator}": it cannot run here (${skippedEstimators[config.gateEstimator]}); choose one of ${estimators.join(', ')}`), 'OpeInputError');
+        }
+        gateEstimator = config.gateEstimator;
+      } else {
+        gateEstimator = GATE_PREFERENCE.find((e) => estimators.includes(e)) ?? estimators[0];
+      }
+      return {
+        config,
+        runPrefix: `ope/${safeSegment(model)}/v${version}/${safeSegment(args.workflowId)}-${safeSegment(args.firstRunId)}`,
+        candidate: { model, version, sha256: v.sha256 },
+        actionSpace: {
+          discreteHeads: space.discrete.map((h) => ({ name: h.name, kind: h.kind, size: h.size })),
+          excludedContinuousHeads: space.continuous,
+          jointSize: space.jointSize,
+          enumerated: space.enumerated,
+        },
+        observationSize: space.observationSize,
+        estimators,
+        skippedEstimators,
+        gateEstimator,
+      };
+    },
+
+    async scoreChunk(args: { config: OpeConfig; candidateSha256: string; runPrefix: string; seq: number; cursor: string | null }): Promise<ScoreChunkResult> {
+      const { config } = args;
+      beat({ seq: args.seq, phase: 'read' });
+      const page = await registry.readDecisionsWithRewards({
+        deployment: config.deployment,
+        from: new Date(config.from),
+        to: new Date(config.to),
+        cursor: args.cursor,
+        limit: config.chunkSize,
+        rewardedOnly: true,
+      });
+      const model = await loadCandidate(config, args.candidateSha256);
+      if (model.sha256 !== args.candidateSha256) {
+        nonRetryable(new Error(`candidate ${config.candidate.model}/${config.candidate.version} now has sha256 ${model.sha256}, the evaluation started with ${args.candidateSha256}`), 'CandidateChanged');
+      }
+      const { chunk, skipped } = await scoreRows(model, page.rows, (done) => beat({ seq: args.seq, phase: 'score', done }));
+      const put = await deps.store.put(`${args.runPrefix}/chunks/${String(args.seq).padStart(6, '0')}.bin`, encodeChunk(chunk), { contentType: 'application/octet-stream' });
+      return { chunk: { uri: put.uri, sha256: put.sha256, rounds: chunk.nRounds }, read: page.rows.length, skipped, nextCursor: page.nextCursor };
+    },
+
+    async writeManifest(args: { runPrefix: string; segment: number; chunks: ChunkRef[] }): Promise<string> {
+      const body = JSON.stringify({ format: 'autopilot.ope-chunks/v1', segment: args.segment, chunks: args.chunks });
+      const put = await deps.store.put(`${args.runPrefix}/manifests/${String(args.segment).padStart(4, '0')}.json`, body, { contentType: 'application/json' });
+      return put.uri;
+    },
+
+    async estimate(args: {
+      prepared: PreparedEvaluation;
+      workflowId: string;
+      manifests: string[];
+      chunks: ChunkRef[];
+      totals: { read: number; skipped: Record<string, number> };
+    }): Promise<OpeOutcome> {
+      const started = Date.now();
+      let peakRss = 0, peakHeap = 0;
+      const sample = (): void => {
+        const m = process.memoryUsage();
+        peakRss = Math.max(peakRss, m.rss);
+        peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
+      };
+      sample();
+      const { prepared } = args;
+      const { config } = prepared;
+
+      // 1. The chunk list: every earlier run's manifest, then this run's chunks.
+      const refs: ChunkRef[] = [];
+      for (const m of args.manifests) {
+        const json = JSON.parse((await readUri(deps.store, m)).toString('utf8')) as { chunks: ChunkRef[] };
+        refs.push(...json.chunks);
+      }
+      refs.push(...args.chunks);
+      let n = 0;
+      for (const r of refs) n += r.rounds;
+      if (n === 0) {
+        nonRetryable(new Error(`no usable rounds: deployment ${config.deployment} has ${args.totals.read} rewarded decisions in [${config.from}, ${config.to}) ` +
+          `and none could be scored (skipped: ${JSON.stringify(args.totals.skipped)})`), 'NoRounds');
+      }
+
+      // 2. Stream the chunks into compact per-round arrays (one chunk in memory at a time).
+      const d = prepared.observationSize;
+      const K = prepared.actionSpace.enumerated ? prepared.actionSpace.jointSize : 0;
+      const reward = new Float64Array(n), pscore = new Float64Array(n), pe = new Float64Array(n);
+      const action = new Int32Array(n);
+      const context = new Float64Array(n * d);
+      const dist = new Float64Array(K > 0 ? n * K : n * 2);
+      let at = 0;
+      for (let c = 0; c < refs.length; c++) {
+        if (refs[c].rounds === 0) continue;
+        const ch = decodeChunk(await readUri(deps.store, refs[c].uri, refs[c].sha256), refs[c].uri);
+        if (ch.nFeatures !== d || ch.nActions !== K) throw new Error(`${refs[c].uri}: ${ch.nFeatures} features × ${ch.nActions} actions, expected ${d} × ${K} (the candidate's)`);
+        if (ch.nRounds !== refs[c].rounds) throw new Error(`${refs[c].uri}: ${ch.nRounds} rounds, its reference says ${refs[c].rounds}`);
+        reward.set(ch.reward, at);
+        pscore.set(ch.pscore, at);
+        pe.set(ch.pe, at);
+        for (let j = 0; j < ch.context.length; j++) context[at * d + j] = ch.context[j];
+        if (K > 0) {
+          action.set(ch.action, at);
+          dist.set(ch.actionDist, at * K);
+        } else {
+          // Not enumerated: a two-action encoding {the logged action, anything else} carries π_e(a_i|x_i) exactly for IPW/SNIPW.
+          for (let i = 0; i < ch.nRounds; i++) {
+            dist[(at + i) * 2] = ch.pe[i];
+            dist[(at + i) * 2 + 1] = Math.max(0, 1 - ch.pe[i]);
+          }
+        }
+        at += ch.nRounds;
+        if (c % 16 === 0) {
+          sample();
+          beat({ phase: 'load', chunk: c, of: refs.length });
+        }
+      }
+      sample();
+
+      const actionDist: ActionArray = { data: dist, nRounds: n, nActions: K > 0 ? K : 2, lenList: 1 };
+      const inputs: OpeInputs = { reward, action, pscore, actionDist };
+      const boot = { alpha: config.alpha, nBootstrapSamples: config.nBootstrap, randomState: config.seed };
+
+      // 3. The reward model, cross-fitted, when DM or the DR family runs.
+      let rewardModel: OpeReport['rewardModel'] = null;
+      if (prepared.estimators.some((e) => NEEDS_Q.has(e))) {
+        beat({ phase: 'reward-model' });
+        const matrix: Matrix = { data: context, rows: n, cols: d };
+        const nFolds = Math.min(config.nFolds, n);
+        inputs.estimatedRewardsByRegModel = new RegressionModel({ nActions: K, alpha: RIDGE_ALPHA }).fitPredict(matrix, action, reward, undefined, { nFolds, randomState: config.seed });
+        rewardModel = { kind: 'ridge-per-joint-action', nFolds, alpha: RIDGE_ALPHA };
+        sample();
+      }
+
+      // 4. Each estimator's value and interval, and the paired difference with the logging policy.
+      const logging = percentileBootstrap(reward, boot);
+      const estimates: Partial<Record<EstimatorName, EstimateRow>> = {};
+      const skippedEstimators = { ...prepared.skippedEstimators };
+      for (const name of prepared.estimators) {
+        beat({ phase: 'estimate', estimator: name });
+        try {
+          const est = makeEstimator(name, { clip: config.clip ?? undefined, lambda: config.lambda ?? undefined });
+          const values = est.roundRewards(inputs);
+          sample();
+          const iv = percentileBootstrap(values, boot);
+          const diff = pairedBootstrap(values, reward, boot);
+          estimates[name] = { ...iv, diff };
+        } catch (err) {
+          if (name === prepared.gateEstimator) nonRetryable(new Error(`gate estimator ${name} failed: ${(err as Error).message}`), 'OpeEstimatorFailed');
+          skippedEstimators[name] = (err as Error).message;
+        }
+        sample();
+      }
+
+      // 5. Weight diagnostics and the verdict.
+      let sw = 0, sw2 = 0, maxW = 0;
+      for (let i = 0; i < n; i++) {
+        const w = pe[i] / pscore[i];
+        sw += w; sw2 += w * w;
+        if (w > maxW) maxW = w;
+      }
+      const gateRow = estimates[prepared.gateEstimator]!;
+      const { verdict, reason } = opeVerdict(gateRow.diff, { tolerance: config.tolerance, minImprovement: config.minImprovement });
+      const gate: OpeReport['gate'] = {
+        estimator: prepared.gateEstimator, diff: gateRow.diff, tolerance: config.tolerance, minImprovement: config.minImprovement, verdict, reason,
+      };
+      const skipped: Record<string, number> = args.totals.skipped;
+      const report: OpeReport = {
+        format: REPORT_FORMAT,
+        workflowId: args.workflowId,
+        candidate: prepared.candidate,
+        deployment: config.deployment,
+        window: { from: config.from, to: config.to },
+        config,
+        rounds: { read: args.totals.read, used: n, skipped, chunks: refs.length },
+        actionSpace: prepared.actionSpace,
+        rewardModel,
+        logging,
+        estimates,
+        skippedEstimators,
+        gate,
+        weights: { mean: sw / n, max: maxW, effectiveSampleSize: (sw * sw) / sw2 },
+        timing: { estimateSeconds: (Date.now() - started) / 1000 },
+        memory: { peakRssBytes: peakRss, peakHeapBytes: peakHeap, perRoundBytes: Math.round((reward.byteLength + pscore.byteLength + pe.byteLength + action.byteLength + context.byteLength + dist.byteLength + (inputs.estimatedRewardsByRegModel?.data.byteLength ?? 0)) / n) },
+        createdAt: new Date().toISOString(),
+      };
+
+      // 6. The report, then the evaluation row that points at it (once, even if this activity is retried).
+      const base = `${prepared.runPrefix}/report`;
+      const json = await deps.store.put(`${base}/report.json`, `${JSON.stringify(report, null, 2)}\n`, { contentType: 'application/json' });
+      const csv = await deps.store.put(`${base}/estimates.csv`, reportCsv(report), { contentType: 'text/csv' });
+      const svg = await deps.store.put(`${base}/estimates.svg`, reportSvg(report), { contentType: 'image/svg+xml' });
+      const { model, version } = prepared.candidate;
+      const existing = (await registry.listEvaluations(model, version)).find((e) => e.kind === 'ope' && e.reportUri === json.uri);
+      const summary: JsonObject = {
+        workflowId: args.workflowId,
+        deployment: config.deployment,
+        window: { from: config.from, to: config.to },
+        nRounds: n,
+        gate: { estimator: gate.estimator, value: gate.diff.value, lower: gate.diff.lower, upper: gate.diff.upper, tolerance: gate.tolerance, minImprovement: gate.minImprovement },
+        reason,
+        logging: { ...logging },
+        estimates: Object.fromEntries(Object.entries(estimates).map(([k, e]) => [k, { value: e.value, lower: e.lower, upper: e.upper }])),
+        csvUri: csv.uri,
+        svgUri: svg.uri,
+      };
+      const evaluation = existing ?? (await registry.recordEvaluation({ model, version, kind: 'ope', verdict, summary, reportUri: json.uri, actor: config.actor }));
+      return {
+        verdict, reason, gate, nRounds: n, logging, estimates, skippedEstimators,
+        reportUri: json.uri, csvUri: csv.uri, svgUri: svg.uri, evaluationId: evaluation.id,
+      };
+    },
+
+    async cleanupChunks(args: { runPrefix: string }): Promise<{ deleted: number }> {
+      let deleted = 0;
+      for (const sub of ['chunks/', 'manifests/']) {
+        for (const o of await deps.store.list(`${args.runPrefix}/${sub}`)) {
+          await deps.store.delete(o.key);
+          deleted++;
+        }
+      }
+      return { deleted };
+    },
+  };
+}
+
+export type OpeActivities = ReturnType<typeof createOpeActivities>;
