@@ -15,7 +15,8 @@
  *   continueAsNewEvery  iterations per workflow run before continueAsNew (default 50)
  *   startCanary         start `canaryPromotion` (rollout queue, id canary/<model>) on the registered version (default false)
  *   evaluation          held-out evaluation sizes (see `EvaluationSettings`)
- *   timeouts            heartbeatSeconds (default 60: a killed worker's activity is retried after this),
+ *   timeouts            heartbeatSeconds (default 60: a killed worker's activity is retried after this;
+ *                       one PPO update runs without heartbeats, so it must fit in this time),
  *                       activitySeconds (default 1800: start-to-close of one rollout/update/evaluation)
  *   actor               who the registry's audit log names (default `workflow:<workflow id>`)
  */
