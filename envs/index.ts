@@ -1,0 +1,21 @@
+/** The RAG-tuning environment and its parts (see each module's comment). */
+export { denseShare, VARIANTS } from './types';
+export type { Evaluation, Evaluator, LatencyStats, RagConfig, Variant } from './types';
+export { defaultPolicyConfig, formatPolicyConfigIssues, parsePolicyConfig, policyConfigSchema, ppoConfigSchema, RAG_PPO_DEFAULTS } from './config';
+export type { EnvironmentSection, Penalties, PolicyConfig, PolicyInput, PolicySection, PpoConfig, RewardWeights, Thresholds } from './config';
+export { computeReward, evaluateGates, NORMALISED_CAP, validateEvaluation } from './reward';
+export type { GateResults, RewardResult, RewardSettings } from './reward';
+export { DEFAULT_FEATURE_REFERENCE, DEFAULT_OBSERVATION_SIZE, FeatureBuilder, fitFeatureReference, observationSize, robustScale } from './features';
+export type { FeatureInput, FeatureReference } from './features';
+export { DATASETS, getDataset } from './datasets';
+export type { DatasetSpec } from './datasets';
+export { actionToConfig, configToAction, RagTuningEnvironment, ragActionSpace } from './rag-env';
+export type { RagTuningEnvironmentOptions } from './rag-env';
+export { evaluatorFromSpec, HttpEvaluator, ReplayEvaluator, SimulatedRagEvaluator } from './evaluators/index';
+export type { EvaluatorSpecOptions } from './evaluators/index';
+export { generateReplayLog } from './evaluators/generate-replay-log';
+export { bestStaticConfig, configGrid, expectedReward, oracleReward, perCategoryOracle, staticReward } from './oracle';
+export { compareWithStaticConfigs } from './compare';
+export type { ComparisonOptions, DatasetComparison } from './compare';
+export { randomPolicy, runEpisode, staticPolicy } from './rollout';
+export type { EpisodeRecord, PolicyFn } from './rollout';
