@@ -4,6 +4,7 @@
  */
 import { createPpoActivities } from '../activities/ppo/activities';
 import { createCanaryActivities } from '../activities/canary/activities';
+import { createOpeActivities } from '../activities/ope/activities';
 import { createStackActivities } from '../activities/stack';
 import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
 import type { WorkerDeps } from './deps';
@@ -19,6 +20,7 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
   [TASK_QUEUES.rollout]: (deps) => ({
     ...createStackActivities(deps),
     ...createCanaryActivities(deps),
+    ...createOpeActivities(deps),
   }),
 };
 

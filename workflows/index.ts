@@ -2,3 +2,4 @@
 export { stackCheck } from './stackCheck';
 export { ppoTraining } from './ppoTraining';
 export { canaryPromotion } from './canaryPromotion';
+export { offPolicyEvaluation } from './offPolicyEvaluation';

@@ -2,7 +2,7 @@
  * `offPolicyEvaluation`: how good would the candidate version have been on the decisions a deployment
  * actually logged? Runs on the `rollout` queue.
  *
- *   prepareEvaluation → scoreChunk × pages (one registry page each, cursor-driven) → estimate → cleanupChunks
+ *   opePrepare → opeScoreChunk × pages (one registry page each, cursor-driven) → opeEstimate → opeCleanupChunks
  *
  * Every number comes from an activity; the workflow only carries the cursor, counts and chunk URIs.
  * After `chunksPerRun` chunks (default 500) the run writes its chunk list as a manifest artifact and
@@ -54,16 +54,16 @@ export const progressQuery = defineQuery<OpeProgress>('progress');
 
 const NON_RETRYABLE = ['OpeInputError', 'NoRounds', 'CandidateChanged', 'OpeEstimatorFailed'];
 
-const { prepareEvaluation, writeManifest, cleanupChunks } = proxyActivities<OpeActivities>({
+const { opePrepare, opeWriteManifest, opeCleanupChunks } = proxyActivities<OpeActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 });
-const { scoreChunk } = proxyActivities<OpeActivities>({
+const { opeScoreChunk } = proxyActivities<OpeActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
-const { estimate } = proxyActivities<OpeActivities>({
+const { opeEstimate } = proxyActivities<OpeActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '10 minutes',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -94,7 +94,7 @@ export async function offPolicyEvaluation(args: OffPolicyEvaluationArgs): Promis
   setPhase('preparing');
 
   const workflowId = resume?.workflowId ?? info.workflowId;
-  const prepared = resume?.prepared ?? (await prepareEvaluation({ input, workflowId, firstRunId: info.firstExecutionRunId }));
+  const prepared = resume?.prepared ?? (await opePrepare({ input, workflowId, firstRunId: info.firstExecutionRunId }));
   const { config, runPrefix } = prepared;
   let cursor = resume?.cursor ?? null;
   let seq = resume?.seq ?? 0;
@@ -103,7 +103,7 @@ export async function offPolicyEvaluation(args: OffPolicyEvaluationArgs): Promis
 
   setPhase('scoring');
   for (;;) {
-    const r = await scoreChunk({ config, candidateSha256: prepared.candidate.sha256, runPrefix, seq, cursor });
+    const r = await opeScoreChunk({ config, candidateSha256: prepared.candidate.sha256, runPrefix, seq, cursor });
     chunks.push(r.chunk);
     seq++;
     progress.chunks = seq;
@@ -113,7 +113,7 @@ export async function offPolicyEvaluation(args: OffPolicyEvaluationArgs): Promis
     cursor = r.nextCursor;
     if (cursor === null) break;
     if (chunks.length >= config.chunksPerRun || workflowInfo().continueAsNewSuggested) {
-      manifests.push(await writeManifest({ runPrefix, segment: manifests.length, chunks }));
+      manifests.push(await opeWriteManifest({ runPrefix, segment: manifests.length, chunks }));
       const state: OpeResumeState = {
         prepared, workflowId, cursor, seq, manifests,
         totals: { read: progress.roundsRead, rounds: progress.roundsScored, skipped: progress.skipped },
@@ -124,7 +124,7 @@ export async function offPolicyEvaluation(args: OffPolicyEvaluationArgs): Promis
   }
 
   setPhase('estimating');
-  const outcome = await estimate({
+  const outcome = await opeEstimate({
     prepared,
     workflowId,
     manifests,
@@ -134,7 +134,7 @@ export async function offPolicyEvaluation(args: OffPolicyEvaluationArgs): Promis
   progress.verdict = outcome.verdict;
   if (!config.keepChunks) {
     setPhase('cleaning-up');
-    await cleanupChunks({ runPrefix });
+    await opeCleanupChunks({ runPrefix });
   }
   setPhase('done');
   return { ...outcome, workflowId, chunks: seq, runs: progress.runs, roundsRead: progress.roundsRead, skipped: progress.skipped };

@@ -1,15 +1,16 @@
 /**
- * Activities of the `offPolicyEvaluation` workflow (task queue `rollout`):
+ * Activities of the `offPolicyEvaluation` workflow (task queue `rollout`; names prefixed `ope` so they
+ * never clash with other features' activities on that queue):
  *
- *   prepareEvaluation  checks the input, reads the candidate version and its policy signature, decides
+ *   opePrepare         checks the input, reads the candidate version and its policy signature, decides
  *                      the action space and which estimators can run, names the run's artifact prefix
- *   scoreChunk         one registry page of rewarded decisions → the candidate's probabilities with
+ *   opeScoreChunk      one registry page of rewarded decisions → the candidate's probabilities with
  *                      onnxruntime → one binary chunk in the artifact store (returns its URI + counts)
- *   writeManifest      the chunk list of one workflow run, as an artifact (carried across continueAsNew)
- *   estimate           streams the chunks back into compact per-round arrays, runs the estimators and
+ *   opeWriteManifest   the chunk list of one workflow run, as an artifact (carried across continueAsNew)
+ *   opeEstimate        streams the chunks back into compact per-round arrays, runs the estimators and
  *                      the paired bootstrap against the logging policy, writes the report (JSON, CSV,
  *                      SVG), records the evaluation on the version, returns the verdict
- *   cleanupChunks      deletes the scored chunks and manifests once the report is stored
+ *   opeCleanupChunks   deletes the scored chunks and manifests once the report is stored
  *
  * Payloads are references and counts only: no table and no per-round array crosses Temporal.
  */
@@ -123,7 +124,7 @@ export function createOpeActivities(deps: OpeActivityDeps) {
   }
 
   return {
-    async prepareEvaluation(args: { input: OffPolicyEvaluationInput; workflowId: string; firstRunId: string }): Promise<PreparedEvaluation> {
+    async opePrepare(args: { input: OffPolicyEvaluationInput; workflowId: string; firstRunId: string }): Promise<PreparedEvaluation> {
       let config: OpeConfig;
       try {
         config = resolveOpeInput(args.input);
@@ -181,7 +182,7 @@ export function createOpeActivities(deps: OpeActivityDeps) {
       };
     },
 
-    async scoreChunk(args: { config: OpeConfig; candidateSha256: string; runPrefix: string; seq: number; cursor: string | null }): Promise<ScoreChunkResult> {
+    async opeScoreChunk(args: { config: OpeConfig; candidateSha256: string; runPrefix: string; seq: number; cursor: string | null }): Promise<ScoreChunkResult> {
       const { config } = args;
       beat({ seq: args.seq, phase: 'read' });
       const page = await registry.readDecisionsWithRewards({
@@ -201,13 +202,13 @@ export function createOpeActivities(deps: OpeActivityDeps) {
       return { chunk: { uri: put.uri, sha256: put.sha256, rounds: chunk.nRounds }, read: page.rows.length, skipped, nextCursor: page.nextCursor };
     },
 
-    async writeManifest(args: { runPrefix: string; segment: number; chunks: ChunkRef[] }): Promise<string> {
+    async opeWriteManifest(args: { runPrefix: string; segment: number; chunks: ChunkRef[] }): Promise<string> {
       const body = JSON.stringify({ format: 'autopilot.ope-chunks/v1', segment: args.segment, chunks: args.chunks });
       const put = await deps.store.put(`${args.runPrefix}/manifests/${String(args.segment).padStart(4, '0')}.json`, body, { contentType: 'application/json' });
       return put.uri;
     },
 
-    async estimate(args: {
+    async opeEstimate(args: {
       prepared: PreparedEvaluation;
       workflowId: string;
       manifests: string[];
@@ -368,7 +369,7 @@ export function createOpeActivities(deps: OpeActivityDeps) {
       };
     },
 
-    async cleanupChunks(args: { runPrefix: string }): Promise<{ deleted: number }> {
+    async opeCleanupChunks(args: { runPrefix: string }): Promise<{ deleted: number }> {
       let deleted = 0;
       for (const sub of ['chunks/', 'manifests/']) {
         for (const o of await deps.store.list(`${args.runPrefix}/${sub}`)) {
