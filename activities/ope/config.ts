@@ -89,7 +89,7 @@ const KNOWN_FIELDS = new Set([
 
 export class OpeConfigError extends Error {
   constructor(readonly field: string, value: unknown, expected: string) {
-    super(`offPolicyEvaluation input.${field} = ${show(value)}: expected ${expected}`);
+    super(`offPolicyEvaluation input${field ? `.${field}` : ''} = ${show(value)}: expected ${expected}`);
     this.name = 'OpeConfigError';
   }
 }
