@@ -1,0 +1,107 @@
+/**
+ * The Oumi policy-model activities (task queue `oumi`, so they can be placed on GPU machines):
+ * data preparation, the tiny base model, `oumi train` for SFT and DPO with heartbeats, evaluation,
+ * ONNX export and the upload of a model directory to the artifact store.
+ *
+ * `oumiTrain` heartbeats `{ stage, step, totalSteps, loss, epoch }` as the trainer logs; Temporal's
+ * cancellation kills the Oumi process group; a retried attempt resumes from the latest checkpoint.
+ */
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import path from 'node:path';
+import type { ArtifactStore } from '../../registry/artifacts/store';
+import { listDirectoryFiles, uploadDirectory } from '../../registry/directory-artifact';
+import { preparePolicyData, writeSyntheticDecisions, type PrepareRequest, type SyntheticDecisionsRequest } from './data/prepare';
+import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx, type EvaluateRequest, type ExportRequest, type TinyModelRequest } from './policy';
+import { runOumi, type Overrides } from './process';
+import type { OumiProgress } from './progress';
+
+export interface OumiActivityDeps {
+  /** Repository root: configs/oumi, python/ and .venv-oumi/ are found from here. Default: cwd. */
+  root?: string;
+  store?: ArtifactStore;
+}
+
+export interface OumiTrainRequest {
+  stage: 'sft' | 'dpo';
+  /** Config path relative to the root, e.g. `configs/oumi/policy_sft.yaml`. */
+  config: string;
+  /** The base model (SFT) or the SFT output (DPO): a Hugging Face directory. */
+  modelPath: string;
+  /** `sft_train.jsonl` or `dpo_train.jsonl`. */
+  dataPath: string;
+  outputDir: string;
+  maxSteps?: number;
+  /** Further `dotted.key: value` overrides. */
+  overrides?: Overrides;
+}
+
+export interface OumiTrainResult {
+  stage: 'sft' | 'dpo';
+  outputDir: string;
+  progress: OumiProgress;
+  resumedFrom: string | null;
+  durationMs: number;
+}
+
+export interface StageProgress extends OumiProgress {
+  stage: string;
+}
+
+export function createOumiActivities(deps: OumiActivityDeps = {}) {
+  const root = deps.root ?? process.cwd();
+  const python = { root };
+  const signal = (): AbortSignal => cancellationSignal();
+  return {
+    async generatePolicyDecisions(request: SyntheticDecisionsRequest) {
+      return writeSyntheticDecisions(request);
+    },
+
+    async preparePolicyData(request: PrepareRequest) {
+      return preparePolicyData(request);
+    },
+
+    async buildTinyPolicyModel(request: TinyModelRequest) {
+      return buildTinyModel(request, { ...python, signal: signal() });
+    },
+
+    async oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult> {
+      const overrides: Overrides = {
+        'model.model_name': request.modelPath,
+        'data.train.datasets[0].dataset_path': request.dataPath,
+        'training.output_dir': request.outputDir,
+        ...(request.maxSteps !== undefined ? { 'training.max_steps': request.maxSteps } : {}),
+        ...request.overrides,
+      };
+      const result = await runOumi({
+        command: 'train',
+        config: path.resolve(root, request.config),
+        cwd: root,
+        overrides,
+        outputDir: request.outputDir,
+        resume: activityInfo().attempt > 1,
+        signal: signal(),
+        onProgress: (progress) => heartbeat({ stage: request.stage, ...progress } satisfies StageProgress),
+      });
+      return { stage: request.stage, outputDir: request.outputDir, progress: result.progress, resumedFrom: result.resumedFrom, durationMs: result.durationMs };
+    },
+
+    async evaluatePolicy(request: EvaluateRequest) {
+      return evaluatePolicyModel(request, { ...python, signal: signal() });
+    },
+
+    async exportPolicyOnnx(request: ExportRequest) {
+      return exportPolicyOnnx(request, { ...python, signal: signal() });
+    },
+
+    /** Uploads a model directory (checkpoints excluded) under `prefix`; the manifest is written last. */
+    async uploadPolicyModel(request: { dir: string; prefix: string }) {
+      if (!deps.store) throw new Error('uploadPolicyModel: this worker has no artifact store');
+      const files = (await listDirectoryFiles(request.dir)).filter((f) => !/^checkpoint-\d+\//.test(f) && !f.startsWith('logs/') && !f.startsWith('telemetry/'));
+      const uploaded: string[] = [];
+      const { manifest, size } = await uploadDirectory(deps.store, request.prefix, request.dir, files, uploaded);
+      return { uri: manifest.uri, sha256: manifest.sha256, size, files: files.length };
+    },
+  };
+}
+
+export type OumiActivities = ReturnType<typeof createOumiActivities>;

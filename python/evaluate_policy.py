@@ -1,0 +1,182 @@
+"""Evaluates a policy model (Hugging Face format) on held-out conversations, against the seed-003 targets.
+
+    python python/evaluate_policy.py --model DIR --data sft_eval.jsonl --out metrics.json
+        [--threshold 0.5] [--batch-size 32] [--predictions predictions.jsonl]
+
+Each line of --data is an SFT conversation (system, user, assistant); the human label is the assistant's
+first word (APPROVE = the decision was good, FLAG = bad). The model is not asked to generate: the prompt
+is rendered with the model's own chat template and the generation prompt, and the verdict is read from the
+next-token logits of the first token of "APPROVE" against that of "FLAG" (the same scoring the inference
+server does with the ONNX export): p_approve = softmax over those two logits; approve when
+p_approve >= threshold.
+
+Positive class = APPROVE (the action is executed automatically). Metrics:
+  accuracy; FPR = FP / (FP + TN), bad decisions approved ("unnecessary actions taken");
+  FNR = FN / (FN + TP), good decisions flagged ("missed actions"); override rate = FP / (TP + FP), the share
+  of auto-approved items where the human label disagrees; the confusion matrix.
+Writes one JSON object (also printed) with the metrics, the targets and whether each is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+VERDICTS = ("APPROVE", "FLAG")
+# Seed 003 targets: (metric, comparison, bound).
+TARGETS = {
+    "accuracy": (">", 0.90),
+    "fpr": ("<", 0.05),
+    "fnr": ("<", 0.02),
+    "override_rate": ("<", 0.10),
+}
+
+
+def load_conversations(path: Path) -> list[tuple[list[dict], str]]:
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)["messages"]
+                prompt = [m for m in messages if m["role"] != "assistant"]
+                answer = next(m["content"] for m in messages if m["role"] == "assistant")
+            except (json.JSONDecodeError, KeyError, StopIteration, TypeError) as error:
+                raise SystemExit(f"{path} line {number}: expected {{\"messages\": [..., assistant]}} ({error!r})")
+            verdict = answer.split("\n", 1)[0].strip()
+            if verdict not in VERDICTS:
+                raise SystemExit(f"{path} line {number}: assistant answer starts with {verdict!r}, expected APPROVE or FLAG")
+            items.append((prompt, verdict))
+    if not items:
+        raise SystemExit(f"{path}: no conversations")
+    return items
+
+
+def verdict_token_ids(tokenizer) -> dict[str, int]:
+    """The first token of each verdict as it follows the generation prompt."""
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False, add_generation_prompt=True)
+    base = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    ids = {}
+    for verdict in VERDICTS:
+        full = tokenizer(prompt + verdict, add_special_tokens=False)["input_ids"]
+        if full[: len(base)] != base:
+            raise SystemExit(f"tokenizer: the generation prompt does not tokenize the same before {verdict!r}")
+        ids[verdict] = full[len(base)]
+    if ids["APPROVE"] == ids["FLAG"]:
+        raise SystemExit("tokenizer: APPROVE and FLAG start with the same token; cannot score the verdict")
+    return ids
+
+
+def confusion_metrics(labels: list[str], approve_probs: list[float], threshold: float) -> dict:
+    tp = fp = tn = fn = 0
+    for label, p in zip(labels, approve_probs):
+        approved = p >= threshold
+        if approved and label == "APPROVE":
+            tp += 1
+        elif approved:
+            fp += 1
+        elif label == "FLAG":
+            tn += 1
+        else:
+            fn += 1
+    n = tp + fp + tn + fn
+
+    def ratio(a: int, b: int) -> float | None:
+        return a / b if b else None
+
+    metrics = {
+        "n": n,
+        "accuracy": (tp + tn) / n,
+        "fpr": ratio(fp, fp + tn),
+        "fnr": ratio(fn, fn + tp),
+        "override_rate": ratio(fp, tp + fp) if tp + fp else 0.0,
+        "approve_rate": (tp + fp) / n,
+        "confusion": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
+    }
+    gates = {}
+    for name, (op, bound) in TARGETS.items():
+        value = metrics[name]
+        passed = value is not None and (value > bound if op == ">" else value < bound)
+        gates[name] = {"value": value, "target": f"{op} {bound}", "passed": passed}
+    metrics["gates"] = gates
+    metrics["passed"] = all(g["passed"] for g in gates.values())
+    return metrics
+
+
+def score(model, tokenizer, conversations, batch_size: int) -> list[float]:
+    import torch
+
+    ids = verdict_token_ids(tokenizer)
+    approve, flag = ids["APPROVE"], ids["FLAG"]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    probs: list[float] = []
+    with torch.inference_mode():
+        for start in range(0, len(conversations), batch_size):
+            batch = conversations[start : start + batch_size]
+            encoded = [
+                tokenizer(tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True),
+                          add_special_tokens=False)["input_ids"]
+                for prompt, _ in batch
+            ]
+            width = max(len(e) for e in encoded)
+            # Left padding, so the last position is every row's next token; positions count real tokens only.
+            input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded])
+            attention_mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded])
+            position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+            logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids).logits[:, -1, :]
+            pair = torch.stack([logits[:, approve], logits[:, flag]], dim=-1).float()
+            probs.extend(torch.softmax(pair, dim=-1)[:, 0].tolist())
+    return probs
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True, help="SFT conversations (sft_eval.jsonl)")
+    parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--predictions", type=Path, help="optional JSONL of (label, p_approve) per item")
+    args = parser.parse_args(argv)
+    if not 0 < args.threshold < 1:
+        raise SystemExit(f"--threshold must be in (0, 1), got {args.threshold}")
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    started = time.monotonic()
+    conversations = load_conversations(args.data)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
+    model.eval()
+    probs = score(model, tokenizer, conversations, args.batch_size)
+    labels = [verdict for _, verdict in conversations]
+    metrics = confusion_metrics(labels, probs, args.threshold)
+    metrics.update({
+        "model": str(args.model),
+        "data": str(args.data),
+        "threshold": args.threshold,
+        "mean_p_approve": sum(probs) / len(probs),
+        "seconds": round(time.monotonic() - started, 3),
+    })
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(metrics, indent=2) + "\n")
+    if args.predictions:
+        with args.predictions.open("w") as handle:
+            for label, p in zip(labels, probs):
+                handle.write(json.dumps({"label": label, "p_approve": p}) + "\n")
+    print(json.dumps(metrics))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
