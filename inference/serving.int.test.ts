@@ -129,7 +129,10 @@ describe('serving', () => {
       model: 'ranker',
       artifact: { buffer: fx.policies.get(`ranker@${v[0]}`)!.bytes },
       format: 'onnx',
-      signature: { ...(fx.policies.get(`ranker@${v[0]}`)!.signature as any), heads: [{ part: 'variant', logits: 'no_such_output' }] },
+      signature: (() => {
+        const sig = fx.policies.get(`ranker@${v[0]}`)!.signature;
+        return { ...sig, heads: sig.heads.map((h, i) => (i === 0 ? { ...h, output: 'no_such_output' } : h)) } as never;
+      })(),
       actor: 'test',
     });
     const gen = await fx.deploy('ranker', { champion: v[1], canary: broken.version, weight: 50 });
@@ -137,7 +140,7 @@ describe('serving', () => {
     const state = server.manager.get('ranker')!;
     expect(state.canary).toBeNull();
     expect(state.canaryWeight).toBe(0);
-    expect(state.canaryEjected).toMatch(/signature\.heads\[0\]\.logits: got "no_such_output"/);
+    expect(state.canaryEjected).toMatch(/signature\.heads: got "no_such_output"; expected outputs the graph has/);
     for (let i = 0; i < 50; i++) {
       const r = await client.post('/v1/decide', { deployment: 'ranker', features: x, unit: `k${i}` });
       expect(r.body).toMatchObject({ arm: 'champion', version: v[1], armProbability: 1 });
@@ -166,13 +169,13 @@ describe('serving', () => {
         want.forEach((w, j) => expect(Math.abs(out.data[i * width + j] - w)).toBeLessThan(1e-5));
       });
     }
-    expect(pinned.body.outputs.map((o: any) => o.name).sort()).toEqual(['fusion_weight_log_std', 'fusion_weight_mean', 'k_logits', 'prompt_id_logits', 'rerank_logit', 'variant_logits']);
+    expect(pinned.body.outputs.map((o: any) => o.name).sort()).toEqual(['fusion_weight_log_std', 'fusion_weight_mean', 'k_probs', 'prompt_id_probs', 'rerank_prob', 'value', 'variant_probs']);
     const seen = new Set<string>();
     for (let i = 0; i < 60; i++) {
-      const r = await client.post('/v2/models/ranker/infer', { inputs: [{ name: 'obs', shape: [1, 16], datatype: 'FP32', data: [x] }], outputs: [{ name: 'k_logits' }] });
+      const r = await client.post('/v2/models/ranker/infer', { inputs: [{ name: 'obs', shape: [1, 16], datatype: 'FP32', data: [x] }], outputs: [{ name: 'k_probs' }] });
       expect(r.status).toBe(200);
-      expect(r.body.outputs.map((o: any) => o.name)).toEqual(['k_logits']);
-      const m = fx.policies.get(`ranker@${r.body.model_version}`)!.forward(x).k_logits;
+      expect(r.body.outputs.map((o: any) => o.name)).toEqual(['k_probs']);
+      const m = fx.policies.get(`ranker@${r.body.model_version}`)!.forward(x).k_probs;
       expect(Math.abs(r.body.outputs[0].data[7] - m[7])).toBeLessThan(1e-5);
       seen.add(r.body.model_version);
     }

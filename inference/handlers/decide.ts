@@ -30,7 +30,7 @@ import { expectObject } from '../http/body';
 import { ClientError, badRequest, describeValue, notFound } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics, Observer } from '../metrics';
-import type { LoadedModel } from '../models/loaded-model';
+import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
@@ -160,11 +160,11 @@ export function createDecideHandler(deps: DecideDeps) {
     }
     model.acquire();
     let input: { x: Float32Array; logged: Json };
-    let outputs: Awaited<ReturnType<LoadedModel['run']>>;
+    let result: BatchResult;
     try {
       input = await inputFor(model, req.features);
       try {
-        outputs = await model.run(input.x);
+        result = await model.infer(input.x);
       } catch (err) {
         if (arm !== 'canary') {
           deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err as Error).message}`);
@@ -183,7 +183,7 @@ export function createDecideHandler(deps: DecideDeps) {
         model.acquire();
         input = await inputFor(model, req.features);
         try {
-          outputs = await model.run(input.x);
+          result = await model.infer(input.x);
         } catch (err2) {
           deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err2 as Error).message}`);
           return fallbackDecision(state, 'champion_error', req.features, req.unit, ctx);
@@ -194,7 +194,7 @@ export function createDecideHandler(deps: DecideDeps) {
     }
     const ex = state.exploration;
     const sample = req.explore ?? ex.mode === 'sample';
-    const decoded = model.decoder!.decode(outputs, { mode: sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: deps.rng });
+    const decoded = model.decoder!.decode(result.outputs, { mode: sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: deps.rng, row: result.row });
     const decisionId = randomUUID();
     const version = model.info.version;
     const s = seriesOf(state, model, arm);

@@ -22,7 +22,7 @@ export interface ServingFixture {
   artifactUri: string;
   dir: string;
   policies: Map<string, TestPolicy>;
-  register(model: string, seed: number, opts?: { weightScale?: number }): Promise<{ version: number; policy: TestPolicy; artifactUri: string }>;
+  register(model: string, seed: number, opts?: { scale?: number }): Promise<{ version: number; policy: TestPolicy; artifactUri: string }>;
   deploy(model: string, d: { champion?: number | null; canary?: number | null; weight?: number; fallback?: Json | null; exploration?: Exploration }): Promise<number>;
   start(opts?: Partial<InferenceServerOptions>): Promise<InferenceServer>;
   close(): Promise<void>;

@@ -1,10 +1,14 @@
 /**
- * A policy of the PPO issue's shape for tests and the bench: 16 inputs, two hidden layers of 64, five
- * heads (retriever variant, k, rerank, fusion weight, prompt id), with the registry signature that
- * tells the server how to decode it.
+ * A policy of the PPO issue's shape for tests and the bench, exported by `ml/onnx` exactly as the
+ * trainer exports: 16 inputs, two tanh layers of 64, five heads (retriever variant, k, rerank, fusion
+ * weight, prompt id) plus the value head. The weights are spread (seeded) so that every head has a
+ * clear argmax, and `forward` is the float64 reference of what the ONNX graph computes.
  */
+import { exportOnnx, referenceOutputs } from '../../ml/onnx/export';
+import type { PolicySignature } from '../../ml/onnx/signature';
 import type { ActionSpace } from '../../ml/rl/environment';
-import { buildPolicyModel, type BuiltPolicyModel } from './policy-model';
+import { Policy } from '../../ml/rl/policy';
+import { Rng } from '../../ml/rng';
 
 export const TEST_FEATURES = [
   'quality_mean', 'quality_p10', 'faithfulness', 'relevancy', 'latency_p50', 'latency_p95', 'cost_mean', 'cost_p95',
@@ -19,38 +23,23 @@ export const TEST_ACTION_SPACE: ActionSpace = [
   { kind: 'integer', name: 'prompt_id', min: 0, max: 3 },
 ];
 
-export interface TestPolicy extends BuiltPolicyModel {
-  signature: {
-    inputs: { name: string; shape: number[]; datatype: string; features: string[] }[];
-    outputs: { name: string; shape: number[]; datatype: string }[];
-    actionSpace: ActionSpace;
-    heads: Record<string, string>[];
-  };
+export interface TestPolicy {
+  bytes: Buffer;
+  signature: PolicySignature;
+  /** Float64 reference outputs by output name for one observation. */
+  forward(obs: ArrayLike<number>): Record<string, Float64Array>;
 }
 
-export function buildTestPolicy(seed: number, opts: { weightScale?: number; hidden?: number[] } = {}): TestPolicy {
-  const heads = [
-    { output: 'variant_logits', size: 3 },
-    { output: 'k_logits', size: 30 },
-    { output: 'rerank_logit', size: 1 },
-    { output: 'fusion_weight_mean', size: 1 },
-    { output: 'fusion_weight_log_std', size: 1 },
-    { output: 'prompt_id_logits', size: 4 },
-  ];
-  const built = buildPolicyModel({ inputs: 16, hidden: opts.hidden ?? [64, 64], heads, seed, weightScale: opts.weightScale ?? 2 });
+export function buildTestPolicy(seed: number, opts: { scale?: number } = {}): TestPolicy {
+  const policy = Policy.create({ observationSize: 16, actionSpace: TEST_ACTION_SPACE, hidden: [64, 64] }, seed);
+  const rng = new Rng(seed * 7919 + 13);
+  const d = policy.params.data;
+  const scale = opts.scale ?? 0.35;
+  for (let i = 0; i < d.length; i++) d[i] = rng.normal() * scale;
+  const { model, signature } = exportOnnx(policy, { graphName: 'ranker', observationNames: TEST_FEATURES });
   return {
-    ...built,
-    signature: {
-      inputs: [{ name: 'obs', shape: [-1, 16], datatype: 'FP32', features: TEST_FEATURES }],
-      outputs: heads.map((h) => ({ name: h.output, shape: [-1, h.size], datatype: 'FP32' })),
-      actionSpace: TEST_ACTION_SPACE,
-      heads: [
-        { part: 'variant', logits: 'variant_logits' },
-        { part: 'k', logits: 'k_logits' },
-        { part: 'rerank', logits: 'rerank_logit' },
-        { part: 'fusion_weight', mean: 'fusion_weight_mean', logStd: 'fusion_weight_log_std' },
-        { part: 'prompt_id', logits: 'prompt_id_logits' },
-      ],
-    },
+    bytes: Buffer.from(model),
+    signature,
+    forward: (obs) => referenceOutputs(policy, Float64Array.from(obs), 1),
   };
 }

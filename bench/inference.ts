@@ -1,0 +1,251 @@
+/**
+ * Inference server throughput and latency on loopback (issue 3). Run:
+ *   node -r ./scripts/register-ts.js bench/inference.ts [--duration 10] [--rate 5000] [--connections 16] [--json]
+ *
+ * Sets up a throw-away registry database with a policy of the PPO shape (16 inputs, 2×64 tanh, five
+ * heads: variant, k, rerank, fusion weight, prompt id) as champion and a second version as a 25%
+ * canary, starts `autopilot serve` as its own process, and drives POST /v1/decide with autocannon from
+ * this process. In the same run it drives a bare node:http server (its own process too) that reads the
+ * body and returns a constant JSON: the baseline. It prints, for each: max throughput (RPS), p50, p99,
+ * errors; then p50/p99 at a fixed rate (autocannon overallRate); the ratio to the bare server; ORT's
+ * own run cost; and, after SIGTERM drains the server, the decisions lost (2xx responses − rows in
+ * `decisions`, must be 0). Latencies are per request from autocannon's response events (sub-ms).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { Registry } from '../registry';
+import { FsArtifactStore } from '../registry/artifacts/fs';
+import { migrate } from '../registry/migrate';
+import { createTestDatabase } from '../test/support/pg';
+import { buildTestPolicy } from '../inference/testing/test-policy';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => AutocannonInstance;
+
+interface AutocannonInstance extends Promise<AutocannonResult> {
+  on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+}
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  duration: number;
+}
+
+const root = resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const DURATION = arg('duration', 10);
+const RATE = arg('rate', 5000);
+const CONNECTIONS = arg('connections', 16);
+const JSON_OUT = args.includes('--json');
+const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
+
+const BARE = `
+const http = require('node:http');
+const body = JSON.stringify({ decisionId: '00000000-0000-4000-8000-000000000000', model: 'ranker', version: 1, arm: 'champion', action: { variant: 'B', k: 12, rerank: true, fusion_weight: 0.31, prompt_id: 2 }, propensity: 1, armProbability: 0.75, fallback: false });
+const server = http.createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.log('serving on http://127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+function startProcess(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: () => string }> {
+  const child = spawn(process.execPath, cmd, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`did not start: ${out}`)), 60_000);
+    const on = (d: Buffer) => {
+      out += d.toString();
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        res({ child, url: m[1], exited, output: () => out });
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (c) => rej(new Error(`exited with ${c}: ${out}`)));
+  });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+interface RunFigures {
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  non2xx: number;
+  ok: number;
+  /** Server CPU (user + system) per answered request, µs. */
+  cpuPerRequestUs: number;
+}
+
+async function load(url: string, body: string, opts: { duration: number; rate?: number; pid?: number }): Promise<RunFigures> {
+  const lat: number[] = [];
+  const cpu0 = opts.pid ? cpuSeconds(opts.pid) : NaN;
+  const inst = autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: opts.duration,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+  });
+  inst.on('response', (_c, _s, _b, ms) => lat.push(ms));
+  const r = await inst;
+  const cpu1 = opts.pid ? cpuSeconds(opts.pid) : NaN;
+  const sorted = Float64Array.from(lat).sort();
+  return {
+    rps: r['2xx'] / r.duration,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1],
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    ok: r['2xx'],
+    cpuPerRequestUs: ((cpu1 - cpu0) / Math.max(1, r['2xx'])) * 1e6,
+  };
+}
+
+async function ortRunCost(bytes: Uint8Array): Promise<number> {
+  const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const x = new Float32Array(16).fill(0.25);
+  for (let i = 0; i < 2000; i++) await s.run({ obs: new ort.Tensor('float32', x, [1, 16]) });
+  const n = 20_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await s.run({ obs: new ort.Tensor('float32', x, [1, 16]) });
+  const us = ((performance.now() - t0) / n) * 1000;
+  await s.release();
+  return us;
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'ap-bench-inference-'));
+  const procs: ChildProcess[] = [];
+  try {
+    await migrate(db.pool);
+    const artifactUri = `file://${join(dir, 'artifacts')}`;
+    const registry = new Registry({ pool: db.pool, store: FsArtifactStore.fromUri(artifactUri) });
+    const champion = buildTestPolicy(1);
+    const canary = buildTestPolicy(2);
+    const v1 = await registry.registerVersion({ model: 'ranker', artifact: { buffer: champion.bytes }, format: 'onnx', signature: champion.signature as never, createModel: true, actor: 'bench' });
+    const v2 = await registry.registerVersion({ model: 'ranker', artifact: { buffer: canary.bytes }, format: 'onnx', signature: canary.signature as never, actor: 'bench' });
+    await registry.setDeployment({ model: 'ranker', championVersion: v1.version, canaryVersion: v2.version, canaryWeight: 25, actor: 'bench' });
+
+    const ortUs = await ortRunCost(champion.bytes);
+    const bare = await startProcess(['-e', BARE], {});
+    procs.push(bare.child);
+    const server = await startProcess([...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--no-redis'], {
+      AUTOPILOT_DATABASE_URL: db.url,
+      AUTOPILOT_ARTIFACT_URI: artifactUri,
+      AUTOPILOT_DATA_DIR: join(dir, 'data'),
+    });
+    procs.push(server.child);
+
+    const features = Array.from({ length: 16 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000);
+    const decideBody = JSON.stringify({ deployment: 'ranker', features, unit: 'user:42' });
+    const decideUrl = `${server.url}/v1/decide`;
+    let decisionsOk = 0;
+    const warm = await load(decideUrl, decideBody, { duration: 2 });
+    decisionsOk += warm.ok;
+    await load(`${bare.url}/`, decideBody, { duration: 2 });
+
+    if (PROFILE_DIR) {
+      const r = await load(decideUrl, decideBody, { duration: DURATION, pid: server.child.pid });
+      process.stdout.write(`profile run: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms\n`);
+      server.child.kill('SIGTERM');
+      await server.exited;
+      return;
+    }
+    const bareMax = await load(`${bare.url}/`, decideBody, { duration: DURATION, pid: bare.child.pid });
+    const decideMax = await load(decideUrl, decideBody, { duration: DURATION, pid: server.child.pid });
+    decisionsOk += decideMax.ok;
+    const bareFixed = await load(`${bare.url}/`, decideBody, { duration: DURATION, rate: RATE, pid: bare.child.pid });
+    const decideFixed = await load(decideUrl, decideBody, { duration: DURATION, rate: RATE, pid: server.child.pid });
+    decisionsOk += decideFixed.ok;
+
+    // Decisions the server answered (its own counter: autocannon drops responses still in flight when a run ends).
+    const metricsText = await (await fetch(`${server.url}/metrics`)).text();
+    const served = [...metricsText.matchAll(/^autopilot_decisions_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    server.child.kill('SIGTERM');
+    const code = await server.exited;
+    const rows = Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM decisions')).rows[0].n);
+    const lost = served - rows;
+
+    const figures = {
+      machine: { cpus: require('node:os').cpus().length, node: process.version },
+      settings: { durationS: DURATION, connections: CONNECTIONS, fixedRate: RATE },
+      ortRunMicroseconds: ortUs,
+      max: { bare: bareMax, decide: decideMax, ratio: decideMax.rps / bareMax.rps },
+      fixedRate: { bare: bareFixed, decide: decideFixed },
+      decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
+      targets: {
+        p99AtFixedRateMs: { target: 2, measured: decideFixed.p99, ok: decideFixed.p99 <= 2 },
+        throughputRatio: { target: 0.6, measured: decideMax.rps / bareMax.rps, ok: decideMax.rps / bareMax.rps >= 0.6 },
+        errors: { target: 0, measured: decideMax.errors + decideMax.non2xx + decideFixed.errors + decideFixed.non2xx },
+        lost: { target: 0, measured: lost },
+      },
+    };
+    if (JSON_OUT) {
+      process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      return;
+    }
+    const f = (n: number, d = 2) => n.toFixed(d);
+    const line = (name: string, r: RunFigures) =>
+      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   max ${f(r.max, 1)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   server CPU ${f(r.cpuPerRequestUs, 1)} µs/req`;
+    process.stdout.write(
+      [
+        `bench/inference — ${figures.machine.cpus} CPUs, ${process.version}, autocannon ${CONNECTIONS} connections, ${DURATION} s per run, loopback`,
+        `policy: 16 inputs, 2×64 tanh, 5 heads (champion + 25% canary, sticky unit); onnxruntime run alone: ${f(ortUs, 1)} µs`,
+        'maximum throughput:',
+        line('bare node:http (constant)', bareMax),
+        line('POST /v1/decide', decideMax),
+        `  ratio decide / bare: ${f(decideMax.rps / bareMax.rps, 3)}   (target ≥ 0.6)`,
+        `fixed rate ${RATE} req/s:`,
+        line('bare node:http (constant)', bareFixed),
+        line('POST /v1/decide', decideFixed),
+        `  p99 at ${RATE} req/s: ${f(decideFixed.p99, 3)} ms   (target ≤ 2 ms)`,
+        `decisions: ${served} served (server counter; ${decisionsOk} 2xx seen by autocannon), ${rows} rows in decisions after SIGTERM drain (exit ${code}) → lost ${lost}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
