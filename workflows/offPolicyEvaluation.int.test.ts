@@ -3,9 +3,10 @@
  * the filesystem artifact store, on 300,000 logged decisions of a contextual bandit whose reward
  * model is known, so the candidate's true value can be computed here and compared with the estimates.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -35,6 +36,7 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let store: ArtifactStore;
+  let storeUri: string;
   let registry: Registry;
   const bandit = new LoggedBandit({ nFeatures: 6, choices: CHOICES, epsilon: 0.3, staleness: 0.8, seed: 7 });
   const good = bandit.candidate(3);
@@ -45,7 +47,8 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
   beforeAll(async () => {
     [env, db] = await Promise.all([startDevServer(), createTestDatabase()]);
     await migrate(db.pool);
-    store = createArtifactStore(`file://${mkdtempSync(join(tmpdir(), 'ope-wf-'))}`);
+    storeUri = `file://${mkdtempSync(join(tmpdir(), 'ope-wf-'))}`;
+    store = createArtifactStore(storeUri);
     registry = new Registry({ pool: db.pool, store });
     for (const [policy, description] of [[good, 'prefers high-reward actions'], [bad, 'prefers low-reward actions']] as const) {
       const exported = exportOnnx(policy, { graphName: MODEL });
@@ -91,8 +94,7 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
     await db?.drop();
   });
 
-  async function newWorker(): Promise<{ worker: Worker; taskQueue: string }> {
-    const taskQueue = `${TASK_QUEUES.rollout}-${randomUUID()}`;
+  async function newWorker(taskQueue = `${TASK_QUEUES.rollout}-${randomUUID()}`): Promise<{ worker: Worker; taskQueue: string }> {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
@@ -267,4 +269,30 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
     while (cause?.cause) cause = cause.cause;
     expect(cause?.message).toMatch(/^offPolicyEvaluation input\.candidate = ope-policy\/9: no such version/);
   }, 120_000);
+
+  it('`autopilot evaluate … --json` starts the workflow on the rollout queue, prints the result and exits 1 on a fail verdict', async () => {
+    const { worker } = await newWorker(TASK_QUEUES.rollout);
+    const root = resolve(__dirname, '..');
+    const cli = await worker.runUntil(new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [
+        join(root, 'bin', 'autopilot'), 'evaluate', MODEL, '2', '--from', START.toISOString(), '--to', new Date(START.getTime() + 20_000 * STEP_MS).toISOString(),
+        '--estimators', 'ipw,snipw', '--n-bootstrap', '200', '--json',
+      ], {
+        cwd: root,
+        env: { ...process.env, AUTOPILOT_IGNORE_STACK: '1', AUTOPILOT_TEMPORAL_ADDRESS: env.address, AUTOPILOT_DATABASE_URL: db.url, AUTOPILOT_ARTIFACT_URI: storeUri },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('close', (code) => done({ code, stdout, stderr }));
+    }));
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(1);
+    const out = JSON.parse(cli.stdout) as OffPolicyEvaluationResult & { url: string };
+    expect(out).toMatchObject({ verdict: 'fail', nRounds: 20_000, chunks: 4, gate: { estimator: 'snipw' } });
+    expect(Object.keys(out.estimates).sort()).toEqual(['ipw', 'snipw']);
+    expect(out.workflowId).toMatch(/^ope\/ope-policy\/2\//);
+    expect((await registry.listEvaluations(MODEL, 2)).map((e) => e.reportUri)).toContain(out.reportUri);
+  }, 300_000);
 });
