@@ -1,0 +1,132 @@
+/**
+ * A traffic generator that closes the loop against a running inference server: simulated RAG
+ * sessions (the seed-002 simulator, each session its own seeded episode) ask `/v1/decide` which
+ * config to use for their next batch, run that batch in the simulator, and report the seed-002
+ * reward to `/v1/rewards`. Used by `make demo` and the canary end-to-end runs; loopback only.
+ */
+import { loadConfig } from '../../config/load';
+import { policyConfigSchema, type PolicyConfig } from '../../envs/config';
+import { SimulatedRagEvaluator } from '../../envs/evaluators/simulator';
+import { RagTuningEnvironment } from '../../envs/rag-env';
+import type { Action } from '../../ml/rl/environment';
+
+export interface TrafficOptions {
+  server: string;
+  deployment: string;
+  /** Decisions to make in total. */
+  requests: number;
+  /** Sessions running at once. */
+  concurrency: number;
+  /** Policy config (datasets, reward weights) the simulated sessions use. */
+  configFile: string;
+  seed: number;
+  /** Stop early after this many milliseconds (0 = no limit). */
+  durationMs?: number;
+  /** Called every ~250 ms with the running totals. */
+  onProgress?: (s: TrafficSummary) => void;
+}
+
+export interface ArmSummary {
+  decisions: number;
+  rewardSum: number;
+  meanReward: number;
+  versions: Record<string, number>;
+}
+
+export interface TrafficSummary {
+  decisions: number;
+  rewards: number;
+  errors: number;
+  fallbacks: number;
+  elapsedMs: number;
+  byArm: Record<string, ArmSummary>;
+  lastError?: string;
+}
+
+interface DecideResponse {
+  decisionId: string;
+  version: number | null;
+  arm: string;
+  action: Action;
+  fallback: boolean;
+}
+
+async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { error: text };
+  }
+  return { status: res.status, json };
+}
+
+export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSummary> {
+  if (!(opts.requests >= 1)) throw new Error(`--requests must be ≥ 1, got ${opts.requests}`);
+  if (!(opts.concurrency >= 1)) throw new Error(`--concurrency must be ≥ 1, got ${opts.concurrency}`);
+  const config: PolicyConfig = loadConfig(policyConfigSchema, opts.configFile);
+  const base = opts.server.replace(/\/$/, '');
+  const started = Date.now();
+  const summary: TrafficSummary = { decisions: 0, rewards: 0, errors: 0, fallbacks: 0, elapsedMs: 0, byArm: {} };
+  let issued = 0;
+  let session = 0;
+  let lastProgress = 0;
+  const deadline = opts.durationMs ? started + opts.durationMs : Infinity;
+
+  const report = () => {
+    summary.elapsedMs = Date.now() - started;
+    if (opts.onProgress && Date.now() - lastProgress > 250) {
+      lastProgress = Date.now();
+      opts.onProgress(summary);
+    }
+  };
+
+  async function runSession(): Promise<void> {
+    while (issued < opts.requests && Date.now() < deadline) {
+      const id = session++;
+      const env = new RagTuningEnvironment({ evaluator: new SimulatedRagEvaluator(), config });
+      let obs = env.reset(opts.seed * 100_003 + id);
+      let done = false;
+      while (!done && issued < opts.requests && Date.now() < deadline) {
+        issued++;
+        const decide = await postJson(`${base}/v1/decide`, { deployment: opts.deployment, features: Array.from(obs), unit: `session-${opts.seed}-${id}` }).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
+        if (decide.status !== 200) {
+          summary.errors++;
+          summary.lastError = `decide: HTTP ${decide.status} ${JSON.stringify(decide.json)}`;
+          report();
+          continue;
+        }
+        const d = decide.json as DecideResponse;
+        summary.decisions++;
+        if (d.fallback) summary.fallbacks++;
+        const step = await env.step(d.action);
+        const arm = (summary.byArm[d.arm] ??= { decisions: 0, rewardSum: 0, meanReward: 0, versions: {} });
+        arm.decisions++;
+        arm.versions[String(d.version)] = (arm.versions[String(d.version)] ?? 0) + 1;
+        const info = step.info as Record<string, number>;
+        const reward = await postJson(`${base}/v1/rewards`, {
+          decisionId: d.decisionId,
+          reward: step.reward,
+          components: { faithfulness: info.faithfulness, relevancy: info.relevancy, latency_p95_ms: info.latency_p95_ms, cost_usd: info.cost_usd },
+        }).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
+        if (reward.status >= 200 && reward.status < 300) {
+          summary.rewards++;
+          arm.rewardSum += step.reward;
+          arm.meanReward = arm.rewardSum / arm.decisions;
+        } else {
+          summary.errors++;
+          summary.lastError = `rewards: HTTP ${reward.status} ${JSON.stringify(reward.json)}`;
+        }
+        obs = step.observation;
+        done = step.done;
+        report();
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: opts.concurrency }, () => runSession()));
+  summary.elapsedMs = Date.now() - started;
+  return summary;
+}
