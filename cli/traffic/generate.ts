@@ -54,13 +54,11 @@ interface DecideResponse {
 async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
-  let json: any = null;
   try {
-    json = text ? JSON.parse(text) : null;
+    return { status: res.status, json: text ? JSON.parse(text) : null };
   } catch {
-    json = { error: text };
+    return { status: res.status, json: { error: text } };
   }
-  return { status: res.status, json };
 }
 
 export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSummary> {
