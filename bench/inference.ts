@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Registry } from '../registry';
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     const lost = served - rows;
 
     const figures = {
-      machine: { cpus: require('node:os').cpus().length, node: process.version },
+      machine: { cpus: cpus().length, node: process.version },
       settings: { durationS: DURATION, connections: CONNECTIONS, fixedRate: RATE },
       ortRunMicroseconds: ortUs,
       max: { bare: bareMax, decide: decideMax, ratio: decideMax.rps / bareMax.rps },

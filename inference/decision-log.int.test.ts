@@ -88,4 +88,25 @@ describe('decision log', () => {
     expect(Number(rows[0].n)).toBe(300);
     await second.close();
   });
+
+  it('starts and serves from its local cache while the registry database is unreachable', async () => {
+    const url = new URL(fx.db.url);
+    url.port = String(proxy.port);
+    const cacheDir = `${fx.dir}/offline-cache`;
+    const first = await fx.start({ databaseUrl: url.toString(), cacheDir });
+    await first.close();
+    await proxy.cut();
+    // The artifact store is gone too: only the cache directory remains.
+    const offline = await fx.start({ databaseUrl: url.toString(), cacheDir, artifactUri: `file://${fx.dir}/no-such-store` });
+    const client = new JsonClient(offline.url);
+    const r = await client.post('/v1/decide', { deployment: 'ranker', features: x });
+    expect(r).toMatchObject({ status: 200, body: { model: 'ranker', version: 1, fallback: false } });
+    expect((await client.get('/v2/health/ready')).body).toEqual({ ready: true });
+    client.close();
+    await proxy.restore();
+    await waitFor(async () => (await offline.decisionLog.drain()).journalPending === 0, 10_000, 'the replay');
+    const { rows } = await fx.db.pool.query('SELECT 1 FROM decisions WHERE decision_id = $1', [r.body.decisionId]);
+    expect(rows).toHaveLength(1);
+    await offline.close();
+  });
 });

@@ -151,6 +151,22 @@ describe('serving', () => {
     await fx.deploy('ranker', { canary: null });
   });
 
+  it('takes a canary that errors at run time out of rotation; its requests are answered by the champion', async () => {
+    const gen = await fx.deploy('ranker', { champion: v[1], canary: v[2], weight: 50 });
+    await waitFor(() => server.manager.get('ranker')?.generation === gen && server.manager.get('ranker')?.canary !== null, 2000, 'the canary');
+    // Break the canary's onnxruntime session underneath the server: every run on it now fails.
+    await server.manager.get('ranker')!.canary!.session.release();
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => client.post('/v1/decide', { deployment: 'ranker', features: x, unit: `r${i}` })));
+    expect(answers.filter((r) => r.status !== 200 || r.body.fallback)).toEqual([]);
+    expect(new Set(answers.map((r) => `${r.body.arm}:${r.body.version}`))).toEqual(new Set([`champion:${v[1]}`]));
+    const state = server.manager.get('ranker')!;
+    expect(state.canary).toBeNull();
+    expect(state.canaryEjected).toMatch(/^run-time error: /);
+    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'canary.ejected' })).some((a) => String((a.after as any)?.reason).startsWith('run-time error')), 2000, 'the audit row');
+    expect((await client.get('/metrics')).body).toMatch(/autopilot_canary_ejections_total\{deployment="ranker",reason="runtime_error"\} 1/);
+    await fx.deploy('ranker', { canary: null });
+  });
+
   it('answers KServe v2 calls with the model outputs, following the split or a pinned version', async () => {
     await fx.deploy('ranker', { champion: v[1], canary: v[2], weight: 50 });
     await waitFor(() => server.manager.get('ranker')?.canaryWeight === 0.5, 2000, 'weight 50%');
