@@ -12,7 +12,7 @@
  * `decisions`, must be 0). Latencies are per request from autocannon's response events (sub-ms).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -90,6 +90,21 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds of every PostgreSQL process on this machine (the decision log's inserts land there). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.includes('(postgres)')) total += cpuSeconds(Number(pid));
+    } catch {
+      /* exited */
+    }
+  }
+  return total;
+}
+
 function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -105,11 +120,14 @@ interface RunFigures {
   ok: number;
   /** Server CPU (user + system) per answered request, µs. */
   cpuPerRequestUs: number;
+  /** PostgreSQL CPU per answered request, µs (all postgres processes: other load on the box counts too). */
+  dbCpuPerRequestUs: number;
 }
 
 async function load(url: string, body: string, opts: { duration: number; rate?: number; pid?: number }): Promise<RunFigures> {
   const lat: number[] = [];
   const cpu0 = opts.pid ? cpuSeconds(opts.pid) : NaN;
+  const db0 = postgresCpuSeconds();
   const inst = autocannon({
     url,
     method: 'POST',
@@ -122,6 +140,7 @@ async function load(url: string, body: string, opts: { duration: number; rate?: 
   inst.on('response', (_c, _s, _b, ms) => lat.push(ms));
   const r = await inst;
   const cpu1 = opts.pid ? cpuSeconds(opts.pid) : NaN;
+  const db1 = postgresCpuSeconds();
   const sorted = Float64Array.from(lat).sort();
   return {
     rps: r['2xx'] / r.duration,
@@ -132,6 +151,7 @@ async function load(url: string, body: string, opts: { duration: number; rate?: 
     non2xx: r.non2xx,
     ok: r['2xx'],
     cpuPerRequestUs: ((cpu1 - cpu0) / Math.max(1, r['2xx'])) * 1e6,
+    dbCpuPerRequestUs: ((db1 - db0) / Math.max(1, r['2xx'])) * 1e6,
   };
 }
 
@@ -221,7 +241,7 @@ async function main(): Promise<void> {
     }
     const f = (n: number, d = 2) => n.toFixed(d);
     const line = (name: string, r: RunFigures) =>
-      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   max ${f(r.max, 1)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   server CPU ${f(r.cpuPerRequestUs, 1)} µs/req`;
+      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   max ${f(r.max, 1)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   server CPU ${f(r.cpuPerRequestUs, 1)} µs/req   postgres CPU ${f(r.dbCpuPerRequestUs, 1)} µs/req`;
     process.stdout.write(
       [
         `bench/inference — ${figures.machine.cpus} CPUs, ${process.version}, autocannon ${CONNECTIONS} connections, ${DURATION} s per run, loopback`,
