@@ -53,7 +53,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (done) return;
       done = true;
       cleanup();
-      reject(err);
+      // The client went away or sent a broken stream: its fault, never a 5xx.
+      reject(new ClientError(400, `request body could not be read: ${err.message}`, 'body', 'a complete request body'));
     };
     const cleanup = (): void => {
       req.off('data', onData);
