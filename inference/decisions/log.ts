@@ -73,7 +73,7 @@ export class DecisionLog {
   private readonly spills = new Set<Promise<void>>();
 
   constructor(private readonly opts: DecisionLogOptions) {
-    this.batchSize = opts.batchSize ?? 500;
+    this.batchSize = opts.batchSize ?? 128;
     this.maxQueue = opts.maxQueue ?? 20_000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 25;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 2_000;
