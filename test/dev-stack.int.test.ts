@@ -29,7 +29,7 @@ describe('the dev stack', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const [temporal, ui, http, metrics, s3] = await freePorts(5);
+    const [temporal, ui, http, metrics, s3, serve] = await freePorts(6);
     env = {
       ...process.env,
       AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
@@ -39,6 +39,7 @@ describe('the dev stack', () => {
       AUTOPILOT_DEV_TEMPORAL_HTTP_PORT: String(http),
       AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
       AUTOPILOT_DEV_S3_PORT: String(s3),
+      AUTOPILOT_DEV_SERVE_PORT: String(serve),
       AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
     };
     for (const k of ['AUTOPILOT_TEMPORAL_ADDRESS', 'AUTOPILOT_ARTIFACT_URI', 'AUTOPILOT_S3_ENDPOINT']) delete env[k];
@@ -52,7 +53,7 @@ describe('the dev stack', () => {
   it('comes up, runs the stack check through S3 and the registry, and goes down leaving nothing behind', async () => {
     const up = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 240_000 })).stdout);
     expect(up.temporal.ui).toBe(env.AUTOPILOT_TEMPORAL_UI);
-    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout']));
+    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout', 'inference']));
 
     // A second `up` starts nothing new.
     const again = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 120_000 })).stdout);
@@ -65,11 +66,13 @@ describe('the dev stack', () => {
     expect(check.url).toContain(`${env.AUTOPILOT_TEMPORAL_UI}/namespaces/default/workflows/`);
 
     const status = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout) as Array<{ name: string; pid: number; running: boolean }>;
-    expect(status.map((p) => p.name).sort()).toEqual(['seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(status.map((p) => p.name).sort()).toEqual(['inference', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
     expect(status.every((p) => p.running)).toBe(true);
+    const live = await fetch(`http://127.0.0.1:${env.AUTOPILOT_DEV_SERVE_PORT}/v2/health/live`);
+    expect(live.status).toBe(200);
 
     const down = JSON.parse((await run(bin, ['dev', 'down', '--json'], { env, timeout: 120_000 })).stdout);
-    expect(down.stopped.sort()).toEqual(['seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(down.stopped.sort()).toEqual(['inference', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
     for (const p of status) expect({ name: p.name, alive: alive(p.pid) }).toEqual({ name: p.name, alive: false });
     const after = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout);
     expect(after).toEqual([]);

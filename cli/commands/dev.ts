@@ -20,6 +20,7 @@ export function register(program: Command): void {
           `  Temporal        ${res.temporal.address}`,
           `  S3 (SeaweedFS)  ${res.s3.endpoint}  bucket ${res.s3.bucket}`,
           `  Registry        ${res.databaseUrl}`,
+          `  Inference       ${res.inference}  (/v1/decide, /v1/rewards, /v2/..., /metrics)`,
           `  Workers         ${res.workers.join(', ')}`,
           'Stop it with `autopilot dev down`.',
         ].join('\n'),

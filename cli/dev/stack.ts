@@ -21,6 +21,8 @@ export interface StackPorts {
   temporalHttp: number;
   temporalMetrics: number;
   s3: number;
+  /** The inference server (`autopilot serve`). */
+  serve: number;
 }
 
 function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -31,7 +33,7 @@ function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
-/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333). */
+/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333), _SERVE_PORT (8080). */
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
     temporal: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_PORT', 7233),
@@ -39,6 +41,7 @@ export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
     temporalHttp: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_HTTP_PORT', 7243),
     temporalMetrics: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_METRICS_PORT', 7244),
     s3: portFromEnv(env, 'AUTOPILOT_DEV_S3_PORT', 8333),
+    serve: portFromEnv(env, 'AUTOPILOT_DEV_SERVE_PORT', 8080),
   };
 }
 
@@ -82,6 +85,7 @@ export interface UpResult {
   temporal: { address: string; ui: string };
   s3: { endpoint: string; bucket: string };
   databaseUrl: string;
+  inference: string;
   workers: string[];
   started: string[];
   alreadyRunning: string[];
@@ -182,7 +186,29 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     started.push(name);
   }
   log(`workers: ${workers.join(', ')}`);
-  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, workers, started, alreadyRunning };
+
+  // 6. The inference server.
+  const serverUrl = `http://127.0.0.1:${ports.serve}`;
+  if (running.has('inference')) {
+    alreadyRunning.push('inference');
+  } else {
+    if (await portOpen(ports.serve)) throw new Error(`port ${ports.serve} is taken by another process: stop it or set AUTOPILOT_DEV_SERVE_PORT`);
+    const proc = spawnManaged(dataDir, {
+      name: 'inference',
+      command: process.execPath,
+      args: [resolve(projectRoot, 'bin/autopilot'), 'serve', '--port', String(ports.serve), '--host', '127.0.0.1'],
+      cwd: projectRoot,
+      env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
+      urls: { http: serverUrl, metrics: `${serverUrl}/metrics` },
+    });
+    await waitFor('inference server', async () => {
+      if (!isOurs(proc)) throw new GaveUp(`the inference server exited; see ${proc.log}`);
+      return (await fetch(`${serverUrl}/v2/health/live`)).ok;
+    }, 60_000, proc.log);
+    started.push('inference');
+  }
+  log(`inference: ${serverUrl} (/v1/decide, /v1/rewards, /v2/…, /metrics)`);
+  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, started, alreadyRunning };
 }
 
 function spawnRecord(dataDir: string, name: string, pid: number, command: string, log: string, urls: Record<string, string>): void {
