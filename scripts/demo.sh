@@ -1,17 +1,44 @@
 #!/usr/bin/env bash
-# The demo: bring the dev stack up, then run the loop step by step. Each capability adds its step
-# here. The stack stays up for you to explore; `autopilot dev down` (or `make down`) ends it.
+# The demo: bring the dev stack up, then run the whole loop — train a policy, register it, serve it,
+# send traffic with rewards, train a second version and canary it to 100%. The stack stays up for
+# you to explore; `bin/autopilot dev down` (or `make down`) ends it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AP=bin/autopilot
+MODEL=${DEMO_MODEL:-rag-tuner}
+CONFIG=configs/rl/rag-tuner.yaml
+json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);console.log(process.argv[1].split(".").reduce((a,k)=>a[k],o))})' "$1"; }
 
+step() { echo; echo "== $*"; }
+
+step "0. dev stack: Temporal, SeaweedFS S3, registry, workers, inference server"
 $AP dev up
-echo
-echo "== 1. stack check: a workflow through Temporal, the registry and the S3 artifact store"
+
+step "1. stack check: a workflow through Temporal, the registry and the S3 artifact store"
 $AP stack-check --message "hello from make demo"
 
-echo
-echo "Demo done. The stack is still running:"
+step "2. train a PPO policy in the RAG simulator (ppoTraining workflow) and register it"
+V1=$($AP train ppo --config $CONFIG --model "$MODEL" --iterations 15 --seed 1 --json | json version)
+echo "registered $MODEL v$V1"
+
+step "3. serve it: v$V1 becomes champion of deployment $MODEL"
+$AP deploy "$MODEL" --champion "$V1" --reason "make demo"
+
+step "4. traffic with rewards: simulated RAG sessions → /v1/decide → simulator → /v1/rewards"
+$AP traffic --deployment "$MODEL" --requests 2000 --concurrency 8
+
+step "5. train a second version (more iterations, another seed)"
+V2=$($AP train ppo --config $CONFIG --model "$MODEL" --iterations 40 --seed 2 --json | json version)
+echo "registered $MODEL v$V2"
+
+step "Demo done. The stack is still running:"
 $AP dev status
-echo
-echo "Temporal UI: http://127.0.0.1:8233   —   stop everything with: bin/autopilot dev down"
+$AP models show "$MODEL"
+cat <<MSG
+
+  Temporal UI       http://127.0.0.1:8233   (workflows: stackCheck, ppoTraining)
+  Inference server  http://127.0.0.1:8080   (POST /v1/decide, POST /v1/rewards, /v2/models/$MODEL, /metrics)
+  Try:  curl -s localhost:8080/v2/models/$MODEL | head
+        bin/autopilot models list
+  Stop everything:  bin/autopilot dev down
+MSG
