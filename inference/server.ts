@@ -30,6 +30,8 @@ import { InferenceMetrics } from './metrics';
 import { ArtifactCache } from './models/artifact-cache';
 import { DeploymentManager } from './models/manager';
 import { RegistryListener } from './registry-listener';
+import { BanditDeployments } from './bandits/serving';
+import { RewardLog } from './bandits/reward-log';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -57,6 +59,8 @@ export interface InferenceServerOptions {
   seed?: number;
   /** Include Node's default process metrics in /metrics (default true). */
   defaultMetrics?: boolean;
+  /** Bandit deployments: how often each instance re-reads the shared learner state (default 200 ms). */
+  banditRefreshIntervalMs?: number;
 }
 
 export interface InferenceServer {
@@ -67,6 +71,8 @@ export interface InferenceServer {
   readonly decisionLog: DecisionLog;
   readonly metrics: InferenceMetrics;
   readonly listener: RegistryListener;
+  /** Deployments of kind `bandit` (null without Redis). */
+  readonly bandits: BanditDeployments | null;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -105,7 +111,30 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     onError: (err, what) => log('error', `${what}: ${(err as Error)?.message ?? String(err)}`),
   });
   const actor = `inference:${hostname()}:${opts.port}`;
+  const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
+  // Bandit deployments keep their learner state in Redis: without Redis they are not served.
+  let banditRedis: Redis | null = null;
+  let bandits: BanditDeployments | null = null;
+  let rewardLog: RewardLog | null = null;
+  if (opts.redisUrl) {
+    const br = new Redis(opts.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
+    br.on('error', () => undefined); // reported per request as a 503
+    banditRedis = br;
+    rewardLog = new RewardLog({ pool, onError: (m) => log('error', m) });
+    bandits = new BanditDeployments({
+      redis: br,
+      decisionLog,
+      rewardLog,
+      metrics,
+      rng: new Rng(seed ^ 0x5bd1e995),
+      featureStore: { hgetall: (key) => br.hgetall(key) },
+      featurePrefix: opts.featurePrefix ?? 'features:',
+      refreshIntervalMs: opts.banditRefreshIntervalMs,
+      log,
+    });
+  }
   const manager = new DeploymentManager({
+    ...(bandits !== null ? { bandits } : {}),
     registry,
     artifacts: new ArtifactCache(join(opts.cacheDir, 'artifacts'), store),
     metrics,
@@ -140,15 +169,14 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     featureStore = { hgetall: (key) => r.hgetall(key) };
   }
 
-  const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
-      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log }),
-      rewards: createRewardsHandler(registry),
+      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits }),
+      rewards: createRewardsHandler(registry, bandits),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
@@ -161,7 +189,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     });
   });
   const port = (http.address() as AddressInfo).port;
-  log('info', `serving ${manager.names().length} deployment(s) on http://${host}:${port}`);
+  log('info', `serving ${manager.names().length + (bandits?.names().length ?? 0)} deployment(s) on http://${host}:${port}`);
 
   let closing: Promise<DecisionLogStats> | null = null;
   return {
@@ -172,6 +200,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     decisionLog,
     metrics,
     listener,
+    bandits,
     close() {
       if (closing !== null) return closing;
       closing = (async () => {
@@ -183,6 +212,9 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await closed;
         clearTimeout(force);
         await listener.close();
+        if (bandits !== null) await bandits.close();
+        if (rewardLog !== null) await rewardLog.flush();
+        if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();
         await manager.close();
         if (redis !== null) redis.disconnect();

@@ -34,6 +34,7 @@ import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
+import type { BanditDecideResponse, BanditDeployments } from '../bandits/serving';
 
 export interface DecideDeps {
   manager: DeploymentManager;
@@ -43,6 +44,8 @@ export interface DecideDeps {
   featureStore: FeatureStore | null;
   featurePrefix: string;
   onError?: (level: 'warn' | 'error', msg: string) => void;
+  /** Deployments of kind `bandit` (inference/bandits). */
+  bandits?: BanditDeployments | null;
 }
 
 export interface DecideResponse {
@@ -146,7 +149,9 @@ export function createDecideHandler(deps: DecideDeps) {
     return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
   }
 
-  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse> {
+  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | BanditDecideResponse> {
+    const named = deps.bandits && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
+    if (typeof named === 'string' && deps.bandits!.get(named) !== undefined) return deps.bandits!.decide(body, ctx);
     const req = validate(body);
     let state = manager.get(req.name);
     if (state === undefined) throw unknownDeployment(req.name);

@@ -8,6 +8,7 @@ import type { RewardInput } from '../../registry/types';
 import { expectObject } from '../http/body';
 import { ClientError, badRequest, describeValue } from '../http/errors';
 import type { RequestContext } from '../http/server';
+import type { BanditDeployments, BanditRewardResponse } from '../bandits/serving';
 
 export interface RewardSink {
   insertReward(input: RewardInput): Promise<{ inserted: boolean }>;
@@ -21,8 +22,12 @@ function finite(v: unknown, field: string): number {
   return v;
 }
 
-export function createRewardsHandler(sink: RewardSink) {
-  return async function rewards(body: unknown, ctx: RequestContext): Promise<{ decisionId: string; accepted: true; duplicate: boolean }> {
+export function createRewardsHandler(sink: RewardSink, bandits: BanditDeployments | null = null) {
+  return async function rewards(body: unknown, ctx: RequestContext): Promise<{ decisionId: string; accepted: true; duplicate: boolean } | BanditRewardResponse> {
+    if (bandits !== null) {
+      const applied = await bandits.reward(body, ctx);
+      if (applied !== null) return applied;
+    }
     const b = expectObject(body);
     for (const key in b) if (!KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only decisionId, reward and components');
     const id = b.decisionId;

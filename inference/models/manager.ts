@@ -42,6 +42,8 @@ export interface ManagerOptions {
   /** Names this server in audit rows, e.g. `inference:host:8080`. */
   actor: string;
   retryFailedMs?: number;
+  /** Deployments of kind `bandit` are handed to this instead of being loaded as ONNX versions. */
+  bandits?: { apply(d: Deployment): Promise<void>; remove(name: string): void; retain(names: ReadonlySet<string>): void };
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -124,6 +126,7 @@ export class DeploymentManager {
       await this.sync(d.deployment, d);
     }
     for (const name of [...this.states.keys()]) if (!seen.has(name)) this.remove(name);
+    this.opts.bandits?.retain(new Set(list.filter((d) => d.kind === 'bandit').map((d) => d.deployment)));
   }
 
   /** A registry notification about `name`: re-read it (serialised and coalesced per deployment). */
@@ -149,8 +152,10 @@ export class DeploymentManager {
         try {
           if (d === undefined) {
             const fresh = await this.opts.registry.findDeployment(name);
-            if (fresh === null) this.remove(name);
-            else await this.apply(fresh);
+            if (fresh === null) {
+              this.remove(name);
+              this.opts.bandits?.remove(name);
+            } else await this.apply(fresh);
           } else await this.apply(d);
         } catch (err) {
           this.log('warn', `cannot sync deployment ${name}: ${(err as Error).message}`);
@@ -166,6 +171,13 @@ export class DeploymentManager {
 
   private async apply(d: Deployment): Promise<void> {
     if (this.closed) return;
+    if (this.opts.bandits !== undefined) {
+      if (d.kind === 'bandit') {
+        this.remove(d.deployment);
+        return this.opts.bandits.apply(d);
+      }
+      this.opts.bandits.remove(d.deployment);
+    }
     const cur = this.states.get(d.deployment);
     if (cur !== undefined && cur.generation === d.generation) return;
     const failed = this.failures.get(d.deployment);
