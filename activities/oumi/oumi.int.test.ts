@@ -88,7 +88,11 @@ describeWithVenv('Oumi SFT → DPO on the tiny model (real oumi CLI, CPU)', () =
     expect(sft.progress.step).toBe(SFT_STEPS);
     expect(sft.progress.totalSteps).toBe(SFT_STEPS);
     expect(sftBeats.every((b) => b.stage === 'sft')).toBe(true);
-    expect(new Set(sftBeats.map((b) => b.step)).size).toBeGreaterThan(SFT_STEPS / 2);
+    // tqdm redraws at most every 0.1 s, so fast steps may share a redraw: steps rise to the end.
+    const steps = sftBeats.map((b) => b.step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(new Set(steps).size).toBeGreaterThanOrEqual(5);
+    expect(steps[steps.length - 1]).toBe(SFT_STEPS);
     const sftLosses = lossesOf(sftBeats);
     expect(sftLosses.length).toBeGreaterThanOrEqual(3);
     expect(sftLosses[sftLosses.length - 1]).toBeLessThan(sftLosses[0] * 0.8);

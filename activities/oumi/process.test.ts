@@ -126,5 +126,8 @@ describe('runOumi with a fake oumi executable', () => {
   it('fails clearly when the executable is missing, and rejects malformed override keys', async () => {
     await expect(runOumi({ command: 'train', config: 'c.yaml', oumiBin: path.join(dir, 'no-oumi') })).rejects.toThrow(/oumi: cannot start .*no-oumi \(spawn .* ENOENT\)/);
     expect(() => overrideArgs({ 'training.max_steps; rm -rf': 1 })).toThrow(/override key .* is not a dotted config path/);
+    expect(() => overrideArgs({ 'data.train.datasets[x].dataset_path': 'a' })).toThrow(/not a dotted config path/);
+    expect(overrideArgs({ 'data.train.datasets[0].dataset_path': 'd.jsonl', 'model.model_name': 'm' }))
+      .toEqual(['--data.train.datasets[0].dataset_path', 'd.jsonl', '--model.model_name', 'm']);
   });
 });

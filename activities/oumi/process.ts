@@ -65,7 +65,9 @@ export class OumiProcessError extends Error {
 /** `--key value` pairs in a stable order. */
 export function overrideArgs(overrides: Overrides = {}): string[] {
   return Object.keys(overrides).sort().flatMap((key) => {
-    if (!/^[A-Za-z_][\w.]*$/.test(key)) throw new Error(`Oumi override key ${JSON.stringify(key)} is not a dotted config path like training.max_steps`);
+    if (!/^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*$/.test(key)) {
+      throw new Error(`Oumi override key ${JSON.stringify(key)} is not a dotted config path like training.max_steps or data.train.datasets[0].dataset_path`);
+    }
     return [`--${key}`, String(overrides[key])];
   });
 }
