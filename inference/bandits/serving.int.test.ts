@@ -149,6 +149,8 @@ describe('bandit deployments on two serve processes', () => {
       }),
     );
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
+    // Increments are acknowledged before their batched flush: wait for the last batch, then it must be exact.
+    await waitFor(async () => Number(await redis.hget(key, 'seq')) - seq0 >= n, 2000, 'every increment in Redis');
     const h = await redis.hgetall(key);
     expect(Number(h.seq) - seq0).toBe(n);
     // Per arm: n, Σr, Σ r·x must equal what we sent (the first test's lone decision was never rewarded).

@@ -7,7 +7,8 @@
  * The reward needs the decision's context and arm, on whichever instance it arrives: decide writes
  * `bandit:decision:<id>` = { deployment, stateKey, arm, x } (TTL `decisionTtlSeconds`). A reward is
  * applied once: `SET bandit:reward:<id> <reward> NX GET` claims the decision atomically; the same
- * reward again is a 200, a different one a 409. Decision rows go to the decision log like any other;
+ * reward again is a 200, a different one a 409; the claimed increment is queued for the next batched
+ * flush (acknowledged before it, see shared-state.ts). Decision rows go to the decision log like any other;
  * reward rows to the registry's rewards table in batches (./reward-log.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -287,12 +288,7 @@ export class BanditDeployments {
       throw new ClientError(409, `the reward of decision ${decisionId} is already recorded as ${previous}; got ${reward} (a reward is recorded once per decision)`, 'reward', 'the reward already recorded for this decision');
     }
     const learner = s.shared.learner;
-    try {
-      await s.shared.add(learner.statsDelta(entry.x ?? undefined, entry.arm, reward));
-    } catch (err) {
-      await this.opts.redis.del(rewardKey(decisionId)).catch(() => undefined); // let a retry apply it
-      throw new ClientError(503, (err as Error).message, null, 'a retry later (Redis is unavailable)');
-    }
+    s.shared.add(learner.statsDelta(entry.x ?? undefined, entry.arm, reward));
     this.opts.rewardLog.enqueue({ decisionId, reward, components, time: new Date() });
     ctx.status = 201;
     return { decisionId: id, accepted: true, duplicate: false, reward, arm };
