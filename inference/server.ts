@@ -32,6 +32,7 @@ import { DeploymentManager } from './models/manager';
 import { RegistryListener } from './registry-listener';
 import { BanditDeployments } from './bandits/serving';
 import { RewardLog } from './bandits/reward-log';
+import { withFreshness } from './bandits/feature-freshness';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -127,7 +128,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       rewardLog,
       metrics,
       rng: new Rng(seed ^ 0x5bd1e995),
-      featureStore: { hgetall: (key) => br.hgetall(key) },
+      featureStore: null, // set below, with the freshness metric
       featurePrefix: opts.featurePrefix ?? 'features:',
       refreshIntervalMs: opts.banditRefreshIntervalMs,
       log,
@@ -166,7 +167,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     const r = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: true });
     r.on('error', () => undefined); // reported per request as a 503
     redis = r;
-    featureStore = { hgetall: (key) => r.hgetall(key) };
+    featureStore = withFreshness({ hgetall: (key) => r.hgetall(key) }, metrics.registry);
+    bandits?.setFeatureStore(featureStore);
   }
 
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });

@@ -5,7 +5,8 @@
  * statistics equal the sums computed here; the same reward twice is applied once; and an update made
  * through one process changes the other's decisions within 1 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -202,5 +203,32 @@ describe('bandit deployments on two serve processes', () => {
       return r.body.arm === 'b' && r.body.propensity === 1;
     }, 1000, 'arm b chosen with certainty by the other process');
     expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('reads the context from the feature store (written by `autopilot features put`) and reports its age', async () => {
+    const entity = `user:${tag}`;
+    const env = { ...process.env, AUTOPILOT_DATABASE_URL: fx.db.url, AUTOPILOT_REDIS_URL: 'redis://127.0.0.1:6379' };
+    const validFrom = new Date(Date.now() - 5000).toISOString();
+    const put = await promisify(execFile)(process.execPath, [join(root, 'bin/autopilot'), 'features', 'put', entity, 'complexity=0.25', 'length=42', '--valid-from', validFrom, '--json'], { cwd: root, env });
+    expect(JSON.parse(put.stdout)).toMatchObject({ offlineRows: 2, online: 'written' });
+    try {
+      const r = await clients[0].post('/v1/decide', { deployment: 'router', features: { entity, length: 50 } });
+      expect(r.status).toBe(200);
+      await waitFor(async () => {
+        const { rows } = await fx.db.pool.query('SELECT features FROM decisions WHERE decision_id = $1', [r.body.decisionId]);
+        if (rows.length === 1) expect(rows[0].features).toEqual({ entity, length: 50, complexity: 0.25 });
+        return rows.length === 1;
+      }, 5000, 'the decision row with the stored features (the request\'s length wins)');
+      const metrics = await clients[0].get('/metrics');
+      const count = /autopilot_feature_age_seconds_count (\d+)/.exec(String(metrics.body));
+      expect(Number(count?.[1])).toBeGreaterThanOrEqual(1);
+      // Younger than 5 s buckets stay empty: the values are 5 s old.
+      expect(String(metrics.body)).toMatch(/autopilot_feature_age_seconds_bucket\{le="1"\} 0/);
+      expect(procs.map((p) => p.out.join('')).join('')).not.toMatch(/spilling to the journal/);
+      const missing = await clients[1].post('/v1/decide', { deployment: 'router', features: { entity: `nobody:${tag}` } });
+      expect(missing.status).toBe(404);
+    } finally {
+      await redis.del(`features:${entity}`);
+    }
   });
 });

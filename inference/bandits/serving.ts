@@ -102,6 +102,11 @@ export class BanditDeployments {
 
   constructor(private readonly opts: BanditDeploymentsOptions) {}
 
+  /** The online feature store `{ entity }` contexts are read from (the server's, with its freshness metric). */
+  setFeatureStore(store: FeatureStore | null): void {
+    this.opts.featureStore = store;
+  }
+
   get(name: string): BanditServing | undefined {
     return this.served.get(name);
   }
@@ -170,7 +175,7 @@ export class BanditDeployments {
       if (features !== undefined && features !== null && !(Array.isArray(features) && features.length === 0) && !(typeof features === 'object' && Object.keys(features).length === 0)) {
         throw badRequest(`features must be absent for bandit ${s.name}, got ${describeValue(features)}`, 'features', 'nothing (or [] / {})');
       }
-      return { x: s.config.d > 0 ? [1] : null, logged: null };
+      return { x: s.config.d > 0 ? [1] : null, logged: {} };
     }
     if (features === undefined) throw badRequest('features is required', 'features', `an array of ${s.binding.input.size} numbers, an object keyed by ${s.config.features.join(', ')}, or { entity }`);
     const v = new Float32Array(s.binding.input.size);
