@@ -106,7 +106,9 @@ describeWithVenv('Oumi SFT → DPO on the tiny model (real oumi CLI, CPU)', () =
     dpoEnv.on('heartbeat', (d: StageProgress) => dpoBeats.push(d));
     const dpoRequest: OumiTrainRequest = {
       stage: 'dpo', config: 'configs/oumi/policy_dpo.yaml', modelPath: sft.outputDir, dataPath: data.dpoTrain.path,
-      outputDir: path.join(dir, 'dpo'), maxSteps: DPO_STEPS, overrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 10 },
+      outputDir: path.join(dir, 'dpo'), maxSteps: DPO_STEPS,
+      // A few dozen steps: a faster rate than the config's (tuned for a few hundred) so the run moves.
+      overrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 10, 'training.learning_rate': 5e-4 },
     };
     const dpo = await time('dpo', async () => (await dpoEnv.run(activities.oumiTrain, dpoRequest)) as OumiTrainResult);
     expect(dpo.progress.step).toBe(DPO_STEPS);

@@ -26,6 +26,7 @@ describe('training examples', () => {
       expect(pair.chosen).toBe(sft.messages[2].content + IM_END);
       expect(pair.chosen.split('\n')[0]).not.toBe(pair.rejected.split('\n')[0]);
       expect(pair.rejected.startsWith(r.label === 'good' ? 'FLAG\n' : 'APPROVE\n')).toBe(true);
+      expect(pair.rejected.slice(pair.rejected.indexOf('\n'))).toBe(pair.chosen.slice(pair.chosen.indexOf('\n')));
     }
   });
 

@@ -3,7 +3,7 @@
  *  - SFT: an Oumi conversation `{ messages: [system, user, assistant] }` whose assistant turn is the
  *    verdict matching the human label, then the reason;
  *  - DPO: a preference pair `{ prompt, chosen, rejected }` — for each input, the answer agreeing with
- *    the human label chosen over the opposite one. The strings are pre-rendered ChatML, as Oumi's
+ *    the human label chosen over the opposite verdict with the same reason. The strings are pre-rendered ChatML, as Oumi's
  *    `text_dpo_jsonl` dataset expects (it does not apply the chat template again). Pure.
  */
 import type { LabeledDecision } from './decision';
@@ -28,11 +28,6 @@ export function reasonFor(record: LabeledDecision): string {
   return record.label === 'good' ? 'the reviewer accepted these actions' : 'the reviewer rejected these actions';
 }
 
-const OPPOSITE_REASON: Record<Verdict, string> = {
-  APPROVE: 'the actions look safe to run',
-  FLAG: 'a human should review these actions',
-};
-
 export function toSftConversation(record: LabeledDecision): SftConversation {
   const answer = renderAnswer(verdictFor(record.label), reasonFor(record));
   return { messages: [...promptMessages(record.input, record.output.actions), { role: 'assistant', content: answer }] };
@@ -41,9 +36,12 @@ export function toSftConversation(record: LabeledDecision): SftConversation {
 export function toPreferencePair(record: LabeledDecision): PreferencePair {
   const verdict = verdictFor(record.label);
   const other: Verdict = verdict === 'APPROVE' ? 'FLAG' : 'APPROVE';
+  // Both answers carry the same reason: the pair differs in the decision only, so DPO moves the verdict
+  // (what the server scores) instead of learning to tell a canned rejected reason apart.
+  const reason = reasonFor(record);
   return {
     prompt: renderChatML(promptMessages(record.input, record.output.actions), true),
-    chosen: renderAnswer(verdict, reasonFor(record)) + IM_END,
-    rejected: renderAnswer(other, OPPOSITE_REASON[other]) + IM_END,
+    chosen: renderAnswer(verdict, reason) + IM_END,
+    rejected: renderAnswer(other, reason) + IM_END,
   };
 }
