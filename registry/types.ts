@@ -6,7 +6,7 @@
 export const VERSION_STATUSES = ['registered', 'canary', 'champion', 'rejected', 'archived'] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
 
-export const ARTIFACT_FORMATS = ['onnx', 'hf'] as const;
+export const ARTIFACT_FORMATS = ['onnx', 'hf', 'json'] as const;
 export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
 
 /** Aliases kept in step with the deployment by setDeployment (not settable with setAlias). */

@@ -6,6 +6,7 @@ import { createPpoActivities } from '../activities/ppo/activities';
 import { createCanaryActivities } from '../activities/canary/activities';
 import { createOpeActivities } from '../activities/ope/activities';
 import { createStackActivities } from '../activities/stack';
+import { createBanditActivities } from '../activities/bandits/activities';
 import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
 import type { WorkerDeps } from './deps';
 
@@ -21,6 +22,7 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createStackActivities(deps),
     ...createCanaryActivities(deps),
     ...createOpeActivities(deps),
+    ...createBanditActivities(deps),
   }),
 };
 

@@ -3,3 +3,4 @@ export { stackCheck } from './stackCheck';
 export { ppoTraining } from './ppoTraining';
 export { canaryPromotion } from './canaryPromotion';
 export { offPolicyEvaluation } from './offPolicyEvaluation';
+export { banditSnapshot } from './banditSnapshot';
