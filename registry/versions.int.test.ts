@@ -130,7 +130,7 @@ describe('registerVersion', () => {
   it('refuses bad input before uploading anything, naming the field', async () => {
     const model = await freshModel('bad');
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ format: 'pt' }, /^format: got "pt"; expected one of onnx, hf$/],
+      [{ format: 'pt' }, /^format: got "pt"; expected one of onnx, hf, json$/],
       [{ metrics: { loss: 'low' } }, /^metrics\.loss: got "low"; expected a finite number$/],
       [{ metrics: { loss: Number.NaN } }, /^metrics\.loss: got NaN; expected a finite number$/],
       [{ tags: { env: 3 } }, /^tags\.env: got 3; expected a string value$/],
