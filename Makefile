@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup services test typecheck lint unit integration demo down bench setup-oumi clean
+.PHONY: help setup setup-oumi services test typecheck lint unit integration demo down bench clean
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -35,6 +35,11 @@ $(VENV_STAMP): requirements/tools.txt
 
 setup: $(NPM_STAMP) $(VENV_STAMP) services
 
+# Oumi's Python environment (CPU PyTorch 2.13.0 + oumi --no-deps + pinned libraries), built once per
+# machine and requirements hash; `.venv-oumi` links to it. See requirements/oumi.txt.
+setup-oumi:
+	@scripts/oumi-venv.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -50,7 +55,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup typecheck lint
+test: setup setup-oumi typecheck lint
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc

@@ -12,15 +12,37 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requirements="$root/requirements/oumi.txt"
-venv="${OUMI_VENV:-$root/.venv-oumi}"
 python="${PYTHON:-python3.11}"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+# By default the venv itself lives in a per-machine cache keyed by the requirements' hash, and the
+# project's `.venv-oumi` is a link to it: a fresh clone on a machine that built it once (CI clones the
+# repository anew for every run) links it in a second instead of spending minutes reinstalling.
+# OUMI_VENV=/path builds exactly there instead, with no link.
+link=""
+if [[ -n "${OUMI_VENV:-}" ]]; then
+  venv="$OUMI_VENV"
+else
+  venv="${AUTOPILOT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/autopilot}/venv-oumi-${want:0:16}"
+  link="$root/.venv-oumi"
+fi
 stamp="$venv/.requirements.sha256"
 
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+make_link() {
+  [[ -n "$link" ]] || return 0
+  if [[ -L "$link" || ! -e "$link" ]]; then
+    ln -sfn "$venv" "$link"
+  elif [[ "$(readlink -f "$link")" != "$(readlink -f "$venv")" ]]; then
+    echo "oumi-venv: $link is a directory, not a link to the cached venv; moving it aside to $link.old" >&2
+    rm -rf "$link.old"; mv "$link" "$link.old"; ln -sfn "$venv" "$link"
+  fi
+}
+
 if [[ -x "$venv/bin/oumi" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  make_link
   echo "oumi-venv: $venv is up to date with requirements/oumi.txt (sha256 ${want:0:12})"
   exit 0
 fi
+mkdir -p "$(dirname "$venv")"
 
 command -v "$python" >/dev/null || { echo "oumi-venv: $python not found (set PYTHON=...)" >&2; exit 1; }
 pin() { # the `name==version` line for one package from the requirements file
@@ -61,4 +83,5 @@ fi
 HF_HUB_OFFLINE=1 DO_NOT_TRACK=1 "$venv/bin/oumi" --help >/dev/null
 
 echo "$want" >"$stamp"
+make_link
 echo "oumi-venv: ready in $((SECONDS - start)) s; torch $installed_torch; size $(du -sh "$venv" | cut -f1)"
