@@ -7,6 +7,9 @@ import { createCanaryActivities } from '../activities/canary/activities';
 import { createOpeActivities } from '../activities/ope/activities';
 import { createStackActivities } from '../activities/stack';
 import { createBanditActivities } from '../activities/bandits/activities';
+import { createOumiActivities } from '../activities/oumi/activities';
+import { createPolicyRunActivities } from '../activities/oumi/register';
+import { createDriftActivities } from '../activities/bandits/drift';
 import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
 import type { WorkerDeps } from './deps';
 
@@ -17,12 +20,16 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createStackActivities(deps),
     ...createPpoActivities(deps),
   }),
-  [TASK_QUEUES.oumi]: () => ({}),
+  [TASK_QUEUES.oumi]: (deps) => ({
+    ...createOumiActivities({ store: deps.store }),
+    ...createPolicyRunActivities({ pool: deps.pool, store: deps.store, dataDir: deps.settings.dataDir }),
+  }),
   [TASK_QUEUES.rollout]: (deps) => ({
     ...createStackActivities(deps),
     ...createCanaryActivities(deps),
     ...createOpeActivities(deps),
     ...createBanditActivities(deps),
+    ...createDriftActivities(deps),
   }),
 };
 

@@ -4,3 +4,5 @@ export { ppoTraining } from './ppoTraining';
 export { canaryPromotion } from './canaryPromotion';
 export { offPolicyEvaluation } from './offPolicyEvaluation';
 export { banditSnapshot } from './banditSnapshot';
+export { driftMonitor } from './driftMonitor';
+export { policyTraining } from './policyTraining';

@@ -1,0 +1,66 @@
+/**
+ * Activities of driftMonitor: read a deployment's logged decisions (with rewards) for a reference and
+ * a current window, analyse them (./drift-analysis.ts), record the figures as run metrics (with the
+ * Prometheus-style counter `drift/alerts_total`), and POST an alert to a webhook.
+ */
+import type { Pool } from 'pg';
+import { Registry } from '../../registry';
+import type { ArtifactStore } from '../../registry/artifacts/store';
+import type { JsonObject } from '../../registry/types';
+import { analyseDrift, type DriftParams, type DriftReport, type DriftSample } from './drift-analysis';
+
+export interface DriftCheckInput {
+  deployment: string;
+  runId: string;
+  step: number;
+  /** End of the current window (ISO time; default now). */
+  until?: string;
+  windowSeconds: number;
+  referenceSeconds: number;
+  params?: DriftParams;
+  /** Alerts raised before this check (the counter carried by the workflow). */
+  alertsSoFar: number;
+}
+
+export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore }) {
+  const registry = new Registry({ pool: deps.pool, store: deps.store });
+
+  async function samples(deployment: string, from: Date, to: Date): Promise<DriftSample[]> {
+    const { rows } = await deps.pool.query(
+      `SELECT d.features, d.latency_ms, r.reward FROM decisions d LEFT JOIN rewards r USING (decision_id)
+        WHERE d.deployment = $1 AND d.time >= $2 AND d.time < $3 ORDER BY d.time, d.decision_id LIMIT 200000`,
+      [deployment, from.toISOString(), to.toISOString()],
+    );
+    return rows.map((r: { features: unknown; latency_ms: number | null; reward: number | null }) => {
+      const features: Record<string, number> = {};
+      if (r.features && typeof r.features === 'object' && !Array.isArray(r.features)) {
+        for (const [k, v] of Object.entries(r.features as Record<string, unknown>)) if (typeof v === 'number' && Number.isFinite(v)) features[k] = v;
+      }
+      return { reward: r.reward, latencyMs: r.latency_ms, features };
+    });
+  }
+
+  return {
+    async driftStartRun(input: { deployment: string; workflowId: string; config: JsonObject }): Promise<string> {
+      const run = await registry.recordRun({ id: `drift-monitor:${input.workflowId}`, kind: 'drift-monitor', model: input.deployment, workflowId: input.workflowId, config: input.config });
+      return run.id;
+    },
+
+    async driftCheck(input: DriftCheckInput): Promise<DriftReport & { until: string }> {
+      const until = input.until ? new Date(input.until) : new Date();
+      const start = new Date(until.getTime() - input.windowSeconds * 1000);
+      const refStart = new Date(start.getTime() - input.referenceSeconds * 1000);
+      const [reference, current] = await Promise.all([samples(input.deployment, refStart, start), samples(input.deployment, start, until)]);
+      const report = analyseDrift(reference, current, input.params);
+      await registry.appendRunMetrics(input.runId, input.step, { ...report.metrics, 'drift/alerts_total': input.alertsSoFar + (report.drift ? 1 : 0) });
+      return { ...report, until: until.toISOString() };
+    },
+
+    /** POSTs the alert as JSON; a non-2xx answer is an error (retried by the workflow's policy). */
+    async driftAlert(input: { url: string; timeoutMs?: number; payload: JsonObject }): Promise<number> {
+      const res = await fetch(input.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input.payload), signal: AbortSignal.timeout(input.timeoutMs ?? 5000) });
+      if (!res.ok) throw new Error(`drift alert webhook ${input.url} answered ${res.status}`);
+      return res.status;
+    },
+  };
+}
