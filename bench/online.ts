@@ -177,7 +177,7 @@ function main(): void {
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -224,6 +224,16 @@ function startServer(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ child: Ch
     child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
     child.on('exit', (c) => rej(new Error(`exited with ${c}: ${out}`)));
   });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 interface LoadFigures { rps: number; ok: number; non2xx: number; errors: number; p50: number; p99: number }
@@ -306,7 +316,11 @@ async function endToEnd(): Promise<void> {
     const seqWarm = Number(await redis.hget(`bandit:state:${stateKey}`, 'seq'));
 
     const bareMax = await drive(`${bare.url}/`, { duration, connections, body: '{"decisionId":"00000000-0000-4000-8000-000000000000","reward":0.5}' });
+    const cpu0 = procCpuSeconds(server.child.pid!);
+    const redisCpu0 = Number((await redis.info('cpu')).match(/used_cpu_(?:sys|user):([\d.]+)/g)!.reduce((a, x) => a + Number(x.split(':')[1]), 0));
     const rewards = await drive(`${server.url}/v1/rewards`, { duration, connections, bodies: rewardBody });
+    const serverCpuPerReward = ((procCpuSeconds(server.child.pid!) - cpu0) / Math.max(1, rewards.ok)) * 1e6;
+    const redisCpuPerReward = ((Number((await redis.info('cpu')).match(/used_cpu_(?:sys|user):([\d.]+)/g)!.reduce((a, x) => a + Number(x.split(':')[1]), 0)) - redisCpu0) / Math.max(1, rewards.ok)) * 1e6;
     await new Promise((r) => setTimeout(r, 300));
     const seq1 = Number(await redis.hget(`bandit:state:${stateKey}`, 'seq'));
     const banditDecide = await drive(`${server.url}/v1/decide`, { duration, connections: 16, rate, body: banditBody });
@@ -318,7 +332,7 @@ async function endToEnd(): Promise<void> {
       machine: { cpus: cpus().length, node: process.version },
       settings: { duration, rate, connections, d, arms: K },
       rewardUpdatesPerSec: rewards.rps,
-      rewards: { ...rewards, appliedInRedis: applied, warmUpApplied: seqWarm - seq0 },
+      rewards: { ...rewards, appliedInRedis: applied, warmUpApplied: seqWarm - seq0, serverCpuPerRewardUs: serverCpuPerReward, redisCpuPerRewardUs: redisCpuPerReward },
       bareHttpBaseline: bareMax,
       ratioToBareHttp: rewards.rps / bareMax.rps,
       decideAtFixedRate: { bandit: banditDecide, policy: policyDecide },
@@ -332,6 +346,7 @@ async function endToEnd(): Promise<void> {
       console.log(`\nend to end — ${cpus().length} CPUs, autocannon ${connections} connections, ${duration} s per run, loopback (server, Redis, PostgreSQL, autocannon share the machine)`);
       console.log(line('bare node:http (baseline)', bareMax));
       console.log(line('POST /v1/rewards → Redis', rewards));
+      console.log(`  CPU per reward: server ${f(serverCpuPerReward, 1)} µs, Redis ${f(redisCpuPerReward, 1)} µs`);
       console.log(`  reward updates/s end to end: ${f(rewards.rps)} (${f(rewards.rps / bareMax.rps, 2)}× the bare HTTP server); Redis seq moved by ${applied} for ${rewards.ok} 201s answered`);
       console.log(line(`decide bandit @ ${rate}/s`, banditDecide));
       console.log(line(`decide ONNX policy @ ${rate}/s`, policyDecide));

@@ -11,7 +11,7 @@
  * flush (acknowledged before it, see shared-state.ts). Decision rows go to the decision log like any other;
  * reward rows to the registry's rewards table in batches (./reward-log.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BanditPolicy, LearnerKind } from '../../ml/bandits';
 import { compositeReward } from '../../ml/rewards';
@@ -96,11 +96,30 @@ function finite(v: unknown, field: string): number {
   return v;
 }
 
+// GET the decision entry and claim its reward (SET NX GET, expiring with the entry) atomically.
+const CLAIM_SCRIPT = `
+local e = redis.call('GET', KEYS[1])
+if not e then return false end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then ttl = 86400000 end
+local prev = redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl + 60000, 'NX', 'GET')
+return { e, prev }`;
+const CLAIM_SHA = createHash('sha1').update(CLAIM_SCRIPT).digest('hex');
+
 export class BanditDeployments {
   private readonly served = new Map<string, BanditServing>();
   applyFailures = 0;
 
   constructor(private readonly opts: BanditDeploymentsOptions) {}
+
+  private async evalClaim(dKey: string, rKey: string, reward: string): Promise<unknown> {
+    try {
+      return await this.opts.redis.evalsha(CLAIM_SHA, 2, dKey, rKey, reward);
+    } catch (err) {
+      if (!/NOSCRIPT/.test((err as Error).message)) throw err;
+      return this.opts.redis.eval(CLAIM_SCRIPT, 2, dKey, rKey, reward);
+    }
+  }
 
   /** The online feature store `{ entity }` contexts are read from (the server's, with its freshness metric). */
   setFeatureStore(store: FeatureStore | null): void {
@@ -246,19 +265,6 @@ export class BanditDeployments {
     const id = b.decisionId;
     if (typeof id !== 'string' || !UUID.test(id)) throw badRequest(`decisionId must be the uuid a decide call returned, got ${describeValue(id)}`, 'decisionId', 'a uuid such as 3f2b1c9e-…');
     const decisionId = id.toLowerCase();
-    let raw: string | null;
-    try {
-      raw = await this.opts.redis.get(decisionKey(decisionId));
-    } catch (err) {
-      throw new ClientError(503, `cannot look the decision up: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
-    }
-    if (raw === null) return null;
-    const entry = JSON.parse(raw) as DecisionEntry;
-    const s = this.served.get(entry.deployment);
-    if (s === undefined) throw new ClientError(409, `decision ${decisionId} was made by bandit deployment ${entry.deployment}, which is no longer served here`, 'decisionId', 'a decision of a served deployment');
-    if (s.config.stateKey !== entry.stateKey || entry.arm >= s.config.arms.length || (entry.x?.length ?? 0) !== s.config.d) {
-      throw new ClientError(409, `decision ${decisionId} was made under a configuration of ${s.name} that is no longer served (arms or features changed)`, 'decisionId', 'a decision of the current configuration');
-    }
     let components: Record<string, number> | null = null;
     if (b.components !== undefined && b.components !== null) {
       const c = expectObject(b.components, 'components');
@@ -267,25 +273,47 @@ export class BanditDeployments {
       for (const k of keys) finite(c[k], `components.${k}`);
       components = c as Record<string, number>;
     }
+    const scalar = b.reward !== undefined && b.reward !== null ? finite(b.reward, 'reward') : null;
+    if (scalar === null && components === null) throw badRequest('reward or components is required', 'reward', 'a finite number, or components for the deployment\'s reward spec');
+    // A scalar reward is looked up and claimed in one script (one round trip); components need the
+    // deployment's spec first, so they are looked up, turned into the reward, then claimed.
+    let raw: string | null;
+    let previous: string | null | undefined;
+    try {
+      if (scalar !== null) {
+        const r = (await this.evalClaim(decisionKey(decisionId), rewardKey(decisionId), String(scalar))) as [string, string | false] | null;
+        raw = r === null ? null : r[0];
+        previous = r === null || r[1] === false ? null : r[1];
+      } else raw = await this.opts.redis.get(decisionKey(decisionId));
+    } catch (err) {
+      throw new ClientError(503, `cannot look the decision up: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+    }
+    if (raw === null) return null;
+    const entry = JSON.parse(raw) as DecisionEntry;
+    const s = this.served.get(entry.deployment);
+    const stale = s === undefined || s.config.stateKey !== entry.stateKey || entry.arm >= s.config.arms.length || (entry.x?.length ?? 0) !== s.config.d;
+    if (stale) {
+      if (previous === null) await this.opts.redis.del(rewardKey(decisionId)).catch(() => undefined); // un-claim: it was not applied
+      if (s === undefined) throw new ClientError(409, `decision ${decisionId} was made by bandit deployment ${entry.deployment}, which is no longer served here`, 'decisionId', 'a decision of a served deployment');
+      throw new ClientError(409, `decision ${decisionId} was made under a configuration of ${s.name} that is no longer served (arms or features changed)`, 'decisionId', 'a decision of the current configuration');
+    }
     let reward: number;
-    if (b.reward !== undefined && b.reward !== null) reward = finite(b.reward, 'reward');
+    if (scalar !== null) reward = scalar;
     else {
-      if (components === null) throw badRequest('reward or components is required', 'reward', 'a finite number, or components for the deployment\'s reward spec');
       if (s.config.rewardSpec === null) throw badRequest(`bandit deployment ${s.name} has no rewardSpec: send a scalar reward`, 'reward', 'a finite number');
       try {
-        reward = compositeReward(s.config.rewardSpec, components).reward;
+        reward = compositeReward(s.config.rewardSpec, components!).reward;
       } catch (err) {
         throw badRequest((err as Error).message, 'components', `the components of reward spec version ${s.config.rewardSpec.version}: ${Object.keys(s.config.rewardSpec.components).join(', ')}`);
       }
-    }
-    let previous: string | null;
-    try {
-      previous = (await this.opts.redis.set(rewardKey(decisionId), String(reward), 'EX', s.config.decisionTtlSeconds, 'NX', 'GET')) as string | null;
-    } catch (err) {
-      throw new ClientError(503, `cannot record the reward now: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+      try {
+        previous = (await this.opts.redis.set(rewardKey(decisionId), String(reward), 'EX', s.config.decisionTtlSeconds, 'NX', 'GET')) as string | null;
+      } catch (err) {
+        throw new ClientError(503, `cannot record the reward now: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+      }
     }
     const arm = s.config.arms[entry.arm].name;
-    if (previous !== null) {
+    if (previous !== null && previous !== undefined) {
       if (Number(previous) === reward) {
         ctx.status = 200;
         return { decisionId: id, accepted: true, duplicate: true, reward, arm };
