@@ -1,0 +1,183 @@
+/**
+ * The `policyTraining` workflow's one plain JSON input, with a default for everything optional, and
+ * its validation (errors name the field, the value and what was expected). Pure: no I/O.
+ */
+
+export type OverrideValue = string | number | boolean;
+
+export interface GenerateDataInput {
+  /** Synthetic labelled decisions to generate. Default 500. */
+  n?: number;
+  /** Generator seed. Default 1. */
+  seed?: number;
+  /** Probability that a label is flipped (human noise). Default 0.02. */
+  noise?: number;
+}
+
+export interface PolicyTrainingInput {
+  /** Registry model name. Default `action-policy`. */
+  model?: string;
+  /** A `labeled_decisions.jsonl` path (seed 003 schema), or `{ generate: {...} }`. Default: generate 500. */
+  data?: string | { generate: GenerateDataInput };
+  /** Fraction held out for evaluation. Default 0.2. */
+  evalFraction?: number;
+  /** Seed of the train/eval split. Default 0. */
+  splitSeed?: number;
+  /** Oumi configs, relative to the repository root. */
+  sftConfig?: string;
+  dpoConfig?: string;
+  /** `training.max_steps` for each stage (default: the config's). */
+  sftSteps?: number;
+  dpoSteps?: number;
+  /** Further `dotted.key: value` overrides for each stage's `oumi train`. */
+  sftOverrides?: Record<string, OverrideValue>;
+  dpoOverrides?: Record<string, OverrideValue>;
+  /** A Hugging Face model folder to start SFT from; default: build the tiny model on the SFT text. */
+  baseModel?: string;
+  /** Seed of the tiny model's weights. Default 7. */
+  tinyModelSeed?: number;
+  /** Where the run's files go on the oumi worker. Default `<dataDir>/oumi/runs/<runId>`. */
+  workDir?: string;
+  /** Start `canaryPromotion` (workflow id `canary/<model>`) with the ONNX version. Default false. */
+  startCanary?: boolean;
+  /** Who the registry records as acting. Default `workflow:<workflow id>`. */
+  actor?: string;
+  /** Activity limits: one `oumi train` may run this long; a silent trainer is retried after `heartbeatSeconds`. */
+  timeouts?: { trainSeconds?: number; heartbeatSeconds?: number };
+  /** Least time between two trainer-progress signals to the workflow. Default 5. */
+  progressIntervalSeconds?: number;
+}
+
+export interface ResolvedPolicyInput {
+  model: string;
+  data: { path: string } | { generate: Required<GenerateDataInput> };
+  evalFraction: number;
+  splitSeed: number;
+  sftConfig: string;
+  dpoConfig: string;
+  sftSteps: number | null;
+  dpoSteps: number | null;
+  sftOverrides: Record<string, OverrideValue>;
+  dpoOverrides: Record<string, OverrideValue>;
+  baseModel: string | null;
+  tinyModelSeed: number;
+  workDir: string | null;
+  startCanary: boolean;
+  actor: string | null;
+  progressIntervalSeconds: number;
+}
+
+export const POLICY_DEFAULTS = {
+  model: 'action-policy',
+  generate: { n: 500, seed: 1, noise: 0.02 },
+  evalFraction: 0.2,
+  splitSeed: 0,
+  sftConfig: 'configs/oumi/policy_sft.yaml',
+  dpoConfig: 'configs/oumi/policy_dpo.yaml',
+  tinyModelSeed: 7,
+  progressIntervalSeconds: 5,
+  trainSeconds: 4 * 3600,
+  heartbeatSeconds: 300,
+} as const;
+
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$/;
+
+function fail(field: string, value: unknown, expected: string): never {
+  throw new Error(`policyTraining input: ${field} = ${JSON.stringify(value)}; expected ${expected}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function int(v: unknown, field: string, min: number, fallback: number): number {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(field, v, `an integer ≥ ${min}`);
+  return v;
+}
+
+function optionalInt(v: unknown, field: string, min: number): number | null {
+  if (v === undefined || v === null) return null;
+  return int(v, field, min, 0);
+}
+
+function fraction(v: unknown, field: string, fallback: number, open: boolean): number {
+  if (v === undefined || v === null) return fallback;
+  const ok = typeof v === 'number' && Number.isFinite(v) && (open ? v > 0 && v < 1 : v >= 0 && v < 1);
+  if (!ok) fail(field, v, open ? 'a number in (0, 1)' : 'a number in [0, 1)');
+  return v as number;
+}
+
+function text(v: unknown, field: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.trim() === '') fail(field, v, 'a non-empty string');
+  return v;
+}
+
+function overrides(v: unknown, field: string): Record<string, OverrideValue> {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) fail(field, v, 'an object of `dotted.key: value` overrides');
+  for (const [k, value] of Object.entries(v)) {
+    if (!KEY.test(k)) fail(`${field} key`, k, 'a dotted config key such as training.learning_rate');
+    if (!['string', 'number', 'boolean'].includes(typeof value)) fail(`${field}.${k}`, value, 'a string, number or boolean');
+  }
+  return v as Record<string, OverrideValue>;
+}
+
+/** Validates the input and fills every default. Throws one message naming the first bad field. */
+export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
+  const input = raw === undefined || raw === null ? {} : raw;
+  if (!isObject(input)) fail('input', raw, 'an object');
+  const known = new Set([
+    'model', 'data', 'evalFraction', 'splitSeed', 'sftConfig', 'dpoConfig', 'sftSteps', 'dpoSteps', 'sftOverrides', 'dpoOverrides',
+    'baseModel', 'tinyModelSeed', 'workDir', 'startCanary', 'actor', 'timeouts', 'progressIntervalSeconds',
+  ]);
+  for (const k of Object.keys(input)) if (!known.has(k)) fail(k, input[k], `one of the known fields (${[...known].join(', ')})`);
+
+  const model = text(input.model, 'model') ?? POLICY_DEFAULTS.model;
+  if (!MODEL_NAME.test(model)) fail('model', model, 'lower-case letters, digits, ".", "_" or "-" (at most 100)');
+
+  let data: ResolvedPolicyInput['data'];
+  if (input.data === undefined || input.data === null) data = { generate: { ...POLICY_DEFAULTS.generate } };
+  else if (typeof input.data === 'string') data = { path: text(input.data, 'data') as string };
+  else if (isObject(input.data) && isObject(input.data.generate)) {
+    const g = input.data.generate;
+    data = {
+      generate: {
+        n: int(g.n, 'data.generate.n', 10, POLICY_DEFAULTS.generate.n),
+        seed: int(g.seed, 'data.generate.seed', 0, POLICY_DEFAULTS.generate.seed),
+        noise: fraction(g.noise, 'data.generate.noise', POLICY_DEFAULTS.generate.noise, false),
+      },
+    };
+  } else fail('data', input.data, 'a labeled_decisions.jsonl path or { generate: { n, seed, noise } }');
+
+  if (input.startCanary !== undefined && typeof input.startCanary !== 'boolean') fail('startCanary', input.startCanary, 'true or false');
+  if (input.timeouts !== undefined && !isObject(input.timeouts)) fail('timeouts', input.timeouts, '{ trainSeconds?, heartbeatSeconds? }');
+  if (isObject(input.timeouts)) {
+    int(input.timeouts.trainSeconds, 'timeouts.trainSeconds', 1, 1);
+    int(input.timeouts.heartbeatSeconds, 'timeouts.heartbeatSeconds', 1, 1);
+  }
+
+  return {
+    model,
+    data,
+    evalFraction: fraction(input.evalFraction, 'evalFraction', POLICY_DEFAULTS.evalFraction, true),
+    splitSeed: int(input.splitSeed, 'splitSeed', 0, POLICY_DEFAULTS.splitSeed),
+    sftConfig: text(input.sftConfig, 'sftConfig') ?? POLICY_DEFAULTS.sftConfig,
+    dpoConfig: text(input.dpoConfig, 'dpoConfig') ?? POLICY_DEFAULTS.dpoConfig,
+    sftSteps: optionalInt(input.sftSteps, 'sftSteps', 1),
+    dpoSteps: optionalInt(input.dpoSteps, 'dpoSteps', 1),
+    sftOverrides: overrides(input.sftOverrides, 'sftOverrides'),
+    dpoOverrides: overrides(input.dpoOverrides, 'dpoOverrides'),
+    baseModel: text(input.baseModel, 'baseModel'),
+    tinyModelSeed: int(input.tinyModelSeed, 'tinyModelSeed', 0, POLICY_DEFAULTS.tinyModelSeed),
+    workDir: text(input.workDir, 'workDir'),
+    startCanary: input.startCanary === true,
+    actor: text(input.actor, 'actor'),
+    progressIntervalSeconds: int(input.progressIntervalSeconds, 'progressIntervalSeconds', 0, POLICY_DEFAULTS.progressIntervalSeconds),
+  };
+}
+
+/** The signal `policyTrain` sends its own workflow with the trainer's `{ stage, step, totalSteps, loss, epoch }`. */
+export const TRAINER_PROGRESS_SIGNAL = 'trainerProgress';

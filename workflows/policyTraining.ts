@@ -1,0 +1,237 @@
+/**
+ * `policyTraining`: the seed-003 action-approval policy model, SFT then DPO with the Oumi CLI, as a
+ * Temporal workflow (task queue `oumi`, so its worker can sit on a GPU machine).
+ *
+ *   startPolicyRun → [generatePolicyDecisions] → preparePolicyData → [buildTinyPolicyModel]
+ *     → policyTrain(sft) → evaluatePolicy → policyTrain(dpo) → evaluatePolicy
+ *     → registerPolicyVersion(hf) → exportPolicyOnnx → registerPolicyVersion(onnx)
+ *     → [canaryPromotion child, workflow id `canary/<model>`] → finishPolicyRun
+ *
+ * Progress: `policyTrain` heartbeats every trainer line (Temporal retries a silent trainer, resuming
+ * from its latest checkpoint) and, at most every `progressIntervalSeconds`, signals `trainerProgress`
+ * back to this workflow with the worker's client (workflows cannot read heartbeats). The `progress`
+ * query returns the stage and the trainer's step / total / loss from those signals, plus each
+ * evaluation once done. Search attributes: AutopilotModel, AutopilotRunKind = policy, AutopilotPhase,
+ * AutopilotVersion (the ONNX version) once registered.
+ */
+import {
+  CancellationScope,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OumiActivities, OumiTrainResult, StageProgress } from '../activities/oumi/activities';
+import type { PreparedData } from '../activities/oumi/data/prepare';
+import type { PolicyTrainingInput } from '../activities/oumi/input';
+import type { PolicyMetrics } from '../activities/oumi/policy';
+import type { PolicyRunActivities, PolicyRunSetup, RegisteredPolicyVersion } from '../activities/oumi/register';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+
+export type { PolicyTrainingInput } from '../activities/oumi/input';
+
+export type PolicyStage =
+  | 'starting'
+  | 'preparing'
+  | 'building-base'
+  | 'sft'
+  | 'evaluating-sft'
+  | 'dpo'
+  | 'evaluating-dpo'
+  | 'registering'
+  | 'exporting'
+  | 'canary'
+  | 'done'
+  | 'failed';
+
+export interface EvaluationBrief {
+  accuracy: number;
+  fpr: number | null;
+  fnr: number | null;
+  overrideRate: number;
+  passed: boolean;
+}
+
+export interface PolicyProgress {
+  runId: string | null;
+  model: string | null;
+  stage: PolicyStage;
+  /** The trainer's latest report (stage `sft` or `dpo`), from the activity's signals. */
+  trainer: StageProgress | null;
+  evaluations: { sft: EvaluationBrief | null; dpo: EvaluationBrief | null };
+  elapsedMs: number;
+  result: PolicyTrainingResult | null;
+}
+
+export interface PolicyTrainingResult {
+  runId: string;
+  workflowId: string;
+  model: string;
+  hf: RegisteredPolicyVersion;
+  onnx: RegisteredPolicyVersion;
+  sft: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
+  dpo: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
+  workDir: string;
+  canary: { workflowId: string; started: boolean; error?: string } | null;
+  elapsedMs: number;
+}
+
+export const progressQuery = defineQuery<PolicyProgress>('progress');
+/** Sent by the `policyTrain` activity (its TRAINER_PROGRESS_SIGNAL in activities/oumi/input.ts). */
+export const trainerProgressSignal = defineSignal<[StageProgress]>('trainerProgress');
+
+/** As POLICY_DEFAULTS in activities/oumi/input.ts (workflows import activities' modules as types only). */
+const DEFAULT_MODEL = 'action-policy';
+const DEFAULT_TRAIN_SECONDS = 4 * 3600;
+const DEFAULT_HEARTBEAT_SECONDS = 300;
+
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && e.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+function brief(m: PolicyMetrics): EvaluationBrief {
+  return { accuracy: m.accuracy, fpr: m.fpr, fnr: m.fnr, overrideRate: m.override_rate, passed: m.passed };
+}
+
+function join(...parts: string[]): string {
+  return parts.join('/').replace(/\/+/g, '/');
+}
+
+export async function policyTraining(input: PolicyTrainingInput = {}): Promise<PolicyTrainingResult> {
+  const trainSeconds = input.timeouts?.trainSeconds ?? DEFAULT_TRAIN_SECONDS;
+  const heartbeatSeconds = input.timeouts?.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+  const retry = { initialInterval: '2s', maximumInterval: '60s', maximumAttempts: 3 };
+  type Activities = OumiActivities & PolicyRunActivities;
+  const train = proxyActivities<Activities>({ startToCloseTimeout: `${trainSeconds}s`, heartbeatTimeout: `${heartbeatSeconds}s`, retry });
+  const work = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', retry });
+  const short = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry });
+
+  const startedAtMs = Date.now();
+  let stage: PolicyStage = 'starting';
+  let setup: PolicyRunSetup | null = null;
+  let trainer: StageProgress | null = null;
+  const evaluations: PolicyProgress['evaluations'] = { sft: null, dpo: null };
+  let result: PolicyTrainingResult | null = null;
+
+  setHandler(trainerProgressSignal, (p) => {
+    // Signals of one stage can arrive after the next began: keep the current stage's.
+    if (p.stage === stage) trainer = p;
+  });
+  setHandler(progressQuery, (): PolicyProgress => ({
+    runId: setup?.runId ?? null,
+    model: setup?.model ?? input.model ?? null,
+    stage,
+    trainer,
+    evaluations,
+    elapsedMs: Date.now() - startedAtMs,
+    result,
+  }));
+  const setStage = (s: PolicyStage): void => {
+    stage = s;
+    if (s === 'sft' || s === 'dpo') trainer = null;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: s }]);
+  };
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.runKind, value: 'policy' },
+    { key: SEARCH_ATTRIBUTES.phase, value: stage },
+    { key: SEARCH_ATTRIBUTES.model, value: input.model ?? DEFAULT_MODEL },
+  ]);
+
+  try {
+    const info = workflowInfo();
+    const run = await short.startPolicyRun({ input, runId: info.runId, workflowId: info.workflowId });
+    setup = run;
+    const dir = (name: string): string => join(run.workDir, name);
+
+    setStage('preparing');
+    if ('generate' in run.data) {
+      const g = run.data.generate;
+      await short.generatePolicyDecisions({ path: run.decisionsPath, n: g.n, seed: g.seed, labelNoise: g.noise });
+    }
+    const data: PreparedData = await short.preparePolicyData({ decisionsPath: run.decisionsPath, outDir: dir('prepared'), evalFraction: run.evalFraction, seed: run.splitSeed });
+
+    let baseModel = run.baseModel;
+    if (!baseModel) {
+      setStage('building-base');
+      baseModel = (await work.buildTinyPolicyModel({ corpus: [data.sftTrain.path], outDir: dir('base'), seed: run.tinyModelSeed })).out;
+    }
+    const progressIntervalMs = run.progressIntervalSeconds * 1000;
+
+    setStage('sft');
+    const sft: OumiTrainResult = await train.policyTrain({
+      stage: 'sft', config: run.sftConfig, modelPath: baseModel, dataPath: data.sftTrain.path, outputDir: dir('sft'),
+      ...(run.sftSteps !== null ? { maxSteps: run.sftSteps } : {}), overrides: run.sftOverrides, progressIntervalMs,
+    });
+    setStage('evaluating-sft');
+    const sftMetrics = await work.evaluatePolicy({ modelDir: sft.outputDir, evalPath: data.sftEval.path, outPath: dir('metrics-sft.json') });
+    evaluations.sft = brief(sftMetrics);
+
+    setStage('dpo');
+    const dpo: OumiTrainResult = await train.policyTrain({
+      stage: 'dpo', config: run.dpoConfig, modelPath: sft.outputDir, dataPath: data.dpoTrain.path, outputDir: dir('dpo'),
+      ...(run.dpoSteps !== null ? { maxSteps: run.dpoSteps } : {}), overrides: run.dpoOverrides, progressIntervalMs,
+    });
+    setStage('evaluating-dpo');
+    const dpoMetrics = await work.evaluatePolicy({ modelDir: dpo.outputDir, evalPath: data.sftEval.path, outPath: dir('metrics-dpo.json') });
+    evaluations.dpo = brief(dpoMetrics);
+
+    setStage('registering');
+    const evaluated = { data, sft: { train: sft, metrics: sftMetrics }, dpo: { train: dpo, metrics: dpoMetrics } };
+    const hf = await work.registerPolicyVersion({ setup: run, format: 'hf', dir: dpo.outputDir, ...evaluated });
+
+    setStage('exporting');
+    const exported = await work.exportPolicyOnnx({ modelDir: dpo.outputDir, outDir: dir('onnx'), checkData: data.sftEval.path, checkN: 4 });
+    const onnx = await work.registerPolicyVersion({ setup: run, format: 'onnx', dir: exported.out, exportedFrom: hf.version, ...evaluated });
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.version, value: onnx.version }]);
+
+    let canary: PolicyTrainingResult['canary'] = null;
+    if (run.startCanary) {
+      setStage('canary');
+      const canaryId = `canary/${onnx.model}`;
+      try {
+        await startChild('canaryPromotion', {
+          taskQueue: TASK_QUEUES.rollout,
+          workflowId: canaryId,
+          args: [{ model: onnx.model, version: onnx.version, actor: run.actor }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+        canary = { workflowId: canaryId, started: true };
+      } catch (err) {
+        canary = { workflowId: canaryId, started: false, error: rootMessage(err) };
+      }
+    }
+
+    const done: PolicyTrainingResult = {
+      runId: run.runId,
+      workflowId: run.workflowId,
+      model: run.model,
+      hf,
+      onnx,
+      sft: { steps: sft.progress.step, loss: sft.progress.loss, seconds: sft.durationMs / 1000, metrics: brief(sftMetrics) },
+      dpo: { steps: dpo.progress.step, loss: dpo.progress.loss, seconds: dpo.durationMs / 1000, metrics: brief(dpoMetrics) },
+      workDir: run.workDir,
+      canary,
+      elapsedMs: Date.now() - startedAtMs,
+    };
+    await short.finishPolicyRun({ runId: run.runId, status: 'succeeded', summary: done });
+    result = done;
+    setStage('done');
+    return done;
+  } catch (err) {
+    const runId = setup?.runId;
+    stage = 'failed';
+    if (runId) {
+      const status = isCancellation(err) ? 'cancelled' : 'failed';
+      await CancellationScope.nonCancellable(() => short.finishPolicyRun({ runId, status, error: rootMessage(err) }));
+    }
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: 'failed' }]);
+    throw err;
+  }
+}
