@@ -109,6 +109,13 @@ function fraction(v: unknown, field: string, fallback: number, open: boolean): n
   return v as number;
 }
 
+/** The generator's label-noise rate: in [0, 0.5) (at 0.5 the labels carry nothing). */
+function labelNoise(v: unknown): number {
+  if (v === undefined || v === null) return POLICY_DEFAULTS.generate.noise;
+  if (typeof v !== 'number' || !(v >= 0 && v < 0.5)) fail('data.generate.noise', v, 'a number in [0, 0.5)');
+  return v;
+}
+
 function text(v: unknown, field: string): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string' || v.trim() === '') fail(field, v, 'a non-empty string');
@@ -147,7 +154,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
       generate: {
         n: int(g.n, 'data.generate.n', 10, POLICY_DEFAULTS.generate.n),
         seed: int(g.seed, 'data.generate.seed', 0, POLICY_DEFAULTS.generate.seed),
-        noise: fraction(g.noise, 'data.generate.noise', POLICY_DEFAULTS.generate.noise, false),
+        noise: labelNoise(g.noise),
       },
     };
   } else fail('data', input.data, 'a labeled_decisions.jsonl path or { generate: { n, seed, noise } }');

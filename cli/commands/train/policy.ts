@@ -1,0 +1,219 @@
+/**
+ * `autopilot train policy (--data FILE | --generate N) [--sft-config FILE] [--dpo-config FILE]
+ *   [--sft-steps N] [--dpo-steps N] [--base-model DIR] [--model NAME] [--start-canary]
+ *   [--workflow-id ID] [--json] [--no-wait]`
+ *
+ * Starts the `policyTraining` workflow (SFT → DPO with the Oumi CLI, task queue `oumi`) with its input
+ * checked here as the worker will check it, then follows its `progress` query with a progress bar
+ * (stage, trainer step/total, loss, evaluations) until both versions are registered. Paths are sent
+ * absolute: the oumi worker reads them from its own disk. `--no-wait` returns once started; `--json`
+ * prints one JSON object (progress then goes to stderr when it is a terminal). Ctrl-C stops following,
+ * not the run.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { parsePolicyTrainingInput, type PolicyTrainingInput } from '../../../activities/oumi/input';
+import { loadSettings } from '../../../config/settings';
+import type { EvaluationBrief, PolicyProgress, PolicyTrainingResult } from '../../../workflows/policyTraining';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../../workflows/shared';
+import { CliError } from '../../errors';
+import { emit } from '../../output';
+import { formatElapsed } from '../../progress-bar';
+import { connectClient, workflowUiUrl } from '../../temporal';
+
+export interface TrainPolicyOptions {
+  data?: string;
+  generate?: string;
+  seed?: string;
+  sftConfig?: string;
+  dpoConfig?: string;
+  sftSteps?: string;
+  dpoSteps?: string;
+  baseModel?: string;
+  model?: string;
+  startCanary?: boolean;
+  workflowId?: string;
+  json?: boolean;
+  wait: boolean;
+}
+
+function intOption(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min) throw new CliError(`${flag} ${JSON.stringify(value)}: expected an integer ≥ ${min}`);
+  return Number(value);
+}
+
+function existing(flag: string, value: string | undefined, cwd: string): string | undefined {
+  if (value === undefined) return undefined;
+  const file = resolve(cwd, value);
+  if (!existsSync(file)) throw new CliError(`${flag} ${value}: no such file or folder`);
+  return file;
+}
+
+/** The workflow input the options describe, validated as the worker validates it. */
+export function buildTrainPolicyInput(opts: TrainPolicyOptions, cwd = process.cwd()): PolicyTrainingInput {
+  if (opts.data !== undefined && opts.generate !== undefined) throw new CliError('--data and --generate: give one, not both');
+  if (opts.data === undefined && opts.generate === undefined) throw new CliError('--data FILE or --generate N: the labelled decisions to train on');
+  const data = opts.data !== undefined
+    ? (existing('--data', opts.data, cwd) as string)
+    : { generate: { n: intOption('--generate', opts.generate, 10) as number, ...(opts.seed !== undefined ? { seed: intOption('--seed', opts.seed, 0) } : {}) } };
+  const sftConfig = existing('--sft-config', opts.sftConfig, cwd);
+  const dpoConfig = existing('--dpo-config', opts.dpoConfig, cwd);
+  const baseModel = existing('--base-model', opts.baseModel, cwd);
+  const input: PolicyTrainingInput = {
+    data,
+    ...(opts.model !== undefined ? { model: opts.model } : {}),
+    ...(sftConfig ? { sftConfig } : {}),
+    ...(dpoConfig ? { dpoConfig } : {}),
+    ...(opts.sftSteps !== undefined ? { sftSteps: intOption('--sft-steps', opts.sftSteps, 1) } : {}),
+    ...(opts.dpoSteps !== undefined ? { dpoSteps: intOption('--dpo-steps', opts.dpoSteps, 1) } : {}),
+    ...(baseModel ? { baseModel } : {}),
+    ...(opts.startCanary ? { startCanary: true } : {}),
+  };
+  try {
+    parsePolicyTrainingInput(input);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return input;
+}
+
+const num = (v: number | null | undefined, digits: number) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+
+function evaluation(name: string, e: EvaluationBrief | null): string {
+  return e ? `${name} acc ${num(e.accuracy, 3)} fpr ${num(e.fpr, 3)} fnr ${num(e.fnr, 3)}` : '';
+}
+
+/** `[########------------]  12/30 steps  loss 1.234  sft  sft acc 0.612 …  0:42` */
+export function policyProgressLine(p: PolicyProgress, barWidth = 20): string {
+  const t = p.trainer;
+  const total = t?.totalSteps ?? 0;
+  const step = t?.step ?? 0;
+  const filled = total > 0 ? Math.min(barWidth, Math.round((step / total) * barWidth)) : p.stage === 'done' ? barWidth : 0;
+  const parts = [
+    `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`,
+    t ? `${String(step).padStart(String(total || '?').length)}/${total || '?'} steps` : '',
+    t ? `loss ${num(t.loss, 4)}` : '',
+    p.stage,
+    evaluation('sft', p.evaluations.sft),
+    evaluation('dpo', p.evaluations.dpo),
+    formatElapsed(p.elapsedMs),
+  ];
+  return parts.filter((s) => s !== '').join('  ');
+}
+
+export function describePolicyResult(r: PolicyTrainingResult, url: string): string {
+  const m = (e: EvaluationBrief) => `accuracy ${num(e.accuracy, 3)}  FPR ${num(e.fpr, 3)}  FNR ${num(e.fnr, 3)}  override ${num(e.overrideRate, 3)}  gates ${e.passed ? 'passed' : 'not passed'}`;
+  return [
+    `registered ${r.model} version ${r.hf.version} (hf) and version ${r.onnx.version} (onnx, text-policy)`,
+    `  SFT           ${r.sft.steps} steps in ${r.sft.seconds.toFixed(1)} s, loss ${num(r.sft.loss, 4)} — ${m(r.sft.metrics)}`,
+    `  DPO           ${r.dpo.steps} steps in ${r.dpo.seconds.toFixed(1)} s, loss ${num(r.dpo.loss, 4)} — ${m(r.dpo.metrics)}`,
+    `  artifacts     ${r.hf.artifactUri}`,
+    `                ${r.onnx.artifactUri}`,
+    ...(r.canary ? [`  canary        ${r.canary.workflowId} ${r.canary.started ? 'started' : `not started: ${r.canary.error ?? ''}`}`] : []),
+    `  Temporal UI   ${url}`,
+  ].join('\n');
+}
+
+function rootCause(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+export function register(train: Command): void {
+  train
+    .command('policy')
+    .description('train the action-approval policy model with Oumi: SFT then DPO (policyTraining workflow), register HF + ONNX versions')
+    .option('-d, --data <file>', 'labeled_decisions.jsonl (seed 003 schema), as the oumi worker sees it')
+    .option('-g, --generate <n>', 'generate N synthetic labelled decisions instead of --data')
+    .option('--seed <s>', 'generator seed (with --generate)')
+    .option('--sft-config <file>', 'Oumi SFT config (default configs/oumi/policy_sft.yaml)')
+    .option('--dpo-config <file>', 'Oumi DPO config (default configs/oumi/policy_dpo.yaml)')
+    .option('--sft-steps <n>', 'SFT training.max_steps (default: the config\'s)')
+    .option('--dpo-steps <n>', 'DPO training.max_steps (default: the config\'s)')
+    .option('--base-model <dir>', 'Hugging Face model folder to start from (default: build the tiny model)')
+    .option('-m, --model <name>', 'registry model name (default action-policy)')
+    .option('--start-canary', 'start canaryPromotion with the ONNX version')
+    .option('--workflow-id <id>', 'workflow id (default policy/<model>/<random>)')
+    .option('--no-wait', 'return once the workflow has started')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: TrainPolicyOptions) => {
+      const input = buildTrainPolicyInput(opts);
+      const settings = loadSettings();
+      const model = input.model ?? 'action-policy';
+      const workflowId = opts.workflowId ?? `policy/${model}/${randomUUID().slice(0, 8)}`;
+      const { client, close } = await connectClient(settings);
+      try {
+        const handle = await client.workflow.start('policyTraining', {
+          taskQueue: TASK_QUEUES.oumi,
+          workflowId,
+          args: [input],
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.model, value: model },
+            { key: SEARCH_ATTRIBUTES.runKind, value: 'policy' },
+          ],
+        });
+        const url = workflowUiUrl(settings, workflowId);
+        if (!opts.wait) {
+          emit(opts.json, { workflowId, runId: handle.firstExecutionRunId, url }, () => `started policyTraining ${workflowId}\n  Temporal UI  ${url}`);
+          return;
+        }
+        if (!opts.json) process.stdout.write(`started policyTraining ${workflowId}\n  Temporal UI  ${url}\n`);
+        const out: { isTTY?: boolean; write(s: string): boolean } = opts.json ? (process.stderr.isTTY ? process.stderr : { isTTY: false, write: () => true }) : process.stdout;
+        let lastKey = '';
+        let drawn = false;
+        const draw = (p: PolicyProgress): void => {
+          const line = policyProgressLine(p);
+          if (out.isTTY) {
+            out.write(`\r${line}\x1b[K`);
+            drawn = true;
+            return;
+          }
+          const key = `${p.stage}|${p.trainer?.step ?? ''}`;
+          if (key !== lastKey) out.write(`${line}\n`);
+          lastKey = key;
+        };
+        const endLine = (): void => {
+          if (drawn) out.write('\n');
+          drawn = false;
+        };
+        let finished = false;
+        const result = handle.result().finally(() => {
+          finished = true;
+        });
+        result.catch(() => undefined);
+        const onInterrupt = () => {
+          endLine();
+          process.stderr.write(`stopped following; the run goes on: ${url}\n`);
+          process.exit(130);
+        };
+        process.once('SIGINT', onInterrupt);
+        try {
+          while (!finished) {
+            const p = await handle.query<PolicyProgress>('progress').catch(() => null);
+            if (p) draw(p);
+            await Promise.race([new Promise((r) => setTimeout(r, 1000)), result.catch(() => undefined)]);
+          }
+          const final = await handle.query<PolicyProgress>('progress').catch(() => null);
+          if (final) draw(final);
+          endLine();
+          let r: PolicyTrainingResult;
+          try {
+            r = (await result) as PolicyTrainingResult;
+          } catch (err) {
+            if (err instanceof WorkflowFailedError) throw new CliError(`policyTraining ${workflowId} failed: ${rootCause(err)}\n  Temporal UI  ${url}`, 1);
+            throw err;
+          }
+          emit(opts.json, { ...r, url }, () => describePolicyResult(r, url));
+        } finally {
+          process.removeListener('SIGINT', onInterrupt);
+        }
+      } finally {
+        await close();
+      }
+    });
+}
