@@ -33,6 +33,7 @@ import { RegistryListener } from './registry-listener';
 import { BanditDeployments } from './bandits/serving';
 import { RewardLog } from './bandits/reward-log';
 import { withFreshness } from './bandits/feature-freshness';
+import { TextPolicyDeployments } from './text-policy/serving';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -74,6 +75,8 @@ export interface InferenceServer {
   readonly listener: RegistryListener;
   /** Deployments of kind `bandit` (null without Redis). */
   readonly bandits: BanditDeployments | null;
+  /** Deployments of kind `text-policy`. */
+  readonly textPolicies: TextPolicyDeployments;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -134,8 +137,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       log,
     });
   }
+  const textPolicies = new TextPolicyDeployments({ registry, store, decisionLog, metrics, cacheDir: join(opts.cacheDir, 'text-policy'), log });
   const manager = new DeploymentManager({
     ...(bandits !== null ? { bandits } : {}),
+    textPolicies,
     registry,
     artifacts: new ArtifactCache(join(opts.cacheDir, 'artifacts'), store),
     metrics,
@@ -177,7 +182,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
-      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits }),
+      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits, textPolicies }),
       rewards: createRewardsHandler(registry, bandits),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
@@ -203,6 +208,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     metrics,
     listener,
     bandits,
+    textPolicies,
     close() {
       if (closing !== null) return closing;
       closing = (async () => {
@@ -219,6 +225,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();
         await manager.close();
+        await textPolicies.close();
         if (redis !== null) redis.disconnect();
         await pool.end().catch(() => undefined);
         log('info', `stopped: ${stats.written} decisions written, ${stats.spilled} spilled, ${stats.journalPending} left in the journal, ${stats.lost} lost`);

@@ -35,6 +35,7 @@ import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
 import type { BanditDecideResponse, BanditDeployments } from '../bandits/serving';
+import type { TextPolicyDecideResponse, TextPolicyDeployments } from '../text-policy/serving';
 
 export interface DecideDeps {
   manager: DeploymentManager;
@@ -46,6 +47,8 @@ export interface DecideDeps {
   onError?: (level: 'warn' | 'error', msg: string) => void;
   /** Deployments of kind `bandit` (inference/bandits). */
   bandits?: BanditDeployments | null;
+  /** Deployments of kind `text-policy` (inference/text-policy). */
+  textPolicies?: TextPolicyDeployments | null;
 }
 
 export interface DecideResponse {
@@ -149,9 +152,11 @@ export function createDecideHandler(deps: DecideDeps) {
     return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
   }
 
-  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | BanditDecideResponse> {
+  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | BanditDecideResponse | TextPolicyDecideResponse> {
     const named = deps.bandits && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
     if (typeof named === 'string' && deps.bandits!.get(named) !== undefined) return deps.bandits!.decide(body, ctx);
+    const textNamed = deps.textPolicies && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
+    if (typeof textNamed === 'string' && deps.textPolicies!.get(textNamed) !== undefined) return deps.textPolicies!.decide(body, ctx);
     const req = validate(body);
     let state = manager.get(req.name);
     if (state === undefined) throw unknownDeployment(req.name);

@@ -44,6 +44,8 @@ export interface ManagerOptions {
   retryFailedMs?: number;
   /** Deployments of kind `bandit` are handed to this instead of being loaded as ONNX versions. */
   bandits?: { apply(d: Deployment): Promise<void>; remove(name: string): void; retain(names: ReadonlySet<string>): void };
+  /** Deployments of kind `text-policy` (inference/text-policy) are handed to this. */
+  textPolicies?: { apply(d: Deployment): Promise<void>; remove(name: string): void; retain(names: ReadonlySet<string>): void };
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -127,6 +129,7 @@ export class DeploymentManager {
     }
     for (const name of [...this.states.keys()]) if (!seen.has(name)) this.remove(name);
     this.opts.bandits?.retain(new Set(list.filter((d) => d.kind === 'bandit').map((d) => d.deployment)));
+    this.opts.textPolicies?.retain(new Set(list.filter((d) => d.kind === 'text-policy').map((d) => d.deployment)));
   }
 
   /** A registry notification about `name`: re-read it (serialised and coalesced per deployment). */
@@ -155,6 +158,7 @@ export class DeploymentManager {
             if (fresh === null) {
               this.remove(name);
               this.opts.bandits?.remove(name);
+              this.opts.textPolicies?.remove(name);
             } else await this.apply(fresh);
           } else await this.apply(d);
         } catch (err) {
@@ -177,6 +181,13 @@ export class DeploymentManager {
         return this.opts.bandits.apply(d);
       }
       this.opts.bandits.remove(d.deployment);
+    }
+    if (this.opts.textPolicies !== undefined) {
+      if (d.kind === 'text-policy') {
+        this.remove(d.deployment);
+        return this.opts.textPolicies.apply(d);
+      }
+      this.opts.textPolicies.remove(d.deployment);
     }
     const cur = this.states.get(d.deployment);
     if (cur !== undefined && cur.generation === d.generation) return;
