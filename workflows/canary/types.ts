@@ -114,6 +114,11 @@ export interface CanaryPromotionInput {
   plan?: CanaryPlanInput;
   /** Who started it, for the audit log. Default `workflow:canary/<model>`. */
   actor?: string;
+  /**
+   * Upsert the AutopilotModel/Version/RunKind/Phase search attributes (default true). Only for servers
+   * where they are not registered, such as Temporal's time-skipping test server.
+   */
+  searchAttributes?: boolean;
 }
 
 export interface CanaryInitResult {

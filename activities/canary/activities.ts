@@ -1,0 +1,302 @@
+/**
+ * Activities of the canaryPromotion workflow (task queue `rollout`). Every one is idempotent: a retry,
+ * or a replay after a worker restart, finds the registry already as wanted and changes nothing.
+ *
+ *   canaryInitialize  validate the plan, check the deployment, put the canary in at 0%
+ *   canarySetWeight   the canary's share of traffic (registry setDeployment → NOTIFY → servers within 1 s)
+ *   canaryCheck       read the stage window's rewarded decisions per arm (paged), judge the gates
+ *   canaryRollback    weight 0, version `rejected`, audit row (after a promotion: the previous champion back)
+ *   canaryPromote     canary → champion (the old champion stays registered)
+ *   canaryWebhook     POST to a plan webhook with its timeout; reports, never throws on a bad answer
+ *
+ * Data used by the check (what "metrics" means here): the decision rows and rewards the inference
+ * server logs (arm `champion` / `canary` / `shadow`), the reward components `error` and `latency_ms`
+ * when the application reports them (otherwise the decision's own latency), and the audit log for
+ * `canary.ejected` rows (the server took the canary out of rotation after a run-time error). The
+ * server's /metrics is not scraped: every number comes from the registry, which all servers share.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { ConfigError } from '../../config/load';
+import { ConflictError, NotFoundError, Registry, ValidationError } from '../../registry';
+import { rollbackChampion } from '../../registry/rollback';
+import type { CanaryInitResult, CanaryPromotionInput, CheckResult, Comparison } from '../../workflows/canary/types';
+import { ArmAccumulator, evaluateGates, type BurnWindowCounts } from './analysis';
+import { validateCanaryPlan, type CanaryPlan, type WebhookType } from './plan';
+
+export interface CanaryDeps {
+  pool: Pool;
+  /** HTTP client for webhooks (default: global fetch). */
+  fetch?: typeof fetch;
+}
+
+export interface SetWeightInput {
+  model: string;
+  version: number;
+  weight: number;
+  actor: string;
+  reason?: string;
+}
+
+export interface CheckInput {
+  model: string;
+  version: number;
+  /** `canary` while progressing, `shadow` in the shadow stage. */
+  arm: 'canary' | 'shadow';
+  /** Start of the stage window (ISO); the window ends now. */
+  from: string;
+  comparison: Comparison;
+  decisionLook: number;
+  bakeMs: number;
+  minSamples: number;
+  plan: CanaryPlan;
+}
+
+export interface RollbackInput {
+  model: string;
+  version: number;
+  reason: string;
+  actor: string;
+  /** The canary had been promoted: restore this champion. */
+  restoreChampion?: number | null;
+}
+
+export interface WebhookInput {
+  type: WebhookType;
+  name: string;
+  url: string;
+  timeoutMs: number;
+  payload: Record<string, unknown>;
+}
+
+export interface WebhookResult {
+  ok: boolean;
+  status: number | null;
+  ms: number;
+  error: string | null;
+}
+
+/** Registry errors that retrying cannot fix become non-retryable failures with the same message. */
+function permanent<T>(fn: () => Promise<T>): Promise<T> {
+  return fn().catch((err: unknown) => {
+    if (err instanceof ConfigError || err instanceof ValidationError || err instanceof NotFoundError) {
+      throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true });
+    }
+    throw err;
+  });
+}
+
+export function createCanaryActivities(deps: CanaryDeps) {
+  const registry = new Registry({ pool: deps.pool });
+  const http = deps.fetch ?? fetch;
+
+  async function rowsOf(model: string, arm: string, from: Date, to: Date, version?: number): Promise<ArmAccumulator> {
+    const acc = new ArmAccumulator();
+    for await (const page of registry.iterateDecisionsWithRewards({ deployment: model, from, to, arm, version, rewardedOnly: true, limit: 5000 })) {
+      for (const d of page) acc.add({ reward: d.reward!, components: d.rewardComponents, latencyMs: d.latencyMs });
+    }
+    return acc;
+  }
+
+  async function burnCounts(model: string, version: number, to: Date, plan: CanaryPlan): Promise<BurnWindowCounts[]> {
+    const out: BurnWindowCounts[] = [];
+    for (const a of plan.burnRate.alerts) {
+      const { rows } = await deps.pool.query(
+        `WITH e AS (
+           SELECT d.time,
+             (COALESCE((r.components ->> 'error')::double precision, 0) > 0
+               OR COALESCE((r.components ->> 'latency_ms')::double precision, d.latency_ms, 0) > $5) AS bad
+           FROM decisions d JOIN rewards r ON r.decision_id = d.decision_id
+           WHERE d.deployment = $1 AND d.arm = 'canary' AND d.version = $2 AND d.time >= $3 AND d.time < $6)
+         SELECT count(*)::int AS long_events, (count(*) FILTER (WHERE bad))::int AS long_bad,
+           (count(*) FILTER (WHERE time >= $4))::int AS short_events, (count(*) FILTER (WHERE time >= $4 AND bad))::int AS short_bad
+         FROM e`,
+        [model, version, new Date(to.getTime() - a.longWindowMs), new Date(to.getTime() - a.shortWindowMs), plan.burnRate.latencyThresholdMs, to],
+      );
+      const r = rows[0];
+      out.push({ longEvents: r.long_events, longBad: r.long_bad, shortEvents: r.short_events, shortBad: r.short_bad });
+    }
+    return out;
+  }
+
+  async function ejections(model: string, version: number, from: Date): Promise<string[]> {
+    const { rows } = await deps.pool.query(
+      `SELECT actor, after FROM audit_log WHERE model = $1 AND action = 'canary.ejected' AND time >= $2
+         AND (before ->> 'canaryVersion')::int = $3 ORDER BY id`,
+      [model, from, version],
+    );
+    return rows.map((r) => `canary v${version} ejected by ${r.actor}: ${r.after?.reason ?? 'no reason given'}`);
+  }
+
+  return {
+    async canaryInitialize(input: CanaryPromotionInput & { actor: string }): Promise<CanaryInitResult> {
+      return permanent(async () => {
+        const plan = validateCanaryPlan(input.plan ?? {}, 'input.plan');
+        const d = await registry.getDeployment(input.model);
+        if (d.championVersion === null) throw new ValidationError('model', input.model, 'a deployment with a champion to compare the canary with');
+        if (d.championVersion === input.version) throw new ValidationError('version', input.version, `a version other than the champion (v${d.championVersion})`);
+        if (d.canaryVersion !== null && d.canaryVersion !== input.version) {
+          throw new ValidationError(
+            'version',
+            input.version,
+            `a model without another canary: v${d.canaryVersion} is its canary now (take it out with \`autopilot deploy ${input.model} --canary none\`)`,
+          );
+        }
+        const res = await registry.setDeployment({
+          model: input.model,
+          canaryVersion: input.version,
+          ...(d.canaryVersion === input.version ? {} : { canaryWeight: 0 }),
+          actor: input.actor,
+          reason: 'canary initialized',
+        });
+        return { plan, championVersion: d.championVersion, generation: res.deployment.generation };
+      });
+    },
+
+    async canarySetWeight(input: SetWeightInput): Promise<{ generation: number; changed: boolean }> {
+      return permanent(async () => {
+        const d = await registry.getDeployment(input.model);
+        if (d.canaryVersion !== input.version) {
+          throw ApplicationFailure.create({
+            type: 'ConflictError',
+            nonRetryable: true,
+            message: `deployment ${input.model}: its canary is ${d.canaryVersion === null ? 'gone' : `v${d.canaryVersion}`}, not v${input.version}; it was changed outside this canary`,
+          });
+        }
+        if (d.canaryWeight === input.weight) return { generation: d.generation, changed: false };
+        try {
+          const res = await registry.setDeployment({
+            model: input.model,
+            canaryVersion: input.version,
+            canaryWeight: input.weight,
+            expectedGeneration: d.generation,
+            actor: input.actor,
+            reason: input.reason ?? `canary weight ${input.weight}%`,
+          });
+          return { generation: res.deployment.generation, changed: res.changed };
+        } catch (err) {
+          // Someone else changed the deployment between our read and write: retry re-reads it.
+          if (err instanceof ConflictError) throw ApplicationFailure.create({ type: 'ConflictError', message: err.message });
+          throw err;
+        }
+      });
+    },
+
+    async canaryCheck(input: CheckInput): Promise<CheckResult> {
+      const to = new Date();
+      const from = new Date(input.from);
+      const [canary, champion, burn, incidents] = await Promise.all([
+        rowsOf(input.model, input.arm, from, to, input.version),
+        input.comparison === 'none' ? Promise.resolve(new ArmAccumulator()) : rowsOf(input.model, 'champion', from, to),
+        input.arm === 'canary' ? burnCounts(input.model, input.version, to, input.plan) : Promise.resolve([]),
+        ejections(input.model, input.version, from),
+      ]);
+      let missingData: boolean | undefined;
+      if (input.arm === 'shadow') {
+        const { rows } = await deps.pool.query(`SELECT EXISTS (SELECT 1 FROM decisions WHERE deployment = $1 AND arm = 'shadow' AND time >= $2 AND time < $3) AS any`, [
+          input.model,
+          from,
+          to,
+        ]);
+        missingData = !rows[0].any;
+      }
+      const result = evaluateGates(
+        {
+          canary: canary.summary(),
+          champion: champion.summary(),
+          burn,
+          incidents,
+          window: { from: from.toISOString(), to: to.toISOString() },
+          missingData,
+          at: new Date().toISOString(),
+        },
+        { comparison: input.comparison, decisionLook: input.decisionLook, bakeMs: input.bakeMs, minSamples: input.minSamples },
+        input.plan,
+      );
+      if (missingData) result.reasons.unshift('no shadow-logged decisions in the window (the inference server does not mirror requests yet)');
+      return result;
+    },
+
+    async canaryRollback(input: RollbackInput): Promise<{ generation: number; restoredChampion: number | null }> {
+      return permanent(() =>
+        registry.transaction(async (tx) => {
+          const d = await tx.getDeployment(input.model);
+          let generation = d.generation;
+          let restoredChampion: number | null = null;
+          if (d.championVersion === input.version && input.restoreChampion) {
+            const r = await rollbackChampion(tx.db, { model: input.model, toVersion: input.restoreChampion, actor: input.actor, reason: input.reason });
+            generation = r.deployment.generation;
+            restoredChampion = r.to;
+          } else if (d.canaryVersion === input.version) {
+            const r = await tx.setDeployment({ model: input.model, canaryVersion: null, canaryWeight: 0, demotedStatus: 'rejected', actor: input.actor, reason: input.reason });
+            generation = r.deployment.generation;
+          } else if (d.championVersion !== input.version) {
+            await tx.setVersionStatus({ model: input.model, version: input.version, status: 'rejected', actor: input.actor, reason: input.reason });
+          }
+          await tx.appendAudit({
+            actor: input.actor,
+            action: 'canary.rollback',
+            entity: 'deployment',
+            model: input.model,
+            entityKey: `${input.model}/${input.version}`,
+            before: { canaryVersion: d.canaryVersion, canaryWeight: d.canaryWeight, championVersion: d.championVersion, generation: d.generation },
+            after: { reason: input.reason, generation, restoredChampion },
+          });
+          return { generation, restoredChampion };
+        }),
+      );
+    },
+
+    async canaryPromote(input: { model: string; version: number; actor: string; reason: string }): Promise<{ generation: number; previousChampion: number | null }> {
+      return permanent(() =>
+        registry.transaction(async (tx) => {
+          const d = await tx.getDeployment(input.model);
+          if (d.championVersion === input.version) {
+            // Already promoted (a retry after the commit): report the champion it replaced.
+            return { generation: d.generation, previousChampion: await tx.findPreviousChampion(input.model) };
+          }
+          if (d.canaryVersion !== input.version) {
+            throw ApplicationFailure.create({
+              type: 'ConflictError',
+              nonRetryable: true,
+              message: `deployment ${input.model}: its canary is ${d.canaryVersion === null ? 'gone' : `v${d.canaryVersion}`}, not v${input.version}; nothing to promote`,
+            });
+          }
+          const r = await tx.setDeployment({ model: input.model, championVersion: input.version, canaryVersion: null, canaryWeight: 0, actor: input.actor, reason: input.reason });
+          await tx.appendAudit({
+            actor: input.actor,
+            action: 'canary.promote',
+            entity: 'deployment',
+            model: input.model,
+            entityKey: `${input.model}/${input.version}`,
+            before: { championVersion: d.championVersion, canaryWeight: d.canaryWeight },
+            after: { championVersion: input.version, reason: input.reason },
+          });
+          return { generation: r.deployment.generation, previousChampion: d.championVersion };
+        }),
+      );
+    },
+
+    async canaryWebhook(input: WebhookInput): Promise<WebhookResult> {
+      const t0 = performance.now();
+      try {
+        const res = await http(input.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ type: input.type, name: input.name, ...input.payload }),
+          signal: AbortSignal.timeout(input.timeoutMs),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        const ms = performance.now() - t0;
+        return { ok: res.ok, status: res.status, ms, error: res.ok ? null : `HTTP ${res.status}` };
+      } catch (err) {
+        const ms = performance.now() - t0;
+        const e = err as Error;
+        const error = e.name === 'TimeoutError' ? `no answer within ${input.timeoutMs} ms` : `${e.message}${(e.cause as Error | undefined)?.message ? ` (${(e.cause as Error).message})` : ''}`;
+        return { ok: false, status: null, ms, error };
+      }
+    },
+  };
+}
+
+export type CanaryActivities = ReturnType<typeof createCanaryActivities>;

@@ -1,0 +1,333 @@
+/**
+ * canaryPromotion on Temporal's time-skipping test server: every path of the workflow, with the
+ * activities as plain objects typed as the real factory's return type (the real activities are
+ * tested against PostgreSQL in activities/canary/activities.int.test.ts). Days of baking take
+ * milliseconds; the durable timers are real. The test server has no custom search attributes, so
+ * these runs turn them off (the end-to-end test on the dev server checks them).
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { CanaryActivities, CheckInput, RollbackInput, SetWeightInput, WebhookInput } from '../activities/canary/activities';
+import { validateCanaryPlan, type CanaryPlanInput } from '../activities/canary/plan';
+import { startTimeSkippingServer } from '../test/support/temporal';
+import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from './canary/signals';
+import type { CanaryStatus, CheckOutcome, CheckResult } from './canary/types';
+import { canaryWorkflowId } from './canary/types';
+import { canaryPromotion } from './canaryPromotion';
+
+// Step 1 bakes 24 h (the runbook), the others 2 h, 100% for 1 h; a check every hour.
+const PLAN: CanaryPlanInput = {
+  stepWeights: [5, 25, 50, 100],
+  interval: ['24h', '2h', '2h', '1h'],
+  checkInterval: '1h',
+  threshold: 2,
+  maxInconclusive: 2,
+};
+const CHECKS_FOR_FULL_PROMOTION = 24 + 2 + 2 + 1;
+
+type Script = (c: CheckInput, n: number, weight: number) => CheckOutcome | Partial<CheckResult>;
+
+interface Fake {
+  activities: CanaryActivities;
+  weights: number[];
+  checks: (CheckInput & { weight: number })[];
+  rollbacks: RollbackInput[];
+  promotes: number;
+  webhooks: WebhookInput[];
+  /** Makes the named webhook wait until release() (to abort while it is in flight). */
+  hold(type: WebhookInput['type']): { entered: Promise<void>; release: () => void };
+}
+
+function checkResult(outcome: CheckOutcome, extra: Partial<CheckResult> = {}): CheckResult {
+  const now = new Date().toISOString();
+  return {
+    outcome,
+    breach: false,
+    reasons: outcome === 'pass' ? [] : [`scripted ${outcome}`],
+    at: now,
+    window: { from: now, to: now },
+    samples: { champion: 1000, canary: 1000 },
+    metrics: [],
+    delta: null,
+    burnRate: [],
+    decisionLook: false,
+    ...extra,
+  };
+}
+
+function fake(script: Script = () => 'pass', opts: { championVersion?: number; webhooks?: boolean } = {}): Fake {
+  const f = { weights: [] as number[], checks: [] as Fake['checks'], rollbacks: [] as RollbackInput[], promotes: 0, webhooks: [] as WebhookInput[] };
+  let weight = 0;
+  const holds = new Map<string, { enter: () => void; wait: Promise<void> }>();
+  const activities: CanaryActivities = {
+    async canaryInitialize(input) {
+      const plan = validateCanaryPlan(input.plan ?? {}, 'input.plan');
+      return { plan, championVersion: opts.championVersion ?? 1, generation: 2 };
+    },
+    async canarySetWeight(input: SetWeightInput) {
+      f.weights.push(input.weight);
+      weight = input.weight;
+      return { generation: 10 + f.weights.length, changed: true };
+    },
+    async canaryCheck(input: CheckInput) {
+      f.checks.push({ ...input, weight });
+      const s = script(input, f.checks.length, weight);
+      return typeof s === 'string' ? checkResult(s, { decisionLook: input.decisionLook > 0 }) : checkResult(s.outcome ?? 'pass', { decisionLook: input.decisionLook > 0, ...s });
+    },
+    async canaryRollback(input: RollbackInput) {
+      f.rollbacks.push(input);
+      weight = 0;
+      return { generation: 99, restoredChampion: input.restoreChampion ?? null };
+    },
+    async canaryPromote() {
+      f.promotes++;
+      return { generation: 50, previousChampion: opts.championVersion ?? 1 };
+    },
+    async canaryWebhook(input: WebhookInput) {
+      f.webhooks.push(input);
+      const h = holds.get(input.type);
+      if (h) {
+        h.enter();
+        await h.wait;
+      }
+      return { ok: true, status: 200, ms: 1, error: null };
+    },
+  };
+  return {
+    ...f,
+    get weights() { return f.weights; },
+    get checks() { return f.checks; },
+    get rollbacks() { return f.rollbacks; },
+    get promotes() { return f.promotes; },
+    get webhooks() { return f.webhooks; },
+    activities,
+    hold(type) {
+      let enter!: () => void;
+      let release!: () => void;
+      const entered = new Promise<void>((r) => (enter = r));
+      const wait = new Promise<void>((r) => (release = r));
+      holds.set(type, { enter, wait });
+      return { entered, release };
+    },
+  };
+}
+
+describe('canaryPromotion (time-skipping)', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    [env, bundle] = await Promise.all([startTimeSkippingServer(), bundleWorkflowCode({ workflowsPath: require.resolve('./canaryPromotion'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never })]);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  async function withWorker<T>(
+    f: Fake,
+    fn: (start: (plan?: CanaryPlanInput, model?: string) => Promise<WorkflowHandle<typeof canaryPromotion>>) => Promise<T>,
+    taskQueue = `rollout-${randomUUID()}`,
+    options: { maxCachedWorkflows?: number } = {},
+  ): Promise<T> {
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: f.activities, ...options });
+    return worker.runUntil(
+      fn((plan = PLAN, model = `m${randomUUID().slice(0, 8)}`) =>
+        env.client.workflow.start(canaryPromotion, { taskQueue, workflowId: canaryWorkflowId(model), args: [{ model, version: 2, plan, actor: 'test', searchAttributes: false }] }),
+      ),
+    );
+  }
+
+  const run = (f: Fake, plan: CanaryPlanInput = PLAN) => withWorker(f, async (start) => (await start(plan)).result());
+
+  it('promotes through every weight after baking each step', async () => {
+    const f = fake();
+    const status = await run(f);
+    expect(status.phase).toBe('Succeeded');
+    expect(f.weights).toEqual([5, 25, 50, 100]);
+    expect(f.checks).toHaveLength(CHECKS_FOR_FULL_PROMOTION);
+    expect(f.promotes).toBe(1);
+    expect(f.rollbacks).toEqual([]);
+    // 24 checks at 5%, the last one a decision look; superiority asked on the last split step only
+    expect(f.checks.filter((c) => c.weight === 5).map((c) => c.decisionLook)).toEqual([...Array(23).fill(0), 1]);
+    expect([...new Set(f.checks.map((c) => `${c.weight}:${c.comparison}`))]).toEqual(['5:non-inferiority', '25:non-inferiority', '50:superiority', '100:none']);
+    expect(status).toMatchObject({ promoted: true, canaryWeight: 0, failedChecks: 0, iterations: CHECKS_FOR_FULL_PROMOTION, championVersion: 1 });
+    expect(status.history.map((h) => h.event).filter((e) => e === 'phase' || e === 'promoted')).toEqual(['phase', 'phase', 'promoted', 'phase']);
+    expect(status.history.filter((h) => h.event === 'phase').map((h) => h.detail)).toEqual([
+      'Initializing → Progressing',
+      'Progressing → Promoting: all 4 steps passed',
+      'Promoting → Succeeded',
+    ]);
+  });
+
+  it.each([0, 1, 2, 3])('a breach during step %i rolls back at once', async (step) => {
+    const weight = [5, 25, 50, 100][step];
+    const f = fake((_c, _n, w) => (w === weight ? { outcome: 'fail', breach: true, reasons: ['error budget burning 20x'] } : 'pass'));
+    const status = await run(f);
+    expect(status.phase).toBe('Failed');
+    expect(f.weights).toEqual([5, 25, 50, 100].slice(0, step + 1));
+    expect(f.checks.filter((c) => c.weight === weight)).toHaveLength(1);
+    expect(f.rollbacks).toEqual([{ model: expect.any(String), version: 2, reason: 'breach: error budget burning 20x', actor: 'test', restoreChampion: null }]);
+    expect(f.promotes).toBe(0);
+    expect(status.message).toBe('rolled back: breach: error budget burning 20x');
+  });
+
+  it('rolls back after `threshold` failed checks, and not after fewer', async () => {
+    const once = fake((_c, n) => (n === 3 ? 'fail' : 'pass'));
+    expect((await run(once)).phase).toBe('Succeeded');
+    expect(once.rollbacks).toEqual([]);
+    const failedEarly = fake((_c, n) => (n === 3 || n === 7 ? 'fail' : 'pass'));
+    const status = await run(failedEarly);
+    expect(status.phase).toBe('Failed');
+    expect(status.failedChecks).toBe(2);
+    expect(failedEarly.checks).toHaveLength(7);
+    expect(failedEarly.weights).toEqual([5]);
+    expect(failedEarly.rollbacks[0].reason).toBe('2 failed checks (threshold 2); last: scripted fail');
+  });
+
+  it('extends an inconclusive step and advances once it resolves', async () => {
+    // step 2 (25%, 2 h): checks at 1 h (mid-bake), 2 h (look 1), 3 h (look 2), 4 h (look 3)
+    let lookAt25 = 0;
+    const f = fake((c, _n, w) => {
+      if (w !== 25 || c.decisionLook === 0) return 'pass';
+      lookAt25++;
+      return lookAt25 < 3 ? 'inconclusive' : 'pass';
+    });
+    const status = await run(f);
+    expect(status.phase).toBe('Succeeded');
+    expect(f.checks.filter((c) => c.weight === 25).map((c) => c.decisionLook)).toEqual([0, 1, 2, 3]);
+    expect(status.history.filter((h) => h.event === 'extended')).toHaveLength(2);
+    // one inconclusive more than maxInconclusive rolls back
+    const stuck = fake((c, _n, w) => (w === 25 && c.decisionLook > 0 ? 'inconclusive' : 'pass'));
+    const failed = await run(stuck);
+    expect(failed.phase).toBe('Failed');
+    expect(stuck.rollbacks[0].reason).toMatch(/^not conclusive after the bake and 2 extra check\(s\) \(maxInconclusive 2\)/);
+    expect(stuck.weights).toEqual([5, 25]);
+  });
+
+  it('pause holds checks and weights across a long bake; resume carries on', async () => {
+    const f = fake();
+    await withWorker(f, async (start) => {
+      const h = await start();
+      await env.sleep('150m');
+      await h.signal(pauseSignal, { by: 'cli:alice' });
+      const checksAtPause = f.checks.length;
+      expect(checksAtPause).toBe(2);
+      await env.sleep('3d');
+      let s: CanaryStatus = await h.query(statusQuery);
+      expect(s).toMatchObject({ paused: true, canaryWeight: 5, phase: 'Progressing' });
+      expect(f.checks.length).toBe(checksAtPause);
+      expect(f.weights).toEqual([5]);
+      await h.signal(resumeSignal, { by: 'cli:alice' });
+      s = await h.result();
+      expect(s.phase).toBe('Succeeded');
+      expect(f.weights).toEqual([5, 25, 50, 100]);
+      expect(s.history.filter((x) => x.event === 'paused' || x.event === 'resumed').map((x) => `${x.event} ${x.detail}`)).toEqual(['paused by cli:alice', 'resumed by cli:alice']);
+    });
+  });
+
+  it('abort rolls back during a bake', async () => {
+    const f = fake();
+    await withWorker(f, async (start) => {
+      const h = await start();
+      await env.sleep('3h');
+      await h.signal(abortSignal, { by: 'cli:bob', reason: 'pager fired' });
+      const s = await h.result();
+      expect(s.phase).toBe('Failed');
+      expect(f.rollbacks).toEqual([{ model: expect.any(String), version: 2, reason: 'aborted by cli:bob: pager fired', actor: 'test', restoreChampion: null }]);
+      expect(f.weights).toEqual([5]);
+      expect(f.promotes).toBe(0);
+    });
+  });
+
+  it('abort works while Promoting (before the promotion commits) and after it (the previous champion is restored)', async () => {
+    const plan: CanaryPlanInput = { ...PLAN, webhooks: [{ type: 'confirm-promotion', url: 'http://127.0.0.1:9/confirm' }, { type: 'post-rollout', url: 'http://127.0.0.1:9/done' }] };
+    const before = fake();
+    const confirm = before.hold('confirm-promotion');
+    await withWorker(before, async (start) => {
+      const h = await start(plan);
+      const result = h.result(); // awaiting the result lets the test server skip the bakes
+      await confirm.entered;
+      expect((await h.query(statusQuery)).phase).toBe('Promoting');
+      await h.signal(abortSignal, { by: 'cli:bob', reason: 'too late?' });
+      // the workflow stops waiting for the webhook at once; the held call may now end (its answer is ignored)
+      confirm.release();
+      const s = await result;
+      expect(s.phase).toBe('Failed');
+      expect(before.promotes).toBe(0);
+      expect(before.rollbacks.map((r) => r.restoreChampion)).toEqual([null]);
+    });
+
+    const after = fake();
+    const post = after.hold('post-rollout');
+    await withWorker(after, async (start) => {
+      const h = await start(plan);
+      const result = h.result();
+      await post.entered;
+      await h.signal(abortSignal, { by: 'cli:bob', reason: 'regression seen' });
+      post.release();
+      const s = await result;
+      expect(s.phase).toBe('Failed');
+      expect(after.promotes).toBe(1);
+      expect(after.rollbacks).toEqual([{ model: expect.any(String), version: 2, reason: 'aborted by cli:bob: regression seen', actor: 'test', restoreChampion: 1 }]);
+    });
+  });
+
+  it('a failed confirm-promotion webhook rolls back', async () => {
+    const f = fake();
+    f.activities.canaryWebhook = async (input) => {
+      f.webhooks.push(input);
+      return input.type === 'confirm-promotion' ? { ok: false, status: 503, ms: 3, error: 'HTTP 503' } : { ok: true, status: 200, ms: 1, error: null };
+    };
+    const status = await run(f, { ...PLAN, webhooks: [{ type: 'confirm-promotion', url: 'http://127.0.0.1:9/c' }, { type: 'rollback', url: 'http://127.0.0.1:9/r' }] });
+    expect(status.phase).toBe('Failed');
+    expect(f.promotes).toBe(0);
+    expect(f.rollbacks[0].reason).toBe('confirm-promotion webhook failed: HTTP 503');
+    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-promotion', 'rollback']);
+    expect(f.webhooks[1].payload).toMatchObject({ version: 2, reason: 'confirm-promotion webhook failed: HTTP 503' });
+  });
+
+  it('promote skips the remaining steps and records it', async () => {
+    const f = fake();
+    await withWorker(f, async (start) => {
+      const h = await start();
+      await env.sleep('5h');
+      await h.signal(promoteSignal, { by: 'cli:carol' });
+      const s = await h.result();
+      expect(s.phase).toBe('Succeeded');
+      expect(f.weights).toEqual([5]);
+      expect(f.promotes).toBe(1);
+      expect(s.history.find((x) => x.event === 'promote-requested')?.detail).toBe('by cli:carol: remaining steps skipped (at 5%, step 1)');
+    });
+  });
+
+  it('a worker restarted mid-bake repeats no step and skips none', async () => {
+    const f = fake();
+    const taskQueue = `rollout-${randomUUID()}`;
+    const model = `m${randomUUID().slice(0, 8)}`;
+    let handle!: WorkflowHandle<typeof canaryPromotion>;
+    await withWorker(
+      f,
+      async (start) => {
+        handle = await start(PLAN, model);
+        // into step 2's bake: 24 h at 5% plus 1 h 30 m at 25%
+        await env.sleep('1530m');
+        const s = await handle.query(statusQuery);
+        expect(s).toMatchObject({ stepIndex: 1, canaryWeight: 25 });
+      },
+      taskQueue,
+      // no sticky cache: the next worker gets the workflow at once and replays its history
+      { maxCachedWorkflows: 0 },
+    );
+    expect(f.weights).toEqual([5, 25]);
+    const checksBefore = f.checks.length;
+    // a fresh worker (no cache: it replays the history) finishes the run
+    const status = await withWorker(f, () => handle.result(), taskQueue, { maxCachedWorkflows: 0 });
+    expect(status.phase).toBe('Succeeded');
+    expect(f.weights).toEqual([5, 25, 50, 100]);
+    expect(f.checks).toHaveLength(CHECKS_FOR_FULL_PROMOTION);
+    expect(checksBefore).toBe(25);
+    expect(f.promotes).toBe(1);
+  });
+});

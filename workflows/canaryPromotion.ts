@@ -1,0 +1,224 @@
+/**
+ * `canaryPromotion`: rolls one model version out as a canary, Flagger-style, with statistics.
+ *
+ * Workflow id `canary/<model>` (one canary per model). Phases Initializing → (Shadow) → Progressing →
+ * Promoting → Succeeded | Failed, upserted as the AutopilotPhase search attribute on every change.
+ * Each step sets the canary weight in the registry (servers apply it within a second), bakes on
+ * durable timers and checks the gates every checkInterval through `canaryCheck`; the decisions are
+ * `tick`'s (workflows/canary/tick.ts). A breach, `threshold` failed checks, a stage still inconclusive
+ * after its extensions, a failed confirm-promotion webhook or the `abort` signal roll back at once.
+ *
+ * Signals: pause, resume, abort (any phase, including Promoting and after the promotion committed),
+ * promote (skip the remaining steps). Query: status. Replays are deterministic, so a worker restarted
+ * mid-bake neither repeats nor skips a step; the activities are idempotent for the retries.
+ *
+ * History stays small (one timer and one activity per check; the default plan has ~100 checks), so
+ * the workflow does not continue-as-new.
+ */
+import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CanaryActivities } from '../activities/canary/activities';
+import type { CanaryPlan } from '../activities/canary/plan';
+import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from './canary/signals';
+import {
+  comparisonFor,
+  enterPhase,
+  initialStatus,
+  markRolledBack,
+  nextCheckOffsetMs,
+  nextDecisionLook,
+  promoteRequested,
+  record,
+  stageIntervalMs,
+  startProgressing,
+  tick,
+  type TickResult,
+} from './canary/tick';
+import type { CanaryPromotionInput, CanaryStatus } from './canary/types';
+import { SEARCH_ATTRIBUTES } from './shared';
+
+export type { CanaryPromotionInput, CanaryStatus } from './canary/types';
+
+const acts = proxyActivities<CanaryActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+/** Rollbacks retry until they succeed (only a permanent error stops them). */
+const rollbackActs = proxyActivities<CanaryActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+/**
+ * Webhooks enforce their own timeout and report failures as values: one attempt each. An abort does
+ * not wait for a webhook in flight (ABANDON: the HTTP call ends on its own timeout, its answer unused).
+ */
+const hookActs = proxyActivities<CanaryActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 1 },
+  cancellationType: ActivityCancellationType.ABANDON,
+});
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+
+/** The innermost message of a failure chain (ActivityFailure → ApplicationFailure → …). */
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && e.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+export async function canaryPromotion(input: CanaryPromotionInput): Promise<CanaryStatus> {
+  const { model, version } = input;
+  const actor = input.actor ?? `workflow:${workflowInfo().workflowId}`;
+  let status = initialStatus(model, version, Date.now());
+  let plan: CanaryPlan | null = null;
+  let promoteBy: string | null = null;
+  let abort: { by: string; reason: string } | null = null;
+
+  const publishPhase = () =>
+    input.searchAttributes !== false &&
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.model, value: model },
+      { key: SEARCH_ATTRIBUTES.version, value: version },
+      { key: SEARCH_ATTRIBUTES.runKind, value: 'canary' },
+      { key: SEARCH_ATTRIBUTES.phase, value: status.phase },
+    ] as never);
+  const setStatus = (next: CanaryStatus) => {
+    const changed = next.phase !== status.phase;
+    status = next;
+    if (changed) publishPhase();
+  };
+  publishPhase();
+
+  const scope = new CancellationScope();
+  setHandler(statusQuery, () => status);
+  setHandler(pauseSignal, (s) => {
+    if (TERMINAL.has(status.phase) || status.paused) return;
+    status = record({ ...status, paused: true }, Date.now(), 'paused', `by ${s?.by ?? 'someone'}`);
+  });
+  setHandler(resumeSignal, (s) => {
+    if (!status.paused) return;
+    status = record({ ...status, paused: false }, Date.now(), 'resumed', `by ${s?.by ?? 'someone'}`);
+  });
+  setHandler(promoteSignal, (s) => {
+    if (TERMINAL.has(status.phase) || status.phase === 'Promoting' || promoteBy !== null) return;
+    promoteBy = s?.by ?? 'someone';
+  });
+  setHandler(abortSignal, (s) => {
+    if (TERMINAL.has(status.phase) || abort !== null) return;
+    abort = { by: s?.by ?? 'someone', reason: s?.reason ?? 'aborted' };
+    status = record(status, Date.now(), 'abort-requested', `by ${abort.by}: ${abort.reason}`);
+    scope.cancel();
+  });
+
+  async function webhook(type: 'confirm-promotion' | 'rollback' | 'post-rollout', reason: string): Promise<{ ok: boolean; error: string | null } | null> {
+    const hook = plan?.webhooks.find((w) => w.type === type);
+    if (!hook) return null;
+    const r = await hookActs.canaryWebhook({
+      type,
+      name: hook.name,
+      url: hook.url,
+      timeoutMs: hook.timeoutMs,
+      payload: { model, version, championVersion: status.championVersion, phase: status.phase, canaryWeight: status.canaryWeight, reason, workflowId: workflowInfo().workflowId },
+    });
+    status = record(status, Date.now(), 'webhook', `${type} ${hook.name}: ${r.ok ? `HTTP ${r.status}` : `failed: ${r.error}`} (${Math.round(r.ms)} ms)`);
+    return r;
+  }
+
+  async function rollbackNow(reason: string): Promise<void> {
+    if (status.phase === 'Failed') return;
+    await CancellationScope.nonCancellable(async () => {
+      await rollbackActs.canaryRollback({ model, version, reason, actor, restoreChampion: status.promoted ? status.championVersion : null });
+      setStatus(markRolledBack(status, reason, Date.now()));
+      await webhook('rollback', reason);
+    });
+  }
+
+  async function setWeight(weight: number, stepIndex: number): Promise<void> {
+    await acts.canarySetWeight({ model, version, weight, actor, reason: `canary step ${stepIndex + 1}/${plan!.stepWeights.length}: ${weight}%` });
+    // The window of the step starts once the registry serves the new weight.
+    status = { ...status, stepStartedAt: new Date(Date.now()).toISOString() };
+  }
+
+  async function apply(r: TickResult): Promise<void> {
+    setStatus(r.status);
+    for (const a of r.actions) {
+      if (a.type === 'setWeight') await setWeight(a.weight, a.stepIndex);
+      else if (a.type === 'rollback') await rollbackNow(a.reason);
+    }
+  }
+
+  /** Sleeps until `due` on a durable timer; returns early for a promote request, holds while paused. */
+  async function waitForCheck(due: number): Promise<void> {
+    for (;;) {
+      if (promoteBy !== null) return;
+      if (status.paused) {
+        await condition(() => !status.paused || promoteBy !== null);
+        continue;
+      }
+      const remaining = due - Date.now();
+      if (remaining <= 0) return;
+      await condition(() => promoteBy !== null || status.paused, remaining);
+    }
+  }
+
+  async function promoting(): Promise<void> {
+    await condition(() => !status.paused);
+    const confirm = await webhook('confirm-promotion', status.message);
+    if (confirm && !confirm.ok) {
+      await rollbackNow(`confirm-promotion webhook failed: ${confirm.error}`);
+      return;
+    }
+    const p = await acts.canaryPromote({ model, version, actor, reason: status.message });
+    status = record(
+      { ...status, promoted: true, canaryWeight: 0, championVersion: p.previousChampion ?? status.championVersion, message: `promoted: v${version} is the champion (v${p.previousChampion} stays registered)` },
+      Date.now(),
+      'promoted',
+      `v${version} champion, generation ${p.generation}`,
+    );
+    await webhook('post-rollout', status.message);
+    setStatus(enterPhase(status, 'Succeeded', Date.now()));
+  }
+
+  async function run(): Promise<void> {
+    const init = await acts.canaryInitialize({ model, version, plan: input.plan, actor });
+    plan = init.plan;
+    status = record({ ...status, championVersion: init.championVersion }, Date.now(), 'initialized', `champion v${init.championVersion}, steps ${plan.stepWeights.join('→')}%`);
+    if (plan.shadow.enabled) {
+      setStatus({ ...enterPhase(status, 'Shadow', Date.now()), stepChecks: 0, stepStartedAt: new Date(Date.now()).toISOString(), message: 'shadow: comparing mirrored decisions' });
+    } else {
+      await apply(startProgressing(status, plan, Date.now()));
+    }
+    while (status.phase === 'Shadow' || status.phase === 'Progressing') {
+      if (promoteBy !== null) {
+        setStatus(promoteRequested(status, promoteBy, Date.now()).status);
+        break;
+      }
+      await waitForCheck(Date.parse(status.stepStartedAt!) + nextCheckOffsetMs(status, plan));
+      if (promoteBy !== null) continue;
+      const check = await acts.canaryCheck({
+        model,
+        version,
+        arm: status.phase === 'Shadow' ? 'shadow' : 'canary',
+        from: status.stepStartedAt!,
+        comparison: comparisonFor(status, plan),
+        decisionLook: nextDecisionLook(status, plan),
+        bakeMs: stageIntervalMs(status, plan),
+        minSamples: status.phase === 'Shadow' ? plan.shadow.minSamples : plan.minSamples,
+        plan,
+      });
+      await apply(tick(status, check, plan, Date.now()));
+    }
+    if (status.phase === 'Promoting') await promoting();
+  }
+
+  try {
+    await scope.run(run);
+  } catch (err) {
+    if (status.phase === 'Failed') return status;
+    const requested = abort as { by: string; reason: string } | null; // set by the abort handler
+    const reason = isCancellation(err) && requested !== null ? `aborted by ${requested.by}: ${requested.reason}` : `canary stopped by an error: ${rootMessage(err)}`;
+    status = record(status, Date.now(), 'error', reason);
+    await rollbackNow(reason);
+  }
+  return status;
+}
