@@ -1,0 +1,149 @@
+/**
+ * The canary activities against real PostgreSQL (a fresh migrated database, real ONNX versions
+ * registered in a filesystem artifact store) and a real local HTTP server for the webhooks.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServingFixture, type ServingFixture } from '../../inference/testing/fixture';
+import { Rng } from '../../ml/rng';
+import { rollbackChampion } from '../../registry/rollback';
+import { createCanaryActivities, type CheckInput } from './activities';
+import { validateCanaryPlan } from './plan';
+
+describe('canary activities on PostgreSQL', () => {
+  let fx: ServingFixture;
+  let acts: ReturnType<typeof createCanaryActivities>;
+  let hooks: Server;
+  let hookUrl: string;
+
+  beforeAll(async () => {
+    fx = await createServingFixture();
+    acts = createCanaryActivities({ pool: fx.db.pool });
+    hooks = createServer((req, res) => {
+      const delay = req.url === '/slow' ? 2000 : 0;
+      setTimeout(() => {
+        res.statusCode = req.url === '/fail' ? 500 : 200;
+        res.end('{}');
+      }, delay);
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    hooks?.closeAllConnections();
+    await new Promise((r) => hooks?.close(r));
+    await fx?.close();
+  });
+
+  async function model(name: string) {
+    const a = await fx.register(name, 1);
+    const b = await fx.register(name, 2);
+    await fx.deploy(name, { champion: a.version });
+    return { champion: a.version, canary: b.version };
+  }
+
+  it('initialize puts the canary in at 0%; setWeight is a no-op for the same target and refuses a foreign canary', async () => {
+    const { canary } = await model('act-weights');
+    const init = await acts.canaryInitialize({ model: 'act-weights', version: canary, plan: { stepWeights: [10, 100] }, actor: 'test' });
+    expect(init.plan.stepWeights).toEqual([10, 100]);
+    expect(init.championVersion).toBe(1);
+    let d = await fx.registry.getDeployment('act-weights');
+    expect(d).toMatchObject({ canaryVersion: canary, canaryWeight: 0 });
+    const first = await acts.canarySetWeight({ model: 'act-weights', version: canary, weight: 10, actor: 'test' });
+    const again = await acts.canarySetWeight({ model: 'act-weights', version: canary, weight: 10, actor: 'test' });
+    expect(first.changed).toBe(true);
+    expect(again).toEqual({ generation: first.generation, changed: false });
+    // a retried initialize keeps the weight
+    await acts.canaryInitialize({ model: 'act-weights', version: canary, actor: 'test' });
+    d = await fx.registry.getDeployment('act-weights');
+    expect(d.canaryWeight).toBe(10);
+    await fx.deploy('act-weights', { canary: null });
+    await expect(acts.canarySetWeight({ model: 'act-weights', version: canary, weight: 25, actor: 'test' })).rejects.toMatchObject({
+      nonRetryable: true,
+      message: 'deployment act-weights: its canary is gone, not v2; it was changed outside this canary',
+    });
+    await expect(acts.canaryInitialize({ model: 'act-weights', version: 1, actor: 'test' })).rejects.toMatchObject({
+      nonRetryable: true,
+      message: 'version: got 1; expected a version other than the champion (v1)',
+    });
+    await expect(acts.canaryInitialize({ model: 'act-weights', version: canary, plan: { threshold: 0 }, actor: 'test' })).rejects.toMatchObject({
+      nonRetryable: true,
+      message: 'input.plan: threshold: got 0, expected >= 1',
+    });
+  });
+
+  it('check reads both arms of the window in pages and judges them; an ejection is a breach', async () => {
+    const { canary } = await model('act-check');
+    await acts.canaryInitialize({ model: 'act-check', version: canary, actor: 'test' });
+    const rng = new Rng(11);
+    const t0 = new Date(Date.now() - 60_000);
+    const decisions = [];
+    const rewards: { decisionId: string; reward: number; components: Record<string, number> }[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      const arm = i % 2 === 0 ? 'champion' : 'canary';
+      const id = randomUUID();
+      decisions.push({ decisionId: id, time: new Date(t0.getTime() + i), deployment: 'act-check', model: 'act-check', version: arm === 'champion' ? 1 : canary, arm, features: [], action: {}, latencyMs: 2 });
+      const mean = arm === 'champion' ? 0.6 : 0.45;
+      rewards.push({ decisionId: id, reward: mean + 0.1 * rng.normal(), components: { error: 0, latency_ms: 100 + 50 * rng.uniform() } });
+    }
+    await fx.registry.insertDecisions(decisions);
+    for (let i = 0; i < rewards.length; i += 500) await Promise.all(rewards.slice(i, i + 500).map((r) => fx.registry.insertReward(r)));
+    const plan = validateCanaryPlan({ minSamples: 100, analysis: { nBootstrap: 2000 } });
+    const input: CheckInput = { model: 'act-check', version: canary, arm: 'canary', from: new Date(t0.getTime() - 1).toISOString(), comparison: 'non-inferiority', decisionLook: 1, bakeMs: plan.intervalsMs[0], minSamples: 100, plan };
+    const r = await acts.canaryCheck(input);
+    expect(r.samples).toEqual({ champion: 6000, canary: 6000 });
+    expect(r.outcome).toBe('fail');
+    expect(r.breach).toBe(false);
+    expect(r.delta!.estimate).toBeCloseTo(-0.15, 1);
+    expect(r.reasons[0]).toMatch(/^reward worse than the champion by more than 0.02/);
+    expect(r.metrics.find((m) => m.name === 'latency_p95_ms')).toMatchObject({ ok: true, source: 'reward component latency_ms' });
+    expect(r.burnRate[0]).toMatchObject({ firing: false, longBurn: 0 });
+
+    await fx.registry.appendAudit({ actor: 'inference:test', action: 'canary.ejected', entity: 'deployment', model: 'act-check', entityKey: 'act-check', before: { canaryVersion: canary }, after: { reason: 'run-time error: boom' } });
+    const ejected = await acts.canaryCheck(input);
+    expect(ejected).toMatchObject({ outcome: 'fail', breach: true });
+    expect(ejected.reasons[0]).toBe(`canary v${canary} ejected by inference:test: run-time error: boom`);
+  });
+
+  it('rollback takes the canary out, rejects it and audits; promote and rollbackChampion round-trip', async () => {
+    const { champion, canary } = await model('act-roll');
+    await acts.canaryInitialize({ model: 'act-roll', version: canary, actor: 'test' });
+    await acts.canarySetWeight({ model: 'act-roll', version: canary, weight: 25, actor: 'test' });
+    await acts.canaryRollback({ model: 'act-roll', version: canary, reason: 'error_rate 0.2 outside [-inf, 0.01]', actor: 'test' });
+    await acts.canaryRollback({ model: 'act-roll', version: canary, reason: 'retried', actor: 'test' });
+    expect(await fx.registry.getDeployment('act-roll')).toMatchObject({ championVersion: champion, canaryVersion: null, canaryWeight: 0 });
+    expect((await fx.registry.getVersion('act-roll', canary)).status).toBe('rejected');
+    const audit = await fx.registry.listAudit({ model: 'act-roll', action: 'canary.rollback' });
+    expect(audit[0].after).toMatchObject({ reason: 'error_rate 0.2 outside [-inf, 0.01]' });
+
+    const third = await fx.register('act-roll', 3);
+    await acts.canaryInitialize({ model: 'act-roll', version: third.version, actor: 'test' });
+    const p = await acts.canaryPromote({ model: 'act-roll', version: third.version, actor: 'test', reason: 'all steps passed' });
+    expect(p.previousChampion).toBe(champion);
+    expect(await acts.canaryPromote({ model: 'act-roll', version: third.version, actor: 'test', reason: 'retry' })).toMatchObject({ previousChampion: champion });
+    expect((await fx.registry.getVersion('act-roll', champion)).status).toBe('registered');
+    expect((await fx.registry.getVersion('act-roll', third.version)).status).toBe('champion');
+
+    const back = await rollbackChampion(fx.registry.db, { model: 'act-roll', actor: 'cli:test' });
+    expect(back).toMatchObject({ from: third.version, to: champion });
+    expect((await fx.registry.getDeployment('act-roll')).championVersion).toBe(champion);
+    expect((await fx.registry.getVersion('act-roll', third.version)).status).toBe('rejected');
+    expect((await fx.registry.listAudit({ model: 'act-roll', action: 'deployment.rollback' }))[0].after).toMatchObject({ championVersion: champion });
+    await expect(rollbackChampion(fx.registry.db, { model: 'act-roll', actor: 'cli:test', toVersion: champion })).rejects.toThrow('deployment act-roll: v1 is already the champion; nothing to roll back');
+  });
+
+  it('webhooks report success, HTTP errors and timeouts as values', async () => {
+    const call = (path: string, timeoutMs = 1000) => acts.canaryWebhook({ type: 'rollback', name: 'rb', url: `${hookUrl}${path}`, timeoutMs, payload: { model: 'm' } });
+    expect(await call('/ok')).toMatchObject({ ok: true, status: 200, error: null });
+    expect(await call('/fail')).toMatchObject({ ok: false, status: 500, error: 'HTTP 500' });
+    expect(await call('/slow', 200)).toMatchObject({ ok: false, status: null, error: 'no answer within 200 ms' });
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const refused = await acts.canaryWebhook({ type: 'rollback', name: 'rb', url: `http://127.0.0.1:${port}/x`, timeoutMs: 1000, payload: {} });
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatch(/ECONNREFUSED/);
+  });
+});
