@@ -10,6 +10,7 @@ import { createBanditActivities } from '../activities/bandits/activities';
 import { createOumiActivities } from '../activities/oumi/activities';
 import { createPolicyRunActivities } from '../activities/oumi/register';
 import { createDriftActivities } from '../activities/bandits/drift';
+import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
 import type { WorkerDeps } from './deps';
 
@@ -21,8 +22,8 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createPpoActivities(deps),
   }),
   [TASK_QUEUES.oumi]: (deps) => ({
-    ...createOumiActivities({ store: deps.store }),
-    ...createPolicyRunActivities({ pool: deps.pool, store: deps.store, dataDir: deps.settings.dataDir }),
+    ...createOumiActivities({ root: projectRoot, store: deps.store }),
+    ...createPolicyRunActivities({ pool: deps.pool, store: deps.store, root: projectRoot, dataDir: deps.settings.dataDir }),
   }),
   [TASK_QUEUES.rollout]: (deps) => ({
     ...createStackActivities(deps),

@@ -22,6 +22,8 @@ import { Registry } from '../registry/index';
 import { migrate } from '../registry/migrate';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
+import { startInferenceServer } from '../inference/server';
+import { postJson } from '../inference/testing/fixture';
 import { policyTraining, progressQuery, type PolicyProgress, type PolicyTrainingInput } from './policyTraining';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
 
@@ -75,7 +77,7 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
     };
     const seen: PolicyProgress[] = [];
     const started = Date.now();
-    const result = await worker.runUntil(async () => {
+    const { result, last } = await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(policyTraining, { taskQueue, workflowId, args: [input] });
       let done = false;
       const watcher = (async () => {
@@ -86,7 +88,9 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
         }
       })();
       try {
-        return await handle.result();
+        const r = await handle.result();
+        // Queries need a polling worker, even after the run closed: ask while this one runs.
+        return { result: r, last: await handle.query(progressQuery) };
       } finally {
         done = true;
         await watcher;
@@ -104,7 +108,6 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
       expect(trainer.some((t) => t.step >= 1)).toBe(true);
       expect(trainer.some((t) => t.totalSteps === (stage === 'sft' ? 30 : 20))).toBe(true);
     }
-    const last = await env.client.workflow.getHandle(workflowId).query(progressQuery);
     expect(last.stage).toBe('done');
     expect(last.result?.onnx.version).toBe(result.onnx.version);
     const desc = await env.client.workflow.getHandle(workflowId).describe();
@@ -158,5 +161,26 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
     const run = await registry.getRun(result.runId);
     expect(run.kind).toBe('policy');
     expect(run.status).toBe('succeeded');
+
+    // The ONNX version, deployed as a text-policy, answers /v1/decide with PyTorch's score of the same prompts.
+    await registry.setDeployment({ model, kind: 'text-policy', championVersion: onnx.version, actor: 'test' });
+    const server = await startInferenceServer({
+      port: 0, databaseUrl: db.url, redisUrl: null, artifactUri: `file://${join(dataDir, 'artifacts')}`, cacheDir: join(dataDir, 'inference'),
+      defaultMetrics: false, log: () => undefined,
+    });
+    try {
+      const reference = JSON.parse(await readFile(join(result.workDir, 'onnx', 'reference.json'), 'utf8')) as { cases: { prompt: string; last_logits: number[] }[] };
+      expect(reference.cases.length).toBeGreaterThan(0);
+      const { APPROVE, FLAG } = signature.verdictTokenIds;
+      for (const c of reference.cases) {
+        const r = await postJson(`${server.url}/v1/decide`, { deployment: model, text: c.prompt });
+        expect(r.status).toBe(200);
+        const p = 1 / (1 + Math.exp(c.last_logits[FLAG] - c.last_logits[APPROVE]));
+        expect(r.body.pApprove).toBeCloseTo(p, 4);
+        expect(r.body).toMatchObject({ model, version: onnx.version, arm: 'champion', fallback: false });
+      }
+    } finally {
+      await server.close();
+    }
   }, 10 * 60 * 1000);
 });
