@@ -3,7 +3,8 @@
  * store and the real `oumi` CLI (.venv-oumi, CPU) on the tiny model: a few dozen SFT and DPO steps end
  * in two registered versions (HF folder, ONNX export with the text-policy signature) whose metrics are
  * the evaluation activity's, with lineage to the data manifest and both configs; the `progress` query
- * shows the trainer's step and loss while it trains. Skipped, saying so, without .venv-oumi.
+ * shows the trainer's step and loss while it trains; with startCanary the canaryPromotion child starts; the
+ * ONNX version, deployed as a text-policy, answers the inference server's /v1/decide. Skipped, saying so, without .venv-oumi.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -73,6 +74,7 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
       sftOverrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 15 },
       dpoOverrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 10, 'training.learning_rate': 5e-4 },
       progressIntervalSeconds: 1,
+      startCanary: true,
       timeouts: { trainSeconds: 600, heartbeatSeconds: 120 },
     };
     const seen: PolicyProgress[] = [];
@@ -115,6 +117,13 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
     expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.model)).toBe(model);
     expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase)).toBe('done');
     expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.version)).toBe(result.onnx.version);
+
+    // startCanary: canaryPromotion of the ONNX version, abandoned child on the rollout queue (no rollout worker here).
+    expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: true });
+    const canary = await env.client.workflow.getHandle(`canary/${model}`).describe();
+    expect(canary.type).toBe('canaryPromotion');
+    expect(canary.taskQueue).toBe(TASK_QUEUES.rollout);
+    await env.client.workflow.getHandle(`canary/${model}`).terminate('test over');
 
     expect(result.sft.steps).toBe(30);
     expect(result.dpo.steps).toBe(20);
