@@ -302,6 +302,22 @@ describe('canaryPromotion (time-skipping)', () => {
     });
   });
 
+  it('runs the shadow stage first: compares shadow decisions, or skips it when none were logged', async () => {
+    const plan: CanaryPlanInput = { ...PLAN, shadow: { enabled: true, interval: '2h' } };
+    const compared = fake();
+    const s1 = await run(compared, plan);
+    expect(s1.phase).toBe('Succeeded');
+    expect(compared.checks.slice(0, 2).map((c) => [c.arm, c.weight, c.comparison, c.decisionLook])).toEqual([['shadow', 0, 'non-inferiority', 0], ['shadow', 0, 'non-inferiority', 1]]);
+    expect(compared.checks[2].arm).toBe('canary');
+    expect(s1.history.filter((h) => h.event === 'phase').map((h) => h.detail)[0]).toBe('Initializing → Shadow');
+
+    const none = fake((c) => (c.arm === 'shadow' ? { outcome: 'inconclusive', missingData: true, reasons: ['no shadow-logged decisions in the window'] } : 'pass'));
+    const s2 = await run(none, plan);
+    expect(s2.phase).toBe('Succeeded');
+    expect(none.checks.filter((c) => c.arm === 'shadow')).toHaveLength(2);
+    expect(s2.history.find((h) => h.event === 'shadow-skipped')?.detail).toBe('no shadow-logged decisions in the window');
+  });
+
   it('a worker restarted mid-bake repeats no step and skips none', async () => {
     const f = fake();
     const taskQueue = `rollout-${randomUUID()}`;
