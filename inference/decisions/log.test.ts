@@ -62,6 +62,31 @@ describe('DecisionLog', () => {
     await log.close();
   });
 
+  it('writes a backlog with up to maxInFlight batches at once, never more, none lost', async () => {
+    class SlowSink extends TableSink {
+      now = 0;
+      peak = 0;
+      override async insertDecisions(rows: DecisionInput[]): Promise<void> {
+        this.peak = Math.max(this.peak, ++this.now);
+        await new Promise((r) => setTimeout(r, 5));
+        this.now--;
+        return super.insertDecisions(rows);
+      }
+    }
+    for (const maxInFlight of [1, 3]) {
+      const sink = new SlowSink();
+      const { log } = await setup(sink, { maxInFlight, writeTimeoutMs: 5_000 });
+      for (let i = 0; i < 1000; i++) log.enqueue(row());
+      await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 1000; i++) log.enqueue(row());
+      const stats = await log.drain();
+      expect(sink.peak).toBe(maxInFlight);
+      expect(sink.rows.size).toBe(2000);
+      expect(stats).toMatchObject({ enqueued: 2000, written: 2000, spilled: 0, lost: 0, queued: 0 });
+      await log.close();
+    }
+  });
+
   it('spills to the journal while the database is down and replays when it is back, none lost', async () => {
     const sink = new TableSink();
     const { log, metrics } = await setup(sink);

@@ -3,7 +3,8 @@
  * `decisions` table, written off the hot path.
  *
  *   enqueue (sync, O(1)) → bounded in-memory queue → batches of `batchSize` every `flushIntervalMs`
- *                                                    → sink.insertDecisions (idempotent on decision id)
+ *                                                    → sink.insertDecisions (idempotent on decision id),
+ *                                                      up to `maxInFlight` batches at once
  *   insert fails or takes longer than `writeTimeoutMs`  → the batch goes to the journal (fsync'd)
  *   queue reaches `maxQueue` (database slower than traffic) → the queue goes to the journal
  *   while the database is marked down, batches go straight to the journal; every `retryIntervalMs`
@@ -28,6 +29,12 @@ export interface DecisionLogOptions {
   journal: DecisionJournal;
   metrics: InferenceMetrics;
   batchSize?: number;
+  /**
+   * Batches written at once (default 3). One insert of a batch waits for its commit; several on
+   * separate connections share commits (group commit), so the log keeps up with more decisions per
+   * second without larger batches (which would mean longer event-loop stalls serialising them).
+   */
+  maxInFlight?: number;
   maxQueue?: number;
   flushIntervalMs?: number;
   writeTimeoutMs?: number;
@@ -60,11 +67,12 @@ export class DecisionLog {
   private queue: DecisionInput[] = [];
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private inFlight: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private replaying: Promise<void> | null = null;
   private databaseUp = true;
   private closed = false;
   private readonly batchSize: number;
+  private readonly maxInFlight: number;
   private readonly maxQueue: number;
   private readonly flushIntervalMs: number;
   private readonly writeTimeoutMs: number;
@@ -74,6 +82,7 @@ export class DecisionLog {
 
   constructor(private readonly opts: DecisionLogOptions) {
     this.batchSize = opts.batchSize ?? 128;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 3);
     this.maxQueue = opts.maxQueue ?? 20_000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 25;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 2_000;
@@ -92,7 +101,7 @@ export class DecisionLog {
       const rows = this.queue;
       this.queue = [];
       this.spill(rows);
-    } else if (n >= this.batchSize && this.inFlight === null) {
+    } else if (n >= this.batchSize && this.inFlight.size < this.maxInFlight) {
       this.flushSoon(0);
     } else if (this.timer === null) {
       this.flushSoon(this.flushIntervalMs);
@@ -110,9 +119,9 @@ export class DecisionLog {
     }, ms);
   }
 
-  /** Starts writing one batch if none is in flight. */
+  /** Starts writing one batch if fewer than `maxInFlight` are in flight. */
   private flush(): void {
-    if (this.inFlight !== null || this.queue.length === 0) {
+    if (this.inFlight.size >= this.maxInFlight || this.queue.length === 0) {
       this.opts.metrics.queueDepth.set(this.queue.length);
       return;
     }
@@ -129,11 +138,14 @@ export class DecisionLog {
       if (this.queue.length > 0) this.flushSoon(this.flushIntervalMs);
       return;
     }
-    this.inFlight = this.write(batch).finally(() => {
-      this.inFlight = null;
+    const p: Promise<void> = this.write(batch).finally(() => {
+      this.inFlight.delete(p);
       if (this.queue.length >= this.batchSize) this.flushSoon(0);
       else if (this.queue.length > 0) this.flushSoon(this.flushIntervalMs);
     });
+    this.inFlight.add(p);
+    // A backlog: start the next batch in a later turn (one batch serialised per turn keeps stalls short).
+    if (this.queue.length >= this.batchSize && this.inFlight.size < this.maxInFlight) this.flushSoon(0);
   }
 
   private async write(batch: DecisionInput[]): Promise<void> {
@@ -221,7 +233,7 @@ export class DecisionLog {
       this.timer = null;
     }
     for (;;) {
-      if (this.inFlight !== null) await this.inFlight;
+      if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
       else if (this.queue.length > 0) this.flush();
       else break;
     }
