@@ -33,6 +33,9 @@ const PLAN: CanaryPlanInput = {
   minSamples: 60,
   maxInconclusive: 3,
   analysis: { nBootstrap: 2000, tolerance: 0.02 },
+  // only the fast-burn alert, so a 5% error rate is caught by the error_rate gate (the burn-rate
+  // breach has its own test below, at 20% errors)
+  burnRate: { alerts: [{ longWindow: '1h', shortWindow: '5m', factor: 14.4 }] },
 };
 
 interface Behaviour {
