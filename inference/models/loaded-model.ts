@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { PolicyBinding } from '../policy/binding';
 import { ActionDecoder } from '../policy/decode';
 import { bindSignature } from '../policy/signature';
+import { outputNames } from '../../ml/onnx/signature';
 import { SyncSession } from './sync-session';
 
 export interface VersionInfo {
@@ -67,7 +68,10 @@ export class LoadedModel {
       const binding = bindSignature(info.signature, session as never);
       const model = new LoadedModel(info, session, binding);
       await model.run(new Float32Array(binding.input.size));
-      const sync = SyncSession.create(bytes, SESSION_OPTIONS, session.outputNames);
+      // A policy's batches fetch only the heads' outputs: every fetched output costs a tensor copy and
+      // wrap, and decoding never reads the critic's value.
+      const fetch = binding.policy !== null ? outputNames(binding.policy).filter((n) => n !== binding.policy!.value.output) : session.outputNames;
+      const sync = SyncSession.create(bytes, SESSION_OPTIONS, fetch);
       if (sync !== null) {
         sync.run(model.feedsOf(new Float32Array(binding.input.size), 1));
         // One model, one lifetime: releasing the public session releases its native twin too.
