@@ -6,11 +6,13 @@
  * shows the trainer's step and loss while it trains; with startCanary the canaryPromotion child starts; the
  * ONNX version, deployed as a text-policy, answers the inference server's /v1/decide. Skipped, saying so, without .venv-oumi.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createOumiActivities } from '../activities/oumi/activities';
@@ -192,4 +194,61 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
       await server.close();
     }
   }, 10 * 60 * 1000);
+
+  function oumiWorker(taskQueue: string): Promise<Worker> {
+    return Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: { ...createOumiActivities({ root, store }), ...createPolicyRunActivities({ pool: db.pool, store, root, dataDir }) },
+    });
+  }
+
+  it('fails at once, naming the field, on a data file that does not exist', async () => {
+    const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
+    const worker = await oumiWorker(taskQueue);
+    const err = await worker.runUntil(
+      env.client.workflow.execute(policyTraining, { taskQueue, workflowId: `policy/${randomUUID()}`, args: [{ data: 'no/such/labeled_decisions.jsonl' }] }).catch((e: unknown) => e),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    let cause = err as { message?: string; cause?: unknown };
+    while (cause.cause) cause = cause.cause as typeof cause;
+    expect(cause.message).toMatch(/data = ".*no\/such\/labeled_decisions.jsonl"; expected a labeled_decisions.jsonl file \(not found\)/);
+  });
+
+  it('cancelled during SFT: the trainer process is killed and the run is marked cancelled', async () => {
+    const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
+    const worker = await oumiWorker(taskQueue);
+    const workflowId = `policy/${randomUUID()}`;
+    const input: PolicyTrainingInput = {
+      model: `policy-cancel-${randomUUID().slice(0, 8)}`,
+      data: { generate: { n: 100, seed: 3 } },
+      sftSteps: 5000,
+      sftOverrides: { 'training.per_device_train_batch_size': 4, 'training.save_steps': 1000 },
+      progressIntervalSeconds: 1,
+      // Heartbeats reach the server at most every 0.8 × this: the cancellation arrives within ~8 s.
+      timeouts: { heartbeatSeconds: 10 },
+    };
+    const outcome = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(policyTraining, { taskQueue, workflowId, args: [input] });
+      let p: PolicyProgress | null = null;
+      const deadline = Date.now() + 240_000;
+      while (Date.now() < deadline) {
+        p = await handle.query(progressQuery).catch(() => null);
+        if (p?.stage === 'sft' && p.trainer !== null && p.trainer.step >= 1) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(p?.stage).toBe('sft');
+      await handle.cancel();
+      const error = await handle.result().catch((e: unknown) => e);
+      return { error, runId: p!.runId! };
+    });
+    expect(outcome.error).toBeInstanceOf(WorkflowFailedError);
+    const run = await registry.getRun(outcome.runId);
+    expect(run.status).toBe('cancelled');
+    // No trainer of this run is left: its output folder appears in no process's command line.
+    const sftDir = join(dataDir, 'oumi', 'runs', outcome.runId, 'sft');
+    const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(sftDir));
+    expect(processes).toEqual([]);
+  }, 5 * 60 * 1000);
 });

@@ -15,6 +15,7 @@
  * AutopilotVersion (the ONNX version) once registered.
  */
 import {
+  ActivityCancellationType,
   CancellationScope,
   defineQuery,
   defineSignal,
@@ -109,7 +110,14 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
   const heartbeatSeconds = input.timeouts?.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
   const retry = { initialInterval: '2s', maximumInterval: '60s', maximumAttempts: 3 };
   type Activities = OumiActivities & PolicyRunActivities;
-  const train = proxyActivities<Activities>({ startToCloseTimeout: `${trainSeconds}s`, heartbeatTimeout: `${heartbeatSeconds}s`, retry });
+  // A cancelled run waits until the trainer's process group is gone (the activity sees the cancellation
+  // at its next heartbeat), so "cancelled" means nothing is still training.
+  const train = proxyActivities<Activities>({
+    startToCloseTimeout: `${trainSeconds}s`,
+    heartbeatTimeout: `${heartbeatSeconds}s`,
+    retry,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
   const work = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', retry });
   const short = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry });
 
