@@ -31,12 +31,32 @@ step "5. train a second version (more iterations, another seed)"
 V2=$($AP train ppo --config $CONFIG --model "$MODEL" --iterations 40 --seed 2 --json | json version)
 echo "registered $MODEL v$V2"
 
+step "6. canary v$V2: 5 → 25 → 50 → 100 % with gates and bootstrap CIs while traffic flows (configs/canary/demo.yaml)"
+$AP traffic --deployment "$MODEL" --requests 1000000 --concurrency 8 --duration 240 --seed 3 > .data/logs/demo-traffic.log 2>&1 &
+TRAFFIC=$!
+trap 'kill $TRAFFIC 2>/dev/null || true' EXIT
+sleep 2
+$AP canary start "$MODEL" "$V2" --plan configs/canary/demo.yaml
+PHASE=""
+for _ in $(seq 1 200); do
+  sleep 3
+  STATUS=$($AP canary status "$MODEL" --json)
+  PHASE=$(echo "$STATUS" | json phase)
+  echo "  canary: phase $PHASE, weight $(echo "$STATUS" | json canaryWeight)%, checks $(echo "$STATUS" | json iterations)"
+  case "$PHASE" in Succeeded|Failed) break ;; esac
+done
+kill $TRAFFIC 2>/dev/null || true
+wait $TRAFFIC 2>/dev/null || true
+tail -1 .data/logs/demo-traffic.log
+[ "$PHASE" = "Succeeded" ] || { echo "canary ended in phase $PHASE: see bin/autopilot canary status $MODEL"; exit 1; }
+echo "v$V2 is champion of $MODEL (the previous champion stays registered: bin/autopilot rollback $MODEL)"
+
 step "Demo done. The stack is still running:"
 $AP dev status
 $AP models show "$MODEL"
 cat <<MSG
 
-  Temporal UI       http://127.0.0.1:8233   (workflows: stackCheck, ppoTraining)
+  Temporal UI       http://127.0.0.1:8233   (workflows: stackCheck, ppoTraining, canaryPromotion)
   Inference server  http://127.0.0.1:8080   (POST /v1/decide, POST /v1/rewards, /v2/models/$MODEL, /metrics)
   Try:  curl -s localhost:8080/v2/models/$MODEL | head
         bin/autopilot models list
