@@ -35,21 +35,29 @@ export function progressLine(p: PpoProgress, barWidth = 20): string {
   return parts.join('  ');
 }
 
-/** Draws progress lines to a stream: in place on a TTY, one line per change otherwise. */
-export class ProgressPrinter {
+export type ProgressOut = NodeJS.WriteStream | { isTTY?: boolean; write(s: string): boolean };
+
+/**
+ * Draws progress lines to a stream: in place on a TTY, otherwise one line whenever `key(p)` changes.
+ */
+export class LinePrinter<P> {
   private last = '';
   private drawn = false;
 
-  constructor(private readonly out: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): boolean }) {}
+  constructor(
+    private readonly out: ProgressOut,
+    private readonly line: (p: P) => string,
+    private readonly key: (p: P) => string,
+  ) {}
 
-  update(p: PpoProgress): void {
-    const line = progressLine(p);
+  update(p: P): void {
+    const line = this.line(p);
     if (this.out.isTTY) {
       this.out.write(`\r${line}\x1b[K`);
       this.drawn = true;
       return;
     }
-    const key = `${p.iteration}|${p.phase}|${p.stopRequested}`;
+    const key = this.key(p);
     if (key !== this.last) {
       this.out.write(`${line}\n`);
       this.last = key;
@@ -60,5 +68,12 @@ export class ProgressPrinter {
   done(): void {
     if (this.drawn) this.out.write('\n');
     this.drawn = false;
+  }
+}
+
+/** PPO progress: a new plain line per iteration, phase or stop request. */
+export class ProgressPrinter extends LinePrinter<PpoProgress> {
+  constructor(out: ProgressOut) {
+    super(out, (p) => progressLine(p), (p) => `${p.iteration}|${p.phase}|${p.stopRequested}`);
   }
 }

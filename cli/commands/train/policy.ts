@@ -13,16 +13,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { parsePolicyTrainingInput, type PolicyTrainingInput } from '../../../activities/oumi/input';
 import { loadSettings } from '../../../config/settings';
 import type { EvaluationBrief, PolicyProgress, PolicyTrainingResult } from '../../../workflows/policyTraining';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../../workflows/shared';
+import { TASK_QUEUES } from '../../../workflows/shared';
 import { CliError } from '../../errors';
-import { emit } from '../../output';
-import { formatElapsed } from '../../progress-bar';
-import { connectClient, workflowUiUrl } from '../../temporal';
+import { intOption, startAndFollow } from '../../follow-run';
+import { formatElapsed, LinePrinter } from '../../progress-bar';
 
 export interface TrainPolicyOptions {
   data?: string;
@@ -38,12 +36,6 @@ export interface TrainPolicyOptions {
   workflowId?: string;
   json?: boolean;
   wait: boolean;
-}
-
-function intOption(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min) throw new CliError(`${flag} ${JSON.stringify(value)}: expected an integer ≥ ${min}`);
-  return Number(value);
 }
 
 function existing(flag: string, value: string | undefined, cwd: string): string | undefined {
@@ -118,12 +110,6 @@ export function describePolicyResult(r: PolicyTrainingResult, url: string): stri
   ].join('\n');
 }
 
-function rootCause(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
-
 export function register(train: Command): void {
   train
     .command('policy')
@@ -146,74 +132,18 @@ export function register(train: Command): void {
       const settings = loadSettings();
       const model = input.model ?? 'action-policy';
       const workflowId = opts.workflowId ?? `policy/${model}/${randomUUID().slice(0, 8)}`;
-      const { client, close } = await connectClient(settings);
-      try {
-        const handle = await client.workflow.start('policyTraining', {
-          taskQueue: TASK_QUEUES.oumi,
-          workflowId,
-          args: [input],
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.model, value: model },
-            { key: SEARCH_ATTRIBUTES.runKind, value: 'policy' },
-          ],
-        });
-        const url = workflowUiUrl(settings, workflowId);
-        if (!opts.wait) {
-          emit(opts.json, { workflowId, runId: handle.firstExecutionRunId, url }, () => `started policyTraining ${workflowId}\n  Temporal UI  ${url}`);
-          return;
-        }
-        if (!opts.json) process.stdout.write(`started policyTraining ${workflowId}\n  Temporal UI  ${url}\n`);
-        const out: { isTTY?: boolean; write(s: string): boolean } = opts.json ? (process.stderr.isTTY ? process.stderr : { isTTY: false, write: () => true }) : process.stdout;
-        let lastKey = '';
-        let drawn = false;
-        const draw = (p: PolicyProgress): void => {
-          const line = policyProgressLine(p);
-          if (out.isTTY) {
-            out.write(`\r${line}\x1b[K`);
-            drawn = true;
-            return;
-          }
-          const key = `${p.stage}|${p.trainer?.step ?? ''}`;
-          if (key !== lastKey) out.write(`${line}\n`);
-          lastKey = key;
-        };
-        const endLine = (): void => {
-          if (drawn) out.write('\n');
-          drawn = false;
-        };
-        let finished = false;
-        const result = handle.result().finally(() => {
-          finished = true;
-        });
-        result.catch(() => undefined);
-        const onInterrupt = () => {
-          endLine();
-          process.stderr.write(`stopped following; the run goes on: ${url}\n`);
-          process.exit(130);
-        };
-        process.once('SIGINT', onInterrupt);
-        try {
-          while (!finished) {
-            const p = await handle.query<PolicyProgress>('progress').catch(() => null);
-            if (p) draw(p);
-            await Promise.race([new Promise((r) => setTimeout(r, 1000)), result.catch(() => undefined)]);
-          }
-          const final = await handle.query<PolicyProgress>('progress').catch(() => null);
-          if (final) draw(final);
-          endLine();
-          let r: PolicyTrainingResult;
-          try {
-            r = (await result) as PolicyTrainingResult;
-          } catch (err) {
-            if (err instanceof WorkflowFailedError) throw new CliError(`policyTraining ${workflowId} failed: ${rootCause(err)}\n  Temporal UI  ${url}`, 1);
-            throw err;
-          }
-          emit(opts.json, { ...r, url }, () => describePolicyResult(r, url));
-        } finally {
-          process.removeListener('SIGINT', onInterrupt);
-        }
-      } finally {
-        await close();
-      }
+      await startAndFollow<PolicyTrainingInput, PolicyProgress, PolicyTrainingResult>({
+        settings,
+        workflowType: 'policyTraining',
+        taskQueue: TASK_QUEUES.oumi,
+        workflowId,
+        input,
+        model,
+        runKind: 'policy',
+        json: opts.json,
+        wait: opts.wait,
+        printer: (out) => new LinePrinter(out, (p: PolicyProgress) => policyProgressLine(p), (p) => `${p.stage}|${p.trainer?.step ?? ''}`),
+        describe: describePolicyResult,
+      });
     });
 }

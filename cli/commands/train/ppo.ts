@@ -13,7 +13,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load';
 import { loadSettings, projectRoot } from '../../../config/settings';
@@ -21,11 +20,10 @@ import { parseEnvSpec } from '../../../activities/ppo/env-spec';
 import { DEFAULT_CONFIG_PATH, parsePpoTrainingInput, resolveEffectiveConfig, type PpoTrainingInput } from '../../../activities/ppo/input';
 import { policyConfigSchema } from '../../../envs/config';
 import type { PpoProgress, PpoTrainingResult } from '../../../workflows/ppoTraining';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../../workflows/shared';
+import { TASK_QUEUES } from '../../../workflows/shared';
 import { CliError } from '../../errors';
-import { emit } from '../../output';
+import { intOption, startAndFollow } from '../../follow-run';
 import { ProgressPrinter } from '../../progress-bar';
-import { connectClient, workflowUiUrl } from '../../temporal';
 
 export interface TrainPpoOptions {
   config?: string;
@@ -38,12 +36,6 @@ export interface TrainPpoOptions {
   workflowId?: string;
   json?: boolean;
   wait: boolean;
-}
-
-function intOption(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min) throw new CliError(`${flag} ${JSON.stringify(value)}: expected an integer ≥ ${min}`);
-  return Number(value);
 }
 
 /** The workflow input the options describe, validated as the worker will validate it. */
@@ -80,12 +72,6 @@ export function buildTrainPpoInput(opts: TrainPpoOptions, cwd = process.cwd()): 
   return input;
 }
 
-function rootCause(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
-
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 export function describeResult(r: PpoTrainingResult, url: string): string {
@@ -120,57 +106,18 @@ export function register(train: Command): void {
       const settings = loadSettings();
       const model = input.model ?? 'rag-tuner';
       const workflowId = opts.workflowId ?? `ppo/${model}/${randomUUID().slice(0, 8)}`;
-      const { client, close } = await connectClient(settings);
-      try {
-        const handle = await client.workflow.start('ppoTraining', {
-          taskQueue: TASK_QUEUES.training,
-          workflowId,
-          args: [input],
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.model, value: model },
-            { key: SEARCH_ATTRIBUTES.runKind, value: 'ppo' },
-          ],
-        });
-        const url = workflowUiUrl(settings, workflowId);
-        if (!opts.wait) {
-          emit(opts.json, { workflowId, runId: handle.firstExecutionRunId, url }, () => `started ppoTraining ${workflowId}\n  Temporal UI  ${url}`);
-          return;
-        }
-        if (!opts.json) process.stdout.write(`started ppoTraining ${workflowId}\n  Temporal UI  ${url}\n`);
-        const printer = new ProgressPrinter(opts.json ? (process.stderr.isTTY ? process.stderr : { isTTY: false, write: () => true }) : process.stdout);
-        let finished = false;
-        const result = handle.result().finally(() => {
-          finished = true;
-        });
-        result.catch(() => undefined);
-        const onInterrupt = () => {
-          printer.done();
-          process.stderr.write(`stopped following; the run goes on: ${url}\n`);
-          process.exit(130);
-        };
-        process.once('SIGINT', onInterrupt);
-        try {
-          while (!finished) {
-            const p = await handle.query<PpoProgress>('progress').catch(() => null);
-            if (p) printer.update(p);
-            await Promise.race([new Promise((r) => setTimeout(r, 1000)), result.catch(() => undefined)]);
-          }
-          const final = await handle.query<PpoProgress>('progress').catch(() => null);
-          if (final) printer.update(final);
-          printer.done();
-          let r: PpoTrainingResult;
-          try {
-            r = (await result) as PpoTrainingResult;
-          } catch (err) {
-            if (err instanceof WorkflowFailedError) throw new CliError(`ppoTraining ${workflowId} failed: ${rootCause(err)}\n  Temporal UI  ${url}`, 1);
-            throw err;
-          }
-          emit(opts.json, { ...r, url }, () => describeResult(r, url));
-        } finally {
-          process.removeListener('SIGINT', onInterrupt);
-        }
-      } finally {
-        await close();
-      }
+      await startAndFollow<PpoTrainingInput, PpoProgress, PpoTrainingResult>({
+        settings,
+        workflowType: 'ppoTraining',
+        taskQueue: TASK_QUEUES.training,
+        workflowId,
+        input,
+        model,
+        runKind: 'ppo',
+        json: opts.json,
+        wait: opts.wait,
+        printer: (out) => new ProgressPrinter(out),
+        describe: describeResult,
+      });
     });
 }
