@@ -11,11 +11,9 @@
  * monte-carlo.ts (`propensityDraws`, default 100).
  */
 import type { Rng } from '../rng';
-import { LinearArms } from './linear-arms';
+import { LinearBandit } from './linear-bandit';
 import { monteCarloArgmax } from './monte-carlo';
-import {
-  ActionDist, BanditPolicy, BanditStats, checkPositive, checkPositiveInt, Context, Decision, decide, StatsDelta,
-} from './types';
+import { ActionDist, BanditStats, checkPositive, checkPositiveInt, Context } from './types';
 
 export interface LinTSConfig {
   nArms: number;
@@ -30,29 +28,27 @@ export interface LinTSConfig {
   sampler?: 'marginal' | 'cholesky';
 }
 
-export class LinearThompsonSampling implements BanditPolicy {
+export class LinearThompsonSampling extends LinearBandit {
   readonly kind = 'lints' as const;
-  readonly nArms: number;
-  readonly d: number;
   readonly v: number;
-  readonly lambda: number;
   readonly propensityDraws: number;
   readonly sampler: 'marginal' | 'cholesky';
-  readonly arms: LinearArms;
 
   constructor(config: LinTSConfig) {
     const where = 'LinearThompsonSampling';
-    this.nArms = checkPositiveInt('nArms', config.nArms, where);
-    this.d = checkPositiveInt('d', config.d, where);
-    this.v = checkPositive('v', config.v ?? 1, where);
-    this.lambda = checkPositive('lambda', config.lambda ?? 1, where);
-    this.propensityDraws = checkPositiveInt('propensityDraws', config.propensityDraws ?? 100, where);
+    const nArms = checkPositiveInt('nArms', config.nArms, where);
+    const d = checkPositiveInt('d', config.d, where);
+    const v = checkPositive('v', config.v ?? 1, where);
+    const lambda = checkPositive('lambda', config.lambda ?? 1, where);
+    const propensityDraws = checkPositiveInt('propensityDraws', config.propensityDraws ?? 100, where);
     const sampler = config.sampler ?? 'marginal';
     if (sampler !== 'marginal' && sampler !== 'cholesky') {
       throw new Error(`${where}: sampler must be 'marginal' or 'cholesky', got ${JSON.stringify(sampler)}`);
     }
+    super('lints', where, nArms, d, lambda);
+    this.v = v;
+    this.propensityDraws = propensityDraws;
     this.sampler = sampler;
-    this.arms = new LinearArms(this.kind, this.nArms, this.d, this.lambda);
   }
 
   /** One draw θ̃_a = θ̂_a + v L z, L Lᵀ = A_a⁻¹, z ~ N(0, I). */
@@ -100,34 +96,6 @@ export class LinearThompsonSampling implements BanditPolicy {
     return monteCarloArgmax(this.nArms, this.propensityDraws, (out) => {
       for (let a = 0; a < this.nArms; a++) out[a] = mean[a] + sd[a] * rng.normal();
     });
-  }
-
-  select(context: Context, rng: Rng): Decision {
-    return decide(this.actionDist(context, rng), rng);
-  }
-
-  update(context: Context, arm: number, reward: number): void {
-    this.arms.update(context as ArrayLike<number>, arm, reward, 'LinearThompsonSampling.update');
-  }
-
-  statsDelta(context: Context, arm: number, reward: number): StatsDelta {
-    return this.arms.delta(context as ArrayLike<number>, arm, reward, 'LinearThompsonSampling.statsDelta');
-  }
-
-  applyStats(deltas: StatsDelta | StatsDelta[]): void {
-    this.arms.apply(Array.isArray(deltas) ? deltas : [deltas]);
-  }
-
-  getStats(): BanditStats {
-    return this.arms.getStats();
-  }
-
-  setStats(stats: BanditStats): void {
-    this.arms.setStats(stats);
-  }
-
-  thetaHat(arm: number): number[] {
-    return Array.from(this.arms.thetaHat(arm));
   }
 
   toJSON(): { kind: 'lints'; config: Required<LinTSConfig>; stats: BanditStats } {

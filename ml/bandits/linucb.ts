@@ -9,10 +9,8 @@
  * `Softmax` when the log must support other policies (OPE).
  */
 import type { Rng } from '../rng';
-import { LinearArms } from './linear-arms';
-import {
-  ActionDist, argmaxAll, BanditPolicy, BanditStats, checkPositive, checkPositiveInt, Context, Decision, decide, StatsDelta,
-} from './types';
+import { LinearBandit } from './linear-bandit';
+import { ActionDist, argmaxAll, BanditStats, checkPositive, checkPositiveInt, Context } from './types';
 
 export interface LinUCBConfig {
   /** Number of arms. */
@@ -25,21 +23,18 @@ export interface LinUCBConfig {
   lambda?: number;
 }
 
-export class LinUCB implements BanditPolicy {
+export class LinUCB extends LinearBandit {
   readonly kind = 'linucb' as const;
-  readonly nArms: number;
-  readonly d: number;
   readonly alpha: number;
-  readonly lambda: number;
-  readonly arms: LinearArms;
 
   constructor(config: LinUCBConfig) {
     const where = 'LinUCB';
-    this.nArms = checkPositiveInt('nArms', config.nArms, where);
-    this.d = checkPositiveInt('d', config.d, where);
-    this.alpha = checkPositive('alpha', config.alpha ?? 1, where, true);
-    this.lambda = checkPositive('lambda', config.lambda ?? 1, where);
-    this.arms = new LinearArms(this.kind, this.nArms, this.d, this.lambda);
+    const nArms = checkPositiveInt('nArms', config.nArms, where);
+    const d = checkPositiveInt('d', config.d, where);
+    const alpha = checkPositive('alpha', config.alpha ?? 1, where, true);
+    const lambda = checkPositive('lambda', config.lambda ?? 1, where);
+    super('linucb', where, nArms, d, lambda);
+    this.alpha = alpha;
   }
 
   /** p_a = xᵀθ̂_a + α √(xᵀA_a⁻¹x) for every arm. */
@@ -56,35 +51,6 @@ export class LinUCB implements BanditPolicy {
     const dist = new Float64Array(this.nArms);
     for (const a of best) dist[a] = 1 / best.length;
     return { dist, scores: Array.from(p) };
-  }
-
-  select(context: Context, rng: Rng): Decision {
-    return decide(this.actionDist(context, rng), rng);
-  }
-
-  update(context: Context, arm: number, reward: number): void {
-    this.arms.update(context as ArrayLike<number>, arm, reward, 'LinUCB.update');
-  }
-
-  statsDelta(context: Context, arm: number, reward: number): StatsDelta {
-    return this.arms.delta(context as ArrayLike<number>, arm, reward, 'LinUCB.statsDelta');
-  }
-
-  applyStats(deltas: StatsDelta | StatsDelta[]): void {
-    this.arms.apply(Array.isArray(deltas) ? deltas : [deltas]);
-  }
-
-  getStats(): BanditStats {
-    return this.arms.getStats();
-  }
-
-  setStats(stats: BanditStats): void {
-    this.arms.setStats(stats);
-  }
-
-  /** θ̂_a as a plain array. */
-  thetaHat(arm: number): number[] {
-    return Array.from(this.arms.thetaHat(arm));
   }
 
   toJSON(): { kind: 'linucb'; config: Required<LinUCBConfig>; stats: BanditStats } {
