@@ -60,6 +60,18 @@ export class InferenceMetrics {
     labelNames: ['deployment', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly shadowDecisions = new Counter({
+    name: 'autopilot_shadow_decisions_total',
+    help: 'Mirrored requests scored by a deployment\'s shadow version, by outcome (logged, error, dropped: mirror queue full).',
+    labelNames: ['deployment', 'version', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowEjections = new Counter({
+    name: 'autopilot_shadow_ejections_total',
+    help: 'Shadow versions dropped from mirroring (load failure or run-time error); serving is unaffected.',
+    labelNames: ['deployment', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly modelsLoaded = new Gauge({
     name: 'autopilot_models_loaded',
     help: 'ONNX sessions currently loaded.',

@@ -23,6 +23,7 @@ import { DecisionJournal } from './decisions/journal';
 import { DecisionLog, type DecisionLogStats } from './decisions/log';
 import type { FeatureStore } from './features';
 import { createDecideHandler } from './handlers/decide';
+import { ShadowMirror } from './handlers/mirror';
 import { createKServeHandlers } from './handlers/kserve';
 import { createRewardsHandler } from './handlers/rewards';
 import { createHttpServer } from './http/server';
@@ -71,6 +72,8 @@ export interface InferenceServer {
   readonly http: Server;
   readonly manager: DeploymentManager;
   readonly decisionLog: DecisionLog;
+  /** Mirrors champion-served decide requests to a deployment's shadow version (`config.shadowVersion`). */
+  readonly mirror: ShadowMirror;
   readonly metrics: InferenceMetrics;
   readonly listener: RegistryListener;
   /** Deployments of kind `bandit` (null without Redis). */
@@ -176,13 +179,15 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     bandits?.setFeatureStore(featureStore);
   }
 
+  // Its own sampler: a shadow never shifts the served decisions' random stream.
+  const mirror = new ShadowMirror({ manager, log: decisionLog, metrics, rng: new Rng(seed ^ 0x9e3779b9), onError: log });
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
-      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits, textPolicies }),
+      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits, textPolicies, mirror }),
       rewards: createRewardsHandler(registry, bandits),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
@@ -205,6 +210,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     http,
     manager,
     decisionLog,
+    mirror,
     metrics,
     listener,
     bandits,
@@ -222,6 +228,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await listener.close();
         if (bandits !== null) await bandits.close();
         if (rewardLog !== null) await rewardLog.flush();
+        await mirror.drain();
         if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();
         await manager.close();

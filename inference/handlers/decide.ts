@@ -34,6 +34,7 @@ import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
+import type { ShadowMirror } from './mirror';
 import type { BanditDecideResponse, BanditDeployments } from '../bandits/serving';
 import type { TextPolicyDecideResponse, TextPolicyDeployments } from '../text-policy/serving';
 
@@ -49,6 +50,8 @@ export interface DecideDeps {
   bandits?: BanditDeployments | null;
   /** Deployments of kind `text-policy` (inference/text-policy). */
   textPolicies?: TextPolicyDeployments | null;
+  /** Mirrors champion-served requests to the deployment's shadow version, off the response path. */
+  mirror?: ShadowMirror | null;
 }
 
 export interface DecideResponse {
@@ -233,6 +236,17 @@ export function createDecideHandler(deps: DecideDeps) {
       },
     };
     log.enqueue(row);
+    if (arm === 'champion' && state.shadow !== null && deps.mirror) {
+      deps.mirror.enqueue({
+        state,
+        shadow: state.shadow,
+        mirrorOf: decisionId,
+        features: input.logged,
+        input: async (m, f) => (await inputFor(m, f)).x,
+        sample,
+        unit: req.unit ?? null,
+      });
+    }
     const res: DecideResponse = {
       decisionId,
       model: model.info.model,

@@ -13,7 +13,9 @@
  * - new champion fails to load (e.g. corrupted artifact) → the previous state keeps serving; retried at
  *   the next reconcile after `retryFailedMs`;
  * - nothing loadable and no previous state → a state with no models: requests get the fallback action;
- * - canary errors at run time → `ejectCanary` (same as a load failure).
+ * - canary errors at run time → `ejectCanary` (same as a load failure);
+ * - shadow version (`config.shadowVersion`, loaded like a canary) fails to load or errors at run time →
+ *   dropped from mirroring (`ejectShadow`): a metric and a `shadow.ejected` audit row; serving unchanged.
  * Every successful swap persists the deployment records to `<cacheDir>/deployments.json`, so a restart
  * without the registry serves the last known state from the artifact cache.
  */
@@ -24,7 +26,7 @@ import type { Deployment, ModelVersion } from '../../registry/types';
 import type { InferenceMetrics } from '../metrics';
 import type { ArtifactCache } from './artifact-cache';
 import { LoadedModel, type VersionInfo } from './loaded-model';
-import { buildState, type DeploymentRecord, type ServingState } from './serving-state';
+import { buildState, shadowVersionOf, type DeploymentRecord, type ServingState } from './serving-state';
 
 export interface DeploymentRegistry {
   listDeployments(): Promise<Deployment[]>;
@@ -195,7 +197,18 @@ export class DeploymentManager {
     if (failed !== undefined && failed.generation === d.generation && Date.now() - failed.at < (this.opts.retryFailedMs ?? 15_000)) return;
     const champion = d.championVersion === null ? null : versionInfo(await this.opts.registry.getVersion(d.model, d.championVersion));
     const canary = d.canaryVersion === null ? null : versionInfo(await this.opts.registry.getVersion(d.model, d.canaryVersion));
-    await this.install({ deployment: d, champion, canary }, 'registry');
+    const sv = shadowVersionOf(d);
+    let shadow: VersionInfo | null = null;
+    if (sv !== null) {
+      try {
+        shadow = versionInfo(await this.opts.registry.getVersion(d.model, sv));
+      } catch (err) {
+        // A shadow version the registry does not know is dropped like one that fails to load.
+        shadow = { model: d.model, version: sv, artifactUri: '', sha256: '', format: `none (the registry: ${(err as Error).message})`, signature: null };
+        this.log('warn', `deployment ${d.deployment}: shadow v${sv}: ${(err as Error).message}`);
+      }
+    }
+    await this.install({ deployment: d, champion, canary, shadow }, 'registry');
   }
 
   /** Loads the record's versions and swaps the deployment's state (or keeps the previous one). */
@@ -231,10 +244,22 @@ export class DeploymentManager {
         this.auditLater({ action: 'canary.ejected', entity: 'deployment', model: d.model, entityKey: name, before: { canaryVersion: rec.canary.version, canaryWeight: d.canaryWeight }, after: { canaryWeight: 0, reason: ejected, generation: d.generation } });
       }
     }
+    let shadow: LoadedModel | null = null;
+    let shadowEjected: string | null = null;
+    if (rec.shadow) {
+      try {
+        shadow = await this.load(rec.shadow, source);
+      } catch (err) {
+        shadowEjected = `shadow ${rec.shadow.model}@${rec.shadow.version} failed to load: ${(err as Error).message}`;
+        this.opts.metrics.shadowEjections.labels(name, 'load_failed').inc();
+        this.log('error', `deployment ${name}: ${shadowEjected}; requests are not mirrored`);
+        this.auditLater({ action: 'shadow.ejected', entity: 'deployment', model: d.model, entityKey: name, before: { shadowVersion: rec.shadow.version }, after: { reason: shadowEjected, generation: d.generation } });
+      }
+    }
     if (this.closed) return;
     if (champion === null && rec.champion !== null) this.failures.set(name, { generation: d.generation, at: Date.now(), error: 'champion failed to load' });
     else this.failures.delete(name);
-    this.swap(buildState(d, champion, canary, ejected));
+    this.swap(buildState(d, champion, canary, ejected, shadow, shadowEjected));
     this.records.set(name, rec);
     this.persist();
   }
@@ -259,6 +284,7 @@ export class DeploymentManager {
     for (const s of this.states.values()) {
       if (s.champion) used.add(s.champion);
       if (s.canary) used.add(s.canary);
+      if (s.shadow) used.add(s.shadow);
     }
     for (const [key, m] of this.loaded) {
       if (!used.has(m)) {
@@ -307,7 +333,7 @@ export class DeploymentManager {
   ejectCanary(name: string, model: LoadedModel, reason: string): ServingState | undefined {
     const cur = this.states.get(name);
     if (cur === undefined || cur.canary !== model) return cur;
-    const next = buildState(cur.deployment, cur.champion, null, reason);
+    const next = buildState(cur.deployment, cur.champion, null, reason, cur.shadow, cur.shadowEjected);
     this.swap(next);
     this.opts.metrics.canaryEjections.labels(name, 'runtime_error').inc();
     this.log('error', `deployment ${name}: canary ${model.key} ejected: ${reason}; all traffic to the champion`);
@@ -318,6 +344,28 @@ export class DeploymentManager {
       entityKey: name,
       before: { canaryVersion: model.info.version, canaryWeight: cur.deployment.canaryWeight },
       after: { canaryWeight: 0, reason, generation: cur.generation },
+    });
+    return next;
+  }
+
+  /**
+   * Drops a shadow that failed at run time from mirroring until the registry changes the deployment.
+   * Serving is untouched. Returns the new state (or the current one if already dropped).
+   */
+  ejectShadow(name: string, model: LoadedModel, reason: string): ServingState | undefined {
+    const cur = this.states.get(name);
+    if (cur === undefined || cur.shadow !== model) return cur;
+    const next = buildState(cur.deployment, cur.champion, cur.canary, cur.canaryEjected, null, reason);
+    this.swap(next);
+    this.opts.metrics.shadowEjections.labels(name, 'runtime_error').inc();
+    this.log('error', `deployment ${name}: shadow ${model.key} dropped from mirroring: ${reason}`);
+    this.auditLater({
+      action: 'shadow.ejected',
+      entity: 'deployment',
+      model: cur.model,
+      entityKey: name,
+      before: { shadowVersion: model.info.version },
+      after: { reason, generation: cur.generation },
     });
     return next;
   }

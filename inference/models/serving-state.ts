@@ -24,6 +24,13 @@ export interface ServingState {
   /** Why the registry's canary is not served (load failure, run-time error), or null. */
   readonly canaryEjected: string | null;
   readonly router: TrafficRouter;
+  /**
+   * The shadow version (`config.shadowVersion`): scores a mirror of every champion-served request off
+   * the response path (inference/handlers/mirror.ts); never serves. Null when none or dropped.
+   */
+  readonly shadow: LoadedModel | null;
+  /** Why the registry's shadow version is not mirrored (load failure, run-time error), or null. */
+  readonly shadowEjected: string | null;
   readonly exploration: ExplorationSettings;
   readonly fallback: Json | null;
 }
@@ -33,6 +40,14 @@ export interface DeploymentRecord {
   deployment: Deployment;
   champion: VersionInfo | null;
   canary: VersionInfo | null;
+  /** The shadow version (absent in records saved before mirroring existed). */
+  shadow?: VersionInfo | null;
+}
+
+/** `config.shadowVersion` of a deployment: a positive integer, or null when none is set. */
+export function shadowVersionOf(d: Deployment): number | null {
+  const v = (d.config ?? {}).shadowVersion;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null;
 }
 
 export function explorationOf(d: Deployment): ExplorationSettings {
@@ -44,7 +59,14 @@ export function explorationOf(d: Deployment): ExplorationSettings {
   };
 }
 
-export function buildState(d: Deployment, champion: LoadedModel | null, canary: LoadedModel | null, canaryEjected: string | null): ServingState {
+export function buildState(
+  d: Deployment,
+  champion: LoadedModel | null,
+  canary: LoadedModel | null,
+  canaryEjected: string | null,
+  shadow: LoadedModel | null = null,
+  shadowEjected: string | null = null,
+): ServingState {
   // Without a champion nothing model-based is served (the fallback is): a canary never takes 100% by accident.
   const weight = canary !== null && champion !== null ? Math.min(1, Math.max(0, d.canaryWeight / 100)) : 0;
   return Object.freeze({
@@ -59,5 +81,7 @@ export function buildState(d: Deployment, champion: LoadedModel | null, canary: 
     router: new TrafficRouter(d.deployment, d.generation, weight),
     exploration: explorationOf(d),
     fallback: d.fallback ?? null,
+    shadow,
+    shadowEjected,
   });
 }
