@@ -4,12 +4,10 @@
  *   costAwareReward:  r = quality − λ·cost   (λ: quality points one unit of cost is worth giving up)
  *   paretoFrontier:   the arms no other arm dominates, i.e. none has quality ≥ and cost ≤ with one
  *                     of the two strict. Every λ ≥ 0 picks its best arm on this frontier.
+ *                     Re-exported from ml/pareto.ts (with `dominates` and `QualityCost`).
  */
 
-export interface QualityCost {
-  quality: number;
-  cost: number;
-}
+export { dominates, paretoFrontier, type QualityCost } from '../pareto';
 
 /** quality − λ·cost. */
 export function costAwareReward(quality: number, cost: number, lambda: number): number {
@@ -18,38 +16,4 @@ export function costAwareReward(quality: number, cost: number, lambda: number): 
   }
   if (lambda < 0) throw new Error(`costAwareReward: lambda must be >= 0, got ${lambda}`);
   return quality - lambda * cost;
-}
-
-/** True when `a` dominates `b`: at least as good on both, strictly better on one. */
-export function dominates(a: QualityCost, b: QualityCost): boolean {
-  return a.quality >= b.quality && a.cost <= b.cost && (a.quality > b.quality || a.cost < b.cost);
-}
-
-/**
- * Indices of the non-dominated points, ordered by increasing cost (and so increasing quality).
- * Exact duplicates are all kept. O(n log n): sort by cost, sweep keeping the running best quality.
- */
-export function paretoFrontier(points: readonly QualityCost[]): number[] {
-  points.forEach((p, i) => {
-    if (!p || !Number.isFinite(p.quality) || !Number.isFinite(p.cost)) {
-      throw new Error(`paretoFrontier: points[${i}] must have finite quality and cost, got ${JSON.stringify(p)}`);
-    }
-  });
-  const order = points.map((_, i) => i).sort((i, j) => points[i].cost - points[j].cost || points[j].quality - points[i].quality);
-  const out: number[] = [];
-  let bestQuality = -Infinity;
-  let last: QualityCost | null = null;
-  for (const i of order) {
-    const p = points[i];
-    if (last && p.cost === last.cost && p.quality === last.quality) {
-      out.push(i);
-      continue;
-    }
-    if (p.quality > bestQuality) {
-      out.push(i);
-      bestQuality = p.quality;
-      last = p;
-    }
-  }
-  return out;
 }
