@@ -7,13 +7,13 @@
  * cancellation kills the Oumi process group; a retried attempt resumes from the latest checkpoint.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import path from 'node:path';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { listDirectoryFiles, uploadDirectory } from '../../registry/directory-artifact';
 import { preparePolicyData, writeSyntheticDecisions, type PrepareRequest, type SyntheticDecisionsRequest } from './data/prepare';
 import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx, type EvaluateRequest, type ExportRequest, type TinyModelRequest } from './policy';
-import { runOumi, type Overrides } from './process';
+import type { Overrides } from './process';
 import type { OumiProgress } from './progress';
+import { trainStage } from './train-stage';
 
 export interface OumiActivityDeps {
   /** Repository root: configs/oumi, python/ and .venv-oumi/ are found from here. Default: cwd. */
@@ -65,24 +65,12 @@ export function createOumiActivities(deps: OumiActivityDeps = {}) {
     },
 
     async oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult> {
-      const overrides: Overrides = {
-        'model.model_name': request.modelPath,
-        'data.train.datasets[0].dataset_path': request.dataPath,
-        'training.output_dir': request.outputDir,
-        ...(request.maxSteps !== undefined ? { 'training.max_steps': request.maxSteps } : {}),
-        ...request.overrides,
-      };
-      const result = await runOumi({
-        command: 'train',
-        config: path.resolve(root, request.config),
-        cwd: root,
-        overrides,
-        outputDir: request.outputDir,
+      return trainStage(request, {
+        root,
         resume: activityInfo().attempt > 1,
         signal: signal(),
-        onProgress: (progress) => heartbeat({ stage: request.stage, ...progress } satisfies StageProgress),
+        onProgress: (progress) => heartbeat(progress),
       });
-      return { stage: request.stage, outputDir: request.outputDir, progress: result.progress, resumedFrom: result.resumedFrom, durationMs: result.durationMs };
     },
 
     async evaluatePolicy(request: EvaluateRequest) {

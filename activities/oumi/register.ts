@@ -28,7 +28,7 @@ import type { OumiTrainRequest, OumiTrainResult, StageProgress } from './activit
 import type { PreparedData } from './data/prepare';
 import { parsePolicyTrainingInput, TRAINER_PROGRESS_SIGNAL, type PolicyTrainingInput, type ResolvedPolicyInput } from './input';
 import type { PolicyMetrics } from './policy';
-import { runOumi, type Overrides } from './process';
+import { trainStage } from './train-stage';
 
 export interface PolicyRunDeps {
   pool: Pool;
@@ -178,23 +178,12 @@ export function createPolicyRunActivities(deps: PolicyRunDeps) {
           }
         });
       };
-      const overrides: Overrides = {
-        'model.model_name': request.modelPath,
-        'data.train.datasets[0].dataset_path': request.dataPath,
-        'training.output_dir': request.outputDir,
-        ...(request.maxSteps !== undefined ? { 'training.max_steps': request.maxSteps } : {}),
-        ...request.overrides,
-      };
-      const result = await runOumi({
-        command: 'train',
-        config: path.resolve(root, request.config),
-        cwd: root,
-        overrides,
-        outputDir: request.outputDir,
+      const result = await trainStage(request, {
+        root,
         resume: info.attempt > 1,
         signal: cancellationSignal(),
         onProgress: (progress) => {
-          latest = { stage: request.stage, ...progress };
+          latest = progress;
           heartbeat(latest);
           const now = Date.now();
           if (now - lastSent >= interval) {
@@ -205,7 +194,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps) {
       });
       send({ stage: request.stage, ...result.progress });
       await sending;
-      return { stage: request.stage, outputDir: request.outputDir, progress: result.progress, resumedFrom: result.resumedFrom, durationMs: result.durationMs };
+      return result;
     },
 
     async registerPolicyVersion(request: RegisterPolicyVersionRequest): Promise<RegisteredPolicyVersion> {
