@@ -19,6 +19,7 @@ import type { Rng } from '../../ml/rng';
 import type { Deployment, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
+import { finite, rewardBody, rewardComponents } from '../handlers/reward-body';
 import { expectObject } from '../http/body';
 import { ClientError, badRequest, describeValue } from '../http/errors';
 import type { RequestContext } from '../http/server';
@@ -81,19 +82,12 @@ export interface BanditDeploymentsOptions {
 }
 
 const DECIDE_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
-const REWARD_KEYS = new Set(['decisionId', 'reward', 'components']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const decisionKey = (id: string): string => `bandit:decision:${id}`;
 export const rewardKey = (id: string): string => `bandit:reward:${id}`;
 
 function statsKindOf(learner: BanditPolicy): LearnerKind {
   return learner.getStats().kind;
-}
-
-function finite(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`${field} must be a finite number, got ${describeValue(v)}`, field, 'a finite number');
-  return v;
 }
 
 // GET the decision entry and claim its reward (SET NX GET, expiring with the entry) atomically.
@@ -260,19 +254,9 @@ export class BanditDeployments {
    * entry expired), so the caller records it like any other reward.
    */
   async reward(body: unknown, ctx: RequestContext): Promise<BanditRewardResponse | null> {
-    const b = expectObject(body);
-    for (const key in b) if (!REWARD_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only decisionId, reward and components');
-    const id = b.decisionId;
-    if (typeof id !== 'string' || !UUID.test(id)) throw badRequest(`decisionId must be the uuid a decide call returned, got ${describeValue(id)}`, 'decisionId', 'a uuid such as 3f2b1c9e-…');
+    const { b, id } = rewardBody(body);
     const decisionId = id.toLowerCase();
-    let components: Record<string, number> | null = null;
-    if (b.components !== undefined && b.components !== null) {
-      const c = expectObject(b.components, 'components');
-      const keys = Object.keys(c);
-      if (keys.length > 64) throw badRequest(`components has ${keys.length} entries`, 'components', 'at most 64 named numbers');
-      for (const k of keys) finite(c[k], `components.${k}`);
-      components = c as Record<string, number>;
-    }
+    const components = rewardComponents(b);
     const scalar = b.reward !== undefined && b.reward !== null ? finite(b.reward, 'reward') : null;
     if (scalar === null && components === null) throw badRequest('reward or components is required', 'reward', 'a finite number, or components for the deployment\'s reward spec');
     // A scalar reward is looked up and claimed in one script (one round trip); components need the
