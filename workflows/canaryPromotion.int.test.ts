@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { CanaryActivities, CheckInput, RollbackInput, SetWeightInput, WebhookInput } from '../activities/canary/activities';
+import type { CanaryActivities, CheckInput, RollbackInput, SetWeightInput, ShadowInput, WebhookInput } from '../activities/canary/activities';
 import { validateCanaryPlan, type CanaryPlanInput } from '../activities/canary/plan';
 import { startTimeSkippingServer } from '../test/support/temporal';
 import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from './canary/signals';
@@ -36,6 +36,8 @@ interface Fake {
   rollbacks: RollbackInput[];
   promotes: number;
   webhooks: WebhookInput[];
+  /** The registry-changing calls in order: `shadow:on`, `shadow:off`, `weight:5`, `check:shadow`, `rollback`. */
+  events: string[];
   /** Makes the named webhook wait until release() (to abort while it is in flight). */
   hold(type: WebhookInput['type']): { entered: Promise<void>; release: () => void };
 }
@@ -58,7 +60,8 @@ function checkResult(outcome: CheckOutcome, extra: Partial<CheckResult> = {}): C
 }
 
 function fake(script: Script = () => 'pass', opts: { championVersion?: number; webhooks?: boolean } = {}): Fake {
-  const f = { weights: [] as number[], checks: [] as Fake['checks'], rollbacks: [] as RollbackInput[], promotes: 0, webhooks: [] as WebhookInput[] };
+  const f = { weights: [] as number[], checks: [] as Fake['checks'], rollbacks: [] as RollbackInput[], promotes: 0, webhooks: [] as WebhookInput[], events: [] as string[] };
+  let shadowVersion: number | null = null;
   let weight = 0;
   const holds = new Map<string, { enter: () => void; wait: Promise<void> }>();
   const activities: CanaryActivities = {
@@ -66,18 +69,29 @@ function fake(script: Script = () => 'pass', opts: { championVersion?: number; w
       const plan = validateCanaryPlan(input.plan ?? {}, 'input.plan');
       return { plan, championVersion: opts.championVersion ?? 1, generation: 2 };
     },
+    async canaryShadow(input: ShadowInput) {
+      // Idempotent like the real one: a repeated call changes nothing and is not an event.
+      const want = input.on ? input.version : null;
+      if (shadowVersion === want || (!input.on && shadowVersion !== input.version)) return { generation: 5, changed: false };
+      shadowVersion = want;
+      f.events.push(`shadow:${input.on ? 'on' : 'off'}`);
+      return { generation: 5, changed: true };
+    },
     async canarySetWeight(input: SetWeightInput) {
+      f.events.push(`weight:${input.weight}`);
       f.weights.push(input.weight);
       weight = input.weight;
       return { generation: 10 + f.weights.length, changed: true };
     },
     async canaryCheck(input: CheckInput) {
       f.checks.push({ ...input, weight });
+      f.events.push(`check:${input.arm}`);
       const s = script(input, f.checks.length, weight);
       return typeof s === 'string' ? checkResult(s, { decisionLook: input.decisionLook > 0 }) : checkResult(s.outcome ?? 'pass', { decisionLook: input.decisionLook > 0, ...s });
     },
     async canaryRollback(input: RollbackInput) {
       f.rollbacks.push(input);
+      f.events.push('rollback');
       weight = 0;
       return { generation: 99, restoredChampion: input.restoreChampion ?? null };
     },
@@ -102,6 +116,7 @@ function fake(script: Script = () => 'pass', opts: { championVersion?: number; w
     get rollbacks() { return f.rollbacks; },
     get promotes() { return f.promotes; },
     get webhooks() { return f.webhooks; },
+    get events() { return f.events; },
     activities,
     hold(type) {
       let enter!: () => void;
@@ -310,12 +325,43 @@ describe('canaryPromotion (time-skipping)', () => {
     expect(compared.checks.slice(0, 2).map((c) => [c.arm, c.weight, c.comparison, c.decisionLook])).toEqual([['shadow', 0, 'non-inferiority', 0], ['shadow', 0, 'non-inferiority', 1]]);
     expect(compared.checks[2].arm).toBe('canary');
     expect(s1.history.filter((h) => h.event === 'phase').map((h) => h.detail)[0]).toBe('Initializing → Shadow');
+    // Mirroring is on for the whole stage (weight 0) and off before the first step's weight moves.
+    expect(compared.events.slice(0, 5)).toEqual(['shadow:on', 'check:shadow', 'check:shadow', 'shadow:off', 'weight:5']);
+    expect(compared.events.filter((e) => e.startsWith('shadow'))).toEqual(['shadow:on', 'shadow:off']);
 
     const none = fake((c) => (c.arm === 'shadow' ? { outcome: 'inconclusive', missingData: true, reasons: ['no shadow-logged decisions in the window'] } : 'pass'));
     const s2 = await run(none, plan);
     expect(s2.phase).toBe('Succeeded');
     expect(none.checks.filter((c) => c.arm === 'shadow')).toHaveLength(2);
     expect(s2.history.find((h) => h.event === 'shadow-skipped')?.detail).toBe('no shadow-logged decisions in the window');
+    expect(none.events.slice(0, 5)).toEqual(['shadow:on', 'check:shadow', 'check:shadow', 'shadow:off', 'weight:5']);
+  });
+
+  it('clears the shadow version when the shadow stage ends in a rollback, an abort or a promote request', async () => {
+    const plan: CanaryPlanInput = { ...PLAN, shadow: { enabled: true, interval: '2h' } };
+    const breached = fake((c) => (c.arm === 'shadow' ? { outcome: 'fail', breach: true, reasons: ['shadow v2 dropped by inference: run-time error'] } : 'pass'));
+    const s1 = await run(breached, plan);
+    expect(s1.phase).toBe('Failed');
+    expect(breached.events).toEqual(['shadow:on', 'check:shadow', 'shadow:off', 'rollback']);
+
+    const aborted = fake();
+    await withWorker(aborted, async (start) => {
+      const h = await start(plan);
+      await env.sleep('90m');
+      await h.signal(abortSignal, { by: 'cli:bob', reason: 'not now' });
+      expect((await h.result()).phase).toBe('Failed');
+    });
+    expect(aborted.events).toEqual(['shadow:on', 'check:shadow', 'shadow:off', 'rollback']);
+
+    const promoted = fake();
+    await withWorker(promoted, async (start) => {
+      const h = await start(plan);
+      await env.sleep('90m');
+      await h.signal(promoteSignal, { by: 'cli:carol' });
+      expect((await h.result()).phase).toBe('Succeeded');
+    });
+    expect(promoted.events).toEqual(['shadow:on', 'check:shadow', 'shadow:off']);
+    expect(promoted.promotes).toBe(1);
   });
 
   it('a worker restarted mid-bake repeats no step and skips none', async () => {

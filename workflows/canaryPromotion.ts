@@ -8,6 +8,10 @@
  * `tick`'s (workflows/canary/tick.ts). A breach, `threshold` failed checks, a stage still inconclusive
  * after its extensions, a failed confirm-promotion webhook or the `abort` signal roll back at once.
  *
+ * Shadow stage (plan `shadow.enabled`): `canaryShadow` sets the deployment's `config.shadowVersion` to
+ * the canary (weight stays 0) so the inference servers mirror champion-served requests to it; the
+ * stage ends (advance, promote, rollback or abort) by clearing it again before anything else moves.
+ *
  * Signals: pause, resume, abort (any phase, including Promoting and after the promotion committed),
  * promote (skip the remaining steps). Query: status. Replays are deterministic, so a worker restarted
  * mid-bake neither repeats nor skips a step; the activities are idempotent for the retries.
@@ -73,6 +77,8 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
   let plan: CanaryPlan | null = null;
   let promoteBy: string | null = null;
   let abort: { by: string; reason: string } | null = null;
+  /** config.shadowVersion is (or may be) set to this canary. */
+  let shadowOn = false;
 
   const publishPhase = () =>
     input.searchAttributes !== false &&
@@ -124,9 +130,18 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     return r;
   }
 
+  async function setShadow(on: boolean): Promise<void> {
+    if (!on && !shadowOn) return;
+    if (on) shadowOn = true; // before the call: a failure after the write must still clear it
+    await CancellationScope.nonCancellable(() => (on ? acts : rollbackActs).canaryShadow({ model, version, on, actor, reason: on ? 'canary shadow stage: mirror requests' : `canary shadow stage ended (${status.phase})` }));
+    if (!on) shadowOn = false;
+    status = record(status, Date.now(), 'shadow', on ? `mirroring requests to v${version}` : 'mirroring stopped');
+  }
+
   async function rollbackNow(reason: string): Promise<void> {
     if (status.phase === 'Failed') return;
     await CancellationScope.nonCancellable(async () => {
+      await setShadow(false);
       await rollbackActs.canaryRollback({ model, version, reason, actor, restoreChampion: status.promoted ? status.championVersion : null });
       setStatus(markRolledBack(status, reason, Date.now()));
       await webhook('rollback', reason);
@@ -141,6 +156,7 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
 
   async function apply(r: TickResult): Promise<void> {
     setStatus(r.status);
+    if (status.phase !== 'Shadow') await setShadow(false);
     for (const a of r.actions) {
       if (a.type === 'setWeight') await setWeight(a.weight, a.stepIndex);
       else if (a.type === 'rollback') await rollbackNow(a.reason);
@@ -184,6 +200,7 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     plan = init.plan;
     status = record({ ...status, championVersion: init.championVersion }, Date.now(), 'initialized', `champion v${init.championVersion}, steps ${plan.stepWeights.join('→')}%`);
     if (plan.shadow.enabled) {
+      await setShadow(true);
       setStatus({ ...enterPhase(status, 'Shadow', Date.now()), stepChecks: 0, stepStartedAt: new Date(Date.now()).toISOString(), message: 'shadow: comparing mirrored decisions' });
     } else {
       await apply(startProgressing(status, plan, Date.now()));
@@ -191,6 +208,7 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     while (status.phase === 'Shadow' || status.phase === 'Progressing') {
       if (promoteBy !== null) {
         setStatus(promoteRequested(status, promoteBy, Date.now()).status);
+        await setShadow(false);
         break;
       }
       await waitForCheck(Date.parse(status.stepStartedAt!) + nextCheckOffsetMs(status, plan));

@@ -147,3 +147,65 @@ describe('canary activities on PostgreSQL', () => {
     expect(refused.error).toMatch(/ECONNREFUSED/);
   });
 });
+
+describe('canary shadow stage on PostgreSQL with a real inference server', () => {
+  let fx: ServingFixture;
+  let acts: ReturnType<typeof createCanaryActivities>;
+
+  beforeAll(async () => {
+    fx = await createServingFixture();
+    acts = createCanaryActivities({ pool: fx.db.pool });
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  it('canaryShadow sets and clears config.shadowVersion idempotently; the check judges the mirrored decisions', async () => {
+    const a = await fx.register('act-shadow', 1);
+    const b = await fx.register('act-shadow', 2);
+    await fx.deploy('act-shadow', { champion: a.version, exploration: { mode: 'sample' } });
+    await fx.registry.setDeployment({ model: 'act-shadow', config: { owner: 'team-a' }, actor: 'test' });
+    const server = await fx.start();
+    await acts.canaryInitialize({ model: 'act-shadow', version: b.version, actor: 'test' });
+    const from = new Date().toISOString();
+    const on = await acts.canaryShadow({ model: 'act-shadow', version: b.version, on: true, actor: 'test' });
+    expect(on.changed).toBe(true);
+    expect(await acts.canaryShadow({ model: 'act-shadow', version: b.version, on: true, actor: 'test' })).toEqual({ generation: on.generation, changed: false });
+    expect((await fx.registry.getDeployment('act-shadow')).config).toEqual({ owner: 'team-a', shadowVersion: b.version });
+    const deadline = Date.now() + 2000;
+    while (server.manager.get('act-shadow')?.shadow?.info.version !== b.version && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(server.manager.get('act-shadow')!.canaryWeight).toBe(0);
+
+    const rng = new Rng(5);
+    const served: string[] = [];
+    for (let i = 0; i < 80; i++) {
+      const res = await fetch(`${server.url}/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deployment: 'act-shadow', features: Array.from({ length: 16 }, () => rng.normal()) }) });
+      served.push(((await res.json()) as { decisionId: string }).decisionId);
+    }
+    await server.mirror.drain();
+    await server.decisionLog.drain();
+    for (const id of served) await fx.registry.insertReward({ decisionId: id, reward: 1, components: {} });
+    const plan = validateCanaryPlan({ shadow: { enabled: true, minSamples: 50 } });
+    const check = (minSamples: number) =>
+      acts.canaryCheck({ model: 'act-shadow', version: b.version, arm: 'shadow', from, comparison: 'non-inferiority', decisionLook: 1, bakeMs: 60_000, minSamples, plan });
+    const passed = await check(50);
+    expect(passed).toMatchObject({ outcome: 'pass', breach: false, samples: { canary: 80 } });
+    const metric = (name: string) => passed.metrics.find((m) => m.name === name)!.value;
+    expect(metric('shadow_agreement')).toBeGreaterThanOrEqual(0);
+    expect(metric('shadow_agreement')).toBeLessThanOrEqual(1);
+    expect(metric('latency_p95_ms')).toBeGreaterThan(0);
+    // Every reward is 1: the IPS estimate is the agreement-weighted 1/p average minus 1.
+    const { rows } = await fx.db.pool.query(
+      `SELECT avg(CASE WHEN s.action = c.action THEN 1 / c.propensity ELSE 0 END) - 1 AS delta FROM decisions s JOIN decisions c ON c.decision_id = (s.metadata ->> 'mirrorOf')::uuid WHERE s.arm = 'shadow' AND s.deployment = 'act-shadow'`,
+    );
+    expect(metric('shadow_ips_delta')).toBeCloseTo(rows[0].delta, 9);
+    expect(await check(500)).toMatchObject({ outcome: 'inconclusive', reasons: ['too few mirrored decisions: 80 (shadow.minSamples 500)'] });
+
+    const off = await acts.canaryShadow({ model: 'act-shadow', version: b.version, on: false, actor: 'test' });
+    expect(off.changed).toBe(true);
+    expect(await acts.canaryShadow({ model: 'act-shadow', version: b.version, on: false, actor: 'test' })).toEqual({ generation: off.generation, changed: false });
+    expect((await fx.registry.getDeployment('act-shadow')).config).toEqual({ owner: 'team-a' });
+    const empty = await acts.canaryCheck({ model: 'act-shadow', version: b.version, arm: 'shadow', from: new Date().toISOString(), comparison: 'non-inferiority', decisionLook: 1, bakeMs: 60_000, minSamples: 50, plan });
+    expect(empty).toMatchObject({ outcome: 'inconclusive', missingData: true });
+  });
+});

@@ -4,7 +4,10 @@
  *
  *   canaryInitialize  validate the plan, check the deployment, put the canary in at 0%
  *   canarySetWeight   the canary's share of traffic (registry setDeployment → NOTIFY → servers within 1 s)
- *   canaryCheck       read the stage window's rewarded decisions per arm (paged), judge the gates
+ *   canaryShadow      set / clear the deployment's `config.shadowVersion` (the inference server mirrors
+ *                     champion-served requests to it) for the Shadow stage; weight stays 0
+ *   canaryCheck       read the stage window's rewarded decisions per arm (paged), judge the gates; in the
+ *                     Shadow stage, the mirrored decisions (activities/canary/shadow.ts)
  *   canaryRollback    weight 0, version `rejected`, audit row (after a promotion: the previous champion back)
  *   canaryPromote     canary → champion (the old champion stays registered)
  *   canaryWebhook     POST to a plan webhook with its timeout; reports, never throws on a bad answer
@@ -22,6 +25,7 @@ import { ConflictError, NotFoundError, Registry, ValidationError } from '../../r
 import { rollbackChampion } from '../../registry/rollback';
 import type { CanaryInitResult, CanaryPromotionInput, CheckResult, Comparison } from '../../workflows/canary/types';
 import { ArmAccumulator, evaluateGates, type BurnWindowCounts } from './analysis';
+import { evaluateShadow } from './shadow';
 import { validateCanaryPlan, type CanaryPlan, type WebhookType } from './plan';
 
 export interface CanaryDeps {
@@ -50,6 +54,15 @@ export interface CheckInput {
   bakeMs: number;
   minSamples: number;
   plan: CanaryPlan;
+}
+
+export interface ShadowInput {
+  model: string;
+  version: number;
+  /** true: mirror to `version`; false: stop mirroring to it (another shadow version is left alone). */
+  on: boolean;
+  actor: string;
+  reason?: string;
 }
 
 export interface RollbackInput {
@@ -128,6 +141,44 @@ export function createCanaryActivities(deps: CanaryDeps) {
     return rows.map((r) => `canary v${version} ejected by ${r.actor}: ${r.after?.reason ?? 'no reason given'}`);
   }
 
+  async function shadowCheck(input: CheckInput, from: Date, to: Date): Promise<CheckResult> {
+    const pairs = `FROM decisions s JOIN decisions c ON c.decision_id = (s.metadata ->> 'mirrorOf')::uuid
+      WHERE s.deployment = $1 AND s.arm = 'shadow' AND s.version = $2 AND s.time >= $3 AND s.time < $4 AND s.metadata ? 'mirrorOf'`;
+    const [mirrored, rewarded, incidents] = await Promise.all([
+      deps.pool.query(
+        `SELECT count(*)::int AS n, avg((s.action = c.action)::int)::double precision AS agreement,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms) AS p95 ${pairs}`,
+        [input.model, input.version, from, to],
+      ),
+      deps.pool.query(
+        `SELECT count(*)::int AS n, avg(r.reward) AS mean,
+           avg(CASE WHEN s.action = c.action AND c.propensity > 0 THEN r.reward / c.propensity ELSE 0 END) AS ips
+         ${pairs.replace('WHERE', 'JOIN rewards r ON r.decision_id = c.decision_id WHERE')}`,
+        [input.model, input.version, from, to],
+      ),
+      deps.pool.query(
+        `SELECT actor, after FROM audit_log WHERE model = $1 AND action = 'shadow.ejected' AND time >= $2
+           AND (before ->> 'shadowVersion')::int = $3 ORDER BY id`,
+        [input.model, from, input.version],
+      ),
+    ]);
+    const m = mirrored.rows[0];
+    const r = rewarded.rows[0];
+    return evaluateShadow(
+      {
+        mirrored: m.n,
+        agreement: m.agreement,
+        latencyP95Ms: m.p95,
+        rewarded: { n: r.n, championMean: r.mean, ips: r.ips },
+        incidents: incidents.rows.map((row) => `shadow v${input.version} dropped by ${row.actor}: ${row.after?.reason ?? 'no reason given'}`),
+      },
+      { decisionLook: input.decisionLook, minSamples: input.minSamples },
+      input.plan,
+      { from: from.toISOString(), to: to.toISOString() },
+      new Date().toISOString(),
+    );
+  }
+
   return {
     async canaryInitialize(input: CanaryPromotionInput & { actor: string }): Promise<CanaryInitResult> {
       return permanent(async () => {
@@ -182,24 +233,42 @@ export function createCanaryActivities(deps: CanaryDeps) {
       });
     },
 
+    async canaryShadow(input: ShadowInput): Promise<{ generation: number; changed: boolean }> {
+      return permanent(async () => {
+        for (;;) {
+          const d = await registry.getDeployment(input.model);
+          const config = { ...(d.config ?? {}) };
+          const current = config.shadowVersion;
+          if (input.on ? current === input.version : current !== input.version) return { generation: d.generation, changed: false };
+          if (input.on) config.shadowVersion = input.version;
+          else delete config.shadowVersion;
+          try {
+            // config is replaced as a whole by setDeployment: read-modify-write under the generation.
+            const res = await registry.setDeployment({
+              model: input.model,
+              config,
+              expectedGeneration: d.generation,
+              actor: input.actor,
+              reason: input.reason ?? (input.on ? `shadow: mirror requests to v${input.version}` : `shadow: stop mirroring to v${input.version}`),
+            });
+            return { generation: res.deployment.generation, changed: res.changed };
+          } catch (err) {
+            if (!(err instanceof ConflictError)) throw err;
+          }
+        }
+      });
+    },
+
     async canaryCheck(input: CheckInput): Promise<CheckResult> {
       const to = new Date();
       const from = new Date(input.from);
+      if (input.arm === 'shadow') return shadowCheck(input, from, to);
       const [canary, champion, burn, incidents] = await Promise.all([
         rowsOf(input.model, input.arm, from, to, input.version),
         input.comparison === 'none' ? Promise.resolve(new ArmAccumulator()) : rowsOf(input.model, 'champion', from, to),
-        input.arm === 'canary' ? burnCounts(input.model, input.version, to, input.plan) : Promise.resolve([]),
+        burnCounts(input.model, input.version, to, input.plan),
         ejections(input.model, input.version, from),
       ]);
-      let missingData: boolean | undefined;
-      if (input.arm === 'shadow') {
-        const { rows } = await deps.pool.query(`SELECT EXISTS (SELECT 1 FROM decisions WHERE deployment = $1 AND arm = 'shadow' AND time >= $2 AND time < $3) AS any`, [
-          input.model,
-          from,
-          to,
-        ]);
-        missingData = !rows[0].any;
-      }
       const result = evaluateGates(
         {
           canary: canary.summary(),
@@ -207,13 +276,11 @@ export function createCanaryActivities(deps: CanaryDeps) {
           burn,
           incidents,
           window: { from: from.toISOString(), to: to.toISOString() },
-          missingData,
           at: new Date().toISOString(),
         },
         { comparison: input.comparison, decisionLook: input.decisionLook, bakeMs: input.bakeMs, minSamples: input.minSamples },
         input.plan,
       );
-      if (missingData) result.reasons.unshift('no shadow-logged decisions in the window (the inference server does not mirror requests yet)');
       return result;
     },
 
