@@ -65,12 +65,21 @@ export function createOumiActivities(deps: OumiActivityDeps = {}) {
     },
 
     async oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult> {
-      return trainStage(request, {
-        root,
-        resume: activityInfo().attempt > 1,
-        signal: signal(),
-        onProgress: (progress) => heartbeat(progress),
-      });
+      let latest: unknown = null;
+      const alive = startLivenessHeartbeat(() => latest ?? { stage: request.stage, step: 0 });
+      try {
+        return await trainStage(request, {
+          root,
+          resume: activityInfo().attempt > 1,
+          signal: signal(),
+          onProgress: (progress) => {
+            latest = progress;
+            heartbeat(progress);
+          },
+        });
+      } finally {
+        alive.stop();
+      }
     },
 
     async evaluatePolicy(request: EvaluateRequest) {
@@ -93,3 +102,15 @@ export function createOumiActivities(deps: OumiActivityDeps = {}) {
 }
 
 export type OumiActivities = ReturnType<typeof createOumiActivities>;
+
+/**
+ * Heartbeats `details()` on a timer (a third of the activity's heartbeat timeout, at most every 5 s)
+ * until `stop()`: a long child process that is silent for a while still shows it is alive.
+ */
+export function startLivenessHeartbeat(details: () => unknown): { stop(): void } {
+  const timeoutMs = activityInfo().heartbeatTimeoutMs ?? 0;
+  if (!timeoutMs) return { stop() {} };
+  const timer = setInterval(() => heartbeat(details()), Math.max(500, Math.min(5000, Math.floor(timeoutMs / 3))));
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

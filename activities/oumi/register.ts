@@ -24,7 +24,7 @@ import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { Json, Signature } from '../../registry/types';
 import { codeCommit } from '../ppo/activities';
-import type { OumiTrainRequest, OumiTrainResult, StageProgress } from './activities';
+import { startLivenessHeartbeat, type OumiTrainRequest, type OumiTrainResult, type StageProgress } from './activities';
 import type { PreparedData } from './data/prepare';
 import { parsePolicyTrainingInput, TRAINER_PROGRESS_SIGNAL, type PolicyTrainingInput, type ResolvedPolicyInput } from './input';
 import type { PolicyMetrics } from './policy';
@@ -178,20 +178,28 @@ export function createPolicyRunActivities(deps: PolicyRunDeps) {
           }
         });
       };
-      const result = await trainStage(request, {
-        root,
-        resume: info.attempt > 1,
-        signal: cancellationSignal(),
-        onProgress: (progress) => {
-          latest = progress;
-          heartbeat(latest);
-          const now = Date.now();
-          if (now - lastSent >= interval) {
-            lastSent = now;
-            send(latest);
-          }
-        },
-      });
+      // The trainer prints nothing while Python imports torch and TRL (tens of seconds on a loaded
+      // machine): heartbeat on a timer too, so the heartbeat timeout detects a dead worker, not a slow start.
+      const alive = startLivenessHeartbeat(() => latest ?? { stage: request.stage, step: 0 });
+      let result: OumiTrainResult;
+      try {
+        result = await trainStage(request, {
+          root,
+          resume: info.attempt > 1,
+          signal: cancellationSignal(),
+          onProgress: (progress) => {
+            latest = progress;
+            heartbeat(latest);
+            const now = Date.now();
+            if (now - lastSent >= interval) {
+              lastSent = now;
+              send(latest);
+            }
+          },
+        });
+      } finally {
+        alive.stop();
+      }
       send({ stage: request.stage, ...result.progress });
       await sending;
       return result;
