@@ -118,7 +118,7 @@ describe('canary gate arithmetic', () => {
    * False promotions of an equal canary. The last split step (superiority) is a group-sequential test
    * over its decision looks: the bake's end and maxInconclusive extensions, data accumulating in the
    * step window. Rewards are Bernoulli(0.6) for both arms (clicks), 2,000 seeded runs, 5 looks each.
-   * With alpha spending the rate of promotion stays at alpha; peeking at a plain one-sided 95% bound
+   * With alpha spending the rate of promotion stays at or below alpha; peeking at a plain one-sided 95% bound
    * at every look inflates it.
    */
   it('keeps the false-promotion rate of equal canaries at alpha under spending (simulation)', () => {
@@ -158,7 +158,8 @@ describe('canary gate arithmetic', () => {
     const naiveRate = promotedPeeking / runs;
     const se = Math.sqrt((0.05 * 0.95) / runs);
     process.stdout.write(`false promotions of equal canaries over ${runs} runs, 5 looks: alpha spending ${rate} (alpha 0.05, MC s.e. ${se.toFixed(4)}); peeking at 95% ${naiveRate}\n`);
-    expect(rate).toBeLessThanOrEqual(0.05 + 2 * se);
+    // Seeded, so deterministic: the rate itself must be at or below alpha (0.049 with the Welch-guarded bounds).
+    expect(rate).toBeLessThanOrEqual(0.05);
     expect(naiveRate).toBeGreaterThan(0.05 + 3 * se);
     expect(percentile([0, 1], 0.5)).toBe(0.5);
   });

@@ -13,14 +13,19 @@
  * maxInconclusive·checkInterval) (time-based information, traffic assumed steady). At look i the
  * one-sided boundary c_i from `sequentialBoundary` (O'Brien–Fleming or Pocock spending of `alpha`)
  * gives the nominal level α_i = 1 − Φ(c_i), and the decision uses the bootstrap's α_i and 1 − α_i
- * percentiles as repeated confidence bounds (Jennison & Turnbull 1989). So:
+ * percentiles as repeated confidence bounds (Jennison & Turnbull 1989). The percentile bootstrap is
+ * slightly anti-conservative at the sample sizes of a canary window (its spread uses the plug-in
+ * variance, and with 0/1 rewards its tails are lumpy), which let the false-promotion rate of equal
+ * canaries drift just above alpha in simulation; so each bound is the more conservative of the
+ * bootstrap percentile and the Welch normal bound Δ ∓ c_i·√(s²_c/n_c + s²_h/n_h) (unbiased variances).
+ * So:
  *   non-inferiority  lower_i > −tolerance   P(ever advancing | Δ = −tolerance) ≤ alpha
  *   superiority      lower_i > 0            P(ever promoting | Δ = 0) ≤ alpha
  *   harmful          upper_i < −tolerance   a failed check
  * Mid-bake checks use the first decision look's level, for harm only (they cannot advance a step).
  * The plain 95% interval is reported beside it for people.
  */
-import { bootstrapMeans, percentile, sequentialBoundary, type Boundary } from '../../ml/stats';
+import { bootstrapMeans, normalQuantile, percentile, sequentialBoundary, type Boundary } from '../../ml/stats';
 import type { BurnRateResult, CheckResult, Comparison, DeltaResult, MetricValue } from '../../workflows/canary/types';
 import { formatDuration, type CanaryPlan } from './plan';
 
@@ -140,11 +145,15 @@ export function rewardDelta(
   diffs.sort();
   const estimate = mean(canary) - mean(champion);
   const a = boundary.nominalAlpha;
+  const se = Math.sqrt(unbiasedVariance(canary) / canary.length + unbiasedVariance(champion) / champion.length);
+  const z = a > 0 ? normalQuantile(1 - a) : Infinity;
+  const welchLower = Number.isFinite(se) ? estimate - z * se : -Infinity;
+  const welchUpper = Number.isFinite(se) ? estimate + z * se : Infinity;
   return {
     estimate,
     ci95: { lower: percentile(diffs, 0.025), upper: percentile(diffs, 0.975) },
-    lower: a > 0 ? percentile(diffs, a) : -Infinity,
-    upper: a > 0 ? percentile(diffs, 1 - a) : Infinity,
+    lower: a > 0 ? Math.min(percentile(diffs, a), welchLower) : -Infinity,
+    upper: a > 0 ? Math.max(percentile(diffs, 1 - a), welchUpper) : Infinity,
     look: ctx.decisionLook,
     informationFraction: fractions.at(-1)!,
     nominalAlpha: a,
@@ -165,6 +174,15 @@ function lookBoundary(fractions: number[], alpha: number, spending: CanaryPlan['
     boundaryCache.set(key, b);
   }
   return b;
+}
+
+/** Sample variance with n − 1 in the denominator (NaN below two values). */
+function unbiasedVariance(x: Float64Array): number {
+  if (x.length < 2) return NaN;
+  const m = mean(x);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (x[i] - m) * (x[i] - m);
+  return s / (x.length - 1);
 }
 
 function mean(x: Float64Array): number {
