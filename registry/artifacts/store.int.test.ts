@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { projectRoot, type Settings } from '../../config/settings';
+import { generatedBytes } from '../../test/support/generated-bytes';
 import { testS3Bucket, testS3Client, testS3Settings, uniquePrefix } from '../../test/support/s3';
 import { ArtifactChecksumError, ArtifactNotFoundError, InvalidArtifactKeyError, createArtifactStore } from './index';
 import { FsArtifactStore } from './fs';
@@ -90,27 +91,7 @@ function s3Harness(): Harness {
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-/** `size` bytes of deterministic content, generated chunk by chunk (never one big buffer); `digest()` is their sha256. */
-function generated(size: number, chunk = MiB): { stream: Readable; digest: () => string } {
-  const hash = createHash('sha256');
-  let sent = 0;
-  let n = 0;
-  const stream = new Readable({
-    read() {
-      if (sent >= size) return void this.push(null);
-      const len = Math.min(chunk, size - sent);
-      // Each chunk differs (its own fill byte, its index stamped every 64 KiB), so a lost, repeated
-      // or reordered chunk changes the hash; fill() keeps generation cheap next to the store's work.
-      const buf = Buffer.allocUnsafe(len).fill((n * 37) & 0xff);
-      for (let i = 0; i + 4 <= len; i += 64 * 1024) buf.writeUInt32LE(n, i);
-      n++;
-      hash.update(buf);
-      sent += len;
-      this.push(buf);
-    },
-  });
-  return { stream, digest: () => hash.digest('hex') };
-}
+const generated = (size: number) => generatedBytes(size);
 
 /** A body that sends `before` bytes and then fails, like a dropped connection. */
 function failingAfter(before: number): Readable {

@@ -12,10 +12,11 @@
  *   json: { "uri": "file:///… | s3://bucket/prefix", "s3"?: Settings['s3'], "s3Options"?: {…}, "key", "size" }
  */
 import { createHash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Settings } from '../../config/settings';
 import { createArtifactStore } from '../../registry/artifacts';
+import { generatedBytes } from './generated-bytes';
 
 interface ProbeInput {
   uri: string;
@@ -34,26 +35,7 @@ function collectGarbage(): void {
   gc();
 }
 
-/** Deterministic bytes, 1 MiB chunks, each chunk distinct (own fill byte, index stamped every 64 KiB). */
-function generated(size: number): { stream: Readable; digest: () => string } {
-  const hash = createHash('sha256');
-  let sent = 0;
-  let n = 0;
-  const stream = new Readable({
-    read() {
-      if (sent >= size) return void this.push(null);
-      const len = Math.min(MiB, size - sent);
-      const buf = Buffer.allocUnsafe(len).fill((n * 37) & 0xff);
-      for (let i = 0; i + 4 <= len; i += 64 * 1024) buf.writeUInt32LE(n, i);
-      n++;
-      hash.update(buf);
-      sent += len;
-      if (sent % GC_EVERY === 0) collectGarbage();
-      this.push(buf);
-    },
-  });
-  return { stream, digest: () => hash.digest('hex') };
-}
+const generated = (size: number) => generatedBytes(size, { afterChunk: (sent) => sent % GC_EVERY === 0 && collectGarbage() });
 
 /** Peak RSS growth over the RSS before `fn`, sampled every 10 ms. */
 async function peakRssGrowth<T>(fn: () => Promise<T>): Promise<{ value: T; rssGrowth: number }> {
