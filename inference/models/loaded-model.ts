@@ -9,7 +9,7 @@ import type { PolicyBinding } from '../policy/binding';
 import { ActionDecoder } from '../policy/decode';
 import { bindSignature } from '../policy/signature';
 import { outputNames } from '../../ml/onnx/signature';
-import { SyncSession } from './sync-session';
+import { SyncSession, type SyncOutputs } from './sync-session';
 
 export interface VersionInfo {
   model: string;
@@ -32,7 +32,8 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 const MAX_BATCH = 64;
 
 export interface BatchResult {
-  outputs: ort.InferenceSession.ReturnType;
+  /** Outputs by name (`data` row-major, `dims` [n, width]); from the packed run only the heads decoding reads. */
+  outputs: SyncOutputs;
   /** This request's row in every output. */
   row: number;
 }
@@ -67,13 +68,15 @@ export class LoadedModel {
     try {
       const binding = bindSignature(info.signature, session as never);
       const model = new LoadedModel(info, session, binding);
-      await model.run(new Float32Array(binding.input.size));
+      const warm = await model.run(new Float32Array(binding.input.size));
       // A policy's batches fetch only the heads' outputs: every fetched output costs a tensor copy and
-      // wrap, and decoding never reads the critic's value.
+      // wrap, and decoding never reads the critic's value. Packed into one output when the graph allows
+      // (./packed-outputs.ts), checked against the separate outputs before it is used.
       const fetch = binding.policy !== null ? outputNames(binding.policy).filter((n) => n !== binding.policy!.value.output) : session.outputNames;
-      const sync = SyncSession.create(bytes, SESSION_OPTIONS, fetch);
+      const widths = fetch.map((n) => (warm[n]?.dims ?? []).slice(1).reduce((a, d) => a * Number(d), 1));
+      const sync = (await LoadedModel.checkedPacked(session, bytes, fetch, widths, binding)) ?? SyncSession.create(bytes, SESSION_OPTIONS, fetch);
       if (sync !== null) {
-        sync.run(model.feedsOf(new Float32Array(binding.input.size), 1));
+        sync.run(model.feedsOf(new Float32Array(binding.input.size), 1), 1);
         // One model, one lifetime: releasing the public session releases its native twin too.
         const release = session.release.bind(session);
         session.release = () => {
@@ -87,6 +90,38 @@ export class LoadedModel {
       await session.release().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The packed-output session, if the graph takes it and a random batch of 3 gives exactly the
+   * separate outputs' values through it; null otherwise (the caller keeps the plain path).
+   */
+  private static async checkedPacked(session: ort.InferenceSession, bytes: Uint8Array, fetch: readonly string[], widths: readonly number[], binding: PolicyBinding): Promise<SyncSession | null> {
+    if (widths.some((w) => !(Number.isInteger(w) && w >= 1))) return null;
+    const sync = SyncSession.create(bytes, SESSION_OPTIONS, fetch, widths);
+    if (sync === null) return null;
+    const n = 3;
+    const size = binding.input.size;
+    const x = Float32Array.from({ length: n * size }, (_, i) => Math.sin(i * 12.9898 + 1) * 2);
+    const feeds = () => ({ [binding.input.name]: new ort.Tensor('float32', x, [n, size]) });
+    try {
+      const want = await session.run(feeds());
+      const got = sync.run(feeds(), n);
+      for (const name of fetch) {
+        const a = want[name].data as Float32Array;
+        const b = got[name].data as Float32Array;
+        if (a.length !== b.length || a.some((v, i) => !Object.is(v, b[i]))) throw new Error(`packed output ${name} differs`);
+      }
+      return sync;
+    } catch {
+      sync.release();
+      return null;
+    }
+  }
+
+  /** True when batches run on the native session with the packed output (diagnostics, tests). */
+  get packedOutputs(): boolean {
+    return this.sync?.packed ?? false;
   }
 
   get key(): string {
@@ -163,9 +198,9 @@ export class LoadedModel {
     }
     const feeds = this.feedsOf(input, n);
     if (this.sync !== null) {
-      let outputs: ort.InferenceSession.ReturnType;
+      let outputs: SyncOutputs;
       try {
-        outputs = this.sync.run(feeds);
+        outputs = this.sync.run(feeds, n);
       } catch (err) {
         for (let i = 0; i < n; i++) batch[i].reject(err);
         return;
