@@ -114,6 +114,10 @@ describe('decide and rewards', () => {
       [{ deployment: 7, features: x }, 400, 'deployment'],
       [{ deployment: 'ranker' }, 400, 'features'],
       [{ deployment: 'ranker', features: x, unit: {} }, 400, 'unit'],
+      // PostgreSQL cannot store these in the decision log: refused here, never a poisoned batch there.
+      [{ deployment: 'ranker', features: x, unit: 'user\u00000' }, 400, 'unit'],
+      [{ deployment: 'ranker', features: x, unit: 'user\ud800' }, 400, 'unit'],
+      [{ deployment: 'ranker', features: { entity: 'user:\u0000' } }, 400, 'features.entity'],
       [{ deployment: 'ranker', features: x, explore: 'yes' }, 400, 'explore'],
       [{ deployment: 'ranker', features: x, extra: 1 }, 400, 'extra'],
       [[1, 2], 400, 'body'],

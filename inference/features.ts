@@ -10,7 +10,7 @@
  * `features.entity`) and what was expected. A missing entity, or a hash lacking some inputs, is a 4xx:
  * the server never fills a zero vector.
  */
-import { ClientError, badRequest, describeValue } from './http/errors';
+import { ClientError, badRequest, describeValue, parseKey } from './http/errors';
 import type { PolicyBinding } from './policy/binding';
 
 /** Reads one hash from the online feature store (ioredis' `hgetall` shape: {} when absent). */
@@ -57,11 +57,7 @@ export function parseFeatures(value: unknown, binding: PolicyBinding, out: Float
   }
   let entity: string | null = null;
   if (hasEntity) {
-    const e = obj.entity;
-    if (typeof e !== 'string' || e.length === 0 || e.length > 256) {
-      throw badRequest(`features.entity must be a non-empty string of at most 256 characters, got ${describeValue(e)}`, 'features.entity', 'an entity key such as "user:42"');
-    }
-    entity = e;
+    entity = parseKey(obj.entity, 'features.entity', 'an entity key such as "user:42"', false);
   }
   const index = indexOf(binding);
   const seen = new Uint8Array(size);

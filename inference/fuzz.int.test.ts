@@ -127,5 +127,9 @@ describe('fuzz', () => {
     after.close();
     const metrics = await server.metrics.registry.getSingleMetricAsString('autopilot_inference_errors_total');
     expect(metrics).not.toMatch(/status="5\d\d"/);
+    // Every decision the fuzz got answered is in the decisions table: no row refused, none spilled.
+    const log = await server.decisionLog.drain();
+    expect(log).toMatchObject({ rejected: 0, lost: 0, journalPending: 0, databaseUp: true });
+    expect(log.written).toBe(log.enqueued);
   }, 120_000);
 });

@@ -97,6 +97,11 @@ export class InferenceMetrics {
     help: 'Decision rows spilled to the local journal because the database was slow or down.',
     registers: [this.registry],
   });
+  readonly rowsRejected = new Counter({
+    name: 'autopilot_decision_log_rows_rejected_total',
+    help: 'Decision rows the database refused for their content, set aside in the journal directory\'s rejected.jsonl (the rest of their batch is written).',
+    registers: [this.registry],
+  });
   readonly rowsLost = new Counter({
     name: 'autopilot_decision_log_rows_lost_total',
     help: 'Decision rows that could be neither written nor journaled. Must stay 0.',
@@ -108,6 +113,7 @@ export class InferenceMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'autopilot_inference_' });
     this.rowsLost.inc(0);
+    this.rowsRejected.inc(0);
     this.rowsSpilled.inc(0);
     this.rowsWritten.inc(0);
   }

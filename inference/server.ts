@@ -111,7 +111,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const journal = new DecisionJournal(join(opts.cacheDir, 'journal'));
   await journal.open();
   const decisionLog = new DecisionLog({
-    sink: registry,
+    // COPY per batch (idempotent: a batch with rows already stored falls back to INSERT … ON CONFLICT).
+    sink: { insertDecisions: (rows) => registry.copyDecisions(rows) },
     journal,
     metrics,
     ...opts.decisionLog,

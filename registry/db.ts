@@ -24,6 +24,17 @@ export class Db {
     return this.pool!.query<R>(text, params);
   }
 
+  /** Runs `fn` on one connection (the transaction's, inside `transaction(...)`): for COPY and other streams. */
+  async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this.client);
+    const client = await this.pool!.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
   /**
    * Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. Nested calls
    * join the outer transaction (an error anywhere rolls back all of it).

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type DecisionInput } from './index';
+import { isRowError } from '../inference/decisions/log';
 import { ACTOR, createRegistryFixture, type RegistryFixture } from './test-helpers';
 
 let fx: RegistryFixture;
@@ -40,6 +41,39 @@ describe('decisions', () => {
     expect(got).toMatchObject({ version: null, arm: 'fallback', propensity: null, metadata: { why: "no model; it's \"down\"" }, reward: null });
     const d0 = await fx.registry.getDecision(rows[0].decisionId);
     expect(d0).toEqual({ ...rows[0], metadata: null, reward: null, rewardComponents: null, rewardTime: null });
+  });
+
+  it('copyDecisions (COPY) stores exactly what insertDecisions stores, escaping included, and stays idempotent', async () => {
+    const tricky = { note: 'tab\there, newline\nthere, back\\slash, quote " and \\N, é ✓ 𝄞', '\\key': [1.5e-7, -0, 1e21, 3] };
+    const rows = Array.from({ length: 40 }, (_, i) => decision(i, { deployment: 'copy-test' }));
+    rows[3] = { ...rows[3], features: tricky, unit: 'user\t\\N\n"x"', metadata: { why: 'it\'s "down"\r\n\\' } };
+    rows[4] = { ...rows[4], version: null, arm: 'fallback', propensity: null, density: null, unit: null, latencyMs: null, metadata: null, generation: null };
+    expect(await fx.registry.copyDecisions(rows)).toEqual({ inserted: 40 });
+    const twins = rows.map((r) => ({ ...r, decisionId: randomUUID(), deployment: 'copy-twin' }));
+    await fx.registry.insertDecisions(twins);
+    for (let i = 0; i < rows.length; i++) {
+      const viaCopy = await fx.registry.getDecision(rows[i].decisionId);
+      const viaInsert = await fx.registry.getDecision(twins[i].decisionId);
+      expect({ ...viaCopy, decisionId: '', deployment: '' }).toEqual({ ...viaInsert, decisionId: '', deployment: '' });
+    }
+    expect((await fx.registry.getDecision(rows[3].decisionId)).features).toEqual({ ...tricky, '\\key': [1.5e-7, 0, 1e21, 3] });
+    expect((await fx.registry.getDecision(rows[3].decisionId)).unit).toBe('user\t\\N\n"x"');
+    // A batch with rows already stored (a retried or replayed batch) writes only the new ones.
+    expect(await fx.registry.copyDecisions([...rows.slice(0, 5), decision(77, { deployment: 'copy-test' })])).toEqual({ inserted: 1 });
+    const n = await fx.db.pool.query("SELECT count(*)::int AS n FROM decisions WHERE deployment = 'copy-test'");
+    expect(n.rows[0].n).toBe(41);
+    // Validation is the same: nothing of a batch with a bad row is written.
+    await expect(fx.registry.copyDecisions([decision(1), decision(2, { propensity: 1.5 })])).rejects.toThrow('decisions[1].propensity: got 1.5');
+  });
+
+  it('a row PostgreSQL cannot store fails its batch with a data-exception SQLSTATE (what the decision log sets aside)', async () => {
+    const nul = await fx.registry.copyDecisions([decision(1), decision(2, { unit: 'user\u0000' })]).catch((e: unknown) => e);
+    expect(isRowError(nul)).toBe(true);
+    expect((nul as { code: string }).code).toBe('22021');
+    const surrogate = await fx.registry.copyDecisions([decision(3, { features: { entity: 'x\ud800' } })]).catch((e: unknown) => e);
+    expect(isRowError(surrogate)).toBe(true);
+    expect((surrogate as { code: string }).code).toMatch(/^22/);
+    expect(isRowError(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe(false);
   });
 
   it('refuses malformed rows naming the row and the field', async () => {

@@ -21,6 +21,7 @@ import { Db } from './db';
 import {
   getDecision,
   insertDecisions,
+  copyDecisions,
   insertReward,
   iterateDecisionsWithRewards,
   readDecisionsWithRewards,
@@ -117,6 +118,8 @@ export class Registry {
 
   // decisions and rewards
   insertDecisions(rows: DecisionInput[]) { return insertDecisions(this.db, rows); }
+  /** insertDecisions through COPY (the decision log's writer); same validation and idempotence. */
+  copyDecisions(rows: DecisionInput[]) { return copyDecisions(this.db, rows); }
   insertReward(input: RewardInput) { return insertReward(this.db, input); }
   getDecision(decisionId: string) { return getDecision(this.db, decisionId); }
   readDecisionsWithRewards(query: DecisionWindowQuery) { return readDecisionsWithRewards(this.db, query); }
@@ -140,5 +143,5 @@ export { setAlias, removeAlias, resolveAlias, resolveVersionRef, listAliases, ty
 export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
 export { openVersionArtifact, downloadVersion } from './download';
 export { recordRun, finishRun, getRun, listRuns, appendRunMetrics, appendRunMetricRows, readRunMetrics, type RecordRunInput, type FinishRunInput } from './runs';
-export { insertDecisions, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';
+export { insertDecisions, copyDecisions, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';
 export { recordEvaluation, listEvaluations, type RecordEvaluationInput } from './evaluations';

@@ -21,7 +21,7 @@ import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { finite, rewardBody, rewardComponents } from '../handlers/reward-body';
 import { expectObject } from '../http/body';
-import { ClientError, badRequest, describeValue } from '../http/errors';
+import { ClientError, badRequest, describeValue, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import type { PolicyBinding } from '../policy/binding';
@@ -212,11 +212,7 @@ export class BanditDeployments {
     for (const key in b) if (!DECIDE_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, features, unit and explore');
     const s = this.served.get(b.deployment as string)!;
     let unit: string | null = null;
-    if (b.unit !== undefined && b.unit !== null) {
-      if (typeof b.unit === 'string' && b.unit.length > 0 && b.unit.length <= 256) unit = b.unit;
-      else if (typeof b.unit === 'number' && Number.isSafeInteger(b.unit)) unit = String(b.unit);
-      else throw badRequest(`unit must be a non-empty string (at most 256 characters) or an integer, got ${describeValue(b.unit)}`, 'unit', 'a key such as "user:42"');
-    }
+    if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a key such as "user:42"');
     const { x, logged } = await this.contextOf(s, b.features);
     const learner = s.shared.learner;
     const pick = learner.select(x ?? undefined, this.opts.rng);

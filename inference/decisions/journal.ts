@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { DecisionInput } from '../../registry/types';
 
+/** Rows the database refused for their content (see `reject`); never replayed, kept for a person to read. */
+export const REJECTED_FILE = 'rejected.jsonl';
+
 const OPEN_RE = /^seg-(\d+)-\d+-\d+\.open\.jsonl$/;
 const CLOSED_RE = /^seg-\d+-\d+-\d+\.jsonl$/;
 const REPLAY_RE = /^seg-\d+-\d+-\d+\.replay-(\d+)\.jsonl$/;
@@ -180,6 +183,21 @@ export class DecisionJournal {
   }
 
   /** Flushes pending appends and closes the active segment (leaving it for the next replay). */
+  /**
+   * Sets rows aside that the database refused for their content (not replayed): one line per row,
+   * `{ "error": …, "row": … }`, appended to `rejected.jsonl` in the journal directory and synced.
+   */
+  async reject(rows: DecisionInput[], error: string): Promise<void> {
+    if (rows.length === 0) return;
+    const fd = await fs.open(join(this.dir, REJECTED_FILE), 'a');
+    try {
+      await fd.write(`${rows.map((row) => JSON.stringify({ error, row })).join('\n')}\n`);
+      await fd.datasync();
+    } finally {
+      await fd.close();
+    }
+  }
+
   async close(): Promise<void> {
     await this.rotate();
   }

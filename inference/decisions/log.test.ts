@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DecisionInput } from '../../registry/types';
 import { InferenceMetrics } from '../metrics';
-import { DecisionJournal } from './journal';
+import { DecisionJournal, REJECTED_FILE } from './journal';
 import { DecisionLog, type DecisionSink } from './log';
 
 /** A sink that behaves like the registry's idempotent insert, and can be made to fail or hang. */
@@ -49,6 +49,47 @@ describe('DecisionLog', () => {
     const log = new DecisionLog({ sink, journal, metrics, batchSize: 50, flushIntervalMs: 5, writeTimeoutMs: 50, retryIntervalMs: 20, ...opts });
     return { log, journal, metrics };
   }
+
+  it('sets aside rows the database refuses for their content and writes the rest of their batch, also on replay', async () => {
+    /** Refuses, like PostgreSQL, any batch holding a row whose unit has a NUL character (SQLSTATE 22021). */
+    class PickySink extends TableSink {
+      override async insertDecisions(rows: DecisionInput[]): Promise<void> {
+        if (this.mode === 'ok' && rows.some((r) => r.unit?.includes('\u0000'))) {
+          this.calls++;
+          throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+        }
+        return super.insertDecisions(rows);
+      }
+    }
+    const sink = new PickySink();
+    const { log, metrics } = await setup(sink);
+    const rows = Array.from({ length: 200 }, () => row());
+    const bad = [rows[7], rows[120], rows[121]];
+    for (const b of bad) b.unit = 'user\u0000x';
+    rows.forEach((r) => log.enqueue(r));
+    let stats = await log.drain();
+    expect(stats).toMatchObject({ enqueued: 200, written: 197, rejected: 3, spilled: 0, lost: 0, databaseUp: true });
+    expect(sink.rows.size).toBe(197);
+    for (const b of bad) expect(sink.rows.has(b.decisionId)).toBe(false);
+    const setAside = readFileSync(join(dir, REJECTED_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(setAside.map((x) => x.row.decisionId).sort()).toEqual(bad.map((b) => b.decisionId).sort());
+    expect(setAside[0].error).toContain('0x00');
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_rejected_total')).toMatch(/ 3$/m);
+
+    // Spilled while the database was down, then replayed: the bad row is set aside, the others written.
+    sink.mode = 'fail';
+    const later = Array.from({ length: 60 }, () => row());
+    later[30].unit = '\u0000';
+    later.forEach((r) => log.enqueue(r));
+    await log.drain({ replay: false });
+    expect(log.getStats().spilled).toBe(60);
+    sink.mode = 'ok';
+    stats = await log.drain();
+    expect(stats).toMatchObject({ written: 197 + 59, rejected: 4, journalPending: 0, lost: 0, databaseUp: true });
+    expect(sink.rows.has(later[30].decisionId)).toBe(false);
+    expect(sink.rows.has(later[31].decisionId)).toBe(true);
+    await log.close();
+  });
 
   it('writes every row in batches when the database is up', async () => {
     const sink = new TableSink();

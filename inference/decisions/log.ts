@@ -12,6 +12,10 @@
  *
  * Nothing is dropped: a row is either in the database, in memory, or on disk in the journal. Only a
  * failing disk under a failing database loses rows, and those are counted (`rows_lost`, must stay 0).
+ * A row the database refuses for its content (a validation error, or a PostgreSQL data or integrity
+ * error: SQLSTATE class 22/23) is not a database outage: the batch is split in halves until the
+ * refused rows are alone, the others are written, and each refused row is set aside in the journal
+ * directory's `rejected.jsonl` with the error (`rows_rejected`), so one bad row never blocks the log.
  * A batch that timed out may still commit later and also sit in the journal: the replay's insert is
  * idempotent on the decision id, so it is written once.
  */
@@ -45,6 +49,8 @@ export interface DecisionLogOptions {
 export interface DecisionLogStats {
   enqueued: number;
   written: number;
+  /** Rows the database refused for their content, set aside in rejected.jsonl. */
+  rejected: number;
   spilled: number;
   replayed: number;
   lost: number;
@@ -54,6 +60,14 @@ export interface DecisionLogStats {
 }
 
 class TimeoutError extends Error {}
+
+/** True when the sink refused the rows themselves (their content), not because the database is unavailable. */
+export function isRowError(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.name === 'ValidationError') return true;
+  return typeof e.code === 'string' && /^2[23][0-9A-Z]{3}$/.test(e.code);
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -77,7 +91,7 @@ export class DecisionLog {
   private readonly flushIntervalMs: number;
   private readonly writeTimeoutMs: number;
   private readonly retryIntervalMs: number;
-  private readonly stats = { enqueued: 0, written: 0, spilled: 0, replayed: 0, lost: 0 };
+  private readonly stats = { enqueued: 0, written: 0, rejected: 0, spilled: 0, replayed: 0, lost: 0 };
   private readonly spills = new Set<Promise<void>>();
 
   constructor(private readonly opts: DecisionLogOptions) {
@@ -150,12 +164,42 @@ export class DecisionLog {
 
   private async write(batch: DecisionInput[]): Promise<void> {
     try {
-      await withTimeout(this.opts.sink.insertDecisions(batch), this.writeTimeoutMs, `inserting ${batch.length} decisions`);
-      this.stats.written += batch.length;
-      this.opts.metrics.rowsWritten.inc(batch.length);
+      const n = await this.insertIsolating(batch, 'inserting');
+      this.stats.written += n;
+      this.opts.metrics.rowsWritten.inc(n);
     } catch (err) {
       this.markDown(err);
       this.spill(batch);
+    }
+  }
+
+  /**
+   * Inserts `rows`; when the database refuses some of them for their content, halves the batch until
+   * they are alone, writes the rest and sets them aside. Resolves with the rows written; throws only
+   * when the database is unavailable (then nothing is set aside: the caller spills or retries).
+   */
+  private async insertIsolating(rows: DecisionInput[], what: string): Promise<number> {
+    try {
+      await withTimeout(this.opts.sink.insertDecisions(rows), this.writeTimeoutMs, `${what} ${rows.length} decisions`);
+      return rows.length;
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      if (rows.length > 1) {
+        const mid = rows.length >> 1;
+        return (await this.insertIsolating(rows.slice(0, mid), what)) + (await this.insertIsolating(rows.slice(mid), what));
+      }
+      const message = (err as Error).message ?? String(err);
+      try {
+        await this.opts.journal.reject(rows, message);
+        this.stats.rejected += rows.length;
+        this.opts.metrics.rowsRejected.inc(rows.length);
+        this.opts.onError?.(err, `decision log: decision ${rows[0].decisionId} refused by the database and set aside in rejected.jsonl`);
+      } catch (diskErr) {
+        this.stats.lost += rows.length;
+        this.opts.metrics.rowsLost.inc(rows.length);
+        this.opts.onError?.(diskErr, `decision log: decision ${rows[0].decisionId} was refused by the database (${message}) and could not be set aside`);
+      }
+      return 0;
     }
   }
 
@@ -199,10 +243,10 @@ export class DecisionLog {
     this.replaying = (async () => {
       try {
         await Promise.all([...this.spills]);
-        const n = await this.opts.journal.replay(
-          (rows) => withTimeout(this.opts.sink.insertDecisions(rows), this.writeTimeoutMs, `replaying ${rows.length} decisions`),
-          this.batchSize * 2,
-        );
+        let n = 0;
+        await this.opts.journal.replay(async (rows) => {
+          n += await this.insertIsolating(rows, 'replaying');
+        }, this.batchSize * 2);
         this.stats.replayed += n;
         this.stats.written += n;
         this.opts.metrics.rowsWritten.inc(n);

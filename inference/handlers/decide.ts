@@ -27,7 +27,7 @@ import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';
-import { ClientError, badRequest, describeValue, notFound } from '../http/errors';
+import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics, Observer } from '../metrics';
 import type { BatchResult, LoadedModel } from '../models/loaded-model';
@@ -101,11 +101,7 @@ export function createDecideHandler(deps: DecideDeps) {
     }
     if (b.features === undefined) throw badRequest('features is required', 'features', 'an array of numbers, an object keyed by feature name, or { entity }');
     let unit: string | undefined;
-    if (b.unit !== undefined && b.unit !== null) {
-      if (typeof b.unit === 'string' && b.unit.length > 0 && b.unit.length <= 256) unit = b.unit;
-      else if (typeof b.unit === 'number' && Number.isSafeInteger(b.unit)) unit = String(b.unit);
-      else throw badRequest(`unit must be a non-empty string (at most 256 characters) or an integer, got ${describeValue(b.unit)}`, 'unit', 'a sticky routing key such as "user:42"');
-    }
+    if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a sticky routing key such as "user:42"');
     let explore: boolean | undefined;
     if (b.explore !== undefined && b.explore !== null) {
       if (typeof b.explore !== 'boolean') throw badRequest(`explore must be true or false, got ${describeValue(b.explore)}`, 'explore', 'a boolean');

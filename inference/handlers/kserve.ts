@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { expectObject } from '../http/body';
-import { ClientError, badRequest, describeValue, notFound } from '../http/errors';
+import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import type { LoadedModel } from '../models/loaded-model';
@@ -95,8 +95,7 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
     if (b.parameters !== undefined) {
       const params = expectObject(b.parameters, 'parameters');
       if (params.unit !== undefined) {
-        if (typeof params.unit !== 'string' || params.unit.length === 0 || params.unit.length > 256) throw badRequest(`parameters.unit must be a non-empty string, got ${describeValue(params.unit)}`, 'parameters.unit', 'a sticky routing key');
-        unit = params.unit;
+        unit = parseKey(params.unit, 'parameters.unit', 'a sticky routing key', false);
       }
     }
     let model: LoadedModel | null;

@@ -40,3 +40,22 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return typeof value;
 }
+
+/** NUL, or a surrogate without its pair. */
+const NOT_STORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * A key a client sends that is logged as text (a sticky `unit`, a feature-store `entity`): a non-empty
+ * string of at most 256 characters, well-formed UTF-16 (no lone surrogate) and without NUL, which
+ * PostgreSQL cannot store; with `integers`, a safe integer is taken as its decimal string.
+ */
+export function parseKey(value: unknown, field: string, expected: string, integers = true): string {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 256) {
+    if (NOT_STORABLE.test(value)) {
+      throw badRequest(`${field} must not contain NUL or unpaired surrogate characters, got ${describeValue(value)}`, field, expected);
+    }
+    return value;
+  }
+  if (integers && typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  throw badRequest(`${field} must be a non-empty string (at most 256 characters)${integers ? ' or an integer' : ''}, got ${describeValue(value)}`, field, expected);
+}

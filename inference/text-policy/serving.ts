@@ -27,7 +27,7 @@ import { downloadDirectory } from '../../registry/directory-artifact';
 import type { Deployment, Json, ModelVersion } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { expectObject } from '../http/body';
-import { ClientError, badRequest, describeValue } from '../http/errors';
+import { ClientError, badRequest, describeValue, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import { TrafficRouter, type Arm } from '../router';
@@ -200,11 +200,7 @@ export class TextPolicyDeployments {
     for (const key in b) if (!BODY_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, text, snapshot and unit');
     const s = this.served.get(b.deployment as string)!;
     let unit: string | null = null;
-    if (b.unit !== undefined && b.unit !== null) {
-      if (typeof b.unit === 'string' && b.unit.length > 0 && b.unit.length <= 256) unit = b.unit;
-      else if (typeof b.unit === 'number' && Number.isSafeInteger(b.unit)) unit = String(b.unit);
-      else throw badRequest(`unit must be a non-empty string (at most 256 characters) or an integer, got ${describeValue(b.unit)}`, 'unit', 'a sticky routing key such as "incident:42"');
-    }
+    if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a sticky routing key such as "incident:42"');
     if ((b.text === undefined) === (b.snapshot === undefined)) {
       throw badRequest('give text or snapshot (exactly one)', b.text === undefined ? 'text' : 'snapshot', 'a rendered prompt, or { input, output: { actions } }');
     }
