@@ -42,6 +42,7 @@ export function describeValue(value: unknown): string {
 }
 
 /** NUL, or a surrogate without its pair. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
 const NOT_STORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**

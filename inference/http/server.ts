@@ -44,11 +44,14 @@ export interface HttpOptions {
   keepAliveTimeoutMs?: number;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const JSON_CLOSE_HEADERS = { 'content-type': 'application/json', connection: 'close' };
-
+// With a Content-Length the response goes out as headers + body in one write, not as chunks.
 function send(res: ServerResponse, status: number, payload: string, close = false): void {
-  res.writeHead(status, close ? JSON_CLOSE_HEADERS : JSON_HEADERS);
+  res.writeHead(
+    status,
+    close
+      ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close' }
+      : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+  );
   res.end(payload);
 }
 
@@ -175,7 +178,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method !== 'GET') return reject(req, res, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
         ({ contentType, body }) => {
-          res.writeHead(200, { 'content-type': contentType });
+          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
           res.end(body);
           defaults.metrics.observe((performance.now() - start) / 1000);
         },
