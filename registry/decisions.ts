@@ -5,7 +5,8 @@
  *   stored is skipped (ON CONFLICT DO NOTHING), so replaying a journal or retrying a batch is safe.
  * - `insertReward` is idempotent per decision id: the same reward again is accepted (not stored twice);
  *   a different value is a ConflictError. Rewards have no foreign key to decisions because decisions
- *   are written asynchronously and a reward may arrive first.
+ *   are written asynchronously and a reward may arrive first. `insertRewards` does the same for a
+ *   batch in two statements, with one outcome per reward.
  * - `readDecisionsWithRewards` pages through a deployment's time window with a keyset cursor
  *   (time, decision_id), so a reader never skips or repeats a row however large the window.
  */
@@ -157,6 +158,101 @@ export async function insertReward(db: Db, input: RewardInput): Promise<{ insert
     `already recorded as ${stableJson({ reward: stored.reward, components: stored.components })}; ` +
       `got ${stableJson({ reward, components })} (a reward is recorded once per decision)`,
   );
+}
+
+/** The outcome of one reward of `insertRewards`: recorded now, the same reward already stored, or refused. */
+export type RewardInsertOutcome = { inserted: boolean } | { error: ValidationError | ConflictError };
+
+function checkRewardInput(input: RewardInput, i: number): { decisionId: string; reward: number; components: Record<string, number> | null } {
+  const f = (name: string) => `rewards[${i}].${name}`;
+  if (!isPlainObject(input)) throw new ValidationError(`rewards[${i}]`, input, 'a reward object');
+  const decisionId = checkUuid(input.decisionId, f('decisionId'));
+  const reward = checkFinite(input.reward, f('reward'));
+  let components: Record<string, number> | null = null;
+  if (input.components !== undefined && input.components !== null) {
+    if (!isPlainObject(input.components)) throw new ValidationError(f('components'), input.components, 'an object of component name to number');
+    for (const [k, v] of Object.entries(input.components)) checkFinite(v, f(`components.${k}`));
+    components = input.components;
+  }
+  if (input.time !== undefined && (!(input.time instanceof Date) || Number.isNaN(input.time.getTime()))) {
+    throw new ValidationError(f('time'), input.time, 'a valid Date');
+  }
+  return { decisionId, reward, components };
+}
+
+/**
+ * `insertReward` for many rewards at once, with the same rules per reward and one outcome per input
+ * (in order): one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING` for the batch,
+ * then one read of the rows it did not insert, to tell the same reward again (`inserted: false`)
+ * from a different one (ConflictError). An invalid input is a ValidationError outcome and does not
+ * stop the others. The same decision id twice in one batch: the first wins; a later one is compared
+ * with what is then stored (as if the inputs had been sent one after the other). Rows are inserted in
+ * decision-id order, so concurrent batches that share ids wait for each other instead of deadlocking.
+ * Database errors throw.
+ */
+export async function insertRewards(db: Db, inputs: RewardInput[]): Promise<RewardInsertOutcome[]> {
+  const out: RewardInsertOutcome[] = new Array(inputs.length);
+  const checked: ({ decisionId: string; reward: number; components: Record<string, number> | null } | null)[] = inputs.map((input, i) => {
+    try {
+      return checkRewardInput(input, i);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      out[i] = { error: err };
+      return null;
+    }
+  });
+  const first = new Map<string, number>(); // decision id → index of its first valid input
+  checked.forEach((c, i) => {
+    if (c !== null && !first.has(c.decisionId)) first.set(c.decisionId, i);
+  });
+  if (first.size === 0) return out;
+  const idx = [...first.values()];
+  const res = await db.query<{ decision_id: string }>(
+    `INSERT INTO rewards (decision_id, reward, components, time)
+     SELECT id, r, c, COALESCE(t, now()) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
+     ORDER BY id
+     ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+    [
+      idx.map((i) => checked[i]!.decisionId),
+      idx.map((i) => checked[i]!.reward),
+      idx.map((i) => (checked[i]!.components === null ? null : JSON.stringify(checked[i]!.components))),
+      idx.map((i) => inputs[i].time?.toISOString() ?? null),
+    ],
+  );
+  const inserted = new Set(res.rows.map((r) => r.decision_id));
+  const stored = new Map<string, { reward: number; components: Record<string, number> | null }>();
+  const missing = idx.filter((i) => !inserted.has(checked[i]!.decisionId)).map((i) => checked[i]!.decisionId);
+  if (missing.length > 0) {
+    const { rows } = await db.query<{ decision_id: string; reward: number; components: Record<string, number> | null }>(
+      'SELECT decision_id, reward, components FROM rewards WHERE decision_id = ANY($1::uuid[])',
+      [missing],
+    );
+    for (const r of rows) stored.set(r.decision_id, { reward: r.reward, components: r.components });
+  }
+  checked.forEach((c, i) => {
+    if (c === null) return;
+    if (first.get(c.decisionId) === i && inserted.has(c.decisionId)) {
+      out[i] = { inserted: true };
+      return;
+    }
+    // What is stored now: this batch's first input for the id if it was inserted, else the earlier row.
+    const f = checked[first.get(c.decisionId)!]!;
+    const s = inserted.has(c.decisionId) ? { reward: f.reward, components: f.components } : stored.get(c.decisionId);
+    if (s === undefined) throw new Error(`insertRewards: reward of decision ${c.decisionId} neither inserted nor stored`);
+    const sameComponents = c.components === null || stableJson(c.components) === stableJson(s.components);
+    if (s.reward === c.reward && sameComponents) out[i] = { inserted: false };
+    else {
+      out[i] = {
+        error: new ConflictError(
+          'reward of decision',
+          c.decisionId,
+          `already recorded as ${stableJson({ reward: s.reward, components: s.components })}; ` +
+            `got ${stableJson({ reward: c.reward, components: c.components })} (a reward is recorded once per decision)`,
+        ),
+      };
+    }
+  });
+  return out;
 }
 
 export async function getDecision(db: Db, decisionId: string): Promise<DecisionWithReward> {

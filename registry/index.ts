@@ -23,6 +23,7 @@ import {
   insertDecisions,
   copyDecisions,
   insertReward,
+  insertRewards,
   iterateDecisionsWithRewards,
   readDecisionsWithRewards,
   type DecisionWindowQuery,
@@ -121,6 +122,8 @@ export class Registry {
   /** insertDecisions through COPY (the decision log's writer); same validation and idempotence. */
   copyDecisions(rows: DecisionInput[]) { return copyDecisions(this.db, rows); }
   insertReward(input: RewardInput) { return insertReward(this.db, input); }
+  /** Many rewards in two statements, one outcome per reward (same rules as insertReward). */
+  insertRewards(inputs: RewardInput[]) { return insertRewards(this.db, inputs); }
   getDecision(decisionId: string) { return getDecision(this.db, decisionId); }
   readDecisionsWithRewards(query: DecisionWindowQuery) { return readDecisionsWithRewards(this.db, query); }
   iterateDecisionsWithRewards(query: Omit<DecisionWindowQuery, 'cursor'>) { return iterateDecisionsWithRewards(this.db, query); }
@@ -144,4 +147,5 @@ export { getDeployment, findDeployment, findPreviousChampion, listDeployments, s
 export { openVersionArtifact, downloadVersion } from './download';
 export { recordRun, finishRun, getRun, listRuns, appendRunMetrics, appendRunMetricRows, readRunMetrics, type RecordRunInput, type FinishRunInput } from './runs';
 export { insertDecisions, copyDecisions, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';
+export { insertRewards, type RewardInsertOutcome } from './decisions';
 export { recordEvaluation, listEvaluations, type RecordEvaluationInput } from './evaluations';
