@@ -64,6 +64,10 @@ export interface InferenceServerOptions {
   defaultMetrics?: boolean;
   /** Bandit deployments: how often each instance re-reads the shared learner state (default 200 ms). */
   banditRefreshIntervalMs?: number;
+  /** Bandit deployments: how long increments accumulate after each flush to Redis (default 50 ms). */
+  banditFlushIntervalMs?: number;
+  /** Most rewards in one batch POST /v1/rewards `{ rewards: [...] }` (413 above; default 500). */
+  maxRewardBatch?: number;
 }
 
 export interface InferenceServer {
@@ -138,6 +142,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       featureStore: null, // set below, with the freshness metric
       featurePrefix: opts.featurePrefix ?? 'features:',
       refreshIntervalMs: opts.banditRefreshIntervalMs,
+      flushIntervalMs: opts.banditFlushIntervalMs,
       log,
     });
   }
@@ -189,7 +194,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
       decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits, textPolicies, mirror }),
-      rewards: createRewardsHandler(registry, bandits),
+      rewards: createRewardsHandler(registry, bandits, { maxBatch: opts.maxRewardBatch }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },

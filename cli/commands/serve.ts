@@ -32,13 +32,16 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--cache-dir <dir>', 'last-known-good artifacts, deployment records and the decision journal (default <data dir>/inference)')
     .option('--max-body <size>', 'request body limit (413 above)', '64kb')
+    .option('--max-reward-batch <n>', 'most rewards in one batch POST /v1/rewards { rewards: [...] } (413 above)', '500')
     .option('--reconcile <seconds>', 'periodic re-read of every deployment (NOTIFY applies changes at once)', '15')
     .option('--no-redis', 'no feature store: { entity } features are refused')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; reconcile: string; redis: boolean }) => {
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxRewardBatch: string; reconcile: string; redis: boolean }) => {
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
       if (!(reconcile >= 1 && reconcile <= 3600)) throw new CliError(`--reconcile ${opts.reconcile}: expected seconds in 1..3600`);
+      const maxRewardBatch = Number(opts.maxRewardBatch);
+      if (!Number.isInteger(maxRewardBatch) || maxRewardBatch < 1 || maxRewardBatch > 100_000) throw new CliError(`--max-reward-batch ${opts.maxRewardBatch}: expected an integer in 1..100000`);
       const server = await startInferenceServer({
         ...base,
         redisUrl: opts.redis ? base.redisUrl : null,
@@ -47,6 +50,7 @@ export function register(program: Command): void {
         host: opts.host,
         maxBodyBytes: parseSize(opts.maxBody),
         reconcileIntervalMs: reconcile * 1000,
+        maxRewardBatch,
       });
       process.stdout.write(`serving on ${server.url} (deployments: ${server.manager.names().join(', ') || 'none yet'})\n`);
       await new Promise<void>((resolve) => {
