@@ -3,8 +3,11 @@
  * `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` per batch) off the hot path, so the reward
  * endpoint is not bound by one PostgreSQL round trip per reward. Exactly-once is decided earlier, in
  * Redis (the decision entry's claim), so a conflict here only means a retried batch.
- * A batch that fails is retried (bounded queue: beyond `maxQueue` rows the oldest are dropped and
- * counted as lost, reported through `onError`).
+ * After a write the next one waits `flushIntervalMs` (default 50 ms) unless a full batch is waiting:
+ * one statement per window rather than one per PostgreSQL round trip (each costs a write and a wakeup
+ * here and a few hundred µs of PostgreSQL CPU, whatever its size). A batch that fails is retried
+ * (bounded queue: beyond `maxQueue` rows the oldest are dropped and counted as lost, reported through
+ * `onError`). `flush()` skips the waits.
  */
 import type { Pool } from 'pg';
 
@@ -19,6 +22,7 @@ export interface RewardLogOptions {
   pool: Pool;
   batchSize?: number;
   maxQueue?: number;
+  flushIntervalMs?: number;
   retryMs?: number;
   onError?: (msg: string) => void;
 }
@@ -26,6 +30,8 @@ export interface RewardLogOptions {
 export class RewardLog {
   private queue: RewardRow[] = [];
   private running: Promise<void> | null = null;
+  private urgent = false;
+  private wake: (() => void) | null = null;
   written = 0;
   lost = 0;
 
@@ -54,6 +60,17 @@ export class RewardLog {
         );
         this.queue.splice(0, batch.length);
         this.written += batch.length;
+        const pause = this.opts.flushIntervalMs ?? 50;
+        if (pause > 0 && !this.urgent && this.queue.length < size) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, pause);
+            this.wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          this.wake = null;
+        }
       } catch (err) {
         this.opts.onError?.(`cannot write ${batch.length} reward(s): ${(err as Error).message}; retrying`);
         await new Promise((r) => setTimeout(r, this.opts.retryMs ?? 500));
@@ -63,6 +80,8 @@ export class RewardLog {
 
   /** Waits until every queued reward is written (or `timeoutMs` passes). */
   async flush(timeoutMs = 10_000): Promise<void> {
+    this.urgent = true;
+    this.wake?.();
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
     while (this.running !== null) {
       const done = await Promise.race([this.running.then(() => true), deadline.then(() => false)]);
