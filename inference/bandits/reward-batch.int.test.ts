@@ -68,7 +68,14 @@ describe('batched rewards on two serve processes', () => {
   beforeAll(async () => {
     fx = await createServingFixture();
     redis = new Redis('redis://127.0.0.1:6379');
-    for (const name of ['router', 'pick']) await fx.registry.createModel({ name, actor: 'test' });
+    for (const name of ['router', 'pick', 'coin']) await fx.registry.createModel({ name, actor: 'test' });
+    await fx.registry.setDeployment({
+      model: 'coin',
+      kind: 'bandit',
+      championVersion: null,
+      actor: 'test',
+      config: { learner: { kind: 'beta-ts' }, arms: ['heads', 'tails'], stateKey: `test-bcoin-${tag}` },
+    });
     await fx.registry.setDeployment({
       model: 'router',
       kind: 'bandit',
@@ -193,6 +200,24 @@ describe('batched rewards on two serve processes', () => {
     expect((again.body.results as { status: number }[]).map((x) => x.status)).toEqual([200, 200, 409, 200, 409, 400, 400, 400, 400, 200, 200, 400, 200, 400, 200, 409, 400, 200]);
     await new Promise((r2) => setTimeout(r2, 100));
     expect((await seqOf(routerKey)) - seq0).toBe(4);
+  });
+
+  it('takes back the claim of a reward the learner refuses (Beta TS: outside [0, 1]), single or batched', async () => {
+    const coinKey = `bandit:state:test-bcoin-${tag}`;
+    const made = await Promise.all([0, 1].map(() => clients[0].post('/v1/decide', { deployment: 'coin' })));
+    const [one, two] = made.map((r) => r.body.decisionId as string);
+    const seq0 = await seqOf(coinKey);
+    const bad = await clients[1].post('/v1/rewards', { decisionId: one, reward: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ field: 'reward', error: expect.stringMatching(/\[0, 1\]/) });
+    expect((await clients[0].post('/v1/rewards', { decisionId: one, reward: 1 })).status).toBe(201);
+    const batch = await clients[1].post('/v1/rewards', { rewards: [{ decisionId: two, reward: 2 }, { decisionId: two, reward: 2 }, { decisionId: two, reward: 0.5 }] });
+    expect((batch.body.results as { status: number }[]).map((x) => x.status)).toEqual([400, 400, 409]);
+    expect(batch.body.results[0]).toMatchObject({ field: 'rewards.0.reward' });
+    expect(batch.body.results[2]).toMatchObject({ field: 'rewards.2.reward', error: expect.stringMatching(/send it again/) });
+    const again = await clients[0].post('/v1/rewards', { rewards: [{ decisionId: two, reward: 0.5 }] });
+    expect(again.body.results[0].status).toBe(201);
+    await waitFor(async () => (await seqOf(coinKey)) - seq0 === 2, 2000, 'the two accepted rewards in Redis');
   });
 
   it('refuses a malformed or oversized envelope as a whole', async () => {

@@ -13,7 +13,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { BanditPolicy, LearnerKind } from '../../ml/bandits';
+import type { BanditPolicy, LearnerKind, StatsDelta } from '../../ml/bandits';
 import { compositeReward } from '../../ml/rewards';
 import type { Rng } from '../../ml/rng';
 import type { Deployment, Json } from '../../registry/types';
@@ -114,6 +114,13 @@ const CLAIM_SHA = createHash('sha1').update(CLAIM_SCRIPT).digest('hex');
 
 /** Most claims in one script call (a call blocks Redis for ~2–3 µs per claim). */
 const CLAIMS_PER_SCRIPT = 1000;
+
+/** A claimed reward the learner refused: not applied, so the claim is taken back (400). */
+class RefusedReward extends ClientError {
+  constructor(message: string, expected: string) {
+    super(400, message, 'reward', expected);
+  }
+}
 
 /** One operation of a CLAIM_SCRIPT call: claim `value` for the decision, or only read its entry. */
 interface ClaimOp {
@@ -345,14 +352,24 @@ export class BanditDeployments {
     }
   }
 
-  /** After the claim: 200 the same reward again, 409 a different one, else applied (queued to the shared learner and the reward log): 201. */
+  /**
+   * After the claim: 200 the same reward again, 409 a different one, else applied (queued to the shared
+   * learner and the reward log): 201. A reward the learner refuses (Beta TS: outside [0, 1]) is a
+   * RefusedReward: the caller un-claims it.
+   */
   private settle(s: BanditServing, entry: DecisionEntry, decisionId: string, reward: number, components: Record<string, number> | null, previous: string | null): { status: 200 | 201; arm: string } {
     const arm = s.config.arms[entry.arm].name;
     if (previous !== null) {
       if (Number(previous) === reward) return { status: 200, arm };
       throw new ClientError(409, `the reward of decision ${decisionId} is already recorded as ${previous}; got ${reward} (a reward is recorded once per decision)`, 'reward', 'the reward already recorded for this decision');
     }
-    s.shared.add(s.shared.learner.statsDelta(entry.x ?? undefined, entry.arm, reward));
+    let delta: StatsDelta;
+    try {
+      delta = s.shared.learner.statsDelta(entry.x ?? undefined, entry.arm, reward);
+    } catch (err) {
+      throw new RefusedReward((err as Error).message, `a reward the ${s.config.learnerKind} learner of ${s.name} accepts`);
+    }
+    s.shared.add(delta);
     this.opts.rewardLog.enqueue({ decisionId, reward, components, time: new Date() });
     return { status: 201, arm };
   }
@@ -401,7 +418,13 @@ export class BanditDeployments {
       if (previous === null) await this.opts.redis.del(rewardKey(decisionId)).catch(() => undefined);
       throw now;
     }
-    const done = this.settle(now, entry, decisionId, reward, components, previous);
+    let done: { status: 200 | 201; arm: string };
+    try {
+      done = this.settle(now, entry, decisionId, reward, components, previous);
+    } catch (err) {
+      if (err instanceof RefusedReward) await this.opts.redis.del(rewardKey(decisionId)).catch(() => undefined);
+      throw err;
+    }
     ctx.status = done.status;
     return { decisionId: id, accepted: true, duplicate: done.status === 200, reward, arm: done.arm };
   }
@@ -451,6 +474,27 @@ export class BanditDeployments {
       return out;
     }
     const unclaim: string[] = [];
+    // Rewards the learner refused in this batch (claims taken back at the end): a later item of the same
+    // decision saw that claim, not a recorded reward.
+    const refused = new Map<string, { value: string; err: RefusedReward }>();
+    const apply = (it: RewardItem, s: BanditServing, entry: DecisionEntry, reward: number, previous: string | null): RewardItemResult => {
+      const r = refused.get(it.decisionId);
+      if (r !== undefined && previous === r.value) {
+        if (String(reward) === r.value) throw r.err;
+        throw new ClientError(409, `decision ${it.decisionId}: the reward ${r.value} sent earlier in this batch was refused and its claim taken back; ${reward} was not claimed (send it again)`, 'reward', 'one reward per decision in a batch');
+      }
+      let done: { status: 200 | 201; arm: string };
+      try {
+        done = this.settle(s, entry, it.decisionId, reward, it.components, previous);
+      } catch (err) {
+        if (err instanceof RefusedReward) {
+          unclaim.push(it.decisionId);
+          refused.set(it.decisionId, { value: String(reward), err });
+        }
+        throw err;
+      }
+      return { decisionId: it.sentId, status: done.status, accepted: true, duplicate: done.status === 200, reward, arm: done.arm };
+    };
     const second: { k: number; entry: DecisionEntry; s: BanditServing; reward: number }[] = [];
     for (let k = 0; k < items.length; k++) {
       const it = items[k];
@@ -469,8 +513,7 @@ export class BanditDeployments {
           second.push({ k, entry, s, reward: it.reward ?? this.composite(s, it.components!, at) });
           continue;
         }
-        const done = this.settle(s, entry, it.decisionId, it.reward!, it.components, previous);
-        out[k] = { decisionId: it.sentId, status: done.status, accepted: true, duplicate: done.status === 200, reward: it.reward!, arm: done.arm };
+        out[k] = apply(it, s, entry, it.reward!, previous);
       } catch (err) {
         out[k] = this.itemFailure(it, err);
       }
@@ -495,8 +538,7 @@ export class BanditDeployments {
               if (previous === null) unclaim.push(it.decisionId);
               throw new ClientError(s.status, s.message, `rewards.${it.index}.${s.field}`, s.expected);
             }
-            const done = this.settle(s, entry, it.decisionId, reward, it.components, previous);
-            out[k] = { decisionId: it.sentId, status: done.status, accepted: true, duplicate: done.status === 200, reward, arm: done.arm };
+            out[k] = apply(it, s, entry, reward, previous);
           } catch (err) {
             out[k] = this.itemFailure(it, err);
           }
