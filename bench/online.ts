@@ -11,13 +11,24 @@
  * End to end (after the learners; --learners-only skips it, --e2e-only runs only it): `autopilot serve` as its own process with a
  * bandit deployment (LinUCB + ε-greedy, d = 16, 5 arms, state in the machine's Redis, decisions and rewards
  * in a fresh PostgreSQL database), driven by autocannon over loopback:
- *  - reward updates/s: POST /v1/rewards, each for a distinct decision (entries pre-written to Redis as
- *    decide writes them), through validation, the Redis claim, the batched HINCRBYFLOAT Lua flush and
- *    the batched rewards rows; checked afterwards: Redis `seq` moved by exactly the 201s answered;
- *  - decide p50/p99 for the bandit deployment and for an ONNX policy deployment (the same server) at a
- *    fixed rate; and a bare node:http server answering a canned body (the HTTP ceiling of this machine),
- *    measured in the same run, as the baseline. Flags: --duration S (default 5), --rate R (default 2000),
- *    --connections C (default 32).
+ *  - reward updates/s through the whole path (HTTP → validation → Redis claim → batched HINCRBYFLOAT
+ *    flush of the shared learner → batched reward rows), each reward for a distinct decision (entries
+ *    pre-written to Redis as decide writes them): one reward per request from autocannon on
+ *    `--connections` (default 32; the figure reported before batching existed), one reward per request
+ *    from the lean closed-loop client (bench/support/reward-load.ts: a distinct body per request costs
+ *    autocannon ~40 µs of the same two cores) on `--lean-connections` (default 128: more requests per
+ *    event-loop turn, so bigger micro-batched claims), and `--batch` rewards per request
+ *    (`{ rewards: [...] }`, default 100, lean client, `--batch-connections`, default 8). Per run:
+ *    updates/s (rewards answered 201 / s), CPU per reward of the server, Redis, PostgreSQL (all its
+ *    processes: approximate) and the load generator, and the check that Redis `seq` moved by exactly
+ *    the rewards claimed during the run (autocannon: answered + the requests it left in flight when it
+ *    stopped; the lean client waits for every answer);
+ *  - a bare node:http server answering a canned body (the HTTP ceiling of this machine), measured in
+ *    the same run with each client, as the baseline (its req/s and CPU per request);
+ *  - unless --rewards-only: decide p50/p99 for the bandit deployment and for an ONNX policy deployment
+ *    (the same server) at a fixed --rate (default 2000) from the open-loop generator
+ *    (bench/support/paced-load.ts), and the bandit decide's max rate.
+ * Flags: --duration S (default 5), --only single|batched.
  */
 import { ADWIN, PageHinkley } from '../ml/drift';
 import {
@@ -177,7 +188,7 @@ function main(): void {
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -186,6 +197,8 @@ import { FsArtifactStore } from '../registry/artifacts/fs';
 import { migrate } from '../registry/migrate';
 import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
+import type { PacedOptions, PacedResult } from './support/paced-load';
+import type { RewardLoadOptions, RewardLoadResult } from './support/reward-load';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<{ '2xx': number; non2xx: number; errors: number; timeouts: number; duration: number }> & {
@@ -200,7 +213,8 @@ const e2eArg = (name: string, dflt: number) => {
 const BARE_SERVER = `
 const http = require('node:http');
 const body = JSON.stringify({ decisionId: '00000000-0000-4000-8000-000000000000', accepted: true, duplicate: false, reward: 0.5, arm: 'a' });
-const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(201, { 'content-type': 'application/json' }); res.end(body); }); });
+const length = Buffer.byteLength(body);
+const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(201, { 'content-type': 'application/json', 'content-length': length }); res.end(body); }); });
 server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => console.log('serving on http://127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -236,10 +250,43 @@ function procCpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds of every PostgreSQL process on this machine (approximate: anything else using the server counts too). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(postgres)')) total += procCpuSeconds(Number(pid));
+    } catch {
+      /* exited */
+    }
+  }
+  return total;
+}
+
+/** Decide latency at a fixed rate from the open-loop generator (bench/support/paced-load.ts) in its own process. */
+async function paced(url: string, body: string, rate: number, durationS: number): Promise<PacedResult> {
+  const u = new URL(url);
+  const opts: PacedOptions = { host: u.hostname, port: Number(u.port), path: u.pathname, body, rate, durationS, connections: 32, warmupS: 1 };
+  const root = resolve(__dirname, '..');
+  const out = await new Promise<string>((res, rej) => {
+    const child = spawn(process.execPath, ['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/paced-load.ts'), JSON.stringify(opts)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => (code === 0 ? res(stdout) : rej(new Error(`paced-load exited ${code}: ${stderr}`))));
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as PacedResult;
+}
+
 interface LoadFigures { rps: number; ok: number; non2xx: number; errors: number; p50: number; p99: number }
 
-async function drive(url: string, opts: { duration: number; connections: number; rate?: number; body?: string; bodies?: () => string }): Promise<LoadFigures> {
+async function drive(url: string, opts: { duration: number; connections: number; rate?: number; body?: string; bodies?: () => string; onBody?: (status: number, body: string) => void }): Promise<LoadFigures> {
   const lat: number[] = [];
+  const request: Record<string, unknown> = {};
+  if (opts.bodies) request.setupRequest = (req: Record<string, unknown>) => ({ ...req, body: opts.bodies!() });
+  if (opts.onBody) request.onResponse = opts.onBody;
   const inst = autocannon({
     url,
     method: 'POST',
@@ -247,7 +294,8 @@ async function drive(url: string, opts: { duration: number; connections: number;
     connections: opts.connections,
     duration: opts.duration,
     ...(opts.rate ? { overallRate: opts.rate } : {}),
-    ...(opts.bodies ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: opts.bodies!() }) }] } : { body: opts.body }),
+    ...(opts.bodies || opts.onBody ? { requests: [request] } : {}),
+    ...(opts.bodies ? {} : { body: opts.body }),
   });
   inst.on('response', (_c, _s, _b, ms) => lat.push(ms));
   const r = await inst;
@@ -256,16 +304,99 @@ async function drive(url: string, opts: { duration: number; connections: number;
   return { rps: r['2xx'] / r.duration, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, p50: q(0.5), p99: q(0.99) };
 }
 
+/** CPU seconds Redis has used so far (INFO cpu: used_cpu_sys + used_cpu_user). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  return ((await redis.info('cpu')).match(/used_cpu_(?:sys|user):([\d.]+)/g) ?? []).reduce((a, x) => a + Number(x.split(':')[1]), 0);
+}
+
+/** Waits until `seq` of the state hash stops moving (the last batched flush landed); returns it. */
+async function settledSeq(redis: Redis, key: string): Promise<number> {
+  let last = Number((await redis.hget(key, 'seq')) ?? 0);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = Number((await redis.hget(key, 'seq')) ?? 0);
+    if (now === last && i >= 2) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** The closed-loop reward generator (bench/support/reward-load.ts) in its own process. */
+async function leanLoad(opts: RewardLoadOptions): Promise<RewardLoadResult> {
+  const root = resolve(__dirname, '..');
+  const out = await new Promise<string>((res, rej) => {
+    const child = spawn(process.execPath, ['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/reward-load.ts'), JSON.stringify(opts)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => (code === 0 ? res(stdout) : rej(new Error(`reward-load exited ${code}: ${stderr}`))));
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as RewardLoadResult;
+}
+
+type Client = 'autocannon' | 'lean';
+
+interface BareFigures {
+  client: Client;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  serverCpuPerRequestUs: number;
+  loadGeneratorCpuPerRequestUs: number;
+}
+
+interface RewardFigures {
+  client: Client;
+  /** Rewards per request. */
+  perRequest: number;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  /** Rewards answered 201 (or a batch's `recorded`) per second: learner updates end to end. */
+  updatesPerSec: number;
+  recorded: number;
+  duplicates: number;
+  rejected: number;
+  serverCpuPerRewardUs: number;
+  redisCpuPerRewardUs: number;
+  /** All PostgreSQL processes (the reward rows; approximate). */
+  postgresCpuPerRewardUs: number;
+  /** The load generator (autocannon: this process; lean: its own). */
+  loadGeneratorCpuPerRewardUs: number;
+  /** How far Redis `seq` moved during the run (after the last flush). */
+  seqMoved: number;
+  /**
+   * Rewards claimed in Redis during the run (reward keys of the run's decision ids): each is one
+   * increment, so `seqMoved` must equal it. With autocannon it exceeds `recorded` by the requests still
+   * in flight when autocannon stopped (answered after it stopped counting: one per connection); the
+   * lean client waits for every answer.
+   */
+  claimed: number;
+}
+
 async function endToEnd(): Promise<void> {
   const json = process.argv.includes('--json');
   const duration = e2eArg('duration', 5);
   const rate = e2eArg('rate', 2000);
   const connections = e2eArg('connections', 32);
+  const leanConnections = e2eArg('lean-connections', 128);
+  const batch = e2eArg('batch', 100);
+  const batchConnections = e2eArg('batch-connections', 8);
+  const rewardsOnly = process.argv.includes('--rewards-only');
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
   const db = await createTestDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'ap-bench-online-'));
   const redis = new Redis('redis://127.0.0.1:6379');
   const stateKey = `bench-${randomUUID().slice(0, 8)}`;
+  const stateHash = `bandit:state:${stateKey}`;
   const procs: ChildProcess[] = [];
+  const ids: string[] = [];
   try {
     await migrate(db.pool);
     const artifactUri = `file://${join(dir, 'artifacts')}`;
@@ -283,58 +414,130 @@ async function endToEnd(): Promise<void> {
     const bare = await startServer(['-e', BARE_SERVER], {});
     procs.push(bare.child);
     const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-    const server = await startServer([...profile, join(resolve(__dirname, '..'), 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache')], {
+    const server = await startServer([...profile, join(resolve(__dirname, '..'), 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--max-body', '1mb', '--max-reward-batch', String(Math.max(500, batch))], {
       AUTOPILOT_DATABASE_URL: db.url, AUTOPILOT_ARTIFACT_URI: artifactUri, AUTOPILOT_DATA_DIR: join(dir, 'data'), AUTOPILOT_REDIS_URL: 'redis://127.0.0.1:6379',
     });
     procs.push(server.child);
 
     // Decisions to reward: what decide writes (context with its intercept, arm), pre-written in bulk.
+    // Enough distinct decisions for every run and its warm-up (single ≤ 15k/s with autocannon, ≤ 30k/s
+    // lean, batched ≤ 80k/s); past the end ids would repeat (answered 200, shown as duplicates).
     const rng = new Rng(11);
-    const nDecisions = Math.ceil(duration * 40_000) + 40_000;
-    const ids: string[] = [];
+    const nDecisions = Math.ceil((duration + 1) * ((only === 'batched' ? 0 : 45_000) + (only === 'single' ? 0 : 80_000))) + 20_000;
     for (let start = 0; start < nDecisions; start += 5000) {
       const pipe = redis.pipeline();
       for (let i = start; i < Math.min(nDecisions, start + 5000); i++) {
         const id = randomUUID();
         ids.push(id);
         const x = [1, ...Array.from({ length: d - 1 }, () => Math.round(rng.uniform() * 1000) / 1000)];
-        pipe.set(`bandit:decision:${id}`, JSON.stringify({ deployment: 'router', stateKey, arm: rng.int(K), x }), 'EX', 600);
+        pipe.set(`bandit:decision:${id}`, JSON.stringify({ deployment: 'router', stateKey, arm: rng.int(K), x }), 'EX', 900);
       }
       await pipe.exec();
     }
-    let next = 0;
-    const rewardBody = () => `{"decisionId":"${ids[next++ % ids.length]}","reward":${(next % 10) / 10}}`;
-    const seq0 = Number((await redis.hget(`bandit:state:${stateKey}`, 'seq')) ?? 0);
+    const idsFile = join(dir, 'ids.txt');
+    writeFileSync(idsFile, ids.join('\n'));
+    let next = 0; // the next decision id to reward (both clients)
+    const singleBody = () => {
+      const i = next++;
+      return `{"decisionId":"${ids[i % ids.length]}","reward":${(i % 10) / 10}}`;
+    };
 
     const features = Object.fromEntries(names.map((n, i) => [n, Math.round(Math.sin(i + 1) * 1000) / 1000]));
     const banditBody = JSON.stringify({ deployment: 'router', features });
     const policyBody = JSON.stringify({ deployment: 'ranker', features: Array.from({ length: 16 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000) });
+    const canned = '{"decisionId":"00000000-0000-4000-8000-000000000000","reward":0.5}';
+    const rewardsUrl = new URL(`${server.url}/v1/rewards`);
+    const bareUrl = new URL(`${bare.url}/`);
     // Warm-up (JIT, connections), not counted: rewards here use ids from the pool too.
-    await drive(`${server.url}/v1/decide`, { duration: 1, connections, body: banditBody });
-    await drive(`${server.url}/v1/rewards`, { duration: 1, connections, bodies: rewardBody });
-    await drive(`${bare.url}/`, { duration: 1, connections, body: banditBody });
-    const seqWarm = Number(await redis.hget(`bandit:state:${stateKey}`, 'seq'));
+    if (!rewardsOnly) await drive(`${server.url}/v1/decide`, { duration: 1, connections, body: banditBody });
+    await drive(`${server.url}/v1/rewards`, { duration: 1, connections, bodies: singleBody });
+    await drive(`${bare.url}/`, { duration: 1, connections, body: canned });
 
-    const bareMax = await drive(`${bare.url}/`, { duration, connections, body: '{"decisionId":"00000000-0000-4000-8000-000000000000","reward":0.5}' });
-    const cpu0 = procCpuSeconds(server.child.pid!);
-    const redisCpu0 = Number((await redis.info('cpu')).match(/used_cpu_(?:sys|user):([\d.]+)/g)!.reduce((a, x) => a + Number(x.split(':')[1]), 0));
-    const rewards = await drive(`${server.url}/v1/rewards`, { duration, connections, bodies: rewardBody });
-    const serverCpuPerReward = ((procCpuSeconds(server.child.pid!) - cpu0) / Math.max(1, rewards.ok)) * 1e6;
-    const redisCpuPerReward = ((Number((await redis.info('cpu')).match(/used_cpu_(?:sys|user):([\d.]+)/g)!.reduce((a, x) => a + Number(x.split(':')[1]), 0)) - redisCpu0) / Math.max(1, rewards.ok)) * 1e6;
-    await new Promise((r) => setTimeout(r, 300));
-    const seq1 = Number(await redis.hget(`bandit:state:${stateKey}`, 'seq'));
-    const banditDecide = await drive(`${server.url}/v1/decide`, { duration, connections: 16, rate, body: banditBody });
-    const policyDecide = await drive(`${server.url}/v1/decide`, { duration, connections: 16, rate, body: policyBody });
-    const banditMax = await drive(`${server.url}/v1/decide`, { duration, connections, body: banditBody });
+    const bareRun = async (client: Client, connections: number): Promise<BareFigures> => {
+      if (client === 'lean') await leanLoad({ host: bareUrl.hostname, port: Number(bareUrl.port), path: '/', connections, durationS: 1, body: canned }); // warm-up
+      const cpu0 = procCpuSeconds(bare.child.pid!);
+      const self0 = process.cpuUsage();
+      if (client === 'autocannon') {
+        const r = await drive(`${bare.url}/`, { duration, connections, body: canned });
+        const self = process.cpuUsage(self0);
+        return { client, connections, rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, serverCpuPerRequestUs: ((procCpuSeconds(bare.child.pid!) - cpu0) / Math.max(1, r.ok)) * 1e6, loadGeneratorCpuPerRequestUs: (self.user + self.system) / Math.max(1, r.ok) };
+      }
+      const r = await leanLoad({ host: bareUrl.hostname, port: Number(bareUrl.port), path: '/', connections, durationS: duration, body: canned });
+      const cpu = procCpuSeconds(bare.child.pid!) - cpu0;
+      return { client, connections, rps: r.ok / r.durationS, p50: r.p50, p99: r.p99, errors: r.errors, serverCpuPerRequestUs: (cpu / Math.max(1, r.ok)) * 1e6, loadGeneratorCpuPerRequestUs: r.cpuPerRequestUs };
+    };
 
-    const applied = seq1 - seqWarm;
+    const rewardRun = async (client: Client, perRequest: number, conns: number): Promise<RewardFigures> => {
+      if (client === 'lean') {
+        // Warm-up with the same shape outside the measurement (ids consumed).
+        const w = await leanLoad({ host: rewardsUrl.hostname, port: Number(rewardsUrl.port), path: rewardsUrl.pathname, connections: conns, durationS: 1, perRequest, idsFile, start: next });
+        next = w.next;
+      }
+      const seq0 = await settledSeq(redis, stateHash);
+      const first = next;
+      const cpu0 = procCpuSeconds(server.child.pid!);
+      const redisCpu0 = await redisCpuSeconds(redis);
+      const pgCpu0 = postgresCpuSeconds();
+      const self0 = process.cpuUsage();
+      let load: Omit<RewardFigures, 'serverCpuPerRewardUs' | 'redisCpuPerRewardUs' | 'postgresCpuPerRewardUs' | 'seqMoved' | 'claimed' | 'loadGeneratorCpuPerRewardUs'>;
+      let generatorCpu: number;
+      if (client === 'autocannon') {
+        let recorded = 0;
+        let duplicates = 0;
+        let rejected = 0;
+        const r = await drive(`${server.url}/v1/rewards`, {
+          duration, connections: conns, bodies: singleBody,
+          onBody: (status: number) => {
+            if (status === 201) recorded++;
+            else if (status === 200) duplicates++;
+            else rejected++;
+          },
+        });
+        const self = process.cpuUsage(self0);
+        generatorCpu = (self.user + self.system) / 1e6;
+        const secs = r.ok > 0 ? r.ok / r.rps : duration;
+        load = { client, perRequest, connections: conns, rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, updatesPerSec: recorded / secs, recorded, duplicates, rejected };
+      } else {
+        const r = await leanLoad({ host: rewardsUrl.hostname, port: Number(rewardsUrl.port), path: rewardsUrl.pathname, connections: conns, durationS: duration, perRequest, idsFile, start: next });
+        next = r.next;
+        generatorCpu = (r.cpuPerRequestUs * r.requests) / 1e6;
+        load = { client, perRequest, connections: conns, rps: r.requests / r.durationS, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, updatesPerSec: r.recorded / r.durationS, recorded: r.recorded, duplicates: r.duplicates, rejected: r.rejected };
+      }
+      // After the last flush and the last reward rows (50 ms windows): their work counts too.
+      const seqMoved = (await settledSeq(redis, stateHash)) - seq0;
+      const serverCpu = procCpuSeconds(server.child.pid!) - cpu0;
+      const redisCpu = (await redisCpuSeconds(redis)) - redisCpu0;
+      const pgCpu = postgresCpuSeconds() - pgCpu0;
+      if (next - first > ids.length) throw new Error(`the run used ${next - first} decision ids, only ${ids.length} were written`);
+      let claimed = 0;
+      for (let i = first; i < next; i += 5000) {
+        const keys = Array.from({ length: Math.min(5000, next - i) }, (_, j) => `bandit:reward:${ids[(i + j) % ids.length]}`);
+        claimed += await redis.exists(...keys);
+      }
+      const per = (cpu: number) => (cpu / Math.max(1, claimed)) * 1e6;
+      return { ...load, serverCpuPerRewardUs: per(serverCpu), redisCpuPerRewardUs: per(redisCpu), postgresCpuPerRewardUs: per(pgCpu), loadGeneratorCpuPerRewardUs: per(generatorCpu), seqMoved, claimed };
+    };
+
+    const bareAutocannon = await bareRun('autocannon', connections);
+    const bareLean = await bareRun('lean', leanConnections);
+    const singleAutocannon = only === 'batched' ? null : await rewardRun('autocannon', 1, connections);
+    const singleLean = only === 'batched' ? null : await rewardRun('lean', 1, leanConnections);
+    const batched = only === 'single' ? null : await rewardRun('lean', batch, batchConnections);
+    const banditDecide = rewardsOnly ? null : await paced(`${server.url}/v1/decide`, banditBody, rate, duration);
+    const policyDecide = rewardsOnly ? null : await paced(`${server.url}/v1/decide`, policyBody, rate, duration);
+    const banditMax = rewardsOnly ? null : await drive(`${server.url}/v1/decide`, { duration, connections, body: banditBody });
+
     const figures = {
       machine: { cpus: cpus().length, node: process.version },
-      settings: { duration, rate, connections, d, arms: K },
-      rewardUpdatesPerSec: rewards.rps,
-      rewards: { ...rewards, appliedInRedis: applied, warmUpApplied: seqWarm - seq0, serverCpuPerRewardUs: serverCpuPerReward, redisCpuPerRewardUs: redisCpuPerReward },
-      bareHttpBaseline: bareMax,
-      ratioToBareHttp: rewards.rps / bareMax.rps,
+      settings: { duration, rate, connections, leanConnections, batch, batchConnections, d, arms: K },
+      rewardUpdatesPerSec: { singleAutocannon: singleAutocannon?.updatesPerSec ?? null, single: singleLean?.updatesPerSec ?? null, batched: batched?.updatesPerSec ?? null },
+      rewards: { singleAutocannon, single: singleLean, batched },
+      bareHttpBaseline: { autocannon: bareAutocannon, lean: bareLean },
+      ratioToBareHttp: {
+        singleAutocannon: singleAutocannon ? singleAutocannon.updatesPerSec / bareAutocannon.rps : null,
+        single: singleLean ? singleLean.updatesPerSec / bareLean.rps : null,
+        batched: batched ? batched.updatesPerSec / bareLean.rps : null,
+      },
       decideAtFixedRate: { bandit: banditDecide, policy: policyDecide },
       banditDecideMax: banditMax,
     };
@@ -342,21 +545,42 @@ async function endToEnd(): Promise<void> {
       process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
     } else {
       const f = (v: number, n = 0) => v.toLocaleString('en-US', { maximumFractionDigits: n, minimumFractionDigits: n });
-      const line = (name: string, r: LoadFigures) => `  ${name.padEnd(36)} ${f(r.rps).padStart(8)} /s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
-      console.log(`\nend to end — ${cpus().length} CPUs, autocannon ${connections} connections, ${duration} s per run, loopback (server, Redis, PostgreSQL, autocannon share the machine)`);
-      console.log(line('bare node:http (baseline)', bareMax));
-      console.log(line('POST /v1/rewards → Redis', rewards));
-      console.log(`  CPU per reward: server ${f(serverCpuPerReward, 1)} µs, Redis ${f(redisCpuPerReward, 1)} µs`);
-      console.log(`  reward updates/s end to end: ${f(rewards.rps)} (${f(rewards.rps / bareMax.rps, 2)}× the bare HTTP server); Redis seq moved by ${applied} for ${rewards.ok} 201s answered`);
-      console.log(line(`decide bandit @ ${rate}/s`, banditDecide));
-      console.log(line(`decide ONNX policy @ ${rate}/s`, policyDecide));
-      console.log(line('decide bandit, max rate', banditMax));
+      const head = (name: string, r: { rps: number; p50: number; p99: number; errors: number; non2xx?: number }) =>
+        `  ${name.padEnd(50)} ${f(r.rps).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   non-2xx ${r.non2xx ?? 0}   errors ${r.errors}`;
+      const bareLine = (b: BareFigures) => {
+        console.log(head(`bare node:http, ${b.client}, ${b.connections} conns`, b));
+        console.log(`    CPU per request: bare server ${f(b.serverCpuPerRequestUs, 1)} µs, load generator ${f(b.loadGeneratorCpuPerRequestUs, 1)} µs`);
+      };
+      const rewardLines = (name: string, r: RewardFigures, base: BareFigures) => {
+        console.log(head(name, r));
+        console.log(`    reward updates/s end to end: ${f(r.updatesPerSec)} (${f(r.updatesPerSec / base.rps, 2)}× the bare server's req/s with the same client)`);
+        console.log(`    CPU per reward: server ${f(r.serverCpuPerRewardUs, 1)} µs, Redis ${f(r.redisCpuPerRewardUs, 1)} µs, PostgreSQL ${f(r.postgresCpuPerRewardUs, 1)} µs, load generator ${f(r.loadGeneratorCpuPerRewardUs, 1)} µs`);
+        const inFlight = r.claimed - r.recorded - r.duplicates;
+        console.log(`    answered: recorded ${r.recorded}, duplicates ${r.duplicates}, rejected ${r.rejected}; claimed in Redis ${r.claimed}${inFlight > 0 ? ` (+${inFlight} in flight when the client stopped counting)` : ''}; seq moved by ${r.seqMoved}: ${r.seqMoved === r.claimed ? 'exactly one increment per claim' : `MISMATCH, expected ${r.claimed}`}`);
+      };
+      const pacedLine = (name: string, r: PacedResult) =>
+        `  ${name.padEnd(50)} ${f(r.ok / r.durationS).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   p99.9 ${f(r.p999, 3)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
+      console.log(`\nend to end — ${cpus().length} CPUs, ${duration} s per run, loopback (server, Redis, PostgreSQL and the load generator share the machine)`);
+      bareLine(bareAutocannon);
+      bareLine(bareLean);
+      if (singleAutocannon !== null) rewardLines(`POST /v1/rewards, 1 per request, autocannon, ${connections} conns`, singleAutocannon, bareAutocannon);
+      if (singleLean !== null) rewardLines(`POST /v1/rewards, 1 per request, lean, ${leanConnections} conns`, singleLean, bareLean);
+      if (batched !== null) rewardLines(`POST /v1/rewards, ${batch} per request, lean, ${batchConnections} conns`, batched, bareLean);
+      if (banditDecide !== null && policyDecide !== null && banditMax !== null) {
+        console.log(pacedLine(`decide bandit @ ${rate}/s (open loop)`, banditDecide));
+        console.log(pacedLine(`decide ONNX policy @ ${rate}/s (open loop)`, policyDecide));
+        console.log(head('decide bandit, max rate (autocannon)', banditMax));
+      }
     }
     server.child.kill('SIGTERM');
     await server.exited;
   } finally {
     for (const c of procs) if (c.exitCode === null) c.kill('SIGKILL');
-    await redis.del(`bandit:state:${stateKey}`);
+    await redis.del(stateHash, `bandit:flushed:${stateKey}`);
+    for (let i = 0; i < ids.length; i += 5000) {
+      const slice = ids.slice(i, i + 5000);
+      await redis.unlink(...slice.map((id) => `bandit:decision:${id}`), ...slice.map((id) => `bandit:reward:${id}`));
+    }
     redis.disconnect();
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
