@@ -6,10 +6,12 @@
  *
  * The reward needs the decision's context and arm, on whichever instance it arrives: decide writes
  * `bandit:decision:<id>` = { deployment, stateKey, arm, x } (TTL `decisionTtlSeconds`). A reward is
- * applied once: `SET bandit:reward:<id> <reward> NX GET` claims the decision atomically; the same
- * reward again is a 200, a different one a 409; the claimed increment is queued for the next batched
- * flush (acknowledged before it, see shared-state.ts). Decision rows go to the decision log like any other;
- * reward rows to the registry's rewards table in batches (./reward-log.ts).
+ * applied once: a Lua script reads the entry and claims `bandit:reward:<id>` (SET NX GET) atomically;
+ * the same reward again is a 200, a different one a 409; the claimed increment is added to the next
+ * batched flush (acknowledged before it, see shared-state.ts). The claims of one event-loop turn (the
+ * single rewards that arrived together, the items of a batch body) go to Redis as one script call.
+ * Decision rows go to the decision log like any other; reward rows to the registry's rewards table in
+ * batches (./reward-log.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
