@@ -28,10 +28,22 @@ export class Db {
   async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     if (this.client) return fn(this.client);
     const client = await this.pool!.connect();
+    // A checked-out client has no 'error' listener of the pool's: a connection cut mid-COPY (EPIPE,
+    // ECONNRESET) would be an uncaught error. The statement's own promise fails with it; the client is
+    // then destroyed rather than returned to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
+    } catch (err) {
+      broken ??= (err as { code?: unknown }).code === undefined ? (err as Error) : undefined;
+      throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
