@@ -29,6 +29,7 @@ import { migrate } from '../registry/migrate';
 import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
 import type { PacedOptions, PacedResult } from './support/paced-load';
+import { quantile } from './support/load-common';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => AutocannonInstance;
 
@@ -114,11 +115,6 @@ function postgresCpuSeconds(): number {
     }
   }
   return total;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 interface RunFigures {

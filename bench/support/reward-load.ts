@@ -16,6 +16,7 @@
  * constant `body` (the bare baseline).
  */
 import { readFileSync } from 'node:fs';
+import { parseResponse, quantile } from './load-common';
 import { connect, type Socket } from 'node:net';
 
 export interface RewardLoadOptions {
@@ -137,16 +138,11 @@ export async function rewardLoad(opts: RewardLoadOptions): Promise<RewardLoadRes
       socket.on('data', (chunk: Buffer) => {
         c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
         for (;;) {
-          const end = c.buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const headText = c.buf.toString('latin1', 0, end);
-          const m = /\r\ncontent-length:\s*(\d+)/i.exec(headText);
-          if (m === null) throw new Error(`response without Content-Length: ${headText}`);
-          const total = end + 4 + Number(m[1]);
-          if (c.buf.length < total) return;
-          const body = c.buf.subarray(end + 4, total);
-          c.buf = c.buf.subarray(total);
-          answered(c, Number(headText.slice(9, 12)), body);
+          const res = parseResponse(c.buf);
+          if (res === null) return;
+          if (res.body === undefined) throw new Error(`response without Content-Length: ${c.buf.toString('latin1', 0, 200)}`);
+          c.buf = c.buf.subarray(res.bytes);
+          answered(c, res.status, res.body);
         }
       });
       socket.on('close', () => {
@@ -175,7 +171,7 @@ export async function rewardLoad(opts: RewardLoadOptions): Promise<RewardLoadRes
   const cpu = process.cpuUsage(cpu0);
   for (const c of conns) c.socket.destroy();
   const sorted = Float64Array.from(latencies).sort();
-  const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN);
+  const q = (p: number) => quantile(sorted, p);
   return { ...r, p50: q(0.5), p99: q(0.99), durationS: elapsedMs / 1000, cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, r.requests), first, next };
 }
 
