@@ -115,8 +115,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const journal = new DecisionJournal(join(opts.cacheDir, 'journal'));
   await journal.open();
   const decisionLog = new DecisionLog({
-    // COPY per batch (idempotent: a batch with rows already stored falls back to INSERT … ON CONFLICT).
-    sink: { insertDecisions: (rows) => registry.copyDecisions(rows) },
+    // COPY of the batch's encoded lines (idempotent: a batch with rows already stored falls back to INSERT … ON CONFLICT).
+    sink: { insertDecisions: (batch) => registry.copyDecisionLines(batch.text, batch.count) },
     journal,
     metrics,
     ...opts.decisionLog,

@@ -22,6 +22,7 @@ import {
   getDecision,
   insertDecisions,
   copyDecisions,
+  copyDecisionLines,
   insertReward,
   insertRewards,
   iterateDecisionsWithRewards,
@@ -121,6 +122,8 @@ export class Registry {
   insertDecisions(rows: DecisionInput[]) { return insertDecisions(this.db, rows); }
   /** insertDecisions through COPY (the decision log's writer); same validation and idempotence. */
   copyDecisions(rows: DecisionInput[]) { return copyDecisions(this.db, rows); }
+  /** COPY of rows already encoded with encodeDecisionLine (the decision log's batches). */
+  copyDecisionLines(text: Buffer | string, count: number) { return copyDecisionLines(this.db, text, count); }
   insertReward(input: RewardInput) { return insertReward(this.db, input); }
   /** Many rewards in two statements, one outcome per reward (same rules as insertReward). */
   insertRewards(inputs: RewardInput[]) { return insertRewards(this.db, inputs); }
@@ -146,6 +149,6 @@ export { setAlias, removeAlias, resolveAlias, resolveVersionRef, listAliases, ty
 export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
 export { openVersionArtifact, downloadVersion } from './download';
 export { recordRun, finishRun, getRun, listRuns, appendRunMetrics, appendRunMetricRows, readRunMetrics, type RecordRunInput, type FinishRunInput } from './runs';
-export { insertDecisions, copyDecisions, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';
+export { insertDecisions, copyDecisions, copyDecisionLines, encodeDecisionLine, decodeDecisionLine, decodeDecisionLines, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';
 export { insertRewards, type RewardInsertOutcome } from './decisions';
 export { recordEvaluation, listEvaluations, type RecordEvaluationInput } from './evaluations';

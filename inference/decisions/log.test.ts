@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DecisionInput } from '../../registry/types';
 import { InferenceMetrics } from '../metrics';
+import type { DecisionBatch } from './batch';
 import { DecisionJournal, REJECTED_FILE } from './journal';
 import { DecisionLog, type DecisionSink } from './log';
 
@@ -11,7 +12,8 @@ class TableSink implements DecisionSink {
   readonly rows = new Map<string, DecisionInput>();
   mode: 'ok' | 'fail' | 'hang' = 'ok';
   calls = 0;
-  async insertDecisions(rows: DecisionInput[]): Promise<void> {
+  async insertDecisions(batch: DecisionBatch): Promise<void> {
+    const rows = batch.rows();
     this.calls++;
     if (this.mode === 'fail') throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     if (this.mode === 'hang') await new Promise((r) => setTimeout(r, 200));
@@ -53,12 +55,12 @@ describe('DecisionLog', () => {
   it('sets aside rows the database refuses for their content and writes the rest of their batch, also on replay', async () => {
     /** Refuses, like PostgreSQL, any batch holding a row whose unit has a NUL character (SQLSTATE 22021). */
     class PickySink extends TableSink {
-      override async insertDecisions(rows: DecisionInput[]): Promise<void> {
-        if (this.mode === 'ok' && rows.some((r) => r.unit?.includes('\u0000'))) {
+      override async insertDecisions(batch: DecisionBatch): Promise<void> {
+        if (this.mode === 'ok' && batch.rows().some((r) => r.unit?.includes('\u0000'))) {
           this.calls++;
           throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
         }
-        return super.insertDecisions(rows);
+        return super.insertDecisions(batch);
       }
     }
     const sink = new PickySink();
@@ -91,6 +93,22 @@ describe('DecisionLog', () => {
     await log.close();
   });
 
+  it('sets aside a row that fails validation when it is enqueued, without holding up the others', async () => {
+    const sink = new TableSink();
+    const { log } = await setup(sink);
+    const rows = Array.from({ length: 30 }, () => row());
+    rows[4].propensity = 1.5;
+    rows[9].time = new Date(NaN);
+    rows.forEach((r) => log.enqueue(r));
+    const stats = await log.drain();
+    expect(stats).toMatchObject({ enqueued: 30, written: 28, rejected: 2, spilled: 0, lost: 0, queued: 0 });
+    expect(sink.rows.has(rows[4].decisionId)).toBe(false);
+    const setAside = readFileSync(join(dir, REJECTED_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(setAside.map((x) => x.row.decisionId).sort()).toEqual([rows[4].decisionId, rows[9].decisionId].sort());
+    expect(setAside.find((x) => x.row.decisionId === rows[4].decisionId).error).toMatch(/propensity/);
+    await log.close();
+  });
+
   it('writes every row in batches when the database is up', async () => {
     const sink = new TableSink();
     const { log } = await setup(sink);
@@ -107,11 +125,11 @@ describe('DecisionLog', () => {
     class SlowSink extends TableSink {
       now = 0;
       peak = 0;
-      override async insertDecisions(rows: DecisionInput[]): Promise<void> {
+      override async insertDecisions(batch: DecisionBatch): Promise<void> {
         this.peak = Math.max(this.peak, ++this.now);
         await new Promise((r) => setTimeout(r, 5));
         this.now--;
-        return super.insertDecisions(rows);
+        return super.insertDecisions(batch);
       }
     }
     for (const maxInFlight of [1, 3]) {

@@ -2,9 +2,9 @@
  * The decision log writer: every decision the server returns becomes one row of the registry's
  * `decisions` table, written off the hot path.
  *
- *   enqueue (sync, O(1)) → bounded in-memory queue → batches of `batchSize` every `flushIntervalMs`
- *                                                    → sink.insertDecisions (idempotent on decision id),
- *                                                      up to `maxInFlight` batches at once
+ *   enqueue (sync, O(1): validates and encodes the row as a COPY line into the current batch's buffer)
+ *     → bounded queue of encoded batches → a batch at `batchSize` rows, or every `flushIntervalMs`
+ *     → sink.insertDecisions (idempotent on decision id), up to `maxInFlight` batches at once
  *   insert fails or takes longer than `writeTimeoutMs`  → the batch goes to the journal (fsync'd)
  *   queue reaches `maxQueue` (database slower than traffic) → the queue goes to the journal
  *   while the database is marked down, batches go straight to the journal; every `retryIntervalMs`
@@ -16,16 +16,26 @@
  * error: SQLSTATE class 22/23) is not a database outage: the batch is split in halves until the
  * refused rows are alone, the others are written, and each refused row is set aside in the journal
  * directory's `rejected.jsonl` with the error (`rows_rejected`), so one bad row never blocks the log.
+ * A row that fails validation when it is enqueued is set aside the same way at once.
  * A batch that timed out may still commit later and also sit in the journal: the replay's insert is
  * idempotent on the decision id, so it is written once.
+ *
+ * Rows wait as bytes (./batch.ts): no row object outlives its request, and a flush only hands a
+ * buffer to the database connection.
  */
+import { encodeDecisionLine } from '../../registry/decisions';
 import type { DecisionInput } from '../../registry/types';
 import type { InferenceMetrics } from '../metrics';
+import { DecisionBatch } from './batch';
 import type { DecisionJournal } from './journal';
 
 export interface DecisionSink {
-  /** Inserts rows; must be idempotent on decisionId (ON CONFLICT DO NOTHING). */
-  insertDecisions(rows: DecisionInput[]): Promise<unknown>;
+  /**
+   * Writes a batch (`batch.text`: its rows as COPY text lines; `batch.rows()` decodes them); must be
+   * idempotent on decisionId. Rejects with a ValidationError or an SQLSTATE 22/23 error when it refuses
+   * rows for their content, with anything else when the database is unavailable.
+   */
+  insertDecisions(batch: DecisionBatch): Promise<unknown>;
 }
 
 export interface DecisionLogOptions {
@@ -49,7 +59,7 @@ export interface DecisionLogOptions {
 export interface DecisionLogStats {
   enqueued: number;
   written: number;
-  /** Rows the database refused for their content, set aside in rejected.jsonl. */
+  /** Rows refused for their content (by validation or by the database), set aside in rejected.jsonl. */
   rejected: number;
   spilled: number;
   replayed: number;
@@ -77,8 +87,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Bytes a new batch buffer holds (a policy decision's line is ~400 bytes; a longer line gets its own). */
+const BATCH_BYTES = 128 * 1024;
+
 export class DecisionLog {
-  private queue: DecisionInput[] = [];
+  /** Full batches waiting for the database, oldest first. */
+  private ready: DecisionBatch[] = [];
+  /** The batch rows are being added to. */
+  private current: DecisionBatch | null = null;
+  private queued = 0;
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -108,18 +125,53 @@ export class DecisionLog {
   /** Hands one row to the log. Never blocks and never throws. */
   enqueue(row: DecisionInput): void {
     this.stats.enqueued++;
-    this.queue.push(row);
-    const n = this.queue.length;
-    if (n >= this.maxQueue) {
+    let line: string;
+    try {
+      line = encodeDecisionLine(row);
+    } catch (err) {
+      const p = this.setAside([row], err);
+      this.spills.add(p);
+      void p.finally(() => this.spills.delete(p));
+      return;
+    }
+    let batch = this.current;
+    if (batch === null || !batch.add(line)) {
+      if (batch !== null) this.ready.push(batch);
+      batch = this.current = new DecisionBatch(Math.max(BATCH_BYTES, Buffer.byteLength(line)));
+      batch.add(line);
+    }
+    if (batch.count >= this.batchSize) {
+      this.ready.push(batch);
+      this.current = null;
+    }
+    this.queued++;
+    if (this.queued >= this.maxQueue) {
       // The database cannot keep up: move the backlog to disk rather than grow without bound.
-      const rows = this.queue;
-      this.queue = [];
-      this.spill(rows);
-    } else if (n >= this.batchSize && this.inFlight.size < this.maxInFlight) {
+      for (const b of this.takeAll()) this.spill(b);
+    } else if (this.ready.length > 0 && this.inFlight.size < this.maxInFlight) {
       this.flushSoon(0);
     } else if (this.timer === null) {
       this.flushSoon(this.flushIntervalMs);
     }
+  }
+
+  /** The next batch to write (a full one, else the one being filled), or null. */
+  private take(): DecisionBatch | null {
+    let batch = this.ready.shift() ?? null;
+    if (batch === null && this.current !== null) {
+      batch = this.current;
+      this.current = null;
+    }
+    if (batch !== null) this.queued -= batch.count;
+    return batch;
+  }
+
+  private takeAll(): DecisionBatch[] {
+    const all = this.current === null ? this.ready : [...this.ready, this.current];
+    this.ready = [];
+    this.current = null;
+    this.queued = 0;
+    return all;
   }
 
   private flushSoon(ms: number): void {
@@ -135,34 +187,25 @@ export class DecisionLog {
 
   /** Starts writing one batch if fewer than `maxInFlight` are in flight. */
   private flush(): void {
-    if (this.inFlight.size >= this.maxInFlight || this.queue.length === 0) {
-      this.opts.metrics.queueDepth.set(this.queue.length);
-      return;
-    }
-    let batch: DecisionInput[];
-    if (this.queue.length <= this.batchSize) {
-      batch = this.queue;
-      this.queue = [];
-    } else {
-      batch = this.queue.splice(0, this.batchSize);
-    }
-    this.opts.metrics.queueDepth.set(this.queue.length);
+    const batch = this.inFlight.size >= this.maxInFlight ? null : this.take();
+    this.opts.metrics.queueDepth.set(this.queued);
+    if (batch === null) return;
     if (!this.databaseUp) {
       this.spill(batch);
-      if (this.queue.length > 0) this.flushSoon(this.flushIntervalMs);
+      if (this.queued > 0) this.flushSoon(this.flushIntervalMs);
       return;
     }
     const p: Promise<void> = this.write(batch).finally(() => {
       this.inFlight.delete(p);
-      if (this.queue.length >= this.batchSize) this.flushSoon(0);
-      else if (this.queue.length > 0) this.flushSoon(this.flushIntervalMs);
+      if (this.ready.length > 0) this.flushSoon(0);
+      else if (this.queued > 0) this.flushSoon(this.flushIntervalMs);
     });
     this.inFlight.add(p);
-    // A backlog: start the next batch in a later turn (one batch serialised per turn keeps stalls short).
-    if (this.queue.length >= this.batchSize && this.inFlight.size < this.maxInFlight) this.flushSoon(0);
+    // A backlog: start the next batch in a later turn.
+    if (this.ready.length > 0 && this.inFlight.size < this.maxInFlight) this.flushSoon(0);
   }
 
-  private async write(batch: DecisionInput[]): Promise<void> {
+  private async write(batch: DecisionBatch): Promise<void> {
     try {
       const n = await this.insertIsolating(batch, 'inserting');
       this.stats.written += n;
@@ -178,28 +221,35 @@ export class DecisionLog {
    * they are alone, writes the rest and sets them aside. Resolves with the rows written; throws only
    * when the database is unavailable (then nothing is set aside: the caller spills or retries).
    */
-  private async insertIsolating(rows: DecisionInput[], what: string): Promise<number> {
+  private async insertIsolating(batch: DecisionBatch, what: string): Promise<number> {
+    if (batch.count === 0) return 0;
     try {
-      await withTimeout(this.opts.sink.insertDecisions(rows), this.writeTimeoutMs, `${what} ${rows.length} decisions`);
-      return rows.length;
+      await withTimeout(this.opts.sink.insertDecisions(batch), this.writeTimeoutMs, `${what} ${batch.count} decisions`);
+      return batch.count;
     } catch (err) {
       if (!isRowError(err)) throw err;
-      if (rows.length > 1) {
-        const mid = rows.length >> 1;
-        return (await this.insertIsolating(rows.slice(0, mid), what)) + (await this.insertIsolating(rows.slice(mid), what));
+      if (batch.count > 1) {
+        const [a, b] = batch.halves();
+        return (await this.insertIsolating(a, what)) + (await this.insertIsolating(b, what));
       }
-      const message = (err as Error).message ?? String(err);
-      try {
-        await this.opts.journal.reject(rows, message);
-        this.stats.rejected += rows.length;
-        this.opts.metrics.rowsRejected.inc(rows.length);
-        this.opts.onError?.(err, `decision log: decision ${rows[0].decisionId} refused by the database and set aside in rejected.jsonl`);
-      } catch (diskErr) {
-        this.stats.lost += rows.length;
-        this.opts.metrics.rowsLost.inc(rows.length);
-        this.opts.onError?.(diskErr, `decision log: decision ${rows[0].decisionId} was refused by the database (${message}) and could not be set aside`);
-      }
+      await this.setAside(batch.rows(), err);
       return 0;
+    }
+  }
+
+  /** Rows refused for their content: into rejected.jsonl (or counted lost if even that fails). */
+  private async setAside(rows: DecisionInput[], err: unknown): Promise<void> {
+    const message = (err as Error)?.message ?? String(err);
+    const by = (err as { name?: unknown })?.name === 'ValidationError' ? 'refused as invalid' : 'refused by the database';
+    try {
+      await this.opts.journal.reject(rows, message);
+      this.stats.rejected += rows.length;
+      this.opts.metrics.rowsRejected.inc(rows.length);
+      this.opts.onError?.(err, `decision log: decision ${rows[0].decisionId} ${by} and set aside in rejected.jsonl`);
+    } catch (diskErr) {
+      this.stats.lost += rows.length;
+      this.opts.metrics.rowsLost.inc(rows.length);
+      this.opts.onError?.(diskErr, `decision log: decision ${rows[0].decisionId} was ${by} (${message}) and could not be set aside`);
     }
   }
 
@@ -209,9 +259,11 @@ export class DecisionLog {
     this.scheduleRetry(this.retryIntervalMs);
   }
 
-  private spill(rows: DecisionInput[]): void {
-    const n = rows.length;
-    const p = this.opts.journal.append(rows).then(
+  private spill(batch: DecisionBatch): void {
+    const n = batch.count;
+    const p = Promise.resolve()
+      .then(() => this.opts.journal.append(batch.rows()))
+      .then(
       () => {
         this.stats.spilled += n;
         this.opts.metrics.rowsSpilled.inc(n);
@@ -245,7 +297,9 @@ export class DecisionLog {
         await Promise.all([...this.spills]);
         let n = 0;
         await this.opts.journal.replay(async (rows) => {
-          n += await this.insertIsolating(rows, 'replaying');
+          const { batch, invalid } = DecisionBatch.fromRows(rows);
+          for (const { row, error } of invalid) await this.setAside([row], error);
+          n += await this.insertIsolating(batch, 'replaying');
         }, this.batchSize * 2);
         this.stats.replayed += n;
         this.stats.written += n;
@@ -264,7 +318,7 @@ export class DecisionLog {
   }
 
   getStats(): DecisionLogStats {
-    return { ...this.stats, queued: this.queue.length, journalPending: this.opts.journal.pending, databaseUp: this.databaseUp };
+    return { ...this.stats, queued: this.queued, journalPending: this.opts.journal.pending, databaseUp: this.databaseUp };
   }
 
   /**
@@ -278,7 +332,7 @@ export class DecisionLog {
     }
     for (;;) {
       if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-      else if (this.queue.length > 0) this.flush();
+      else if (this.queued > 0) this.flush();
       else break;
     }
     await Promise.all([...this.spills]);
