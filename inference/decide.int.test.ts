@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { S3ArtifactStore } from '../registry/artifacts/s3';
 import { testS3Bucket, testS3Settings, uniquePrefix } from '../test/support/s3';
+import { decisionIdTime } from './decisions/id';
 import { TEST_FEATURES } from './testing/test-policy';
 import { createServingFixture, postJson, type ServingFixture } from './testing/fixture';
 import type { InferenceServer } from './server';
@@ -49,6 +50,9 @@ describe('decide and rewards', () => {
     await server.decisionLog.drain();
     const row = await fx.registry.getDecision(r.body.decisionId);
     expect(row).toMatchObject({ deployment: 'ranker', version: 1, arm: 'champion', propensity: 1, features: x, action: r.body.action });
+    // A version-7 (time-ordered) id carrying the decision's millisecond.
+    expect(r.body.decisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(decisionIdTime(r.body.decisionId)).toBe(row.time.getTime());
     const pol = out.variant_probs[argmax(out.variant_probs)] * out.k_probs[argmax(out.k_probs)] * Math.max(out.rerank_prob[0], 1 - out.rerank_prob[0]) * out.prompt_id_probs[argmax(out.prompt_id_probs)];
     expect(row.metadata).toMatchObject({ armProbability: 1, mode: 'greedy' });
     expect((row.metadata as any).policyProbability).toBeCloseTo(pol, 5);

@@ -13,7 +13,8 @@
  * Decision rows go to the decision log like any other; reward rows to the registry's rewards table in
  * batches (./reward-log.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newDecisionId } from '../decisions/id';
 import type { Redis } from 'ioredis';
 import type { BanditPolicy, LearnerKind, StatsDelta } from '../../ml/bandits';
 import { compositeReward } from '../../ml/rewards';
@@ -306,7 +307,7 @@ export class BanditDeployments {
     const learner = s.shared.learner;
     const pick = learner.select(x ?? undefined, this.opts.rng);
     const arm = s.config.arms[pick.arm];
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId();
     const entry: DecisionEntry = { deployment: s.name, stateKey: s.config.stateKey, arm: pick.arm, x };
     try {
       await this.opts.redis.set(decisionKey(decisionId), JSON.stringify(entry), 'EX', s.config.decisionTtlSeconds);

@@ -14,6 +14,7 @@
 import type { Rng } from '../../ml/rng';
 import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
+import { newDecisionId } from '../decisions/id';
 import type { InferenceMetrics } from '../metrics';
 import type { LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
@@ -89,7 +90,7 @@ export class ShadowMirror {
       const ex = state.exploration;
       const decoded = shadow.decoder.decode(result.outputs, { mode: job.sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: this.opts.rng, row: result.row });
       const row: DecisionInput = {
-        decisionId: crypto.randomUUID(),
+        decisionId: newDecisionId(),
         time: new Date(),
         deployment: state.name,
         model: shadow.info.model,

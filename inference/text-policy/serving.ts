@@ -16,7 +16,7 @@
  * Versions are directory artifacts (model.onnx, tokenizer.json, policy.json): downloaded once into
  * `<cacheDir>/<sha256>/`, every file checked against the version's manifest.
  */
-import { randomUUID } from 'node:crypto';
+import { newDecisionId } from '../decisions/id';
 import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -185,7 +185,7 @@ export class TextPolicyDeployments {
       throw new ClientError(503, `text-policy deployment ${s.name} has no model that can serve (${reason}) and no fallback { approve } configured`, 'deployment', 'a deployment with a loadable champion or a fallback such as { "approve": false }');
     }
     this.opts.metrics.fallbacks.labels(s.name, reason).inc();
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId();
     this.opts.decisionLog.enqueue({
       decisionId, time: new Date(), deployment: s.name, model: s.model, version: null, generation: s.generation, arm: 'fallback',
       features, action: { approve, verdict: approve ? 'APPROVE' : 'FLAG' }, propensity: 1, density: null, unit,
@@ -244,7 +244,7 @@ export class TextPolicyDeployments {
         return this.fallbackDecision(s, 'champion_error', features, unit, ctx);
       }
     }
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId();
     const version = model.info.version;
     this.opts.metrics.decisions.labels(s.name, String(version), arm).inc();
     this.opts.decisionLog.enqueue({
