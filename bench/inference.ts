@@ -58,6 +58,11 @@ const CONNECTIONS = arg('connections', 16);
 const PACED_CONNECTIONS = arg('paced-connections', 32);
 const JSON_OUT = args.includes('--json');
 const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
+/** Extra node flags for the server process, e.g. `--server-node-flags "--trace-gc"` (its output goes to this process's stderr with --show-server-output). */
+const SERVER_NODE_FLAGS = args.includes('--server-node-flags') ? args[args.indexOf('--server-node-flags') + 1].split(/\s+/).filter(Boolean) : [];
+const SHOW_SERVER_OUTPUT = args.includes('--show-server-output');
+/** Extra `autopilot serve` arguments, e.g. `--server-args "--decision-batch 64"`. */
+const SERVER_ARGS = args.includes('--server-args') ? args[args.indexOf('--server-args') + 1].split(/\s+/).filter(Boolean) : [];
 
 const BARE = `
 const http = require('node:http');
@@ -227,7 +232,7 @@ async function main(): Promise<void> {
     const ortUs = await ortRunCost(champion.bytes);
     const bare = await startProcess(['-e', BARE], {});
     procs.push(bare.child);
-    const server = await startProcess([...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--no-redis'], {
+    const server = await startProcess([...SERVER_NODE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--no-redis', ...SERVER_ARGS], {
       AUTOPILOT_DATABASE_URL: db.url,
       AUTOPILOT_ARTIFACT_URI: artifactUri,
       AUTOPILOT_DATA_DIR: join(dir, 'data'),
@@ -243,8 +248,9 @@ async function main(): Promise<void> {
     await load(`${bare.url}/`, decideBody, { duration: 2 });
 
     if (PROFILE_DIR) {
-      const r = await load(decideUrl, decideBody, { duration: DURATION, pid: server.child.pid });
-      process.stdout.write(`profile run: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms\n`);
+      // With --rate the profiled load is the paced generator at that rate, else autocannon at full speed.
+      const r = args.includes('--rate') ? await paced(decideUrl, decideBody, RATE, server.child.pid!) : await load(decideUrl, decideBody, { duration: DURATION, pid: server.child.pid });
+      process.stdout.write(`profile run: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, server CPU ${r.cpuPerRequestUs.toFixed(1)} µs/request\n`);
       server.child.kill('SIGTERM');
       await server.exited;
       return;
@@ -266,6 +272,7 @@ async function main(): Promise<void> {
     const served = [...metricsText.matchAll(/^autopilot_decisions_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
     server.child.kill('SIGTERM');
     const code = await server.exited;
+    if (SHOW_SERVER_OUTPUT) process.stderr.write(server.output());
     const rows = Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM decisions')).rows[0].n);
     const lost = served - rows;
 

@@ -34,14 +34,20 @@ export function register(program: Command): void {
     .option('--max-body <size>', 'request body limit (413 above)', '64kb')
     .option('--max-reward-batch <n>', 'most rewards in one batch POST /v1/rewards { rewards: [...] } (413 above)', '500')
     .option('--reconcile <seconds>', 'periodic re-read of every deployment (NOTIFY applies changes at once)', '15')
+    .option('--decision-batch <rows>', 'decision log: rows per COPY batch', '128')
+    .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
     .option('--no-redis', 'no feature store: { entity } features are refused')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxRewardBatch: string; reconcile: string; redis: boolean }) => {
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean }) => {
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
       if (!(reconcile >= 1 && reconcile <= 3600)) throw new CliError(`--reconcile ${opts.reconcile}: expected seconds in 1..3600`);
       const maxRewardBatch = Number(opts.maxRewardBatch);
       if (!Number.isInteger(maxRewardBatch) || maxRewardBatch < 1 || maxRewardBatch > 100_000) throw new CliError(`--max-reward-batch ${opts.maxRewardBatch}: expected an integer in 1..100000`);
+      const batchSize = Number(opts.decisionBatch);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new CliError(`--decision-batch ${opts.decisionBatch}: expected an integer in 1..10000`);
+      const flushIntervalMs = Number(opts.decisionFlush);
+      if (!(flushIntervalMs >= 1 && flushIntervalMs <= 10_000)) throw new CliError(`--decision-flush ${opts.decisionFlush}: expected milliseconds in 1..10000`);
       const server = await startInferenceServer({
         ...base,
         redisUrl: opts.redis ? base.redisUrl : null,
@@ -51,6 +57,7 @@ export function register(program: Command): void {
         maxBodyBytes: parseSize(opts.maxBody),
         reconcileIntervalMs: reconcile * 1000,
         maxRewardBatch,
+        decisionLog: { batchSize, flushIntervalMs },
       });
       process.stdout.write(`serving on ${server.url} (deployments: ${server.manager.names().join(', ') || 'none yet'})\n`);
       await new Promise<void>((resolve) => {
