@@ -73,8 +73,8 @@ export async function insertDecisions(db: Db, decisions: DecisionInput[]): Promi
        SELECT decision_id, time, deployment, model, version, generation, arm, features, action,
          propensity, density, unit, latency_ms, metadata
        FROM jsonb_to_recordset($1::jsonb) AS x(decision_id uuid, time timestamptz, deployment text, model text, version int,
-         generation bigint, arm text, features jsonb, action jsonb, propensity double precision, density double precision,
-         unit text, latency_ms double precision, metadata jsonb)
+         generation bigint, arm text, features json, action json, propensity double precision, density double precision,
+         unit text, latency_ms double precision, metadata json)
        ON CONFLICT (decision_id) DO NOTHING`,
       [JSON.stringify(chunk)],
     );

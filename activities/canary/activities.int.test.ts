@@ -196,7 +196,7 @@ describe('canary shadow stage on PostgreSQL with a real inference server', () =>
     expect(metric('latency_p95_ms')).toBeGreaterThan(0);
     // Every reward is 1: the IPS estimate is the agreement-weighted 1/p average minus 1.
     const { rows } = await fx.db.pool.query(
-      `SELECT avg(CASE WHEN s.action = c.action THEN 1 / c.propensity ELSE 0 END) - 1 AS delta FROM decisions s JOIN decisions c ON c.decision_id = (s.metadata ->> 'mirrorOf')::uuid WHERE s.arm = 'shadow' AND s.deployment = 'act-shadow'`,
+      `SELECT avg(CASE WHEN s.action::jsonb = c.action::jsonb THEN 1 / c.propensity ELSE 0 END) - 1 AS delta FROM decisions s JOIN decisions c ON c.decision_id = (s.metadata ->> 'mirrorOf')::uuid WHERE s.arm = 'shadow' AND s.deployment = 'act-shadow'`,
     );
     expect(metric('shadow_ips_delta')).toBeCloseTo(rows[0].delta, 9);
     expect(await check(500)).toMatchObject({ outcome: 'inconclusive', reasons: ['too few mirrored decisions: 80 (shadow.minSamples 500)'] });

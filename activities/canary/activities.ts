@@ -143,16 +143,16 @@ export function createCanaryActivities(deps: CanaryDeps) {
 
   async function shadowCheck(input: CheckInput, from: Date, to: Date): Promise<CheckResult> {
     const pairs = `FROM decisions s JOIN decisions c ON c.decision_id = (s.metadata ->> 'mirrorOf')::uuid
-      WHERE s.deployment = $1 AND s.arm = 'shadow' AND s.version = $2 AND s.time >= $3 AND s.time < $4 AND s.metadata ? 'mirrorOf'`;
+      WHERE s.deployment = $1 AND s.arm = 'shadow' AND s.version = $2 AND s.time >= $3 AND s.time < $4 AND s.metadata ->> 'mirrorOf' IS NOT NULL`;
     const [mirrored, rewarded, incidents] = await Promise.all([
       deps.pool.query(
-        `SELECT count(*)::int AS n, avg((s.action = c.action)::int)::double precision AS agreement,
+        `SELECT count(*)::int AS n, avg((s.action::jsonb = c.action::jsonb)::int)::double precision AS agreement,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms) AS p95 ${pairs}`,
         [input.model, input.version, from, to],
       ),
       deps.pool.query(
         `SELECT count(*)::int AS n, avg(r.reward) AS mean,
-           avg(CASE WHEN s.action = c.action AND c.propensity > 0 THEN r.reward / c.propensity ELSE 0 END) AS ips
+           avg(CASE WHEN s.action::jsonb = c.action::jsonb AND c.propensity > 0 THEN r.reward / c.propensity ELSE 0 END) AS ips
          ${pairs.replace('WHERE', 'JOIN rewards r ON r.decision_id = c.decision_id WHERE')}`,
         [input.model, input.version, from, to],
       ),
