@@ -96,6 +96,28 @@ function copyText(s: string): string {
   return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c]) : s;
 }
 
+/**
+ * A JSON text as a COPY field. JSON.stringify escapes every control character inside strings and adds
+ * no whitespace, so the only byte COPY treats specially that JSON text can hold is the backslash.
+ */
+function copyJson(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s.indexOf('\\') === -1 ? s : s.replace(BACKSLASHES, '\\\\');
+}
+const BACKSLASHES = /\\/g;
+
+/** toISOString of the last millisecond seen: decisions logged within one millisecond share it. */
+let isoMs = NaN;
+let isoText = '';
+function isoTime(d: Date): string {
+  const ms = d.getTime();
+  if (ms !== isoMs) {
+    isoText = d.toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
 function copyNumber(v: number | null | undefined): string {
   return v === null || v === undefined ? '\\N' : String(v);
 }
@@ -120,7 +142,7 @@ function uncopyNumber(s: string): number | null {
  */
 export function encodeDecisionLine(d: DecisionInput, i = 0): string {
   checkDecision(d, i);
-  return `${d.decisionId}\t${d.time.toISOString()}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${copyText(JSON.stringify(d.features))}\t${copyText(JSON.stringify(d.action))}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyText(JSON.stringify(d.metadata))}\n`;
+  return `${d.decisionId}\t${isoTime(d.time)}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${copyJson(d.features)}\t${copyJson(d.action)}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyJson(d.metadata)}\n`;
 }
 
 /** The decision `encodeDecisionLine` encoded (the line with or without its newline); throws on anything else. */
