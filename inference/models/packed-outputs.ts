@@ -10,6 +10,7 @@
  *
  * so head i's [n, k_i] block sits contiguously at offset n·(k_1 + … + k_{i−1}) of `packed`, in the
  * same row-major layout as the separate output. `unpack` hands the decoder a view per head (no copy).
+ * The other outputs, and the nodes only they need, are dropped from that copy of the graph.
  *
  * Only float32 graph outputs of static width are packed; anything else keeps the plain path (the
  * caller gets null). LoadedModel also compares the packed run against the separate outputs on a
@@ -69,7 +70,24 @@ export function withPackedOutput(bytes: Uint8Array, names: readonly string[]): U
       attribute: [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })],
     }),
   );
-  outputs.push(
+  // The native session fetches only the packed output: drop the other outputs and every node and
+  // initializer it does not need (the critic's value head, here), which onnxruntime would otherwise
+  // compute on every run. Graphs with subgraphs (If, Loop, Scan) may use outer values implicitly: kept whole.
+  const hasSubgraphs = nodes.some((n) => (n.attribute ?? []).some((a) => a.g != null || (a.graphs ?? []).length > 0));
+  if (!hasSubgraphs) {
+    const needed = new Set<string>([PACKED_OUTPUT]);
+    const kept: onnx.INodeProto[] = [];
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i];
+      if (!(n.output ?? []).some((o) => needed.has(o))) continue;
+      kept.push(n);
+      for (const input of n.input ?? []) if (input !== '') needed.add(input);
+    }
+    graph.node = kept.reverse();
+    graph.initializer = inits.filter((t) => needed.has(t.name ?? ''));
+    graph.output = [];
+  }
+  graph.output!.push(
     onnx.ValueInfoProto.create({
       name: PACKED_OUTPUT,
       type: onnx.TypeProto.create({

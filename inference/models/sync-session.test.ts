@@ -3,6 +3,8 @@ import { Rng } from '../../ml/rng';
 import { buildTestPolicy } from '../testing/test-policy';
 import { LoadedModel } from './loaded-model';
 import { SyncSession } from './sync-session';
+import { onnx } from 'onnx-proto';
+import { PACKED_OUTPUT, withPackedOutput } from './packed-outputs';
 
 const OPTIONS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' };
 
@@ -85,6 +87,18 @@ describe('packed outputs', () => {
     expect(() => sync.run({ obs: new ort.Tensor('float32', x, [n, 16]) }, n - 1)).toThrow(/expected 6 rows/);
     sync.release();
     await session.release();
+  });
+
+  it('the packed graph keeps only what the heads need: the value head and its weights are gone', () => {
+    const packed = withPackedOutput(policy.bytes, heads)!;
+    const g = onnx.ModelProto.decode(packed).graph!;
+    expect(g.output!.map((o) => o.name)).toEqual([PACKED_OUTPUT]);
+    expect(g.node!.some((n) => n.output!.includes('value'))).toBe(false);
+    expect(g.initializer!.some((t) => t.name!.startsWith('value.'))).toBe(false);
+    // every head's producer is still there
+    for (const h of heads) expect(g.node!.some((n) => n.output!.includes(h))).toBe(true);
+    const original = onnx.ModelProto.decode(policy.bytes).graph!;
+    expect(g.node!.length).toBe(original.node!.length - 1 + heads.length + 1); // − value Gemm, + a Reshape per head, + Concat
   });
 
   it('is not used for outputs the graph does not have, or a single output', () => {
