@@ -296,20 +296,23 @@ async function main(): Promise<void> {
       return;
     }
     const f = (n: number, d = 2) => n.toFixed(d);
-    const line = (name: string, r: RunFigures) =>
-      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs, postgres ${f(r.dbCpuPerRequestUs, 1)} µs`;
-    const pacedLine = (name: string, r: PacedFigures) =>
+    // PostgreSQL's CPU is only shown for decide: the bare server writes nothing to it (and a backend of the
+    // previous run exiting meanwhile takes its CPU time out of the sum, which made the figure negative).
+    const dbCpu = (r: { dbCpuPerRequestUs: number }, shown: boolean) => (shown ? `, postgres ${f(r.dbCpuPerRequestUs, 1)} µs` : '');
+    const line = (name: string, r: RunFigures, withDb = true) =>
+      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs${dbCpu(r, withDb)}`;
+    const pacedLine = (name: string, r: PacedFigures, withDb = true) =>
       `  ${name.padEnd(28)} ${f(r.ok / r.durationS, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p90 ${f(r.p90, 3)} ms   p99 ${f(r.p99, 3)} ms   p99.9 ${f(r.p999, 3)} ms   max ${f(r.max, 1)} ms   errors ${r.errors + r.non2xx}   ` +
-      `CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs, postgres ${f(r.dbCpuPerRequestUs, 1)} µs, generator ${f(r.generatorCpuPerRequestUs, 1)} µs   (generator lag p99 ${f(r.lagP99, 2)} ms, waited for a connection ${r.queued})`;
+      `CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs${dbCpu(r, withDb)}, generator ${f(r.generatorCpuPerRequestUs, 1)} µs   (generator lag p99 ${f(r.lagP99, 2)} ms, waited for a connection ${r.queued})`;
     process.stdout.write(
       [
         `bench/inference — ${figures.machine.cpus} CPUs, ${process.version}, loopback`,
         `policy: 16 inputs, 2×64 tanh, 5 heads (champion + 25% canary, sticky unit); onnxruntime run alone: ${f(ortUs, 1)} µs`,
         `maximum throughput (autocannon, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION / 2} s):`,
-        ...rounds.flatMap((r, i) => [line(`bare node:http #${i + 1}`, r.bare), line(`POST /v1/decide #${i + 1}`, r.decide), `    ratio ${f(r.ratio, 3)}`]),
+        ...rounds.flatMap((r, i) => [line(`bare node:http #${i + 1}`, r.bare, false), line(`POST /v1/decide #${i + 1}`, r.decide), `    ratio ${f(r.ratio, 3)}`]),
         `  ratio decide / bare, median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${DURATION} s):`,
-        pacedLine('bare node:http (constant)', bareFixed),
+        pacedLine('bare node:http (constant)', bareFixed, false),
         pacedLine('POST /v1/decide', decideFixed),
         `  p99 at ${RATE} req/s: ${f(decideFixed.p99, 3)} ms   (target ≤ 2 ms)`,
         `decisions: ${served} served (server counter; ${decisionsOk} 2xx counted by the load generators, warm-ups aside), ${rows} rows in decisions after SIGTERM drain (exit ${code}) → lost ${lost}`,
