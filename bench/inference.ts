@@ -1,6 +1,6 @@
 /**
  * Inference server throughput and latency on loopback (issue 3). Run:
- *   node -r ./scripts/register-ts.js bench/inference.ts [--duration 10] [--rounds 3] [--rate 5000]
+ *   node -r ./scripts/register-ts.js bench/inference.ts [--duration 10] [--rounds 3] [--paced-rounds 3] [--rate 5000]
  *     [--connections 16] [--paced-connections 32] [--json]
  *
  * Sets up a throw-away registry database with a policy of the PPO shape (16 inputs, 2×64 tanh, five
@@ -13,7 +13,8 @@
  *   machine's speed out of the ratio); the ratio of each round and their median.
  * - Latency at a fixed rate: bench/support/paced-load.ts, an open-loop generator in its own process
  *   that sends request k at t0 + k/rate (autocannon's `overallRate` sends each second's quota in one
- *   burst, i.e. measures a saturated server), against the bare server and /v1/decide, `--duration` s each.
+ *   burst, i.e. measures a saturated server), against the bare server and /v1/decide, alternating,
+ *   `--paced-rounds` times `--duration` s each; the target is judged on the median p99 of the rounds.
  * - CPU per request of the server, of PostgreSQL (the decision log's COPY lands there) and of the load
  *   generator; ORT's own run cost; and, after SIGTERM drains the server, the decisions lost (served −
  *   rows in `decisions`, must be 0).
@@ -56,6 +57,8 @@ const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 5000);
 const CONNECTIONS = arg('connections', 16);
 const PACED_CONNECTIONS = arg('paced-connections', 32);
+/** Fixed-rate rounds (bare, then decide, `--duration` s each): the machine's speed drifts, so one run is not a figure. */
+const PACED_ROUNDS = arg('paced-rounds', 3);
 const JSON_OUT = args.includes('--json');
 const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
 /** Extra node flags for the server process, e.g. `--server-node-flags "--trace-gc"` (its output goes to this process's stderr with --show-server-output). */
@@ -263,9 +266,16 @@ async function main(): Promise<void> {
       rounds.push({ bare: b, decide: d, ratio: d.rps / b.rps });
     }
     const ratio = median(rounds.map((r) => r.ratio));
-    const bareFixed = await paced(`${bare.url}/`, decideBody, RATE, bare.child.pid!);
-    const decideFixed = await paced(decideUrl, decideBody, RATE, server.child.pid!);
-    decisionsOk += decideFixed.ok;
+    const fixed: { bare: PacedFigures; decide: PacedFigures }[] = [];
+    for (let i = 0; i < PACED_ROUNDS; i++) {
+      const b = await paced(`${bare.url}/`, decideBody, RATE, bare.child.pid!);
+      const d = await paced(decideUrl, decideBody, RATE, server.child.pid!);
+      decisionsOk += d.ok;
+      fixed.push({ bare: b, decide: d });
+    }
+    const p99Median = median(fixed.map((r) => r.decide.p99));
+    const p99Max = Math.max(...fixed.map((r) => r.decide.p99));
+    const fixedErrors = fixed.reduce((a, r) => a + r.decide.errors + r.decide.non2xx, 0);
 
     // Decisions the server answered (its own counter: autocannon drops responses still in flight when a run ends).
     const metricsText = await (await fetch(`${server.url}/metrics`)).text();
@@ -282,12 +292,12 @@ async function main(): Promise<void> {
       settings: { durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pacedConnections: PACED_CONNECTIONS, fixedRate: RATE },
       ortRunMicroseconds: ortUs,
       max: { rounds, ratio },
-      fixedRate: { bare: bareFixed, decide: decideFixed },
+      fixedRate: { rounds: fixed, decideP99MedianMs: p99Median, decideP99MaxMs: p99Max },
       decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
       targets: {
-        p99AtFixedRateMs: { target: 2, measured: decideFixed.p99, ok: decideFixed.p99 <= 2 },
+        p99AtFixedRateMs: { target: 2, measured: p99Median, worstRound: p99Max, ok: p99Median <= 2 },
         throughputRatio: { target: 0.6, measured: ratio, ok: ratio >= 0.6 },
-        errors: { target: 0, measured: maxErrors + decideFixed.errors + decideFixed.non2xx },
+        errors: { target: 0, measured: maxErrors + fixedErrors },
         lost: { target: 0, measured: lost },
       },
     };
@@ -311,10 +321,9 @@ async function main(): Promise<void> {
         `maximum throughput (autocannon, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION / 2} s):`,
         ...rounds.flatMap((r, i) => [line(`bare node:http #${i + 1}`, r.bare, false), line(`POST /v1/decide #${i + 1}`, r.decide), `    ratio ${f(r.ratio, 3)}`]),
         `  ratio decide / bare, median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
-        `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${DURATION} s):`,
-        pacedLine('bare node:http (constant)', bareFixed, false),
-        pacedLine('POST /v1/decide', decideFixed),
-        `  p99 at ${RATE} req/s: ${f(decideFixed.p99, 3)} ms   (target ≤ 2 ms)`,
+        `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
+        ...fixed.flatMap((r, i) => [pacedLine(`bare node:http #${i + 1}`, r.bare, false), pacedLine(`POST /v1/decide #${i + 1}`, r.decide)]),
+        `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms)`,
         `decisions: ${served} served (server counter; ${decisionsOk} 2xx counted by the load generators, warm-ups aside), ${rows} rows in decisions after SIGTERM drain (exit ${code}) → lost ${lost}`,
         '',
       ].join('\n'),
