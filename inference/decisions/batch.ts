@@ -53,6 +53,11 @@ export class DecisionBatch {
     return this.len;
   }
 
+  /** Bytes the buffer can hold. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Appends one encoded line; false (and nothing written) when it does not fit. */
   add(line: string): boolean {
     // Up to 3 bytes per UTF-16 unit: only count exactly when the cheap bound says it might not fit.

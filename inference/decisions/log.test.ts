@@ -109,6 +109,34 @@ describe('DecisionLog', () => {
     await log.close();
   });
 
+  it('sizes batch buffers from the lines it has seen, and gives a line larger than that a buffer of its own', async () => {
+    class SizeSink extends TableSink {
+      seen: { count: number; bytes: number; capacity: number }[] = [];
+      override async insertDecisions(batch: DecisionBatch): Promise<void> {
+        this.seen.push({ count: batch.count, bytes: batch.byteLength, capacity: batch.capacity });
+        return super.insertDecisions(batch);
+      }
+    }
+    const sink = new SizeSink();
+    const { log } = await setup(sink, { batchSize: 100, flushIntervalMs: 10_000 });
+    for (let i = 0; i < 1000; i++) log.enqueue(row());
+    const huge = { ...row(), features: { blob: 'x'.repeat(300_000) } };
+    log.enqueue(huge);
+    for (let i = 0; i < 10; i++) log.enqueue(row());
+    const stats = await log.drain();
+    expect(stats).toMatchObject({ enqueued: 1011, written: 1011, lost: 0 });
+    expect(sink.rows.get(huge.decisionId)?.features).toEqual(huge.features);
+    const full = sink.seen.filter((b) => b.count === 100);
+    expect(full.length).toBeGreaterThanOrEqual(9);
+    const perLine = full[full.length - 1].bytes / 100;
+    // Later buffers are sized from the observed line size (~1.25 × 100 lines), not a fixed 128 KiB.
+    const last = full[full.length - 1].capacity;
+    expect(last).toBeGreaterThanOrEqual(100 * perLine);
+    expect(last).toBeLessThanOrEqual(Math.max(16 * 1024, 1.6 * 100 * perLine));
+    expect(sink.seen.some((b) => b.count === 1 && b.bytes > 300_000 && b.capacity >= b.bytes)).toBe(true);
+    await log.close();
+  });
+
   it('writes every row in batches when the database is up', async () => {
     const sink = new TableSink();
     const { log } = await setup(sink);

@@ -87,8 +87,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** Bytes a new batch buffer holds (a policy decision's line is ~400 bytes; a longer line gets its own). */
-const BATCH_BYTES = 128 * 1024;
+/**
+ * A new batch buffer holds `batchSize` lines of the average size seen so far, plus a quarter, within these
+ * bounds (a policy decision's line is ~430 bytes; a line longer than the buffer gets a buffer of its own).
+ * Sized from what is logged, the queue's memory stays close to its bytes (at the 20,000-row bound of policy
+ * decisions, ~10 MB off the heap).
+ */
+const MIN_BATCH_BYTES = 16 * 1024;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 export class DecisionLog {
   /** Full batches waiting for the database, oldest first. */
@@ -96,6 +102,8 @@ export class DecisionLog {
   /** The batch rows are being added to. */
   private current: DecisionBatch | null = null;
   private queued = 0;
+  /** Bytes per encoded line, a moving average over closed batches (sizes new batch buffers). */
+  private lineBytes = 512;
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -136,14 +144,12 @@ export class DecisionLog {
     }
     let batch = this.current;
     if (batch === null || !batch.add(line)) {
-      if (batch !== null) this.ready.push(batch);
-      batch = this.current = new DecisionBatch(Math.max(BATCH_BYTES, Buffer.byteLength(line)));
+      if (batch !== null) this.seal(batch);
+      const want = Math.min(MAX_BATCH_BYTES, Math.max(MIN_BATCH_BYTES, Math.ceil(this.batchSize * this.lineBytes * 1.25)));
+      batch = this.current = new DecisionBatch(Math.max(want, Buffer.byteLength(line)));
       batch.add(line);
     }
-    if (batch.count >= this.batchSize) {
-      this.ready.push(batch);
-      this.current = null;
-    }
+    if (batch.count >= this.batchSize) this.seal(batch);
     this.queued++;
     if (this.queued >= this.maxQueue) {
       // The database cannot keep up: move the backlog to disk rather than grow without bound.
@@ -155,12 +161,20 @@ export class DecisionLog {
     }
   }
 
+  /** Moves the batch being filled to the ready ones and learns its line size. */
+  private seal(batch: DecisionBatch): void {
+    this.ready.push(batch);
+    if (batch === this.current) this.current = null;
+    this.lineBytes = 0.5 * this.lineBytes + 0.5 * (batch.byteLength / batch.count);
+  }
+
   /** The next batch to write (a full one, else the one being filled), or null. */
   private take(): DecisionBatch | null {
     let batch = this.ready.shift() ?? null;
     if (batch === null && this.current !== null) {
       batch = this.current;
       this.current = null;
+      this.lineBytes = 0.5 * this.lineBytes + 0.5 * (batch.byteLength / batch.count);
     }
     if (batch !== null) this.queued -= batch.count;
     return batch;

@@ -5,6 +5,7 @@
 -- jsonb was half of that cost (COPY of a policy decision: 15.8 → 10.4 µs of PostgreSQL CPU per row).
 -- Readers lose nothing they use: `->`/`->>` work on json, rows come back as the same JSON values, and
 -- comparisons cast to jsonb where they need jsonb's equality or `?`.
+-- ALTER … TYPE rewrites the table (under an exclusive lock): on a large existing log, run it in a quiet window.
 ALTER TABLE decisions
   ALTER COLUMN features TYPE json USING features::json,
   ALTER COLUMN action TYPE json USING action::json,
