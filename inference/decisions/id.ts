@@ -10,10 +10,20 @@
  */
 import { randomFillSync } from 'node:crypto';
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const POOL_IDS = 512;
 const pool = Buffer.allocUnsafeSlow(10 * POOL_IDS);
 let offset = pool.length;
+/** The id's 36 ASCII characters are assembled here and read out as one flat string. */
+const scratch = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
+/** Byte i of the id (0..15) → its two hex digits' positions in the text. */
+const AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
+function hexByte(i: number, byte: number): void {
+  const at = AT[i];
+  scratch[at] = HEX_DIGITS[byte >>> 4];
+  scratch[at + 1] = HEX_DIGITS[byte & 0x0f];
+}
 
 /** A new version-7 UUID for a decision made at `nowMs` (default: now). */
 export function newDecisionId(nowMs: number = Date.now()): string {
@@ -25,13 +35,17 @@ export function newDecisionId(nowMs: number = Date.now()): string {
   offset += 10;
   const hi = Math.floor(nowMs / 0x1000000); // top 24 of the 48 time bits
   const lo = nowMs - hi * 0x1000000; // low 24
-  return (
-    HEX[(hi >>> 16) & 0xff] + HEX[(hi >>> 8) & 0xff] + HEX[hi & 0xff] + HEX[(lo >>> 16) & 0xff] + '-' +
-    HEX[(lo >>> 8) & 0xff] + HEX[lo & 0xff] + '-' +
-    HEX[0x70 | (pool[r] & 0x0f)] + HEX[pool[r + 1]] + '-' +
-    HEX[0x80 | (pool[r + 2] & 0x3f)] + HEX[pool[r + 3]] + '-' +
-    HEX[pool[r + 4]] + HEX[pool[r + 5]] + HEX[pool[r + 6]] + HEX[pool[r + 7]] + HEX[pool[r + 8]] + HEX[pool[r + 9]]
-  );
+  hexByte(0, (hi >>> 16) & 0xff);
+  hexByte(1, (hi >>> 8) & 0xff);
+  hexByte(2, hi & 0xff);
+  hexByte(3, (lo >>> 16) & 0xff);
+  hexByte(4, (lo >>> 8) & 0xff);
+  hexByte(5, lo & 0xff);
+  hexByte(6, 0x70 | (pool[r] & 0x0f));
+  hexByte(7, pool[r + 1]);
+  hexByte(8, 0x80 | (pool[r + 2] & 0x3f));
+  for (let i = 9; i < 16; i++) hexByte(i, pool[r + i - 6]);
+  return scratch.toString('latin1', 0, 36);
 }
 
 /** The millisecond timestamp a version-7 id carries (tests, diagnostics). */
