@@ -14,7 +14,7 @@
  * batches (./reward-log.ts).
  */
 import { createHash } from 'node:crypto';
-import { newDecisionId } from '../decisions/id';
+import { newDecisionStamp } from '../decisions/id';
 import type { Redis } from 'ioredis';
 import type { BanditPolicy, LearnerKind, StatsDelta } from '../../ml/bandits';
 import { compositeReward } from '../../ml/rewards';
@@ -307,7 +307,7 @@ export class BanditDeployments {
     const learner = s.shared.learner;
     const pick = learner.select(x ?? undefined, this.opts.rng);
     const arm = s.config.arms[pick.arm];
-    const decisionId = newDecisionId();
+    const { decisionId, time } = newDecisionStamp();
     const entry: DecisionEntry = { deployment: s.name, stateKey: s.config.stateKey, arm: pick.arm, x };
     try {
       await this.opts.redis.set(decisionKey(decisionId), JSON.stringify(entry), 'EX', s.config.decisionTtlSeconds);
@@ -318,7 +318,7 @@ export class BanditDeployments {
     this.opts.metrics.decisions.labels(s.name, 'bandit', arm.name).inc();
     this.opts.decisionLog.enqueue({
       decisionId,
-      time: new Date(),
+      time,
       deployment: s.name,
       model: s.model,
       version: null,

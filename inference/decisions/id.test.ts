@@ -1,4 +1,4 @@
-import { decisionIdTime, newDecisionId } from './id';
+import { decisionIdTime, newDecisionId, newDecisionStamp } from './id';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -21,5 +21,13 @@ describe('newDecisionId (UUID v7)', () => {
     const ids = Array.from({ length: 1000 }, () => newDecisionId(42));
     // Each hex digit of the random tail takes many values (a stuck byte would show as one value).
     for (let pos = 24; pos < 36; pos++) expect(new Set(ids.map((id) => id[pos])).size).toBeGreaterThan(10);
+  });
+
+  it('newDecisionStamp gives an id and a time of the same millisecond', () => {
+    const at = Date.UTC(2026, 11, 4, 10, 0, 0, 123);
+    const { decisionId, time } = newDecisionStamp(at);
+    expect(decisionId).toMatch(V7);
+    expect(time.getTime()).toBe(at);
+    expect(decisionIdTime(decisionId)).toBe(at);
   });
 });

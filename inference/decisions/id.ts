@@ -48,6 +48,14 @@ export function newDecisionId(nowMs: number = Date.now()): string {
   return scratch.toString('latin1', 0, 36);
 }
 
+/**
+ * A new decision's id and time, from one reading of the clock: the id's time prefix is the row's `time`,
+ * however long the decision takes between choosing its id and logging its row.
+ */
+export function newDecisionStamp(nowMs: number = Date.now()): { decisionId: string; time: Date } {
+  return { decisionId: newDecisionId(nowMs), time: new Date(nowMs) };
+}
+
 /** The millisecond timestamp a version-7 id carries (tests, diagnostics). */
 export function decisionIdTime(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

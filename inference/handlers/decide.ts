@@ -21,7 +21,7 @@
  *   no ε), even in greedy mode.
  * Fallback decisions are logged with arm `fallback`, version null and propensity 1 (a fixed action).
  */
-import { newDecisionId } from '../decisions/id';
+import { newDecisionStamp } from '../decisions/id';
 import type { Rng } from '../../ml/rng';
 import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
@@ -131,11 +131,10 @@ export function createDecideHandler(deps: DecideDeps) {
     }
     metrics.fallbacks.labels(state.name, reason).inc();
     metrics.decisions.labels(state.name, 'fallback', 'fallback').inc();
-    const now = Date.now();
-    const decisionId = newDecisionId(now);
+    const { decisionId, time } = newDecisionStamp();
     log.enqueue({
       decisionId,
-      time: new Date(now),
+      time,
       deployment: state.name,
       model: state.model,
       version: null,
@@ -205,15 +204,14 @@ export function createDecideHandler(deps: DecideDeps) {
     const ex = state.exploration;
     const sample = req.explore ?? ex.mode === 'sample';
     const decoded = model.decoder!.decode(result.outputs, { mode: sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: deps.rng, row: result.row });
-    const now = Date.now();
-    const decisionId = newDecisionId(now);
+    const { decisionId, time } = newDecisionStamp();
     const version = model.info.version;
     const s = seriesOf(state, model, arm);
     s.decisions.inc();
     ctx.latency = s.latency;
     const row: DecisionInput = {
       decisionId,
-      time: new Date(now),
+      time,
       deployment: state.name,
       model: model.info.model,
       version,

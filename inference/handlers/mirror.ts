@@ -14,7 +14,7 @@
 import type { Rng } from '../../ml/rng';
 import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
-import { newDecisionId } from '../decisions/id';
+import { newDecisionStamp } from '../decisions/id';
 import type { InferenceMetrics } from '../metrics';
 import type { LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
@@ -90,8 +90,7 @@ export class ShadowMirror {
       const ex = state.exploration;
       const decoded = shadow.decoder.decode(result.outputs, { mode: job.sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: this.opts.rng, row: result.row });
       const row: DecisionInput = {
-        decisionId: newDecisionId(),
-        time: new Date(),
+        ...newDecisionStamp(),
         deployment: state.name,
         model: shadow.info.model,
         version: shadow.info.version,

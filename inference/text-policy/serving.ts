@@ -16,7 +16,7 @@
  * Versions are directory artifacts (model.onnx, tokenizer.json, policy.json): downloaded once into
  * `<cacheDir>/<sha256>/`, every file checked against the version's manifest.
  */
-import { newDecisionId } from '../decisions/id';
+import { newDecisionStamp } from '../decisions/id';
 import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -185,9 +185,9 @@ export class TextPolicyDeployments {
       throw new ClientError(503, `text-policy deployment ${s.name} has no model that can serve (${reason}) and no fallback { approve } configured`, 'deployment', 'a deployment with a loadable champion or a fallback such as { "approve": false }');
     }
     this.opts.metrics.fallbacks.labels(s.name, reason).inc();
-    const decisionId = newDecisionId();
+    const { decisionId, time } = newDecisionStamp();
     this.opts.decisionLog.enqueue({
-      decisionId, time: new Date(), deployment: s.name, model: s.model, version: null, generation: s.generation, arm: 'fallback',
+      decisionId, time, deployment: s.name, model: s.model, version: null, generation: s.generation, arm: 'fallback',
       features, action: { approve, verdict: approve ? 'APPROVE' : 'FLAG' }, propensity: 1, density: null, unit,
       latencyMs: performance.now() - ctx.start, metadata: { kind: 'text-policy', armProbability: 1, reason },
     });
@@ -244,12 +244,12 @@ export class TextPolicyDeployments {
         return this.fallbackDecision(s, 'champion_error', features, unit, ctx);
       }
     }
-    const decisionId = newDecisionId();
+    const { decisionId, time } = newDecisionStamp();
     const version = model.info.version;
     this.opts.metrics.decisions.labels(s.name, String(version), arm).inc();
     this.opts.decisionLog.enqueue({
       decisionId,
-      time: new Date(),
+      time,
       deployment: s.name,
       model: model.info.model,
       version,
