@@ -1,21 +1,8 @@
 import { encodeDecisionLine } from '../../registry/decisions';
-import type { DecisionInput } from '../../registry/types';
+import { testDecision } from '../testing/decision-row';
 import { DecisionBatch } from './batch';
 
-function row(i: number, extra: Partial<DecisionInput> = {}): DecisionInput {
-  return {
-    decisionId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    time: new Date(1_700_000_000_000 + i),
-    deployment: 'ranker',
-    model: 'ranker',
-    version: 1,
-    arm: 'champion',
-    features: [i, i / 3],
-    action: { k: i },
-    propensity: 1,
-    ...extra,
-  };
-}
+const row = testDecision;
 
 describe('DecisionBatch', () => {
   it('holds rows as encoded lines, refuses a line that does not fit, and decodes them back', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DecisionInput } from '../../registry/types';
 import { InferenceMetrics } from '../metrics';
+import { testDecision } from '../testing/decision-row';
 import type { DecisionBatch } from './batch';
 import { DecisionJournal, REJECTED_FILE } from './journal';
 import { DecisionLog, type DecisionSink } from './log';
@@ -22,20 +23,7 @@ class TableSink implements DecisionSink {
 }
 
 let n = 0;
-function row(): DecisionInput {
-  n++;
-  return {
-    decisionId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    time: new Date(1_700_000_000_000 + n),
-    deployment: 'ranker',
-    model: 'ranker',
-    version: 1,
-    arm: 'champion',
-    features: [n],
-    action: { k: n },
-    propensity: 1,
-  };
-}
+const row = (): DecisionInput => testDecision(++n);
 
 describe('DecisionLog', () => {
   let dir: string;

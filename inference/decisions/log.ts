@@ -137,19 +137,17 @@ export class DecisionLog {
     try {
       line = encodeDecisionLine(row);
     } catch (err) {
-      const p = this.setAside([row], err);
-      this.spills.add(p);
-      void p.finally(() => this.spills.delete(p));
+      this.track(this.setAside([row], err));
       return;
     }
     let batch = this.current;
     if (batch === null || !batch.add(line)) {
-      if (batch !== null) this.seal(batch);
+      if (batch !== null) this.seal();
       const want = Math.min(MAX_BATCH_BYTES, Math.max(MIN_BATCH_BYTES, Math.ceil(this.batchSize * this.lineBytes * 1.25)));
       batch = this.current = new DecisionBatch(Math.max(want, Buffer.byteLength(line)));
       batch.add(line);
     }
-    if (batch.count >= this.batchSize) this.seal(batch);
+    if (batch.count >= this.batchSize) this.seal();
     this.queued++;
     if (this.queued >= this.maxQueue) {
       // The database cannot keep up: move the backlog to disk rather than grow without bound.
@@ -161,31 +159,34 @@ export class DecisionLog {
     }
   }
 
-  /** Moves the batch being filled to the ready ones and learns its line size. */
-  private seal(batch: DecisionBatch): void {
+  /** Moves the batch being filled (there is one) to the ready ones and learns its line size. */
+  private seal(): void {
+    const batch = this.current!;
     this.ready.push(batch);
-    if (batch === this.current) this.current = null;
+    this.current = null;
     this.lineBytes = 0.5 * this.lineBytes + 0.5 * (batch.byteLength / batch.count);
   }
 
   /** The next batch to write (a full one, else the one being filled), or null. */
   private take(): DecisionBatch | null {
-    let batch = this.ready.shift() ?? null;
-    if (batch === null && this.current !== null) {
-      batch = this.current;
-      this.current = null;
-      this.lineBytes = 0.5 * this.lineBytes + 0.5 * (batch.byteLength / batch.count);
-    }
+    if (this.ready.length === 0 && this.current !== null) this.seal();
+    const batch = this.ready.shift() ?? null;
     if (batch !== null) this.queued -= batch.count;
     return batch;
   }
 
   private takeAll(): DecisionBatch[] {
-    const all = this.current === null ? this.ready : [...this.ready, this.current];
+    if (this.current !== null) this.seal();
+    const all = this.ready;
     this.ready = [];
-    this.current = null;
     this.queued = 0;
     return all;
+  }
+
+  /** Keeps a disk write (spill or set-aside) until it settles, so drain() and replay() can wait for it. */
+  private track(p: Promise<void>): void {
+    this.spills.add(p);
+    void p.finally(() => this.spills.delete(p));
   }
 
   private flushSoon(ms: number): void {
@@ -290,8 +291,7 @@ export class DecisionLog {
         this.opts.onError?.(err, `decision log: ${n} rows could be written neither to the database nor to the journal`);
       },
     );
-    this.spills.add(p);
-    void p.finally(() => this.spills.delete(p));
+    this.track(p);
   }
 
   private scheduleRetry(ms: number): void {
