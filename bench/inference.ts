@@ -48,10 +48,17 @@ interface AutocannonResult {
 
 const root = resolve(__dirname, '..');
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
+/** The value after `--name`, or null. */
+const textArg = (name: string): string | null => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : null;
 };
+const arg = (name: string, dflt: number) => {
+  const v = textArg(name);
+  return v === null ? dflt : Number(v);
+};
+/** A space-separated list after `--name` (extra flags for the server), or none. */
+const listArg = (name: string): string[] => (textArg(name) ?? '').split(/\s+/).filter(Boolean);
 const DURATION = arg('duration', 10);
 const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 5000);
@@ -60,12 +67,12 @@ const PACED_CONNECTIONS = arg('paced-connections', 32);
 /** Fixed-rate rounds (bare, then decide, `--duration` s each): the machine's speed drifts, so one run is not a figure. */
 const PACED_ROUNDS = arg('paced-rounds', 3);
 const JSON_OUT = args.includes('--json');
-const PROFILE_DIR = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
+const PROFILE_DIR = textArg('profile');
 /** Extra node flags for the server process, e.g. `--server-node-flags "--trace-gc"` (its output goes to this process's stderr with --show-server-output). */
-const SERVER_NODE_FLAGS = args.includes('--server-node-flags') ? args[args.indexOf('--server-node-flags') + 1].split(/\s+/).filter(Boolean) : [];
+const SERVER_NODE_FLAGS = listArg('server-node-flags');
 const SHOW_SERVER_OUTPUT = args.includes('--show-server-output');
 /** Extra `autopilot serve` arguments, e.g. `--server-args "--decision-batch 64"`. */
-const SERVER_ARGS = args.includes('--server-args') ? args[args.indexOf('--server-args') + 1].split(/\s+/).filter(Boolean) : [];
+const SERVER_ARGS = listArg('server-args');
 
 const BARE = `
 const http = require('node:http');
