@@ -4,7 +4,7 @@
  * versions are only those the server has loaded (series of released versions are removed), and a
  * deployment name a client sends that we do not serve never becomes a label.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type RouteLabel = 'decide' | 'rewards' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
 
@@ -15,15 +15,114 @@ export interface Observer {
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+/** What a counter child needs on the hot path: `inc()`. */
+export interface Incrementer {
+  inc(value?: number): void;
+}
+
+/**
+ * One series of `LatencyHistogram`: counts into its own arrays. A prom-client child hashes and
+ * validates its label set on every observation (about a microsecond and a few hundred bytes per call,
+ * twice per decision); this does a bucket search and three additions.
+ */
+class LatencySeries implements Observer {
+  /** Per-bucket counts (not cumulative); the last one is +Inf. */
+  readonly counts = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  observe(value: number): void {
+    if (!Number.isFinite(value)) throw new TypeError(`latency must be a finite number of seconds, got ${value}`);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && value > LATENCY_BUCKETS[i]) i++;
+    this.counts[i]++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+/**
+ * The request-latency histogram: a metric the prom-client Registry formats like its own Histogram
+ * (`_bucket` with cumulative `le` counts and `+Inf`, `_sum`, `_count`), whose series are resolved once
+ * per label set and then observed without hashing.
+ */
+class LatencyHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, LatencySeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  private static key(values: readonly string[]): string {
+    return values.join('\u0000');
+  }
+
+  /** The series of these label values (in `labelNames` order), created on first use. */
+  labels(...values: string[]): Observer {
+    if (values.length !== this.labelNames.length) throw new Error(`${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${values.length}`);
+    const key = LatencyHistogram.key(values);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      const labels: Record<string, string> = {};
+      this.labelNames.forEach((n, i) => (labels[n] = values[i]));
+      s = new LatencySeries(labels);
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  /** Drops the series whose labels match (a child still held keeps counting, unseen; `labels` makes a new one). */
+  removeWhere(match: (labels: Readonly<Record<string, string>>) => boolean): void {
+    for (const [key, s] of this.series) if (match(s.labels)) this.series.delete(key);
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  /** prom-client's metric shape (what `Registry.metrics()` formats). */
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] }> {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const s of this.series.values()) {
+      let acc = 0;
+      for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+        acc += s.counts[i];
+        values.push({ labels: { le: i < LATENCY_BUCKETS.length ? LATENCY_BUCKETS[i] : '+Inf', ...s.labels }, value: acc, metricName: `${this.name}_bucket` });
+      }
+      values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { ...s.labels }, value: s.count, metricName: `${this.name}_count` });
+    }
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+  }
+}
+
+/** A counter child that adds up locally; its counter takes the sum in at scrape time (`collect`). */
+class PendingCount implements Incrementer {
+  pending = 0;
+
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  inc(value = 1): void {
+    if (!(Number.isFinite(value) && value >= 0)) throw new TypeError(`a counter increment must be a finite number >= 0, got ${value}`);
+    this.pending += value;
+  }
+}
+
 export class InferenceMetrics {
   readonly registry = new Registry();
-  readonly requestDuration = new Histogram({
-    name: 'autopilot_inference_request_duration_seconds',
-    help: 'Time from request start to response end, by route, model, version and arm (model/version/arm are "-" when none served).',
-    labelNames: ['route', 'model', 'version', 'arm'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly requestDuration = new LatencyHistogram(
+    'autopilot_inference_request_duration_seconds',
+    'Time from request start to response end, by route, model, version and arm (model/version/arm are "-" when none served).',
+    ['route', 'model', 'version', 'arm'],
+  );
+  /** Hot-path children of `decisions` (see `decisionCounter`), taken in when the counter is collected. */
+  private readonly decisionCounts = new Map<string, PendingCount>();
   readonly errors = new Counter({
     name: 'autopilot_inference_errors_total',
     help: 'Responses with status >= 400, by route and status code.',
@@ -35,6 +134,14 @@ export class InferenceMetrics {
     help: 'Decisions served, by deployment, version and arm (fallback decisions have version "fallback").',
     labelNames: ['deployment', 'version', 'arm'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const c of this.decisionCounts.values()) {
+        if (c.pending > 0) {
+          this.decisions.inc(c.labels, c.pending);
+          c.pending = 0;
+        }
+      }
+    },
   });
   readonly fallbacks = new Counter({
     name: 'autopilot_fallbacks_total',
@@ -108,9 +215,8 @@ export class InferenceMetrics {
     registers: [this.registry],
   });
 
-  private readonly children = new Map<string, Observer>();
-
   constructor(opts: { defaultMetrics?: boolean } = {}) {
+    this.registry.registerMetric(this.requestDuration as never);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'autopilot_inference_' });
     this.rowsLost.inc(0);
     this.rowsRejected.inc(0);
@@ -120,23 +226,22 @@ export class InferenceMetrics {
 
   /** A cached histogram child: resolve once per (route, model, version, arm), observe many times. */
   latency(route: RouteLabel, model = '-', version = '-', arm = '-'): Observer {
-    const key = `${route}\u0000${model}\u0000${version}\u0000${arm}`;
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = this.requestDuration.labels(route, model, version, arm);
-      this.children.set(key, child);
+    return this.requestDuration.labels(route, model, version, arm);
+  }
+
+  /** A cached child of `decisions` for the hot path (no label hashing per increment; exact at every scrape). */
+  decisionCounter(deployment: string, version: string, arm: string): Incrementer {
+    const key = `${deployment}\u0000${version}\u0000${arm}`;
+    let c = this.decisionCounts.get(key);
+    if (c === undefined) {
+      c = new PendingCount({ deployment, version, arm });
+      this.decisionCounts.set(key, c);
     }
-    return child;
+    return c;
   }
 
   /** Drops the series of a version no longer served, so label cardinality stays bounded. */
   forgetVersion(model: string, version: string): void {
-    for (const [key] of this.children) {
-      const [route, m, v, arm] = key.split('\u0000');
-      if (m === model && v === version) {
-        this.requestDuration.remove(route, m, v, arm);
-        this.children.delete(key);
-      }
-    }
+    this.requestDuration.removeWhere((labels) => labels.model === model && labels.version === version);
   }
 }

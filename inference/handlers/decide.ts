@@ -84,7 +84,7 @@ export function createDecideHandler(deps: DecideDeps) {
       const v = String(model.info.version);
       s = byArm[arm] = {
         latency: metrics.latency('decide', model.info.model, v, arm),
-        decisions: metrics.decisions.labels(state.name, v, arm),
+        decisions: metrics.decisionCounter(state.name, v, arm),
       };
     }
     return s;
