@@ -1,16 +1,19 @@
 /**
  * Inference server throughput and latency on loopback (issue 3). Run:
  *   node -r ./scripts/register-ts.js bench/inference.ts [--duration 10] [--rounds 3] [--paced-rounds 3] [--rate 5000]
- *     [--connections 16] [--paced-connections 32] [--json]
+ *     [--connections 16,64,128] [--paced-connections 32] [--json]
  *
  * Sets up a throw-away registry database with a policy of the PPO shape (16 inputs, 2×64 tanh, five
  * heads: variant, k, rerank, fusion weight, prompt id) as champion and a second version as a 25%
  * canary, starts `autopilot serve` as its own process, and in the same run a bare node:http server (its
  * own process too) that reads the body and returns a constant JSON: the baseline.
  *
- * - Maximum throughput: autocannon (16 connections, in this process) against the bare server and
- *   POST /v1/decide, alternating, `--rounds` times `--duration`/2 s each (alternation keeps drift in the
- *   machine's speed out of the ratio); the ratio of each round and their median.
+ * - Maximum throughput: autocannon (in this process) against the bare server and POST /v1/decide at each
+ *   of `--connections` (closed-loop clients: a server's peak needs enough requests in flight, and the
+ *   two servers peak at different counts), alternating, `--duration`/2 s each, `--rounds` times
+ *   (alternation keeps drift in the machine's speed out of the ratio). Each server's maximum of a
+ *   round is its best rate over the connection counts; the ratio of the maxima per round and their
+ *   median. The ratio at each connection count is printed too.
  * - Latency at a fixed rate: bench/support/paced-load.ts, an open-loop generator in its own process
  *   that sends request k at t0 + k/rate (autocannon's `overallRate` sends each second's quota in one
  *   burst, i.e. measures a saturated server), against the bare server and /v1/decide, alternating,
@@ -62,7 +65,12 @@ const listArg = (name: string): string[] => (textArg(name) ?? '').split(/\s+/).f
 const DURATION = arg('duration', 10);
 const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 5000);
-const CONNECTIONS = arg('connections', 16);
+/** Connection counts of the maximum-throughput runs (`--connections 16,64,128`). */
+const CONNECTIONS = (textArg('connections') ?? '16,64,128').split(',').map((c) => {
+  const n = Number(c);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`--connections ${JSON.stringify(c)}: expected comma-separated integers in 1..1024`);
+  return n;
+});
 const PACED_CONNECTIONS = arg('paced-connections', 32);
 /** Fixed-rate rounds (bare, then decide, `--duration` s each): the machine's speed drifts, so one run is not a figure. */
 const PACED_ROUNDS = arg('paced-rounds', 3);
@@ -146,7 +154,7 @@ interface RunFigures {
   dbCpuPerRequestUs: number;
 }
 
-async function load(url: string, body: string, opts: { duration: number; rate?: number; pid?: number }): Promise<RunFigures> {
+async function load(url: string, body: string, opts: { duration: number; connections: number; rate?: number; pid?: number }): Promise<RunFigures> {
   const lat: number[] = [];
   const cpu0 = opts.pid ? cpuSeconds(opts.pid) : NaN;
   const db0 = postgresCpuSeconds();
@@ -155,7 +163,7 @@ async function load(url: string, body: string, opts: { duration: number; rate?: 
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
-    connections: CONNECTIONS,
+    connections: opts.connections,
     duration: opts.duration,
     ...(opts.rate ? { overallRate: opts.rate } : {}),
   });
@@ -253,26 +261,35 @@ async function main(): Promise<void> {
     const decideBody = JSON.stringify({ deployment: 'ranker', features, unit: 'user:42' });
     const decideUrl = `${server.url}/v1/decide`;
     let decisionsOk = 0;
-    const warm = await load(decideUrl, decideBody, { duration: 2 });
+    const warm = await load(decideUrl, decideBody, { duration: 2, connections: 16 });
     decisionsOk += warm.ok;
-    await load(`${bare.url}/`, decideBody, { duration: 2 });
+    await load(`${bare.url}/`, decideBody, { duration: 2, connections: 16 });
 
     if (PROFILE_DIR) {
       // With --rate the profiled load is the paced generator at that rate, else autocannon at full speed.
-      const r = args.includes('--rate') ? await paced(decideUrl, decideBody, RATE, server.child.pid!) : await load(decideUrl, decideBody, { duration: DURATION, pid: server.child.pid });
+      const r = args.includes('--rate') ? await paced(decideUrl, decideBody, RATE, server.child.pid!) : await load(decideUrl, decideBody, { duration: DURATION, connections: Math.max(...CONNECTIONS), pid: server.child.pid });
       process.stdout.write(`profile run: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, server CPU ${r.cpuPerRequestUs.toFixed(1)} µs/request\n`);
       server.child.kill('SIGTERM');
       await server.exited;
       return;
     }
-    const rounds: { bare: RunFigures; decide: RunFigures; ratio: number }[] = [];
+    type Level = { connections: number; bare: RunFigures; decide: RunFigures };
+    const rounds: { levels: Level[]; bare: Level; decide: Level; ratio: number }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const b = await load(`${bare.url}/`, decideBody, { duration: DURATION / 2, pid: bare.child.pid });
-      const d = await load(decideUrl, decideBody, { duration: DURATION / 2, pid: server.child.pid });
-      decisionsOk += d.ok;
-      rounds.push({ bare: b, decide: d, ratio: d.rps / b.rps });
+      const levels: Level[] = [];
+      for (const connections of CONNECTIONS) {
+        const b = await load(`${bare.url}/`, decideBody, { duration: DURATION / 2, connections, pid: bare.child.pid });
+        const d = await load(decideUrl, decideBody, { duration: DURATION / 2, connections, pid: server.child.pid });
+        decisionsOk += d.ok;
+        levels.push({ connections, bare: b, decide: d });
+      }
+      const best = (pick: (l: Level) => RunFigures) => levels.reduce((a, l) => (pick(l).rps > pick(a).rps ? l : a));
+      const bareBest = best((l) => l.bare);
+      const decideBest = best((l) => l.decide);
+      rounds.push({ levels, bare: bareBest, decide: decideBest, ratio: decideBest.decide.rps / bareBest.bare.rps });
     }
     const ratio = median(rounds.map((r) => r.ratio));
+    const ratioAt = CONNECTIONS.map((connections, k) => ({ connections, ratio: median(rounds.map((r) => r.levels[k].decide.rps / r.levels[k].bare.rps)) }));
     const fixed: { bare: PacedFigures; decide: PacedFigures }[] = [];
     for (let i = 0; i < PACED_ROUNDS; i++) {
       const b = await paced(`${bare.url}/`, decideBody, RATE, bare.child.pid!);
@@ -293,12 +310,12 @@ async function main(): Promise<void> {
     const rows = Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM decisions')).rows[0].n);
     const lost = served - rows;
 
-    const maxErrors = rounds.reduce((a, r) => a + r.decide.errors + r.decide.non2xx, 0);
+    const maxErrors = rounds.reduce((a, r) => a + r.levels.reduce((b, l) => b + l.decide.errors + l.decide.non2xx, 0), 0);
     const figures = {
       machine: { cpus: cpus().length, node: process.version },
       settings: { durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pacedConnections: PACED_CONNECTIONS, fixedRate: RATE },
       ortRunMicroseconds: ortUs,
-      max: { rounds, ratio },
+      max: { rounds, ratio, ratioAtConnections: ratioAt },
       fixedRate: { rounds: fixed, decideP99MedianMs: p99Median, decideP99MaxMs: p99Max },
       decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
       targets: {
@@ -325,9 +342,13 @@ async function main(): Promise<void> {
       [
         `bench/inference — ${figures.machine.cpus} CPUs, ${process.version}, loopback`,
         `policy: 16 inputs, 2×64 tanh, 5 heads (champion + 25% canary, sticky unit); onnxruntime run alone: ${f(ortUs, 1)} µs`,
-        `maximum throughput (autocannon, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION / 2} s):`,
-        ...rounds.flatMap((r, i) => [line(`bare node:http #${i + 1}`, r.bare, false), line(`POST /v1/decide #${i + 1}`, r.decide), `    ratio ${f(r.ratio, 3)}`]),
-        `  ratio decide / bare, median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
+        `maximum throughput (autocannon at ${CONNECTIONS.join(', ')} connections, ${ROUNDS} rounds, bare and decide alternating, ${DURATION / 2} s each):`,
+        ...rounds.flatMap((r, i) => [
+          ...r.levels.flatMap((l) => [line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false), line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide)]),
+          `    round ${i + 1}: bare best ${f(r.bare.bare.rps, 0)} req/s (c${r.bare.connections}), decide best ${f(r.decide.decide.rps, 0)} req/s (c${r.decide.connections}) → ratio ${f(r.ratio, 3)}`,
+        ]),
+        `  ratio at the same connection count, median of ${ROUNDS}: ${ratioAt.map((a) => `c${a.connections} ${f(a.ratio, 3)}`).join(', ')}`,
+        `  ratio of the maxima (decide's best / bare's best), median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
         ...fixed.flatMap((r, i) => [pacedLine(`bare node:http #${i + 1}`, r.bare, false), pacedLine(`POST /v1/decide #${i + 1}`, r.decide)]),
         `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms)`,
