@@ -77,6 +77,28 @@ describe('decide and rewards', () => {
     expect(seen.size).toBeGreaterThan(1);
   });
 
+  it('logs the client\'s own text of the features, exactly as sent', async () => {
+    // Spacing, newlines, a tab, exponents and a key repeated (JSON.parse, and so the server, keep the last).
+    const arrayText = `[\n  ${x.slice(0, 8).map((v) => v.toExponential()).join(',\t')},\n  ${x.slice(8).join(' , ')} ]`;
+    const named = Object.fromEntries(TEST_FEATURES.map((n, i) => [n, x[i]]));
+    const namedText = JSON.stringify(named, null, 1).replace('"quality_mean"', '"quality_mean": 99, "quality_mean"');
+    for (const [text, want] of [
+      [arrayText, x],
+      [namedText, named],
+    ] as const) {
+      const r = await postJson(`${server.url}/v1/decide`, `{ "deployment": "ranker", "features": ${text}, "features": ${text}, "unit": "u:raw" }`);
+      expect(r.status).toBe(200);
+      await server.decisionLog.drain();
+      const row = await fx.registry.getDecision(r.body.decisionId);
+      expect(row.features).toEqual(want);
+      const stored = await fx.db.pool.query<{ text: string; same: boolean }>(
+        'SELECT features::text AS text, features::jsonb = $2::jsonb AS same FROM decisions WHERE decision_id = $1',
+        [r.body.decisionId, JSON.stringify(want)],
+      );
+      expect(stored.rows[0]).toEqual({ text, same: true });
+    }
+  });
+
   it('accepts features keyed by name and from the Redis feature store', async () => {
     const named = Object.fromEntries(TEST_FEATURES.map((n, i) => [n, x[i]]));
     const a = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: x });

@@ -30,6 +30,9 @@ function checkDecision(d: DecisionInput, i: number): void {
     throw new ValidationError(f('version'), d.version, 'a version number >= 1, or null for a fallback action');
   }
   if (d.features === undefined || d.features === null) throw new ValidationError(f('features'), d.features, 'the features the policy saw (JSON; {} when none)');
+  if (d.featuresJson !== undefined && (typeof d.featuresJson !== 'string' || d.featuresJson.length === 0)) {
+    throw new ValidationError(f('featuresJson'), d.featuresJson, 'the JSON text of features');
+  }
   if (d.action === undefined || d.action === null) throw new ValidationError(f('action'), d.action, 'the action served (JSON)');
   if (d.propensity !== undefined && d.propensity !== null) {
     const p = checkFinite(d.propensity, f('propensity'));
@@ -142,7 +145,7 @@ function uncopyNumber(s: string): number | null {
  */
 export function encodeDecisionLine(d: DecisionInput, i = 0): string {
   checkDecision(d, i);
-  return `${d.decisionId}\t${isoTime(d.time)}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${copyJson(d.features)}\t${copyJson(d.action)}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyJson(d.metadata)}\n`;
+  return `${d.decisionId}\t${isoTime(d.time)}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${d.featuresJson === undefined ? copyJson(d.features) : copyText(d.featuresJson)}\t${copyJson(d.action)}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyJson(d.metadata)}\n`;
 }
 
 /** The decision `encodeDecisionLine` encoded (the line with or without its newline); throws on anything else. */

@@ -163,6 +163,12 @@ export interface DecisionInput {
   /** champion | canary | fallback | shadow | a bandit arm */
   arm: string;
   features: Json;
+  /**
+   * The JSON text of `features` when the caller already holds it (the decide request's own text of
+   * them): the COPY line carries it as is instead of serializing `features` again. Must parse to
+   * `features`; the JSON insert path ignores it.
+   */
+  featuresJson?: string;
   action: Json;
   /** Probability of the discrete action under the serving policy, [0, 1] (OBP's pscore). */
   propensity?: number | null;
@@ -180,7 +186,7 @@ export interface RewardInput {
   time?: Date;
 }
 
-export interface DecisionWithReward extends Required<DecisionInput> {
+export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson'>> {
   reward: number | null;
   rewardComponents: Record<string, number> | null;
   rewardTime: Date | null;

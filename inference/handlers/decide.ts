@@ -27,6 +27,7 @@ import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';
+import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics, Observer } from '../metrics';
@@ -67,6 +68,13 @@ export interface DecideResponse {
 }
 
 const BODY_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
+
+/** A request's input vector, the features to log, and their JSON text when it is the client's own. */
+interface LoggedInput {
+  x: Float32Array;
+  logged: Json;
+  loggedJson: string | undefined;
+}
 
 interface ArmSeries {
   latency: Observer;
@@ -117,12 +125,16 @@ export function createDecideHandler(deps: DecideDeps) {
   }
 
   /** Features → input vector for `model`; the JSON to log as the features the policy saw. */
-  async function inputFor(model: LoadedModel, features: unknown): Promise<{ x: Float32Array; logged: Json }> {
+  async function inputFor(model: LoadedModel, features: unknown, bodyText: string | null = null): Promise<LoggedInput> {
     const x = new Float32Array(model.binding.input.size);
     const lookup = parseFeatures(features, model.binding, x);
-    if (lookup === null) return { x, logged: features as Json };
+    if (lookup === null) {
+      // Features used as sent: the log keeps the client's own text of them (not serialized again).
+      const text = bodyText === null ? null : jsonMemberText(bodyText, 'features');
+      return { x, logged: features as Json, loggedJson: text ?? undefined };
+    }
     const used = await fillFromStore(deps.featureStore, deps.featurePrefix, lookup.entity, lookup.missing, model.binding, x);
-    return { x, logged: { ...(features as Record<string, Json>), ...used } };
+    return { x, logged: { ...(features as Record<string, Json>), ...used }, loggedJson: undefined };
   }
 
   function fallbackDecision(state: ServingState, reason: string, features: unknown, unit: string | undefined, ctx: RequestContext): DecideResponse {
@@ -168,10 +180,10 @@ export function createDecideHandler(deps: DecideDeps) {
       throw new ClientError(409, `deployment ${state.name} serves ${model.key}, whose signature has no policy heads: call POST /v2/models/${state.name}/infer for raw outputs`, 'deployment', 'a deployment of a policy model');
     }
     model.acquire();
-    let input: { x: Float32Array; logged: Json };
+    let input: LoggedInput;
     let result: BatchResult;
     try {
-      input = await inputFor(model, req.features);
+      input = await inputFor(model, req.features, ctx.bodyText);
       try {
         result = await model.infer(input.x);
       } catch (err) {
@@ -190,7 +202,7 @@ export function createDecideHandler(deps: DecideDeps) {
           return fallbackDecision(state, 'canary_error', req.features, req.unit, ctx);
         }
         model.acquire();
-        input = await inputFor(model, req.features);
+        input = await inputFor(model, req.features, ctx.bodyText);
         try {
           result = await model.infer(input.x);
         } catch (err2) {
@@ -218,6 +230,7 @@ export function createDecideHandler(deps: DecideDeps) {
       generation: state.generation,
       arm,
       features: input.logged,
+      featuresJson: input.loggedJson,
       action: decoded.action,
       propensity: decoded.propensity,
       density: decoded.density,

@@ -69,16 +69,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Parses JSON; an empty or malformed body is a 400 that says where parsing failed. */
 export function parseJson(buf: Buffer): unknown {
-  if (buf.length === 0) throw new ClientError(400, 'request body is empty', 'body', 'a JSON object');
+  return parseJsonText(buf.toString('utf8'));
+}
+
+/** `parseJson` of a body already decoded to text. */
+export function parseJsonText(text: string): unknown {
+  if (text.length === 0) throw new ClientError(400, 'request body is empty', 'body', 'a JSON object');
   try {
-    return JSON.parse(buf.toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new ClientError(400, `request body is not valid JSON: ${(err as Error).message}`, 'body', 'a JSON object');
   }
-}
-
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  return parseJson(await readBody(req, limit));
 }
 
 /** Narrows a parsed body to a plain object or throws a 400 naming the body. */

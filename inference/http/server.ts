@@ -6,7 +6,7 @@
  * something that is not a ClientError (our fault), and even then the process keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { BodyTooLarge, readJson } from './body';
+import { BodyTooLarge, parseJsonText, readBody } from './body';
 import { ClientError } from './errors';
 import type { InferenceMetrics, Observer, RouteLabel } from '../metrics';
 
@@ -18,6 +18,8 @@ export interface RequestContext {
   status: number;
   /** performance.now() when the request arrived. */
   start: number;
+  /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one. */
+  bodyText: string | null;
 }
 
 export type JsonHandler<P = void> = (body: unknown, ctx: RequestContext, params: P) => Promise<unknown> | unknown;
@@ -130,9 +132,13 @@ export function createHttpServer(opts: HttpOptions): Server {
   };
 
   const runJson = <P>(req: IncomingMessage, res: ServerResponse, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
-    const ctx: RequestContext = { latency: null, status: 200, start };
-    readJson(req, maxBodyBytes)
-      .then((body) => handler(body, ctx, params))
+    const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
+    readBody(req, maxBodyBytes)
+      .then((buf) => {
+        const text = buf.toString('utf8');
+        ctx.bodyText = text;
+        return handler(parseJsonText(text), ctx, params);
+      })
       .then(
         (out) => respond(res, route, ctx, start, out),
         (err) => fail(res, route, ctx, start, err),
@@ -140,7 +146,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   };
 
   const runGet = <P>(res: ServerResponse, route: RouteLabel, handler: GetHandler<P>, params: P, start: number): void => {
-    const ctx: RequestContext = { latency: null, status: 200, start };
+    const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
     let out: unknown;
     try {
       out = handler(ctx, params);
@@ -156,7 +162,7 @@ export function createHttpServer(opts: HttpOptions): Server {
 
   const reject = (req: IncomingMessage, res: ServerResponse, route: RouteLabel, start: number, err: ClientError): void => {
     req.resume(); // discard any body so the connection stays usable
-    fail(res, route, { latency: null, status: err.status, start }, start, err);
+    fail(res, route, { latency: null, status: err.status, start, bodyText: null }, start, err);
   };
 
   const server = createServer((req, res) => {
@@ -182,7 +188,7 @@ export function createHttpServer(opts: HttpOptions): Server {
           res.end(body);
           defaults.metrics.observe((performance.now() - start) / 1000);
         },
-        (err) => fail(res, 'metrics', { latency: null, status: 500, start }, start, err),
+        (err) => fail(res, 'metrics', { latency: null, status: 500, start, bodyText: null }, start, err),
       );
       return;
     }
