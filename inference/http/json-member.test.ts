@@ -11,6 +11,8 @@ describe('jsonMemberText', () => {
     ['{"feat\\u0075res":[7]}', 'features', '[7]'], // an escaped key that decodes to the name
     ['{"features":[1],"features":[2]}', 'features', '[2]'], // JSON.parse keeps the last
     ['{"features":true}', 'features', 'true'],
+    ['{"features":["a\\\\",1,"]"],"z":"\\\\"}', 'features', '["a\\\\",1,"]"]'], // an escaped backslash before a closing quote
+    ['{"features":[[1,2],[3]],"z":[]}', 'features', '[[1,2],[3]]'],
     ['{"features":"a \\\\ \\" b"}', 'features', '"a \\\\ \\" b"'],
     ['{"x":{"features":[1]}}', 'features', null], // nested members are not top-level members
     ['{}', 'features', null],

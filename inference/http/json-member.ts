@@ -27,36 +27,51 @@ function skipSpace(text: string, i: number): number {
 
 /** `i` at an opening quote; returns the index after the closing quote. */
 function skipString(text: string, i: number): number {
-  i++;
+  let q = text.indexOf('"', i + 1);
   for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === BACKSLASH) i += 2;
-    else if (c === QUOTE) return i + 1;
-    else if (Number.isNaN(c)) throw new Error('json-member: unterminated string (the text was not valid JSON)');
-    else i++;
+    if (q === -1) throw new Error('json-member: unterminated string (the text was not valid JSON)');
+    // A quote preceded by an odd number of backslashes is escaped.
+    let b = q - 1;
+    while (text.charCodeAt(b) === BACKSLASH) b--;
+    if ((q - 1 - b) % 2 === 0) return q + 1;
+    q = text.indexOf('"', q + 1);
   }
+}
+
+/** `i` at `[` or `{`; returns the index after its matching bracket. */
+function skipNested(text: string, i: number): number {
+  // Fast path (an array of numbers, a flat object without strings): the first closing bracket of the
+  // same kind closes it when no string or other bracket opens before it. indexOf scans natively.
+  const close = text.indexOf(text.charCodeAt(i) === OPEN_ARRAY ? ']' : '}', i + 1);
+  if (close !== -1 && !opensBefore(text, '"', i + 1, close) && !opensBefore(text, '[', i + 1, close) && !opensBefore(text, '{', i + 1, close)) {
+    return close + 1;
+  }
+  let depth = 0;
+  for (;;) {
+    const d = text.charCodeAt(i);
+    if (d === QUOTE) {
+      i = skipString(text, i);
+      continue;
+    }
+    if (d === OPEN_OBJECT || d === OPEN_ARRAY) depth++;
+    else if (d === CLOSE_OBJECT || d === CLOSE_ARRAY) {
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (Number.isNaN(d)) throw new Error('json-member: unbalanced brackets (the text was not valid JSON)');
+    i++;
+  }
+}
+
+function opensBefore(text: string, c: string, from: number, end: number): boolean {
+  const at = text.indexOf(c, from);
+  return at !== -1 && at < end;
 }
 
 /** `i` at the first character of a value; returns the index after it. */
 function skipValue(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c === QUOTE) return skipString(text, i);
-  if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-    let depth = 0;
-    for (;;) {
-      const d = text.charCodeAt(i);
-      if (d === QUOTE) {
-        i = skipString(text, i);
-        continue;
-      }
-      if (d === OPEN_OBJECT || d === OPEN_ARRAY) depth++;
-      else if (d === CLOSE_OBJECT || d === CLOSE_ARRAY) {
-        depth--;
-        if (depth === 0) return i + 1;
-      } else if (Number.isNaN(d)) throw new Error('json-member: unbalanced brackets (the text was not valid JSON)');
-      i++;
-    }
-  }
+  if (c === OPEN_OBJECT || c === OPEN_ARRAY) return skipNested(text, i);
   // number, true, false, null: up to the next delimiter
   while (i < text.length) {
     const d = text.charCodeAt(i);
