@@ -67,12 +67,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Parses JSON; an empty or malformed body is a 400 that says where parsing failed. */
-export function parseJson(buf: Buffer): unknown {
-  return parseJsonText(buf.toString('utf8'));
-}
-
-/** `parseJson` of a body already decoded to text. */
+/** Parses a body's text as JSON; an empty or malformed body is a 400 that says where parsing failed. */
 export function parseJsonText(text: string): unknown {
   if (text.length === 0) throw new ClientError(400, 'request body is empty', 'body', 'a JSON object');
   try {
