@@ -32,6 +32,9 @@ describe('migrate', () => {
         'decisions', 'rewards', 'evaluations', 'schema_migrations',
       ]),
     );
+    // The decision log's table is written once per decision served: only the indexes its readers use.
+    const idx = await db.pool.query("SELECT indexname FROM pg_indexes WHERE tablename = 'decisions' ORDER BY indexname");
+    expect(idx.rows.map((r) => r.indexname)).toEqual(['decisions_deployment_time_idx', 'decisions_pkey']);
   });
 
   it('is safe when two processes (two pools) migrate the same database at once', async () => {
