@@ -229,7 +229,7 @@ export class InferenceMetrics {
     return this.requestDuration.labels(route, model, version, arm);
   }
 
-  /** A cached child of `decisions` for the hot path (no label hashing per increment; exact at every scrape). */
+  /** The child of `decisions` every decision path counts through (no label hashing per increment; exact at every scrape). */
   decisionCounter(deployment: string, version: string, arm: string): Incrementer {
     const key = `${deployment}\u0000${version}\u0000${arm}`;
     let c = this.decisionCounts.get(key);

@@ -315,7 +315,7 @@ export class BanditDeployments {
       throw new ClientError(503, `cannot record the bandit decision for its reward: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
     }
     const action: Json = { arm: arm.name, index: pick.arm, ...(arm.payload !== null ? { payload: arm.payload } : {}) };
-    this.opts.metrics.decisions.labels(s.name, 'bandit', arm.name).inc();
+    this.opts.metrics.decisionCounter(s.name, 'bandit', arm.name).inc();
     this.opts.decisionLog.enqueue({
       decisionId,
       time,

@@ -30,7 +30,7 @@ import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
-import type { InferenceMetrics, Observer } from '../metrics';
+import type { Incrementer, InferenceMetrics, Observer } from '../metrics';
 import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
@@ -78,7 +78,7 @@ interface LoggedInput {
 
 interface ArmSeries {
   latency: Observer;
-  decisions: { inc(): void };
+  decisions: Incrementer;
 }
 
 export function createDecideHandler(deps: DecideDeps) {
@@ -142,7 +142,7 @@ export function createDecideHandler(deps: DecideDeps) {
       throw new ClientError(503, `deployment ${state.name} has no model that can serve (${reason}) and no fallback action configured`, 'deployment', 'a deployment with a loadable champion or a fallback action');
     }
     metrics.fallbacks.labels(state.name, reason).inc();
-    metrics.decisions.labels(state.name, 'fallback', 'fallback').inc();
+    metrics.decisionCounter(state.name, 'fallback', 'fallback').inc();
     const { decisionId, time } = newDecisionStamp();
     log.enqueue({
       decisionId,

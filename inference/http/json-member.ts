@@ -84,7 +84,8 @@ function skipValue(text: string, i: number): number {
 /** Whether the key whose text (without quotes) is text[start, end) is `key`, escapes decoded. */
 function keyIs(text: string, start: number, end: number, key: string): boolean {
   if (end - start === key.length && text.startsWith(key, start)) return true;
-  if (text.indexOf('\\', start) === -1 || text.indexOf('\\', start) >= end) return false;
+  const escape = text.indexOf('\\', start);
+  if (escape === -1 || escape >= end) return false;
   return (JSON.parse(text.slice(start - 1, end + 1)) as string) === key;
 }
 

@@ -246,7 +246,7 @@ export class TextPolicyDeployments {
     }
     const { decisionId, time } = newDecisionStamp();
     const version = model.info.version;
-    this.opts.metrics.decisions.labels(s.name, String(version), arm).inc();
+    this.opts.metrics.decisionCounter(s.name, String(version), arm).inc();
     this.opts.decisionLog.enqueue({
       decisionId,
       time,
