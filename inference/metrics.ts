@@ -143,6 +143,20 @@ export class InferenceMetrics {
       }
     },
   });
+  /** The HTTP fast path's own counters (./http/fast-path.ts), read at scrape time. */
+  private fastPath: { requests: number; handOffs: number } | null = null;
+  readonly httpFastPath = new Counter({
+    name: 'autopilot_inference_http_fast_path_total',
+    help: 'Requests the HTTP fast path read and routed itself (event="request"), and connections it handed to node:http (event="hand_off": chunked bodies, Expect, HTTP/1.0, malformed requests...).',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (this.fastPath === null) return;
+      this.httpFastPath.reset();
+      this.httpFastPath.inc({ event: 'request' }, this.fastPath.requests);
+      this.httpFastPath.inc({ event: 'hand_off' }, this.fastPath.handOffs);
+    },
+  });
   readonly fallbacks = new Counter({
     name: 'autopilot_fallbacks_total',
     help: 'Decisions answered with the deployment\'s static fallback action, by reason.',
@@ -222,6 +236,11 @@ export class InferenceMetrics {
     this.rowsRejected.inc(0);
     this.rowsSpilled.inc(0);
     this.rowsWritten.inc(0);
+  }
+
+  /** Reports the fast path's counters (the object it keeps counting in) at every scrape. */
+  trackFastPath(stats: { requests: number; handOffs: number }): void {
+    this.fastPath = stats;
   }
 
   /** A cached histogram child: resolve once per (route, model, version, arm), observe many times. */

@@ -2,12 +2,17 @@
  * The HTTP layer on bare `node:http`: routing, JSON bodies under a size limit, error mapping and the
  * latency histogram. It knows no models: handlers do the work and return a JSON-able value.
  *
+ * Plain keep-alive requests are read by the fast path (./fast-path.ts) and routed here without
+ * node:http's request and response objects; everything else (chunked bodies, Expect, HTTP/1.0,
+ * malformed or oversized requests) is node:http's, on the same port, through the same router.
+ *
  * Every client error is a 4xx JSON `{ error, field, expected }`; a 5xx only when a handler throws
  * something that is not a ClientError (our fault), and even then the process keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BodyTooLarge, parseJsonText, readBody } from './body';
 import { ClientError } from './errors';
+import { installFastPath, MISSING_HOST, type FastExchange } from './fast-path';
 import type { InferenceMetrics, Observer, RouteLabel } from '../metrics';
 
 /** Per-request scratch a handler fills so the latency lands in the right series. */
@@ -44,17 +49,39 @@ export interface HttpOptions {
   /** Called with our own faults (5xx), for logging. */
   onInternalError?: (err: unknown, route: RouteLabel) => void;
   keepAliveTimeoutMs?: number;
+  /** Read plain keep-alive requests off the socket without node:http's request objects (./fast-path.ts); default true. */
+  fastPath?: boolean;
 }
 
-// With a Content-Length the response goes out as headers + body in one write, not as chunks.
-function send(res: ServerResponse, status: number, payload: string, close = false): void {
-  res.writeHead(
-    status,
-    close
-      ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close' }
-      : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-  );
-  res.end(payload);
+const JSON_TYPE = 'application/json';
+
+/** A request's body as node:http delivers it (a stream) or as the fast path read it (its text). */
+type Body = IncomingMessage | string;
+
+/** How a route answers, whoever read the request. */
+type Exchange = FastExchange;
+
+/** node:http's response as an Exchange. With a Content-Length the response goes out as headers + body in one write, not as chunks. */
+class NodeExchange implements Exchange {
+  constructor(private readonly res: ServerResponse) {}
+
+  get sent(): boolean {
+    return this.res.headersSent;
+  }
+
+  send(status: number, contentType: string, payload: string, close = false): void {
+    this.res.writeHead(
+      status,
+      close
+        ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload), connection: 'close' }
+        : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) },
+    );
+    this.res.end(payload);
+  }
+
+  abort(): void {
+    this.res.destroy();
+  }
 }
 
 function errorBody(err: ClientError): string {
@@ -88,6 +115,17 @@ function parseModelPath(path: string): { name: string; version: string | null; t
   return null;
 }
 
+/** The route label a path's requests are counted under (for answers given before routing). */
+function routeLabel(path: string): RouteLabel {
+  if (path === '/v1/decide') return 'decide';
+  if (path === '/v1/rewards') return 'rewards';
+  if (path === '/metrics') return 'metrics';
+  if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') return 'health';
+  const parsed = path.startsWith('/v2/models/') ? parseModelPath(path) : null;
+  if (parsed !== null) return parsed.tail === 'infer' ? 'v2_infer' : 'v2_metadata';
+  return 'not_found';
+}
+
 export function createHttpServer(opts: HttpOptions): Server {
   const { handlers, metrics, maxBodyBytes } = opts;
   const defaults: Record<RouteLabel, Observer> = {
@@ -100,123 +138,143 @@ export function createHttpServer(opts: HttpOptions): Server {
     not_found: metrics.latency('not_found'),
   };
 
-  const finish = (res: ServerResponse, route: RouteLabel, ctx: RequestContext, start: number, status: number, payload: string, close = false): void => {
-    send(res, status, payload, close);
+  const finish = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, status: number, payload: string, close = false): void => {
+    ex.send(status, JSON_TYPE, payload, close);
     (ctx.latency ?? defaults[route]).observe((performance.now() - start) / 1000);
     if (status >= 400) metrics.errors.labels(route, String(status)).inc();
   };
 
-  const fail = (res: ServerResponse, route: RouteLabel, ctx: RequestContext, start: number, err: unknown): void => {
-    if (res.headersSent) {
-      res.destroy();
+  const fail = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, err: unknown): void => {
+    if (ex.sent) {
+      ex.abort();
       return;
     }
     if (err instanceof ClientError) {
-      finish(res, route, ctx, start, err.status, errorBody(err), err instanceof BodyTooLarge && err.closeConnection);
+      finish(ex, route, ctx, start, err.status, errorBody(err), err instanceof BodyTooLarge && err.closeConnection);
       return;
     }
     opts.onInternalError?.(err, route);
     const e = new ClientError(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    finish(res, route, ctx, start, 500, errorBody(e));
+    finish(ex, route, ctx, start, 500, errorBody(e));
   };
 
-  const respond = (res: ServerResponse, route: RouteLabel, ctx: RequestContext, start: number, value: unknown): void => {
+  const respond = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, value: unknown): void => {
     let payload: string;
     try {
       payload = JSON.stringify(value);
     } catch (err) {
-      fail(res, route, ctx, start, err);
+      fail(ex, route, ctx, start, err);
       return;
     }
-    finish(res, route, ctx, start, ctx.status, payload);
+    finish(ex, route, ctx, start, ctx.status, payload);
   };
 
-  const runJson = <P>(req: IncomingMessage, res: ServerResponse, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
+  const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
     const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
-    readBody(req, maxBodyBytes)
-      .then((buf) => {
-        const text = buf.toString('utf8');
-        ctx.bodyText = text;
-        return handler(parseJsonText(text), ctx, params);
-      })
-      .then(
-        (out) => respond(res, route, ctx, start, out),
-        (err) => fail(res, route, ctx, start, err),
+    const run = (text: string): unknown => {
+      ctx.bodyText = text;
+      return handler(parseJsonText(text), ctx, params);
+    };
+    let out: unknown;
+    if (typeof body === 'string') {
+      // The fast path read the whole body already: no promise until the handler makes one.
+      try {
+        out = run(body);
+      } catch (err) {
+        fail(ex, route, ctx, start, err);
+        return;
+      }
+    } else out = readBody(body, maxBodyBytes).then((buf) => run(buf.toString('utf8')));
+    if (out instanceof Promise) {
+      out.then(
+        (value) => respond(ex, route, ctx, start, value),
+        (err) => fail(ex, route, ctx, start, err),
       );
+    } else respond(ex, route, ctx, start, out);
   };
 
-  const runGet = <P>(res: ServerResponse, route: RouteLabel, handler: GetHandler<P>, params: P, start: number): void => {
+  const runGet = <P>(ex: Exchange, route: RouteLabel, handler: GetHandler<P>, params: P, start: number): void => {
     const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
     let out: unknown;
     try {
       out = handler(ctx, params);
     } catch (err) {
-      fail(res, route, ctx, start, err);
+      fail(ex, route, ctx, start, err);
       return;
     }
     Promise.resolve(out).then(
-      (value) => respond(res, route, ctx, start, value),
-      (err) => fail(res, route, ctx, start, err),
+      (value) => respond(ex, route, ctx, start, value),
+      (err) => fail(ex, route, ctx, start, err),
     );
   };
 
-  const reject = (req: IncomingMessage, res: ServerResponse, route: RouteLabel, start: number, err: ClientError): void => {
-    req.resume(); // discard any body so the connection stays usable
-    fail(res, route, { latency: null, status: err.status, start, bodyText: null }, start, err);
+  const reject = (body: Body, ex: Exchange, route: RouteLabel, start: number, err: ClientError): void => {
+    if (typeof body !== 'string') body.resume(); // discard any body so the connection stays usable
+    fail(ex, route, { latency: null, status: err.status, start, bodyText: null }, start, err);
   };
 
-  const server = createServer((req, res) => {
-    const start = performance.now();
-    const url = req.url ?? '/';
+  /** Routes one request, read by node:http (`body` is its IncomingMessage) or by the fast path (the body's text). */
+  const route = (method: string, url: string, body: Body, ex: Exchange, start: number, hostMissing = false): void => {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
+    if (hostMissing) {
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400; the connection is closed after it.
+      if (typeof body !== 'string') body.resume();
+      finish(ex, routeLabel(path), { latency: null, status: 400, start, bodyText: null }, start, 400, MISSING_HOST, true);
+      return;
+    }
 
     if (path === '/v1/decide') {
-      if (method === 'POST') return runJson(req, res, 'decide', handlers.decide, undefined, start);
-      return reject(req, res, 'decide', start, methodNotAllowed(method, path, 'POST'));
+      if (method === 'POST') return runJson(body, ex, 'decide', handlers.decide, undefined, start);
+      return reject(body, ex, 'decide', start, methodNotAllowed(method, path, 'POST'));
     }
     if (path === '/v1/rewards') {
-      if (method === 'POST') return runJson(req, res, 'rewards', handlers.rewards, undefined, start);
-      return reject(req, res, 'rewards', start, methodNotAllowed(method, path, 'POST'));
+      if (method === 'POST') return runJson(body, ex, 'rewards', handlers.rewards, undefined, start);
+      return reject(body, ex, 'rewards', start, methodNotAllowed(method, path, 'POST'));
     }
     if (path === '/metrics') {
-      if (method !== 'GET') return reject(req, res, 'metrics', start, methodNotAllowed(method, path, 'GET'));
+      if (method !== 'GET') return reject(body, ex, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
-        ({ contentType, body }) => {
-          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-          res.end(body);
+        ({ contentType, body: text }) => {
+          ex.send(200, contentType, text);
           defaults.metrics.observe((performance.now() - start) / 1000);
         },
-        (err) => fail(res, 'metrics', { latency: null, status: 500, start, bodyText: null }, start, err),
+        (err) => fail(ex, 'metrics', { latency: null, status: 500, start, bodyText: null }, start, err),
       );
       return;
     }
     if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') {
-      if (method !== 'GET') return reject(req, res, 'health', start, methodNotAllowed(method, path, 'GET'));
+      if (method !== 'GET') return reject(body, ex, 'health', start, methodNotAllowed(method, path, 'GET'));
       const h = path === '/v2' ? handlers.serverMetadata : path === '/v2/health/live' ? handlers.live : handlers.ready;
-      return runGet(res, 'health', h, undefined, start);
+      return runGet(ex, 'health', h, undefined, start);
     }
     if (path.startsWith('/v2/models/')) {
       const parsed = parseModelPath(path);
       if (parsed !== null) {
         const params = { name: parsed.name, version: parsed.version };
         if (parsed.tail === 'infer') {
-          if (method === 'POST') return runJson(req, res, 'v2_infer', handlers.infer, params, start);
-          return reject(req, res, 'v2_infer', start, methodNotAllowed(method, path, 'POST'));
+          if (method === 'POST') return runJson(body, ex, 'v2_infer', handlers.infer, params, start);
+          return reject(body, ex, 'v2_infer', start, methodNotAllowed(method, path, 'POST'));
         }
-        if (method !== 'GET') return reject(req, res, 'v2_metadata', start, methodNotAllowed(method, path, 'GET'));
-        return runGet(res, 'v2_metadata', parsed.tail === 'ready' ? handlers.modelReady : handlers.modelMetadata, params, start);
+        if (method !== 'GET') return reject(body, ex, 'v2_metadata', start, methodNotAllowed(method, path, 'GET'));
+        return runGet(ex, 'v2_metadata', parsed.tail === 'ready' ? handlers.modelReady : handlers.modelMetadata, params, start);
       }
     }
     return reject(
-      req,
-      res,
+      body,
+      ex,
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
         'POST /v1/decide, POST /v1/rewards, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
+  };
+
+  // Host is checked here, not by node:http, so that its absence is a JSON 400 like every other client error.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const start = performance.now();
+    const hostMissing = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
+    route(req.method ?? 'GET', req.url ?? '/', req, new NodeExchange(res), start, hostMissing);
   });
 
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
@@ -230,5 +288,6 @@ export function createHttpServer(opts: HttpOptions): Server {
     const body = JSON.stringify({ error: `malformed HTTP request: ${err.code ?? err.message}`, field: 'request', expected: 'an HTTP/1.1 request' });
     socket.end(`HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
+  if (opts.fastPath !== false) metrics.trackFastPath(installFastPath(server, { maxBodyBytes, keepAliveTimeoutMs: server.keepAliveTimeout }, route));
   return server;
 }
