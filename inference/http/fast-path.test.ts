@@ -201,6 +201,36 @@ describe('fast path', () => {
     expect(answers.every((a) => a.status === 404)).toBe(true);
   }, 30_000);
 
+  it('stops reading from a client that pipelines without reading its answers, and answers everything once it reads', async () => {
+    const n = 40_000;
+    const bytes = get('/nope').repeat(n);
+    const count = await new Promise<number>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      let got = 0;
+      let tail = '';
+      s.on('connect', () => {
+        s.pause();
+        s.write(bytes);
+        setTimeout(() => s.resume(), 500);
+      });
+      s.on('data', (d) => {
+        chunks.push(d);
+        const text = tail + d.toString('latin1');
+        got += text.split('HTTP/1.1 404 ').length - 1;
+        tail = text.slice(-12);
+        if (got >= n) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+      s.on('error', reject);
+      const timer = setTimeout(() => (s.destroy(), resolve(got)), 20_000);
+      s.on('close', () => clearTimeout(timer));
+    });
+    expect(count).toBe(n);
+  }, 30_000);
+
   it('reassembles a request written one byte at a time, multi-byte UTF-8 split included', async () => {
     const body = JSON.stringify({ deployment: 'ñandú-日本-🙂' });
     const bytes = Buffer.from(post('/v1/decide', body));

@@ -166,6 +166,12 @@ function httpDate(): string {
 class FastConnection implements FastExchange {
   private buf: Buffer | null = null;
   private busy = false;
+  /** The socket's current inactivity timeout (re-armed only when it changes; reads and writes refresh it). */
+  private timerMs = -1;
+  /** A response write was buffered (the client is not reading): no next request until it drains. */
+  private draining = false;
+  /** Reading stopped: more unparsed bytes than one request may have, while one is being answered. */
+  private paused = false;
   private closeAfter = false;
   private done = false;
   /** next() is on the stack: a synchronous answer lets its loop go on instead of recursing. */
@@ -183,16 +189,33 @@ class FastConnection implements FastExchange {
     socket.on('close', this.onClose);
     socket.on('timeout', this.onTimeout);
     socket.on('end', this.onEnd);
-    socket.setTimeout(path.opts.keepAliveTimeoutMs);
+    this.setTimer(path.opts.keepAliveTimeoutMs);
+  }
+
+  private setTimer(ms: number): void {
+    if (ms !== this.timerMs) {
+      this.timerMs = ms;
+      this.socket.setTimeout(ms);
+    }
   }
 
   get idle(): boolean {
-    return !this.busy && this.buf === null;
+    return !this.busy && !this.draining && this.buf === null;
   }
 
   private readonly onData = (chunk: Buffer): void => {
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
-    if (!this.busy) this.next();
+    if (!this.busy && !this.draining) this.next();
+    // A client pipelining faster than it is answered: stop reading until the buffer is worked down.
+    if (this.buf !== null && this.buf.length > this.path.maxBuffered && !this.paused && !this.done) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  };
+
+  private readonly onDrain = (): void => {
+    this.draining = false;
+    if (!this.busy && !this.parsing) this.next();
   };
 
   private readonly onError = (): void => {
@@ -222,8 +245,12 @@ class FastConnection implements FastExchange {
     } finally {
       this.parsing = false;
     }
+    if (this.paused && !this.done && (this.buf === null || this.buf.length <= this.path.maxBuffered)) {
+      this.paused = false;
+      this.socket.resume();
+    }
     // Nothing more can come: a partial request left in the buffer is dropped with the connection.
-    if (this.ended && !this.busy && !this.done) {
+    if (this.ended && !this.busy && !this.draining && !this.done) {
       this.done = true;
       this.buf = null;
       this.socket.end();
@@ -231,13 +258,13 @@ class FastConnection implements FastExchange {
   }
 
   private parse(): void {
-    while (!this.busy && !this.done && this.buf !== null) {
+    while (!this.busy && !this.draining && !this.done && this.buf !== null) {
       const buf = this.buf;
       const headEnd = buf.indexOf(CRLFCRLF);
       if (headEnd === -1) {
         // Not a request this path takes, or a head longer than it reads: node:http decides.
         if (buf.length > MAX_HEAD_BYTES || !looksLikeStart(buf)) this.handOver();
-        else this.socket.setTimeout(this.path.requestTimeoutMs);
+        else this.setTimer(this.path.requestTimeoutMs);
         return;
       }
       const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf.toString('latin1', 0, headEnd), this.path.opts.maxBodyBytes);
@@ -248,7 +275,7 @@ class FastConnection implements FastExchange {
       const bodyStart = headEnd + 4;
       const total = bodyStart + head.contentLength;
       if (buf.length < total) {
-        this.socket.setTimeout(this.path.requestTimeoutMs);
+        this.setTimer(this.path.requestTimeoutMs);
         return;
       }
       const body = head.contentLength === 0 ? '' : buf.toString('utf8', bodyStart, total);
@@ -256,7 +283,7 @@ class FastConnection implements FastExchange {
       this.busy = true;
       this.sent = false;
       this.closeAfter = head.close;
-      if (this.buf === null) this.socket.setTimeout(this.path.opts.keepAliveTimeoutMs);
+      if (this.buf === null) this.setTimer(this.path.opts.keepAliveTimeoutMs);
       this.path.stats.requests++;
       try {
         this.path.dispatch(head.method, head.target, body, this, performance.now(), !head.host);
@@ -273,7 +300,7 @@ class FastConnection implements FastExchange {
     this.sent = true;
     const closing = close || this.closeAfter || this.path.closing;
     if (!this.done) {
-      this.socket.write(
+      const flushed = this.socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nDate: ${httpDate()}\r\n${closing ? 'Connection: close\r\n\r\n' : this.path.keepAliveHeader}${payload}`,
       );
       if (closing) {
@@ -281,9 +308,13 @@ class FastConnection implements FastExchange {
         this.socket.end();
         return;
       }
+      if (!flushed) {
+        this.draining = true;
+        this.socket.once('drain', this.onDrain);
+      }
     }
     this.busy = false;
-    if ((this.buf !== null || this.ended) && !this.parsing) this.next();
+    if ((this.buf !== null || this.ended) && !this.parsing && !this.draining) this.next();
   }
 
   abort(): void {
@@ -312,6 +343,7 @@ class FastConnection implements FastExchange {
     socket.off('close', this.onClose);
     socket.off('timeout', this.onTimeout);
     socket.off('end', this.onEnd);
+    socket.off('drain', this.onDrain);
     socket.setTimeout(0);
     this.path.stats.handOffs++;
     if (rest !== null) socket.unshift(rest);
@@ -361,6 +393,8 @@ class FastPath {
   closing = false;
   readonly keepAliveHeader: string;
   readonly requestTimeoutMs: number;
+  /** Unparsed bytes a connection may hold before it stops reading: a full head and body, and as much again. */
+  readonly maxBuffered: number;
 
   constructor(
     readonly opts: FastPathOptions,
@@ -369,6 +403,7 @@ class FastPath {
   ) {
     this.keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.maxBuffered = 2 * (MAX_HEAD_BYTES + opts.maxBodyBytes);
   }
 }
 
