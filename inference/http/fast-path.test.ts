@@ -3,10 +3,16 @@ import { connect, type AddressInfo } from 'node:net';
 import { Rng } from '../../ml/rng';
 import { InferenceMetrics } from '../metrics';
 import { badRequest } from './errors';
-import { fastPathStats, MAX_HEAD_BYTES, parseHead } from './fast-path';
+import { fastPathStats, MAX_HEAD_BYTES, parseHead as parseHeadBytes } from './fast-path';
 import { createHttpServer, type Handlers } from './server';
 
 const LIMIT = 1024;
+
+/** The parser on a head given as text (latin1), inside a larger buffer as on a socket. */
+const parseHead = (head: string, limit: number) => {
+  const bytes = Buffer.from(`xx${head}\r\n\r\n{}`, 'latin1');
+  return parseHeadBytes(bytes.subarray(2), Buffer.byteLength(head, 'latin1'), limit);
+};
 
 describe('parseHead', () => {
   const head = (lines: string[]) => lines.join('\r\n');

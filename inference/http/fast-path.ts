@@ -67,87 +67,118 @@ interface Head {
 }
 
 /**
- * Parses a request head (the bytes before CRLFCRLF, as latin1) strictly; null for anything outside the
- * fast path's subset. Exported for tests.
+ * Parses a request head strictly: `buf[0, end)`, the bytes before CRLFCRLF. Null for anything outside
+ * the fast path's subset. Works on the bytes (one pass, no string for the head), exported for tests.
  */
-export function parseHead(head: string, maxBodyBytes: number): Head | null {
+export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number): Head | null {
   let method: 'GET' | 'POST';
-  let p: number;
-  if (head.startsWith('POST /')) {
+  let i: number;
+  if (end > 6 && buf[0] === 0x50 && buf[1] === 0x4f && buf[2] === 0x53 && buf[3] === 0x54 && buf[4] === 0x20 && buf[5] === 0x2f) {
     method = 'POST';
-    p = 5;
-  } else if (head.startsWith('GET /')) {
+    i = 5;
+  } else if (end > 5 && buf[0] === 0x47 && buf[1] === 0x45 && buf[2] === 0x54 && buf[3] === 0x20 && buf[4] === 0x2f) {
     method = 'GET';
-    p = 4;
+    i = 4;
   } else return null;
-  const lineEnd = head.indexOf('\r\n');
-  const requestLine = lineEnd === -1 ? head : head.slice(0, lineEnd);
-  const sp = requestLine.indexOf(' ', p);
-  if (sp === -1 || requestLine.length !== sp + 9 || !requestLine.endsWith(' HTTP/1.1')) return null;
-  for (let i = p; i < sp; i++) {
-    const c = requestLine.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return null;
+  // request target: visible ASCII up to the space, then exactly "HTTP/1.1" and the line's end
+  const targetStart = i;
+  for (let c = buf[i]; c !== 0x20; c = buf[++i]) {
+    if (i >= end || c < 0x21 || c > 0x7e) return null;
   }
-  const target = requestLine.slice(p, sp);
+  const targetEnd = i;
+  if (i + 9 > end || !matches(buf, i + 1, VERSION)) return null;
+  i += 9;
+  if (i < end) {
+    if (buf[i] !== 0x0d || buf[i + 1] !== 0x0a) return null;
+    i += 2;
+  }
   let contentLength = -1;
   let close = false;
   let host = false;
-  let i = lineEnd === -1 ? head.length : lineEnd + 2;
-  while (i < head.length) {
-    let end = head.indexOf('\r\n', i);
-    if (end === -1) end = head.length;
+  while (i < end) {
     // name: token characters up to the colon (no whitespace before it, RFC 9112 §5.1)
-    let colon = i;
-    while (colon < end && head.charCodeAt(colon) !== 0x3a) {
-      const c = head.charCodeAt(colon);
-      if (c >= 128 || TCHAR[c] === 0) return null; // also catches obs-fold (a line starting with SP/HT)
-      colon++;
+    const nameStart = i;
+    for (let c = buf[i]; c !== 0x3a; c = buf[++i]) {
+      if (i >= end || c >= 128 || TCHAR[c] === 0) return null; // also catches obs-fold (a line starting with SP/HT) and a line without a colon
     }
-    if (colon === i || colon === end) return null;
-    // value: no control characters but HTAB; optional whitespace around it is not part of it
-    let vs = colon + 1;
-    let ve = end;
-    for (let k = vs; k < ve; k++) {
-      const c = head.charCodeAt(k);
-      if ((c < 0x20 && c !== 0x09) || c === 0x7f) return null;
+    const nameLength = i - nameStart;
+    if (nameLength === 0) return null;
+    // value: no control character but HTAB, no CR or LF but the line's CRLF
+    const valueStart = ++i;
+    for (; i < end; i++) {
+      const c = buf[i];
+      if (c < 0x20 ? c !== 0x09 : c === 0x7f) {
+        if (c === 0x0d && buf[i + 1] === 0x0a && i + 1 < end) break;
+        return null;
+      }
     }
-    while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
-    while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
-    const nameLength = colon - i;
-    // Only the names that change how the request is framed or answered are looked at.
+    const valueEnd = i;
+    i += 2;
+    // Only the names that change how the request is framed or answered are looked at (by length first).
     if (nameLength === 4) {
-      if (head.slice(i, colon).toLowerCase() === 'host') {
+      if (sameName(buf, nameStart, 'host')) {
         if (host) return null;
         host = true;
       }
     } else if (nameLength === 14) {
-      if (head.slice(i, colon).toLowerCase() === 'content-length') {
-        if (contentLength !== -1 || ve === vs || ve - vs > 15) return null;
+      if (sameName(buf, nameStart, 'content-length')) {
+        if (contentLength !== -1) return null;
+        let k = valueStart;
+        let ve = valueEnd;
+        while (k < ve && isOws(buf[k])) k++;
+        while (ve > k && isOws(buf[ve - 1])) ve--;
+        if (ve === k || ve - k > 15) return null;
         let n = 0;
-        for (let k = vs; k < ve; k++) {
-          const d = head.charCodeAt(k) - 48;
+        for (; k < ve; k++) {
+          const d = buf[k] - 48;
           if (d < 0 || d > 9) return null;
           n = n * 10 + d;
         }
         contentLength = n;
       }
     } else if (nameLength === 10) {
-      if (head.slice(i, colon).toLowerCase() === 'connection') {
-        const v = head.slice(vs, ve).toLowerCase();
-        if (v === 'close') close = true;
-        else if (v !== 'keep-alive') return null;
+      if (sameName(buf, nameStart, 'connection')) {
+        let k = valueStart;
+        let ve = valueEnd;
+        while (k < ve && isOws(buf[k])) k++;
+        while (ve > k && isOws(buf[ve - 1])) ve--;
+        if (ve - k === 5 && sameName(buf, k, 'close')) close = true;
+        else if (!(ve - k === 10 && sameName(buf, k, 'keep-alive'))) return null;
       }
-    } else if (nameLength === 17 || nameLength === 6 || nameLength === 7) {
-      const name = head.slice(i, colon).toLowerCase();
-      if (name === 'transfer-encoding' || name === 'expect' || name === 'upgrade') return null;
+    } else if (nameLength === 17) {
+      if (sameName(buf, nameStart, 'transfer-encoding')) return null;
+    } else if (nameLength === 6) {
+      if (sameName(buf, nameStart, 'expect')) return null;
+    } else if (nameLength === 7) {
+      if (sameName(buf, nameStart, 'upgrade')) return null;
     }
-    i = end + 2;
   }
   if (method === 'GET') {
     if (contentLength > 0) return null;
     contentLength = 0;
   } else if (contentLength === -1 || contentLength > maxBodyBytes) return null;
+  const target = Buffer.from(buf.buffer, buf.byteOffset + targetStart, targetEnd - targetStart).toString('latin1');
   return { method, target, contentLength, close, host };
+}
+
+const VERSION = Buffer.from('HTTP/1.1');
+
+function matches(buf: Uint8Array, at: number, what: Uint8Array): boolean {
+  for (let k = 0; k < what.length; k++) if (buf[at + k] !== what[k]) return false;
+  return true;
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Whether the bytes at `at` are `lower` (ASCII, case-insensitive; the caller checked the length). */
+function sameName(buf: Uint8Array, at: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    const c = buf[at + k];
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 let dateText = '';
@@ -267,7 +298,7 @@ class FastConnection implements FastExchange {
         else this.setTimer(this.path.requestTimeoutMs);
         return;
       }
-      const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf.toString('latin1', 0, headEnd), this.path.opts.maxBodyBytes);
+      const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf, headEnd, this.path.opts.maxBodyBytes);
       if (head === null) {
         this.handOver();
         return;
