@@ -23,7 +23,7 @@
  *   rows in `decisions`, must be 0).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -34,6 +34,7 @@ import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
 import type { PacedOptions, PacedResult } from './support/paced-load';
 import { quantile } from './support/load-common';
+import { postgresCpu, postgresCpuSince, procCpuSeconds } from './support/proc-cpu';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => AutocannonInstance;
 
@@ -115,30 +116,7 @@ function startProcess(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ child: C
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds of every PostgreSQL process on this machine (the decision log's inserts land there). */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.includes('(postgres)')) total += cpuSeconds(Number(pid));
-    } catch {
-      /* exited */
-    }
-  }
-  return total;
-}
+const cpuSeconds = procCpuSeconds;
 
 interface RunFigures {
   rps: number;
@@ -157,7 +135,7 @@ interface RunFigures {
 async function load(url: string, body: string, opts: { duration: number; connections: number; rate?: number; pid?: number }): Promise<RunFigures> {
   const lat: number[] = [];
   const cpu0 = opts.pid ? cpuSeconds(opts.pid) : NaN;
-  const db0 = postgresCpuSeconds();
+  const db0 = postgresCpu();
   const inst = autocannon({
     url,
     method: 'POST',
@@ -170,7 +148,7 @@ async function load(url: string, body: string, opts: { duration: number; connect
   inst.on('response', (_c, _s, _b, ms) => lat.push(ms));
   const r = await inst;
   const cpu1 = opts.pid ? cpuSeconds(opts.pid) : NaN;
-  const db1 = postgresCpuSeconds();
+  const db = postgresCpuSince(db0);
   const sorted = Float64Array.from(lat).sort();
   return {
     rps: r['2xx'] / r.duration,
@@ -181,7 +159,7 @@ async function load(url: string, body: string, opts: { duration: number; connect
     non2xx: r.non2xx,
     ok: r['2xx'],
     cpuPerRequestUs: ((cpu1 - cpu0) / Math.max(1, r['2xx'])) * 1e6,
-    dbCpuPerRequestUs: ((db1 - db0) / Math.max(1, r['2xx'])) * 1e6,
+    dbCpuPerRequestUs: (db / Math.max(1, r['2xx'])) * 1e6,
   };
 }
 
@@ -196,7 +174,7 @@ async function paced(url: string, body: string, rate: number, pid: number): Prom
   const u = new URL(url);
   const opts: PacedOptions = { host: u.hostname, port: Number(u.port), path: u.pathname, body, rate, durationS: DURATION, connections: PACED_CONNECTIONS, warmupS: 1 };
   const cpu0 = cpuSeconds(pid);
-  const db0 = postgresCpuSeconds();
+  const db0 = postgresCpu();
   const out = await new Promise<string>((res, rej) => {
     const child = spawn(process.execPath, ['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/paced-load.ts'), JSON.stringify(opts)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -212,7 +190,7 @@ async function paced(url: string, body: string, rate: number, pid: number): Prom
     ...r,
     generatorCpuPerRequestUs: r.cpuPerRequestUs,
     cpuPerRequestUs: ((cpuSeconds(pid) - cpu0) / n) * 1e6,
-    dbCpuPerRequestUs: ((postgresCpuSeconds() - db0) / n) * 1e6,
+    dbCpuPerRequestUs: (postgresCpuSince(db0) / n) * 1e6,
   };
 }
 

@@ -188,7 +188,7 @@ function main(): void {
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -199,6 +199,7 @@ import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
 import type { PacedOptions, PacedResult } from './support/paced-load';
 import type { RewardLoadOptions, RewardLoadResult } from './support/reward-load';
+import { postgresCpu, postgresCpuSince, procCpuSeconds } from './support/proc-cpu';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<{ '2xx': number; non2xx: number; errors: number; timeouts: number; duration: number }> & {
@@ -238,30 +239,6 @@ function startServer(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ child: Ch
     child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
     child.on('exit', (c) => rej(new Error(`exited with ${c}: ${out}`)));
   });
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function procCpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds of every PostgreSQL process on this machine (approximate: anything else using the server counts too). */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(postgres)')) total += procCpuSeconds(Number(pid));
-    } catch {
-      /* exited */
-    }
-  }
-  return total;
 }
 
 /** Decide latency at a fixed rate from the open-loop generator (bench/support/paced-load.ts) in its own process. */
@@ -477,7 +454,7 @@ async function endToEnd(): Promise<void> {
       const first = next;
       const cpu0 = procCpuSeconds(server.child.pid!);
       const redisCpu0 = await redisCpuSeconds(redis);
-      const pgCpu0 = postgresCpuSeconds();
+      const pgCpu0 = postgresCpu();
       const self0 = process.cpuUsage();
       let load: Omit<RewardFigures, 'serverCpuPerRewardUs' | 'redisCpuPerRewardUs' | 'postgresCpuPerRewardUs' | 'seqMoved' | 'claimed' | 'loadGeneratorCpuPerRewardUs'>;
       let generatorCpu: number;
@@ -507,7 +484,7 @@ async function endToEnd(): Promise<void> {
       const seqMoved = (await settledSeq(redis, stateHash)) - seq0;
       const serverCpu = procCpuSeconds(server.child.pid!) - cpu0;
       const redisCpu = (await redisCpuSeconds(redis)) - redisCpu0;
-      const pgCpu = postgresCpuSeconds() - pgCpu0;
+      const pgCpu = postgresCpuSince(pgCpu0);
       if (next - first > ids.length) throw new Error(`the run used ${next - first} decision ids, only ${ids.length} were written`);
       let claimed = 0;
       for (let i = first; i < next; i += 5000) {
