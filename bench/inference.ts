@@ -6,7 +6,9 @@
  * Sets up a throw-away registry database with a policy of the PPO shape (16 inputs, 2×64 tanh, five
  * heads: variant, k, rerank, fusion weight, prompt id) as champion and a second version as a 25%
  * canary, starts `autopilot serve` as its own process, and in the same run a bare node:http server (its
- * own process too) that reads the body and returns a constant JSON: the baseline.
+ * own process too) that reads the body and returns a constant JSON: the baseline. A second baseline,
+ * bench/support/bare-fast.ts, is Autopilot's own HTTP layer (with its fast path) answering the same
+ * constant: decide against it is what the decision itself costs (printed, not a target).
  *
  * - Maximum throughput: autocannon (in this process) against the bare server and POST /v1/decide at each
  *   of `--connections` (closed-loop clients: a server's peak needs enough requests in flight, and the
@@ -228,6 +230,8 @@ async function main(): Promise<void> {
     const ortUs = await ortRunCost(champion.bytes);
     const bare = await startProcess(['-e', BARE], {});
     procs.push(bare.child);
+    const bareFast = await startProcess(['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/bare-fast.ts')], {});
+    procs.push(bareFast.child);
     const server = await startProcess([...SERVER_NODE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--no-redis', ...SERVER_ARGS], {
       AUTOPILOT_DATABASE_URL: db.url,
       AUTOPILOT_ARTIFACT_URI: artifactUri,
@@ -242,6 +246,7 @@ async function main(): Promise<void> {
     const warm = await load(decideUrl, decideBody, { duration: 2, connections: 16 });
     decisionsOk += warm.ok;
     await load(`${bare.url}/`, decideBody, { duration: 2, connections: 16 });
+    await load(`${bareFast.url}/v1/decide`, decideBody, { duration: 2, connections: 16 });
 
     if (PROFILE_DIR) {
       // With --rate the profiled load is the paced generator at that rate, else autocannon at full speed.
@@ -251,29 +256,33 @@ async function main(): Promise<void> {
       await server.exited;
       return;
     }
-    type Level = { connections: number; bare: RunFigures; decide: RunFigures };
-    const rounds: { levels: Level[]; bare: Level; decide: Level; ratio: number }[] = [];
+    type Level = { connections: number; bare: RunFigures; own: RunFigures; decide: RunFigures };
+    const rounds: { levels: Level[]; bare: Level; own: Level; decide: Level; ratio: number; ratioToOwn: number }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const levels: Level[] = [];
       for (const connections of CONNECTIONS) {
         const b = await load(`${bare.url}/`, decideBody, { duration: DURATION / 2, connections, pid: bare.child.pid });
+        const o = await load(`${bareFast.url}/v1/decide`, decideBody, { duration: DURATION / 2, connections, pid: bareFast.child.pid });
         const d = await load(decideUrl, decideBody, { duration: DURATION / 2, connections, pid: server.child.pid });
         decisionsOk += d.ok;
-        levels.push({ connections, bare: b, decide: d });
+        levels.push({ connections, bare: b, own: o, decide: d });
       }
       const best = (pick: (l: Level) => RunFigures) => levels.reduce((a, l) => (pick(l).rps > pick(a).rps ? l : a));
       const bareBest = best((l) => l.bare);
       const decideBest = best((l) => l.decide);
-      rounds.push({ levels, bare: bareBest, decide: decideBest, ratio: decideBest.decide.rps / bareBest.bare.rps });
+      const ownBest = best((l) => l.own);
+      rounds.push({ levels, bare: bareBest, own: ownBest, decide: decideBest, ratio: decideBest.decide.rps / bareBest.bare.rps, ratioToOwn: decideBest.decide.rps / ownBest.own.rps });
     }
     const ratio = median(rounds.map((r) => r.ratio));
+    const ratioToOwn = median(rounds.map((r) => r.ratioToOwn));
     const ratioAt = CONNECTIONS.map((connections, k) => ({ connections, ratio: median(rounds.map((r) => r.levels[k].decide.rps / r.levels[k].bare.rps)) }));
-    const fixed: { bare: PacedFigures; decide: PacedFigures }[] = [];
+    const fixed: { bare: PacedFigures; own: PacedFigures; decide: PacedFigures }[] = [];
     for (let i = 0; i < PACED_ROUNDS; i++) {
       const b = await paced(`${bare.url}/`, decideBody, RATE, bare.child.pid!);
+      const o = await paced(`${bareFast.url}/v1/decide`, decideBody, RATE, bareFast.child.pid!);
       const d = await paced(decideUrl, decideBody, RATE, server.child.pid!);
       decisionsOk += d.ok;
-      fixed.push({ bare: b, decide: d });
+      fixed.push({ bare: b, own: o, decide: d });
     }
     const p99Median = median(fixed.map((r) => r.decide.p99));
     const p99Max = Math.max(...fixed.map((r) => r.decide.p99));
@@ -293,7 +302,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, node: process.version },
       settings: { durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pacedConnections: PACED_CONNECTIONS, fixedRate: RATE },
       ortRunMicroseconds: ortUs,
-      max: { rounds, ratio, ratioAtConnections: ratioAt },
+      max: { rounds, ratio, ratioToOwnHttpLayer: ratioToOwn, ratioAtConnections: ratioAt },
       fixedRate: { rounds: fixed, decideP99MedianMs: p99Median, decideP99MaxMs: p99Max },
       decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
       targets: {
@@ -320,15 +329,16 @@ async function main(): Promise<void> {
       [
         `bench/inference — ${figures.machine.cpus} CPUs, ${process.version}, loopback`,
         `policy: 16 inputs, 2×64 tanh, 5 heads (champion + 25% canary, sticky unit); onnxruntime run alone: ${f(ortUs, 1)} µs`,
-        `maximum throughput (autocannon at ${CONNECTIONS.join(', ')} connections, ${ROUNDS} rounds, bare and decide alternating, ${DURATION / 2} s each):`,
+        `maximum throughput (autocannon at ${CONNECTIONS.join(', ')} connections, ${ROUNDS} rounds, bare, own HTTP layer and decide in turn, ${DURATION / 2} s each):`,
         ...rounds.flatMap((r, i) => [
-          ...r.levels.flatMap((l) => [line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false), line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide)]),
-          `    round ${i + 1}: bare best ${f(r.bare.bare.rps, 0)} req/s (c${r.bare.connections}), decide best ${f(r.decide.decide.rps, 0)} req/s (c${r.decide.connections}) → ratio ${f(r.ratio, 3)}`,
+          ...r.levels.flatMap((l) => [line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false), line(`own HTTP, constant #${i + 1} c${l.connections}`, l.own, false), line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide)]),
+          `    round ${i + 1}: bare best ${f(r.bare.bare.rps, 0)} req/s (c${r.bare.connections}), decide best ${f(r.decide.decide.rps, 0)} req/s (c${r.decide.connections}) → ratio ${f(r.ratio, 3)}; own HTTP layer best ${f(r.own.own.rps, 0)} req/s (c${r.own.connections}) → decide/own ${f(r.ratioToOwn, 3)}`,
         ]),
         `  ratio at the same connection count, median of ${ROUNDS}: ${ratioAt.map((a) => `c${a.connections} ${f(a.ratio, 3)}`).join(', ')}`,
         `  ratio of the maxima (decide's best / bare's best), median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
+        `  decide's best / the own HTTP layer's best with a constant answer (what the decision itself costs), median of ${ROUNDS}: ${f(ratioToOwn, 3)}`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
-        ...fixed.flatMap((r, i) => [pacedLine(`bare node:http #${i + 1}`, r.bare, false), pacedLine(`POST /v1/decide #${i + 1}`, r.decide)]),
+        ...fixed.flatMap((r, i) => [pacedLine(`bare node:http #${i + 1}`, r.bare, false), pacedLine(`own HTTP, constant #${i + 1}`, r.own, false), pacedLine(`POST /v1/decide #${i + 1}`, r.decide)]),
         `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms)`,
         `decisions: ${served} served (server counter; ${decisionsOk} 2xx counted by the load generators, warm-ups aside), ${rows} rows in decisions after SIGTERM drain (exit ${code}) → lost ${lost}`,
         '',
