@@ -18,8 +18,8 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function serve(fx: ServingFixture, name: string): Promise<Proc> {
-  const child = spawn(process.execPath, [join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(fx.dir, name), '--reconcile', '30'], {
+function serve(fx: ServingFixture, name: string, extra: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, [join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(fx.dir, name), '--reconcile', '30', ...extra], {
     cwd: root,
     env: { ...process.env, AUTOPILOT_DATABASE_URL: fx.db.url, AUTOPILOT_ARTIFACT_URI: fx.artifactUri, AUTOPILOT_DATA_DIR: join(fx.dir, `${name}-data`) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +51,8 @@ describe('autopilot serve processes', () => {
     const a = await fx.register('ranker', 1);
     const b = await fx.register('ranker', 2);
     await fx.deploy('ranker', { champion: a.version, canary: b.version, weight: 30 });
-    procs.push(...(await Promise.all([serve(fx, 'one'), serve(fx, 'two')])));
+    // The second reads every request with node:http: the two must still answer alike.
+    procs.push(...(await Promise.all([serve(fx, 'one'), serve(fx, 'two', ['--no-fast-path'])])));
   }, 60_000);
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
@@ -85,6 +86,12 @@ describe('autopilot serve processes', () => {
       expect(r[0].body.action).toEqual(r[1].body.action);
       ids.push(r[0].body.decisionId, r[1].body.decisionId);
     }
+    const fastPathRequests = async (cl: JsonClient) => {
+      const text = String((await cl.get('/metrics')).body);
+      return Number(/^autopilot_inference_http_fast_path_total\{event="request"\} (\d+)$/m.exec(text)?.[1] ?? -1);
+    };
+    expect(await fastPathRequests(one)).toBeGreaterThanOrEqual(250);
+    expect(await fastPathRequests(two)).toBe(-1); // no fast path: the counter has no series
     one.close();
     two.close();
     for (const p of procs) p.child.kill('SIGTERM');

@@ -51,6 +51,8 @@ export interface InferenceServerOptions {
   cacheDir: string;
   /** Request body limit in bytes (413 above). Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Read plain keep-alive requests with the HTTP fast path (inference/http/fast-path.ts); default true. */
+  httpFastPath?: boolean;
   /** Safety-net re-read of every deployment. Default 15 s. */
   reconcileIntervalMs?: number;
   /** Redis key prefix of feature hashes. Default `features:`. */
@@ -190,6 +192,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    fastPath: opts.httpFastPath ?? true,
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {

@@ -37,7 +37,8 @@ export function register(program: Command): void {
     .option('--decision-batch <rows>', 'decision log: rows per COPY batch', '128')
     .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
     .option('--no-redis', 'no feature store: { entity } features are refused')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean }) => {
+    .option('--no-fast-path', 'read every request with node:http (no HTTP fast path; slower, for comparison or a client the fast path mishandles)')
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean }) => {
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
@@ -55,6 +56,7 @@ export function register(program: Command): void {
         port: parsePort(opts.port),
         host: opts.host,
         maxBodyBytes: parseSize(opts.maxBody),
+        httpFastPath: opts.fastPath,
         reconcileIntervalMs: reconcile * 1000,
         maxRewardBatch,
         decisionLog: { batchSize, flushIntervalMs },

@@ -195,8 +195,8 @@ export class DeploymentManager {
     if (cur !== undefined && cur.generation === d.generation) return;
     const failed = this.failures.get(d.deployment);
     if (failed !== undefined && failed.generation === d.generation && Date.now() - failed.at < (this.opts.retryFailedMs ?? 15_000)) return;
-    const champion = d.championVersion === null ? null : versionInfo(await this.opts.registry.getVersion(d.model, d.championVersion));
-    const canary = d.canaryVersion === null ? null : versionInfo(await this.opts.registry.getVersion(d.model, d.canaryVersion));
+    const lookup = async (v: number | null) => (v === null ? null : versionInfo(await this.opts.registry.getVersion(d.model, v)));
+    const [champion, canary] = await Promise.all([lookup(d.championVersion), lookup(d.canaryVersion)]);
     const sv = shadowVersionOf(d);
     let shadow: VersionInfo | null = null;
     if (sv !== null) {
@@ -216,16 +216,23 @@ export class DeploymentManager {
     const d = rec.deployment;
     const name = d.deployment;
     const cur = this.states.get(name);
+    // The versions load side by side (artifact reads and onnxruntime session creation overlap); their
+    // outcomes are handled one by one below, as if loaded in turn.
+    const settle = (info: VersionInfo | null | undefined): Promise<{ model: LoadedModel | null; error: unknown }> =>
+      info ? this.load(info, source).then((model) => ({ model, error: null }), (error: unknown) => ({ model: null, error })) : Promise.resolve({ model: null, error: null });
+    const [championLoad, canaryLoad, shadowLoad] = await Promise.all([settle(rec.champion), settle(rec.canary), settle(rec.shadow)]);
     let champion: LoadedModel | null = null;
     if (rec.champion !== null) {
       try {
-        champion = await this.load(rec.champion, source);
+        if (championLoad.error !== null) throw championLoad.error;
+        champion = championLoad.model;
       } catch (err) {
         const msg = (err as Error).message;
         this.failures.set(name, { generation: d.generation, at: Date.now(), error: msg });
         if (cur !== undefined) {
           this.log('error', `deployment ${name} generation ${d.generation}: champion ${rec.champion.model}@${rec.champion.version} failed to load (${msg}); generation ${cur.generation} keeps serving`);
           this.auditLater({ action: 'inference.load_failed', entity: 'version', model: d.model, entityKey: `${d.model}/${rec.champion.version}`, after: { deployment: name, generation: d.generation, error: msg, serving: cur.generation } });
+          this.retireUnused(); // the canary or shadow that loaded beside it serves nobody
           return;
         }
         this.log('error', `deployment ${name}: champion ${rec.champion.model}@${rec.champion.version} failed to load (${msg}); serving the fallback action`);
@@ -236,7 +243,8 @@ export class DeploymentManager {
     let ejected: string | null = null;
     if (rec.canary !== null) {
       try {
-        canary = await this.load(rec.canary, source);
+        if (canaryLoad.error !== null) throw canaryLoad.error;
+        canary = canaryLoad.model;
       } catch (err) {
         ejected = `canary ${rec.canary.model}@${rec.canary.version} failed to load: ${(err as Error).message}`;
         this.opts.metrics.canaryEjections.labels(name, 'load_failed').inc();
@@ -248,7 +256,8 @@ export class DeploymentManager {
     let shadowEjected: string | null = null;
     if (rec.shadow) {
       try {
-        shadow = await this.load(rec.shadow, source);
+        if (shadowLoad.error !== null) throw shadowLoad.error;
+        shadow = shadowLoad.model;
       } catch (err) {
         shadowEjected = `shadow ${rec.shadow.model}@${rec.shadow.version} failed to load: ${(err as Error).message}`;
         this.opts.metrics.shadowEjections.labels(name, 'load_failed').inc();
