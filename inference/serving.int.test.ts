@@ -120,10 +120,12 @@ describe('serving', () => {
     const bytes = readFileSync(file);
     bytes[bytes.length - 10] ^= 0xff;
     writeFileSync(file, bytes);
-    const gen = await fx.deploy('ranker', { champion: bad.version });
+    // With a good canary beside it: that loads (side by side with the champion), then serves nobody and is released.
+    const gen = await fx.deploy('ranker', { champion: bad.version, canary: v[2], weight: 25 });
     await waitFor(() => server.manager.lastFailure('ranker')?.generation === gen, 2000, 'the load failure');
     const r = await client.post('/v1/decide', { deployment: 'ranker', features: x });
-    expect(r).toMatchObject({ status: 200, body: { version: v[1], fallback: false } });
+    expect(r).toMatchObject({ status: 200, body: { version: v[1], arm: 'champion', fallback: false } });
+    expect((await client.get('/metrics')).body as string).toMatch(/^autopilot_models_loaded 1$/m);
     expect(server.manager.lastFailure('ranker')!.error).toMatch(/corrupted: its sha256 is [0-9a-f]{64}, the registry says/);
     const metrics = (await client.get('/metrics')).body as string;
     expect(metrics).toMatch(/autopilot_model_loads_total\{model="ranker",outcome="corrupt",source="registry"\} 1/);
