@@ -246,6 +246,17 @@ describe('fast path', () => {
     expect(JSON.parse(a.body).echo).toEqual({ deployment: 'ñandú-日本-🙂' });
   }, 15_000);
 
+  it('takes a body delivered in many small pieces, and a pipelined request right behind it', async () => {
+    const body = JSON.stringify({ deployment: 'x', pad: 'y'.repeat(900) });
+    const bytes = Buffer.from(post('/v1/decide', body) + get('/v2/health/live'));
+    const head = bytes.indexOf('\r\n\r\n') + 4;
+    const writes = [bytes.subarray(0, head), ...Array.from({ length: Math.ceil((bytes.length - head) / 7) }, (_, k) => bytes.subarray(head + k * 7, head + (k + 1) * 7))];
+    const answers = parseResponses((await rawExchange(port, writes, { answers: 2, timeoutMs: 10_000 })).raw);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(JSON.parse(answers[0].body).echo).toEqual(JSON.parse(body));
+    expect(JSON.parse(answers[1].body)).toEqual({ live: true });
+  }, 15_000);
+
   it('hands a connection to node:http mid-way when a request needs it (chunked body), unparsed bytes included', async () => {
     const before = stats();
     const chunked = 'POST /v1/decide HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"n":\r\n2\r\n4}\r\n0\r\n\r\n';

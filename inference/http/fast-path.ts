@@ -196,6 +196,11 @@ function httpDate(): string {
 
 class FastConnection implements FastExchange {
   private buf: Buffer | null = null;
+  /** Chunks of a body still arriving, joined to `buf` once `need` bytes are there (no copy per chunk). */
+  private more: Buffer[] = [];
+  private moreLength = 0;
+  /** Bytes the request at the front of `buf` needs in all (head and body), once its head is parsed; 0 otherwise. */
+  private need = 0;
   private busy = false;
   /** The socket's current inactivity timeout (re-armed only when it changes; reads and writes refresh it). */
   private timerMs = -1;
@@ -235,7 +240,19 @@ class FastConnection implements FastExchange {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.done) return; // answered with Connection: close (or handed over): nothing more is read
+    if (this.need > 0 && this.buf !== null && this.buf.length + this.moreLength + chunk.length < this.need) {
+      // The rest of a body: kept as chunks until the whole request is there, so a client sending it in
+      // many small pieces costs one copy, not one per piece.
+      this.more.push(chunk);
+      this.moreLength += chunk.length;
+      return;
+    }
+    if (this.more.length > 0) {
+      this.buf = Buffer.concat([this.buf!, ...this.more, chunk]);
+      this.more = [];
+      this.moreLength = 0;
+    } else this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (!this.busy && !this.draining) this.next();
     // A client pipelining faster than it is answered: stop reading until the buffer is worked down.
     if (this.buf !== null && this.buf.length > this.path.maxBuffered && !this.paused && !this.done) {
@@ -284,6 +301,7 @@ class FastConnection implements FastExchange {
     if (this.ended && !this.busy && !this.draining && !this.done) {
       this.done = true;
       this.buf = null;
+      this.more = [];
       this.socket.end();
     }
   }
@@ -306,9 +324,11 @@ class FastConnection implements FastExchange {
       const bodyStart = headEnd + 4;
       const total = bodyStart + head.contentLength;
       if (buf.length < total) {
+        this.need = total;
         this.setTimer(this.path.requestTimeoutMs);
         return;
       }
+      this.need = 0;
       const body = head.contentLength === 0 ? '' : buf.toString('utf8', bodyStart, total);
       this.buf = buf.length === total ? null : buf.subarray(total);
       this.busy = true;
