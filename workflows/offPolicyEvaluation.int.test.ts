@@ -127,16 +127,25 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
       });
       const m0 = process.memoryUsage();
       memory.baseline = m0.heapUsed + m0.arrayBuffers;
+      // One progress query at a time, each with a deadline, and the last one settled while the worker
+      // still runs: a query left in flight past the worker would wait for a poller that never comes,
+      // and its gRPC retry would fire on the closed connection after teardown.
+      let inflight: Promise<void> | null = null;
       const timer = setInterval(() => {
-        handle.query(progressQuery).then((p) => {
-          progressSeen.push(p);
-          phaseAt[p.phase] ??= performance.now();
-        }, () => undefined);
+        if (inflight) return;
+        inflight = env.client
+          .withDeadline(Date.now() + 10_000, () => handle.query(progressQuery))
+          .then((p) => {
+            progressSeen.push(p);
+            phaseAt[p.phase] ??= performance.now();
+          }, () => undefined)
+          .finally(() => { inflight = null; });
       }, 250);
       try {
         return (await handle.result()) as OffPolicyEvaluationResult;
       } finally {
         clearInterval(timer);
+        await inflight;
       }
     });
     const seconds = (performance.now() - started) / 1000;
