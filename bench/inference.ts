@@ -20,6 +20,12 @@
  *   that sends request k at t0 + k/rate (autocannon's `overallRate` sends each second's quota in one
  *   burst, i.e. measures a saturated server), against the bare server and /v1/decide, alternating,
  *   `--paced-rounds` times `--duration` s each; the target is judged on the median p99 of the rounds.
+ * - Where decide's tail comes from at the fixed rate: how long the server's own event loop was held
+ *   (prom-client's event-loop delay gauges, read before and after the round) and, when p99 is over 2 ms,
+ *   the three 100-ms windows with the slowest answers (a stall and its backlog show as one window with a
+ *   high p50; a stall longer than the event loop was ever held happened outside the server's thread).
+ * - Steal: the share of the machine's CPU time its hypervisor gave to others during each run (/proc/stat).
+ *   On a shared host it is the first thing to read when a round's figures jump.
  * - CPU per request of the server, of PostgreSQL (the decision log's COPY lands there) and of the load
  *   generator; ORT's own run cost; and, after SIGTERM drains the server, the decisions lost (served −
  *   rows in `decisions`, must be 0).
@@ -36,7 +42,7 @@ import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
 import type { PacedOptions, PacedResult } from './support/paced-load';
 import { quantile } from './support/load-common';
-import { postgresCpu, postgresCpuSince, procCpuSeconds } from './support/proc-cpu';
+import { hostCpu, postgresCpu, postgresCpuSince, procCpuSeconds, stealSince } from './support/proc-cpu';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => AutocannonInstance;
 
@@ -132,12 +138,15 @@ interface RunFigures {
   cpuPerRequestUs: number;
   /** PostgreSQL CPU per answered request, µs (all postgres processes: other load on the box counts too). */
   dbCpuPerRequestUs: number;
+  /** The share of the machine's CPU time the hypervisor took during the run (steal), 0..1. */
+  steal: number;
 }
 
 async function load(url: string, body: string, opts: { duration: number; connections: number; rate?: number; pid?: number }): Promise<RunFigures> {
   const lat: number[] = [];
   const cpu0 = opts.pid ? cpuSeconds(opts.pid) : NaN;
   const db0 = postgresCpu();
+  const host0 = hostCpu();
   const inst = autocannon({
     url,
     method: 'POST',
@@ -162,6 +171,7 @@ async function load(url: string, body: string, opts: { duration: number; connect
     ok: r['2xx'],
     cpuPerRequestUs: ((cpu1 - cpu0) / Math.max(1, r['2xx'])) * 1e6,
     dbCpuPerRequestUs: (db / Math.max(1, r['2xx'])) * 1e6,
+    steal: stealSince(host0),
   };
 }
 
@@ -169,14 +179,37 @@ interface PacedFigures extends Omit<PacedResult, 'cpuPerRequestUs'> {
   generatorCpuPerRequestUs: number;
   cpuPerRequestUs: number;
   dbCpuPerRequestUs: number;
+  /**
+   * How long the server's event loop was held beyond its monitor's 10-ms period over the run, ms (p99 and
+   * max of prom-client's event-loop delay gauges, less the period; decide only), or null.
+   */
+  serverLoopDelay: { p99: number; max: number } | null;
+  /** The share of the machine's CPU time the hypervisor took during the run (steal), 0..1. */
+  steal: number;
+}
+
+/** prom-client's timer period (its default `eventLoopMonitoringPrecision`): the delay it records includes it. */
+const LOOP_MONITOR_PERIOD_MS = 10;
+
+/** prom-client's event-loop delay gauges of `metricsUrl` less the timer period, ms; reading them resets the monitor. */
+async function loopDelay(metricsUrl: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(metricsUrl)).text();
+  const gauge = (name: string) => {
+    const m = new RegExp(`^autopilot_inference_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+    if (m === null) throw new Error(`${metricsUrl}: no autopilot_inference_nodejs_eventloop_lag_${name}_seconds`);
+    return Math.max(0, Number(m[1]) * 1000 - LOOP_MONITOR_PERIOD_MS);
+  };
+  return { p99: gauge('p99'), max: gauge('max') };
 }
 
 /** The open-loop generator at `rate` in its own process (bench/support/paced-load.ts). */
-async function paced(url: string, body: string, rate: number, pid: number): Promise<PacedFigures> {
+async function paced(url: string, body: string, rate: number, pid: number, metricsUrl?: string): Promise<PacedFigures> {
   const u = new URL(url);
+  if (metricsUrl !== undefined) await loopDelay(metricsUrl); // resets the monitor
   const opts: PacedOptions = { host: u.hostname, port: Number(u.port), path: u.pathname, body, rate, durationS: DURATION, connections: PACED_CONNECTIONS, warmupS: 1 };
   const cpu0 = cpuSeconds(pid);
   const db0 = postgresCpu();
+  const host0 = hostCpu();
   const out = await new Promise<string>((res, rej) => {
     const child = spawn(process.execPath, ['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/paced-load.ts'), JSON.stringify(opts)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -186,6 +219,8 @@ async function paced(url: string, body: string, rate: number, pid: number): Prom
     child.on('exit', (code) => (code === 0 ? res(stdout) : rej(new Error(`paced-load exited ${code}: ${stderr}`))));
   });
   const r = JSON.parse(out.trim().split('\n').pop()!) as PacedResult;
+  const steal = stealSince(host0);
+  const serverLoopDelay = metricsUrl === undefined ? null : await loopDelay(metricsUrl);
   // Server and database CPU over the warm-up and the measured part alike (both at `rate`).
   const n = r.sent * (1 + (opts.warmupS ?? 0) / DURATION);
   return {
@@ -193,6 +228,8 @@ async function paced(url: string, body: string, rate: number, pid: number): Prom
     generatorCpuPerRequestUs: r.cpuPerRequestUs,
     cpuPerRequestUs: ((cpuSeconds(pid) - cpu0) / n) * 1e6,
     dbCpuPerRequestUs: (postgresCpuSince(db0) / n) * 1e6,
+    serverLoopDelay,
+    steal,
   };
 }
 
@@ -280,7 +317,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < PACED_ROUNDS; i++) {
       const b = await paced(`${bare.url}/`, decideBody, RATE, bare.child.pid!);
       const o = await paced(`${bareFast.url}/v1/decide`, decideBody, RATE, bareFast.child.pid!);
-      const d = await paced(decideUrl, decideBody, RATE, server.child.pid!);
+      const d = await paced(decideUrl, decideBody, RATE, server.child.pid!, `${server.url}/metrics`);
       decisionsOk += d.ok;
       fixed.push({ bare: b, own: o, decide: d });
     }
@@ -321,10 +358,12 @@ async function main(): Promise<void> {
     // previous run exiting meanwhile takes its CPU time out of the sum, which made the figure negative).
     const dbCpu = (r: { dbCpuPerRequestUs: number }, shown: boolean) => (shown ? `, postgres ${f(r.dbCpuPerRequestUs, 1)} µs` : '');
     const line = (name: string, r: RunFigures, withDb = true) =>
-      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs${dbCpu(r, withDb)}`;
+      `  ${name.padEnd(28)} ${f(r.rps, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p99 ${f(r.p99, 3)} ms   errors ${r.errors}   non-2xx ${r.non2xx}   CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs${dbCpu(r, withDb)}   steal ${f(r.steal * 100, 1)}%`;
     const pacedLine = (name: string, r: PacedFigures, withDb = true) =>
       `  ${name.padEnd(28)} ${f(r.ok / r.durationS, 0).padStart(8)} req/s   p50 ${f(r.p50, 3)} ms   p90 ${f(r.p90, 3)} ms   p99 ${f(r.p99, 3)} ms   p99.9 ${f(r.p999, 3)} ms   max ${f(r.max, 1)} ms   errors ${r.errors + r.non2xx}   ` +
-      `CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs${dbCpu(r, withDb)}, generator ${f(r.generatorCpuPerRequestUs, 1)} µs   (generator lag p99 ${f(r.lagP99, 2)} ms, waited for a connection ${r.queued})`;
+      `CPU/req: server ${f(r.cpuPerRequestUs, 1)} µs${dbCpu(r, withDb)}, generator ${f(r.generatorCpuPerRequestUs, 1)} µs   (generator lag p99 ${f(r.lagP99, 2)} ms, waited for a connection ${r.queued})   steal ${f(r.steal * 100, 1)}%` +
+      (r.serverLoopDelay ? `\n      server's event loop held (beyond the monitor's 10-ms period) p99 ${f(r.serverLoopDelay.p99, 1)} ms, max ${f(r.serverLoopDelay.max, 1)} ms` : '') +
+      (r.p99 > 2 ? `\n      slowest 100-ms windows: ${r.slowest.map((w) => `${f(w.at, 1)} s max ${f(w.max, 1)} ms p50 ${f(w.p50, 2)} ms`).join('; ')}; generator lag max ${f(r.lagMax, 1)} ms` : '');
     process.stdout.write(
       [
         `bench/inference — ${figures.machine.cpus} CPUs, ${process.version}, loopback`,
@@ -339,7 +378,7 @@ async function main(): Promise<void> {
         `  decide's best / the own HTTP layer's best with a constant answer (what the decision itself costs), median of ${ROUNDS}: ${f(ratioToOwn, 3)}`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
         ...fixed.flatMap((r, i) => [pacedLine(`bare node:http #${i + 1}`, r.bare, false), pacedLine(`own HTTP, constant #${i + 1}`, r.own, false), pacedLine(`POST /v1/decide #${i + 1}`, r.decide)]),
-        `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms)`,
+        `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms; CPU stolen by the hypervisor in those rounds: ${fixed.map((r) => `${f(r.decide.steal * 100, 1)}%`).join(', ')})`,
         `decisions: ${served} served (server counter; ${decisionsOk} 2xx counted by the load generators, warm-ups aside), ${rows} rows in decisions after SIGTERM drain (exit ${code}) → lost ${lost}`,
         '',
       ].join('\n'),

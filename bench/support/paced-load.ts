@@ -47,6 +47,12 @@ export interface PacedResult {
   lagMax: number;
   /** Requests that had to wait for a free connection. */
   queued: number;
+  /**
+   * The three 100-ms windows (by the tick that found the request due) with the slowest answers, slowest
+   * first: `at` seconds into the run, the window's `max` and `p50` latency in ms. Tells one stall of the
+   * server (one window, then a backlog) from latency spread over the run.
+   */
+  slowest: { at: number; max: number; p50: number }[];
   /** This generator's CPU per request, µs. */
   cpuPerRequestUs: number;
   durationS: number;
@@ -68,6 +74,9 @@ export async function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
   const waiting: number[] = []; // due times (ms) of requests waiting for a connection
   let measuring = false;
   const latencies: number[] = [];
+  /** When each measured request was found due (ms since the measured run began), beside `latencies`. */
+  const dueAt: number[] = [];
+  let runStart = 0;
   const lags: number[] = [];
   let sent = 0;
   let ok = 0;
@@ -111,6 +120,7 @@ export async function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
             if (r.status >= 200 && r.status < 300) {
               ok++;
               latencies.push(performance.now() - c.started);
+              dueAt.push(c.started - runStart);
             } else non2xx++;
           }
           onFree(c);
@@ -129,6 +139,7 @@ export async function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
   const run = (seconds: number): Promise<number> =>
     new Promise((resolve) => {
       const t0 = performance.now();
+      runStart = t0;
       const total = Math.round(seconds * opts.rate);
       let k = 0;
       const tick = (): void => {
@@ -167,6 +178,20 @@ export async function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
   const cpu = process.cpuUsage(cpu0);
   for (const c of conns) c.socket.destroy();
 
+  const windows = new Map<number, number[]>();
+  for (let i = 0; i < latencies.length; i++) {
+    const w = Math.floor(dueAt[i] / 100);
+    const list = windows.get(w);
+    if (list === undefined) windows.set(w, [latencies[i]]);
+    else list.push(latencies[i]);
+  }
+  const slowest = [...windows]
+    .map(([w, list]) => {
+      const s = Float64Array.from(list).sort();
+      return { at: w / 10, max: s[s.length - 1], p50: quantile(s, 0.5) };
+    })
+    .sort((a, b) => b.max - a.max)
+    .slice(0, 3);
   const sorted = Float64Array.from(latencies).sort();
   const lagSorted = Float64Array.from(lags).sort();
   return {
@@ -183,6 +208,7 @@ export async function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
     lagP99: quantile(lagSorted, 0.99),
     lagMax: lagSorted.length ? lagSorted[lagSorted.length - 1] : NaN,
     queued,
+    slowest,
     cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, sent),
     durationS: elapsedMs / 1000,
   };

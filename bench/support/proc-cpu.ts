@@ -40,3 +40,21 @@ export function postgresCpuSince(before: Map<number, number>): number {
   for (const [pid, now] of postgresCpu()) total += Math.max(0, now - (before.get(pid) ?? 0));
   return total;
 }
+
+/**
+ * The machine's CPU time so far, from /proc/stat's `cpu` line, in seconds summed over all CPUs: `total`
+ * and `steal` (time the hypervisor gave this virtual machine's CPUs to others while they had work).
+ */
+export function hostCpu(): { total: number; steal: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  // user nice system idle iowait irq softirq steal, in clock ticks (USER_HZ = 100)
+  return { total: fields.reduce((a, b) => a + b, 0) / 100, steal: (fields[7] ?? 0) / 100 };
+}
+
+/** The share of the machine's CPU time the hypervisor took since `before` (a `hostCpu()` snapshot), 0..1. */
+export function stealSince(before: { total: number; steal: number }): number {
+  const now = hostCpu();
+  const total = now.total - before.total;
+  return total > 0 ? (now.steal - before.steal) / total : 0;
+}
+
