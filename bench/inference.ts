@@ -41,6 +41,7 @@ import { migrate } from '../registry/migrate';
 import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
 import type { PacedOptions, PacedResult } from './support/paced-load';
+import { BASELINE_ANSWER } from './support/baseline-answer';
 import { quantile } from './support/load-common';
 import { hostCpu, postgresCpu, postgresCpuSince, procCpuSeconds, stealSince } from './support/proc-cpu';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -93,7 +94,7 @@ const SERVER_ARGS = listArg('server-args');
 
 const BARE = `
 const http = require('node:http');
-const body = JSON.stringify({ decisionId: '00000000-0000-4000-8000-000000000000', model: 'ranker', version: 1, arm: 'champion', action: { variant: 'B', k: 12, rerank: true, fusion_weight: 0.31, prompt_id: 2 }, propensity: 1, armProbability: 0.75, fallback: false });
+const body = process.env.BARE_BODY;
 const length = Buffer.byteLength(body);
 const server = http.createServer((req, res) => {
   req.on('data', () => {});
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
     await registry.setDeployment({ model: 'ranker', championVersion: v1.version, canaryVersion: v2.version, canaryWeight: 25, actor: 'bench' });
 
     const ortUs = await ortRunCost(champion.bytes);
-    const bare = await startProcess(['-e', BARE], {});
+    const bare = await startProcess(['-e', BARE], { BARE_BODY: JSON.stringify(BASELINE_ANSWER) });
     procs.push(bare.child);
     const bareFast = await startProcess(['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/bare-fast.ts')], {});
     procs.push(bareFast.child);
@@ -276,6 +277,9 @@ async function main(): Promise<void> {
     });
     procs.push(server.child);
 
+    // The two baselines must put the same bytes on the wire (one constant, bench/support/baseline-answer.ts).
+    const answers = await Promise.all([`${bare.url}/`, `${bareFast.url}/v1/decide`].map(async (u) => (await fetch(u, { method: 'POST', body: '{}' })).text()));
+    if (answers[0] !== answers[1]) throw new Error(`the baselines answer differently: ${answers[0]} against ${answers[1]}`);
     const features = Array.from({ length: 16 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000);
     const decideBody = JSON.stringify({ deployment: 'ranker', features, unit: 'user:42' });
     const decideUrl = `${server.url}/v1/decide`;

@@ -6,8 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import { createHttpServer } from '../../inference/http/server';
 import { InferenceMetrics } from '../../inference/metrics';
+import { BASELINE_ANSWER as answer } from './baseline-answer';
 
-const answer = { decisionId: '00000000-0000-4000-8000-000000000000', model: 'ranker', version: 1, arm: 'champion', action: { variant: 'B', k: 12, rerank: true, fusion_weight: 0.31, prompt_id: 2 }, propensity: 1, armProbability: 0.75, fallback: false };
 const metrics = new InferenceMetrics({ defaultMetrics: false });
 const none = () => ({});
 const server = createHttpServer({
