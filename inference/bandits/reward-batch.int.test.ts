@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { JsonClient } from '../testing/client';
+import { deleteBanditDecisions } from '../testing/bandit-keys';
 import { createServingFixture, waitFor, type ServingFixture } from '../testing/fixture';
 
 const root = resolve(__dirname, '../..');
@@ -106,6 +107,7 @@ describe('batched rewards on two serve processes', () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     const keys = await redis.keys(`bandit:state:test-b*-${tag}`);
     if (keys.length) await redis.del(...keys);
+    process.stdout.write(`bandit test clean-up: ${await deleteBanditDecisions(redis, tag)} decision entries\n`);
     redis.disconnect();
     await fx?.close();
   });
