@@ -237,5 +237,7 @@ describe('serving', () => {
     await server.decisionLog.drain();
     expect(await fx.registry.getDecision(r.body.decisionId)).toMatchObject({ arm: 'fallback', version: null, action: FALLBACK });
     expect((await client.get('/metrics')).body).toMatch(/autopilot_fallbacks_total\{deployment="broken",reason="no_model"\} 1/);
+    // The recorded failure keeps the load error, also when the fallback serves.
+    expect(server.manager.lastFailure('broken')!.error).toMatch(/corrupted: its sha256 is [0-9a-f]{64}, the registry says/);
   });
 });

@@ -57,4 +57,3 @@ export function stealSince(before: { total: number; steal: number }): number {
   const total = now.total - before.total;
   return total > 0 ? (now.steal - before.steal) / total : 0;
 }
-

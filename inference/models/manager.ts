@@ -223,11 +223,9 @@ export class DeploymentManager {
     const [championLoad, canaryLoad, shadowLoad] = await Promise.all([settle(rec.champion), settle(rec.canary), settle(rec.shadow)]);
     let champion: LoadedModel | null = null;
     if (rec.champion !== null) {
-      try {
-        if (championLoad.error !== null) throw championLoad.error;
-        champion = championLoad.model;
-      } catch (err) {
-        const msg = (err as Error).message;
+      if (championLoad.error === null) champion = championLoad.model;
+      else {
+        const msg = (championLoad.error as Error).message;
         this.failures.set(name, { generation: d.generation, at: Date.now(), error: msg });
         if (cur !== undefined) {
           this.log('error', `deployment ${name} generation ${d.generation}: champion ${rec.champion.model}@${rec.champion.version} failed to load (${msg}); generation ${cur.generation} keeps serving`);
@@ -242,11 +240,9 @@ export class DeploymentManager {
     let canary: LoadedModel | null = null;
     let ejected: string | null = null;
     if (rec.canary !== null) {
-      try {
-        if (canaryLoad.error !== null) throw canaryLoad.error;
-        canary = canaryLoad.model;
-      } catch (err) {
-        ejected = `canary ${rec.canary.model}@${rec.canary.version} failed to load: ${(err as Error).message}`;
+      if (canaryLoad.error === null) canary = canaryLoad.model;
+      else {
+        ejected = `canary ${rec.canary.model}@${rec.canary.version} failed to load: ${(canaryLoad.error as Error).message}`;
         this.opts.metrics.canaryEjections.labels(name, 'load_failed').inc();
         this.log('error', `deployment ${name}: ${ejected}; all traffic to the champion`);
         this.auditLater({ action: 'canary.ejected', entity: 'deployment', model: d.model, entityKey: name, before: { canaryVersion: rec.canary.version, canaryWeight: d.canaryWeight }, after: { canaryWeight: 0, reason: ejected, generation: d.generation } });
@@ -255,19 +251,17 @@ export class DeploymentManager {
     let shadow: LoadedModel | null = null;
     let shadowEjected: string | null = null;
     if (rec.shadow) {
-      try {
-        if (shadowLoad.error !== null) throw shadowLoad.error;
-        shadow = shadowLoad.model;
-      } catch (err) {
-        shadowEjected = `shadow ${rec.shadow.model}@${rec.shadow.version} failed to load: ${(err as Error).message}`;
+      if (shadowLoad.error === null) shadow = shadowLoad.model;
+      else {
+        shadowEjected = `shadow ${rec.shadow.model}@${rec.shadow.version} failed to load: ${(shadowLoad.error as Error).message}`;
         this.opts.metrics.shadowEjections.labels(name, 'load_failed').inc();
         this.log('error', `deployment ${name}: ${shadowEjected}; requests are not mirrored`);
         this.auditLater({ action: 'shadow.ejected', entity: 'deployment', model: d.model, entityKey: name, before: { shadowVersion: rec.shadow.version }, after: { reason: shadowEjected, generation: d.generation } });
       }
     }
     if (this.closed) return;
-    if (champion === null && rec.champion !== null) this.failures.set(name, { generation: d.generation, at: Date.now(), error: 'champion failed to load' });
-    else this.failures.delete(name);
+    // A champion that failed is already recorded above, with its error; anything else clears the record.
+    if (champion !== null || rec.champion === null) this.failures.delete(name);
     this.swap(buildState(d, champion, canary, ejected, shadow, shadowEjected));
     this.records.set(name, rec);
     this.persist();
