@@ -39,6 +39,19 @@ describe('decision lines (COPY text format)', () => {
     expect(decodeDecisionLines(block)).toEqual(awkward.map((d) => ({ ...d })));
   });
 
+  it('carries the texts a caller already made (featuresJson, actionJson) as the same line', () => {
+    const awkward: DecisionInput[] = [base, { ...base, features: { 'we\tird\nkey\\': 'v\r' }, action: ['\t', '\\', 'é'] }];
+    for (const d of awkward) {
+      const line = encodeDecisionLine({ ...d, featuresJson: JSON.stringify(d.features), actionJson: JSON.stringify(d.action) });
+      expect(line).toBe(encodeDecisionLine(d));
+      expect(decodeDecisionLine(line)).toEqual({ ...d });
+    }
+    // The client's own text of the features is kept as sent, whitespace (here a tab) included.
+    const sent = '[ 0.1,\t-2.5 ]';
+    expect(decodeDecisionLine(encodeDecisionLine({ ...base, features: [0.1, -2.5], featuresJson: sent })).features).toEqual([0.1, -2.5]);
+    expect(encodeDecisionLine({ ...base, features: [0.1, -2.5], featuresJson: sent }).split('\t')[7]).toBe('[ 0.1,\\t-2.5 ]');
+  });
+
   it('writes an omitted optional field as NULL', () => {
     const { generation, density, unit, latencyMs, metadata, ...rest } = base;
     void generation; void density; void unit; void latencyMs; void metadata;

@@ -104,7 +104,11 @@ function copyText(s: string): string {
  * no whitespace, so the only byte COPY treats specially that JSON text can hold is the backslash.
  */
 function copyJson(v: unknown): string {
-  const s = JSON.stringify(v);
+  return copyJsonText(JSON.stringify(v));
+}
+
+/** The text JSON.stringify made, as a COPY field (see copyJson). */
+function copyJsonText(s: string): string {
   return s.indexOf('\\') === -1 ? s : s.replace(BACKSLASHES, '\\\\');
 }
 const BACKSLASHES = /\\/g;
@@ -145,7 +149,7 @@ function uncopyNumber(s: string): number | null {
  */
 export function encodeDecisionLine(d: DecisionInput, i = 0): string {
   checkDecision(d, i);
-  return `${d.decisionId}\t${isoTime(d.time)}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${d.featuresJson === undefined ? copyJson(d.features) : copyText(d.featuresJson)}\t${copyJson(d.action)}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyJson(d.metadata)}\n`;
+  return `${d.decisionId}\t${isoTime(d.time)}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${d.featuresJson === undefined ? copyJson(d.features) : copyText(d.featuresJson)}\t${d.actionJson === undefined ? copyJson(d.action) : copyJsonText(d.actionJson)}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyJson(d.metadata)}\n`;
 }
 
 /** The decision `encodeDecisionLine` encoded (the line with or without its newline); throws on anything else. */

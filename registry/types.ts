@@ -170,6 +170,12 @@ export interface DecisionInput {
    */
   featuresJson?: string;
   action: Json;
+  /**
+   * `JSON.stringify(action)`, when the caller made it anyway (decide answers with it): the COPY line
+   * carries it instead of serializing `action` again. Must be exactly that text; the JSON insert path
+   * ignores it.
+   */
+  actionJson?: string;
   /** Probability of the discrete action under the serving policy, [0, 1] (OBP's pscore). */
   propensity?: number | null;
   /** Density of the continuous parts of the action, >= 0. */
@@ -186,7 +192,7 @@ export interface RewardInput {
   time?: Date;
 }
 
-export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson'>> {
+export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson' | 'actionJson'>> {
   reward: number | null;
   rewardComponents: Record<string, number> | null;
   rewardTime: Date | null;

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--max-body <size>', 'request body limit (413 above)', '64kb')
     .option('--max-reward-batch <n>', 'most rewards in one batch POST /v1/rewards { rewards: [...] } (413 above)', '500')
     .option('--reconcile <seconds>', 'periodic re-read of every deployment (NOTIFY applies changes at once)', '15')
-    .option('--decision-batch <rows>', 'decision log: rows per COPY batch', '128')
+    .option('--decision-batch <rows>', 'decision log: rows per COPY batch', '512')
     .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
     .option('--no-redis', 'no feature store: { entity } features are refused')
     .option('--no-fast-path', 'read every request with node:http (no HTTP fast path; slower, for comparison or a client the fast path mishandles)')

@@ -120,7 +120,7 @@ export class DecisionLog {
   private readonly spills = new Set<Promise<void>>();
 
   constructor(private readonly opts: DecisionLogOptions) {
-    this.batchSize = opts.batchSize ?? 128;
+    this.batchSize = opts.batchSize ?? 512;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 3);
     this.maxQueue = opts.maxQueue ?? 20_000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 25;

@@ -29,7 +29,7 @@ import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
-import type { RequestContext } from '../http/server';
+import { JsonText, type RequestContext } from '../http/server';
 import type { Incrementer, InferenceMetrics, Observer } from '../metrics';
 import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
@@ -79,6 +79,28 @@ interface LoggedInput {
 interface ArmSeries {
   latency: Observer;
   decisions: Incrementer;
+  /** The answer's text between the decision id and the action: `","model":…,"version":…,"arm":…,"action":`. */
+  answerMiddle: string;
+}
+
+/** A number as JSON.stringify writes it (non-finite numbers become null, as there). */
+function jsonNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+/** The part of a served decision's answer that is the same for every request of one model version and arm. */
+export function answerMiddle(model: string, version: number, arm: Arm): string {
+  return `","model":${JSON.stringify(model)},"version":${jsonNumber(version)},"arm":${JSON.stringify(arm)},"action":`;
+}
+
+/**
+ * A served decision's DecideResponse as the exact text JSON.stringify would write for it (keys in the
+ * interface's order, `density` last and only when there is one), built around the action's JSON text.
+ * `decisionId` is a uuid (newDecisionStamp), which needs no escaping.
+ */
+export function decideAnswerText(decisionId: string, middle: string, actionJson: string, propensity: number, armProbability: number, density: number | null): string {
+  const d = density === null ? '' : `,"density":${jsonNumber(density)}`;
+  return `{"decisionId":"${decisionId}${middle}${actionJson},"propensity":${jsonNumber(propensity)},"armProbability":${jsonNumber(armProbability)},"fallback":false${d}}`;
 }
 
 export function createDecideHandler(deps: DecideDeps) {
@@ -93,6 +115,7 @@ export function createDecideHandler(deps: DecideDeps) {
       s = byArm[arm] = {
         latency: metrics.latency('decide', model.info.model, v, arm),
         decisions: metrics.decisionCounter(state.name, v, arm),
+        answerMiddle: answerMiddle(model.info.model, model.info.version, arm),
       };
     }
     return s;
@@ -124,8 +147,11 @@ export function createDecideHandler(deps: DecideDeps) {
     return notFound(`deployment ${JSON.stringify(name.length > 100 ? `${name.slice(0, 97)}...` : name)} is not served here`, 'deployment', shown);
   }
 
-  /** Features → input vector for `model`; the JSON to log as the features the policy saw. */
-  async function inputFor(model: LoadedModel, features: unknown, bodyText: string | null = null): Promise<LoggedInput> {
+  /**
+   * Features → input vector for `model`; the JSON to log as the features the policy saw. A promise only
+   * when the feature store is read: inline features cost no extra turn of the microtask queue.
+   */
+  function inputFor(model: LoadedModel, features: unknown, bodyText: string | null = null): LoggedInput | Promise<LoggedInput> {
     const x = new Float32Array(model.binding.input.size);
     const lookup = parseFeatures(features, model.binding, x);
     if (lookup === null) {
@@ -133,8 +159,11 @@ export function createDecideHandler(deps: DecideDeps) {
       const text = bodyText === null ? null : jsonMemberText(bodyText, 'features');
       return { x, logged: features as Json, loggedJson: text ?? undefined };
     }
-    const used = await fillFromStore(deps.featureStore, deps.featurePrefix, lookup.entity, lookup.missing, model.binding, x);
-    return { x, logged: { ...(features as Record<string, Json>), ...used }, loggedJson: undefined };
+    return fillFromStore(deps.featureStore, deps.featurePrefix, lookup.entity, lookup.missing, model.binding, x).then((used) => ({
+      x,
+      logged: { ...(features as Record<string, Json>), ...used },
+      loggedJson: undefined,
+    }));
   }
 
   function fallbackDecision(state: ServingState, reason: string, features: unknown, unit: string | undefined, ctx: RequestContext): DecideResponse {
@@ -163,7 +192,7 @@ export function createDecideHandler(deps: DecideDeps) {
     return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
   }
 
-  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | BanditDecideResponse | TextPolicyDecideResponse> {
+  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | JsonText | BanditDecideResponse | TextPolicyDecideResponse> {
     const named = deps.bandits && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
     if (typeof named === 'string' && deps.bandits!.get(named) !== undefined) return deps.bandits!.decide(body, ctx);
     const textNamed = deps.textPolicies && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
@@ -183,7 +212,8 @@ export function createDecideHandler(deps: DecideDeps) {
     let input: LoggedInput;
     let result: BatchResult;
     try {
-      input = await inputFor(model, req.features, ctx.bodyText);
+      const pending = inputFor(model, req.features, ctx.bodyText);
+      input = pending instanceof Promise ? await pending : pending;
       try {
         result = await model.infer(input.x);
       } catch (err) {
@@ -202,7 +232,8 @@ export function createDecideHandler(deps: DecideDeps) {
           return fallbackDecision(state, 'canary_error', req.features, req.unit, ctx);
         }
         model.acquire();
-        input = await inputFor(model, req.features, ctx.bodyText);
+        const again = inputFor(model, req.features, ctx.bodyText);
+        input = again instanceof Promise ? await again : again;
         try {
           result = await model.infer(input.x);
         } catch (err2) {
@@ -219,6 +250,8 @@ export function createDecideHandler(deps: DecideDeps) {
     const { decisionId, time } = newDecisionStamp();
     const version = model.info.version;
     const s = seriesOf(state, model, arm);
+    // Serialized once: the answer and the log line both carry this text.
+    const actionJson = JSON.stringify(decoded.action);
     s.decisions.inc();
     ctx.latency = s.latency;
     const row: DecisionInput = {
@@ -232,6 +265,7 @@ export function createDecideHandler(deps: DecideDeps) {
       features: input.logged,
       featuresJson: input.loggedJson,
       action: decoded.action,
+      actionJson,
       propensity: decoded.propensity,
       density: decoded.density,
       unit: req.unit ?? null,
@@ -256,17 +290,6 @@ export function createDecideHandler(deps: DecideDeps) {
         unit: req.unit ?? null,
       });
     }
-    const res: DecideResponse = {
-      decisionId,
-      model: model.info.model,
-      version,
-      arm,
-      action: decoded.action,
-      propensity: decoded.propensity,
-      armProbability,
-      fallback: false,
-    };
-    if (decoded.density !== null) res.density = decoded.density;
-    return res;
+    return new JsonText(decideAnswerText(decisionId, s.answerMiddle, actionJson, decoded.propensity, armProbability, decoded.density));
   };
 }

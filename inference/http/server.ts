@@ -27,6 +27,15 @@ export interface RequestContext {
   bodyText: string | null;
 }
 
+/**
+ * A handler's answer already serialized: `respond` sends `text` as is instead of JSON.stringify-ing the
+ * value. For answers that embed JSON the handler holds as text anyway (decide: the action, which the
+ * decision log also carries), so it is not serialized twice. `text` must be one JSON value.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export type JsonHandler<P = void> = (body: unknown, ctx: RequestContext, params: P) => Promise<unknown> | unknown;
 export type GetHandler<P = void> = (ctx: RequestContext, params: P) => Promise<unknown> | unknown;
 
@@ -161,7 +170,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const respond = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, value: unknown): void => {
     let payload: string;
     try {
-      payload = JSON.stringify(value);
+      payload = value instanceof JsonText ? value.text : JSON.stringify(value);
     } catch (err) {
       fail(ex, route, ctx, start, err);
       return;

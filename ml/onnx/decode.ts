@@ -12,8 +12,6 @@ import type { PolicySignature } from './signature';
  *   mode 'sample': draws every part from the policy with the given Rng
  *
  * Reported for logging and off-policy evaluation:
- *   parts[name].probability  π(value | s) of a discrete part (the policy's, whichever the mode)
- *   parts[name].density      π's density at the continuous value (squashed Gaussian, per unit of the action)
  *   policyProbability        product of the discrete parts' probabilities
  *   policyDensity            product of the continuous parts' densities (1 when there are none)
  *   logProb                  log of policyProbability·policyDensity — equals the trainer's log π(a|s)
@@ -22,16 +20,8 @@ import type { PolicySignature } from './signature';
  */
 export type DecodeMode = 'greedy' | 'sample';
 
-export interface DecodedPart {
-  value: string | number | boolean;
-  probability?: number;
-  density?: number;
-  logProb: number;
-}
-
 export interface DecodedAction {
   action: Action;
-  parts: Record<string, DecodedPart>;
   policyProbability: number;
   policyDensity: number;
   logProb: number;
@@ -58,7 +48,6 @@ export function decodeAction(sig: PolicySignature, outputs: OutputMap, options: 
   if (mode === 'sample' && !options.rng) throw new Error('decodeAction: mode "sample" needs an rng');
   const rng = options.rng as Rng;
   const action: Action = {};
-  const parts: Record<string, DecodedPart> = {};
   let logP = 0, logD = 0;
 
   for (const h of sig.heads) {
@@ -81,14 +70,12 @@ export function decodeAction(sig: PolicySignature, outputs: OutputMap, options: 
       const value = h.kind === 'categorical' ? h.choices[a] : h.min + a;
       const prob = p[base + a];
       action[h.name] = value;
-      parts[h.name] = { value, probability: prob, logProb: Math.log(prob) };
       logP += Math.log(prob);
     } else if (h.kind === 'bernoulli') {
       const p1 = column(outputs, h.output, 1, row)[row];
       const value = mode === 'greedy' ? p1 >= 0.5 : rng.uniform() < p1;
       const prob = value ? p1 : 1 - p1;
       action[h.name] = value;
-      parts[h.name] = { value, probability: prob, logProb: Math.log(prob) };
       logP += Math.log(prob);
     } else {
       const mean = column(outputs, h.mean, 1, row)[row];
@@ -97,12 +84,11 @@ export function decodeAction(sig: PolicySignature, outputs: OutputMap, options: 
       const value = squash(u, h.min, h.max);
       const lp = gaussianLogPdf(u, mean, logStd) - squashLogDet(u, h.min, h.max);
       action[h.name] = value;
-      parts[h.name] = { value, density: Math.exp(lp), logProb: lp };
       logD += lp;
     }
   }
   const decoded: DecodedAction = {
-    action, parts,
+    action,
     policyProbability: Math.exp(logP), policyDensity: Math.exp(logD), logProb: logP + logD,
     propensity: mode === 'sample' ? Math.exp(logP) : 1,
     mode,
