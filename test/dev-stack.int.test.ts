@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,4 +78,33 @@ describe('the dev stack', () => {
     const after = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout);
     expect(after).toEqual([]);
   }, 300_000);
+
+  it('fails at once, saying why, when the Temporal dev server cannot bind one of its ports', async () => {
+    // Another process holds the HTTP API port: Temporal exits within a second, and `up` says so then
+    // (it used to wait out its 60 s readiness deadline with only "did not become ready").
+    const [temporal, ui, http, metrics, s3, serve] = await freePorts(6);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(http, '127.0.0.1', () => r()));
+    const taken = {
+      ...env,
+      AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
+      AUTOPILOT_DEV_TEMPORAL_PORT: String(temporal),
+      AUTOPILOT_DEV_TEMPORAL_UI_PORT: String(ui),
+      AUTOPILOT_DEV_TEMPORAL_HTTP_PORT: String(http),
+      AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
+      AUTOPILOT_DEV_S3_PORT: String(s3),
+      AUTOPILOT_DEV_SERVE_PORT: String(serve),
+      AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
+    };
+    const t0 = Date.now();
+    try {
+      const err = await run(bin, ['dev', 'up', '--json'], { env: taken, timeout: 60_000 }).then(() => null, (e: { stderr?: string }) => e);
+      expect(err).not.toBeNull();
+      expect(err!.stderr).toMatch(new RegExp(`the Temporal dev server exited \\(.*${http}.*address already in use.*\\); see .*temporal\\.log`));
+      expect(Date.now() - t0).toBeLessThan(30_000);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+      await run(bin, ['dev', 'down'], { env: taken, timeout: 60_000 }).catch(() => undefined);
+    }
+  }, 90_000);
 });

@@ -114,6 +114,19 @@ export async function stopManaged(dataDir: string, proc: ManagedProcess, graceMs
 /** Thrown by a `waitFor` check to stop waiting at once (the process died). */
 export class GaveUp extends Error {}
 
+/** `<what> exited (<the log's last line>); see <log>`: why a managed process died, for a GaveUp. */
+export function exitedMessage(what: string, log: string): string {
+  let last = '';
+  try {
+    const text = readFileSync(log, 'utf8');
+    last = text.slice(-4096).trimEnd().split('\n').pop()!.trim();
+  } catch {
+    // no log to quote
+  }
+  if (last.length > 300) last = `${last.slice(0, 297)}...`;
+  return `${what} exited${last ? ` (${last})` : ''}; see ${log}`;
+}
+
 /** Polls `check` until it resolves true or `timeoutMs` passes; the error names what it waited for and the log. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, log?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

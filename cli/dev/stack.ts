@@ -12,7 +12,7 @@ import { projectRoot, stackFilePath, tools, type Settings, type StackFile } from
 import { migrate } from '../../registry/migrate';
 import { createPool } from '../../registry/pool';
 import { searchAttributeCliArgs, TASK_QUEUES } from '../../workflows/shared';
-import { GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
+import { exitedMessage, GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
 import { startSeaweed } from './seaweed';
 
 export interface StackPorts {
@@ -134,7 +134,11 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
       ],
       urls: { frontend: temporalAddress, ui: uiUrl },
     });
-    await waitFor('Temporal dev server', async () => (await portOpen(ports.temporal)) && (await fetch(uiUrl)).ok, 60_000, proc.log);
+    await waitFor('Temporal dev server', async () => {
+      // It exits at once when it cannot bind one of its ports: say so now, not after the whole wait.
+      if (!isOurs(proc)) throw new GaveUp(exitedMessage('the Temporal dev server', proc.log));
+      return (await portOpen(ports.temporal)) && (await fetch(uiUrl)).ok;
+    }, 60_000, proc.log);
     started.push('temporal');
   }
   log(`temporal: ${temporalAddress} (UI ${uiUrl})`);
@@ -180,7 +184,7 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
       env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
     });
     await waitFor(`worker for queue ${queue}`, async () => {
-      if (!isOurs(proc)) throw new GaveUp(`worker for queue ${queue} exited; see ${proc.log}`);
+      if (!isOurs(proc)) throw new GaveUp(exitedMessage(`worker for queue ${queue}`, proc.log));
       return readFileSync(proc.log, 'utf8').includes(`serving task queue "${queue}"`);
     }, 120_000, proc.log);
     started.push(name);
@@ -202,7 +206,7 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
       urls: { http: serverUrl, metrics: `${serverUrl}/metrics` },
     });
     await waitFor('inference server', async () => {
-      if (!isOurs(proc)) throw new GaveUp(`the inference server exited; see ${proc.log}`);
+      if (!isOurs(proc)) throw new GaveUp(exitedMessage('the inference server', proc.log));
       return (await fetch(`${serverUrl}/v2/health/live`)).ok;
     }, 60_000, proc.log);
     started.push('inference');
