@@ -24,26 +24,31 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The environment of a dev stack on its own ports (Temporal, UI, HTTP, metrics, S3, serve) and data directory. */
+function stackEnv([temporal, ui, http, metrics, s3, serve]: number[], databaseUrl: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
+    AUTOPILOT_DATABASE_URL: databaseUrl,
+    AUTOPILOT_DEV_TEMPORAL_PORT: String(temporal),
+    AUTOPILOT_DEV_TEMPORAL_UI_PORT: String(ui),
+    AUTOPILOT_DEV_TEMPORAL_HTTP_PORT: String(http),
+    AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
+    AUTOPILOT_DEV_S3_PORT: String(s3),
+    AUTOPILOT_DEV_SERVE_PORT: String(serve),
+    AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
+  };
+  for (const k of ['AUTOPILOT_TEMPORAL_ADDRESS', 'AUTOPILOT_ARTIFACT_URI', 'AUTOPILOT_S3_ENDPOINT']) delete env[k];
+  return env;
+}
+
 describe('the dev stack', () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const [temporal, ui, http, metrics, s3, serve] = await freePorts(6);
-    env = {
-      ...process.env,
-      AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
-      AUTOPILOT_DATABASE_URL: db.url,
-      AUTOPILOT_DEV_TEMPORAL_PORT: String(temporal),
-      AUTOPILOT_DEV_TEMPORAL_UI_PORT: String(ui),
-      AUTOPILOT_DEV_TEMPORAL_HTTP_PORT: String(http),
-      AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
-      AUTOPILOT_DEV_S3_PORT: String(s3),
-      AUTOPILOT_DEV_SERVE_PORT: String(serve),
-      AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
-    };
-    for (const k of ['AUTOPILOT_TEMPORAL_ADDRESS', 'AUTOPILOT_ARTIFACT_URI', 'AUTOPILOT_S3_ENDPOINT']) delete env[k];
+    env = stackEnv(await freePorts(6), db.url);
   }, 60_000);
 
   afterAll(async () => {
@@ -82,20 +87,11 @@ describe('the dev stack', () => {
   it('fails at once, saying why, when the Temporal dev server cannot bind one of its ports', async () => {
     // Another process holds the HTTP API port: Temporal exits within a second, and `up` says so then
     // (it used to wait out its 60 s readiness deadline with only "did not become ready").
-    const [temporal, ui, http, metrics, s3, serve] = await freePorts(6);
+    const ports = await freePorts(6);
+    const http = ports[2];
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(http, '127.0.0.1', () => r()));
-    const taken = {
-      ...env,
-      AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
-      AUTOPILOT_DEV_TEMPORAL_PORT: String(temporal),
-      AUTOPILOT_DEV_TEMPORAL_UI_PORT: String(ui),
-      AUTOPILOT_DEV_TEMPORAL_HTTP_PORT: String(http),
-      AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
-      AUTOPILOT_DEV_S3_PORT: String(s3),
-      AUTOPILOT_DEV_SERVE_PORT: String(serve),
-      AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
-    };
+    const taken = stackEnv(ports, db.url);
     const t0 = Date.now();
     try {
       const err = await run(bin, ['dev', 'up', '--json'], { env: taken, timeout: 60_000 }).then(() => null, (e: { stderr?: string }) => e);
