@@ -1,4 +1,4 @@
-import { decodeDecisionLine, decodeDecisionLines, encodeDecisionLine } from './decisions';
+import { decisionLineArmFields, decodeDecisionLine, decodeDecisionLines, encodeDecisionLine, encodeServedDecisionLine } from './decisions';
 import { ValidationError } from './errors';
 import type { DecisionInput } from './types';
 
@@ -70,5 +70,67 @@ describe('decision lines (COPY text format)', () => {
     expect(() => decodeDecisionLines(encodeDecisionLine(base).slice(0, -1))).toThrow(/no newline/);
     const bad = encodeDecisionLine({ ...base, unit: 'u' }).replace('\tu\t', '\t\\q\t');
     expect(() => decodeDecisionLine(bad)).toThrow(/unexpected escape/);
+  });
+});
+
+describe('encodeServedDecisionLine (a served decision from the texts at hand)', () => {
+  const metadata = { armProbability: 0.25, policyProbability: 0.4375, mode: 'sample', epsilon: 0.05, temperature: 1.5 };
+  /** The same decision both ways: the generic encoder's line, and the served one's (or its null). */
+  const both = (d: DecisionInput & { featuresJson: string }) => {
+    const served = encodeServedDecisionLine(
+      d.decisionId,
+      d.time,
+      decisionLineArmFields(d),
+      d.featuresJson,
+      JSON.stringify(d.action),
+      d.propensity as number,
+      d.density ?? null,
+      d.unit ?? null,
+      d.latencyMs as number,
+      JSON.stringify(d.metadata),
+    );
+    return { served, generic: () => encodeDecisionLine(d) };
+  };
+  const served = { ...base, metadata, featuresJson: JSON.stringify(base.features) };
+
+  it('writes exactly the line encodeDecisionLine writes, escapes and nulls included', () => {
+    const cases: (DecisionInput & { featuresJson: string })[] = [
+      served,
+      { ...served, density: null, unit: null, propensity: 1, latencyMs: 0.05 },
+      { ...served, propensity: 0, density: 0, generation: null, latencyMs: 1234.5678901234 },
+      // Every character COPY treats specially where a client or a deployment can put one.
+      { ...served, deployment: 'a\tb\\c', model: 'm\nn\ro', arm: 'x\\Ny', unit: 'u\t\\N', featuresJson: '{ "we\\tird\\nkey\\\\":\t[1,\n2] }', features: { 'we\tird\nkey\\': [1, 2] } },
+      { ...served, action: { variant: 'q"\\', note: 'é ✓ 𝄞\t' }, metadata: { ...metadata, mode: 'greedy' } },
+    ];
+    for (const d of cases) {
+      const { served: line, generic } = both(d);
+      expect(line).toBe(generic());
+      expect(decodeDecisionLine(line!)).toMatchObject({ decisionId: d.decisionId, deployment: d.deployment, arm: d.arm, unit: d.unit ?? null, action: d.action, metadata: d.metadata });
+    }
+  });
+
+  it('gives null for a row the generic path refuses, so the caller can log it that way (and have it set aside)', () => {
+    const refused: (DecisionInput & { featuresJson: string })[] = [
+      { ...served, propensity: Number.NaN },
+      { ...served, propensity: 1.5 },
+      { ...served, propensity: -0.1 },
+      { ...served, density: -1 },
+      { ...served, density: Infinity },
+      { ...served, latencyMs: Number.NaN },
+      { ...served, decisionId: 'nope' },
+      { ...served, time: new Date(Number.NaN) },
+    ];
+    for (const d of refused) {
+      const { served: line, generic } = both(d);
+      expect(line).toBeNull();
+      expect(generic).toThrow(ValidationError);
+    }
+  });
+
+  it('checks the arm fields as the generic path does, naming the field', () => {
+    expect(() => decisionLineArmFields({ ...base, version: 0 })).toThrow(/version/);
+    expect(() => decisionLineArmFields({ ...base, generation: 1.5 })).toThrow(/generation/);
+    expect(() => decisionLineArmFields({ ...base, arm: '' })).toThrow(ValidationError);
+    expect(decisionLineArmFields({ ...base, version: null, generation: null })).toBe('\tranker\tranker\t\\N\t\\N\tcanary\t');
   });
 });

@@ -18,17 +18,27 @@ import { checkFinite, checkUuid, isPlainObject, stableJson } from './validate';
 
 const CHUNK = 2000;
 
-function checkDecision(d: DecisionInput, i: number): void {
-  const f = (name: string) => `decisions[${i}].${name}`;
-  if (!isPlainObject(d)) throw new ValidationError(`decisions[${i}]`, d, 'a decision object');
-  checkUuid(d.decisionId, f('decisionId'));
-  if (!(d.time instanceof Date) || Number.isNaN(d.time.getTime())) throw new ValidationError(f('time'), d.time, 'a valid Date');
+/** The fields one deployment generation's arm shares across its decisions (see `decisionLineArmFields`). */
+type ArmFields = Pick<DecisionInput, 'deployment' | 'model' | 'version' | 'generation' | 'arm'>;
+
+function checkArmFields(d: ArmFields, f: (name: string) => string): void {
   for (const k of ['deployment', 'model', 'arm'] as const) {
     if (typeof d[k] !== 'string' || d[k] === '') throw new ValidationError(f(k), d[k], 'a non-empty string');
   }
   if (d.version !== null && (!Number.isInteger(d.version) || d.version < 1)) {
     throw new ValidationError(f('version'), d.version, 'a version number >= 1, or null for a fallback action');
   }
+  if (d.generation !== undefined && d.generation !== null && (!Number.isSafeInteger(d.generation) || d.generation < 1)) {
+    throw new ValidationError(f('generation'), d.generation, 'a deployment generation >= 1');
+  }
+}
+
+function checkDecision(d: DecisionInput, i: number): void {
+  const f = (name: string) => `decisions[${i}].${name}`;
+  if (!isPlainObject(d)) throw new ValidationError(`decisions[${i}]`, d, 'a decision object');
+  checkUuid(d.decisionId, f('decisionId'));
+  if (!(d.time instanceof Date) || Number.isNaN(d.time.getTime())) throw new ValidationError(f('time'), d.time, 'a valid Date');
+  checkArmFields(d, f);
   if (d.features === undefined || d.features === null) throw new ValidationError(f('features'), d.features, 'the features the policy saw (JSON; {} when none)');
   if (d.featuresJson !== undefined && (typeof d.featuresJson !== 'string' || d.featuresJson.length === 0)) {
     throw new ValidationError(f('featuresJson'), d.featuresJson, 'the JSON text of features');
@@ -41,9 +51,6 @@ function checkDecision(d: DecisionInput, i: number): void {
   if (d.density !== undefined && d.density !== null) {
     const p = checkFinite(d.density, f('density'));
     if (p < 0) throw new ValidationError(f('density'), p, 'a density >= 0');
-  }
-  if (d.generation !== undefined && d.generation !== null && (!Number.isSafeInteger(d.generation) || d.generation < 1)) {
-    throw new ValidationError(f('generation'), d.generation, 'a deployment generation >= 1');
   }
   if (d.latencyMs !== undefined && d.latencyMs !== null) checkFinite(d.latencyMs, f('latencyMs'));
 }
@@ -151,6 +158,53 @@ export function encodeDecisionLine(d: DecisionInput, i = 0): string {
   checkDecision(d, i);
   return `${d.decisionId}\t${isoTime(d.time)}\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t${d.featuresJson === undefined ? copyJson(d.features) : copyText(d.featuresJson)}\t${d.actionJson === undefined ? copyJson(d.action) : copyJsonText(d.actionJson)}\t${copyNumber(d.propensity)}\t${copyNumber(d.density)}\t${d.unit === null || d.unit === undefined ? '\\N' : copyText(d.unit)}\t${copyNumber(d.latencyMs)}\t${d.metadata === null || d.metadata === undefined ? '\\N' : copyJson(d.metadata)}\n`;
 }
+
+/**
+ * Fields 3–7 of a decision line (deployment, model, version, generation, arm) with the tabs around them,
+ * checked as `encodeDecisionLine` checks them (ValidationError names the field): what every decision one
+ * arm of one deployment generation serves repeats, made once for `encodeServedDecisionLine`.
+ */
+export function decisionLineArmFields(d: ArmFields): string {
+  checkArmFields(d, (name) => name);
+  return `\t${copyText(d.deployment)}\t${copyText(d.model)}\t${copyNumber(d.version)}\t${copyNumber(d.generation)}\t${copyText(d.arm)}\t`;
+}
+
+/**
+ * Exactly the line `encodeDecisionLine` writes for a decision a server has just answered, from the parts
+ * it already holds as text: `armFields` from `decisionLineArmFields`, the features' JSON text as the
+ * client sent it, `JSON.stringify` of the action and of the metadata. Skips what the generic path does
+ * per row for a row object (validating every field by name, serializing the JSON values); the values that
+ * vary per row are still checked, and a decision that fails a check gets null: the caller then logs it the
+ * generic way, which sets it aside with the error. `decisionId` must be a uuid (newDecisionStamp makes
+ * them); only its shape is checked here, and the database refuses anything else (the row is set aside then).
+ */
+export function encodeServedDecisionLine(
+  decisionId: string,
+  time: Date,
+  armFields: string,
+  featuresJson: string,
+  actionJson: string,
+  propensity: number,
+  density: number | null,
+  unit: string | null,
+  latencyMs: number,
+  metadataJson: string,
+): string | null {
+  if (
+    decisionId.length !== 36 ||
+    decisionId.charCodeAt(8) !== DASH ||
+    decisionId.charCodeAt(23) !== DASH ||
+    Number.isNaN(time.getTime()) ||
+    featuresJson.length === 0 ||
+    !(propensity >= 0 && propensity <= 1) ||
+    !(density === null || (density >= 0 && density !== Infinity)) ||
+    !Number.isFinite(latencyMs)
+  ) {
+    return null;
+  }
+  return `${decisionId}\t${isoTime(time)}${armFields}${copyText(featuresJson)}\t${copyJsonText(actionJson)}\t${String(propensity)}\t${density === null ? '\\N' : String(density)}\t${unit === null ? '\\N' : copyText(unit)}\t${String(latencyMs)}\t${copyJsonText(metadataJson)}\n`;
+}
+const DASH = 0x2d;
 
 /** The decision `encodeDecisionLine` encoded (the line with or without its newline); throws on anything else. */
 export function decodeDecisionLine(line: string): DecisionInput {

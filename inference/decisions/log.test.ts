@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeDecisionLine, encodeDecisionLine } from '../../registry/decisions';
 import type { DecisionInput } from '../../registry/types';
 import { InferenceMetrics } from '../metrics';
 import { testDecision } from '../testing/decision-row';
@@ -39,6 +40,15 @@ describe('DecisionLog', () => {
     const log = new DecisionLog({ sink, journal, metrics, batchSize: 50, flushIntervalMs: 5, writeTimeoutMs: 50, retryIntervalMs: 20, ...opts });
     return { log, journal, metrics };
   }
+
+  it('writes lines handed to it already encoded with the rows it encodes itself', async () => {
+    const sink = new TableSink();
+    const { log } = await setup(sink);
+    const rows = Array.from({ length: 120 }, () => row());
+    rows.forEach((r, i) => (i % 2 === 0 ? log.enqueueLine(encodeDecisionLine(r)) : log.enqueue(r)));
+    expect(await log.drain()).toMatchObject({ enqueued: 120, written: 120, rejected: 0, lost: 0 });
+    for (const r of rows) expect(sink.rows.get(r.decisionId)).toEqual(decodeDecisionLine(encodeDecisionLine(r)));
+  });
 
   it('sets aside rows the database refuses for their content and writes the rest of their batch, also on replay', async () => {
     /** Refuses, like PostgreSQL, any batch holding a row whose unit has a NUL character (SQLSTATE 22021). */

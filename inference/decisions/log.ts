@@ -140,6 +140,19 @@ export class DecisionLog {
       this.track(this.setAside([row], err));
       return;
     }
+    this.append(line);
+  }
+
+  /**
+   * Hands one row to the log already encoded: exactly the line `encodeDecisionLine` writes for it, e.g.
+   * from `encodeServedDecisionLine` (which checked it). Never blocks and never throws.
+   */
+  enqueueLine(line: string): void {
+    this.stats.enqueued++;
+    this.append(line);
+  }
+
+  private append(line: string): void {
     let batch = this.current;
     if (batch === null || !batch.add(line)) {
       if (batch !== null) this.seal();

@@ -1,4 +1,4 @@
-import { answerMiddle, decideAnswerText, type DecideResponse } from './decide';
+import { answerMiddle, decideAnswerText, decisionMetadataJson, type DecideResponse } from './decide';
 import { newDecisionStamp } from '../decisions/id';
 
 /** The answer as the object decide used to return, serialized the generic way. */
@@ -20,5 +20,15 @@ describe('decideAnswerText', () => {
     const text = decideAnswerText(decisionId, answerMiddle(c.model, c.version, c.arm), JSON.stringify(c.action), c.propensity, c.armProbability, c.density);
     expect(text).toBe(generic({ decisionId, model: c.model, version: c.version, arm: c.arm, action: c.action, propensity: c.propensity, armProbability: c.armProbability }, c.density));
     expect(JSON.parse(text)).toMatchObject({ decisionId, model: c.model, version: c.version, arm: c.arm, action: c.action, fallback: false });
+  });
+});
+
+describe('decisionMetadataJson', () => {
+  it.each([
+    [0.75, 0.8123456789012345, 'greedy', 0, 1],
+    [0.25, 1e-300, 'sample', 0.05, 1.5],
+    [1, Number.NaN, 'sample', Infinity, 2],
+  ] as const)('writes exactly what JSON.stringify writes (%p, %p, %p, %p, %p)', (armProbability, policyProbability, mode, epsilon, temperature) => {
+    expect(decisionMetadataJson(armProbability, policyProbability, mode, epsilon, temperature)).toBe(JSON.stringify({ armProbability, policyProbability, mode, epsilon, temperature }));
   });
 });

@@ -23,6 +23,7 @@
  */
 import { newDecisionStamp } from '../decisions/id';
 import type { Rng } from '../../ml/rng';
+import { decisionLineArmFields, encodeServedDecisionLine } from '../../registry/decisions';
 import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
@@ -81,11 +82,23 @@ interface ArmSeries {
   decisions: Incrementer;
   /** The answer's text between the decision id and the action: `","model":…,"version":…,"arm":…,"action":`. */
   answerMiddle: string;
+  /** `decisionLineArmFields` of the deployment generation named below (null: not made yet, or refused). */
+  lineFields: string | null;
+  lineDeployment: string;
+  lineGeneration: number;
 }
 
 /** A number as JSON.stringify writes it (non-finite numbers become null, as there). */
 function jsonNumber(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';
+}
+
+/**
+ * `JSON.stringify` of a served decision's metadata `{ armProbability, policyProbability, mode, epsilon,
+ * temperature }`, written directly (the log line carries it).
+ */
+export function decisionMetadataJson(armProbability: number, policyProbability: number, mode: 'sample' | 'greedy', epsilon: number, temperature: number): string {
+  return `{"armProbability":${jsonNumber(armProbability)},"policyProbability":${jsonNumber(policyProbability)},"mode":"${mode}","epsilon":${jsonNumber(epsilon)},"temperature":${jsonNumber(temperature)}}`;
 }
 
 /** The part of a served decision's answer that is the same for every request of one model version and arm. */
@@ -116,9 +129,25 @@ export function createDecideHandler(deps: DecideDeps) {
         latency: metrics.latency('decide', model.info.model, v, arm),
         decisions: metrics.decisionCounter(state.name, v, arm),
         answerMiddle: answerMiddle(model.info.model, model.info.version, arm),
+        lineFields: null,
+        lineDeployment: '',
+        lineGeneration: 0,
       };
     }
     return s;
+  };
+  /** The series' `decisionLineArmFields` for `state`'s generation; null when they fail their checks. */
+  const lineFieldsOf = (s: ArmSeries, state: ServingState, model: LoadedModel, arm: Arm): string | null => {
+    if (s.lineGeneration !== state.generation || s.lineDeployment !== state.name) {
+      s.lineDeployment = state.name;
+      s.lineGeneration = state.generation;
+      try {
+        s.lineFields = decisionLineArmFields({ deployment: state.name, model: model.info.model, version: model.info.version, generation: state.generation, arm });
+      } catch {
+        s.lineFields = null;
+      }
+    }
+    return s.lineFields;
   };
 
   function validate(body: unknown): { name: string; features: unknown; unit: string | undefined; explore: boolean | undefined } {
@@ -254,31 +283,40 @@ export function createDecideHandler(deps: DecideDeps) {
     const actionJson = JSON.stringify(decoded.action);
     s.decisions.inc();
     ctx.latency = s.latency;
-    const row: DecisionInput = {
-      decisionId,
-      time,
-      deployment: state.name,
-      model: model.info.model,
-      version,
-      generation: state.generation,
-      arm,
-      features: input.logged,
-      featuresJson: input.loggedJson,
-      action: decoded.action,
-      actionJson,
-      propensity: decoded.propensity,
-      density: decoded.density,
-      unit: req.unit ?? null,
-      latencyMs: performance.now() - ctx.start,
-      metadata: {
-        armProbability,
-        policyProbability: decoded.policyProbability,
-        mode: sample ? 'sample' : 'greedy',
-        epsilon: ex.epsilon,
-        temperature: sample ? ex.temperature : 1,
-      },
-    };
-    log.enqueue(row);
+    const mode = sample ? 'sample' : 'greedy';
+    const temperature = sample ? ex.temperature : 1;
+    const latencyMs = performance.now() - ctx.start;
+    const unit = req.unit ?? null;
+    // The row as its log line, made from the texts at hand; a row that fails a check (say a NaN
+    // propensity from a broken model) goes the generic way below, which sets it aside with the error.
+    const fields = lineFieldsOf(s, state, model, arm);
+    const line =
+      fields === null || input.loggedJson === undefined
+        ? null
+        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature));
+    if (line !== null) {
+      log.enqueueLine(line);
+    } else {
+      const row: DecisionInput = {
+        decisionId,
+        time,
+        deployment: state.name,
+        model: model.info.model,
+        version,
+        generation: state.generation,
+        arm,
+        features: input.logged,
+        featuresJson: input.loggedJson,
+        action: decoded.action,
+        actionJson,
+        propensity: decoded.propensity,
+        density: decoded.density,
+        unit,
+        latencyMs,
+        metadata: { armProbability, policyProbability: decoded.policyProbability, mode, epsilon: ex.epsilon, temperature },
+      };
+      log.enqueue(row);
+    }
     if (arm === 'champion' && state.shadow !== null && deps.mirror) {
       deps.mirror.enqueue({
         state,
@@ -287,7 +325,7 @@ export function createDecideHandler(deps: DecideDeps) {
         features: input.logged,
         input: async (m, f) => (await inputFor(m, f)).x,
         sample,
-        unit: req.unit ?? null,
+        unit,
       });
     }
     return new JsonText(decideAnswerText(decisionId, s.answerMiddle, actionJson, decoded.propensity, armProbability, decoded.density));
