@@ -105,6 +105,8 @@ export class DecisionLog {
   /** Bytes per encoded line, a moving average over closed batches (sizes new batch buffers). */
   private lineBytes = 512;
   private timer: NodeJS.Timeout | null = null;
+  /** The delay `timer` was set with. */
+  private timerMs = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private replaying: Promise<void> | null = null;
@@ -204,9 +206,11 @@ export class DecisionLog {
 
   private flushSoon(ms: number): void {
     if (this.timer !== null) {
-      if (ms > 0) return;
+      // A flush already due this soon (every enqueue behind a full batch asks again): keep its timer.
+      if (ms > 0 || this.timerMs === 0) return;
       clearTimeout(this.timer);
     }
+    this.timerMs = ms;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();
