@@ -82,10 +82,10 @@ interface ArmSeries {
   decisions: Incrementer;
   /** The answer's text between the decision id and the action: `","model":…,"version":…,"arm":…,"action":`. */
   answerMiddle: string;
-  /** `decisionLineArmFields` of the deployment generation named below (null: not made yet, or refused). */
+  /** `decisionLineArmFields` for `lineState` (null: not made yet, or refused by its checks). */
   lineFields: string | null;
-  lineDeployment: string;
-  lineGeneration: number;
+  /** The serving state (one per deployment generation and swap) `lineFields` was made for. */
+  lineState: ServingState | null;
 }
 
 /** A number as JSON.stringify writes it (non-finite numbers become null, as there). */
@@ -130,17 +130,15 @@ export function createDecideHandler(deps: DecideDeps) {
         decisions: metrics.decisionCounter(state.name, v, arm),
         answerMiddle: answerMiddle(model.info.model, model.info.version, arm),
         lineFields: null,
-        lineDeployment: '',
-        lineGeneration: 0,
+        lineState: null,
       };
     }
     return s;
   };
-  /** The series' `decisionLineArmFields` for `state`'s generation; null when they fail their checks. */
+  /** The series' `decisionLineArmFields` for `state`; null when they fail their checks. */
   const lineFieldsOf = (s: ArmSeries, state: ServingState, model: LoadedModel, arm: Arm): string | null => {
-    if (s.lineGeneration !== state.generation || s.lineDeployment !== state.name) {
-      s.lineDeployment = state.name;
-      s.lineGeneration = state.generation;
+    if (s.lineState !== state) {
+      s.lineState = state;
       try {
         s.lineFields = decisionLineArmFields({ deployment: state.name, model: model.info.model, version: model.info.version, generation: state.generation, arm });
       } catch {
