@@ -129,6 +129,27 @@ describe('decide and rewards', () => {
     await redis.del(`features:${entity}`);
   });
 
+  it('answers the common body read from its text as it answers the same body parsed', async () => {
+    // The first form is read without JSON.parse (inference/handlers/decide-body.ts); an escape in a
+    // string sends the second through the generic path. Same decision, same logged row, bit for bit.
+    const features = `[${x.map((v) => v.toExponential()).join(', ')}]`;
+    const scanned = `{"unit":"user:7","features":${features},"deployment":"ranker","explore":false}`;
+    const parsed = `{"unit":"user:\u0037","features":${features},"deployment":"ranker","explore":false}`;
+    const rows = [];
+    for (const text of [scanned, parsed]) {
+      const r = await postJson(`${server.url}/v1/decide`, text);
+      expect(r.status).toBe(200);
+      await server.decisionLog.drain();
+      const stored = await fx.db.pool.query('SELECT arm, unit, features::text AS features, action::text AS action, propensity, metadata::text AS metadata FROM decisions WHERE decision_id = $1', [r.body.decisionId]);
+      rows.push({ answer: { ...r.body, decisionId: undefined }, row: stored.rows[0] });
+    }
+    expect(rows[0].row).toMatchObject({ unit: 'user:7', features });
+    expect(rows[1]).toEqual(rows[0]);
+    // A count the model does not take is the generic path's 400, naming the field.
+    const short = await postJson(`${server.url}/v1/decide`, `{"deployment":"ranker","features":[${x.slice(1).join(',')}]}`);
+    expect(short).toMatchObject({ status: 400, body: { field: 'features', error: 'features has 15 values; this model takes 16' } });
+  });
+
   it('names the field of every bad request', async () => {
     const cases: [unknown, number, string][] = [
       [{ deployment: 'ranker', features: x.slice(1) }, 400, 'features'],
@@ -140,6 +161,8 @@ describe('decide and rewards', () => {
       [{ deployment: 7, features: x }, 400, 'deployment'],
       [{ deployment: 'ranker' }, 400, 'features'],
       [{ deployment: 'ranker', features: x, unit: {} }, 400, 'unit'],
+      [{ deployment: 'ranker', features: x, unit: '' }, 400, 'unit'],
+      [{ deployment: 'ranker', features: x, unit: 'u'.repeat(257) }, 400, 'unit'],
       // PostgreSQL cannot store these in the decision log: refused here, never a poisoned batch there.
       [{ deployment: 'ranker', features: x, unit: 'user\u00000' }, 400, 'unit'],
       [{ deployment: 'ranker', features: x, unit: 'user\ud800' }, 400, 'unit'],

@@ -30,13 +30,14 @@ import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
-import { JsonText, type RequestContext } from '../http/server';
+import { JsonText, PARSE_BODY, type RequestContext, type TextHandler } from '../http/server';
 import type { Incrementer, InferenceMetrics, Observer } from '../metrics';
 import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
 import type { ShadowMirror } from './mirror';
+import { scanDecideBody } from './decide-body';
 import type { BanditDecideResponse, BanditDeployments } from '../bandits/serving';
 import type { TextPolicyDecideResponse, TextPolicyDeployments } from '../text-policy/serving';
 
@@ -73,8 +74,39 @@ const BODY_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
 /** A request's input vector, the features to log, and their JSON text when it is the client's own. */
 interface LoggedInput {
   x: Float32Array;
-  logged: Json;
+  /** The features to log; undefined when only their text is at hand (`loggedJson`: parse it when needed). */
+  logged: Json | undefined;
   loggedJson: string | undefined;
+}
+
+/** The features an input logs, as a value. */
+function loggedValue(input: LoggedInput): Json {
+  return input.logged ?? (JSON.parse(input.loggedJson!) as Json);
+}
+
+/** A validated decide body. */
+interface DecideRequest {
+  name: string;
+  /** The features as parsed; undefined when the body was scanned (`featuresText` holds them then). */
+  features: unknown;
+  unit: string | undefined;
+  explore: boolean | undefined;
+  /** The features' text as sent, when known (a scanned body). */
+  featuresText: string | null;
+  /** The body's text, for the features' text as sent (a parsed body). */
+  bodyText: string | null;
+  /**
+   * Set when the body was scanned (./decide-body.ts): the features are `values[0, count)` of the
+   * handler's scratch array, read once, synchronously, by the first `inputFor` (then null: a later
+   * input, e.g. the champion's after a canary failed, is made from `featuresText`).
+   */
+  scanned: { values: Float64Array; count: number } | null;
+}
+
+/** The request's features as a value (parsed from their text for a scanned body). */
+function featuresOf(req: DecideRequest): unknown {
+  if (req.features === undefined && req.featuresText !== null) req.features = JSON.parse(req.featuresText);
+  return req.features;
 }
 
 interface ArmSeries {
@@ -148,7 +180,7 @@ export function createDecideHandler(deps: DecideDeps) {
     return s.lineFields;
   };
 
-  function validate(body: unknown): { name: string; features: unknown; unit: string | undefined; explore: boolean | undefined } {
+  function validate(body: unknown, bodyText: string | null): DecideRequest {
     const b = expectObject(body);
     for (const key in b) {
       if (!BODY_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, features, unit and explore');
@@ -165,7 +197,18 @@ export function createDecideHandler(deps: DecideDeps) {
       if (typeof b.explore !== 'boolean') throw badRequest(`explore must be true or false, got ${describeValue(b.explore)}`, 'explore', 'a boolean');
       explore = b.explore;
     }
-    return { name, features: b.features, unit, explore };
+    return { name, features: b.features, unit, explore, featuresText: null, bodyText, scanned: null };
+  }
+
+  /** Where scanned bodies' features are read into (one request at a time: see DecideRequest.scanned). */
+  const scratch = new Float64Array(1024);
+
+  /** A body of the common shape, read without JSON.parse; null: parse it (the generic path decides). */
+  function scan(text: string): DecideRequest | null {
+    const s = scanDecideBody(text, scratch);
+    if (s === null || deps.bandits?.get(s.deployment) !== undefined || deps.textPolicies?.get(s.deployment) !== undefined) return null;
+    const unit = s.unit === undefined ? undefined : parseKey(s.unit, 'unit', 'a sticky routing key such as "user:42"');
+    return { name: s.deployment, features: undefined, unit, explore: s.explore, featuresText: s.featuresText, bodyText: null, scanned: { values: scratch, count: s.count } };
   }
 
   function unknownDeployment(name: string): ClientError {
@@ -178,12 +221,24 @@ export function createDecideHandler(deps: DecideDeps) {
    * Features → input vector for `model`; the JSON to log as the features the policy saw. A promise only
    * when the feature store is read: inline features cost no extra turn of the microtask queue.
    */
-  function inputFor(model: LoadedModel, features: unknown, bodyText: string | null = null): LoggedInput | Promise<LoggedInput> {
-    const x = new Float32Array(model.binding.input.size);
+  function inputFor(model: LoadedModel, req: DecideRequest): LoggedInput | Promise<LoggedInput> {
+    const size = model.binding.input.size;
+    const x = new Float32Array(size);
+    const scanned = req.scanned;
+    if (scanned !== null) {
+      req.scanned = null;
+      if (scanned.count === size) {
+        // Numbers the scanner checked as parseFeatures checks them (finite, within float32's range).
+        for (let i = 0; i < size; i++) x[i] = scanned.values[i];
+        return { x, logged: undefined, loggedJson: req.featuresText! };
+      }
+      // Any other count: parseFeatures below says what was expected.
+    }
+    const features = featuresOf(req);
     const lookup = parseFeatures(features, model.binding, x);
     if (lookup === null) {
       // Features used as sent: the log keeps the client's own text of them (not serialized again).
-      const text = bodyText === null ? null : jsonMemberText(bodyText, 'features');
+      const text = req.featuresText ?? (req.bodyText === null ? null : jsonMemberText(req.bodyText, 'features'));
       return { x, logged: features as Json, loggedJson: text ?? undefined };
     }
     return fillFromStore(deps.featureStore, deps.featurePrefix, lookup.entity, lookup.missing, model.binding, x).then((used) => ({
@@ -191,6 +246,11 @@ export function createDecideHandler(deps: DecideDeps) {
       logged: { ...(features as Record<string, Json>), ...used },
       loggedJson: undefined,
     }));
+  }
+
+  /** Features for a shadow version (the mirror's own input, from the features the champion logged). */
+  function mirrorInput(model: LoadedModel, features: unknown): LoggedInput | Promise<LoggedInput> {
+    return inputFor(model, { name: '', features, unit: undefined, explore: undefined, featuresText: null, bodyText: null, scanned: null });
   }
 
   function fallbackDecision(state: ServingState, reason: string, features: unknown, unit: string | undefined, ctx: RequestContext): DecideResponse {
@@ -219,19 +279,29 @@ export function createDecideHandler(deps: DecideDeps) {
     return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
   }
 
-  return async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | JsonText | BanditDecideResponse | TextPolicyDecideResponse> {
+  async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | JsonText | BanditDecideResponse | TextPolicyDecideResponse> {
     const named = deps.bandits && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
     if (typeof named === 'string' && deps.bandits!.get(named) !== undefined) return deps.bandits!.decide(body, ctx);
     const textNamed = deps.textPolicies && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
     if (typeof textNamed === 'string' && deps.textPolicies!.get(textNamed) !== undefined) return deps.textPolicies!.decide(body, ctx);
-    const req = validate(body);
+    return decidePolicy(validate(body, ctx.bodyText), ctx);
+  }
+
+  /** The body's text of the common shape, decided without parsing it into objects; PARSE_BODY for any other. */
+  const fromText: TextHandler = (text, ctx) => {
+    const req = scan(text);
+    return req === null ? PARSE_BODY : decidePolicy(req, ctx);
+  };
+
+  /** A policy deployment's decision for a validated request. */
+  async function decidePolicy(req: DecideRequest, ctx: RequestContext): Promise<DecideResponse | JsonText> {
     let state = manager.get(req.name);
     if (state === undefined) throw unknownDeployment(req.name);
     const choice = state.router.pick(req.unit);
     let arm: Arm = choice.arm;
     let armProbability = choice.probability;
     let model = arm === 'canary' ? state.canary : state.champion;
-    if (model === null) return fallbackDecision(state, 'no_model', req.features, req.unit, ctx);
+    if (model === null) return fallbackDecision(state, 'no_model', featuresOf(req), req.unit, ctx);
     if (model.decoder === null) {
       throw new ClientError(409, `deployment ${state.name} serves ${model.key}, whose signature has no policy heads: call POST /v2/models/${state.name}/infer for raw outputs`, 'deployment', 'a deployment of a policy model');
     }
@@ -239,14 +309,14 @@ export function createDecideHandler(deps: DecideDeps) {
     let input: LoggedInput;
     let result: BatchResult;
     try {
-      const pending = inputFor(model, req.features, ctx.bodyText);
+      const pending = inputFor(model, req);
       input = pending instanceof Promise ? await pending : pending;
       try {
         result = await model.infer(input.x);
       } catch (err) {
         if (arm !== 'canary') {
           deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err as Error).message}`);
-          return fallbackDecision(state, 'champion_error', req.features, req.unit, ctx);
+          return fallbackDecision(state, 'champion_error', featuresOf(req), req.unit, ctx);
         }
         // A failing canary leaves rotation; this request is answered by the champion.
         state = manager.ejectCanary(state.name, model, `run-time error: ${(err as Error).message}`) ?? state;
@@ -256,16 +326,16 @@ export function createDecideHandler(deps: DecideDeps) {
         armProbability = 1;
         if (model === null || model.decoder === null) {
           model = null;
-          return fallbackDecision(state, 'canary_error', req.features, req.unit, ctx);
+          return fallbackDecision(state, 'canary_error', featuresOf(req), req.unit, ctx);
         }
         model.acquire();
-        const again = inputFor(model, req.features, ctx.bodyText);
+        const again = inputFor(model, req);
         input = again instanceof Promise ? await again : again;
         try {
           result = await model.infer(input.x);
         } catch (err2) {
           deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err2 as Error).message}`);
-          return fallbackDecision(state, 'champion_error', req.features, req.unit, ctx);
+          return fallbackDecision(state, 'champion_error', featuresOf(req), req.unit, ctx);
         }
       }
     } finally {
@@ -303,7 +373,7 @@ export function createDecideHandler(deps: DecideDeps) {
         version,
         generation: state.generation,
         arm,
-        features: input.logged,
+        features: loggedValue(input),
         featuresJson: input.loggedJson,
         action: decoded.action,
         actionJson,
@@ -320,12 +390,14 @@ export function createDecideHandler(deps: DecideDeps) {
         state,
         shadow: state.shadow,
         mirrorOf: decisionId,
-        features: input.logged,
-        input: async (m, f) => (await inputFor(m, f)).x,
+        features: loggedValue(input),
+        input: async (m, f) => (await mirrorInput(m, f)).x,
         sample,
         unit,
       });
     }
     return new JsonText(decideAnswerText(decisionId, s.answerMiddle, actionJson, decoded.propensity, armProbability, decoded.density));
-  };
+  }
+
+  return Object.assign(decide, { fromText });
 }

@@ -37,10 +37,20 @@ export class JsonText {
 }
 
 export type JsonHandler<P = void> = (body: unknown, ctx: RequestContext, params: P) => Promise<unknown> | unknown;
+
+/** What a TextHandler answers for a body it does not read itself: the router parses it and calls the JsonHandler. */
+export const PARSE_BODY: unique symbol = Symbol('parse the body');
+
+/**
+ * Reads a JSON body from its text (`ctx.bodyText` is set) for the shapes it knows, answering as the
+ * route's JsonHandler would for the parsed body; PARSE_BODY for anything else (nothing done yet).
+ */
+export type TextHandler = (text: string, ctx: RequestContext) => Promise<unknown> | unknown;
 export type GetHandler<P = void> = (ctx: RequestContext, params: P) => Promise<unknown> | unknown;
 
 export interface Handlers {
-  decide: JsonHandler;
+  /** With `fromText`, bodies are offered to it first (decide's common body, read without JSON.parse). */
+  decide: JsonHandler & { fromText?: TextHandler };
   rewards: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
@@ -180,8 +190,13 @@ export function createHttpServer(opts: HttpOptions): Server {
 
   const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
     const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
+    const fromText = (handler as { fromText?: TextHandler }).fromText;
     const run = (text: string): unknown => {
       ctx.bodyText = text;
+      if (fromText !== undefined) {
+        const out = fromText(text, ctx);
+        if (out !== PARSE_BODY) return out;
+      }
       return handler(parseJsonText(text), ctx, params);
     };
     let out: unknown;
