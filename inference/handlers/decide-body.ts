@@ -1,16 +1,18 @@
 /**
- * The common decide body read straight from its text, without `JSON.parse`:
+ * The common decide body read straight from its bytes, without `JSON.parse`:
  *
  *   {"deployment":"ranker","features":[0.84,-0.75,…],"unit":"user:42","explore":true}
  *
  * members in any order, `unit` and `explore` optional, whitespace anywhere JSON allows it. Parsing the
  * body into objects (an object, an array, a heap number per feature) and validating them field by field
- * cost ~1 µs of the server's time per decision, most of it for values the model only needs as float32.
+ * cost ~1 µs of the server's time per decision, most of it for values the model only needs as float32; the
+ * bytes are read once, as bytes (cheaper than a string's characters), and only the few strings kept are made.
  *
  * The scanner takes only what it can read exactly as `JSON.parse` would and answers null for everything
  * else — another shape (features by name, `{ entity }`), an unknown or repeated member, a `null`, an
- * escape sequence or control character in a string, a number outside JSON's grammar or not finite within
- * float32's range, text after the object, invalid JSON of any kind — so that the caller parses the body
+ * escape sequence, control character or non-ASCII character in a string (UTF-8 decoding stays the generic
+ * path's), a number outside JSON's grammar or not finite within float32's range, text after the object,
+ * invalid JSON of any kind — so that the caller parses the body
  * the generic way and answers exactly as before (the same decision, or the same 4xx naming the field).
  * When it answers, every value is the one `JSON.parse` gives for the same text (tested against it).
  */
@@ -42,7 +44,7 @@ export interface ScannedDecideBody {
   explore: boolean | undefined;
   /** How many features the array had. */
   count: number;
-  /** The features array's own text, `[` to `]`, exactly as sent (what the decision log keeps). */
+  /** The features array's own text, `[` to `]`, exactly as sent (what the decision log keeps; ASCII). */
   featuresText: string;
 }
 
@@ -50,15 +52,22 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** Whether the bytes at `at` are the ASCII characters of `word`. */
+function bytesAre(text: Uint8Array, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (text[at + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
 /**
- * Reads `text` as a decide body with features as an array of numbers, writing the numbers into
- * `values` (at most `values.length` of them); null when the body is anything else (see above).
+ * Reads `text` (a body's UTF-8 bytes) as a decide body with features as an array of numbers, writing
+ * the numbers into `values` (at most `values.length` of them); null when the body is anything else (see
+ * above).
  */
-export function scanDecideBody(text: string, values: Float64Array): ScannedDecideBody | null {
+export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecideBody | null {
   const n = text.length;
   let i = 0;
-  while (i < n && isSpace(text.charCodeAt(i))) i++;
-  if (text.charCodeAt(i) !== OPEN_OBJECT) return null;
+  while (i < n && isSpace(text[i])) i++;
+  if (text[i] !== OPEN_OBJECT) return null;
   i++;
   let deployment: string | undefined;
   let unit: string | undefined;
@@ -67,30 +76,30 @@ export function scanDecideBody(text: string, values: Float64Array): ScannedDecid
   let featuresStart = -1;
   let featuresEnd = -1;
   for (;;) {
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    while (i < n && isSpace(text[i])) i++;
     // A member name: one of the four, written plainly (an escape in a name is the generic path's).
-    if (text.charCodeAt(i) !== QUOTE) return null;
-    const nameEnd = text.indexOf('"', i + 1);
+    if (text[i] !== QUOTE) return null;
+    const nameEnd = text.indexOf(QUOTE, i + 1);
     if (nameEnd === -1) return null;
     const nameLength = nameEnd - i - 1;
     let member: 0 | 1 | 2 | 3;
-    if (nameLength === 10 && text.startsWith('deployment', i + 1)) member = 0;
-    else if (nameLength === 8 && text.startsWith('features', i + 1)) member = 1;
-    else if (nameLength === 4 && text.startsWith('unit', i + 1)) member = 2;
-    else if (nameLength === 7 && text.startsWith('explore', i + 1)) member = 3;
+    if (nameLength === 10 && bytesAre(text, i + 1, 'deployment')) member = 0;
+    else if (nameLength === 8 && bytesAre(text, i + 1, 'features')) member = 1;
+    else if (nameLength === 4 && bytesAre(text, i + 1, 'unit')) member = 2;
+    else if (nameLength === 7 && bytesAre(text, i + 1, 'explore')) member = 3;
     else return null;
     i = nameEnd + 1;
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
-    if (text.charCodeAt(i) !== COLON) return null;
+    while (i < n && isSpace(text[i])) i++;
+    if (text[i] !== COLON) return null;
     i++;
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    while (i < n && isSpace(text[i])) i++;
     if (member === 1) {
-      if (count !== -1 || text.charCodeAt(i) !== OPEN_ARRAY) return null;
+      if (count !== -1 || text[i] !== OPEN_ARRAY) return null;
       featuresStart = i;
       i++;
       count = 0;
-      while (i < n && isSpace(text.charCodeAt(i))) i++;
-      if (text.charCodeAt(i) === CLOSE_ARRAY) i++;
+      while (i < n && isSpace(text[i])) i++;
+      if (text[i] === CLOSE_ARRAY) i++;
       else {
         for (;;) {
           if (count === values.length) return null;
@@ -98,47 +107,47 @@ export function scanDecideBody(text: string, values: Float64Array): ScannedDecid
           if (end === -1) return null;
           count++;
           i = end;
-          while (i < n && isSpace(text.charCodeAt(i))) i++;
-          const c = text.charCodeAt(i);
+          while (i < n && isSpace(text[i])) i++;
+          const c = text[i];
           i++;
           if (c === CLOSE_ARRAY) break;
           if (c !== COMMA) return null;
-          while (i < n && isSpace(text.charCodeAt(i))) i++;
+          while (i < n && isSpace(text[i])) i++;
         }
       }
       featuresEnd = i;
     } else if (member === 3) {
       if (explore !== undefined) return null;
-      if (text.startsWith('true', i)) {
+      if (bytesAre(text, i, 'true')) {
         explore = true;
         i += 4;
-      } else if (text.startsWith('false', i)) {
+      } else if (bytesAre(text, i, 'false')) {
         explore = false;
         i += 5;
       } else return null;
     } else {
-      // deployment or unit: a string without escapes or control characters (as JSON.parse gives it)
-      if ((member === 0 ? deployment : unit) !== undefined || text.charCodeAt(i) !== QUOTE) return null;
-      const end = text.indexOf('"', i + 1);
+      // deployment or unit: ASCII without escapes or control characters (as JSON.parse gives it)
+      if ((member === 0 ? deployment : unit) !== undefined || text[i] !== QUOTE) return null;
+      const end = text.indexOf(QUOTE, i + 1);
       if (end === -1) return null;
       for (let k = i + 1; k < end; k++) {
-        const c = text.charCodeAt(k);
-        if (c < 0x20 || c === BACKSLASH) return null;
+        const c = text[k];
+        if (c < 0x20 || c === BACKSLASH || c >= 0x80) return null;
       }
-      const value = text.slice(i + 1, end);
+      const value = text.toString('latin1', i + 1, end);
       if (member === 0) deployment = value;
       else unit = value;
       i = end + 1;
     }
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
-    const c = text.charCodeAt(i);
+    while (i < n && isSpace(text[i])) i++;
+    const c = text[i];
     i++;
     if (c === CLOSE_OBJECT) break;
     if (c !== COMMA) return null;
   }
-  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  while (i < n && isSpace(text[i])) i++;
   if (i !== n || deployment === undefined || deployment.length === 0 || count === -1) return null;
-  return { deployment, unit, explore, count, featuresText: text.slice(featuresStart, featuresEnd) };
+  return { deployment, unit, explore, count, featuresText: text.toString('latin1', featuresStart, featuresEnd) };
 }
 
 /**
@@ -148,51 +157,51 @@ export function scanDecideBody(text: string, values: Float64Array): ScannedDecid
  * of two exact doubles (the decimal's nearest double); anything longer is converted by `Number`, which
  * reads JSON's number grammar exactly as JSON.parse does.
  */
-export function scanNumber(text: string, i: number, out: Float64Array, at: number): number {
+export function scanNumber(text: Buffer, i: number, out: Float64Array, at: number): number {
   const start = i;
-  let c = text.charCodeAt(i);
+  let c = text[i];
   const negative = c === MINUS;
-  if (negative) c = text.charCodeAt(++i);
+  if (negative) c = text[++i];
   let mantissa = 0;
   let digits = 0;
   // integer part: 0, or a digit 1–9 and more digits
-  if (c === ZERO) c = text.charCodeAt(++i);
+  if (c === ZERO) c = text[++i];
   else if (c > ZERO && c <= NINE) {
     do {
       mantissa = mantissa * 10 + (c - ZERO);
       digits++;
-      c = text.charCodeAt(++i);
+      c = text[++i];
     } while (c >= ZERO && c <= NINE);
   } else return -1;
   let scale = 0;
   if (c === DOT) {
-    c = text.charCodeAt(++i);
+    c = text[++i];
     if (!(c >= ZERO && c <= NINE)) return -1;
     do {
       mantissa = mantissa * 10 + (c - ZERO);
       if (mantissa !== 0) digits++;
       scale--;
-      c = text.charCodeAt(++i);
+      c = text[++i];
     } while (c >= ZERO && c <= NINE);
   }
   if (c === 0x65 || c === 0x45) {
-    c = text.charCodeAt(++i);
+    c = text[++i];
     let expNegative = false;
     if (c === PLUS || c === MINUS) {
       expNegative = c === MINUS;
-      c = text.charCodeAt(++i);
+      c = text[++i];
     }
     if (!(c >= ZERO && c <= NINE)) return -1;
     let exp = 0;
     do {
       if (exp < 100_000) exp = exp * 10 + (c - ZERO);
-      c = text.charCodeAt(++i);
+      c = text[++i];
     } while (c >= ZERO && c <= NINE);
     scale += expNegative ? -exp : exp;
   }
   let value: number;
   if (digits <= 15 && scale >= -22 && scale <= 22) value = scale < 0 ? mantissa / POW10[-scale] : mantissa * POW10[scale];
-  else value = Math.abs(Number(text.slice(negative ? start + 1 : start, i)));
+  else value = Math.abs(Number(text.toString('latin1', negative ? start + 1 : start, i)));
   if (!(value <= FLOAT32_MAX)) return -1;
   out[at] = negative ? -value : value;
   return i;

@@ -30,7 +30,7 @@ import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
-import { JsonText, PARSE_BODY, type RequestContext, type TextHandler } from '../http/server';
+import { JsonText, PARSE_BODY, type BytesHandler, type RequestContext } from '../http/server';
 import type { Incrementer, InferenceMetrics, Observer } from '../metrics';
 import type { BatchResult, LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
@@ -204,8 +204,8 @@ export function createDecideHandler(deps: DecideDeps) {
   const scratch = new Float64Array(1024);
 
   /** A body of the common shape, read without JSON.parse; null: parse it (the generic path decides). */
-  function scan(text: string): DecideRequest | null {
-    const s = scanDecideBody(text, scratch);
+  function scan(body: Buffer): DecideRequest | null {
+    const s = scanDecideBody(body, scratch);
     if (s === null || deps.bandits?.get(s.deployment) !== undefined || deps.textPolicies?.get(s.deployment) !== undefined) return null;
     const unit = s.unit === undefined ? undefined : parseKey(s.unit, 'unit', 'a sticky routing key such as "user:42"');
     return { name: s.deployment, features: undefined, unit, explore: s.explore, featuresText: s.featuresText, bodyText: null, scanned: { values: scratch, count: s.count } };
@@ -287,9 +287,9 @@ export function createDecideHandler(deps: DecideDeps) {
     return decidePolicy(validate(body, ctx.bodyText), ctx);
   }
 
-  /** The body's text of the common shape, decided without parsing it into objects; PARSE_BODY for any other. */
-  const fromText: TextHandler = (text, ctx) => {
-    const req = scan(text);
+  /** A body of the common shape, decided without parsing it into objects; PARSE_BODY for any other. */
+  const fromBytes: BytesHandler = (body, ctx) => {
+    const req = scan(body);
     return req === null ? PARSE_BODY : decidePolicy(req, ctx);
   };
 
@@ -399,5 +399,5 @@ export function createDecideHandler(deps: DecideDeps) {
     return new JsonText(decideAnswerText(decisionId, s.answerMiddle, actionJson, decoded.propensity, armProbability, decoded.density));
   }
 
-  return Object.assign(decide, { fromText });
+  return Object.assign(decide, { fromBytes });
 }

@@ -32,8 +32,13 @@ export interface FastExchange {
   abort(): void;
 }
 
-/** Routes one request: `body` is the body's text ('' when there was none). */
-export type FastDispatch = (method: 'GET' | 'POST', target: string, body: string, ex: FastExchange, start: number, hostMissing: boolean) => void;
+/**
+ * Routes one request: `body` is the body's bytes (empty when there was none), a view into the
+ * connection's buffer valid only until the dispatch returns: read or copy it synchronously.
+ */
+export type FastDispatch = (method: 'GET' | 'POST', target: string, body: Buffer, ex: FastExchange, start: number, hostMissing: boolean) => void;
+
+const NO_BODY = Buffer.alloc(0);
 
 export interface FastPathOptions {
   /** Bodies longer than this go to node:http (whose body reader answers 413). */
@@ -329,7 +334,7 @@ class FastConnection implements FastExchange {
         return;
       }
       this.need = 0;
-      const body = head.contentLength === 0 ? '' : buf.toString('utf8', bodyStart, total);
+      const body = head.contentLength === 0 ? NO_BODY : buf.subarray(bodyStart, total);
       this.buf = buf.length === total ? null : buf.subarray(total);
       this.busy = true;
       this.sent = false;

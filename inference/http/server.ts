@@ -38,19 +38,20 @@ export class JsonText {
 
 export type JsonHandler<P = void> = (body: unknown, ctx: RequestContext, params: P) => Promise<unknown> | unknown;
 
-/** What a TextHandler answers for a body it does not read itself: the router parses it and calls the JsonHandler. */
+/** What a BytesHandler answers for a body it does not read itself: the router parses it and calls the JsonHandler. */
 export const PARSE_BODY: unique symbol = Symbol('parse the body');
 
 /**
- * Reads a JSON body from its text (`ctx.bodyText` is set) for the shapes it knows, answering as the
- * route's JsonHandler would for the parsed body; PARSE_BODY for anything else (nothing done yet).
+ * Reads a JSON body from its bytes for the shapes it knows, answering as the route's JsonHandler would
+ * for the parsed body; PARSE_BODY for anything else (nothing done yet). `body` is valid only until it
+ * returns (a view into the connection's buffer): what it keeps, it copies before.
  */
-export type TextHandler = (text: string, ctx: RequestContext) => Promise<unknown> | unknown;
+export type BytesHandler = (body: Buffer, ctx: RequestContext) => Promise<unknown> | unknown;
 export type GetHandler<P = void> = (ctx: RequestContext, params: P) => Promise<unknown> | unknown;
 
 export interface Handlers {
-  /** With `fromText`, bodies are offered to it first (decide's common body, read without JSON.parse). */
-  decide: JsonHandler & { fromText?: TextHandler };
+  /** With `fromBytes`, bodies are offered to it first (decide's common body, read without JSON.parse). */
+  decide: JsonHandler & { fromBytes?: BytesHandler };
   rewards: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
@@ -74,8 +75,13 @@ export interface HttpOptions {
 
 const JSON_TYPE = 'application/json';
 
-/** A request's body as node:http delivers it (a stream) or as the fast path read it (its text). */
-type Body = IncomingMessage | string;
+/** A request's body as node:http delivers it (a stream) or as the fast path read it (its bytes). */
+type Body = IncomingMessage | Buffer;
+
+/** A body node:http is still delivering (it must be read or discarded). */
+function isStream(body: Body): body is IncomingMessage {
+  return !(body instanceof Uint8Array);
+}
 
 /** How a route answers, whoever read the request. */
 type Exchange = FastExchange;
@@ -190,17 +196,18 @@ export function createHttpServer(opts: HttpOptions): Server {
 
   const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
     const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
-    const fromText = (handler as { fromText?: TextHandler }).fromText;
-    const run = (text: string): unknown => {
-      ctx.bodyText = text;
-      if (fromText !== undefined) {
-        const out = fromText(text, ctx);
+    const fromBytes = (handler as { fromBytes?: BytesHandler }).fromBytes;
+    const run = (bytes: Buffer): unknown => {
+      if (fromBytes !== undefined) {
+        const out = fromBytes(bytes, ctx);
         if (out !== PARSE_BODY) return out;
       }
+      const text = bytes.toString('utf8');
+      ctx.bodyText = text;
       return handler(parseJsonText(text), ctx, params);
     };
     let out: unknown;
-    if (typeof body === 'string') {
+    if (!isStream(body)) {
       // The fast path read the whole body already: no promise until the handler makes one.
       try {
         out = run(body);
@@ -208,7 +215,7 @@ export function createHttpServer(opts: HttpOptions): Server {
         fail(ex, route, ctx, start, err);
         return;
       }
-    } else out = readBody(body, maxBodyBytes).then((buf) => run(buf.toString('utf8')));
+    } else out = readBody(body, maxBodyBytes).then(run);
     if (out instanceof Promise) {
       out.then(
         (value) => respond(ex, route, ctx, start, value),
@@ -233,7 +240,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   };
 
   const reject = (body: Body, ex: Exchange, route: RouteLabel, start: number, err: ClientError): void => {
-    if (typeof body !== 'string') body.resume(); // discard any body so the connection stays usable
+    if (isStream(body)) body.resume(); // discard any body so the connection stays usable
     fail(ex, route, { latency: null, status: err.status, start, bodyText: null }, start, err);
   };
 
@@ -243,7 +250,7 @@ export function createHttpServer(opts: HttpOptions): Server {
     const path = q === -1 ? url : url.slice(0, q);
     if (hostMissing) {
       // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400; the connection is closed after it.
-      if (typeof body !== 'string') body.resume();
+      if (isStream(body)) body.resume();
       finish(ex, routeLabel(path), { latency: null, status: 400, start, bodyText: null }, start, 400, MISSING_HOST, true);
       return;
     }
