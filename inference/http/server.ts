@@ -23,7 +23,7 @@ export interface RequestContext {
   status: number;
   /** performance.now() when the request arrived. */
   start: number;
-  /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one. */
+  /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one and for bodies a BytesHandler read. */
   bodyText: string | null;
 }
 
