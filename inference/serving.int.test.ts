@@ -240,4 +240,24 @@ describe('serving', () => {
     // The recorded failure keeps the load error, also when the fallback serves.
     expect(server.manager.lastFailure('broken')!.error).toMatch(/corrupted: its sha256 is [0-9a-f]{64}, the registry says/);
   });
+
+  it('answers with the fallback action when the champion errors at run time, after its canary did too', async () => {
+    const one = await fx.register('fragile', 21);
+    const two = await fx.register('fragile', 22);
+    const gen = await fx.deploy('fragile', { champion: one.version, canary: two.version, weight: 50, fallback: FALLBACK });
+    await waitFor(() => server.manager.get('fragile')?.generation === gen && server.manager.get('fragile')?.canary !== null, 2000, 'the canary');
+    // Break both sessions underneath the server: every run fails. A canary request ejects the canary and
+    // is run again by the champion, which fails too; a champion request fails once. All get the fallback.
+    const state = server.manager.get('fragile')!;
+    await state.canary!.session.release();
+    await state.champion!.session.release();
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => client.post('/v1/decide', { deployment: 'fragile', features: x, unit: `f${i}` })));
+    expect(answers.filter((r) => r.status !== 200)).toEqual([]);
+    for (const r of answers) expect(r.body).toMatchObject({ fallback: true, arm: 'fallback', version: null, action: FALLBACK, propensity: 1 });
+    expect(server.manager.get('fragile')!.canaryEjected).toMatch(/^run-time error: /);
+    expect((await client.get('/metrics')).body).toMatch(/autopilot_fallbacks_total\{deployment="fragile",reason="champion_error"\} 40/);
+    await server.decisionLog.drain();
+    const rows = await fx.db.pool.query<{ arm: string; n: string }>("SELECT arm, count(*) AS n FROM decisions WHERE deployment = 'fragile' GROUP BY arm");
+    expect(rows.rows).toEqual([{ arm: 'fallback', n: '40' }]);
+  });
 });

@@ -30,9 +30,10 @@ import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
-import { JsonText, PARSE_BODY, type BytesHandler, type RequestContext } from '../http/server';
+import { ANSWER_LATER, JsonText, PARSE_BODY, type BytesHandler, type RequestContext } from '../http/server';
 import type { Incrementer, InferenceMetrics, Observer } from '../metrics';
-import type { BatchResult, LoadedModel } from '../models/loaded-model';
+import type { InferTarget, LoadedModel } from '../models/loaded-model';
+import type { SyncOutputs } from '../models/sync-session';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
@@ -279,7 +280,7 @@ export function createDecideHandler(deps: DecideDeps) {
     return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
   }
 
-  async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | JsonText | BanditDecideResponse | TextPolicyDecideResponse> {
+  async function decide(body: unknown, ctx: RequestContext): Promise<DecideResponse | typeof ANSWER_LATER | BanditDecideResponse | TextPolicyDecideResponse> {
     const named = deps.bandits && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
     if (typeof named === 'string' && deps.bandits!.get(named) !== undefined) return deps.bandits!.decide(body, ctx);
     const textNamed = deps.textPolicies && body !== null && typeof body === 'object' ? (body as { deployment?: unknown }).deployment : undefined;
@@ -293,57 +294,105 @@ export function createDecideHandler(deps: DecideDeps) {
     return req === null ? PARSE_BODY : decidePolicy(req, ctx);
   };
 
-  /** A policy deployment's decision for a validated request. */
-  async function decidePolicy(req: DecideRequest, ctx: RequestContext): Promise<DecideResponse | JsonText> {
-    let state = manager.get(req.name);
+  /**
+   * A policy deployment's decision for a validated request: the arm's model runs the input in this
+   * turn's micro-batch, and the decision answers through `ctx` (ANSWER_LATER) when the batch has run.
+   */
+  function decidePolicy(req: DecideRequest, ctx: RequestContext): DecideResponse | typeof ANSWER_LATER | Promise<typeof ANSWER_LATER> {
+    const state = manager.get(req.name);
     if (state === undefined) throw unknownDeployment(req.name);
     const choice = state.router.pick(req.unit);
-    let arm: Arm = choice.arm;
-    let armProbability = choice.probability;
-    let model = arm === 'canary' ? state.canary : state.champion;
+    const arm: Arm = choice.arm;
+    const model = arm === 'canary' ? state.canary : state.champion;
     if (model === null) return fallbackDecision(state, 'no_model', featuresOf(req), req.unit, ctx);
     if (model.decoder === null) {
       throw new ClientError(409, `deployment ${state.name} serves ${model.key}, whose signature has no policy heads: call POST /v2/models/${state.name}/infer for raw outputs`, 'deployment', 'a deployment of a policy model');
     }
+    return runModel(state, model, arm, choice.probability, req, ctx);
+  }
+
+  /** Runs `model` (not yet acquired) for the request and answers through `ctx` once the batch has run. */
+  function runModel(state: ServingState, model: LoadedModel, arm: Arm, armProbability: number, req: DecideRequest, ctx: RequestContext): typeof ANSWER_LATER | Promise<typeof ANSWER_LATER> {
     model.acquire();
-    let input: LoggedInput;
-    let result: BatchResult;
+    let pending: LoggedInput | Promise<LoggedInput>;
     try {
-      const pending = inputFor(model, req);
-      input = pending instanceof Promise ? await pending : pending;
-      try {
-        result = await model.infer(input.x);
-      } catch (err) {
-        if (arm !== 'canary') {
-          deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err as Error).message}`);
-          return fallbackDecision(state, 'champion_error', featuresOf(req), req.unit, ctx);
-        }
-        // A failing canary leaves rotation; this request is answered by the champion.
-        state = manager.ejectCanary(state.name, model, `run-time error: ${(err as Error).message}`) ?? state;
-        model.release();
-        model = state.champion;
-        arm = 'champion';
-        armProbability = 1;
-        if (model === null || model.decoder === null) {
-          model = null;
-          return fallbackDecision(state, 'canary_error', featuresOf(req), req.unit, ctx);
-        }
-        model.acquire();
-        const again = inputFor(model, req);
-        input = again instanceof Promise ? await again : again;
-        try {
-          result = await model.infer(input.x);
-        } catch (err2) {
-          deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err2 as Error).message}`);
-          return fallbackDecision(state, 'champion_error', featuresOf(req), req.unit, ctx);
-        }
-      }
-    } finally {
-      model?.release();
+      pending = inputFor(model, req);
+    } catch (err) {
+      model.release();
+      throw err;
     }
+    const run = (input: LoggedInput): typeof ANSWER_LATER => {
+      model.inferInto(input.x, new Decision(state, model, arm, armProbability, req, input, ctx));
+      return ANSWER_LATER;
+    };
+    if (!(pending instanceof Promise)) return run(pending);
+    return pending.then(run, (err: unknown) => {
+      model.release();
+      throw err;
+    });
+  }
+
+  /** One request waiting for its micro-batch (`model` acquired until the batch has run). */
+  class Decision implements InferTarget {
+    constructor(
+      private readonly state: ServingState,
+      private readonly model: LoadedModel,
+      private readonly arm: Arm,
+      private readonly armProbability: number,
+      private readonly req: DecideRequest,
+      private readonly input: LoggedInput,
+      private readonly ctx: RequestContext,
+    ) {}
+
+    inferred(outputs: SyncOutputs, row: number): void {
+      this.model.release();
+      let answer: JsonText;
+      try {
+        answer = finishDecision(this.state, this.model, this.arm, this.armProbability, this.req, this.input, outputs, row, this.ctx);
+      } catch (err) {
+        this.ctx.fail(err);
+        return;
+      }
+      this.ctx.answer(answer);
+    }
+
+    failed(err: unknown): void {
+      let out: DecideResponse | typeof ANSWER_LATER | Promise<typeof ANSWER_LATER>;
+      try {
+        out = recover(this.state, this.model, this.arm, this.req, this.ctx, err);
+      } catch (e) {
+        this.ctx.fail(e);
+        return;
+      }
+      if (out === ANSWER_LATER) return;
+      if (out instanceof Promise) out.catch((e: unknown) => this.ctx.fail(e));
+      else this.ctx.answer(out);
+    }
+  }
+
+  /**
+   * After `model` (still acquired) failed at run time: a champion's failure is answered with the
+   * fallback action; a failing canary leaves rotation and the request is answered by the champion.
+   */
+  function recover(state: ServingState, model: LoadedModel, arm: Arm, req: DecideRequest, ctx: RequestContext, err: unknown): DecideResponse | typeof ANSWER_LATER | Promise<typeof ANSWER_LATER> {
+    if (arm !== 'canary') {
+      model.release();
+      deps.onError?.('error', `deployment ${state.name}: champion ${model.key} failed: ${(err as Error).message}`);
+      return fallbackDecision(state, 'champion_error', featuresOf(req), req.unit, ctx);
+    }
+    const next = manager.ejectCanary(state.name, model, `run-time error: ${(err as Error).message}`) ?? state;
+    model.release();
+    const champion = next.champion;
+    if (champion === null || champion.decoder === null) return fallbackDecision(next, 'canary_error', featuresOf(req), req.unit, ctx);
+    // If the champion fails too, its own recovery answers with the fallback action.
+    return runModel(next, champion, 'champion', 1, req, ctx);
+  }
+
+  /** The decision from the batch's outputs: decoded, logged (off the hot path), mirrored; its answer's text. */
+  function finishDecision(state: ServingState, model: LoadedModel, arm: Arm, armProbability: number, req: DecideRequest, input: LoggedInput, outputs: SyncOutputs, row: number, ctx: RequestContext): JsonText {
     const ex = state.exploration;
     const sample = req.explore ?? ex.mode === 'sample';
-    const decoded = model.decoder!.decode(result.outputs, { mode: sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: deps.rng, row: result.row });
+    const decoded = model.decoder!.decode(outputs, { mode: sample ? 'sample' : 'greedy', epsilon: ex.epsilon, temperature: ex.temperature, rng: deps.rng, row });
     const { decisionId, time } = newDecisionStamp();
     const version = model.info.version;
     const s = seriesOf(state, model, arm);
@@ -365,7 +414,7 @@ export function createDecideHandler(deps: DecideDeps) {
     if (line !== null) {
       log.enqueueLine(line);
     } else {
-      const row: DecisionInput = {
+      const generic: DecisionInput = {
         decisionId,
         time,
         deployment: state.name,
@@ -383,7 +432,7 @@ export function createDecideHandler(deps: DecideDeps) {
         latencyMs,
         metadata: { armProbability, policyProbability: decoded.policyProbability, mode, epsilon: ex.epsilon, temperature },
       };
-      log.enqueue(row);
+      log.enqueue(generic);
     }
     if (arm === 'champion' && state.shadow !== null && deps.mirror) {
       deps.mirror.enqueue({

@@ -5,7 +5,7 @@ import { createRewardsHandler, type RewardSink, type RewardSinkOutcome } from '.
 import type { RewardInput } from '../../registry/types';
 
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const ctx = (): RequestContext => ({ latency: null, status: 200, start: 0, bodyText: null });
+const ctx = (): RequestContext => ({ latency: null, status: 200, start: 0, bodyText: null, answer: () => undefined, fail: () => undefined });
 
 /** The registry's rules in memory: first reward wins, the same again is a duplicate, a different one a conflict. */
 class MemorySink implements RewardSink {

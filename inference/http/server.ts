@@ -25,7 +25,18 @@ export interface RequestContext {
   start: number;
   /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one and for bodies a BytesHandler read. */
   bodyText: string | null;
+  /** Answers the request with `value` (as a handler's return value would), for a handler that returned ANSWER_LATER. */
+  answer(value: unknown): void;
+  /** Answers the request with the error `err` (as a handler's throw would), for a handler that returned ANSWER_LATER. */
+  fail(err: unknown): void;
 }
+
+/**
+ * What a JSON handler returns (or resolves with) when it answers by itself later: it then calls
+ * `ctx.answer` or `ctx.fail`, once. For decide's hand-over from the micro-batch, which would otherwise
+ * cost a promise and a turn of the microtask queue per request.
+ */
+export const ANSWER_LATER: unique symbol = Symbol('answer later');
 
 /**
  * A handler's answer already serialized: `respond` sends `text` as is instead of JSON.stringify-ing the
@@ -194,8 +205,53 @@ export function createHttpServer(opts: HttpOptions): Server {
     finish(ex, route, ctx, start, ctx.status, payload);
   };
 
+  /** One request's context: what handlers fill in, and the answer (once). */
+  class Context implements RequestContext {
+    latency: Observer | null = null;
+    bodyText: string | null = null;
+    private settled = false;
+
+    constructor(
+      private readonly ex: Exchange,
+      private readonly route: RouteLabel,
+      readonly start: number,
+      public status = 200,
+    ) {}
+
+    answer(value: unknown): void {
+      if (this.settle()) respond(this.ex, this.route, this, this.start, value);
+    }
+
+    fail(err: unknown): void {
+      if (this.settle()) fail(this.ex, this.route, this, this.start, err);
+    }
+
+    /** True the first time; a second answer is our bug: reported, not sent. */
+    private settle(): boolean {
+      if (!this.settled) {
+        this.settled = true;
+        return true;
+      }
+      opts.onInternalError?.(new Error('a handler answered one request twice'), this.route);
+      return false;
+    }
+  }
+
+  /** A handler's outcome: a value, a promise of one, or ANSWER_LATER (it answers itself). */
+  const settle = (ctx: Context, out: unknown): void => {
+    if (out === ANSWER_LATER) return;
+    if (out instanceof Promise) {
+      out.then(
+        (value) => {
+          if (value !== ANSWER_LATER) ctx.answer(value);
+        },
+        (err) => ctx.fail(err),
+      );
+    } else ctx.answer(out);
+  };
+
   const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
-    const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
+    const ctx = new Context(ex, route, start);
     const fromBytes = (handler as { fromBytes?: BytesHandler }).fromBytes;
     const run = (bytes: Buffer): unknown => {
       if (fromBytes !== undefined) {
@@ -212,36 +268,28 @@ export function createHttpServer(opts: HttpOptions): Server {
       try {
         out = run(body);
       } catch (err) {
-        fail(ex, route, ctx, start, err);
+        ctx.fail(err);
         return;
       }
     } else out = readBody(body, maxBodyBytes).then(run);
-    if (out instanceof Promise) {
-      out.then(
-        (value) => respond(ex, route, ctx, start, value),
-        (err) => fail(ex, route, ctx, start, err),
-      );
-    } else respond(ex, route, ctx, start, out);
+    settle(ctx, out);
   };
 
   const runGet = <P>(ex: Exchange, route: RouteLabel, handler: GetHandler<P>, params: P, start: number): void => {
-    const ctx: RequestContext = { latency: null, status: 200, start, bodyText: null };
+    const ctx = new Context(ex, route, start);
     let out: unknown;
     try {
       out = handler(ctx, params);
     } catch (err) {
-      fail(ex, route, ctx, start, err);
+      ctx.fail(err);
       return;
     }
-    Promise.resolve(out).then(
-      (value) => respond(ex, route, ctx, start, value),
-      (err) => fail(ex, route, ctx, start, err),
-    );
+    settle(ctx, Promise.resolve(out));
   };
 
   const reject = (body: Body, ex: Exchange, route: RouteLabel, start: number, err: ClientError): void => {
     if (isStream(body)) body.resume(); // discard any body so the connection stays usable
-    fail(ex, route, { latency: null, status: err.status, start, bodyText: null }, start, err);
+    new Context(ex, route, start, err.status).fail(err);
   };
 
   /** Routes one request, read by node:http (`body` is its IncomingMessage) or by the fast path (the body's text). */
@@ -251,7 +299,7 @@ export function createHttpServer(opts: HttpOptions): Server {
     if (hostMissing) {
       // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400; the connection is closed after it.
       if (isStream(body)) body.resume();
-      finish(ex, routeLabel(path), { latency: null, status: 400, start, bodyText: null }, start, 400, MISSING_HOST, true);
+      finish(ex, routeLabel(path), new Context(ex, routeLabel(path), start, 400), start, 400, MISSING_HOST, true);
       return;
     }
 
@@ -270,7 +318,7 @@ export function createHttpServer(opts: HttpOptions): Server {
           ex.send(200, contentType, text);
           defaults.metrics.observe((performance.now() - start) / 1000);
         },
-        (err) => fail(ex, 'metrics', { latency: null, status: 500, start, bodyText: null }, start, err),
+        (err) => new Context(ex, 'metrics', start, 500).fail(err),
       );
       return;
     }

@@ -38,10 +38,33 @@ export interface BatchResult {
   row: number;
 }
 
+/**
+ * Where a row's result goes: `inferred` with the batch's outputs and the row's index in them, or
+ * `failed` with the run's error; exactly one of them, once. Neither may throw (a throw is rethrown after
+ * the batch's other rows got theirs).
+ */
+export interface InferTarget {
+  inferred(outputs: SyncOutputs, row: number): void;
+  failed(err: unknown): void;
+}
+
 interface PendingRow {
   x: Float32Array;
-  resolve: (r: BatchResult) => void;
-  reject: (err: unknown) => void;
+  target: InferTarget;
+}
+
+/** Hands every row of a batch its result; a target that throws does not keep the others from theirs. */
+function settle(batch: PendingRow[], outputs: SyncOutputs | null, err: unknown): void {
+  let thrown: { err: unknown } | null = null;
+  for (let i = 0; i < batch.length; i++) {
+    try {
+      if (outputs !== null) batch[i].target.inferred(outputs, i);
+      else batch[i].target.failed(err);
+    } catch (e) {
+      thrown ??= { err: e };
+    }
+  }
+  if (thrown !== null) throw thrown.err;
 }
 
 export class LoadedModel {
@@ -171,13 +194,20 @@ export class LoadedModel {
    * so the turn that read the requests also answers them.
    */
   infer(x: Float32Array): Promise<BatchResult> {
-    return new Promise<BatchResult>((resolve, reject) => {
-      this.pending.push({ x, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
-    });
+    return new Promise<BatchResult>((resolve, reject) => this.inferInto(x, { inferred: (outputs, row) => resolve({ outputs, row }), failed: reject }));
+  }
+
+  /**
+   * `infer` without a promise: the row joins this turn's batch and `target` gets its result when the batch
+   * has run (for the decide path, where a promise and its turn of the microtask queue per request cost
+   * more than the rest of the hand-over).
+   */
+  inferInto(x: Float32Array, target: InferTarget): void {
+    this.pending.push({ x, target });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   private readonly flush = (): void => {
@@ -202,19 +232,15 @@ export class LoadedModel {
       try {
         outputs = this.sync.run(feeds, n);
       } catch (err) {
-        for (let i = 0; i < n; i++) batch[i].reject(err);
+        settle(batch, null, err);
         return;
       }
-      for (let i = 0; i < n; i++) batch[i].resolve({ outputs, row: i });
+      settle(batch, outputs, null);
       return;
     }
     this.session.run(feeds).then(
-      (outputs) => {
-        for (let i = 0; i < n; i++) batch[i].resolve({ outputs, row: i });
-      },
-      (err) => {
-        for (let i = 0; i < n; i++) batch[i].reject(err);
-      },
+      (outputs) => settle(batch, outputs, null),
+      (err) => settle(batch, null, err),
     );
   }
 
