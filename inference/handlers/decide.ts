@@ -321,15 +321,20 @@ export function createDecideHandler(deps: DecideDeps) {
       model.release();
       throw err;
     }
-    const run = (input: LoggedInput): typeof ANSWER_LATER => {
-      model.inferInto(input.x, new Decision(state, model, arm, armProbability, req, input, ctx));
+    if (!(pending instanceof Promise)) {
+      model.inferInto(pending.x, new Decision(state, model, arm, armProbability, req, pending, ctx));
       return ANSWER_LATER;
-    };
-    if (!(pending instanceof Promise)) return run(pending);
-    return pending.then(run, (err: unknown) => {
-      model.release();
-      throw err;
-    });
+    }
+    return pending.then(
+      (input) => {
+        model.inferInto(input.x, new Decision(state, model, arm, armProbability, req, input, ctx));
+        return ANSWER_LATER;
+      },
+      (err: unknown) => {
+        model.release();
+        throw err;
+      },
+    );
   }
 
   /** One request waiting for its micro-batch (`model` acquired until the batch has run). */
