@@ -52,6 +52,12 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** The index of the first byte at or after `i` that is not JSON whitespace (the length at the end). */
+function skipSpace(text: Uint8Array, i: number): number {
+  while (i < text.length && isSpace(text[i])) i++;
+  return i;
+}
+
 /** Whether the bytes at `at` are the ASCII characters of `word`. */
 function bytesAre(text: Uint8Array, at: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (text[at + k] !== word.charCodeAt(k)) return false;
@@ -66,7 +72,7 @@ function bytesAre(text: Uint8Array, at: number, word: string): boolean {
 export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecideBody | null {
   const n = text.length;
   let i = 0;
-  while (i < n && isSpace(text[i])) i++;
+  i = skipSpace(text, i);
   if (text[i] !== OPEN_OBJECT) return null;
   i++;
   let deployment: string | undefined;
@@ -76,7 +82,7 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
   let featuresStart = -1;
   let featuresEnd = -1;
   for (;;) {
-    while (i < n && isSpace(text[i])) i++;
+    i = skipSpace(text, i);
     // A member name: one of the four, written plainly (an escape in a name is the generic path's).
     if (text[i] !== QUOTE) return null;
     const nameEnd = text.indexOf(QUOTE, i + 1);
@@ -89,16 +95,16 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
     else if (nameLength === 7 && bytesAre(text, i + 1, 'explore')) member = 3;
     else return null;
     i = nameEnd + 1;
-    while (i < n && isSpace(text[i])) i++;
+    i = skipSpace(text, i);
     if (text[i] !== COLON) return null;
     i++;
-    while (i < n && isSpace(text[i])) i++;
+    i = skipSpace(text, i);
     if (member === 1) {
       if (count !== -1 || text[i] !== OPEN_ARRAY) return null;
       featuresStart = i;
       i++;
       count = 0;
-      while (i < n && isSpace(text[i])) i++;
+      i = skipSpace(text, i);
       if (text[i] === CLOSE_ARRAY) i++;
       else {
         for (;;) {
@@ -106,13 +112,12 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
           const end = scanNumber(text, i, values, count);
           if (end === -1) return null;
           count++;
-          i = end;
-          while (i < n && isSpace(text[i])) i++;
+          i = skipSpace(text, end);
           const c = text[i];
           i++;
           if (c === CLOSE_ARRAY) break;
           if (c !== COMMA) return null;
-          while (i < n && isSpace(text[i])) i++;
+          i = skipSpace(text, i);
         }
       }
       featuresEnd = i;
@@ -139,13 +144,13 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
       else unit = value;
       i = end + 1;
     }
-    while (i < n && isSpace(text[i])) i++;
+    i = skipSpace(text, i);
     const c = text[i];
     i++;
     if (c === CLOSE_OBJECT) break;
     if (c !== COMMA) return null;
   }
-  while (i < n && isSpace(text[i])) i++;
+  i = skipSpace(text, i);
   if (i !== n || deployment === undefined || deployment.length === 0 || count === -1) return null;
   return { deployment, unit, explore, count, featuresText: text.toString('latin1', featuresStart, featuresEnd) };
 }
