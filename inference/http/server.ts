@@ -58,6 +58,7 @@ export const PARSE_BODY: unique symbol = Symbol('parse the body');
  * returns (a view into the connection's buffer): what it keeps, it copies before.
  */
 export type BytesHandler = (body: Buffer, ctx: RequestContext) => Promise<unknown> | unknown;
+
 export type GetHandler<P = void> = (ctx: RequestContext, params: P) => Promise<unknown> | unknown;
 
 export interface Handlers {
