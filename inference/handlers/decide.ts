@@ -71,6 +71,7 @@ export interface DecideResponse {
 }
 
 const BODY_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
+const UNIT_EXPECTED = 'a sticky routing key such as "user:42"';
 
 /** A request's input vector, the features to log, and their JSON text when it is the client's own. */
 interface LoggedInput {
@@ -97,11 +98,11 @@ interface DecideRequest {
   /** The body's text, for the features' text as sent (a parsed body). */
   bodyText: string | null;
   /**
-   * Set when the body was scanned (./decide-body.ts): the features are `values[0, count)` of the
-   * handler's scratch array, read once, synchronously, by the first `inputFor` (then null: a later
-   * input, e.g. the champion's after a canary failed, is made from `featuresText`).
+   * How many features a scanned body (./decide-body.ts) left in the handler's scratch array, read once,
+   * synchronously, by the first `inputFor` (then -1: a later input, e.g. the champion's after a canary
+   * failed, is made from `featuresText`); -1 for a parsed body.
    */
-  scanned: { values: Float64Array; count: number } | null;
+  scannedCount: number;
 }
 
 /** The request's features as a value (parsed from their text for a scanned body). */
@@ -192,24 +193,24 @@ export function createDecideHandler(deps: DecideDeps) {
     }
     if (b.features === undefined) throw badRequest('features is required', 'features', 'an array of numbers, an object keyed by feature name, or { entity }');
     let unit: string | undefined;
-    if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a sticky routing key such as "user:42"');
+    if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', UNIT_EXPECTED);
     let explore: boolean | undefined;
     if (b.explore !== undefined && b.explore !== null) {
       if (typeof b.explore !== 'boolean') throw badRequest(`explore must be true or false, got ${describeValue(b.explore)}`, 'explore', 'a boolean');
       explore = b.explore;
     }
-    return { name, features: b.features, unit, explore, featuresText: null, bodyText, scanned: null };
+    return { name, features: b.features, unit, explore, featuresText: null, bodyText, scannedCount: -1 };
   }
 
-  /** Where scanned bodies' features are read into (one request at a time: see DecideRequest.scanned). */
+  /** Where scanned bodies' features are read into (one request at a time: see DecideRequest.scannedCount). */
   const scratch = new Float64Array(1024);
 
   /** A body of the common shape, read without JSON.parse; null: parse it (the generic path decides). */
   function scan(body: Buffer): DecideRequest | null {
     const s = scanDecideBody(body, scratch);
     if (s === null || deps.bandits?.get(s.deployment) !== undefined || deps.textPolicies?.get(s.deployment) !== undefined) return null;
-    const unit = s.unit === undefined ? undefined : parseKey(s.unit, 'unit', 'a sticky routing key such as "user:42"');
-    return { name: s.deployment, features: undefined, unit, explore: s.explore, featuresText: s.featuresText, bodyText: null, scanned: { values: scratch, count: s.count } };
+    const unit = s.unit === undefined ? undefined : parseKey(s.unit, 'unit', UNIT_EXPECTED);
+    return { name: s.deployment, features: undefined, unit, explore: s.explore, featuresText: s.featuresText, bodyText: null, scannedCount: s.count };
   }
 
   function unknownDeployment(name: string): ClientError {
@@ -225,12 +226,12 @@ export function createDecideHandler(deps: DecideDeps) {
   function inputFor(model: LoadedModel, req: DecideRequest): LoggedInput | Promise<LoggedInput> {
     const size = model.binding.input.size;
     const x = new Float32Array(size);
-    const scanned = req.scanned;
-    if (scanned !== null) {
-      req.scanned = null;
-      if (scanned.count === size) {
+    const scanned = req.scannedCount;
+    if (scanned !== -1) {
+      req.scannedCount = -1;
+      if (scanned === size) {
         // Numbers the scanner checked as parseFeatures checks them (finite, within float32's range).
-        for (let i = 0; i < size; i++) x[i] = scanned.values[i];
+        for (let i = 0; i < size; i++) x[i] = scratch[i];
         return { x, logged: undefined, loggedJson: req.featuresText! };
       }
       // Any other count: parseFeatures below says what was expected.
@@ -251,7 +252,7 @@ export function createDecideHandler(deps: DecideDeps) {
 
   /** Features for a shadow version (the mirror's own input, from the features the champion logged). */
   function mirrorInput(model: LoadedModel, features: unknown): LoggedInput | Promise<LoggedInput> {
-    return inputFor(model, { name: '', features, unit: undefined, explore: undefined, featuresText: null, bodyText: null, scanned: null });
+    return inputFor(model, { name: '', features, unit: undefined, explore: undefined, featuresText: null, bodyText: null, scannedCount: -1 });
   }
 
   function fallbackDecision(state: ServingState, reason: string, features: unknown, unit: string | undefined, ctx: RequestContext): DecideResponse {
