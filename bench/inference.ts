@@ -1,7 +1,7 @@
 /**
  * Inference server throughput and latency on loopback (issue 3). Run:
  *   node -r ./scripts/register-ts.js bench/inference.ts [--duration 10] [--rounds 3] [--paced-rounds 3] [--rate 5000]
- *     [--connections 16,64,128] [--paced-connections 32] [--json]
+ *     [--connections 16,64,128] [--paced-connections 32] [--baseline-root DIR] [--json]
  *
  * Sets up a throw-away registry database with a policy of the PPO shape (16 inputs, 2×64 tanh, five
  * heads: variant, k, rerank, fusion weight, prompt id) as champion and a second version as a 25%
@@ -91,6 +91,13 @@ const SERVER_NODE_FLAGS = listArg('server-node-flags');
 const SHOW_SERVER_OUTPUT = args.includes('--show-server-output');
 /** Extra `autopilot serve` arguments, e.g. `--server-args "--decision-batch 64"`. */
 const SERVER_ARGS = listArg('server-args');
+/**
+ * A/B against other code: `--baseline-root DIR` (a checkout of the code to compare with, e.g. a
+ * `git worktree` of the previous commit, with its node_modules) starts that checkout's `autopilot serve`
+ * on the same registry and runs it in every round beside this checkout's, alternating: the old/new
+ * ratios are then measured on the same machine, in the same minutes.
+ */
+const BASELINE_ROOT = textArg('baseline-root') === null ? null : resolve(textArg('baseline-root')!);
 
 const BARE = `
 const http = require('node:http');
@@ -270,12 +277,17 @@ async function main(): Promise<void> {
     procs.push(bare.child);
     const bareFast = await startProcess(['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/bare-fast.ts')], {});
     procs.push(bareFast.child);
-    const server = await startProcess([...SERVER_NODE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(root, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--no-redis', ...SERVER_ARGS], {
-      AUTOPILOT_DATABASE_URL: db.url,
-      AUTOPILOT_ARTIFACT_URI: artifactUri,
-      AUTOPILOT_DATA_DIR: join(dir, 'data'),
-    });
+    const serve = (codeRoot: string, tag: string, profile: boolean) =>
+      startProcess([...SERVER_NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(codeRoot, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, `cache${tag}`), '--no-redis', ...SERVER_ARGS], {
+        AUTOPILOT_DATABASE_URL: db.url,
+        AUTOPILOT_ARTIFACT_URI: artifactUri,
+        AUTOPILOT_DATA_DIR: join(dir, `data${tag}`),
+      });
+    const server = await serve(root, '', PROFILE_DIR !== null);
     procs.push(server.child);
+    const baseServer = BASELINE_ROOT === null ? null : await serve(BASELINE_ROOT, '-baseline', false);
+    if (baseServer) procs.push(baseServer.child);
+    const baseDecideUrl = baseServer ? `${baseServer.url}/v1/decide` : null;
 
     // The two baselines must put the same bytes on the wire (one constant, bench/support/baseline-answer.ts).
     const answers = await Promise.all([`${bare.url}/`, `${bareFast.url}/v1/decide`].map(async (u) => (await fetch(u, { method: 'POST', body: '{}' })).text()));
@@ -286,6 +298,7 @@ async function main(): Promise<void> {
     let decisionsOk = 0;
     const warm = await load(decideUrl, decideBody, { duration: 2, connections: 16 });
     decisionsOk += warm.ok;
+    if (baseDecideUrl) decisionsOk += (await load(baseDecideUrl, decideBody, { duration: 2, connections: 16 })).ok;
     await load(`${bare.url}/`, decideBody, { duration: 2, connections: 16 });
     await load(`${bareFast.url}/v1/decide`, decideBody, { duration: 2, connections: 16 });
 
@@ -297,8 +310,19 @@ async function main(): Promise<void> {
       await server.exited;
       return;
     }
-    type Level = { connections: number; bare: RunFigures; own: RunFigures; decide: RunFigures };
-    const rounds: { levels: Level[]; bare: Level; own: Level; decide: Level; ratio: number; ratioToOwn: number }[] = [];
+    type Level = { connections: number; bare: RunFigures; own: RunFigures; decide: RunFigures; base: RunFigures | null };
+    const rounds: {
+      levels: Level[];
+      bare: Level;
+      own: Level;
+      decide: Level;
+      ratio: number;
+      ratioToOwn: number;
+      /** With --baseline-root: the baseline code's decide best / bare best, this code's best / the baseline's. */
+      baseRatio: number | null;
+      newToBase: number | null;
+      baseBest: { connections: number; rps: number } | null;
+    }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const levels: Level[] = [];
       for (const connections of CONNECTIONS) {
@@ -306,34 +330,60 @@ async function main(): Promise<void> {
         const o = await load(`${bareFast.url}/v1/decide`, decideBody, { duration: DURATION / 2, connections, pid: bareFast.child.pid });
         const d = await load(decideUrl, decideBody, { duration: DURATION / 2, connections, pid: server.child.pid });
         decisionsOk += d.ok;
-        levels.push({ connections, bare: b, own: o, decide: d });
+        const a = baseServer ? await load(baseDecideUrl!, decideBody, { duration: DURATION / 2, connections, pid: baseServer.child.pid }) : null;
+        decisionsOk += a?.ok ?? 0;
+        levels.push({ connections, bare: b, own: o, decide: d, base: a });
       }
       const best = (pick: (l: Level) => RunFigures) => levels.reduce((a, l) => (pick(l).rps > pick(a).rps ? l : a));
       const bareBest = best((l) => l.bare);
       const decideBest = best((l) => l.decide);
       const ownBest = best((l) => l.own);
-      rounds.push({ levels, bare: bareBest, own: ownBest, decide: decideBest, ratio: decideBest.decide.rps / bareBest.bare.rps, ratioToOwn: decideBest.decide.rps / ownBest.own.rps });
+      const baseBest = baseServer ? levels.reduce((x, l) => (l.base!.rps > x.base!.rps ? l : x)) : null;
+      rounds.push({
+        levels,
+        bare: bareBest,
+        own: ownBest,
+        decide: decideBest,
+        ratio: decideBest.decide.rps / bareBest.bare.rps,
+        ratioToOwn: decideBest.decide.rps / ownBest.own.rps,
+        baseRatio: baseBest ? baseBest.base!.rps / bareBest.bare.rps : null,
+        newToBase: baseBest ? decideBest.decide.rps / baseBest.base!.rps : null,
+        baseBest: baseBest ? { connections: baseBest.connections, rps: baseBest.base!.rps } : null,
+      });
     }
     const ratio = median(rounds.map((r) => r.ratio));
     const ratioToOwn = median(rounds.map((r) => r.ratioToOwn));
     const ratioAt = CONNECTIONS.map((connections, k) => ({ connections, ratio: median(rounds.map((r) => r.levels[k].decide.rps / r.levels[k].bare.rps)) }));
-    const fixed: { bare: PacedFigures; own: PacedFigures; decide: PacedFigures }[] = [];
+    const fixed: { bare: PacedFigures; own: PacedFigures; decide: PacedFigures; base: PacedFigures | null }[] = [];
     for (let i = 0; i < PACED_ROUNDS; i++) {
       const b = await paced(`${bare.url}/`, decideBody, RATE, bare.child.pid!);
       const o = await paced(`${bareFast.url}/v1/decide`, decideBody, RATE, bareFast.child.pid!);
       const d = await paced(decideUrl, decideBody, RATE, server.child.pid!, `${server.url}/metrics`);
       decisionsOk += d.ok;
-      fixed.push({ bare: b, own: o, decide: d });
+      const a = baseServer ? await paced(baseDecideUrl!, decideBody, RATE, baseServer.child.pid!, `${baseServer.url}/metrics`) : null;
+      decisionsOk += a?.ok ?? 0;
+      fixed.push({ bare: b, own: o, decide: d, base: a });
     }
     const p99Median = median(fixed.map((r) => r.decide.p99));
     const p99Max = Math.max(...fixed.map((r) => r.decide.p99));
     const fixedErrors = fixed.reduce((a, r) => a + r.decide.errors + r.decide.non2xx, 0);
+    const ab = baseServer
+      ? {
+          baselineRoot: BASELINE_ROOT,
+          ratioOfMaxima: { thisCode: ratio, baseline: median(rounds.map((r) => r.baseRatio!)) },
+          thisToBaseline: median(rounds.map((r) => r.newToBase!)),
+          p99AtFixedRateMs: { thisCode: median(fixed.map((r) => r.decide.p99)), baseline: median(fixed.map((r) => r.base!.p99)) },
+        }
+      : null;
 
     // Decisions the server answered (its own counter: autocannon drops responses still in flight when a run ends).
-    const metricsText = await (await fetch(`${server.url}/metrics`)).text();
-    const served = [...metricsText.matchAll(/^autopilot_decisions_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const servedBy = async (url: string) =>
+      [...(await (await fetch(`${url}/metrics`)).text()).matchAll(/^autopilot_decisions_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const served = (await servedBy(server.url)) + (baseServer ? await servedBy(baseServer.url) : 0);
     server.child.kill('SIGTERM');
+    baseServer?.child.kill('SIGTERM');
     const code = await server.exited;
+    if (baseServer) await baseServer.exited;
     if (SHOW_SERVER_OUTPUT) process.stderr.write(server.output());
     const rows = Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM decisions')).rows[0].n);
     const lost = served - rows;
@@ -345,6 +395,7 @@ async function main(): Promise<void> {
       ortRunMicroseconds: ortUs,
       max: { rounds, ratio, ratioToOwnHttpLayer: ratioToOwn, ratioAtConnections: ratioAt },
       fixedRate: { rounds: fixed, decideP99MedianMs: p99Median, decideP99MaxMs: p99Max },
+      ab,
       decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
       targets: {
         p99AtFixedRateMs: { target: 2, measured: p99Median, worstRound: p99Max, ok: p99Median <= 2 },
@@ -374,15 +425,32 @@ async function main(): Promise<void> {
         `policy: 16 inputs, 2×64 tanh, 5 heads (champion + 25% canary, sticky unit); onnxruntime run alone: ${f(ortUs, 1)} µs`,
         `maximum throughput (autocannon at ${CONNECTIONS.join(', ')} connections, ${ROUNDS} rounds, bare, own HTTP layer and decide in turn, ${DURATION / 2} s each):`,
         ...rounds.flatMap((r, i) => [
-          ...r.levels.flatMap((l) => [line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false), line(`own HTTP, constant #${i + 1} c${l.connections}`, l.own, false), line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide)]),
+          ...r.levels.flatMap((l) => [
+            line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false),
+            line(`own HTTP, constant #${i + 1} c${l.connections}`, l.own, false),
+            line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide),
+            ...(l.base ? [line(`baseline decide #${i + 1} c${l.connections}`, l.base)] : []),
+          ]),
+          ...(r.newToBase !== null ? [`    round ${i + 1}: baseline code's decide best ${f(r.baseBest!.rps, 0)} req/s (c${r.baseBest!.connections}) → ratio ${f(r.baseRatio!, 3)}; this code / baseline ${f(r.newToBase, 3)}`] : []),
           `    round ${i + 1}: bare best ${f(r.bare.bare.rps, 0)} req/s (c${r.bare.connections}), decide best ${f(r.decide.decide.rps, 0)} req/s (c${r.decide.connections}) → ratio ${f(r.ratio, 3)}; own HTTP layer best ${f(r.own.own.rps, 0)} req/s (c${r.own.connections}) → decide/own ${f(r.ratioToOwn, 3)}`,
         ]),
         `  ratio at the same connection count, median of ${ROUNDS}: ${ratioAt.map((a) => `c${a.connections} ${f(a.ratio, 3)}`).join(', ')}`,
         `  ratio of the maxima (decide's best / bare's best), median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
         `  decide's best / the own HTTP layer's best with a constant answer (what the decision itself costs), median of ${ROUNDS}: ${f(ratioToOwn, 3)}`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
-        ...fixed.flatMap((r, i) => [pacedLine(`bare node:http #${i + 1}`, r.bare, false), pacedLine(`own HTTP, constant #${i + 1}`, r.own, false), pacedLine(`POST /v1/decide #${i + 1}`, r.decide)]),
+        ...fixed.flatMap((r, i) => [
+          pacedLine(`bare node:http #${i + 1}`, r.bare, false),
+          pacedLine(`own HTTP, constant #${i + 1}`, r.own, false),
+          pacedLine(`POST /v1/decide #${i + 1}`, r.decide),
+          ...(r.base ? [pacedLine(`baseline decide #${i + 1}`, r.base)] : []),
+        ]),
         `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms; CPU stolen by the hypervisor in those rounds: ${fixed.map((r) => `${f(r.decide.steal * 100, 1)}%`).join(', ')})`,
+        ...(ab
+          ? [
+              `A/B against ${ab.baselineRoot}: ratio of the maxima ${f(ab.ratioOfMaxima.thisCode, 3)} (this code) vs ${f(ab.ratioOfMaxima.baseline, 3)} (baseline); ` +
+                `this code's best / the baseline's, median of ${ROUNDS}: ${f(ab.thisToBaseline, 3)}; p99 at ${RATE} req/s ${f(ab.p99AtFixedRateMs.thisCode, 3)} vs ${f(ab.p99AtFixedRateMs.baseline, 3)} ms`,
+            ]
+          : []),
         `decisions: ${served} served (server counter; ${decisionsOk} 2xx counted by the load generators, warm-ups aside), ${rows} rows in decisions after SIGTERM drain (exit ${code}) → lost ${lost}`,
         '',
       ].join('\n'),
