@@ -29,6 +29,9 @@
  *    (the same server) at a fixed --rate (default 2000) from the open-loop generator
  *    (bench/support/paced-load.ts), and the bandit decide's max rate.
  * Flags: --duration S (default 5), --only single|batched.
+ * A/B: `--baseline-root DIR` (another checkout, e.g. a `git worktree` of the previous commit) starts that
+ * code's server beside this one on the same Redis state and database, and runs the lean single and
+ * batched reward runs on both, alternating, `--ab-rounds` times (default 3): medians and their ratio.
  */
 import { ADWIN, PageHinkley } from '../ml/drift';
 import {
@@ -395,12 +398,20 @@ async function endToEnd(): Promise<void> {
       AUTOPILOT_DATABASE_URL: db.url, AUTOPILOT_ARTIFACT_URI: artifactUri, AUTOPILOT_DATA_DIR: join(dir, 'data'), AUTOPILOT_REDIS_URL: 'redis://127.0.0.1:6379',
     });
     procs.push(server.child);
+    const baselineRoot = process.argv.includes('--baseline-root') ? resolve(process.argv[process.argv.indexOf('--baseline-root') + 1]) : null;
+    const abRounds = baselineRoot === null ? 0 : e2eArg('ab-rounds', 3);
+    const baseServer = baselineRoot === null
+      ? null
+      : await startServer([join(baselineRoot, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache-baseline'), '--max-body', '1mb', '--max-reward-batch', String(Math.max(500, batch))], {
+          AUTOPILOT_DATABASE_URL: db.url, AUTOPILOT_ARTIFACT_URI: artifactUri, AUTOPILOT_DATA_DIR: join(dir, 'data-baseline'), AUTOPILOT_REDIS_URL: 'redis://127.0.0.1:6379',
+        });
+    if (baseServer) procs.push(baseServer.child);
 
     // Decisions to reward: what decide writes (context with its intercept, arm), pre-written in bulk.
     // Enough distinct decisions for every run and its warm-up (single ≤ 15k/s with autocannon, ≤ 30k/s
     // lean, batched ≤ 80k/s); past the end ids would repeat (answered 200, shown as duplicates).
     const rng = new Rng(11);
-    const nDecisions = Math.ceil((duration + 1) * ((only === 'batched' ? 0 : 45_000) + (only === 'single' ? 0 : 80_000))) + 20_000;
+    const nDecisions = Math.ceil((duration + 1) * (1 + 2 * abRounds) * ((only === 'batched' ? 0 : 45_000) + (only === 'single' ? 0 : 80_000))) + 20_000;
     for (let start = 0; start < nDecisions; start += 5000) {
       const pipe = redis.pipeline();
       for (let i = start; i < Math.min(nDecisions, start + 5000); i++) {
@@ -423,7 +434,6 @@ async function endToEnd(): Promise<void> {
     const banditBody = JSON.stringify({ deployment: 'router', features });
     const policyBody = JSON.stringify({ deployment: 'ranker', features: Array.from({ length: 16 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000) });
     const canned = '{"decisionId":"00000000-0000-4000-8000-000000000000","reward":0.5}';
-    const rewardsUrl = new URL(`${server.url}/v1/rewards`);
     const bareUrl = new URL(`${bare.url}/`);
     // Warm-up (JIT, connections), not counted: rewards here use ids from the pool too.
     if (!rewardsOnly) await drive(`${server.url}/v1/decide`, { duration: 1, connections, body: banditBody });
@@ -444,7 +454,8 @@ async function endToEnd(): Promise<void> {
       return { client, connections, rps: r.ok / r.durationS, p50: r.p50, p99: r.p99, errors: r.errors, serverCpuPerRequestUs: (cpu / Math.max(1, r.ok)) * 1e6, loadGeneratorCpuPerRequestUs: r.cpuPerRequestUs };
     };
 
-    const rewardRun = async (client: Client, perRequest: number, conns: number): Promise<RewardFigures> => {
+    const rewardRun = async (client: Client, perRequest: number, conns: number, target = server): Promise<RewardFigures> => {
+      const rewardsUrl = new URL(`${target.url}/v1/rewards`);
       if (client === 'lean') {
         // Warm-up with the same shape outside the measurement (ids consumed).
         const w = await leanLoad({ host: rewardsUrl.hostname, port: Number(rewardsUrl.port), path: rewardsUrl.pathname, connections: conns, durationS: 1, perRequest, idsFile, start: next });
@@ -452,7 +463,7 @@ async function endToEnd(): Promise<void> {
       }
       const seq0 = await settledSeq(redis, stateHash);
       const first = next;
-      const cpu0 = procCpuSeconds(server.child.pid!);
+      const cpu0 = procCpuSeconds(target.child.pid!);
       const redisCpu0 = await redisCpuSeconds(redis);
       const pgCpu0 = postgresCpu();
       const self0 = process.cpuUsage();
@@ -462,7 +473,7 @@ async function endToEnd(): Promise<void> {
         let recorded = 0;
         let duplicates = 0;
         let rejected = 0;
-        const r = await drive(`${server.url}/v1/rewards`, {
+        const r = await drive(`${target.url}/v1/rewards`, {
           duration, connections: conns, bodies: singleBody,
           onBody: (status: number) => {
             if (status === 201) recorded++;
@@ -482,7 +493,7 @@ async function endToEnd(): Promise<void> {
       }
       // After the last flush and the last reward rows (50 ms windows): their work counts too.
       const seqMoved = (await settledSeq(redis, stateHash)) - seq0;
-      const serverCpu = procCpuSeconds(server.child.pid!) - cpu0;
+      const serverCpu = procCpuSeconds(target.child.pid!) - cpu0;
       const redisCpu = (await redisCpuSeconds(redis)) - redisCpu0;
       const pgCpu = postgresCpuSince(pgCpu0);
       if (next - first > ids.length) throw new Error(`the run used ${next - first} decision ids, only ${ids.length} were written`);
@@ -503,6 +514,26 @@ async function endToEnd(): Promise<void> {
     const banditDecide = rewardsOnly ? null : await paced(`${server.url}/v1/decide`, banditBody, rate, duration);
     const policyDecide = rewardsOnly ? null : await paced(`${server.url}/v1/decide`, policyBody, rate, duration);
     const banditMax = rewardsOnly ? null : await drive(`${server.url}/v1/decide`, { duration, connections, body: banditBody });
+    const ab: { single: { thisCode: number[]; baseline: number[] }; batched: { thisCode: number[]; baseline: number[] } } = { single: { thisCode: [], baseline: [] }, batched: { thisCode: [], baseline: [] } };
+    for (let i = 0; baseServer !== null && i < abRounds; i++) {
+      if (only !== 'batched') {
+        ab.single.thisCode.push((await rewardRun('lean', 1, leanConnections)).updatesPerSec);
+        ab.single.baseline.push((await rewardRun('lean', 1, leanConnections, baseServer)).updatesPerSec);
+      }
+      if (only !== 'single') {
+        ab.batched.thisCode.push((await rewardRun('lean', batch, batchConnections)).updatesPerSec);
+        ab.batched.baseline.push((await rewardRun('lean', batch, batchConnections, baseServer)).updatesPerSec);
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    const abFigures = baseServer === null
+      ? null
+      : {
+          baselineRoot,
+          rounds: ab,
+          single: { thisCode: med(ab.single.thisCode), baseline: med(ab.single.baseline), ratio: med(ab.single.thisCode.map((v, i) => v / ab.single.baseline[i])) },
+          batched: { thisCode: med(ab.batched.thisCode), baseline: med(ab.batched.baseline), ratio: med(ab.batched.thisCode.map((v, i) => v / ab.batched.baseline[i])) },
+        };
 
     const figures = {
       machine: { cpus: cpus().length, node: process.version },
@@ -517,6 +548,7 @@ async function endToEnd(): Promise<void> {
       },
       decideAtFixedRate: { bandit: banditDecide, policy: policyDecide },
       banditDecideMax: banditMax,
+      ab: abFigures,
     };
     if (json) {
       process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
@@ -548,9 +580,18 @@ async function endToEnd(): Promise<void> {
         console.log(pacedLine(`decide ONNX policy @ ${rate}/s (open loop)`, policyDecide));
         console.log(head('decide bandit, max rate (autocannon)', banditMax));
       }
+      if (abFigures !== null) {
+        const abLine = (name: string, x: { thisCode: number; baseline: number; ratio: number }, rounds: { thisCode: number[]; baseline: number[] }) =>
+          `  A/B ${name}: this code ${f(x.thisCode)} vs baseline ${f(x.baseline)} reward updates/s (medians of ${rounds.thisCode.length} alternating rounds: ${rounds.thisCode.map((v, i) => `${f(v)}/${f(rounds.baseline[i])}`).join(', ')}) → ratio ${f(x.ratio, 3)}`;
+        console.log(`A/B against ${abFigures.baselineRoot}:`);
+        if (only !== 'batched') console.log(abLine(`single, lean, ${leanConnections} conns`, abFigures.single, abFigures.rounds.single));
+        if (only !== 'single') console.log(abLine(`${batch} per request, lean, ${batchConnections} conns`, abFigures.batched, abFigures.rounds.batched));
+      }
     }
     server.child.kill('SIGTERM');
+    baseServer?.child.kill('SIGTERM');
     await server.exited;
+    if (baseServer) await baseServer.exited;
   } finally {
     for (const c of procs) if (c.exitCode === null) c.kill('SIGKILL');
     await redis.del(stateHash, `bandit:flushed:${stateKey}`);
