@@ -16,6 +16,7 @@ import {
   ValidationError,
   parseMetricFilter,
   type Alias,
+  type ArtifactFormat,
   type Deployment,
   type Model,
   type ModelVersion,
@@ -164,7 +165,7 @@ export function register(program: Command): void {
     .command('register <model>')
     .description('upload an artifact and register it as the next version (creates the model if missing)')
     .requiredOption('--file <path>', 'the artifact: an ONNX file, or a Hugging Face model folder')
-    .option('--format <format>', 'onnx | hf (default: onnx for *.onnx, hf for a folder)')
+    .option('--format <format>', 'onnx | hf | json (default: onnx for *.onnx, hf for a folder)')
     .option('--signature <file>', 'JSON file with the input/output signature')
     .option('--tag <key=value>', 'a tag (repeatable)', collect, [])
     .option('--metric <name=number>', 'a metric (repeatable)', collect, [])
@@ -193,7 +194,7 @@ export function register(program: Command): void {
       ) => {
         const isDir = statSync(opts.file, { throwIfNoEntry: false })?.isDirectory() ?? false;
         const format = opts.format ?? (isDir ? 'hf' : opts.file.toLowerCase().endsWith('.onnx') ? 'onnx' : undefined);
-        if (!format) throw new CliError(`--format: ${opts.file} is not a .onnx file; say --format onnx or --format hf`);
+        if (!format) throw new CliError(`--format: ${opts.file} is not a .onnx file; say --format onnx, hf or json`);
         const signature = opts.signature ? readJsonFile(opts.signature, '--signature') : undefined;
         const tags = parsePairs(opts.tag, '--tag');
         const metrics = parseMetrics(opts.metric);
@@ -203,7 +204,7 @@ export function register(program: Command): void {
             model,
             createModel: true,
             artifact: { path: file },
-            format: format as 'onnx' | 'hf',
+            format: format as ArtifactFormat,
             signature: signature as never,
             tags,
             metrics,
