@@ -12,7 +12,7 @@ function autopilot(...args: string[]): { code: number | null; stdout: string; st
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The same entry point in-process (a child process costs ~2 s here), its output captured. */
+/** The same entry point in-process (a child process takes seconds to start), its output captured. */
 async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '', stderr = '';
   const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { stdout += String(c); return true; });
