@@ -1,5 +1,8 @@
 import { CommanderError } from 'commander';
 
+/** The exit status of every input error: a bad flag value, a bad file, or a command line commander refuses. */
+export const USAGE_EXIT = 2;
+
 /** An error meant for the person at the terminal: printed without a stack trace. */
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = USAGE_EXIT) {
@@ -7,9 +10,6 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
-
-/** The exit status of every input error: a bad flag value, a bad file, or a command line commander refuses. */
-export const USAGE_EXIT = 2;
 
 /**
  * commander's exit callback (`exitOverride`). commander has already written its message to stderr;
