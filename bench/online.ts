@@ -15,8 +15,8 @@
  *    flush of the shared learner → batched reward rows), each reward for a distinct decision (entries
  *    pre-written to Redis as decide writes them): one reward per request from autocannon on
  *    `--connections` (default 32; the figure reported before batching existed), one reward per request
- *    from the lean closed-loop client (bench/support/reward-load.ts: a distinct body per request costs
- *    autocannon ~40 µs of the same two cores) on `--lean-connections` (default 128: more requests per
+ *    from the lean closed-loop client (bench/support/reward-load.ts: autocannon spends more CPU
+ *    building a distinct body per request than the server spends on a reward, on the same cores) on `--lean-connections` (default 128: more requests per
  *    event-loop turn, so bigger micro-batched claims), and `--batch` rewards per request
  *    (`{ rewards: [...] }`, default 100, lean client, `--batch-connections`, default 8). Per run:
  *    updates/s (rewards answered 201 / s), CPU per reward of the server, Redis, PostgreSQL (all its
@@ -408,8 +408,9 @@ async function endToEnd(): Promise<void> {
     if (baseServer) procs.push(baseServer.child);
 
     // Decisions to reward: what decide writes (context with its intercept, arm), pre-written in bulk.
-    // Enough distinct decisions for every run and its warm-up (single ≤ 15k/s with autocannon, ≤ 30k/s
-    // lean, batched ≤ 80k/s); past the end ids would repeat (answered 200, shown as duplicates).
+    // Enough distinct decisions for every run and its warm-up at 45,000/s one per request and 80,000/s
+    // batched, well above the rates measured so far (bench/RESULTS.md); past the end ids would repeat
+    // (answered 200, shown as duplicates).
     const rng = new Rng(11);
     const nDecisions = Math.ceil((duration + 1) * (1 + 2 * abRounds) * ((only === 'batched' ? 0 : 45_000) + (only === 'single' ? 0 : 80_000))) + 20_000;
     for (let start = 0; start < nDecisions; start += 5000) {

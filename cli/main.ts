@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { CliError } from './errors';
+import { CliError, exitOnUsageError } from './errors';
 
 export function buildProgram(): Command {
   const program = new Command('autopilot')
@@ -13,7 +13,8 @@ export function buildProgram(): Command {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is read at run time
     .version(require('../package.json').version)
     .showHelpAfterError()
-    .exitOverride();
+    // Subcommands made with `.command()` inherit this; commander prints its message, main() returns the status.
+    .exitOverride(exitOnUsageError);
   const dir = join(__dirname, 'commands');
   const files = readdirSync(dir)
     .filter((f) => /\.(ts|js)$/.test(f) && !/\.(test|int\.test|d)\.(ts|js)$/.test(f))
@@ -33,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CommanderError) return err.exitCode; // already printed by commander
     if (err instanceof CliError) {
       process.stderr.write(`error: ${err.message}\n`);
       return err.exitCode;

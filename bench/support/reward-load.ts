@@ -4,8 +4,8 @@
  * line of results).
  *
  * Why not autocannon here: a distinct body per request (each reward for its own decision) needs
- * autocannon's `setupRequest`, which rebuilds the whole request per call — ~40 µs of CPU per request
- * on the 2-core machine, more than the server spends on a reward, taken from the same two cores. This
+ * autocannon's `setupRequest`, which rebuilds the whole request per call — more CPU per request than
+ * the server spends on a reward (measured: bench/RESULTS.md), taken from the same cores. This
  * one writes `POST path` + a body built from the next decision ids on `connections` keep-alive
  * connections (HTTP/1.1, one request in flight per connection), and parses only the status line,
  * Content-Length and, for batches, the summary at the end of the body. When the time is up it sends

@@ -56,7 +56,7 @@ describe('autopilot drift', () => {
     expect(indices.some((i) => i >= 1500 && i < 1600)).toBe(true);
   });
 
-  // The remaining cases run the same entry point in-process (a child process costs ~2 s here).
+  // The remaining cases run the same entry point in-process (a child process takes seconds to start).
   async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '', stderr = '';
     const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { stdout += String(c); return true; });

@@ -15,12 +15,16 @@ import {
   RegistryError,
   ValidationError,
   parseMetricFilter,
+  type Alias,
+  type ArtifactFormat,
   type Deployment,
+  type Model,
   type ModelVersion,
 } from '../../registry/index';
 import { redact, withPool } from '../../registry/pool';
 import { CliError } from '../errors';
 import { emit } from '../output';
+import { alignColumns, formatBytes, versionTable, wrapText } from '../version-table';
 
 /** Who the audit log says made a change from this shell. */
 export function cliActor(): string {
@@ -101,18 +105,6 @@ function readJsonFile(path: string, flag: string): unknown {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
-
 export function describeDeployment(d: Deployment | null): string {
   if (!d) return 'not deployed';
   const canary = d.canaryVersion === null ? 'no canary' : `canary v${d.canaryVersion} at ${d.canaryWeight}%`;
@@ -121,21 +113,15 @@ export function describeDeployment(d: Deployment | null): string {
   return `generation ${d.generation}: ${champion}, ${canary}${fallback} (${d.kind}, exploration ${d.exploration.mode})`;
 }
 
-function versionTable(versions: ModelVersion[], withModel = false): string {
-  const head = [...(withModel ? ['MODEL'] : []), 'VERSION', 'STATUS', 'FORMAT', 'SIZE', 'SHA256', 'CREATED', 'TAGS', 'METRICS'];
-  const rows = versions.map((v) => [
-    ...(withModel ? [v.model] : []),
-    String(v.version),
-    v.status,
-    v.format,
-    formatBytes(v.size),
-    v.sha256.slice(0, 12),
-    v.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'),
-    Object.entries(v.tags).map(([k, x]) => `${k}=${x}`).join(',') || '-',
-    Object.entries(v.metrics).map(([k, x]) => `${k}=${x}`).join(',') || '-',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+/** What `models show` prints: every line within 100 columns (`COLUMNS`). */
+export function formatModelShow(result: { model: Model; deployment: Deployment | null; aliases: Alias[]; versions: ModelVersion[] }): string {
+  const { model, deployment, aliases, versions } = result;
+  return [
+    ...wrapText(`model ${model.name}${model.description ? ` — ${model.description}` : ''} (created ${model.createdAt.toISOString()} by ${model.createdBy})`),
+    ...wrapText(`deployment: ${describeDeployment(deployment)}`),
+    ...wrapText(`aliases: ${aliases.map((a) => `${a.alias}→v${a.version}`).join(', ') || 'none'}`),
+    versions.length ? versionTable(versions) : 'no versions yet',
+  ].join('\n');
 }
 
 export function register(program: Command): void {
@@ -157,8 +143,7 @@ export function register(program: Command): void {
           m.canaryVersion === null ? '-' : `v${m.canaryVersion} @ ${m.canaryWeight}%`,
           m.generation === null ? '-' : String(m.generation),
         ]);
-        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+        return alignColumns([head, ...rows]).join('\n');
       });
     });
 
@@ -173,21 +158,14 @@ export function register(program: Command): void {
         aliases: await r.listAliases(name),
         versions: await r.listVersions(name),
       }));
-      emit(opts.json, result, () =>
-        [
-          `model ${result.model.name}${result.model.description ? ` — ${result.model.description}` : ''} (created ${result.model.createdAt.toISOString()} by ${result.model.createdBy})`,
-          `deployment: ${describeDeployment(result.deployment)}`,
-          `aliases: ${result.aliases.map((a) => `${a.alias}→v${a.version}`).join(', ') || 'none'}`,
-          result.versions.length ? versionTable(result.versions) : 'no versions yet',
-        ].join('\n'),
-      );
+      emit(opts.json, result, () => formatModelShow(result));
     });
 
   models
     .command('register <model>')
     .description('upload an artifact and register it as the next version (creates the model if missing)')
     .requiredOption('--file <path>', 'the artifact: an ONNX file, or a Hugging Face model folder')
-    .option('--format <format>', 'onnx | hf (default: onnx for *.onnx, hf for a folder)')
+    .option('--format <format>', 'onnx | hf | json (default: onnx for *.onnx, hf for a folder)')
     .option('--signature <file>', 'JSON file with the input/output signature')
     .option('--tag <key=value>', 'a tag (repeatable)', collect, [])
     .option('--metric <name=number>', 'a metric (repeatable)', collect, [])
@@ -216,7 +194,7 @@ export function register(program: Command): void {
       ) => {
         const isDir = statSync(opts.file, { throwIfNoEntry: false })?.isDirectory() ?? false;
         const format = opts.format ?? (isDir ? 'hf' : opts.file.toLowerCase().endsWith('.onnx') ? 'onnx' : undefined);
-        if (!format) throw new CliError(`--format: ${opts.file} is not a .onnx file; say --format onnx or --format hf`);
+        if (!format) throw new CliError(`--format: ${opts.file} is not a .onnx file; say --format onnx, hf or json`);
         const signature = opts.signature ? readJsonFile(opts.signature, '--signature') : undefined;
         const tags = parsePairs(opts.tag, '--tag');
         const metrics = parseMetrics(opts.metric);
@@ -226,7 +204,7 @@ export function register(program: Command): void {
             model,
             createModel: true,
             artifact: { path: file },
-            format: format as 'onnx' | 'hf',
+            format: format as ArtifactFormat,
             signature: signature as never,
             tags,
             metrics,

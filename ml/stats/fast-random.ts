@@ -4,8 +4,8 @@
  *
  * The generator is Marsaglia's xorshift128 ("Xorshift RNGs", J. Stat. Software 8(14), 2003): period
  * 2^128 − 1, only shifts and xors, which V8 compiles to plain 32-bit register operations (generators
- * with 32-bit additions, like SFC32 or xoshiro, measured 3–4× slower here because of overflow
- * checks). Its known weakness — linearity over GF(2), visible only to matrix-rank tests — does not
+ * with 32-bit additions, like SFC32 or xoshiro, measured several times slower because of overflow
+ * checks; see bench/RESULTS.md). Its known weakness — linearity over GF(2), visible only to matrix-rank tests — does not
  * matter for choosing resample rows. Seeded from `ml/rng.ts`, so every stream replays from the
  * user's seed. The state is four public 32-bit integers so hot loops can copy them into locals and
  * write them back, which keeps them in registers.

@@ -4,9 +4,9 @@
  *   {"put": {"sha256", "size", "rssGrowth"}, "get": {"sha256", "size", "rssGrowth"}, "expectedSha256"}
  *
  * Why a separate process: inside a Jest worker every forced garbage collection walks a heap full of
- * test machinery (~100 ms each), and without them V8 lets dead Buffers pile up for a while, which would
- * be measured as if the store held them. Here the heap is small, a full collection every 4 MiB costs a
- * few milliseconds, and the RSS growth is what the store itself holds while streaming.
+ * test machinery (slow), and without them V8 lets dead Buffers pile up for a while, which would
+ * be measured as if the store held them. Here the heap is small, a full collection every 4 MiB is
+ * cheap, and the RSS growth is what the store itself holds while streaming.
  *
  * Usage: node --expose-gc -r ./scripts/register-ts.js test/support/artifact-memory-probe.ts '<json>'
  *   json: { "uri": "file:///… | s3://bucket/prefix", "s3"?: Settings['s3'], "s3Options"?: {…}, "key", "size" }
