@@ -15,7 +15,7 @@ const TEST = [
   '^bench/',
   '^scripts/',
   '(^|/)testing/', // fixtures and fakes that only tests import (inference/testing/, activities/ope/testing/, …)
-  '^registry/test-helpers\\.ts$',
+  '(^|/)test-helpers\\.ts$', // registry/test-helpers.ts, decision-log/test-helpers.ts
   '^ml/onnx/ort-jest-environment\\.js$', // jest's test environment, not library code
 ];
 
@@ -107,7 +107,7 @@ module.exports = {
     {
       name: 'contracts-runtime-imports',
       severity: 'error',
-      comment: 'contracts/ (workflow inputs/outputs, signal and query names, activity interfaces) imports at run time only contracts/ itself and the workflow SDK (defineSignal, defineQuery).',
+      comment: 'contracts/ (workflow inputs/outputs, signal and query names, activity interfaces) imports at run time only contracts/ itself and the workflow SDK (defineSignal, defineQuery); it names every other type with `import type`.',
       from: { path: '^contracts/', pathNot: TEST },
       to: {
         pathNot: ['^contracts/', '^node_modules/@temporalio/(workflow|common)/'],
@@ -117,10 +117,10 @@ module.exports = {
     {
       name: 'contracts-type-imports',
       severity: 'error',
-      comment: 'contracts/ may name types from ml/, canary/ and registry/types only.',
+      comment: 'contracts/ may name types from ml/, canary/ and the types modules of the storage and environment layers (registry/types, decision-log/types, envs/types) only: never from activities/, workflows/, inference/, workers/ or cli/.',
       from: { path: '^contracts/', pathNot: TEST },
       to: {
-        pathNot: ['^contracts/', '^ml/', '^canary/', '^registry/types\\.ts$', '^node_modules/@temporalio/(workflow|common)/'],
+        pathNot: ['^contracts/', '^ml/', '^canary/', '^(registry|decision-log|envs)/types\\.ts$', '^node_modules/@temporalio/(workflow|common)/'],
       },
     },
 

@@ -27,7 +27,8 @@ const CLEAN: Planted[] = [
     path: 'contracts/canary.ts',
     source:
       "import { defineSignal } from '@temporalio/workflow';\nimport type { Plan } from '../canary/plan';\nimport type { Version } from '../registry/types';\n" +
-      "export interface CanaryInput { plan: Plan; version: Version }\nexport const abortSignal = defineSignal('abort');\n" +
+      "import type { Batch } from '../envs/types';\n" +
+      "export interface CanaryInput { plan: Plan; version: Version; batch?: Batch }\nexport const abortSignal = defineSignal('abort');\n" +
       'export interface CanaryActivities { analyse(input: CanaryInput): Promise<number> }\n',
     breaks: null,
   },
@@ -47,6 +48,7 @@ const CLEAN: Planted[] = [
     source: "import type { CanaryInput } from '../contracts/canary';\nimport { average } from '../canary/plan';\nimport { open } from '../registry/db';\nexport async function analyse(_input: CanaryInput): Promise<number> { open(); return average([1]); }\n",
     breaks: null,
   },
+  { path: 'envs/types.ts', source: "export interface Batch { size: number }\n", breaks: null },
   { path: 'envs/env.ts', source: "import { readFileSync } from 'node:fs';\nimport { mean } from '../ml/math';\nexport const load = (p: string): number => mean([readFileSync(p).length]);\n", breaks: null },
   { path: 'inference/server.ts', source: "import { createServer } from 'node:http';\nimport { log } from '../decision-log/log';\nexport const start = (): unknown => [createServer(), log];\n", breaks: null },
   { path: 'inference/testing/fixture.ts', source: "export const fixture = 1;\n", breaks: null },
