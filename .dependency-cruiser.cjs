@@ -180,6 +180,20 @@ module.exports = {
       to: { path: '^inference/' },
     },
     {
+      name: 'nothing-imports-cli',
+      severity: 'error',
+      comment: 'cli/ is the top: no other folder imports it. What another folder needs from it moves down.',
+      from: { pathNot: TEST.concat(['^cli/']) },
+      to: { path: '^cli/' },
+    },
+    {
+      name: 'only-cli-imports-workers',
+      severity: 'error',
+      comment: 'workers/ is an entry point: only the CLI (`autopilot worker`, `autopilot dev`) imports it.',
+      from: { pathNot: TEST.concat(['^cli/', '^workers/']) },
+      to: { path: '^workers/' },
+    },
+    {
       name: 'cli-inference-only-through-server',
       severity: 'error',
       comment: 'The CLI reaches the inference server only through its entry point inference/server.ts (`autopilot serve`).',

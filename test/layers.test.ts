@@ -76,6 +76,8 @@ const VIOLATIONS: Planted[] = [
   { path: 'decision-log/to-cli.ts', source: "import { serve } from '../cli/serve';\nexport const run = serve;\n", breaks: 'registry-and-decision-log-are-low' },
   { path: 'inference/to-activities.ts', source: "import { analyse } from '../activities/canary';\nexport const run = analyse;\n", breaks: 'inference-not-to-orchestration' },
   { path: 'workers/to-server.ts', source: "import { start } from '../inference/server';\nexport const run = start;\n", breaks: 'workers-not-to-inference' },
+  { path: 'activities/to-cli.ts', source: "import { serve } from '../cli/serve';\nexport const run = serve;\n", breaks: 'nothing-imports-cli' },
+  { path: 'activities/to-worker.ts', source: "import { activities } from '../workers/worker';\nexport const run = activities;\n", breaks: 'only-cli-imports-workers' },
   { path: 'cli/internals.ts', source: "import { fixture } from '../inference/testing/fixture';\nexport const run = fixture;\n", breaks: 'cli-inference-only-through-server' },
   { path: 'inference/uses-fixture.ts', source: "import { fixture } from './testing/fixture';\nexport const run = fixture;\n", breaks: 'not-to-test-code' },
   { path: 'registry/cycle-a.ts', source: "import { b } from './cycle-b';\nexport const a = (): number => b() + 1;\n", breaks: 'no-circular' },
