@@ -153,12 +153,12 @@ module.exports = {
       to: { pathNot: ['^envs/', '^ml/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
 
-    // ── registry/ and decision-log/: state and logged data ────────────────────────────────────────
+    // ── registry/, decision-log/, config/: state, logged data, settings ────────────────────────────────────────
     {
-      name: 'registry-and-decision-log-are-low',
+      name: 'storage-and-config-are-low',
       severity: 'error',
-      comment: 'registry/ and decision-log/ are storage layers: they import nothing from inference/, activities/, workflows/, workers/ or cli/.',
-      from: { path: ['^registry/', '^decision-log/'], pathNot: TEST },
+      comment: 'registry/, decision-log/ and config/ sit under every process: they import nothing from inference/, activities/, workflows/, workers/ or cli/.',
+      from: { path: ['^registry/', '^decision-log/', '^config/'], pathNot: TEST },
       to: { path: ['^inference/', '^activities/', '^workflows/', '^workers/', '^cli/'] },
     },
 
