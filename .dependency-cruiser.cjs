@@ -152,12 +152,12 @@ module.exports = {
       to: { pathNot: ['^envs/', '^ml/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
 
-    // ── registry/, decision-log/, config/: state, logged data, settings ────────────────────────────────────────
+    // ── registry/, decision-log/, feature-store/, config/: state, logged data, features, settings ────────────────────────────────────────
     {
       name: 'storage-and-config-are-low',
       severity: 'error',
-      comment: 'registry/, decision-log/ and config/ sit under every process: they import nothing from inference/, activities/, workflows/, workers/ or cli/.',
-      from: { path: ['^registry/', '^decision-log/', '^config/'], pathNot: TEST },
+      comment: 'registry/, decision-log/, feature-store/ and config/ sit under every process: they import nothing from inference/, activities/, workflows/, workers/ or cli/.',
+      from: { path: ['^registry/', '^decision-log/', '^feature-store/', '^config/'], pathNot: TEST },
       to: { path: ['^inference/', '^activities/', '^workflows/', '^workers/', '^cli/'] },
     },
 
