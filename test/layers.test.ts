@@ -1,14 +1,30 @@
 // The layer check (`make layers`, run by `make test`) fails on a planted violation of each rule and passes a
-// clean tree. It runs the real .dependency-cruiser.cjs on a small project written to a temporary folder, so
-// the rules are stated once, in that file; this test only plants files against them.
+// clean tree. It runs the Makefile's own command with the real .dependency-cruiser.cjs on a small project
+// written to a temporary folder, so the rules are stated once, in that file; this test only plants files.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
-const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+const MAKEFILE = readFileSync(join(ROOT, 'Makefile'), 'utf8');
+
+/** The prerequisites of a Makefile target (`name: a b c`). */
+function prerequisites(target: string): string[] {
+  const line = MAKEFILE.split('\n').find((l) => l.startsWith(`${target}:`));
+  if (line === undefined) throw new Error(`Makefile: no target ${target}`);
+  return line.slice(target.length + 1).trim().split(/\s+/);
+}
+
+/** The arguments `make layers` gives depcruise, with the config path made absolute (the check runs elsewhere). */
+function layersArguments(): string[] {
+  const lines = MAKEFILE.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('layers:'));
+  const recipe = lines[at + 1]?.trim().split(/\s+/) ?? [];
+  if (recipe[0] !== 'npx' || recipe[1] !== 'depcruise') throw new Error(`Makefile: the layers recipe should run npx depcruise, got: ${recipe.join(' ')}`);
+  return recipe.slice(2).map((arg, i, args) => (args[i - 1] === '--config' ? join(ROOT, arg) : arg));
+}
 
 interface Planted {
   path: string;
@@ -133,7 +149,7 @@ function runCheck(files: Planted[]): CheckResult {
       mkdirSync(join(dir, dirname(file.path)), { recursive: true });
       writeFileSync(join(dir, file.path), file.source);
     }
-    const run = spawnSync(process.execPath, [DEPCRUISE, '--config', CONFIG, '--output-type', 'err', '.'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    const run = spawnSync(process.execPath, [DEPCRUISE, ...layersArguments()], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
     if (run.error) throw run.error;
     const output = run.stdout + run.stderr;
     return { status: run.status, output, violations: parseErrReport(output) };
@@ -143,6 +159,12 @@ function runCheck(files: Planted[]): CheckResult {
 }
 
 describe('layer check (.dependency-cruiser.cjs)', () => {
+  it('is run by make test, with the real config and the err report over the whole tree', () => {
+    expect(prerequisites('test')).toContain('layers');
+    const args = layersArguments();
+    expect(args).toEqual(['--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err', '.']);
+  });
+
   let planted: CheckResult;
   beforeAll(() => {
     planted = runCheck([...CLEAN, ...VIOLATIONS]);
@@ -170,5 +192,4 @@ describe('layer check (.dependency-cruiser.cjs)', () => {
     const cleanPaths = new Set(CLEAN.map((f) => f.path));
     expect(planted.violations.filter((v) => cleanPaths.has(v.from))).toEqual([]);
   });
-
 });
