@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi services test typecheck lint unit integration demo down bench clean
+.PHONY: help setup setup-oumi services test typecheck lint layers unit integration demo down bench clean
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -49,13 +49,17 @@ typecheck: $(NPM_STAMP)
 lint: $(NPM_STAMP)
 	npx eslint .
 
+# Layer rules (docs/architecture.md): which folder may import which, no cycles, no unresolvable imports.
+layers: $(NPM_STAMP)
+	npx depcruise --config .dependency-cruiser.cjs --output-type err .
+
 unit: setup
 	npx jest $(JEST_FLAGS) --selectProjects unit
 
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi typecheck lint
+test: setup setup-oumi layers typecheck lint
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
