@@ -1,5 +1,5 @@
 /**
- * Online learning throughput, learners in isolation (seed 001 component 3: "1,000+ updates/s,
+ * Online learning throughput, learners in isolation (R-ONLINE-THROUGHPUT: "1,000+ updates/s,
  * < 1 s per 1,000-sample batch"). Run: node -r ./scripts/register-ts.js bench/online.ts [--json]
  *
  * d = 16 features, 5 arms. For every learner: updates/s, selects/s and the time for a 1,000-sample

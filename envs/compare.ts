@@ -1,6 +1,6 @@
 /**
  * Judges a tuning policy against static configs on held-out seeds (issue 4's learning criteria):
- * for each dataset, the policy, the default static config (seed §16 baseline) and the best single
+ * for each dataset, the policy, the default static config (R-TUNER-SUCCESS baseline) and the best single
  * static config for that dataset (grid search on the simulator's expected reward, `oracle.ts`) each
  * play the same episodes: same reset seeds, so the same categories and the same evaluator seeds
  * (common random numbers: the environment draws both independently of the actions). Reported per

@@ -18,7 +18,7 @@ describe('policyConfigSchema', () => {
     expect(fromFile).toEqual(defaultPolicyConfig());
   });
 
-  it('has the seed 002 §4/§10 defaults', () => {
+  it('has the R-TUNER-PPO/R-TUNER-CONFIG defaults', () => {
     const c = defaultPolicyConfig();
     expect(c.policy.bounds).toEqual({ k: { min: 3, max: 32 }, fusion_weight: { min: 0, max: 1 } });
     expect(c.policy.discrete.variant).toEqual(['A', 'B']);

@@ -1,5 +1,5 @@
 /**
- * Schema of the RL policy config (`configs/rl/policy.defaults.yaml`, seed 002 §10 shape, extended).
+ * Schema of the RL policy config (`configs/rl/policy.defaults.yaml`, R-TUNER-CONFIG shape, extended).
  * Every field has the default of that file, so `policyConfigSchema.parse({})` is the defaults.
  * Objects are strict: an unknown (misspelt) field is an error that names it. Each message names the
  * field, the value received and what was expected, e.g.
@@ -107,7 +107,7 @@ const range = (field: string, rule: NumberRule, lo: number, hi: number) =>
 
 export const DEFAULT_PROMPT_IDS = ['default', 'cite-sources', 'step-by-step'];
 
-/** The static config a policy is compared with (seed §16 baseline); checked against the bounds below. */
+/** The static config a policy is compared with (R-TUNER-SUCCESS baseline); checked against the bounds below. */
 const baselineSchema = obj('policy.baseline', {
   variant: oneOf('policy.baseline.variant', ['A', 'B'], 'A'),
   k: num('policy.baseline.k', { int: true }, 8),
@@ -166,7 +166,7 @@ const environmentSchema = obj('environment', {
 
 /**
  * The `ppo` section is the trainer's own schema (`ml/rl/hyperparameters.ts`, CleanRL's names, seed
- * §4 defaults, network widths in `hidden_sizes`), so `parsePpoHyperparameters(config.ppo)` accepts
+ * R-TUNER-PPO defaults, network widths in `hidden_sizes`), so `parsePpoHyperparameters(config.ppo)` accepts
  * what this schema returns. Its cross-field rules (minibatches ≤ batch, timesteps ≥ batch,
  * kl_adaptive_lr needs target_kl) are checked here too. Fields left out take `RAG_PPO_DEFAULTS`,
  * then the trainer's defaults.

@@ -1,13 +1,13 @@
 /**
- * The evaluation datasets the RAG-tuning environment draws episodes from (seed 002 §6): each is a
+ * The evaluation datasets the RAG-tuning environment draws episodes from (R-TUNER-DATASETS): each is a
  * frozen validation slice described by its manifest, its mix of question categories and the
- * metadata of the corpus it retrieves from (size and age are state features, seed §7).
+ * metadata of the corpus it retrieves from (size and age are state features, R-TUNER-STATE).
  * The three mixes differ so a tuner has to serve different traffic; all use the simulator's
  * categories (`policy`, `howto`, `definition`).
  */
 
 export interface DatasetSpec {
-  /** Manifest id (seed §6), e.g. `acme-policies-v1`. */
+  /** Manifest id (R-TUNER-DATASETS), e.g. `acme-policies-v1`. */
   id: string;
   /** Share of each question category in the slice; sums to 1. */
   categoryMix: Record<string, number>;

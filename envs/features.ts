@@ -1,5 +1,5 @@
 /**
- * State features of the RAG-tuning environment (seed 002 §7), in a fixed order:
+ * State features of the RAG-tuning environment (R-TUNER-STATE), in a fixed order:
  *
  *   idx  name              raw value                                        scaling
  *   0    f_mean            mean faithfulness over the last N batches        robust
@@ -17,12 +17,12 @@
  *   ·    category=<id>     one-hot of the question category (zeros if none) none (0/1)
  *
  * With the default policy config (2 variants, 3 prompts) and 3 categories that is 18 features
- * (`DEFAULT_OBSERVATION_SIZE`). "N batches" is the seed's "last N episodes" (there an episode is one
+ * (`DEFAULT_OBSERVATION_SIZE`). "N batches" is R-TUNER-STATE's "last N episodes" (there an episode is one
  * batch evaluation). Before the first batch of an episode the window is empty and the quality,
  * latency and cost features sit at the reference median (scaled value 0).
  *
  * Robust scaling: z = (x − median) / (IQR / 1.349), clipped to [−3, 3]. IQR/1.349 is the standard
- * deviation of a normal with that IQR, so the clip is the seed's ±3σ. The median and IQR come from a
+ * deviation of a normal with that IQR, so the clip is a ±3σ clip. The median and IQR come from a
  * reference (`FeatureReference`): `DEFAULT_FEATURE_REFERENCE` was fitted with `fitFeatureReference` on
  * the states of 300 simulator episodes of uniformly random actions over the three datasets (rounded;
  * `features.test.ts` re-fits on other seeds and compares).

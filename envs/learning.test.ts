@@ -1,7 +1,7 @@
 /**
  * Issue 4's learning criteria, in the simulator: PPO (ml/rl) trained on the three datasets with the
  * tuned config (configs/rl/rag-tuner.yaml), then judged on held-out seeds against the default static
- * config (seed §16 baseline) and the best single static config per dataset (grid search), in the
+ * config (R-TUNER-SUCCESS baseline) and the best single static config per dataset (grid search), in the
  * contextual environment (the next batch's category is observed). A heavy test: ~40 s of training
  * on one core.
  */

@@ -1,7 +1,7 @@
 /**
  * Reference points a learned policy is judged against, found by exhaustive grid search on the
  * simulator's expected reward per batch (`expectedReward`):
- *   - the default static config (seed §16 baseline, from the policy config);
+ *   - the default static config (R-TUNER-SUCCESS baseline, from the policy config);
  *   - the best single static config for a dataset: argmax over the grid of Σ_c mix_c · r(config, c);
  *   - the per-category oracle: argmax over the grid of r(config, c) for each category c, which is
  *     what a contextual policy (one that sees the category) can reach at best.

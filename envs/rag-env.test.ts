@@ -23,7 +23,7 @@ class RecordingEvaluator implements Evaluator {
 }
 
 describe('RagTuningEnvironment', () => {
-  it('exposes the seed §2 action space and the documented observation size', () => {
+  it('exposes the R-TUNER-ACTIONS action space and the documented observation size', () => {
     const env = new RagTuningEnvironment({ evaluator: new SimulatedRagEvaluator() });
     expect(env.actionSpace).toEqual([
       { kind: 'categorical', name: 'variant', choices: ['A', 'B'] },
@@ -52,7 +52,7 @@ describe('RagTuningEnvironment', () => {
     expect(a.rewards).toHaveLength(12);
   });
 
-  it('each step evaluates the action\'s config on the announced category and returns the §8 reward', async () => {
+  it('each step evaluates the action\'s config on the announced category and returns the R-TUNER-REWARD reward', async () => {
     const evaluator = new RecordingEvaluator();
     const env = new RagTuningEnvironment({ evaluator, episodeLength: 5, batchSize: 120, contextual: true });
     const obs0 = env.reset(3);

@@ -1,14 +1,14 @@
 /**
- * The RAG-tuning environment (seed 002 §3): an `Environment` the generic PPO trainer learns in.
+ * The RAG-tuning environment (R-TUNER-MDP): an `Environment` the generic PPO trainer learns in.
  *
  * Episode: `reset(seed)` draws one dataset (uniformly from the configured ones) and starts from the
  * static baseline config with an empty rolling window. Each `step(action)` evaluates one batch of
  * `batchSize` questions of one category (drawn from the dataset's category mix; with
  * `categoryStickiness` s the next batch keeps the same category with probability s, which keeps the
- * mix as the stationary distribution) through the evaluator, and returns the §8 reward. After
+ * mix as the stationary distribution) through the evaluator, and returns the R-TUNER-REWARD reward. After
  * `episodeLength` batches the episode is done.
  *
- * Action (seed §2), five parts in this order: `variant` categorical (A|B), `k` integer [3, 32],
+ * Action (R-TUNER-ACTIONS), five parts in this order: `variant` categorical (A|B), `k` integer [3, 32],
  * `rerank` Bernoulli, `fusion_weight` continuous [0, 1], `prompt_id` categorical. The action SETS the
  * config of the next batch (absolute). The seed phrases actions as adjustments (Δk, toggle re-rank,
  * switch variant/template, Δfusion); absolute actions reach any config in one step from any state and
@@ -53,7 +53,7 @@ export interface RagTuningEnvironmentOptions {
   initialConfig?: RagConfig;
 }
 
-/** The seed §2 action space for a policy config. */
+/** The R-TUNER-ACTIONS action space for a policy config. */
 export function ragActionSpace(policy: Pick<PolicySection, 'bounds' | 'discrete'>): ActionSpace {
   return [
     { kind: 'categorical', name: 'variant', choices: [...policy.discrete.variant] },

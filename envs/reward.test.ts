@@ -16,7 +16,7 @@ function ev(over: Partial<Evaluation> & { p95?: number } = {}): Evaluation {
   };
 }
 
-describe('computeReward (seed 002 §8, α=β=0.5, γ=δ=0.2, λ=1, T_l=500 ms, C_ref=$0.002)', () => {
+describe('computeReward (R-TUNER-REWARD, α=β=0.5, γ=δ=0.2, λ=1, T_l=500 ms, C_ref=$0.002)', () => {
   // Each row is computed by hand: r = αF + βR − γL̂ − δĈ − λP.
   const table: Array<[string, Evaluation, number, number, number, number]> = [
     // name, evaluation, L̂, Ĉ, P, r

@@ -1,20 +1,20 @@
 /**
- * The reward of one batch evaluation and its hard gates (seed 002 §8 and the §11 reward helper).
+ * The reward of one batch evaluation and its hard gates (R-TUNER-REWARD and its reward helper).
  *
  *   L̂ = min(p95_latency / T_l, 2)          T_l = thresholds.p95_latency_ms
  *   Ĉ = min(cost_usd / C_ref, 2)           C_ref = cost_ref (USD per request)
  *   r = α·F + β·R − γ·L̂ − δ·Ĉ − λ·P
  *
  * P adds, for each event in this batch:
- *   gate_breach       (1.0) F < thresholds.faithfulness or R < thresholds.relevancy (§11 helper)
+ *   gate_breach       (1.0) F < thresholds.faithfulness or R < thresholds.relevancy (R-TUNER-REWARD helper)
  *   slo_breach        (1.0) p95 > thresholds.p95_latency_ms or error_rate ≥ thresholds.error_rate.
- *                           Not in the seed's formula, which only lists these as hard gates; a reward
+ *                           Not in R-TUNER-REWARD's formula, which only lists these as hard gates; a reward
  *                           that ignored them would let a policy trade gate breaches for quality.
  *                           Set it to 0 for the literal seed formula.
  *   instability       (0.5) the per-query score std (max of F and R) above thresholds.instability_std
  *   policy_violation  (1.0) any answer flagged (policy_violation_rate > 0)
  *
- * Gates (hard, seed §8): F ≥ 0.75, R ≥ 0.75, p95 ≤ 500 ms, error rate < 1%. `gates.passed` is their
+ * Gates (hard, R-TUNER-GATES): F ≥ 0.75, R ≥ 0.75, p95 ≤ 500 ms, error rate < 1%. `gates.passed` is their
  * conjunction; a policy "has no gate violations" when every batch passes.
  */
 import type { Penalties, RewardWeights, Thresholds } from './config';
@@ -48,7 +48,7 @@ export interface RewardResult {
   gates: GateResults;
 }
 
-/** Latency and cost are normalised by their targets and capped at this (seed §8). */
+/** Latency and cost are normalised by their targets and capped at this (R-TUNER-REWARD). */
 export const NORMALISED_CAP = 2.0;
 
 function check(field: string, value: number | undefined, min: number, max: number): void {
@@ -74,7 +74,7 @@ export function validateEvaluation(e: Evaluation): void {
   check('policy_violation_rate', e.policy_violation_rate, 0, 1);
 }
 
-/** The four hard gates of seed §8. */
+/** The four hard gates of R-TUNER-GATES. */
 export function evaluateGates(e: Evaluation, t: Thresholds): GateResults {
   const gates = {
     faithfulness: e.faithfulness >= t.faithfulness,

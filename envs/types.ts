@@ -1,10 +1,10 @@
 /**
- * The vocabulary of the RAG-tuning environment (seed 002 §2, §7, §11): the configuration the tuner
+ * The vocabulary of the RAG-tuning environment (R-TUNER-ACTIONS, R-TUNER-STATE, R-TUNER-EVALUATOR): the configuration the tuner
  * sets, the question categories, one batch evaluation's result, and the `Evaluator` that produces it.
- * Field names are snake_case where they cross a wire (HTTP body, JSONL log), as in the seed.
+ * Field names are snake_case where they cross a wire (HTTP body, JSONL log), as in R-TUNER-EVALUATOR.
  */
 
-/** Retrieval variant: A = BM25 (lexical), B = dense (seed §2). */
+/** Retrieval variant: A = BM25 (lexical), B = dense (R-TUNER-ACTIONS). */
 export type Variant = 'A' | 'B';
 export const VARIANTS: readonly Variant[] = ['A', 'B'];
 
@@ -38,7 +38,7 @@ export interface LatencyStats {
   p95: number;
 }
 
-/** What one batch evaluation returns (seed §11 `POST /tuner/evaluate` response). */
+/** What one batch evaluation returns (R-TUNER-EVALUATOR `POST /tuner/evaluate` response). */
 export interface Evaluation {
   /** Mean RAGAS faithfulness over the batch, [0, 1]. */
   faithfulness: number;

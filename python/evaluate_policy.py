@@ -1,4 +1,4 @@
-"""Evaluates a policy model (Hugging Face format) on held-out conversations, against the seed-003 targets.
+"""Evaluates a policy model (Hugging Face format) on held-out conversations, against the R-APPROVAL-TARGETS targets.
 
     python python/evaluate_policy.py --model DIR --data sft_eval.jsonl --out metrics.json
         [--threshold 0.5] [--batch-size 32] [--predictions predictions.jsonl]

@@ -3,7 +3,7 @@
  *
  *   μ̂_a = Σr_a / n_a,   μ̂* = max_a μ̂_a (arms with n_a > 0)
  *   regret ≈ Σ_a n_a · (μ̂* − μ̂_a)        (pseudo-regret against the best single arm)
- *   regretRatio = regret / (N · μ̂*)       (the seed-001 KPI "< 10% cumulative regret vs optimal", when μ̂* > 0)
+ *   regretRatio = regret / (N · μ̂*)       (R-ONLINE-REGRET: "< 10% cumulative regret vs optimal", when μ̂* > 0)
  *
  * Against the best *fixed* arm: for a contextual learner the optimal policy may beat every fixed arm,
  * so this under-states its regret; it is the estimate the logged statistics support without a model.

@@ -1,6 +1,6 @@
 /**
  * A traffic generator that closes the loop against a running inference server: simulated RAG
- * sessions (the seed-002 simulator, each session its own seeded episode) ask `/v1/decide` which
+ * sessions (the RAG simulator, each session its own seeded episode) ask `/v1/decide` which
  * config to use for their next batch, run that batch in the simulator, and report the seed-002
  * reward to `/v1/rewards`. Used by `make demo` and the canary end-to-end runs; loopback only.
  */

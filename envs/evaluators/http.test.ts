@@ -48,7 +48,7 @@ describe('HttpEvaluator against a local node:http server', () => {
   const evaluator = (over: Partial<ConstructorParameters<typeof HttpEvaluator>[0]> = {}) =>
     new HttpEvaluator({ baseUrl, timeoutMs: 2000, retries: 2, backoffMs: 5, maxBackoffMs: 50, ...over });
 
-  it('POSTs the seed §11 body to /tuner/evaluate and returns the validated evaluation', async () => {
+  it('POSTs the R-TUNER-EVALUATOR body to /tuner/evaluate and returns the validated evaluation', async () => {
     script = [json(200, good)];
     const e = await evaluator({ headers: { authorization: 'Bearer t' } }).evaluate(config, 'policy', 200, 77);
     expect(e).toEqual(good);

@@ -1,5 +1,5 @@
 /**
- * Evaluates batches on a live RAG system (seed 002 §11): `POST {baseUrl}/tuner/evaluate`.
+ * Evaluates batches on a live RAG system (R-TUNER-EVALUATOR): `POST {baseUrl}/tuner/evaluate`.
  *
  * Request body (JSON):
  *   {"config": {"variant": "B", "k": 9, "rerank": true, "fusion_weight": 0, "prompt_id": "cite-sources"},

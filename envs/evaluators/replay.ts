@@ -1,5 +1,5 @@
 /**
- * Log replay (seed 002 §9 "offline, stage 1"): answers evaluations from a JSONL file of logged batch
+ * Log replay (R-TUNER-MODES "offline, stage 1"): answers evaluations from a JSONL file of logged batch
  * evaluations, one JSON object a line:
  *
  *   {"config": {"variant": "B", "k": 9, "rerank": true, "fusion_weight": 0, "prompt_id": "cite-sources"},

@@ -1,6 +1,6 @@
 /**
  * A simulated RAG stack: a documented response surface per question category, seeded noise and an
- * optional drift, for demos and tests (seed 002 §9 "synthetic workloads"). Pure: no I/O, randomness
+ * optional drift, for demos and tests (R-TUNER-MODES "synthetic workloads"). Pure: no I/O, randomness
  * only from `Rng(seed)`.
  *
  * ## Quality surface (expected F and R of a batch)

@@ -1,5 +1,5 @@
 /**
- * Cost–quality trade-offs (seed 001, use case 4).
+ * Cost–quality trade-offs (R-COST-QUALITY).
  *
  *   costAwareReward:  r = quality − λ·cost   (λ: quality points one unit of cost is worth giving up)
  *   paretoFrontier:   the arms no other arm dominates, i.e. none has quality ≥ and cost ≤ with one

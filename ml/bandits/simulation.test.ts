@@ -1,5 +1,5 @@
 /**
- * Learners on simulated problems (seed 001 KPIs): < 10% cumulative regret against the optimal
+ * Learners on simulated problems (R-ONLINE-REGRET): < 10% cumulative regret against the optimal
  * policy over 50,000 rounds, and a cost-aware selector that cuts cost by ≥ 30% against always
  * choosing the highest-quality arm while keeping ≥ 98% of its quality.
  */

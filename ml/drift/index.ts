@@ -1,4 +1,4 @@
-/** Drift and distribution-shift detection (seed 001, component 7). */
+/** Drift and distribution-shift detection (R-DRIFT). */
 export { type DriftDetector, detectAll } from './detector';
 export { ADWIN, ADWIN_DEFAULTS, type ADWINParams } from './adwin';
 export { PageHinkley, PAGE_HINKLEY_DEFAULTS, type PageHinkleyMode, type PageHinkleyParams } from './page-hinkley';

@@ -1,5 +1,5 @@
 /**
- * A labelled decision (seed 003 §Data Format): what the remediation system saw (`input`: a snapshot with
+ * A labelled decision (R-APPROVAL-DATA): what the remediation system saw (`input`: a snapshot with
  * anomalies and an analysis), what it proposed (`output.actions`) and what a human judged of it
  * (`label`: good | bad). The policy model learns to APPROVE decisions like the good ones and FLAG the bad.
  * Parsing is pure: `parseDecisionsJsonl` takes the file's text and names the line and field it rejects.

@@ -1,5 +1,5 @@
 /**
- * Training examples from labelled decisions (seed 003 §2):
+ * Training examples from labelled decisions (R-APPROVAL-PREP):
  *  - SFT: an Oumi conversation `{ messages: [system, user, assistant] }` whose assistant turn is the
  *    verdict matching the human label, then the reason;
  *  - DPO: a preference pair `{ prompt, chosen, rejected }` — for each input, the answer agreeing with

@@ -1,5 +1,5 @@
 /**
- * A realistic synthetic set of labelled decisions (seed 003 schema) for demos and tests: several anomaly
+ * A realistic synthetic set of labelled decisions (R-APPROVAL-DATA schema) for demos and tests: several anomaly
  * kinds with metrics scaled by severity, an analysis (recent deploy, blast radius, risk), proposed actions
  * that are often but not always the fitting ones, confidences, auto-approval flags, the proposer's
  * reasoning, and labels from the reviewing rule (`judge`) flipped with probability `labelNoise` (the

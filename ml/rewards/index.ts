@@ -1,4 +1,4 @@
-/** Composite rewards (seed 001, component 5). */
+/** Composite rewards (R-REWARD-COMPOSITE). */
 export {
   componentSources, parseRewardSpec, isParsedRewardSpec, rewardSpecSchema, RewardSpecError,
   type RewardComponentSpec, type RewardSpec, type RewardSpecInput, type RewardTransform,

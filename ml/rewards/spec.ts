@@ -1,5 +1,5 @@
 /**
- * Composite reward specification (seed 001, component 5: "aggregate feedback signals … weighted
+ * Composite reward specification (R-REWARD-COMPOSITE: "aggregate feedback signals … weighted
  * composite"). A deployment's spec names the reward components it expects (user feedback, quality
  * scores, latency, cost, business signals), how each raw value is transformed onto a comparable
  * scale, its weight and whether it is a reward or a penalty:
@@ -34,7 +34,7 @@ export const transformSchema = z.discriminatedUnion('kind', [
 export const componentSources = ['user_feedback', 'quality', 'latency', 'cost', 'business'] as const;
 
 export const componentSchema = z.object({
-  /** Which family of signal this is (seed 001 §5). */
+  /** Which family of signal this is (R-REWARD-COMPOSITE). */
   source: z.enum(componentSources),
   /** Weight w ≥ 0. */
   weight: finite.refine((v) => v >= 0, { message: 'expected a number >= 0' }),

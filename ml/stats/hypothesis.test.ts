@@ -50,7 +50,7 @@ describe('z-test', () => {
 });
 
 describe('power analysis', () => {
-  it('the seed question: +0.03 at 80% power, alpha 0.05 two-sided', () => {
+  it('R-STATS-POWER: +0.03 at 80% power, alpha 0.05 two-sided', () => {
     // n = ((z_0.975 + z_0.8) · sd / delta)² = ((1.959964 + 0.841621) · 0.1 / 0.03)² = 87.2 → 88
     expect(roundsForPower({ delta: 0.03, sd: 0.1 }).rounds).toBe(88);
     expect(roundsForPower({ delta: 0.03, sd: 0.1, design: 'two-sample' })).toMatchObject({ rounds: 175, totalRounds: 350 });
