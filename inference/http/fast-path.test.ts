@@ -24,6 +24,18 @@ describe('parseHead', () => {
     expect(parseHead(head(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 1024', 'connection: keep-alive', 'X-Empty:', "x-t!#$%&'*+-.^_`|~: \u00e9"]), LIMIT)).toMatchObject({ contentLength: 1024, close: false });
   });
 
+  it('takes a body over the common limit only for a route with a larger one', () => {
+    const largeBodies = { max: 8 * LIMIT, limitOf: (target: string) => (target.startsWith('/v2/models/') ? 8 * LIMIT : LIMIT) };
+    const lines = (target: string, length: number) => head([`POST ${target} HTTP/1.1`, 'Host: a', `Content-Length: ${length}`]);
+    const bytes = (h: string) => Buffer.from(`${h}\r\n\r\n`, 'latin1');
+    const parse = (h: string) => parseHeadBytes(bytes(h), Buffer.byteLength(h, 'latin1'), LIMIT, largeBodies);
+    expect(parse(lines('/v2/models/m/infer', 8 * LIMIT))).toMatchObject({ target: '/v2/models/m/infer', contentLength: 8 * LIMIT });
+    expect(parse(lines('/v2/models/m/infer', 8 * LIMIT + 1))).toBeNull();
+    expect(parse(lines('/v1/decide', LIMIT))).toMatchObject({ contentLength: LIMIT });
+    expect(parse(lines('/v1/decide', LIMIT + 1))).toBeNull();
+    expect(parseHead(lines('/v2/models/m/infer', LIMIT + 1), LIMIT)).toBeNull();
+  });
+
   it.each([
     ['another method', ['PUT / HTTP/1.1', 'Host: a', 'Content-Length: 1']],
     ['HEAD', ['HEAD / HTTP/1.1', 'Host: a']],
@@ -183,6 +195,17 @@ describe('fast path', () => {
     expect(Date.now() - Date.parse(a.headers.date)).toBeLessThan(5000);
     expect(closed).toBe(false);
     expect(stats().requests - before.requests).toBe(1);
+    expect(stats().handOffs).toBe(before.handOffs);
+  });
+
+  it('reads a v2 infer body over the common limit itself (its route has a larger one)', async () => {
+    const before = stats();
+    const body = JSON.stringify({ inputs: [{ name: 'x', data: Array.from({ length: 200 }, (_, i) => i / 7) }] });
+    expect(body.length).toBeGreaterThan(LIMIT);
+    const answers = parseResponses((await rawExchange(port, [post('/v2/models/m/infer', body) + post('/v1/decide', '{"n":1}')], { answers: 2 })).raw);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(JSON.parse(answers[0].body)).toEqual({ model_name: 'm', body: JSON.parse(body) });
+    expect(stats().requests - before.requests).toBe(2);
     expect(stats().handOffs).toBe(before.handOffs);
   });
 

@@ -5,7 +5,7 @@
  * connection to the `node:http` server — bytes not yet parsed included — the moment it sees anything
  * it does not fully understand: chunked or other transfer codings, `Expect`, `Upgrade`, HTTP/1.0, a
  * second `Content-Length` or `Host`, obsolete line folding, control characters, a header
- * block over 16 KB, a body over the configured limit, or bytes that are not an HTTP request at all.
+ * block over 16 KB, a body over its route's limit, or bytes that are not an HTTP request at all.
  * From then on that connection is `node:http`'s (llhttp parses it, its 400/413/431 answers apply), so
  * the fast path never has to be lenient: when in doubt it hands over.
  *
@@ -41,12 +41,22 @@ export type FastDispatch = (method: 'GET' | 'POST', target: string, body: Buffer
 const NO_BODY = Buffer.alloc(0);
 
 export interface FastPathOptions {
-  /** Bodies longer than this go to node:http (whose body reader answers 413). */
+  /** Bodies longer than this go to node:http (whose body reader answers 413), unless `largeBodies` takes them. */
   maxBodyBytes: number;
+  /** Routes with a larger limit than maxBodyBytes (KServe v2 infer): asked only for a body longer than maxBodyBytes. */
+  largeBodies?: LargeBodies;
   /** Idle time after which a keep-alive connection is closed (node:http's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
   /** How long a connection may take to deliver the rest of a started request. */
   requestTimeoutMs?: number;
+}
+
+/** The body limits of routes that take more than the common limit. */
+export interface LargeBodies {
+  /** The body limit of a request to `target` (path and query, as sent). */
+  limitOf(target: string): number;
+  /** The largest limit `limitOf` answers. */
+  max: number;
 }
 
 /** Longest header block the fast path reads; a longer one is node:http's to judge (431 or accept). */
@@ -73,9 +83,11 @@ interface Head {
 
 /**
  * Parses a request head strictly: `buf[0, end)`, the bytes before CRLFCRLF. Null for anything outside
- * the fast path's subset. Works on the bytes (one pass, no string for the head), exported for tests.
+ * the fast path's subset, a body over its route's limit included (`maxBodyBytes`, or `largeBodies`'s
+ * limit for the target when that is larger). Works on the bytes (one pass, no string for the head),
+ * exported for tests.
  */
-export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number): Head | null {
+export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number, largeBodies?: LargeBodies): Head | null {
   let method: 'GET' | 'POST';
   let i: number;
   if (end > 6 && buf[0] === 0x50 && buf[1] === 0x4f && buf[2] === 0x53 && buf[3] === 0x54 && buf[4] === 0x20 && buf[5] === 0x2f) {
@@ -161,8 +173,10 @@ export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number): H
   if (method === 'GET') {
     if (contentLength > 0) return null;
     contentLength = 0;
-  } else if (contentLength === -1 || contentLength > maxBodyBytes) return null;
+  } else if (contentLength === -1) return null;
   const target = Buffer.from(buf.buffer, buf.byteOffset + targetStart, targetEnd - targetStart).toString('latin1');
+  // Over the common limit (rare): only a route with a larger one is still the fast path's.
+  if (contentLength > maxBodyBytes && (largeBodies === undefined || contentLength > largeBodies.limitOf(target))) return null;
   return { method, target, contentLength, close, host };
 }
 
@@ -321,7 +335,7 @@ class FastConnection implements FastExchange {
         else this.setTimer(this.path.requestTimeoutMs);
         return;
       }
-      const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf, headEnd, this.path.opts.maxBodyBytes);
+      const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf, headEnd, this.path.opts.maxBodyBytes, this.path.opts.largeBodies);
       if (head === null) {
         this.handOver();
         return;
@@ -449,7 +463,7 @@ class FastPath {
   closing = false;
   readonly keepAliveHeader: string;
   readonly requestTimeoutMs: number;
-  /** Unparsed bytes a connection may hold before it stops reading: a full head and body, and as much again. */
+  /** Unparsed bytes a connection may hold before it stops reading: a full head and the largest body, and as much again. */
   readonly maxBuffered: number;
 
   constructor(
@@ -459,7 +473,7 @@ class FastPath {
   ) {
     this.keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
-    this.maxBuffered = 2 * (MAX_HEAD_BYTES + opts.maxBodyBytes);
+    this.maxBuffered = 2 * (MAX_HEAD_BYTES + Math.max(opts.maxBodyBytes, opts.largeBodies?.max ?? 0));
   }
 }
 
