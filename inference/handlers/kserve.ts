@@ -3,6 +3,8 @@
  * metadata, and raw `infer` calls. `/v2/models/{name}/infer` follows the deployment's champion/canary
  * split (sticky when `parameters.unit` is given) and the response's `model_version` says which version
  * answered; `/v2/models/{name}/versions/{v}/infer` pins a version that this server has loaded.
+ * Each input's `datatype` must be the one the model declares for it (FP32, INT64, BOOL, BYTES…), and
+ * outputs of every element type are answered with theirs (./v2-tensors.ts).
  * Raw calls are not decisions: they are not written to the decision log.
  */
 import * as ort from 'onnxruntime-node';
