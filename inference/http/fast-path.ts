@@ -55,8 +55,6 @@ export interface FastPathOptions {
 export interface LargeBodies {
   /** The body limit of a request to `target` (path and query, as sent). */
   limitOf(target: string): number;
-  /** The largest limit `limitOf` answers. */
-  max: number;
 }
 
 /** Longest header block the fast path reads; a longer one is node:http's to judge (431 or accept). */
@@ -274,7 +272,7 @@ class FastConnection implements FastExchange {
     } else this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (!this.busy && !this.draining) this.next();
     // A client pipelining faster than it is answered: stop reading until the buffer is worked down.
-    if (this.buf !== null && this.buf.length > this.path.maxBuffered && !this.paused && !this.done) {
+    if (!this.paused && !this.done && this.overBuffered()) {
       this.paused = true;
       this.socket.pause();
     }
@@ -304,6 +302,14 @@ class FastConnection implements FastExchange {
     this.socket.destroy();
   };
 
+  /**
+   * More unparsed bytes than a connection may hold, none of them the start of a request still being
+   * read (a large body, up to its route's limit, must be read in whole however little is buffered).
+   */
+  private overBuffered(): boolean {
+    return this.buf !== null && this.buf.length > this.path.maxBuffered && this.need === 0;
+  }
+
   /** Parses and dispatches the next buffered request, if a whole one is there. */
   private next(): void {
     this.parsing = true;
@@ -312,7 +318,7 @@ class FastConnection implements FastExchange {
     } finally {
       this.parsing = false;
     }
-    if (this.paused && !this.done && (this.buf === null || this.buf.length <= this.path.maxBuffered)) {
+    if (this.paused && !this.done && !this.overBuffered()) {
       this.paused = false;
       this.socket.resume();
     }
@@ -463,7 +469,10 @@ class FastPath {
   closing = false;
   readonly keepAliveHeader: string;
   readonly requestTimeoutMs: number;
-  /** Unparsed bytes a connection may hold before it stops reading: a full head and the largest body, and as much again. */
+  /**
+   * Unparsed bytes a connection may hold before it stops reading: a full head and body of the common
+   * limit, and as much again (a request with a larger body is still read in whole: see overBuffered).
+   */
   readonly maxBuffered: number;
 
   constructor(
@@ -473,7 +482,7 @@ class FastPath {
   ) {
     this.keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
-    this.maxBuffered = 2 * (MAX_HEAD_BYTES + Math.max(opts.maxBodyBytes, opts.largeBodies?.max ?? 0));
+    this.maxBuffered = 2 * (MAX_HEAD_BYTES + opts.maxBodyBytes);
   }
 }
 

@@ -381,7 +381,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   });
   if (opts.fastPath !== false) {
     // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
-    const largeBodies = { max: maxInferBodyBytes, limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
+    const largeBodies = { limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
     metrics.trackFastPath(installFastPath(server, { maxBodyBytes, largeBodies, keepAliveTimeoutMs: server.keepAliveTimeout }, route));
   }
   return server;
