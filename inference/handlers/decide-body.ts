@@ -18,10 +18,11 @@
  * When it answers, every value is the one `JSON.parse` gives for the same text (tested against it).
  */
 
-import {
-  BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DOT, LOWER_E, MINUS, NINE, OPEN_ARRAY, OPEN_OBJECT, PLUS, QUOTE, UPPER_E, ZERO,
-  bytesAre, isDigit, skipSpaceBytes,
-} from '../http/json-lexer';
+import * as lexer from '../http/json-lexer';
+
+// Module constants, read from the lexer once at load: the scanner's loops then use them exactly as
+// constants declared here (compiled to CommonJS, a named import is a property read at every use).
+const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DOT, LOWER_E, MINUS, NINE, OPEN_ARRAY, OPEN_OBJECT, PLUS, QUOTE, UPPER_E, ZERO, bytesAre, isDigit, skipSpaceBytes } = lexer;
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
