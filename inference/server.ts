@@ -51,6 +51,8 @@ export interface InferenceServerOptions {
   cacheDir: string;
   /** Request body limit in bytes (413 above). Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Body limit of KServe v2 infer (413 above). Default 8 MiB. */
+  maxInferBodyBytes?: number;
   /** Read plain keep-alive requests with the HTTP fast path (inference/http/fast-path.ts); default true. */
   httpFastPath?: boolean;
   /** Safety-net re-read of every deployment. Default 15 s. */
@@ -192,6 +194,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    maxInferBodyBytes: opts.maxInferBodyBytes,
     fastPath: opts.httpFastPath ?? true,
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),

@@ -8,13 +8,13 @@ import { loadSettings } from '../../config/settings';
 import { optionsFromSettings, startInferenceServer } from '../../inference/server';
 import { CliError } from '../errors';
 
-function parseSize(text: string): number {
+function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): number {
   const m = /^(\d+)\s*(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
-  if (!m) throw new CliError(`--max-body ${JSON.stringify(text)}: expected a size such as 65536, 64kb or 1mb`);
+  if (!m) throw new CliError(`${flag} ${JSON.stringify(text)}: expected a size such as 65536, 64kb or 1mb`);
   const unit = (m[2] ?? 'b').toLowerCase();
   const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
   const n = Number(m[1]) * mult;
-  if (n < 256 || n > 64 * 1024 * 1024) throw new CliError(`--max-body ${text}: expected between 256 bytes and 64mb`);
+  if (n < 256 || n > max) throw new CliError(`${flag} ${text}: expected between 256 bytes and ${max / 1024 / 1024}mb`);
   return n;
 }
 
@@ -31,14 +31,15 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'port to listen on', '8080')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--cache-dir <dir>', 'last-known-good artifacts, deployment records and the decision journal (default <data dir>/inference)')
-    .option('--max-body <size>', 'request body limit (413 above)', '64kb')
+    .option('--max-body <size>', 'request body limit of decide and rewards (413 above)', '64kb')
+    .option('--max-infer-body <size>', 'request body limit of KServe v2 infer (413 above)', '8mb')
     .option('--max-reward-batch <n>', 'most rewards in one batch POST /v1/rewards { rewards: [...] } (413 above)', '500')
     .option('--reconcile <seconds>', 'periodic re-read of every deployment (NOTIFY applies changes at once)', '15')
     .option('--decision-batch <rows>', 'decision log: rows per COPY batch', '512')
     .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
     .option('--no-redis', 'no feature store: { entity } features are refused')
     .option('--no-fast-path', 'read every request with node:http (no HTTP fast path; slower, for comparison or a client the fast path mishandles)')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean }) => {
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean }) => {
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
@@ -56,6 +57,7 @@ export function register(program: Command): void {
         port: parsePort(opts.port),
         host: opts.host,
         maxBodyBytes: parseSize(opts.maxBody),
+        maxInferBodyBytes: parseSize(opts.maxInferBody, '--max-infer-body', 256 * 1024 * 1024),
         httpFastPath: opts.fastPath,
         reconcileIntervalMs: reconcile * 1000,
         maxRewardBatch,

@@ -5,8 +5,9 @@
  *
  * members in any order, `unit` and `explore` optional, whitespace anywhere JSON allows it. Parsing the
  * body into objects (an object, an array, a heap number per feature) and validating them field by field
- * cost ~1 µs of the server's time per decision, most of it for values the model only needs as float32; the
- * bytes are read once, as bytes (cheaper than a string's characters), and only the few strings kept are made.
+ * is a large part of the server's time per decision, most of it for values the model only needs as
+ * float32; the bytes are read once, as bytes (cheaper than a string's characters), and only the few
+ * strings kept are made. The tokens and whitespace are ../http/json-lexer.ts's.
  *
  * The scanner takes only what it can read exactly as `JSON.parse` would and answers null for everything
  * else — another shape (features by name, `{ entity }`), an unknown or repeated member, a `null`, an
@@ -17,19 +18,11 @@
  * When it answers, every value is the one `JSON.parse` gives for the same text (tested against it).
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
+import * as lexer from '../http/json-lexer';
+
+// Module constants, read from the lexer once at load: the scanner's loops then use them exactly as
+// constants declared here (compiled to CommonJS, a named import is a property read at every use).
+const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DOT, LOWER_E, MINUS, NINE, OPEN_ARRAY, OPEN_OBJECT, PLUS, QUOTE, UPPER_E, ZERO, bytesAre, isDigit, skipSpaceBytes } = lexer;
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -48,22 +41,6 @@ export interface ScannedDecideBody {
   featuresText: string;
 }
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** The index of the first byte at or after `i` that is not JSON whitespace (the length at the end). */
-function skipSpace(text: Uint8Array, i: number): number {
-  while (i < text.length && isSpace(text[i])) i++;
-  return i;
-}
-
-/** Whether the bytes at `at` are the ASCII characters of `word`. */
-function bytesAre(text: Uint8Array, at: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if (text[at + k] !== word.charCodeAt(k)) return false;
-  return true;
-}
-
 /**
  * Reads `text` (a body's UTF-8 bytes) as a decide body with features as an array of numbers, writing
  * the numbers into `values` (at most `values.length` of them); null when the body is anything else (see
@@ -72,7 +49,7 @@ function bytesAre(text: Uint8Array, at: number, word: string): boolean {
 export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecideBody | null {
   const n = text.length;
   let i = 0;
-  i = skipSpace(text, i);
+  i = skipSpaceBytes(text, i);
   if (text[i] !== OPEN_OBJECT) return null;
   i++;
   let deployment: string | undefined;
@@ -82,7 +59,7 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
   let featuresStart = -1;
   let featuresEnd = -1;
   for (;;) {
-    i = skipSpace(text, i);
+    i = skipSpaceBytes(text, i);
     // A member name: one of the four, written plainly (an escape in a name is the generic path's).
     if (text[i] !== QUOTE) return null;
     const nameEnd = text.indexOf(QUOTE, i + 1);
@@ -95,16 +72,16 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
     else if (nameLength === 7 && bytesAre(text, i + 1, 'explore')) member = 3;
     else return null;
     i = nameEnd + 1;
-    i = skipSpace(text, i);
+    i = skipSpaceBytes(text, i);
     if (text[i] !== COLON) return null;
     i++;
-    i = skipSpace(text, i);
+    i = skipSpaceBytes(text, i);
     if (member === 1) {
       if (count !== -1 || text[i] !== OPEN_ARRAY) return null;
       featuresStart = i;
       i++;
       count = 0;
-      i = skipSpace(text, i);
+      i = skipSpaceBytes(text, i);
       if (text[i] === CLOSE_ARRAY) i++;
       else {
         for (;;) {
@@ -112,12 +89,12 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
           const end = scanNumber(text, i, values, count);
           if (end === -1) return null;
           count++;
-          i = skipSpace(text, end);
+          i = skipSpaceBytes(text, end);
           const c = text[i];
           i++;
           if (c === CLOSE_ARRAY) break;
           if (c !== COMMA) return null;
-          i = skipSpace(text, i);
+          i = skipSpaceBytes(text, i);
         }
       }
       featuresEnd = i;
@@ -144,13 +121,13 @@ export function scanDecideBody(text: Buffer, values: Float64Array): ScannedDecid
       else unit = value;
       i = end + 1;
     }
-    i = skipSpace(text, i);
+    i = skipSpaceBytes(text, i);
     const c = text[i];
     i++;
     if (c === CLOSE_OBJECT) break;
     if (c !== COMMA) return null;
   }
-  i = skipSpace(text, i);
+  i = skipSpaceBytes(text, i);
   if (i !== n || deployment === undefined || deployment.length === 0 || count === -1) return null;
   return { deployment, unit, explore, count, featuresText: text.toString('latin1', featuresStart, featuresEnd) };
 }
@@ -176,32 +153,32 @@ export function scanNumber(text: Buffer, i: number, out: Float64Array, at: numbe
       mantissa = mantissa * 10 + (c - ZERO);
       digits++;
       c = text[++i];
-    } while (c >= ZERO && c <= NINE);
+    } while (isDigit(c));
   } else return -1;
   let scale = 0;
   if (c === DOT) {
     c = text[++i];
-    if (!(c >= ZERO && c <= NINE)) return -1;
+    if (!isDigit(c)) return -1;
     do {
       mantissa = mantissa * 10 + (c - ZERO);
       if (mantissa !== 0) digits++;
       scale--;
       c = text[++i];
-    } while (c >= ZERO && c <= NINE);
+    } while (isDigit(c));
   }
-  if (c === 0x65 || c === 0x45) {
+  if (c === LOWER_E || c === UPPER_E) {
     c = text[++i];
     let expNegative = false;
     if (c === PLUS || c === MINUS) {
       expNegative = c === MINUS;
       c = text[++i];
     }
-    if (!(c >= ZERO && c <= NINE)) return -1;
+    if (!isDigit(c)) return -1;
     let exp = 0;
     do {
       if (exp < 100_000) exp = exp * 10 + (c - ZERO);
       c = text[++i];
-    } while (c >= ZERO && c <= NINE);
+    } while (isDigit(c));
     scale += expNegative ? -exp : exp;
   }
   let value: number;

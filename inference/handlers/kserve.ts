@@ -3,6 +3,8 @@
  * metadata, and raw `infer` calls. `/v2/models/{name}/infer` follows the deployment's champion/canary
  * split (sticky when `parameters.unit` is given) and the response's `model_version` says which version
  * answered; `/v2/models/{name}/versions/{v}/infer` pins a version that this server has loaded.
+ * Each input's `datatype` must be the one the model declares for it (FP32, INT64, BOOL, BYTES…), and
+ * outputs of every element type are answered with theirs (./v2-tensors.ts).
  * Raw calls are not decisions: they are not written to the decision log.
  */
 import * as ort from 'onnxruntime-node';
@@ -13,6 +15,7 @@ import type { InferenceMetrics } from '../metrics';
 import type { LoadedModel } from '../models/loaded-model';
 import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
+import { inputTensor, outputTensor, v2Datatype } from './v2-tensors';
 
 interface TensorMeta {
   name: string;
@@ -20,29 +23,12 @@ interface TensorMeta {
   shape: number[];
 }
 
-const ORT_TO_V2: Record<string, string> = { float32: 'FP32', float64: 'FP64', int64: 'INT64', int32: 'INT32', bool: 'BOOL', uint8: 'UINT8', int8: 'INT8', float16: 'FP16', string: 'BYTES' };
-const MAX_ELEMENTS = 1_000_000;
-
-function metaOf(list: readonly any[] | undefined, names: readonly string[]): TensorMeta[] {
+function metaOf(list: readonly ort.InferenceSession.ValueMetadata[], names: readonly string[]): TensorMeta[] {
   return names.map((name) => {
-    const m = list?.find((x) => x.name === name);
-    const shape = (m?.shape ?? []).map((d: number | string) => (typeof d === 'number' ? d : -1));
-    return { name, datatype: ORT_TO_V2[m?.type as string] ?? 'FP32', shape };
+    const m = list.find((x) => x.name === name);
+    if (m === undefined || !m.isTensor) return { name, datatype: 'FP32', shape: [] };
+    return { name, datatype: v2Datatype(m.type), shape: m.shape.map((d) => (typeof d === 'number' ? d : -1)) };
   });
-}
-
-/** Flattens nested arrays of numbers (KServe allows row-major nested or flat data). */
-function flatten(data: unknown, out: number[], field: string, depth = 0): void {
-  if (!Array.isArray(data)) throw badRequest(`${field} must be an array of numbers, got ${describeValue(data)}`, field, 'a flat or nested array of numbers');
-  if (depth > 8) throw badRequest(`${field} is nested more than 8 levels deep`, field, 'a flat or nested array of at most 8 levels');
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (Array.isArray(v)) flatten(v, out, field, depth + 1);
-    else if (typeof v === 'number' && Number.isFinite(v)) {
-      out.push(v);
-      if (out.length > MAX_ELEMENTS) throw badRequest(`${field} has more than ${MAX_ELEMENTS} elements`, field, `at most ${MAX_ELEMENTS} elements`);
-    } else throw badRequest(`${field} contains ${describeValue(v)}`, field, 'finite numbers only');
-  }
 }
 
 export function createKServeHandlers(deps: { manager: DeploymentManager; metrics: InferenceMetrics; serverName: string; serverVersion: string }) {
@@ -71,13 +57,12 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
     const m = p.version !== null ? pinned(state, p.version) : state.champion;
     const versions = [state.champion, state.canary].filter((x): x is LoadedModel => x !== null).map((x) => String(x.info.version));
     if (m === null) return { name: state.name, versions, platform: 'onnxruntime_onnx', inputs: [], outputs: [] };
-    const s = m.session as unknown as { inputMetadata?: any[]; outputMetadata?: any[] };
     return {
       name: state.name,
       versions,
       platform: 'onnxruntime_onnx',
-      inputs: metaOf(s.inputMetadata, m.session.inputNames),
-      outputs: metaOf(s.outputMetadata, m.session.outputNames),
+      inputs: metaOf(m.session.inputMetadata, m.session.inputNames),
+      outputs: metaOf(m.session.outputMetadata, m.session.outputNames),
     };
   }
 
@@ -111,27 +96,30 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
     if (model === null) throw new ClientError(503, `model ${state.name} has no loaded version to answer`, 'name', 'a deployment with a loadable champion');
     if (!Array.isArray(b.inputs) || b.inputs.length === 0) throw badRequest(`inputs must be a non-empty array, got ${describeValue(b.inputs)}`, 'inputs', '[{ name, shape, datatype, data }]');
     const inputNames = model.session.inputNames;
+    const inputMetadata = model.session.inputMetadata;
     const feeds: Record<string, ort.Tensor> = {};
     b.inputs.forEach((raw: unknown, i: number) => {
       const f = `inputs.${i}`;
       const t = expectObject(raw, f);
       if (typeof t.name !== 'string' || !inputNames.includes(t.name)) throw badRequest(`${f}.name is ${describeValue(t.name)}`, `${f}.name`, `one of the model's inputs: ${inputNames.join(', ')}`);
       if (feeds[t.name] !== undefined) throw badRequest(`input ${t.name} is given twice`, `${f}.name`, 'each input once');
-      if (t.datatype !== 'FP32') throw badRequest(`${f}.datatype is ${describeValue(t.datatype)}`, `${f}.datatype`, '"FP32"');
+      const meta = inputMetadata.find((m) => m.name === t.name);
+      if (meta !== undefined && !meta.isTensor) throw badRequest(`input ${t.name} of the model is not a tensor`, `${f}.name`, 'a tensor input (v2 infer cannot feed sequences or maps)');
+      const type: ort.Tensor.Type = meta?.type ?? 'float32';
+      const declared = v2Datatype(type);
+      if (t.datatype !== declared) {
+        throw badRequest(`${f}.datatype is ${describeValue(t.datatype)}, but the model's input ${t.name} is ${declared}`, `${f}.datatype`, JSON.stringify(declared));
+      }
       if (!Array.isArray(t.shape) || t.shape.length === 0 || t.shape.length > 8 || !t.shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 1)) {
         throw badRequest(`${f}.shape is ${describeValue(t.shape)}`, `${f}.shape`, 'an array of positive integers, e.g. [1, 16]');
       }
       const shape = t.shape as number[];
-      const data: number[] = [];
-      flatten(t.data, data, `${f}.data`);
-      const count = shape.reduce((a, d) => a * d, 1);
-      if (count !== data.length) throw badRequest(`${f}.data has ${data.length} elements but shape ${JSON.stringify(shape)} needs ${count}`, `${f}.data`, `${count} numbers`);
-      const meta = (model!.session as unknown as { inputMetadata?: any[] }).inputMetadata?.find((m) => m.name === t.name);
-      const want = meta?.shape as (number | string)[] | undefined;
+      const want = meta?.shape;
       if (want && (want.length !== shape.length || want.some((d, j) => typeof d === 'number' && d > 0 && d !== shape[j]))) {
         throw badRequest(`${f}.shape ${JSON.stringify(shape)} does not fit the model's input ${t.name} ${JSON.stringify(want.map((d) => (typeof d === 'number' ? d : -1)))}`, `${f}.shape`, JSON.stringify(want.map((d) => (typeof d === 'number' ? d : -1))));
       }
-      feeds[t.name] = new ort.Tensor('float32', Float32Array.from(data), shape);
+      const count = shape.reduce((a, d) => a * d, 1);
+      feeds[t.name] = inputTensor(type, t.data, shape, count, `${f}.data`);
     });
     const missing = inputNames.filter((n) => feeds[n] === undefined);
     if (missing.length) throw badRequest(`input ${missing[0]} is missing`, 'inputs', `every model input: ${inputNames.join(', ')}`);
@@ -158,10 +146,7 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
     const out: Record<string, unknown> = {
       model_name: state.name,
       model_version: String(model.info.version),
-      outputs: wanted.map((name) => {
-        const t = results[name];
-        return { name, datatype: ORT_TO_V2[t.type] ?? t.type, shape: [...t.dims], data: Array.from(t.data as Float32Array) };
-      }),
+      outputs: wanted.map((name) => outputTensor(name, results[name] as ort.Tensor)),
     };
     if (typeof b.id === 'string') out.id = b.id;
     return out;

@@ -24,6 +24,18 @@ describe('parseHead', () => {
     expect(parseHead(head(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 1024', 'connection: keep-alive', 'X-Empty:', "x-t!#$%&'*+-.^_`|~: \u00e9"]), LIMIT)).toMatchObject({ contentLength: 1024, close: false });
   });
 
+  it('takes a body over the common limit only for a route with a larger one', () => {
+    const largeBodies = { limitOf: (target: string) => (target.startsWith('/v2/models/') ? 8 * LIMIT : LIMIT) };
+    const lines = (target: string, length: number) => head([`POST ${target} HTTP/1.1`, 'Host: a', `Content-Length: ${length}`]);
+    const bytes = (h: string) => Buffer.from(`${h}\r\n\r\n`, 'latin1');
+    const parse = (h: string) => parseHeadBytes(bytes(h), Buffer.byteLength(h, 'latin1'), LIMIT, largeBodies);
+    expect(parse(lines('/v2/models/m/infer', 8 * LIMIT))).toMatchObject({ target: '/v2/models/m/infer', contentLength: 8 * LIMIT });
+    expect(parse(lines('/v2/models/m/infer', 8 * LIMIT + 1))).toBeNull();
+    expect(parse(lines('/v1/decide', LIMIT))).toMatchObject({ contentLength: LIMIT });
+    expect(parse(lines('/v1/decide', LIMIT + 1))).toBeNull();
+    expect(parseHead(lines('/v2/models/m/infer', LIMIT + 1), LIMIT)).toBeNull();
+  });
+
   it.each([
     ['another method', ['PUT / HTTP/1.1', 'Host: a', 'Content-Length: 1']],
     ['HEAD', ['HEAD / HTTP/1.1', 'Host: a']],
@@ -183,6 +195,17 @@ describe('fast path', () => {
     expect(Date.now() - Date.parse(a.headers.date)).toBeLessThan(5000);
     expect(closed).toBe(false);
     expect(stats().requests - before.requests).toBe(1);
+    expect(stats().handOffs).toBe(before.handOffs);
+  });
+
+  it('reads a v2 infer body over the common limit itself (its route has a larger one)', async () => {
+    const before = stats();
+    const body = JSON.stringify({ inputs: [{ name: 'x', data: Array.from({ length: 200 }, (_, i) => i / 7) }] });
+    expect(body.length).toBeGreaterThan(LIMIT);
+    const answers = parseResponses((await rawExchange(port, [post('/v2/models/m/infer', body) + post('/v1/decide', '{"n":1}')], { answers: 2 })).raw);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(JSON.parse(answers[0].body)).toEqual({ model_name: 'm', body: JSON.parse(body) });
+    expect(stats().requests - before.requests).toBe(2);
     expect(stats().handOffs).toBe(before.handOffs);
   });
 
@@ -425,4 +448,40 @@ describe('fast path', () => {
     const [a] = parseResponses((await rawExchange(port, [post('/v1/decide', '{"after":true}')], { answers: 1 })).raw);
     expect(a.status).toBe(200);
   }, 60_000);
+});
+
+describe('fast path with a route of a larger body limit', () => {
+  it('reads pipelined large v2 bodies in whole while an async handler is busy (never stalls on its buffer limit)', async () => {
+    const metrics = new InferenceMetrics({ defaultMetrics: false });
+    const handlers: Handlers = {
+      decide: () => ({ ok: true }),
+      rewards: () => ({ ok: true }),
+      live: () => ({ live: true }),
+      ready: () => ({ ready: true }),
+      serverMetadata: () => ({ name: 'autopilot' }),
+      modelMetadata: (_ctx, p) => ({ name: p.name }),
+      modelReady: (_ctx, p) => ({ name: p.name, ready: true }),
+      infer: async (body) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return { n: (body as { data: number[] }).data.length };
+      },
+      metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: '' }),
+    };
+    const server = createHttpServer({ maxBodyBytes: LIMIT, maxInferBodyBytes: 1024 * 1024, handlers, metrics, onInternalError: () => undefined, keepAliveTimeoutMs: 5000 });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const body = (n: number) => JSON.stringify({ data: Array.from({ length: n }, (_, i) => i / 3) });
+      // Each body is far over the bytes a connection buffers for the common limit (2 × (16 KiB + LIMIT)).
+      const sizes = [20_000, 30_000, 25_000];
+      const bytes = sizes.map((n) => post('/v2/models/m/infer', body(n))).join('');
+      expect(bytes.length).toBeGreaterThan(3 * 2 * (MAX_HEAD_BYTES + LIMIT));
+      const answers = parseResponses((await rawExchange(port, [bytes], { answers: 3, timeoutMs: 5000 })).raw);
+      expect(answers.map((a) => [a.status, JSON.parse(a.body)])).toEqual(sizes.map((n) => [200, { n }]));
+      expect(fastPathStats(server)).toEqual({ requests: 3, handOffs: 0 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });

@@ -5,7 +5,7 @@
  * connection to the `node:http` server — bytes not yet parsed included — the moment it sees anything
  * it does not fully understand: chunked or other transfer codings, `Expect`, `Upgrade`, HTTP/1.0, a
  * second `Content-Length` or `Host`, obsolete line folding, control characters, a header
- * block over 16 KB, a body over the configured limit, or bytes that are not an HTTP request at all.
+ * block over 16 KB, a body over its route's limit, or bytes that are not an HTTP request at all.
  * From then on that connection is `node:http`'s (llhttp parses it, its 400/413/431 answers apply), so
  * the fast path never has to be lenient: when in doubt it hands over.
  *
@@ -41,12 +41,20 @@ export type FastDispatch = (method: 'GET' | 'POST', target: string, body: Buffer
 const NO_BODY = Buffer.alloc(0);
 
 export interface FastPathOptions {
-  /** Bodies longer than this go to node:http (whose body reader answers 413). */
+  /** Bodies longer than this go to node:http (whose body reader answers 413), unless `largeBodies` takes them. */
   maxBodyBytes: number;
+  /** Routes with a larger limit than maxBodyBytes (KServe v2 infer): asked only for a body longer than maxBodyBytes. */
+  largeBodies?: LargeBodies;
   /** Idle time after which a keep-alive connection is closed (node:http's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
   /** How long a connection may take to deliver the rest of a started request. */
   requestTimeoutMs?: number;
+}
+
+/** The body limits of routes that take more than the common limit. */
+export interface LargeBodies {
+  /** The body limit of a request to `target` (path and query, as sent). */
+  limitOf(target: string): number;
 }
 
 /** Longest header block the fast path reads; a longer one is node:http's to judge (431 or accept). */
@@ -73,9 +81,11 @@ interface Head {
 
 /**
  * Parses a request head strictly: `buf[0, end)`, the bytes before CRLFCRLF. Null for anything outside
- * the fast path's subset. Works on the bytes (one pass, no string for the head), exported for tests.
+ * the fast path's subset, a body over its route's limit included (`maxBodyBytes`, or `largeBodies`'s
+ * limit for the target when that is larger). Works on the bytes (one pass, no string for the head),
+ * exported for tests.
  */
-export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number): Head | null {
+export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number, largeBodies?: LargeBodies): Head | null {
   let method: 'GET' | 'POST';
   let i: number;
   if (end > 6 && buf[0] === 0x50 && buf[1] === 0x4f && buf[2] === 0x53 && buf[3] === 0x54 && buf[4] === 0x20 && buf[5] === 0x2f) {
@@ -161,8 +171,10 @@ export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number): H
   if (method === 'GET') {
     if (contentLength > 0) return null;
     contentLength = 0;
-  } else if (contentLength === -1 || contentLength > maxBodyBytes) return null;
+  } else if (contentLength === -1) return null;
   const target = Buffer.from(buf.buffer, buf.byteOffset + targetStart, targetEnd - targetStart).toString('latin1');
+  // Over the common limit (rare): only a route with a larger one is still the fast path's.
+  if (contentLength > maxBodyBytes && (largeBodies === undefined || contentLength > largeBodies.limitOf(target))) return null;
   return { method, target, contentLength, close, host };
 }
 
@@ -260,7 +272,7 @@ class FastConnection implements FastExchange {
     } else this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (!this.busy && !this.draining) this.next();
     // A client pipelining faster than it is answered: stop reading until the buffer is worked down.
-    if (this.buf !== null && this.buf.length > this.path.maxBuffered && !this.paused && !this.done) {
+    if (!this.paused && !this.done && this.overBuffered()) {
       this.paused = true;
       this.socket.pause();
     }
@@ -290,6 +302,14 @@ class FastConnection implements FastExchange {
     this.socket.destroy();
   };
 
+  /**
+   * More unparsed bytes than a connection may hold, none of them the start of a request still being
+   * read (a large body, up to its route's limit, must be read in whole however little is buffered).
+   */
+  private overBuffered(): boolean {
+    return this.buf !== null && this.buf.length > this.path.maxBuffered && this.need === 0;
+  }
+
   /** Parses and dispatches the next buffered request, if a whole one is there. */
   private next(): void {
     this.parsing = true;
@@ -298,7 +318,7 @@ class FastConnection implements FastExchange {
     } finally {
       this.parsing = false;
     }
-    if (this.paused && !this.done && (this.buf === null || this.buf.length <= this.path.maxBuffered)) {
+    if (this.paused && !this.done && !this.overBuffered()) {
       this.paused = false;
       this.socket.resume();
     }
@@ -321,7 +341,7 @@ class FastConnection implements FastExchange {
         else this.setTimer(this.path.requestTimeoutMs);
         return;
       }
-      const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf, headEnd, this.path.opts.maxBodyBytes);
+      const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf, headEnd, this.path.opts.maxBodyBytes, this.path.opts.largeBodies);
       if (head === null) {
         this.handOver();
         return;
@@ -449,7 +469,10 @@ class FastPath {
   closing = false;
   readonly keepAliveHeader: string;
   readonly requestTimeoutMs: number;
-  /** Unparsed bytes a connection may hold before it stops reading: a full head and body, and as much again. */
+  /**
+   * Unparsed bytes a connection may hold before it stops reading: a full head and body of the common
+   * limit, and as much again (a request with a larger body is still read in whole: see overBuffered).
+   */
   readonly maxBuffered: number;
 
   constructor(

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { request } from 'node:http';
 import { InferenceMetrics } from '../metrics';
 import { badRequest } from './errors';
-import { createHttpServer, type Handlers } from './server';
+import { createHttpServer, DEFAULT_MAX_INFER_BODY_BYTES, type Handlers } from './server';
 
 function call(port: number, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -139,5 +139,50 @@ describe('HTTP core', () => {
     });
     expect(text).toMatch(/^HTTP\/1.1 400/);
     expect((await call(port, 'GET', '/v2/health/live')).status).toBe(200);
+  });
+});
+
+describe('body limits per route', () => {
+  const metrics = new InferenceMetrics({ defaultMetrics: false });
+  const handlers: Handlers = {
+    decide: () => ({ ok: true }),
+    rewards: () => ({ accepted: true }),
+    live: () => ({ live: true }),
+    ready: () => ({ ready: true }),
+    serverMetadata: () => ({ name: 'autopilot' }),
+    modelMetadata: (_ctx, p) => ({ name: p.name }),
+    modelReady: (_ctx, p) => ({ name: p.name, ready: true }),
+    infer: (body) => ({ rows: ((body as { inputs: { data: number[] }[] }).inputs[0].data.length) }),
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: '' }),
+  };
+  /** A v2 infer body of `n` floats, about 20 bytes each. */
+  const inferBody = (n: number) => JSON.stringify({ inputs: [{ name: 'x', shape: [1, n], datatype: 'FP32', data: Array.from({ length: n }, (_, i) => Math.sin(i) * 1e-3) }] });
+
+  it.each([true, false])('gives v2 infer its own limit and keeps decide and rewards at theirs (fast path: %s)', async (fastPath) => {
+    const server = createHttpServer({ maxBodyBytes: 1024, maxInferBodyBytes: 16 * 1024, handlers, metrics, fastPath, onInternalError: () => undefined });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const within = inferBody(400);
+      expect(Buffer.byteLength(within)).toBeGreaterThan(4 * 1024);
+      expect(Buffer.byteLength(within)).toBeLessThan(16 * 1024);
+      expect(await call(port, 'POST', '/v2/models/ranker/infer', within)).toMatchObject({ status: 200, json: { rows: 400 } });
+      expect(await call(port, 'POST', '/v2/models/ranker/versions/2/infer?x=1', within)).toMatchObject({ status: 200, json: { rows: 400 } });
+      const over = await call(port, 'POST', '/v2/models/ranker/infer', inferBody(1000));
+      expect(over.status).toBe(413);
+      expect(over.json).toEqual({ error: `request body exceeds the limit of ${16 * 1024} bytes`, field: 'body', expected: `at most ${16 * 1024} bytes of JSON` });
+      for (const path of ['/v1/decide', '/v1/rewards']) {
+        const r = await call(port, 'POST', path, JSON.stringify({ pad: 'x'.repeat(2000) }));
+        expect(r.status).toBe(413);
+        expect(r.json).toEqual({ error: 'request body exceeds the limit of 1024 bytes', field: 'body', expected: 'at most 1024 bytes of JSON' });
+      }
+      expect((await call(port, 'POST', '/v1/decide', '{}')).status).toBe(200);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('defaults v2 infer to several MB', () => {
+    expect(DEFAULT_MAX_INFER_BODY_BYTES).toBeGreaterThanOrEqual(4 * 1024 * 1024);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The HTTP layer on bare `node:http`: routing, JSON bodies under a size limit, error mapping and the
+ * The HTTP layer on bare `node:http`: routing, JSON bodies under each route's size limit, error mapping and the
  * latency histogram. It knows no models: handlers do the work and return a JSON-able value.
  *
  * Plain keep-alive requests are read by the fast path (./fast-path.ts) and routed here without
@@ -75,7 +75,13 @@ export interface Handlers {
 }
 
 export interface HttpOptions {
+  /** Body limit in bytes (413 above) of decide, rewards and every route without its own. */
   maxBodyBytes: number;
+  /**
+   * Body limit of `POST /v2/models/{name}[/versions/{v}]/infer`: KServe and Triton clients send batches
+   * of MBs. Default DEFAULT_MAX_INFER_BODY_BYTES (never below maxBodyBytes).
+   */
+  maxInferBodyBytes?: number;
   handlers: Handlers;
   metrics: InferenceMetrics;
   /** Called with our own faults (5xx), for logging. */
@@ -86,6 +92,9 @@ export interface HttpOptions {
 }
 
 const JSON_TYPE = 'application/json';
+
+/** The default body limit of v2 infer: 8 MiB (a batch of ~200,000 floats as JSON text). */
+export const DEFAULT_MAX_INFER_BODY_BYTES = 8 * 1024 * 1024;
 
 /** A request's body as node:http delivers it (a stream) or as the fast path read it (its bytes). */
 type Body = IncomingMessage | Buffer;
@@ -165,6 +174,7 @@ function routeLabel(path: string): RouteLabel {
 
 export function createHttpServer(opts: HttpOptions): Server {
   const { handlers, metrics, maxBodyBytes } = opts;
+  const maxInferBodyBytes = Math.max(maxBodyBytes, opts.maxInferBodyBytes ?? DEFAULT_MAX_INFER_BODY_BYTES);
   const defaults: Record<RouteLabel, Observer> = {
     decide: metrics.latency('decide'),
     rewards: metrics.latency('rewards'),
@@ -251,7 +261,8 @@ export function createHttpServer(opts: HttpOptions): Server {
     } else ctx.answer(out);
   };
 
-  const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number): void => {
+  /** Runs a handler on a JSON body of at most `limit` bytes (the fast path already held its bodies to it). */
+  const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number, limit: number): void => {
     const ctx = new Context(ex, route, start);
     const fromBytes = (handler as { fromBytes?: BytesHandler }).fromBytes;
     const run = (bytes: Buffer): unknown => {
@@ -272,7 +283,7 @@ export function createHttpServer(opts: HttpOptions): Server {
         ctx.fail(err);
         return;
       }
-    } else out = readBody(body, maxBodyBytes).then(run);
+    } else out = readBody(body, limit).then(run);
     settle(ctx, out);
   };
 
@@ -305,11 +316,11 @@ export function createHttpServer(opts: HttpOptions): Server {
     }
 
     if (path === '/v1/decide') {
-      if (method === 'POST') return runJson(body, ex, 'decide', handlers.decide, undefined, start);
+      if (method === 'POST') return runJson(body, ex, 'decide', handlers.decide, undefined, start, maxBodyBytes);
       return reject(body, ex, 'decide', start, methodNotAllowed(method, path, 'POST'));
     }
     if (path === '/v1/rewards') {
-      if (method === 'POST') return runJson(body, ex, 'rewards', handlers.rewards, undefined, start);
+      if (method === 'POST') return runJson(body, ex, 'rewards', handlers.rewards, undefined, start, maxBodyBytes);
       return reject(body, ex, 'rewards', start, methodNotAllowed(method, path, 'POST'));
     }
     if (path === '/metrics') {
@@ -333,7 +344,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (parsed !== null) {
         const params = { name: parsed.name, version: parsed.version };
         if (parsed.tail === 'infer') {
-          if (method === 'POST') return runJson(body, ex, 'v2_infer', handlers.infer, params, start);
+          if (method === 'POST') return runJson(body, ex, 'v2_infer', handlers.infer, params, start, maxInferBodyBytes);
           return reject(body, ex, 'v2_infer', start, methodNotAllowed(method, path, 'POST'));
         }
         if (method !== 'GET') return reject(body, ex, 'v2_metadata', start, methodNotAllowed(method, path, 'GET'));
@@ -368,6 +379,10 @@ export function createHttpServer(opts: HttpOptions): Server {
     const body = JSON.stringify({ error: `malformed HTTP request: ${err.code ?? err.message}`, field: 'request', expected: 'an HTTP/1.1 request' });
     socket.end(`HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
-  if (opts.fastPath !== false) metrics.trackFastPath(installFastPath(server, { maxBodyBytes, keepAliveTimeoutMs: server.keepAliveTimeout }, route));
+  if (opts.fastPath !== false) {
+    // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
+    const largeBodies = { limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
+    metrics.trackFastPath(installFastPath(server, { maxBodyBytes, largeBodies, keepAliveTimeoutMs: server.keepAliveTimeout }, route));
+  }
   return server;
 }

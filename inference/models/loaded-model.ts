@@ -3,11 +3,15 @@
  * reference count. Requests `acquire()` before running and `release()` after; a version that stops
  * being served is `retire()`d and its session is released only when the last in-flight request on it
  * has finished, so a hot swap never fails a request.
+ *
+ * A plain model (a signature without `format`) whose graph is not one float32 [batch, n] input — several
+ * inputs, integer or boolean inputs, no fixed width — is loaded `rawOnly`: served through KServe v2
+ * with the inputs it declares, never batched for /v1/decide (which answers 409 for any plain model).
  */
 import * as ort from 'onnxruntime-node';
 import type { PolicyBinding } from '../policy/binding';
 import { ActionDecoder } from '../policy/decode';
-import { bindSignature } from '../policy/signature';
+import { SignatureError, bindSignature } from '../policy/signature';
 import { outputNames } from '../../ml/onnx/signature';
 import { SyncSession, type SyncOutputs } from './sync-session';
 
@@ -27,6 +31,11 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
 };
+
+/** Whether a registry signature claims to be a policy's (bindSignature then checks it in full). */
+function isPolicySignature(signature: unknown): boolean {
+  return signature !== null && typeof signature === 'object' && !Array.isArray(signature) && (signature as { format?: unknown }).format !== undefined;
+}
 
 /** Largest batch one run takes; more requests in one turn are split. */
 const MAX_BATCH = 64;
@@ -81,15 +90,27 @@ export class LoadedModel {
     readonly info: VersionInfo,
     readonly session: ort.InferenceSession,
     readonly binding: PolicyBinding,
+    /** Served through KServe v2 only: `binding.input` describes no batchable input (see above). */
+    readonly rawOnly = false,
   ) {
     this.decoder = binding.policy !== null ? new ActionDecoder(binding.policy) : null;
   }
 
-  /** Creates the session, binds the signature and warms the session with one zero input. */
+  /**
+   * Creates the session, binds the signature and warms the session with one zero input (a plain
+   * model the decide input does not fit: loaded raw-only, without the warm-up).
+   */
   static async create(info: VersionInfo, bytes: Uint8Array): Promise<LoadedModel> {
     const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
     try {
-      const binding = bindSignature(info.signature, session as never);
+      let binding: PolicyBinding;
+      try {
+        binding = bindSignature(info.signature, session as never);
+      } catch (err) {
+        if (!(err instanceof SignatureError) || isPolicySignature(info.signature)) throw err;
+        const raw: PolicyBinding = { input: { name: session.inputNames[0] ?? '', size: 0, features: null }, policy: null, outputs: [...session.outputNames] };
+        return new LoadedModel(info, session, raw, true);
+      }
       const model = new LoadedModel(info, session, binding);
       const warm = await model.run(new Float32Array(binding.input.size));
       // A policy's batches fetch only the heads' outputs: every fetched output costs a tensor copy and
