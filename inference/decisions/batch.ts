@@ -1,6 +1,6 @@
 /**
- * A batch of decision rows as the database will read them: COPY text lines (registry
- * `encodeDecisionLine`) written into one buffer outside the JavaScript heap.
+ * A batch of decision rows as the database will read them: decision lines (decision-log
+ * `encodeDecisionLine`, COPY's text format) written into one buffer outside the JavaScript heap.
  *
  * Why bytes and not objects: a queued row object (features array, action, metadata, Date) lives for
  * tens of milliseconds, so every young-generation GC copies it — and serialising a whole batch when it
@@ -11,8 +11,7 @@
  * Lines never contain a raw newline (COPY's text format escapes it), and no byte of a multi-byte UTF-8
  * character is 0x0A, so the buffer splits into rows at its newline bytes.
  */
-import { decodeDecisionLines, encodeDecisionLine } from '../../registry/decisions';
-import type { DecisionInput } from '../../registry/types';
+import { decodeDecisionLines, encodeDecisionLine, type DecisionInput } from '../../decision-log';
 
 const NEWLINE = 0x0a;
 

@@ -1,5 +1,5 @@
-import { decisionLineArmFields, decodeDecisionLine, decodeDecisionLines, encodeDecisionLine, encodeServedDecisionLine } from './decisions';
-import { ValidationError } from './errors';
+import { decisionLineArmFields, decodeDecisionLine, decodeDecisionLines, encodeDecisionLine, encodeServedDecisionLine } from './line';
+import { ValidationError } from '../registry/errors';
 import type { DecisionInput } from './types';
 
 const base: DecisionInput = {
