@@ -4,8 +4,8 @@
  *
  * Why bytes and not objects: a queued row object (features array, action, metadata, Date) lives for
  * tens of milliseconds, so every young-generation GC copies it — and serialising a whole batch when it
- * is flushed stalls the event loop for as long (≈ 0.8 ms for 128 rows), both straight into the tail
- * latency of the requests that arrive meanwhile. Encoding a row when it is enqueued spreads that work
+ * is flushed stalls the event loop for all its rows at once, both straight into the tail latency of the
+ * requests that arrive meanwhile. Encoding a row when it is enqueued spreads that work
  * over the requests and leaves nothing on the heap to copy.
  *
  * Lines never contain a raw newline (COPY's text format escapes it), and no byte of a multi-byte UTF-8
