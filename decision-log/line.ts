@@ -10,9 +10,10 @@
  *   decisionLineFields      a line → each field's text, escapes undone (what INSERT sends, ./write.ts)
  *   decodeDecisionLine(s)   a line → the DecisionInput again (journal, set-aside rows)
  *
- * Every encoder lays a line out with the same three pieces — `lineHead` (fields 1–2), `armFieldsText`
- * (3–7) and `lineTail` (8–14) — over the same field escapes, so the served line and the generic line
- * cannot differ; and INSERT stores the field texts of the line, so COPY and INSERT store the same row.
+ * Both encoders lay a line out with the same two functions — `armFieldsText` (fields 3–7) and
+ * `layoutLine` (the whole line around them) — over the same field escapes, so the served line and the
+ * generic line cannot differ; and INSERT stores the field texts of the line, so COPY and INSERT store
+ * the same row.
  */
 import type { Json } from '../registry/types';
 import type { ArmFields, DecisionInput } from './types';
@@ -85,30 +86,29 @@ function isoTime(d: Date): string {
 
 // ---- the line's layout: the only place the fields' order is written ----
 
-/** Fields 1–2: decision_id, time. */
-function lineHead(decisionId: string, time: Date): string {
-  return `${decisionId}\t${isoTime(time)}`;
-}
-
 /** Fields 3–7 with the tabs around them: deployment, model, version, generation, arm. */
 function armFieldsText(d: ArmFields): string {
   return `\t${textField(d.deployment)}\t${textField(d.model)}\t${numberField(d.version)}\t${numberField(d.generation)}\t${textField(d.arm)}\t`;
 }
 
 /**
- * Fields 8–14 and the newline: features, action (field texts), propensity, density, unit, latency_ms,
- * metadata (a field text; NULL for none).
+ * The whole line from its field texts: decision_id, time, then `armFields` (fields 3–7 from
+ * `armFieldsText`), features, action, propensity, density, unit, latency_ms, metadata, and the newline.
+ * Both encoders end here.
  */
-function lineTail(
+function layoutLine(
+  decisionId: string,
+  time: Date,
+  armFields: string,
   features: string,
   action: string,
-  propensity: number | null | undefined,
-  density: number | null | undefined,
-  unit: string | null | undefined,
-  latencyMs: number | null | undefined,
+  propensity: string,
+  density: string,
+  unit: string,
+  latencyMs: string,
   metadata: string,
 ): string {
-  return `${features}\t${action}\t${numberField(propensity)}\t${numberField(density)}\t${unit === null || unit === undefined ? NULL : textField(unit)}\t${numberField(latencyMs)}\t${metadata}\n`;
+  return `${decisionId}\t${isoTime(time)}${armFields}${features}\t${action}\t${propensity}\t${density}\t${unit}\t${latencyMs}\t${metadata}\n`;
 }
 
 // ---- encoders ----
@@ -121,15 +121,18 @@ function lineTail(
  */
 export function encodeDecisionLine(d: DecisionInput, i = 0): string {
   checkDecision(d, i);
-  return `${lineHead(d.decisionId, d.time)}${armFieldsText(d)}${lineTail(
+  return layoutLine(
+    d.decisionId,
+    d.time,
+    armFieldsText(d),
     d.featuresJson === undefined ? jsonField(d.features) : textField(d.featuresJson),
     d.actionJson === undefined ? jsonField(d.action) : stringifiedField(d.actionJson),
-    d.propensity,
-    d.density,
-    d.unit,
-    d.latencyMs,
+    numberField(d.propensity),
+    numberField(d.density),
+    d.unit === null || d.unit === undefined ? NULL : textField(d.unit),
+    numberField(d.latencyMs),
     d.metadata === null || d.metadata === undefined ? NULL : jsonField(d.metadata),
-  )}`;
+  );
 }
 
 /**
@@ -177,7 +180,18 @@ export function encodeServedDecisionLine(
   ) {
     return null;
   }
-  return `${lineHead(decisionId, time)}${armFields}${lineTail(textField(featuresJson), stringifiedField(actionJson), propensity, density, unit, latencyMs, stringifiedField(metadataJson))}`;
+  return layoutLine(
+    decisionId,
+    time,
+    armFields,
+    textField(featuresJson),
+    stringifiedField(actionJson),
+    String(propensity),
+    density === null ? NULL : String(density),
+    unit === null ? NULL : textField(unit),
+    String(latencyMs),
+    stringifiedField(metadataJson),
+  );
 }
 
 // ---- decoders ----
