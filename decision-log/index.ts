@@ -60,4 +60,3 @@ export {
 export { insertDecisions, insertDecisionLines, copyDecisions, copyDecisionLines, isRowError } from './write';
 export { insertReward, insertRewards } from './rewards';
 export { getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards } from './read';
-export { checkDecision, checkArmFields } from './validate';
