@@ -48,7 +48,7 @@ describe('decide and rewards', () => {
     expect(r.body).toMatchObject({ model: 'ranker', version: 1, arm: 'champion', propensity: 1, armProbability: 1, fallback: false, action: expected });
     expect(r.body.action.fusion_weight).toBeCloseTo(0.5 * (Math.tanh(out.fusion_weight_mean[0]) + 1), 5);
     await server.decisionLog.drain();
-    const row = await fx.registry.getDecision(r.body.decisionId);
+    const row = await fx.decisions.getDecision(r.body.decisionId);
     expect(row).toMatchObject({ deployment: 'ranker', version: 1, arm: 'champion', propensity: 1, features: x, action: r.body.action });
     // A version-7 (time-ordered) id carrying the decision's millisecond.
     expect(r.body.decisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -89,7 +89,7 @@ describe('decide and rewards', () => {
       const r = await postJson(`${server.url}/v1/decide`, `{ "deployment": "ranker", "features": ${text}, "features": ${text}, "unit": "u:raw" }`);
       expect(r.status).toBe(200);
       await server.decisionLog.drain();
-      const row = await fx.registry.getDecision(r.body.decisionId);
+      const row = await fx.decisions.getDecision(r.body.decisionId);
       expect(row.features).toEqual(want);
       const stored = await fx.db.pool.query<{ text: string; same: boolean }>(
         'SELECT features::text AS text, features::jsonb = $2::jsonb AS same FROM decisions WHERE decision_id = $1',
@@ -110,7 +110,7 @@ describe('decide and rewards', () => {
     expect(c.status).toBe(200);
     expect(c.body.action).toEqual(a.body.action);
     await server.decisionLog.drain();
-    const row = await fx.registry.getDecision(c.body.decisionId);
+    const row = await fx.decisions.getDecision(c.body.decisionId);
     expect((row.features as any).entity).toBe(entity);
     expect((row.features as any).latency_p95).toBeCloseTo(x[5], 12);
     await redis.del(`features:${entity}`);
@@ -192,7 +192,7 @@ describe('decide and rewards', () => {
     expect(conflict.status).toBe(409);
     expect(conflict.body.field).toBe('reward');
     await server.decisionLog.drain();
-    const joined = await fx.registry.getDecision(d.body.decisionId);
+    const joined = await fx.decisions.getDecision(d.body.decisionId);
     expect(joined.reward).toBe(0.7);
     expect(joined.rewardComponents).toEqual({ quality: 0.9, cost: -0.2 });
     for (const [body, field] of [

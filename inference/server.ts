@@ -17,6 +17,7 @@ import { Rng } from '../ml/rng';
 import type { Settings } from '../config/settings';
 import { createArtifactStore } from '../registry/artifacts';
 import type { ArtifactStore } from '../registry/artifacts/store';
+import { DecisionStore } from '../decision-log';
 import { Registry } from '../registry';
 import { createPool } from '../registry/pool';
 import { DecisionJournal } from './decisions/journal';
@@ -116,11 +117,12 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     log('warn', `no artifact store (${(err as Error).message}); serving from the local cache only`);
   }
   const registry = new Registry({ pool });
+  const decisions = new DecisionStore({ pool });
   const journal = new DecisionJournal(join(opts.cacheDir, 'journal'));
   await journal.open();
   const decisionLog = new DecisionLog({
     // COPY of the batch's encoded lines (idempotent: a batch with rows already stored falls back to INSERT … ON CONFLICT).
-    sink: { insertDecisions: (batch) => registry.copyDecisionLines(batch.text, batch.count) },
+    sink: { insertDecisions: (batch) => decisions.copyDecisionLines(batch.text, batch.count) },
     journal,
     metrics,
     ...opts.decisionLog,
@@ -200,7 +202,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
       decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits, textPolicies, mirror }),
-      rewards: createRewardsHandler(registry, bandits, { maxBatch: opts.maxRewardBatch }),
+      rewards: createRewardsHandler(decisions, bandits, { maxBatch: opts.maxRewardBatch }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },

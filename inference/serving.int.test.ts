@@ -235,7 +235,7 @@ describe('serving', () => {
     const r = await client.post('/v1/decide', { deployment: 'broken', features: x });
     expect(r).toMatchObject({ status: 200, body: { fallback: true, arm: 'fallback', version: null, action: FALLBACK, propensity: 1 } });
     await server.decisionLog.drain();
-    expect(await fx.registry.getDecision(r.body.decisionId)).toMatchObject({ arm: 'fallback', version: null, action: FALLBACK });
+    expect(await fx.decisions.getDecision(r.body.decisionId)).toMatchObject({ arm: 'fallback', version: null, action: FALLBACK });
     expect((await client.get('/metrics')).body).toMatch(/autopilot_fallbacks_total\{deployment="broken",reason="no_model"\} 1/);
     // The recorded failure keeps the load error, also when the fallback serves.
     expect(server.manager.lastFailure('broken')!.error).toMatch(/corrupted: its sha256 is [0-9a-f]{64}, the registry says/);

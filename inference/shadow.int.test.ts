@@ -66,12 +66,12 @@ describe('shadow mirroring', () => {
       expect(r.version).toBe(shadow);
       expect(r.propensity).toBeGreaterThan(0);
       expect(r.propensity).toBeLessThanOrEqual(1);
-      const served = await fx.registry.getDecision(r.metadata.mirrorOf);
+      const served = await fx.decisions.getDecision(r.metadata.mirrorOf);
       expect(served).toMatchObject({ arm: 'champion', version: champion });
       expect(r.features).toEqual(served!.features);
     }
     // A different policy disagrees with the champion somewhere: the rows carry the shadow's own action.
-    const served = await Promise.all(rows.map((r) => fx.registry.getDecision(r.metadata.mirrorOf)));
+    const served = await Promise.all(rows.map((r) => fx.decisions.getDecision(r.metadata.mirrorOf)));
     expect(rows.some((r, i) => JSON.stringify(r.action) !== JSON.stringify(served[i]!.action))).toBe(true);
     expect((await client.get('/metrics')).body).toMatch(new RegExp(`autopilot_shadow_decisions_total\\{deployment="ranker",version="${shadow}",outcome="logged"\\} ${N}`));
     // Clearing the shadow stops mirroring.

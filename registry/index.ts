@@ -8,8 +8,10 @@
  *
  * Every state change (model, version, alias, deployment, evaluation, appendAudit) writes exactly one
  * `audit_log` row in its own transaction and issues `pg_notify('autopilot_registry', <RegistryNotification>)`.
- * Decisions, rewards, runs and run metrics are data, not registry state: they are neither audited nor
+ * Runs and run metrics (the lineage a version's `runId` points at) are records, neither audited nor
  * notified. `registry.transaction(async (tx) => …)` groups several changes into one transaction.
+ * Decisions and rewards are logged data, not registry state: they live in the decision log
+ * (`decision-log/`, `DecisionStore`), which shares this database and its migrations.
  *
  * Each method is also exported as a plain function taking a `Db` (`Db.fromPool(pool)`).
  */
@@ -18,17 +20,6 @@ import { removeAlias, listAliases, resolveAlias, resolveVersionRef, setAlias, ty
 import type { ArtifactStore } from './artifacts/store';
 import { listAudit, notify, writeAudit, type AuditInput } from './audit';
 import { Db } from './db';
-import {
-  getDecision,
-  insertDecisions,
-  copyDecisions,
-  copyDecisionLines,
-  insertReward,
-  insertRewards,
-  iterateDecisionsWithRewards,
-  readDecisionsWithRewards,
-  type DecisionWindowQuery,
-} from './decisions';
 import { findDeployment, findPreviousChampion, getDeployment, listDeployments, setDeployment, type SetDeploymentInput } from './deployments';
 import { downloadVersion, openVersionArtifact } from './download';
 import { RegistryError } from './errors';
@@ -46,7 +37,6 @@ import {
   type FinishRunInput,
   type RecordRunInput,
 } from './runs';
-import type { DecisionInput, RewardInput } from './types';
 import { getVersion, listVersions, searchVersions, setVersionStatus, type SetVersionStatusInput, type VersionQuery } from './versions';
 
 export class Registry {
@@ -118,19 +108,6 @@ export class Registry {
   appendRunMetricRows(runId: string, rows: Parameters<typeof appendRunMetricRows>[2]) { return appendRunMetricRows(this.db, runId, rows); }
   readRunMetrics(runId: string, names?: string[]) { return readRunMetrics(this.db, runId, names); }
 
-  // decisions and rewards
-  insertDecisions(rows: DecisionInput[]) { return insertDecisions(this.db, rows); }
-  /** insertDecisions through COPY (the decision log's writer); same validation and idempotence. */
-  copyDecisions(rows: DecisionInput[]) { return copyDecisions(this.db, rows); }
-  /** COPY of rows already encoded with encodeDecisionLine (the decision log's batches). */
-  copyDecisionLines(text: Buffer | string, count: number) { return copyDecisionLines(this.db, text, count); }
-  insertReward(input: RewardInput) { return insertReward(this.db, input); }
-  /** Many rewards in two statements, one outcome per reward (same rules as insertReward). */
-  insertRewards(inputs: RewardInput[]) { return insertRewards(this.db, inputs); }
-  getDecision(decisionId: string) { return getDecision(this.db, decisionId); }
-  readDecisionsWithRewards(query: DecisionWindowQuery) { return readDecisionsWithRewards(this.db, query); }
-  iterateDecisionsWithRewards(query: Omit<DecisionWindowQuery, 'cursor'>) { return iterateDecisionsWithRewards(this.db, query); }
-
   // evaluations
   recordEvaluation(input: RecordEvaluationInput) { return recordEvaluation(this.db, input); }
   listEvaluations(model: string, version?: number) { return listEvaluations(this.db, model, version); }
@@ -149,6 +126,4 @@ export { setAlias, removeAlias, resolveAlias, resolveVersionRef, listAliases, ty
 export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
 export { openVersionArtifact, downloadVersion } from './download';
 export { recordRun, finishRun, getRun, listRuns, appendRunMetrics, appendRunMetricRows, readRunMetrics, type RecordRunInput, type FinishRunInput } from './runs';
-export { insertDecisions, copyDecisions, copyDecisionLines, encodeDecisionLine, decodeDecisionLine, decodeDecisionLines, insertReward, getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards, type DecisionWindowQuery, type DecisionPage } from './decisions';
-export { insertRewards, type RewardInsertOutcome } from './decisions';
 export { recordEvaluation, listEvaluations, type RecordEvaluationInput } from './evaluations';

@@ -1,6 +1,6 @@
 /**
  * The registry's vocabulary as TypeScript types. One name per concept, used in code, SQL, metrics and
- * the CLI: model, version, alias, deployment, decision, reward, run.
+ * the CLI: model, version, alias, deployment, run (decision and reward: decision-log/types.ts).
  */
 
 export const VERSION_STATUSES = ['registered', 'canary', 'champion', 'rejected', 'archived'] as const;
@@ -148,54 +148,6 @@ export interface RunMetric {
   name: string;
   value: number;
   time: Date;
-}
-
-/** One logged decision (a row of `decisions`). */
-export interface DecisionInput {
-  /** uuid, chosen by the server; the reward refers to it. */
-  decisionId: string;
-  time: Date;
-  deployment: string;
-  model: string;
-  /** null when the fallback action was served. */
-  version: number | null;
-  generation?: number | null;
-  /** champion | canary | fallback | shadow | a bandit arm */
-  arm: string;
-  features: Json;
-  /**
-   * The JSON text of `features` when the caller already holds it (the decide request's own text of
-   * them): the COPY line carries it as is instead of serializing `features` again. Must parse to
-   * `features`; the JSON insert path ignores it.
-   */
-  featuresJson?: string;
-  action: Json;
-  /**
-   * `JSON.stringify(action)`, when the caller made it anyway (decide answers with it): the COPY line
-   * carries it instead of serializing `action` again. Must be exactly that text; the JSON insert path
-   * ignores it.
-   */
-  actionJson?: string;
-  /** Probability of the discrete action under the serving policy, [0, 1] (OBP's pscore). */
-  propensity?: number | null;
-  /** Density of the continuous parts of the action, >= 0. */
-  density?: number | null;
-  unit?: string | null;
-  latencyMs?: number | null;
-  metadata?: Json | null;
-}
-
-export interface RewardInput {
-  decisionId: string;
-  reward: number;
-  components?: Record<string, number> | null;
-  time?: Date;
-}
-
-export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson' | 'actionJson'>> {
-  reward: number | null;
-  rewardComponents: Record<string, number> | null;
-  rewardTime: Date | null;
 }
 
 export type EvaluationVerdict = 'pass' | 'fail' | 'inconclusive';

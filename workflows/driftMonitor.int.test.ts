@@ -16,7 +16,7 @@ import { Rng } from '../ml/rng';
 import { Registry } from '../registry';
 import { FsArtifactStore } from '../registry/artifacts/fs';
 import { migrate } from '../registry/migrate';
-import type { DecisionInput } from '../registry/types';
+import { DecisionStore, type DecisionInput } from '../decision-log';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
 import { banditSnapshot } from './banditSnapshot';
@@ -62,8 +62,9 @@ describe('driftMonitor', () => {
       rows.push({ decisionId: id, time, deployment: model, model, version: null, arm: 'a', features: { complexity: (drift ? 1 : 0) + rng.normal() }, action: { arm: 'a' }, propensity: 1, latencyMs: 20 + rng.normal() });
       rewards.push({ id, r: (drift ? 0.3 : 0.8) + 0.1 * rng.normal() });
     }
-    await registry.insertDecisions(rows);
-    for (const x of rewards) await registry.insertReward({ decisionId: x.id, reward: x.r });
+    const decisions = new DecisionStore({ pool: db.pool });
+    await decisions.insertDecisions(rows);
+    for (const x of rewards) await decisions.insertReward({ decisionId: x.id, reward: x.r });
   }
 
   it('alerts on drift (webhook + counter) and aborts the running canary; stays quiet on a stationary deployment', async () => {

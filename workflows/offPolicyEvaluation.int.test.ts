@@ -16,6 +16,7 @@ import { exportOnnx } from '../ml/onnx/export';
 import { Rng } from '../ml/rng';
 import { createArtifactStore } from '../registry/artifacts';
 import type { ArtifactStore } from '../registry/artifacts/store';
+import { DecisionStore } from '../decision-log';
 import { Registry } from '../registry/index';
 import { migrate } from '../registry/migrate';
 import type { Signature } from '../registry/types';
@@ -50,6 +51,7 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
     storeUri = `file://${mkdtempSync(join(tmpdir(), 'ope-wf-'))}`;
     store = createArtifactStore(storeUri);
     registry = new Registry({ pool: db.pool, store });
+    const decisions = new DecisionStore({ pool: db.pool });
     for (const [policy, description] of [[good, 'prefers high-reward actions'], [bad, 'prefers low-reward actions']] as const) {
       const exported = exportOnnx(policy, { graphName: MODEL });
       await registry.registerVersion({
@@ -73,7 +75,7 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
       }
       seen += batch.decisions.length;
       const t1 = performance.now();
-      await registry.insertDecisions(batch.decisions);
+      await decisions.insertDecisions(batch.decisions);
       await db.pool.query(
         'INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])',
         [batch.rewards.map((r) => r.decisionId), batch.rewards.map((r) => r.reward), batch.rewards.map((r) => r.time.toISOString())],
@@ -82,7 +84,7 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
       timing.insertSeconds += (performance.now() - t1) / 1000;
     }
     // Decisions outside the window and decisions without a reward must not count.
-    await registry.insertDecisions([
+    await decisions.insertDecisions([
       { decisionId: randomUUID(), time: new Date(START.getTime() - 1), deployment: DEPLOYMENT, model: MODEL, version: 1, arm: 'champion', features: [0, 0, 0, 0, 0, 0], action: { variant: 'a0' }, propensity: 0.5 },
       { decisionId: randomUUID(), time: new Date(START.getTime() + 5), deployment: DEPLOYMENT, model: MODEL, version: 1, arm: 'champion', features: [0, 0, 0, 0, 0, 0], action: { variant: 'a0' }, propensity: 0.5 },
     ]);

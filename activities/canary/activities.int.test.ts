@@ -87,8 +87,8 @@ describe('canary activities on PostgreSQL', () => {
       const mean = arm === 'champion' ? 0.6 : 0.45;
       rewards.push({ decisionId: id, reward: mean + 0.1 * rng.normal(), components: { error: 0, latency_ms: 100 + 50 * rng.uniform() } });
     }
-    await fx.registry.insertDecisions(decisions);
-    for (let i = 0; i < rewards.length; i += 500) await Promise.all(rewards.slice(i, i + 500).map((r) => fx.registry.insertReward(r)));
+    await fx.decisions.insertDecisions(decisions);
+    for (let i = 0; i < rewards.length; i += 500) await Promise.all(rewards.slice(i, i + 500).map((r) => fx.decisions.insertReward(r)));
     const plan = validateCanaryPlan({ minSamples: 100, analysis: { nBootstrap: 2000 } });
     const input: CheckInput = { model: 'act-check', version: canary, arm: 'canary', from: new Date(t0.getTime() - 1).toISOString(), comparison: 'non-inferiority', decisionLook: 1, bakeMs: plan.intervalsMs[0], minSamples: 100, plan };
     const r = await acts.canaryCheck(input);
@@ -184,7 +184,7 @@ describe('canary shadow stage on PostgreSQL with a real inference server', () =>
     }
     await server.mirror.drain();
     await server.decisionLog.drain();
-    for (const id of served) await fx.registry.insertReward({ decisionId: id, reward: 1, components: {} });
+    for (const id of served) await fx.decisions.insertReward({ decisionId: id, reward: 1, components: {} });
     const plan = validateCanaryPlan({ shadow: { enabled: true, minSamples: 50 } });
     const check = (minSamples: number) =>
       acts.canaryCheck({ model: 'act-shadow', version: b.version, arm: 'shadow', from, comparison: 'non-inferiority', decisionLook: 1, bakeMs: 60_000, minSamples, plan });

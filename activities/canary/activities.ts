@@ -21,6 +21,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { ConfigError } from '../../config/load';
+import { DecisionStore } from '../../decision-log';
 import { ConflictError, NotFoundError, Registry, ValidationError } from '../../registry';
 import { rollbackChampion } from '../../registry/rollback';
 import type { CanaryInitResult, CanaryPromotionInput, CheckResult, Comparison } from '../../workflows/canary/types';
@@ -101,11 +102,12 @@ function permanent<T>(fn: () => Promise<T>): Promise<T> {
 
 export function createCanaryActivities(deps: CanaryDeps) {
   const registry = new Registry({ pool: deps.pool });
+  const decisions = new DecisionStore({ pool: deps.pool });
   const http = deps.fetch ?? fetch;
 
   async function rowsOf(model: string, arm: string, from: Date, to: Date, version?: number): Promise<ArmAccumulator> {
     const acc = new ArmAccumulator();
-    for await (const page of registry.iterateDecisionsWithRewards({ deployment: model, from, to, arm, version, rewardedOnly: true, limit: 5000 })) {
+    for await (const page of decisions.iterateDecisionsWithRewards({ deployment: model, from, to, arm, version, rewardedOnly: true, limit: 5000 })) {
       for (const d of page) acc.add({ reward: d.reward!, components: d.rewardComponents, latencyMs: d.latencyMs });
     }
     return acc;

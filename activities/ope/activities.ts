@@ -24,6 +24,7 @@ import { parsePolicySignature } from '../../ml/onnx/signature';
 import { pairedBootstrap, percentileBootstrap, type Interval } from '../../ml/stats/bootstrap';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { NotFoundError } from '../../registry/errors';
+import { DecisionStore } from '../../decision-log';
 import { Registry } from '../../registry/index';
 import type { JsonObject } from '../../registry/types';
 import { opeActionSpace, type OpeActionSpace, type SkipReason } from './action-space';
@@ -111,6 +112,7 @@ async function readUri(store: ArtifactStore, uri: string, sha256?: string): Prom
 
 export function createOpeActivities(deps: OpeActivityDeps) {
   const registry = new Registry({ pool: deps.pool, store: deps.store });
+  const decisions = new DecisionStore({ pool: deps.pool });
   const cache = deps.cache ?? new CandidateCache();
 
   async function loadCandidate(config: OpeConfig, sha256: string) {
@@ -185,7 +187,7 @@ export function createOpeActivities(deps: OpeActivityDeps) {
     async opeScoreChunk(args: { config: OpeConfig; candidateSha256: string; runPrefix: string; seq: number; cursor: string | null }): Promise<ScoreChunkResult> {
       const { config } = args;
       beat({ seq: args.seq, phase: 'read' });
-      const page = await registry.readDecisionsWithRewards({
+      const page = await decisions.readDecisionsWithRewards({
         deployment: config.deployment,
         from: new Date(config.from),
         to: new Date(config.to),

@@ -7,7 +7,7 @@ import { exportOnnx } from '../../ml/onnx/export';
 import { scoreAction } from '../../ml/onnx/decode';
 import { Policy } from '../../ml/rl/policy';
 import { Rng } from '../../ml/rng';
-import type { DecisionWithReward } from '../../registry/types';
+import type { DecisionWithReward } from '../../decision-log';
 import { jointDistribution, loggedActionIndexes, opeActionSpace, readFeatures } from './action-space';
 import { decodeChunk, encodeChunk, type ScoredChunk } from './chunk';
 import { resolveOpeInput } from './config';

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { parsePolicySignature, type PolicySignature } from '../../ml/onnx/signature';
-import type { DecisionWithReward } from '../../registry/types';
+import type { DecisionWithReward } from '../../decision-log';
 import {
   headProbabilities,
   jointDistribution,

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { loadSettings } from '../../config/settings';
 import { Db } from '../../registry/db';
 import { ValidationError } from '../../registry/errors';
-import { UPDATED_AT_FIELD, featuresAsOf, loadOnlineFeatures, putFeatures, writeOnlineFeatures } from '../../registry/feature-store';
+import { UPDATED_AT_FIELD, featuresAsOf, loadOnlineFeatures, putFeatures, writeOnlineFeatures } from '../../feature-store';
 import { withPool } from '../../registry/pool';
 import { CliError } from '../errors';
 import { emit } from '../output';

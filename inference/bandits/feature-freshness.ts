@@ -5,7 +5,7 @@
  * hashes that carry no timestamp.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { UPDATED_AT_FIELD } from '../../registry/feature-store';
+import { UPDATED_AT_FIELD } from '../../feature-store';
 import type { FeatureStore } from '../features';
 
 export function withFreshness(store: FeatureStore, registry: Registry, now: () => number = Date.now): FeatureStore {

@@ -1,4 +1,4 @@
-import { encodeDecisionLine } from '../../registry/decisions';
+import { encodeDecisionLine } from '../../decision-log';
 import { testDecision } from '../testing/decision-row';
 import { DecisionBatch } from './batch';
 

@@ -1,18 +1,17 @@
 /**
- * A batch of decision rows as the database will read them: COPY text lines (registry
- * `encodeDecisionLine`) written into one buffer outside the JavaScript heap.
+ * A batch of decision rows as the database will read them: decision lines (decision-log
+ * `encodeDecisionLine`, COPY's text format) written into one buffer outside the JavaScript heap.
  *
  * Why bytes and not objects: a queued row object (features array, action, metadata, Date) lives for
  * tens of milliseconds, so every young-generation GC copies it — and serialising a whole batch when it
- * is flushed stalls the event loop for as long (≈ 0.8 ms for 128 rows), both straight into the tail
- * latency of the requests that arrive meanwhile. Encoding a row when it is enqueued spreads that work
+ * is flushed stalls the event loop for all its rows at once, both straight into the tail latency of the
+ * requests that arrive meanwhile. Encoding a row when it is enqueued spreads that work
  * over the requests and leaves nothing on the heap to copy.
  *
  * Lines never contain a raw newline (COPY's text format escapes it), and no byte of a multi-byte UTF-8
  * character is 0x0A, so the buffer splits into rows at its newline bytes.
  */
-import { decodeDecisionLines, encodeDecisionLine } from '../../registry/decisions';
-import type { DecisionInput } from '../../registry/types';
+import { decodeDecisionLines, encodeDecisionLine, type DecisionInput } from '../../decision-log';
 
 const NEWLINE = 0x0a;
 

@@ -14,7 +14,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { DecisionInput } from '../../registry/types';
+import type { DecisionInput } from '../../decision-log';
 
 /** Rows the database refused for their content (see `reject`); never replayed, kept for a person to read. */
 export const REJECTED_FILE = 'rejected.jsonl';

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeDecisionLine, encodeDecisionLine } from '../../registry/decisions';
-import type { DecisionInput } from '../../registry/types';
+import { decodeDecisionLine, encodeDecisionLine } from '../../decision-log';
+import type { DecisionInput } from '../../decision-log';
 import { InferenceMetrics } from '../metrics';
 import { testDecision } from '../testing/decision-row';
 import type { DecisionBatch } from './batch';

@@ -1,6 +1,6 @@
 /**
- * The decision log writer: every decision the server returns becomes one row of the registry's
- * `decisions` table, written off the hot path.
+ * The server's decision log writer: every decision the server returns becomes one row of the decision
+ * log's `decisions` table (decision-log/), written off the hot path.
  *
  *   enqueue (sync, O(1): validates and encodes the row as a COPY line into the current batch's buffer)
  *     → bounded queue of encoded batches → a batch at `batchSize` rows, or every `flushIntervalMs`
@@ -23,8 +23,7 @@
  * Rows wait as bytes (./batch.ts): no row object outlives its request, and a flush only hands a
  * buffer to the database connection.
  */
-import { encodeDecisionLine } from '../../registry/decisions';
-import type { DecisionInput } from '../../registry/types';
+import { encodeDecisionLine, isRowError, type DecisionInput } from '../../decision-log';
 import type { InferenceMetrics } from '../metrics';
 import { DecisionBatch } from './batch';
 import type { DecisionJournal } from './journal';
@@ -70,14 +69,6 @@ export interface DecisionLogStats {
 }
 
 class TimeoutError extends Error {}
-
-/** True when the sink refused the rows themselves (their content), not because the database is unavailable. */
-export function isRowError(err: unknown): boolean {
-  const e = err as { name?: unknown; code?: unknown } | null;
-  if (e === null || typeof e !== 'object') return false;
-  if (e.name === 'ValidationError') return true;
-  return typeof e.code === 'string' && /^2[23][0-9A-Z]{3}$/.test(e.code);
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -23,8 +23,8 @@
  */
 import { newDecisionStamp } from '../decisions/id';
 import type { Rng } from '../../ml/rng';
-import { decisionLineArmFields, encodeServedDecisionLine } from '../../registry/decisions';
-import type { DecisionInput, Json } from '../../registry/types';
+import { decisionLineArmFields, encodeServedDecisionLine, type DecisionInput } from '../../decision-log';
+import type { Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { expectObject } from '../http/body';

@@ -12,7 +12,8 @@
  * The shadow samples with its own Rng, so sampled served actions are the same with or without a shadow.
  */
 import type { Rng } from '../../ml/rng';
-import type { DecisionInput, Json } from '../../registry/types';
+import type { DecisionInput } from '../../decision-log';
+import type { Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { newDecisionStamp } from '../decisions/id';
 import type { InferenceMetrics } from '../metrics';

@@ -2,7 +2,7 @@ import { ClientError } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import { rewardBatch } from './reward-body';
 import { createRewardsHandler, type RewardSink, type RewardSinkOutcome } from './rewards';
-import type { RewardInput } from '../../registry/types';
+import type { RewardInput } from '../../decision-log';
 
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const ctx = (): RequestContext => ({ latency: null, status: 200, start: 0, bodyText: null, answer: () => undefined, fail: () => undefined });

@@ -16,7 +16,7 @@
  * Rewards may arrive before their decision row (decisions are written in batches), so no existence
  * check is made here.
  */
-import type { RewardInput } from '../../registry/types';
+import type { RewardInput } from '../../decision-log';
 import { ClientError } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { BanditDeployments, BanditRewardResponse } from '../bandits/serving';
@@ -25,7 +25,7 @@ import {
   type RewardBatchResponse, type RewardItem, type RewardItemResult,
 } from './reward-body';
 
-/** One outcome of the sink's insertRewards (registry/decisions.ts RewardInsertOutcome). */
+/** One outcome of the sink's insertRewards (decision-log RewardInsertOutcome). */
 export type RewardSinkOutcome = { inserted: boolean } | { error: Error & { field?: string; expected?: string } };
 
 /** Where rewards of non-bandit decisions go: the registry (one outcome per input, in order; throws when the database is unavailable). */

@@ -1,5 +1,5 @@
 /** A valid decision row numbered `i` (id, time and contents derived from it), for decision-log unit tests. */
-import type { DecisionInput } from '../../registry/types';
+import type { DecisionInput } from '../../decision-log';
 
 export function testDecision(i: number, extra: Partial<DecisionInput> = {}): DecisionInput {
   return {

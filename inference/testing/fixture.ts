@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DecisionStore } from '../../decision-log';
 import { Registry } from '../../registry';
 import { FsArtifactStore } from '../../registry/artifacts/fs';
 import type { ArtifactStore } from '../../registry/artifacts/store';
@@ -18,6 +19,8 @@ import { buildTestPolicy, type TestPolicy } from './test-policy';
 export interface ServingFixture {
   db: TestDatabase;
   registry: Registry;
+  /** The decision log's store on the same database (what the servers log). */
+  decisions: DecisionStore;
   store: ArtifactStore;
   artifactUri: string;
   dir: string;
@@ -48,6 +51,7 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
   return {
     db,
     registry,
+    decisions: new DecisionStore({ pool: db.pool }),
     store,
     artifactUri,
     dir,

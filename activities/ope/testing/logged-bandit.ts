@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Policy } from '../../../ml/rl/policy';
 import { Rng } from '../../../ml/rng';
-import type { DecisionInput } from '../../../registry/types';
+import type { DecisionInput } from '../../../decision-log';
 
 export interface LoggedBanditOptions {
   nFeatures: number;

@@ -6,8 +6,8 @@
  *   await featuresAsOf(db, 'user:42', decision.time);   // { complexity: 0.7 } as it was then
  *   await latestFeatures(db, { since });                // what the batch loader copies to Redis
  */
-import type { Db } from './db';
-import { ValidationError } from './errors';
+import type { Db } from '../registry/db';
+import { ValidationError } from '../registry/errors';
 
 export interface FeatureRow {
   entity: string;

@@ -1,5 +1,5 @@
-import { decisionLineArmFields, decodeDecisionLine, decodeDecisionLines, encodeDecisionLine, encodeServedDecisionLine } from './decisions';
-import { ValidationError } from './errors';
+import { DECISION_COLUMNS, decisionLineArmFields, decisionLineFields, decodeDecisionLine, decodeDecisionLines, encodeDecisionLine, encodeServedDecisionLine } from './line';
+import { ValidationError } from '../registry/errors';
 import type { DecisionInput } from './types';
 
 const base: DecisionInput = {
@@ -132,5 +132,30 @@ describe('encodeServedDecisionLine (a served decision from the texts at hand)', 
     expect(() => decisionLineArmFields({ ...base, generation: 1.5 })).toThrow(/generation/);
     expect(() => decisionLineArmFields({ ...base, arm: '' })).toThrow(ValidationError);
     expect(decisionLineArmFields({ ...base, version: null, generation: null })).toBe('\tranker\tranker\t\\N\t\\N\tcanary\t');
+  });
+});
+
+describe('decisionLineFields (what COPY and INSERT hand each column)', () => {
+  it('gives one text per column of DECISION_COLUMNS, escapes undone, null for NULL', () => {
+    const d: DecisionInput = { ...base, unit: 'u\t\\N', density: null, featuresJson: '{ "a":\t1 }', features: { a: 1 } };
+    const fields = decisionLineFields(encodeDecisionLine(d));
+    const byColumn = Object.fromEntries(DECISION_COLUMNS.map((c, i) => [c.name, fields[i]]));
+    expect(fields).toHaveLength(DECISION_COLUMNS.length);
+    expect(byColumn).toEqual({
+      decision_id: d.decisionId,
+      time: '2026-12-04T09:30:00.123Z',
+      deployment: 'ranker',
+      model: 'ranker',
+      version: '3',
+      generation: '12',
+      arm: 'canary',
+      features: '{ "a":\t1 }',
+      action: JSON.stringify(base.action),
+      propensity: '0.4375',
+      density: null,
+      unit: 'u\t\\N',
+      latency_ms: '0.1234567',
+      metadata: JSON.stringify(base.metadata),
+    });
   });
 });

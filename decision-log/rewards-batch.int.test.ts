@@ -5,25 +5,25 @@
  * overlapping batches written concurrently store each reward once.
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, ValidationError } from './errors';
-import { createRegistryFixture, type RegistryFixture } from './test-helpers';
-import type { RewardInsertOutcome } from './decisions';
+import { ConflictError, ValidationError } from '../registry/errors';
+import { createDecisionLogFixture, type DecisionLogFixture } from './test-helpers';
+import type { RewardInsertOutcome } from './types';
 
 const kinds = (out: RewardInsertOutcome[]) => out.map((o) => ('inserted' in o ? (o.inserted ? 'inserted' : 'duplicate') : o.error.constructor.name));
 
 describe('insertRewards', () => {
-  let fx: RegistryFixture;
+  let fx: DecisionLogFixture;
   beforeAll(async () => {
-    fx = await createRegistryFixture();
+    fx = await createDecisionLogFixture();
   });
   afterAll(() => fx?.close());
 
   it('answers each input as insertReward would, in order, in one batch', async () => {
     const [a, b, c, stored, storedC] = Array.from({ length: 5 }, () => randomUUID());
-    await fx.registry.insertReward({ decisionId: stored, reward: 0.25 });
-    await fx.registry.insertReward({ decisionId: storedC, reward: 1, components: { quality: 1, cost: 0 } });
+    await fx.decisions.insertReward({ decisionId: stored, reward: 0.25 });
+    await fx.decisions.insertReward({ decisionId: storedC, reward: 1, components: { quality: 1, cost: 0 } });
     const time = new Date('2026-01-02T03:04:05.678Z');
-    const out = await fx.registry.insertRewards([
+    const out = await fx.decisions.insertRewards([
       { decisionId: a, reward: 0.5 },
       { decisionId: a.toUpperCase(), reward: 0.5 }, // the same again: duplicate
       { decisionId: a, reward: 0.75 }, // different: conflict with the first
@@ -55,8 +55,8 @@ describe('insertRewards', () => {
     expect(by[c].reward).toBe(0);
     expect(Math.abs(by[c].time.getTime() - Date.now())).toBeLessThan(60_000);
     expect(by[stored].reward).toBe(0.25);
-    expect(await fx.registry.insertRewards([])).toEqual([]);
-    expect(kinds(await fx.registry.insertRewards([{ decisionId: 'x', reward: 1 }]))).toEqual(['ValidationError']);
+    expect(await fx.decisions.insertRewards([])).toEqual([]);
+    expect(kinds(await fx.decisions.insertRewards([{ decisionId: 'x', reward: 1 }]))).toEqual(['ValidationError']);
   });
 
   it('stores each reward once when overlapping batches are written concurrently', async () => {
@@ -66,7 +66,7 @@ describe('insertRewards', () => {
       const order = w % 2 === 0 ? ids : [...ids].reverse();
       return order.map((decisionId) => ({ decisionId, reward: decisionId === ids[0] ? w : 1 }));
     });
-    const outs = await Promise.all(batches.map((b) => fx.registry.insertRewards(b)));
+    const outs = await Promise.all(batches.map((b) => fx.decisions.insertRewards(b)));
     const inserted = new Map<string, number>();
     outs.forEach((out, w) =>
       out.forEach((o, i) => {

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
-import { Db } from './db';
-import { featuresAsOf, latestFeatures, loadOnlineFeatures, putFeatures, UPDATED_AT_FIELD, writeOnlineFeatures } from './feature-store';
-import { migrate } from './migrate';
+import { Db } from '../registry/db';
+import { featuresAsOf, latestFeatures, loadOnlineFeatures, putFeatures, UPDATED_AT_FIELD, writeOnlineFeatures } from './index';
+import { migrate } from '../registry/migrate';
 
 const t = (iso: string) => new Date(iso);
 

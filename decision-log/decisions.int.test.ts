@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, type DecisionInput } from './index';
-import { isRowError } from '../inference/decisions/log';
-import { ACTOR, createRegistryFixture, type RegistryFixture } from './test-helpers';
+import { ConflictError, ValidationError } from '../registry/errors';
+import { isRowError, type DecisionInput } from './index';
+import { createDecisionLogFixture, type DecisionLogFixture } from './test-helpers';
 
-let fx: RegistryFixture;
+let fx: DecisionLogFixture;
 beforeAll(async () => {
-  fx = await createRegistryFixture();
+  fx = await createDecisionLogFixture();
 });
 afterAll(async () => {
   await fx.close();
@@ -35,11 +35,11 @@ describe('decisions', () => {
   it('inserts a batch, skips decision ids already stored, and reads them back exactly', async () => {
     const rows = Array.from({ length: 50 }, (_, i) => decision(i));
     rows[1] = { ...rows[1], version: null, arm: 'fallback', propensity: null, density: null, unit: null, latencyMs: null, metadata: { why: "no model; it's \"down\"" } };
-    expect(await fx.registry.insertDecisions(rows)).toEqual({ inserted: 50 });
-    expect(await fx.registry.insertDecisions([...rows.slice(0, 10), decision(1000)])).toEqual({ inserted: 1 });
-    const got = await fx.registry.getDecision(rows[1].decisionId);
+    expect(await fx.decisions.insertDecisions(rows)).toEqual({ inserted: 50 });
+    expect(await fx.decisions.insertDecisions([...rows.slice(0, 10), decision(1000)])).toEqual({ inserted: 1 });
+    const got = await fx.decisions.getDecision(rows[1].decisionId);
     expect(got).toMatchObject({ version: null, arm: 'fallback', propensity: null, metadata: { why: "no model; it's \"down\"" }, reward: null });
-    const d0 = await fx.registry.getDecision(rows[0].decisionId);
+    const d0 = await fx.decisions.getDecision(rows[0].decisionId);
     expect(d0).toEqual({ ...rows[0], metadata: null, reward: null, rewardComponents: null, rewardTime: null });
   });
 
@@ -48,26 +48,26 @@ describe('decisions', () => {
     const rows = Array.from({ length: 40 }, (_, i) => decision(i, { deployment: 'copy-test' }));
     rows[3] = { ...rows[3], features: tricky, unit: 'user\t\\N\n"x"', metadata: { why: 'it\'s "down"\r\n\\' } };
     rows[4] = { ...rows[4], version: null, arm: 'fallback', propensity: null, density: null, unit: null, latencyMs: null, metadata: null, generation: null };
-    expect(await fx.registry.copyDecisions(rows)).toEqual({ inserted: 40 });
+    expect(await fx.decisions.copyDecisions(rows)).toEqual({ inserted: 40 });
     const twins = rows.map((r) => ({ ...r, decisionId: randomUUID(), deployment: 'copy-twin' }));
-    await fx.registry.insertDecisions(twins);
+    await fx.decisions.insertDecisions(twins);
     for (let i = 0; i < rows.length; i++) {
-      const viaCopy = await fx.registry.getDecision(rows[i].decisionId);
-      const viaInsert = await fx.registry.getDecision(twins[i].decisionId);
+      const viaCopy = await fx.decisions.getDecision(rows[i].decisionId);
+      const viaInsert = await fx.decisions.getDecision(twins[i].decisionId);
       expect({ ...viaCopy, decisionId: '', deployment: '' }).toEqual({ ...viaInsert, decisionId: '', deployment: '' });
     }
-    expect((await fx.registry.getDecision(rows[3].decisionId)).features).toEqual({ ...tricky, '\\key': [1.5e-7, 0, 1e21, 3] });
-    expect((await fx.registry.getDecision(rows[3].decisionId)).unit).toBe('user\t\\N\n"x"');
+    expect((await fx.decisions.getDecision(rows[3].decisionId)).features).toEqual({ ...tricky, '\\key': [1.5e-7, 0, 1e21, 3] });
+    expect((await fx.decisions.getDecision(rows[3].decisionId)).unit).toBe('user\t\\N\n"x"');
     // A batch with rows already stored (a retried or replayed batch) writes only the new ones.
-    expect(await fx.registry.copyDecisions([...rows.slice(0, 5), decision(77, { deployment: 'copy-test' })])).toEqual({ inserted: 1 });
+    expect(await fx.decisions.copyDecisions([...rows.slice(0, 5), decision(77, { deployment: 'copy-test' })])).toEqual({ inserted: 1 });
     const n = await fx.db.pool.query("SELECT count(*)::int AS n FROM decisions WHERE deployment = 'copy-test'");
     expect(n.rows[0].n).toBe(41);
     // Validation is the same: nothing of a batch with a bad row is written.
-    await expect(fx.registry.copyDecisions([decision(1), decision(2, { propensity: 1.5 })])).rejects.toThrow('decisions[1].propensity: got 1.5');
+    await expect(fx.decisions.copyDecisions([decision(1), decision(2, { propensity: 1.5 })])).rejects.toThrow('decisions[1].propensity: got 1.5');
   });
 
   it('a row PostgreSQL cannot store fails its batch with a data-exception SQLSTATE (what the decision log sets aside)', async () => {
-    const nul = await fx.registry.copyDecisions([decision(1), decision(2, { unit: 'user\u0000' })]).catch((e: unknown) => e);
+    const nul = await fx.decisions.copyDecisions([decision(1), decision(2, { unit: 'user\u0000' })]).catch((e: unknown) => e);
     expect(isRowError(nul)).toBe(true);
     expect((nul as { code: string }).code).toBe('22021');
     expect(isRowError(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe(false);
@@ -76,8 +76,8 @@ describe('decisions', () => {
   it('stores the JSON columns as the text written (json, not jsonb): escapes jsonb refuses come back unchanged', async () => {
     const odd = { entity: 'x\ud800', nul: 'a\u0000b', b: 1, a: [2] };
     const row = decision(4, { features: odd, action: { z: 1, a: 2 } });
-    expect(await fx.registry.copyDecisions([row])).toEqual({ inserted: 1 });
-    const back = await fx.registry.getDecision(row.decisionId);
+    expect(await fx.decisions.copyDecisions([row])).toEqual({ inserted: 1 });
+    const back = await fx.decisions.getDecision(row.decisionId);
     expect(back.features).toEqual(odd);
     expect(Object.keys(back.action as object)).toEqual(['z', 'a']); // key order as written
     const types = await fx.db.pool.query(
@@ -87,32 +87,32 @@ describe('decisions', () => {
   });
 
   it('refuses malformed rows naming the row and the field', async () => {
-    await expect(fx.registry.insertDecisions([decision(1), decision(2, { propensity: 1.5 })])).rejects.toThrow(
+    await expect(fx.decisions.insertDecisions([decision(1), decision(2, { propensity: 1.5 })])).rejects.toThrow(
       'decisions[1].propensity: got 1.5; expected a probability in [0, 1]',
     );
-    await expect(fx.registry.insertDecisions([decision(1, { decisionId: 'nope' })])).rejects.toThrow('decisions[0].decisionId: got "nope"; expected a UUID');
-    await expect(fx.registry.insertDecisions([decision(1, { time: new Date('x') })])).rejects.toBeInstanceOf(ValidationError);
-    await expect(fx.registry.insertDecisions([decision(1, { features: null })])).rejects.toThrow('decisions[0].features: got null; expected the features the policy saw');
-    await expect(fx.registry.insertDecisions([decision(1, { version: 0 })])).rejects.toThrow('decisions[0].version: got 0; expected a version number >= 1, or null');
+    await expect(fx.decisions.insertDecisions([decision(1, { decisionId: 'nope' })])).rejects.toThrow('decisions[0].decisionId: got "nope"; expected a UUID');
+    await expect(fx.decisions.insertDecisions([decision(1, { time: new Date('x') })])).rejects.toBeInstanceOf(ValidationError);
+    await expect(fx.decisions.insertDecisions([decision(1, { features: null })])).rejects.toThrow('decisions[0].features: got null; expected the features the policy saw');
+    await expect(fx.decisions.insertDecisions([decision(1, { version: 0 })])).rejects.toThrow('decisions[0].version: got 0; expected a version number >= 1, or null');
   });
 
   it('pages through a time window with a cursor, never skipping or repeating a row, joined with rewards', async () => {
     const dep = `paged-${randomUUID().slice(0, 8)}`;
     // Several rows share a timestamp (microsecond ties too) so the cursor must break ties by id.
     const rows = Array.from({ length: 237 }, (_, i) => decision(Math.floor(i / 3), { deployment: dep }));
-    await fx.registry.insertDecisions(rows);
+    await fx.decisions.insertDecisions(rows);
     await fx.db.pool.query(
       `UPDATE decisions SET time = time + interval '1 microsecond' * (abs(hashtext(decision_id::text)) % 3) WHERE deployment = $1`,
       [dep],
     );
-    for (const r of rows.filter((_, i) => i % 2 === 0)) await fx.registry.insertReward({ decisionId: r.decisionId, reward: (r.features as { q_len: number }).q_len });
+    for (const r of rows.filter((_, i) => i % 2 === 0)) await fx.decisions.insertReward({ decisionId: r.decisionId, reward: (r.features as { q_len: number }).q_len });
     const from = new Date(t0 + 50);
     const to = new Date(t0 + 600);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await fx.registry.readDecisionsWithRewards({ deployment: dep, from, to, cursor, limit: 17 });
+      const page = await fx.decisions.readDecisionsWithRewards({ deployment: dep, from, to, cursor, limit: 17 });
       seen.push(...page.rows.map((r) => r.decisionId));
       for (const r of page.rows) {
         expect(r.time.getTime()).toBeGreaterThanOrEqual(from.getTime());
@@ -127,7 +127,7 @@ describe('decisions', () => {
     expect(pages).toBe(Math.ceil(expected.length / 17) + (expected.length % 17 === 0 ? 1 : 0));
 
     const all: number[] = [];
-    for await (const page of fx.registry.iterateDecisionsWithRewards({ deployment: dep, from, to, limit: 50, rewardedOnly: true })) {
+    for await (const page of fx.decisions.iterateDecisionsWithRewards({ deployment: dep, from, to, limit: 50, rewardedOnly: true })) {
       for (const r of page) {
         expect(r.reward).toBe((r.features as { q_len: number }).q_len);
         all.push(r.reward!);
@@ -135,10 +135,10 @@ describe('decisions', () => {
     }
     const rewarded = new Set(rows.filter((_, i) => i % 2 === 0).map((r) => r.decisionId));
     expect(all.length).toBe(expected.filter((id) => rewarded.has(id)).length);
-    const canary = await fx.registry.readDecisionsWithRewards({ deployment: dep, from, to, arm: 'canary', limit: 1000 });
+    const canary = await fx.decisions.readDecisionsWithRewards({ deployment: dep, from, to, arm: 'canary', limit: 1000 });
     expect(canary.rows.every((r) => r.arm === 'canary' && r.version === 2)).toBe(true);
     expect(canary.rows.length).toBeGreaterThan(0);
-    await expect(fx.registry.readDecisionsWithRewards({ deployment: dep, from, to, cursor: 'garbage' })).rejects.toThrow(
+    await expect(fx.decisions.readDecisionsWithRewards({ deployment: dep, from, to, cursor: 'garbage' })).rejects.toThrow(
       'cursor: got "garbage"; expected the nextCursor of a previous page',
     );
   });
@@ -147,61 +147,27 @@ describe('decisions', () => {
 describe('rewards', () => {
   it('accepts a reward before its decision, a same-value repeat once, and refuses a conflicting one', async () => {
     const id = randomUUID();
-    expect(await fx.registry.insertReward({ decisionId: id, reward: 0.8, components: { quality: 0.9, cost: -0.1 } })).toEqual({ inserted: true });
-    expect(await fx.registry.insertReward({ decisionId: id, reward: 0.8, components: { cost: -0.1, quality: 0.9 } })).toEqual({ inserted: false });
-    expect(await fx.registry.insertReward({ decisionId: id, reward: 0.8 })).toEqual({ inserted: false });
-    const err = await fx.registry.insertReward({ decisionId: id, reward: 0.2 }).catch((e: Error) => e);
+    expect(await fx.decisions.insertReward({ decisionId: id, reward: 0.8, components: { quality: 0.9, cost: -0.1 } })).toEqual({ inserted: true });
+    expect(await fx.decisions.insertReward({ decisionId: id, reward: 0.8, components: { cost: -0.1, quality: 0.9 } })).toEqual({ inserted: false });
+    expect(await fx.decisions.insertReward({ decisionId: id, reward: 0.8 })).toEqual({ inserted: false });
+    const err = await fx.decisions.insertReward({ decisionId: id, reward: 0.2 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as Error).message).toBe(
       `reward of decision ${id}: already recorded as {"components":{"cost":-0.1,"quality":0.9},"reward":0.8}; got {"components":null,"reward":0.2} (a reward is recorded once per decision)`,
     );
-    await expect(fx.registry.insertReward({ decisionId: id, reward: 0.8, components: { quality: 1 } })).rejects.toBeInstanceOf(ConflictError);
+    await expect(fx.decisions.insertReward({ decisionId: id, reward: 0.8, components: { quality: 1 } })).rejects.toBeInstanceOf(ConflictError);
     const { rows } = await fx.db.pool.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = $1', [id]);
     expect(rows[0].n).toBe(1);
     // The decision arrives later (asynchronous batch) and joins its reward.
     const d = decision(5, { decisionId: id, deployment: 'late' });
-    await fx.registry.insertDecisions([d]);
-    expect(await fx.registry.getDecision(id)).toMatchObject({ reward: 0.8, rewardComponents: { quality: 0.9, cost: -0.1 } });
-    await expect(fx.registry.insertReward({ decisionId: id, reward: Number.NaN })).rejects.toThrow('reward: got NaN; expected a finite number');
+    await fx.decisions.insertDecisions([d]);
+    expect(await fx.decisions.getDecision(id)).toMatchObject({ reward: 0.8, rewardComponents: { quality: 0.9, cost: -0.1 } });
+    await expect(fx.decisions.insertReward({ decisionId: id, reward: Number.NaN })).rejects.toThrow('reward: got NaN; expected a finite number');
   });
 
   it('is race-free: concurrent identical rewards store one row and all succeed', async () => {
     const id = randomUUID();
-    const results = await Promise.all(Array.from({ length: 8 }, () => fx.registry.insertReward({ decisionId: id, reward: 1 })));
+    const results = await Promise.all(Array.from({ length: 8 }, () => fx.decisions.insertReward({ decisionId: id, reward: 1 })));
     expect(results.filter((r) => r.inserted)).toHaveLength(1);
-  });
-});
-
-describe('runs and run metrics', () => {
-  it('records a run idempotently, appends per-step metrics (a retried step overwrites), finishes it', async () => {
-    const run = await fx.registry.recordRun({ id: 'ppo/wf-1', kind: 'ppo', model: 'rag', workflowId: 'wf-1', config: { lr: 3e-4 } });
-    expect(run).toMatchObject({ id: 'ppo/wf-1', status: 'running', config: { lr: 3e-4 }, finishedAt: null });
-    expect(await fx.registry.recordRun({ id: 'ppo/wf-1', kind: 'ppo', config: { lr: 1 } })).toEqual(run);
-    for (let step = 0; step < 5; step++) {
-      await fx.registry.appendRunMetrics(run.id, step, { 'charts/episodic_return': step * 2, 'losses/approx_kl': 0.01 * step });
-    }
-    await fx.registry.appendRunMetrics(run.id, 4, { 'charts/episodic_return': 99 });
-    const returns = await fx.registry.readRunMetrics(run.id, ['charts/episodic_return']);
-    expect(returns.map((m) => [m.step, m.value])).toEqual([[0, 0], [1, 2], [2, 4], [3, 6], [4, 99]]);
-    expect(await fx.registry.readRunMetrics(run.id)).toHaveLength(10);
-    await expect(fx.registry.appendRunMetrics(run.id, 5, { 'losses/value': Number.NaN })).rejects.toThrow(
-      'metrics.losses/value (step 5): got NaN; expected a finite number',
-    );
-    await expect(fx.registry.appendRunMetrics('nope', 0, { x: 1 })).rejects.toBeInstanceOf(NotFoundError);
-    const done = await fx.registry.finishRun(run.id, { status: 'succeeded', summary: { version: 3 } });
-    expect(done).toMatchObject({ status: 'succeeded', summary: { version: 3 } });
-    expect(done.finishedAt).toBeInstanceOf(Date);
-    await expect(fx.registry.finishRun('nope', { status: 'failed' })).rejects.toThrow('run nope not found');
-  });
-
-  it('records evaluations of a version with an audit row', async () => {
-    await fx.registry.createModel({ name: 'evaluated', actor: ACTOR });
-    await fx.registry.registerVersion({ model: 'evaluated', artifact: { buffer: Buffer.from('x') }, format: 'onnx', actor: ACTOR });
-    const e = await fx.registry.recordEvaluation({ model: 'evaluated', version: 1, kind: 'ope', verdict: 'pass', summary: { snipw: 0.71 }, reportUri: 'file:///r.json', actor: ACTOR });
-    expect(await fx.registry.listEvaluations('evaluated', 1)).toEqual([e]);
-    expect((await fx.registry.listAudit({ model: 'evaluated', action: 'evaluation.record' })).length).toBe(1);
-    await expect(fx.registry.recordEvaluation({ model: 'evaluated', version: 2, kind: 'ope', verdict: 'pass', actor: ACTOR })).rejects.toThrow(
-      'version evaluated/2 not found',
-    );
   });
 });
