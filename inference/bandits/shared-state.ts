@@ -22,6 +22,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { addArmStats, fieldsToStats, type ArmStats, type BanditPolicy, type LearnerKind, type StatsDelta } from '../../ml/bandits';
+import { flushedKeyOf, stateKeyOf } from '../../ml/bandits/state-key';
+
+export { flushedKeyOf, stateKeyOf };
 
 // KEYS: the state hash, the hash of flushes applied per writer. ARGV: writer id, flush number, then
 // field/increment pairs, then the number of observations. A flush number at or below the writer's
@@ -33,15 +36,6 @@ for i = 3, #ARGV - 1, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i +
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 return redis.call('HINCRBY', KEYS[1], 'seq', ARGV[#ARGV])`;
-
-export function stateKeyOf(stateKey: string): string {
-  return `bandit:state:${stateKey}`;
-}
-
-/** Hash of writer id → the last flush number applied (a retried flush is applied once); expires a day after the last flush. */
-export function flushedKeyOf(stateKey: string): string {
-  return `bandit:flushed:${stateKey}`;
-}
 
 export interface SharedLearnerOptions {
   redis: Redis;
