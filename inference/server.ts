@@ -23,7 +23,7 @@ import { DecisionJournal } from './decisions/journal';
 import { DecisionLog, type DecisionLogStats } from './decisions/log';
 import type { FeatureStore } from './features';
 import { createDecideHandler } from './handlers/decide';
-import { ShadowMirror } from './handlers/mirror';
+import { ShadowMirror } from './policy/mirror';
 import { createKServeHandlers } from './handlers/kserve';
 import { createRewardsHandler } from './handlers/rewards';
 import { createHttpServer } from './http/server';

@@ -4,10 +4,9 @@
  * (./shared-state.ts). Decide: ./decide.ts; reward settlement: ./rewards.ts; loading: ./kind.ts.
  */
 import type { BanditConfig } from '../../ml/bandits/config';
-import type { ScannedDecideBody } from '../handlers/decide-body';
 import { PARSE_BODY, type RequestContext } from '../http/server';
 import type { PolicyBinding } from '../policy/binding';
-import type { DecideOutcome, ServedDeployment } from '../serving/served-deployment';
+import type { DecideOutcome, ServedDeployment, ScannedDecide } from '../serving/served-deployment';
 import type { SharedLearner } from './shared-state';
 
 /** What decide writes (`bandit:decision:<id>`, ./claims.ts) for the reward to find, on whichever instance it arrives. */
@@ -49,7 +48,7 @@ export class BanditDeployment implements ServedDeployment {
   }
 
   /** Bandit bodies are parsed (their context is logged as a value). */
-  decideScanned(_body: ScannedDecideBody, _values: Float64Array, _ctx: RequestContext): typeof PARSE_BODY {
+  decideScanned(_body: ScannedDecide, _values: Float64Array, _ctx: RequestContext): typeof PARSE_BODY {
     return PARSE_BODY;
   }
 

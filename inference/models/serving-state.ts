@@ -4,10 +4,9 @@
  * ejected. It is the policy kind's ServedDeployment: decide goes to the kind's decider with this state.
  */
 import type { Deployment, Json } from '../../registry/types';
-import type { ScannedDecideBody } from '../handlers/decide-body';
 import type { RequestContext } from '../http/server';
 import { TrafficRouter } from '../router';
-import type { DecideOutcome, ServedDeployment } from '../serving/served-deployment';
+import type { DecideOutcome, ServedDeployment, ScannedDecide } from '../serving/served-deployment';
 import type { LoadedModel, VersionInfo } from './loaded-model';
 
 export interface ExplorationSettings {
@@ -30,7 +29,7 @@ export interface ServingState {
   readonly router: TrafficRouter;
   /**
    * The shadow version (`config.shadowVersion`): scores a mirror of every champion-served request off
-   * the response path (inference/handlers/mirror.ts); never serves. Null when none or dropped.
+   * the response path (inference/policy/mirror.ts); never serves. Null when none or dropped.
    */
   readonly shadow: LoadedModel | null;
   /** Why the registry's shadow version is not mirrored (load failure, run-time error), or null. */
@@ -66,7 +65,7 @@ export function explorationOf(d: Deployment): ExplorationSettings {
 /** What a policy state hands its requests to and tells when it leaves the map (the policy kind). */
 export interface PolicyOwner {
   decide(state: PolicyDeployment, body: Record<string, unknown>, ctx: RequestContext): DecideOutcome;
-  decideScanned(state: PolicyDeployment, body: ScannedDecideBody, values: Float64Array, ctx: RequestContext): DecideOutcome;
+  decideScanned(state: PolicyDeployment, body: ScannedDecide, values: Float64Array, ctx: RequestContext): DecideOutcome;
   released(state: PolicyDeployment): void;
 }
 
@@ -108,7 +107,7 @@ export class PolicyDeployment implements ServingState, ServedDeployment {
     return this.owner.decide(this, body, ctx);
   }
 
-  decideScanned(body: ScannedDecideBody, values: Float64Array, ctx: RequestContext): DecideOutcome {
+  decideScanned(body: ScannedDecide, values: Float64Array, ctx: RequestContext): DecideOutcome {
     return this.owner.decideScanned(this, body, values, ctx);
   }
 

@@ -28,8 +28,7 @@ import { decisionLineArmFields, encodeServedDecisionLine } from '../../registry/
 import type { DecisionInput, Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
-import type { ScannedDecideBody } from '../handlers/decide-body';
-import type { ShadowMirror } from '../handlers/mirror';
+import type { ShadowMirror } from './mirror';
 import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
 import { ClientError, badRequest, describeValue, parseKey } from '../http/errors';
@@ -39,6 +38,7 @@ import type { InferTarget, LoadedModel } from '../models/loaded-model';
 import type { SyncOutputs } from '../models/sync-session';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
+import type { ScannedDecide } from '../serving/served-deployment';
 import { answerMiddle, decideAnswerText, decisionMetadataJson, type DecideResponse } from './answer';
 
 export interface PolicyDecideDeps {
@@ -58,7 +58,7 @@ export interface PolicyDecider {
   /** A parsed body for `state`. */
   decide(state: ServingState, body: Record<string, unknown>, ctx: RequestContext): DecideResponse | typeof ANSWER_LATER | Promise<typeof ANSWER_LATER>;
   /** A scanned body for `state`; `values[0, body.count)` are read before this returns, never after. */
-  decideScanned(state: ServingState, body: ScannedDecideBody, values: Float64Array, ctx: RequestContext): DecideResponse | typeof ANSWER_LATER | Promise<typeof ANSWER_LATER>;
+  decideScanned(state: ServingState, body: ScannedDecide, values: Float64Array, ctx: RequestContext): DecideResponse | typeof ANSWER_LATER | Promise<typeof ANSWER_LATER>;
 }
 
 const BODY_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
@@ -74,7 +74,7 @@ interface RequestCommon {
  * - `scanned`: `count` numbers the scanner (handlers/decide-body.ts) wrote into `values`, the handler's
  *   scratch array, which the next scanned request overwrites. They are copied out at ONE point,
  *   `takeScanned` (called by the first `inputFor`, synchronously inside `decideScanned`, before anything
- *   awaits); `text` is the features' JSON text as sent. decide.test.ts fails if the copy moves after an
+ *   awaits); `text` is the features' JSON text as sent. handlers/decide.test.ts fails if the copy moves after an
  *   await. A later input of the same request (the champion's, after a canary failed) uses `text`.
  * - `text`: the features' JSON text as sent (a scanned request whose values were taken), parsed when needed;
  * - `parsed`: the parsed body's value; `bodyText`, the body, to cut the features' text from when they are

@@ -16,7 +16,7 @@ import { BanditKind } from '../bandits/kind';
 import type { RewardLog } from '../bandits/reward-log';
 import type { DecisionLog } from '../decisions/log';
 import type { FeatureStore } from '../features';
-import type { ShadowMirror } from '../handlers/mirror';
+import type { ShadowMirror } from '../policy/mirror';
 import type { InferenceMetrics } from '../metrics';
 import type { ArtifactCache } from '../models/artifact-cache';
 import { PolicyKind } from '../policy/kind';

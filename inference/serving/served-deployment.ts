@@ -9,10 +9,23 @@
  *   load), and, optionally, settles the rewards of its decisions itself.
  */
 import type { Deployment, DeploymentKind } from '../../registry/types';
-import type { ScannedDecideBody } from '../handlers/decide-body';
 import type { ANSWER_LATER, PARSE_BODY, RequestContext } from '../http/server';
 import type { RewardItem, RewardItemResult } from '../rewards/body';
 import type { DeploymentMap } from './deployment-map';
+
+/**
+ * A decide body the scanner read without JSON.parse (handlers/decide-body.ts writes it; its
+ * ScannedDecideBody has this shape): the features are `count` numbers in the route's scratch array.
+ */
+export interface ScannedDecide {
+  readonly deployment: string;
+  /** The `unit` member as sent (not yet checked as a key), or undefined when absent. */
+  readonly unit: string | undefined;
+  readonly explore: boolean | undefined;
+  readonly count: number;
+  /** The features array's own text, exactly as sent. */
+  readonly featuresText: string;
+}
 
 /** What decide answers: a response value, ANSWER_LATER (it answers through `ctx` itself), or a promise of either. */
 export type DecideOutcome = unknown;
@@ -32,7 +45,7 @@ export interface ServedDeployment {
    * unit?, explore? }`, the numbers in `values`, valid only until this returns: copy what is kept before
    * any await); PARSE_BODY when this kind wants the body parsed (then `decide` is called).
    */
-  decideScanned(body: ScannedDecideBody, values: Float64Array, ctx: RequestContext): DecideOutcome | typeof PARSE_BODY | typeof ANSWER_LATER;
+  decideScanned(body: ScannedDecide, values: Float64Array, ctx: RequestContext): DecideOutcome | typeof PARSE_BODY | typeof ANSWER_LATER;
   /** Releases what only this deployment holds; called once, after it left the map (replaced or removed). */
   close(): void;
 }

@@ -4,10 +4,9 @@
  * changes it or a canary is ejected.
  */
 import type { Json } from '../../registry/types';
-import type { ScannedDecideBody } from '../handlers/decide-body';
 import { PARSE_BODY, type RequestContext } from '../http/server';
 import type { TrafficRouter } from '../router';
-import type { DecideOutcome, ServedDeployment } from '../serving/served-deployment';
+import type { DecideOutcome, ServedDeployment, ScannedDecide } from '../serving/served-deployment';
 import type { TextPolicyModel } from './model';
 
 /** What a text-policy deployment hands its requests to and tells when it leaves the map (the kind). */
@@ -38,7 +37,7 @@ export class TextPolicyDeployment implements ServedDeployment {
   }
 
   /** Text-policy bodies carry text, not a features array: never the scanner's shape. */
-  decideScanned(_body: ScannedDecideBody, _values: Float64Array, _ctx: RequestContext): typeof PARSE_BODY {
+  decideScanned(_body: ScannedDecide, _values: Float64Array, _ctx: RequestContext): typeof PARSE_BODY {
     return PARSE_BODY;
   }
 
