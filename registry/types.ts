@@ -12,7 +12,7 @@ export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
 /** Aliases kept in step with the deployment by setDeployment (not settable with setAlias). */
 /**
  * The kinds of deployment the inference server serves, one row each in its kind table
- * (inference/serving/kinds.ts) and in the config parsers (deployment-config/). Adding a kind: a word here,
+ * (inference/serving/kinds.ts) and in the config parsers (registry/deployment-config/). Adding a kind: a word here,
  * then the two rows the type checker asks for.
  */
 export const DEPLOYMENT_KINDS = ['policy', 'bandit', 'text-policy'] as const;

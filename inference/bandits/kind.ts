@@ -5,7 +5,8 @@
  * rewards of its decisions itself (./rewards.ts): the learner learns from them.
  */
 import type { Redis } from 'ioredis';
-import { buildLearner, parseBanditConfig, type BanditConfig } from '../../ml/bandits/config';
+import { buildLearner, type BanditConfig } from '../../ml/bandits/config';
+import { parseDeploymentConfig } from '../../registry/deployment-config';
 import type { Rng } from '../../ml/rng';
 import type { Deployment } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
@@ -64,7 +65,7 @@ export class BanditKind implements ServedKind, BanditOwner {
     }
     let config: BanditConfig;
     try {
-      config = parseBanditConfig(d.config, d.deployment);
+      config = parseDeploymentConfig('bandit', d.config, d.deployment);
     } catch (err) {
       this.applyFailures++;
       this.opts.log?.('error', `bandit deployment ${d.deployment} generation ${d.generation}: ${(err as Error).message}${cur ? `; generation ${cur.generation} keeps serving` : ''}`);

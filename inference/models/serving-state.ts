@@ -47,12 +47,6 @@ export interface DeploymentRecord {
   shadow?: VersionInfo | null;
 }
 
-/** `config.shadowVersion` of a deployment: a positive integer, or null when none is set. */
-export function shadowVersionOf(d: Deployment): number | null {
-  const v = (d.config ?? {}).shadowVersion;
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null;
-}
-
 export function explorationOf(d: Deployment): ExplorationSettings {
   const e = d.exploration ?? { mode: 'greedy' };
   return {

@@ -23,7 +23,8 @@ import type { Deployment, ModelVersion } from '../../registry/types';
 import type { InferenceMetrics } from '../metrics';
 import type { ArtifactCache } from '../models/artifact-cache';
 import { LoadedModel, type VersionInfo } from '../models/loaded-model';
-import { PolicyDeployment, shadowVersionOf, type DeploymentRecord, type PolicyOwner, type ServingState } from '../models/serving-state';
+import { parseDeploymentConfig } from '../../registry/deployment-config';
+import { PolicyDeployment, type DeploymentRecord, type PolicyOwner, type ServingState } from '../models/serving-state';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
 import { createPolicyDecider, type PolicyDecider, type PolicyDecideDeps } from './decide';
@@ -94,7 +95,12 @@ export class PolicyKind implements ServedKind, PolicyOwner {
     if (failed !== undefined && failed.generation === d.generation && Date.now() - failed.at < (this.opts.retryFailedMs ?? 15_000)) return cur ?? null;
     const lookup = async (v: number | null) => (v === null ? null : versionInfo(await this.opts.registry.getVersion(d.model, v)));
     const [champion, canary] = await Promise.all([lookup(d.championVersion), lookup(d.canaryVersion)]);
-    const sv = shadowVersionOf(d);
+    let sv: number | null = null;
+    try {
+      sv = parseDeploymentConfig('policy', d.config ?? {}, d.deployment).shadowVersion;
+    } catch (err) {
+      this.log('error', `deployment ${d.deployment} generation ${d.generation}: ${(err as Error).message}; served without a shadow`);
+    }
     let shadow: VersionInfo | null = null;
     if (sv !== null) {
       try {

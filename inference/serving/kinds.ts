@@ -3,7 +3,7 @@
  * ServedKind that loads and serves it. The manager looks a registry row's kind up here and nowhere
  * else; the type checker refuses a kind without a row.
  *
- * A new served kind: a word in DEPLOYMENT_KINDS, its config parser (deployment-config/), a folder
+ * A new served kind: a word in DEPLOYMENT_KINDS, its config parser (registry/deployment-config/), a folder
  * under inference/ with its ServedKind and ServedDeployment, and one row below.
  */
 import { join } from 'node:path';

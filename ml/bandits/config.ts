@@ -62,7 +62,12 @@ export function isContextual(kind: BaseLearnerKind): boolean {
   return kind === 'linucb' || kind === 'lints';
 }
 
+const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey'];
+
 export function parseBanditConfig(config: Readonly<Record<string, unknown>>, deployment: string): BanditConfig {
+  for (const key of Object.keys(config)) {
+    if (!KEYS.includes(key)) throw new BanditConfigError(`config.${key}`, config[key], `no such setting (known: ${KEYS.join(', ')})`);
+  }
   const learner = config.learner;
   if (!isObject(learner)) throw new BanditConfigError('config.learner', learner, 'an object { kind, params? }');
   const kind = learner.kind;
