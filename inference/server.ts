@@ -176,7 +176,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // Its own sampler: a shadow never shifts the served decisions' random stream.
   const mirror = new ShadowMirror({ manager: kinds.policy, log: decisionLog, metrics, rng: new Rng(seed ^ 0x9e3779b9), onError: log });
   mirrorRef.current = mirror;
-  const manager = new DeploymentManager({ registry, map: deployments, kinds, log });
+  const manager = new DeploymentManager({ registry, map: deployments, kinds, metrics, log });
   await manager.start();
 
   const listener = new RegistryListener({

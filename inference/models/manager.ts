@@ -11,6 +11,7 @@
  */
 import type { AuditInput } from '../../registry/audit';
 import { DEPLOYMENT_KINDS, type Deployment, type ModelVersion } from '../../registry/types';
+import type { InferenceMetrics } from '../metrics';
 import type { ServingState } from './serving-state';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedKind } from '../serving/served-deployment';
@@ -27,6 +28,8 @@ export interface ManagerOptions {
   registry: Pick<DeploymentRegistry, 'listDeployments' | 'findDeployment'>;
   map: DeploymentMap;
   kinds: ServedKinds;
+  /** `autopilot_deployments_served{kind}` is kept here. */
+  metrics?: Pick<InferenceMetrics, 'deploymentsServed'>;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -88,6 +91,7 @@ export class DeploymentManager {
         if (kind.restore === undefined) continue;
         for (const s of await kind.restore()) this.opts.map.update(s);
       }
+      this.countServed();
     }
     this.ready = true;
   }
@@ -165,11 +169,25 @@ export class DeploymentManager {
       return;
     }
     if (next === null) this.unload(name);
-    else this.opts.map.update(next);
+    else {
+      this.opts.map.update(next);
+      this.countServed();
+    }
   }
 
   private unload(name: string): void {
-    if (this.opts.map.unload(name)) this.log('info', `deployment ${name} removed from the registry; no longer served`);
+    if (!this.opts.map.unload(name)) return;
+    this.log('info', `deployment ${name} removed from the registry; no longer served`);
+    this.countServed();
+  }
+
+  /** The served deployments by their kind label. */
+  private countServed(): void {
+    const gauge = this.opts.metrics?.deploymentsServed;
+    if (gauge === undefined) return;
+    const counts = new Map<string, number>(DEPLOYMENT_KINDS.map((k) => [k, 0]));
+    for (const s of this.opts.map.values()) counts.set(s.metricsLabels.kind, (counts.get(s.metricsLabels.kind) ?? 0) + 1);
+    for (const [kind, n] of counts) gauge.labels(kind).set(n);
   }
 
   /** Waits for running syncs; closes every kind (flushes, saves); then unloads every deployment (in-flight requests finish first). */
