@@ -58,6 +58,8 @@ export class PolicyKind implements ServedKind, PolicyOwner {
   private readonly loading = new Map<string, Promise<LoadedModel>>();
   private readonly records = new Map<string, DeploymentRecord>();
   private readonly failures = new Map<string, { generation: number; at: number; error: string }>();
+  /** States made by `install` that the manager has not put into the map yet: their models are in use. */
+  private readonly fresh = new Set<PolicyDeployment>();
   private persistChain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly decider: PolicyDecider;
@@ -192,11 +194,14 @@ export class PolicyKind implements ServedKind, PolicyOwner {
     this.records.set(name, rec);
     this.persist();
     this.opts.metrics.modelSwaps.labels(name).inc();
-    return new PolicyDeployment(this, d, champion, canary, ejected, shadow, shadowEjected);
+    const next = new PolicyDeployment(this, d, champion, canary, ejected, shadow, shadowEjected);
+    this.fresh.add(next);
+    return next;
   }
 
   /** A state left the map (replaced, removed, or turned into another kind). */
   released(state: PolicyDeployment): void {
+    this.fresh.delete(state);
     // At close the map empties, but the records stay: a restart without the registry serves them.
     if (!this.closed && this.get(state.name) === undefined && this.records.delete(state.name)) this.persist();
     this.retireUnused();
@@ -205,11 +210,15 @@ export class PolicyKind implements ServedKind, PolicyOwner {
   /** Retires every loaded version no current state refers to. */
   private retireUnused(): void {
     const used = new Set<LoadedModel>();
-    for (const s of this.opts.map.values()) {
-      if (!(s instanceof PolicyDeployment)) continue;
+    const use = (s: PolicyDeployment) => {
       if (s.champion) used.add(s.champion);
       if (s.canary) used.add(s.canary);
       if (s.shadow) used.add(s.shadow);
+    };
+    for (const s of this.opts.map.values()) if (s instanceof PolicyDeployment) use(s);
+    for (const s of this.fresh) {
+      if (this.opts.map.get(s.name) === s) this.fresh.delete(s); // in the map now: counted above
+      else use(s);
     }
     for (const [key, m] of this.loaded) {
       if (!used.has(m)) {

@@ -11,7 +11,6 @@
 import type { Deployment, DeploymentKind } from '../../registry/types';
 import type { ANSWER_LATER, PARSE_BODY, RequestContext } from '../http/server';
 import type { RewardItem, RewardItemResult } from '../rewards/body';
-import type { DeploymentMap } from './deployment-map';
 
 /**
  * A decide body the scanner read without JSON.parse (handlers/decide-body.ts writes it; its
@@ -74,9 +73,4 @@ export interface ServedKind {
   readonly rewards?: RewardSettler;
   /** Waits for what is in flight; releases everything. */
   close(): Promise<void>;
-}
-
-/** What every kind factory is given: the map it serves into (for a kind that swaps its own entries). */
-export interface KindContext {
-  readonly map: DeploymentMap;
 }

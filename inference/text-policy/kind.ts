@@ -78,6 +78,8 @@ export function renderSnapshot(snapshot: unknown): string {
 
 export class TextPolicyKind implements ServedKind, TextPolicyOwner {
   private readonly loaded = new Map<string, TextPolicyModel>();
+  /** Deployments made by `load` that the manager has not put into the map yet: their models are in use. */
+  private readonly fresh = new Set<TextPolicyDeployment>();
 
   constructor(private readonly opts: TextPolicyKindOptions) {}
 
@@ -137,7 +139,9 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
       }
     }
     this.opts.log?.('info', `text-policy deployment ${d.deployment}: champion ${champion?.key ?? 'none'}${canary ? `, canary ${canary.key} at ${d.canaryWeight}%` : ''}`);
-    return this.build(d.deployment, d.model, d.generation, champion, canary, d.canaryWeight, d.fallback ?? null);
+    const next = this.build(d.deployment, d.model, d.generation, champion, canary, d.canaryWeight, d.fallback ?? null);
+    this.fresh.add(next);
+    return next;
   }
 
   private build(name: string, model: string, generation: number, champion: TextPolicyModel | null, canary: TextPolicyModel | null, canaryWeight: number, fallback: Json | null): TextPolicyDeployment {
@@ -146,16 +150,21 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
   }
 
   /** A deployment left the map: versions nobody serves now are retired. */
-  released(): void {
+  released(s: TextPolicyDeployment): void {
+    this.fresh.delete(s);
     this.retireUnused();
   }
 
   private retireUnused(): void {
     const used = new Set<TextPolicyModel>();
-    for (const s of this.opts.map.values()) {
-      if (!(s instanceof TextPolicyDeployment)) continue;
+    const use = (s: TextPolicyDeployment) => {
       if (s.champion) used.add(s.champion);
       if (s.canary) used.add(s.canary);
+    };
+    for (const s of this.opts.map.values()) if (s instanceof TextPolicyDeployment) use(s);
+    for (const s of this.fresh) {
+      if (this.opts.map.get(s.name) === s) this.fresh.delete(s); // in the map now: counted above
+      else use(s);
     }
     for (const [key, m] of this.loaded) {
       if (!used.has(m)) {
