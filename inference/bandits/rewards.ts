@@ -105,7 +105,7 @@ export class BanditRewards implements RewardSettler {
     }
     if (raw === null) return null;
     const entry = JSON.parse(raw) as DecisionEntry;
-    const s = this.servingFor(entry, decisionId);
+    let s = this.servingFor(entry, decisionId);
     if (s instanceof ClientError) {
       if (scalar !== null && previous === null) await this.opts.claims.unclaim([decisionId]); // it was not applied
       throw s;
@@ -120,16 +120,16 @@ export class BanditRewards implements RewardSettler {
         throw new ClientError(503, `cannot record the reward now: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
       }
       if (raw === null) return null; // expired in between: recorded like any other reward
-    }
-    // The deployment may have been re-applied while the claim was in flight: settle with the current one.
-    const now = this.servingFor(entry, decisionId);
-    if (now instanceof ClientError) {
-      if (previous === null) await this.opts.claims.unclaim([decisionId]);
-      throw now;
+      // The deployment may have been re-applied while the claim was in flight: settle with the current one.
+      s = this.servingFor(entry, decisionId);
+      if (s instanceof ClientError) {
+        if (previous === null) await this.opts.claims.unclaim([decisionId]);
+        throw s;
+      }
     }
     let done: { status: 200 | 201; arm: string };
     try {
-      done = this.settle(now, entry, decisionId, reward, components, previous);
+      done = this.settle(s, entry, decisionId, reward, components, previous);
     } catch (err) {
       if (err instanceof RefusedReward) await this.opts.claims.unclaim([decisionId]);
       throw err;
