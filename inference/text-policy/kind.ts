@@ -1,7 +1,7 @@
 /**
- * The served kind `text-policy`: the Oumi-trained action-approval policy (seed 003) served from its
+ * The served kind `text-policy`: the Oumi-trained action-approval policy served from its
  * ONNX export. `POST /v1/decide` takes `{ deployment, text }` (a rendered prompt) or
- * `{ deployment, snapshot: { input, output: { actions } } }` (the seed's decision record without its
+ * `{ deployment, snapshot: { input, output: { actions } } }` (the decision record without its
  * label, rendered with ml/policy-data/prompt.ts exactly as in training), scores APPROVE vs FLAG (./model.ts)
  * and answers `{ approve, confidence, pApprove, decisionId, model, version, arm, propensity,
  * armProbability, fallback }`.
