@@ -193,6 +193,12 @@ export class InferenceMetrics {
     labelNames: ['deployment', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly deploymentsServed = new Gauge({
+    name: 'autopilot_deployments_served',
+    help: 'Deployments this server serves now, by kind (policy, bandit, text-policy).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly modelsLoaded = new Gauge({
     name: 'autopilot_models_loaded',
     help: 'ONNX sessions currently loaded.',

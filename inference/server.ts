@@ -24,7 +24,7 @@ import { DecisionJournal } from './decisions/journal';
 import { DecisionLog, type DecisionLogStats } from './decisions/log';
 import type { FeatureStore } from './features';
 import { createDecideHandler } from './handlers/decide';
-import { ShadowMirror } from './handlers/mirror';
+import { ShadowMirror } from './policy/mirror';
 import { createKServeHandlers } from './handlers/kserve';
 import { createRewardsHandler } from './handlers/rewards';
 import { createHttpServer } from './http/server';
@@ -32,10 +32,14 @@ import { InferenceMetrics } from './metrics';
 import { ArtifactCache } from './models/artifact-cache';
 import { DeploymentManager } from './models/manager';
 import { RegistryListener } from './registry-listener';
-import { BanditDeployments } from './bandits/serving';
+import type { BanditKind } from './bandits/kind';
 import { RewardLog } from './bandits/reward-log';
 import { withFreshness } from './bandits/feature-freshness';
-import { TextPolicyDeployments } from './text-policy/serving';
+import type { TextPolicyKind } from './text-policy/kind';
+import { DeploymentMap } from './serving/deployment-map';
+import { createServedKinds } from './serving/kinds';
+import type { RewardSettler, ServedKind } from './serving/served-deployment';
+import { DEPLOYMENT_KINDS } from '../registry/types';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -85,10 +89,12 @@ export interface InferenceServer {
   readonly mirror: ShadowMirror;
   readonly metrics: InferenceMetrics;
   readonly listener: RegistryListener;
-  /** Deployments of kind `bandit` (null without Redis). */
-  readonly bandits: BanditDeployments | null;
-  /** Deployments of kind `text-policy`. */
-  readonly textPolicies: TextPolicyDeployments;
+  /** The one map from deployment name to what serves it (every kind). */
+  readonly deployments: DeploymentMap;
+  /** The served kind `bandit` (null without Redis). */
+  readonly bandits: BanditKind | null;
+  /** The served kind `text-policy`. */
+  readonly textPolicies: TextPolicyKind;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -130,39 +136,51 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   });
   const actor = `inference:${hostname()}:${opts.port}`;
   const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
+  const featurePrefix = opts.featurePrefix ?? 'features:';
+
+  let redis: Redis | null = null;
+  let featureStore: FeatureStore | null = null;
+  if (opts.redisUrl) {
+    const r = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: true });
+    r.on('error', () => undefined); // reported per request as a 503
+    redis = r;
+    featureStore = withFreshness({ hgetall: (key) => r.hgetall(key) }, metrics.registry);
+  }
   // Bandit deployments keep their learner state in Redis: without Redis they are not served.
   let banditRedis: Redis | null = null;
-  let bandits: BanditDeployments | null = null;
   let rewardLog: RewardLog | null = null;
   if (opts.redisUrl) {
     const br = new Redis(opts.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
     br.on('error', () => undefined); // reported per request as a 503
     banditRedis = br;
     rewardLog = new RewardLog({ pool, onError: (m) => log('error', m) });
-    bandits = new BanditDeployments({
-      redis: br,
-      decisionLog,
-      rewardLog,
-      metrics,
-      rng: new Rng(seed ^ 0x5bd1e995),
-      featureStore: null, // set below, with the freshness metric
-      featurePrefix: opts.featurePrefix ?? 'features:',
-      refreshIntervalMs: opts.banditRefreshIntervalMs,
-      flushIntervalMs: opts.banditFlushIntervalMs,
-      log,
-    });
   }
-  const textPolicies = new TextPolicyDeployments({ registry, store, decisionLog, metrics, cacheDir: join(opts.cacheDir, 'text-policy'), log });
-  const manager = new DeploymentManager({
-    ...(bandits !== null ? { bandits } : {}),
-    textPolicies,
+
+  const deployments = new DeploymentMap();
+  const mirrorRef: { current: ShadowMirror | null } = { current: null };
+  const kinds = createServedKinds({
+    map: deployments,
     registry,
     artifacts: new ArtifactCache(join(opts.cacheDir, 'artifacts'), store),
+    store,
     metrics,
-    stateDir: opts.cacheDir,
+    decisionLog,
+    seed,
+    featureStore,
+    featurePrefix,
+    cacheDir: opts.cacheDir,
     actor,
+    mirror: mirrorRef,
+    banditRedis,
+    rewardLog,
+    banditRefreshIntervalMs: opts.banditRefreshIntervalMs,
+    banditFlushIntervalMs: opts.banditFlushIntervalMs,
     log,
   });
+  // Its own sampler: a shadow never shifts the served decisions' random stream.
+  const mirror = new ShadowMirror({ manager: kinds.policy, log: decisionLog, metrics, rng: new Rng(seed ^ 0x9e3779b9), onError: log });
+  mirrorRef.current = mirror;
+  const manager = new DeploymentManager({ registry, map: deployments, kinds, metrics, log });
   await manager.start();
 
   const listener = new RegistryListener({
@@ -181,18 +199,9 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   }, opts.reconcileIntervalMs ?? 15_000);
   reconcileTimer.unref();
 
-  let redis: Redis | null = null;
-  let featureStore: FeatureStore | null = null;
-  if (opts.redisUrl) {
-    const r = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: true });
-    r.on('error', () => undefined); // reported per request as a 503
-    redis = r;
-    featureStore = withFreshness({ hgetall: (key) => r.hgetall(key) }, metrics.registry);
-    bandits?.setFeatureStore(featureStore);
-  }
-
-  // Its own sampler: a shadow never shifts the served decisions' random stream.
-  const mirror = new ShadowMirror({ manager, log: decisionLog, metrics, rng: new Rng(seed ^ 0x9e3779b9), onError: log });
+  // The kind that settles its own decisions' rewards (bandit), if this server serves it.
+  let settler: RewardSettler | null = null;
+  for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
@@ -201,8 +210,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
-      decide: createDecideHandler({ manager, log: decisionLog, metrics, rng: new Rng(seed), featureStore, featurePrefix: opts.featurePrefix ?? 'features:', onError: log, bandits, textPolicies, mirror }),
-      rewards: createRewardsHandler(decisions, bandits, { maxBatch: opts.maxRewardBatch }),
+      decide: createDecideHandler({ deployments }),
+      rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
@@ -215,7 +224,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     });
   });
   const port = (http.address() as AddressInfo).port;
-  log('info', `serving ${manager.names().length + (bandits?.names().length ?? 0)} deployment(s) on http://${host}:${port}`);
+  log('info', `serving ${deployments.size} deployment(s) on http://${host}:${port}`);
 
   let closing: Promise<DecisionLogStats> | null = null;
   return {
@@ -227,8 +236,9 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     mirror,
     metrics,
     listener,
-    bandits,
-    textPolicies,
+    deployments,
+    bandits: kinds.bandit,
+    textPolicies: kinds['text-policy'],
     close() {
       if (closing !== null) return closing;
       closing = (async () => {
@@ -240,13 +250,12 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await closed;
         clearTimeout(force);
         await listener.close();
-        if (bandits !== null) await bandits.close();
-        if (rewardLog !== null) await rewardLog.flush();
         await mirror.drain();
+        // Every kind closes (bandit learners flush their last increments), then every deployment is unloaded.
+        await manager.close();
+        if (rewardLog !== null) await rewardLog.flush();
         if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();
-        await manager.close();
-        await textPolicies.close();
         if (redis !== null) redis.disconnect();
         await pool.end().catch(() => undefined);
         log('info', `stopped: ${stats.written} decisions written, ${stats.spilled} spilled, ${stats.journalPending} left in the journal, ${stats.lost} lost`);

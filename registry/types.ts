@@ -10,6 +10,14 @@ export const ARTIFACT_FORMATS = ['onnx', 'hf', 'json'] as const;
 export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
 
 /** Aliases kept in step with the deployment by setDeployment (not settable with setAlias). */
+/**
+ * The kinds of deployment the inference server serves, one row each in its kind table
+ * (inference/serving/kinds.ts) and in the config parsers (registry/deployment-config/). Adding a kind: a word here,
+ * then the two rows the type checker asks for.
+ */
+export const DEPLOYMENT_KINDS = ['policy', 'bandit', 'text-policy'] as const;
+export type DeploymentKind = (typeof DEPLOYMENT_KINDS)[number];
+
 export const RESERVED_ALIASES = ['champion', 'canary'] as const;
 
 /** The Postgres NOTIFY channel every registry state change is announced on. */
@@ -96,7 +104,7 @@ export interface Exploration {
 export interface Deployment {
   deployment: string;
   model: string;
-  kind: string;
+  kind: DeploymentKind;
   championVersion: number | null;
   canaryVersion: number | null;
   canaryWeight: number;

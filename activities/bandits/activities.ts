@@ -1,14 +1,14 @@
 /**
  * Activities of the bandit workflows (banditSnapshot): read a bandit deployment's learner state from
- * Redis (inference/bandits/shared-state.ts), register it as a `json` version of the deployment's model
+ * Redis (the hash named by ml/bandits/state-key.ts), register it as a `json` version of the deployment's model
  * (hyperparameters + sufficient statistics: for lineage, rollback and OPE), and record cumulative
  * reward and regret estimates as run metrics.
  */
 import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { fieldsToStats } from '../../ml/bandits';
-import { buildLearner, parseBanditConfig } from '../../inference/bandits/config';
-import { stateKeyOf } from '../../inference/bandits/shared-state';
+import { buildLearner, parseBanditConfig } from '../../ml/bandits/config';
+import { stateKeyOf } from '../../ml/bandits/state-key';
 import { Registry } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';

@@ -1,11 +1,55 @@
 /**
- * `autopilot deploy <model> --champion V [--canary V --weight W] [--fallback JSON]` — sets what the
- * inference servers serve (they pick it up through the registry's NOTIFY within a second).
+ * `autopilot deploy <model> --champion V [--canary V --weight W] [--fallback JSON] [--kind K --config FILE]`
+ * — sets what the inference servers serve (they pick it up through the registry's NOTIFY within a
+ * second). `--config FILE` (JSON or YAML) is the deployment's `config`, checked by its kind's schema
+ * (registry/deployment-config/) before anything is written: e.g. a bandit's learner, arms and features.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parse } from 'yaml';
+import { parseDeploymentConfig, parseDeploymentKind } from '../../registry/deployment-config';
+import type { DeploymentKind, JsonObject } from '../../registry/types';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { cliActor, describeDeployment, withRegistry } from './models';
+
+/** The config file's object (JSON or YAML); a CliError naming the file and what is wrong. */
+export function readDeploymentConfigFile(file: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`--config ${file}: cannot read it (${(err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (err) {
+    throw new CliError(`--config ${file}: not valid JSON or YAML (${(err as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CliError(`--config ${file}: got ${JSON.stringify(value) ?? 'nothing'}, expected an object (the deployment's settings)`);
+  }
+  return value as JsonObject;
+}
+
+/** `config` checked by `kind`'s schema for deployment `model`; a CliError naming the field, the value and what was expected. */
+export function checkDeploymentConfig(kind: DeploymentKind, config: JsonObject, model: string, source: string): void {
+  try {
+    parseDeploymentConfig(kind, config, model);
+  } catch (err) {
+    throw new CliError(`${source}: not a valid ${kind} deployment config: ${(err as Error).message}`);
+  }
+}
+
+/** `--kind`, checked. */
+export function parseKindFlag(value: string): DeploymentKind {
+  try {
+    return parseDeploymentKind(value, '--kind');
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
 
 function parseVersionFlag(flag: string, value: string): number | null {
   if (value === 'none') return null;
@@ -23,7 +67,8 @@ export function register(program: Command): void {
     .option('--weight <percent>', 'percentage of traffic for the canary, 0..100')
     .option('--fallback <json>', 'static action served when no model can serve, or "null" to remove it')
     .option('--exploration <mode>', 'greedy (argmax) or sample')
-    .option('--kind <kind>', 'policy (default), bandit, text-policy, ...')
+    .option('--kind <kind>', 'policy (default), bandit or text-policy')
+    .option('--config <file>', 'the deployment\'s settings (JSON or YAML), checked by its kind\'s schema; e.g. a bandit\'s learner, arms, features (a new bandit takes --champion none)')
     .option('--expect-generation <n>', 'fail unless the deployment is at this generation')
     .option('--reason <text>', 'recorded in the audit log')
     .option('--json', 'machine-readable output')
@@ -37,6 +82,7 @@ export function register(program: Command): void {
           fallback?: string;
           exploration?: string;
           kind?: string;
+          config?: string;
           expectGeneration?: string;
           reason?: string;
           json?: boolean;
@@ -65,23 +111,32 @@ export function register(program: Command): void {
           expectedGeneration = Number(opts.expectGeneration);
           if (!Number.isInteger(expectedGeneration) || expectedGeneration < 0) throw new CliError(`--expect-generation ${opts.expectGeneration}: expected an integer >= 0`);
         }
-        if ([championVersion, canaryVersion, canaryWeight, fallback, opts.exploration, opts.kind].every((v) => v === undefined)) {
-          throw new CliError('nothing to change: give --champion, --canary, --weight, --fallback, --exploration or --kind');
+        if ([championVersion, canaryVersion, canaryWeight, fallback, opts.exploration, opts.kind, opts.config].every((v) => v === undefined)) {
+          throw new CliError('nothing to change: give --champion, --canary, --weight, --fallback, --exploration, --kind or --config');
         }
-        const res = await withRegistry((r) =>
-          r.setDeployment({
+        const kindFlag = opts.kind === undefined ? undefined : parseKindFlag(opts.kind);
+        const config = opts.config === undefined ? undefined : readDeploymentConfigFile(opts.config);
+        const res = await withRegistry(async (r) => {
+          if (kindFlag !== undefined || config !== undefined) {
+            // The config that will be served, checked by the kind that will serve it (a new kind checks the kept config too).
+            const current = await r.findDeployment(model);
+            const kind = kindFlag ?? current?.kind ?? 'policy';
+            checkDeploymentConfig(kind, config ?? current?.config ?? {}, model, config !== undefined ? `--config ${opts.config}` : `the current config of ${model}`);
+          }
+          return r.setDeployment({
             model,
             championVersion,
             canaryVersion,
             canaryWeight,
             fallback: fallback as never,
             exploration: opts.exploration ? { mode: opts.exploration as 'greedy' | 'sample' } : undefined,
-            kind: opts.kind,
+            kind: kindFlag,
+            config,
             expectedGeneration,
             reason: opts.reason,
             actor: cliActor(),
-          }),
-        );
+          });
+        });
         emit(opts.json, res, () => {
           if (!res.changed) return `${model} unchanged: ${describeDeployment(res.deployment)}`;
           const changes = res.statusChanges.map((c) => `v${c.version} ${c.from}→${c.to}`).join(', ');

@@ -6,7 +6,7 @@
  *   the sum of the statistics is the statistics of the union); the sums are sent as ONE Lua script of
  *   HINCRBYFLOAT per field plus `HINCRBY seq n`. While a flush is in flight, and for `flushIntervalMs`
  *   (default 50 ms) after it, the next sums accumulate: a flush carries every reward of its window
- *   whatever the load, and its fixed cost (~1–2 ms of Redis for d = 16, 5 arms, and ~0.5 ms here) is
+ *   whatever the load, and its fixed cost (Redis time that grows with the number of fields, and CPU here) is
  *   paid at most ~20 times a second, not per reward. Increments commute: concurrent instances lose
  *   nothing. The reward is acknowledged before its flush (waiting for it would bound throughput by
  *   connections / script time); a crash loses the increments of the last window (≤ ~50 ms).
@@ -22,6 +22,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { addArmStats, fieldsToStats, type ArmStats, type BanditPolicy, type LearnerKind, type StatsDelta } from '../../ml/bandits';
+import { flushedKeyOf, stateKeyOf } from '../../ml/bandits/state-key';
+
+export { flushedKeyOf, stateKeyOf };
 
 // KEYS: the state hash, the hash of flushes applied per writer. ARGV: writer id, flush number, then
 // field/increment pairs, then the number of observations. A flush number at or below the writer's
@@ -33,15 +36,6 @@ for i = 3, #ARGV - 1, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i +
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 return redis.call('HINCRBY', KEYS[1], 'seq', ARGV[#ARGV])`;
-
-export function stateKeyOf(stateKey: string): string {
-  return `bandit:state:${stateKey}`;
-}
-
-/** Hash of writer id → the last flush number applied (a retried flush is applied once); expires a day after the last flush. */
-export function flushedKeyOf(stateKey: string): string {
-  return `bandit:flushed:${stateKey}`;
-}
 
 export interface SharedLearnerOptions {
   redis: Redis;
@@ -186,7 +180,7 @@ export class SharedLearner {
           this.retry = null;
           this.flushes++;
           this.applied += batch.count;
-          // The script blocks Redis for ~1 ms whatever it carries: let the next window fill a little.
+          // The script blocks Redis for a fixed time whatever it carries: let the next window fill a little.
           if (!this.closed && (this.opts.flushIntervalMs ?? 50) > 0) await new Promise((r) => setTimeout(r, this.opts.flushIntervalMs ?? 50));
         } catch (err) {
           this.retry = batch;

@@ -1,6 +1,6 @@
 import { ClientError } from '../http/errors';
 import type { RequestContext } from '../http/server';
-import { rewardBatch } from './reward-body';
+import { rewardBatch } from '../rewards/body';
 import { createRewardsHandler, type RewardSink, type RewardSinkOutcome } from './rewards';
 import type { RewardInput } from '../../decision-log';
 

@@ -1,9 +1,12 @@
 /**
- * A deployment as this server serves it at one moment: an immutable snapshot swapped atomically
- * (one Map assignment) whenever the registry changes or a canary is ejected.
+ * A policy (ONNX) deployment as this server serves it at one moment: an immutable snapshot swapped
+ * atomically (one Map assignment in the deployment map) whenever the registry changes or a canary is
+ * ejected. It is the policy kind's ServedDeployment: decide goes to the kind's decider with this state.
  */
 import type { Deployment, Json } from '../../registry/types';
+import type { RequestContext } from '../http/server';
 import { TrafficRouter } from '../router';
+import type { DecideOutcome, ServedDeployment, ScannedDecide } from '../serving/served-deployment';
 import type { LoadedModel, VersionInfo } from './loaded-model';
 
 export interface ExplorationSettings {
@@ -26,7 +29,7 @@ export interface ServingState {
   readonly router: TrafficRouter;
   /**
    * The shadow version (`config.shadowVersion`): scores a mirror of every champion-served request off
-   * the response path (inference/handlers/mirror.ts); never serves. Null when none or dropped.
+   * the response path (inference/policy/mirror.ts); never serves. Null when none or dropped.
    */
   readonly shadow: LoadedModel | null;
   /** Why the registry's shadow version is not mirrored (load failure, run-time error), or null. */
@@ -44,12 +47,6 @@ export interface DeploymentRecord {
   shadow?: VersionInfo | null;
 }
 
-/** `config.shadowVersion` of a deployment: a positive integer, or null when none is set. */
-export function shadowVersionOf(d: Deployment): number | null {
-  const v = (d.config ?? {}).shadowVersion;
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null;
-}
-
 export function explorationOf(d: Deployment): ExplorationSettings {
   const e = d.exploration ?? { mode: 'greedy' };
   return {
@@ -59,29 +56,56 @@ export function explorationOf(d: Deployment): ExplorationSettings {
   };
 }
 
-export function buildState(
-  d: Deployment,
-  champion: LoadedModel | null,
-  canary: LoadedModel | null,
-  canaryEjected: string | null,
-  shadow: LoadedModel | null = null,
-  shadowEjected: string | null = null,
-): ServingState {
-  // Without a champion nothing model-based is served (the fallback is): a canary never takes 100% by accident.
-  const weight = canary !== null && champion !== null ? Math.min(1, Math.max(0, d.canaryWeight / 100)) : 0;
-  return Object.freeze({
-    name: d.deployment,
-    model: d.model,
-    generation: d.generation,
-    deployment: d,
-    champion,
-    canary,
-    canaryWeight: weight,
-    canaryEjected,
-    router: new TrafficRouter(d.deployment, d.generation, weight),
-    exploration: explorationOf(d),
-    fallback: d.fallback ?? null,
-    shadow,
-    shadowEjected,
-  });
+/** What a policy state hands its requests to and tells when it leaves the map (the policy kind). */
+export interface PolicyOwner {
+  decide(state: PolicyDeployment, body: Record<string, unknown>, ctx: RequestContext): DecideOutcome;
+  decideScanned(state: PolicyDeployment, body: ScannedDecide, values: Float64Array, ctx: RequestContext): DecideOutcome;
+  released(state: PolicyDeployment): void;
+}
+
+export class PolicyDeployment implements ServingState, ServedDeployment {
+  readonly kind = 'policy' as const;
+  readonly name: string;
+  readonly model: string;
+  readonly generation: number;
+  readonly metricsLabels: { readonly deployment: string; readonly kind: 'policy' };
+  readonly canaryWeight: number;
+  readonly router: TrafficRouter;
+  readonly exploration: ExplorationSettings;
+  readonly fallback: Json | null;
+
+  constructor(
+    private readonly owner: PolicyOwner,
+    readonly deployment: Deployment,
+    readonly champion: LoadedModel | null,
+    readonly canary: LoadedModel | null,
+    readonly canaryEjected: string | null,
+    readonly shadow: LoadedModel | null,
+    readonly shadowEjected: string | null,
+  ) {
+    const d = deployment;
+    // Without a champion nothing model-based is served (the fallback is): a canary never takes 100% by accident.
+    const weight = canary !== null && champion !== null ? Math.min(1, Math.max(0, d.canaryWeight / 100)) : 0;
+    this.name = d.deployment;
+    this.model = d.model;
+    this.generation = d.generation;
+    this.metricsLabels = { deployment: d.deployment, kind: 'policy' };
+    this.canaryWeight = weight;
+    this.router = new TrafficRouter(d.deployment, d.generation, weight);
+    this.exploration = explorationOf(d);
+    this.fallback = d.fallback ?? null;
+    Object.freeze(this);
+  }
+
+  decide(body: Record<string, unknown>, ctx: RequestContext): DecideOutcome {
+    return this.owner.decide(this, body, ctx);
+  }
+
+  decideScanned(body: ScannedDecide, values: Float64Array, ctx: RequestContext): DecideOutcome {
+    return this.owner.decideScanned(this, body, values, ctx);
+  }
+
+  close(): void {
+    this.owner.released(this);
+  }
 }

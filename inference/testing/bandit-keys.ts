@@ -4,7 +4,7 @@
  * keyed by decision id alone, so a test finds its own by the state key its deployments were given.
  */
 import type { Redis } from 'ioredis';
-import { decisionKey, rewardKey } from '../bandits/serving';
+import { decisionKey, rewardKey } from '../bandits/claims';
 
 const PREFIX = decisionKey('');
 

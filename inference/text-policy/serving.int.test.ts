@@ -17,7 +17,7 @@ import { textPolicySignature } from '../../ml/policy-data/signature';
 import type { Signature } from '../../registry/types';
 import type { InferenceServer } from '../server';
 import { createServingFixture, postJson, waitFor, type ServingFixture } from '../testing/fixture';
-import { renderSnapshot } from './serving';
+import { renderSnapshot } from './kind';
 
 const root = resolve(__dirname, '..', '..');
 const venvReady = existsSync(join(root, '.venv-oumi', 'bin', 'python'));

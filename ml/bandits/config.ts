@@ -14,9 +14,12 @@
  *
  * Errors name the field (`config.learner.kind`), the value and what was expected.
  */
-import { learnerFromJSON, type BanditPolicy } from '../../ml/bandits';
-import { parseRewardSpec, type RewardSpec } from '../../ml/rewards';
-import type { Json, JsonObject } from '../../registry/types';
+import { learnerFromJSON } from './index';
+import type { BanditPolicy } from './types';
+import { parseRewardSpec, type RewardSpec } from '../rewards';
+
+/** A JSON value (an arm's payload is handed back with each decision as sent). */
+export type ArmPayload = null | boolean | number | string | ArmPayload[] | { [key: string]: ArmPayload };
 
 export const BASE_LEARNERS = ['linucb', 'lints', 'beta-ts', 'gaussian-ts'] as const;
 export type BaseLearnerKind = (typeof BASE_LEARNERS)[number];
@@ -24,7 +27,7 @@ export type BaseLearnerKind = (typeof BASE_LEARNERS)[number];
 export interface BanditArm {
   name: string;
   /** Anything the caller wants back with the decision (e.g. the model id, the prompt template). */
-  payload: Json;
+  payload: ArmPayload;
 }
 
 export interface BanditConfig {
@@ -59,7 +62,12 @@ export function isContextual(kind: BaseLearnerKind): boolean {
   return kind === 'linucb' || kind === 'lints';
 }
 
-export function parseBanditConfig(config: JsonObject, deployment: string): BanditConfig {
+const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey'];
+
+export function parseBanditConfig(config: Readonly<Record<string, unknown>>, deployment: string): BanditConfig {
+  for (const key of Object.keys(config)) {
+    if (!KEYS.includes(key)) throw new BanditConfigError(`config.${key}`, config[key], `no such setting (known: ${KEYS.join(', ')})`);
+  }
   const learner = config.learner;
   if (!isObject(learner)) throw new BanditConfigError('config.learner', learner, 'an object { kind, params? }');
   const kind = learner.kind;
@@ -98,7 +106,7 @@ export function parseBanditConfig(config: JsonObject, deployment: string): Bandi
     if (typeof name !== 'string' || !NAME.test(name)) throw new BanditConfigError(`config.arms.${i}.name`, name, 'a name of 1 to 128 letters, digits, _ . : - /');
     if (seen.has(name)) throw new BanditConfigError(`config.arms.${i}.name`, name, 'a name not used by another arm');
     seen.add(name);
-    return { name, payload: isObject(a) && a.payload !== undefined ? (a.payload as Json) : null };
+    return { name, payload: isObject(a) && a.payload !== undefined ? (a.payload as ArmPayload) : null };
   });
   const featuresIn = config.features ?? [];
   if (!Array.isArray(featuresIn)) throw new BanditConfigError('config.features', featuresIn, 'an array of feature names');

@@ -1,7 +1,7 @@
 /**
- * Deployments of kind `text-policy`: the Oumi-trained action-approval policy (seed 003) served from its
+ * The served kind `text-policy`: the Oumi-trained action-approval policy served from its
  * ONNX export. `POST /v1/decide` takes `{ deployment, text }` (a rendered prompt) or
- * `{ deployment, snapshot: { input, output: { actions } } }` (the seed's decision record without its
+ * `{ deployment, snapshot: { input, output: { actions } } }` (the decision record without its
  * label, rendered with ml/policy-data/prompt.ts exactly as in training), scores APPROVE vs FLAG (./model.ts)
  * and answers `{ approve, confidence, pApprove, decisionId, model, version, arm, propensity,
  * armProbability, fallback }`.
@@ -26,11 +26,13 @@ import type { ArtifactStore } from '../../registry/artifacts/store';
 import { downloadDirectory } from '../../registry/directory-artifact';
 import type { Deployment, Json, ModelVersion } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
-import { expectObject } from '../http/body';
 import { ClientError, badRequest, describeValue, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import { TrafficRouter, type Arm } from '../router';
+import type { DeploymentMap } from '../serving/deployment-map';
+import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
+import { TextPolicyDeployment, type TextPolicyOwner } from './deployment';
 import { TextPolicyModel, type TextPolicyScore } from './model';
 
 export interface TextPolicyDecideResponse {
@@ -46,17 +48,10 @@ export interface TextPolicyDecideResponse {
   fallback: boolean;
 }
 
-interface Served {
-  name: string;
-  model: string;
-  generation: number;
-  champion: TextPolicyModel | null;
-  canary: TextPolicyModel | null;
-  router: TrafficRouter;
-  fallback: Json | null;
-}
+type Served = TextPolicyDeployment;
 
-export interface TextPolicyDeploymentsOptions {
+export interface TextPolicyKindOptions {
+  map: DeploymentMap;
   registry: { getVersion(model: string, version: number): Promise<ModelVersion> };
   store: ArtifactStore | null;
   decisionLog: DecisionLog;
@@ -81,18 +76,17 @@ export function renderSnapshot(snapshot: unknown): string {
   return renderChatML(promptMessages(parsed.data.input, parsed.data.output.actions), true);
 }
 
-export class TextPolicyDeployments {
-  private readonly served = new Map<string, Served>();
+export class TextPolicyKind implements ServedKind, TextPolicyOwner {
   private readonly loaded = new Map<string, TextPolicyModel>();
+  /** Deployments made by `load` that the manager has not put into the map yet: their models are in use. */
+  private readonly fresh = new Set<TextPolicyDeployment>();
 
-  constructor(private readonly opts: TextPolicyDeploymentsOptions) {}
+  constructor(private readonly opts: TextPolicyKindOptions) {}
 
+  /** The text-policy deployment serving `name`, or undefined (not served here, or of another kind). */
   get(name: string): Served | undefined {
-    return this.served.get(name);
-  }
-
-  names(): string[] {
-    return [...this.served.keys()];
+    const s = this.opts.map.get(name);
+    return s instanceof TextPolicyDeployment ? s : undefined;
   }
 
   private async folderOf(v: ModelVersion): Promise<string> {
@@ -108,7 +102,7 @@ export class TextPolicyDeployments {
     return dir;
   }
 
-  private async load(model: string, version: number): Promise<TextPolicyModel> {
+  private async loadVersion(model: string, version: number): Promise<TextPolicyModel> {
     const v = await this.opts.registry.getVersion(model, version);
     const key = `${model}@${version}#${v.sha256}`;
     const have = this.loaded.get(key);
@@ -120,51 +114,57 @@ export class TextPolicyDeployments {
   }
 
   /** Serves (or updates) a text-policy deployment; a champion that fails to load keeps the previous state. */
-  async apply(d: Deployment): Promise<void> {
-    const cur = this.served.get(d.deployment);
-    if (cur !== undefined && cur.generation === d.generation) return;
+  async load(d: Deployment, current: ServedDeployment | undefined): Promise<ServedDeployment | null> {
+    const cur = current instanceof TextPolicyDeployment ? current : undefined;
+    if (cur !== undefined && cur.generation === d.generation) return cur;
     let champion: TextPolicyModel | null = null;
     if (d.championVersion !== null) {
       try {
-        champion = await this.load(d.model, d.championVersion);
+        champion = await this.loadVersion(d.model, d.championVersion);
       } catch (err) {
         this.opts.log?.('error', `text-policy deployment ${d.deployment}: champion ${d.model}@${d.championVersion} failed to load (${(err as Error).message})${cur ? `; generation ${cur.generation} keeps serving` : ''}`);
-        if (cur !== undefined) return;
+        if (cur !== undefined) {
+          this.retireUnused();
+          return cur;
+        }
       }
     }
     let canary: TextPolicyModel | null = null;
     if (d.canaryVersion !== null) {
       try {
-        canary = await this.load(d.model, d.canaryVersion);
+        canary = await this.loadVersion(d.model, d.canaryVersion);
       } catch (err) {
         this.opts.metrics.canaryEjections.labels(d.deployment, 'load_failed').inc();
         this.opts.log?.('error', `text-policy deployment ${d.deployment}: canary ${d.model}@${d.canaryVersion} failed to load (${(err as Error).message}); all traffic to the champion`);
       }
     }
-    this.install(d.deployment, d.model, d.generation, champion, canary, d.canaryWeight, d.fallback ?? null);
     this.opts.log?.('info', `text-policy deployment ${d.deployment}: champion ${champion?.key ?? 'none'}${canary ? `, canary ${canary.key} at ${d.canaryWeight}%` : ''}`);
+    const next = this.build(d.deployment, d.model, d.generation, champion, canary, d.canaryWeight, d.fallback ?? null);
+    this.fresh.add(next);
+    return next;
   }
 
-  private install(name: string, model: string, generation: number, champion: TextPolicyModel | null, canary: TextPolicyModel | null, canaryWeight: number, fallback: Json | null): void {
+  private build(name: string, model: string, generation: number, champion: TextPolicyModel | null, canary: TextPolicyModel | null, canaryWeight: number, fallback: Json | null): TextPolicyDeployment {
     const weight = champion !== null && canary !== null ? Math.min(1, Math.max(0, canaryWeight / 100)) : 0;
-    this.served.set(name, { name, model, generation, champion, canary, router: new TrafficRouter(name, generation, weight), fallback });
+    return new TextPolicyDeployment(this, name, model, generation, champion, canary, new TrafficRouter(name, generation, weight), fallback);
+  }
+
+  /** A deployment left the map: versions nobody serves now are retired. */
+  released(s: TextPolicyDeployment): void {
+    this.fresh.delete(s);
     this.retireUnused();
-  }
-
-  remove(name: string): void {
-    if (this.served.delete(name)) this.retireUnused();
-  }
-
-  /** Removes every served deployment not in `names` (after a full reconcile). */
-  retain(names: ReadonlySet<string>): void {
-    for (const n of [...this.served.keys()]) if (!names.has(n)) this.remove(n);
   }
 
   private retireUnused(): void {
     const used = new Set<TextPolicyModel>();
-    for (const s of this.served.values()) {
+    const use = (s: TextPolicyDeployment) => {
       if (s.champion) used.add(s.champion);
       if (s.canary) used.add(s.canary);
+    };
+    for (const s of this.opts.map.values()) if (s instanceof TextPolicyDeployment) use(s);
+    for (const s of this.fresh) {
+      if (this.opts.map.get(s.name) === s) this.fresh.delete(s); // in the map now: counted above
+      else use(s);
     }
     for (const [key, m] of this.loaded) {
       if (!used.has(m)) {
@@ -174,9 +174,9 @@ export class TextPolicyDeployments {
     }
   }
 
+  /** Versions are retired as their deployments leave the map (the manager clears it at close). */
   async close(): Promise<void> {
-    this.served.clear();
-    this.retireUnused();
+    // Nothing of its own to wait for.
   }
 
   private fallbackDecision(s: Served, reason: string, features: Json, unit: string | null, ctx: RequestContext): TextPolicyDecideResponse {
@@ -194,11 +194,9 @@ export class TextPolicyDeployments {
     return { decisionId, model: s.model, version: null, arm: 'fallback', approve, confidence: 1, pApprove: null, propensity: 1, armProbability: 1, fallback: true };
   }
 
-  /** POST /v1/decide for a text-policy deployment (the body's `deployment` names one of ours). */
-  async decide(body: unknown, ctx: RequestContext): Promise<TextPolicyDecideResponse> {
-    const b = expectObject(body);
+  /** POST /v1/decide for the text-policy deployment `s` (the body's `deployment` names it). */
+  async decide(s: Served, b: Record<string, unknown>, ctx: RequestContext): Promise<TextPolicyDecideResponse> {
     for (const key in b) if (!BODY_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, text, snapshot and unit');
-    const s = this.served.get(b.deployment as string)!;
     let unit: string | null = null;
     if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a sticky routing key such as "incident:42"');
     if ((b.text === undefined) === (b.snapshot === undefined)) {
@@ -232,7 +230,7 @@ export class TextPolicyDeployments {
       // A failing canary leaves rotation; this request is answered by the champion.
       this.opts.metrics.canaryEjections.labels(s.name, 'runtime_error').inc();
       this.opts.log?.('error', `text-policy deployment ${s.name}: canary ${model.key} ejected: ${(err as Error).message}`);
-      this.install(s.name, s.model, s.generation, s.champion, null, 0, s.fallback);
+      if (this.get(s.name) === s) this.opts.map.update(this.build(s.name, s.model, s.generation, s.champion, null, 0, s.fallback));
       model = s.champion;
       arm = 'champion';
       armProbability = 1;

@@ -31,6 +31,7 @@ describe('parseBanditConfig', () => {
     [{ learner: { kind: 'beta-ts' }, arms: ['a', 'b'], features: ['x'] }, 'config.features', /non-contextual/],
     [{ ...ok, rewardSpec: { version: 0, components: {} } }, 'config.rewardSpec', /version/],
     [{ ...ok, decisionTtlSeconds: 0.5 }, 'config.decisionTtlSeconds', /integer number of seconds/],
+    [{ ...ok, exploraton: { kind: 'softmax' } }, 'config.exploraton', /no such setting \(known: learner, exploration, /],
   ])('refuses a bad config (%#) naming %s', (config, field, message) => {
     let err: (Error & { field?: string }) | null = null;
     try {

@@ -1,4 +1,4 @@
-import { answerMiddle, decideAnswerText, decisionMetadataJson, type DecideResponse } from './decide';
+import { answerMiddle, decideAnswerText, decisionMetadataJson, type DecideResponse } from './answer';
 import { newDecisionStamp } from '../decisions/id';
 
 /** The answer as the object decide used to return, serialized the generic way. */

@@ -1,6 +1,6 @@
 /**
- * The checks every POST /v1/rewards body gets, whoever records it (the registry sink in rewards.ts
- * or a bandit deployment in bandits/serving.ts): only `decisionId`, `reward` and `components`; a
+ * The checks every POST /v1/rewards body gets, whoever records it (the registry sink in ./registry-rewards.ts
+ * or a bandit deployment in bandits/rewards.ts): only `decisionId`, `reward` and `components`; a
  * uuid decision id; components as at most 64 named finite numbers.
  *
  * A batch body `{ rewards: [ item, … ] }` (1..maxItems items, each as a single body) is checked here

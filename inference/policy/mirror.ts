@@ -18,7 +18,6 @@ import type { DecisionLog } from '../decisions/log';
 import { newDecisionStamp } from '../decisions/id';
 import type { InferenceMetrics } from '../metrics';
 import type { LoadedModel } from '../models/loaded-model';
-import type { DeploymentManager } from '../models/manager';
 import type { ServingState } from '../models/serving-state';
 
 export interface MirrorJob {
@@ -34,8 +33,14 @@ export interface MirrorJob {
   unit: string | null;
 }
 
+/** Where the mirror reads a deployment's current policy state and drops a failing shadow (the policy kind). */
+export interface ShadowOwner {
+  get(name: string): ServingState | undefined;
+  ejectShadow(name: string, model: LoadedModel, reason: string): ServingState | undefined;
+}
+
 export interface ShadowMirrorOptions {
-  manager: DeploymentManager;
+  manager: ShadowOwner;
   log: DecisionLog;
   metrics: InferenceMetrics;
   rng: Rng;

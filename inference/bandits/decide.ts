@@ -1,0 +1,103 @@
+/**
+ * POST /v1/decide for a bandit deployment: `{ deployment, features?, unit?, explore? }` → the learner's
+ * arm, its propensity and a decision id. The decision's entry goes to Redis (for the reward, on
+ * whichever instance it arrives), its row to the decision log like any other.
+ */
+import type { Redis } from 'ioredis';
+import type { Rng } from '../../ml/rng';
+import type { Json } from '../../registry/types';
+import { newDecisionStamp } from '../decisions/id';
+import type { DecisionLog } from '../decisions/log';
+import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
+import { ClientError, badRequest, describeValue, parseKey } from '../http/errors';
+import type { RequestContext } from '../http/server';
+import type { InferenceMetrics } from '../metrics';
+import { decisionKey } from './claims';
+import type { BanditDeployment, DecisionEntry } from './deployment';
+
+export interface BanditDecideResponse {
+  decisionId: string;
+  model: string;
+  version: null;
+  arm: string;
+  armIndex: number;
+  action: Json;
+  propensity: number;
+  armProbability: 1;
+  fallback: false;
+  /** `seq` of the shared learner state this decision was made with (observations applied). */
+  stateSeq: number;
+}
+
+export interface BanditDecideDeps {
+  redis: Redis;
+  decisionLog: DecisionLog;
+  metrics: InferenceMetrics;
+  rng: Rng;
+  /** The online feature store `{ entity }` contexts are read from; null: refused. */
+  featureStore: FeatureStore | null;
+  featurePrefix: string;
+}
+
+const DECIDE_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
+
+/** The context vector x (intercept first) and the features to log. */
+async function contextOf(deps: BanditDecideDeps, s: BanditDeployment, features: unknown): Promise<{ x: number[] | null; logged: Json }> {
+  if (s.binding === null) {
+    if (features !== undefined && features !== null && !(Array.isArray(features) && features.length === 0) && !(typeof features === 'object' && Object.keys(features).length === 0)) {
+      throw badRequest(`features must be absent for bandit ${s.name}, got ${describeValue(features)}`, 'features', 'nothing (or [] / {})');
+    }
+    return { x: s.config.d > 0 ? [1] : null, logged: {} };
+  }
+  if (features === undefined) throw badRequest('features is required', 'features', `an array of ${s.binding.input.size} numbers, an object keyed by ${s.config.features.join(', ')}, or { entity }`);
+  const v = new Float32Array(s.binding.input.size);
+  const lookup = parseFeatures(features, s.binding, v);
+  let logged = features as Json;
+  if (lookup !== null) {
+    const used = await fillFromStore(deps.featureStore, deps.featurePrefix, lookup.entity, lookup.missing, s.binding, v);
+    logged = { ...(features as Record<string, Json>), ...used };
+  } else if (Array.isArray(features)) {
+    logged = Object.fromEntries(s.config.features.map((n, i) => [n, features[i] as number]));
+  }
+  // The request's (or the store's) float64 values, not the float32 copy parseFeatures validated.
+  const vals = s.config.features.map((n) => (logged as Record<string, number>)[n]);
+  const x = s.config.intercept ? [1, ...vals] : vals;
+  return { x, logged };
+}
+
+/** POST /v1/decide for the bandit deployment `s` (the body's `deployment` names it). */
+export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, b: Record<string, unknown>, ctx: RequestContext): Promise<BanditDecideResponse> {
+  for (const key in b) if (!DECIDE_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, features, unit and explore');
+  let unit: string | null = null;
+  if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a key such as "user:42"');
+  const { x, logged } = await contextOf(deps, s, b.features);
+  const learner = s.shared.learner;
+  const pick = learner.select(x ?? undefined, deps.rng);
+  const arm = s.config.arms[pick.arm];
+  const { decisionId, time } = newDecisionStamp();
+  const entry: DecisionEntry = { deployment: s.name, stateKey: s.config.stateKey, arm: pick.arm, x };
+  try {
+    await deps.redis.set(decisionKey(decisionId), JSON.stringify(entry), 'EX', s.config.decisionTtlSeconds);
+  } catch (err) {
+    throw new ClientError(503, `cannot record the bandit decision for its reward: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+  }
+  const action: Json = { arm: arm.name, index: pick.arm, ...(arm.payload !== null ? { payload: arm.payload } : {}) };
+  deps.metrics.decisionCounter(s.name, 'bandit', arm.name).inc();
+  deps.decisionLog.enqueue({
+    decisionId,
+    time,
+    deployment: s.name,
+    model: s.model,
+    version: null,
+    generation: s.generation,
+    arm: arm.name,
+    features: logged,
+    action,
+    propensity: pick.propensity,
+    density: null,
+    unit,
+    latencyMs: performance.now() - ctx.start,
+    metadata: { kind: 'bandit', learner: learner.kind, seq: s.shared.seq, scores: pick.scores.map((v) => (Number.isFinite(v) ? v : null)) },
+  });
+  return { decisionId, model: s.model, version: null, arm: arm.name, armIndex: pick.arm, action, propensity: pick.propensity, armProbability: 1, fallback: false, stateSeq: s.shared.seq };
+}

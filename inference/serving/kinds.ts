@@ -1,0 +1,94 @@
+/**
+ * The kind table: for every deployment kind (registry/types.ts DEPLOYMENT_KINDS) the factory of the
+ * ServedKind that loads and serves it. The manager looks a registry row's kind up here and nowhere
+ * else; the type checker refuses a kind without a row.
+ *
+ * A new served kind: a word in DEPLOYMENT_KINDS, its config parser (registry/deployment-config/), a folder
+ * under inference/ with its ServedKind and ServedDeployment, and one row below.
+ */
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { Rng } from '../../ml/rng';
+import type { AuditInput } from '../../registry/audit';
+import type { ArtifactStore } from '../../registry/artifacts/store';
+import { DEPLOYMENT_KINDS, type DeploymentKind, type ModelVersion } from '../../registry/types';
+import { BanditKind } from '../bandits/kind';
+import type { RewardLog } from '../bandits/reward-log';
+import type { DecisionLog } from '../decisions/log';
+import type { FeatureStore } from '../features';
+import type { ShadowMirror } from '../policy/mirror';
+import type { InferenceMetrics } from '../metrics';
+import type { ArtifactCache } from '../models/artifact-cache';
+import { PolicyKind } from '../policy/kind';
+import { TextPolicyKind } from '../text-policy/kind';
+import type { DeploymentMap } from './deployment-map';
+import type { ServedKind } from './served-deployment';
+
+/** Everything a kind factory may use; each takes what it needs. */
+export interface ServingDeps {
+  map: DeploymentMap;
+  registry: { getVersion(model: string, version: number): Promise<ModelVersion>; appendAudit(entry: AuditInput): Promise<number> };
+  artifacts: ArtifactCache;
+  store: ArtifactStore | null;
+  metrics: InferenceMetrics;
+  decisionLog: DecisionLog;
+  /** Seeds every kind's sampler (each kind its own stream). */
+  seed: number;
+  featureStore: FeatureStore | null;
+  featurePrefix: string;
+  /** The server's cache folder: policy records, text-policy version folders. */
+  cacheDir: string;
+  /** Names this server in audit rows. */
+  actor: string;
+  /** Mirrors champion-served policy requests to a shadow version (set once the mirror exists). */
+  mirror: { current: ShadowMirror | null };
+  /** Redis for bandit learner state and reward claims; null: bandit deployments are not served. */
+  banditRedis: Redis | null;
+  rewardLog: RewardLog | null;
+  banditRefreshIntervalMs?: number;
+  banditFlushIntervalMs?: number;
+  retryFailedMs?: number;
+  log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export const SERVED_KINDS = {
+  policy: (deps: ServingDeps) =>
+    new PolicyKind({
+      map: deps.map,
+      registry: deps.registry,
+      artifacts: deps.artifacts,
+      metrics: deps.metrics,
+      stateDir: deps.cacheDir,
+      actor: deps.actor,
+      retryFailedMs: deps.retryFailedMs,
+      decide: { log: deps.decisionLog, metrics: deps.metrics, rng: new Rng(deps.seed), featureStore: deps.featureStore, featurePrefix: deps.featurePrefix, onError: deps.log, mirror: deps.mirror },
+      log: deps.log,
+    }),
+  bandit: (deps: ServingDeps) =>
+    deps.banditRedis === null || deps.rewardLog === null
+      ? null
+      : new BanditKind({
+          map: deps.map,
+          redis: deps.banditRedis,
+          decisionLog: deps.decisionLog,
+          rewardLog: deps.rewardLog,
+          metrics: deps.metrics,
+          rng: new Rng(deps.seed ^ 0x5bd1e995),
+          featureStore: deps.featureStore,
+          featurePrefix: deps.featurePrefix,
+          refreshIntervalMs: deps.banditRefreshIntervalMs,
+          flushIntervalMs: deps.banditFlushIntervalMs,
+          log: deps.log,
+        }),
+  'text-policy': (deps: ServingDeps) =>
+    new TextPolicyKind({ map: deps.map, registry: deps.registry, store: deps.store, decisionLog: deps.decisionLog, metrics: deps.metrics, cacheDir: join(deps.cacheDir, 'text-policy'), log: deps.log }),
+} satisfies { readonly [K in DeploymentKind]: (deps: ServingDeps) => ServedKind | null };
+
+/** One ServedKind per kind (null: not served by this server, e.g. bandit without Redis). */
+export type ServedKinds = { readonly [K in DeploymentKind]: ReturnType<(typeof SERVED_KINDS)[K]> };
+
+export function createServedKinds(deps: ServingDeps): ServedKinds {
+  const kinds: Partial<Record<DeploymentKind, ServedKind | null>> = {};
+  for (const k of DEPLOYMENT_KINDS) kinds[k] = SERVED_KINDS[k](deps);
+  return kinds as ServedKinds;
+}
