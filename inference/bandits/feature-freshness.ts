@@ -1,7 +1,7 @@
 /**
  * Feature freshness as a metric: wraps the online feature store so every read of an entity's hash
  * observes now − `_updated_at` (set by `autopilot features put` and by the batch loader; see
- * registry/feature-store.ts) in the histogram `autopilot_feature_age_seconds`, and counts reads of
+ * feature-store/) in the histogram `autopilot_feature_age_seconds`, and counts reads of
  * hashes that carry no timestamp.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
