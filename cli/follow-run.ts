@@ -8,7 +8,7 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Settings } from '../config/settings';
-import { SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 import { CliError } from './errors';
 import { emit } from './output';
 import type { ProgressOut } from './progress-bar';

@@ -11,7 +11,7 @@ import { createOumiActivities } from '../activities/oumi/activities';
 import { createPolicyRunActivities } from '../activities/oumi/register';
 import { createDriftActivities } from '../activities/bandits/drift';
 import { projectRoot } from '../config/settings';
-import { TASK_QUEUES, type TaskQueue } from '../workflows/shared';
+import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
 
 type ActivityMap = Record<string, (...args: any[]) => Promise<unknown>>;

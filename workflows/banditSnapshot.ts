@@ -8,7 +8,7 @@
  */
 import { continueAsNew, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createBanditActivities } from '../activities/bandits/activities';
-import { SEARCH_ATTRIBUTES } from './shared';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 
 export interface BanditSnapshotInput {
   /** The bandit deployment (= its model name). */

@@ -22,7 +22,7 @@ import type { Signature } from '../registry/types';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
 import { offPolicyEvaluation, progressQuery, type OffPolicyEvaluationResult, type OpeProgress } from './offPolicyEvaluation';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 
 const N = 300_000;
 const SUB = 50_000;

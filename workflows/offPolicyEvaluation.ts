@@ -13,7 +13,7 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChunkRef, OpeActivities, OpeOutcome, PreparedEvaluation } from '../activities/ope/activities';
 import type { OffPolicyEvaluationInput } from '../activities/ope/config';
-import { SEARCH_ATTRIBUTES } from './shared';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 
 /** Carried across continueAsNew; absent when a person starts the workflow. */
 export interface OpeResumeState {

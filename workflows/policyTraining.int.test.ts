@@ -28,7 +28,7 @@ import { startDevServer } from '../test/support/temporal';
 import { startInferenceServer } from '../inference/server';
 import { postJson } from '../inference/testing/fixture';
 import { policyTraining, progressQuery, type PolicyProgress, type PolicyTrainingInput } from './policyTraining';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 
 const root = resolve(__dirname, '..');
 const venvReady = existsSync(join(root, '.venv-oumi', 'bin', 'oumi'));

@@ -32,7 +32,7 @@ import type { PreparedData } from '../activities/oumi/data/prepare';
 import type { PolicyTrainingInput } from '../activities/oumi/input';
 import type { PolicyMetrics } from '../activities/oumi/policy';
 import type { PolicyRunActivities, PolicyRunSetup, RegisteredPolicyVersion } from '../activities/oumi/register';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 
 export type { PolicyTrainingInput } from '../activities/oumi/input';
 

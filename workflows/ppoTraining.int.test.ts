@@ -22,7 +22,7 @@ import { migrate } from '../registry/migrate';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
 import { ppoTraining, progressQuery, stopSignal, type PpoProgress, type PpoTrainingInput } from './ppoTraining';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 
 const root = resolve(__dirname, '..');
 

@@ -35,7 +35,7 @@ import {
 import type { EvaluationSummary, IterationSummary, PpoActivities, RunSetup } from '../activities/ppo/activities';
 import type { PpoTrainingInput } from '../activities/ppo/input';
 import type { ReportUris } from '../activities/ppo/report';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 
 export type { PpoTrainingInput } from '../activities/ppo/input';
 

@@ -5,7 +5,7 @@
  */
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createStackActivities } from '../activities/stack';
-import { SEARCH_ATTRIBUTES } from './shared';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 
 export interface StackCheckInput {
   /** Free text echoed back, to tell runs apart. Default "hello from autopilot". */

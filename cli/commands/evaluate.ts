@@ -15,7 +15,7 @@ import { OpeConfigError, resolveOpeInput, type OffPolicyEvaluationInput } from '
 import { loadSettings } from '../../config/settings';
 import type { EstimatorName } from '../../ml/ope/estimators';
 import type { OffPolicyEvaluationResult } from '../../workflows/offPolicyEvaluation';
-import { TASK_QUEUES } from '../../workflows/shared';
+import { TASK_QUEUES } from '../../contracts/shared';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
-import { TASK_QUEUES } from '../../workflows/shared';
+import { TASK_QUEUES } from '../../contracts/shared';
 import { emit } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
 

@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { parsePolicyTrainingInput, type PolicyTrainingInput } from '../../../activities/oumi/input';
 import { loadSettings } from '../../../config/settings';
 import type { EvaluationBrief, PolicyProgress, PolicyTrainingResult } from '../../../workflows/policyTraining';
-import { TASK_QUEUES } from '../../../workflows/shared';
+import { TASK_QUEUES } from '../../../contracts/shared';
 import { CliError } from '../../errors';
 import { intOption, startAndFollow } from '../../follow-run';
 import { formatElapsed, LinePrinter } from '../../progress-bar';

@@ -20,7 +20,7 @@ import { parseEnvSpec } from '../../../activities/ppo/env-spec';
 import { DEFAULT_CONFIG_PATH, parsePpoTrainingInput, resolveEffectiveConfig, type PpoTrainingInput } from '../../../activities/ppo/input';
 import { policyConfigSchema } from '../../../envs/config';
 import type { PpoProgress, PpoTrainingResult } from '../../../workflows/ppoTraining';
-import { TASK_QUEUES } from '../../../workflows/shared';
+import { TASK_QUEUES } from '../../../contracts/shared';
 import { CliError } from '../../errors';
 import { intOption, startAndFollow } from '../../follow-run';
 import { ProgressPrinter } from '../../progress-bar';

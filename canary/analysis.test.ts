@@ -1,5 +1,5 @@
-import { Rng } from '../../ml/rng';
-import { percentile } from '../../ml/stats';
+import { Rng } from '../ml/rng';
+import { percentile } from '../ml/stats';
 import { burnRates, evaluateGates, informationFractions, rewardDelta, summarize, type GateInput, type GateRow, type LookContext } from './analysis';
 import { validateCanaryPlan } from './plan';
 
