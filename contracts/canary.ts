@@ -32,7 +32,6 @@ export interface CanaryInitResult {
   generation: number;
 }
 
-
 /** `canary/<model>`: at most one canary per model runs at a time. */
 export function canaryWorkflowId(model: string): string {
   return `canary/${model}`;

@@ -11,10 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { OpeConfigError, resolveOpeInput, type OffPolicyEvaluationInput } from '../../activities/ope/config';
+import { OpeConfigError, resolveOpeInput } from '../../activities/ope/config';
+import type { OffPolicyEvaluationInput, OffPolicyEvaluationResult } from '../../contracts/off-policy-evaluation';
 import { loadSettings } from '../../config/settings';
 import type { EstimatorName } from '../../ml/ope/estimators';
-import type { OffPolicyEvaluationResult } from '../../workflows/offPolicyEvaluation';
 import { TASK_QUEUES } from '../../contracts/shared';
 import { CliError } from '../errors';
 import { emit } from '../output';
