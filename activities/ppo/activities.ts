@@ -27,88 +27,32 @@ import { createPpoOptimizer, ppoUpdate, type PpoMetrics } from '../../ml/rl/ppo'
 import { collectRollout, type RolloutBatch } from '../../ml/rl/rollout';
 import { runSeeds } from '../../ml/rl/train';
 import { Rng } from '../../ml/rng';
+import type {
+  EvaluationSettings,
+  EvaluationSummary,
+  IterationSummary,
+  PpoActivities,
+  PpoTrainingInput,
+  RegisteredVersion,
+  ReportUris,
+  RolloutResult,
+  RunSetup,
+  TrainingOutcome,
+} from '../../contracts/ppo-training';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { Json, JsonObject, Signature } from '../../registry/types';
 import { getJson, loadCheckpoint, loadRunConfig, putJson, runKeys, saveCheckpoint, saveRollout } from './checkpoint';
 import { buildEnvironment, datasetManifest } from './environment';
-import { evaluatePolicies, type CandidateStats, type PolicyEvaluation } from './evaluate';
-import { configHash, parsePpoTrainingInput, resolveEffectiveConfig, type EvaluationSettings, type PpoTrainingInput } from './input';
-import { pivotMetrics, writeReportFiles, type ReportUris } from './report';
+import { evaluatePolicies, type PolicyEvaluation } from './evaluate';
+import { configHash, parsePpoTrainingInput, resolveEffectiveConfig } from './input';
+import { pivotMetrics, writeReportFiles } from './report';
 
 export interface PpoActivityDeps {
   pool: Pool;
   store: ArtifactStore;
   /** Where relative config and replay paths resolve (default: the project root). */
   root?: string;
-}
-
-/** What `startRun` settles once per run; carried by the workflow through continueAsNew. */
-export interface RunSetup {
-  runId: string;
-  workflowId: string;
-  model: string;
-  env: string;
-  configUri: string;
-  configHash: string;
-  configSource: string;
-  seed: number;
-  iterations: number;
-  workers: number;
-  continueAsNewEvery: number;
-  startCanary: boolean;
-  evaluation: EvaluationSettings;
-  codeCommit: string;
-  datasetManifest: JsonObject;
-  actor: string;
-}
-
-/** One iteration's metrics as the workflow keeps them (null where CleanRL has NaN: no episode ended). */
-export interface IterationSummary {
-  iteration: number;
-  episodicReturn: number | null;
-  episodes: number;
-  approxKl: number | null;
-  entropy: number | null;
-  clipFraction: number | null;
-  valueLoss: number | null;
-  policyLoss: number | null;
-  learningRate: number | null;
-}
-
-export interface RolloutResult {
-  batchUri: string;
-  steps: number;
-  episodes: number;
-  episodicReturnMean: number | null;
-}
-
-export interface EvaluationSummary {
-  evaluationUri: string;
-  chosen: string;
-  checkpointUri: string;
-  policy: CandidateStats;
-  candidates: CandidateStats[];
-  baseline: CandidateStats;
-  bestStatic: CandidateStats;
-  improvementVsBaseline: number;
-  improvementVsBestStatic: number;
-}
-
-export interface TrainingOutcome {
-  iterations: number;
-  stopped: boolean;
-  finalReward: number | null;
-  bestReward: number | null;
-  bestIteration: number | null;
-}
-
-export interface RegisteredVersion {
-  model: string;
-  version: number;
-  artifactUri: string;
-  sha256: string;
-  metrics: Record<string, number>;
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -143,7 +87,7 @@ function invalid(err: unknown): never {
   throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidPpoTrainingInput');
 }
 
-export function createPpoActivities(deps: PpoActivityDeps) {
+export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
   const { store } = deps;
   const registry = new Registry({ pool: deps.pool, store });
   const root = deps.root ?? projectRoot;
@@ -388,5 +332,3 @@ export function createPpoActivities(deps: PpoActivityDeps) {
     },
   };
 }
-
-export type PpoActivities = ReturnType<typeof createPpoActivities>;

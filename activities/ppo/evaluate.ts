@@ -17,30 +17,11 @@
 import type { Action } from '../../ml/rl/environment';
 import type { Policy } from '../../ml/rl/policy';
 import { Rng } from '../../ml/rng';
+import type { CandidateStats } from '../../contracts/ppo-training';
 import type { PolicyConfig } from '../../envs/config';
 import { configGrid } from '../../envs/oracle';
 import { configToAction, type RagTuningEnvironment } from '../../envs/rag-env';
 import type { RagConfig } from '../../envs/types';
-
-export interface CandidateStats {
-  label: string;
-  /** The static config (absent for the policy). */
-  config?: RagConfig;
-  episodes: number;
-  steps: number;
-  /** Mean reward per step. */
-  reward: number;
-  /** Mean sum of rewards per episode. */
-  episodicReturn: number;
-  faithfulness: number;
-  relevancy: number;
-  /** (faithfulness + relevancy) / 2. */
-  quality: number;
-  costUsd: number;
-  latencyP95Ms: number;
-  /** Steps where at least one hard gate (F, R, p95 latency, error rate) failed. */
-  gateViolations: number;
-}
 
 export interface PolicyEvaluation {
   /** The candidates (e.g. `final`, `best`), each with its stats; `chosen` is the best of them. */
