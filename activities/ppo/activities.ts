@@ -14,11 +14,11 @@
  *   exportAndRegister  ONNX export + registry version with signature, lineage and metrics (once per run)
  *   finishRun          mark the run succeeded / failed / cancelled with its summary
  */
-import { execFileSync } from 'node:child_process';
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { projectRoot } from '../../config/settings';
+import { codeCommit } from '../code-commit';
 import type { PolicyConfig } from '../../envs/config';
 import { exportOnnx } from '../../ml/onnx/export';
 import type { Environment } from '../../ml/rl/environment';
@@ -56,17 +56,6 @@ export interface PpoActivityDeps {
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-/** The commit of the code that trains: AUTOPILOT_CODE_COMMIT, else `git rev-parse HEAD`, else `unknown`. */
-export function codeCommit(root = projectRoot): string {
-  if (process.env.AUTOPILOT_CODE_COMMIT) return process.env.AUTOPILOT_CODE_COMMIT;
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim();
-    return /^[0-9a-f]{7,64}$/.test(head) ? head : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** An environment wrapper that heartbeats every `every` steps (rollouts and evaluations are long). */
 function heartbeating(env: Environment, label: string, every = 64): Environment {
