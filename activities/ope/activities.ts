@@ -21,7 +21,7 @@ import { makeEstimator, type EstimatorName } from '../../ml/ope/estimators';
 import { RegressionModel } from '../../ml/ope/regression-model';
 import type { ActionArray, Matrix, OpeInputs } from '../../ml/ope/types';
 import { parsePolicySignature } from '../../ml/onnx/signature';
-import { pairedBootstrap, percentileBootstrap, type Interval } from '../../ml/stats/bootstrap';
+import { pairedBootstrap, percentileBootstrap } from '../../ml/stats/bootstrap';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { NotFoundError } from '../../registry/errors';
 import { Registry } from '../../registry/index';
@@ -33,10 +33,8 @@ import type {
   OpeActivities,
   OpeConfig,
   OpeOutcome,
-  OpeVerdict,
   PreparedEvaluation,
   ScoreChunkResult,
-  SkipReason,
 } from '../../contracts/off-policy-evaluation';
 import { opeActionSpace, type OpeActionSpace } from './action-space';
 import { decodeChunk, encodeChunk } from './chunk';

@@ -4,7 +4,7 @@
  * Pure (no I/O): the CLI checks a request with it before starting a run, and the `prepareEvaluation`
  * activity checks it again on the worker.
  */
-import type { OffPolicyEvaluationInput, OpeConfig } from '../../contracts/off-policy-evaluation';
+import type { OpeConfig } from '../../contracts/off-policy-evaluation';
 import { ESTIMATOR_NAMES, type EstimatorName } from '../../ml/ope/estimators';
 
 export const OPE_DEFAULTS = {

@@ -3,7 +3,7 @@
  * contracts/text-policy-training.ts), with a default for everything optional, and
  * its validation (errors name the field, the value and what was expected). Pure: no I/O.
  */
-import { TEXT_POLICY_DEFAULTS, type OverrideValue, type ResolvedPolicyInput, type TextPolicyTrainingInput } from '../../contracts/text-policy-training';
+import { TEXT_POLICY_DEFAULTS, type OverrideValue, type ResolvedPolicyInput } from '../../contracts/text-policy-training';
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$/;
