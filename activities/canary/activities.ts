@@ -7,7 +7,7 @@
  *   canaryShadow      set / clear the deployment's `config.shadowVersion` (the inference server mirrors
  *                     champion-served requests to it) for the Shadow stage; weight stays 0
  *   canaryCheck       read the stage window's rewarded decisions per arm (paged), judge the gates; in the
- *                     Shadow stage, the mirrored decisions (activities/canary/shadow.ts)
+ *                     Shadow stage, the mirrored decisions (canary/shadow.ts)
  *   canaryRollback    weight 0, version `rejected`, audit row (after a promotion: the previous champion back)
  *   canaryPromote     canary → champion (the old champion stays registered)
  *   canaryWebhook     POST to a plan webhook with its timeout; reports, never throws on a bad answer

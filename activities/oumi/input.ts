@@ -9,7 +9,7 @@ const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$/;
 
 function fail(field: string, value: unknown, expected: string): never {
-  throw new Error(`policyTraining input: ${field} = ${JSON.stringify(value)}; expected ${expected}`);
+  throw new Error(`textPolicyTraining input: ${field} = ${JSON.stringify(value)}; expected ${expected}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -56,7 +56,7 @@ function sha256(text: string): string {
 
 /** Bad input will not get better on retry. */
 function invalid(err: unknown): never {
-  throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidPolicyTrainingInput');
+  throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidTextPolicyTrainingInput');
 }
 
 /** The metrics of one evaluation, prefixed by its stage (`sft_accuracy`, `dpo_fpr`, …). */
@@ -91,7 +91,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
 
   async function mustExist(file: string, field: string, what: string): Promise<void> {
     const st = await stat(file).catch(() => null);
-    if (!st) invalid(new Error(`policyTraining input: ${field} = ${JSON.stringify(file)}; expected ${what} (not found)`));
+    if (!st) invalid(new Error(`textPolicyTraining input: ${field} = ${JSON.stringify(file)}; expected ${what} (not found)`));
   }
 
   return {
