@@ -13,7 +13,7 @@
  * (workflows/canaryPromotion.e2e.int.test.ts).
  */
 import { rewardDelta } from '../canary/analysis';
-import { validateCanaryPlan } from '../canary/plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
 import { Rng } from '../ml/rng';
 
 const runs = Number(process.argv[2] ?? 2000);

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/load';
-import { formatDuration, parseCanaryPlan, parseDuration, validateCanaryPlan } from './plan';
+import { parseCanaryPlan, validateCanaryPlan } from '../activities/canary/plan-config';
+import { formatDuration, parseDuration } from './plan';
 
 function errorOf(text: string): string {
   try {

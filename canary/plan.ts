@@ -17,13 +17,12 @@
  *   burnRate         multi-window error-budget burn-rate alerts (SRE workbook ch. 5): a breach rolls back at once
  *   webhooks         confirm-promotion | rollback | post-rollout, each with url and timeout
  *
- * `validateCanaryPlan` / `parseCanaryPlan` validate with the project's config validator (file, path,
- * line:column, value, expectation) and return the `CanaryPlan` the workflow uses: every duration in
- * milliseconds, one interval per step. No I/O here: reading a plan file is
- * activities/canary/plan-file.ts's job.
+ * `resolvePlan` turns the schema's output into the `CanaryPlan` the workflow uses: every duration in
+ * milliseconds, one interval per step. Pure (zod only). Checking plan data, YAML text or a plan file
+ * with the project's config errors (file, path, line:column, value, expectation) is
+ * activities/canary/plan-config.ts's job.
  */
 import { z } from 'zod';
-import { parseConfig, validateConfig } from '../config/load';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -253,14 +252,4 @@ export function resolvePlan(p: ParsedPlan): CanaryPlan {
     },
     webhooks: p.webhooks.map((w) => ({ type: w.type, name: w.name ?? w.type, url: w.url, timeoutMs: parseDuration(w.timeout) })),
   };
-}
-
-/** Validates plan data (parsed YAML or a workflow input's inline plan); `source` names it in errors. */
-export function validateCanaryPlan(data: unknown, source = 'plan'): CanaryPlan {
-  return resolvePlan(validateConfig(canaryPlanSchema, data ?? {}, source));
-}
-
-/** Parses YAML text of a plan. */
-export function parseCanaryPlan(text: string, file: string): CanaryPlan {
-  return resolvePlan(parseConfig(canaryPlanSchema, text, file));
 }

@@ -1,4 +1,4 @@
-import { validateCanaryPlan } from './plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
 import {
   checksPerBake,
   comparisonFor,

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { validateCanaryPlan, type CanaryPlanInput } from '../canary/plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
+import type { CanaryPlanInput } from '../canary/plan';
 import type { CanaryStatus, CheckOutcome, CheckResult } from '../canary/status';
 import { startTimeSkippingServer } from '../test/support/temporal';
 import {

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { createServingFixture, type ServingFixture } from '../../inference/testing/fixture';
 import { Rng } from '../../ml/rng';
 import { rollbackChampion } from '../../registry/rollback';
-import { validateCanaryPlan } from '../../canary/plan';
 import type { CheckInput } from '../../contracts/canary';
 import { createCanaryActivities } from './activities';
+import { validateCanaryPlan } from './plan-config';
 
 describe('canary activities on PostgreSQL', () => {
   let fx: ServingFixture;

@@ -24,7 +24,7 @@ import { ConfigError } from '../../config/load';
 import { ConflictError, NotFoundError, Registry, ValidationError } from '../../registry';
 import { rollbackChampion } from '../../registry/rollback';
 import { ArmAccumulator, evaluateGates, type BurnWindowCounts } from '../../canary/analysis';
-import { validateCanaryPlan, type CanaryPlan } from '../../canary/plan';
+import type { CanaryPlan } from '../../canary/plan';
 import { evaluateShadow } from '../../canary/shadow';
 import type { CheckResult } from '../../canary/status';
 import type {
@@ -39,6 +39,7 @@ import type {
   WebhookInput,
   WebhookResult,
 } from '../../contracts/canary';
+import { validateCanaryPlan } from './plan-config';
 
 export interface CanaryDeps {
   pool: Pool;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateCanaryPlan } from '../../canary/plan';
+import { validateCanaryPlan } from '../../activities/canary/plan-config';
 import type { CheckResult } from '../../canary/status';
 import { initialStatus, startProgressing, tick } from '../../canary/tick';
 import { CliError } from '../errors';

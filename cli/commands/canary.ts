@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { loadCanaryPlan, DEFAULT_PLAN_FILE } from '../../activities/canary/plan-file';
+import { loadCanaryPlan, DEFAULT_PLAN_FILE } from '../../activities/canary/plan-config';
 import { formatDuration, type CanaryPlanInput } from '../../canary/plan';
 import type { CanaryStatus, CheckResult } from '../../canary/status';
 import { ConfigError } from '../../config/load';

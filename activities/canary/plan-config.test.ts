@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import { canaryPlanSchema, validateCanaryPlan } from '../../canary/plan';
-import { DEFAULT_PLAN_FILE, defaultPlanText, loadCanaryPlan } from './plan-file';
+import { canaryPlanSchema } from '../../canary/plan';
+import { DEFAULT_PLAN_FILE, defaultPlanText, loadCanaryPlan, validateCanaryPlan } from './plan-config';
 
 describe('canary plan', () => {
   it('configs/canary/default.yaml spells out exactly the schema defaults', () => {
