@@ -2,121 +2,27 @@
  * textPolicyTraining was called policyTraining: the worker's bundle (workflows/index.ts) still
  * registers the old type name, so a run started under it — a client that still uses it, or a history
  * recorded before the rename — runs the same workflow. Real Temporal dev server; the activities are
- * typed fakes of the contract (no Oumi, no database): this tests the dispatch by type name.
+ * typed fakes of the contract (no Oumi, no database): this tests the dispatch by type name. The
+ * replay case reads testing/policyTraining.history.json, a history the pre-rename code (commit
+ * ca4b0d3) recorded on the dev server with the same fakes under the type `policyTraining`
+ * (`client.workflow.start('policyTraining', …)`, then `handle.fetchHistory()` as JSON), and replays it
+ * on today's bundle.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import {
   LEGACY_TEXT_POLICY_TRAINING_WORKFLOW_TYPE,
   TEXT_POLICY_TRAINING_WORKFLOW_TYPE,
-  type FileSummary,
-  type OumiActivities,
-  type PolicyMetrics,
-  type PolicyRunActivities,
-  type PolicyRunSetup,
   type TextPolicyTrainingInput,
   type TextPolicyTrainingResult,
 } from '../contracts/text-policy-training';
 import { startDevServer } from '../test/support/temporal';
-
-const file = (path: string): FileSummary => ({ path, records: 1, sha256: '0'.repeat(64) });
-
-const metrics: PolicyMetrics = {
-  n: 10,
-  accuracy: 0.9,
-  fpr: 0.1,
-  fnr: 0.1,
-  override_rate: 0.05,
-  approve_rate: 0.5,
-  mean_p_approve: 0.5,
-  confusion: { tp: 5, fp: 0, tn: 4, fn: 1 },
-  gates: {
-    accuracy: { value: 0.9, target: '> 0.9', passed: false },
-    fpr: { value: 0.1, target: '< 0.1', passed: false },
-    fnr: { value: 0.1, target: '< 0.2', passed: true },
-    override_rate: { value: 0.05, target: '< 0.1', passed: true },
-  },
-  passed: false,
-  threshold: 0.5,
-  seconds: 0.1,
-};
-
-/** Fakes of every activity the workflow calls; `calls` lists them in order. */
-function fakeActivities(calls: string[]): OumiActivities & PolicyRunActivities {
-  const log = (name: string) => calls.push(name);
-  let version = 0;
-  return {
-    async startPolicyRun(args): Promise<PolicyRunSetup> {
-      log('startPolicyRun');
-      return {
-        runId: args.runId,
-        workflowId: args.workflowId,
-        model: args.input.model ?? 'action-policy',
-        data: { path: '/data/labeled_decisions.jsonl' },
-        evalFraction: 0.2,
-        splitSeed: 0,
-        sftConfig: 'configs/oumi/policy_sft.yaml',
-        dpoConfig: 'configs/oumi/policy_dpo.yaml',
-        sftSteps: null,
-        dpoSteps: null,
-        sftOverrides: {},
-        dpoOverrides: {},
-        baseModel: '/models/base',
-        tinyModelSeed: 7,
-        workDir: '/work/run',
-        startCanary: false,
-        actor: 'test',
-        progressIntervalSeconds: 5,
-        decisionsPath: '/data/labeled_decisions.jsonl',
-        configs: { sft: { path: 'sft.yaml', sha256: 'a' }, dpo: { path: 'dpo.yaml', sha256: 'b' } },
-        codeCommit: 'unknown',
-      };
-    },
-    async generatePolicyDecisions(request) {
-      log('generatePolicyDecisions');
-      return { ...file(request.path), goodRate: 0.5 };
-    },
-    async preparePolicyData(request) {
-      log('preparePolicyData');
-      const f = file(request.outDir);
-      return { outDir: request.outDir, manifestPath: `${request.outDir}/manifest.json`, train: f, eval: f, sftTrain: f, sftEval: f, dpoTrain: f, dpoEval: f, source: f, evalFraction: 0.2, seed: 0 };
-    },
-    async buildTinyPolicyModel(request) {
-      log('buildTinyPolicyModel');
-      return { out: request.outDir, parameters: 1, vocab_size: 1, verdict_token_ids: { APPROVE: 0, FLAG: 1 } };
-    },
-    async oumiTrain(request) {
-      log('oumiTrain');
-      return { stage: request.stage, outputDir: request.outputDir, progress: { step: 1, totalSteps: 1, loss: 0.5, epoch: 1 }, resumedFrom: null, durationMs: 1 };
-    },
-    async policyTrain(request) {
-      log(`policyTrain:${request.stage}`);
-      return { stage: request.stage, outputDir: request.outputDir, progress: { step: 1, totalSteps: 1, loss: 0.5, epoch: 1 }, resumedFrom: null, durationMs: 1 };
-    },
-    async evaluatePolicy() {
-      log('evaluatePolicy');
-      return metrics;
-    },
-    async exportPolicyOnnx(request) {
-      log('exportPolicyOnnx');
-      return { out: request.outDir, onnx_bytes: 1, verdict_token_ids: { APPROVE: 0, FLAG: 1 }, seconds: 0.1 };
-    },
-    async uploadPolicyModel() {
-      log('uploadPolicyModel');
-      return { uri: 'file:///x', sha256: 'a', size: 1, files: 1 };
-    },
-    async registerPolicyVersion(request) {
-      log(`registerPolicyVersion:${request.format}`);
-      version++;
-      return { model: request.setup.model, version, format: request.format, artifactUri: `file:///v${version}`, sha256: 'a', metrics: {} };
-    },
-    async finishPolicyRun(args) {
-      log(`finishPolicyRun:${args.status}`);
-    },
-  };
-}
+import { fakeTextPolicyActivities } from './testing/text-policy-fakes';
 
 describe('textPolicyTraining under its former type name', () => {
   let env: TestWorkflowEnvironment;
@@ -132,7 +38,7 @@ describe('textPolicyTraining under its former type name', () => {
   it.each([LEGACY_TEXT_POLICY_TRAINING_WORKFLOW_TYPE, TEXT_POLICY_TRAINING_WORKFLOW_TYPE])('a run started as %s trains, registers both versions and finishes the run', async (workflowType) => {
     const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
     const calls: string[] = [];
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fakeActivities(calls) });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fakeTextPolicyActivities(calls) });
     const workflowId = `text-policy/${randomUUID()}`;
     const input: TextPolicyTrainingInput = { model: 'legacy-check' };
     const result = await worker.runUntil(env.client.workflow.execute<(i: TextPolicyTrainingInput) => Promise<TextPolicyTrainingResult>>(workflowType, { taskQueue, workflowId, args: [input] }));
@@ -152,5 +58,12 @@ describe('textPolicyTraining under its former type name', () => {
     const desc = await env.client.workflow.getHandle(workflowId).describe();
     expect(desc.type).toBe(workflowType);
     expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase)).toBe('done');
+  });
+
+  it('replays a history that the pre-rename policyTraining code recorded, without nondeterminism', async () => {
+    const recorded = JSON.parse(readFileSync(join(__dirname, 'testing', 'policyTraining.history.json'), 'utf8')) as Record<string, unknown>;
+    const history = temporal.api.history.v1.History.fromObject(recorded);
+    expect(history.events[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(LEGACY_TEXT_POLICY_TRAINING_WORKFLOW_TYPE);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'text-policy/recorded-before-rename')).resolves.toBeUndefined();
   });
 });
