@@ -8,6 +8,9 @@ import { defineQuery } from '@temporalio/workflow';
 import type { EstimatorName } from '../ml/ope/estimators';
 import type { Interval } from '../ml/stats/bootstrap';
 
+/** The workflow type name. */
+export const OFF_POLICY_EVALUATION_WORKFLOW_TYPE = 'offPolicyEvaluation';
+
 export interface OffPolicyEvaluationInput {
   /** The deployment whose logged decisions are replayed. */
   deployment: string;

@@ -1,7 +1,10 @@
 /**
  * The stackCheck workflow's contract: its input and result, and the one activity it calls
- * (`StackActivities`, implemented by activities/stack.ts). Types only.
+ * (`StackActivities`, implemented by activities/stack.ts). Types and constant names only.
  */
+
+/** The workflow type name. */
+export const STACK_CHECK_WORKFLOW_TYPE = 'stackCheck';
 
 export interface StackCheckInput {
   /** Free text echoed back, to tell runs apart. Default "hello from autopilot". */

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { OpeConfigError, resolveOpeInput } from '../../activities/ope/config';
-import type { OffPolicyEvaluationInput, OffPolicyEvaluationResult } from '../../contracts/off-policy-evaluation';
+import { OFF_POLICY_EVALUATION_WORKFLOW_TYPE, type OffPolicyEvaluationInput, type OffPolicyEvaluationResult } from '../../contracts/off-policy-evaluation';
 import { loadSettings } from '../../config/settings';
 import type { EstimatorName } from '../../ml/ope/estimators';
 import { TASK_QUEUES } from '../../contracts/shared';
@@ -131,7 +131,7 @@ export function register(program: Command): void {
       const { client, close } = await connectClient(settings);
       try {
         const workflowId = `ope/${model}/${version}/${randomUUID()}`;
-        const handle = await client.workflow.start('offPolicyEvaluation', { taskQueue: TASK_QUEUES.rollout, workflowId, args: [input] });
+        const handle = await client.workflow.start(OFF_POLICY_EVALUATION_WORKFLOW_TYPE, { taskQueue: TASK_QUEUES.rollout, workflowId, args: [input] });
         const url = workflowUiUrl(settings, workflowId, handle.firstExecutionRunId);
         if (!opts.wait) {
           emit(opts.json, { workflowId, runId: handle.firstExecutionRunId, url, input }, () => `started ${workflowId}\n  ${url}\n  follow it: temporal workflow query --workflow-id ${workflowId} --type progress`);
