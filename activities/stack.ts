@@ -3,6 +3,7 @@
  * answered. A failure names the component and the address that failed.
  */
 import type { Pool } from 'pg';
+import type { ProbeResult, StackActivities } from '../contracts/stack-check';
 import type { ArtifactStore } from '../registry/artifacts/store';
 
 export interface StackDeps {
@@ -10,12 +11,7 @@ export interface StackDeps {
   store: ArtifactStore;
 }
 
-export interface ProbeResult {
-  registry: { database: string; models: number | null; migrated: boolean };
-  artifacts: { uri: string; sha256: string; roundTrip: boolean };
-}
-
-export function createStackActivities(deps: StackDeps) {
+export function createStackActivities(deps: StackDeps): StackActivities {
   return {
     async probeServices(input: { token: string }): Promise<ProbeResult> {
       const db = await deps.pool

@@ -12,8 +12,8 @@
  * The breach → 0%-served latency needs the whole stack and is printed by the end-to-end test
  * (workflows/canaryPromotion.e2e.int.test.ts).
  */
-import { rewardDelta } from '../activities/canary/analysis';
-import { validateCanaryPlan } from '../activities/canary/plan';
+import { rewardDelta } from '../canary/analysis';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
 import { Rng } from '../ml/rng';
 
 const runs = Number(process.argv[2] ?? 2000);

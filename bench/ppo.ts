@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../ml/onnx/export';
 import type { Action, ActionSpace, Environment, StepResult } from '../ml/rl/environment';
 import { parsePpoHyperparameters } from '../ml/rl/hyperparameters';
-import { Policy } from '../ml/rl/policy';
+import { ActorCritic } from '../ml/rl/actor-critic';
 import { createPpoOptimizer, ppoUpdate } from '../ml/rl/ppo';
 import { collectRollout, type RolloutBatch } from '../ml/rl/rollout';
 import { Rng } from '../ml/rng';
@@ -81,7 +81,7 @@ async function paired(fn: () => unknown | Promise<unknown>, baseline: () => unkn
 async function main(): Promise<void> {
   const hp = parsePpoHyperparameters({ num_envs: 1, num_steps: 2048, num_minibatches: 4, update_epochs: 10, target_kl: null, hidden_sizes: [64, 64], total_timesteps: 2048 * 100 });
   const spec = { observationSize: OBS, actionSpace: SPACE, hidden: hp.hidden_sizes };
-  const policy = Policy.create(spec, 1);
+  const policy = ActorCritic.create(spec, 1);
   const env = new ToyTunerEnv();
   const steps = 2048;
 
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const batch: RolloutBatch = await collectRollout(env, policy, steps, new Rng(5));
   const mbObs = Float64Array.from(batch.obs.slice(0, 512 * OBS)), mbAct = Float64Array.from(batch.actions.slice(0, 512 * SPACE.length));
   const update = await paired(() => {
-    const p = Policy.create(spec, 1);
+    const p = ActorCritic.create(spec, 1);
     ppoUpdate(p, createPpoOptimizer(p, hp), [batch], hp, new Rng(6));
   }, () => {
     for (let e = 0; e < 10; e++) for (let m = 0; m < 4; m++) policy.evaluate(mbObs, mbAct, 512);

@@ -1,5 +1,5 @@
 /**
- * Starts a training workflow and follows it from the CLI: `train ppo` and `train policy` share this.
+ * Starts a training workflow and follows it from the CLI: `train ppo` and `train text-policy` share this.
  * With `wait` false it prints the workflow id and the Temporal UI link and returns; otherwise it polls
  * the workflow's `progress` query once a second, draws each answer with the caller's printer, and
  * prints the result (or a CliError naming the root cause when the workflow failed). `--json` output
@@ -8,7 +8,7 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Settings } from '../config/settings';
-import { SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 import { CliError } from './errors';
 import { emit } from './output';
 import type { ProgressOut } from './progress-bar';

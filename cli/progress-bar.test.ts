@@ -1,4 +1,4 @@
-import type { PpoProgress } from '../workflows/ppoTraining';
+import type { PpoProgress } from '../contracts/ppo-training';
 import { formatElapsed, progressLine, ProgressPrinter } from './progress-bar';
 
 const base: PpoProgress = {

@@ -4,7 +4,7 @@
  * On a TTY the line is redrawn in place (`\r` + clear to end of line); elsewhere (CI logs, pipes) a
  * plain line is printed whenever the iteration or the phase changes.
  */
-import type { PpoProgress } from '../workflows/ppoTraining';
+import type { PpoProgress } from '../contracts/ppo-training';
 
 const num = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 

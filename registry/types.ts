@@ -138,9 +138,16 @@ export interface AuditEntry {
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/**
+ * What a run trained or watched: `ppo` (ppoTraining), `policy` (textPolicyTraining: Oumi SFT → DPO of
+ * the text policy; the stored name predates the workflow's rename and rows keep it), `bandit-snapshot`
+ * (banditSnapshot), `drift-monitor` (driftMonitor).
+ */
+export type RunKind = 'ppo' | 'policy' | 'bandit-snapshot' | 'drift-monitor';
+
 export interface Run {
   id: string;
-  kind: string;
+  kind: RunKind;
   model: string | null;
   workflowId: string | null;
   status: RunStatus;

@@ -7,34 +7,10 @@
  * (0: forever) ends it, finishing the run.
  */
 import { continueAsNew, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { createBanditActivities } from '../activities/bandits/activities';
-import { SEARCH_ATTRIBUTES } from './shared';
+import type { BanditSnapshotActivities, BanditSnapshotInput, BanditSnapshotResult } from '../contracts/bandit-snapshot';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 
-export interface BanditSnapshotInput {
-  /** The bandit deployment (= its model name). */
-  deployment: string;
-  /** Seconds between snapshots. Default 300. */
-  intervalSeconds?: number;
-  /** Iterations before continueAsNew. Default 100. */
-  iterationsPerRun?: number;
-  /** Stop after this many iterations in total (0: never). Default 0. */
-  maxIterations?: number;
-  /** Carried over continueAsNew; leave unset. */
-  runId?: string;
-  lastSeq?: number;
-  iteration?: number;
-  versions?: number[];
-}
-
-export interface BanditSnapshotResult {
-  runId: string;
-  iterations: number;
-  lastSeq: number;
-  /** Versions registered (the last 20). */
-  versions: number[];
-}
-
-const { banditStartRun, banditSnapshotStep, banditFinishRun } = proxyActivities<ReturnType<typeof createBanditActivities>>({
+const { banditStartRun, banditSnapshotStep, banditFinishRun } = proxyActivities<BanditSnapshotActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5, initialInterval: '2 seconds' },
 });

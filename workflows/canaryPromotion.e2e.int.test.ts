@@ -14,16 +14,16 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createCanaryActivities, type CanaryActivities } from '../activities/canary/activities';
-import type { CanaryPlanInput } from '../activities/canary/plan';
+import { createCanaryActivities } from '../activities/canary/activities';
+import type { CanaryPlanInput } from '../canary/plan';
+import type { CanaryStatus } from '../canary/status';
 import { startCanary } from '../cli/commands/canary';
 import type { InferenceServer } from '../inference/server';
 import { createServingFixture, postJson, type ServingFixture } from '../inference/testing/fixture';
 import { Rng } from '../ml/rng';
 import { startDevServer } from '../test/support/temporal';
-import { canaryWorkflowId, type CanaryStatus } from './canary/types';
-import { abortSignal } from './canary/signals';
-import { SEARCH_ATTRIBUTES } from './shared';
+import { abortSignal, canaryWorkflowId, type CanaryActivities } from '../contracts/canary';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 
 const PLAN: CanaryPlanInput = {
   stepWeights: [20, 50, 100],

@@ -9,12 +9,24 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { CanaryActivities, CheckInput, RollbackInput, SetWeightInput, ShadowInput, WebhookInput } from '../activities/canary/activities';
-import { validateCanaryPlan, type CanaryPlanInput } from '../activities/canary/plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
+import type { CanaryPlanInput } from '../canary/plan';
+import type { CanaryStatus, CheckOutcome, CheckResult } from '../canary/status';
 import { startTimeSkippingServer } from '../test/support/temporal';
-import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from './canary/signals';
-import type { CanaryStatus, CheckOutcome, CheckResult } from './canary/types';
-import { canaryWorkflowId } from './canary/types';
+import {
+  abortSignal,
+  canaryWorkflowId,
+  pauseSignal,
+  promoteSignal,
+  resumeSignal,
+  statusQuery,
+  type CanaryActivities,
+  type CheckInput,
+  type RollbackInput,
+  type SetWeightInput,
+  type ShadowInput,
+  type WebhookInput,
+} from '../contracts/canary';
 import { canaryPromotion } from './canaryPromotion';
 
 // Step 1 bakes 24 h (the runbook), the others 2 h, 100% for 1 h; a check every hour.

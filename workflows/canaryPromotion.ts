@@ -5,7 +5,7 @@
  * Promoting → Succeeded | Failed, upserted as the AutopilotPhase search attribute on every change.
  * Each step sets the canary weight in the registry (servers apply it within a second), bakes on
  * durable timers and checks the gates every checkInterval through `canaryCheck`; the decisions are
- * `tick`'s (workflows/canary/tick.ts). A breach, `threshold` failed checks, a stage still inconclusive
+ * `tick`'s (canary/tick.ts). A breach, `threshold` failed checks, a stage still inconclusive
  * after its extensions, a failed confirm-promotion webhook or the `abort` signal roll back at once.
  *
  * Shadow stage (plan `shadow.enabled`): `canaryShadow` sets the deployment's `config.shadowVersion` to
@@ -20,9 +20,8 @@
  * the workflow does not continue-as-new.
  */
 import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { CanaryActivities } from '../activities/canary/activities';
-import type { CanaryPlan } from '../activities/canary/plan';
-import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from './canary/signals';
+import type { CanaryPlan } from '../canary/plan';
+import type { CanaryStatus } from '../canary/status';
 import {
   comparisonFor,
   enterPhase,
@@ -36,11 +35,10 @@ import {
   startProgressing,
   tick,
   type TickResult,
-} from './canary/tick';
-import type { CanaryPromotionInput, CanaryStatus } from './canary/types';
-import { SEARCH_ATTRIBUTES } from './shared';
-
-export type { CanaryPromotionInput, CanaryStatus } from './canary/types';
+} from '../canary/tick';
+import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryActivities, type CanaryPromotionInput } from '../contracts/canary';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
+import { rootMessage } from './failure';
 
 const acts = proxyActivities<CanaryActivities>({
   startToCloseTimeout: '5 minutes',
@@ -62,13 +60,6 @@ const hookActs = proxyActivities<CanaryActivities>({
 });
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
-
-/** The innermost message of a failure chain (ActivityFailure → ApplicationFailure → …). */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
 
 export async function canaryPromotion(input: CanaryPromotionInput): Promise<CanaryStatus> {
   const { model, version } = input;

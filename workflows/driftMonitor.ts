@@ -8,35 +8,10 @@
  * does nothing more. Continues as new every `iterationsPerRun` checks; `maxIterations` (0: never) ends it.
  */
 import { continueAsNew, getExternalWorkflowHandle, ParentClosePolicy, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
-import type { createDriftActivities } from '../activities/bandits/drift';
-import type { DriftParams } from '../activities/bandits/drift-analysis';
-import type { JsonObject } from '../registry/types';
+import { abortSignal, canaryWorkflowId } from '../contracts/canary';
+import type { DriftMonitorActivities, DriftMonitorInput, DriftMonitorResult } from '../contracts/drift-monitor';
 
-export interface DriftMonitorInput {
-  deployment: string;
-  intervalSeconds?: number;
-  windowSeconds?: number;
-  referenceSeconds?: number;
-  params?: DriftParams;
-  webhook?: { url: string; timeoutMs?: number };
-  onDrift?: 'alert' | 'abort-canary' | 'retrain';
-  retrain?: { workflowType: string; input?: JsonObject; taskQueue?: string };
-  iterationsPerRun?: number;
-  maxIterations?: number;
-  /** Carried over continueAsNew; leave unset. */
-  runId?: string;
-  iteration?: number;
-  alerts?: number;
-}
-
-export interface DriftMonitorResult {
-  runId: string;
-  iterations: number;
-  alerts: number;
-  actions: string[];
-}
-
-const { driftStartRun, driftCheck, driftAlert } = proxyActivities<ReturnType<typeof createDriftActivities>>({
+const { driftStartRun, driftCheck, driftAlert } = proxyActivities<DriftMonitorActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5, initialInterval: '2 seconds' },
 });
@@ -74,9 +49,9 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<DriftMonit
         actions.push(`webhook ${input.webhook.url}`);
       }
       if (onDrift === 'abort-canary') {
-        const canaryId = `canary/${input.deployment}`;
+        const canaryId = canaryWorkflowId(input.deployment);
         try {
-          await getExternalWorkflowHandle(canaryId).signal('abort', { by: `driftMonitor:${workflowId}`, reason: `drift: ${report.reasons.join('; ')}` });
+          await getExternalWorkflowHandle(canaryId).signal(abortSignal, { by: `driftMonitor:${workflowId}`, reason: `drift: ${report.reasons.join('; ')}` });
           actions.push(`abort ${canaryId}`);
         } catch {
           actions.push(`no running ${canaryId}`);

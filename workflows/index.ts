@@ -5,4 +5,4 @@ export { canaryPromotion } from './canaryPromotion';
 export { offPolicyEvaluation } from './offPolicyEvaluation';
 export { banditSnapshot } from './banditSnapshot';
 export { driftMonitor } from './driftMonitor';
-export { policyTraining } from './policyTraining';
+export { textPolicyTraining, policyTraining } from './textPolicyTraining';

@@ -22,8 +22,9 @@ import { migrate } from '../registry/migrate';
 import type { Signature } from '../registry/types';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
-import { offPolicyEvaluation, progressQuery, type OffPolicyEvaluationResult, type OpeProgress } from './offPolicyEvaluation';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { progressQuery, type OffPolicyEvaluationResult, type OpeProgress } from '../contracts/off-policy-evaluation';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
+import { offPolicyEvaluation } from './offPolicyEvaluation';
 
 const N = 300_000;
 const SUB = 50_000;

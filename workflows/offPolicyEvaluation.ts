@@ -10,47 +10,17 @@
  * any window. The result is the verdict a canary can gate on: pass | fail | inconclusive, with the
  * estimates and the report URIs. Query `progress` for rounds and chunks scored so far.
  */
-import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ChunkRef, OpeActivities, OpeOutcome, PreparedEvaluation } from '../activities/ope/activities';
-import type { OffPolicyEvaluationInput } from '../activities/ope/config';
-import { SEARCH_ATTRIBUTES } from './shared';
-
-/** Carried across continueAsNew; absent when a person starts the workflow. */
-export interface OpeResumeState {
-  prepared: PreparedEvaluation;
-  workflowId: string;
-  cursor: string | null;
-  /** Number of the next chunk. */
-  seq: number;
-  /** Manifest URIs of the chunks scored by earlier runs. */
-  manifests: string[];
-  totals: { read: number; rounds: number; skipped: Record<string, number> };
-  /** Runs before this one. */
-  runs: number;
-}
-
-export type OffPolicyEvaluationArgs = OffPolicyEvaluationInput & { resume?: OpeResumeState };
-
-export interface OpeProgress {
-  phase: 'preparing' | 'scoring' | 'estimating' | 'cleaning-up' | 'done';
-  chunks: number;
-  roundsRead: number;
-  roundsScored: number;
-  skipped: Record<string, number>;
-  /** Workflow runs so far (1 + continueAsNew count). */
-  runs: number;
-  verdict: OpeOutcome['verdict'] | null;
-}
-
-export interface OffPolicyEvaluationResult extends OpeOutcome {
-  workflowId: string;
-  chunks: number;
-  runs: number;
-  roundsRead: number;
-  skipped: Record<string, number>;
-}
-
-export const progressQuery = defineQuery<OpeProgress>('progress');
+import { continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  progressQuery,
+  type ChunkRef,
+  type OffPolicyEvaluationArgs,
+  type OffPolicyEvaluationResult,
+  type OpeActivities,
+  type OpeProgress,
+  type OpeResumeState,
+} from '../contracts/off-policy-evaluation';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 
 const NON_RETRYABLE = ['OpeInputError', 'NoRounds', 'CandidateChanged', 'OpeEstimatorFailed'];
 

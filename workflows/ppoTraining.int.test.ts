@@ -21,8 +21,9 @@ import { Registry } from '../registry/index';
 import { migrate } from '../registry/migrate';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
-import { ppoTraining, progressQuery, stopSignal, type PpoProgress, type PpoTrainingInput } from './ppoTraining';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { progressQuery, stopSignal, type PpoProgress, type PpoTrainingInput } from '../contracts/ppo-training';
+import { ppoTraining } from './ppoTraining';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 
 const root = resolve(__dirname, '..');
 

@@ -22,8 +22,6 @@ import {
   CancellationScope,
   ContinueAsNew,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   ParentClosePolicy,
   startChild,
@@ -32,84 +30,20 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EvaluationSummary, IterationSummary, PpoActivities, RunSetup } from '../activities/ppo/activities';
-import type { PpoTrainingInput } from '../activities/ppo/input';
-import type { ReportUris } from '../activities/ppo/report';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
-
-export type { PpoTrainingInput } from '../activities/ppo/input';
-
-export type PpoPhase = 'starting' | 'training' | 'evaluating' | 'reporting' | 'registering' | 'done' | 'failed';
-
-export interface PpoProgress {
-  runId: string | null;
-  model: string | null;
-  phase: PpoPhase;
-  /** Iterations completed (updates applied). */
-  iteration: number;
-  /** Iterations planned (null until the run is set up). */
-  iterations: number | null;
-  /** Mean episodic return of the last iteration's rollouts (null before one ended). */
-  episodicReturnMean: number | null;
-  /** Best of those so far, and the iteration it was measured in. */
-  best: number | null;
-  bestIteration: number | null;
-  approxKl: number | null;
-  entropy: number | null;
-  clipFraction: number | null;
-  /** Milliseconds since the run started (across continueAsNew). */
-  elapsedMs: number;
-  stopRequested: boolean;
-  checkpointUri: string | null;
-  /** Set once the version is registered. */
-  result: PpoTrainingResult | null;
-}
-
-export interface PpoTrainingResult {
-  runId: string;
-  workflowId: string;
-  model: string;
-  version: number;
-  artifactUri: string;
-  iterations: number;
-  stopped: boolean;
-  /** `final` or `best`: which checkpoint was exported (the better on held-out episodes). */
-  exported: string;
-  checkpointUri: string;
-  evaluation: {
-    policyReward: number;
-    baselineReward: number;
-    bestStaticReward: number;
-    improvementVsBaseline: number;
-    improvementVsBestStatic: number;
-    gateViolations: number;
-  };
-  report: ReportUris;
-  /** With startCanary: the canaryPromotion child (abandoned on close, so it outlives this run). */
-  canary: { workflowId: string; started: boolean; error?: string } | null;
-  elapsedMs: number;
-}
-
-/** What continueAsNew carries to the next run of the workflow. */
-export interface PpoTrainingState {
-  run: RunSetup;
-  iteration: number;
-  checkpointUri: string;
-  best: { iteration: number; episodicReturn: number; checkpointUri: string } | null;
-  last: IterationSummary | null;
-  startedAtMs: number;
-  stopRequested: boolean;
-}
-
-export const progressQuery = defineQuery<PpoProgress>('progress');
-export const stopSignal = defineSignal('stop');
-
-/** The innermost cause's message (an ActivityFailure wraps the activity's own error). */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
+import { CANARY_WORKFLOW_TYPE, canaryWorkflowId } from '../contracts/canary';
+import {
+  progressQuery,
+  stopSignal,
+  type EvaluationSummary,
+  type PpoActivities,
+  type PpoProgress,
+  type PpoTrainingInput,
+  type PpoTrainingResult,
+  type PpoTrainingState,
+  type PpoPhase,
+} from '../contracts/ppo-training';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
+import { rootMessage } from './failure';
 
 export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrainingState): Promise<PpoTrainingResult> {
   const heartbeatTimeout = `${input.timeouts?.heartbeatSeconds ?? 60}s`;
@@ -230,9 +164,9 @@ export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrai
     let canary: PpoTrainingResult['canary'] = null;
     if (run.startCanary) {
       // By name: the canary workflow (workflows/canaryPromotion.ts) runs on the rollout queue, one per model.
-      const canaryId = `canary/${version.model}`;
+      const canaryId = canaryWorkflowId(version.model);
       try {
-        await startChild('canaryPromotion', {
+        await startChild(CANARY_WORKFLOW_TYPE, {
           taskQueue: TASK_QUEUES.rollout,
           workflowId: canaryId,
           args: [{ model: version.model, version: version.version, actor: run.actor }],

@@ -10,7 +10,7 @@ import { createArtifactStore } from '../registry/artifacts';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
 import { createStackActivities } from '../activities/stack';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import { stackCheck } from './stackCheck';
 
 describe('stackCheck workflow on the real Temporal dev server', () => {

@@ -4,21 +4,10 @@
  * queries the registry, and the result shows in the Temporal UI and the CLI.
  */
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { createStackActivities } from '../activities/stack';
-import { SEARCH_ATTRIBUTES } from './shared';
+import { SEARCH_ATTRIBUTES } from '../contracts/shared';
+import type { StackActivities, StackCheckInput, StackCheckResult } from '../contracts/stack-check';
 
-export interface StackCheckInput {
-  /** Free text echoed back, to tell runs apart. Default "hello from autopilot". */
-  message?: string;
-}
-
-export interface StackCheckResult {
-  message: string;
-  workflowId: string;
-  probe: Awaited<ReturnType<ReturnType<typeof createStackActivities>['probeServices']>>;
-}
-
-const { probeServices } = proxyActivities<ReturnType<typeof createStackActivities>>({
+const { probeServices } = proxyActivities<StackActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { createServingFixture, type ServingFixture } from '../../inference/testing/fixture';
 import { Rng } from '../../ml/rng';
 import { rollbackChampion } from '../../registry/rollback';
-import { createCanaryActivities, type CheckInput } from './activities';
-import { validateCanaryPlan } from './plan';
+import type { CheckInput } from '../../contracts/canary';
+import { createCanaryActivities } from './activities';
+import { validateCanaryPlan } from './plan-config';
 
 describe('canary activities on PostgreSQL', () => {
   let fx: ServingFixture;

@@ -7,7 +7,7 @@
  *   canaryShadow      set / clear the deployment's `config.shadowVersion` (the inference server mirrors
  *                     champion-served requests to it) for the Shadow stage; weight stays 0
  *   canaryCheck       read the stage window's rewarded decisions per arm (paged), judge the gates; in the
- *                     Shadow stage, the mirrored decisions (activities/canary/shadow.ts)
+ *                     Shadow stage, the mirrored decisions (canary/shadow.ts)
  *   canaryRollback    weight 0, version `rejected`, audit row (after a promotion: the previous champion back)
  *   canaryPromote     canary → champion (the old champion stays registered)
  *   canaryWebhook     POST to a plan webhook with its timeout; reports, never throws on a bad answer
@@ -24,70 +24,28 @@ import { ConfigError } from '../../config/load';
 import { DecisionStore } from '../../decision-log';
 import { ConflictError, NotFoundError, Registry, ValidationError } from '../../registry';
 import { rollbackChampion } from '../../registry/rollback';
-import type { CanaryInitResult, CanaryPromotionInput, CheckResult, Comparison } from '../../workflows/canary/types';
-import { ArmAccumulator, evaluateGates, type BurnWindowCounts } from './analysis';
-import { evaluateShadow } from './shadow';
-import { validateCanaryPlan, type CanaryPlan, type WebhookType } from './plan';
+import { ArmAccumulator, evaluateGates, type BurnWindowCounts } from '../../canary/analysis';
+import type { CanaryPlan } from '../../canary/plan';
+import { evaluateShadow } from '../../canary/shadow';
+import type { CheckResult } from '../../canary/status';
+import type {
+  CanaryActivities,
+  CanaryInitResult,
+  CanaryPromotionInput,
+  CheckInput,
+  PromoteInput,
+  RollbackInput,
+  SetWeightInput,
+  ShadowInput,
+  WebhookInput,
+  WebhookResult,
+} from '../../contracts/canary';
+import { validateCanaryPlan } from './plan-config';
 
 export interface CanaryDeps {
   pool: Pool;
   /** HTTP client for webhooks (default: global fetch). */
   fetch?: typeof fetch;
-}
-
-export interface SetWeightInput {
-  model: string;
-  version: number;
-  weight: number;
-  actor: string;
-  reason?: string;
-}
-
-export interface CheckInput {
-  model: string;
-  version: number;
-  /** `canary` while progressing, `shadow` in the shadow stage. */
-  arm: 'canary' | 'shadow';
-  /** Start of the stage window (ISO); the window ends now. */
-  from: string;
-  comparison: Comparison;
-  decisionLook: number;
-  bakeMs: number;
-  minSamples: number;
-  plan: CanaryPlan;
-}
-
-export interface ShadowInput {
-  model: string;
-  version: number;
-  /** true: mirror to `version`; false: stop mirroring to it (another shadow version is left alone). */
-  on: boolean;
-  actor: string;
-  reason?: string;
-}
-
-export interface RollbackInput {
-  model: string;
-  version: number;
-  reason: string;
-  actor: string;
-  /** The canary had been promoted: restore this champion. */
-  restoreChampion?: number | null;
-}
-
-export interface WebhookInput {
-  type: WebhookType;
-  name: string;
-  url: string;
-  timeoutMs: number;
-  payload: Record<string, unknown>;
-}
-
-export interface WebhookResult {
-  ok: boolean;
-  status: number | null;
-  ms: number;
-  error: string | null;
 }
 
 /** Registry errors that retrying cannot fix become non-retryable failures with the same message. */
@@ -100,7 +58,7 @@ function permanent<T>(fn: () => Promise<T>): Promise<T> {
   });
 }
 
-export function createCanaryActivities(deps: CanaryDeps) {
+export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
   const registry = new Registry({ pool: deps.pool });
   const decisions = new DecisionStore({ pool: deps.pool });
   const http = deps.fetch ?? fetch;
@@ -316,7 +274,7 @@ export function createCanaryActivities(deps: CanaryDeps) {
       );
     },
 
-    async canaryPromote(input: { model: string; version: number; actor: string; reason: string }): Promise<{ generation: number; previousChampion: number | null }> {
+    async canaryPromote(input: PromoteInput): Promise<{ generation: number; previousChampion: number | null }> {
       return permanent(() =>
         registry.transaction(async (tx) => {
           const d = await tx.getDeployment(input.model);
@@ -367,5 +325,3 @@ export function createCanaryActivities(deps: CanaryDeps) {
     },
   };
 }
-
-export type CanaryActivities = ReturnType<typeof createCanaryActivities>;

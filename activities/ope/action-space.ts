@@ -22,6 +22,7 @@
  * `actionDist` is the full n × K joint distribution and q̂ is one cross-fitted ridge per joint action.
  * Above that they are skipped, and said so in the report.
  */
+import type { SkipReason } from '../../contracts/off-policy-evaluation';
 import type { Action } from '../../ml/rl/environment';
 import type { HeadSignature, PolicySignature } from '../../ml/onnx/signature';
 
@@ -96,9 +97,6 @@ export function opeActionSpace(sig: PolicySignature, maxJointActions: number): O
     featureNames: sig.observation.names ?? null,
   };
 }
-
-/** Why a logged row cannot be a round of the evaluation. */
-export type SkipReason = 'no_propensity' | 'features_invalid' | 'action_not_in_candidate_space';
 
 /** The per-head value indexes of a logged action (written to `out`), or a skip reason. */
 export function loggedActionIndexes(space: OpeActionSpace, action: unknown, out: Int32Array): SkipReason | null {

@@ -21,18 +21,28 @@ import { makeEstimator, type EstimatorName } from '../../ml/ope/estimators';
 import { RegressionModel } from '../../ml/ope/regression-model';
 import type { ActionArray, Matrix, OpeInputs } from '../../ml/ope/types';
 import { parsePolicySignature } from '../../ml/onnx/signature';
-import { pairedBootstrap, percentileBootstrap, type Interval } from '../../ml/stats/bootstrap';
+import { pairedBootstrap, percentileBootstrap } from '../../ml/stats/bootstrap';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { NotFoundError } from '../../registry/errors';
 import { DecisionStore } from '../../decision-log';
 import { Registry } from '../../registry/index';
 import type { JsonObject } from '../../registry/types';
-import { opeActionSpace, type OpeActionSpace, type SkipReason } from './action-space';
+import type {
+  ChunkRef,
+  EstimateRow,
+  OffPolicyEvaluationInput,
+  OpeActivities,
+  OpeConfig,
+  OpeOutcome,
+  PreparedEvaluation,
+  ScoreChunkResult,
+} from '../../contracts/off-policy-evaluation';
+import { opeActionSpace, type OpeActionSpace } from './action-space';
 import { decodeChunk, encodeChunk } from './chunk';
-import { OpeConfigError, resolveOpeInput, type OffPolicyEvaluationInput, type OpeConfig } from './config';
-import { reportCsv, reportSvg, REPORT_FORMAT, type EstimateRow, type OpeReport } from './report';
+import { OpeConfigError, resolveOpeInput } from './config';
+import { reportCsv, reportSvg, REPORT_FORMAT, type OpeReport } from './report';
 import { CandidateCache, scoreRows } from './scorer';
-import { opeVerdict, type OpeVerdict } from './verdict';
+import { opeVerdict } from './verdict';
 
 export interface OpeActivityDeps {
   pool: Pool;
@@ -46,49 +56,6 @@ const NEEDS_Q: ReadonlySet<EstimatorName> = new Set(['dm', 'dr', 'sndr', 'switch
 const GATE_PREFERENCE: readonly EstimatorName[] = ['dr', 'snipw', 'ipw', 'sndr', 'switch-dr', 'dr-os', 'dm'];
 /** Ridge penalty of the reward model (RegressionModel's default, scikit-learn's Ridge). */
 const RIDGE_ALPHA = 1;
-
-export interface PreparedEvaluation {
-  config: OpeConfig;
-  /** Artifact-store prefix of this evaluation: chunks, manifests and the report live under it. */
-  runPrefix: string;
-  candidate: { model: string; version: number; sha256: string };
-  actionSpace: OpeReport['actionSpace'];
-  /** Width of the candidate's input (the logged features). */
-  observationSize: number;
-  /** Estimators that will run, in the order asked. */
-  estimators: EstimatorName[];
-  skippedEstimators: Partial<Record<EstimatorName, string>>;
-  gateEstimator: EstimatorName;
-}
-
-export interface ChunkRef {
-  uri: string;
-  sha256: string;
-  rounds: number;
-}
-
-export interface ScoreChunkResult {
-  chunk: ChunkRef;
-  /** Rewarded decisions read from the registry for this chunk. */
-  read: number;
-  skipped: Record<SkipReason, number>;
-  /** Cursor of the next page; null when the window is exhausted. */
-  nextCursor: string | null;
-}
-
-export interface OpeOutcome {
-  verdict: OpeVerdict;
-  reason: string;
-  gate: OpeReport['gate'];
-  nRounds: number;
-  logging: Interval;
-  estimates: Partial<Record<EstimatorName, EstimateRow>>;
-  skippedEstimators: Partial<Record<EstimatorName, string>>;
-  reportUri: string;
-  csvUri: string;
-  svgUri: string;
-  evaluationId: string;
-}
 
 /** Heartbeat when running inside an activity; a no-op when called directly (unit tests, scripts). */
 function beat(details: unknown): void {
@@ -110,7 +77,7 @@ async function readUri(store: ArtifactStore, uri: string, sha256?: string): Prom
   return store.getBuffer(store.keyFromUri(uri), sha256 ? { expectedSha256: sha256 } : {});
 }
 
-export function createOpeActivities(deps: OpeActivityDeps) {
+export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
   const registry = new Registry({ pool: deps.pool, store: deps.store });
   const decisions = new DecisionStore({ pool: deps.pool });
   const cache = deps.cache ?? new CandidateCache();
@@ -383,5 +350,3 @@ export function createOpeActivities(deps: OpeActivityDeps) {
     },
   };
 }
-
-export type OpeActivities = ReturnType<typeof createOpeActivities>;

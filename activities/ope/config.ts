@@ -4,71 +4,8 @@
  * Pure (no I/O): the CLI checks a request with it before starting a run, and the `prepareEvaluation`
  * activity checks it again on the worker.
  */
+import type { OpeConfig } from '../../contracts/off-policy-evaluation';
 import { ESTIMATOR_NAMES, type EstimatorName } from '../../ml/ope/estimators';
-
-export interface OffPolicyEvaluationInput {
-  /** The deployment whose logged decisions are replayed. */
-  deployment: string;
-  /** Window start, ISO 8601, inclusive. */
-  from: string;
-  /** Window end, ISO 8601, exclusive. */
-  to: string;
-  /** The version evaluated (its ONNX artifact and policy signature come from the registry). */
-  candidate: { model: string; version: number };
-  /** Estimators to run, by OBP name. Default: all seven. */
-  estimators?: EstimatorName[];
-  /** The estimator whose paired difference decides the verdict. Default: dr when it runs, else snipw, else the first. */
-  gateEstimator?: EstimatorName;
-  /** Significance level of every interval. Default 0.05 (95% intervals). */
-  alpha?: number;
-  /** Bootstrap resamples per interval. Default 10,000 (seed 002 §12). */
-  nBootstrap?: number;
-  /** Seed of the bootstrap and of the reward model's fold assignment. Default 0. */
-  seed?: number;
-  /** Logged decisions per scoring chunk (one registry page). Default 5,000; at most 50,000. */
-  chunkSize?: number;
-  /** Non-inferiority margin: the candidate may be this much worse than the logging policy and still pass. Default 0. */
-  tolerance?: number;
-  /** When set, pass only if the lower bound of the difference exceeds this (a superiority test). Default null. */
-  minImprovement?: number | null;
-  /** Importance-weight clipping λ of IPW and DR. Default ∞ (none). */
-  clip?: number | null;
-  /** λ of Switch-DR and DR-os. Default: the estimators' own defaults. */
-  lambda?: number | null;
-  /** Largest joint discrete action space enumerated for DM and the DR family. Default 64. */
-  maxJointActions?: number;
-  /** Cross-fitting folds of the ridge reward model. Default 5. */
-  nFolds?: number;
-  /** Chunks scored per workflow run before it continues as new. Default 500. */
-  chunksPerRun?: number;
-  /** Keep the scored chunks in the artifact store after the report is written. Default false. */
-  keepChunks?: boolean;
-  /** Who the evaluation is recorded for in the audit log. Default "workflow:offPolicyEvaluation". */
-  actor?: string;
-}
-
-/** The input with every default filled in. */
-export interface OpeConfig {
-  deployment: string;
-  from: string;
-  to: string;
-  candidate: { model: string; version: number };
-  estimators: EstimatorName[];
-  gateEstimator: EstimatorName | null;
-  alpha: number;
-  nBootstrap: number;
-  seed: number;
-  chunkSize: number;
-  tolerance: number;
-  minImprovement: number | null;
-  clip: number | null;
-  lambda: number | null;
-  maxJointActions: number;
-  nFolds: number;
-  chunksPerRun: number;
-  keepChunks: boolean;
-  actor: string;
-}
 
 export const OPE_DEFAULTS = {
   alpha: 0.05,

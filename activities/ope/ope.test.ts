@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../../ml/onnx/export';
 import { scoreAction } from '../../ml/onnx/decode';
-import { Policy } from '../../ml/rl/policy';
+import { ActorCritic } from '../../ml/rl/actor-critic';
 import { Rng } from '../../ml/rng';
 import type { DecisionWithReward } from '../../decision-log';
 import { jointDistribution, loggedActionIndexes, opeActionSpace, readFeatures } from './action-space';
@@ -116,7 +116,7 @@ describe('workflow input', () => {
 });
 
 describe('joint discrete action space', () => {
-  const policy = Policy.create({
+  const policy = ActorCritic.create({
     observationSize: 3,
     actionSpace: [
       { kind: 'categorical', name: 'variant', choices: ['A', 'B', 'C'] },

@@ -3,17 +3,11 @@
  * dot-and-whisker plot of the estimates with their intervals against the logging policy's value,
  * written by hand (no plotting library).
  */
+import type { EstimateRow, OpeActionSpaceSummary, OpeConfig, OpeGate } from '../../contracts/off-policy-evaluation';
 import type { EstimatorName } from '../../ml/ope/estimators';
 import type { Interval } from '../../ml/stats/bootstrap';
-import type { OpeConfig } from './config';
-import type { OpeVerdict } from './verdict';
 
 export const REPORT_FORMAT = 'autopilot.ope-report/v1';
-
-export interface EstimateRow extends Interval {
-  /** Paired-bootstrap interval of V̂(candidate) − V(logging policy) with this estimator. */
-  diff: Interval;
-}
 
 export interface OpeReport {
   format: typeof REPORT_FORMAT;
@@ -23,19 +17,14 @@ export interface OpeReport {
   window: { from: string; to: string };
   config: OpeConfig;
   rounds: { read: number; used: number; skipped: Record<string, number>; chunks: number };
-  actionSpace: {
-    discreteHeads: { name: string; kind: string; size: number }[];
-    excludedContinuousHeads: string[];
-    jointSize: number;
-    enumerated: boolean;
-  };
+  actionSpace: OpeActionSpaceSummary;
   rewardModel: { kind: 'ridge-per-joint-action'; nFolds: number; alpha: number } | null;
   /** The logging policy's value: the mean logged reward, with its percentile-bootstrap interval. */
   logging: Interval;
   estimates: Partial<Record<EstimatorName, EstimateRow>>;
   /** Estimators asked for but not run, with the reason. */
   skippedEstimators: Partial<Record<EstimatorName, string>>;
-  gate: { estimator: EstimatorName; diff: Interval; tolerance: number; minImprovement: number | null; verdict: OpeVerdict; reason: string };
+  gate: OpeGate;
   /** Importance-weight diagnostics (w_i = π_e(a_i|x_i) / π_b(a_i|x_i)): mean ≈ 1 when the logs support the candidate. */
   weights: { mean: number; max: number; effectiveSampleSize: number };
   timing: { estimateSeconds: number };

@@ -14,8 +14,8 @@ import {
   opeActionSpace,
   readFeatures,
   type OpeActionSpace,
-  type SkipReason,
 } from './action-space';
+import type { SkipReason } from '../../contracts/off-policy-evaluation';
 import type { ScoredChunk } from './chunk';
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {

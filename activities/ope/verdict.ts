@@ -10,9 +10,8 @@
  * With the defaults (tolerance 0, no minImprovement) a candidate passes when it is, at the chosen
  * confidence, no worse than what served the logged traffic, and fails when it is surely worse.
  */
+import type { OpeVerdict } from '../../contracts/off-policy-evaluation';
 import type { Interval } from '../../ml/stats/bootstrap';
-
-export type OpeVerdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface VerdictRule {
   tolerance: number;

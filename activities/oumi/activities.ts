@@ -7,12 +7,21 @@
  * cancellation kills the Oumi process group; a retried attempt resumes from the latest checkpoint.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import type {
+  EvaluateRequest,
+  ExportRequest,
+  OumiActivities,
+  OumiTrainRequest,
+  OumiTrainResult,
+  PrepareRequest,
+  SyntheticDecisionsRequest,
+  TinyModelRequest,
+} from '../../contracts/text-policy-training';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { listDirectoryFiles, uploadDirectory } from '../../registry/directory-artifact';
-import { preparePolicyData, writeSyntheticDecisions, type PrepareRequest, type SyntheticDecisionsRequest } from './data/prepare';
-import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx, type EvaluateRequest, type ExportRequest, type TinyModelRequest } from './policy';
-import type { Overrides } from './process';
-import type { OumiProgress } from './progress';
+import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
+import { startLivenessHeartbeat } from './liveness';
+import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
 import { trainStage } from './train-stage';
 
 export interface OumiActivityDeps {
@@ -21,33 +30,7 @@ export interface OumiActivityDeps {
   store?: ArtifactStore;
 }
 
-export interface OumiTrainRequest {
-  stage: 'sft' | 'dpo';
-  /** Config path relative to the root, e.g. `configs/oumi/policy_sft.yaml`. */
-  config: string;
-  /** The base model (SFT) or the SFT output (DPO): a Hugging Face directory. */
-  modelPath: string;
-  /** `sft_train.jsonl` or `dpo_train.jsonl`. */
-  dataPath: string;
-  outputDir: string;
-  maxSteps?: number;
-  /** Further `dotted.key: value` overrides. */
-  overrides?: Overrides;
-}
-
-export interface OumiTrainResult {
-  stage: 'sft' | 'dpo';
-  outputDir: string;
-  progress: OumiProgress;
-  resumedFrom: string | null;
-  durationMs: number;
-}
-
-export interface StageProgress extends OumiProgress {
-  stage: string;
-}
-
-export function createOumiActivities(deps: OumiActivityDeps = {}) {
+export function createOumiActivities(deps: OumiActivityDeps = {}): OumiActivities {
   const root = deps.root ?? process.cwd();
   const python = { root };
   const signal = (): AbortSignal => cancellationSignal();
@@ -99,18 +82,4 @@ export function createOumiActivities(deps: OumiActivityDeps = {}) {
       return { uri: manifest.uri, sha256: manifest.sha256, size, files: files.length };
     },
   };
-}
-
-export type OumiActivities = ReturnType<typeof createOumiActivities>;
-
-/**
- * Heartbeats `details()` on a timer (a third of the activity's heartbeat timeout, at most every 5 s)
- * until `stop()`: a long child process that is silent for a while still shows it is alive.
- */
-export function startLivenessHeartbeat(details: () => unknown): { stop(): void } {
-  const timeoutMs = activityInfo().heartbeatTimeoutMs ?? 0;
-  if (!timeoutMs) return { stop() {} };
-  const timer = setInterval(() => heartbeat(details()), Math.max(500, Math.min(5000, Math.floor(timeoutMs / 3))));
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }

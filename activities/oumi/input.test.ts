@@ -1,4 +1,5 @@
-import { parsePolicyTrainingInput, POLICY_DEFAULTS } from './input';
+import { TEXT_POLICY_DEFAULTS } from '../../contracts/text-policy-training';
+import { parsePolicyTrainingInput } from './input';
 
 describe('parsePolicyTrainingInput', () => {
   it('fills every default from an empty input', () => {
@@ -14,7 +15,7 @@ describe('parsePolicyTrainingInput', () => {
       sftOverrides: {},
       dpoOverrides: {},
       baseModel: null,
-      tinyModelSeed: POLICY_DEFAULTS.tinyModelSeed,
+      tinyModelSeed: TEXT_POLICY_DEFAULTS.tinyModelSeed,
       workDir: null,
       startCanary: false,
       actor: null,

@@ -1,90 +1,15 @@
 /**
- * The `policyTraining` workflow's one plain JSON input, with a default for everything optional, and
+ * The `textPolicyTraining` workflow's one plain JSON input (its type and defaults are in
+ * contracts/text-policy-training.ts), with a default for everything optional, and
  * its validation (errors name the field, the value and what was expected). Pure: no I/O.
  */
-
-export type OverrideValue = string | number | boolean;
-
-export interface GenerateDataInput {
-  /** Synthetic labelled decisions to generate. Default 500. */
-  n?: number;
-  /** Generator seed. Default 1. */
-  seed?: number;
-  /** Probability that a label is flipped (human noise). Default 0.02. */
-  noise?: number;
-}
-
-export interface PolicyTrainingInput {
-  /** Registry model name. Default `action-policy`. */
-  model?: string;
-  /** A `labeled_decisions.jsonl` path (seed 003 schema), or `{ generate: {...} }`. Default: generate 500. */
-  data?: string | { generate: GenerateDataInput };
-  /** Fraction held out for evaluation. Default 0.2. */
-  evalFraction?: number;
-  /** Seed of the train/eval split. Default 0. */
-  splitSeed?: number;
-  /** Oumi configs, relative to the repository root. */
-  sftConfig?: string;
-  dpoConfig?: string;
-  /** `training.max_steps` for each stage (default: the config's). */
-  sftSteps?: number;
-  dpoSteps?: number;
-  /** Further `dotted.key: value` overrides for each stage's `oumi train`. */
-  sftOverrides?: Record<string, OverrideValue>;
-  dpoOverrides?: Record<string, OverrideValue>;
-  /** A Hugging Face model folder to start SFT from; default: build the tiny model on the SFT text. */
-  baseModel?: string;
-  /** Seed of the tiny model's weights. Default 7. */
-  tinyModelSeed?: number;
-  /** Where the run's files go on the oumi worker. Default `<dataDir>/oumi/runs/<runId>`. */
-  workDir?: string;
-  /** Start `canaryPromotion` (workflow id `canary/<model>`) with the ONNX version. Default false. */
-  startCanary?: boolean;
-  /** Who the registry records as acting. Default `workflow:<workflow id>`. */
-  actor?: string;
-  /** Activity limits: one `oumi train` may run this long; a silent trainer is retried after `heartbeatSeconds`. */
-  timeouts?: { trainSeconds?: number; heartbeatSeconds?: number };
-  /** Least time between two trainer-progress signals to the workflow. Default 5. */
-  progressIntervalSeconds?: number;
-}
-
-export interface ResolvedPolicyInput {
-  model: string;
-  data: { path: string } | { generate: Required<GenerateDataInput> };
-  evalFraction: number;
-  splitSeed: number;
-  sftConfig: string;
-  dpoConfig: string;
-  sftSteps: number | null;
-  dpoSteps: number | null;
-  sftOverrides: Record<string, OverrideValue>;
-  dpoOverrides: Record<string, OverrideValue>;
-  baseModel: string | null;
-  tinyModelSeed: number;
-  workDir: string | null;
-  startCanary: boolean;
-  actor: string | null;
-  progressIntervalSeconds: number;
-}
-
-export const POLICY_DEFAULTS = {
-  model: 'action-policy',
-  generate: { n: 500, seed: 1, noise: 0.02 },
-  evalFraction: 0.2,
-  splitSeed: 0,
-  sftConfig: 'configs/oumi/policy_sft.yaml',
-  dpoConfig: 'configs/oumi/policy_dpo.yaml',
-  tinyModelSeed: 7,
-  progressIntervalSeconds: 5,
-  trainSeconds: 4 * 3600,
-  heartbeatSeconds: 300,
-} as const;
+import { TEXT_POLICY_DEFAULTS, type OverrideValue, type ResolvedPolicyInput } from '../../contracts/text-policy-training';
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$/;
 
 function fail(field: string, value: unknown, expected: string): never {
-  throw new Error(`policyTraining input: ${field} = ${JSON.stringify(value)}; expected ${expected}`);
+  throw new Error(`textPolicyTraining input: ${field} = ${JSON.stringify(value)}; expected ${expected}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -111,7 +36,7 @@ function fraction(v: unknown, field: string, fallback: number, open: boolean): n
 
 /** The generator's label-noise rate: in [0, 0.5) (at 0.5 the labels carry nothing). */
 function labelNoise(v: unknown): number {
-  if (v === undefined || v === null) return POLICY_DEFAULTS.generate.noise;
+  if (v === undefined || v === null) return TEXT_POLICY_DEFAULTS.generate.noise;
   if (typeof v !== 'number' || !(v >= 0 && v < 0.5)) fail('data.generate.noise', v, 'a number in [0, 0.5)');
   return v;
 }
@@ -142,18 +67,18 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
   ]);
   for (const k of Object.keys(input)) if (!known.has(k)) fail(k, input[k], `one of the known fields (${[...known].join(', ')})`);
 
-  const model = text(input.model, 'model') ?? POLICY_DEFAULTS.model;
+  const model = text(input.model, 'model') ?? TEXT_POLICY_DEFAULTS.model;
   if (!MODEL_NAME.test(model)) fail('model', model, 'lower-case letters, digits, ".", "_" or "-" (at most 100)');
 
   let data: ResolvedPolicyInput['data'];
-  if (input.data === undefined || input.data === null) data = { generate: { ...POLICY_DEFAULTS.generate } };
+  if (input.data === undefined || input.data === null) data = { generate: { ...TEXT_POLICY_DEFAULTS.generate } };
   else if (typeof input.data === 'string') data = { path: text(input.data, 'data') as string };
   else if (isObject(input.data) && isObject(input.data.generate)) {
     const g = input.data.generate;
     data = {
       generate: {
-        n: int(g.n, 'data.generate.n', 10, POLICY_DEFAULTS.generate.n),
-        seed: int(g.seed, 'data.generate.seed', 0, POLICY_DEFAULTS.generate.seed),
+        n: int(g.n, 'data.generate.n', 10, TEXT_POLICY_DEFAULTS.generate.n),
+        seed: int(g.seed, 'data.generate.seed', 0, TEXT_POLICY_DEFAULTS.generate.seed),
         noise: labelNoise(g.noise),
       },
     };
@@ -169,22 +94,20 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
   return {
     model,
     data,
-    evalFraction: fraction(input.evalFraction, 'evalFraction', POLICY_DEFAULTS.evalFraction, true),
-    splitSeed: int(input.splitSeed, 'splitSeed', 0, POLICY_DEFAULTS.splitSeed),
-    sftConfig: text(input.sftConfig, 'sftConfig') ?? POLICY_DEFAULTS.sftConfig,
-    dpoConfig: text(input.dpoConfig, 'dpoConfig') ?? POLICY_DEFAULTS.dpoConfig,
+    evalFraction: fraction(input.evalFraction, 'evalFraction', TEXT_POLICY_DEFAULTS.evalFraction, true),
+    splitSeed: int(input.splitSeed, 'splitSeed', 0, TEXT_POLICY_DEFAULTS.splitSeed),
+    sftConfig: text(input.sftConfig, 'sftConfig') ?? TEXT_POLICY_DEFAULTS.sftConfig,
+    dpoConfig: text(input.dpoConfig, 'dpoConfig') ?? TEXT_POLICY_DEFAULTS.dpoConfig,
     sftSteps: optionalInt(input.sftSteps, 'sftSteps', 1),
     dpoSteps: optionalInt(input.dpoSteps, 'dpoSteps', 1),
     sftOverrides: overrides(input.sftOverrides, 'sftOverrides'),
     dpoOverrides: overrides(input.dpoOverrides, 'dpoOverrides'),
     baseModel: text(input.baseModel, 'baseModel'),
-    tinyModelSeed: int(input.tinyModelSeed, 'tinyModelSeed', 0, POLICY_DEFAULTS.tinyModelSeed),
+    tinyModelSeed: int(input.tinyModelSeed, 'tinyModelSeed', 0, TEXT_POLICY_DEFAULTS.tinyModelSeed),
     workDir: text(input.workDir, 'workDir'),
     startCanary: input.startCanary === true,
     actor: text(input.actor, 'actor'),
-    progressIntervalSeconds: int(input.progressIntervalSeconds, 'progressIntervalSeconds', 0, POLICY_DEFAULTS.progressIntervalSeconds),
+    progressIntervalSeconds: int(input.progressIntervalSeconds, 'progressIntervalSeconds', 0, TEXT_POLICY_DEFAULTS.progressIntervalSeconds),
   };
 }
 
-/** The signal `policyTrain` sends its own workflow with the trainer's `{ stage, step, totalSteps, loss, epoch }`. */
-export const TRAINER_PROGRESS_SIGNAL = 'trainerProgress';

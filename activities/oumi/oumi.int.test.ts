@@ -15,9 +15,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createOumiActivities, type OumiTrainRequest, type OumiTrainResult, type StageProgress } from './activities';
+import type { OumiTrainRequest, OumiTrainResult, PolicyMetrics, StageProgress } from '../../contracts/text-policy-training';
+import { createOumiActivities } from './activities';
 import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
-import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx, type PolicyMetrics } from './policy';
+import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
 
 const root = path.resolve(__dirname, '..', '..');
 const venvReady = existsSync(path.join(root, '.venv-oumi', 'bin', 'oumi'));

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { latestCheckpoint, OumiProcessError, overrideArgs, runOumi } from './process';
-import type { OumiProgress } from './progress';
+import type { OumiProgress } from '../../contracts/text-policy-training';
 
 const FAKE = path.join(__dirname, 'testing', 'fake-oumi.js');
 

@@ -12,10 +12,10 @@
 import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ProgressParser, type OumiProgress } from './progress';
+import type { OumiProgress, Overrides } from '../../contracts/text-policy-training';
+import { ProgressParser } from './progress';
 
 export type OumiCommand = 'train' | 'infer' | 'evaluate';
-export type Overrides = Record<string, string | number | boolean>;
 
 export interface RunOumiOptions {
   command: OumiCommand;

@@ -7,15 +7,7 @@
  * Pure: `ProgressParser.push(chunk)` returns the progress updates the chunk completes.
  */
 
-export interface OumiProgress {
-  /** Optimizer steps done. */
-  step: number;
-  /** Steps the run will take, once the trainer has said. */
-  totalSteps: number | null;
-  /** The latest logged training loss. */
-  loss: number | null;
-  epoch: number | null;
-}
+import type { OumiProgress } from '../../contracts/text-policy-training';
 
 const TQDM = /^\s*\d{1,3}%\|[^|]*\|\s*(\d+)\/(\d+)\s*\[/;
 const NUMBER = String.raw`'?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|nan|inf)'?`;

@@ -1,4 +1,4 @@
-import type { PolicyMetrics } from './policy';
+import type { PolicyMetrics } from '../../contracts/text-policy-training';
 import { evaluationMetrics } from './register';
 
 const gate = (passed: boolean) => ({ value: 0, target: '', passed });

@@ -1,5 +1,5 @@
 /**
- * The `policyTraining` workflow's own activities (task queue `oumi`), beside the Oumi activities of
+ * The `textPolicyTraining` workflow's own activities (task queue `oumi`), beside the Oumi activities of
  * activities.ts:
  *
  *   startPolicyRun         validate the input, hash both configs, record the run (kind `policy`)
@@ -23,11 +23,22 @@ import { textPolicySignature } from '../../ml/policy-data/signature';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { Json, Signature } from '../../registry/types';
-import { codeCommit } from '../ppo/activities';
-import { startLivenessHeartbeat, type OumiTrainRequest, type OumiTrainResult, type StageProgress } from './activities';
-import type { PreparedData } from './data/prepare';
-import { parsePolicyTrainingInput, TRAINER_PROGRESS_SIGNAL, type PolicyTrainingInput, type ResolvedPolicyInput } from './input';
-import type { PolicyMetrics } from './policy';
+import {
+  TRAINER_PROGRESS_SIGNAL,
+  type OumiTrainRequest,
+  type OumiTrainResult,
+  type PolicyMetrics,
+  type PolicyRunActivities,
+  type PolicyRunSetup,
+  type RegisteredPolicyVersion,
+  type RegisterPolicyVersionRequest,
+  type ResolvedPolicyInput,
+  type StageProgress,
+  type TextPolicyTrainingInput,
+} from '../../contracts/text-policy-training';
+import { codeCommit } from '../code-commit';
+import { parsePolicyTrainingInput } from './input';
+import { startLivenessHeartbeat } from './liveness';
 import { trainStage } from './train-stage';
 
 export interface PolicyRunDeps {
@@ -39,45 +50,13 @@ export interface PolicyRunDeps {
   dataDir?: string;
 }
 
-export interface PolicyRunSetup extends ResolvedPolicyInput {
-  runId: string;
-  workflowId: string;
-  workDir: string;
-  actor: string;
-  /** The labelled decisions the run reads (given, or written by the generator). */
-  decisionsPath: string;
-  configs: { sft: { path: string; sha256: string }; dpo: { path: string; sha256: string } };
-  codeCommit: string;
-}
-
-export interface RegisterPolicyVersionRequest {
-  setup: PolicyRunSetup;
-  format: 'hf' | 'onnx';
-  /** The DPO output folder (hf) or the ONNX export folder (onnx). */
-  dir: string;
-  data: PreparedData;
-  sft: { train: OumiTrainResult; metrics: PolicyMetrics };
-  dpo: { train: OumiTrainResult; metrics: PolicyMetrics };
-  /** hf version number the ONNX export was made from. */
-  exportedFrom?: number;
-}
-
-export interface RegisteredPolicyVersion {
-  model: string;
-  version: number;
-  format: 'hf' | 'onnx';
-  artifactUri: string;
-  sha256: string;
-  metrics: Record<string, number>;
-}
-
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 /** Bad input will not get better on retry. */
 function invalid(err: unknown): never {
-  throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidPolicyTrainingInput');
+  throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidTextPolicyTrainingInput');
 }
 
 /** The metrics of one evaluation, prefixed by its stage (`sft_accuracy`, `dpo_fpr`, …). */
@@ -105,18 +84,18 @@ function isModelFile(rel: string): boolean {
   return !/^checkpoint-\d+$/.test(top) && top !== 'logs' && top !== 'telemetry' && top !== 'runs';
 }
 
-export function createPolicyRunActivities(deps: PolicyRunDeps) {
+export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivities {
   const root = deps.root ?? projectRoot;
   const dataDir = deps.dataDir ?? path.join(root, '.data');
   const registry = new Registry({ pool: deps.pool, store: deps.store });
 
   async function mustExist(file: string, field: string, what: string): Promise<void> {
     const st = await stat(file).catch(() => null);
-    if (!st) invalid(new Error(`policyTraining input: ${field} = ${JSON.stringify(file)}; expected ${what} (not found)`));
+    if (!st) invalid(new Error(`textPolicyTraining input: ${field} = ${JSON.stringify(file)}; expected ${what} (not found)`));
   }
 
   return {
-    async startPolicyRun(args: { input: PolicyTrainingInput; runId: string; workflowId: string }): Promise<PolicyRunSetup> {
+    async startPolicyRun(args: { input: TextPolicyTrainingInput; runId: string; workflowId: string }): Promise<PolicyRunSetup> {
       let input: ResolvedPolicyInput;
       try {
         input = parsePolicyTrainingInput(args.input);
@@ -284,5 +263,3 @@ export function createPolicyRunActivities(deps: PolicyRunDeps) {
     },
   };
 }
-
-export type PolicyRunActivities = ReturnType<typeof createPolicyRunActivities>;

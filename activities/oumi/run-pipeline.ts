@@ -11,7 +11,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
-import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx, type PolicyMetrics } from './policy';
+import type { PolicyMetrics } from '../../contracts/text-policy-training';
+import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
 import { runOumi } from './process';
 
 async function main(): Promise<void> {

@@ -4,8 +4,8 @@
  * line is passed on tagged with the stage. Shared by `oumiTrain` and the workflow's `policyTrain`.
  */
 import path from 'node:path';
-import type { OumiTrainRequest, OumiTrainResult, StageProgress } from './activities';
-import { runOumi, type Overrides } from './process';
+import type { OumiTrainRequest, OumiTrainResult, Overrides, StageProgress } from '../../contracts/text-policy-training';
+import { runOumi } from './process';
 
 export interface TrainStageOptions {
   /** Repository root: the config path is resolved from here and the trainer runs here. */

@@ -14,27 +14,39 @@
  *   exportAndRegister  ONNX export + registry version with signature, lineage and metrics (once per run)
  *   finishRun          mark the run succeeded / failed / cancelled with its summary
  */
-import { execFileSync } from 'node:child_process';
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { projectRoot } from '../../config/settings';
+import { codeCommit } from '../code-commit';
 import type { PolicyConfig } from '../../envs/config';
 import { exportOnnx } from '../../ml/onnx/export';
 import type { Environment } from '../../ml/rl/environment';
-import { Policy } from '../../ml/rl/policy';
+import { ActorCritic } from '../../ml/rl/actor-critic';
 import { createPpoOptimizer, ppoUpdate, type PpoMetrics } from '../../ml/rl/ppo';
 import { collectRollout, type RolloutBatch } from '../../ml/rl/rollout';
 import { runSeeds } from '../../ml/rl/train';
 import { Rng } from '../../ml/rng';
+import type {
+  EvaluationSettings,
+  EvaluationSummary,
+  IterationSummary,
+  PpoActivities,
+  PpoTrainingInput,
+  RegisteredVersion,
+  ReportUris,
+  RolloutResult,
+  RunSetup,
+  TrainingOutcome,
+} from '../../contracts/ppo-training';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { Json, JsonObject, Signature } from '../../registry/types';
 import { getJson, loadCheckpoint, loadRunConfig, putJson, runKeys, saveCheckpoint, saveRollout } from './checkpoint';
 import { buildEnvironment, datasetManifest } from './environment';
-import { evaluatePolicies, type CandidateStats, type PolicyEvaluation } from './evaluate';
-import { configHash, parsePpoTrainingInput, resolveEffectiveConfig, type EvaluationSettings, type PpoTrainingInput } from './input';
-import { pivotMetrics, writeReportFiles, type ReportUris } from './report';
+import { evaluatePolicies, type PolicyEvaluation } from './evaluate';
+import { configHash, parsePpoTrainingInput, resolveEffectiveConfig } from './input';
+import { pivotMetrics, writeReportFiles } from './report';
 
 export interface PpoActivityDeps {
   pool: Pool;
@@ -43,86 +55,7 @@ export interface PpoActivityDeps {
   root?: string;
 }
 
-/** What `startRun` settles once per run; carried by the workflow through continueAsNew. */
-export interface RunSetup {
-  runId: string;
-  workflowId: string;
-  model: string;
-  env: string;
-  configUri: string;
-  configHash: string;
-  configSource: string;
-  seed: number;
-  iterations: number;
-  workers: number;
-  continueAsNewEvery: number;
-  startCanary: boolean;
-  evaluation: EvaluationSettings;
-  codeCommit: string;
-  datasetManifest: JsonObject;
-  actor: string;
-}
-
-/** One iteration's metrics as the workflow keeps them (null where CleanRL has NaN: no episode ended). */
-export interface IterationSummary {
-  iteration: number;
-  episodicReturn: number | null;
-  episodes: number;
-  approxKl: number | null;
-  entropy: number | null;
-  clipFraction: number | null;
-  valueLoss: number | null;
-  policyLoss: number | null;
-  learningRate: number | null;
-}
-
-export interface RolloutResult {
-  batchUri: string;
-  steps: number;
-  episodes: number;
-  episodicReturnMean: number | null;
-}
-
-export interface EvaluationSummary {
-  evaluationUri: string;
-  chosen: string;
-  checkpointUri: string;
-  policy: CandidateStats;
-  candidates: CandidateStats[];
-  baseline: CandidateStats;
-  bestStatic: CandidateStats;
-  improvementVsBaseline: number;
-  improvementVsBestStatic: number;
-}
-
-export interface TrainingOutcome {
-  iterations: number;
-  stopped: boolean;
-  finalReward: number | null;
-  bestReward: number | null;
-  bestIteration: number | null;
-}
-
-export interface RegisteredVersion {
-  model: string;
-  version: number;
-  artifactUri: string;
-  sha256: string;
-  metrics: Record<string, number>;
-}
-
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-/** The commit of the code that trains: AUTOPILOT_CODE_COMMIT, else `git rev-parse HEAD`, else `unknown`. */
-export function codeCommit(root = projectRoot): string {
-  if (process.env.AUTOPILOT_CODE_COMMIT) return process.env.AUTOPILOT_CODE_COMMIT;
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim();
-    return /^[0-9a-f]{7,64}$/.test(head) ? head : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** An environment wrapper that heartbeats every `every` steps (rollouts and evaluations are long). */
 function heartbeating(env: Environment, label: string, every = 64): Environment {
@@ -143,7 +76,7 @@ function invalid(err: unknown): never {
   throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidPpoTrainingInput');
 }
 
-export function createPpoActivities(deps: PpoActivityDeps) {
+export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
   const { store } = deps;
   const registry = new Registry({ pool: deps.pool, store });
   const root = deps.root ?? projectRoot;
@@ -212,7 +145,7 @@ export function createPpoActivities(deps: PpoActivityDeps) {
       const config = await configOf(args.configUri);
       const env = buildEnvironment(config, args.env);
       const hp = config.ppo;
-      const policy = Policy.create({ observationSize: env.observationSize, actionSpace: env.actionSpace, hidden: hp.hidden_sizes }, runSeeds.policyInit(hp));
+      const policy = ActorCritic.create({ observationSize: env.observationSize, actionSpace: env.actionSpace, hidden: hp.hidden_sizes }, runSeeds.policyInit(hp));
       const checkpointUri = await saveCheckpoint(store, args.runId, 0, policy, createPpoOptimizer(policy, hp));
       return { checkpointUri, observationSize: env.observationSize, parameters: policy.params.length };
     },
@@ -388,5 +321,3 @@ export function createPpoActivities(deps: PpoActivityDeps) {
     },
   };
 }
-
-export type PpoActivities = ReturnType<typeof createPpoActivities>;

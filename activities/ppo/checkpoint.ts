@@ -9,7 +9,7 @@
  *   runs/<run>/report/{summary.csv, configs.csv, report.svg}
  */
 import type { PolicyConfig } from '../../envs/config';
-import { Policy, type PolicyCheckpoint } from '../../ml/rl/policy';
+import { ActorCritic, type ActorCriticCheckpoint } from '../../ml/rl/actor-critic';
 import { optimizerFromJSON, optimizerToJSON, type PpoOptimizerJSON, type PpoOptimizerState } from '../../ml/rl/ppo';
 import type { RolloutBatch } from '../../ml/rl/rollout';
 import type { ArtifactStore } from '../../registry/artifacts/store';
@@ -29,7 +29,7 @@ export interface TrainingCheckpoint {
   format: 'autopilot.ppo-checkpoint/v1';
   /** Updates applied (0 for the initial policy). */
   iteration: number;
-  policy: PolicyCheckpoint;
+  policy: ActorCriticCheckpoint;
   optimizer: PpoOptimizerJSON;
 }
 
@@ -41,15 +41,15 @@ export async function getJson<T>(store: ArtifactStore, uri: string): Promise<T> 
   return JSON.parse((await store.getBuffer(store.keyFromUri(uri))).toString('utf8')) as T;
 }
 
-export async function saveCheckpoint(store: ArtifactStore, runId: string, iteration: number, policy: Policy, optimizer: PpoOptimizerState): Promise<string> {
+export async function saveCheckpoint(store: ArtifactStore, runId: string, iteration: number, policy: ActorCritic, optimizer: PpoOptimizerState): Promise<string> {
   const body: TrainingCheckpoint = { format: 'autopilot.ppo-checkpoint/v1', iteration, policy: policy.toJSON(), optimizer: optimizerToJSON(optimizer) };
   return putJson(store, runKeys.checkpoint(runId, iteration), body);
 }
 
-export async function loadCheckpoint(store: ArtifactStore, uri: string): Promise<{ iteration: number; policy: Policy; optimizer: PpoOptimizerState }> {
+export async function loadCheckpoint(store: ArtifactStore, uri: string): Promise<{ iteration: number; policy: ActorCritic; optimizer: PpoOptimizerState }> {
   const c = await getJson<TrainingCheckpoint>(store, uri);
   if (c?.format !== 'autopilot.ppo-checkpoint/v1') throw new Error(`${uri} is not a PPO checkpoint (format ${JSON.stringify(c?.format)}, expected "autopilot.ppo-checkpoint/v1")`);
-  return { iteration: c.iteration, policy: Policy.fromJSON(c.policy), optimizer: optimizerFromJSON(c.optimizer) };
+  return { iteration: c.iteration, policy: ActorCritic.fromJSON(c.policy), optimizer: optimizerFromJSON(c.optimizer) };
 }
 
 export async function saveRollout(store: ArtifactStore, runId: string, iteration: number, env: number, batch: RolloutBatch): Promise<string> {

@@ -2,12 +2,12 @@ import { parsePolicyConfig } from '../../envs/config';
 import { SimulatedRagEvaluator } from '../../envs/evaluators/simulator';
 import { configGrid } from '../../envs/oracle';
 import { RagTuningEnvironment } from '../../envs/rag-env';
-import { Policy } from '../../ml/rl/policy';
+import { ActorCritic } from '../../ml/rl/actor-critic';
 import { evaluatePolicies, heldOutSeeds, relativeImprovement } from './evaluate';
 
 const config = parsePolicyConfig({ environment: { episode_length: 4, batch_size: 50 } });
 const env = () => new RagTuningEnvironment({ evaluator: new SimulatedRagEvaluator(), config });
-const policy = (seed: number) => Policy.create({ observationSize: env().observationSize, actionSpace: env().actionSpace, hidden: [8] }, seed);
+const policy = (seed: number) => ActorCritic.create({ observationSize: env().observationSize, actionSpace: env().actionSpace, hidden: [8] }, seed);
 const options = { episodes: 6, screeningEpisodes: 1, shortlist: 3, kStep: 10, fusionStep: 0.5, seed: 3 };
 
 describe('evaluatePolicies', () => {

@@ -15,32 +15,13 @@
  * return, quality (F+R)/2, cost, p95 latency and the steps whose hard gates failed.
  */
 import type { Action } from '../../ml/rl/environment';
-import type { Policy } from '../../ml/rl/policy';
+import type { ActorCritic } from '../../ml/rl/actor-critic';
 import { Rng } from '../../ml/rng';
+import type { CandidateStats } from '../../contracts/ppo-training';
 import type { PolicyConfig } from '../../envs/config';
 import { configGrid } from '../../envs/oracle';
 import { configToAction, type RagTuningEnvironment } from '../../envs/rag-env';
 import type { RagConfig } from '../../envs/types';
-
-export interface CandidateStats {
-  label: string;
-  /** The static config (absent for the policy). */
-  config?: RagConfig;
-  episodes: number;
-  steps: number;
-  /** Mean reward per step. */
-  reward: number;
-  /** Mean sum of rewards per episode. */
-  episodicReturn: number;
-  faithfulness: number;
-  relevancy: number;
-  /** (faithfulness + relevancy) / 2. */
-  quality: number;
-  costUsd: number;
-  latencyP95Ms: number;
-  /** Steps where at least one hard gate (F, R, p95 latency, error rate) failed. */
-  gateViolations: number;
-}
 
 export interface PolicyEvaluation {
   /** The candidates (e.g. `final`, `best`), each with its stats; `chosen` is the best of them. */
@@ -80,7 +61,7 @@ export function configLabel(c: RagConfig): string {
 
 type Actor = (observation: Float64Array) => Action;
 
-export function greedyActor(policy: Policy): Actor {
+export function greedyActor(policy: ActorCritic): Actor {
   const raw = new Float64Array(policy.numHeads);
   return (obs) => {
     policy.mode(obs, raw);
@@ -162,7 +143,7 @@ export function relativeImprovement(value: number, reference: number): number {
 export async function evaluatePolicies(
   env: RagTuningEnvironment,
   config: PolicyConfig,
-  candidates: { label: string; policy: Policy }[],
+  candidates: { label: string; policy: ActorCritic }[],
   options: EvaluateOptions,
 ): Promise<PolicyEvaluation> {
   if (candidates.length === 0) throw new Error('evaluatePolicies: no candidate policy given');

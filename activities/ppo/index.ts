@@ -1,7 +1,8 @@
-export { createPpoActivities, codeCommit } from './activities';
-export type { PpoActivities, PpoActivityDeps, RunSetup, IterationSummary, RolloutResult, EvaluationSummary, TrainingOutcome, RegisteredVersion } from './activities';
+export { createPpoActivities } from './activities';
+export { codeCommit } from '../code-commit';
+export type { PpoActivityDeps } from './activities';
+export type { PpoActivities, RunSetup, IterationSummary, RolloutResult, EvaluationSummary, TrainingOutcome, RegisteredVersion, PpoTrainingInput, EvaluationSettings } from '../../contracts/ppo-training';
 export { parsePpoTrainingInput, resolveEffectiveConfig, configHash, canonicalJson, DEFAULT_MODEL, DEFAULT_CONFIG_PATH } from './input';
-export type { PpoTrainingInput, EvaluationSettings } from './input';
 export { parseEnvSpec, formatEnvSpec } from './env-spec';
 export type { EnvSpec } from './env-spec';
 export { runKeys } from './checkpoint';

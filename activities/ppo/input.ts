@@ -33,33 +33,6 @@ export const DEFAULT_MODEL = 'rag-tuner';
 export const DEFAULT_CONFIG_PATH = 'configs/rl/policy.defaults.yaml';
 export const DEFAULT_CONTINUE_AS_NEW_EVERY = 50;
 
-export interface EvaluationSettings {
-  /** Held-out episodes each candidate (the policy, the baseline, the shortlisted static configs) plays (default 32). */
-  episodes: number;
-  /** Episodes each grid config plays in the screening pass (default 2; the same seeds for every config). */
-  screeningEpisodes: number;
-  /** Static configs re-evaluated on all held-out episodes after screening (default 5). */
-  shortlist: number;
-  /** Grid steps of k and of the fusion weight (defaults 4 and 0.25; 540 configs with the default bounds). */
-  kStep: number;
-  fusionStep: number;
-}
-
-export interface PpoTrainingInput {
-  model?: string;
-  config?: unknown;
-  configPath?: string;
-  env?: string;
-  iterations?: number;
-  seed?: number;
-  workers?: number;
-  continueAsNewEvery?: number;
-  startCanary?: boolean;
-  evaluation?: Partial<EvaluationSettings>;
-  timeouts?: { heartbeatSeconds?: number; activitySeconds?: number };
-  actor?: string;
-}
-
 const int = (field: string, min: number) =>
   z.number({ error: (i) => `${field} must be an integer ≥ ${min}, got ${JSON.stringify(i.input)}` })
     .int({ error: (i) => `${field} must be an integer ≥ ${min}, got ${JSON.stringify(i.input)}` })

@@ -1,4 +1,5 @@
-import type { CandidateStats, PolicyEvaluation } from './evaluate';
+import type { CandidateStats } from '../../contracts/ppo-training';
+import type { PolicyEvaluation } from './evaluate';
 import { configsCsv, evaluatedPoints, niceTicks, pivotMetrics, renderReportSvg, summaryCsv } from './report';
 
 const stats = (label: string, quality: number, costUsd: number, reward: number, extra: Partial<CandidateStats> = {}): CandidateStats => ({

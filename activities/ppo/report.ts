@@ -12,7 +12,8 @@
  */
 import type { RunMetric } from '../../registry/types';
 import type { ArtifactStore } from '../../registry/artifacts/store';
-import type { CandidateStats, PolicyEvaluation } from './evaluate';
+import type { CandidateStats, ReportUris } from '../../contracts/ppo-training';
+import type { PolicyEvaluation } from './evaluate';
 import { runKeys } from './checkpoint';
 import { paretoFrontier } from './pareto';
 
@@ -237,12 +238,6 @@ export function renderReportSvg(input: ReportInput): string {
     '</svg>',
     '',
   ].join('\n');
-}
-
-export interface ReportUris {
-  summaryCsv: string;
-  configsCsv: string | null;
-  svg: string;
 }
 
 /** Writes the three report files under `runs/<run>/report/` (deterministic keys: a retry overwrites). */

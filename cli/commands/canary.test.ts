@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateCanaryPlan } from '../../activities/canary/plan';
-import { initialStatus, startProgressing, tick } from '../../workflows/canary/tick';
-import type { CheckResult } from '../../workflows/canary/types';
+import { validateCanaryPlan } from '../../activities/canary/plan-config';
+import type { CheckResult } from '../../canary/status';
+import { initialStatus, startProgressing, tick } from '../../canary/tick';
 import { CliError } from '../errors';
 import { readPlanFile, renderStatus } from './canary';
 

@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { loadCanaryPlan, formatDuration, DEFAULT_PLAN_FILE, type CanaryPlanInput } from '../../activities/canary/plan';
+import { loadCanaryPlan, DEFAULT_PLAN_FILE } from '../../activities/canary/plan-config';
+import { formatDuration, type CanaryPlanInput } from '../../canary/plan';
+import type { CanaryStatus, CheckResult } from '../../canary/status';
 import { ConfigError } from '../../config/load';
 import { loadSettings } from '../../config/settings';
 import { rollbackChampion } from '../../registry/rollback';
-import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from '../../workflows/canary/signals';
-import { canaryWorkflowId, type CanaryPromotionInput, type CanaryStatus, type CheckResult } from '../../workflows/canary/types';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../workflows/shared';
+import { abortSignal, CANARY_WORKFLOW_TYPE, canaryWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryPromotionInput } from '../../contracts/canary';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../contracts/shared';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
@@ -40,7 +41,7 @@ function parseVersion(value: string): number {
 export async function startCanary(client: Client, input: CanaryPromotionInput, taskQueue: string = TASK_QUEUES.rollout) {
   const workflowId = canaryWorkflowId(input.model);
   try {
-    return await client.workflow.start('canaryPromotion', {
+    return await client.workflow.start(CANARY_WORKFLOW_TYPE, {
       taskQueue,
       workflowId,
       args: [input],

@@ -1,4 +1,4 @@
-import type { OffPolicyEvaluationResult } from '../../workflows/offPolicyEvaluation';
+import type { OffPolicyEvaluationResult } from '../../contracts/off-policy-evaluation';
 import { evaluateInput, humanResult } from './evaluate';
 
 describe('autopilot evaluate', () => {

@@ -11,11 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { OpeConfigError, resolveOpeInput, type OffPolicyEvaluationInput } from '../../activities/ope/config';
+import { OpeConfigError, resolveOpeInput } from '../../activities/ope/config';
+import { OFF_POLICY_EVALUATION_WORKFLOW_TYPE, type OffPolicyEvaluationInput, type OffPolicyEvaluationResult } from '../../contracts/off-policy-evaluation';
 import { loadSettings } from '../../config/settings';
 import type { EstimatorName } from '../../ml/ope/estimators';
-import type { OffPolicyEvaluationResult } from '../../workflows/offPolicyEvaluation';
-import { TASK_QUEUES } from '../../workflows/shared';
+import { TASK_QUEUES } from '../../contracts/shared';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
@@ -131,7 +131,7 @@ export function register(program: Command): void {
       const { client, close } = await connectClient(settings);
       try {
         const workflowId = `ope/${model}/${version}/${randomUUID()}`;
-        const handle = await client.workflow.start('offPolicyEvaluation', { taskQueue: TASK_QUEUES.rollout, workflowId, args: [input] });
+        const handle = await client.workflow.start(OFF_POLICY_EVALUATION_WORKFLOW_TYPE, { taskQueue: TASK_QUEUES.rollout, workflowId, args: [input] });
         const url = workflowUiUrl(settings, workflowId, handle.firstExecutionRunId);
         if (!opts.wait) {
           emit(opts.json, { workflowId, runId: handle.firstExecutionRunId, url, input }, () => `started ${workflowId}\n  ${url}\n  follow it: temporal workflow query --workflow-id ${workflowId} --type progress`);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
-import { TASK_QUEUES } from '../../workflows/shared';
+import { TASK_QUEUES } from '../../contracts/shared';
+import { STACK_CHECK_WORKFLOW_TYPE } from '../../contracts/stack-check';
 import { emit } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
 
@@ -17,7 +18,7 @@ export function register(program: Command): void {
       const { client, close } = await connectClient(settings);
       try {
         const workflowId = `stack-check/${randomUUID()}`;
-        const handle = await client.workflow.start('stackCheck', {
+        const handle = await client.workflow.start(STACK_CHECK_WORKFLOW_TYPE, {
           taskQueue: TASK_QUEUES.training,
           workflowId,
           args: [{ message: opts.message }],

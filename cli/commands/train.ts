@@ -1,7 +1,7 @@
 /**
  * `autopilot train <kind> …` — start a training run as a Temporal workflow. Each kind is one file in
- * `cli/commands/train/` exporting `register(train)` (ppo.ts: `train ppo`); a new kind adds its file
- * there without touching this one.
+ * `cli/commands/train/` exporting `register(train)` (ppo.ts: `train ppo`; text-policy.ts: `train
+ * text-policy`, alias `train policy`); a new kind adds its file there without touching this one.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
 import { runWorker } from '../../workers/worker';
-import { TASK_QUEUES } from '../../workflows/shared';
+import { TASK_QUEUES } from '../../contracts/shared';
 
 export function register(program: Command): void {
   program

@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { projectRoot, stackFilePath, tools, type Settings, type StackFile } from '../../config/settings';
 import { migrate } from '../../registry/migrate';
 import { createPool } from '../../registry/pool';
-import { searchAttributeCliArgs, TASK_QUEUES } from '../../workflows/shared';
+import { searchAttributeCliArgs, TASK_QUEUES } from '../../contracts/shared';
 import { exitedMessage, GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
 import { startSeaweed } from './seaweed';
 

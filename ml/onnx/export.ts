@@ -1,9 +1,9 @@
 import { onnx } from 'onnx-proto';
-import type { Policy } from '../rl/policy';
+import type { ActorCritic } from '../rl/actor-critic';
 import type { HeadSignature, PolicySignature } from './signature';
 
 /**
- * Writes a trained `Policy` as an ONNX model (IR 8, opset 17) straight from TypeScript with the
+ * Writes a trained `ActorCritic` as an ONNX model (IR 8, opset 17) straight from TypeScript with the
  * `onnx-proto` schema, plus its `PolicySignature`.
  *
  * Graph: obs → [Gemm(transB=1) → Tanh] × hidden layers → h, then per head
@@ -54,7 +54,7 @@ function attrInt(name: string, i: number): onnx.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INT, i };
 }
 
-export function exportOnnx(policy: Policy, options: ExportOptions = {}): ExportedPolicy {
+export function exportOnnx(policy: ActorCritic, options: ExportOptions = {}): ExportedPolicy {
   const spec = policy.spec, data = policy.params.data;
   if (options.observationNames && options.observationNames.length !== spec.observationSize) {
     throw new Error(`exportOnnx: observationNames has ${options.observationNames.length} names, expected observationSize = ${spec.observationSize}`);
@@ -154,7 +154,7 @@ export function exportOnnx(policy: Policy, options: ExportOptions = {}): Exporte
  * The outputs the exported model computes, by output name, from the TypeScript forward pass in
  * float64 (obs [n, observationSize] row-major). The reference for the ONNX parity test.
  */
-export function referenceOutputs(policy: Policy, obs: Float64Array, n: number): Record<string, Float64Array> {
+export function referenceOutputs(policy: ActorCritic, obs: Float64Array, n: number): Record<string, Float64Array> {
   policy.forward(obs, n);
   const out: Record<string, Float64Array> = {};
   policy.heads.forEach((head, hi) => {

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../rng';
 import type { ActionSpace } from '../rl/environment';
-import { Policy } from '../rl/policy';
+import { ActorCritic } from '../rl/actor-critic';
 import { decodeAction, scoreAction } from './decode';
 import { exportOnnx, referenceOutputs } from './export';
 import { actionSpaceOf, outputNames, parsePolicySignature } from './signature';
@@ -17,8 +17,8 @@ const SPACE: ActionSpace = [
 const OBS = 16;
 
 /** A policy whose heads are far from uniform (the 0.01 head init would make parity trivially easy). */
-function trainedLikePolicy(seed: number): Policy {
-  const p = Policy.create({ observationSize: OBS, actionSpace: SPACE, hidden: [64, 64] }, seed);
+function trainedLikePolicy(seed: number): ActorCritic {
+  const p = ActorCritic.create({ observationSize: OBS, actionSpace: SPACE, hidden: [64, 64] }, seed);
   const rng = new Rng(seed + 1);
   for (const t of p.params.layout) {
     const v = p.params.view(t.name);

@@ -2,7 +2,7 @@ import { maxRelativeError, numericalGradient } from '../nn/gradcheck';
 import { Rng } from '../rng';
 import type { ActionPart, ActionSpace } from './environment';
 import { parsePpoHyperparameters } from './hyperparameters';
-import { Policy } from './policy';
+import { ActorCritic } from './actor-critic';
 import { ppoLoss, type Minibatch } from './ppo';
 
 const OBS = 5;
@@ -15,8 +15,8 @@ const HEADS: Record<string, ActionPart> = {
 const ALL: ActionSpace = Object.values(HEADS);
 
 /** A policy with weights large enough that every head's output matters (the 0.01 head init would make the check trivial). */
-function randomPolicy(space: ActionSpace, seed: number): Policy {
-  const p = Policy.create({ observationSize: OBS, actionSpace: space, hidden: [7, 6] }, seed);
+function randomPolicy(space: ActionSpace, seed: number): ActorCritic {
+  const p = ActorCritic.create({ observationSize: OBS, actionSpace: space, hidden: [7, 6] }, seed);
   const rng = new Rng(seed + 100);
   for (let i = 0; i < p.params.length; i++) p.params.data[i] = 0.7 * rng.normal();
   return p;
@@ -27,7 +27,7 @@ function randomObs(n: number, rng: Rng): Float64Array {
 }
 
 /** Actions sampled from the policy itself, so they are typical (and continuous u values are finite). */
-function sampledActions(p: Policy, obs: Float64Array, n: number, rng: Rng): Float64Array {
+function sampledActions(p: ActorCritic, obs: Float64Array, n: number, rng: Rng): Float64Array {
   const a = new Float64Array(n * p.numHeads), out = new Float64Array(p.numHeads);
   for (let i = 0; i < n; i++) {
     p.sample(obs.subarray(i * OBS, (i + 1) * OBS), rng, out);

@@ -1,6 +1,6 @@
 export type { Action, ActionPart, ActionSpace, Environment, StepResult } from './environment';
-export { Policy, headDim, validateSpec } from './policy';
-export type { PolicySpec, PolicyCheckpoint, PolicyHead, PolicyStep } from './policy';
+export { ActorCritic, headDim, validateSpec } from './actor-critic';
+export type { ActorCriticSpec, ActorCriticCheckpoint, ActorCriticHead, ActorCriticStep } from './actor-critic';
 export { PpoHyperparametersSchema, parsePpoHyperparameters, derivePpoSizes } from './hyperparameters';
 export type { PpoHyperparameters, PpoHyperparametersInput, PpoDerived } from './hyperparameters';
 export { computeGae } from './gae';

@@ -1,7 +1,7 @@
 import { Rng } from '../rng';
 import { computeGae } from './gae';
 import { parsePpoHyperparameters, derivePpoSizes } from './hyperparameters';
-import { Policy } from './policy';
+import { ActorCritic } from './actor-critic';
 import { createPpoOptimizer, explainedVariance, optimizerFromJSON, optimizerToJSON, ppoUpdate } from './ppo';
 import { collectRollout } from './rollout';
 import { BEST_ARM, BEST_W, ContextualBandit, Corridor } from './toy-envs';
@@ -61,7 +61,7 @@ describe('GAE', () => {
 describe('collectRollout', () => {
   it('records CleanRL buffers, resets after done and carries unfinished episodes', async () => {
     const env = new Corridor(3);
-    const policy = Policy.create({ observationSize: 1, actionSpace: env.actionSpace, hidden: [8] }, 1);
+    const policy = ActorCritic.create({ observationSize: 1, actionSpace: env.actionSpace, hidden: [8] }, 1);
     const b = await collectRollout(env, policy, 40, new Rng(2));
     expect(b.obs).toHaveLength(40);
     expect(b.actions.every((a) => a === 0 || a === 1)).toBe(true);
@@ -79,14 +79,14 @@ describe('collectRollout', () => {
   });
 
   it('rejects an env whose action space differs from the policy', async () => {
-    const policy = Policy.create({ observationSize: 1, actionSpace: [{ kind: 'bernoulli', name: 'left' }], hidden: [4] }, 1);
+    const policy = ActorCritic.create({ observationSize: 1, actionSpace: [{ kind: 'bernoulli', name: 'left' }], hidden: [4] }, 1);
     await expect(collectRollout(new Corridor(), policy, 4, new Rng(1))).rejects.toThrow('env action space [bernoulli:right] differs from the policy\'s [bernoulli:left]');
   });
 });
 
-describe('Policy actions and checkpoints', () => {
+describe('ActorCritic actions and checkpoints', () => {
   const space = new ContextualBandit(0, true).actionSpace;
-  const policy = Policy.create({ observationSize: 3, actionSpace: space, hidden: [8] }, 2);
+  const policy = ActorCritic.create({ observationSize: 3, actionSpace: space, hidden: [8] }, 2);
 
   it('encodes and decodes env actions (categorical index, integer offset, 0/1, pre-squash u)', () => {
     const raw = Float64Array.of(2, 0.4, 3, 1); // heads: arm, w, k, flag
@@ -109,12 +109,12 @@ describe('Policy actions and checkpoints', () => {
   });
 
   it('rejects a bad spec and a checkpoint of another shape, naming the field', () => {
-    expect(() => Policy.create({ observationSize: 3, actionSpace: [{ kind: 'integer', name: 'k', min: 5, max: 5 }], hidden: [8] }, 1))
+    expect(() => ActorCritic.create({ observationSize: 3, actionSpace: [{ kind: 'integer', name: 'k', min: 5, max: 5 }], hidden: [8] }, 1))
       .toThrow('policy spec: actionSpace[0].min/max = [5,5], expected integers with min < max');
-    expect(() => Policy.create({ observationSize: 0, actionSpace: space, hidden: [8] }, 1)).toThrow('policy spec: observationSize = 0, expected a positive integer');
+    expect(() => ActorCritic.create({ observationSize: 0, actionSpace: space, hidden: [8] }, 1)).toThrow('policy spec: observationSize = 0, expected a positive integer');
     const json = policy.toJSON();
     json.spec = { ...json.spec, hidden: [9] };
-    expect(() => Policy.fromJSON(json)).toThrow(/checkpoint layout \[trunk\.0\.weight:8x3, .*\] does not match the spec's layout \[trunk\.0\.weight:9x3/);
+    expect(() => ActorCritic.fromJSON(json)).toThrow(/checkpoint layout \[trunk\.0\.weight:8x3, .*\] does not match the spec's layout \[trunk\.0\.weight:9x3/);
   });
 
   it('rejects a rollout batch with an out-of-range action', async () => {
@@ -142,13 +142,13 @@ describe('PPO', () => {
   it('checkpoints restore weights and optimizer bit for bit, so a resumed run equals an uninterrupted one', async () => {
     const hp = parsePpoHyperparameters({ ...hpSmall, total_timesteps: 3 * 128 });
     const env = new ContextualBandit(0, true);
-    const policy = Policy.create({ observationSize: 3, actionSpace: env.actionSpace, hidden: [16, 16] }, 1);
+    const policy = ActorCritic.create({ observationSize: 3, actionSpace: env.actionSpace, hidden: [16, 16] }, 1);
     const opt = createPpoOptimizer(policy, hp);
     const batch1 = await collectRollout(env, policy, 128, new Rng(10));
     ppoUpdate(policy, opt, [batch1], hp, new Rng(11));
     // save, restore through JSON text
     const saved = JSON.parse(JSON.stringify({ policy: policy.toJSON(), opt: optimizerToJSON(opt) }));
-    const p2 = Policy.fromJSON(saved.policy), o2 = optimizerFromJSON(saved.opt);
+    const p2 = ActorCritic.fromJSON(saved.policy), o2 = optimizerFromJSON(saved.opt);
     const batch2 = await collectRollout(new ContextualBandit(0, true), policy, 128, new Rng(12));
     const m1 = ppoUpdate(policy, opt, [batch2], hp, new Rng(13)).metrics;
     const m2 = ppoUpdate(p2, o2, [batch2], hp, new Rng(13)).metrics;

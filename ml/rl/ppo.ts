@@ -4,7 +4,7 @@ import { decodeFloat64, encodeFloat64 } from '../nn/parameters';
 import { Rng } from '../rng';
 import { computeGae } from './gae';
 import { derivePpoSizes, type PpoHyperparameters } from './hyperparameters';
-import type { Policy } from './policy';
+import type { ActorCritic } from './actor-critic';
 import type { RolloutBatch } from './rollout';
 
 /**
@@ -23,7 +23,7 @@ export interface PpoOptimizerState {
   learning_rate: number;
 }
 
-export function createPpoOptimizer(policy: Policy, hp: PpoHyperparameters): PpoOptimizerState {
+export function createPpoOptimizer(policy: ActorCritic, hp: PpoHyperparameters): PpoOptimizerState {
   return { adam: createAdamState(policy.params.length), updates: 0, learning_rate: hp.learning_rate };
 }
 
@@ -115,7 +115,7 @@ export class PpoWorkspace {
  *   v_loss = ½·mean(max((V − R)², (V_old + clip(V − V_old, −ε, ε) − R)²))   (clip_vloss; else ½·mean((V − R)²))
  *   loss = pg_loss − ent_coef·mean(H) + vf_coef·v_loss
  */
-export function ppoLoss(policy: Policy, mb: Minibatch, hp: PpoHyperparameters, withGrad = true, ws = new PpoWorkspace()): PpoLossStats {
+export function ppoLoss(policy: ActorCritic, mb: Minibatch, hp: PpoHyperparameters, withGrad = true, ws = new PpoWorkspace()): PpoLossStats {
   const n = mb.n;
   ws.ensure(n);
   const { logProb: newlogprob, entropy, value: newvalue } = policy.evaluate(mb.obs, mb.actions, n);
@@ -190,7 +190,7 @@ export function learningRateAt(hp: PpoHyperparameters, opt: PpoOptimizerState, i
 
 export interface PpoUpdateResult {
   /** The same policy object, with updated weights. */
-  policy: Policy;
+  policy: ActorCritic;
   /** The same optimizer object, advanced. */
   optimizer: PpoOptimizerState;
   metrics: PpoMetrics;
@@ -201,7 +201,7 @@ export interface PpoUpdateResult {
  * Mutates `policy` and `optimizer` in place and returns them with the metrics. `rng` shuffles the
  * minibatches: pass `new Rng(seed + iteration)` (or a fork) for replayable runs.
  */
-export function ppoUpdate(policy: Policy, optimizer: PpoOptimizerState, batches: RolloutBatch[], hp: PpoHyperparameters, rng: Rng): PpoUpdateResult {
+export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, batches: RolloutBatch[], hp: PpoHyperparameters, rng: Rng): PpoUpdateResult {
   if (batches.length === 0) throw new Error('ppoUpdate: batches is empty, expected at least one rollout');
   const obsSize = policy.spec.observationSize, H = policy.numHeads;
   let B = 0;

@@ -1,11 +1,11 @@
 import { Rng } from '../rng';
 import type { Environment, StepResult } from './environment';
-import type { Policy } from './policy';
+import type { ActorCritic } from './actor-critic';
 
 /**
  * One environment's experience for one PPO iteration, as plain JSON-ready arrays (a Temporal
  * activity returns it, or stores it and returns its URI). Layout follows CleanRL's buffers:
- *   obs[t·obsSize + j], actions[t·numHeads + h] (raw per-head actions, see `Policy`), logprobs[t],
+ *   obs[t·obsSize + j], actions[t·numHeads + h] (raw per-head actions, see `ActorCritic`), logprobs[t],
  *   rewards[t], dones[t] (1 when obs[t] follows a terminal step), values[t];
  *   nextObs/nextDone/nextValue describe the observation after the last step (for bootstrapping).
  */
@@ -60,7 +60,7 @@ function resetSeed(rng: Rng): number {
  * Runs `steps` environment steps with the policy sampling actions (CleanRL's rollout phase).
  * When an episode ends the env is reset at once and the next observation is marked done.
  */
-export async function collectRollout(env: Environment, policy: Policy, steps: number, rng: Rng, options: RolloutOptions = {}): Promise<RolloutBatch> {
+export async function collectRollout(env: Environment, policy: ActorCritic, steps: number, rng: Rng, options: RolloutOptions = {}): Promise<RolloutBatch> {
   const obsSize = env.observationSize, H = policy.numHeads;
   if (obsSize !== policy.spec.observationSize) throw new Error(`collectRollout: env.observationSize = ${obsSize}, the policy expects ${policy.spec.observationSize}`);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`collectRollout: steps = ${steps}, expected an integer ≥ 1`);

@@ -1,7 +1,7 @@
 import { Rng } from '../rng';
 import type { Environment } from './environment';
 import { derivePpoSizes, parsePpoHyperparameters, type PpoHyperparameters, type PpoHyperparametersInput } from './hyperparameters';
-import { Policy } from './policy';
+import { ActorCritic } from './actor-critic';
 import { createPpoOptimizer, ppoUpdate, type PpoMetrics, type PpoOptimizerState } from './ppo';
 import { collectRollout, type RolloutBatch, type RolloutCarry } from './rollout';
 
@@ -18,7 +18,7 @@ export const runSeeds = {
 };
 
 export interface TrainPpoResult {
-  policy: Policy;
+  policy: ActorCritic;
   optimizer: PpoOptimizerState;
   hp: PpoHyperparameters;
   /** One entry per iteration. */
@@ -35,13 +35,13 @@ export async function trainPpo(
   makeEnv: (index: number) => Environment,
   hpInput: PpoHyperparametersInput | PpoHyperparameters,
   iterations?: number,
-  onIteration?: (metrics: PpoMetrics, policy: Policy) => void,
+  onIteration?: (metrics: PpoMetrics, policy: ActorCritic) => void,
 ): Promise<TrainPpoResult> {
   let hp = parsePpoHyperparameters(hpInput);
   if (iterations !== undefined) hp = parsePpoHyperparameters({ ...hp, total_timesteps: iterations * hp.num_envs * hp.num_steps });
   const { num_iterations } = derivePpoSizes(hp);
   const envs = Array.from({ length: hp.num_envs }, (_, i) => makeEnv(i));
-  const policy = Policy.create({ observationSize: envs[0].observationSize, actionSpace: envs[0].actionSpace, hidden: hp.hidden_sizes }, runSeeds.policyInit(hp));
+  const policy = ActorCritic.create({ observationSize: envs[0].observationSize, actionSpace: envs[0].actionSpace, hidden: hp.hidden_sizes }, runSeeds.policyInit(hp));
   const optimizer = createPpoOptimizer(policy, hp);
   const carries: (RolloutCarry | undefined)[] = envs.map(() => undefined);
   const history: PpoMetrics[] = [];

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { tools } from '../../config/settings';
-import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
+import { SEARCH_ATTRIBUTES } from '../../contracts/shared';
 
 function requireBinary(path: string, what: string): string {
   if (!existsSync(path)) throw new Error(`${what} not found at ${path}: run \`make setup\` to install the project venv`);

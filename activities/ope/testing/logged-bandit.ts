@@ -7,11 +7,11 @@
  *   reward    r ~ Bernoulli(μ(x, a)),  μ(x, a) = σ(θ_a·x + b_a)
  *   logging   ε-greedy on a stale rule argmax_a (θ'_a·x + b_a), θ' = θ + N(0, staleness²):
  *             π_b(a|x) = ε/K + (1 − ε)·[a = greedy(x)]  (logged as the propensity)
- *   candidate softmax(c · (θ_a·x + b_a)) — a Policy with one tanh layer of width d whose weights make
+ *   candidate softmax(c · (θ_a·x + b_a)) — an ActorCritic with one tanh layer of width d whose weights make
  *             tanh(s·x)/s ≈ x, then a head c·θ/ s: c > 0 prefers good actions, c < 0 bad ones.
  */
 import { randomUUID } from 'node:crypto';
-import { Policy } from '../../../ml/rl/policy';
+import { ActorCritic } from '../../../ml/rl/actor-critic';
 import { Rng } from '../../../ml/rng';
 import type { DecisionInput } from '../../../decision-log';
 
@@ -88,10 +88,10 @@ export class LoggedBandit {
     }
   }
 
-  /** A candidate Policy whose action probabilities are softmax(c · (θ_a·x + b_a)) up to tanh's curvature. */
-  candidate(c: number, seed = 1): Policy {
+  /** A candidate ActorCritic whose action probabilities are softmax(c · (θ_a·x + b_a)) up to tanh's curvature. */
+  candidate(c: number, seed = 1): ActorCritic {
     const d = this.d, k = this.k, s = 0.02;
-    const policy = Policy.create({ observationSize: d, actionSpace: [{ kind: 'categorical', name: 'variant', choices: this.options.choices }], hidden: [d] }, seed);
+    const policy = ActorCritic.create({ observationSize: d, actionSpace: [{ kind: 'categorical', name: 'variant', choices: this.options.choices }], hidden: [d] }, seed);
     const w = policy.params.data;
     const layer = policy.trunk.layers[0];
     for (let o = 0; o < d; o++) {
@@ -108,9 +108,9 @@ export class LoggedBandit {
 
   /**
    * The candidate's true value on these contexts, (1/n) Σ_i Σ_a π_e(a | x_i) μ(x_i, a), computed in
-   * float64 with the Policy's own forward pass (independent of onnxruntime).
+   * float64 with the ActorCritic's own forward pass (independent of onnxruntime).
    */
-  trueValue(policy: Policy, contexts: Float64Array): { sum: number; n: number } {
+  trueValue(policy: ActorCritic, contexts: Float64Array): { sum: number; n: number } {
     const n = contexts.length / this.d;
     policy.forward(contexts, n);
     const logits = policy.headOutput(0);

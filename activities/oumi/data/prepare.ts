@@ -10,51 +10,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDecisionsJsonl, type LabeledDecision } from '../../../ml/policy-data/decision';
 import { toPreferencePair, toSftConversation } from '../../../ml/policy-data/examples';
-import { generateDecisions, type GenerateOptions } from '../../../ml/policy-data/generate';
+import type { FileSummary, PreparedData, PrepareRequest, SyntheticDecisionsRequest, SyntheticDecisionsResult } from '../../../contracts/text-policy-training';
+import { generateDecisions } from '../../../ml/policy-data/generate';
 import { stratifiedSplit } from '../../../ml/policy-data/split';
-
-export interface FileSummary {
-  path: string;
-  records: number;
-  sha256: string;
-}
-
-export interface SyntheticDecisionsRequest extends GenerateOptions {
-  /** Where to write `labeled_decisions.jsonl`. */
-  path: string;
-}
-
-export interface SyntheticDecisionsResult extends FileSummary {
-  goodRate: number;
-}
-
-export interface PrepareRequest {
-  /** The labelled decisions (JSONL, seed 003 schema). */
-  decisionsPath: string;
-  /** Output directory for the split and the Oumi datasets. */
-  outDir: string;
-  /** Fraction held out for evaluation. Default 0.2. */
-  evalFraction?: number;
-  /** Seed of the split. Default 0. */
-  seed?: number;
-}
-
-export interface PreparedData {
-  outDir: string;
-  manifestPath: string;
-  /** The labelled decisions of each split (evaluation reads `eval`). */
-  train: FileSummary;
-  eval: FileSummary;
-  /** Oumi `text_sft_jsonl` conversations. */
-  sftTrain: FileSummary;
-  sftEval: FileSummary;
-  /** Oumi `text_dpo_jsonl` preference pairs. */
-  dpoTrain: FileSummary;
-  dpoEval: FileSummary;
-  source: FileSummary;
-  evalFraction: number;
-  seed: number;
-}
 
 function jsonl(rows: readonly unknown[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -17,10 +17,10 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load';
 import { loadSettings, projectRoot } from '../../../config/settings';
 import { parseEnvSpec } from '../../../activities/ppo/env-spec';
-import { DEFAULT_CONFIG_PATH, parsePpoTrainingInput, resolveEffectiveConfig, type PpoTrainingInput } from '../../../activities/ppo/input';
+import { DEFAULT_CONFIG_PATH, parsePpoTrainingInput, resolveEffectiveConfig } from '../../../activities/ppo/input';
 import { policyConfigSchema } from '../../../envs/config';
-import type { PpoProgress, PpoTrainingResult } from '../../../workflows/ppoTraining';
-import { TASK_QUEUES } from '../../../workflows/shared';
+import { PPO_TRAINING_WORKFLOW_TYPE, type PpoProgress, type PpoTrainingInput, type PpoTrainingResult } from '../../../contracts/ppo-training';
+import { TASK_QUEUES } from '../../../contracts/shared';
 import { CliError } from '../../errors';
 import { intOption, startAndFollow } from '../../follow-run';
 import { ProgressPrinter } from '../../progress-bar';
@@ -108,7 +108,7 @@ export function register(train: Command): void {
       const workflowId = opts.workflowId ?? `ppo/${model}/${randomUUID().slice(0, 8)}`;
       await startAndFollow<PpoTrainingInput, PpoProgress, PpoTrainingResult>({
         settings,
-        workflowType: 'ppoTraining',
+        workflowType: PPO_TRAINING_WORKFLOW_TYPE,
         taskQueue: TASK_QUEUES.training,
         workflowId,
         input,

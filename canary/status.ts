@@ -1,9 +1,9 @@
 /**
  * The canary's vocabulary, shared by the workflow, its activities, the CLI and the tests: Flagger's
- * phases and status record, the result of one check (Argo Rollouts' pass / fail / inconclusive), and
- * the workflow's input. Pure types and constants: imported by workflow code.
+ * phases and status record, and the result of one check (Argo Rollouts' pass / fail / inconclusive).
+ * Pure types and constants: imported by workflow code. The workflow's input, signals and activity
+ * interface are in contracts/canary.ts.
  */
-import type { CanaryPlan, CanaryPlanInput } from '../../activities/canary/plan';
 
 export const CANARY_PHASES = ['Initializing', 'Shadow', 'Progressing', 'Promoting', 'Succeeded', 'Failed'] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
@@ -106,31 +106,5 @@ export interface CanaryStatus {
   message: string;
 }
 
-/** The workflow's input: one plain JSON object (the Temporal UI's "Start workflow" form can fill it). */
-export interface CanaryPromotionInput {
-  model: string;
-  version: number;
-  /** The plan, inline (the CLI reads `--plan FILE` into this). Omitted fields take configs/canary/default.yaml's values. */
-  plan?: CanaryPlanInput;
-  /** Who started it, for the audit log. Default `workflow:canary/<model>`. */
-  actor?: string;
-  /**
-   * Upsert the AutopilotModel/Version/RunKind/Phase search attributes (default true). Only for servers
-   * where they are not registered, such as Temporal's time-skipping test server.
-   */
-  searchAttributes?: boolean;
-}
-
-export interface CanaryInitResult {
-  plan: CanaryPlan;
-  championVersion: number;
-  generation: number;
-}
-
 export const LAST_CHECKS_KEPT = 5;
 export const HISTORY_KEPT = 200;
-
-/** `canary/<model>`: at most one canary per model runs at a time. */
-export function canaryWorkflowId(model: string): string {
-  return `canary/${model}`;
-}

@@ -1,4 +1,4 @@
-import { validateCanaryPlan } from '../../activities/canary/plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
 import {
   checksPerBake,
   comparisonFor,
@@ -10,7 +10,7 @@ import {
   tick,
   type CanaryAction,
 } from './tick';
-import type { CanaryStatus, CheckOutcome, CheckResult } from './types';
+import type { CanaryStatus, CheckOutcome, CheckResult } from './status';
 
 const plan = validateCanaryPlan({ stepWeights: [5, 25, 50, 100], interval: '1h', checkInterval: '30m', threshold: 2, maxInconclusive: 2 });
 const T0 = Date.parse('2025-01-01T00:00:00Z');

@@ -1,28 +1,36 @@
 /**
- * `autopilot train policy (--data FILE | --generate N) [--sft-config FILE] [--dpo-config FILE]
+ * `autopilot train text-policy (--data FILE | --generate N) [--sft-config FILE] [--dpo-config FILE]
  *   [--sft-steps N] [--dpo-steps N] [--base-model DIR] [--model NAME] [--start-canary]
  *   [--workflow-id ID] [--json] [--no-wait]`
  *
- * Starts the `policyTraining` workflow (SFT → DPO with the Oumi CLI, task queue `oumi`) with its input
+ * Trains the text policy (the served kind `text-policy`): starts the `textPolicyTraining` workflow
+ * (SFT → DPO with the Oumi CLI, task queue `oumi`) with its input
  * checked here as the worker will check it, then follows its `progress` query with a progress bar
  * (stage, trainer step/total, loss, evaluations) until both versions are registered. Paths are sent
  * absolute: the oumi worker reads them from its own disk. `--no-wait` returns once started; `--json`
  * prints one JSON object (progress then goes to stderr when it is a terminal). Ctrl-C stops following,
- * not the run.
+ * not the run. `train policy` is the command's former name, kept as an alias.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parsePolicyTrainingInput, type PolicyTrainingInput } from '../../../activities/oumi/input';
+import { parsePolicyTrainingInput } from '../../../activities/oumi/input';
 import { loadSettings } from '../../../config/settings';
-import type { EvaluationBrief, PolicyProgress, PolicyTrainingResult } from '../../../workflows/policyTraining';
-import { TASK_QUEUES } from '../../../workflows/shared';
+import { TASK_QUEUES } from '../../../contracts/shared';
+import {
+  TEXT_POLICY_DEFAULTS,
+  TEXT_POLICY_TRAINING_WORKFLOW_TYPE,
+  type EvaluationBrief,
+  type TextPolicyProgress,
+  type TextPolicyTrainingInput,
+  type TextPolicyTrainingResult,
+} from '../../../contracts/text-policy-training';
 import { CliError } from '../../errors';
 import { intOption, startAndFollow } from '../../follow-run';
 import { formatElapsed, LinePrinter } from '../../progress-bar';
 
-export interface TrainPolicyOptions {
+export interface TrainTextPolicyOptions {
   data?: string;
   generate?: string;
   seed?: string;
@@ -46,7 +54,7 @@ function existing(flag: string, value: string | undefined, cwd: string): string 
 }
 
 /** The workflow input the options describe, validated as the worker validates it. */
-export function buildTrainPolicyInput(opts: TrainPolicyOptions, cwd = process.cwd()): PolicyTrainingInput {
+export function buildTrainTextPolicyInput(opts: TrainTextPolicyOptions, cwd = process.cwd()): TextPolicyTrainingInput {
   if (opts.data !== undefined && opts.generate !== undefined) throw new CliError('--data and --generate: give one, not both');
   if (opts.data === undefined && opts.generate === undefined) throw new CliError('--data FILE or --generate N: the labelled decisions to train on');
   const data = opts.data !== undefined
@@ -55,7 +63,7 @@ export function buildTrainPolicyInput(opts: TrainPolicyOptions, cwd = process.cw
   const sftConfig = existing('--sft-config', opts.sftConfig, cwd);
   const dpoConfig = existing('--dpo-config', opts.dpoConfig, cwd);
   const baseModel = existing('--base-model', opts.baseModel, cwd);
-  const input: PolicyTrainingInput = {
+  const input: TextPolicyTrainingInput = {
     data,
     ...(opts.model !== undefined ? { model: opts.model } : {}),
     ...(sftConfig ? { sftConfig } : {}),
@@ -80,7 +88,7 @@ function evaluation(name: string, e: EvaluationBrief | null): string {
 }
 
 /** `[########------------]  12/30 steps  loss 1.234  sft  sft acc 0.612 …  0:42` */
-export function policyProgressLine(p: PolicyProgress, barWidth = 20): string {
+export function textPolicyProgressLine(p: TextPolicyProgress, barWidth = 20): string {
   const t = p.trainer;
   const total = t?.totalSteps ?? 0;
   const step = t?.step ?? 0;
@@ -97,7 +105,7 @@ export function policyProgressLine(p: PolicyProgress, barWidth = 20): string {
   return parts.filter((s) => s !== '').join('  ');
 }
 
-export function describePolicyResult(r: PolicyTrainingResult, url: string): string {
+export function describeTextPolicyResult(r: TextPolicyTrainingResult, url: string): string {
   const m = (e: EvaluationBrief) => `accuracy ${num(e.accuracy, 3)}  FPR ${num(e.fpr, 3)}  FNR ${num(e.fnr, 3)}  override ${num(e.overrideRate, 3)}  gates ${e.passed ? 'passed' : 'not passed'}`;
   return [
     `registered ${r.model} version ${r.hf.version} (hf) and version ${r.onnx.version} (onnx, text-policy)`,
@@ -112,8 +120,9 @@ export function describePolicyResult(r: PolicyTrainingResult, url: string): stri
 
 export function register(train: Command): void {
   train
-    .command('policy')
-    .description('train the action-approval policy model with Oumi: SFT then DPO (policyTraining workflow), register HF + ONNX versions')
+    .command('text-policy')
+    .alias('policy')
+    .description('train the text policy (the action-approval model) with Oumi: SFT then DPO (textPolicyTraining workflow), register HF + ONNX versions')
     .option('-d, --data <file>', 'labeled_decisions.jsonl (seed 003 schema), as the oumi worker sees it')
     .option('-g, --generate <n>', 'generate N synthetic labelled decisions instead of --data')
     .option('--seed <s>', 'generator seed (with --generate)')
@@ -124,17 +133,17 @@ export function register(train: Command): void {
     .option('--base-model <dir>', 'Hugging Face model folder to start from (default: build the tiny model)')
     .option('-m, --model <name>', 'registry model name (default action-policy)')
     .option('--start-canary', 'start canaryPromotion with the ONNX version')
-    .option('--workflow-id <id>', 'workflow id (default policy/<model>/<random>)')
+    .option('--workflow-id <id>', 'workflow id (default text-policy/<model>/<random>)')
     .option('--no-wait', 'return once the workflow has started')
     .option('--json', 'machine-readable output')
-    .action(async (opts: TrainPolicyOptions) => {
-      const input = buildTrainPolicyInput(opts);
+    .action(async (opts: TrainTextPolicyOptions) => {
+      const input = buildTrainTextPolicyInput(opts);
       const settings = loadSettings();
-      const model = input.model ?? 'action-policy';
-      const workflowId = opts.workflowId ?? `policy/${model}/${randomUUID().slice(0, 8)}`;
-      await startAndFollow<PolicyTrainingInput, PolicyProgress, PolicyTrainingResult>({
+      const model = input.model ?? TEXT_POLICY_DEFAULTS.model;
+      const workflowId = opts.workflowId ?? `text-policy/${model}/${randomUUID().slice(0, 8)}`;
+      await startAndFollow<TextPolicyTrainingInput, TextPolicyProgress, TextPolicyTrainingResult>({
         settings,
-        workflowType: 'policyTraining',
+        workflowType: TEXT_POLICY_TRAINING_WORKFLOW_TYPE,
         taskQueue: TASK_QUEUES.oumi,
         workflowId,
         input,
@@ -142,8 +151,8 @@ export function register(train: Command): void {
         runKind: 'policy',
         json: opts.json,
         wait: opts.wait,
-        printer: (out) => new LinePrinter(out, (p: PolicyProgress) => policyProgressLine(p), (p) => `${p.stage}|${p.trainer?.step ?? ''}`),
-        describe: describePolicyResult,
+        printer: (out) => new LinePrinter(out, (p: TextPolicyProgress) => textPolicyProgressLine(p), (p) => `${p.stage}|${p.trainer?.step ?? ''}`),
+        describe: describeTextPolicyResult,
       });
     });
 }

@@ -1,6 +1,8 @@
 /**
- * `policyTraining`: the seed-003 action-approval policy model, SFT then DPO with the Oumi CLI, as a
- * Temporal workflow (task queue `oumi`, so its worker can sit on a GPU machine).
+ * `textPolicyTraining`: trains the text policy (the served kind `text-policy`: the action-approval
+ * model), SFT then DPO with the Oumi CLI, as a Temporal workflow (task queue `oumi`, so its worker can
+ * sit on a GPU machine). It was called `policyTraining`; that type name stays registered (the alias
+ * below) so histories started under it still replay.
  *
  *   startPolicyRun → [generatePolicyDecisions] → preparePolicyData → [buildTinyPolicyModel]
  *     → policyTrain(sft) → evaluatePolicy → policyTrain(dpo) → evaluatePolicy
@@ -17,8 +19,6 @@
 import {
   ActivityCancellationType,
   CancellationScope,
-  defineQuery,
-  defineSignal,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
@@ -27,75 +27,26 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OumiActivities, OumiTrainResult, StageProgress } from '../activities/oumi/activities';
-import type { PreparedData } from '../activities/oumi/data/prepare';
-import type { PolicyTrainingInput } from '../activities/oumi/input';
-import type { PolicyMetrics } from '../activities/oumi/policy';
-import type { PolicyRunActivities, PolicyRunSetup, RegisteredPolicyVersion } from '../activities/oumi/register';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
-
-export type { PolicyTrainingInput } from '../activities/oumi/input';
-
-export type PolicyStage =
-  | 'starting'
-  | 'preparing'
-  | 'building-base'
-  | 'sft'
-  | 'evaluating-sft'
-  | 'dpo'
-  | 'evaluating-dpo'
-  | 'registering'
-  | 'exporting'
-  | 'canary'
-  | 'done'
-  | 'failed';
-
-export interface EvaluationBrief {
-  accuracy: number;
-  fpr: number | null;
-  fnr: number | null;
-  overrideRate: number;
-  passed: boolean;
-}
-
-export interface PolicyProgress {
-  runId: string | null;
-  model: string | null;
-  stage: PolicyStage;
-  /** The trainer's latest report (stage `sft` or `dpo`), from the activity's signals. */
-  trainer: StageProgress | null;
-  evaluations: { sft: EvaluationBrief | null; dpo: EvaluationBrief | null };
-  elapsedMs: number;
-  result: PolicyTrainingResult | null;
-}
-
-export interface PolicyTrainingResult {
-  runId: string;
-  workflowId: string;
-  model: string;
-  hf: RegisteredPolicyVersion;
-  onnx: RegisteredPolicyVersion;
-  sft: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
-  dpo: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
-  workDir: string;
-  canary: { workflowId: string; started: boolean; error?: string } | null;
-  elapsedMs: number;
-}
-
-export const progressQuery = defineQuery<PolicyProgress>('progress');
-/** Sent by the `policyTrain` activity (its TRAINER_PROGRESS_SIGNAL in activities/oumi/input.ts). */
-export const trainerProgressSignal = defineSignal<[StageProgress]>('trainerProgress');
-
-/** As POLICY_DEFAULTS in activities/oumi/input.ts (workflows import activities' modules as types only). */
-const DEFAULT_MODEL = 'action-policy';
-const DEFAULT_TRAIN_SECONDS = 4 * 3600;
-const DEFAULT_HEARTBEAT_SECONDS = 300;
-
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
+import { CANARY_WORKFLOW_TYPE, canaryWorkflowId } from '../contracts/canary';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
+import {
+  progressQuery,
+  TEXT_POLICY_DEFAULTS,
+  trainerProgressSignal,
+  type EvaluationBrief,
+  type OumiActivities,
+  type OumiTrainResult,
+  type PolicyMetrics,
+  type PolicyRunActivities,
+  type PolicyRunSetup,
+  type PreparedData,
+  type StageProgress,
+  type TextPolicyProgress,
+  type TextPolicyStage,
+  type TextPolicyTrainingInput,
+  type TextPolicyTrainingResult,
+} from '../contracts/text-policy-training';
+import { rootMessage } from './failure';
 
 function brief(m: PolicyMetrics): EvaluationBrief {
   return { accuracy: m.accuracy, fpr: m.fpr, fnr: m.fnr, overrideRate: m.override_rate, passed: m.passed };
@@ -105,9 +56,9 @@ function join(...parts: string[]): string {
   return parts.join('/').replace(/\/+/g, '/');
 }
 
-export async function policyTraining(input: PolicyTrainingInput = {}): Promise<PolicyTrainingResult> {
-  const trainSeconds = input.timeouts?.trainSeconds ?? DEFAULT_TRAIN_SECONDS;
-  const heartbeatSeconds = input.timeouts?.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): Promise<TextPolicyTrainingResult> {
+  const trainSeconds = input.timeouts?.trainSeconds ?? TEXT_POLICY_DEFAULTS.trainSeconds;
+  const heartbeatSeconds = input.timeouts?.heartbeatSeconds ?? TEXT_POLICY_DEFAULTS.heartbeatSeconds;
   const retry = { initialInterval: '2s', maximumInterval: '60s', maximumAttempts: 3 };
   type Activities = OumiActivities & PolicyRunActivities;
   // A cancelled run waits until the trainer's process group is gone (the activity sees the cancellation
@@ -122,17 +73,17 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
   const short = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry });
 
   const startedAtMs = Date.now();
-  let stage: PolicyStage = 'starting';
+  let stage: TextPolicyStage = 'starting';
   let setup: PolicyRunSetup | null = null;
   let trainer: StageProgress | null = null;
-  const evaluations: PolicyProgress['evaluations'] = { sft: null, dpo: null };
-  let result: PolicyTrainingResult | null = null;
+  const evaluations: TextPolicyProgress['evaluations'] = { sft: null, dpo: null };
+  let result: TextPolicyTrainingResult | null = null;
 
   setHandler(trainerProgressSignal, (p) => {
     // Signals of one stage can arrive after the next began: keep the current stage's.
     if (p.stage === stage) trainer = p;
   });
-  setHandler(progressQuery, (): PolicyProgress => ({
+  setHandler(progressQuery, (): TextPolicyProgress => ({
     runId: setup?.runId ?? null,
     model: setup?.model ?? input.model ?? null,
     stage,
@@ -141,7 +92,7 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
     elapsedMs: Date.now() - startedAtMs,
     result,
   }));
-  const setStage = (s: PolicyStage): void => {
+  const setStage = (s: TextPolicyStage): void => {
     stage = s;
     if (s === 'sft' || s === 'dpo') trainer = null;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: s }]);
@@ -149,7 +100,7 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.runKind, value: 'policy' },
     { key: SEARCH_ATTRIBUTES.phase, value: stage },
-    { key: SEARCH_ATTRIBUTES.model, value: input.model ?? DEFAULT_MODEL },
+    { key: SEARCH_ATTRIBUTES.model, value: input.model ?? TEXT_POLICY_DEFAULTS.model },
   ]);
 
   try {
@@ -199,12 +150,12 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
     const onnx = await work.registerPolicyVersion({ setup: run, format: 'onnx', dir: exported.out, exportedFrom: hf.version, ...evaluated });
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.version, value: onnx.version }]);
 
-    let canary: PolicyTrainingResult['canary'] = null;
+    let canary: TextPolicyTrainingResult['canary'] = null;
     if (run.startCanary) {
       setStage('canary');
-      const canaryId = `canary/${onnx.model}`;
+      const canaryId = canaryWorkflowId(onnx.model);
       try {
-        await startChild('canaryPromotion', {
+        await startChild(CANARY_WORKFLOW_TYPE, {
           taskQueue: TASK_QUEUES.rollout,
           workflowId: canaryId,
           args: [{ model: onnx.model, version: onnx.version, actor: run.actor }],
@@ -216,7 +167,7 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
       }
     }
 
-    const done: PolicyTrainingResult = {
+    const done: TextPolicyTrainingResult = {
       runId: run.runId,
       workflowId: run.workflowId,
       model: run.model,
@@ -243,3 +194,9 @@ export async function policyTraining(input: PolicyTrainingInput = {}): Promise<P
     throw err;
   }
 }
+
+/**
+ * The same workflow under its former type name `policyTraining`: histories started under that name
+ * (and clients that still start it) keep running on the oumi worker.
+ */
+export const policyTraining = textPolicyTraining;

@@ -1,7 +1,7 @@
-import { Rng } from '../../ml/rng';
-import { percentile } from '../../ml/stats';
+import { Rng } from '../ml/rng';
+import { percentile } from '../ml/stats';
 import { burnRates, evaluateGates, informationFractions, rewardDelta, summarize, type GateInput, type GateRow, type LookContext } from './analysis';
-import { validateCanaryPlan } from './plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
 
 const plan = validateCanaryPlan({ interval: '4h', checkInterval: '1h', minSamples: 100, maxInconclusive: 4, analysis: { nBootstrap: 2000 } });
 

@@ -17,7 +17,7 @@
  *
  * Pass: enough samples, no error, latency within its gate. Pure: the activity reads the numbers.
  */
-import type { CheckResult, MetricValue } from '../../workflows/canary/types';
+import type { CheckResult, MetricValue } from './status';
 import type { CanaryPlan } from './plan';
 
 export interface ShadowStats {

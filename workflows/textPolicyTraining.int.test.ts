@@ -1,5 +1,5 @@
 /**
- * policyTraining on the real Temporal dev server, a fresh PostgreSQL database, a filesystem artifact
+ * textPolicyTraining on the real Temporal dev server, a fresh PostgreSQL database, a filesystem artifact
  * store and the real `oumi` CLI (.venv-oumi, CPU) on the tiny model: a few dozen SFT and DPO steps end
  * in two registered versions (HF folder, ONNX export with the text-policy signature) whose metrics are
  * the evaluation activity's, with lineage to the data manifest and both configs; the `progress` query
@@ -16,7 +16,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createOumiActivities } from '../activities/oumi/activities';
-import type { PolicyMetrics } from '../activities/oumi/policy';
 import { createPolicyRunActivities, evaluationMetrics } from '../activities/oumi/register';
 import { parseTextPolicySignature } from '../ml/policy-data/signature';
 import { createArtifactStore } from '../registry/artifacts';
@@ -27,17 +26,18 @@ import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
 import { startInferenceServer } from '../inference/server';
 import { postJson } from '../inference/testing/fixture';
-import { policyTraining, progressQuery, type PolicyProgress, type PolicyTrainingInput } from './policyTraining';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
+import { progressQuery, type PolicyMetrics, type TextPolicyProgress, type TextPolicyTrainingInput } from '../contracts/text-policy-training';
+import { textPolicyTraining } from './textPolicyTraining';
 
 const root = resolve(__dirname, '..');
 const venvReady = existsSync(join(root, '.venv-oumi', 'bin', 'oumi'));
 if (!venvReady) {
-  console.warn('SKIPPED workflows/policyTraining.int.test.ts: .venv-oumi is absent; create it with scripts/oumi-venv.sh (make setup-oumi)');
+  console.warn('SKIPPED workflows/textPolicyTraining.int.test.ts: .venv-oumi is absent; create it with scripts/oumi-venv.sh (make setup-oumi)');
 }
 const describeWithVenv = venvReady ? describe : describe.skip;
 
-describeWithVenv('policyTraining on the real Temporal dev server and the real oumi CLI', () => {
+describeWithVenv('textPolicyTraining on the real Temporal dev server and the real oumi CLI', () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let store: ArtifactStore;
@@ -68,7 +68,7 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
     });
     const model = `policy-${randomUUID().slice(0, 8)}`;
     const workflowId = `policy/${randomUUID()}`;
-    const input: PolicyTrainingInput = {
+    const input: TextPolicyTrainingInput = {
       model,
       data: { generate: { n: 300, seed: 21, noise: 0.02 } },
       sftSteps: 30,
@@ -79,10 +79,10 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
       startCanary: true,
       timeouts: { trainSeconds: 600, heartbeatSeconds: 120 },
     };
-    const seen: PolicyProgress[] = [];
+    const seen: TextPolicyProgress[] = [];
     const started = Date.now();
     const { result, last } = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(policyTraining, { taskQueue, workflowId, args: [input] });
+      const handle = await env.client.workflow.start(textPolicyTraining, { taskQueue, workflowId, args: [input] });
       let done = false;
       const watcher = (async () => {
         while (!done) {
@@ -208,7 +208,7 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
     const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
     const worker = await oumiWorker(taskQueue);
     const err = await worker.runUntil(
-      env.client.workflow.execute(policyTraining, { taskQueue, workflowId: `policy/${randomUUID()}`, args: [{ data: 'no/such/labeled_decisions.jsonl' }] }).catch((e: unknown) => e),
+      env.client.workflow.execute(textPolicyTraining, { taskQueue, workflowId: `policy/${randomUUID()}`, args: [{ data: 'no/such/labeled_decisions.jsonl' }] }).catch((e: unknown) => e),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     let cause = err as { message?: string; cause?: unknown };
@@ -220,7 +220,7 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
     const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
     const worker = await oumiWorker(taskQueue);
     const workflowId = `policy/${randomUUID()}`;
-    const input: PolicyTrainingInput = {
+    const input: TextPolicyTrainingInput = {
       model: `policy-cancel-${randomUUID().slice(0, 8)}`,
       data: { generate: { n: 100, seed: 3 } },
       sftSteps: 5000,
@@ -230,8 +230,8 @@ describeWithVenv('policyTraining on the real Temporal dev server and the real ou
       timeouts: { heartbeatSeconds: 10 },
     };
     const outcome = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(policyTraining, { taskQueue, workflowId, args: [input] });
-      let p: PolicyProgress | null = null;
+      const handle = await env.client.workflow.start(textPolicyTraining, { taskQueue, workflowId, args: [input] });
+      let p: TextPolicyProgress | null = null;
       const deadline = Date.now() + 240_000;
       while (Date.now() < deadline) {
         p = await handle.query(progressQuery).catch(() => null);

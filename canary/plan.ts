@@ -17,14 +17,12 @@
  *   burnRate         multi-window error-budget burn-rate alerts (SRE workbook ch. 5): a breach rolls back at once
  *   webhooks         confirm-promotion | rollback | post-rollout, each with url and timeout
  *
- * `parseCanaryPlan` / `loadCanaryPlan` validate with the project's config loader (file, path,
- * line:column, value, expectation) and return the `CanaryPlan` the workflow uses: every duration in
- * milliseconds, one interval per step.
+ * `resolvePlan` turns the schema's output into the `CanaryPlan` the workflow uses: every duration in
+ * milliseconds, one interval per step. Pure (zod only). Checking plan data, YAML text or a plan file
+ * with the project's config errors (file, path, line:column, value, expectation) is
+ * activities/canary/plan-config.ts's job.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadConfig, parseConfig, validateConfig } from '../../config/load';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -196,7 +194,7 @@ export const canaryPlanSchema = z
   });
 
 export type CanaryPlanInput = z.input<typeof canaryPlanSchema>;
-type ParsedPlan = z.output<typeof canaryPlanSchema>;
+export type ParsedPlan = z.output<typeof canaryPlanSchema>;
 
 export interface MetricGate {
   name: string;
@@ -233,7 +231,8 @@ export interface CanaryPlan {
   webhooks: Webhook[];
 }
 
-function resolvePlan(p: ParsedPlan): CanaryPlan {
+/** Schema output → the plan the workflow runs (durations in milliseconds, one interval per step). */
+export function resolvePlan(p: ParsedPlan): CanaryPlan {
   const intervals = Array.isArray(p.interval) ? p.interval : p.stepWeights.map(() => p.interval as string);
   return {
     stepWeights: [...p.stepWeights],
@@ -253,27 +252,4 @@ function resolvePlan(p: ParsedPlan): CanaryPlan {
     },
     webhooks: p.webhooks.map((w) => ({ type: w.type, name: w.name ?? w.type, url: w.url, timeoutMs: parseDuration(w.timeout) })),
   };
-}
-
-/** Validates plan data (parsed YAML or a workflow input's inline plan); `source` names it in errors. */
-export function validateCanaryPlan(data: unknown, source = 'plan'): CanaryPlan {
-  return resolvePlan(validateConfig(canaryPlanSchema, data ?? {}, source));
-}
-
-/** Parses YAML text of a plan. */
-export function parseCanaryPlan(text: string, file: string): CanaryPlan {
-  return resolvePlan(parseConfig(canaryPlanSchema, text, file));
-}
-
-/** Reads and validates a plan file. */
-export function loadCanaryPlan(file: string): CanaryPlan {
-  return resolvePlan(loadConfig(canaryPlanSchema, file));
-}
-
-/** The default plan file shipped with the project. */
-export const DEFAULT_PLAN_FILE = resolve(__dirname, '../../configs/canary/default.yaml');
-
-/** The YAML text of the default plan (the CLI shows it with `canary plan`). */
-export function defaultPlanText(): string {
-  return readFileSync(DEFAULT_PLAN_FILE, 'utf8');
 }

@@ -1,4 +1,4 @@
-import { validateCanaryPlan } from './plan';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
 import { evaluateShadow, type ShadowStats } from './shadow';
 
 const plan = validateCanaryPlan({ shadow: { enabled: true } });

@@ -1,17 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PolicyProgress } from '../../../workflows/policyTraining';
-import { buildTrainPolicyInput, policyProgressLine } from './policy';
+import type { TextPolicyProgress } from '../../../contracts/text-policy-training';
+import { buildTrainTextPolicyInput, textPolicyProgressLine } from './text-policy';
 
-describe('autopilot train policy', () => {
+describe('autopilot train text-policy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'train-policy-'));
   writeFileSync(join(dir, 'labeled_decisions.jsonl'), '{}\n');
 
   it('builds the workflow input with absolute paths and the given steps', () => {
-    const input = buildTrainPolicyInput({ data: 'labeled_decisions.jsonl', sftSteps: '40', dpoSteps: '10', model: 'ops', wait: true }, dir);
+    const input = buildTrainTextPolicyInput({ data: 'labeled_decisions.jsonl', sftSteps: '40', dpoSteps: '10', model: 'ops', wait: true }, dir);
     expect(input).toEqual({ data: join(dir, 'labeled_decisions.jsonl'), model: 'ops', sftSteps: 40, dpoSteps: 10 });
-    expect(buildTrainPolicyInput({ generate: '300', seed: '4', wait: true }, dir)).toEqual({ data: { generate: { n: 300, seed: 4 } } });
+    expect(buildTrainTextPolicyInput({ generate: '300', seed: '4', wait: true }, dir)).toEqual({ data: { generate: { n: 300, seed: 4 } } });
   });
 
   it.each([
@@ -22,16 +22,16 @@ describe('autopilot train policy', () => {
     [{ generate: '50', sftSteps: 'x', wait: true }, '--sft-steps "x": expected an integer ≥ 1'],
     [{ generate: '50', model: 'Bad Name', wait: true }, 'model = "Bad Name"'],
   ])('refuses %j', (opts, message) => {
-    expect(() => buildTrainPolicyInput(opts, dir)).toThrow(message);
+    expect(() => buildTrainTextPolicyInput(opts, dir)).toThrow(message);
   });
 
   it('draws the bar from the trainer step, with the stage, loss and evaluations', () => {
-    const p: PolicyProgress = {
+    const p: TextPolicyProgress = {
       runId: 'r', model: 'm', stage: 'dpo', elapsedMs: 65_000, result: null,
       trainer: { stage: 'dpo', step: 10, totalSteps: 20, loss: 0.6812, epoch: 0.4 },
       evaluations: { sft: { accuracy: 0.8, fpr: 0.25, fnr: 0.1, overrideRate: 0.2, passed: false }, dpo: null },
     };
-    expect(policyProgressLine(p)).toBe('[##########----------]  10/20 steps  loss 0.6812  dpo  sft acc 0.800 fpr 0.250 fnr 0.100  1:05');
-    expect(policyProgressLine({ ...p, stage: 'preparing', trainer: null, evaluations: { sft: null, dpo: null } })).toBe('[--------------------]  preparing  1:05');
+    expect(textPolicyProgressLine(p)).toBe('[##########----------]  10/20 steps  loss 0.6812  dpo  sft acc 0.800 fpr 0.250 fnr 0.100  1:05');
+    expect(textPolicyProgressLine({ ...p, stage: 'preparing', trainer: null, evaluations: { sft: null, dpo: null } })).toBe('[--------------------]  preparing  1:05');
   });
 });

@@ -14,8 +14,8 @@
  *   decision look, pass          → next step (or Promoting after the last)
  *   decision look, otherwise     → one more check (an extension); after maxInconclusive of them, roll back
  */
-import type { CanaryPlan } from '../../activities/canary/plan';
-import { HISTORY_KEPT, LAST_CHECKS_KEPT, type CanaryPhase, type CanaryStatus, type CheckResult, type Comparison } from './types';
+import type { CanaryPlan } from './plan';
+import { HISTORY_KEPT, LAST_CHECKS_KEPT, type CanaryPhase, type CanaryStatus, type CheckResult, type Comparison } from './status';
 
 export type CanaryAction =
   | { type: 'setWeight'; weight: number; stepIndex: number }

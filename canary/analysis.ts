@@ -25,8 +25,8 @@
  * Mid-bake checks use the first decision look's level, for harm only (they cannot advance a step).
  * The plain 95% interval is reported beside it for people.
  */
-import { bootstrapMeans, normalQuantile, percentile, sequentialBoundary, type Boundary } from '../../ml/stats';
-import type { BurnRateResult, CheckResult, Comparison, DeltaResult, MetricValue } from '../../workflows/canary/types';
+import { bootstrapMeans, normalQuantile, percentile, sequentialBoundary, type Boundary } from '../ml/stats';
+import type { BurnRateResult, CheckResult, Comparison, DeltaResult, MetricValue } from './status';
 import { formatDuration, type CanaryPlan } from './plan';
 
 /** What the gates need from one arm's rewarded decisions in the window. */

@@ -1,0 +1,345 @@
+/**
+ * The textPolicyTraining workflow's contract (Oumi SFT → DPO training of the text policy, the
+ * served kind `text-policy`): its input (one plain JSON object) and defaults, progress query,
+ * trainer-progress signal and result, and the activities it calls — `OumiActivities` (the Oumi and
+ * Python steps, activities/oumi/activities.ts) and `PolicyRunActivities` (run record, training
+ * stage with progress signals, registration; activities/oumi/register.ts). Types and constant names
+ * only. Activity type names (`startPolicyRun`, `policyTrain`, …) are kept as they were: running
+ * histories refer to them.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { GenerateOptions } from '../ml/policy-data/generate';
+
+/** The workflow type name. */
+export const TEXT_POLICY_TRAINING_WORKFLOW_TYPE = 'textPolicyTraining';
+/** The type name it had before: still registered on the oumi worker so running histories replay. */
+export const LEGACY_TEXT_POLICY_TRAINING_WORKFLOW_TYPE = 'policyTraining';
+
+export type OverrideValue = string | number | boolean;
+
+export interface GenerateDataInput {
+  /** Synthetic labelled decisions to generate. Default 500. */
+  n?: number;
+  /** Generator seed. Default 1. */
+  seed?: number;
+  /** Probability that a label is flipped (human noise). Default 0.02. */
+  noise?: number;
+}
+
+export interface TextPolicyTrainingInput {
+  /** Registry model name. Default `action-policy`. */
+  model?: string;
+  /** A `labeled_decisions.jsonl` path (seed 003 schema), or `{ generate: {...} }`. Default: generate 500. */
+  data?: string | { generate: GenerateDataInput };
+  /** Fraction held out for evaluation. Default 0.2. */
+  evalFraction?: number;
+  /** Seed of the train/eval split. Default 0. */
+  splitSeed?: number;
+  /** Oumi configs, relative to the repository root. */
+  sftConfig?: string;
+  dpoConfig?: string;
+  /** `training.max_steps` for each stage (default: the config's). */
+  sftSteps?: number;
+  dpoSteps?: number;
+  /** Further `dotted.key: value` overrides for each stage's `oumi train`. */
+  sftOverrides?: Record<string, OverrideValue>;
+  dpoOverrides?: Record<string, OverrideValue>;
+  /** A Hugging Face model folder to start SFT from; default: build the tiny model on the SFT text. */
+  baseModel?: string;
+  /** Seed of the tiny model's weights. Default 7. */
+  tinyModelSeed?: number;
+  /** Where the run's files go on the oumi worker. Default `<dataDir>/oumi/runs/<runId>`. */
+  workDir?: string;
+  /** Start `canaryPromotion` (workflow id `canary/<model>`) with the ONNX version. Default false. */
+  startCanary?: boolean;
+  /** Who the registry records as acting. Default `workflow:<workflow id>`. */
+  actor?: string;
+  /** Activity limits: one `oumi train` may run this long; a silent trainer is retried after `heartbeatSeconds`. */
+  timeouts?: { trainSeconds?: number; heartbeatSeconds?: number };
+  /** Least time between two trainer-progress signals to the workflow. Default 5. */
+  progressIntervalSeconds?: number;
+}
+
+export interface ResolvedPolicyInput {
+  model: string;
+  data: { path: string } | { generate: Required<GenerateDataInput> };
+  evalFraction: number;
+  splitSeed: number;
+  sftConfig: string;
+  dpoConfig: string;
+  sftSteps: number | null;
+  dpoSteps: number | null;
+  sftOverrides: Record<string, OverrideValue>;
+  dpoOverrides: Record<string, OverrideValue>;
+  baseModel: string | null;
+  tinyModelSeed: number;
+  workDir: string | null;
+  startCanary: boolean;
+  actor: string | null;
+  progressIntervalSeconds: number;
+}
+
+/** The defaults of every optional input field (the input parser and the workflow both use them). */
+export const TEXT_POLICY_DEFAULTS = {
+  model: 'action-policy',
+  generate: { n: 500, seed: 1, noise: 0.02 },
+  evalFraction: 0.2,
+  splitSeed: 0,
+  sftConfig: 'configs/oumi/policy_sft.yaml',
+  dpoConfig: 'configs/oumi/policy_dpo.yaml',
+  tinyModelSeed: 7,
+  progressIntervalSeconds: 5,
+  trainSeconds: 4 * 3600,
+  heartbeatSeconds: 300,
+} as const;
+
+/** The signal `policyTrain` sends its own workflow with the trainer's `{ stage, step, totalSteps, loss, epoch }`. */
+export const TRAINER_PROGRESS_SIGNAL = 'trainerProgress';
+
+export type Overrides = Record<string, string | number | boolean>;
+
+export interface OumiProgress {
+  /** Optimizer steps done. */
+  step: number;
+  /** Steps the run will take, once the trainer has said. */
+  totalSteps: number | null;
+  /** The latest logged training loss. */
+  loss: number | null;
+  epoch: number | null;
+}
+
+export interface StageProgress extends OumiProgress {
+  stage: string;
+}
+
+export interface OumiTrainRequest {
+  stage: 'sft' | 'dpo';
+  /** Config path relative to the root, e.g. `configs/oumi/policy_sft.yaml`. */
+  config: string;
+  /** The base model (SFT) or the SFT output (DPO): a Hugging Face directory. */
+  modelPath: string;
+  /** `sft_train.jsonl` or `dpo_train.jsonl`. */
+  dataPath: string;
+  outputDir: string;
+  maxSteps?: number;
+  /** Further `dotted.key: value` overrides. */
+  overrides?: Overrides;
+}
+
+export interface OumiTrainResult {
+  stage: 'sft' | 'dpo';
+  outputDir: string;
+  progress: OumiProgress;
+  resumedFrom: string | null;
+  durationMs: number;
+}
+
+export interface FileSummary {
+  path: string;
+  records: number;
+  sha256: string;
+}
+
+export interface SyntheticDecisionsRequest extends GenerateOptions {
+  /** Where to write `labeled_decisions.jsonl`. */
+  path: string;
+}
+
+export interface SyntheticDecisionsResult extends FileSummary {
+  goodRate: number;
+}
+
+export interface PrepareRequest {
+  /** The labelled decisions (JSONL, seed 003 schema). */
+  decisionsPath: string;
+  /** Output directory for the split and the Oumi datasets. */
+  outDir: string;
+  /** Fraction held out for evaluation. Default 0.2. */
+  evalFraction?: number;
+  /** Seed of the split. Default 0. */
+  seed?: number;
+}
+
+export interface PreparedData {
+  outDir: string;
+  manifestPath: string;
+  /** The labelled decisions of each split (evaluation reads `eval`). */
+  train: FileSummary;
+  eval: FileSummary;
+  /** Oumi `text_sft_jsonl` conversations. */
+  sftTrain: FileSummary;
+  sftEval: FileSummary;
+  /** Oumi `text_dpo_jsonl` preference pairs. */
+  dpoTrain: FileSummary;
+  dpoEval: FileSummary;
+  source: FileSummary;
+  evalFraction: number;
+  seed: number;
+}
+
+export interface TinyModelRequest {
+  /** Tokenizer training text: SFT conversations (`sft_train.jsonl`) and/or plain text files. */
+  corpus: string[];
+  outDir: string;
+  seed?: number;
+}
+
+export interface TinyModelResult {
+  out: string;
+  parameters: number;
+  vocab_size: number;
+  verdict_token_ids: { APPROVE: number; FLAG: number };
+}
+
+export interface Gate {
+  value: number | null;
+  target: string;
+  passed: boolean;
+}
+
+/** What python/evaluate_policy.py computes; positive class = APPROVE. */
+export interface PolicyMetrics {
+  n: number;
+  accuracy: number;
+  /** Bad decisions approved / bad decisions. */
+  fpr: number | null;
+  /** Good decisions flagged / good decisions. */
+  fnr: number | null;
+  /** Approved items whose human label is bad / approved items. */
+  override_rate: number;
+  approve_rate: number;
+  mean_p_approve: number;
+  confusion: { tp: number; fp: number; tn: number; fn: number };
+  gates: Record<'accuracy' | 'fpr' | 'fnr' | 'override_rate', Gate>;
+  passed: boolean;
+  threshold: number;
+  seconds: number;
+}
+
+export interface EvaluateRequest {
+  modelDir: string;
+  /** SFT conversations of the eval split (`sft_eval.jsonl`): the label is the assistant's verdict. */
+  evalPath: string;
+  /** Where the metrics JSON is written. */
+  outPath: string;
+  threshold?: number;
+}
+
+export interface ExportRequest {
+  modelDir: string;
+  outDir: string;
+  /** Conversations from which reference logits are computed (`reference.json`) for the parity check. */
+  checkData?: string;
+  checkN?: number;
+}
+
+export interface ExportResult {
+  out: string;
+  onnx_bytes: number;
+  verdict_token_ids: { APPROVE: number; FLAG: number };
+  reference_cases?: number;
+  seconds: number;
+}
+
+export interface PolicyRunSetup extends ResolvedPolicyInput {
+  runId: string;
+  workflowId: string;
+  workDir: string;
+  actor: string;
+  /** The labelled decisions the run reads (given, or written by the generator). */
+  decisionsPath: string;
+  configs: { sft: { path: string; sha256: string }; dpo: { path: string; sha256: string } };
+  codeCommit: string;
+}
+
+export interface RegisterPolicyVersionRequest {
+  setup: PolicyRunSetup;
+  format: 'hf' | 'onnx';
+  /** The DPO output folder (hf) or the ONNX export folder (onnx). */
+  dir: string;
+  data: PreparedData;
+  sft: { train: OumiTrainResult; metrics: PolicyMetrics };
+  dpo: { train: OumiTrainResult; metrics: PolicyMetrics };
+  /** hf version number the ONNX export was made from. */
+  exportedFrom?: number;
+}
+
+export interface RegisteredPolicyVersion {
+  model: string;
+  version: number;
+  format: 'hf' | 'onnx';
+  artifactUri: string;
+  sha256: string;
+  metrics: Record<string, number>;
+}
+
+export type TextPolicyStage =
+  | 'starting'
+  | 'preparing'
+  | 'building-base'
+  | 'sft'
+  | 'evaluating-sft'
+  | 'dpo'
+  | 'evaluating-dpo'
+  | 'registering'
+  | 'exporting'
+  | 'canary'
+  | 'done'
+  | 'failed';
+
+export interface EvaluationBrief {
+  accuracy: number;
+  fpr: number | null;
+  fnr: number | null;
+  overrideRate: number;
+  passed: boolean;
+}
+
+export interface TextPolicyProgress {
+  runId: string | null;
+  model: string | null;
+  stage: TextPolicyStage;
+  /** The trainer's latest report (stage `sft` or `dpo`), from the activity's signals. */
+  trainer: StageProgress | null;
+  evaluations: { sft: EvaluationBrief | null; dpo: EvaluationBrief | null };
+  elapsedMs: number;
+  result: TextPolicyTrainingResult | null;
+}
+
+export interface TextPolicyTrainingResult {
+  runId: string;
+  workflowId: string;
+  model: string;
+  hf: RegisteredPolicyVersion;
+  onnx: RegisteredPolicyVersion;
+  sft: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
+  dpo: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
+  workDir: string;
+  canary: { workflowId: string; started: boolean; error?: string } | null;
+  elapsedMs: number;
+}
+
+export const progressQuery = defineQuery<TextPolicyProgress>('progress');
+
+/** Sent by the `policyTrain` activity (TRAINER_PROGRESS_SIGNAL). */
+export const trainerProgressSignal = defineSignal<[StageProgress]>(TRAINER_PROGRESS_SIGNAL);
+
+/** The Oumi and Python steps textPolicyTraining calls (task queue `oumi`). */
+export interface OumiActivities {
+  generatePolicyDecisions(request: SyntheticDecisionsRequest): Promise<SyntheticDecisionsResult>;
+  preparePolicyData(request: PrepareRequest): Promise<PreparedData>;
+  buildTinyPolicyModel(request: TinyModelRequest): Promise<TinyModelResult>;
+  oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult>;
+  evaluatePolicy(request: EvaluateRequest): Promise<PolicyMetrics>;
+  exportPolicyOnnx(request: ExportRequest): Promise<ExportResult>;
+  /** Uploads a model directory (checkpoints excluded) under `prefix`; the manifest is written last. */
+  uploadPolicyModel(request: { dir: string; prefix: string }): Promise<{ uri: string; sha256: string; size: number; files: number }>;
+}
+
+/** The run's own activities textPolicyTraining calls (task queue `oumi`). */
+export interface PolicyRunActivities {
+  startPolicyRun(args: { input: TextPolicyTrainingInput; runId: string; workflowId: string }): Promise<PolicyRunSetup>;
+  policyTrain(request: OumiTrainRequest & { progressIntervalMs?: number }): Promise<OumiTrainResult>;
+  registerPolicyVersion(request: RegisterPolicyVersionRequest): Promise<RegisteredPolicyVersion>;
+  finishPolicyRun(args: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; summary?: object; error?: string }): Promise<void>;
+}
