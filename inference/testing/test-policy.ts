@@ -7,7 +7,7 @@
 import { exportOnnx, referenceOutputs } from '../../ml/onnx/export';
 import type { PolicySignature } from '../../ml/onnx/signature';
 import type { ActionSpace } from '../../ml/rl/environment';
-import { Policy } from '../../ml/rl/policy';
+import { ActorCritic } from '../../ml/rl/actor-critic';
 import { Rng } from '../../ml/rng';
 
 export const TEST_FEATURES = [
@@ -31,7 +31,7 @@ export interface TestPolicy {
 }
 
 export function buildTestPolicy(seed: number, opts: { scale?: number } = {}): TestPolicy {
-  const policy = Policy.create({ observationSize: 16, actionSpace: TEST_ACTION_SPACE, hidden: [64, 64] }, seed);
+  const policy = ActorCritic.create({ observationSize: 16, actionSpace: TEST_ACTION_SPACE, hidden: [64, 64] }, seed);
   const rng = new Rng(seed * 7919 + 13);
   const d = policy.params.data;
   const scale = opts.scale ?? 0.35;
