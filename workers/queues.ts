@@ -11,19 +11,10 @@ import { createOumiActivities } from '../activities/oumi/activities';
 import { createPolicyRunActivities } from '../activities/oumi/register';
 import { createDriftActivities } from '../activities/bandits/drift';
 import { projectRoot } from '../config/settings';
-import type { BanditSnapshotActivities } from '../contracts/bandit-snapshot';
-import type { DriftMonitorActivities } from '../contracts/drift-monitor';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
 
 type ActivityMap = Record<string, (...args: any[]) => Promise<unknown>>;
-
-/**
- * The bandit factories, checked here against the contracts their workflows proxy (the other
- * factories declare their contract as their return type).
- */
-const banditSnapshotActivities = (deps: WorkerDeps): BanditSnapshotActivities => createBanditActivities(deps);
-const driftMonitorActivities = (deps: WorkerDeps): DriftMonitorActivities => createDriftActivities(deps);
 
 export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMap> = {
   [TASK_QUEUES.training]: (deps) => ({
@@ -38,8 +29,8 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createStackActivities(deps),
     ...createCanaryActivities(deps),
     ...createOpeActivities(deps),
-    ...banditSnapshotActivities(deps),
-    ...driftMonitorActivities(deps),
+    ...createBanditActivities(deps),
+    ...createDriftActivities(deps),
   }),
 };
 

@@ -12,7 +12,8 @@ import { stateKeyOf } from '../../ml/bandits/state-key';
 import { Registry } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
-import { regretEstimate, type RegretEstimate } from './regret';
+import type { BanditSnapshotActivities, BanditSnapshotStepInput, BanditSnapshotStepResult } from '../../contracts/bandit-snapshot';
+import { regretEstimate } from './regret';
 
 export interface BanditActivityDeps {
   pool: Pool;
@@ -22,23 +23,9 @@ export interface BanditActivityDeps {
   settings?: { redisUrl: string };
 }
 
-export interface BanditSnapshotStepInput {
-  deployment: string;
-  runId: string;
-  step: number;
-  /** `seq` of the previous snapshot: no new version when the state has not moved since. */
-  lastSeq: number;
-  workflowId?: string;
-}
+export type { BanditSnapshotStepInput, BanditSnapshotStepResult };
 
-export interface BanditSnapshotStepResult {
-  seq: number;
-  /** The version registered, or null when the state had not changed. */
-  version: number | null;
-  estimate: RegretEstimate;
-}
-
-export function createBanditActivities(deps: BanditActivityDeps) {
+export function createBanditActivities(deps: BanditActivityDeps): BanditSnapshotActivities {
   const registry = new Registry({ pool: deps.pool, store: deps.store });
   let redis = deps.redis ?? null;
   const client = (): Redis => {

@@ -6,7 +6,8 @@
  *  - each numeric feature: the two-sample Kolmogorov–Smirnov test (drift when p < ksAlpha) and PSI on
  *    the reference window's quantiles (drift in the "significant" band, ≥ 0.25).
  */
-import { ADWIN, PageHinkley, detectAll, ksTwoSample, psi, type ADWINParams, type PageHinkleyParams } from '../../ml/drift';
+import type { DriftParams, DriftReport } from '../../contracts/drift-monitor';
+import { ADWIN, PageHinkley, detectAll, ksTwoSample, psi } from '../../ml/drift';
 
 export interface DriftSample {
   reward: number | null;
@@ -14,21 +15,7 @@ export interface DriftSample {
   features: Record<string, number>;
 }
 
-export interface DriftParams {
-  adwin?: ADWINParams;
-  pageHinkley?: PageHinkleyParams;
-  /** KS drift when p < ksAlpha (default 0.01). */
-  ksAlpha?: number;
-  /** Fewest values per window for a test to run (default 30). */
-  minSamples?: number;
-}
-
-export interface DriftReport {
-  drift: boolean;
-  reasons: string[];
-  /** Metric name → value, ready for run metrics. */
-  metrics: Record<string, number>;
-}
+export type { DriftParams, DriftReport };
 
 function streamDrift(name: string, ref: number[], cur: number[], p: DriftParams, out: DriftReport): void {
   const min = p.minSamples ?? 30;

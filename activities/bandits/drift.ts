@@ -7,22 +7,12 @@ import type { Pool } from 'pg';
 import { Registry } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
-import { analyseDrift, type DriftParams, type DriftReport, type DriftSample } from './drift-analysis';
+import type { DriftCheckInput, DriftMonitorActivities, DriftReport } from '../../contracts/drift-monitor';
+import { analyseDrift, type DriftSample } from './drift-analysis';
 
-export interface DriftCheckInput {
-  deployment: string;
-  runId: string;
-  step: number;
-  /** End of the current window (ISO time; default now). */
-  until?: string;
-  windowSeconds: number;
-  referenceSeconds: number;
-  params?: DriftParams;
-  /** Alerts raised before this check (the counter carried by the workflow). */
-  alertsSoFar: number;
-}
+export type { DriftCheckInput };
 
-export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore }) {
+export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore }): DriftMonitorActivities {
   const registry = new Registry({ pool: deps.pool, store: deps.store });
 
   async function samples(deployment: string, from: Date, to: Date): Promise<DriftSample[]> {

@@ -8,17 +8,10 @@
  * Against the best *fixed* arm: for a contextual learner the optimal policy may beat every fixed arm,
  * so this under-states its regret; it is the estimate the logged statistics support without a model.
  */
+import type { RegretEstimate } from '../../contracts/bandit-snapshot';
 import type { ArmStats } from '../../ml/bandits';
 
-export interface RegretEstimate {
-  rounds: number;
-  cumulativeReward: number;
-  meanReward: number;
-  bestArm: number;
-  bestArmMean: number;
-  regret: number;
-  regretRatio: number;
-}
+export type { RegretEstimate };
 
 export function regretEstimate(arms: readonly ArmStats[]): RegretEstimate {
   let rounds = 0;
