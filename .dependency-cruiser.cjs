@@ -160,6 +160,13 @@ module.exports = {
       from: { path: ['^registry/', '^decision-log/', '^feature-store/', '^config/'], pathNot: TEST },
       to: { path: ['^inference/', '^activities/', '^workflows/', '^workers/', '^cli/'] },
     },
+    {
+      name: 'registry-not-to-logged-data',
+      severity: 'error',
+      comment: 'Registry state (models, versions, aliases, deployments, audit) does not depend on logged data: decision-log/ and feature-store/ build on registry/ plumbing, never the reverse.',
+      from: { path: '^registry/', pathNot: TEST },
+      to: { path: ['^decision-log/', '^feature-store/'] },
+    },
 
     // ── inference/: the decision server ───────────────────────────────────────────────────────────
     {

@@ -91,6 +91,7 @@ const VIOLATIONS: Planted[] = [
   { path: 'registry/to-server.ts', source: "import { start } from '../inference/server';\nexport const run = start;\n", breaks: 'storage-and-config-are-low' },
   { path: 'decision-log/to-cli.ts', source: "import { serve } from '../cli/serve';\nexport const run = serve;\n", breaks: 'storage-and-config-are-low' },
   { path: 'feature-store/to-workflow.ts', source: "import { canary } from '../workflows/canary';\nexport const run = canary;\n", breaks: 'storage-and-config-are-low' },
+  { path: 'registry/to-logged-data.ts', source: "import { log } from '../decision-log/log';\nexport const run = log;\n", breaks: 'registry-not-to-logged-data' },
   { path: 'config/to-activities.ts', source: "import { analyse } from '../activities/canary';\nexport const run = analyse;\n", breaks: 'storage-and-config-are-low' },
   { path: 'inference/to-activities.ts', source: "import { analyse } from '../activities/canary';\nexport const run = analyse;\n", breaks: 'inference-not-to-orchestration' },
   { path: 'workers/to-server.ts', source: "import { start } from '../inference/server';\nexport const run = start;\n", breaks: 'workers-not-to-inference' },
