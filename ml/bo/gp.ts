@@ -18,6 +18,8 @@ import { Rng } from '../rng';
 import { lbfgs } from './lbfgs';
 import { matern52, matern52LengthScaleFactor, scaledSquaredDistance } from './kernel';
 import { cholesky, inverseFromCholesky, solveLower, solveUpperTransposed } from './linalg';
+// Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
+const { log, exp, sqrt, max } = Math;
 
 export interface GpHyperparameters {
   /** ℓ_i, one per input dimension (unit-cube units). */
@@ -50,21 +52,21 @@ export interface Prediction {
 
 /** Smallest noise variance, in standardised units: a jitter that keeps K well conditioned. */
 export const NOISE_FLOOR = 1e-6;
-const LOG_2PI = Math.log(2 * Math.PI);
+const LOG_2PI = log(2 * Math.PI);
 /** Log-normal priors (mean, sd of the log) on ℓ, σ_f², σ_n². */
-const PRIOR = { logLengthScale: [Math.log(0.5), 1.5], logSignalVariance: [0, 1.5], logNoiseVariance: [Math.log(1e-2), 3] } as const;
+const PRIOR = { logLengthScale: [log(0.5), 1.5], logSignalVariance: [0, 1.5], logNoiseVariance: [log(1e-2), 3] } as const;
 
 export class GaussianProcess {
   readonly dimension: number;
   hyperparameters: GpHyperparameters;
   private x: Float64Array[] = [];
-  private yStd = new Float64Array(0);
+  private yStd: Float64Array = new Float64Array(0);
   private yMean = 0;
   private yScale = 1;
-  private chol = new Float64Array(0);
-  private alpha = new Float64Array(0);
-  private work = new Float64Array(0);
-  private kStar = new Float64Array(0);
+  private chol: Float64Array = new Float64Array(0);
+  private alpha: Float64Array = new Float64Array(0);
+  private work: Float64Array = new Float64Array(0);
+  private kStar: Float64Array = new Float64Array(0);
 
   constructor(dimension: number) {
     if (!(Number.isInteger(dimension) && dimension >= 1)) throw new Error(`GaussianProcess: dimension is ${dimension}, expected a positive integer`);
@@ -91,7 +93,7 @@ export class GaussianProcess {
     mean /= n;
     let sq = 0;
     for (let i = 0; i < n; i++) sq += (y[i] - mean) ** 2;
-    const sd = Math.sqrt(sq / n);
+    const sd = sqrt(sq / n);
     const standardise = options.standardise ?? true;
     this.yMean = standardise ? mean : 0;
     this.yScale = standardise && sd > 0 ? sd : 1;
@@ -131,7 +133,7 @@ export class GaussianProcess {
     const v = solveLower(this.chol, n, kStar, this.work);
     let vv = 0;
     for (let i = 0; i < n; i++) vv += v[i] * v[i];
-    const variance = Math.max(signalVariance - vv, 0);
+    const variance = max(signalVariance - vv, 0);
     return { mean: this.yMean + this.yScale * mean, variance: this.yScale * this.yScale * variance };
   }
 
@@ -204,7 +206,7 @@ export class GaussianProcess {
     let fit = 0;
     for (let i = 0; i < n; i++) fit += this.yStd[i] * alpha[i];
     let logDet = 0;
-    for (let i = 0; i < n; i++) logDet += Math.log(l[i * n + i]);
+    for (let i = 0; i < n; i++) logDet += log(l[i * n + i]);
     let nlp = 0.5 * fit + logDet + 0.5 * n * LOG_2PI;
     if (grad) {
       grad.fill(0);
@@ -247,16 +249,16 @@ function gaussianPenalty(theta: Float64Array, i: number, [mu, sd]: readonly [num
 function encodeTheta(h: GpHyperparameters): Float64Array {
   const d = h.lengthScales.length;
   const theta = new Float64Array(d + 2);
-  for (let i = 0; i < d; i++) theta[i] = Math.log(h.lengthScales[i]);
-  theta[d] = Math.log(h.signalVariance);
-  theta[d + 1] = Math.log(Math.max(h.noiseVariance - NOISE_FLOOR, 1e-12));
+  for (let i = 0; i < d; i++) theta[i] = log(h.lengthScales[i]);
+  theta[d] = log(h.signalVariance);
+  theta[d + 1] = log(max(h.noiseVariance - NOISE_FLOOR, 1e-12));
   return theta;
 }
 
 function decodeTheta(theta: Float64Array, d: number): GpHyperparameters {
   const lengthScales = new Array<number>(d);
-  for (let i = 0; i < d; i++) lengthScales[i] = Math.exp(theta[i]);
-  return { lengthScales, signalVariance: Math.exp(theta[d]), noiseVariance: NOISE_FLOOR + Math.exp(theta[d + 1]) };
+  for (let i = 0; i < d; i++) lengthScales[i] = exp(theta[i]);
+  return { lengthScales, signalVariance: exp(theta[d]), noiseVariance: NOISE_FLOOR + exp(theta[d + 1]) };
 }
 
 function copyHyperparameters(h: GpHyperparameters, d: number): GpHyperparameters {

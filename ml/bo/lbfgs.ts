@@ -9,6 +9,8 @@
  *
  * Used to fit the GP's hyperparameters (ml/bo/gp.ts) and the forecasting models (ml/forecast/).
  */
+// Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
+const { sqrt, abs, max } = Math;
 
 /** Returns f(x) and writes ∇f(x) into `grad`. */
 export type Objective = (x: Float64Array, grad: Float64Array) => number;
@@ -65,8 +67,8 @@ export function lbfgs(objective: Objective, x0: ArrayLike<number>, options: Lbfg
       for (let i = 0; i < n; i++) d[i] *= gamma;
     } else {
       // First step: a unit-length move along −g keeps the scale sane.
-      const norm = Math.sqrt(dot(g, g));
-      for (let i = 0; i < n; i++) d[i] /= Math.max(norm, 1);
+      const norm = sqrt(dot(g, g));
+      for (let i = 0; i < n; i++) d[i] /= max(norm, 1);
     }
     for (let k = 0; k < s.length; k++) {
       const beta = rho[k] * dot(y[k], d);
@@ -93,7 +95,7 @@ export function lbfgs(objective: Objective, x0: ArrayLike<number>, options: Lbfg
     const yk = new Float64Array(n);
     for (let i = 0; i < n; i++) { sk[i] = xNew[i] - x[i]; yk[i] = gNew[i] - g[i]; }
     const sy = dot(sk, yk);
-    if (sy > 1e-12 * Math.sqrt(dot(sk, sk) * dot(yk, yk))) {
+    if (sy > 1e-12 * sqrt(dot(sk, sk) * dot(yk, yk))) {
       if (s.length === memory) { s.shift(); y.shift(); rho.shift(); }
       s.push(sk); y.push(yk); rho.push(1 / sy);
     }
@@ -101,7 +103,7 @@ export function lbfgs(objective: Objective, x0: ArrayLike<number>, options: Lbfg
     [x, xNew] = [xNew, x];
     [g, gNew] = [gNew, g];
     f = fNew;
-    if (decrease <= functionTolerance * Math.max(1, Math.abs(f))) { converged = true; iterations++; break; }
+    if (decrease <= functionTolerance * max(1, abs(f))) { converged = true; iterations++; break; }
   }
   return { x, f, iterations, converged };
 }
@@ -118,6 +120,6 @@ function axpy(a: number, x: Float64Array, y: Float64Array): void {
 
 function infNorm(a: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  for (let i = 0; i < a.length; i++) m = max(m, abs(a[i]));
   return m;
 }

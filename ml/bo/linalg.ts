@@ -3,6 +3,8 @@
  * algebra the GP needs (Rasmussen & Williams, "Gaussian Processes for Machine Learning", 2006,
  * Algorithm 2.1 and Appendix A.4).
  */
+// Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
+const { sqrt } = Math;
 
 /**
  * L with L Lᵀ = A (lower triangle, row-major n×n); returns null when A is not numerically positive
@@ -17,7 +19,7 @@ export function cholesky(a: Float64Array, n: number, out: Float64Array = new Flo
       for (let k = 0; k < j; k++) s -= out[rowI + k] * out[rowJ + k];
       if (i === j) {
         if (!(s > 0)) return null;
-        out[rowI + i] = Math.sqrt(s);
+        out[rowI + i] = sqrt(s);
       } else {
         out[rowI + j] = s / out[rowJ + j];
       }
@@ -48,26 +50,32 @@ export function solveUpperTransposed(l: Float64Array, n: number, b: ArrayLike<nu
   return out;
 }
 
-/** A⁻¹ from its Cholesky factor: L⁻ᵀ L⁻¹, symmetric, row-major. */
+/** A⁻¹ from its Cholesky factor: X = L⁻¹ (row by row, L X = I), then A⁻¹ = XᵀX; row-major throughout. */
 export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
-  const linv = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    linv[j * n + j] = 1 / l[j * n + j];
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      const row = i * n;
-      for (let k = j; k < i; k++) s -= l[row + k] * linv[k * n + j];
-      linv[row + j] = s / l[row + i];
+  const x = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const rowI = i * n;
+    // X[i, :] = (e_i − Σ_{k<i} L[i,k] X[k, :]) / L[i,i]; X[k, :] is zero beyond column k.
+    for (let k = 0; k < i; k++) {
+      const lik = l[rowI + k];
+      if (lik === 0) continue;
+      const rowK = k * n;
+      for (let j = 0; j <= k; j++) x[rowI + j] -= lik * x[rowK + j];
     }
+    x[rowI + i] += 1;
+    const d = 1 / l[rowI + i];
+    for (let j = 0; j <= i; j++) x[rowI + j] *= d;
   }
   const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += linv[k * n + i] * linv[k * n + j];
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+  for (let k = 0; k < n; k++) {
+    const rowK = k * n;
+    for (let i = 0; i <= k; i++) {
+      const xki = x[rowK + i];
+      if (xki === 0) continue;
+      const rowI = i * n;
+      for (let j = 0; j <= i; j++) inv[rowI + j] += xki * x[rowK + j];
     }
   }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[j * n + i] = inv[i * n + j];
   return inv;
 }

@@ -1,0 +1,129 @@
+import { UpperConfidenceBound } from './acquisition';
+import { BRANIN_MINIMUM, HARTMANN6_MINIMUM, branin, braninSpace, hartmann6, hartmann6Space } from './benchmarks';
+import { BayesianOptimizer } from './optimizer';
+import { bestSoFar, randomSearchConfigs } from './random-search';
+import { type Config, SearchSpace } from './space';
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const braninOf = (c: Config) => branin(c.x1 as number, c.x2 as number);
+const hartmannOf = (c: Config) => hartmann6([1, 2, 3, 4, 5, 6].map((j) => c[`x${j}`] as number));
+
+function runBo(space: SearchSpace, f: (c: Config) => number, evaluations: number, seed: number, q = 1): number[] {
+  const bo = new BayesianOptimizer({ space, seed, direction: 'minimize', budget: { evaluations } });
+  const values: number[] = [];
+  while (!bo.isDone()) {
+    for (const c of bo.ask(q)) {
+      const v = f(c);
+      values.push(v);
+      bo.tell(c, v);
+    }
+  }
+  return values;
+}
+
+const SEEDS = Array.from({ length: 10 }, (_, s) => s);
+
+describe('BayesianOptimizer on the standard test functions (10 seeds, minimising)', () => {
+  it('Branin: within 25 evaluations the median simple regret is below 0.05 and ≥ 9 of 10 seeds are within 0.2 of f*; random search of 25 is far worse', () => {
+    const bo = SEEDS.map((s) => Math.min(...runBo(braninSpace, braninOf, 25, s)) - BRANIN_MINIMUM);
+    const rs = SEEDS.map((s) => Math.min(...randomSearchConfigs(braninSpace, 25, s).map(braninOf)) - BRANIN_MINIMUM);
+    expect(median(bo)).toBeLessThan(0.05);
+    expect(bo.filter((r) => r < 0.2).length).toBeGreaterThanOrEqual(9);
+    expect(median(bo)).toBeLessThan(median(rs) / 10);
+  });
+
+  it('Hartmann-6: within 50 evaluations the median simple regret is below 0.15 and ≥ 8 of 10 seeds are within 0.5 of f*; random search of 50 is worse', () => {
+    const bo = SEEDS.map((s) => Math.min(...runBo(hartmann6Space, hartmannOf, 50, s)) - HARTMANN6_MINIMUM);
+    const rs = SEEDS.map((s) => Math.min(...randomSearchConfigs(hartmann6Space, 50, s).map(hartmannOf)) - HARTMANN6_MINIMUM);
+    expect(median(bo)).toBeLessThan(0.15);
+    expect(bo.filter((r) => r < 0.5).length).toBeGreaterThanOrEqual(8);
+    expect(median(bo)).toBeLessThan(median(rs) / 4);
+  });
+});
+
+describe('BayesianOptimizer ask/tell', () => {
+  it('replays exactly from the same seed', () => {
+    expect(runBo(braninSpace, braninOf, 12, 42)).toEqual(runBo(braninSpace, braninOf, 12, 42));
+    expect(runBo(braninSpace, braninOf, 12, 42)).not.toEqual(runBo(braninSpace, braninOf, 12, 43));
+  });
+
+  it('proposes q distinct points per batch (Kriging believer and constant liar) and still finds the Branin optimum region', () => {
+    for (const batchStrategy of ['kriging-believer', 'constant-liar-min'] as const) {
+      const bo = new BayesianOptimizer({ space: braninSpace, seed: 1, direction: 'minimize', budget: { evaluations: 32 }, batchStrategy });
+      const values: number[] = [];
+      while (!bo.isDone()) {
+        const batch = bo.ask(4);
+        expect(batch).toHaveLength(4);
+        expect(new Set(batch.map((c) => JSON.stringify(c))).size).toBe(4);
+        for (const c of batch) { const v = braninOf(c); values.push(v); bo.tell(c, v); }
+      }
+      expect(Math.min(...values) - BRANIN_MINIMUM).toBeLessThan(0.2);
+    }
+  });
+
+  it('counts running evaluations against the budget and stops at the evaluation budget', () => {
+    const bo = new BayesianOptimizer({ space: braninSpace, seed: 1, budget: { evaluations: 5 } });
+    expect(bo.ask(3)).toHaveLength(3);
+    expect(bo.budgetLeft().evaluations).toBe(2);
+    const more = bo.ask(3);
+    expect(more).toHaveLength(2);
+    expect(bo.ask(1)).toEqual([]);
+    for (const c of more) bo.tell(c, 1);
+    expect(bo.budgetLeft().evaluations).toBe(0);
+    expect(bo.isDone()).toBe(true);
+  });
+
+  it('stops asking once the cost budget is spent', () => {
+    const bo = new BayesianOptimizer({ space: braninSpace, seed: 1, budget: { cost: 10 } });
+    let asked = 0;
+    while (!bo.isDone()) {
+      for (const c of bo.ask(1)) { asked++; bo.tell(c, -braninOf(c), 3); }
+    }
+    expect(asked).toBe(4); // 3 + 3 + 3 < 10, the 4th takes the spend to 12
+    expect(bo.budgetLeft().cost).toBe(-2);
+  });
+
+  it('optimises a mixed LLM space (continuous, integer, categorical) under observation noise, with UCB too', () => {
+    const space = new SearchSpace([
+      { name: 'temperature', type: 'continuous', low: 0, high: 2 },
+      { name: 'top_p', type: 'continuous', low: 0.1, high: 1 },
+      { name: 'max_tokens', type: 'integer', low: 64, high: 1024 },
+      { name: 'model', type: 'categorical', choices: ['small', 'medium', 'large'] },
+      { name: 'prompt_id', type: 'categorical', choices: ['p1', 'p2', 'p3'] },
+    ]);
+    // A reward peaked at temperature 0.7, top_p 0.9, 512 tokens, on the medium model with prompt p3.
+    const bonus: Record<string, number> = { small: 0, medium: 0.3, large: 0.15, p1: 0, p2: 0.05, p3: 0.2 };
+    const reward = (c: Config) => 1 - ((c.temperature as number) - 0.7) ** 2 - 2 * ((c.top_p as number) - 0.9) ** 2
+      - ((((c.max_tokens as number) - 512) / 512) ** 2) + bonus[c.model as string] + bonus[c.prompt_id as string];
+    for (const acquisition of [undefined, new UpperConfidenceBound({ beta: 2 })]) {
+      let noise = 12345;
+      const eps = () => { noise = (noise * 1103515245 + 12345) % 2147483648; return (noise / 2147483648 - 0.5) * 0.04; };
+      const bo = new BayesianOptimizer({ space, seed: 3, budget: { evaluations: 40 }, acquisition });
+      while (!bo.isDone()) for (const c of bo.ask(2)) bo.tell(c, reward(c) + eps());
+      const best = bo.best()!.config;
+      expect(best.model).toBe('medium');
+      expect(best.prompt_id).toBe('p3');
+      expect(reward(best)).toBeGreaterThan(1.5 - 0.1); // the optimum is 1.5
+      expect(Number.isInteger(best.max_tokens)).toBe(true);
+    }
+  });
+
+  it('best-so-far curves are monotone', () => {
+    expect(bestSoFar([3, 1, 2, 0.5], 'minimize')).toEqual([3, 1, 1, 0.5]);
+    expect(bestSoFar([3, 1, 4], 'maximize')).toEqual([3, 3, 4]);
+  });
+
+  it('rejects bad options and values naming the field', () => {
+    expect(() => new BayesianOptimizer({ space: braninSpace, seed: 1, direction: 'up' as never })).toThrow('direction is "up", expected "maximize" or "minimize"');
+    expect(() => new BayesianOptimizer({ space: braninSpace, seed: 1, budget: { evaluations: 0 } })).toThrow('budget.evaluations is 0, expected an integer >= 1');
+    expect(() => new BayesianOptimizer({ space: braninSpace, seed: 1, budget: { cost: -1 } })).toThrow('budget.cost is -1, expected a number > 0');
+    expect(() => new BayesianOptimizer({ space: braninSpace, seed: 1, batchStrategy: 'liar' as never })).toThrow('batchStrategy is "liar"');
+    const bo = new BayesianOptimizer({ space: braninSpace, seed: 1 });
+    expect(() => bo.ask(0)).toThrow('q is 0, expected an integer >= 1');
+    expect(() => bo.tell({ x1: 0, x2: 0 }, Number.NaN)).toThrow('value is NaN, expected a finite number');
+    expect(() => bo.tell({ x1: 0, x2: 0 }, 1, -1)).toThrow('cost is -1, expected a finite number >= 0');
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * Bayesian optimisation with an ask/tell interface (the loop of Snoek et al. 2012, Shahriari et al.,
+ * "Taking the Human Out of the Loop", Proc. IEEE 2016):
+ *
+ *   while budget left:
+ *     fit the GP to the observations D (hyperparameters by marginal likelihood)
+ *     x_next = argmax_x α(x; D)            (ml/bo/maximise-acquisition.ts)
+ *     y_next = f(x_next) + ε;  D ← D ∪ {(x_next, y_next)}
+ *
+ * The first `initialDesign` points are drawn uniformly. Batches (q > 1) and evaluations still
+ * running (asked, not told) are filled in by a fantasy per point (Ginsbourger, Le Riche & Carraro,
+ * "Kriging is well-suited to parallelize optimization", 2010):
+ *   Kriging believer  y_fantasy = μ(x)          constant liar  y_fantasy = L ∈ {min y, mean y, max y}
+ * and the GP is conditioned on the fantasy (same θ) before the next point of the batch is chosen.
+ *
+ * The budget counts evaluations (asked points, running ones included) and cost (what `tell`
+ * reports); `ask` returns fewer points near the evaluation budget and none once either is spent,
+ * so a batch started below the cost budget can overshoot it by at most its own cost.
+ */
+import { Rng } from '../rng';
+import { type AcquisitionFunction, ExpectedImprovement } from './acquisition';
+import { GaussianProcess, type GpHyperparameters } from './gp';
+import { type AcquisitionSearchOptions, maximiseAcquisition } from './maximise-acquisition';
+import type { Config, SearchSpace } from './space';
+
+// Module-level alias: no global `Math` lookup per call (slow inside Jest's vm context).
+const sqrtOf = Math.sqrt;
+
+export type Direction = 'maximize' | 'minimize';
+export type BatchStrategy = 'kriging-believer' | 'constant-liar-min' | 'constant-liar-mean' | 'constant-liar-max';
+
+export interface Budget {
+  /** Most evaluations (asked points). */
+  evaluations?: number;
+  /** Most total cost, in the units `tell` reports. */
+  cost?: number;
+}
+
+export interface BayesianOptimizerOptions {
+  space: SearchSpace;
+  seed: number;
+  direction?: Direction;
+  acquisition?: AcquisitionFunction;
+  batchStrategy?: BatchStrategy;
+  /** Points drawn uniformly before the GP takes over (default max(5, dimension + 1)). */
+  initialDesign?: number;
+  budget?: Budget;
+  /** GP fitting: L-BFGS starts and iterations per start. */
+  gp?: { restarts?: number; maxIterations?: number };
+  acquisitionSearch?: AcquisitionSearchOptions;
+}
+
+export interface Trial {
+  config: Config;
+  value: number;
+  cost: number;
+}
+
+/** The constant-liar value from the observed (internal, maximised) y. */
+const LIARS: Record<Exclude<BatchStrategy, 'kriging-believer'>, (y: readonly number[]) => number> = {
+  'constant-liar-min': (y) => Math.min(...y),
+  'constant-liar-mean': (y) => y.reduce((a, b) => a + b, 0) / y.length,
+  'constant-liar-max': (y) => Math.max(...y),
+};
+
+export class BayesianOptimizer {
+  readonly space: SearchSpace;
+  readonly direction: Direction;
+  readonly acquisition: AcquisitionFunction;
+  readonly batchStrategy: BatchStrategy;
+  readonly initialDesign: number;
+  readonly budget: Required<Budget>;
+  private readonly rng: Rng;
+  private readonly gpOptions: { restarts: number; maxIterations: number };
+  private readonly searchOptions: AcquisitionSearchOptions;
+  private readonly history: Trial[] = [];
+  private readonly x: Float64Array[] = [];
+  /** Observations in the maximised sign: y = value (maximize) or −value (minimize). */
+  private readonly y: number[] = [];
+  /** Asked and not yet told (encoded). */
+  private readonly pending: Float64Array[] = [];
+  private spentCost = 0;
+  private hyperparameters: GpHyperparameters | undefined;
+
+  constructor(options: BayesianOptimizerOptions) {
+    this.space = options.space;
+    this.direction = options.direction ?? 'maximize';
+    if (this.direction !== 'maximize' && this.direction !== 'minimize') throw new Error(`BayesianOptimizer: direction is ${JSON.stringify(this.direction)}, expected "maximize" or "minimize"`);
+    this.acquisition = options.acquisition ?? new ExpectedImprovement();
+    this.batchStrategy = options.batchStrategy ?? 'kriging-believer';
+    if (this.batchStrategy !== 'kriging-believer' && !(this.batchStrategy in LIARS)) throw new Error(`BayesianOptimizer: batchStrategy is ${JSON.stringify(this.batchStrategy)}, expected "kriging-believer" or one of ${Object.keys(LIARS).join(', ')}`);
+    this.initialDesign = options.initialDesign ?? Math.max(5, this.space.dimension + 1);
+    if (!(Number.isInteger(this.initialDesign) && this.initialDesign >= 1)) throw new Error(`BayesianOptimizer: initialDesign is ${this.initialDesign}, expected an integer >= 1`);
+    const evaluations = options.budget?.evaluations ?? Infinity;
+    const cost = options.budget?.cost ?? Infinity;
+    if (!(evaluations >= 1) || (Number.isFinite(evaluations) && !Number.isInteger(evaluations))) throw new Error(`BayesianOptimizer: budget.evaluations is ${evaluations}, expected an integer >= 1`);
+    if (!(cost > 0)) throw new Error(`BayesianOptimizer: budget.cost is ${cost}, expected a number > 0`);
+    this.budget = { evaluations, cost };
+    this.rng = new Rng(options.seed);
+    this.gpOptions = { restarts: options.gp?.restarts ?? 3, maxIterations: options.gp?.maxIterations ?? 60 };
+    this.searchOptions = options.acquisitionSearch ?? {};
+  }
+
+  /** Evaluations and cost still available (running evaluations count as used). */
+  budgetLeft(): { evaluations: number; cost: number } {
+    return { evaluations: this.budget.evaluations - this.history.length - this.pending.length, cost: this.budget.cost - this.spentCost };
+  }
+
+  /** Whether the budget is spent (no more points will be asked). */
+  isDone(): boolean {
+    const left = this.budgetLeft();
+    return left.evaluations <= 0 || left.cost <= 0;
+  }
+
+  /** Proposes up to q configurations to evaluate next (in parallel); [] when the budget is spent. */
+  ask(q = 1): Config[] {
+    if (!(Number.isInteger(q) && q >= 1)) throw new Error(`BayesianOptimizer.ask: q is ${q}, expected an integer >= 1`);
+    if (this.isDone()) return [];
+    const count = Math.min(q, this.budgetLeft().evaluations);
+    const chosen: Float64Array[] = [];
+    let gp: GaussianProcess | null = null;
+    for (let j = 0; j < count; j++) {
+      let u: Float64Array;
+      if (this.history.length + this.pending.length < this.initialDesign || this.history.length < 2) {
+        u = this.space.sample(this.rng);
+      } else {
+        if (!gp) gp = this.fitWithFantasies(this.pending);
+        u = this.propose(gp);
+        gp = gp.withObservation(u, this.fantasy(gp, u));
+      }
+      chosen.push(u);
+      this.pending.push(u);
+    }
+    return chosen.map((u) => this.space.decode(u));
+  }
+
+  /** Reports the value (and cost) of an evaluated configuration. */
+  tell(config: Config, value: number, cost = 0): void {
+    if (!Number.isFinite(value)) throw new Error(`BayesianOptimizer.tell: value is ${value}, expected a finite number`);
+    if (!(cost >= 0 && Number.isFinite(cost))) throw new Error(`BayesianOptimizer.tell: cost is ${cost}, expected a finite number >= 0`);
+    const u = this.space.round(this.space.encode(config));
+    const waiting = this.pending.findIndex((p) => maxAbsDifference(p, u) < 1e-9);
+    if (waiting >= 0) this.pending.splice(waiting, 1);
+    this.history.push({ config: this.space.decode(u), value, cost });
+    this.x.push(u);
+    this.y.push(this.direction === 'maximize' ? value : -value);
+    this.spentCost += cost;
+  }
+
+  /** Every told trial, in the order told. */
+  get trials(): readonly Trial[] {
+    return this.history;
+  }
+
+  /** The best observed trial (by value in the optimiser's direction), or null before any. */
+  best(): Trial | null {
+    let best: Trial | null = null;
+    for (const t of this.history) if (!best || (this.direction === 'maximize' ? t.value > best.value : t.value < best.value)) best = t;
+    return best;
+  }
+
+  /** The GP fitted to the told observations (for partial dependence, diagnostics). */
+  surrogate(): GaussianProcess {
+    if (this.history.length === 0) throw new Error('BayesianOptimizer.surrogate: no trials told yet');
+    return this.fitWithFantasies([]);
+  }
+
+  private fitWithFantasies(pending: Float64Array[]): GaussianProcess {
+    let gp = new GaussianProcess(this.space.dimension).fit(this.x, this.y, {
+      rng: this.rng,
+      restarts: this.gpOptions.restarts,
+      maxIterations: this.gpOptions.maxIterations,
+      hyperparameters: this.hyperparameters,
+    });
+    this.hyperparameters = gp.hyperparameters;
+    for (const u of pending) gp = gp.withObservation(u, this.fantasy(gp, u));
+    return gp;
+  }
+
+  private fantasy(gp: GaussianProcess, u: Float64Array): number {
+    if (this.batchStrategy === 'kriging-believer') return gp.predict(u).mean;
+    return LIARS[this.batchStrategy](this.y);
+  }
+
+  private propose(gp: GaussianProcess): Float64Array {
+    // f⁺: the largest posterior mean at a told point (robust to observation noise).
+    let incumbent = -Infinity;
+    for (const u of this.x) incumbent = Math.max(incumbent, gp.predict(u).mean);
+    const score = (u: Float64Array): number => {
+      const { mean, variance } = gp.predict(u);
+      return this.acquisition.value(mean, sqrtOf(variance), incumbent);
+    };
+    return maximiseAcquisition(score, this.space, this.rng, this.searchOptions).u;
+  }
+}
+
+function maxAbsDifference(a: Float64Array, b: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
