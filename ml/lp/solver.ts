@@ -10,8 +10,8 @@ import { type LinearProgram, toCplexLp } from './linear-program';
 export interface LpSolverSolution {
   Status: string;
   ObjectiveValue: number;
-  Columns: Record<string, { Primal?: number; Dual?: number }>;
-  Rows: { Name?: string; Primal?: number; Dual?: number }[];
+  Columns: Record<string, { Index: number; Primal?: number; Dual?: number }>;
+  Rows: { Index: number; Name?: string; Primal?: number; Dual?: number }[];
 }
 
 export interface LpSolver {
