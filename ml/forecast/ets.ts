@@ -15,7 +15,8 @@
  *
  * Fitting: α, β, γ, φ and the initial level and slope (ℓ_0, b_0) maximise the Gaussian likelihood,
  * i.e. minimise n log(SSE/n), under 0 < α < 1, 0 < β < α, 0 < γ < 1 − α, 0.8 ≤ φ ≤ 0.98; the initial
- * seasonal states come from a classical decomposition (§2.6.1's heuristic) and are not re-optimised.
+ * seasonal states come from a classical decomposition of the whole fitting window (§2.6.1 uses the
+ * first few seasons; the whole window gives steadier indices) and are not re-optimised.
  *   AICc = −2 log L + 2k + 2k(k+1)/(n − k − 1),  k = parameters + initial states + 1 (σ²).
  */
 import { intervals, checkHorizon } from './arima';
@@ -172,7 +173,7 @@ function initialStates(y: readonly number[], spec: Required<EtsSpec>): { l0: num
   let s0: number[] = [];
   let adjusted = [...y];
   if (spec.season === 'A') {
-    const span = Math.min(y.length, 4 * m);
+    const span = y.length;
     const half = Math.floor(m / 2);
     const sums = new Array<number>(m).fill(0);
     const counts = new Array<number>(m).fill(0);
