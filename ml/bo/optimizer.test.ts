@@ -1,6 +1,7 @@
 import { UpperConfidenceBound } from './acquisition';
 import { BRANIN_MINIMUM, HARTMANN6_MINIMUM, branin, braninSpace, hartmann6, hartmann6Space } from './benchmarks';
 import { BayesianOptimizer } from './optimizer';
+import { partialDependence } from './partial-dependence';
 import { bestSoFar, randomSearchConfigs } from './random-search';
 import { type Config, SearchSpace } from './space';
 
@@ -71,7 +72,9 @@ describe('BayesianOptimizer ask/tell', () => {
     const more = bo.ask(3);
     expect(more).toHaveLength(2);
     expect(bo.ask(1)).toEqual([]);
+    expect(bo.running).toBe(5);
     for (const c of more) bo.tell(c, 1);
+    expect(bo.running).toBe(3);
     expect(bo.budgetLeft().evaluations).toBe(0);
     expect(bo.isDone()).toBe(true);
   });
@@ -109,6 +112,34 @@ describe('BayesianOptimizer ask/tell', () => {
       expect(reward(best)).toBeGreaterThan(1.5 - 0.1); // the optimum is 1.5
       expect(Number.isInteger(best.max_tokens)).toBe(true);
     }
+  });
+
+  it('partial dependence follows the effect of each parameter, and surrogate() does not change later proposals', () => {
+    const space = new SearchSpace([
+      { name: 'temperature', type: 'continuous', low: 0, high: 2 },
+      { name: 'max_tokens', type: 'integer', low: 1, high: 4 },
+      { name: 'model', type: 'categorical', choices: ['a', 'b'] },
+    ]);
+    const f = (c: Config) => -(((c.temperature as number) - 1) ** 2) + (c.model === 'b' ? 0.5 : 0); // max_tokens irrelevant
+    const run = (peek: boolean) => {
+      const bo = new BayesianOptimizer({ space, seed: 9, budget: { evaluations: 30 } });
+      const asked: Config[] = [];
+      while (!bo.isDone()) for (const c of bo.ask(1)) { asked.push(c); bo.tell(c, f(c)); if (peek && bo.trials.length > 8) bo.surrogate(); }
+      return { bo, asked };
+    };
+    const { bo, asked } = run(false);
+    expect(run(true).asked).toEqual(asked);
+    const gp = bo.surrogate();
+    const temperature = partialDependence(gp, space, 'temperature', bo.encodedTrials, 21);
+    const peak = temperature.values[temperature.mean.indexOf(Math.max(...temperature.mean))] as number;
+    expect(Math.abs(peak - 1)).toBeLessThanOrEqual(0.2);
+    const model = partialDependence(gp, space, 'model', bo.encodedTrials);
+    expect(model.values).toEqual(['a', 'b']);
+    expect(model.mean[1] - model.mean[0]).toBeCloseTo(0.5, 1);
+    const tokens = partialDependence(gp, space, 'max_tokens', bo.encodedTrials);
+    expect(tokens.values).toEqual([1, 2, 3, 4]);
+    expect(Math.max(...tokens.mean) - Math.min(...tokens.mean)).toBeLessThan(0.1);
+    expect(() => partialDependence(gp, space, 'top_k', bo.encodedTrials)).toThrow('parameter is "top_k", expected one of "temperature", "max_tokens", "model"');
   });
 
   it('best-so-far curves are monotone', () => {

@@ -159,10 +159,24 @@ export class BayesianOptimizer {
     return best;
   }
 
-  /** The GP fitted to the told observations (for partial dependence, diagnostics). */
+  /** Evaluations asked and not yet told. */
+  get running(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * The GP fitted to the told observations, in the optimiser's maximised sign (−value when
+   * minimising), for partial dependence and diagnostics. One L-BFGS start from the last θ: it does
+   * not draw from the optimiser's random stream, so calling it does not change later proposals.
+   */
   surrogate(): GaussianProcess {
     if (this.history.length === 0) throw new Error('BayesianOptimizer.surrogate: no trials told yet');
-    return this.fitWithFantasies([]);
+    return new GaussianProcess(this.space.dimension).fit(this.x, this.y, { restarts: 1, maxIterations: this.gpOptions.maxIterations, hyperparameters: this.hyperparameters });
+  }
+
+  /** The encoded told configurations (reference points for partial dependence). */
+  get encodedTrials(): readonly Float64Array[] {
+    return this.x;
   }
 
   private fitWithFantasies(pending: Float64Array[]): GaussianProcess {
