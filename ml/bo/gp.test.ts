@@ -106,6 +106,9 @@ describe('GaussianProcess hyperparameters', () => {
     const start = new GaussianProcess(2).fit(x, y, { optimise: false }).logMarginalLikelihood();
     const fitted = new GaussianProcess(2).fit(x, y, { rng, restarts: 3 });
     expect(fitted.logMarginalLikelihood()).toBeGreaterThan(start);
+    // without the priors (type-II maximum likelihood) the marginal likelihood is at least as high
+    const ml = new GaussianProcess(2).fit(x, y, { rng: new Rng(5), restarts: 3, priors: false });
+    expect(ml.logMarginalLikelihood()).toBeGreaterThanOrEqual(fitted.logMarginalLikelihood() - 1e-6);
     // the irrelevant second input gets the longer length scale (ARD)
     expect(fitted.hyperparameters.lengthScales[1]).toBeGreaterThan(fitted.hyperparameters.lengthScales[0]);
   });

@@ -11,7 +11,7 @@
  * Hyperparameters θ = (log ℓ_1..ℓ_d, log σ_f², log σ_n²) are fitted by L-BFGS from several starts
  * on the log marginal likelihood plus weak log-normal priors on each hyperparameter (the priors are
  * wide and only keep the fit away from degenerate length scales and zero noise with few points,
- * as BoTorch's default priors do). The noise variance σ_n² is fitted, so noisy observations are
+ * as BoTorch's default priors do; `priors: false` maximises the marginal likelihood alone). The noise variance σ_n² is fitted, so noisy observations are
  * smoothed rather than interpolated; it never drops below NOISE_FLOOR (in standardised units).
  */
 import { Rng } from '../rng';
@@ -41,6 +41,11 @@ export interface GpFitOptions {
   maxIterations?: number;
   /** Standardise y (default true); false uses ȳ = 0, s_y = 1 (the closed-form tests). */
   standardise?: boolean;
+  /**
+   * Add the weak log-normal priors of the header to the objective (default true, i.e. MAP); false
+   * maximises the log marginal likelihood alone (type-II maximum likelihood).
+   */
+  priors?: boolean;
   /** Draws the random restarts (required when restarts > 1). */
   rng?: Rng;
 }
@@ -168,6 +173,7 @@ export class GaussianProcess {
 
   private optimiseHyperparameters(options: GpFitOptions): void {
     const restarts = options.restarts ?? 3;
+    const withPrior = options.priors ?? true;
     if (restarts > 1 && !options.rng) throw new Error(`GaussianProcess.fit: restarts is ${restarts}, which needs an rng (options.rng) for the extra starts`);
     const starts: Float64Array[] = [encodeTheta(this.hyperparameters)];
     for (let r = 1; r < restarts; r++) {
@@ -181,7 +187,7 @@ export class GaussianProcess {
     for (const start of starts) {
       let result;
       try {
-        result = lbfgs((theta, grad) => this.negativeLogPosterior(theta, grad, true), start, { maxIterations: options.maxIterations ?? 60, gradientTolerance: 1e-5, functionTolerance: 1e-9 });
+        result = lbfgs((theta, grad) => this.negativeLogPosterior(theta, grad, withPrior), start, { maxIterations: options.maxIterations ?? 60, gradientTolerance: 1e-5, functionTolerance: 1e-9 });
       } catch {
         continue; // a start where K is singular even with jitter: the other starts decide
       }
