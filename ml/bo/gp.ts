@@ -9,15 +9,17 @@
  *   ∂/∂θ_j log p = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ_j)
  *
  * Hyperparameters θ = (log ℓ_1..ℓ_d, log σ_f², log σ_n²) are fitted by L-BFGS from several starts
- * on the log marginal likelihood plus weak log-normal priors on each hyperparameter (the priors are
- * wide and only keep the fit away from degenerate length scales and zero noise with few points,
- * as BoTorch's default priors do; `priors: false` maximises the marginal likelihood alone). The noise variance σ_n² is fitted, so noisy observations are
- * smoothed rather than interpolated; it never drops below NOISE_FLOOR (in standardised units).
+ * on the log marginal likelihood plus weak log-normal priors on each hyperparameter (MAP; the priors
+ * are wide and only keep the fit away from degenerate length scales and zero noise with few points,
+ * as BoTorch's default priors do; `priors: false` maximises the marginal likelihood alone). The
+ * noise variance σ_n² is fitted, so noisy observations are smoothed rather than interpolated; it
+ * never drops below NOISE_FLOOR (in standardised units).
  */
 import { Rng } from '../rng';
 import { lbfgs } from './lbfgs';
 import { matern52, matern52LengthScaleFactor, scaledSquaredDistance } from './kernel';
 import { cholesky, inverseFromCholesky, solveLower, solveUpperTransposed } from './linalg';
+
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
 const { log, exp, sqrt, max } = Math;
 
