@@ -13,6 +13,7 @@
  * rather than the largest (noisy) observation.
  */
 import { normalCdf, normalPdf } from '../stats/normal';
+
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
 const { sqrt, max } = Math;
 

@@ -13,6 +13,7 @@
  * (Rasmussen & Williams 2006, eq. 4.17; Snoek, Larochelle & Adams, "Practical Bayesian
  * Optimization of Machine Learning Algorithms", NeurIPS 2012.)
  */
+
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
 const { sqrt, exp } = Math;
 const SQRT5 = sqrt(5);

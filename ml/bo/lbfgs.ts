@@ -9,6 +9,7 @@
  *
  * Used to fit the GP's hyperparameters (ml/bo/gp.ts) and the forecasting models (ml/forecast/).
  */
+
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
 const { sqrt, abs, max } = Math;
 

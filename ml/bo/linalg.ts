@@ -3,6 +3,7 @@
  * algebra the GP needs (Rasmussen & Williams, "Gaussian Processes for Machine Learning", 2006,
  * Algorithm 2.1 and Appendix A.4).
  */
+
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
 const { sqrt } = Math;
 

@@ -10,6 +10,7 @@
  */
 import type { Rng } from '../rng';
 import type { SearchSpace } from './space';
+
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
 const { min } = Math;
 
