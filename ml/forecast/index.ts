@@ -5,3 +5,4 @@ export { autoArima, kpssStatistic, seasonalStrength, KPSS_CRITICAL_5, type AutoA
 export { EtsModel, fitEts, autoEts, etsFilter, type EtsSpec, type EtsTrend, type EtsSeason, type EtsParameters } from './ets';
 export { isStable, arPolynomial, maPolynomial, differencingPolynomial, multiply } from './polynomial';
 export { simulateArima } from './simulate';
+export { forecastQuantile, recommendReplicas, type CapacityOptions, type CapacityRecommendation } from './capacity';
