@@ -4,7 +4,7 @@ export { GaussianProcess, NOISE_FLOOR, type GpHyperparameters, type GpFitOptions
 export { matern52, scaledSquaredDistance } from './kernel';
 export { expectedImprovement, upperConfidenceBound, ExpectedImprovement, UpperConfidenceBound, type AcquisitionFunction } from './acquisition';
 export { maximiseAcquisition, ACQUISITION_SEARCH_DEFAULTS, type AcquisitionSearchOptions } from './maximise-acquisition';
-export { BayesianOptimizer, type BayesianOptimizerOptions, type BatchStrategy, type Budget, type Direction, type Trial } from './optimizer';
+export { BayesianOptimizer, proposeFromHistory, type BayesianOptimizerOptions, type BatchStrategy, type Budget, type Direction, type Trial } from './optimizer';
 export { MedianStoppingRule, SuccessiveHalving, type StoppingRule } from './early-stopping';
 export { partialDependence, type PartialDependence } from './partial-dependence';
 export { randomSearchConfigs, bestSoFar } from './random-search';

@@ -1,6 +1,6 @@
 import { UpperConfidenceBound } from './acquisition';
 import { BRANIN_MINIMUM, HARTMANN6_MINIMUM, branin, braninSpace, hartmann6, hartmann6Space } from './benchmarks';
-import { BayesianOptimizer } from './optimizer';
+import { BayesianOptimizer, proposeFromHistory, type Trial } from './optimizer';
 import { partialDependence } from './partial-dependence';
 import { bestSoFar, randomSearchConfigs } from './random-search';
 import { type Config, SearchSpace } from './space';
@@ -140,6 +140,29 @@ describe('BayesianOptimizer ask/tell', () => {
     expect(tokens.values).toEqual([1, 2, 3, 4]);
     expect(Math.max(...tokens.mean) - Math.min(...tokens.mean)).toBeLessThan(0.1);
     expect(() => partialDependence(gp, space, 'top_k', bo.encodedTrials)).toThrow('parameter is "top_k", expected one of "temperature", "max_tokens", "model"');
+  });
+
+  it('proposeFromHistory: a stateless step that replays, respects running evaluations and the budget', () => {
+    const options = { space: braninSpace, seed: 5, direction: 'minimize' as const, budget: { evaluations: 20 } };
+    const trials: Trial[] = [];
+    let running: Config[] = [];
+    while (trials.length < 20) {
+      // keep 3 evaluations running; the oldest finishes each round
+      const batch = proposeFromHistory(options, trials, running, 3 - running.length);
+      if (trials.length + running.length < 20) {
+        expect(batch.length).toBeGreaterThan(0);
+        expect(proposeFromHistory(options, trials, running, 3 - running.length)).toEqual(batch); // same history, same answer
+      } else {
+        expect(batch).toEqual([]);
+      }
+      running = [...running, ...batch];
+      const done = running.shift()!;
+      trials.push({ config: done, value: braninOf(done), cost: 0 });
+    }
+    expect(running).toEqual([]);
+    const all = [...trials.map((t) => t.config), ...running].map((c) => JSON.stringify(c));
+    expect(new Set(all).size).toBe(all.length);
+    expect(Math.min(...trials.map((t) => t.value)) - BRANIN_MINIMUM).toBeLessThan(1);
   });
 
   it('best-so-far curves are monotone', () => {

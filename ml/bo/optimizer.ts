@@ -147,6 +147,11 @@ export class BayesianOptimizer {
     this.spentCost += cost;
   }
 
+  /** Registers an evaluation started elsewhere (asked in an earlier process) as running. */
+  markRunning(config: Config): void {
+    this.pending.push(this.space.round(this.space.encode(config)));
+  }
+
   /** Every told trial, in the order told. */
   get trials(): readonly Trial[] {
     return this.history;
@@ -212,4 +217,17 @@ function maxAbsDifference(a: Float64Array, b: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/**
+ * One stateless proposal step, for a caller that keeps the trial history itself (an activity):
+ * rebuilds the optimiser from the told trials and the running evaluations and asks for q more.
+ * The random stream is seeded from (seed, number of trials told), so the same history and seed
+ * always give the same proposals.
+ */
+export function proposeFromHistory(options: BayesianOptimizerOptions, trials: readonly Trial[], running: readonly Config[], q: number): Config[] {
+  const bo = new BayesianOptimizer({ ...options, seed: (Math.imul(options.seed | 0, 0x9e3779b1) ^ trials.length) >>> 0 });
+  for (const t of trials) bo.tell(t.config, t.value, t.cost);
+  for (const c of running) bo.markRunning(c);
+  return bo.ask(q);
 }
