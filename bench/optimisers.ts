@@ -178,7 +178,7 @@ function forecastTimes() {
     }
     for (const [method, r] of Object.entries(results)) {
       const meanMae = r.mae.reduce((a, b) => a + b, 0) / r.mae.length;
-      log(`   ${c.name.padEnd(32)} ${method.padEnd(18)} ${f1(median(r.ms)).padStart(15)}   ${meanMae.toFixed(2).padStart(10)}   ${[...new Set(r.names)].slice(0, 3).join('; ')}`);
+      log(`   ${c.name.padEnd(32)} ${method.padEnd(18)} ${f1(median(r.ms)).padStart(15)}   ${meanMae.toFixed(3).padStart(10)}   ${[...new Set(r.names)].slice(0, 3).join('; ')}`);
       rows.push({ series: c.name, method, fitMsMedian: median(r.ms), maeMean: meanMae, models: r.names });
     }
   }
@@ -208,9 +208,10 @@ function regretCurves() {
     for (const seed of seeds) rs.push(bestSoFar(randomSearchConfigs(pr.space, pr.budget, seed).map(pr.f), 'minimize').map((v) => v - pr.fstar));
     const cps = pr.checkpoints.filter((c) => c <= pr.budget);
     log(`   ${pr.name} (BO ${f1(boMs / 1000)} s per seed for ${pr.budget} evaluations)`);
-    log(`     evaluations   ${cps.map((c) => String(c).padStart(8)).join('')}`);
-    log(`     BO            ${cps.map((c) => median(bo.map((r) => r[c - 1])).toPrecision(3).padStart(8)).join('')}`);
-    log(`     random search ${cps.map((c) => median(rs.map((r) => r[c - 1])).toPrecision(3).padStart(8)).join('')}`);
+    const cell = (v: number) => (v < 0.01 ? v.toExponential(2) : v.toPrecision(3)).padStart(10);
+    log(`     evaluations   ${cps.map((c) => String(c).padStart(10)).join('')}`);
+    log(`     BO            ${cps.map((c) => cell(median(bo.map((r) => r[c - 1])))).join('')}`);
+    log(`     random search ${cps.map((c) => cell(median(rs.map((r) => r[c - 1])))).join('')}`);
     res.push({ problem: pr.name, checkpoints: cps, boMedianRegret: cps.map((c) => median(bo.map((r) => r[c - 1]))), randomMedianRegret: cps.map((c) => median(rs.map((r) => r[c - 1]))), boSecondsPerSeed: boMs / 1000 });
   }
   out.regret = res;
