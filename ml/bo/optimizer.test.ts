@@ -89,6 +89,25 @@ describe('BayesianOptimizer ask/tell', () => {
     expect(bo.budgetLeft().cost).toBe(-2);
   });
 
+  it('with estimatedCost, only proposes what fits in the cost budget and then ends', () => {
+    const space = new SearchSpace([
+      { name: 'temperature', type: 'continuous', low: 0, high: 1 },
+      { name: 'model', type: 'categorical', choices: ['cheap', 'dear'] },
+    ]);
+    const price = (c: Config) => (c.model === 'dear' ? 4 : 1);
+    const bo = new BayesianOptimizer({ space, seed: 2, budget: { cost: 20 }, estimatedCost: price });
+    let spent = 0;
+    let rounds = 0;
+    while (!bo.isDone() && rounds++ < 100) {
+      const batch = bo.ask(3);
+      for (const c of batch) { spent += price(c); bo.tell(c, (c.model === 'dear' ? 1 : 0) - ((c.temperature as number) - 0.5) ** 2, price(c)); }
+    }
+    expect(bo.isDone()).toBe(true);
+    expect(spent).toBeLessThanOrEqual(20);
+    expect(spent).toBeGreaterThan(20 - 4); // stopped only when the next proposal would not fit
+    expect(() => new BayesianOptimizer({ space, seed: 1, estimatedCost: () => -1 }).ask(1)).toThrow('is -1, expected a finite number >= 0');
+  });
+
   it('optimises a mixed LLM space (continuous, integer, categorical) under observation noise, with UCB too', () => {
     const space = new SearchSpace([
       { name: 'temperature', type: 'continuous', low: 0, high: 2 },

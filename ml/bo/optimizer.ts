@@ -14,8 +14,9 @@
  * and the GP is conditioned on the fantasy (same θ) before the next point of the batch is chosen.
  *
  * The budget counts evaluations (asked points, running ones included) and cost (what `tell`
- * reports); `ask` returns fewer points near the evaluation budget and none once either is spent,
- * so a batch started below the cost budget can overshoot it by at most its own cost.
+ * reports); `ask` returns fewer points near the evaluation budget and none once either is spent.
+ * Without `estimatedCost` a batch started below the cost budget can overshoot it by at most its own
+ * cost; with it, a proposal is only returned when its estimate fits in what is left.
  */
 import { Rng } from '../rng';
 import { type AcquisitionFunction, ExpectedImprovement } from './acquisition';
@@ -48,6 +49,12 @@ export interface BayesianOptimizerOptions {
   /** GP fitting: L-BFGS starts and iterations per start. */
   gp?: { restarts?: number; maxIterations?: number };
   acquisitionSearch?: AcquisitionSearchOptions;
+  /**
+   * The expected cost of evaluating a configuration (e.g. from the model's price and max_tokens).
+   * With a cost budget, a proposal whose estimate does not fit in what is left (after the estimates
+   * of the running evaluations) is not returned, and once nothing is running the search ends.
+   */
+  estimatedCost?: (config: Config) => number;
 }
 
 export interface Trial {
@@ -79,6 +86,11 @@ export class BayesianOptimizer {
   private readonly y: number[] = [];
   /** Asked and not yet told (encoded). */
   private readonly pending: Float64Array[] = [];
+  /** estimatedCost of each pending evaluation. */
+  private readonly pendingCost: number[] = [];
+  private readonly estimatedCost: ((config: Config) => number) | undefined;
+  /** Set when the next proposal's estimated cost no longer fits the cost budget. */
+  private costExhausted = false;
   private spentCost = 0;
   private hyperparameters: GpHyperparameters | undefined;
 
@@ -99,17 +111,19 @@ export class BayesianOptimizer {
     this.rng = new Rng(options.seed);
     this.gpOptions = { restarts: options.gp?.restarts ?? 3, maxIterations: options.gp?.maxIterations ?? 60 };
     this.searchOptions = options.acquisitionSearch ?? {};
+    this.estimatedCost = options.estimatedCost;
   }
 
-  /** Evaluations and cost still available (running evaluations count as used). */
+  /** Evaluations and cost still available (running evaluations count as used, at their estimated cost). */
   budgetLeft(): { evaluations: number; cost: number } {
-    return { evaluations: this.budget.evaluations - this.history.length - this.pending.length, cost: this.budget.cost - this.spentCost };
+    const committed = this.pendingCost.reduce((a, b) => a + b, 0);
+    return { evaluations: this.budget.evaluations - this.history.length - this.pending.length, cost: this.budget.cost - this.spentCost - committed };
   }
 
   /** Whether the budget is spent (no more points will be asked). */
   isDone(): boolean {
     const left = this.budgetLeft();
-    return left.evaluations <= 0 || left.cost <= 0;
+    return left.evaluations <= 0 || left.cost <= 0 || this.costExhausted;
   }
 
   /** Proposes up to q configurations to evaluate next (in parallel); [] when the budget is spent. */
@@ -126,10 +140,16 @@ export class BayesianOptimizer {
       } else {
         if (!gp) gp = this.fitWithFantasies(this.pending);
         u = this.propose(gp);
-        gp = gp.withObservation(u, this.fantasy(gp, u));
       }
+      const estimate = this.estimate(this.space.decode(u));
+      if (estimate > this.budgetLeft().cost) {
+        if (this.pending.length === 0) this.costExhausted = true;
+        break;
+      }
+      if (gp) gp = gp.withObservation(u, this.fantasy(gp, u));
       chosen.push(u);
       this.pending.push(u);
+      this.pendingCost.push(estimate);
     }
     return chosen.map((u) => this.space.decode(u));
   }
@@ -140,7 +160,10 @@ export class BayesianOptimizer {
     if (!(cost >= 0 && Number.isFinite(cost))) throw new Error(`BayesianOptimizer.tell: cost is ${cost}, expected a finite number >= 0`);
     const u = this.space.round(this.space.encode(config));
     const waiting = this.pending.findIndex((p) => maxAbsDifference(p, u) < 1e-9);
-    if (waiting >= 0) this.pending.splice(waiting, 1);
+    if (waiting >= 0) {
+      this.pending.splice(waiting, 1);
+      this.pendingCost.splice(waiting, 1);
+    }
     this.history.push({ config: this.space.decode(u), value, cost });
     this.x.push(u);
     this.y.push(this.direction === 'maximize' ? value : -value);
@@ -149,7 +172,16 @@ export class BayesianOptimizer {
 
   /** Registers an evaluation started elsewhere (asked in an earlier process) as running. */
   markRunning(config: Config): void {
-    this.pending.push(this.space.round(this.space.encode(config)));
+    const u = this.space.round(this.space.encode(config));
+    this.pending.push(u);
+    this.pendingCost.push(this.estimate(this.space.decode(u)));
+  }
+
+  private estimate(config: Config): number {
+    if (!this.estimatedCost) return 0;
+    const c = this.estimatedCost(config);
+    if (!(Number.isFinite(c) && c >= 0)) throw new Error(`BayesianOptimizer: estimatedCost(${JSON.stringify(config)}) is ${c}, expected a finite number >= 0`);
+    return c;
   }
 
   /** Every told trial, in the order told. */
