@@ -43,6 +43,18 @@ describe('ARIMA by conditional sum of squares', () => {
     expect(Math.sqrt(rw.sigma2)).toBeCloseTo(2, 0);
   });
 
+  it('a seasonal random walk (0,0,0)(0,1,0)[4] repeats the last season, with sd σ for a season ahead and σ√2 for the next', () => {
+    const rng = new Rng(6);
+    const y = [5, 1, -2, 3];
+    for (let t = 4; t < 80; t++) y.push(y[t - 4] + rng.normal());
+    const model = fitArima(y, { p: 0, d: 0, q: 0, P: 0, D: 1, Q: 0, m: 4 }, { includeConstant: false });
+    const f = model.forecast(8);
+    for (let h = 0; h < 8; h++) {
+      expect(f.mean[h]).toBeCloseTo(y[y.length - 4 + (h % 4)], 12);
+      expect(f.sd[h]).toBeCloseTo(Math.sqrt(model.sigma2 * (h < 4 ? 1 : 2)), 12);
+    }
+  });
+
   it('the step-down test says which AR polynomials are stationary', () => {
     expect(isStable([0.5])).toBe(true);
     expect(isStable([1.01])).toBe(false);
