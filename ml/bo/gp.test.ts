@@ -1,6 +1,6 @@
 import { Rng } from '../rng';
 import { GaussianProcess, NOISE_FLOOR } from './gp';
-import { matern52 } from './kernel';
+import { matern52, matern52AndFactor, matern52LengthScaleFactor } from './kernel';
 import { lbfgs } from './lbfgs';
 import { cholesky, inverseFromCholesky, solveLower, solveUpperTransposed } from './linalg';
 
@@ -11,6 +11,9 @@ describe('Matérn 5/2 kernel', () => {
   it('is σ_f² at r = 0 and σ_f²(1 + √5 + 5/3)e^{−√5} at r = 1', () => {
     expect(matern52(0, 2)).toBe(2);
     expect(matern52(1, 2)).toBeCloseTo(2 * (1 + Math.sqrt(5) + 5 / 3) * Math.exp(-Math.sqrt(5)), 14);
+    const factors = new Float64Array(1);
+    expect(matern52AndFactor(0.7, 1.3, factors, 0)).toBeCloseTo(matern52(0.7, 1.3), 15);
+    expect(factors[0]).toBeCloseTo(matern52LengthScaleFactor(0.7, 1.3), 15);
   });
 });
 

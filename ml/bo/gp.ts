@@ -17,7 +17,7 @@
  */
 import { Rng } from '../rng';
 import { lbfgs } from './lbfgs';
-import { matern52, matern52LengthScaleFactor, scaledSquaredDistance } from './kernel';
+import { matern52, matern52AndFactor, scaledSquaredDistance } from './kernel';
 import { cholesky, inverseFromCholesky, solveLower, solveUpperTransposed } from './linalg';
 
 // Module-level aliases: no global `Math` lookup per call (slow inside Jest's vm context).
@@ -159,12 +159,14 @@ export class GaussianProcess {
     this.kStar = new Float64Array(n);
   }
 
-  private covariance(h: GpHyperparameters): Float64Array {
+  /** K = K_θ(X, X) + σ_n² I; with `factors`, also ∂k/∂log ℓ's common factor per pair (lower triangle). */
+  private covariance(h: GpHyperparameters, factors?: Float64Array): Float64Array {
     const n = this.x.length;
     const k = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < i; j++) {
-        const v = matern52(scaledSquaredDistance(this.x[i], this.x[j], h.lengthScales), h.signalVariance);
+        const r2 = scaledSquaredDistance(this.x[i], this.x[j], h.lengthScales);
+        const v = factors ? matern52AndFactor(r2, h.signalVariance, factors, i * n + j) : matern52(r2, h.signalVariance);
         k[i * n + j] = v;
         k[j * n + i] = v;
       }
@@ -207,7 +209,8 @@ export class GaussianProcess {
     const n = this.x.length;
     const h = fixed ?? decodeTheta(theta, d);
     if (!h.lengthScales.every((l) => Number.isFinite(l) && l > 0) || !Number.isFinite(h.signalVariance) || !Number.isFinite(h.noiseVariance)) return Infinity;
-    const k = this.covariance(h);
+    const factors = grad ? new Float64Array(n * n) : undefined;
+    const k = this.covariance(h, factors);
     const l = cholesky(k, n);
     if (!l) return Infinity;
     const alpha = solveUpperTransposed(l, n, solveLower(l, n, this.yStd));
@@ -225,8 +228,7 @@ export class GaussianProcess {
         for (let j = 0; j < i; j++) {
           const xj = this.x[j];
           const w = alpha[i] * alpha[j] - kinv[i * n + j];
-          const r2 = scaledSquaredDistance(xi, xj, h.lengthScales);
-          const factor = matern52LengthScaleFactor(r2, h.signalVariance);
+          const factor = factors![i * n + j];
           for (let m = 0; m < d; m++) {
             const t = (xi[m] - xj[m]) / h.lengthScales[m];
             grad[m] -= w * factor * t * t; // off-diagonal pairs count twice in the trace: ½·2

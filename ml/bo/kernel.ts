@@ -39,3 +39,11 @@ export function matern52LengthScaleFactor(r2: number, signalVariance: number): n
   const r = sqrt(r2);
   return signalVariance * (5 / 3) * (1 + SQRT5 * r) * exp(-SQRT5 * r);
 }
+
+/** k(r), also writing σ_f² (5/3)(1 + √5 r) exp(−√5 r) to factors[index]: one sqrt and one exp for both. */
+export function matern52AndFactor(r2: number, signalVariance: number, factors: Float64Array, index: number): number {
+  const r = sqrt(r2);
+  const e = signalVariance * exp(-SQRT5 * r);
+  factors[index] = e * (5 / 3) * (1 + SQRT5 * r);
+  return e * (1 + SQRT5 * r + (5 / 3) * r2);
+}
