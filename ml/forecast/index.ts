@@ -1,7 +1,7 @@
 /** Workload forecasting (seed 001, UC7): ARIMA/SARIMA with AICc order selection, additive ETS, prediction intervals. */
 export type { Forecast, FittedModel } from './types';
 export { ArimaModel, fitArima, cssResiduals, difference, psiWeights, type ArimaOrder, type ArimaFitOptions } from './arima';
-export { autoArima, kpssStatistic, seasonalStrength, KPSS_CRITICAL_5, type AutoArimaOptions, type AutoArimaResult } from './auto-arima';
+export { autoArima, hasNearUnitRoot, kpssStatistic, seasonalStrength, KPSS_CRITICAL_5, UNIT_ROOT_RADIUS, type AutoArimaOptions, type AutoArimaResult } from './auto-arima';
 export { EtsModel, fitEts, autoEts, etsFilter, type EtsSpec, type EtsTrend, type EtsSeason, type EtsParameters } from './ets';
 export { isStable, arPolynomial, maPolynomial, differencingPolynomial, multiply } from './polynomial';
 export { simulateArima } from './simulate';
