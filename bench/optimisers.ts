@@ -1,5 +1,5 @@
 /**
- * Optimisers bench (seed 001: UC2/UC12 Bayesian optimisation, UC11 budget LP, UC7 forecasting).
+ * Optimisers bench (R-USE-CASES: Bayesian optimisation, budget LP, forecasting).
  * Run: node -r ./scripts/register-ts.js bench/optimisers.ts [--quick] [--json]
  *
  *  1. Time per BO proposal (`ask(1)`: GP hyperparameter fit with 3 L-BFGS starts + acquisition

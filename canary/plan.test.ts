@@ -13,7 +13,7 @@ function errorOf(text: string): string {
 }
 
 describe('canary plan', () => {
-  it('has the seed runbook defaults, durations in milliseconds', () => {
+  it('has the runbook defaults (R-CANARY-STEPS), durations in milliseconds', () => {
     const p = validateCanaryPlan({});
     expect(p.stepWeights).toEqual([5, 25, 50, 100]);
     expect(p.intervalsMs).toEqual([24, 24, 24, 24].map((h) => h * 3_600_000));

@@ -89,7 +89,7 @@ const burnRateAlert = z.strictObject({
 
 export const DEFAULT_STEP_WEIGHTS = [5, 25, 50, 100];
 
-/** The YAML/JSON shape of a canary plan (every field optional; defaults are the seed's runbook). */
+/** The YAML/JSON shape of a canary plan (every field optional; defaults are the runbook of R-CANARY-STEPS). */
 export const canaryPlanSchema = z
   .strictObject({
     stepWeights: z.array(z.number().gt(0).max(100)).min(1).default(DEFAULT_STEP_WEIGHTS),

@@ -29,7 +29,7 @@ export interface GenerateDataInput {
 export interface TextPolicyTrainingInput {
   /** Registry model name. Default `action-policy`. */
   model?: string;
-  /** A `labeled_decisions.jsonl` path (seed 003 schema), or `{ generate: {...} }`. Default: generate 500. */
+  /** A `labeled_decisions.jsonl` path (R-APPROVAL-DATA schema), or `{ generate: {...} }`. Default: generate 500. */
   data?: string | { generate: GenerateDataInput };
   /** Fraction held out for evaluation. Default 0.2. */
   evalFraction?: number;
@@ -150,7 +150,7 @@ export interface SyntheticDecisionsResult extends FileSummary {
 }
 
 export interface PrepareRequest {
-  /** The labelled decisions (JSONL, seed 003 schema). */
+  /** The labelled decisions (JSONL, R-APPROVAL-DATA schema). */
   decisionsPath: string;
   /** Output directory for the split and the Oumi datasets. */
   outDir: string;

@@ -11,6 +11,9 @@ afterAll(async () => {
 });
 
 describe('runs and run metrics', () => {
+  it('refuses a run kind outside RunKind, naming the field and the kinds it takes', async () => {
+    await expect(fx.registry.recordRun({ kind: 'sft' as never })).rejects.toThrow(/kind.*"sft".*one of ppo, policy, bandit-snapshot, drift-monitor/);
+  });
   it('records a run idempotently, appends per-step metrics (a retried step overwrites), finishes it', async () => {
     const run = await fx.registry.recordRun({ id: 'ppo/wf-1', kind: 'ppo', model: 'rag', workflowId: 'wf-1', config: { lr: 3e-4 } });
     expect(run).toMatchObject({ id: 'ppo/wf-1', status: 'running', config: { lr: 3e-4 }, finishedAt: null });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db';
 import { NotFoundError, ValidationError } from './errors';
-import type { Json, JsonObject, Run, RunMetric, RunStatus } from './types';
+import { RUN_KINDS, type Json, type JsonObject, type Run, type RunKind, type RunMetric, type RunStatus } from './types';
 import { checkFinite, checkJson, checkJsonObject, checkOptionalText } from './validate';
 
 const COLUMNS = 'id, kind, model, workflow_id, status, config, summary, error, started_at, finished_at';
@@ -29,8 +29,7 @@ function toRun(r: Record<string, any>): Run {
 export interface RecordRunInput {
   /** Default: a random UUID. Give a stable id (e.g. the workflow id) to make retries idempotent. */
   id?: string;
-  /** e.g. ppo, sft, dpo, ope */
-  kind: string;
+  kind: RunKind;
   model?: string | null;
   workflowId?: string | null;
   config?: JsonObject;
@@ -40,8 +39,8 @@ export interface RecordRunInput {
 export async function recordRun(db: Db, input: RecordRunInput): Promise<Run> {
   const id = input.id ?? randomUUID();
   if (typeof id !== 'string' || id === '' || id.length > 500) throw new ValidationError('id', id, 'a non-empty run id of at most 500 characters');
-  if (typeof input.kind !== 'string' || !/^[a-z][a-z0-9_-]{0,63}$/.test(input.kind)) {
-    throw new ValidationError('kind', input.kind, 'a lower-case run kind such as "ppo", "sft", "dpo", "ope"');
+  if (!(RUN_KINDS as readonly unknown[]).includes(input.kind)) {
+    throw new ValidationError('kind', input.kind, `one of ${RUN_KINDS.join(', ')}`);
   }
   const config = input.config === undefined ? {} : checkJsonObject(input.config, 'config');
   const model = checkOptionalText(input.model, 'model', 128);

@@ -143,7 +143,8 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
  * the text policy; the stored name predates the workflow's rename and rows keep it), `bandit-snapshot`
  * (banditSnapshot), `drift-monitor` (driftMonitor).
  */
-export type RunKind = 'ppo' | 'policy' | 'bandit-snapshot' | 'drift-monitor';
+export const RUN_KINDS = ['ppo', 'policy', 'bandit-snapshot', 'drift-monitor'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
 
 export interface Run {
   id: string;

@@ -1,12 +1,12 @@
 /**
  * The real thing on CPU: synthetic labelled decisions → split, SFT conversations and DPO pairs → a tiny
  * model built locally → `oumi train` SFT → `oumi train` DPO (through the Temporal activity, heartbeats
- * included) → evaluation against the seed-003 targets → ONNX export checked against onnxruntime-node.
+ * included) → evaluation against the R-APPROVAL-TARGETS targets → ONNX export checked against onnxruntime-node.
  * Needs `.venv-oumi` (scripts/oumi-venv.sh, `make setup-oumi`); skipped, saying so, without it.
  *
  * What it asserts is that the pipeline really trains (losses fall, DPO's loss drops below ln 2 where it
  * starts), that the metrics are computed from the model's own scores, and that the ONNX export gives
- * PyTorch's logits. A few dozen steps do not reach the seed-003 targets: that takes the longer run in
+ * PyTorch's logits. A few dozen steps do not reach the R-APPROVAL-TARGETS targets: that takes the longer run in
  * the note (activities/oumi/README.md); the metrics are printed for the record.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';

@@ -1,6 +1,6 @@
 /**
  * The policy-model steps that run Python: build the tiny base model, evaluate a model on the eval split
- * against the seed-003 targets, and export a model to ONNX for the inference server. Plain functions;
+ * against the R-APPROVAL-TARGETS targets, and export a model to ONNX for the inference server. Plain functions;
  * activities/oumi/activities.ts wraps them (and `runOumi`) as Temporal activities.
  */
 import type { EvaluateRequest, ExportRequest, ExportResult, PolicyMetrics, TinyModelRequest, TinyModelResult } from '../../contracts/text-policy-training';

@@ -250,7 +250,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           codeCommit: setup.codeCommit,
         },
         description:
-          `${format === 'onnx' ? 'ONNX export of the ' : ''}SFT→DPO action-approval policy (seed 003), ${sft.train.progress.step} SFT + ${dpo.train.progress.step} DPO steps; ` +
+          `${format === 'onnx' ? 'ONNX export of the ' : ''}SFT→DPO action-approval policy, ${sft.train.progress.step} SFT + ${dpo.train.progress.step} DPO steps; ` +
           `eval accuracy ${dpo.metrics.accuracy.toFixed(3)} (after SFT ${sft.metrics.accuracy.toFixed(3)}), gates ${dpo.metrics.passed ? 'passed' : 'not passed'}`,
         createModel: true,
         actor: setup.actor,

@@ -1,12 +1,12 @@
 /**
- * Held-out evaluation of a trained policy against static configs (seed 002 §16: "≥ +5–10% reward vs
+ * Held-out evaluation of a trained policy against static configs (R-TUNER-SUCCESS: "≥ +5–10% reward vs
  * static baseline across 3 datasets; no constraint violations").
  *
  * Every candidate plays the same held-out episodes (`heldOutSeeds`: a seed stream of its own, apart
  * from the training rollouts, whose reset seeds are drawn from the rollout RNGs) in the same
  * environment, so differences come from the configs, not from the draws (common random numbers):
  *   - the policy, acting greedily (argmax / mean of each head);
- *   - the default static config (`policy.baseline`, seed §16's baseline);
+ *   - the default static config (`policy.baseline`, R-TUNER-SUCCESS's baseline);
  *   - the best static config by grid search: every config of `configGrid` (steps kStep/fusionStep)
  *     plays `screeningEpisodes` screening episodes, then the `shortlist` best are re-played on all
  *     held-out episodes and the best of those is the static config to beat. Screening uses seeds of

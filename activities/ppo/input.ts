@@ -4,7 +4,7 @@
  *
  * Every field is optional, so a person can start a run from the Temporal UI with `{}`:
  *   model               registry model name (default `rag-tuner`)
- *   config              the policy config inline (seed 002 §10 shape, `envs/config.ts`); wins over configPath,
+ *   config              the policy config inline (R-TUNER-CONFIG shape, `envs/config.ts`); wins over configPath,
  *                       which then only names where it came from (the CLI sends the file it read)
  *   configPath          a YAML policy config as the WORKER sees it, relative to the project root
  *                       (default `configs/rl/policy.defaults.yaml`)

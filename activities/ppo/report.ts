@@ -1,5 +1,5 @@
 /**
- * A training run's report (seed 002 §11 "summary CSV/plots", §17 dashboards), written to the
+ * A training run's report (R-TUNER-REPORT: "summary CSV/plots", dashboards), written to the
  * artifact store beside the run's checkpoints:
  *   summary.csv   one row per iteration, CleanRL's metric names as columns
  *   configs.csv   every evaluated config (grid screening, shortlisted static configs, the baseline and

@@ -96,7 +96,7 @@ describe('autopilot ope', () => {
 });
 
 describe('autopilot ope power', () => {
-  it('answers the seed question: +0.03 at 80% power', () => {
+  it('answers R-STATS-POWER: +0.03 at 80% power', () => {
     const r = autopilot('ope', 'power', '--delta', '0.03', '--sd', '0.1');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ rounds: 88, total_rounds: 88, delta: 0.03, sd: 0.1, alpha: 0.05, power: 0.8, sides: 2, design: 'paired' });

@@ -1,7 +1,7 @@
 /**
  * A traffic generator that closes the loop against a running inference server: simulated RAG
  * sessions (the RAG simulator, each session its own seeded episode) ask `/v1/decide` which
- * config to use for their next batch, run that batch in the simulator, and report the seed-002
+ * config to use for their next batch, run that batch in the simulator, and report the tuner's
  * reward to `/v1/rewards`. Used by `make demo` and the canary end-to-end runs; loopback only.
  */
 import { loadConfig } from '../../config/load';

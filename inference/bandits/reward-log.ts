@@ -4,8 +4,8 @@
  * endpoint is not bound by one PostgreSQL round trip per reward. Exactly-once is decided earlier, in
  * Redis (the decision entry's claim), so a conflict here only means a retried batch.
  * After a write the next one waits `flushIntervalMs` (default 50 ms) unless a full batch is waiting:
- * one statement per window rather than one per PostgreSQL round trip (each costs a write and a wakeup
- * here and a few hundred µs of PostgreSQL CPU, whatever its size). A batch that fails is retried
+ * one statement per window rather than one per PostgreSQL round trip (each costs a write, a wakeup
+ * and PostgreSQL CPU whatever its size). A batch that fails is retried
  * (bounded queue: beyond `maxQueue` rows the oldest are dropped and counted as lost, reported through
  * `onError`). `flush()` skips the waits.
  */

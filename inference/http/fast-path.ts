@@ -11,8 +11,8 @@
  *
  * Why: at this server's request sizes `node:http`'s own machinery (IncomingMessage and
  * ServerResponse objects, their streams and events, header objects) costs about as much CPU per
- * request as the decision itself (bench/inference: ~75 µs against ~35 µs per constant response for
- * the same bytes read and written on this 2-core box).
+ * request as the decision itself (measured with bench/inference's own-HTTP-layer baseline against
+ * bare node:http; figures in bench/RESULTS.md).
  *
  * One request per connection is handled at a time (pipelined requests wait in the buffer, answered
  * in order). While the server closes, idle connections are closed and busy ones answer with

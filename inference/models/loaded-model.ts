@@ -209,8 +209,8 @@ export class LoadedModel {
    *
    * Micro-batching: requests that arrive in the same event-loop turn are stacked into one
    * [n, size] run at the end of the turn (setImmediate — the point where onnxruntime-node would run a
-   * single request anyway), so the per-run overhead of onnxruntime (≈ 20–30 µs here, for a 2×64 MLP)
-   * is paid once per turn instead of once per request. A lone request runs as a batch of one.
+   * single request anyway), so the per-run overhead of onnxruntime (comparable to a small MLP's whole
+   * forward pass; bench/inference prints it) is paid once per turn instead of once per request. A lone request runs as a batch of one.
    * The batch runs synchronously on the native session when it is available (see sync-session.ts),
    * so the turn that read the requests also answers them.
    */

@@ -2,8 +2,8 @@
  * One fetched output instead of one per head.
  *
  * onnxruntime-node pays a fixed cost for every output a run fetches (a native tensor, a copy into a
- * new JS typed array, a wrapper object): about 3–4 µs each here, so a policy's six heads cost more
- * than its whole forward pass. At load time the server adds to the graph (in memory, after the
+ * new JS typed array, a wrapper object), and a policy's six heads together cost more than its whole
+ * forward pass (bench/RESULTS.md). At load time the server adds to the graph (in memory, after the
  * artifact's sha256 was verified; the registry's bytes are never changed) one extra output:
  *
  *   packed = Concat(Reshape(head_1, [-1]), …, Reshape(head_m, [-1]), axis = 0)

@@ -71,7 +71,7 @@ export function renderSnapshot(snapshot: unknown): string {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = ['snapshot', ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].join('.').replace(/\.\[/g, '[');
-    throw badRequest(`${field}: ${issue.message}`, field, 'the seed-003 decision record without its label: { input: { snapshot_id, service, environment, anomalies, analysis }, output: { actions } }');
+    throw badRequest(`${field}: ${issue.message}`, field, 'a labelled decision record without its label: { input: { snapshot_id, service, environment, anomalies, analysis }, output: { actions } }');
   }
   return renderChatML(promptMessages(parsed.data.input, parsed.data.output.actions), true);
 }

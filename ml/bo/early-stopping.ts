@@ -1,5 +1,5 @@
 /**
- * Early stopping of bad trials from their learning curves (seed 001, UC12: a trial is a training run
+ * Early stopping of bad trials from their learning curves (R-USE-CASES, experiment design: a trial is a training run
  * that reports its objective after every step). Both rules are pure functions of the curves, so the
  * orchestrator can keep the curves wherever it keeps trial history. A curve is the objective after
  * step 1, 2, …; `direction` says whether larger or smaller is better.

@@ -1,4 +1,4 @@
-/** Bayesian optimisation over mixed spaces (seed 001, UC2 parameter tuning and UC12 experiment design). */
+/** Bayesian optimisation over mixed spaces (R-USE-CASES: parameter tuning and experiment design). */
 export { SearchSpace, type Parameter, type ParameterValue, type Config, type Slot } from './space';
 export { GaussianProcess, NOISE_FLOOR, type GpHyperparameters, type GpFitOptions, type Prediction } from './gp';
 export { matern52, scaledSquaredDistance } from './kernel';

@@ -1,4 +1,4 @@
-/** Workload forecasting (seed 001, UC7): ARIMA/SARIMA with AICc order selection, additive ETS, prediction intervals. */
+/** Workload forecasting (R-USE-CASES, workload forecasting): ARIMA/SARIMA with AICc order selection, additive ETS, prediction intervals. */
 export type { Forecast, FittedModel } from './types';
 export { ArimaModel, fitArima, cssResiduals, difference, psiWeights, type ArimaOrder, type ArimaFitOptions } from './arima';
 export { autoArima, hasNearUnitRoot, kpssStatistic, seasonalStrength, KPSS_CRITICAL_5, UNIT_ROOT_RADIUS, type AutoArimaOptions, type AutoArimaResult } from './auto-arima';

@@ -1,5 +1,5 @@
 /**
- * Budget allocation across models (seed 001, UC11): traffic shares x_sm of segment s (tenant × task
+ * Budget allocation across models (R-USE-CASES, budget allocation): traffic shares x_sm of segment s (tenant × task
  * category) sent to model m, maximising expected quality within a budget and per-segment floors.
  *
  *   maximise   Σ_s Σ_m D_s q_sm x_sm                                  (expected quality delivered)

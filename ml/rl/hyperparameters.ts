@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * PPO hyperparameters, named as CleanRL's `ppo.py` Args (snake_case, so the YAML policy config and
- * CleanRL runs read the same). Defaults: seed 002 §4 where it speaks (γ 0.99, λ 0.95, clip 0.2,
+ * CleanRL runs read the same). Defaults: R-TUNER-PPO where it speaks (γ 0.99, λ 0.95, clip 0.2,
  * KL target in 0.01–0.05, lr 1e-4, 4 minibatches, epochs in 3–10), CleanRL otherwise.
  */
 const int = (min: number, what: string) => z.number({ error: what }).int({ error: what }).min(min, { error: what });

@@ -8,7 +8,7 @@ import { BEST_ARM, BEST_W, ContextualBandit, Corridor } from './toy-envs';
 import { trainPpo } from './train';
 
 describe('PPO hyperparameters', () => {
-  it('fills seed 002 / CleanRL defaults and derives sizes', () => {
+  it('fills R-TUNER-PPO / CleanRL defaults and derives sizes', () => {
     const hp = parsePpoHyperparameters({});
     expect(hp).toMatchObject({ gamma: 0.99, gae_lambda: 0.95, clip_coef: 0.2, learning_rate: 1e-4, num_minibatches: 4, target_kl: 0.02, max_grad_norm: 0.5 });
     expect(derivePpoSizes(parsePpoHyperparameters({ num_envs: 4, num_steps: 512, num_minibatches: 4, total_timesteps: 20480 })))

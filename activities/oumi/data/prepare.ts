@@ -1,5 +1,5 @@
 /**
- * Data preparation for the policy model (seed 003 §2), as plain async functions the Temporal activities
+ * Data preparation for the policy model (R-APPROVAL-PREP), as plain async functions the Temporal activities
  * wrap: write a synthetic `labeled_decisions.jsonl`; then validate it, split it (stratified, seeded) and
  * write the SFT conversations and DPO preference pairs Oumi trains on, with a manifest of what was
  * written (counts and SHA-256 of every file: the lineage the registry records).

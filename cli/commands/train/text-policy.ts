@@ -123,7 +123,7 @@ export function register(train: Command): void {
     .command('text-policy')
     .alias('policy')
     .description('train the text policy (the action-approval model) with Oumi: SFT then DPO (textPolicyTraining workflow), register HF + ONNX versions')
-    .option('-d, --data <file>', 'labeled_decisions.jsonl (seed 003 schema), as the oumi worker sees it')
+    .option('-d, --data <file>', 'labeled_decisions.jsonl (one labelled decision per line: { input, output }), as the oumi worker sees it')
     .option('-g, --generate <n>', 'generate N synthetic labelled decisions instead of --data')
     .option('--seed <s>', 'generator seed (with --generate)')
     .option('--sft-config <file>', 'Oumi SFT config (default configs/oumi/policy_sft.yaml)')
