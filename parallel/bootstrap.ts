@@ -29,9 +29,18 @@ export function checkThreads(threads: number, field = 'threads'): number {
  * Percentile-bootstrap intervals of the means of `columns` from one shared resample set, computed
  * on `threads` threads (default: the available cores). Equal to `sharedBootstrap(columns, …)`.
  */
+export interface ThreadOptions {
+  /** Threads, the calling one included (default: the available cores). */
+  threads?: number;
+  /** False: the calling thread only waits, the workers compute every group (for tests). Default true. */
+  mainThreadComputes?: boolean;
+  /** Filled in with how many groups each thread computed (the calling thread first). */
+  stats?: { groupsPerThread: number[] };
+}
+
 export async function sharedBootstrapOnThreads(
   columns: readonly Float64Array[],
-  options: BootstrapOptions & { threads?: number } = {},
+  options: BootstrapOptions & ThreadOptions = {},
   names: readonly string[] = columns.map((_, e) => `columns[${e}]`),
 ): Promise<Interval[]> {
   const { alpha, nBootstrapSamples, randomState } = checkBootstrapOptions(options);
@@ -52,15 +61,19 @@ export async function sharedBootstrapOnThreads(
     means: new SharedArrayBuffer(columns.length * nBootstrapSamples * 8),
     next: new SharedArrayBuffer(4),
   };
-  const nWorkers = Math.min(threads, resampleGroupCount(nBootstrapSamples)) - 1;
+  const mainComputes = options.mainThreadComputes ?? true;
+  const nWorkers = Math.min(threads, resampleGroupCount(nBootstrapSamples)) - (mainComputes ? 1 : 0);
   const workers = Array.from({ length: nWorkers }, () => startWorker(__dirname, 'bootstrap-worker', job));
+  const groupsPerThread = new Array<number>(nWorkers + 1).fill(0);
+  workers.forEach((w, i) => w.on('message', (m: { groups: number }) => { groupsPerThread[i + 1] = m.groups; }));
   const finished = workers.map((w) => workerDone(w, 'bootstrap'));
   try {
-    runGroups(job);
+    if (mainComputes) groupsPerThread[0] = runGroups(job);
     await Promise.all(finished);
   } catch (err) {
     await Promise.allSettled(workers.map((w) => w.terminate()));
     throw err;
   }
+  if (options.stats) options.stats.groupsPerThread = groupsPerThread;
   return intervalsFromMeans(columns, new Float64Array(job.means), nBootstrapSamples, alpha);
 }

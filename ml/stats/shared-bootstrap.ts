@@ -113,6 +113,52 @@ export class ResampleScratch {
   }
 }
 
+/** `c` 10-bit positions into `positions`, three per generator word (the last word's spare bits unused). */
+function drawPositions(rng: Xorshift128, positions: Uint16Array, c: number): void {
+  let x = rng.x | 0, y = rng.y | 0, z = rng.z | 0, w = rng.w | 0;
+  for (let d = 0; d < c; d += 3) {
+    const t = x ^ (x << 11);
+    x = y; y = z; z = w; w = w ^ (w >>> 19) ^ (t ^ (t >>> 8));
+    positions[d] = w & BLOCK_MASK;
+    positions[d + 1] = (w >>> BLOCK_BITS) & BLOCK_MASK;
+    positions[d + 2] = (w >>> (2 * BLOCK_BITS)) & BLOCK_MASK;
+  }
+  rng.x = x; rng.y = y; rng.z = z; rng.w = w;
+}
+
+/**
+ * `drawPositions` and `gather8` in one loop, for up to 8 columns (one pass): the same positions in
+ * the same order, so the same sums, without the round trip through the positions buffer.
+ */
+function drawAndGather8(rng: Xorshift128, data: Float64Array, base: number, c: number, means: Float64Array, at: number, stride: number, lanes: number): void {
+  let x = rng.x | 0, y = rng.y | 0, z = rng.z | 0, w = rng.w | 0;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  for (let d = 0; d < c; d += 3) {
+    const t = x ^ (x << 11);
+    x = y; y = z; z = w; w = w ^ (w >>> 19) ^ (t ^ (t >>> 8));
+    let o = (base + (w & BLOCK_MASK)) << 3;
+    s0 += data[o]; s1 += data[o + 1]; s2 += data[o + 2]; s3 += data[o + 3];
+    s4 += data[o + 4]; s5 += data[o + 5]; s6 += data[o + 6]; s7 += data[o + 7];
+    if (d + 1 >= c) break;
+    o = (base + ((w >>> BLOCK_BITS) & BLOCK_MASK)) << 3;
+    s0 += data[o]; s1 += data[o + 1]; s2 += data[o + 2]; s3 += data[o + 3];
+    s4 += data[o + 4]; s5 += data[o + 5]; s6 += data[o + 6]; s7 += data[o + 7];
+    if (d + 2 >= c) break;
+    o = (base + ((w >>> (2 * BLOCK_BITS)) & BLOCK_MASK)) << 3;
+    s0 += data[o]; s1 += data[o + 1]; s2 += data[o + 2]; s3 += data[o + 3];
+    s4 += data[o + 4]; s5 += data[o + 5]; s6 += data[o + 6]; s7 += data[o + 7];
+  }
+  rng.x = x; rng.y = y; rng.z = z; rng.w = w;
+  means[at] += s0;
+  if (lanes > 1) means[at + stride] += s1;
+  if (lanes > 2) means[at + 2 * stride] += s2;
+  if (lanes > 3) means[at + 3 * stride] += s3;
+  if (lanes > 4) means[at + 4 * stride] += s4;
+  if (lanes > 5) means[at + 5 * stride] += s5;
+  if (lanes > 6) means[at + 6 * stride] += s6;
+  if (lanes > 7) means[at + 7 * stride] += s7;
+}
+
 /** Σ over the drawn positions of each of 8 lanes, added to the means of the real columns. */
 function gather8(data: Float64Array, base: number, positions: Uint16Array, c: number, means: Float64Array, at: number, stride: number, lanes: number): void {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
@@ -200,22 +246,18 @@ export function resampleGroupMeans(
   for (let e = 0; e < k; e++) means.fill(0, e * nBootstrapSamples + r0, e * nBootstrapSamples + r0 + nr);
 
   // Stage 2: block by block (its values stay in cache), every resample of the group: 10-bit positions.
-  let x = rng.x | 0, y = rng.y | 0, z = rng.z | 0, w = rng.w | 0;
+  const single = packed.passes.length === 1 && packed.passes[0].width === 8 ? packed.passes[0].data : null;
   for (let b = 0; b < nFull; b++) {
     const base = b << BLOCK_BITS;
     for (let r = 0; r < nr; r++) {
       const c = draws[r * nFull + b];
-      for (let d = 0; d < c; d += 3) {
-        const t = x ^ (x << 11);
-        x = y; y = z; z = w; w = w ^ (w >>> 19) ^ (t ^ (t >>> 8));
-        positions[d] = w & BLOCK_MASK;
-        positions[d + 1] = (w >>> BLOCK_BITS) & BLOCK_MASK;
-        positions[d + 2] = (w >>> (2 * BLOCK_BITS)) & BLOCK_MASK;
+      if (single !== null) drawAndGather8(rng, single, base, c, means, r0 + r, nBootstrapSamples, k);
+      else {
+        drawPositions(rng, positions, c);
+        gatherAll(packed, base, positions, c, means, nBootstrapSamples, r0 + r);
       }
-      gatherAll(packed, base, positions, c, means, nBootstrapSamples, r0 + r);
     }
   }
-  rng.x = x; rng.y = y; rng.z = z; rng.w = w;
 
   // The shorter last block: unbiased Lemire draws over its `rem` rows; then the means.
   const remBase = nFull * BLOCK;
