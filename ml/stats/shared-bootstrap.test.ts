@@ -39,7 +39,7 @@ describe('shared-resample bootstrap', () => {
       for (let i = 0; i < x.length; i++) s += x[g.index(x.length)];
       return s / x.length;
     });
-    const f = moments(fast), s = moments(slow);
+    const f = moments(fast);
     const theoryVar = variance / x.length;
     expect(Math.abs(f.mean - mean)).toBeLessThan(4 * Math.sqrt(theoryVar / b));
     expect(f.variance / theoryVar).toBeGreaterThan(0.96);
