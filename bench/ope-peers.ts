@@ -11,7 +11,7 @@
  *   node -r ./scripts/register-ts.js bench/ope-peers.ts [--rounds 100000,1000000] [--actions 10]
  *     [--resamples 10000] [--obp-resamples N] [--lambda 1.5] [--dir DIR] [--dist] [--generate-only]
  *
- * --obp-resamples N < --resamples runs OBP with N resamples and scales its estimating time to
+ * --obp-resamples N[,N2…] (one per size; the last repeats) < --resamples runs OBP with N resamples and scales its estimating time to
  * --resamples (OBP's bootstrap is a Python loop over resamples, linear in their number); the output
  * says so. --dist runs the compiled CLI (`npm run build` first) instead of the TypeScript sources.
  * --generate-only writes the NDJSON files (into --dir, reused when present) and stops.
@@ -31,7 +31,7 @@ const root = join(__dirname, '..');
 const SIZES = arg('rounds', '100000,1000000').split(',').map(Number);
 const A = Number(arg('actions', '10'));
 const B = Number(arg('resamples', '10000'));
-const B_OBP = Number(arg('obp-resamples', String(B)));
+const B_OBP_LIST = arg('obp-resamples', String(B)).split(',').map(Number);
 const LAMBDA = Number(arg('lambda', '1.5'));
 const DIST = process.argv.includes('--dist');
 const GENERATE_ONLY = process.argv.includes('--generate-only');
@@ -108,7 +108,8 @@ if (!existsSync(python)) {
 }
 console.log(`OPE peers: OBP 0.5.7 vs autopilot ope${DIST ? ' (dist)' : ''}; ${A} actions, ${B} resamples, 7 estimators, λ = ${LAMBDA}`);
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-for (const n of SIZES) {
+for (const [sizeIndex, n] of SIZES.entries()) {
+  const B_OBP = B_OBP_LIST[Math.min(sizeIndex, B_OBP_LIST.length - 1)];
   const file = join(dir, `rounds-${n}.ndjson`);
   if (!existsSync(file)) writeRounds(file, n);
   if (GENERATE_ONLY) {
