@@ -32,9 +32,14 @@ class Growing<T extends Float64Array | Int32Array> {
   push(v: number): void {
     this.reserve(1)[this.length++] = v;
   }
-  /** The values, trimmed to their length (a copy only when capacity is left over). */
+  /** Grows the capacity to `total` values at once (no doubling steps, no over-allocation). */
+  capacity(total: number): void {
+    if (total > this.buf.length) this.reserve(total - this.length);
+  }
+  /** The values: a view when little capacity is left over, else a trimmed copy. */
   done(): T {
-    return (this.buf.length === this.length ? this.buf : this.buf.slice(0, this.length)) as T;
+    if (this.buf.length - this.length <= this.length >>> 3) return this.buf.subarray(0, this.length) as T;
+    return this.buf.slice(0, this.length) as T;
   }
 }
 
@@ -76,6 +81,23 @@ export class OpeRowsReader {
   /** Rounds read so far. */
   get rounds(): number {
     return this.nRounds;
+  }
+
+  /**
+   * Makes room for `rounds` rounds in all, once the first round has fixed the shapes (a reader
+   * that knows the file's size estimates it): the arrays then grow once instead of doubling.
+   */
+  expectRounds(rounds: number): void {
+    const shape = this.shape;
+    if (shape === undefined || !(rounds > this.nRounds)) return;
+    const cells = shape.nActions * shape.lenList;
+    if (shape.hasReward) this.reward.capacity(rounds);
+    if (shape.hasAction) this.action.capacity(rounds);
+    if (shape.hasPscore) this.pscore.capacity(rounds);
+    if (shape.hasPosition) this.position.capacity(rounds);
+    this.actionDist.capacity(rounds * cells);
+    if (shape.hasQ) this.q.capacity(rounds * cells);
+    if (shape.nFeatures > 0) this.context.capacity(rounds * shape.nFeatures);
   }
 
   /** Adds the round on line `line` (1-based, for messages); a blank line is skipped. */
