@@ -83,6 +83,8 @@ export interface PackedColumns {
 /** Packs `columns` (each of length `nRounds`) for `resampleGroupMeans`; `alloc` gives each pass's storage. */
 export function packColumns(columns: readonly Float64Array[], alloc: (length: number) => Float64Array = (length) => new Float64Array(length)): PackedColumns {
   const n = columns[0].length;
+  // Row offsets are 32-bit integers in the kernels: (row << 3) must stay below 2^31.
+  if (n >= 2 ** 28) throw new RangeError(`n_rounds: got ${n}, expected fewer than 2^28 rounds per bootstrap`);
   const passes: PackedColumns['passes'] = [];
   for (let first = 0; first < columns.length; first += 8) {
     const width: LaneWidth = columns.length - first <= 4 ? 4 : 8;
