@@ -5,7 +5,8 @@
  * timed from outside (wall clock, start-up and file reading included); OBP also reports its reading
  * and estimating seconds. Prints per size: both wall times and their ratio, `autopilot ope` on 1 and
  * on 2 threads (its intervals must be identical), the largest relative difference of the point
- * estimates, and peak resident memory where /usr/bin/time is available.
+ * estimates, and, where /usr/bin/time is available, peak resident memory and CPU seconds (on a
+ * machine that others are using, CPU seconds move less than wall clock).
  *
  *   scripts/obp-venv.sh
  *   node -r ./scripts/register-ts.js bench/ope-peers.ts [--rounds 100000,1000000] [--actions 10]
@@ -77,6 +78,8 @@ function writeRounds(file: string, n: number): void {
 interface Run {
   wall: number;
   peakMiB: number | null;
+  /** User + system CPU seconds of the process (all its threads), when /usr/bin/time is available. */
+  cpu: number | null;
   out: string;
 }
 
@@ -84,12 +87,12 @@ interface Run {
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const t0 = process.hrtime.bigint();
   const r = hasTime
-    ? spawnSync('/usr/bin/time', ['-f', 'PEAK_KIB=%M', cmd, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 })
+    ? spawnSync('/usr/bin/time', ['-f', 'PEAK_KIB=%M CPU_S=%U %S', cmd, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 })
     : spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 1 << 26 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const m = /PEAK_KIB=(\d+)/.exec(r.stderr ?? '');
-  return { wall, peakMiB: m ? Number(m[1]) / 1024 : null, out: r.stdout };
+  const m = /PEAK_KIB=(\d+) CPU_S=([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  return { wall, peakMiB: m ? Number(m[1]) / 1024 : null, cpu: m ? Number(m[2]) + Number(m[3]) : null, out: r.stdout };
 }
 
 type Estimates = Record<string, { value: number; lower: number; upper: number }>;
@@ -100,7 +103,7 @@ function ours(file: string, threads: number): { run: Run; estimates: Estimates }
 }
 
 const fmt = (s: number) => `${s.toFixed(2)} s`;
-const mib = (r: Run) => (r.peakMiB === null ? '' : `, peak ${r.peakMiB.toFixed(0)} MiB`);
+const mib = (r: Run) => (r.peakMiB === null ? '' : `, peak ${r.peakMiB.toFixed(0)} MiB, ${r.cpu!.toFixed(2)} s CPU`);
 
 if (!existsSync(python)) {
   console.error(`bench/ope-peers: ${python} is missing; build it with scripts/obp-venv.sh`);
@@ -138,7 +141,11 @@ for (const [sizeIndex, n] of SIZES.entries()) {
   console.log(`  OBP            ${fmt(obpRun.wall)} wall (reading ${fmt(obp.load_s)}, estimating ${fmt(obp.estimate_s)} for ${B_OBP} resamples)${mib(obpRun)}`);
   if (B_OBP !== B) console.log(`  OBP, scaled    ${fmt(scaled)} for ${B} resamples (estimating time × ${B}/${B_OBP})`);
   console.log(`  autopilot ope  ${fmt(two.run.wall)} on 2 threads${mib(two.run)}; ${fmt(one.run.wall)} on 1 thread${mib(one.run)} (fastest of ${REPEAT}: 2 threads ${walls(twos)} s; 1 thread ${walls(ones)} s)`);
-  console.log(`  ratio          OBP / autopilot = ${(scaled / two.run.wall).toFixed(1)}× (2 threads), ${(scaled / one.run.wall).toFixed(1)}× (1 thread)`);
+  console.log(`  ratio          OBP / autopilot = ${(scaled / two.run.wall).toFixed(1)}× (2 threads), ${(scaled / one.run.wall).toFixed(1)}× (1 thread), wall clock`);
+  if (obpRun.cpu !== null && one.run.cpu !== null && two.run.cpu !== null) {
+    const obpCpu = B_OBP === B ? obpRun.cpu : obpRun.cpu - obp.estimate_s + (obp.estimate_s * B) / B_OBP;
+    console.log(`  CPU seconds    OBP ${obpCpu.toFixed(2)}${B_OBP === B ? '' : ' (scaled)'}, autopilot ${two.run.cpu.toFixed(2)} (2 threads) / ${one.run.cpu.toFixed(2)} (1 thread): OBP / autopilot 1 thread = ${(obpCpu / one.run.cpu).toFixed(1)}× (less sensitive to a busy machine than wall clock)`);
+  }
   console.log(`  point estimates: max relative difference ${maxRel.toExponential(2)} (${worst}); intervals identical in all ${2 * REPEAT} runs (1 and 2 threads): ${allSame}`);
   for (const [name, e] of Object.entries(obp.estimates)) {
     const o = two.estimates[name];
