@@ -35,6 +35,18 @@ describe('reading the input of autopilot ope', () => {
     expect(stats.maxHeldChars).toBeLessThanOrEqual(4093 + longestLine);
   });
 
+  it('sizes its arrays once from the file size: no doubling, at most ~10% spare capacity', () => {
+    const file = join(dir, 'sized.ndjson');
+    writeFileSync(file, ndjson.join('\n') + '\n');
+    const stats: ReadStats = { bytes: 0, maxHeldChars: 0 };
+    const { inputs: read } = readNdjson(file, 8192, stats);
+    expect(stats.sizedFor).toBeGreaterThanOrEqual(n);
+    expect(stats.sizedFor).toBeLessThanOrEqual(1.25 * n);
+    expect(read.reward!.length).toBe(n);
+    expect(read.reward!.buffer.byteLength).toBeLessThanOrEqual(1.125 * n * 8);
+    expect(read.actionDist.data.buffer.byteLength).toBeLessThanOrEqual(1.125 * n * 4 * 8);
+  });
+
   it('takes CRLF line ends and a last line without a newline', () => {
     const file = join(dir, 'crlf.jsonl');
     writeFileSync(file, ndjson.slice(0, 50).join('\r\n'));

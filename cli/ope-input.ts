@@ -18,6 +18,8 @@ export interface ReadStats {
   bytes: number;
   /** The most characters of the file held as text at once (chunk plus partial line). */
   maxHeldChars: number;
+  /** The rounds the arrays were sized for after the first chunk (0: not sized, e.g. standard input). */
+  sizedFor?: number;
 }
 
 /** The format of `file`: `format` if given, else by extension; `-` (standard input) is JSON unless told. */
@@ -69,7 +71,9 @@ export function readNdjson(file: string, chunkBytes = 1 << 20, stats?: ReadStats
         start = nl + 1;
       }
       if (!sized && reader.rounds > 0) {
-        reader.expectRounds(Math.ceil((1.1 * size * reader.rounds) / got));
+        const expected = Math.ceil((1.1 * size * reader.rounds) / got);
+        reader.expectRounds(expected);
+        if (stats) stats.sizedFor = expected;
         sized = true;
       }
       partial = text.slice(start);
