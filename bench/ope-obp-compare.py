@@ -1,7 +1,7 @@
 """Runs Open Bandit Pipeline's estimators on an OPE input file (OBP's snake_case JSON) and prints
 their point estimates and bootstrap intervals as JSON. Used only by bench/ope-obp-compare.ts to
-compare with ml/ope; never by the project's tests. Needs a Python with `obp` importable, e.g.
-PYTHONPATH pointing at a checkout of st-tech/zr-obp (numpy, scipy, scikit-learn installed).
+compare with ml/ope; never by the project's tests. Needs a Python with `obp` importable: .venv-obp
+(scripts/obp-venv.sh), or PYTHONPATH pointing at a checkout of st-tech/zr-obp.
 
     python bench/ope-obp-compare.py FILE [LAMBDA] [N_BOOTSTRAP]
 """

@@ -4,8 +4,11 @@
  * estimates must agree to rounding; intervals agree up to bootstrap Monte Carlo error (different
  * random streams). Not part of the test suite.
  *
- *   OBP_PYTHON=/path/to/python PYTHONPATH=/path/to/zr-obp \
+ *   scripts/obp-venv.sh && OBP_PYTHON=.venv-obp/bin/python \
  *     node -r ./scripts/register-ts.js bench/ope-obp-compare.ts [--rounds 5000]
+ *
+ * (or OBP_PYTHON=/path/to/python PYTHONPATH=/path/to/zr-obp). bench/ope-peers.ts times OBP against
+ * `autopilot ope` on 100k and 1M rounds.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -95,6 +95,34 @@ describe('autopilot ope', () => {
   });
 });
 
+describe('autopilot ope: NDJSON input and threads', () => {
+  const ndjson = (rows: typeof fixture) => rows.reward.map((_, i) => JSON.stringify({
+    reward: rows.reward[i], action: rows.action[i], pscore: rows.pscore[i],
+    action_dist: rows.action_dist[i], estimated_rewards_by_reg_model: rows.estimated_rewards_by_reg_model[i],
+  })).join('\n') + '\n';
+
+  it('reports the same for the NDJSON file as for the JSON file, and the same on 1 and 2 threads', () => {
+    const args = ['--n-bootstrap', '700', '--seed', '9', '--lambda', '1'];
+    const fromJson = autopilot('ope', '--input', file('t.json', fixture), ...args, '--threads', '1');
+    const fromNdjson = autopilot('ope', '--input', file('t.ndjson', ndjson(fixture)), ...args, '--threads', '2');
+    const forced = autopilot('ope', '--input', file('t.txt', ndjson(fixture)), '--format', 'ndjson', ...args);
+    expect(fromJson.code).toBe(0);
+    expect(fromNdjson.stderr).toBe('');
+    expect(fromNdjson.stdout).toBe(fromJson.stdout);
+    expect(forced.stdout).toBe(fromJson.stdout);
+    expect(Object.keys(JSON.parse(fromJson.stdout).estimates)).toEqual(['ipw', 'snipw', 'dm', 'dr', 'sndr', 'switch-dr', 'dr-os']);
+  });
+
+  it('refuses a bad NDJSON line by line number, field and expectation, and bad --threads or --format', () => {
+    const p = file('bad.ndjson', ndjson(fixture).replace('"action":1,', '"action":"one",'));
+    const r = autopilot('ope', '--input', p);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: ${p}: line 2: action: got "one", expected an integer\n`);
+    expect(autopilot('ope', '--input', p, '--threads', '0').stderr).toBe('error: --threads: got "0", expected an integer in [1, 256]\n');
+    expect(autopilot('ope', '--input', p, '--format', 'csv').stderr).toBe('error: --format: got "csv", expected one of json, ndjson\n');
+  });
+});
+
 describe('autopilot ope power', () => {
   it('answers R-STATS-POWER: +0.03 at 80% power', () => {
     const r = autopilot('ope', 'power', '--delta', '0.03', '--sd', '0.1');

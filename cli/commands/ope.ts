@@ -1,12 +1,16 @@
 /**
- * `autopilot ope --input FILE [--estimators ipw,snipw,dm,dr,sndr,switch-dr,dr-os] [--alpha 0.05]
- *  [--n-bootstrap 10000] [--seed N] [--lambda X] [--clip X] [--n-folds K] [--ridge-alpha A]`:
- * off-policy evaluation of logged bandit feedback with Open Bandit Pipeline's estimators. FILE is
- * JSON with OBP's names: `reward`, `action`, `pscore`, `action_dist` (n × actions or
- * n × actions × positions), optionally `estimated_rewards_by_reg_model`, `position`, and `context`
- * (n × features: fits the cross-fitted ridge reward model when DM/DR-type estimators have no
- * `estimated_rewards_by_reg_model`). Prints
+ * `autopilot ope --input FILE [--format json|ndjson] [--estimators ipw,snipw,dm,dr,sndr,switch-dr,dr-os]
+ *  [--alpha 0.05] [--n-bootstrap 10000] [--seed N] [--threads T] [--lambda X] [--clip X] [--n-folds K]
+ *  [--ridge-alpha A]`: off-policy evaluation of logged bandit feedback with Open Bandit Pipeline's
+ * estimators. FILE is JSON with OBP's names: `reward`, `action`, `pscore`, `action_dist`
+ * (n × actions or n × actions × positions), optionally `estimated_rewards_by_reg_model`, `position`,
+ * and `context` (n × features: fits the cross-fitted ridge reward model when DM/DR-type estimators
+ * have no `estimated_rewards_by_reg_model`) — or NDJSON (`.ndjson`/`.jsonl`, or `--format ndjson`):
+ * one round per line with the same names, streamed (see `cli/ope-input.ts`). Prints
  * `{ "n_rounds": …, "estimates": { "ipw": { "value", "lower", "upper" }, … } }`.
+ *
+ * All estimators share one set of bootstrap resamples, computed on `--threads` threads (default:
+ * the available cores); the intervals for a seed are the same whatever the thread count.
  *
  * `--lambda` is Switch-DR's threshold and DR-os's shrinkage (OBP's `lambda_` for those two);
  * `--clip` is the weight-clipping `lambda_` of IPW and DR. Without `--estimators`, all seven run
@@ -15,11 +19,13 @@
  * `autopilot ope power --delta D (--sd S | --pilot FILE) [--alpha 0.05] [--power 0.8] [--sides 2]
  *  [--design paired|two-sample] [--t]`: rounds needed to detect a difference D.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ESTIMATOR_NAMES, evaluatePolicy, OpeInputError, opeInputsFromJson, parseEstimatorNames, type EstimatorName } from '../../ml/ope';
+import { ESTIMATOR_NAMES, OpeInputError, parseEstimatorNames, type EstimatorName } from '../../ml/ope';
 import { roundsForPower } from '../../ml/stats/power';
+import { defaultThreads } from '../../parallel/bootstrap';
+import { evaluatePolicyOnThreads } from '../../parallel/ope';
 import { CliError } from '../errors';
+import { inputFormat, OpeFileError, readJsonFile, readOpeInput, type OpeInputFormat } from '../ope-input';
 
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$|^[-+]?Infinity$/;
 
@@ -32,21 +38,18 @@ function numberFlag(flag: string, raw: string | undefined, fallback: number | un
 }
 
 function readJson(flag: string, file: string): unknown {
-  let text: string;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    return readJsonFile(flag, file);
   } catch (err) {
-    throw new CliError(`${flag}: got ${JSON.stringify(file)}, expected a readable file (${(err as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${flag}: got ${JSON.stringify(file)}, expected a JSON file (${(err as Error).message})`);
+    if (err instanceof OpeFileError) throw new CliError(err.message);
+    throw err;
   }
 }
 
 interface OpeFlags {
   input?: string;
+  format?: string;
+  threads?: string;
   estimators?: string;
   alpha?: string;
   nBootstrap?: string;
@@ -58,7 +61,7 @@ interface OpeFlags {
 }
 
 /** Runs `autopilot ope` on parsed flags and returns the report object (exported for tests). */
-export function runOpe(flags: OpeFlags): unknown {
+export async function runOpe(flags: OpeFlags): Promise<unknown> {
   if (!flags.input) throw new CliError('--input: got nothing, expected a JSON file of logged bandit feedback (or - for standard input)');
   const alpha = numberFlag('--alpha', flags.alpha, 0.05, 'a number in (0, 1)', (v) => v > 0 && v < 1);
   const nBootstrapSamples = numberFlag('--n-bootstrap', flags.nBootstrap, 10_000, 'an integer ≥ 1', (v) => Number.isInteger(v) && v >= 1);
@@ -67,12 +70,20 @@ export function runOpe(flags: OpeFlags): unknown {
   const clip = numberFlag('--clip', flags.clip, undefined, 'a number ≥ 0 (or Infinity)', (v) => v >= 0);
   const nFolds = numberFlag('--n-folds', flags.nFolds, 5, 'an integer ≥ 1', (v) => Number.isInteger(v) && v >= 1);
   const ridgeAlpha = numberFlag('--ridge-alpha', flags.ridgeAlpha, 1, 'a number ≥ 0', (v) => v >= 0 && Number.isFinite(v));
+  const threads = numberFlag('--threads', flags.threads, defaultThreads(), 'an integer in [1, 256]', (v) => Number.isInteger(v) && v >= 1 && v <= 256);
+  let format: OpeInputFormat;
   try {
-    const { inputs, context } = opeInputsFromJson(readJson('--input', flags.input));
+    format = inputFormat(flags.input, flags.format);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  try {
+    const { inputs, context } = readOpeInput(flags.input, format);
     let estimators: EstimatorName[];
     if (flags.estimators !== undefined) estimators = parseEstimatorNames(flags.estimators);
     else estimators = inputs.estimatedRewardsByRegModel || context ? [...ESTIMATOR_NAMES] : ['ipw', 'snipw'];
-    const report = evaluatePolicy(inputs, {
+    const report = await evaluatePolicyOnThreads(inputs, {
+      threads,
       estimators,
       alpha,
       nBootstrapSamples,
@@ -84,6 +95,7 @@ export function runOpe(flags: OpeFlags): unknown {
     });
     return { n_rounds: report.n_rounds, estimates: report.estimates, fitted_reward_model: report.fitted_reward_model, alpha, n_bootstrap_samples: nBootstrapSamples, seed: randomState };
   } catch (err) {
+    if (err instanceof OpeFileError) throw new CliError(err.message);
     if (err instanceof OpeInputError) throw new CliError(`${flags.input}: ${err.message}`);
     if (err instanceof RangeError || (err instanceof Error && /^(snipw|sndr):/.test(err.message))) throw new CliError(err.message);
     throw err;
@@ -131,6 +143,8 @@ export function register(program: Command): void {
     .command('ope')
     .description('off-policy evaluation of logged bandit feedback (Open Bandit Pipeline estimators, bootstrap intervals)')
     .option('--input <file>', 'JSON with reward, action, pscore, action_dist [, estimated_rewards_by_reg_model, position, context]; - for stdin')
+    .option('--format <f>', 'json (one object) or ndjson (one round per line, streamed); default from the extension (.ndjson, .jsonl)')
+    .option('--threads <t>', 'threads for the bootstrap (default: the available cores); results do not depend on it')
     .option('--estimators <list>', `comma-separated: ${ESTIMATOR_NAMES.join(',')}`)
     .option('--alpha <a>', 'significance level of the intervals', undefined)
     .option('--n-bootstrap <n>', 'bootstrap resamples (default 10000)')
@@ -139,8 +153,8 @@ export function register(program: Command): void {
     .option('--clip <x>', 'importance-weight clipping of IPW and DR')
     .option('--n-folds <k>', 'cross-fitting folds of the ridge reward model (default 5)')
     .option('--ridge-alpha <a>', 'ridge penalty of the reward model (default 1)')
-    .action((flags: OpeFlags) => {
-      process.stdout.write(`${JSON.stringify(runOpe(flags), null, 2)}\n`);
+    .action(async (flags: OpeFlags) => {
+      process.stdout.write(`${JSON.stringify(await runOpe(flags), null, 2)}\n`);
     });
 
   ope

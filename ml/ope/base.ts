@@ -4,7 +4,8 @@
  * V̂ = (1/n) Σ_i V̂_i and its percentile-bootstrap interval come from here, so every estimator
  * reports them the same way.
  */
-import { percentileBootstrap, type BootstrapOptions, type Interval } from '../stats/bootstrap';
+import { checkBootstrapOptions, type BootstrapOptions, type Interval } from '../stats/bootstrap';
+import { sharedBootstrap } from '../stats/shared-bootstrap';
 import { checkOpeInputs } from './check';
 import type { CheckedOpeInputs, OpeField, OpeInputs } from './types';
 
@@ -35,9 +36,13 @@ export abstract class BaseOffPolicyEstimator {
     return meanOf(this.roundRewards(inputs));
   }
 
-  /** The point estimate and the (1 − alpha) percentile-bootstrap interval of the per-round values. */
+  /**
+   * The point estimate and the (1 − alpha) percentile-bootstrap interval of the per-round values,
+   * from the same resamples `evaluatePolicy` draws for a seed: the same interval either way.
+   */
   estimateInterval(inputs: OpeInputs, options: BootstrapOptions = {}): Interval {
-    return percentileBootstrap(this.roundRewards(inputs), options);
+    const boot = checkBootstrapOptions(options);
+    return sharedBootstrap([this.roundRewards(inputs)], boot, [this.estimatorName])[0];
   }
 }
 

@@ -1,19 +1,24 @@
 /**
  * The estimators by their OBP names, and one call that runs several of them on the same data with
- * their bootstrap intervals (what the CLI and the OPE workflow use).
+ * their bootstrap intervals (what the CLI and the OPE workflow use). The inputs are validated once,
+ * each estimator yields its per-round values V̂_i, and all of them are resampled together with one
+ * shared set of bootstrap resamples (`ml/stats/shared-bootstrap.ts`); `parallel/ope.ts` runs the
+ * same resampling on several threads with identical results.
  */
-import type { BootstrapOptions, Interval } from '../stats/bootstrap';
+import { checkBootstrapOptions, type BootstrapOptions, type Interval } from '../stats/bootstrap';
+import { sharedBootstrap } from '../stats/shared-bootstrap';
 import type { BaseOffPolicyEstimator } from './base';
 import { DirectMethod } from './dm';
 import { DoublyRobust } from './dr';
 import { DoublyRobustWithShrinkage } from './dr-os';
+import { checkOpeInputs } from './check';
 import { OpeInputError } from './errors';
 import { InverseProbabilityWeighting } from './ipw';
 import { RegressionModel, type FitPredictOptions } from './regression-model';
 import { SelfNormalizedDoublyRobust } from './sndr';
 import { SelfNormalizedInverseProbabilityWeighting } from './snipw';
 import { SwitchDoublyRobust } from './switch-dr';
-import type { Matrix, OpeInputs } from './types';
+import type { CheckedOpeInputs, Matrix, OpeInputs } from './types';
 
 export const ESTIMATOR_NAMES = ['ipw', 'snipw', 'dm', 'dr', 'sndr', 'switch-dr', 'dr-os'] as const;
 export type EstimatorName = (typeof ESTIMATOR_NAMES)[number];
@@ -67,13 +72,23 @@ export interface OpeReport {
 
 const NEEDS_Q = new Set<EstimatorName>(['dm', 'dr', 'sndr', 'switch-dr', 'dr-os']);
 
+/** The estimators' per-round values, ready to be resampled together. */
+export interface EstimatorColumns {
+  names: EstimatorName[];
+  /** V̂_i of each estimator, in the order of `names`; each of length n_rounds. */
+  columns: Float64Array[];
+  nRounds: number;
+  /** True when q̂ was fitted here from `context` rather than given. */
+  fittedRewardModel: boolean;
+}
+
 /**
- * Runs the chosen estimators on `inputs`, each with its percentile-bootstrap interval (same seed
- * for every estimator, so their intervals use the same resamples). Fits the ridge reward model with
- * cross-fitting when an estimator needs q̂ and only `context` is given.
+ * Validates `inputs` once and computes each chosen estimator's per-round values V̂_i. Fits the ridge
+ * reward model with cross-fitting when an estimator needs q̂ and only `context` is given. Errors are
+ * the ones each estimator's own `estimateInterval` would raise, in the same order.
  */
-export function evaluatePolicy(inputs: OpeInputs, options: EvaluateOptions = {}): OpeReport {
-  const names = options.estimators ?? ESTIMATOR_NAMES;
+export function estimatorColumns(inputs: OpeInputs, options: EvaluateOptions = {}): EstimatorColumns {
+  const names = [...(options.estimators ?? ESTIMATOR_NAMES)];
   const estimators = names.map((n) => makeEstimator(n, options));
   let data = inputs;
   let fitted = false;
@@ -92,7 +107,32 @@ export function evaluatePolicy(inputs: OpeInputs, options: EvaluateOptions = {})
     data = { ...inputs, estimatedRewardsByRegModel: q };
     fitted = true;
   }
+  const columns: Float64Array[] = [];
+  let checked: CheckedOpeInputs | undefined;
+  for (const est of estimators) {
+    // The value checks cover every field present, whatever `requires` says: the first estimator's
+    // check validates them all; later ones only add their own "required but missing" check.
+    if (checked === undefined || !est.requires.every((f) => data[f] !== undefined)) checked = checkOpeInputs(data, est.requires, est.estimatorName);
+    columns.push(est.roundRewardsFromChecked(checked));
+  }
+  return { names, columns, nRounds: inputs.actionDist.nRounds, fittedRewardModel: fitted };
+}
+
+/** The report of `evaluatePolicy` from the estimators' columns and their intervals (same order). */
+export function opeReport(cols: EstimatorColumns, intervals: readonly Interval[]): OpeReport {
   const estimates: Partial<Record<EstimatorName, Interval>> = {};
-  for (let j = 0; j < names.length; j++) estimates[names[j]] = estimators[j].estimateInterval(data, options);
-  return { n_rounds: inputs.actionDist.nRounds, estimates, fitted_reward_model: fitted };
+  for (let j = 0; j < cols.names.length; j++) estimates[cols.names[j]] = intervals[j];
+  return { n_rounds: cols.nRounds, estimates, fitted_reward_model: cols.fittedRewardModel };
+}
+
+/**
+ * Runs the chosen estimators on `inputs`, each with its percentile-bootstrap interval. All
+ * estimators share one set of resamples (drawn once from `randomState`), so an estimator's interval
+ * is the same whichever other estimators run beside it. Fits the ridge reward model with
+ * cross-fitting when an estimator needs q̂ and only `context` is given.
+ */
+export function evaluatePolicy(inputs: OpeInputs, options: EvaluateOptions = {}): OpeReport {
+  const boot = checkBootstrapOptions(options);
+  const cols = estimatorColumns(inputs, options);
+  return opeReport(cols, sharedBootstrap(cols.columns, boot, cols.names));
 }

@@ -11,5 +11,6 @@ export { SelfNormalizedDoublyRobust } from './sndr';
 export { SwitchDoublyRobust } from './switch-dr';
 export { DoublyRobustWithShrinkage } from './dr-os';
 export { RegressionModel, type RegressionModelOptions, type FitPredictOptions } from './regression-model';
-export { ESTIMATOR_NAMES, type EstimatorName, makeEstimator, parseEstimatorNames, evaluatePolicy, type EvaluateOptions, type OpeReport } from './estimators';
+export { ESTIMATOR_NAMES, type EstimatorName, makeEstimator, parseEstimatorNames, evaluatePolicy, estimatorColumns, opeReport, type EstimatorColumns, type EvaluateOptions, type OpeReport } from './estimators';
 export { opeInputsFromJson } from './inputs';
+export { OpeRowsReader } from './rows';
