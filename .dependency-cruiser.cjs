@@ -151,6 +151,13 @@ module.exports = {
       from: { path: '^envs/', pathNot: TEST },
       to: { pathNot: ['^envs/', '^ml/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
+    {
+      name: 'parallel-only-ml',
+      severity: 'error',
+      comment: 'parallel/ runs pure ml/ kernels on worker threads (Node built-ins allowed): it imports only parallel/ and ml/ of the project; cli/ and activities/ call it.',
+      from: { path: '^parallel/', pathNot: TEST },
+      to: { pathNot: ['^parallel/', '^ml/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
 
     // ── registry/, decision-log/, feature-store/, config/: state, logged data, features, settings ────────────────────────────────────────
     {

@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi services test typecheck lint layers unit integration demo down bench clean
+.PHONY: help setup setup-oumi setup-obp services test typecheck lint layers unit integration demo down bench clean
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -70,7 +70,11 @@ demo: setup
 down: $(NPM_STAMP)
 	bin/autopilot dev down
 
-bench: setup
+# Open Bandit Pipeline's environment for the OPE benchmarks against it (bench/ope-peers.ts); built once.
+setup-obp:
+	@scripts/obp-venv.sh
+
+bench: setup setup-obp
 	@for b in bench/*.ts; do echo "== $$b"; node -r ./scripts/register-ts.js $$b || exit 1; done
 
 clean:

@@ -4,8 +4,7 @@
  * estimates must agree to rounding; intervals agree up to bootstrap Monte Carlo error (different
  * random streams). Not part of the test suite.
  *
- *   scripts/obp-venv.sh && OBP_PYTHON=.venv-obp/bin/python \
- *     node -r ./scripts/register-ts.js bench/ope-obp-compare.ts [--rounds 5000]
+ *   scripts/obp-venv.sh && node -r ./scripts/register-ts.js bench/ope-obp-compare.ts [--rounds 5000]
  *
  * (or OBP_PYTHON=/path/to/python PYTHONPATH=/path/to/zr-obp). bench/ope-peers.ts times OBP against
  * `autopilot ope` on 100k and 1M rounds.
@@ -31,7 +30,8 @@ writeFileSync(file, JSON.stringify({
   reward: Array.from(inputs.reward!), action: Array.from(inputs.action!), pscore: Array.from(inputs.pscore!),
   action_dist: rows(inputs.actionDist.data, 5), estimated_rewards_by_reg_model: rows(q.data, 5),
 }));
-const python = process.env.OBP_PYTHON ?? 'python3';
+// OBP's project-local environment (scripts/obp-venv.sh, which `make bench` runs first) unless OBP_PYTHON names another.
+const python = process.env.OBP_PYTHON ?? join(__dirname, '..', '.venv-obp', 'bin', 'python');
 const obp = JSON.parse(execFileSync(python, [join(__dirname, 'ope-obp-compare.py'), file, String(lambda), String(nBoot)], { encoding: 'utf8' }));
 const ours = evaluatePolicy({ ...inputs, estimatedRewardsByRegModel: q }, { lambda, nBootstrapSamples: nBoot, randomState: 0 }).estimates;
 console.log(`${n} rounds, 5 actions, λ = ${lambda} for switch-dr and dr-os, ${nBoot} bootstrap resamples`);

@@ -88,6 +88,7 @@ const VIOLATIONS: Planted[] = [
   { path: 'activities/to-workflow.ts', source: "import { canary } from '../workflows/canary';\nexport const run = canary;\n", breaks: 'activities-not-to-workflows-or-inference' },
   { path: 'activities/to-server.ts', source: "import { start } from '../inference/server';\nexport const run = start;\n", breaks: 'activities-not-to-workflows-or-inference' },
   { path: 'envs/upward.ts', source: "import { open } from '../registry/db';\nexport const run = open;\n", breaks: 'envs-only-ml' },
+  { path: 'parallel/upward.ts', source: "import { open } from '../registry/db';\nexport const run = open;\n", breaks: 'parallel-only-ml' },
   { path: 'registry/to-server.ts', source: "import { start } from '../inference/server';\nexport const run = start;\n", breaks: 'storage-and-config-are-low' },
   { path: 'decision-log/to-cli.ts', source: "import { serve } from '../cli/serve';\nexport const run = serve;\n", breaks: 'storage-and-config-are-low' },
   { path: 'feature-store/to-workflow.ts', source: "import { canary } from '../workflows/canary';\nexport const run = canary;\n", breaks: 'storage-and-config-are-low' },
