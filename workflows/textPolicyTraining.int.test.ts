@@ -29,13 +29,10 @@ import { postJson } from '../inference/testing/fixture';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import { progressQuery, type PolicyMetrics, type TextPolicyProgress, type TextPolicyTrainingInput } from '../contracts/text-policy-training';
 import { textPolicyTraining } from './textPolicyTraining';
+import { describeWithOumiVenv } from '../test/support/oumi-venv';
 
 const root = resolve(__dirname, '..');
-const venvReady = existsSync(join(root, '.venv-oumi', 'bin', 'oumi'));
-if (!venvReady) {
-  console.warn('SKIPPED workflows/textPolicyTraining.int.test.ts: .venv-oumi is absent; create it with scripts/oumi-venv.sh (make setup-oumi)');
-}
-const describeWithVenv = venvReady ? describe : describe.skip;
+const describeWithVenv = describeWithOumiVenv('workflows/textPolicyTraining.int.test.ts');
 
 describeWithVenv('textPolicyTraining on the real Temporal dev server and the real oumi CLI', () => {
   let env: TestWorkflowEnvironment;

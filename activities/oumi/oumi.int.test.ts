@@ -19,13 +19,10 @@ import type { OumiTrainRequest, OumiTrainResult, PolicyMetrics, StageProgress } 
 import { createOumiActivities } from './activities';
 import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
 import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
+import { describeWithOumiVenv } from '../../test/support/oumi-venv';
 
 const root = path.resolve(__dirname, '..', '..');
-const venvReady = existsSync(path.join(root, '.venv-oumi', 'bin', 'oumi'));
-if (!venvReady) {
-  console.warn('SKIPPED activities/oumi/oumi.int.test.ts: .venv-oumi is absent; create it with scripts/oumi-venv.sh (make setup-oumi)');
-}
-const describeWithVenv = venvReady ? describe : describe.skip;
+const describeWithVenv = describeWithOumiVenv('activities/oumi/oumi.int.test.ts');
 
 const SFT_STEPS = 30;
 const DPO_STEPS = 20;

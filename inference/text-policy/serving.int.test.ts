@@ -7,7 +7,7 @@
  * is the score python/evaluate_policy.py computes. Then: the snapshot form renders the same prompt,
  * decisions are logged and take rewards, and the champion/canary split routes by the canary weight.
  */
-import { existsSync } from 'node:fs';
+
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { preparePolicyData, writeSyntheticDecisions } from '../../activities/oumi/data/prepare';
@@ -18,11 +18,10 @@ import type { Signature } from '../../registry/types';
 import type { InferenceServer } from '../server';
 import { createServingFixture, postJson, waitFor, type ServingFixture } from '../testing/fixture';
 import { renderSnapshot } from './kind';
+import { describeWithOumiVenv } from '../../test/support/oumi-venv';
 
 const root = resolve(__dirname, '..', '..');
-const venvReady = existsSync(join(root, '.venv-oumi', 'bin', 'python'));
-if (!venvReady) console.warn('SKIPPED inference/text-policy/serving.int.test.ts: .venv-oumi is absent; create it with scripts/oumi-venv.sh (make setup-oumi)');
-const describeWithVenv = venvReady ? describe : describe.skip;
+const describeWithVenv = describeWithOumiVenv('inference/text-policy/serving.int.test.ts', 'python');
 
 interface ReferenceCase {
   prompt: string;
