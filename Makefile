@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-obp services test typecheck lint layers unit integration demo down bench clean
+.PHONY: help setup setup-oumi setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -43,6 +43,12 @@ setup-oumi:
 services:
 	@scripts/check-services.sh
 
+# Prometheus alert/recording rules (infra/prometheus): promtool check rules, test rules, check config;
+# installs Debian's prometheus package (promtool) first when missing. In CI a missing promtool fails.
+rules-check:
+	@scripts/prometheus-tools.sh install
+	@scripts/prometheus-tools.sh check
+
 typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p tsconfig.json
 
@@ -59,7 +65,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi layers typecheck lint
+test: setup setup-oumi layers typecheck lint rules-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
