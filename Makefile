@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check
+.PHONY: help setup setup-oumi setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -65,10 +65,15 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi layers typecheck lint rules-check
+test: setup setup-oumi layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
+
+# infra/ without a cluster or Docker engine: hadolint, the Compose schema, Kustomize + Kubernetes schemas.
+# Builds the project-local .venv-infra from requirements/infra.txt once (scripts/check-infra.sh).
+infra-check:
+	@scripts/check-infra.sh
 
 demo: setup
 	scripts/demo.sh

@@ -9,8 +9,8 @@ const common = {
   // onnxruntime-node returns typed arrays of the main realm: hand them to every test file's realm.
   testEnvironment: '<rootDir>/ml/onnx/ort-jest-environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.venv/', '/.venv-oumi', '/.data/'],
-  modulePathIgnorePatterns: ['/dist/', '/.venv/', '/.venv-oumi', '/.data/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.venv/', '/.venv-', '/.data/'],
+  modulePathIgnorePatterns: ['/dist/', '/.venv/', '/.venv-', '/.data/'],
   watchPathIgnorePatterns: ['/.venv', '/.data/'],
 };
 module.exports = {
