@@ -27,6 +27,7 @@ import { parseDeploymentConfig } from '../../registry/deployment-config';
 import { PolicyDeployment, type DeploymentRecord, type PolicyOwner, type ServingState } from '../models/serving-state';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
+import { VersionPool } from '../serving/version-pool';
 import { createPolicyDecider, type PolicyDecider, type PolicyDecideDeps } from './decide';
 
 export interface PolicyRegistry {
@@ -54,17 +55,23 @@ function versionInfo(v: ModelVersion): VersionInfo {
 }
 
 export class PolicyKind implements ServedKind, PolicyOwner {
-  private readonly loaded = new Map<string, LoadedModel>();
+  /** Loaded versions, retired when no state serves with them (states `install` made count until swapped in). */
+  private readonly versions: VersionPool<LoadedModel, PolicyDeployment>;
   private readonly loading = new Map<string, Promise<LoadedModel>>();
   private readonly records = new Map<string, DeploymentRecord>();
   private readonly failures = new Map<string, { generation: number; at: number; error: string }>();
-  /** States made by `install` that the manager has not put into the map yet: their models are in use. */
-  private readonly fresh = new Set<PolicyDeployment>();
   private persistChain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly decider: PolicyDecider;
 
   constructor(private readonly opts: PolicyKindOptions) {
+    this.versions = new VersionPool({
+      map: opts.map,
+      owns: (s): s is PolicyDeployment => s instanceof PolicyDeployment,
+      uses: (s) => [s.champion, s.canary, s.shadow],
+      onRetired: (m) => opts.metrics.forgetVersion(m.info.model, String(m.info.version)),
+      onCount: (n) => opts.metrics.modelsLoaded.set(n),
+    });
     this.decider = createPolicyDecider({ ...opts.decide, ejectCanary: (state, model, reason) => this.ejectCanary(state.name, model, reason) });
   }
 
@@ -156,7 +163,7 @@ export class PolicyKind implements ServedKind, PolicyOwner {
         if (cur !== undefined) {
           this.log('error', `deployment ${name} generation ${d.generation}: champion ${rec.champion.model}@${rec.champion.version} failed to load (${msg}); generation ${cur.generation} keeps serving`);
           this.auditLater({ action: 'inference.load_failed', entity: 'version', model: d.model, entityKey: `${d.model}/${rec.champion.version}`, after: { deployment: name, generation: d.generation, error: msg, serving: cur.generation } });
-          this.retireUnused(); // the canary or shadow that loaded beside it serves nobody
+          this.versions.retireUnused(); // the canary or shadow that loaded beside it serves nobody
           return cur;
         }
         this.log('error', `deployment ${name}: champion ${rec.champion.model}@${rec.champion.version} failed to load (${msg}); serving the fallback action`);
@@ -186,7 +193,7 @@ export class PolicyKind implements ServedKind, PolicyOwner {
       }
     }
     if (this.closed) {
-      this.retireUnused();
+      this.versions.retireUnused();
       return cur ?? null;
     }
     // A champion that failed is already recorded above, with its error; anything else clears the record.
@@ -195,44 +202,20 @@ export class PolicyKind implements ServedKind, PolicyOwner {
     this.persist();
     this.opts.metrics.modelSwaps.labels(name).inc();
     const next = new PolicyDeployment(this, d, champion, canary, ejected, shadow, shadowEjected);
-    this.fresh.add(next);
+    this.versions.built(next);
     return next;
   }
 
   /** A state left the map (replaced, removed, or turned into another kind). */
   released(state: PolicyDeployment): void {
-    this.fresh.delete(state);
     // At close the map empties, but the records stay: a restart without the registry serves them.
     if (!this.closed && this.get(state.name) === undefined && this.records.delete(state.name)) this.persist();
-    this.retireUnused();
-  }
-
-  /** Retires every loaded version no current state refers to. */
-  private retireUnused(): void {
-    const used = new Set<LoadedModel>();
-    const use = (s: PolicyDeployment) => {
-      if (s.champion) used.add(s.champion);
-      if (s.canary) used.add(s.canary);
-      if (s.shadow) used.add(s.shadow);
-    };
-    for (const s of this.opts.map.values()) if (s instanceof PolicyDeployment) use(s);
-    for (const s of this.fresh) {
-      if (this.opts.map.get(s.name) === s) this.fresh.delete(s); // in the map now: counted above
-      else use(s);
-    }
-    for (const [key, m] of this.loaded) {
-      if (!used.has(m)) {
-        this.loaded.delete(key);
-        m.retire();
-        this.opts.metrics.forgetVersion(m.info.model, String(m.info.version));
-      }
-    }
-    this.opts.metrics.modelsLoaded.set(this.loaded.size);
+    this.versions.released(state);
   }
 
   private loadVersion(info: VersionInfo, source: 'registry' | 'cache'): Promise<LoadedModel> {
     const key = `${info.model}@${info.version}#${info.sha256}`;
-    const have = this.loaded.get(key);
+    const have = this.versions.get(key);
     if (have !== undefined) return Promise.resolve(have);
     let p = this.loading.get(key);
     if (p === undefined) {
@@ -246,8 +229,7 @@ export class PolicyKind implements ServedKind, PolicyOwner {
             m.retire();
             throw new Error('server closing');
           }
-          this.loaded.set(key, m);
-          this.opts.metrics.modelsLoaded.set(this.loaded.size);
+          this.versions.add(key, m);
           return m;
         } catch (err) {
           const outcome = (err as Error).name === 'ArtifactIntegrityError' ? 'corrupt' : 'failed';
@@ -334,6 +316,6 @@ export class PolicyKind implements ServedKind, PolicyOwner {
     this.closed = true;
     await Promise.all([...this.loading.values()].map((p) => p.catch(() => undefined)));
     await this.persistChain;
-    this.retireUnused();
+    this.versions.retireUnused();
   }
 }

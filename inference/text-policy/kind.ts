@@ -32,6 +32,7 @@ import type { InferenceMetrics } from '../metrics';
 import { TrafficRouter, type Arm } from '../router';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
+import { VersionPool } from '../serving/version-pool';
 import { TextPolicyDeployment, type TextPolicyOwner } from './deployment';
 import { TextPolicyModel, type TextPolicyScore } from './model';
 
@@ -77,11 +78,16 @@ export function renderSnapshot(snapshot: unknown): string {
 }
 
 export class TextPolicyKind implements ServedKind, TextPolicyOwner {
-  private readonly loaded = new Map<string, TextPolicyModel>();
-  /** Deployments made by `load` that the manager has not put into the map yet: their models are in use. */
-  private readonly fresh = new Set<TextPolicyDeployment>();
+  /** Loaded versions, retired when no deployment serves with them (those `load` made count until swapped in). */
+  private readonly versions: VersionPool<TextPolicyModel, TextPolicyDeployment>;
 
-  constructor(private readonly opts: TextPolicyKindOptions) {}
+  constructor(private readonly opts: TextPolicyKindOptions) {
+    this.versions = new VersionPool({
+      map: opts.map,
+      owns: (s): s is TextPolicyDeployment => s instanceof TextPolicyDeployment,
+      uses: (s) => [s.champion, s.canary],
+    });
+  }
 
   /** The text-policy deployment serving `name`, or undefined (not served here, or of another kind). */
   get(name: string): Served | undefined {
@@ -105,11 +111,11 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
   private async loadVersion(model: string, version: number): Promise<TextPolicyModel> {
     const v = await this.opts.registry.getVersion(model, version);
     const key = `${model}@${version}#${v.sha256}`;
-    const have = this.loaded.get(key);
+    const have = this.versions.get(key);
     if (have) return have;
     if (v.format !== 'onnx') throw new Error(`${model}@${version} has format ${v.format}; a text-policy deployment serves onnx`);
     const m = await TextPolicyModel.load({ model, version, sha256: v.sha256 }, v.signature, await this.folderOf(v));
-    this.loaded.set(key, m);
+    this.versions.add(key, m);
     return m;
   }
 
@@ -124,7 +130,7 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
       } catch (err) {
         this.opts.log?.('error', `text-policy deployment ${d.deployment}: champion ${d.model}@${d.championVersion} failed to load (${(err as Error).message})${cur ? `; generation ${cur.generation} keeps serving` : ''}`);
         if (cur !== undefined) {
-          this.retireUnused();
+          this.versions.retireUnused();
           return cur;
         }
       }
@@ -140,7 +146,7 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
     }
     this.opts.log?.('info', `text-policy deployment ${d.deployment}: champion ${champion?.key ?? 'none'}${canary ? `, canary ${canary.key} at ${d.canaryWeight}%` : ''}`);
     const next = this.build(d.deployment, d.model, d.generation, champion, canary, d.canaryWeight, d.fallback ?? null);
-    this.fresh.add(next);
+    this.versions.built(next);
     return next;
   }
 
@@ -151,27 +157,7 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
 
   /** A deployment left the map: versions nobody serves now are retired. */
   released(s: TextPolicyDeployment): void {
-    this.fresh.delete(s);
-    this.retireUnused();
-  }
-
-  private retireUnused(): void {
-    const used = new Set<TextPolicyModel>();
-    const use = (s: TextPolicyDeployment) => {
-      if (s.champion) used.add(s.champion);
-      if (s.canary) used.add(s.canary);
-    };
-    for (const s of this.opts.map.values()) if (s instanceof TextPolicyDeployment) use(s);
-    for (const s of this.fresh) {
-      if (this.opts.map.get(s.name) === s) this.fresh.delete(s); // in the map now: counted above
-      else use(s);
-    }
-    for (const [key, m] of this.loaded) {
-      if (!used.has(m)) {
-        this.loaded.delete(key);
-        m.retire();
-      }
-    }
+    this.versions.released(s);
   }
 
   /** Versions are retired as their deployments leave the map (the manager clears it at close). */
