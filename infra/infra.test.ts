@@ -8,17 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { describeWithTool } from '../test/support/tools';
 
 const root = resolve(__dirname, '..');
 const script = join(root, 'scripts', 'check-infra.sh');
 
-function describeWithInfraTools(): jest.Describe {
-  if (existsSync(join(root, '.venv-infra', '.requirements.sha256'))) return describe;
-  const why = 'infra/infra.test.ts: .venv-infra is absent; build it with scripts/check-infra.sh (make infra-check)';
-  if (process.env.CI) throw new Error(`${why} — in CI a missing tool fails the suite instead of skipping it`);
-  console.warn(`SKIPPED ${why}`);
-  return describe.skip;
-}
+const describeWithInfraTools = (): jest.Describe =>
+  describeWithTool('infra/infra.test.ts', existsSync(join(root, '.venv-infra', '.requirements.sha256')), '.venv-infra is absent; build it with scripts/check-infra.sh (make infra-check)');
 
 /** A copy of infra/ in a fresh directory, with `plant` applied to one file (path relative to the copy). */
 function copyWith(plant?: { file: string; edit: (text: string) => string }): string {

@@ -29,7 +29,7 @@ import { postJson } from '../inference/testing/fixture';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import { progressQuery, type PolicyMetrics, type TextPolicyProgress, type TextPolicyTrainingInput } from '../contracts/text-policy-training';
 import { textPolicyTraining } from './textPolicyTraining';
-import { describeWithOumiVenv } from '../test/support/oumi-venv';
+import { describeWithOumiVenv } from '../test/support/tools';
 
 const root = resolve(__dirname, '..');
 const describeWithVenv = describeWithOumiVenv('workflows/textPolicyTraining.int.test.ts');

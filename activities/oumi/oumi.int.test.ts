@@ -19,7 +19,7 @@ import type { OumiTrainRequest, OumiTrainResult, PolicyMetrics, StageProgress } 
 import { createOumiActivities } from './activities';
 import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
 import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
-import { describeWithOumiVenv } from '../../test/support/oumi-venv';
+import { describeWithOumiVenv } from '../../test/support/tools';
 
 const root = path.resolve(__dirname, '..', '..');
 const describeWithVenv = describeWithOumiVenv('activities/oumi/oumi.int.test.ts');

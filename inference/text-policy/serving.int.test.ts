@@ -18,7 +18,7 @@ import type { Signature } from '../../registry/types';
 import type { InferenceServer } from '../server';
 import { createServingFixture, postJson, waitFor, type ServingFixture } from '../testing/fixture';
 import { renderSnapshot } from './kind';
-import { describeWithOumiVenv } from '../../test/support/oumi-venv';
+import { describeWithOumiVenv } from '../../test/support/tools';
 
 const root = resolve(__dirname, '..', '..');
 const describeWithVenv = describeWithOumiVenv('inference/text-policy/serving.int.test.ts', 'python');
