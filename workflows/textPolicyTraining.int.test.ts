@@ -72,7 +72,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
       dpoSteps: 20,
       sftOverrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 15 },
       dpoOverrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 10, 'training.learning_rate': 5e-4 },
-      progressIntervalSeconds: 1,
+      progressIntervalSeconds: 0, // every trainer line is signalled: a stage of a few fast steps still shows a step ≥ 1 to the 250-ms query loop
       startCanary: true,
       timeouts: { trainSeconds: 600, heartbeatSeconds: 120 },
     };
