@@ -3,27 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { exitOnUsageError, USAGE_EXIT } from './errors';
-import { main } from './main';
+import { runCliInProcess } from './testing/in-process';
 
 const bin = join(__dirname, '..', 'bin', 'autopilot');
 
 function autopilot(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The same entry point in-process (a child process takes seconds to start), its output captured. */
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { stdout += String(c); return true; });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { stderr += String(c); return true; });
-  try {
-    const code = await main(['node', 'autopilot', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 describe('bin/autopilot usage errors', () => {
@@ -57,23 +43,23 @@ describe('main() with commander refusing the command line', () => {
     [['models', 'alias', 'rm', 'm'], "error: missing required argument 'alias'"],
     [['models', 'alias', 'nope'], "error: unknown command 'nope'"],
   ])('%j exits 2: %s', async (args, message) => {
-    const r = await inProcess(...args);
+    const r = await runCliInProcess(...args);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')[0]).toBe(message);
   });
 
   it('a command that needs a subcommand exits 2 with its help on stderr', async () => {
-    const r = await inProcess('models');
+    const r = await runCliInProcess('models');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('Usage: autopilot models [options] [command]');
   });
 
   it('help and --version exit 0', async () => {
-    expect((await inProcess('models', 'show', '--help')).code).toBe(0);
-    expect((await inProcess('help', 'models')).code).toBe(0);
-    const v = await inProcess('--version');
+    expect((await runCliInProcess('models', 'show', '--help')).code).toBe(0);
+    expect((await runCliInProcess('help', 'models')).code).toBe(0);
+    const v = await runCliInProcess('--version');
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../ml/rng';
 import { ADWIN, detectAll, PageHinkley } from '../../ml/drift';
-import { main } from '../main';
+import { runCliInProcess } from '../testing/in-process';
 
 const bin = join(__dirname, '..', '..', 'bin', 'autopilot');
 let dir: string;
@@ -56,23 +56,9 @@ describe('autopilot drift', () => {
     expect(indices.some((i) => i >= 1500 && i < 1600)).toBe(true);
   });
 
-  // The remaining cases run the same entry point in-process (a child process takes seconds to start).
-  async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '', stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { stdout += String(c); return true; });
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { stderr += String(c); return true; });
-    try {
-      const code = await main(['node', 'autopilot', ...args]);
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
-
   it('accepts snake_case parameter names like River', async () => {
     const input = file('s3.json', JSON.stringify(series));
-    const r = await inProcess('drift', '--detector', 'adwin', '--input', input, '--min_window_length', '10', '--max_buckets', '3');
+    const r = await runCliInProcess('drift', '--detector', 'adwin', '--input', input, '--min_window_length', '10', '--max_buckets', '3');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(detectAll(new ADWIN({ min_window_length: 10, max_buckets: 3 }), series));
   });
@@ -91,7 +77,7 @@ describe('autopilot drift', () => {
       [['--detector', 'adwin', '--input', file('o.json', '{"a": 1}')], `error: --input ${join(dir, 'o.json')} must hold a JSON array of numbers, got object\n`],
     ];
     for (const [args, message] of cases) {
-      const r = await inProcess('drift', ...args);
+      const r = await runCliInProcess('drift', ...args);
       expect({ args, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, code: 2, stdout: '', stderr: message });
     }
   });
