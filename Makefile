@@ -75,7 +75,7 @@ test: setup setup-oumi layers typecheck lint rules-check infra-check
 infra-check:
 	@scripts/check-infra.sh
 
-demo: setup
+demo: setup setup-oumi
 	scripts/demo.sh
 
 down: $(NPM_STAMP)

@@ -10,6 +10,7 @@ import { createBanditActivities } from '../activities/bandits/activities';
 import { createOumiActivities } from '../activities/oumi/activities';
 import { createPolicyRunActivities } from '../activities/oumi/register';
 import { createDriftActivities } from '../activities/bandits/drift';
+import { assertOumiEnvironment } from '../activities/oumi/environment';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -32,6 +33,14 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createBanditActivities(deps),
     ...createDriftActivities(deps),
   }),
+};
+
+/**
+ * What a queue's worker needs on its machine beyond the dependencies, checked before it connects: the
+ * oumi worker refuses to start without the Oumi environment, naming the command that builds it.
+ */
+export const queuePreflight: Partial<Record<TaskQueue, (root: string) => void>> = {
+  [TASK_QUEUES.oumi]: assertOumiEnvironment,
 };
 
 export function isTaskQueue(name: string): name is TaskQueue {

@@ -5,7 +5,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Settings } from '../config/settings';
 import { createWorkerDeps, type WorkerDeps } from './deps';
-import { isTaskQueue, queueActivities } from './queues';
+import { isTaskQueue, queueActivities, queuePreflight } from './queues';
+import { projectRoot } from '../config/settings';
 
 export interface RunWorkerOptions {
   queue: string;
@@ -24,6 +25,7 @@ export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Wo
   if (!isTaskQueue(opts.queue)) {
     throw new Error(`unknown task queue "${opts.queue}": expected one of ${Object.keys(queueActivities).join(', ')}`);
   }
+  queuePreflight[opts.queue]?.(projectRoot);
   const deps = opts.deps ?? createWorkerDeps(opts.settings);
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.settings.temporalAddress }));
   const worker = await Worker.create({

@@ -20,7 +20,7 @@ import type {
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { listDirectoryFiles, uploadDirectory } from '../../registry/directory-artifact';
 import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
-import { startLivenessHeartbeat } from './liveness';
+import { DEFAULT_STARTUP_GRACE_MS, startProgressHeartbeat } from './liveness';
 import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
 import { trainStage } from './train-stage';
 
@@ -28,6 +28,8 @@ export interface OumiActivityDeps {
   /** Repository root: configs/oumi, python/ and .venv-oumi/ are found from here. Default: cwd. */
   root?: string;
   store?: ArtifactStore;
+  /** How long a trainer may print nothing after it starts before its heartbeats stop. Default 10 min. */
+  startupGraceMs?: number;
 }
 
 export function createOumiActivities(deps: OumiActivityDeps = {}): OumiActivities {
@@ -49,7 +51,7 @@ export function createOumiActivities(deps: OumiActivityDeps = {}): OumiActivitie
 
     async oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult> {
       let latest: unknown = null;
-      const alive = startLivenessHeartbeat(() => latest ?? { stage: request.stage, step: 0 });
+      const alive = startProgressHeartbeat(() => latest ?? { stage: request.stage, step: 0 }, deps.startupGraceMs ?? DEFAULT_STARTUP_GRACE_MS);
       try {
         return await trainStage(request, {
           root,
@@ -57,8 +59,10 @@ export function createOumiActivities(deps: OumiActivityDeps = {}): OumiActivitie
           signal: signal(),
           onProgress: (progress) => {
             latest = progress;
+            alive.progressed();
             heartbeat(progress);
           },
+          onOutput: () => alive.progressed(),
         });
       } finally {
         alive.stop();

@@ -38,7 +38,7 @@ import {
 } from '../../contracts/text-policy-training';
 import { codeCommit } from '../code-commit';
 import { parsePolicyTrainingInput } from './input';
-import { startLivenessHeartbeat } from './liveness';
+import { DEFAULT_STARTUP_GRACE_MS, startProgressHeartbeat } from './liveness';
 import { trainStage } from './train-stage';
 
 export interface PolicyRunDeps {
@@ -48,6 +48,8 @@ export interface PolicyRunDeps {
   root?: string;
   /** Default parent of run work directories (`<dataDir>/oumi/runs/<runId>`). */
   dataDir?: string;
+  /** How long a trainer may print nothing after it starts before its heartbeats stop. Default 10 min. */
+  startupGraceMs?: number;
 }
 
 function sha256(text: string): string {
@@ -157,9 +159,9 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           }
         });
       };
-      // The trainer prints nothing while Python imports torch and TRL (tens of seconds on a loaded
-      // machine): heartbeat on a timer too, so the heartbeat timeout detects a dead worker, not a slow start.
-      const alive = startLivenessHeartbeat(() => latest ?? { stage: request.stage, step: 0 });
+      // Heartbeats follow the trainer's output (lines, steps), with a grace for its silent start-up
+      // (Python importing torch and TRL): a hung trainer stops them and the heartbeat timeout retries it.
+      const alive = startProgressHeartbeat(() => latest ?? { stage: request.stage, step: 0 }, deps.startupGraceMs ?? DEFAULT_STARTUP_GRACE_MS);
       let result: OumiTrainResult;
       try {
         result = await trainStage(request, {
@@ -168,6 +170,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           signal: cancellationSignal(),
           onProgress: (progress) => {
             latest = progress;
+            alive.progressed();
             heartbeat(latest);
             const now = Date.now();
             if (now - lastSent >= interval) {
@@ -175,6 +178,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
               send(latest);
             }
           },
+          onOutput: () => alive.progressed(),
         });
       } finally {
         alive.stop();

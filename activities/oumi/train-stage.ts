@@ -14,6 +14,8 @@ export interface TrainStageOptions {
   resume: boolean;
   signal: AbortSignal;
   onProgress: (progress: StageProgress) => void;
+  /** Any line the trainer printed (stdout or stderr): a sign of life for the progress heartbeat. */
+  onOutput?: () => void;
 }
 
 export async function trainStage(request: OumiTrainRequest, opts: TrainStageOptions): Promise<OumiTrainResult> {
@@ -33,6 +35,7 @@ export async function trainStage(request: OumiTrainRequest, opts: TrainStageOpti
     resume: opts.resume,
     signal: opts.signal,
     onProgress: (progress) => opts.onProgress({ stage: request.stage, ...progress }),
+    onLog: opts.onOutput ? () => opts.onOutput?.() : undefined,
   });
   return { stage: request.stage, outputDir: request.outputDir, progress: result.progress, resumedFrom: result.resumedFrom, durationMs: result.durationMs };
 }

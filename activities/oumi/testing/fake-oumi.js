@@ -4,8 +4,10 @@
 // behaves as FAKE_OUMI_MODE says:
 //   train (default)  steps 1..--training.max_steps (default 6), resuming after --training.resume_from_checkpoint
 //   fail             prints a traceback of 60 lines to stderr and exits 3
+//   stall            prints FAKE_OUMI_STALL_AFTER (default 2) steps, then hangs without printing anything
 //   hang             starts a grandchild (which ignores SIGTERM when FAKE_OUMI_STUBBORN=1), writes both pids
 //                    to FAKE_OUMI_PIDS_FILE, prints one progress bar and waits forever
+// FAKE_OUMI_SILENT_MS, when set, delays the first output (a slow Python start-up).
 // FAKE_OUMI_ARGS_FILE, when set, receives the argv as JSON.
 'use strict';
 const fs = require('node:fs');
@@ -25,6 +27,7 @@ function bar(step, total) {
   return `\r${String(pct).padStart(3)}%|${'█'.repeat(Math.floor(pct / 10)).padEnd(10)}| ${step}/${total} [00:01<00:01,  5.00it/s]`;
 }
 
+function main() {
 if (mode === 'train') {
   const outputDir = option('training.output_dir');
   const total = Number(option('training.max_steps') || 6);
@@ -53,6 +56,11 @@ if (mode === 'train') {
   for (let i = 1; i <= 58; i++) process.stderr.write(`  File "frame_${i}.py", line ${i}, in f${i}\n`);
   process.stderr.write('ValueError: boom: dataset_path does not exist\n');
   process.exit(3);
+} else if (mode === 'stall') {
+  const after = Number(process.env.FAKE_OUMI_STALL_AFTER || 2);
+  process.stdout.write('[oumi][INFO] Starting training...\n');
+  for (let step = 1; step <= after; step++) process.stderr.write(bar(step, 10));
+  setInterval(() => {}, 1000);
 } else if (mode === 'hang') {
   const stubborn = process.env.FAKE_OUMI_STUBBORN === '1';
   const grandchild = spawn(process.execPath, ['-e', `${stubborn ? "process.on('SIGTERM', () => {});" : ''} setInterval(() => {}, 1000);`], { stdio: 'ignore' });
@@ -64,3 +72,8 @@ if (mode === 'train') {
   process.stderr.write(`fake-oumi: unknown FAKE_OUMI_MODE ${mode}\n`);
   process.exit(2);
 }
+}
+
+const silentMs = Number(process.env.FAKE_OUMI_SILENT_MS || 0);
+if (silentMs > 0) setTimeout(main, silentMs);
+else main();
