@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check
+.PHONY: help setup setup-oumi setup-mlflow setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -40,6 +40,11 @@ setup: $(NPM_STAMP) $(VENV_STAMP) services
 setup-oumi:
 	@scripts/oumi-venv.sh
 
+# An MLflow tracking server's environment (.venv-mlflow, linked to a per-machine cache keyed by
+# requirements/mlflow.txt) for the MLflow export's integration test (cli/runs/runs.int.test.ts).
+setup-mlflow:
+	@scripts/mlflow-venv.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -65,7 +70,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi layers typecheck lint rules-check infra-check
+test: setup setup-oumi setup-mlflow layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
