@@ -6,6 +6,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { RagConfig } from '../envs/types';
 import type { JsonObject } from './json';
+import type { OfflineGateSettings, OfflineGateVerdict, RewardDeltaInterval } from '../canary/offline-gates';
 
 /** The workflow type name. */
 export const PPO_TRAINING_WORKFLOW_TYPE = 'ppoTraining';
@@ -32,6 +33,14 @@ export interface PpoTrainingInput {
   workers?: number;
   continueAsNewEvery?: number;
   startCanary?: boolean;
+  /**
+   * Offline gates the registered version must pass before its canary starts (canary/offline-gates.ts;
+   * defaults: reward-delta lower bound > 0, no hard-gate violation). A failing version is registered as
+   * `rejected` with the reasons and no canary starts.
+   */
+  gates?: Partial<OfflineGateSettings>;
+  /** Start the canary even when the offline gates fail (audited; search attribute AutopilotForced). Default false. */
+  force?: boolean;
   evaluation?: Partial<EvaluationSettings>;
   timeouts?: { heartbeatSeconds?: number; activitySeconds?: number };
   actor?: string;
@@ -51,6 +60,9 @@ export interface RunSetup {
   workers: number;
   continueAsNewEvery: number;
   startCanary: boolean;
+  /** Absent in runs started before offline gates existed (then: the defaults, not forced). */
+  gates?: OfflineGateSettings;
+  force?: boolean;
   evaluation: EvaluationSettings;
   codeCommit: string;
   datasetManifest: JsonObject;
@@ -107,6 +119,8 @@ export interface EvaluationSummary {
   bestStatic: CandidateStats;
   improvementVsBaseline: number;
   improvementVsBestStatic: number;
+  /** Paired bootstrap interval of (policy − baseline) reward per step on the held-out episodes. */
+  rewardDelta: RewardDeltaInterval;
 }
 
 export interface TrainingOutcome {
@@ -177,7 +191,14 @@ export interface PpoTrainingResult {
     gateViolations: number;
   };
   report: ReportUris;
-  /** With startCanary: the canaryPromotion child (abandoned on close, so it outlives this run). */
+  /** The offline gates' verdict (absent in runs from before them). */
+  offlineGates?: OfflineGateVerdict;
+  /** The canary started although the offline gates failed (input `force`). */
+  forced?: boolean;
+  /**
+   * With startCanary: the canaryPromotion child (abandoned on close, so it outlives this run); `started: false`
+   * with `error` when the offline gates refused it or the start failed.
+   */
   canary: { workflowId: string; started: boolean; error?: string } | null;
   elapsedMs: number;
 }
@@ -220,4 +241,9 @@ export interface PpoActivities {
     report: ReportUris;
   }): Promise<RegisteredVersion>;
   finishRun(args: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; summary?: object; error?: string }): Promise<void>;
+  /**
+   * Records the offline gates' verdict on the version: failed → status `rejected` with the reasons (audited);
+   * failed but forced → an audit row `canary.forced` naming the actor and the reasons; passed → nothing.
+   */
+  recordGateVerdict(args: { model: string; version: number; verdict: OfflineGateVerdict; forced: boolean; actor: string; runId: string }): Promise<void>;
 }

@@ -21,6 +21,8 @@ export const SEARCH_ATTRIBUTES = {
   version: defineSearchAttributeKey('AutopilotVersion', SearchAttributeType.INT),
   runKind: defineSearchAttributeKey('AutopilotRunKind', SearchAttributeType.KEYWORD),
   phase: defineSearchAttributeKey('AutopilotPhase', SearchAttributeType.KEYWORD),
+  /** A canary started although the offline gates failed (training input `force`). */
+  forced: defineSearchAttributeKey('AutopilotForced', SearchAttributeType.BOOL),
 } as const;
 
 /** `--search-attribute` arguments for `temporal server start-dev`. */

@@ -199,7 +199,8 @@ describe('ppoTraining on the real Temporal dev server', () => {
       const handle = await env.client.workflow.start(ppoTraining, {
         taskQueue,
         workflowId: `ppo/${randomUUID()}`,
-        args: [smallInput(model, { iterations: 500, continueAsNewEvery: 50, startCanary: true })],
+        // gates anyone passes: this test is about stop; the offline gates have their own test below
+        args: [smallInput(model, { iterations: 500, continueAsNewEvery: 50, startCanary: true, gates: { minRewardDelta: -1e9, maxGateViolationRate: 1 } })],
       });
       await until('the first iteration', async () => ((await handle.query(progressQuery)).iteration >= 1 ? true : undefined));
       await handle.signal(stopSignal);
@@ -229,6 +230,43 @@ describe('ppoTraining on the real Temporal dev server', () => {
     expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toMatchObject({ model, version: result.version });
     await canary.terminate('test over');
   });
+
+  it('offline gates: a version without evidence is rejected and gets no canary; with force the canary starts, audited', async () => {
+    const taskQueue = `${TASK_QUEUES.training}-${randomUUID()}`;
+    const worker = await inProcessWorker(taskQueue);
+    const model = `ppo-gates-${randomUUID().slice(0, 8)}`;
+    // An unreachable reward gate: the lower bound of the reward-delta interval must exceed 1e9 per step.
+    const gates = { minRewardDelta: 1e9 };
+    const [refused, forced] = await worker.runUntil(async () => {
+      const a = await env.client.workflow.execute(ppoTraining, { taskQueue, workflowId: `ppo/${randomUUID()}`, args: [smallInput(model, { iterations: 1, startCanary: true, gates })] });
+      const forcedId = `ppo/${randomUUID()}`;
+      const b = await env.client.workflow.execute(ppoTraining, { taskQueue, workflowId: forcedId, args: [smallInput(model, { iterations: 1, startCanary: true, gates, force: true, actor: 'test:release-manager' })] });
+      const desc = await env.client.workflow.getHandle(forcedId).describe();
+      return [a, { ...b, searchAttributes: desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.forced) }] as const;
+    });
+
+    // Refused: the verdict names the interval; the version is registered but rejected; no canary workflow.
+    expect(refused.offlineGates?.passed).toBe(false);
+    expect(refused.offlineGates?.reasons[0]).toMatch(/^held-out reward vs baseline: Δ = .* per step, 95% CI \[.*\] over 4 episodes; its lower bound must exceed 1000000000$/);
+    expect(refused.forced).toBe(false);
+    expect(refused.canary).toEqual({ workflowId: `canary/${model}`, started: false, error: expect.stringMatching(/^offline gates failed: held-out reward vs baseline/) });
+    const v1 = await registry.getVersion(model, refused.version);
+    expect(v1.status).toBe('rejected');
+    expect(v1.metrics.reward_delta_lower).toBeLessThanOrEqual(v1.metrics.reward_delta);
+    const statusAudit = await registry.listAudit({ model, action: 'version.status' });
+    expect(statusAudit.some((a) => JSON.stringify(a.after).includes('rejected') && JSON.stringify(a.after).includes('offline gates failed'))).toBe(true);
+
+    // Forced: also rejected (the evidence did not change), but the canary started, the audit names the actor
+    // and the reasons, and the run carries AutopilotForced = true.
+    expect(forced.offlineGates?.passed).toBe(false);
+    expect(forced.forced).toBe(true);
+    expect(forced.canary).toEqual({ workflowId: `canary/${model}`, started: true });
+    expect((await registry.getVersion(model, forced.version)).status).toBe('rejected');
+    const audit = (await registry.listAudit({ model, action: 'canary.forced' }));
+    expect(audit).toEqual([expect.objectContaining({ actor: 'test:release-manager', entityKey: `${model}/${forced.version}`, after: expect.objectContaining({ reasons: forced.offlineGates!.reasons }) })]);
+    expect(forced.searchAttributes).toBe(true);
+    await env.client.workflow.getHandle(`canary/${model}`).terminate('test over');
+  }, 180_000);
 
   it('rejects a bad input at once, naming the field', async () => {
     const taskQueue = `${TASK_QUEUES.training}-${randomUUID()}`;

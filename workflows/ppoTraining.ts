@@ -24,6 +24,7 @@ import {
   continueAsNew,
   isCancellation,
   ParentClosePolicy,
+  patched,
   startChild,
   proxyActivities,
   setHandler,
@@ -44,6 +45,7 @@ import {
 } from '../contracts/ppo-training';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import { rootMessage } from './failure';
+import { DEFAULT_OFFLINE_GATES, offlineGateVerdict, type OfflineGateVerdict } from '../canary/offline-gates';
 
 export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrainingState): Promise<PpoTrainingResult> {
   const heartbeatTimeout = `${input.timeouts?.heartbeatSeconds ?? 60}s`;
@@ -161,8 +163,30 @@ export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrai
     const version = await short.exportAndRegister({ run, checkpointUri: evaluation.checkpointUri, training, evaluation, report });
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.version, value: version.version }]);
 
+    // Offline gates (canary/offline-gates.ts): a version without evidence is rejected and gets no canary,
+    // unless the run was forced. Runs recorded before the gates existed replay without this step.
+    let offlineGates: OfflineGateVerdict | undefined;
+    let forced = false;
+    let gateRefusal: string | null = null;
+    if (patched('ppo-offline-gates')) {
+      offlineGates = evaluation.rewardDelta
+        ? offlineGateVerdict(
+          { rewardDelta: evaluation.rewardDelta, gateViolations: evaluation.policy.gateViolations, steps: evaluation.policy.steps },
+          run.gates ?? DEFAULT_OFFLINE_GATES,
+        )
+        : { passed: false, checks: [], reasons: ['the evaluation carries no reward-delta interval (it ran on a worker older than the offline gates)'] };
+      forced = !offlineGates.passed && run.startCanary && run.force === true;
+      if (!offlineGates.passed) {
+        await short.recordGateVerdict({ model: version.model, version: version.version, verdict: offlineGates, forced, actor: run.actor, runId: run.runId });
+        if (forced) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.forced, value: true }]);
+        else gateRefusal = `offline gates failed: ${offlineGates.reasons.join('; ')}`;
+      }
+    }
+
     let canary: PpoTrainingResult['canary'] = null;
-    if (run.startCanary) {
+    if (run.startCanary && gateRefusal !== null) {
+      canary = { workflowId: canaryWorkflowId(version.model), started: false, error: gateRefusal };
+    } else if (run.startCanary) {
       // By name: the canary workflow (workflows/canaryPromotion.ts) runs on the rollout queue, one per model.
       const canaryId = canaryWorkflowId(version.model);
       try {
@@ -198,6 +222,7 @@ export async function ppoTraining(input: PpoTrainingInput = {}, resume?: PpoTrai
         gateViolations: evaluation.policy.gateViolations,
       },
       report,
+      ...(offlineGates ? { offlineGates, forced } : {}),
       canary,
       elapsedMs: Date.now() - startedAtMs,
     };

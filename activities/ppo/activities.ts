@@ -45,6 +45,7 @@ import type { Json, JsonObject, Signature } from '../../registry/types';
 import { getJson, loadCheckpoint, loadRunConfig, putJson, runKeys, saveCheckpoint, saveRollout } from './checkpoint';
 import { buildEnvironment, datasetManifest } from './environment';
 import { evaluatePolicies, type PolicyEvaluation } from './evaluate';
+import type { OfflineGateVerdict } from '../../canary/offline-gates';
 import { configHash, parsePpoTrainingInput, resolveEffectiveConfig } from './input';
 import { pivotMetrics, writeReportFiles } from './report';
 
@@ -116,6 +117,8 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
         workers: effective.workers,
         continueAsNewEvery: input.continueAsNewEvery,
         startCanary: input.startCanary,
+        gates: input.gates,
+        force: input.force,
         evaluation: input.evaluation,
         codeCommit: commit,
         datasetManifest: manifest,
@@ -232,6 +235,7 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
         bestStatic: result.bestStatic,
         improvementVsBaseline: result.improvementVsBaseline,
         improvementVsBestStatic: result.improvementVsBestStatic,
+        rewardDelta: result.rewardDelta,
       };
     },
 
@@ -282,6 +286,9 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
         quality: ev.policy.quality,
         cost_usd: ev.policy.costUsd,
         latency_p95_ms: ev.policy.latencyP95Ms,
+        reward_delta: ev.rewardDelta.value,
+        reward_delta_lower: ev.rewardDelta.lower,
+        reward_delta_upper: ev.rewardDelta.upper,
       };
       if (training.finalReward !== null) metrics.final_reward = training.finalReward;
       if (training.bestReward !== null) metrics.best_reward = training.bestReward;
@@ -314,6 +321,20 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
         actor: run.actor,
       });
       return { model: version.model, version: version.version, artifactUri: version.artifactUri, sha256: version.sha256, metrics: version.metrics };
+    },
+
+    async recordGateVerdict(args: { model: string; version: number; verdict: OfflineGateVerdict; forced: boolean; actor: string; runId: string }): Promise<void> {
+      const { verdict } = args;
+      if (verdict.passed) return;
+      // Idempotent under retries: setVersionStatus is a no-op when the status is already `rejected`.
+      await registry.setVersionStatus({ model: args.model, version: args.version, status: 'rejected', actor: args.actor, reason: `offline gates failed (run ${args.runId}): ${verdict.reasons.join('; ')}` });
+      if (args.forced) {
+        const key = `${args.model}/${args.version}`;
+        const already = (await registry.listAudit({ model: args.model, action: 'canary.forced', limit: 1000 })).some((a) => a.entityKey === key);
+        if (!already) {
+          await registry.appendAudit({ actor: args.actor, action: 'canary.forced', entity: 'version', model: args.model, entityKey: key, after: { runId: args.runId, reasons: verdict.reasons, checks: verdict.checks } });
+        }
+      }
     },
 
     async finishRun(args: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; summary?: object; error?: string }): Promise<void> {

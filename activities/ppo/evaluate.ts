@@ -17,6 +17,8 @@
 import type { Action } from '../../ml/rl/environment';
 import type { ActorCritic } from '../../ml/rl/actor-critic';
 import { Rng } from '../../ml/rng';
+import { pairedBootstrap } from '../../ml/stats/bootstrap';
+import type { RewardDeltaInterval } from '../../canary/offline-gates';
 import type { CandidateStats } from '../../contracts/ppo-training';
 import type { PolicyConfig } from '../../envs/config';
 import { configGrid } from '../../envs/oracle';
@@ -36,7 +38,16 @@ export interface PolicyEvaluation {
   /** Relative improvement of the chosen policy's reward: (r − r_ref) / |r_ref|. */
   improvementVsBaseline: number;
   improvementVsBestStatic: number;
+  /**
+   * Paired bootstrap interval (10,000 resamples, 95 %) of the chosen policy's mean reward per step minus the
+   * baseline's, episode by episode on the same held-out seeds: the offline gate's evidence (canary/offline-gates.ts).
+   */
+  rewardDelta: RewardDeltaInterval;
 }
+
+/** The offline gate's interval: 95 %, 10,000 resamples. */
+export const REWARD_DELTA_ALPHA = 0.05;
+const REWARD_DELTA_RESAMPLES = 10_000;
 
 export interface EvaluateOptions {
   episodes: number;
@@ -78,6 +89,16 @@ class Accumulator {
   cost = 0;
   p95 = 0;
   violations = 0;
+  /** Mean reward per step of each finished episode, in seed order. */
+  readonly episodeRewards: number[] = [];
+  private episodeStart = { reward: 0, steps: 0 };
+
+  endEpisode(): void {
+    const steps = this.steps - this.episodeStart.steps;
+    this.episodeRewards.push(steps > 0 ? (this.reward - this.episodeStart.reward) / steps : 0);
+    this.episodeStart = { reward: this.reward, steps: this.steps };
+    this.episodes++;
+  }
 
   add(reward: number, info: Record<string, unknown>): void {
     this.steps++;
@@ -126,7 +147,7 @@ export async function playEpisodes(
       obs = step.observation;
       if (step.done) break;
     }
-    acc.episodes++;
+    acc.endEpisode();
   }
   return acc;
 }
@@ -159,6 +180,7 @@ export async function evaluatePolicies(
   };
 
   const policyStats: CandidateStats[] = [];
+  const episodeRewards = new Map<string, number[]>();
   const actionsByLabel = new Map<string, Record<string, Record<string, number>>>();
   for (const c of candidates) {
     const actions: Record<string, Record<string, number>> = {};
@@ -170,12 +192,19 @@ export async function evaluatePolicies(
       actions[category][key] = (actions[category][key] ?? 0) + 1;
     });
     policyStats.push(acc.stats(c.label));
+    episodeRewards.set(c.label, acc.episodeRewards);
     actionsByLabel.set(c.label, actions);
   }
   const chosen = policyStats.reduce((a, b) => (b.reward > a.reward ? b : a));
 
   const baselineConfig = { ...config.policy.baseline } as RagConfig;
-  const baseline = (await playEpisodes(env, staticActor(baselineConfig), seeds, tick)).stats('baseline', baselineConfig);
+  const baselineAcc = await playEpisodes(env, staticActor(baselineConfig), seeds, tick);
+  const baseline = baselineAcc.stats('baseline', baselineConfig);
+  const delta = pairedBootstrap(episodeRewards.get(chosen.label)!, baselineAcc.episodeRewards, {
+    alpha: REWARD_DELTA_ALPHA,
+    nBootstrapSamples: REWARD_DELTA_RESAMPLES,
+    randomState: options.seed,
+  });
 
   const screened: CandidateStats[] = [];
   for (const gc of grid) screened.push((await playEpisodes(env, staticActor(gc), screeningSeeds, tick)).stats(configLabel(gc), gc));
@@ -196,5 +225,6 @@ export async function evaluatePolicies(
     actions: actionsByLabel.get(chosen.label)!,
     improvementVsBaseline: relativeImprovement(chosen.reward, baseline.reward),
     improvementVsBestStatic: relativeImprovement(chosen.reward, bestStatic!.reward),
+    rewardDelta: { value: delta.value, lower: delta.lower, upper: delta.upper, alpha: REWARD_DELTA_ALPHA, episodes: seeds.length },
   };
 }

@@ -14,6 +14,9 @@
  *   workers             rollout activities per iteration, in parallel (overrides ppo.num_envs)
  *   continueAsNewEvery  iterations per workflow run before continueAsNew (default 50)
  *   startCanary         start `canaryPromotion` (rollout queue, id canary/<model>) on the registered version (default false)
+ *                       — only when the offline gates pass (canary/offline-gates.ts), or with `force`
+ *   gates               { minRewardDelta (0), maxGateViolationRate (0) }: the offline gates
+ *   force               start the canary although the gates failed (audited as `canary.forced`; default false)
  *   evaluation          held-out evaluation sizes (see `EvaluationSettings`)
  *   timeouts            heartbeatSeconds (default 60: a killed worker's activity is retried after this;
  *                       one PPO update runs without heartbeats, so it must fit in this time),
@@ -28,6 +31,7 @@ import { loadConfig } from '../../config/load';
 import { derivePpoSizes } from '../../ml/rl/hyperparameters';
 import { parsePolicyConfig, policyConfigSchema, type PolicyConfig } from '../../envs/config';
 import { formatEnvSpec, parseEnvSpec } from './env-spec';
+import { DEFAULT_OFFLINE_GATES, resolveOfflineGates } from '../../canary/offline-gates';
 
 export const DEFAULT_MODEL = 'rag-tuner';
 export const DEFAULT_CONFIG_PATH = 'configs/rl/policy.defaults.yaml';
@@ -54,6 +58,21 @@ export const ppoTrainingInputSchema = z.strictObject(
     workers: int('workers', 1).optional(),
     continueAsNewEvery: int('continueAsNewEvery', 1).default(DEFAULT_CONTINUE_AS_NEW_EVERY),
     startCanary: z.boolean({ error: (i) => `startCanary must be true or false, got ${JSON.stringify(i.input)}` }).default(false),
+    gates: z
+      .strictObject(
+        {
+          minRewardDelta: z.number({ error: (i) => `gates.minRewardDelta must be a number, got ${JSON.stringify(i.input)}` }).optional(),
+          maxGateViolationRate: z
+            .number({ error: (i) => `gates.maxGateViolationRate must be a number in [0, 1], got ${JSON.stringify(i.input)}` })
+            .min(0, { error: (i) => `gates.maxGateViolationRate must be a number in [0, 1], got ${JSON.stringify(i.input)}` })
+            .max(1, { error: (i) => `gates.maxGateViolationRate must be a number in [0, 1], got ${JSON.stringify(i.input)}` })
+            .optional(),
+        },
+        { error: (i) => `gates must be an object with minRewardDelta, maxGateViolationRate, got ${JSON.stringify(i.input)}` },
+      )
+      .transform((g) => resolveOfflineGates(g))
+      .default(DEFAULT_OFFLINE_GATES),
+    force: z.boolean({ error: (i) => `force must be true or false, got ${JSON.stringify(i.input)}` }).default(false),
     evaluation: z
       .strictObject(
         {

@@ -12,6 +12,7 @@ const evaluation: PolicyEvaluation = {
   chosen: 'final',
   baseline: stats('baseline', 0.81, 0.00095, 0.6, { config: cfg(8) }),
   bestStatic: stats('A k=4', 0.83, 0.0008, 0.61, { config: cfg(4) }),
+  rewardDelta: { value: 0.03, lower: 0.01, upper: 0.05, alpha: 0.05, episodes: 4 },
   screened: [stats('A k=4', 0.83, 0.0008, 0.61, { config: cfg(4) }), stats('A k=16, "quoted"', 0.8, 0.0015, 0.5, { config: cfg(16) }), stats('A k=32', 0.7, 0.003, 0.3, { config: cfg(32) })],
   actions: {},
   improvementVsBaseline: 0.05,

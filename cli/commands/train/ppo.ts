@@ -34,8 +34,18 @@ export interface TrainPpoOptions {
   workers?: string;
   continueAsNewEvery?: string;
   workflowId?: string;
+  startCanary?: boolean;
+  force?: boolean;
+  minRewardDelta?: string;
+  maxGateViolationRate?: string;
   json?: boolean;
   wait: boolean;
+}
+
+function numberOption(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`${flag} ${JSON.stringify(value)}: expected a number`);
+  return n;
 }
 
 /** The workflow input the options describe, validated as the worker will validate it. */
@@ -63,7 +73,18 @@ export function buildTrainPpoInput(opts: TrainPpoOptions, cwd = process.cwd()): 
     ...(opts.seed !== undefined ? { seed: intOption('--seed', opts.seed, 0) } : {}),
     ...(opts.workers !== undefined ? { workers: intOption('--workers', opts.workers, 1) } : {}),
     ...(opts.continueAsNewEvery !== undefined ? { continueAsNewEvery: intOption('--continue-as-new-every', opts.continueAsNewEvery, 1) } : {}),
+    ...(opts.startCanary ? { startCanary: true } : {}),
+    ...(opts.force ? { force: true } : {}),
+    ...(opts.minRewardDelta !== undefined || opts.maxGateViolationRate !== undefined
+      ? {
+        gates: {
+          ...(opts.minRewardDelta !== undefined ? { minRewardDelta: numberOption('--min-reward-delta', opts.minRewardDelta) } : {}),
+          ...(opts.maxGateViolationRate !== undefined ? { maxGateViolationRate: numberOption('--max-gate-violation-rate', opts.maxGateViolationRate) } : {}),
+        },
+      }
+      : {}),
   };
+  if (opts.force && !opts.startCanary) throw new CliError('--force starts a canary although the offline gates failed: it needs --start-canary');
   try {
     resolveEffectiveConfig(parsePpoTrainingInput(input));
   } catch (err) {
@@ -81,6 +102,10 @@ export function describeResult(r: PpoTrainingResult, url: string): string {
     `  artifact      ${r.artifactUri}`,
     `  run           ${r.runId} — ${r.iterations} iteration${r.iterations === 1 ? '' : 's'}${r.stopped ? ' (stopped early)' : ''}, exported the ${r.exported} checkpoint`,
     `  held-out      reward ${e.policyReward.toFixed(4)} vs default static ${e.baselineReward.toFixed(4)} (${pct(e.improvementVsBaseline)}) and best static ${e.bestStaticReward.toFixed(4)} (${pct(e.improvementVsBestStatic)}); gate violations ${e.gateViolations}`,
+    ...(r.offlineGates
+      ? [`  offline gates ${r.offlineGates.passed ? 'passed' : `FAILED${r.forced ? ' (forced: canary started anyway, audited)' : ' — version rejected'}: ${r.offlineGates.reasons.join('; ')}`}`]
+      : []),
+    ...(r.canary ? [`  canary        ${r.canary.started ? `started (${r.canary.workflowId})` : `not started: ${r.canary.error ?? ''}`}`] : []),
     `  report        ${r.report.svg}`,
     `                ${r.report.summaryCsv}`,
     `  Temporal UI   ${url}`,
@@ -99,6 +124,10 @@ export function register(train: Command): void {
     .option('-w, --workers <n>', 'rollout activities per iteration, in parallel (overrides ppo.num_envs)')
     .option('--continue-as-new-every <k>', 'iterations per workflow run before continueAsNew (default 50)')
     .option('--workflow-id <id>', 'workflow id (default ppo/<model>/<random>)')
+    .option('--start-canary', 'start canaryPromotion with the registered version — only if the offline gates pass')
+    .option('--force', 'with --start-canary: start it even when the offline gates fail (audited as canary.forced)')
+    .option('--min-reward-delta <x>', 'offline gate: the lower 95% bound of (policy − baseline) held-out reward per step must exceed this (default 0)')
+    .option('--max-gate-violation-rate <x>', 'offline gate: most held-out steps with a failed quality gate, as a share (default 0)')
     .option('--no-wait', 'return once the workflow has started')
     .option('--json', 'machine-readable output')
     .action(async (opts: TrainPpoOptions) => {
