@@ -151,3 +151,23 @@ export function forecastAt(f: ForecastRow, at: Date): { step: number; mean: numb
   if (step < 0 || step >= f.mean.length) return null;
   return { step, mean: f.mean[step], lower: f.lower[step], upper: f.upper[step] };
 }
+
+/**
+ * The values of `autopilot_forecast_requests_per_second{deployment, quantile}` at `at`: for each
+ * deployment's newest forecast at the granularity, the step covering `at` as three quantiles — the
+ * mean as "0.5" and the interval's ends as (1 − level)/2 and (1 + level)/2 (e.g. "0.025", "0.975").
+ * A deployment whose newest forecast does not cover `at` (stale or not yet started) has no value.
+ * Read by a prom-client gauge's collect() in the process that exports it.
+ */
+export async function forecastGaugeValues(db: Db, at: Date, granularity: Granularity = 'hour'): Promise<{ deployment: string; quantile: string; value: number }[]> {
+  const out: { deployment: string; quantile: string; value: number }[] = [];
+  for (const f of await latestForecasts(db, { granularity })) {
+    const v = forecastAt(f, at);
+    if (!v) continue;
+    const q = (p: number) => String(Number(p.toFixed(6)));
+    out.push({ deployment: f.deployment, quantile: q((1 - f.level) / 2), value: v.lower });
+    out.push({ deployment: f.deployment, quantile: '0.5', value: v.mean });
+    out.push({ deployment: f.deployment, quantile: q((1 + f.level) / 2), value: v.upper });
+  }
+  return out;
+}

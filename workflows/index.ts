@@ -8,3 +8,5 @@ export { driftMonitor } from './driftMonitor';
 export { textPolicyTraining, policyTraining } from './textPolicyTraining';
 // Optimisers (R-USE-CASES: parameter tuning, experiment design, budget allocation, workload forecasting).
 export { parameterTuning } from './parameterTuning';
+export { budgetAllocation } from './budgetAllocation';
+export { workloadForecast } from './workloadForecast';

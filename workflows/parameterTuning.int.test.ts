@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createTuningActivities, toRagConfig } from '../activities/optimisers/tuning';
 import { tuningProgressQuery, type ParameterTuningResult } from '../contracts/parameter-tuning';
-import { defaultPolicyConfig, getDataset, SimulatedRagEvaluator, staticReward } from '../envs';
+import { defaultPolicyConfig, getDataset, SimulatedRagEvaluator, staticReward, type RagConfig } from '../envs';
 import { createRegistryFixture, type RegistryFixture } from '../registry/test-helpers';
 import { startDevServer } from '../test/support/temporal';
 import { parameterTuning } from './parameterTuning';
@@ -61,7 +61,7 @@ describe('parameterTuning on the real Temporal dev server', () => {
     const dataset = getDataset(defaultPolicyConfig().environment.datasets[0]);
     const sim = new SimulatedRagEvaluator();
     const tuned = staticReward(sim, policy, toRagConfig(policy, result.best.config), dataset);
-    const baseline = staticReward(sim, policy, policy.baseline, dataset);
+    const baseline = staticReward(sim, policy, policy.baseline as RagConfig, dataset);
     process.stdout.write(`parameterTuning: expected reward tuned ${tuned.toFixed(4)} vs baseline ${baseline.toFixed(4)} (noisy: ${result.best.value.toFixed(4)} vs ${result.baseline!.value.toFixed(4)}); best ${JSON.stringify(result.best.config)}\n`);
     expect(tuned).toBeGreaterThan(baseline + 0.005);
 
