@@ -10,3 +10,4 @@ export { textPolicyTraining, policyTraining } from './textPolicyTraining';
 export { parameterTuning } from './parameterTuning';
 export { budgetAllocation } from './budgetAllocation';
 export { workloadForecast } from './workloadForecast';
+export { experimentDesign } from './experimentDesign';
