@@ -10,7 +10,7 @@ import { MedianStoppingRule, proposeFromHistory, SearchSpace, type Config, type 
 import { Registry } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
-import type { ExperimentActivities, ExperimentDesignInput, ExperimentProposal, ExperimentReport, ExperimentSetup, ExperimentTrial } from '../../contracts/experiment-design';
+import type { ExperimentActivities, ExperimentDesignInput, ExperimentProposal, ExperimentReport, ExperimentSetup } from '../../contracts/experiment-design';
 import { parsePpoTrainingInput, resolveEffectiveConfig } from '../ppo/input';
 import { chartSvg, type Series } from './svg';
 
