@@ -50,6 +50,8 @@ describe('parameterTuning on the real Temporal dev server', () => {
         if (e.activityTaskCompletedEventAttributes && scheduled > 0) scheduled--;
       }
       expect(maxInFlight).toBeGreaterThanOrEqual(4);
+      // Replaying the history reproduces every command: the proposals are read from it, not recomputed.
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
       return out;
     });
 
