@@ -85,6 +85,21 @@ describe('parameterTuning on the real Temporal dev server', () => {
     expect((dep.config.arms as any[]).find((a) => a.name === 'tuned').payload).toEqual(toRagConfig(policy, result.best.config));
   }, 60_000);
 
+  it('stops at the cost budget: the evaluations started before it was spent finish, no more start', async () => {
+    const taskQueue = `tuning-${randomUUID()}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createTuningActivities({ pool: fx.db.pool, store: fx.store }) });
+    const result = await worker.runUntil(() => env.client.workflow.execute(parameterTuning, {
+      taskQueue, workflowId: `tuning/${randomUUID()}`, args: [{ budget: { evaluations: 50, costUsd: 3 }, parallelism: 2, batchesPerEvaluation: 2, seed: 1 }],
+    }));
+    const trials = JSON.parse((await fx.store.getBuffer(fx.store.keyFromUri(result.trialsUri))).toString()).trials as { cost: number }[];
+    const maxCost = Math.max(...trials.map((t) => t.cost));
+    expect(result.evaluations).toBeLessThan(50);
+    expect(result.costUsd).toBeCloseTo(trials.reduce((a, t) => a + t.cost, 0), 9);
+    // Spent when the last proposal was made: under the budget; what was still running may overshoot by at most q evaluations.
+    expect(result.costUsd - maxCost * 2).toBeLessThan(3);
+    expect(result.costUsd).toBeGreaterThanOrEqual(3);
+  }, 30_000);
+
   it('refuses a parameter the evaluator cannot set, naming it', async () => {
     const taskQueue = `tuning-${randomUUID()}`;
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createTuningActivities({ pool: fx.db.pool, store: fx.store }) });
