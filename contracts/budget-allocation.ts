@@ -52,6 +52,8 @@ export interface BudgetAllocationResult {
   solutionId: number;
   problem: AllocationProblem;
   allocation: Allocation;
+  /** The shares as an SVG in the artifact store. */
+  plotUri: string;
   /** Where each number came from: "given" or "decision log [from, to)". */
   sources: { demand: string; quality: string; cost: string };
 }
@@ -67,5 +69,5 @@ export interface BudgetActivities {
   /** The LP's data: the input's numbers, with demand/quality/cost read from the decision log where omitted. */
   budgetPrepare(args: { input: BudgetAllocationInput }): Promise<{ problem: AllocationProblem; sources: BudgetAllocationResult['sources'] }>;
   /** Solves with HiGHS and stores the result (also when infeasible, then fails naming the binding floors). */
-  budgetSolve(args: { name: string; problem: AllocationProblem; workflowId: string; runId: string }): Promise<{ solutionId: number; allocation: Allocation }>;
+  budgetSolve(args: { name: string; problem: AllocationProblem; workflowId: string; runId: string }): Promise<{ solutionId: number; allocation: Allocation; plotUri: string }>;
 }

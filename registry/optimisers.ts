@@ -17,6 +17,7 @@ export interface BudgetSolutionRow {
   problem: JsonObject;
   solution: JsonObject | null;
   error: string | null;
+  plotUri: string | null;
   solvedAt: Date;
 }
 
@@ -28,6 +29,7 @@ export interface SaveBudgetSolutionInput {
   problem: JsonObject;
   solution?: JsonObject | null;
   error?: string | null;
+  plotUri?: string | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,127}$/;
@@ -38,7 +40,7 @@ function checkName(value: unknown, field: string): string {
 }
 
 function toBudget(r: Record<string, any>): BudgetSolutionRow {
-  return { id: Number(r.id), name: r.name, runKey: r.run_key, workflowId: r.workflow_id, status: r.status, problem: r.problem, solution: r.solution, error: r.error, solvedAt: r.solved_at };
+  return { id: Number(r.id), name: r.name, runKey: r.run_key, workflowId: r.workflow_id, status: r.status, problem: r.problem, solution: r.solution, error: r.error, plotUri: r.plot_uri, solvedAt: r.solved_at };
 }
 
 /** Stores one solve; a second call with the same runKey returns the first row unchanged. */
@@ -51,9 +53,9 @@ export async function saveBudgetSolution(db: Db, input: SaveBudgetSolutionInput)
   if (input.status === 'optimal' && solution === null) throw new ValidationError('solution', null, 'the allocation of an optimal solve');
   const error = checkOptionalText(input.error, 'error', 100_000);
   await db.query(
-    `INSERT INTO budget_solutions (name, run_key, workflow_id, status, problem, solution, error) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)
+    `INSERT INTO budget_solutions (name, run_key, workflow_id, status, problem, solution, error, plot_uri) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8)
      ON CONFLICT (run_key) DO NOTHING`,
-    [input.name, input.runKey, input.workflowId ?? null, input.status, JSON.stringify(problem), solution === null ? null : JSON.stringify(solution), error],
+    [input.name, input.runKey, input.workflowId ?? null, input.status, JSON.stringify(problem), solution === null ? null : JSON.stringify(solution), error, checkOptionalText(input.plotUri, 'plotUri', 2000)],
   );
   const { rows } = await db.query('SELECT * FROM budget_solutions WHERE run_key = $1', [input.runKey]);
   return toBudget(rows[0]);

@@ -4,12 +4,16 @@
  * budget_solutions; an infeasible plan is stored and fails naming the binding floor.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createBudgetActivities } from '../activities/optimisers/budget';
 import type { BudgetAllocationInput } from '../contracts/budget-allocation';
 import { DecisionStore, type DecisionInput } from '../decision-log';
 import { Rng } from '../ml/rng';
+import { FsArtifactStore } from '../registry/artifacts/fs';
 import { Db } from '../registry/db';
 import { migrate } from '../registry/migrate';
 import { latestBudgetSolution, listBudgetSolutions } from '../registry/optimisers';
@@ -32,6 +36,7 @@ describe('budgetAllocation on the real Temporal dev server', () => {
   beforeAll(async () => {
     [env, db, bundle] = await Promise.all([startDevServer(), createTestDatabase(), bundleWorkflowCode({ workflowsPath: require.resolve('./index') })]);
     await migrate(db.pool);
+    artifacts = new FsArtifactStore(mkdtempSync(join(tmpdir(), 'ap-budget-')));
     const rng = new Rng(11);
     const rows: DecisionInput[] = [];
     const rewards: { decisionId: string; reward: number; components: Record<string, number> }[] = [];
@@ -64,9 +69,10 @@ describe('budgetAllocation on the real Temporal dev server', () => {
     logged: { from: from.toISOString(), to: new Date().toISOString(), demandScale: 30 },
   });
 
+  let artifacts: FsArtifactStore;
   async function withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `budget-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createBudgetActivities({ pool: db.pool }) });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createBudgetActivities({ pool: db.pool, store: artifacts }) });
     return worker.runUntil(() => fn(taskQueue));
   }
 
@@ -103,6 +109,9 @@ describe('budgetAllocation on the real Temporal dev server', () => {
     const stored = await latestBudgetSolution(Db.fromPool(db.pool), 'monthly');
     expect(stored).toMatchObject({ id: result.solutionId, status: 'optimal', workflowId: result.workflowId });
     expect((stored.solution as any).shadowPrices.budget).toBeCloseTo(allocation.shadowPrices.budget, 12);
+    expect(stored.plotUri).toBe(result.plotUri);
+    const svg = (await artifacts.getBuffer(artifacts.keyFromUri(result.plotUri))).toString();
+    for (const label of ['acme/code', 'acme/chat', 'large', 'small']) expect(svg).toContain(`>${label}</text>`);
   }, 50_000);
 
   it('an infeasible plan is stored and fails the run with the binding floor named', async () => {

@@ -26,10 +26,10 @@ export async function budgetAllocation(input: BudgetAllocationInput): Promise<Bu
   const { problem, sources } = await budgetPrepare({ input });
   progress.phase = 'solving';
   try {
-    const { solutionId, allocation } = await budgetSolve({ name, problem, workflowId: info.workflowId, runId: info.runId });
+    const { solutionId, allocation, plotUri } = await budgetSolve({ name, problem, workflowId: info.workflowId, runId: info.runId });
     progress.phase = 'done';
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: 'done' }]);
-    return { name, workflowId: info.workflowId, solutionId, problem, allocation, sources };
+    return { name, workflowId: info.workflowId, solutionId, problem, allocation, plotUri, sources };
   } catch (err) {
     progress.phase = 'failed';
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: 'failed' }]);

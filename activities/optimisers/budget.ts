@@ -11,7 +11,9 @@ import type { Pool } from 'pg';
 import { AllocationInfeasibleError, checkAllocationProblem, solveBudgetAllocation, type AllocationProblem, type LpSolver } from '../../ml/lp';
 import { Db } from '../../registry/db';
 import { saveBudgetSolution } from '../../registry/optimisers';
+import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
+import { chartSvg } from './svg';
 import type { BudgetActivities, BudgetAllocationInput, BudgetAllocationResult, BudgetSegmentInput } from '../../contracts/budget-allocation';
 
 function inputError(message: string): ApplicationFailure {
@@ -39,7 +41,7 @@ function featureFilter(match: NonNullable<BudgetSegmentInput['match']>, params: 
     .join('');
 }
 
-export function createBudgetActivities(deps: { pool: Pool }): BudgetActivities {
+export function createBudgetActivities(deps: { pool: Pool; store: ArtifactStore }): BudgetActivities {
   const db = Db.fromPool(deps.pool);
 
   async function segmentStats(seg: BudgetSegmentInput, from: Date, to: Date, costComponent: string): Promise<SegmentStats> {
@@ -132,8 +134,16 @@ export function createBudgetActivities(deps: { pool: Pool }): BudgetActivities {
         await saveBudgetSolution(db, { name, runKey, workflowId, status: 'infeasible', problem: problem as unknown as JsonObject, error: message });
         throw ApplicationFailure.create({ message, type: 'BudgetInfeasible', nonRetryable: true });
       }
-      const row = await saveBudgetSolution(db, { name, runKey, workflowId, status: 'optimal', problem: problem as unknown as JsonObject, solution: allocation as unknown as JsonObject });
-      return { solutionId: row.id, allocation };
+      // The shares per segment (x) and model (one series each), next to the stored row.
+      const segments = problem.segments.map((s) => s.name);
+      const palette = ['#0969da', '#8250df', '#1a7f37', '#9a6700', '#cf222e', '#bf3989', '#0a3069', '#57606a'];
+      const svg = chartSvg(`budgetAllocation "${name}": expected quality ${allocation.expectedQuality.toPrecision(5)}, cost ${allocation.cost.toPrecision(5)} of ${problem.budget}; +1 budget buys ${allocation.shadowPrices.budget.toPrecision(3)}`, [{
+        title: 'traffic share per segment and model', xLabel: 'segment', yLabel: 'share of the segment', categories: segments,
+        series: problem.models.map((m, j) => ({ label: m.name, x: segments.map((_, i) => i), y: segments.map((s) => allocation.shares[s]?.[m.name] ?? 0), color: palette[j % palette.length], kind: 'points' as const })),
+      }], 1, Math.max(760, 120 * segments.length));
+      const plot = await deps.store.put(`budgets/${name.replace(/[^A-Za-z0-9_.-]/g, '_')}/${runKey.replace(/[^A-Za-z0-9_.-]/g, '_')}.svg`, svg, { contentType: 'image/svg+xml' });
+      const row = await saveBudgetSolution(db, { name, runKey, workflowId, status: 'optimal', problem: problem as unknown as JsonObject, solution: allocation as unknown as JsonObject, plotUri: plot.uri });
+      return { solutionId: row.id, allocation, plotUri: plot.uri };
     },
   };
 }

@@ -100,7 +100,7 @@ export function register(program: Command): void {
         json: opts.json,
         wait: opts.wait,
         printer: (out: ProgressOut) => new LinePrinter<BudgetProgress>(out, (p) => `budget allocation: ${p.phase}`, (p) => p.phase),
-        describe: (r, url) => `${describeAllocation(r.name, r.allocation, r.problem.budget)}\n  sources       demand: ${r.sources.demand}; quality: ${r.sources.quality}; cost: ${r.sources.cost}\n  stored        budget_solutions id ${r.solutionId}\n  Temporal UI   ${url}`,
+        describe: (r, url) => `${describeAllocation(r.name, r.allocation, r.problem.budget)}\n  sources       demand: ${r.sources.demand}; quality: ${r.sources.quality}; cost: ${r.sources.cost}\n  stored        budget_solutions id ${r.solutionId}\n  plot          ${r.plotUri}\n  Temporal UI   ${url}`,
       });
     });
 
@@ -122,7 +122,7 @@ export function register(program: Command): void {
       });
       emit(opts.json, row, () =>
         row.status === 'optimal'
-          ? `${describeAllocation(row.name, row.solution as unknown as Allocation, (row.problem as { budget: number }).budget)}\n  solved        ${row.solvedAt.toISOString()} by ${row.workflowId}`
+          ? `${describeAllocation(row.name, row.solution as unknown as Allocation, (row.problem as { budget: number }).budget)}\n  solved        ${row.solvedAt.toISOString()} by ${row.workflowId}\n  plot          ${row.plotUri}`
           : `allocation "${row.name}" was infeasible at ${row.solvedAt.toISOString()}: ${row.error}`,
       );
     });

@@ -83,6 +83,7 @@ describe('autopilot tune, budget and forecast', () => {
     expect(r.allocation.cost).toBeLessThanOrEqual(12 + 1e-9);
     expect(r.allocation.segmentQuality['acme/code']).toBeGreaterThanOrEqual(0.7 - 1e-9);
     expect(r.sources).toEqual({ demand: 'given', quality: 'given', cost: 'given' });
+    expect(r.plotUri).toMatch(/^file:\/\/.*\/budgets\/plan-\w+\/.*\.svg$/);
     const shown = await runCliInProcess('budget', 'show', '--name', problem.name, '--json');
     expect(JSON.parse(shown.stdout)).toMatchObject({ id: r.solutionId, status: 'optimal', solution: { expectedQuality: r.allocation.expectedQuality } });
     const text = await runCliInProcess('budget', 'show', '--name', problem.name);

@@ -15,6 +15,8 @@ CREATE TABLE budget_solutions (
   -- shares, expectedQuality, segmentQuality, cost, shadowPrices, activeModels, kind (null when infeasible)
   solution    jsonb,
   error       text,
+  -- The shares as an SVG in the artifact store (null when infeasible).
+  plot_uri    text,
   solved_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX budget_solutions_name_idx ON budget_solutions (name, solved_at DESC);
