@@ -12,6 +12,9 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { loadSettings } from '../../config/settings';
 import { TASK_QUEUES } from '../../contracts/shared';
 import { DecisionStore, type DecisionInput } from '../../decision-log';
+import { toRagConfig } from '../../activities/optimisers/tuning';
+import { defaultPolicyConfig } from '../../envs';
+import { Registry } from '../../registry';
 import { createArtifactStore } from '../../registry/artifacts';
 import { migrate } from '../../registry/migrate';
 import { createTestDatabase, type TestDatabase } from '../../test/support/pg';
@@ -52,7 +55,7 @@ describe('autopilot tune, budget and forecast', () => {
     return p;
   };
 
-  it('tune: follows the run with a progress line, prints the best config and the plots; --json gives the result', async () => {
+  it('tune: follows the run with a progress line, prints the best config and the plots; --json gives the result; --apply-to writes the static config', async () => {
     const human = await runCliInProcess('tune', '--evaluations', '8', '--parallel', '2', '--batches', '2', '--seed', '4');
     expect(human.stderr).toBe('');
     expect(human.code).toBe(0);
@@ -65,6 +68,16 @@ describe('autopilot tune, budget and forecast', () => {
     const r = JSON.parse(json.stdout);
     expect(r).toMatchObject({ evaluations: 5, baseline: { baseline: true }, url: expect.stringContaining('/workflows/tuning%2F') });
     expect(r.partialDependence).toHaveLength(5);
+
+    // --apply-to: the best config becomes the deployment's static (fallback) config.
+    const registry = new Registry({ pool: db.pool, store: createArtifactStore(loadSettings().artifactUri) });
+    await registry.createModel({ name: 'rag-policy', actor: 'test' });
+    await registry.setDeployment({ model: 'rag-policy', championVersion: null, actor: 'test' });
+    const applied = await runCliInProcess('tune', '--evaluations', '4', '--parallel', '2', '--batches', '1', '--apply-to', 'rag-policy', '--json');
+    expect(applied.code).toBe(0);
+    const a = JSON.parse(applied.stdout);
+    expect(a.applied).toMatchObject({ deployment: 'rag-policy', as: 'fallback', arm: null, generation: 2 });
+    expect((await registry.getDeployment('rag-policy')).fallback).toEqual(toRagConfig(defaultPolicyConfig().policy, a.best.config));
   }, 50_000);
 
   it('budget solve prints shares and shadow prices and stores them; budget show reads them back; an infeasible plan fails naming the floor', async () => {
