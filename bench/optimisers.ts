@@ -26,6 +26,10 @@ import { Rng } from '../ml/rng';
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
+/** `--only forecast,recovery`: run only these sections (bo, lp, forecast, regret, recovery). */
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set(process.argv[onlyArg + 1].split(',')) : null;
+const runs = (section: string) => only === null || only.has(section);
 const out: Record<string, unknown> = {};
 const log = (line: string) => { if (!asJson) console.log(line); };
 const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -154,7 +158,7 @@ function forecastTimes() {
   const seeds = quick ? [1, 2] : [1, 2, 3, 4, 5];
   log('   series                           method              fit ms (median)   MAE (mean)   models chosen');
   for (const c of cases) {
-    const results: Record<string, { ms: number[]; mae: number[]; names: string[] }> = { autoArima: { ms: [], mae: [], names: [] }, autoEts: { ms: [], mae: [], names: [] }, 'naive (baseline)': { ms: [], mae: [], names: [] } };
+    const results: Record<string, { ms: number[]; mae: number[]; names: string[] }> = { autoArima: { ms: [], mae: [], names: [] }, 'autoArima, plain AICc': { ms: [], mae: [], names: [] }, autoEts: { ms: [], mae: [], names: [] }, 'naive (baseline)': { ms: [], mae: [], names: [] } };
     for (const seed of seeds) {
       const y = c.make(seed);
       const train = y.slice(0, -24);
@@ -165,6 +169,11 @@ function forecastTimes() {
       results.autoArima.ms.push(ms(t0));
       results.autoArima.mae.push(mae(arima.forecast(24).mean));
       results.autoArima.names.push(arima.name);
+      t0 = performance.now();
+      const plain = autoArima(train, { m: c.m, parsimony: 0 }).model;
+      results['autoArima, plain AICc'].ms.push(ms(t0));
+      results['autoArima, plain AICc'].mae.push(mae(plain.forecast(24).mean));
+      results['autoArima, plain AICc'].names.push(plain.name);
       t0 = performance.now();
       const ets = autoEts(train, { m: c.m }).model;
       results.autoEts.ms.push(ms(t0));
@@ -217,11 +226,39 @@ function regretCurves() {
   out.regret = res;
 }
 
+// ---------------------------------------------------------------- 5. ARIMA order recovery
+/** How often autoArima picks the generating (p, d, q) on 5 processes × 10 seeds, n = 300 (the test's set), per criterion. */
+function orderRecovery() {
+  log('\n5. ARIMA order recovery, 5 processes × 10 seeds, n = 300');
+  const processes: { spec: Parameters<typeof simulateArima>[2]; order: number[] }[] = [
+    { spec: { phi: [0.6] }, order: [1, 0, 0] }, { spec: { theta: [0.6] }, order: [0, 0, 1] }, { spec: { phi: [0.7], theta: [0.4] }, order: [1, 0, 1] },
+    { spec: { theta: [0.5], d: 1 }, order: [0, 1, 1] }, { spec: { phi: [0.6], d: 1 }, order: [1, 1, 0] },
+  ];
+  const variants: [string, Parameters<typeof autoArima>[1]][] = [
+    ['AICc + step-down (default)', {}], ['AICc, plain (baseline)', { parsimony: 0 }], ['BIC', { criterion: 'bic' }],
+    ['AICc + step-down, exhaustive', { search: 'exhaustive' }], ['AICc plain, exhaustive', { search: 'exhaustive', parsimony: 0 }],
+  ];
+  const rows: unknown[] = [];
+  for (const [name, options] of variants) {
+    let exact = 0;
+    const t0 = performance.now();
+    for (const { spec, order } of processes) for (let seed = 0; seed < 10; seed++) {
+      const o = autoArima(simulateArima(new Rng(7000 + seed), 300, spec), options).model.order;
+      if (o.p === order[0] && o.d === order[1] && o.q === order[2]) exact++;
+    }
+    const perSeries = ms(t0) / 50;
+    log(`   ${name.padEnd(32)} ${String(exact).padStart(2)}/50   ${f1(perSeries)} ms per series`);
+    rows.push({ variant: name, exact, of: 50, msPerSeries: perSeries });
+  }
+  out.recovery = rows;
+}
+
 async function main() {
-  boProposalTimes();
-  await lpTimes();
-  forecastTimes();
-  regretCurves();
+  if (runs('bo')) boProposalTimes();
+  if (runs('lp')) await lpTimes();
+  if (runs('forecast')) forecastTimes();
+  if (runs('regret')) regretCurves();
+  if (runs('recovery')) orderRecovery();
   if (asJson) console.log(JSON.stringify(out, null, 2));
 }
 main().catch((error) => { console.error(error); process.exit(1); });

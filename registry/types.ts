@@ -143,7 +143,7 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
  * the text policy; the stored name predates the workflow's rename and rows keep it), `bandit-snapshot`
  * (banditSnapshot), `drift-monitor` (driftMonitor).
  */
-export const RUN_KINDS = ['ppo', 'policy', 'bandit-snapshot', 'drift-monitor'] as const;
+export const RUN_KINDS = ['ppo', 'policy', 'bandit-snapshot', 'drift-monitor', 'tuning', 'experiment-design'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 export interface Run {

@@ -11,6 +11,10 @@ import { createOumiActivities } from '../activities/oumi/activities';
 import { createPolicyRunActivities } from '../activities/oumi/register';
 import { createDriftActivities } from '../activities/bandits/drift';
 import { assertOumiEnvironment } from '../activities/oumi/environment';
+import { createTuningActivities } from '../activities/optimisers/tuning';
+import { createExperimentActivities } from '../activities/optimisers/experiments';
+import { createBudgetActivities } from '../activities/optimisers/budget';
+import { createForecastActivities } from '../activities/optimisers/forecast';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -21,6 +25,9 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
   [TASK_QUEUES.training]: (deps) => ({
     ...createStackActivities(deps),
     ...createPpoActivities(deps),
+    // Optimisers: parameterTuning's evaluations and proposals; experimentDesign's proposals and stopping checks.
+    ...createTuningActivities(deps),
+    ...createExperimentActivities(deps),
   }),
   [TASK_QUEUES.oumi]: (deps) => ({
     ...createOumiActivities({ root: projectRoot, store: deps.store }),
@@ -32,6 +39,9 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createOpeActivities(deps),
     ...createBanditActivities(deps),
     ...createDriftActivities(deps),
+    // Optimisers: budgetAllocation and workloadForecast read the decision log.
+    ...createBudgetActivities(deps),
+    ...createForecastActivities(deps),
   }),
 };
 

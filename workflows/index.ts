@@ -6,3 +6,8 @@ export { offPolicyEvaluation } from './offPolicyEvaluation';
 export { banditSnapshot } from './banditSnapshot';
 export { driftMonitor } from './driftMonitor';
 export { textPolicyTraining, policyTraining } from './textPolicyTraining';
+// Optimisers (R-USE-CASES: parameter tuning, experiment design, budget allocation, workload forecasting).
+export { parameterTuning } from './parameterTuning';
+export { budgetAllocation } from './budgetAllocation';
+export { workloadForecast } from './workloadForecast';
+export { experimentDesign } from './experimentDesign';

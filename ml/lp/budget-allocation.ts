@@ -82,6 +82,14 @@ const z = (m: number) => `z_${m}`;
 const shareRow = (s: number) => `share_${s}`;
 const floorRow = (s: number) => `floor_${s}`;
 
+/** No allocation meets the floors (and MIP limits) within the budget; the message names the binding floors. */
+export class AllocationInfeasibleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AllocationInfeasibleError';
+  }
+}
+
 /** Solves the allocation; throws naming the binding floors when no allocation meets them within the budget. */
 export function solveBudgetAllocation(problem: AllocationProblem, solver: LpSolver): Allocation {
   checkAllocationProblem(problem);
@@ -189,7 +197,7 @@ function readAllocation(problem: AllocationProblem, result: LpResult, mip: boole
  * floors whose cheapest fulfilment exceeds the budget (found by minimising cost subject to the
  * floors alone: the floors with a non-zero dual there are the binding ones).
  */
-function infeasibleError(problem: AllocationProblem, solver: LpSolver, mip: boolean): Error {
+function infeasibleError(problem: AllocationProblem, solver: LpSolver, mip: boolean): AllocationInfeasibleError {
   const { segments, models, quality, costPerRequest } = problem;
   const unreachable: string[] = [];
   for (const [s, seg] of segments.entries()) {
@@ -198,7 +206,7 @@ function infeasibleError(problem: AllocationProblem, solver: LpSolver, mip: bool
     for (let m = 0; m < models.length; m++) if (!problem.available || problem.available[s][m]) best = Math.max(best, quality[s][m]);
     if (seg.qualityFloor > best) unreachable.push(`segment "${seg.name}" floor ${seg.qualityFloor} > best available quality ${best}`);
   }
-  if (unreachable.length > 0) return new Error(`solveBudgetAllocation: quality floors no model can meet: ${unreachable.join('; ')}`);
+  if (unreachable.length > 0) return new AllocationInfeasibleError(`solveBudgetAllocation: quality floors no model can meet: ${unreachable.join('; ')}`);
   const costProgram = allocationProgram({ ...problem, minShare: undefined, maxActiveModels: undefined, models: models.map((m) => ({ name: m.name })) }, false);
   costProgram.sense = 'minimize';
   costProgram.objective = [];
@@ -210,10 +218,10 @@ function infeasibleError(problem: AllocationProblem, solver: LpSolver, mip: bool
       .map((seg, s) => ({ seg, dual: cheapest.rowDuals.get(floorRow(s)) ?? 0 }))
       .filter(({ seg, dual }) => seg.qualityFloor !== undefined && Math.abs(dual) > 1e-9)
       .map(({ seg, dual }) => `"${seg.name}" (floor ${seg.qualityFloor}, each +0.01 of floor costs ${fmt(Math.abs(dual) * 0.01)})`);
-    return new Error(`solveBudgetAllocation: budget ${problem.budget} is below ${fmt(cheapest.objective)}, the cheapest allocation that meets the quality floors; binding floors: ${binding.length > 0 ? binding.join(', ') : 'none (the demand alone costs more than the budget)'}. Raise the budget to at least ${fmt(cheapest.objective)} or lower those floors`);
+    return new AllocationInfeasibleError(`solveBudgetAllocation: budget ${problem.budget} is below ${fmt(cheapest.objective)}, the cheapest allocation that meets the quality floors; binding floors: ${binding.length > 0 ? binding.join(', ') : 'none (the demand alone costs more than the budget)'}. Raise the budget to at least ${fmt(cheapest.objective)} or lower those floors`);
   }
-  if (mip) return new Error(`solveBudgetAllocation: no allocation satisfies minShare ${problem.minShare ?? 'unset'} and maxActiveModels ${problem.maxActiveModels ?? 'unset'} together with the floors, fixed costs and budget ${problem.budget} (the LP without those limits is feasible); relax minShare or maxActiveModels`);
-  return new Error(`solveBudgetAllocation: HiGHS reports the allocation infeasible although the floors are reachable within budget ${problem.budget}; check availability and inputs`);
+  if (mip) return new AllocationInfeasibleError(`solveBudgetAllocation: no allocation satisfies minShare ${problem.minShare ?? 'unset'} and maxActiveModels ${problem.maxActiveModels ?? 'unset'} together with the floors, fixed costs and budget ${problem.budget} (the LP without those limits is feasible); relax minShare or maxActiveModels`);
+  return new AllocationInfeasibleError(`solveBudgetAllocation: HiGHS reports the allocation infeasible although the floors are reachable within budget ${problem.budget}; check availability and inputs`);
 }
 
 function fmt(v: number): string {
