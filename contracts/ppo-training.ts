@@ -243,7 +243,8 @@ export interface PpoActivities {
   finishRun(args: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; summary?: object; error?: string }): Promise<void>;
   /**
    * Records the offline gates' verdict on the version: failed → status `rejected` with the reasons (audited);
-   * failed but forced → an audit row `canary.forced` naming the actor and the reasons; passed → nothing.
+   * failed but forced → the version stays `registered` (deployable) and an audit row `canary.forced` names the
+   * actor and the reasons; passed → nothing.
    */
   recordGateVerdict(args: { model: string; version: number; verdict: OfflineGateVerdict; forced: boolean; actor: string; runId: string }): Promise<void>;
 }

@@ -52,6 +52,12 @@ export interface TextPolicyTrainingInput {
   workDir?: string;
   /** Start `canaryPromotion` (workflow id `canary/<model>`) with the ONNX version. Default false. */
   startCanary?: boolean;
+  /**
+   * Start the canary although the version misses seed 003's targets on the eval set (audited as
+   * `canary.forced`, search attribute AutopilotForced). Default false: such a version is registered
+   * `rejected` with the failed targets and no canary starts.
+   */
+  force?: boolean;
   /** Who the registry records as acting. Default `workflow:<workflow id>`. */
   actor?: string;
   /** Activity limits: one `oumi train` may run this long; a silent trainer is retried after `heartbeatSeconds`. */
@@ -75,6 +81,8 @@ export interface ResolvedPolicyInput {
   tinyModelSeed: number;
   workDir: string | null;
   startCanary: boolean;
+  /** Absent in runs started before the targets gated the canary. */
+  force?: boolean;
   actor: string | null;
   progressIntervalSeconds: number;
 }
@@ -315,6 +323,10 @@ export interface TextPolicyTrainingResult {
   sft: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
   dpo: { steps: number; loss: number | null; seconds: number; metrics: EvaluationBrief };
   workDir: string;
+  /** Seed 003's targets on the eval set as the canary's gate (absent in runs from before the gate). */
+  offlineGates?: { passed: boolean; reasons: string[] };
+  /** The canary started although the targets were missed (input `force`). */
+  forced?: boolean;
   canary: { workflowId: string; started: boolean; error?: string } | null;
   elapsedMs: number;
 }
@@ -342,4 +354,9 @@ export interface PolicyRunActivities {
   policyTrain(request: OumiTrainRequest & { progressIntervalMs?: number }): Promise<OumiTrainResult>;
   registerPolicyVersion(request: RegisterPolicyVersionRequest): Promise<RegisteredPolicyVersion>;
   finishPolicyRun(args: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; summary?: object; error?: string }): Promise<void>;
+  /**
+   * The targets' verdict on the registered versions: missed → each version `rejected` with the reasons
+   * (audited); missed but forced → they stay `registered` and an audit row `canary.forced` names the served (ONNX) version.
+   */
+  recordPolicyGateVerdict(args: { model: string; versions: number[]; servedVersion: number; reasons: string[]; forced: boolean; actor: string; runId: string }): Promise<void>;
 }

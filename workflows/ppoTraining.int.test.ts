@@ -256,12 +256,12 @@ describe('ppoTraining on the real Temporal dev server', () => {
     const statusAudit = await registry.listAudit({ model, action: 'version.status' });
     expect(statusAudit.some((a) => JSON.stringify(a.after).includes('rejected') && JSON.stringify(a.after).includes('offline gates failed'))).toBe(true);
 
-    // Forced: also rejected (the evidence did not change), but the canary started, the audit names the actor
-    // and the reasons, and the run carries AutopilotForced = true.
+    // Forced: the canary started, the version stays deployable (registered), the audit names the actor and
+    // the reasons, and the run carries AutopilotForced = true.
     expect(forced.offlineGates?.passed).toBe(false);
     expect(forced.forced).toBe(true);
     expect(forced.canary).toEqual({ workflowId: `canary/${model}`, started: true });
-    expect((await registry.getVersion(model, forced.version)).status).toBe('rejected');
+    expect((await registry.getVersion(model, forced.version)).status).toBe('registered');
     const audit = (await registry.listAudit({ model, action: 'canary.forced' }));
     expect(audit).toEqual([expect.objectContaining({ actor: 'test:release-manager', entityKey: `${model}/${forced.version}`, after: expect.objectContaining({ reasons: forced.offlineGates!.reasons }) })]);
     expect(forced.searchAttributes).toBe(true);

@@ -74,6 +74,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
       dpoOverrides: { 'training.per_device_train_batch_size': 8, 'training.save_steps': 10, 'training.learning_rate': 5e-4 },
       progressIntervalSeconds: 0, // every trainer line is signalled: a stage of a few fast steps still shows a step ≥ 1 to the 250-ms query loop
       startCanary: true,
+      force: true, // 30 SFT steps miss seed 003's targets: the canary starts only forced (textPolicyTraining.gates.int.test.ts)
       timeouts: { trainSeconds: 600, heartbeatSeconds: 120 },
     };
     const seen: TextPolicyProgress[] = [];
@@ -119,6 +120,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
 
     // startCanary: canaryPromotion of the ONNX version, abandoned child on the rollout queue (no rollout worker here).
     expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: true });
+    expect(result.offlineGates?.passed === false ? result.forced : false).toBe(result.offlineGates?.passed === false);
     const canary = await env.client.workflow.getHandle(`canary/${model}`).describe();
     expect(canary.type).toBe('canaryPromotion');
     expect(canary.taskQueue).toBe(TASK_QUEUES.rollout);

@@ -21,6 +21,7 @@ import {
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -150,8 +151,29 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
     const onnx = await work.registerPolicyVersion({ setup: run, format: 'onnx', dir: exported.out, exportedFrom: hf.version, ...evaluated });
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.version, value: onnx.version }]);
 
+    // Seed 003's targets on the eval set gate the canary (R-APPROVAL-TARGETS): a model that misses them is
+    // registered `rejected` with the missed targets and gets no canary, unless the run was forced.
+    // Runs recorded before this gate replay without it.
+    let offlineGates: TextPolicyTrainingResult['offlineGates'];
+    let forced = false;
+    let gateRefusal: string | null = null;
+    if (patched('text-policy-offline-gates')) {
+      const reasons = Object.entries(dpoMetrics.gates)
+        .filter(([, g]) => !g.passed)
+        .map(([name, g]) => `${name} ${g.value === null ? "unmeasured" : g.value.toFixed(4)} misses the target ${g.target}`);
+      offlineGates = { passed: dpoMetrics.passed, reasons: dpoMetrics.passed ? [] : reasons.length ? reasons : ['the evaluation did not pass'] };
+      if (!offlineGates.passed) {
+        forced = run.startCanary && run.force === true;
+        await short.recordPolicyGateVerdict({ model: onnx.model, versions: [hf.version, onnx.version], servedVersion: onnx.version, reasons: offlineGates.reasons, forced, actor: run.actor, runId: run.runId });
+        if (forced) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.forced, value: true }]);
+        else gateRefusal = `seed-003 targets missed: ${offlineGates.reasons.join('; ')}`;
+      }
+    }
+
     let canary: TextPolicyTrainingResult['canary'] = null;
-    if (run.startCanary) {
+    if (run.startCanary && gateRefusal !== null) {
+      canary = { workflowId: canaryWorkflowId(onnx.model), started: false, error: gateRefusal };
+    } else if (run.startCanary) {
       setStage('canary');
       const canaryId = canaryWorkflowId(onnx.model);
       try {
@@ -176,6 +198,7 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
       sft: { steps: sft.progress.step, loss: sft.progress.loss, seconds: sft.durationMs / 1000, metrics: brief(sftMetrics) },
       dpo: { steps: dpo.progress.step, loss: dpo.progress.loss, seconds: dpo.durationMs / 1000, metrics: brief(dpoMetrics) },
       workDir: run.workDir,
+      ...(offlineGates ? { offlineGates, forced } : {}),
       canary,
       elapsedMs: Date.now() - startedAtMs,
     };

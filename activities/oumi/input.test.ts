@@ -18,6 +18,7 @@ describe('parsePolicyTrainingInput', () => {
       tinyModelSeed: TEXT_POLICY_DEFAULTS.tinyModelSeed,
       workDir: null,
       startCanary: false,
+      force: false,
       actor: null,
       progressIntervalSeconds: 5,
     });
@@ -43,6 +44,7 @@ describe('parsePolicyTrainingInput', () => {
     [{ sftOverrides: { 'not a key': 1 } }, 'sftOverrides key = "not a key"; expected a dotted config key'],
     [{ dpoOverrides: { 'training.x': [1] } }, 'dpoOverrides.training.x = [1]; expected a string, number or boolean'],
     [{ startCanary: 'yes' }, 'startCanary = "yes"; expected true or false'],
+    [{ force: true }, 'force = true; expected only with startCanary: true (force starts the canary although the targets are missed)'],
     [{ stpes: 3 }, 'stpes = 3; expected one of the known fields'],
   ])('refuses %j naming the field', (input, message) => {
     expect(() => parsePolicyTrainingInput(input)).toThrow(message);

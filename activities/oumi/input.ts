@@ -63,7 +63,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
   if (!isObject(input)) fail('input', raw, 'an object');
   const known = new Set([
     'model', 'data', 'evalFraction', 'splitSeed', 'sftConfig', 'dpoConfig', 'sftSteps', 'dpoSteps', 'sftOverrides', 'dpoOverrides',
-    'baseModel', 'tinyModelSeed', 'workDir', 'startCanary', 'actor', 'timeouts', 'progressIntervalSeconds',
+    'baseModel', 'tinyModelSeed', 'workDir', 'startCanary', 'force', 'actor', 'timeouts', 'progressIntervalSeconds',
   ]);
   for (const k of Object.keys(input)) if (!known.has(k)) fail(k, input[k], `one of the known fields (${[...known].join(', ')})`);
 
@@ -85,6 +85,8 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
   } else fail('data', input.data, 'a labeled_decisions.jsonl path or { generate: { n, seed, noise } }');
 
   if (input.startCanary !== undefined && typeof input.startCanary !== 'boolean') fail('startCanary', input.startCanary, 'true or false');
+  if (input.force !== undefined && typeof input.force !== 'boolean') fail('force', input.force, 'true or false');
+  if (input.force === true && input.startCanary !== true) fail('force', input.force, 'only with startCanary: true (force starts the canary although the targets are missed)');
   if (input.timeouts !== undefined && !isObject(input.timeouts)) fail('timeouts', input.timeouts, '{ trainSeconds?, heartbeatSeconds? }');
   if (isObject(input.timeouts)) {
     int(input.timeouts.trainSeconds, 'timeouts.trainSeconds', 1, 1);
@@ -106,6 +108,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
     tinyModelSeed: int(input.tinyModelSeed, 'tinyModelSeed', 0, TEXT_POLICY_DEFAULTS.tinyModelSeed),
     workDir: text(input.workDir, 'workDir'),
     startCanary: input.startCanary === true,
+    force: input.force === true,
     actor: text(input.actor, 'actor'),
     progressIntervalSeconds: int(input.progressIntervalSeconds, 'progressIntervalSeconds', 0, TEXT_POLICY_DEFAULTS.progressIntervalSeconds),
   };

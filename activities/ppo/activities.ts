@@ -326,9 +326,11 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
     async recordGateVerdict(args: { model: string; version: number; verdict: OfflineGateVerdict; forced: boolean; actor: string; runId: string }): Promise<void> {
       const { verdict } = args;
       if (verdict.passed) return;
-      // Idempotent under retries: setVersionStatus is a no-op when the status is already `rejected`.
-      await registry.setVersionStatus({ model: args.model, version: args.version, status: 'rejected', actor: args.actor, reason: `offline gates failed (run ${args.runId}): ${verdict.reasons.join('; ')}` });
-      if (args.forced) {
+      // Not forced: `rejected` (a no-op when it already is, so retries are harmless). Forced: the version stays
+      // deployable (a rejected version cannot be a canary) and the audit row records who overrode which failures.
+      if (!args.forced) {
+        await registry.setVersionStatus({ model: args.model, version: args.version, status: 'rejected', actor: args.actor, reason: `offline gates failed (run ${args.runId}): ${verdict.reasons.join('; ')}` });
+      } else {
         const key = `${args.model}/${args.version}`;
         const already = (await registry.listAudit({ model: args.model, action: 'canary.forced', limit: 1000 })).some((a) => a.entityKey === key);
         if (!already) {

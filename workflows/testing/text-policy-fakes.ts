@@ -30,6 +30,9 @@ export function fakeTextPolicyActivities(calls: string[]): OumiActivities & Poli
   const log = (name: string) => calls.push(name);
   let version = 0;
   return {
+    async recordPolicyGateVerdict(args) {
+      log(`recordPolicyGateVerdict:${args.versions.join(',')}:${args.forced ? 'forced' : 'refused'}`);
+    },
     async startPolicyRun(args): Promise<PolicyRunSetup> {
       log('startPolicyRun');
       return {
@@ -48,7 +51,8 @@ export function fakeTextPolicyActivities(calls: string[]): OumiActivities & Poli
         baseModel: '/models/base',
         tinyModelSeed: 7,
         workDir: '/work/run',
-        startCanary: false,
+        startCanary: args.input.startCanary === true,
+        force: args.input.force === true,
         actor: 'test',
         progressIntervalSeconds: 5,
         decisionsPath: '/data/labeled_decisions.jsonl',
