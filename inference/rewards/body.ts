@@ -25,7 +25,7 @@ export function finite(v: unknown, field: string): number {
  * (`rewardRange`, default ±1e6) is checked once the decision's deployment is known: `inRewardRange`.
  */
 export function scalarReward(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`${field} must be a finite number, got ${describeValue(v)}`, field, `a finite number (default range [${DEFAULT_REWARD_RANGE[0]}, ${DEFAULT_REWARD_RANGE[1]}])`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`${field} must be a finite number, got ${describeValue(v)}`, field, 'a finite number');
   if (Math.abs(v) > MAX_REWARD_MAGNITUDE) throw badRequest(`${field} is ${v}, beyond any reward range (±${MAX_REWARD_MAGNITUDE})`, field, `a number in the deployment's reward range (default [${DEFAULT_REWARD_RANGE[0]}, ${DEFAULT_REWARD_RANGE[1]}])`);
   return v;
 }
