@@ -6,7 +6,9 @@
  *   a client dribbling one byte a second holds a connection for at most the deadline. The fast path
  *   keeps its own timers (./fast-path.ts); node:http's path gets `headersTimeout` and `requestTimeout`
  *   (whose checks run every `connectionsCheckingInterval`, set here so the deadline is kept to within
- *   a fraction of itself);
+ *   a fraction of itself). A connection the fast path hands to node:http part-way (a chunked body, an
+ *   Expect header) gets node:http's deadlines from that moment: its total time is still bounded, by the
+ *   fast path's head deadline plus node:http's;
  * - a cap on open connections: one over it is answered `503` with `Retry-After` and closed at once,
  *   before any of its bytes is parsed, so a connection flood costs the server one write per connection.
  */
