@@ -10,7 +10,7 @@
  * `features.entity`) and what was expected. A missing entity, or a hash lacking some inputs, is a 4xx:
  * the server never fills a zero vector.
  */
-import { ClientError, badRequest, describeValue, parseKey } from './http/errors';
+import { ClientError, badRequest, describeValue, parseKey, unavailable } from './http/errors';
 import type { PolicyBinding } from './policy/binding';
 
 /** Reads one hash from the online feature store (ioredis' `hgetall` shape: {} when absent). */
@@ -107,11 +107,12 @@ export async function fillFromStore(
   try {
     hash = await store.hgetall(`${prefix}${entity}`);
   } catch (err) {
-    throw new Error(`feature store unavailable: ${(err as Error).message}`, { cause: err });
+    // A 503 with Retry-After: the feature store (Redis) is down, not our bug (issue "Trust" item 6).
+    throw unavailable('cannot read the entity\'s features', err, 'the feature store');
   }
   const names = binding.input.features!;
   if (Object.keys(hash).length === 0) {
-    throw new ClientError(404, `entity ${JSON.stringify(entity)} has no features in the feature store (key ${prefix}${entity})`, 'features.entity', 'an entity whose features were written to the feature store');
+    throw new ClientError(404, `entity ${JSON.stringify(entity)} has no features in the feature store`, 'features.entity', 'an entity whose features were written to the feature store');
   }
   const absent: string[] = [];
   const used: Record<string, number> = {};
@@ -123,7 +124,8 @@ export async function fillFromStore(
     }
     const v = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
-      throw new ClientError(422, `feature ${names[i]} of entity ${JSON.stringify(entity)} is ${JSON.stringify(raw)} in the feature store, not a finite number`, `features.${names[i]}`, 'a finite number stored for this entity');
+      // The stored value is not echoed: it is the store's data, not the caller's (issue "Trust" item 7).
+      throw new ClientError(422, `feature ${names[i]} of entity ${JSON.stringify(entity)} is not a finite number in the feature store`, `features.${names[i]}`, 'a finite number stored for this entity');
     }
     out[i] = v;
     used[names[i]] = v;

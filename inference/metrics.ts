@@ -249,6 +249,48 @@ export class InferenceMetrics {
     this.fastPath = stats;
   }
 
+  // --- overload and reward dead letters (issue "Trust" items 2 and 6) ---
+  private overload: { open?: () => number; refused?: () => number; deadlines?: () => number } = {};
+  readonly connectionsOpen = new Gauge({
+    name: 'autopilot_inference_connections_open',
+    help: 'Client connections open now (at most --max-connections).',
+    registers: [this.registry],
+    collect: () => {
+      if (this.overload.open) this.connectionsOpen.set(this.overload.open());
+    },
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'autopilot_inference_connections_refused_total',
+    help: 'Connections answered 503 with Retry-After and closed because --max-connections were open.',
+    registers: [this.registry],
+    collect: () => {
+      if (!this.overload.refused) return;
+      this.connectionsRefused.reset();
+      this.connectionsRefused.inc(this.overload.refused());
+    },
+  });
+  readonly requestDeadlines = new Counter({
+    name: 'autopilot_inference_request_deadlines_total',
+    help: 'Connections of the HTTP fast path closed (408) because a request head or body missed its absolute deadline (--header-timeout, --body-timeout).',
+    registers: [this.registry],
+    collect: () => {
+      if (!this.overload.deadlines) return;
+      this.requestDeadlines.reset();
+      this.requestDeadlines.inc(this.overload.deadlines());
+    },
+  });
+  readonly rewardsDeadLettered = new Counter({
+    name: 'autopilot_inference_rewards_dead_lettered_total',
+    help: 'Rewards of bandit learner flushes the shared state refused (set aside in reward_dead_letters, not retried), by state key.',
+    labelNames: ['state_key'] as const,
+    registers: [this.registry],
+  });
+
+  /** Reads the overload counters (./http/overload.ts, the fast path's deadlines) at every scrape. */
+  trackOverload(sources: { open?: () => number; refused?: () => number; deadlines?: () => number }): void {
+    this.overload = { ...this.overload, ...sources };
+  }
+
   /** A cached histogram child: resolve once per (route, model, version, arm), observe many times. */
   latency(route: RouteLabel, model = '-', version = '-', arm = '-'): Observer {
     return this.requestDuration.labels(route, model, version, arm);

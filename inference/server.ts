@@ -28,6 +28,7 @@ import { ShadowMirror } from './policy/mirror';
 import { createKServeHandlers } from './handlers/kserve';
 import { createRewardsHandler } from './handlers/rewards';
 import { createHttpServer } from './http/server';
+import type { OverloadOptions } from './http/overload';
 import { InferenceMetrics } from './metrics';
 import { ArtifactCache } from './models/artifact-cache';
 import { DeploymentManager } from './models/manager';
@@ -77,6 +78,8 @@ export interface InferenceServerOptions {
   banditFlushIntervalMs?: number;
   /** Most rewards in one batch POST /v1/rewards `{ rewards: [...] }` (413 above; default 500). */
   maxRewardBatch?: number;
+  /** Slow clients and floods: absolute head/body deadlines and the connection cap (inference/http/overload.ts). */
+  overload?: OverloadOptions;
 }
 
 export interface InferenceServer {
@@ -208,10 +211,11 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     maxInferBodyBytes: opts.maxInferBodyBytes,
     fastPath: opts.httpFastPath ?? true,
     metrics,
-    onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
+    onInternalError: (err, route, errorId) => log('error', `${route}${errorId === undefined ? '' : ` error ${errorId}`}: ${(err as Error)?.stack ?? String(err)}`),
+    overload: opts.overload,
     handlers: {
       decide: createDecideHandler({ deployments }),
-      rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch }),
+      rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },

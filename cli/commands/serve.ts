@@ -24,6 +24,18 @@ function parsePort(text: string): number {
   return n;
 }
 
+/** --header-timeout, --body-timeout (seconds, fractions allowed) and --max-connections, checked. */
+export function overloadFlags(opts: { headerTimeout: string; bodyTimeout: string; maxConnections: string }): { headersTimeoutMs: number; bodyTimeoutMs: number; maxConnections: number } {
+  const seconds = (flag: string, text: string): number => {
+    const n = Number(text);
+    if (!(n >= 0.1 && n <= 3600)) throw new CliError(`${flag} ${JSON.stringify(text)}: expected seconds in 0.1..3600`);
+    return Math.round(n * 1000);
+  };
+  const maxConnections = Number(opts.maxConnections);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 1_000_000) throw new CliError(`--max-connections ${JSON.stringify(opts.maxConnections)}: expected an integer in 1..1000000`);
+  return { headersTimeoutMs: seconds('--header-timeout', opts.headerTimeout), bodyTimeoutMs: seconds('--body-timeout', opts.bodyTimeout), maxConnections };
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -39,7 +51,11 @@ export function register(program: Command): void {
     .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
     .option('--no-redis', 'no feature store: { entity } features are refused')
     .option('--no-fast-path', 'read every request with node:http (no HTTP fast path; slower, for comparison or a client the fast path mishandles)')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean }) => {
+    // Slow clients and floods (inference/http/overload.ts)
+    .option('--header-timeout <seconds>', "absolute deadline for a request's headers, from its first byte (408 and close after it)", '10')
+    .option('--body-timeout <seconds>', "absolute deadline for a request's body, from the end of its headers (408 and close after it)", '30')
+    .option('--max-connections <n>', 'most open client connections; one more is answered 503 with Retry-After and closed', '10000')
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean; headerTimeout: string; bodyTimeout: string; maxConnections: string }) => {
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
@@ -62,6 +78,7 @@ export function register(program: Command): void {
         reconcileIntervalMs: reconcile * 1000,
         maxRewardBatch,
         decisionLog: { batchSize, flushIntervalMs },
+        overload: overloadFlags(opts),
       });
       process.stdout.write(`serving on ${server.url} (deployments: ${server.manager.names().join(', ') || 'none yet'})\n`);
       await new Promise<void>((resolve) => {

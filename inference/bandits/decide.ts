@@ -9,7 +9,7 @@ import type { Json } from '../../registry/types';
 import { newDecisionStamp } from '../decisions/id';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
-import { ClientError, badRequest, describeValue, parseKey } from '../http/errors';
+import { badRequest, describeValue, parseKey, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import { decisionKey } from './claims';
@@ -79,7 +79,7 @@ export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, 
   try {
     await deps.redis.set(decisionKey(decisionId), JSON.stringify(entry), 'EX', s.config.decisionTtlSeconds);
   } catch (err) {
-    throw new ClientError(503, `cannot record the bandit decision for its reward: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+    throw unavailable('cannot record the bandit decision for its reward', err, 'Redis');
   }
   const action: Json = { arm: arm.name, index: pick.arm, ...(arm.payload !== null ? { payload: arm.payload } : {}) };
   deps.metrics.decisionCounter(s.name, 'bandit', arm.name).inc();

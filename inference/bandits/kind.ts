@@ -81,6 +81,10 @@ export class BanditKind implements ServedKind, BanditOwner {
       refreshIntervalMs: this.opts.refreshIntervalMs,
       flushIntervalMs: this.opts.flushIntervalMs,
       onError: (m) => this.opts.log?.('warn', m),
+      onPoison: (letter) => {
+        this.opts.metrics.rewardsDeadLettered.labels(letter.stateKey).inc(letter.observations);
+        this.opts.rewardLog.deadLetters.add(letter);
+      },
     });
     try {
       await shared.start();

@@ -8,8 +8,12 @@
  * and PostgreSQL CPU whatever its size). A batch that fails is retried
  * (bounded queue: beyond `maxQueue` rows the oldest are dropped and counted as lost, reported through
  * `onError`). `flush()` skips the waits.
+ *
+ * Flushes of a shared learner that Redis refused go to PostgreSQL through the same log: `deadLetters`
+ * (./dead-letters.ts).
  */
 import type { Pool } from 'pg';
+import { RewardDeadLetters } from './dead-letters';
 
 export interface RewardRow {
   decisionId: string;
@@ -34,8 +38,12 @@ export class RewardLog {
   private wake: (() => void) | null = null;
   written = 0;
   lost = 0;
+  /** Refused learner flushes, set aside in `reward_dead_letters`. */
+  readonly deadLetters: RewardDeadLetters;
 
-  constructor(private readonly opts: RewardLogOptions) {}
+  constructor(private readonly opts: RewardLogOptions) {
+    this.deadLetters = new RewardDeadLetters({ pool: opts.pool, log: (_level, msg) => opts.onError?.(msg) });
+  }
 
   enqueue(row: RewardRow): void {
     const max = this.opts.maxQueue ?? 200_000;
@@ -80,6 +88,7 @@ export class RewardLog {
 
   /** Waits until every queued reward is written (or `timeoutMs` passes). */
   async flush(timeoutMs = 10_000): Promise<void> {
+    await this.deadLetters.flush(Math.min(timeoutMs, 5000));
     this.urgent = true;
     this.wake?.();
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());

@@ -7,9 +7,9 @@
  */
 import type { StatsDelta } from '../../ml/bandits';
 import { compositeReward } from '../../ml/rewards';
-import { ClientError, badRequest } from '../http/errors';
+import { ClientError, ServerFault, asServerFault, badRequest, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
-import { finite, itemError, rewardBody, rewardComponents, type RewardItem, type RewardItemResult } from '../rewards/body';
+import { itemError, rewardBody, rewardComponents, scalarReward, type RewardItem, type RewardItemResult } from '../rewards/body';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { RewardSettler } from '../serving/served-deployment';
 import type { ClaimBatcher, ClaimOp, ClaimResult } from './claims';
@@ -72,6 +72,9 @@ export class BanditRewards implements RewardSettler {
       if (Number(previous) === reward) return { status: 200, arm };
       throw new ClientError(409, `the reward of decision ${decisionId} is already recorded as ${previous}; got ${reward} (a reward is recorded once per decision)`, 'reward', 'the reward already recorded for this decision');
     }
+    // The deployment's reward range (default ±1e6), before anything reaches the learner.
+    const [lo, hi] = s.config.rewardRange;
+    if (!(reward >= lo && reward <= hi)) throw new RefusedReward(`reward ${reward} is outside the reward range of bandit deployment ${s.name}`, `a number in [${lo}, ${hi}] (config.rewardRange)`);
     let delta: StatsDelta;
     try {
       delta = s.shared.learner.statsDelta(entry.x ?? undefined, entry.arm, reward);
@@ -91,7 +94,7 @@ export class BanditRewards implements RewardSettler {
     const { b, id } = rewardBody(body);
     const decisionId = id.toLowerCase();
     const components = rewardComponents(b);
-    const scalar = b.reward !== undefined && b.reward !== null ? finite(b.reward, 'reward') : null;
+    const scalar = b.reward !== undefined && b.reward !== null ? scalarReward(b.reward, 'reward') : null;
     if (scalar === null && components === null) throw badRequest('reward or components is required', 'reward', 'a finite number, or components for the deployment\'s reward spec');
     // A scalar reward is looked up and claimed in one script (one round trip, shared with the other
     // rewards of this event-loop turn); components need the deployment's spec first, so they are
@@ -101,7 +104,7 @@ export class BanditRewards implements RewardSettler {
     try {
       [[raw, previous]] = await this.opts.claims.claim([{ id: decisionId, value: scalar === null ? null : String(scalar) }]);
     } catch (err) {
-      throw new ClientError(503, `cannot look the decision up: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+      throw unavailable('cannot look the decision up', err, 'Redis');
     }
     if (raw === null) return null;
     const entry = JSON.parse(raw) as DecisionEntry;
@@ -117,7 +120,7 @@ export class BanditRewards implements RewardSettler {
       try {
         [[raw, previous]] = await this.opts.claims.claim([{ id: decisionId, value: String(reward) }]);
       } catch (err) {
-        throw new ClientError(503, `cannot record the reward now: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)');
+        throw unavailable('cannot record the reward now', err, 'Redis');
       }
       if (raw === null) return null; // expired in between: recorded like any other reward
       // The deployment may have been re-applied while the claim was in flight: settle with the current one.
@@ -138,11 +141,12 @@ export class BanditRewards implements RewardSettler {
     return { decisionId: id, accepted: true, duplicate: done.status === 200, reward, arm: done.arm };
   }
 
-  /** An item's error outcome; `reward` named as the batch's field; our own faults a 500 for that item only. */
+  /** An item's error outcome; `reward` named as the batch's field; our own faults a 500 for that item only (its cause logged under its error id). */
   private itemFailure(it: RewardItem, err: unknown): RewardItemResult {
-    if (err instanceof ClientError) return itemError(it.sentId, err.field === 'reward' ? new ClientError(err.status, err.message, `rewards.${it.index}.reward`, err.expected) : err);
-    this.opts.log?.('error', `reward of decision ${it.decisionId}: ${(err as Error)?.stack ?? String(err)}`);
-    return itemError(it.sentId, new ClientError(500, `internal error: ${err instanceof Error ? err.message : String(err)}`, null, null));
+    if (err instanceof ClientError && !(err instanceof ServerFault)) return itemError(it.sentId, err.field === 'reward' ? new ClientError(err.status, err.message, `rewards.${it.index}.reward`, err.expected) : err);
+    const fault = asServerFault(err);
+    this.opts.log?.('error', `reward of decision ${it.decisionId}: ${fault.logLine()}`);
+    return itemError(it.sentId, fault);
   }
 
   /**
@@ -172,14 +176,21 @@ export class BanditRewards implements RewardSettler {
         ops.push({ id: it.decisionId, value: null });
       }
     }
-    const unavailable = (k: number, what: string, err: unknown) => {
-      out[k] = itemError(items[k].sentId, new ClientError(503, `${what}: ${(err as Error).message}`, null, 'a retry later (Redis is unavailable)'));
+    const faults = new Map<unknown, ServerFault>();
+    const redisDown = (k: number, what: string, err: unknown) => {
+      let fault = faults.get(err);
+      if (fault === undefined) {
+        fault = unavailable(what, err, 'Redis');
+        faults.set(err, fault);
+        this.opts.log?.('error', fault.logLine());
+      }
+      out[k] = itemError(items[k].sentId, fault);
     };
     let first: ClaimResult[];
     try {
       first = await this.opts.claims.claim(ops);
     } catch (err) {
-      for (let k = 0; k < items.length; k++) unavailable(k, 'cannot look the decision up', err);
+      for (let k = 0; k < items.length; k++) redisDown(k, 'cannot look the decision up', err);
       return out;
     }
     const unclaim: string[] = [];
@@ -232,7 +243,7 @@ export class BanditRewards implements RewardSettler {
       try {
         claims = await this.opts.claims.claim(second.map((e) => ({ id: items[e.k].decisionId, value: String(e.reward) })));
       } catch (err) {
-        for (const e of second) unavailable(e.k, 'cannot record the reward now', err);
+        for (const e of second) redisDown(e.k, 'cannot record the reward now', err);
       }
       if (claims !== null) {
         for (let j = 0; j < second.length; j++) {

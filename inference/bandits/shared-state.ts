@@ -18,21 +18,57 @@
  * A flush whose reply is lost (timeout, connection reset) is retried as is, with its number: the script
  * skips a number it has already applied for this writer (hash `bandit:flushed:<stateKey>`), so a
  * retry never counts twice.
+ *
+ * The script checks every increment before its first write (a number, finite, within ±STATE_LIMIT, and
+ * so is the field's total after it): a flush it refuses changes nothing, and is not retried — it is
+ * handed to `onPoison` (the server sets it aside in the dead-letter table, ./dead-letters.ts) and the
+ * learner goes on with its later rewards. Without the check, one increment that made a total infinite
+ * failed the script half-way (HINCRBYFLOAT refuses an infinite result), and the retry of that flush
+ * failed again forever, holding back every later reward. A lost connection is still retried as is.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
+import type { DeadLetter } from './dead-letters';
 import { addArmStats, fieldsToStats, type ArmStats, type BanditPolicy, type LearnerKind, type StatsDelta } from '../../ml/bandits';
 import { flushedKeyOf, stateKeyOf } from '../../ml/bandits/state-key';
 
 export { flushedKeyOf, stateKeyOf };
 
-// KEYS: the state hash, the hash of flushes applied per writer. ARGV: writer id, flush number, then
-// field/increment pairs, then the number of observations. A flush number at or below the writer's
-// last applied one is a retry of a flush that did reach Redis (its reply was lost): skipped (-1).
+/**
+ * Bound of every statistic in the shared state (and of every increment): far above what rewards within
+ * ±1e12 and float32 features produce, and small enough that the product of two statistics (what a
+ * learner computes with) is still finite.
+ */
+export const STATE_LIMIT = 1e150;
+
+/** The prefix of the script's refusals: a flush it will refuse again, whatever the retry. */
+export const POISON = 'POISON';
+
+// KEYS: the state hash, the hash of flushes applied per writer. ARGV: writer id, flush number, the
+// bound, then field/increment pairs, then the number of observations. A flush number at or below the
+// writer's last applied one is a retry of a flush that did reach Redis (its reply was lost): skipped
+// (-1). Every value is checked before the first write (a refusal changes nothing).
 const FLUSH_SCRIPT = `
 local done = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if done >= tonumber(ARGV[2]) then return -1 end
-for i = 3, #ARGV - 1, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local lim = tonumber(ARGV[3])
+local n = tonumber(ARGV[#ARGV])
+if n == nil or n ~= n or n < 0 or n % 1 ~= 0 then return redis.error_reply('${POISON} observation count ' .. tostring(ARGV[#ARGV])) end
+local fields = {}
+for i = 4, #ARGV - 1, 2 do fields[#fields + 1] = ARGV[i] end
+for c = 1, #fields, 1000 do
+  local cur = redis.call('HMGET', KEYS[1], unpack(fields, c, math.min(c + 999, #fields)))
+  for j = 1, #cur do
+    local i = 2 * (c + j - 1) + 2
+    local v = tonumber(ARGV[i + 1])
+    if v == nil or v ~= v or v > lim or v < -lim then return redis.error_reply('${POISON} increment of ' .. ARGV[i] .. ' is ' .. tostring(ARGV[i + 1])) end
+    local t = tonumber(cur[j] or '0')
+    if t == nil then return redis.error_reply('${POISON} stored ' .. ARGV[i] .. ' is not a number') end
+    t = t + v
+    if t ~= t or t > lim or t < -lim then return redis.error_reply('${POISON} ' .. ARGV[i] .. ' would be ' .. tostring(t)) end
+  end
+end
+for i = 4, #ARGV - 1, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 return redis.call('HINCRBY', KEYS[1], 'seq', ARGV[#ARGV])`;
@@ -48,6 +84,20 @@ export interface SharedLearnerOptions {
   /** Pause after each flush so the next one carries more (default 50 ms). */
   flushIntervalMs?: number;
   onError?: (msg: string) => void;
+  /** A flush the script refused (it changed nothing and is not retried): set it aside. Default: logged through onError. */
+  onPoison?: (letter: DeadLetter) => void;
+}
+
+/**
+ * Whether a script error is a refusal that a retry would meet again (the script's own POISON, or any
+ * error reply but those of a Redis that is busy, loading, read-only or out of memory for now), as
+ * opposed to a lost connection or a transient state (retried).
+ */
+export function isPoison(err: unknown): boolean {
+  if (!(err instanceof ReplyError)) return false;
+  const m = (err as Error).message;
+  if (m.startsWith(POISON)) return true;
+  return !/^(BUSY|LOADING|READONLY|MASTERDOWN|OOM|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOSCRIPT|MOVED|ASK)\b/.test(m);
 }
 
 /** The hash field names of one arm's statistics, in `flatArm` order (flat-stats.ts naming). */
@@ -94,6 +144,8 @@ export class SharedLearner {
   applied = 0;
   /** Increments that could not reach Redis before shutdown. */
   lost = 0;
+  /** Increments of flushes the script refused (set aside through onPoison). */
+  deadLettered = 0;
   private giveUpAt = Infinity;
   private readonly sha = createHash('sha1').update(FLUSH_SCRIPT).digest('hex');
 
@@ -162,7 +214,7 @@ export class SharedLearner {
     const count = this.pendingCount;
     this.pendingSums = new Map();
     this.pendingCount = 0;
-    const args: (string | number)[] = [this.writerId, ++this.flushNumber];
+    const args: (string | number)[] = [this.writerId, ++this.flushNumber, STATE_LIMIT];
     for (const arm of [...sums.keys()].sort((x, y) => x - y)) pushArmArgs(args, this.namesOf(arm, sums.get(arm)!), sums.get(arm)!);
     args.push(count);
     return { args, count };
@@ -183,6 +235,11 @@ export class SharedLearner {
           // The script blocks Redis for a fixed time whatever it carries: let the next window fill a little.
           if (!this.closed && (this.opts.flushIntervalMs ?? 50) > 0) await new Promise((r) => setTimeout(r, this.opts.flushIntervalMs ?? 50));
         } catch (err) {
+          if (isPoison(err)) {
+            this.retry = null;
+            this.setAside(batch, err as Error);
+            continue;
+          }
           this.retry = batch;
           this.opts.onError?.(`cannot apply ${batch.count} reward(s) to ${this.key}: ${(err as Error).message}; retrying`);
           await new Promise((r) => setTimeout(r, this.closed ? 20 : 200));
@@ -192,6 +249,24 @@ export class SharedLearner {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** A refused flush: counted, handed to onPoison, never retried. */
+  private setAside(batch: { args: (string | number)[]; count: number }, err: Error): void {
+    this.deadLettered += batch.count;
+    const increments: Record<string, string> = {};
+    for (let i = 3; i < batch.args.length - 1; i += 2) increments[String(batch.args[i])] = String(batch.args[i + 1]);
+    const letter: DeadLetter = {
+      stateKey: this.opts.stateKey,
+      redisKey: this.key,
+      writerId: this.writerId,
+      flushNumber: Number(batch.args[1]),
+      observations: batch.count,
+      increments,
+      error: err.message,
+    };
+    this.opts.onError?.(`${this.key}: flush ${letter.flushNumber} of ${batch.count} reward(s) refused (${err.message}); set aside, later rewards go on`);
+    this.opts.onPoison?.(letter);
   }
 
   /** Re-reads the totals if `seq` moved; true when the local learner changed. */

@@ -8,6 +8,7 @@ import { PolicyDeployment, type PolicyOwner } from '../models/serving-state';
 import { createPolicyDecider } from '../policy/decide';
 import { DeploymentMap } from '../serving/deployment-map';
 import { createDecideHandler } from './decide';
+import { UNKNOWN_DEPLOYMENT_EXPECTED } from '../http/errors';
 
 const ctx = (): RequestContext => ({ latency: null, status: 200, start: 0, bodyText: null, answer: () => undefined, fail: () => undefined });
 
@@ -76,6 +77,6 @@ describe('POST /v1/decide: the scanned features and the route scratch', () => {
     const { model } = recordingModel(3);
     const decide = createDecideHandler({ deployments: servedPolicy(model) });
     expect(() => decide({ deployment: 'nobody', features: [1, 2, 3], extra: 1 }, ctx())).toThrow(expect.objectContaining({ status: 400, field: 'extra' }));
-    expect(() => decide({ deployment: 'nobody', features: [1, 2, 3] }, ctx())).toThrow(expect.objectContaining({ status: 404, field: 'deployment', expected: 'one of ranker' }));
+    expect(() => decide({ deployment: 'nobody', features: [1, 2, 3] }, ctx())).toThrow(expect.objectContaining({ status: 404, field: 'deployment', expected: UNKNOWN_DEPLOYMENT_EXPECTED }));
   });
 });

@@ -11,7 +11,7 @@
  *
  * A name no deployment has: the body is checked as the common decide shape first (its 400s), then 404.
  */
-import { notFound, type ClientError } from '../http/errors';
+import { UNKNOWN_DEPLOYMENT_EXPECTED, notFound, type ClientError } from '../http/errors';
 import { PARSE_BODY, type BytesHandler, type RequestContext } from '../http/server';
 import { checkDecideBody } from '../policy/decide';
 import type { DeploymentMap } from '../serving/deployment-map';
@@ -27,10 +27,9 @@ export function createDecideHandler(deps: DecideRouteDeps) {
   /** Where scanned bodies' features are read into: valid only during the `decideScanned` call that follows the scan. */
   const scratch = new Float64Array(1024);
 
+  /** The 404 names what was asked for, never what is deployed (a caller must not learn the other deployments' names). */
   function unknownDeployment(name: string): ClientError {
-    const names = deployments.names();
-    const shown = names.length === 0 ? 'none is deployed' : `one of ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`;
-    return notFound(`deployment ${JSON.stringify(name.length > 100 ? `${name.slice(0, 97)}...` : name)} is not served here`, 'deployment', shown);
+    return notFound(`deployment ${JSON.stringify(name.length > 100 ? `${name.slice(0, 97)}...` : name)} is not served here`, 'deployment', UNKNOWN_DEPLOYMENT_EXPECTED);
   }
 
   function decide(body: unknown, ctx: RequestContext): unknown {

@@ -9,7 +9,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { expectObject } from '../http/body';
-import { ClientError, badRequest, describeValue, notFound, parseKey } from '../http/errors';
+import { ClientError, UNKNOWN_DEPLOYMENT_EXPECTED, badRequest, describeValue, notFound, parseKey } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import type { LoadedModel } from '../models/loaded-model';
@@ -37,8 +37,8 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
   function stateOf(name: string): ServingState {
     const s = manager.get(name);
     if (s === undefined) {
-      const names = manager.names();
-      throw notFound(`model ${JSON.stringify(name.length > 100 ? `${name.slice(0, 97)}...` : name)} is not served here`, 'name', names.length ? `one of ${names.slice(0, 20).join(', ')}` : 'none is deployed');
+      // The deployed names are not listed: a caller learns only about the name it sent.
+      throw notFound(`model ${JSON.stringify(name.length > 100 ? `${name.slice(0, 97)}...` : name)} is not served here`, 'name', UNKNOWN_DEPLOYMENT_EXPECTED);
     }
     return s;
   }

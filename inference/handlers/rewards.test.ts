@@ -133,10 +133,15 @@ describe('POST /v1/rewards handler (registry path, no bandits)', () => {
   it('makes every valid item a 503 when the registry is down, and still answers 200 with the invalid ones as 400', async () => {
     const sink = new MemorySink();
     sink.fail = new Error('connection refused');
-    const handler = createRewardsHandler(sink);
+    const logged: string[] = [];
+    const handler = createRewardsHandler(sink, null, { log: (_l, m) => logged.push(m) });
     const out = (await handler({ rewards: [{ decisionId: ID(1), reward: 1 }, { decisionId: 'x', reward: 1 }, { decisionId: ID(2), reward: 2 }] }, ctx())) as any;
     expect(out.results.map((r: { status: number }) => r.status)).toEqual([503, 400, 503]);
-    expect(out.results[0]).toMatchObject({ accepted: false, error: expect.stringMatching(/connection refused/), expected: expect.stringMatching(/retry/) });
+    expect(out.results[0]).toMatchObject({ accepted: false, error: expect.stringMatching(/registry database is unavailable/), expected: expect.stringMatching(/retry/), errorId: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    // The database's message is logged under the id, never sent.
+    expect(JSON.stringify(out)).not.toMatch(/connection refused/);
+    expect(logged).toEqual([expect.stringContaining(`error ${out.results[0].errorId as string}`)]);
+    expect(logged[0]).toMatch(/connection refused/);
     expect(out).toMatchObject({ accepted: 0, rejected: 3 });
   });
 

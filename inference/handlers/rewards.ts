@@ -16,10 +16,11 @@
  * Rewards may arrive before their decision row (decisions are written in batches), so no existence
  * check is made here.
  */
-import { ClientError } from '../http/errors';
+import { DEFAULT_REWARD_RANGE } from '../../ml/bandits/config';
+import { ClientError, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
-import { DEFAULT_MAX_REWARD_BATCH, finite, rewardBatch, rewardBody, rewardComponents, type RewardBatchResponse, type RewardItem, type RewardItemResult } from '../rewards/body';
-import { conflictExpected, createRegistryRewards, unavailableExpected, type RewardSink, type RewardSinkOutcome } from '../rewards/registry-rewards';
+import { DEFAULT_MAX_REWARD_BATCH, inRewardRange, rewardBatch, scalarReward, rewardBody, rewardComponents, type RewardBatchResponse, type RewardItem, type RewardItemResult } from '../rewards/body';
+import { conflictExpected, createRegistryRewards, type RewardSink, type RewardSinkOutcome } from '../rewards/registry-rewards';
 import type { RewardSettler } from '../serving/served-deployment';
 
 export type { RewardSink, RewardSinkOutcome };
@@ -27,6 +28,8 @@ export type { RewardSink, RewardSinkOutcome };
 export interface RewardsHandlerOptions {
   /** Most items in one batch body (413 above). Default 500. */
   maxBatch?: number;
+  /** Where a batch item's 5xx cause goes, under the error id the client is sent (a whole request's 5xx is logged by the router). */
+  log?: (level: 'error', msg: string) => void;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface RewardsHandlerOptions {
  */
 export function createRewardsHandler(sink: RewardSink, settler: RewardSettler | null = null, opts: RewardsHandlerOptions = {}) {
   const maxBatch = opts.maxBatch ?? DEFAULT_MAX_REWARD_BATCH;
-  const registry = createRegistryRewards(sink);
+  const registry = createRegistryRewards(sink, opts.log);
 
   async function batch(parsed: { items: RewardItem[]; results: (RewardItemResult | undefined)[] }): Promise<RewardBatchResponse> {
     const { results } = parsed;
@@ -68,13 +71,13 @@ export function createRewardsHandler(sink: RewardSink, settler: RewardSettler | 
       if (applied !== null) return applied;
     }
     const { b, id } = rewardBody(body);
-    const reward = finite(b.reward, 'reward');
+    const reward = inRewardRange(scalarReward(b.reward, 'reward'), DEFAULT_REWARD_RANGE, 'reward', 'this server (the default)');
     const components = rewardComponents(b);
     let result: RewardSinkOutcome;
     try {
       result = await registry.insertOne({ decisionId: id.toLowerCase(), reward, components });
     } catch (err) {
-      throw new ClientError(503, `cannot record the reward now: ${(err as Error).message}`, null, unavailableExpected);
+      throw unavailable('cannot record the reward now', err, 'the registry database');
     }
     if ('error' in result) {
       const e = result.error;

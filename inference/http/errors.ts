@@ -1,8 +1,11 @@
 /**
  * Errors the server answers with. A `ClientError` is the caller's fault and becomes a 4xx JSON body
  * `{ error, field, expected }` naming the field, the value and what was expected; anything else that
- * escapes a handler is our fault and becomes a 500.
+ * escapes a handler is our fault and becomes a 5xx: a `ServerFault`, whose body carries an error id and a
+ * fixed message while the real cause is logged under that id (a plain Error thrown is a 500 fault).
  */
+import { randomBytes } from 'node:crypto';
+
 export class ClientError extends Error {
   constructor(
     readonly status: number,
@@ -21,9 +24,69 @@ export class ClientError extends Error {
   }
 }
 
+/**
+ * A fault on our side (5xx) as the client sees it: a fixed public message, an error id, and for a 503
+ * the seconds after which a retry may succeed (`Retry-After`). The real cause (`cause`, a message of
+ * Redis, PostgreSQL or our own code) is logged under the id by whoever answers, never sent: it may
+ * name hosts, tables, keys or values (R-… "errors that leak nothing", issue "Trust" item 7).
+ */
+export class ServerFault extends ClientError {
+  readonly errorId: string;
+
+  constructor(
+    status: number,
+    /** What the client may know: which dependency or which part failed, never its message. */
+    publicMessage: string,
+    override readonly cause: unknown,
+    expected: string | null = null,
+    /** Seconds for `Retry-After` (503 only); null: none. */
+    readonly retryAfterSeconds: number | null = null,
+  ) {
+    super(status, publicMessage, null, expected);
+    this.name = 'ServerFault';
+    this.errorId = newErrorId();
+  }
+
+  /** The line to log: the id, the public message and the real cause. */
+  logLine(): string {
+    const c = this.cause;
+    return `error ${this.errorId}: ${this.message}: ${c instanceof Error ? (c.stack ?? c.message) : String(c)}`;
+  }
+
+  override toJSON(): { error: string; field: string | null; expected: string | null; errorId: string } {
+    return { error: `${this.message} (error id ${this.errorId})`, field: null, expected: this.expected, errorId: this.errorId };
+  }
+}
+
+/** An id to quote to the operator: 12 hex characters (48 random bits), unique enough within a log's retention. */
+export function newErrorId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Seconds a client is told to wait after a 503 for a dependency that is down (Redis, PostgreSQL). */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** A 503: `dependency` (Redis, the registry database, …) did not answer; `cause` is logged, not sent. */
+export function unavailable(what: string, cause: unknown, dependency: string): ServerFault {
+  return new ServerFault(503, `${what}: ${dependency} is unavailable`, cause, `a retry later (${dependency} is unavailable)`, RETRY_AFTER_SECONDS);
+}
+
+/** A 500: our own fault, `cause` logged under the error id. */
+export function internalError(cause: unknown): ServerFault {
+  return new ServerFault(500, 'internal error', cause);
+}
+
+/** The fault a 5xx answer is sent as: `err` itself when it already is one, else a 500 carrying it. */
+export function asServerFault(err: unknown): ServerFault {
+  return err instanceof ServerFault ? err : internalError(err);
+}
+
 export function badRequest(message: string, field: string | null, expected: string | null): ClientError {
   return new ClientError(400, message, field, expected);
 }
+
+/** What a 404 for an unknown deployment or model expects: the same text whatever is deployed (names are not listed). */
+export const UNKNOWN_DEPLOYMENT_EXPECTED = 'the name of a deployment served here (deployed names are not listed)';
 
 export function notFound(message: string, field: string | null, expected: string | null): ClientError {
   return new ClientError(404, message, field, expected);

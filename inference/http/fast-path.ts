@@ -21,11 +21,12 @@
 import type { Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { internalError, type ServerFault } from './errors';
 
 /** What the router sees of one fast-path request; the same object serves the connection's next one. */
 export interface FastExchange {
-  /** Writes the whole response (status line, headers, body) in one socket write. */
-  send(status: number, contentType: string, payload: string, close?: boolean): void;
+  /** Writes the whole response (status line, headers, body) in one socket write; `retryAfter`: seconds for a Retry-After header. */
+  send(status: number, contentType: string, payload: string, close?: boolean, retryAfter?: number | null): void;
   /** True once `send` ran for the current request. */
   readonly sent: boolean;
   /** Cuts the connection (an answer can no longer be sent). */
@@ -47,8 +48,16 @@ export interface FastPathOptions {
   largeBodies?: LargeBodies;
   /** Idle time after which a keep-alive connection is closed (node:http's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
-  /** How long a connection may take to deliver the rest of a started request. */
-  requestTimeoutMs?: number;
+  /**
+   * Absolute deadline for a request's head, from its first byte (node:http's `headersTimeout`): not
+   * moved by the bytes that keep arriving, so a client sending one byte a second is cut at the
+   * deadline (408 and close). Default 10 s.
+   */
+  headersTimeoutMs?: number;
+  /** Absolute deadline for a request's body, from the end of its head. Default 30 s. */
+  bodyTimeoutMs?: number;
+  /** Our own fault while routing (a bug guard): logged by the caller under the id the client is sent. */
+  onFault?: (fault: ServerFault, target: string) => void;
 }
 
 /** The body limits of routes that take more than the common limit. */
@@ -56,6 +65,11 @@ export interface LargeBodies {
   /** The body limit of a request to `target` (path and query, as sent). */
   limitOf(target: string): number;
 }
+
+/** Default absolute deadline of a request's head, from its first byte. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Default absolute deadline of a request's body, from the end of its head. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** Longest header block the fast path reads; a longer one is node:http's to judge (431 or accept). */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -221,6 +235,10 @@ class FastConnection implements FastExchange {
   private busy = false;
   /** The socket's current inactivity timeout (re-armed only when it changes; reads and writes refresh it). */
   private timerMs = -1;
+  /** The absolute deadline of the request being read (head or body), or null between requests. */
+  private deadline: NodeJS.Timeout | null = null;
+  /** What the armed deadline is for. */
+  private deadlineFor: 'head' | 'body' | null = null;
   /** A response write was buffered (the client is not reading): no next request until it drains. */
   private draining = false;
   /** Reading stopped: more unparsed bytes than one request may have, while one is being answered. */
@@ -289,6 +307,7 @@ class FastConnection implements FastExchange {
 
   private readonly onClose = (): void => {
     this.done = true;
+    this.clearDeadline();
     this.path.connections.delete(this);
   };
 
@@ -338,7 +357,7 @@ class FastConnection implements FastExchange {
       if (headEnd === -1) {
         // Not a request this path takes, or a head longer than it reads: node:http decides.
         if (buf.length > MAX_HEAD_BYTES || !looksLikeStart(buf)) this.handOver();
-        else this.setTimer(this.path.requestTimeoutMs);
+        else this.armDeadline('head');
         return;
       }
       const head = headEnd > MAX_HEAD_BYTES ? null : parseHead(buf, headEnd, this.path.opts.maxBodyBytes, this.path.opts.largeBodies);
@@ -350,10 +369,11 @@ class FastConnection implements FastExchange {
       const total = bodyStart + head.contentLength;
       if (buf.length < total) {
         this.need = total;
-        this.setTimer(this.path.requestTimeoutMs);
+        this.armDeadline('body');
         return;
       }
       this.need = 0;
+      this.clearDeadline();
       const body = head.contentLength === 0 ? NO_BODY : buf.subarray(bodyStart, total);
       this.buf = buf.length === total ? null : buf.subarray(total);
       this.busy = true;
@@ -366,18 +386,22 @@ class FastConnection implements FastExchange {
       } catch (err) {
         // The router answers every error itself; this is a guard against our own bug, not a path.
         if (this.sent) this.abort();
-        else this.send(500, 'application/json', JSON.stringify({ error: `internal error: ${(err as Error)?.message ?? String(err)}`, field: null, expected: null }), true);
+        else {
+          const fault = internalError(err);
+          this.path.opts.onFault?.(fault, head.target);
+          this.send(500, 'application/json', JSON.stringify(fault.toJSON()), true);
+        }
       }
     }
   }
 
-  send(status: number, contentType: string, payload: string, close = false): void {
+  send(status: number, contentType: string, payload: string, close = false, retryAfter: number | null = null): void {
     if (this.sent) throw new Error('response already sent');
     this.sent = true;
     const closing = close || this.closeAfter || this.path.closing;
     if (!this.done) {
       const flushed = this.socket.write(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nDate: ${httpDate()}\r\n${closing ? 'Connection: close\r\n\r\n' : this.path.keepAliveHeader}${payload}`,
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nDate: ${httpDate()}\r\n${retryAfter === null ? '' : `Retry-After: ${retryAfter}\r\n`}${closing ? 'Connection: close\r\n\r\n' : this.path.keepAliveHeader}${payload}`,
       );
       if (closing) {
         this.done = true;
@@ -395,8 +419,46 @@ class FastConnection implements FastExchange {
 
   abort(): void {
     this.done = true;
+    this.clearDeadline();
     this.socket.destroy();
   }
+
+  /**
+   * Arms the absolute deadline of the request being read: once per phase (a head's deadline is not
+   * moved by its later bytes; the body's starts when the head is complete). Between requests only the
+   * keep-alive inactivity timeout applies.
+   */
+  private armDeadline(phase: 'head' | 'body'): void {
+    if (this.deadlineFor === phase) return;
+    if (this.deadline !== null) clearTimeout(this.deadline);
+    this.deadlineFor = phase;
+    this.deadline = setTimeout(this.onDeadline, phase === 'head' ? this.path.headersTimeoutMs : this.path.bodyTimeoutMs);
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline !== null) {
+      clearTimeout(this.deadline);
+      this.deadline = null;
+    }
+    this.deadlineFor = null;
+  }
+
+  /** The request was not read in time: 408 and close (what node:http answers at its deadlines). */
+  private readonly onDeadline = (): void => {
+    const phase = this.deadlineFor;
+    this.deadline = null;
+    this.deadlineFor = null;
+    if (this.done) return;
+    this.done = true;
+    this.buf = null;
+    this.more = [];
+    this.path.stats.deadlines++;
+    if (!this.busy && !this.draining) {
+      const body = JSON.stringify({ error: `the request's ${phase} was not received within ${phase === 'head' ? this.path.headersTimeoutMs : this.path.bodyTimeoutMs} ms`, field: 'request', expected: 'a request sent in time' });
+      this.socket.write(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    this.socket.destroy();
+  };
 
   /** Gives the connection, with the bytes not parsed yet, to node:http. */
   private handOver(): void {
@@ -412,6 +474,7 @@ class FastConnection implements FastExchange {
     const rest = this.buf;
     this.buf = null;
     this.done = true;
+    this.clearDeadline(); // node:http's own absolute deadlines (headersTimeout, requestTimeout) take over
     this.path.connections.delete(this);
     socket.pause();
     socket.off('data', this.onData);
@@ -454,6 +517,8 @@ export interface FastPathStats {
   requests: number;
   /** Connections it gave to node:http. */
   handOffs: number;
+  /** Connections closed because a request's head or body missed its absolute deadline. */
+  deadlines: number;
 }
 
 const STATS = new WeakMap<Server, FastPathStats>();
@@ -465,10 +530,11 @@ export function fastPathStats(server: Server): FastPathStats | null {
 
 class FastPath {
   readonly connections = new Set<FastConnection>();
-  readonly stats: FastPathStats = { requests: 0, handOffs: 0 };
+  readonly stats: FastPathStats = { requests: 0, handOffs: 0, deadlines: 0 };
   closing = false;
   readonly keepAliveHeader: string;
-  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
   /**
    * Unparsed bytes a connection may hold before it stops reading: a full head and body of the common
    * limit, and as much again (a request with a larger body is still read in whole: see overBuffered).
@@ -481,7 +547,8 @@ class FastPath {
     readonly handOff: (socket: Socket) => void,
   ) {
     this.keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
-    this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.maxBuffered = 2 * (MAX_HEAD_BYTES + opts.maxBodyBytes);
   }
 }

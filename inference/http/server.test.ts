@@ -52,8 +52,9 @@ describe('HTTP core', () => {
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
   };
 
+  const faults: { err: unknown; id: string | undefined }[] = [];
   beforeAll(async () => {
-    server = createHttpServer({ maxBodyBytes: 1024, handlers, metrics, onInternalError: () => undefined });
+    server = createHttpServer({ maxBodyBytes: 1024, handlers, metrics, onInternalError: (err, _route, id) => faults.push({ err, id }) });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
@@ -95,7 +96,10 @@ describe('HTTP core', () => {
   it('turns our own faults into a 500 and keeps serving', async () => {
     const r = await call(port, 'POST', '/v1/decide', JSON.stringify({ boom: true }));
     expect(r.status).toBe(500);
-    expect(r.json.error).toBe('internal error: kaboom');
+    // The body carries an id, not our message; the message is logged under that id.
+    expect(r.json).toEqual({ error: `internal error (error id ${r.json.errorId as string})`, field: null, expected: null, errorId: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(JSON.stringify(r.json)).not.toMatch(/kaboom/);
+    expect(faults.at(-1)).toEqual({ err: expect.objectContaining({ message: 'kaboom' }), id: r.json.errorId });
     expect((await call(port, 'POST', '/v1/decide', '{}')).status).toBe(200);
   });
 

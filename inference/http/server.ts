@@ -9,10 +9,11 @@
  * Every client error is a 4xx JSON `{ error, field, expected }`; a 5xx only when a handler throws
  * something that is not a ClientError (our fault), and even then the process keeps serving.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BodyTooLarge, parseJsonText, readBody } from './body';
-import { ClientError } from './errors';
+import { ClientError, RETRY_AFTER_SECONDS, ServerFault, asServerFault } from './errors';
 import { installFastPath, MISSING_HOST, type FastExchange } from './fast-path';
+import { installConnectionCap, nodeDeadlineOptions, overloadLimits, type OverloadOptions } from './overload';
 import type { InferenceMetrics, Observer, RouteLabel } from '../metrics';
 
 /** Per-request scratch a handler fills so the latency lands in the right series. */
@@ -84,11 +85,13 @@ export interface HttpOptions {
   maxInferBodyBytes?: number;
   handlers: Handlers;
   metrics: InferenceMetrics;
-  /** Called with our own faults (5xx), for logging. */
-  onInternalError?: (err: unknown, route: RouteLabel) => void;
+  /** Called with our own faults (5xx), for logging: the real cause and the error id the client was given. */
+  onInternalError?: (err: unknown, route: RouteLabel, errorId?: string) => void;
   keepAliveTimeoutMs?: number;
   /** Read plain keep-alive requests off the socket without node:http's request objects (./fast-path.ts); default true. */
   fastPath?: boolean;
+  /** Deadlines for slow clients and the connection cap (./overload.ts); defaults there. */
+  overload?: OverloadOptions;
 }
 
 const JSON_TYPE = 'application/json';
@@ -115,13 +118,11 @@ class NodeExchange implements Exchange {
     return this.res.headersSent;
   }
 
-  send(status: number, contentType: string, payload: string, close = false): void {
-    this.res.writeHead(
-      status,
-      close
-        ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload), connection: 'close' }
-        : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) },
-    );
+  send(status: number, contentType: string, payload: string, close = false, retryAfter: number | null = null): void {
+    const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) };
+    if (close) headers.connection = 'close';
+    if (retryAfter !== null) headers['retry-after'] = retryAfter;
+    this.res.writeHead(status, headers);
     this.res.end(payload);
   }
 
@@ -132,6 +133,18 @@ class NodeExchange implements Exchange {
 
 function errorBody(err: ClientError): string {
   return JSON.stringify(err.toJSON());
+}
+
+/**
+ * The fault a 5xx is answered with. A ClientError of status 5xx made elsewhere (a deployment that
+ * cannot serve: its message may quote a load error) is sent as its status's name with its `expected`,
+ * the message itself logged under the id.
+ */
+function faultOf(err: unknown): ServerFault {
+  if (err instanceof ClientError && !(err instanceof ServerFault)) {
+    return new ServerFault(err.status, (STATUS_CODES[err.status] ?? 'server error').toLowerCase(), err, err.expected, err.status === 503 ? RETRY_AFTER_SECONDS : null);
+  }
+  return asServerFault(err);
 }
 
 function methodNotAllowed(method: string, path: string, allowed: string): ClientError {
@@ -172,6 +185,12 @@ function routeLabel(path: string): RouteLabel {
   return 'not_found';
 }
 
+/** The connection cap (./overload.ts) in front of whichever connection listener is installed, counted in the metrics. */
+function applyConnectionCap(server: Server, max: number, metrics: InferenceMetrics): void {
+  const cap = installConnectionCap(server, max);
+  metrics.trackOverload({ open: () => cap.open, refused: () => cap.refused });
+}
+
 export function createHttpServer(opts: HttpOptions): Server {
   const { handlers, metrics, maxBodyBytes } = opts;
   const maxInferBodyBytes = Math.max(maxBodyBytes, opts.maxInferBodyBytes ?? DEFAULT_MAX_INFER_BODY_BYTES);
@@ -196,13 +215,19 @@ export function createHttpServer(opts: HttpOptions): Server {
       ex.abort();
       return;
     }
-    if (err instanceof ClientError) {
+    if (err instanceof ClientError && !(err instanceof ServerFault) && err.status < 500) {
       finish(ex, route, ctx, start, err.status, errorBody(err), err instanceof BodyTooLarge && err.closeConnection);
       return;
     }
-    opts.onInternalError?.(err, route);
-    const e = new ClientError(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    finish(ex, route, ctx, start, 500, errorBody(e));
+    failFault(ex, route, ctx, start, faultOf(err));
+  };
+
+  /** A 5xx: the body carries the fault's id and public message; its cause is logged under the id. */
+  const failFault = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, fault: ServerFault): void => {
+    opts.onInternalError?.(fault.cause, route, fault.errorId);
+    ex.send(fault.status, JSON_TYPE, errorBody(fault), false, fault.retryAfterSeconds);
+    (ctx.latency ?? defaults[route]).observe((performance.now() - start) / 1000);
+    metrics.errors.labels(route, String(fault.status)).inc();
   };
 
   const respond = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, value: unknown): void => {
@@ -361,8 +386,9 @@ export function createHttpServer(opts: HttpOptions): Server {
     );
   };
 
+  const limits = overloadLimits(opts.overload ?? {});
   // Host is checked here, not by node:http, so that its absence is a JSON 400 like every other client error.
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
+  const server = createServer({ requireHostHeader: false, ...nodeDeadlineOptions(limits) }, (req, res) => {
     const start = performance.now();
     const hostMissing = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
     route(req.method ?? 'GET', req.url ?? '/', req, new NodeExchange(res), start, hostMissing);
@@ -382,7 +408,21 @@ export function createHttpServer(opts: HttpOptions): Server {
   if (opts.fastPath !== false) {
     // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
     const largeBodies = { limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
-    metrics.trackFastPath(installFastPath(server, { maxBodyBytes, largeBodies, keepAliveTimeoutMs: server.keepAliveTimeout }, route));
+    const fastStats = installFastPath(
+      server,
+      {
+        maxBodyBytes,
+        largeBodies,
+        keepAliveTimeoutMs: server.keepAliveTimeout,
+        headersTimeoutMs: limits.headersTimeoutMs,
+        bodyTimeoutMs: limits.bodyTimeoutMs,
+        onFault: (fault, target) => opts.onInternalError?.(fault.cause, routeLabel(target.split('?', 1)[0]), fault.errorId),
+      },
+      route,
+    );
+    metrics.trackFastPath(fastStats);
+    metrics.trackOverload({ deadlines: () => fastStats.deadlines });
   }
+  applyConnectionCap(server, limits.maxConnections, metrics);
   return server;
 }

@@ -8,7 +8,8 @@
  * and a bad one becomes that item's outcome without touching the others.
  */
 import { expectObject } from '../http/body';
-import { ClientError, badRequest, describeValue } from '../http/errors';
+import { DEFAULT_REWARD_RANGE, MAX_REWARD_MAGNITUDE, type RewardRange } from '../../ml/bandits/config';
+import { ClientError, ServerFault, badRequest, describeValue } from '../http/errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KEYS = new Set(['decisionId', 'reward', 'components']);
@@ -16,6 +17,25 @@ const KEYS = new Set(['decisionId', 'reward', 'components']);
 export function finite(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`${field} must be a finite number, got ${describeValue(v)}`, field, 'a finite number');
   return v;
+}
+
+/**
+ * A scalar reward as sent: a JSON number (text such as "-Infinity" is not one), finite and within
+ * ±MAX_REWARD_MAGNITUDE, the widest range a deployment may configure. The deployment's own range
+ * (`rewardRange`, default ±1e6) is checked once the decision's deployment is known: `inRewardRange`.
+ */
+export function scalarReward(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`${field} must be a finite number, got ${describeValue(v)}`, field, 'a finite number');
+  if (Math.abs(v) > MAX_REWARD_MAGNITUDE) throw badRequest(`${field} is ${v}, beyond any reward range (±${MAX_REWARD_MAGNITUDE})`, field, `a number in the deployment's reward range (default [${DEFAULT_REWARD_RANGE[0]}, ${DEFAULT_REWARD_RANGE[1]}])`);
+  return v;
+}
+
+/** `reward` within `range` (inclusive), or the 400 naming the field, the value and the range. */
+export function inRewardRange(reward: number, range: RewardRange, field: string, whose = 'the deployment'): number {
+  if (!(reward >= range[0] && reward <= range[1])) {
+    throw badRequest(`${field} is ${describeValue(reward)}, outside the reward range of ${whose}`, field, `a number in [${range[0]}, ${range[1]}]`);
+  }
+  return reward;
 }
 
 /** The body as an object with only the known keys, and its decision id (as sent). `at` prefixes field names (`rewards.3.`). */
@@ -63,6 +83,8 @@ export interface RewardItemResult {
   error?: string;
   field?: string | null;
   expected?: string | null;
+  /** A 5xx item: the id its cause was logged under. */
+  errorId?: string;
 }
 
 export interface RewardBatchResponse {
@@ -78,6 +100,10 @@ export interface RewardBatchResponse {
 }
 
 export function itemError(decisionId: string | null, err: ClientError): RewardItemResult {
+  if (err instanceof ServerFault) {
+    const j = err.toJSON();
+    return { decisionId, status: err.status, accepted: false, duplicate: false, error: j.error, field: null, expected: j.expected, errorId: j.errorId };
+  }
   return { decisionId, status: err.status, accepted: false, duplicate: false, error: err.message, field: err.field, expected: err.expected };
 }
 
@@ -104,7 +130,7 @@ export function rewardBatch(body: unknown, maxItems: number): { items: RewardIte
     try {
       const { b: item, id } = rewardBody(raw, at);
       const components = rewardComponents(item, at);
-      const reward = item.reward !== undefined && item.reward !== null ? finite(item.reward, `${at}reward`) : null;
+      const reward = item.reward !== undefined && item.reward !== null ? scalarReward(item.reward, `${at}reward`) : null;
       if (reward === null && components === null) throw badRequest(`${at}reward or ${at}components is required`, `${at}reward`, 'a finite number, or components for the deployment\'s reward spec');
       items.push({ index: i, sentId: id, decisionId: id.toLowerCase(), reward, components });
     } catch (err) {

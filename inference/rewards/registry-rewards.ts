@@ -7,8 +7,9 @@
  * items go in one insertRewards of their own.
  */
 import type { RewardInput } from '../../decision-log';
-import { ClientError } from '../http/errors';
-import { itemError, type RewardItem, type RewardItemResult } from './body';
+import { DEFAULT_REWARD_RANGE } from '../../ml/bandits/config';
+import { ClientError, unavailable } from '../http/errors';
+import { inRewardRange, itemError, type RewardItem, type RewardItemResult } from './body';
 
 /** One outcome of the sink's insertRewards (decision-log RewardInsertOutcome). */
 export type RewardSinkOutcome = { inserted: boolean } | { error: Error & { field?: string; expected?: string } };
@@ -28,7 +29,12 @@ export interface RegistryRewards {
   insertItems(items: readonly RewardItem[], results: (RewardItemResult | undefined)[]): Promise<void>;
 }
 
-export function createRegistryRewards(sink: RewardSink): RegistryRewards {
+/**
+ * `log`: where a 5xx's real cause goes, under the error id the client is sent. Rewards of these kinds
+ * reach no learner here; their deployment is not known before the decision row is read, so they are
+ * checked against the default reward range (DEFAULT_REWARD_RANGE).
+ */
+export function createRegistryRewards(sink: RewardSink, log?: (level: 'error', msg: string) => void): RegistryRewards {
   let waiting: { input: RewardInput; resolve: (o: RewardSinkOutcome) => void; reject: (err: unknown) => void }[] = [];
   const insertOne = (input: RewardInput): Promise<RewardSinkOutcome> =>
     new Promise((resolve, reject) => {
@@ -54,6 +60,12 @@ export function createRegistryRewards(sink: RewardSink): RegistryRewards {
         results[it.index] = itemError(it.sentId, new ClientError(400, `rewards.${it.index}.reward must be a finite number, got nothing`, `rewards.${it.index}.reward`, 'a finite number'));
         continue;
       }
+      try {
+        inRewardRange(it.reward, DEFAULT_REWARD_RANGE, `rewards.${it.index}.reward`, 'this server (the default)');
+      } catch (err) {
+        results[it.index] = itemError(it.sentId, err as ClientError);
+        continue;
+      }
       inputs.push({ decisionId: it.decisionId, reward: it.reward, components: it.components });
       of.push(it);
     }
@@ -62,7 +74,9 @@ export function createRegistryRewards(sink: RewardSink): RegistryRewards {
     try {
       outcomes = await sink.insertRewards(inputs);
     } catch (err) {
-      for (const it of of) results[it.index] = itemError(it.sentId, new ClientError(503, `cannot record the reward now: ${(err as Error).message}`, null, unavailableExpected));
+      const fault = unavailable('cannot record the reward now', err, 'the registry database');
+      log?.('error', fault.logLine());
+      for (const it of of) results[it.index] = itemError(it.sentId, fault);
       return;
     }
     for (let j = 0; j < of.length; j++) {

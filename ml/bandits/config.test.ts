@@ -20,6 +20,11 @@ describe('parseBanditConfig', () => {
     expect(parseBanditConfig({ learner: { kind: 'beta-ts' }, arms: ['a', 'b'] }, 'p').d).toBe(0);
   });
 
+  it('takes a reward range, ±1e6 by default', () => {
+    expect(parseBanditConfig(ok, 'router').rewardRange).toEqual([-1e6, 1e6]);
+    expect(parseBanditConfig({ ...ok, rewardRange: [0, 1] }, 'router').rewardRange).toEqual([0, 1]);
+  });
+
   it.each([
     [{ ...ok, learner: { kind: 'ucb1' } }, 'config.learner.kind', /one of linucb, lints, beta-ts, gaussian-ts/],
     [{ ...ok, learner: { kind: 'linucb', params: { d: 4 } } }, 'config.learner.params.d', /follows from arms and features/],
@@ -32,6 +37,10 @@ describe('parseBanditConfig', () => {
     [{ ...ok, rewardSpec: { version: 0, components: {} } }, 'config.rewardSpec', /version/],
     [{ ...ok, decisionTtlSeconds: 0.5 }, 'config.decisionTtlSeconds', /integer number of seconds/],
     [{ ...ok, exploraton: { kind: 'softmax' } }, 'config.exploraton', /no such setting \(known: learner, exploration, /],
+    [{ ...ok, rewardRange: [1, 0] }, 'config.rewardRange', /lo < hi/],
+    [{ ...ok, rewardRange: [0, 1e13] }, 'config.rewardRange', /within ±1000000000000/],
+    [{ ...ok, rewardRange: [0, null] }, 'config.rewardRange', /two finite numbers/],
+    [{ ...ok, rewardRange: { lo: 0, hi: 1 } }, 'config.rewardRange', /\[lo, hi\]/],
   ])('refuses a bad config (%#) naming %s', (config, field, message) => {
     let err: (Error & { field?: string }) | null = null;
     try {

@@ -9,6 +9,7 @@
  *     "intercept": true,                              // prepend x₀ = 1 (linear learners; default true)
  *     "rewardSpec": { "version": 1, "components": { … } },   // ml/rewards, optional
  *     "decisionTtlSeconds": 86400,                   // how long a decision can be rewarded
+ *     "rewardRange": [0, 1],                         // rewards accepted (default [-1e6, 1e6])
  *     "stateKey": "model-router"                     // Redis state name (default: the deployment)
  *   }
  *
@@ -43,6 +44,28 @@ export interface BanditConfig {
   rewardSpec: RewardSpec | null;
   decisionTtlSeconds: number;
   stateKey: string;
+  /** [lo, hi]: the scalar rewards accepted (after a reward spec, if any); others are refused before the learner sees them. */
+  rewardRange: RewardRange;
+}
+
+/** The rewards a deployment accepts, inclusive. */
+export type RewardRange = readonly [number, number];
+
+/** The reward range of a deployment that sets none: finite and within ±1e6. */
+export const DEFAULT_REWARD_RANGE: RewardRange = [-1e6, 1e6];
+
+/**
+ * No reward range reaches beyond ±1e12: a learner's statistics hold squares and sums of rewards, which
+ * must stay far inside float64's finite range (and exact enough to be summed) whatever is configured.
+ */
+export const MAX_REWARD_MAGNITUDE = 1e12;
+
+/** `rewardRange` checked: [lo, hi] finite, lo < hi, both within ±MAX_REWARD_MAGNITUDE. */
+export function parseRewardRange(v: unknown, field = 'config.rewardRange'): RewardRange {
+  if (v === undefined || v === null) return DEFAULT_REWARD_RANGE;
+  const ok = Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= MAX_REWARD_MAGNITUDE) && (v[0] as number) < (v[1] as number);
+  if (!ok) throw new BanditConfigError(field, v, `[lo, hi]: two finite numbers, lo < hi, within ±${MAX_REWARD_MAGNITUDE}`);
+  return [v[0] as number, v[1] as number];
 }
 
 export class BanditConfigError extends Error {
@@ -62,7 +85,7 @@ export function isContextual(kind: BaseLearnerKind): boolean {
   return kind === 'linucb' || kind === 'lints';
 }
 
-const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey'];
+const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange'];
 
 export function parseBanditConfig(config: Readonly<Record<string, unknown>>, deployment: string): BanditConfig {
   for (const key of Object.keys(config)) {
@@ -133,7 +156,8 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 86_400) throw new BanditConfigError('config.decisionTtlSeconds', ttl, 'an integer number of seconds in 1..2592000');
   const stateKey = config.stateKey ?? deployment;
   if (typeof stateKey !== 'string' || !NAME.test(stateKey)) throw new BanditConfigError('config.stateKey', stateKey, 'a name of 1 to 128 letters, digits, _ . : - /');
-  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey };
+  const rewardRange = parseRewardRange(config.rewardRange);
+  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange };
   buildLearner(out); // hyperparameters are checked by the learner's constructor
   return out;
 }

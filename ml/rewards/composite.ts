@@ -24,6 +24,10 @@ export class RewardComponentsError extends Error {
   }
 }
 
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
 /** f(x) for one transform. */
 export function applyTransform(t: RewardTransform, x: number): number {
   switch (t.kind) {
@@ -49,11 +53,12 @@ export function compositeReward(spec: RewardSpec | RewardSpecInput, components: 
     throw new RewardComponentsError(`reward components must be an object of name → number, got ${JSON.stringify(components)}`);
   }
   const names = Object.keys(s.components);
-  const unknown = Object.keys(components).filter((k) => !(k in s.components));
+  // Own properties only, on both sides: "toString" or "constructor" is a component only when the spec names it.
+  const unknown = Object.keys(components).filter((k) => !hasOwn(s.components, k));
   if (unknown.length) {
     throw new RewardComponentsError(`unknown reward component${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} for reward spec version ${s.version} (expected: ${names.join(', ')})`);
   }
-  const missing = names.filter((k) => s.components[k].required && components[k] === undefined);
+  const missing = names.filter((k) => s.components[k].required && !hasOwn(components, k));
   if (missing.length) {
     throw new RewardComponentsError(`missing required reward component${missing.length > 1 ? 's' : ''} ${missing.map((k) => JSON.stringify(k)).join(', ')} (reward spec version ${s.version})`);
   }
@@ -61,7 +66,7 @@ export function compositeReward(spec: RewardSpec | RewardSpecInput, components: 
   let total = 0;
   for (const name of names) {
     const c = s.components[name];
-    let x = components[name];
+    let x = hasOwn(components, name) ? components[name] : undefined;
     if (x === undefined) {
       if (c.default === undefined) continue;
       x = c.default;
