@@ -1,12 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync, writeFileSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeDecisionLine, encodeDecisionLine } from '../../decision-log';
 import type { DecisionInput } from '../../decision-log';
 import { InferenceMetrics } from '../metrics';
 import { testDecision } from '../testing/decision-row';
 import type { DecisionBatch } from './batch';
-import { DecisionJournal, REJECTED_FILE } from './journal';
+import { DecisionJournal, REJECTED_FILE, type JournalIo, type JournalOptions } from './journal';
 import { DecisionLog, type DecisionSink } from './log';
 
 /** A sink that behaves like the registry's idempotent insert, and can be made to fail or hang. */
@@ -32,9 +32,10 @@ describe('DecisionLog', () => {
     dir = mkdtempSync(join(tmpdir(), 'ap-journal-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const segments = () => readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
 
-  async function setup(sink: TableSink, opts: Partial<ConstructorParameters<typeof DecisionLog>[0]> = {}) {
-    const journal = new DecisionJournal(dir);
+  async function setup(sink: TableSink, opts: Partial<ConstructorParameters<typeof DecisionLog>[0]> = {}, jopts: JournalOptions = {}) {
+    const journal = new DecisionJournal(dir, { writeAhead: opts.durability === 'journal', ...jopts });
     await journal.open();
     const metrics = new InferenceMetrics({ defaultMetrics: false });
     const log = new DecisionLog({ sink, journal, metrics, batchSize: 50, flushIntervalMs: 5, writeTimeoutMs: 50, retryIntervalMs: 20, ...opts });
@@ -189,7 +190,7 @@ describe('DecisionLog', () => {
     stats = await log.drain();
     expect(sink.rows.size).toBe(700);
     expect(stats).toMatchObject({ lost: 0, journalPending: 0, databaseUp: true });
-    expect(readdirSync(dir)).toEqual([]);
+    expect(segments()).toEqual([]);
     expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_lost_total')).toMatch(/ 0$/);
     await log.close();
   });
@@ -220,20 +221,47 @@ describe('DecisionLog', () => {
     await log.close();
   });
 
-  it('replays segments left by a process that died, skipping a torn last line', async () => {
+  it('replays a segment left by a crashed instance that had our PID (a restarted container), counting its torn last line lost', async () => {
     const sink = new TableSink();
     const a = row();
     const b = row();
-    // pid 2^22+1 is not running; a torn line follows two complete ones.
-    const seg = join(dir, `seg-4194305-1-0.open.jsonl`);
-    writeFileSync(seg, `${JSON.stringify(a)}\n${JSON.stringify(b)}\n`);
-    appendFileSync(seg, '{"decisionId":"torn');
-    const { log, journal } = await setup(sink);
+    // The former instance's owner file names this host and this very PID: the PID says nothing about
+    // who wrote the segment, the instance id does (before instance ids this segment was taken for ours).
+    const former = 'aaaaaaaaaaaaaaaa';
+    writeFileSync(join(dir, `owner-${former}.json`), JSON.stringify({ pid: process.pid, host: hostname() }));
+    const seg = join(dir, `seg-${former}-1-0.open.log`);
+    writeFileSync(seg, `#autopilot-journal v2 instance=${former}\n${encodeDecisionLine(a)}${encodeDecisionLine(b)}`);
+    appendFileSync(seg, encodeDecisionLine(row()).slice(0, 60)); // torn by the crash
+    const lostLines: [string, number][] = [];
+    const { log, journal, metrics } = await setup(sink, {}, { onLost: (file, line) => lostLines.push([file, line]) });
     expect(journal.pending).toBe(3);
-    await log.drain();
+    const stats = await log.drain();
     expect([...sink.rows.keys()].sort()).toEqual([a.decisionId, b.decisionId].sort());
     expect(sink.rows.get(a.decisionId)!.time).toEqual(a.time);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(stats).toMatchObject({ lost: 1, journalPending: 0 });
+    expect(lostLines).toEqual([[join(dir, `seg-${former}-1-0.replay-${journal.instanceId}.log`), 4]]);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_journal_lines_unparsable_total')).toMatch(/\{log="decisions"\} 1$/m);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_lost_total')).toMatch(/ 1$/m);
+    expect(segments()).toEqual([]);
+    await log.close();
+  });
+
+  it('leaves the segment of a live instance alone until its owner file goes stale', async () => {
+    const sink = new TableSink();
+    const other = 'bbbbbbbbbbbbbbbb';
+    // Another live process on this host (our parent) owns it, and touched its owner file just now.
+    writeFileSync(join(dir, `owner-${other}.json`), JSON.stringify({ pid: process.ppid, host: hostname() }));
+    const r = row();
+    writeFileSync(join(dir, `seg-${other}-1-0.open.log`), `#autopilot-journal v2\n${encodeDecisionLine(r)}`);
+    const { log, journal } = await setup(sink, {}, { staleMs: 300 });
+    expect(journal.pending).toBe(0);
+    await log.replay();
+    expect(sink.rows.size).toBe(0);
+    expect(segments()).toEqual([`seg-${other}-1-0.open.log`]);
+    await new Promise((res) => setTimeout(res, 400)); // no heartbeat: the other instance is gone
+    await log.replay();
+    expect([...sink.rows.keys()]).toEqual([r.decisionId]);
+    expect(segments()).toEqual([]);
     await log.close();
   });
 
@@ -244,7 +272,7 @@ describe('DecisionLog', () => {
     for (let i = 0; i < 30; i++) first.log.enqueue(row());
     const stats = await first.log.close();
     expect(stats).toMatchObject({ spilled: 30, lost: 0 });
-    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.includes('.open.'))).toHaveLength(1);
+    expect(segments().filter((f) => !f.includes('.open.'))).toHaveLength(1);
     sink.mode = 'ok';
     const second = await setup(sink);
     await second.log.drain();
