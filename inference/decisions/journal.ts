@@ -469,7 +469,17 @@ export class DecisionJournal {
       this.pendingRows = Math.max(0, this.pendingRows - segRows);
       this.leaveFull();
     }
+    await this.forgetDeadOwners(owners);
     return { rows, lost };
+  }
+
+  /** Deletes the owner files of instances found dead whose segments have all been replayed. */
+  private async forgetDeadOwners(owners: Map<string, boolean>): Promise<void> {
+    const names = await fs.readdir(this.dir);
+    const withSegments = new Set(names.map((n) => SEG_RE.exec(n)?.[1]).filter((i) => i !== undefined));
+    for (const [instance, dead] of owners) {
+      if (dead && !withSegments.has(instance)) await fs.unlink(join(this.dir, `owner-${instance}.json`)).catch(() => undefined);
+    }
   }
 
   /**
