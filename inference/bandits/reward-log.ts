@@ -82,6 +82,8 @@ export class RewardLog {
   private readonly spills = new Set<Promise<void>>();
   private spillingRows = 0;
   private committing = 0;
+  private walGroup: Promise<Segment> | null = null;
+  private walRows: RewardRow[] = [];
   private closed = false;
   readonly durability: Durability;
   written = 0;
@@ -107,19 +109,26 @@ export class RewardLog {
   enqueue(row: RewardRow): void {
     const journal = this.opts.journal;
     if (journal !== undefined && this.durability === 'journal') {
-      this.committing++;
-      journal.append(rowLine(row), 1).then(
-        (seg) => {
-          this.committing--;
-          if (this.databaseUp) this.push({ row, seg });
-        },
-        (err: unknown) => {
-          this.committing--;
-          this.refused++;
-          this.opts.onRefused?.(1);
-          if (!(err instanceof JournalFullError)) this.opts.onError?.(`reward of decision ${row.decisionId} could not be journaled (answered 503): ${(err as Error).message}`);
-        },
-      );
+      // Every append of one group commit gets the same promise: one callback per group.
+      const group = journal.append(rowLine(row), 1);
+      if (group !== this.walGroup) {
+        this.walGroup = group;
+        const rows: RewardRow[] = (this.walRows = []);
+        this.committing++;
+        group.then(
+          (seg) => {
+            this.committing--;
+            if (this.databaseUp) for (const r of rows) this.push({ row: r, seg });
+          },
+          (err: unknown) => {
+            this.committing--;
+            this.refused += rows.length;
+            this.opts.onRefused?.(rows.length);
+            if (!(err instanceof JournalFullError)) this.opts.onError?.(`${rows.length} reward(s) could not be journaled (answered 503): ${(err as Error).message}`);
+          },
+        );
+      }
+      this.walRows.push(row);
       return;
     }
     this.push({ row, seg: null });

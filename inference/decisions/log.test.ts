@@ -295,7 +295,7 @@ describe('DecisionLog', () => {
     sink.mode = 'fail';
     // Write 1 is the first segment's header, 2 the first group, 3 the second group: it fails.
     const io = faultyIo(new Set([3]));
-    const { log, journal } = await setup(sink, {}, { io });
+    const { log, journal } = await setup(sink, { retryIntervalMs: 60_000 }, { io });
     const first = Array.from({ length: 10 }, () => row());
     first.forEach((r) => log.enqueue(r));
     await log.drain({ replay: false });
@@ -460,28 +460,29 @@ describe('DecisionLog', () => {
     /** Replayed batches (the journal's) are slow, live ones are not. */
     class SlowReplaySink extends TableSink {
       override async insertDecisions(batch: DecisionBatch): Promise<void> {
-        if (this.mode === 'ok' && batch.count >= 100) await new Promise((r) => setTimeout(r, 30));
+        if (this.mode === 'ok' && batch.count >= 100) await new Promise((r) => setTimeout(r, 50));
         return super.insertDecisions(batch);
       }
     }
     const sink = new SlowReplaySink();
     sink.mode = 'fail';
     const { log, journal } = await setup(sink, { batchSize: 50, retryIntervalMs: 10_000 });
-    for (let i = 0; i < 2000; i++) log.enqueue(row());
+    for (let i = 0; i < 4000; i++) log.enqueue(row());
     await log.drain({ replay: false });
-    expect(journal.pending).toBe(2000);
+    expect(journal.pending).toBe(4000);
     sink.mode = 'ok';
-    const replay = log.replay(); // 20 batches of 100, 30 ms each
-    await new Promise((r) => setTimeout(r, 60));
+    let replayed = false;
+    const replay = log.replay().then(() => (replayed = true)); // 40 batches of 100, 50 ms each
+    await new Promise((r) => setTimeout(r, 100));
     const live = Array.from({ length: 20 }, () => row());
     live.forEach((r) => log.enqueue(r));
-    await new Promise((r) => setTimeout(r, 60));
-    // The live rows are in; the backlog is still being replayed.
-    for (const r of live) expect(sink.rows.has(r.decisionId)).toBe(true);
+    while (!replayed && !live.every((r) => sink.rows.has(r.decisionId))) await new Promise((r) => setTimeout(r, 5));
+    // The live rows went in while the backlog was still being replayed.
+    expect(replayed).toBe(false);
     expect(journal.pending).toBeGreaterThan(0);
     await replay;
     expect(await log.drain()).toMatchObject({ journalPending: 0, lost: 0 });
-    expect(sink.rows.size).toBe(2020);
+    expect(sink.rows.size).toBe(4020);
     await log.close();
   });
 

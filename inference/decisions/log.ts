@@ -149,8 +149,10 @@ export class DecisionLog {
   /** Rows in batches being inserted, and being spilled (async: acknowledged, not yet durable). */
   private inFlightRows = 0;
   private spillingRows = 0;
-  /** Journal durability: appends whose commit has not settled yet. */
+  /** Journal durability: group commits not settled yet; the group being filled and its lines. */
   private committing = 0;
+  private walGroup: Promise<Segment> | null = null;
+  private walLines: string[] = [];
 
   constructor(private readonly opts: DecisionLogOptions) {
     this.batchSize = opts.batchSize ?? 512;
@@ -208,20 +210,27 @@ export class DecisionLog {
 
   private append(line: string): void {
     if (this.durability === 'journal') {
-      this.committing++;
-      this.opts.journal.append(line, 1).then(
-        (seg) => {
-          this.committing--;
-          // While the database is down the segment is backlog (replayed later): nothing to queue.
-          if (this.databaseUp) this.queue(line, seg);
-        },
-        (err: unknown) => {
-          this.committing--;
-          this.stats.refused++;
-          this.opts.metrics.rowsRefused.labels('decisions').inc();
-          if (!(err instanceof JournalFullError)) this.opts.onError?.(err, 'decision log: a decision could not be journaled; its request is answered 503');
-        },
-      );
+      // Every append of one group commit gets the same promise: one callback per group, not per row.
+      const group = this.opts.journal.append(line, 1);
+      if (group !== this.walGroup) {
+        this.walGroup = group;
+        const lines: string[] = (this.walLines = []);
+        this.committing++;
+        group.then(
+          (seg) => {
+            this.committing--;
+            // While the database is down the segment is backlog (replayed later): nothing to queue.
+            if (this.databaseUp) for (const l of lines) this.queue(l, seg);
+          },
+          (err: unknown) => {
+            this.committing--;
+            this.stats.refused += lines.length;
+            this.opts.metrics.rowsRefused.labels('decisions').inc(lines.length);
+            if (!(err instanceof JournalFullError)) this.opts.onError?.(err, `decision log: ${lines.length} decision(s) could not be journaled; their requests are answered 503`);
+          },
+        );
+      }
+      this.walLines.push(line);
       return;
     }
     this.queue(line, null);
