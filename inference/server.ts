@@ -42,6 +42,9 @@ import { createServedKinds } from './serving/kinds';
 import type { RewardSettler, ServedKind } from './serving/served-deployment';
 import { DEPLOYMENT_KINDS } from '../registry/types';
 
+/** The decision durability modes (`autopilot serve --decision-durability`), for the CLI. */
+export { DURABILITIES, type Durability } from './decisions/log';
+
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export interface InferenceServerOptions {

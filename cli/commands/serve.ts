@@ -5,8 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
-import { optionsFromSettings, startInferenceServer } from '../../inference/server';
-import { DURABILITIES, type Durability } from '../../inference/decisions/log';
+import { DURABILITIES, optionsFromSettings, startInferenceServer, type Durability } from '../../inference/server';
 import { CliError } from '../errors';
 
 function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): number {
