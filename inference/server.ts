@@ -17,7 +17,7 @@ import { Rng } from '../ml/rng';
 import type { Settings } from '../config/settings';
 import { createArtifactStore } from '../registry/artifacts';
 import type { ArtifactStore } from '../registry/artifacts/store';
-import { DecisionStore } from '../decision-log';
+import { DECISION_COLUMNS, DecisionStore } from '../decision-log';
 import { Registry } from '../registry';
 import { createPool } from '../registry/pool';
 import { DecisionJournal, type JournalIo } from './decisions/journal';
@@ -153,7 +153,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     onLost: (file: string, line: number, reason: string) => log('error', `${kind} journal: line ${line} of ${file} cannot be parsed (${reason}); counted lost`),
     log: (level: 'warn' | 'error', msg: string) => log(level, msg),
   });
-  const journal = new DecisionJournal(join(opts.cacheDir, 'journal'), journalOpts('decisions'));
+  // The header names the line's columns: a later version that changes the codec can still read what this one journaled.
+  const journal = new DecisionJournal(join(opts.cacheDir, 'journal'), { ...journalOpts('decisions'), header: `columns=${DECISION_COLUMNS.map((c) => c.name).join(',')}` });
   await journal.open();
   const decisionLog = new DecisionLog({
     durability,

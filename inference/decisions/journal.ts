@@ -78,6 +78,8 @@ export interface JournalOptions {
   io?: JournalIo;
   /** What was written in the segment's header `kind=` (decisions, rewards). */
   kind?: string;
+  /** More of the header, e.g. `columns=…`: what a later version needs to read the lines (they are replayed by whatever version runs next). */
+  header?: string;
   /** A line replay could not parse (torn by a crash, or corrupted): `file` and 1-based `line`. */
   onLost?: (file: string, line: number, reason: string) => void;
   /** Notable events (a failed write and its new segment, the cap reached or left, a legacy segment). */
@@ -304,7 +306,7 @@ export class DecisionJournal {
     const now = Date.now();
     const seg = new Segment(`seg-${this.instanceId}-${now}-${this.seq++}`, !this.opts.writeAhead || this.holdForReplay, now);
     const fd = await this.io.open(join(this.dir, `${seg.base}.open.log`), 'a');
-    const header = `${HEADER} instance=${this.instanceId} pid=${process.pid} host=${this.host} kind=${this.opts.kind ?? 'decisions'} created=${new Date(now).toISOString()}\n`;
+    const header = `${HEADER} instance=${this.instanceId} pid=${process.pid} host=${this.host} kind=${this.opts.kind ?? 'decisions'} created=${new Date(now).toISOString()}${this.opts.header ? ` ${this.opts.header}` : ''}\n`;
     try {
       await fd.write(header);
       await fd.datasync();
