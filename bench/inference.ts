@@ -1,7 +1,7 @@
 /**
  * Inference server throughput and latency on loopback (issue 3). Run:
  *   node -r ./scripts/register-ts.js bench/inference.ts [--duration 10] [--rounds 3] [--paced-rounds 3] [--rate 5000]
- *     [--connections 16,64,128] [--paced-connections 32] [--baseline-root DIR] [--json]
+ *     [--connections 16,64,128] [--paced-connections 32] [--baseline-root DIR] [--durability journal] [--json]
  *
  * Sets up a throw-away registry database with a policy of the PPO shape (16 inputs, 2×64 tanh, five
  * heads: variant, k, rerank, fusion weight, prompt id) as champion and a second version as a 25%
@@ -98,6 +98,15 @@ const SERVER_ARGS = listArg('server-args');
  * ratios are then measured on the same machine, in the same minutes.
  */
 const BASELINE_ROOT = textArg('baseline-root') === null ? null : resolve(textArg('baseline-root')!);
+/**
+ * `--durability journal`: instead of another checkout, the second server is this code's `autopilot serve
+ * --decision-durability journal`, run in every round beside the default (async) one, alternating: its
+ * maximum throughput and its p99 at `--rate` are printed in the "baseline" lines (labelled with the mode),
+ * and "this code / baseline" is async / journal. Not with --baseline-root.
+ */
+const DURABILITY = textArg('durability');
+if (DURABILITY !== null && (DURABILITY !== 'journal' || BASELINE_ROOT !== null)) throw new Error(`--durability ${DURABILITY}: expected journal, and no --baseline-root`);
+const BASE_LABEL = DURABILITY === null ? 'baseline decide' : `decide, ${DURABILITY} durability`;
 
 const BARE = `
 const http = require('node:http');
@@ -277,15 +286,15 @@ async function main(): Promise<void> {
     procs.push(bare.child);
     const bareFast = await startProcess(['-r', join(root, 'scripts/register-ts.js'), join(root, 'bench/support/bare-fast.ts')], {});
     procs.push(bareFast.child);
-    const serve = (codeRoot: string, tag: string, profile: boolean) =>
-      startProcess([...SERVER_NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(codeRoot, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, `cache${tag}`), '--no-redis', ...SERVER_ARGS], {
+    const serve = (codeRoot: string, tag: string, profile: boolean, extra: string[] = []) =>
+      startProcess([...SERVER_NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(codeRoot, 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, `cache${tag}`), '--no-redis', ...SERVER_ARGS, ...extra], {
         AUTOPILOT_DATABASE_URL: db.url,
         AUTOPILOT_ARTIFACT_URI: artifactUri,
         AUTOPILOT_DATA_DIR: join(dir, `data${tag}`),
       });
     const server = await serve(root, '', PROFILE_DIR !== null);
     procs.push(server.child);
-    const baseServer = BASELINE_ROOT === null ? null : await serve(BASELINE_ROOT, '-baseline', false);
+    const baseServer = DURABILITY !== null ? await serve(root, `-${DURABILITY}`, false, ['--decision-durability', DURABILITY]) : BASELINE_ROOT === null ? null : await serve(BASELINE_ROOT, '-baseline', false);
     if (baseServer) procs.push(baseServer.child);
     const baseDecideUrl = baseServer ? `${baseServer.url}/v1/decide` : null;
 
@@ -429,7 +438,7 @@ async function main(): Promise<void> {
             line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false),
             line(`own HTTP, constant #${i + 1} c${l.connections}`, l.own, false),
             line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide),
-            ...(l.base ? [line(`baseline decide #${i + 1} c${l.connections}`, l.base)] : []),
+            ...(l.base ? [line(`${BASE_LABEL} #${i + 1} c${l.connections}`, l.base)] : []),
           ]),
           ...(r.newToBase !== null ? [`    round ${i + 1}: baseline code's decide best ${f(r.baseBest!.rps, 0)} req/s (c${r.baseBest!.connections}) → ratio ${f(r.baseRatio!, 3)}; this code / baseline ${f(r.newToBase, 3)}`] : []),
           `    round ${i + 1}: bare best ${f(r.bare.bare.rps, 0)} req/s (c${r.bare.connections}), decide best ${f(r.decide.decide.rps, 0)} req/s (c${r.decide.connections}) → ratio ${f(r.ratio, 3)}; own HTTP layer best ${f(r.own.own.rps, 0)} req/s (c${r.own.connections}) → decide/own ${f(r.ratioToOwn, 3)}`,
@@ -442,12 +451,12 @@ async function main(): Promise<void> {
           pacedLine(`bare node:http #${i + 1}`, r.bare, false),
           pacedLine(`own HTTP, constant #${i + 1}`, r.own, false),
           pacedLine(`POST /v1/decide #${i + 1}`, r.decide),
-          ...(r.base ? [pacedLine(`baseline decide #${i + 1}`, r.base)] : []),
+          ...(r.base ? [pacedLine(`${BASE_LABEL} #${i + 1}`, r.base)] : []),
         ]),
         `  decide p99 at ${RATE} req/s, median of ${PACED_ROUNDS}: ${f(p99Median, 3)} ms, worst round ${f(p99Max, 3)} ms   (target ≤ 2 ms; CPU stolen by the hypervisor in those rounds: ${fixed.map((r) => `${f(r.decide.steal * 100, 1)}%`).join(', ')})`,
         ...(ab
           ? [
-              `A/B against ${ab.baselineRoot}: ratio of the maxima ${f(ab.ratioOfMaxima.thisCode, 3)} (this code) vs ${f(ab.ratioOfMaxima.baseline, 3)} (baseline); ` +
+              `A/B against ${DURABILITY !== null ? `${DURABILITY} durability (this code, async: the default)` : ab.baselineRoot}: ratio of the maxima ${f(ab.ratioOfMaxima.thisCode, 3)} (this code) vs ${f(ab.ratioOfMaxima.baseline, 3)} (baseline); ` +
                 `this code's best / the baseline's, median of ${ROUNDS}: ${f(ab.thisToBaseline, 3)}; p99 at ${RATE} req/s ${f(ab.p99AtFixedRateMs.thisCode, 3)} vs ${f(ab.p99AtFixedRateMs.baseline, 3)} ms`,
             ]
           : []),

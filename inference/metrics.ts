@@ -235,6 +235,58 @@ export class InferenceMetrics {
     registers: [this.registry],
   });
 
+  // ── durability of the decision and reward logs (issue 19 item 4) ──
+  private logSources: Record<'decisions' | 'rewards', { atRisk(): number; journalBytes(): number; journalFull(): boolean } | null> = { decisions: null, rewards: null };
+  readonly rowsAtRisk = new Gauge({
+    name: 'autopilot_decision_log_rows_at_risk',
+    help: 'Rows acknowledged (answered) but not yet durable — in memory, not yet in the database nor fsynced in the journal — by log (decisions, rewards). Async durability: a kill -9 loses at most this many; journal durability: 0.',
+    labelNames: ['log'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [log, src] of Object.entries(this.logSources)) if (src !== null) this.rowsAtRisk.labels(log).set(src.atRisk());
+    },
+  });
+  readonly journalBytes = new Gauge({
+    name: 'autopilot_decision_journal_bytes',
+    help: 'Bytes of the local journal\'s segments, by log (decisions, rewards); capped by --journal-max-bytes.',
+    labelNames: ['log'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [log, src] of Object.entries(this.logSources)) if (src !== null) this.journalBytes.labels(log).set(src.journalBytes());
+    },
+  });
+  readonly journalFull = new Gauge({
+    name: 'autopilot_decision_journal_full',
+    help: '1 while the local journal is at its cap (--journal-max-bytes): rows that must be journaled are refused (journal durability, 503) or lost (async: rows_lost), by log.',
+    labelNames: ['log'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [log, src] of Object.entries(this.logSources)) if (src !== null) this.journalFull.labels(log).set(src.journalFull() ? 1 : 0);
+    },
+  });
+  readonly rowsRefused = new Counter({
+    name: 'autopilot_decision_log_rows_refused_total',
+    help: 'Journal durability: rows the journal could not take (full, or failing), whose requests were answered 503 — never acknowledged, never written. By log.',
+    labelNames: ['log'] as const,
+    registers: [this.registry],
+  });
+  readonly journalLinesUnparsable = new Counter({
+    name: 'autopilot_decision_journal_lines_unparsable_total',
+    help: 'Journal lines that could not be parsed on replay (torn by a crash, or corrupted), by log: counted lost too, each named in the log with its file and line.',
+    labelNames: ['log'] as const,
+    registers: [this.registry],
+  });
+  readonly rewardRowsLost = new Counter({
+    name: 'autopilot_reward_log_rows_lost_total',
+    help: 'Bandit reward rows acknowledged that could be neither written nor journaled. Must stay 0.',
+    registers: [this.registry],
+  });
+
+  /** The decision or reward log whose at-risk rows and journal the gauges above report at each scrape. */
+  trackDecisionLog(src: { atRisk(): number; journalBytes(): number; journalFull(): boolean }, log: 'decisions' | 'rewards' = 'decisions'): void {
+    this.logSources[log] = src;
+  }
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     this.registry.registerMetric(this.requestDuration as never);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'autopilot_inference_' });

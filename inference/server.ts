@@ -17,11 +17,12 @@ import { Rng } from '../ml/rng';
 import type { Settings } from '../config/settings';
 import { createArtifactStore } from '../registry/artifacts';
 import type { ArtifactStore } from '../registry/artifacts/store';
-import { DecisionStore } from '../decision-log';
+import { DECISION_COLUMNS, DecisionStore } from '../decision-log';
 import { Registry } from '../registry';
 import { createPool } from '../registry/pool';
-import { DecisionJournal } from './decisions/journal';
-import { DecisionLog, type DecisionLogStats } from './decisions/log';
+import { DecisionJournal, type JournalIo } from './decisions/journal';
+import { DecisionLog, type DecisionLogStats, type Durability } from './decisions/log';
+import { answerWhenDurable } from './decisions/durable';
 import type { FeatureStore } from './features';
 import { createDecideHandler } from './handlers/decide';
 import { ShadowMirror } from './policy/mirror';
@@ -41,6 +42,9 @@ import { DeploymentMap } from './serving/deployment-map';
 import { createServedKinds } from './serving/kinds';
 import type { RewardSettler, ServedKind } from './serving/served-deployment';
 import { DEPLOYMENT_KINDS } from '../registry/types';
+
+/** The decision durability modes (`autopilot serve --decision-durability`), for the CLI. */
+export { DURABILITIES, type Durability } from './decisions/log';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -80,6 +84,13 @@ export interface InferenceServerOptions {
   maxRewardBatch?: number;
   /** Slow clients and floods: absolute head/body deadlines and the connection cap (inference/http/overload.ts). */
   overload?: OverloadOptions;
+  // ── durability of the decision and reward logs (issue 19 item 4; inference/decisions/log.ts) ──
+  /** `async` (default): answered before durable, at-risk rows bounded and exported; `journal`: answered after the journal's fsync. */
+  decisionDurability?: Durability;
+  /** Cap of each journal (decisions, rewards) in bytes (default: unbounded). */
+  journalMaxBytes?: number;
+  /** Tests only: the journals' file operations (fault injection). */
+  journalIo?: JournalIo;
 }
 
 export interface InferenceServer {
@@ -112,6 +123,15 @@ function packageVersion(): string {
   return (require('../package.json') as { version: string }).version;
 }
 
+/** Journal durability: decide and rewards answer once their rows are fsynced (./decisions/durable.ts); async: as they are. */
+function durableRoutes<D, R>(durability: Durability, decisionLog: DecisionLog, rewardLog: RewardLog | null, routes: { decide: D; rewards: R }): { decide: D; rewards: R } {
+  if (durability !== 'journal') return routes;
+  return {
+    decide: answerWhenDurable(routes.decide as never, () => decisionLog.committed()) as D,
+    rewards: answerWhenDurable(routes.rewards as never, () => (rewardLog === null ? Promise.resolve() : rewardLog.committed())) as R,
+  };
+}
+
 const defaultLog: Logger = (level, msg) => process.stderr.write(`${new Date().toISOString()} ${level} inference: ${msg}\n`);
 
 export async function startInferenceServer(opts: InferenceServerOptions): Promise<InferenceServer> {
@@ -127,9 +147,20 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   }
   const registry = new Registry({ pool });
   const decisions = new DecisionStore({ pool });
-  const journal = new DecisionJournal(join(opts.cacheDir, 'journal'));
+  const durability = opts.decisionDurability ?? 'async';
+  const journalOpts = (kind: string) => ({
+    kind,
+    maxBytes: opts.journalMaxBytes,
+    writeAhead: durability === 'journal',
+    io: opts.journalIo,
+    onLost: (file: string, line: number, reason: string) => log('error', `${kind} journal: line ${line} of ${file} cannot be parsed (${reason}); counted lost`),
+    log: (level: 'warn' | 'error', msg: string) => log(level, msg),
+  });
+  // The header names the line's columns: a later version that changes the codec can still read what this one journaled.
+  const journal = new DecisionJournal(join(opts.cacheDir, 'journal'), { ...journalOpts('decisions'), header: `columns=${DECISION_COLUMNS.map((c) => c.name).join(',')}` });
   await journal.open();
   const decisionLog = new DecisionLog({
+    durability,
     // COPY of the batch's encoded lines (idempotent: a batch with rows already stored falls back to INSERT … ON CONFLICT).
     sink: { insertDecisions: (batch) => decisions.copyDecisionLines(batch.text, batch.count) },
     journal,
@@ -156,7 +187,18 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     const br = new Redis(opts.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
     br.on('error', () => undefined); // reported per request as a 503
     banditRedis = br;
-    rewardLog = new RewardLog({ pool, onError: (m) => log('error', m) });
+    const rewardJournal = new DecisionJournal(join(opts.cacheDir, 'reward-journal'), journalOpts('rewards'));
+    await rewardJournal.open();
+    const rl = new RewardLog({
+      pool,
+      journal: rewardJournal,
+      durability,
+      onError: (m) => log('error', m),
+      onLost: (n) => metrics.rewardRowsLost.inc(n),
+      onRefused: (n) => metrics.rowsRefused.labels('rewards').inc(n),
+    });
+    metrics.trackDecisionLog({ atRisk: () => rl.atRisk, journalBytes: () => rewardJournal.bytes, journalFull: () => rewardJournal.isFull }, 'rewards');
+    rewardLog = rl;
   }
 
   const deployments = new DeploymentMap();
@@ -214,8 +256,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     onInternalError: (err, route, errorId) => log('error', `${route}${errorId === undefined ? '' : ` error ${errorId}`}: ${(err as Error)?.stack ?? String(err)}`),
     overload: opts.overload,
     handlers: {
-      decide: createDecideHandler({ deployments }),
-      rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log }),
+      ...durableRoutes(durability, decisionLog, rewardLog, {
+        decide: createDecideHandler({ deployments }),
+        rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log }),
+      }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
@@ -229,6 +273,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   });
   const port = (http.address() as AddressInfo).port;
   log('info', `serving ${deployments.size} deployment(s) on http://${host}:${port}`);
+  log('info', `decision durability ${durability}: ${durability === 'journal' ? 'decisions and bandit rewards are answered once fsynced in the journal' : 'answered before durable; rows at risk are bounded and exported as autopilot_decision_log_rows_at_risk'} (journal instance ${journal.instanceId}${opts.journalMaxBytes !== undefined ? `, cap ${opts.journalMaxBytes} bytes` : ''})`);
 
   let closing: Promise<DecisionLogStats> | null = null;
   return {
@@ -257,7 +302,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await mirror.drain();
         // Every kind closes (bandit learners flush their last increments), then every deployment is unloaded.
         await manager.close();
-        if (rewardLog !== null) await rewardLog.flush();
+        if (rewardLog !== null) await rewardLog.close();
         if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();
         if (redis !== null) redis.disconnect();

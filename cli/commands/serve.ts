@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
-import { optionsFromSettings, startInferenceServer } from '../../inference/server';
+import { DURABILITIES, optionsFromSettings, startInferenceServer, type Durability } from '../../inference/server';
 import { CliError } from '../errors';
 
 function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): number {
@@ -15,6 +15,15 @@ function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): n
   const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
   const n = Number(m[1]) * mult;
   if (n < 256 || n > max) throw new CliError(`${flag} ${text}: expected between 256 bytes and ${max / 1024 / 1024}mb`);
+  return n;
+}
+
+/** `--journal-max-bytes`: bytes, or with kb/mb/gb; at least 64 KiB (a segment's header and a few rows). */
+function parseJournalSize(text: string): number {
+  const m = /^(\d+)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?$/i.exec(text.trim());
+  const unit = (m?.[2] ?? 'b').toLowerCase();
+  const n = m === null ? NaN : Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1);
+  if (!(n >= 64 * 1024 && Number.isSafeInteger(n))) throw new CliError(`--journal-max-bytes ${JSON.stringify(text)}: expected a size of at least 64kb, such as 512mb or 4gb`);
   return n;
 }
 
@@ -49,13 +58,16 @@ export function register(program: Command): void {
     .option('--reconcile <seconds>', 'periodic re-read of every deployment (NOTIFY applies changes at once)', '15')
     .option('--decision-batch <rows>', 'decision log: rows per COPY batch', '512')
     .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
+    // Durability of the decision and reward logs (issue 19 item 4; inference/decisions/log.ts).
+    .option('--decision-durability <mode>', 'async: answer before the row is durable (rows at risk bounded, exported as autopilot_decision_log_rows_at_risk); journal: answer once the row is fsynced in the local journal (group commit)', 'async')
+    .option('--journal-max-bytes <size>', 'cap of each local journal (decisions, rewards), e.g. 512mb; at the cap rows are refused (journal: 503) or counted lost (async)')
     .option('--no-redis', 'no feature store: { entity } features are refused')
     .option('--no-fast-path', 'read every request with node:http (no HTTP fast path; slower, for comparison or a client the fast path mishandles)')
     // Slow clients and floods (inference/http/overload.ts)
     .option('--header-timeout <seconds>', "absolute deadline for a request's headers, from its first byte (408 and close after it)", '10')
     .option('--body-timeout <seconds>', "absolute deadline for a request's body, from the end of its headers (408 and close after it)", '30')
     .option('--max-connections <n>', 'most open client connections; one more is answered 503 with Retry-After and closed', '10000')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean; headerTimeout: string; bodyTimeout: string; maxConnections: string }) => {
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean; headerTimeout: string; bodyTimeout: string; maxConnections: string; decisionDurability: string; journalMaxBytes?: string }) => {
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
@@ -66,6 +78,9 @@ export function register(program: Command): void {
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new CliError(`--decision-batch ${opts.decisionBatch}: expected an integer in 1..10000`);
       const flushIntervalMs = Number(opts.decisionFlush);
       if (!(flushIntervalMs >= 1 && flushIntervalMs <= 10_000)) throw new CliError(`--decision-flush ${opts.decisionFlush}: expected milliseconds in 1..10000`);
+      if (!DURABILITIES.includes(opts.decisionDurability as Durability)) throw new CliError(`--decision-durability ${JSON.stringify(opts.decisionDurability)}: expected one of ${DURABILITIES.join(', ')}`);
+      const decisionDurability = opts.decisionDurability as Durability;
+      const journalMaxBytes = opts.journalMaxBytes === undefined ? undefined : parseJournalSize(opts.journalMaxBytes);
       const server = await startInferenceServer({
         ...base,
         redisUrl: opts.redis ? base.redisUrl : null,
@@ -79,6 +94,8 @@ export function register(program: Command): void {
         maxRewardBatch,
         decisionLog: { batchSize, flushIntervalMs },
         overload: overloadFlags(opts),
+        decisionDurability,
+        journalMaxBytes,
       });
       process.stdout.write(`serving on ${server.url} (deployments: ${server.manager.names().join(', ') || 'none yet'})\n`);
       await new Promise<void>((resolve) => {

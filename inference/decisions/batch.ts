@@ -12,6 +12,7 @@
  * character is 0x0A, so the buffer splits into rows at its newline bytes.
  */
 import { decodeDecisionLines, encodeDecisionLine, type DecisionInput } from '../../decision-log';
+import type { Segment } from './journal';
 
 const NEWLINE = 0x0a;
 
@@ -19,6 +20,11 @@ export class DecisionBatch {
   private buf: Buffer;
   private len = 0;
   private n = 0;
+  /**
+   * Write-ahead durability: the journal segments this batch's rows were committed to, with how many
+   * rows of each (usually one segment), so a written batch confirms them (./journal.ts `confirm`).
+   */
+  segments: Map<Segment, number> | null = null;
 
   constructor(capacity: number) {
     this.buf = Buffer.allocUnsafeSlow(capacity);
@@ -64,6 +70,12 @@ export class DecisionBatch {
     this.len += this.buf.write(line, this.len, 'utf8');
     this.n++;
     return true;
+  }
+
+  /** Notes that the line just added was committed to `seg`. */
+  noteSegment(seg: Segment): void {
+    if (this.segments === null) this.segments = new Map();
+    this.segments.set(seg, (this.segments.get(seg) ?? 0) + 1);
   }
 
   /** The lines, as written (a view, not a copy). */

@@ -1,12 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeDecisionLine, encodeDecisionLine } from '../../decision-log';
 import type { DecisionInput } from '../../decision-log';
 import { InferenceMetrics } from '../metrics';
 import { testDecision } from '../testing/decision-row';
 import type { DecisionBatch } from './batch';
-import { DecisionJournal, REJECTED_FILE } from './journal';
+import { DecisionJournal, REJECTED_FILE, type JournalIo, type JournalOptions } from './journal';
 import { DecisionLog, type DecisionSink } from './log';
 
 /** A sink that behaves like the registry's idempotent insert, and can be made to fail or hang. */
@@ -32,9 +32,10 @@ describe('DecisionLog', () => {
     dir = mkdtempSync(join(tmpdir(), 'ap-journal-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const segments = () => readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
 
-  async function setup(sink: TableSink, opts: Partial<ConstructorParameters<typeof DecisionLog>[0]> = {}) {
-    const journal = new DecisionJournal(dir);
+  async function setup(sink: TableSink, opts: Partial<ConstructorParameters<typeof DecisionLog>[0]> = {}, jopts: JournalOptions = {}) {
+    const journal = new DecisionJournal(dir, { writeAhead: opts.durability === 'journal', ...jopts });
     await journal.open();
     const metrics = new InferenceMetrics({ defaultMetrics: false });
     const log = new DecisionLog({ sink, journal, metrics, batchSize: 50, flushIntervalMs: 5, writeTimeoutMs: 50, retryIntervalMs: 20, ...opts });
@@ -189,7 +190,7 @@ describe('DecisionLog', () => {
     stats = await log.drain();
     expect(sink.rows.size).toBe(700);
     expect(stats).toMatchObject({ lost: 0, journalPending: 0, databaseUp: true });
-    expect(readdirSync(dir)).toEqual([]);
+    expect(segments()).toEqual([]);
     expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_lost_total')).toMatch(/ 0$/);
     await log.close();
   });
@@ -220,20 +221,268 @@ describe('DecisionLog', () => {
     await log.close();
   });
 
-  it('replays segments left by a process that died, skipping a torn last line', async () => {
+  it('replays a segment left by a crashed instance that had our PID (a restarted container), counting its torn last line lost', async () => {
     const sink = new TableSink();
     const a = row();
     const b = row();
-    // pid 2^22+1 is not running; a torn line follows two complete ones.
-    const seg = join(dir, `seg-4194305-1-0.open.jsonl`);
-    writeFileSync(seg, `${JSON.stringify(a)}\n${JSON.stringify(b)}\n`);
-    appendFileSync(seg, '{"decisionId":"torn');
-    const { log, journal } = await setup(sink);
+    // The former instance's owner file names this host and this very PID: the PID says nothing about
+    // who wrote the segment, the instance id does (before instance ids this segment was taken for ours).
+    const former = 'aaaaaaaaaaaaaaaa';
+    writeFileSync(join(dir, `owner-${former}.json`), JSON.stringify({ pid: process.pid, host: hostname() }));
+    const seg = join(dir, `seg-${former}-1-0.open.log`);
+    writeFileSync(seg, `#autopilot-journal v2 instance=${former}\n${encodeDecisionLine(a)}${encodeDecisionLine(b)}`);
+    appendFileSync(seg, encodeDecisionLine(row()).slice(0, 60)); // torn by the crash
+    const lostLines: [string, number][] = [];
+    const { log, journal, metrics } = await setup(sink, {}, { onLost: (file, line) => lostLines.push([file, line]) });
     expect(journal.pending).toBe(3);
-    await log.drain();
+    const stats = await log.drain();
     expect([...sink.rows.keys()].sort()).toEqual([a.decisionId, b.decisionId].sort());
     expect(sink.rows.get(a.decisionId)!.time).toEqual(a.time);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(stats).toMatchObject({ lost: 1, journalPending: 0 });
+    expect(lostLines).toEqual([[join(dir, `seg-${former}-1-0.replay-${journal.instanceId}.log`), 4]]);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_journal_lines_unparsable_total')).toMatch(/\{log="decisions"\} 1$/m);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_lost_total')).toMatch(/ 1$/m);
+    expect(segments()).toEqual([]);
+    await log.close();
+  });
+
+  it('leaves the segment of a live instance alone until its owner file goes stale', async () => {
+    const sink = new TableSink();
+    const other = 'bbbbbbbbbbbbbbbb';
+    // Another live process on this host (our parent) owns it, and touched its owner file just now.
+    writeFileSync(join(dir, `owner-${other}.json`), JSON.stringify({ pid: process.ppid, host: hostname() }));
+    const r = row();
+    writeFileSync(join(dir, `seg-${other}-1-0.open.log`), `#autopilot-journal v2\n${encodeDecisionLine(r)}`);
+    const { log, journal } = await setup(sink, {}, { staleMs: 300 });
+    expect(journal.pending).toBe(0);
+    await log.replay();
+    expect(sink.rows.size).toBe(0);
+    expect(segments()).toEqual([`seg-${other}-1-0.open.log`]);
+    await new Promise((res) => setTimeout(res, 400)); // no heartbeat: the other instance is gone
+    await log.replay();
+    expect([...sink.rows.keys()]).toEqual([r.decisionId]);
+    expect(segments()).toEqual([]);
+    await log.close();
+  });
+
+  /** node:fs, except that the writes named in `failAt` (1-based, counting every write to a segment) throw EIO. */
+  function faultyIo(failAt: Set<number>): JournalIo & { writes: number } {
+    const io = {
+      writes: 0,
+      async open(path: string, flags: string) {
+        const { promises } = await import('node:fs');
+        const fh = await promises.open(path, flags);
+        return {
+          write: ((data: string) => {
+            io.writes++;
+            if (failAt.has(io.writes)) {
+              // A partial write first, as a full disk leaves it: the journal must cut it off again.
+              return fh.write(data.slice(0, 7)).then(() => Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })));
+            }
+            return fh.write(data);
+          }) as never,
+          datasync: () => fh.datasync(),
+          close: () => fh.close(),
+          truncate: (len?: number) => fh.truncate(len),
+        };
+      },
+    };
+    return io;
+  }
+
+  it('after a failed write closes the segment, starts a new one and writes the group there; nothing lost', async () => {
+    const sink = new TableSink();
+    sink.mode = 'fail';
+    // Write 1 is the first segment's header, 2 the first group, 3 the second group: it fails.
+    const io = faultyIo(new Set([3]));
+    const { log, journal } = await setup(sink, { retryIntervalMs: 60_000 }, { io });
+    const first = Array.from({ length: 10 }, () => row());
+    first.forEach((r) => log.enqueue(r));
+    await log.drain({ replay: false });
+    const second = Array.from({ length: 10 }, () => row());
+    second.forEach((r) => log.enqueue(r));
+    const stats = await log.drain({ replay: false });
+    expect(stats).toMatchObject({ spilled: 20, lost: 0 });
+    // The failed segment was cut back to its good length and closed (backlog); the group went to a new one.
+    const segs = segments();
+    expect(segs).toHaveLength(2);
+    expect(segs[0]).toMatch(/^seg-[0-9a-f]{16}-\d+-0\.log$/);
+    expect(segs[1]).toMatch(/^seg-[0-9a-f]{16}-\d+-1\.open\.log$/);
+    const firstText = readFileSync(join(dir, segs[0]), 'utf8');
+    expect(firstText.endsWith('\n')).toBe(true);
+    expect(firstText.split('\n').filter((l) => l && !l.startsWith('#'))).toHaveLength(10);
+    expect(journal.pending).toBe(20);
+    sink.mode = 'ok';
+    expect(await log.drain()).toMatchObject({ written: 20, lost: 0, journalPending: 0 });
+    expect(sink.rows.size).toBe(20);
+    expect(segments()).toEqual([]);
+    await log.close();
+  });
+
+  it('counts rows lost (and says why) when the journal cannot be written even on a new segment', async () => {
+    const sink = new TableSink();
+    sink.mode = 'fail';
+    const errors: string[] = [];
+    const io = faultyIo(new Set([3, 4, 5]));
+    const { log, metrics } = await setup(sink, { onError: (e, what) => errors.push(`${what}: ${(e as Error).message}`) }, { io });
+    for (let i = 0; i < 5; i++) log.enqueue(row());
+    await log.drain({ replay: false });
+    for (let i = 0; i < 7; i++) log.enqueue(row());
+    const stats = await log.drain({ replay: false });
+    expect(stats).toMatchObject({ spilled: 5, lost: 7 });
+    expect(errors.some((e) => /7 rows could be written neither to the database nor to the journal: EIO/.test(e))).toBe(true);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_lost_total')).toMatch(/ 7$/m);
+    await log.close();
+  });
+
+  it('caps the journal: rows past the cap are counted lost with one log line, and it takes rows again once replayed', async () => {
+    const sink = new TableSink();
+    sink.mode = 'fail';
+    const said: string[] = [];
+    const one = Buffer.byteLength(encodeDecisionLine(row()));
+    const { log, journal, metrics } = await setup(sink, { batchSize: 10 }, { maxBytes: 200 + 30 * one, log: (_l, m) => said.push(m) });
+    for (let i = 0; i < 100; i++) log.enqueue(row());
+    const stats = await log.drain({ replay: false });
+    expect(stats.spilled + stats.lost).toBe(100);
+    expect(stats.spilled).toBeGreaterThanOrEqual(20);
+    expect(stats.spilled).toBeLessThanOrEqual(30);
+    expect(journal.isFull).toBe(true);
+    expect(journal.bytes).toBeLessThanOrEqual(200 + 30 * one);
+    expect(said.filter((m) => /reached its cap \(--journal-max-bytes/.test(m))).toHaveLength(1);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_journal_full')).toMatch(/\{log="decisions"\} 1$/m);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_lost_total')).toMatch(new RegExp(` ${stats.lost}$`, 'm'));
+    sink.mode = 'ok';
+    expect(await log.drain()).toMatchObject({ written: stats.spilled, journalPending: 0 });
+    expect(journal.isFull).toBe(false);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_journal_full')).toMatch(/\{log="decisions"\} 0$/m);
+    for (let i = 0; i < 10; i++) log.enqueue(row());
+    expect(await log.drain()).toMatchObject({ written: stats.spilled + 10 });
+    await log.close();
+  });
+
+  it('reports the rows at risk (acknowledged, not yet durable) in async durability, bounded by the queue', async () => {
+    const sink = new TableSink();
+    sink.mode = 'hang';
+    const { log, metrics } = await setup(sink, { batchSize: 50, maxQueue: 300, writeTimeoutMs: 5_000, maxInFlight: 2 });
+    for (let i = 0; i < 1000; i++) log.enqueue(row());
+    // Right now the rows past the queue's bound are being spilled: at risk until their fsync.
+    expect(log.atRisk).toBe(1000);
+    await new Promise((r) => setTimeout(r, 50)); // the spills are on disk; the inserts still hang
+    expect(log.getStats().spilled).toBeGreaterThan(0);
+    expect(log.atRisk).toBeGreaterThan(0);
+    expect(log.atRisk).toBeLessThanOrEqual(300 + 2 * 50);
+    const text = await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_at_risk');
+    expect(Number(/\{log="decisions"\} (\d+)$/m.exec(text)![1])).toBe(log.atRisk);
+    sink.mode = 'ok';
+    await log.drain();
+    expect(log.atRisk).toBe(0);
+    expect(sink.rows.size).toBe(1000);
+    await log.close();
+  });
+
+  it('journal durability: committed() settles only once a row is fsynced; confirmed segments are deleted', async () => {
+    const sink = new TableSink();
+    const { log, journal } = await setup(sink, { durability: 'journal' }, { segmentMs: 0 });
+    const rows = Array.from({ length: 200 }, () => row());
+    const acked: Promise<unknown>[] = [];
+    for (const r of rows) {
+      log.enqueue(r);
+      acked.push(log.committed());
+    }
+    expect(log.atRisk).toBe(0);
+    await Promise.all(acked);
+    // Every acknowledged row is in a segment on disk before the database has it.
+    const onDisk = segments().flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')));
+    expect(onDisk.length + sink.rows.size).toBeGreaterThanOrEqual(200);
+    const stats = await log.drain();
+    expect(stats).toMatchObject({ written: 200, lost: 0, refused: 0 });
+    await journal.rotate();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(segments()).toEqual([]);
+    await log.close();
+  });
+
+  it('journal durability: a row the journal cannot take is refused (committed() rejects), not written', async () => {
+    const sink = new TableSink();
+    const { log, metrics } = await setup(sink, { durability: 'journal' }, { io: faultyIo(new Set([2, 3])) });
+    const r = row();
+    log.enqueue(r);
+    await expect(log.committed()).rejects.toThrow(/EIO/);
+    const s = row();
+    log.enqueue(s);
+    await expect(log.committed()).resolves.toBeDefined();
+    const stats = await log.drain();
+    expect(stats).toMatchObject({ refused: 1, lost: 0, written: 1 });
+    expect([...sink.rows.keys()]).toEqual([s.decisionId]);
+    expect(await metrics.registry.getSingleMetricAsString('autopilot_decision_log_rows_refused_total')).toMatch(/\{log="decisions"\} 1$/m);
+    await log.close();
+  });
+
+  it('journal durability: an instance that dies leaves every acknowledged row for the next one, which replays it', async () => {
+    const sink = new TableSink();
+    const first = await setup(sink, { durability: 'journal', flushIntervalMs: 10_000, batchSize: 10_000 });
+    const rows = Array.from({ length: 50 }, () => row());
+    rows.forEach((r) => first.log.enqueue(r));
+    await first.log.committed();
+    // "kill -9": nothing flushed or closed; the owner file still names this PID.
+    expect(sink.rows.size).toBe(0);
+    const second = await setup(sink, { durability: 'journal' });
+    expect(second.journal.pending).toBe(50);
+    await second.log.drain();
+    expect(sink.rows.size).toBe(50);
+    await second.log.close();
+    await first.log.close(); // (only to stop its timers)
+  });
+
+  it('journal durability: while the database is down segments are backlog, replayed when it is back', async () => {
+    const sink = new TableSink();
+    const { log, journal } = await setup(sink, { durability: 'journal' });
+    for (let i = 0; i < 30; i++) log.enqueue(row());
+    await log.drain();
+    sink.mode = 'fail';
+    for (let i = 0; i < 40; i++) log.enqueue(row());
+    await log.committed();
+    let stats = await log.drain({ replay: false });
+    expect(stats.databaseUp).toBe(false);
+    for (let i = 0; i < 40; i++) log.enqueue(row());
+    await log.committed();
+    await log.drain({ replay: false });
+    expect(journal.pending).toBeGreaterThanOrEqual(40);
+    sink.mode = 'ok';
+    stats = await log.drain();
+    expect(stats).toMatchObject({ databaseUp: true, lost: 0, refused: 0 });
+    expect(sink.rows.size).toBe(110);
+    await log.close();
+    expect(segments()).toEqual([]);
+  });
+
+  it('sends live rows to the database as soon as it is back, while the backlog replays beside them', async () => {
+    /** Replayed batches (the journal's) are slow, live ones are not. */
+    class SlowReplaySink extends TableSink {
+      override async insertDecisions(batch: DecisionBatch): Promise<void> {
+        if (this.mode === 'ok' && batch.count >= 100) await new Promise((r) => setTimeout(r, 50));
+        return super.insertDecisions(batch);
+      }
+    }
+    const sink = new SlowReplaySink();
+    sink.mode = 'fail';
+    const { log, journal } = await setup(sink, { batchSize: 50, retryIntervalMs: 10_000 });
+    for (let i = 0; i < 4000; i++) log.enqueue(row());
+    await log.drain({ replay: false });
+    expect(journal.pending).toBe(4000);
+    sink.mode = 'ok';
+    let replayed = false;
+    const replay = log.replay().then(() => (replayed = true)); // 40 batches of 100, 50 ms each
+    await new Promise((r) => setTimeout(r, 100));
+    const live = Array.from({ length: 20 }, () => row());
+    live.forEach((r) => log.enqueue(r));
+    while (!replayed && !live.every((r) => sink.rows.has(r.decisionId))) await new Promise((r) => setTimeout(r, 5));
+    // The live rows went in while the backlog was still being replayed.
+    expect(replayed).toBe(false);
+    expect(journal.pending).toBeGreaterThan(0);
+    await replay;
+    expect(await log.drain()).toMatchObject({ journalPending: 0, lost: 0 });
+    expect(sink.rows.size).toBe(4020);
     await log.close();
   });
 
@@ -244,7 +493,7 @@ describe('DecisionLog', () => {
     for (let i = 0; i < 30; i++) first.log.enqueue(row());
     const stats = await first.log.close();
     expect(stats).toMatchObject({ spilled: 30, lost: 0 });
-    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.includes('.open.'))).toHaveLength(1);
+    expect(segments().filter((f) => !f.includes('.open.'))).toHaveLength(1);
     sink.mode = 'ok';
     const second = await setup(sink);
     await second.log.drain();

@@ -22,11 +22,31 @@
  *
  * Rows wait as bytes (./batch.ts): no row object outlives its request, and a flush only hands a
  * buffer to the database connection.
+ *
+ * Durability (`durability`, `autopilot serve --decision-durability`; issue 19 item 4):
+ * - `async` (default): the above. A row is acknowledged (its answer sent) while it waits in memory;
+ *   rows acknowledged but not yet durable — queued, being inserted, being spilled — are bounded by
+ *   `maxQueue` plus `maxInFlight` batches and exported as `autopilot_decision_log_rows_at_risk`
+ *   (`atRisk`): a kill -9 loses at most that many.
+ * - `journal`: every row is group-committed (fdatasync, shared by concurrent requests) to the journal
+ *   before its answer is sent (the server waits on `committed()`), and then goes to the database from
+ *   memory; the journal deletes a segment once the database has all its rows. A kill -9 loses
+ *   nothing acknowledged: the next process replays the segments. A row the journal cannot take (full,
+ *   or two failed writes) is not acknowledged: its request is answered 503 and the row counted in
+ *   `rows_refused`; it is not written to the database either.
+ * The database comes back: the first replayed batch that commits marks it up, so live traffic goes to
+ * the database again at once while the rest of the backlog replays beside it.
+ * A journal at its cap (`maxBytes`) refuses appends: in `async` mode the rows that had to be spilled
+ * are counted lost (`rows_lost`, with the journal's log line), in `journal` mode refused (503).
+ * A journal line that cannot be parsed on replay is counted lost with a log line naming file and line.
  */
-import { encodeDecisionLine, isRowError, type DecisionInput } from '../../decision-log';
+import { decodeDecisionLine, encodeDecisionLine, isRowError, type DecisionInput } from '../../decision-log';
 import type { InferenceMetrics } from '../metrics';
 import { DecisionBatch } from './batch';
-import type { DecisionJournal } from './journal';
+import { JournalFullError, type DecisionJournal, type Segment } from './journal';
+
+export type Durability = 'async' | 'journal';
+export const DURABILITIES: readonly Durability[] = ['async', 'journal'];
 
 export interface DecisionSink {
   /**
@@ -52,6 +72,8 @@ export interface DecisionLogOptions {
   flushIntervalMs?: number;
   writeTimeoutMs?: number;
   retryIntervalMs?: number;
+  /** `async` (default) or `journal`: see the module comment. */
+  durability?: Durability;
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -63,6 +85,8 @@ export interface DecisionLogStats {
   spilled: number;
   replayed: number;
   lost: number;
+  /** Journal durability: rows the journal could not take, whose requests were answered 503 (never acknowledged). */
+  refused: number;
   queued: number;
   journalPending: number;
   databaseUp: boolean;
@@ -85,6 +109,16 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * decisions, ~10 MB off the heap).
  */
 const MIN_BATCH_BYTES = 16 * 1024;
+
+/** Why a journal line is not a decision row (null: it is one): what replay counts as lost. */
+function replayProblem(line: string): string | null {
+  try {
+    encodeDecisionLine(decodeDecisionLine(line));
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 export class DecisionLog {
@@ -109,8 +143,16 @@ export class DecisionLog {
   private readonly flushIntervalMs: number;
   private readonly writeTimeoutMs: number;
   private readonly retryIntervalMs: number;
-  private readonly stats = { enqueued: 0, written: 0, rejected: 0, spilled: 0, replayed: 0, lost: 0 };
+  private readonly stats = { enqueued: 0, written: 0, rejected: 0, spilled: 0, replayed: 0, lost: 0, refused: 0 };
   private readonly spills = new Set<Promise<void>>();
+  readonly durability: Durability;
+  /** Rows in batches being inserted, and being spilled (async: acknowledged, not yet durable). */
+  private inFlightRows = 0;
+  private spillingRows = 0;
+  /** Journal durability: group commits not settled yet; the group being filled and its lines. */
+  private committing = 0;
+  private walGroup: Promise<Segment> | null = null;
+  private walLines: string[] = [];
 
   constructor(private readonly opts: DecisionLogOptions) {
     this.batchSize = opts.batchSize ?? 512;
@@ -119,8 +161,29 @@ export class DecisionLog {
     this.flushIntervalMs = opts.flushIntervalMs ?? 25;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 2_000;
     this.retryIntervalMs = opts.retryIntervalMs ?? 1_000;
+    this.durability = opts.durability ?? 'async';
+    if (!DURABILITIES.includes(this.durability)) throw new Error(`decision log durability ${JSON.stringify(this.durability)}: expected one of ${DURABILITIES.join(', ')}`);
     if (opts.journal.pending > 0) this.scheduleRetry(0);
     opts.metrics.journalPending.set(opts.journal.pending);
+    opts.metrics.trackDecisionLog({ atRisk: () => this.atRisk, journalBytes: () => opts.journal.bytes, journalFull: () => opts.journal.isFull });
+  }
+
+  /**
+   * Rows acknowledged (their answer may have been sent) but not yet durable — in the database or
+   * fsynced in the journal. Async: queued + being inserted + being spilled, at most `maxQueue` plus
+   * `maxInFlight` batches plus the spills under way. Journal: 0 (an answer waits for the journal).
+   */
+  get atRisk(): number {
+    return this.durability === 'journal' ? 0 : this.queued + this.inFlightRows + this.spillingRows;
+  }
+
+  /**
+   * Settles once every row handed to the log so far is durable (journal durability: fsynced in the
+   * journal); rejects when the group commit holding the last of them failed (the journal is full or
+   * cannot be written). Async durability: settled at once. The server sends a decision's answer after this.
+   */
+  committed(): Promise<unknown> {
+    return this.durability === 'journal' ? this.opts.journal.committed() : Promise.resolve();
   }
 
   /** Hands one row to the log. Never blocks and never throws. */
@@ -146,6 +209,34 @@ export class DecisionLog {
   }
 
   private append(line: string): void {
+    if (this.durability === 'journal') {
+      // Every append of one group commit gets the same promise: one callback per group, not per row.
+      const group = this.opts.journal.append(line, 1);
+      if (group !== this.walGroup) {
+        this.walGroup = group;
+        const lines: string[] = (this.walLines = []);
+        this.committing++;
+        group.then(
+          (seg) => {
+            this.committing--;
+            // While the database is down the segment is backlog (replayed later): nothing to queue.
+            if (this.databaseUp) for (const l of lines) this.queue(l, seg);
+          },
+          (err: unknown) => {
+            this.committing--;
+            this.stats.refused += lines.length;
+            this.opts.metrics.rowsRefused.labels('decisions').inc(lines.length);
+            if (!(err instanceof JournalFullError)) this.opts.onError?.(err, `decision log: ${lines.length} decision(s) could not be journaled; their requests are answered 503`);
+          },
+        );
+      }
+      this.walLines.push(line);
+      return;
+    }
+    this.queue(line, null);
+  }
+
+  private queue(line: string, seg: Segment | null): void {
     let batch = this.current;
     if (batch === null || !batch.add(line)) {
       if (batch !== null) this.seal();
@@ -153,10 +244,13 @@ export class DecisionLog {
       batch = this.current = new DecisionBatch(Math.max(want, Buffer.byteLength(line)));
       batch.add(line);
     }
+    if (seg !== null) batch.noteSegment(seg);
     if (batch.count >= this.batchSize) this.seal();
     this.queued++;
     if (this.queued >= this.maxQueue) {
-      // The database cannot keep up: move the backlog to disk rather than grow without bound.
+      // The database cannot keep up: move the backlog to disk rather than grow without bound
+      // (journal durability: it is on disk already; its segments become backlog).
+      if (this.durability === 'journal') this.toBacklog();
       for (const b of this.takeAll()) this.spill(b);
     } else if (this.ready.length > 0 && this.inFlight.size < this.maxInFlight) {
       this.flushSoon(0);
@@ -229,14 +323,29 @@ export class DecisionLog {
   }
 
   private async write(batch: DecisionBatch): Promise<void> {
+    this.inFlightRows += batch.count;
     try {
       const n = await this.insertIsolating(batch, 'inserting');
       this.stats.written += n;
       this.opts.metrics.rowsWritten.inc(n);
+      if (batch.segments !== null) for (const [seg, k] of batch.segments) this.opts.journal.confirm(seg, k);
     } catch (err) {
       this.markDown(err);
       this.spill(batch);
+    } finally {
+      this.inFlightRows -= batch.count;
     }
+  }
+
+  /** Journal durability, the database down or behind: the rows in the journal's waiting segments are backlog now. */
+  private toBacklog(): void {
+    this.track(
+      this.opts.journal.toBacklog().then(
+        () => this.opts.metrics.journalPending.set(this.opts.journal.pending),
+        (err) => this.opts.onError?.(err, 'decision log: cannot mark journal segments for replay (they are replayed by the next process)'),
+      ),
+    );
+    this.scheduleRetry(this.retryIntervalMs);
   }
 
   /**
@@ -279,26 +388,39 @@ export class DecisionLog {
   private markDown(err: unknown): void {
     if (this.databaseUp) this.opts.onError?.(err, 'decision log: database write failed; spilling to the journal');
     this.databaseUp = false;
+    if (this.durability === 'journal') this.toBacklog();
     this.scheduleRetry(this.retryIntervalMs);
+  }
+
+  private markUp(): void {
+    this.databaseUp = true;
+    this.opts.journal.holdForReplay = false;
   }
 
   private spill(batch: DecisionBatch): void {
     const n = batch.count;
+    // Journal durability: the rows are in the journal already, in segments made backlog when the database went down.
+    if (this.durability === 'journal') return;
+    this.spillingRows += n;
     const p = Promise.resolve()
-      .then(() => this.opts.journal.append(batch.rows()))
+      .then(() => this.opts.journal.append(batch.text.toString('utf8'), n))
       .then(
-      () => {
-        this.stats.spilled += n;
-        this.opts.metrics.rowsSpilled.inc(n);
-        this.opts.metrics.journalPending.set(this.opts.journal.pending);
-        this.scheduleRetry(this.retryIntervalMs);
-      },
-      (err) => {
-        this.stats.lost += n;
-        this.opts.metrics.rowsLost.inc(n);
-        this.opts.onError?.(err, `decision log: ${n} rows could be written neither to the database nor to the journal`);
-      },
-    );
+        () => {
+          this.stats.spilled += n;
+          this.opts.metrics.rowsSpilled.inc(n);
+          this.opts.metrics.journalPending.set(this.opts.journal.pending);
+          this.scheduleRetry(this.retryIntervalMs);
+        },
+        (err) => {
+          this.stats.lost += n;
+          this.opts.metrics.rowsLost.inc(n);
+          // The journal says once, when it reaches its cap, that it is full; each write failure is said here.
+          if (!(err instanceof JournalFullError)) this.opts.onError?.(err, `decision log: ${n} rows could be written neither to the database nor to the journal`);
+        },
+      )
+      .finally(() => {
+        this.spillingRows -= n;
+      });
     this.track(p);
   }
 
@@ -317,16 +439,27 @@ export class DecisionLog {
     this.replaying = (async () => {
       try {
         await Promise.all([...this.spills]);
-        let n = 0;
-        await this.opts.journal.replay(async (rows) => {
-          const { batch, invalid } = DecisionBatch.fromRows(rows);
-          for (const { row, error } of invalid) await this.setAside([row], error);
-          n += await this.insertIsolating(batch, 'replaying');
-        }, this.batchSize * 2);
-        this.stats.replayed += n;
-        this.stats.written += n;
-        this.opts.metrics.rowsWritten.inc(n);
-        this.databaseUp = true;
+        const { lost } = await this.opts.journal.replay(
+          async (lines) => {
+            const batch = new DecisionBatch(lines.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0));
+            for (const line of lines) batch.add(`${line}\n`);
+            const k = await this.insertIsolating(batch, 'replaying');
+            this.stats.replayed += k;
+            this.stats.written += k;
+            this.opts.metrics.rowsWritten.inc(k);
+            // The database takes rows again: live traffic goes to it now, beside the rest of the backlog.
+            if (!this.databaseUp) this.markUp();
+          },
+          this.batchSize * 2,
+          replayProblem,
+        );
+        if (lost > 0) {
+          // Each line was named (file, line) by the journal's onLost; counted once its segment is done.
+          this.stats.lost += lost;
+          this.opts.metrics.rowsLost.inc(lost);
+          this.opts.metrics.journalLinesUnparsable.labels('decisions').inc(lost);
+        }
+        this.markUp();
         // Rows spilled while the replay ran are replayed on the next tick.
         if (this.opts.journal.pending > 0 || this.spills.size > 0) this.scheduleRetry(this.retryIntervalMs);
       } catch (err) {
@@ -352,6 +485,8 @@ export class DecisionLog {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    // Journal durability: rows still being committed reach the queue when their commit settles.
+    while (this.committing > 0) await this.opts.journal.committed().catch(() => undefined);
     for (;;) {
       if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
       else if (this.queued > 0) this.flush();
