@@ -124,16 +124,22 @@ const results: Record<string, ResultObserver> = {
     if (r.breach === true) m.canaryBreaches.labels(model).inc();
     m.canaryLastCheck.labels(model).set(Date.now() / 1000);
   },
+  canarySetWeight: (m, input) => {
+    const model = str(input.model);
+    if (model !== null) setIf(m.canaryWeight.labels(model), input.weight);
+  },
   canaryRollback: (m, input) => {
     const model = str(input.model);
     if (model === null) return;
     m.canaryRollbacks.labels(model).inc();
+    m.canaryWeight.labels(model).set(0);
     m.canaryActive.labels(model).set(0);
   },
   canaryPromote: (m, input) => {
     const model = str(input.model);
     if (model === null) return;
     m.canaryPromotions.labels(model).inc();
+    m.canaryWeight.labels(model).set(0);
     m.canaryActive.labels(model).set(0);
   },
 };

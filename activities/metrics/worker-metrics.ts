@@ -57,6 +57,7 @@ export class WorkerMetrics {
   readonly canaryLastCheck: Gauge<'model'>;
   readonly canaryActive: Gauge<'model'>;
   readonly canaryRollbacks: Counter<'model'>;
+  readonly canaryWeight: Gauge<'model'>;
   readonly canaryPromotions: Counter<'model'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -109,6 +110,7 @@ export class WorkerMetrics {
     this.canaryBreaches = new Counter({ name: 'autopilot_canary_breaches_total', help: 'Canary checks that demanded an immediate rollback (burn rate, ejection, failed webhook).', labelNames: ['model'], registers });
     this.canaryLastCheck = new Gauge({ name: 'autopilot_canary_last_check_timestamp_seconds', help: 'Unix time of the last canary check, by model.', labelNames: ['model'], registers });
     this.canaryActive = new Gauge({ name: 'autopilot_canary_active', help: '1 from a canary\'s initialization until its rollback or promotion (by this worker\'s view), by model.', labelNames: ['model'], registers });
+    this.canaryWeight = new Gauge({ name: 'autopilot_canary_weight_percent', help: 'Percent of traffic (0-100) routed to the canary, as last set by the canary workflow (0 after rollback or promotion), by model.', labelNames: ['model'], registers });
     this.canaryRollbacks = new Counter({ name: 'autopilot_canary_rollbacks_total', help: 'Canary rollbacks, by model.', labelNames: ['model'], registers });
     this.canaryPromotions = new Counter({ name: 'autopilot_canary_promotions_total', help: 'Canary promotions, by model.', labelNames: ['model'], registers });
 
