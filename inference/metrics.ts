@@ -252,14 +252,14 @@ export class InferenceMetrics {
   });
   readonly rewardComponentsReceived = new Counter({
     name: 'autopilot_rewards_component_received_total',
-    help: 'Accepted rewards that carried this component of the deployment\'s reward spec, by deployment and component.',
-    labelNames: ['deployment', 'component'] as const,
+    help: 'Accepted rewards that carried this component of the deployment\'s reward spec, by deployment, arm and component.',
+    labelNames: ['deployment', 'arm', 'component'] as const,
     registers: [this.registry],
   });
   readonly rewardComponentsSum = new Gauge({
     name: 'autopilot_rewards_component_sum',
-    help: 'Sum of a reward component\'s values over accepted rewards, by deployment and component.',
-    labelNames: ['deployment', 'component'] as const,
+    help: 'Sum of a reward component\'s values over accepted rewards, by deployment, arm and component (a gauge: components may be negative).',
+    labelNames: ['deployment', 'arm', 'component'] as const,
     registers: [this.registry],
   });
 
@@ -274,8 +274,9 @@ export class InferenceMetrics {
     for (const name of componentNames) {
       const v = components[name];
       if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-      this.rewardComponentsReceived.inc({ deployment: labels.deployment, component: name });
-      this.rewardComponentsSum.inc({ deployment: labels.deployment, component: name }, v);
+      const c = { deployment: labels.deployment, arm: labels.arm, component: name };
+      this.rewardComponentsReceived.inc(c);
+      this.rewardComponentsSum.inc(c, v);
     }
   }
 
