@@ -112,7 +112,7 @@ const results: Record<string, ResultObserver> = {
   canaryInitialize: (m, input) => {
     const model = str(input.model);
     if (model === null) return;
-    m.canaryActive.labels(model).set(1);
+    m.canaryStarted.labels(model).set(Date.now() / 1000);
     m.canaryLastCheck.labels(model).set(Date.now() / 1000);
     m.canaryRollbacks.labels(model).inc(0);
   },
@@ -133,14 +133,14 @@ const results: Record<string, ResultObserver> = {
     if (model === null) return;
     m.canaryRollbacks.labels(model).inc();
     m.canaryWeight.labels(model).set(0);
-    m.canaryActive.labels(model).set(0);
+    m.canaryFinished.labels(model).set(Date.now() / 1000);
   },
   canaryPromote: (m, input) => {
     const model = str(input.model);
     if (model === null) return;
     m.canaryPromotions.labels(model).inc();
     m.canaryWeight.labels(model).set(0);
-    m.canaryActive.labels(model).set(0);
+    m.canaryFinished.labels(model).set(Date.now() / 1000);
   },
 };
 

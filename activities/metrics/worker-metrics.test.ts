@@ -71,6 +71,6 @@ describe('worker metrics: activity results', () => {
     expect(sampleValue(e, 'autopilot_ope_evaluations_total', { model: 'rag', verdict: 'pass' })).toBe(1);
     expect(sampleValue(e, 'autopilot_bandit_regret', { deployment: 'b' })).toBe(3);
     expect(sampleValue(e, 'autopilot_canary_rollbacks_total', { model: 'rag' })).toBe(1);
-    expect(sampleValue(e, 'autopilot_canary_active', { model: 'rag' })).toBe(0);
+    expect(sampleValue(e, 'autopilot_canary_finished_timestamp_seconds', { model: 'rag' })).toBeGreaterThanOrEqual(sampleValue(e, 'autopilot_canary_started_timestamp_seconds', { model: 'rag' })!);
   });
 });

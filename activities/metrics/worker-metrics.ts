@@ -55,7 +55,8 @@ export class WorkerMetrics {
   readonly canaryChecks: Counter<'model' | 'outcome'>;
   readonly canaryBreaches: Counter<'model'>;
   readonly canaryLastCheck: Gauge<'model'>;
-  readonly canaryActive: Gauge<'model'>;
+  readonly canaryStarted: Gauge<'model'>;
+  readonly canaryFinished: Gauge<'model'>;
   readonly canaryRollbacks: Counter<'model'>;
   readonly canaryWeight: Gauge<'model'>;
   readonly canaryPromotions: Counter<'model'>;
@@ -109,7 +110,9 @@ export class WorkerMetrics {
     this.canaryChecks = new Counter({ name: 'autopilot_canary_checks_total', help: 'Canary analysis checks, by model and outcome (pass, fail, inconclusive).', labelNames: ['model', 'outcome'], registers });
     this.canaryBreaches = new Counter({ name: 'autopilot_canary_breaches_total', help: 'Canary checks that demanded an immediate rollback (burn rate, ejection, failed webhook).', labelNames: ['model'], registers });
     this.canaryLastCheck = new Gauge({ name: 'autopilot_canary_last_check_timestamp_seconds', help: 'Unix time of the last canary check, by model.', labelNames: ['model'], registers });
-    this.canaryActive = new Gauge({ name: 'autopilot_canary_active', help: '1 from a canary\'s initialization until its rollback or promotion (by this worker\'s view), by model.', labelNames: ['model'], registers });
+    // A canary is in progress while max(started) > max(finished) over the workers (any worker may run any step).
+    this.canaryStarted = new Gauge({ name: 'autopilot_canary_started_timestamp_seconds', help: 'Unix time a canary of this model was last initialized (by this worker), by model.', labelNames: ['model'], registers });
+    this.canaryFinished = new Gauge({ name: 'autopilot_canary_finished_timestamp_seconds', help: 'Unix time a canary of this model was last rolled back or promoted (by this worker), by model.', labelNames: ['model'], registers });
     this.canaryWeight = new Gauge({ name: 'autopilot_canary_weight_percent', help: 'Percent of traffic (0-100) routed to the canary, as last set by the canary workflow (0 after rollback or promotion), by model.', labelNames: ['model'], registers });
     this.canaryRollbacks = new Counter({ name: 'autopilot_canary_rollbacks_total', help: 'Canary rollbacks, by model.', labelNames: ['model'], registers });
     this.canaryPromotions = new Counter({ name: 'autopilot_canary_promotions_total', help: 'Canary promotions, by model.', labelNames: ['model'], registers });
