@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check
+.PHONY: help setup setup-oumi setup-mlflow setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -33,7 +33,7 @@ $(VENV_STAMP): requirements/tools.txt
 	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements/tools.txt
 	@touch $@
 
-setup: $(NPM_STAMP) $(VENV_STAMP) services
+setup: $(NPM_STAMP) $(VENV_STAMP) services prometheus
 
 # Oumi's Python environment (CPU PyTorch 2.13.0 + oumi --no-deps + pinned libraries), built once per
 # machine and requirements hash; `.venv-oumi` links to it. See requirements/oumi.txt.
@@ -79,6 +79,18 @@ test: setup setup-oumi setup-mlflow layers typecheck lint rules-check infra-chec
 # Builds the project-local .venv-infra from requirements/infra.txt once (scripts/check-infra.sh).
 infra-check:
 	@scripts/check-infra.sh
+
+# Prometheus server + promtool (Debian's package) for the dev stack's Prometheus and the rule tests.
+prometheus:
+	@scripts/prometheus-tools.sh install
+
+# infra/grafana/dashboards/*.json from infra/grafana/dashboards.ts (checked in; a unit test compares them).
+dashboards:
+	node -r ./scripts/register-ts.js infra/grafana/build.ts
+
+# infra/k8s/base/prometheus-rules.yaml (PrometheusRule) from infra/prometheus/rules/*.yml (infra-check compares).
+prometheus-rule:
+	@scripts/prometheus-rule-crd.sh
 
 demo: setup setup-oumi
 	scripts/demo.sh

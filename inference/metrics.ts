@@ -287,6 +287,51 @@ export class InferenceMetrics {
     this.logSources[log] = src;
   }
 
+  // ---- Rewards (issue #20 item 2), fed by rewardAccepted() where a bandit reward is applied
+  // (inference/bandits/rewards.ts settle()). Sums are gauges: rewards may be negative, and a counter must
+  // not go down; chart the mean reward per arm as delta(sum[w]) / increase(received[w]).
+  readonly rewardsReceived = new Counter({
+    name: 'autopilot_rewards_received_total',
+    help: 'Rewards accepted and applied (a duplicate of a recorded reward is not counted), by deployment, version and arm.',
+    labelNames: ['deployment', 'version', 'arm'] as const,
+    registers: [this.registry],
+  });
+  readonly rewardsSum = new Gauge({
+    name: 'autopilot_rewards_sum',
+    help: 'Sum of the rewards counted in autopilot_rewards_received_total, by deployment, version and arm (a gauge: rewards may be negative).',
+    labelNames: ['deployment', 'version', 'arm'] as const,
+    registers: [this.registry],
+  });
+  readonly rewardComponentsReceived = new Counter({
+    name: 'autopilot_rewards_component_received_total',
+    help: 'Accepted rewards that carried this component of the deployment\'s reward spec, by deployment, arm and component.',
+    labelNames: ['deployment', 'arm', 'component'] as const,
+    registers: [this.registry],
+  });
+  readonly rewardComponentsSum = new Gauge({
+    name: 'autopilot_rewards_component_sum',
+    help: 'Sum of a reward component\'s values over accepted rewards, by deployment, arm and component (a gauge: components may be negative).',
+    labelNames: ['deployment', 'arm', 'component'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * One accepted reward. Only components named in `componentNames` (the deployment's reward spec)
+   * become labels, so a client cannot grow the label set.
+   */
+  rewardAccepted(labels: { deployment: string; version: string; arm: string }, reward: number, components: Record<string, number> | null, componentNames: readonly string[]): void {
+    this.rewardsReceived.inc(labels);
+    this.rewardsSum.inc(labels, reward);
+    if (components === null) return;
+    for (const name of componentNames) {
+      const v = components[name];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const c = { deployment: labels.deployment, arm: labels.arm, component: name };
+      this.rewardComponentsReceived.inc(c);
+      this.rewardComponentsSum.inc(c, v);
+    }
+  }
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     this.registry.registerMetric(this.requestDuration as never);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'autopilot_inference_' });

@@ -50,6 +50,8 @@ describeWithInfraTools()('scripts/check-infra.sh', () => {
     expect(r.stdout).toContain('check-infra: all infra checks passed');
     expect(r.stdout).toContain('ok infra/k8s/overlays/prod (rendered)');
     expect(r.stdout).toContain('ok infra/k8s/overlays/dev (rendered)');
+    expect(r.stdout).toContain('ok infra/k8s/base/prometheus-rules.yaml (generated from infra/prometheus/rules/*.yml)');
+    expect(r.stdout).toContain('ok infra/grafana/dashboards/autopilot-serving.json (dashboard JSON with a uid)');
   });
 
   it.each([
@@ -80,6 +82,13 @@ describeWithInfraTools()('scripts/check-infra.sh', () => {
       edit: (t: string) => t.replace('  - configmap.yaml\n', '  - configmap.yaml\n  - secret.example.yaml\n'),
       message: /FAIL infra\/k8s\/base: renders a Secret/,
       detail: 'never commit them',
+    },
+    {
+      what: 'a rule changed without regenerating the PrometheusRule',
+      file: 'infra/prometheus/rules/workers.yml',
+      edit: (t: string) => t.replace('for: 2m', 'for: 3m'),
+      message: /FAIL infra\/k8s\/base\/prometheus-rules\.yaml: not what infra\/prometheus\/rules\/\*\.yml generate/,
+      detail: '+          for: 3m',
     },
   ])('fails on $what, naming $file', ({ file, edit, message, detail }) => {
     const dir = copyWith({ file, edit });

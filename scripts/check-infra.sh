@@ -7,7 +7,10 @@
 #      rendered object plus every plain manifest file under infra/k8s validated with kubernetes-validate
 #      --strict against the Kubernetes $K8S_VERSION JSON schemas (unknown properties fail). Objects of
 #      kinds with no shipped schema (the Prometheus Operator's ServiceMonitor/PodMonitor CRDs) are only
-#      warned about (skip-unknown); a rendered overlay must not contain a Secret.
+#      warned about (skip-unknown); a rendered overlay must not contain a Secret;
+#   4. infra/k8s/base/prometheus-rules.yaml (PrometheusRule) is what scripts/prometheus-rule-crd.sh generates
+#      from infra/prometheus/rules/*.yml (the rules promtool tests);
+#   5. infra/grafana/dashboards/*.json are dashboard JSON objects with a uid.
 # Each failure names the file. Exit status 1 when anything failed.
 #
 #   scripts/check-infra.sh                 check this repository's infra/
@@ -92,6 +95,20 @@ for k in "${kustomizations[@]}"; do
 done
 while IFS= read -r f; do validate "$f" "$(rel "$f")"; done \
   < <(find "$root/infra/k8s" -name '*.yaml' ! -name kustomization.yaml ! -path '*/overlays/*' | sort)
+
+# 4. The PrometheusRule object is exactly what infra/prometheus/rules/*.yml (promtool-tested) generate.
+if "$repo/scripts/prometheus-rule-crd.sh" --check "$root" >"$work/out" 2>&1; then
+  echo "check-infra: ok infra/k8s/base/prometheus-rules.yaml (generated from infra/prometheus/rules/*.yml)"
+else cat "$work/out" >&2; fail "infra/k8s/base/prometheus-rules.yaml: not what infra/prometheus/rules/*.yml generate (make prometheus-rule)"; fi
+
+# 5. Grafana: the provisioned dashboards are JSON objects with a uid (their content: infra/grafana/dashboards.test.ts).
+dashboards=("$root"/infra/grafana/dashboards/*.json)
+[[ ${#dashboards[@]} -gt 0 ]] || fail "infra/grafana/dashboards/: no dashboard JSON (make dashboards)"
+for f in "${dashboards[@]}"; do
+  if "$python" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(d, dict) and d.get("uid") else 1)' "$f" 2>"$work/err"; then
+    echo "check-infra: ok $(rel "$f") (dashboard JSON with a uid)"
+  else cat "$work/err" >&2; fail "$(rel "$f"): not a dashboard JSON object with a uid"; fi
+done
 
 if [[ $failed -ne 0 ]]; then echo "check-infra: failed (see FAIL lines above)" >&2; exit 1; fi
 echo "check-infra: all infra checks passed"

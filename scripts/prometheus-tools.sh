@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Prometheus' rule tooling for `make rules-check` (which `make test` runs).
+# Prometheus' rule tooling for `make rules-check` (which `make test` runs), and the Prometheus server the
+# dev stack runs (cli/dev/prometheus.ts; `make setup` installs it through `make prometheus`).
 #
 #   scripts/prometheus-tools.sh install      # idempotent: installs Debian's `prometheus` package (it
-#                                            # carries promtool) only when promtool is missing
+#                                            # carries the server and promtool) only when one is missing
 #   scripts/prometheus-tools.sh check [DIR]  # DIR (default infra/prometheus): promtool check rules on
 #                                            # DIR/rules/*.yml, promtool test rules on DIR/tests/*.yml,
 #                                            # promtool check config on DIR/prometheus.yml
@@ -25,7 +26,7 @@ missing() { # the message for a missing promtool; exits 1 in CI, 0 (skip) elsewh
 }
 
 install() {
-  if command -v "$promtool" >/dev/null; then
+  if command -v "$promtool" >/dev/null && command -v prometheus >/dev/null; then
     echo "prometheus-tools: $("$promtool" --version 2>&1 | head -1)"
     return 0
   fi
@@ -35,6 +36,7 @@ install() {
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   command -v "$promtool" >/dev/null || { echo "prometheus-tools: the prometheus package installed no $promtool" >&2; exit 1; }
+  command -v prometheus >/dev/null || { echo "prometheus-tools: the prometheus package installed no prometheus server" >&2; exit 1; }
   echo "prometheus-tools: $("$promtool" --version 2>&1 | head -1)"
 }
 

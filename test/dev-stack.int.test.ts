@@ -24,8 +24,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The environment of a dev stack on its own ports (Temporal, UI, HTTP, metrics, S3, serve) and data directory. */
-function stackEnv([temporal, ui, http, metrics, s3, serve]: number[], databaseUrl: string): NodeJS.ProcessEnv {
+/** The environment of a dev stack on its own ports (Temporal, UI, HTTP, metrics, S3, serve, Prometheus, 3 worker metrics) and data directory. */
+function stackEnv([temporal, ui, http, metrics, s3, serve, prometheus, ...workerMetrics]: number[], databaseUrl: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
@@ -36,6 +36,8 @@ function stackEnv([temporal, ui, http, metrics, s3, serve]: number[], databaseUr
     AUTOPILOT_DEV_TEMPORAL_METRICS_PORT: String(metrics),
     AUTOPILOT_DEV_S3_PORT: String(s3),
     AUTOPILOT_DEV_SERVE_PORT: String(serve),
+    AUTOPILOT_DEV_PROMETHEUS_PORT: String(prometheus),
+    AUTOPILOT_DEV_WORKER_METRICS_PORTS: workerMetrics.join(','),
     AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
   };
   for (const k of ['AUTOPILOT_TEMPORAL_ADDRESS', 'AUTOPILOT_ARTIFACT_URI', 'AUTOPILOT_S3_ENDPOINT']) delete env[k];
@@ -48,7 +50,7 @@ describe('the dev stack', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    env = stackEnv(await freePorts(6), db.url);
+    env = stackEnv(await freePorts(10), db.url);
   }, 60_000);
 
   afterAll(async () => {
@@ -59,7 +61,8 @@ describe('the dev stack', () => {
   it('comes up, runs the stack check through S3 and the registry, and goes down leaving nothing behind', async () => {
     const up = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 240_000 })).stdout);
     expect(up.temporal.ui).toBe(env.AUTOPILOT_TEMPORAL_UI);
-    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout', 'inference']));
+    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout', 'inference', 'prometheus']));
+    expect(up.prometheus).toBe(`http://127.0.0.1:${env.AUTOPILOT_DEV_PROMETHEUS_PORT}`);
 
     // A second `up` starts nothing new.
     const again = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 120_000 })).stdout);
@@ -71,14 +74,30 @@ describe('the dev stack', () => {
     expect(check.probe.artifacts.uri).toMatch(/^s3:\/\/autopilot\/stack-check\//);
     expect(check.url).toContain(`${env.AUTOPILOT_TEMPORAL_UI}/namespaces/default/workflows/`);
 
-    const status = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout) as Array<{ name: string; pid: number; running: boolean }>;
-    expect(status.map((p) => p.name).sort()).toEqual(['inference', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    const status = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout) as Array<{ name: string; pid: number; running: boolean; urls: Record<string, string> }>;
+    expect(status.map((p) => p.name).sort()).toEqual(['inference', 'prometheus', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(status.find((p) => p.name === 'prometheus')!.urls.ui).toBe(up.prometheus);
+    expect((await run(bin, ['dev', 'status'], { env })).stdout).toContain(`ui=${up.prometheus}`);
+
+    // Prometheus scrapes the inference server and the three workers, and sees the stack check's activity.
+    const query = async (q: string) => ((await (await fetch(`${up.prometheus}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+    const deadline = Date.now() + 60_000;
+    let ups: { metric: Record<string, string>; value: [number, string] }[] = [];
+    let probes: typeof ups = [];
+    while (Date.now() < deadline) {
+      ups = await query('up');
+      probes = await query('sum(autopilot_activity_duration_seconds_count{activity="probeServices",outcome="completed"})');
+      if (ups.length === 4 && ups.every((u) => u.value[1] === '1') && probes.length === 1 && Number(probes[0].value[1]) >= 1) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(ups.map((u) => `${u.metric.job} ${u.value[1]}`).sort()).toEqual(['autopilot-inference 1', 'autopilot-worker 1', 'autopilot-worker 1', 'autopilot-worker 1']);
+    expect(Number(probes[0]?.value[1])).toBe(1);
     expect(status.every((p) => p.running)).toBe(true);
     const live = await fetch(`http://127.0.0.1:${env.AUTOPILOT_DEV_SERVE_PORT}/v2/health/live`);
     expect(live.status).toBe(200);
 
     const down = JSON.parse((await run(bin, ['dev', 'down', '--json'], { env, timeout: 120_000 })).stdout);
-    expect(down.stopped.sort()).toEqual(['inference', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(down.stopped.sort()).toEqual(['inference', 'prometheus', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
     for (const p of status) expect({ name: p.name, alive: alive(p.pid) }).toEqual({ name: p.name, alive: false });
     const after = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout);
     expect(after).toEqual([]);
@@ -87,7 +106,7 @@ describe('the dev stack', () => {
   it('fails at once, saying why, when the Temporal dev server cannot bind one of its ports', async () => {
     // Another process holds the HTTP API port: Temporal exits within a second, and `up` says so then
     // (it used to wait out its 60 s readiness deadline with only "did not become ready").
-    const ports = await freePorts(6);
+    const ports = await freePorts(10);
     const http = ports[2];
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(http, '127.0.0.1', () => r()));

@@ -2,10 +2,11 @@
  * A Temporal worker process for one task queue: connects, bundles the workflows, registers the
  * queue's activities with real dependencies, and shuts down cleanly on SIGINT/SIGTERM.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Settings } from '../config/settings';
 import { createWorkerDeps, type WorkerDeps } from './deps';
 import { isTaskQueue, queueActivities, queuePreflight } from './queues';
+import { startWorkerMetrics } from './metrics';
 import { projectRoot } from '../config/settings';
 
 export interface RunWorkerOptions {
@@ -17,6 +18,11 @@ export interface RunWorkerOptions {
   deps?: WorkerDeps;
   connection?: NativeConnection;
   namespace?: string;
+  /** Serve /metrics on this port (workers/metrics.ts; 0 or absent: none) and on this host (default 0.0.0.0). */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Activity interceptors (the metrics one, from runWorker). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export const workflowsPath = require.resolve('../workflows');
@@ -34,6 +40,7 @@ export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Wo
     taskQueue: opts.queue,
     workflowsPath,
     activities: queueActivities[opts.queue](deps),
+    interceptors: opts.activityInterceptors ? { activity: opts.activityInterceptors } : undefined,
   });
   return {
     worker,
@@ -45,7 +52,16 @@ export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Wo
 }
 
 export async function runWorker(opts: RunWorkerOptions): Promise<void> {
-  const { worker, close } = await createWorker(opts);
+  // Metrics first: the SDK's exporter is installed with the runtime, before the first connection.
+  const metrics = opts.metricsPort ? await startWorkerMetrics({ port: opts.metricsPort, host: opts.metricsHost, taskQueue: opts.queue }) : null;
+  let created: Awaited<ReturnType<typeof createWorker>>;
+  try {
+    created = await createWorker({ ...opts, activityInterceptors: metrics ? [metrics.interceptor, ...(opts.activityInterceptors ?? [])] : opts.activityInterceptors });
+  } catch (err) {
+    await metrics?.close();
+    throw err;
+  }
+  const { worker, close } = created;
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -55,5 +71,6 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     await running;
   } finally {
     await close();
+    await metrics?.close();
   }
 }

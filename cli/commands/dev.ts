@@ -22,6 +22,7 @@ export function register(program: Command): void {
           `  Registry        ${res.databaseUrl}`,
           `  Inference       ${res.inference}  (/v1/decide, /v1/rewards, /v2/..., /metrics)`,
           `  Workers         ${res.workers.join(', ')}`,
+          `  Prometheus      ${res.prometheus}  (scrapes the inference server and the workers)`,
           'Stop it with `autopilot dev down`.',
         ].join('\n'),
       );

@@ -14,6 +14,7 @@ import { createPool } from '../../registry/pool';
 import { searchAttributeCliArgs, TASK_QUEUES } from '../../contracts/shared';
 import { exitedMessage, GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
 import { startSeaweed } from './seaweed';
+import { prometheusConfig, startPrometheus } from './prometheus';
 
 export interface StackPorts {
   temporal: number;
@@ -23,6 +24,10 @@ export interface StackPorts {
   s3: number;
   /** The inference server (`autopilot serve`). */
   serve: number;
+  /** Prometheus (cli/dev/prometheus.ts). */
+  prometheus: number;
+  /** Each worker's /metrics, one port per task queue in TASK_QUEUES order. */
+  workerMetrics: number[];
 }
 
 function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -33,7 +38,7 @@ function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
-/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333), _SERVE_PORT (8080). */
+/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333), _SERVE_PORT (8080), _PROMETHEUS_PORT (9090), _WORKER_METRICS_PORTS (9464,9465,9466: one per task queue, in TASK_QUEUES order). */
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
     temporal: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_PORT', 7233),
@@ -42,7 +47,18 @@ export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
     temporalMetrics: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_METRICS_PORT', 7244),
     s3: portFromEnv(env, 'AUTOPILOT_DEV_S3_PORT', 8333),
     serve: portFromEnv(env, 'AUTOPILOT_DEV_SERVE_PORT', 8080),
+    prometheus: portFromEnv(env, 'AUTOPILOT_DEV_PROMETHEUS_PORT', 9090),
+    workerMetrics: workerMetricsPorts(env),
   };
+}
+
+function workerMetricsPorts(env: NodeJS.ProcessEnv): number[] {
+  const queues = Object.values(TASK_QUEUES);
+  const raw = env.AUTOPILOT_DEV_WORKER_METRICS_PORTS;
+  if (raw === undefined || raw === '') return queues.map((_, i) => 9464 + i);
+  const parts = raw.split(',');
+  if (parts.length !== queues.length) throw new Error(`AUTOPILOT_DEV_WORKER_METRICS_PORTS=${JSON.stringify(raw)}: expected ${queues.length} comma-separated TCP ports, one per task queue (${queues.join(', ')})`);
+  return parts.map((p, i) => portFromEnv({ AUTOPILOT_DEV_WORKER_METRICS_PORTS: p.trim() }, 'AUTOPILOT_DEV_WORKER_METRICS_PORTS', 9464 + i));
 }
 
 export const DEV_BUCKET = 'autopilot';
@@ -87,6 +103,8 @@ export interface UpResult {
   databaseUrl: string;
   inference: string;
   workers: string[];
+  /** Prometheus' URL (scrapes the inference server and the workers). */
+  prometheus: string;
   started: string[];
   alreadyRunning: string[];
 }
@@ -169,7 +187,10 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
 
   // 5. One worker per task queue.
   const workers: string[] = [];
-  for (const queue of Object.values(TASK_QUEUES)) {
+  const workerTargets: string[] = [];
+  for (const [i, queue] of Object.values(TASK_QUEUES).entries()) {
+    const metricsPort = ports.workerMetrics[i];
+    workerTargets.push(`127.0.0.1:${metricsPort}`);
     const name = `worker-${queue}`;
     workers.push(name);
     if (running.has(name)) {
@@ -179,9 +200,10 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     const proc = spawnManaged(dataDir, {
       name,
       command: process.execPath,
-      args: [resolve(projectRoot, 'bin/autopilot'), 'worker', '--queue', queue],
+      args: [resolve(projectRoot, 'bin/autopilot'), 'worker', '--queue', queue, '--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1'],
       cwd: projectRoot,
       env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
+      urls: { metrics: `http://127.0.0.1:${metricsPort}/metrics` },
     });
     await waitFor(`worker for queue ${queue}`, async () => {
       if (!isOurs(proc)) throw new GaveUp(exitedMessage(`worker for queue ${queue}`, proc.log));
@@ -212,7 +234,23 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     started.push('inference');
   }
   log(`inference: ${serverUrl} (/v1/decide, /v1/rewards, /v2/…, /metrics)`);
-  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, started, alreadyRunning };
+
+  // 7. Prometheus, scraping the inference server and the workers (cli/dev/prometheus.ts).
+  const prometheusUrl = `http://127.0.0.1:${ports.prometheus}`;
+  if (running.has('prometheus')) {
+    alreadyRunning.push('prometheus');
+  } else {
+    if (await portOpen(ports.prometheus)) throw new Error(`port ${ports.prometheus} is taken by another process: stop it or set AUTOPILOT_DEV_PROMETHEUS_PORT`);
+    const config = prometheusConfig({ inference: [`127.0.0.1:${ports.serve}`], workers: workerTargets });
+    const proc = startPrometheus(dataDir, ports.prometheus, config);
+    await waitFor('Prometheus', async () => {
+      if (!isOurs(proc)) throw new GaveUp(exitedMessage('Prometheus', proc.log));
+      return (await fetch(`${prometheusUrl}/-/ready`)).ok;
+    }, 60_000, proc.log);
+    started.push('prometheus');
+  }
+  log(`prometheus: ${prometheusUrl} (targets ${prometheusUrl}/targets)`);
+  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, prometheus: prometheusUrl, started, alreadyRunning };
 }
 
 function spawnRecord(dataDir: string, name: string, pid: number, command: string, log: string, urls: Record<string, string>): void {

@@ -48,7 +48,7 @@ export class BanditKind implements ServedKind, BanditOwner {
 
   constructor(private readonly opts: BanditKindOptions) {
     this.decideDeps = { redis: opts.redis, decisionLog: opts.decisionLog, metrics: opts.metrics, rng: opts.rng, featureStore: opts.featureStore, featurePrefix: opts.featurePrefix };
-    this.rewards = new BanditRewards({ map: opts.map, claims: new ClaimBatcher(opts.redis), rewardLog: opts.rewardLog, log: opts.log });
+    this.rewards = new BanditRewards({ map: opts.map, claims: new ClaimBatcher(opts.redis), rewardLog: opts.rewardLog, metrics: opts.metrics, log: opts.log });
   }
 
   decide(s: BanditDeployment, body: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {

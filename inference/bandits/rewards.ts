@@ -15,6 +15,7 @@ import type { RewardSettler } from '../serving/served-deployment';
 import type { ClaimBatcher, ClaimOp, ClaimResult } from './claims';
 import { BanditDeployment, type DecisionEntry } from './deployment';
 import type { RewardLog } from './reward-log';
+import type { InferenceMetrics } from '../metrics';
 
 export interface BanditRewardResponse {
   decisionId: string;
@@ -35,6 +36,8 @@ export interface BanditRewardsOptions {
   map: DeploymentMap;
   claims: ClaimBatcher;
   rewardLog: RewardLog;
+  /** Reward metrics (inference/metrics.ts rewardAccepted). */
+  metrics?: InferenceMetrics;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -83,6 +86,7 @@ export class BanditRewards implements RewardSettler {
     }
     s.shared.add(delta);
     this.opts.rewardLog.enqueue({ decisionId, reward, components, time: new Date() });
+    this.opts.metrics?.rewardAccepted({ deployment: s.name, version: 'bandit', arm }, reward, components, s.config.rewardSpec === null ? [] : Object.keys(s.config.rewardSpec.components));
     return { status: 201, arm };
   }
 
