@@ -301,18 +301,96 @@ describe('canaryPromotion (time-skipping)', () => {
     });
   });
 
-  it('a failed confirm-promotion webhook rolls back', async () => {
-    const f = fake();
+  /** canaryWebhook answering by type: `answers[type](n)` for its n-th call (1-based) gives the status. */
+  function scriptHooks(f: Fake, answers: Partial<Record<WebhookInput['type'], (n: number) => number>>): void {
+    const calls = new Map<string, number>();
     f.activities.canaryWebhook = async (input) => {
       f.webhooks.push(input);
-      return input.type === 'confirm-promotion' ? { ok: false, status: 503, ms: 3, error: 'HTTP 503' } : { ok: true, status: 200, ms: 1, error: null };
+      const n = (calls.get(input.type) ?? 0) + 1;
+      calls.set(input.type, n);
+      const status = answers[input.type]?.(n) ?? 200;
+      const ok = status >= 200 && status < 300;
+      return { ok, status, ms: 1, error: ok ? null : `HTTP ${status}` };
     };
-    const status = await run(f, { ...PLAN, webhooks: [{ type: 'confirm-promotion', url: 'http://127.0.0.1:9/c' }, { type: 'rollback', url: 'http://127.0.0.1:9/r' }] });
+  }
+  const hook = (type: WebhookInput['type']) => ({ type, url: `http://127.0.0.1:9/${type}` });
+
+  it('confirm-promotion waits (WaitingPromotion, checks go on) until it answers 2xx, then promotes; no rollback', async () => {
+    const f = fake();
+    scriptHooks(f, { 'confirm-promotion': (n) => (n < 3 ? 403 : 200), rollback: () => 404 });
+    const status = await run(f, { ...PLAN, webhooks: [hook('confirm-promotion'), hook('rollback'), hook('post-rollout')] });
+    expect(status.phase).toBe('Succeeded');
+    expect(f.promotes).toBe(1);
+    expect(f.rollbacks).toEqual([]);
+    // two refusals → two more checks at 100% (harm only), one hour apart, before the third call says yes
+    expect(f.checks).toHaveLength(CHECKS_FOR_FULL_PROMOTION + 2);
+    expect(f.checks.slice(-2).map((c) => [c.weight, c.decisionLook])).toEqual([[100, 0], [100, 0]]);
+    expect(f.webhooks.filter((w) => w.type !== 'rollback').map((w) => w.type)).toEqual(['confirm-promotion', 'confirm-promotion', 'confirm-promotion', 'post-rollout']);
+    // the rollback gate is asked before every check
+    expect(f.webhooks.filter((w) => w.type === 'rollback')).toHaveLength(f.checks.length);
+    expect(status.history.filter((h) => h.event === 'phase').map((h) => h.detail)).toEqual([
+      'Initializing → Progressing',
+      'Progressing → Promoting: all 4 steps passed',
+      'Promoting → WaitingPromotion: confirm-promotion webhook confirm-promotion did not confirm',
+      'WaitingPromotion → Promoting: confirm-promotion webhook confirm-promotion answered 2xx',
+      'Promoting → Succeeded',
+    ]);
+  });
+
+  it('failed checks while the promotion waits still roll back (and post-rollout is told)', async () => {
+    const f = fake((_c, n) => (n > CHECKS_FOR_FULL_PROMOTION ? 'fail' : 'pass'));
+    scriptHooks(f, { 'confirm-promotion': () => 503 });
+    const status = await run(f, { ...PLAN, webhooks: [hook('confirm-promotion'), hook('post-rollout')] });
     expect(status.phase).toBe('Failed');
     expect(f.promotes).toBe(0);
-    expect(f.rollbacks[0].reason).toBe('confirm-promotion webhook failed: HTTP 503');
-    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-promotion', 'rollback']);
-    expect(f.webhooks[1].payload).toMatchObject({ version: 2, reason: 'confirm-promotion webhook failed: HTTP 503' });
+    expect(f.rollbacks[0].reason).toBe('2 failed checks (threshold 2); last: scripted fail');
+    // asked once on entering, once after the first failed check; the second failure rolls back
+    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-promotion', 'confirm-promotion', 'post-rollout']);
+    expect(f.webhooks.at(-1)!.payload).toMatchObject({ version: 2, phase: 'Failed', reason: '2 failed checks (threshold 2); last: scripted fail' });
+  });
+
+  it('a rollback webhook answering 2xx rolls back before the next check', async () => {
+    const f = fake();
+    scriptHooks(f, { rollback: (n) => (n < 4 ? 404 : 200) });
+    const status = await run(f, { ...PLAN, webhooks: [hook('rollback')] });
+    expect(status.phase).toBe('Failed');
+    expect(f.checks).toHaveLength(3);
+    expect(f.rollbacks.map((r) => r.reason)).toEqual(['rollback webhook rollback answered 2xx']);
+    expect(f.weights).toEqual([5]);
+  });
+
+  it('confirm-rollout holds the start (Waiting) until 2xx; pre-rollout failures count as failed checks', async () => {
+    const f = fake();
+    scriptHooks(f, { 'confirm-rollout': (n) => (n < 3 ? 423 : 200), 'pre-rollout': (n) => (n < 2 ? 500 : 200) });
+    let waiting!: CanaryStatus;
+    await withWorker(f, async (start) => {
+      const h = await start({ ...PLAN, webhooks: [hook('confirm-rollout'), hook('pre-rollout')] });
+      await env.sleep('90m');
+      waiting = await h.query(statusQuery);
+      expect(await h.result()).toMatchObject({ phase: 'Succeeded', failedChecks: 1 });
+    });
+    expect(waiting).toMatchObject({ phase: 'Waiting', canaryWeight: 0, message: 'waiting for the confirm-rollout webhook confirm-rollout to answer 2xx (last: HTTP 423)' });
+    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-rollout', 'confirm-rollout', 'confirm-rollout', 'pre-rollout', 'pre-rollout']);
+    expect(f.weights).toEqual([5, 25, 50, 100]);
+
+    const never = fake();
+    scriptHooks(never, { 'pre-rollout': () => 500 });
+    const failed = await run(never, { ...PLAN, webhooks: [hook('pre-rollout')] });
+    expect(failed.phase).toBe('Failed');
+    expect(never.rollbacks.map((r) => r.reason)).toEqual(['pre-rollout webhook failed 2 time(s) (threshold 2); last: pre-rollout: HTTP 500']);
+    expect(never.weights).toEqual([]);
+    expect(never.checks).toEqual([]);
+  });
+
+  it('the event webhook gets every history entry once, in order, with the metadata', async () => {
+    const f = fake((_c, n) => (n === 2 ? 'fail' : 'pass'));
+    scriptHooks(f, { event: () => 500 });
+    const status = await run(f, { ...PLAN, stepWeights: [50, 100], interval: '2h', webhooks: [{ ...hook('event'), metadata: { team: 'search' } }] });
+    expect(status.phase).toBe('Succeeded');
+    const events = f.webhooks.filter((w) => w.type === 'event');
+    expect(events.map((e) => e.payload.seq)).toEqual(status.history.map((_h, i) => i + 1));
+    expect(events.map((e) => `${e.payload.event}: ${e.payload.detail}`)).toEqual(status.history.map((h) => `${h.event}: ${h.detail}`));
+    expect(events.every((e) => e.metadata?.team === 'search')).toBe(true);
   });
 
   it('promote skips the remaining steps and records it', async () => {
