@@ -25,7 +25,7 @@
  * History stays small (one timer and one activity per check; the default plan has ~100 checks), so
  * the workflow does not continue-as-new.
  */
-import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CanaryPlan, WebhookType } from '../canary/plan';
 import type { CanaryStatus } from '../canary/status';
 import {
@@ -81,6 +81,12 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
   let shadowOn = false;
   /** Sequence number of the last history entry sent to the event webhook. */
   let eventsSent = 0;
+  /**
+   * Flagger's webhook semantics (rollback as a gate, confirm-promotion waits, post-rollout after a
+   * rollback too). Runs started before them replay with the old ones: confirm-promotion's first
+   * non-2xx rolled back, and `rollback` was told after a rollback.
+   */
+  const flaggerHooks = patched('canary-flagger-webhooks');
 
   const publishPhase = () =>
     input.searchAttributes !== false &&
@@ -154,6 +160,7 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
 
   /** The rollback webhook as a gate: a 2xx answer rolls back now (true). Other answers are the normal "no". */
   async function rollbackTripped(): Promise<boolean> {
+    if (!flaggerHooks) return false;
     const r = await webhook('rollback', status.message, true);
     if (!r?.ok) return false;
     status = record(status, Date.now(), 'webhook', `rollback ${r.name}: 2xx, rolling back`);
@@ -215,7 +222,7 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
       await setShadow(false);
       await rollbackActs.canaryRollback({ model, version, reason, actor, restoreChampion: status.promoted ? status.championVersion : null });
       setStatus(markRolledBack(status, reason, Date.now()));
-      await webhook('post-rollout', reason);
+      await webhook(flaggerHooks ? 'post-rollout' : 'rollback', reason);
       await flushEvents();
     });
   }
@@ -251,6 +258,13 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
 
   async function promoting(): Promise<void> {
     await condition(() => !status.paused);
+    if (!flaggerHooks) {
+      const confirm = await webhook('confirm-promotion', status.message);
+      if (confirm && !confirm.ok) {
+        await rollbackNow(`confirm-promotion webhook failed: ${confirm.error}`);
+        return;
+      }
+    }
     const p = await acts.canaryPromote({ model, version, actor, reason: status.message });
     status = record(
       { ...status, promoted: true, canaryWeight: 0, championVersion: p.previousChampion ?? status.championVersion, message: `promoted: v${version} is the champion (v${p.previousChampion} stays registered)` },
@@ -277,7 +291,7 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     }
     for (;;) {
       await flushEvents();
-      if (status.phase === 'Promoting' || status.phase === 'WaitingPromotion') {
+      if (flaggerHooks && (status.phase === 'Promoting' || status.phase === 'WaitingPromotion')) {
         // Flagger's confirm-promotion: promote on a 2xx; otherwise wait, checking on, and ask again.
         const r = await webhook('confirm-promotion', status.message);
         if (r === null || r.ok) {
