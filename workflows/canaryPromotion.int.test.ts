@@ -6,6 +6,9 @@
  * these runs turn them off (the end-to-end test on the dev server checks them).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -391,6 +394,17 @@ describe('canaryPromotion (time-skipping)', () => {
     expect(events.map((e) => e.payload.seq)).toEqual(status.history.map((_h, i) => i + 1));
     expect(events.map((e) => `${e.payload.event}: ${e.payload.detail}`)).toEqual(status.history.map((h) => `${h.event}: ${h.detail}`));
     expect(events.every((e) => e.metadata?.team === 'search')).toBe(true);
+  });
+
+  it('replays a run recorded before the Flagger webhook semantics (confirm-promotion 503 → rollback, then the rollback hook told) without nondeterminism', async () => {
+    // Recorded by the code of commit 68993c4 on the time-skipping server with fakes like these:
+    // stepWeights [50, 100], confirm-promotion answering 503 and a rollback webhook (the old order:
+    // confirm-promotion, canaryRollback, rollback). patched('canary-flagger-webhooks') keeps it replaying.
+    const recorded = JSON.parse(readFileSync(join(__dirname, 'testing', 'canaryPromotion.pre-flagger.history.json'), 'utf8')) as Record<string, unknown>;
+    const history = temporal.api.history.v1.History.fromObject(recorded);
+    const scheduled = history.events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => typeof n === 'string');
+    expect(scheduled.slice(-3)).toEqual(['canaryWebhook', 'canaryRollback', 'canaryWebhook']);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'canary/recorded-before-flagger-hooks')).resolves.toBeUndefined();
   });
 
   it('promote skips the remaining steps and records it', async () => {
