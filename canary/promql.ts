@@ -12,10 +12,12 @@
  *                     duration, e.g. 1m30s, for range selectors: rate(x[{{ interval }}])
  *
  * A query that errors, times out, returns no series, returns NaN (e.g. 0/0 when there was no traffic)
- * or returns more than one series is a failed check whose reason says which; Flagger does the same
- * for errors and for empty or NaN results (its `ErrNoValuesFound` halts advancement and counts a
- * failed check), but silently takes the last of several series, which here is an error: aggregate
- * with sum(…) or the like so the gate judges one number.
+ * or returns more than one series is a failed check whose reason says which. Flagger does the same
+ * for errors and for an empty result (its Prometheus provider's `ErrNoValuesFound` halts advancement
+ * and counts a failed check). It differs on two: Flagger parses "NaN" as a value, which then passes
+ * any thresholdRange (every comparison with NaN is false), and it takes the last of several series
+ * silently; here both fail the check, so a gate never passes on nothing or on an arbitrary series
+ * (aggregate with sum(…) or the like so the gate judges one number).
  */
 import type { CheckResult, MetricValue } from './status';
 
