@@ -5,14 +5,18 @@
  * milliseconds; the durable timers are real. The test server has no custom search attributes, so
  * these runs turn them off (the end-to-end test on the dev server checks them).
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createCanaryWebhookActivity } from '../activities/canary/activities';
 import { validateCanaryPlan } from '../activities/canary/plan-config';
+import { createWebhookSender } from '../activities/webhooks';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { CanaryStatus, CheckOutcome, CheckResult } from '../canary/status';
 import { startTimeSkippingServer } from '../test/support/temporal';
@@ -405,6 +409,134 @@ describe('canaryPromotion (time-skipping)', () => {
     const scheduled = history.events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => typeof n === 'string');
     expect(scheduled.slice(-3)).toEqual(['canaryWebhook', 'canaryRollback', 'canaryWebhook']);
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'canary/recorded-before-flagger-hooks')).resolves.toBeUndefined();
+  });
+
+  describe('webhooks over real HTTP (the real canaryWebhook activity and a local server answering per type)', () => {
+    const SECRET = 'workflow-hooks-secret-0123';
+    let server: Server;
+    let base: string;
+    /** What the server got, in order: path, signature check, body. */
+    const got: { path: string; signedOk: boolean; body: Record<string, unknown> }[] = [];
+    let answers: Record<string, (n: number) => { status: number; headers?: Record<string, string>; body?: string | Buffer; delayMs?: number }>;
+    const counts = new Map<string, number>();
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const ts = req.headers['x-autopilot-timestamp'] as string;
+          const want = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${raw}`).digest('hex')}`;
+          const path = req.url!.slice(1);
+          got.push({ path, signedOk: req.headers['x-autopilot-signature'] === want, body: raw ? JSON.parse(raw) : {} });
+          const n = (counts.get(path) ?? 0) + 1;
+          counts.set(path, n);
+          const a = answers[path]?.(n) ?? { status: 404 };
+          setTimeout(() => {
+            if (res.destroyed) return;
+            res.writeHead(a.status, a.headers).end(a.body ?? '');
+          }, a.delayMs ?? 0);
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    beforeEach(() => {
+      got.length = 0;
+      counts.clear();
+    });
+
+    /** The real activity in place of the fake one; returns what each call reported, in order. */
+    function realHooks(f: Fake): { type: string; error: string | null }[] {
+      const send = createWebhookSender({ secret: SECRET, allowedHosts: ['127.0.0.1'], maxResponseBytes: 4096 });
+      const real = createCanaryWebhookActivity(send).canaryWebhook;
+      const results: { type: string; error: string | null }[] = [];
+      f.activities.canaryWebhook = async (input) => {
+        f.webhooks.push(input);
+        const r = await real(input);
+        results.push({ type: input.type, error: r.error });
+        return r;
+      };
+      return results;
+    }
+    const plan = (types: WebhookInput['type'][]): CanaryPlanInput => ({
+      stepWeights: [50, 100],
+      interval: '2h',
+      checkInterval: '1h',
+      threshold: 2,
+      webhooks: types.map((type) => ({ type, url: `${base}/${type}`, timeout: type === 'event' ? '300ms' : '2s' })),
+    });
+
+    it('confirm-rollout and confirm-promotion wait through refusals and a redirect (never followed); pre-rollout counts a failure; post-rollout reads a huge answer only up to the cap; a slow event hook is cut off', async () => {
+      answers = {
+        'confirm-rollout': (n) => ({ status: n === 1 ? 423 : 200 }),
+        'pre-rollout': (n) => ({ status: n === 1 ? 500 : 204 }),
+        rollback: () => ({ status: 404 }),
+        'confirm-promotion': (n) => (n === 1 ? { status: 302, headers: { location: `${base}/elsewhere` } } : { status: n === 2 ? 403 : 200 }),
+        'post-rollout': () => ({ status: 200, body: Buffer.alloc(1 << 20, 0x61) }),
+        event: (n) => ({ status: 200, delayMs: n === 1 ? 2000 : 0 }),
+        elsewhere: () => ({ status: 200 }),
+      };
+      const f = fake();
+      const results = realHooks(f);
+      const status = await run(f, plan(['confirm-rollout', 'pre-rollout', 'rollback', 'confirm-promotion', 'post-rollout', 'event']));
+      // the 1 MiB answer was read only up to the 4 KiB cap and still counts as the 2xx it is
+      expect(results.find((r) => r.type === 'post-rollout')).toEqual({ type: 'post-rollout', error: null });
+      // the event hook's first answer (2 s late) was cut off at its 300 ms timeout; the rest went through
+      const eventResults = results.filter((r) => r.type === 'event');
+      expect(eventResults[0].error).toBe('no complete answer within 300 ms');
+      expect(eventResults.slice(1).every((r) => r.error === null)).toBe(true);
+      expect(status.phase).toBe('Succeeded');
+      expect(status.failedChecks).toBe(1);
+      expect(f.promotes).toBe(1);
+      expect(f.rollbacks).toEqual([]);
+      expect(got.every((g) => g.signedOk)).toBe(true);
+      expect(counts.get('elsewhere')).toBeUndefined();
+      expect([...counts].filter(([p]) => p !== 'event' && p !== 'rollback')).toEqual([['confirm-rollout', 2], ['pre-rollout', 2], ['confirm-promotion', 3], ['post-rollout', 1]]);
+      // the rollback gate was asked before each check (4 bake checks, 2 while the promotion waited) and once
+      // after each wait before traffic (confirm-rollout's, pre-rollout's); it never answered 2xx
+      expect(f.checks).toHaveLength(6);
+      expect(counts.get('rollback')).toBe(f.checks.length + 2);
+      const hookLines = status.history.filter((h) => h.event === 'webhook').map((h) => h.detail.replace(/ \(\d+ ms\)$/, ''));
+      expect(hookLines).toEqual([
+        'confirm-rollout confirm-rollout: failed: HTTP 423',
+        'confirm-rollout confirm-rollout: HTTP 200',
+        'pre-rollout pre-rollout: failed: HTTP 500',
+        'pre-rollout pre-rollout: HTTP 204',
+        `confirm-promotion confirm-promotion: failed: HTTP 302 redirect to ${base}/elsewhere; webhooks follow no redirects`,
+        'confirm-promotion confirm-promotion: failed: HTTP 403',
+        'confirm-promotion confirm-promotion: HTTP 200',
+        'post-rollout post-rollout: HTTP 200',
+      ]);
+      expect(status.history.filter((h) => h.event === 'phase').map((h) => h.detail)).toEqual([
+        'Initializing → Waiting: confirm-rollout webhook confirm-rollout did not confirm',
+        'Waiting → Progressing',
+        'Progressing → Promoting: all 2 steps passed',
+        'Promoting → WaitingPromotion: confirm-promotion webhook confirm-promotion did not confirm',
+        'WaitingPromotion → Promoting: confirm-promotion webhook confirm-promotion answered 2xx',
+        'Promoting → Succeeded',
+      ]);
+      // every history entry reached the event hook once, in order (the first one's answer came too late and was ignored)
+      const events = got.filter((g) => g.path === 'event').map((g) => `${g.body.event}: ${g.body.detail}`);
+      expect(events).toEqual(status.history.map((h) => `${h.event}: ${h.detail}`));
+    });
+
+    it('a rollback hook that answers 2xx rolls the canary back; post-rollout is told why', async () => {
+      answers = { rollback: (n) => ({ status: n < 3 ? 404 : 200 }), 'post-rollout': () => ({ status: 200 }) };
+      const f = fake();
+      realHooks(f);
+      const status = await run(f, plan(['rollback', 'post-rollout']));
+      expect(status.phase).toBe('Failed');
+      expect(f.checks).toHaveLength(2);
+      expect(f.rollbacks.map((r) => r.reason)).toEqual(['rollback webhook rollback answered 2xx']);
+      expect(got.map((g) => g.path)).toEqual(['rollback', 'rollback', 'rollback', 'post-rollout']);
+      expect(got.at(-1)!.body).toMatchObject({ type: 'post-rollout', phase: 'Failed', reason: 'rollback webhook rollback answered 2xx', version: 2 });
+    });
   });
 
   it('promote skips the remaining steps and records it', async () => {

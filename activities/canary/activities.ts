@@ -46,7 +46,7 @@ import type {
 import { validateCanaryPlan } from './plan-config';
 import { queryPrometheus } from './prometheus';
 import { renderQuery, withQueryGates } from '../../canary/promql';
-import { createWebhookSender, hostRefusal, loadOutboundSettings, type OutboundSettings } from '../webhooks';
+import { createWebhookSender, hostRefusal, loadOutboundSettings, type OutboundSettings, type WebhookSender } from '../webhooks';
 
 export interface CanaryDeps {
   pool: Pool;
@@ -64,6 +64,21 @@ export function prometheusFor(plan: CanaryPlan, outbound: OutboundSettings): { u
   }
   if (outbound.prometheusUrl !== null) return { url: outbound.prometheusUrl };
   return { error: "no Prometheus to ask: set the plan's prometheus.url or the worker's AUTOPILOT_PROMETHEUS_URL" };
+}
+
+/** `canaryWebhook` alone (no database): a signed POST through `send` (activities/webhooks), reported as a value. */
+export function createCanaryWebhookActivity(send: WebhookSender): Pick<CanaryActivities, 'canaryWebhook'> {
+  return {
+    async canaryWebhook(input: WebhookInput): Promise<WebhookResult> {
+      const r = await send({
+        url: input.url,
+        event: `canary.${input.type}`,
+        timeoutMs: input.timeoutMs,
+        payload: { type: input.type, name: input.name, ...input.payload, ...(input.metadata ? { metadata: input.metadata } : {}) },
+      });
+      return { ok: r.ok, status: r.status, ms: r.ms, error: r.error };
+    },
+  };
 }
 
 /** Registry errors that retrying cannot fix become non-retryable failures with the same message. */
@@ -351,14 +366,6 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
       );
     },
 
-    async canaryWebhook(input: WebhookInput): Promise<WebhookResult> {
-      const r = await send({
-        url: input.url,
-        event: `canary.${input.type}`,
-        timeoutMs: input.timeoutMs,
-        payload: { type: input.type, name: input.name, ...input.payload, ...(input.metadata ? { metadata: input.metadata } : {}) },
-      });
-      return { ok: r.ok, status: r.status, ms: r.ms, error: r.error };
-    },
+    ...createCanaryWebhookActivity(send),
   };
 }
