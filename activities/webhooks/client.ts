@@ -56,12 +56,17 @@ export function verifyWebhookSignature(secret: string, timestamp: string, body: 
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-function normalHost(entry: string): string {
+/** An allow-list entry `host`, `host:port` or `[ipv6]:port` → its hostname as URL spells it, and its port (null: any). */
+function parseEntry(entry: string): { hostname: string; port: string | null } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+  if (!m) return { hostname: entry, port: null };
+  let hostname = m[1];
   try {
-    return new URL(`http://${entry}`).host;
+    hostname = new URL(`http://${m[1]}`).hostname;
   } catch {
-    return entry;
+    // not a host URL can parse: compared as written (it then matches nothing)
   }
+  return { hostname, port: m[2] ?? null };
 }
 
 /** Null when `url`'s host is on the allow-list, else why not. */
@@ -82,11 +87,8 @@ export function hostRefusal(url: string, allowedHosts: readonly string[]): strin
       if (hostname.endsWith(entry.slice(1))) return null;
       continue;
     }
-    const host = normalHost(entry);
-    const m = /^(.*?)(?::(\d+))?$/.exec(host)!;
-    const entryHost = m[1];
-    const entryPort = /:\d+$/.test(entry) ? m[2] ?? (u.protocol === 'https:' ? '443' : '80') : null;
-    if (entryHost === hostname && (entryPort === null || entryPort === port)) return null;
+    const e = parseEntry(entry);
+    if (e.hostname === hostname && (e.port === null || e.port === port)) return null;
   }
   return `host ${u.host} is not on the webhook allow-list (${allowedHosts.length ? allowedHosts.join(', ') : 'empty'}); add it to AUTOPILOT_WEBHOOK_ALLOWED_HOSTS`;
 }
