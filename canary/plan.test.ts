@@ -69,6 +69,8 @@ describe('canary plan', () => {
     ['metrics:\n  - { name: errs, query: "sum(x{d=\\"{{ model }}\\"})", thresholdRange: { max: 1 } }', 'plan.yaml:2:26: metrics.0.query: got "sum(x{d=\\"{{ model }}\\"})", expected a PromQL query: unknown placeholder {{ model }} (known: {{ deployment }}, {{ arm }}, {{ version }}, {{ interval }})'],
     ['metrics:\n  - { name: errs, query: "rate(x[{{ interval }])", thresholdRange: { max: 1 } }', 'plan.yaml:2:26: metrics.0.query: got "rate(x[{{ interval }])", expected a PromQL query: an unclosed {{ or a stray }}'],
     ['metrics:\n  - { name: errs, query: "sum(x)", interval: 0s, thresholdRange: { max: 1 } }', 'plan.yaml:2:46: metrics.0.interval: got "0s", expected a duration > 0 such as 500ms, 30s, 5m, 24h or 2d'],
+    ['webhooks:\n  - { type: rollback, url: "http://x", timeout: 1h }', 'plan.yaml:2:49: webhooks.0.timeout: got "1h", expected at most 5m'],
+    ['prometheus: { timeout: 5m }', 'plan.yaml:1:24: prometheus.timeout: got "5m", expected at most 2m'],
     ['prometheus: { url: "prom:9090" }', 'plan.yaml:1:20: prometheus.url: got "prom:9090", expected an http:// or https:// URL'],
     ['webhooks:\n  - { type: confirm-traffic-increase, url: "http://x" }', 'plan.yaml:2:13: webhooks.0.type: got "confirm-traffic-increase", expected one of "confirm-rollout", "pre-rollout", "rollback", "confirm-promotion", "post-rollout", "event"'],
     ['webhooks:\n  - { type: event, url: "http://x", metadata: { team: 7 } }', 'plan.yaml:2:55: webhooks.0.metadata.team: got 7 (number), expected string'],

@@ -227,7 +227,13 @@ export const canaryPlanSchema = z
     p.webhooks.forEach((w, i) => {
       if (types.has(w.type)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'type'], input: w.type, message: 'one webhook per type' });
       types.add(w.type);
+      // The webhook activity's own limit is 10 minutes (workflows/canaryPromotion.ts).
+      if (isDuration(w.timeout) && parseDuration(w.timeout) > 300_000) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'timeout'], input: w.timeout, message: 'at most 5m' });
     });
+    // The check activity's own limit is 5 minutes (workflows/canaryPromotion.ts).
+    if (isDuration(p.prometheus.timeout) && parseDuration(p.prometheus.timeout) > 120_000) {
+      ctx.addIssue({ code: 'custom', path: ['prometheus', 'timeout'], input: p.prometheus.timeout, message: 'at most 2m' });
+    }
   });
 
 export type CanaryPlanInput = z.input<typeof canaryPlanSchema>;
