@@ -170,6 +170,13 @@ describe('canary activities on PostgreSQL', () => {
       nonRetryable: true,
       message: `input.plan.webhooks.0.url: got "${hookUrl}/rb"; expected a webhook URL this worker may call: host ${new URL(hookUrl).host} is not on the webhook allow-list (hooks.example.com); add it to AUTOPILOT_WEBHOOK_ALLOWED_HOSTS`,
     });
+    // a plan's own Prometheus URL passes the same allow-list
+    await expect(
+      strict.canaryInitialize({ model: 'act-hosts', version: canary, plan: { prometheus: { url: 'http://prom.internal:9090' }, metrics: [{ name: 'q', query: 'sum(up)', thresholdRange: { min: 1 } }] }, actor: 'test' }),
+    ).rejects.toMatchObject({
+      nonRetryable: true,
+      message: 'input.plan.prometheus.url: got "http://prom.internal:9090"; expected a Prometheus for the metric queries: prometheus.url: host prom.internal:9090 is not on the webhook allow-list (hooks.example.com); add it to AUTOPILOT_WEBHOOK_ALLOWED_HOSTS',
+    });
     expect((await fx.registry.getDeployment('act-hosts')).canaryVersion).toBeNull();
   });
 });
