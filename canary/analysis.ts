@@ -270,7 +270,7 @@ export function evaluateGates(input: GateInput, look: LookContext, plan: CanaryP
   const failed: string[] = [];
   const enough = canary.n >= look.minSamples;
   for (const m of plan.metrics) {
-    if (m.name === 'reward_delta') continue;
+    if (m.name === 'reward_delta' || m.query !== undefined) continue; // a query is judged by withQueryGates (./promql.ts)
     const { value, source } = metricValue(m.name, canary);
     const ok = value === null || !enough || inRange(value, m.min, m.max);
     metrics.push({ name: m.name, value, ...(m.min !== undefined ? { min: m.min } : {}), ...(m.max !== undefined ? { max: m.max } : {}), ok, source });

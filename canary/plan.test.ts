@@ -64,17 +64,55 @@ describe('canary plan', () => {
     ['metrics:\n  - { name: error_rate, thresholdRange: { max: 5 } }', 'plan.yaml:2:41: metrics.0.thresholdRange: got {"max":5}, expected a range inside [0, 1] (error_rate is a fraction)'],
     ['metrics:\n  - { name: reward_delta, thresholdRange: { min: -0.05 } }', 'plan.yaml:2:50: metrics.0.thresholdRange.min: got -0.05, expected -analysis.tolerance (-0.02): the reward delta\'s lower limit is the non-inferiority margin'],
     ['metrics:\n  - { name: p95, thresholdRange: { max: 1 } }\n  - { name: p95, thresholdRange: { max: 2 } }', 'plan.yaml:3:13: metrics.1.name: got "p95", expected a metric name not already listed'],
-    ['metrics:\n  - { name: p95, thresholdRange: { max: 1 }, interval: 1m }', 'plan.yaml:2:56: metrics.0: got ["interval"], expected no unknown keys (unknown: interval)'],
+    ['metrics:\n  - { name: p95, thresholdRange: { max: 1 }, interval: 1m }', 'plan.yaml:2:56: metrics.0.interval: got "1m", expected no interval on a metric without a query (it is the query\'s {{ interval }})'],
+    ['metrics:\n  - { name: error_rate, query: "sum(up)", thresholdRange: { max: 1 } }', 'plan.yaml:2:13: metrics.0.name: got "error_rate", expected a name other than the built-in error_rate, latency_p95_ms, reward_delta for a metric with a query'],
+    ['metrics:\n  - { name: errs, query: "sum(x{d=\\"{{ model }}\\"})", thresholdRange: { max: 1 } }', 'plan.yaml:2:26: metrics.0.query: got "sum(x{d=\\"{{ model }}\\"})", expected a PromQL query: unknown placeholder {{ model }} (known: {{ deployment }}, {{ arm }}, {{ version }}, {{ interval }})'],
+    ['metrics:\n  - { name: errs, query: "rate(x[{{ interval }])", thresholdRange: { max: 1 } }', 'plan.yaml:2:26: metrics.0.query: got "rate(x[{{ interval }])", expected a PromQL query: an unclosed {{ or a stray }}'],
+    ['metrics:\n  - { name: errs, query: "sum(x)", interval: 0s, thresholdRange: { max: 1 } }', 'plan.yaml:2:46: metrics.0.interval: got "0s", expected a duration > 0 such as 500ms, 30s, 5m, 24h or 2d'],
+    ['webhooks:\n  - { type: rollback, url: "http://x", timeout: 1h }', 'plan.yaml:2:49: webhooks.0.timeout: got "1h", expected at most 5m'],
+    ['prometheus: { timeout: 5m }', 'plan.yaml:1:24: prometheus.timeout: got "5m", expected at most 2m'],
+    ['prometheus: { url: "prom:9090" }', 'plan.yaml:1:20: prometheus.url: got "prom:9090", expected an http:// or https:// URL'],
+    ['webhooks:\n  - { type: confirm-traffic-increase, url: "http://x" }', 'plan.yaml:2:13: webhooks.0.type: got "confirm-traffic-increase", expected one of "confirm-rollout", "pre-rollout", "rollback", "confirm-promotion", "post-rollout", "event"'],
+    ['webhooks:\n  - { type: event, url: "http://x", metadata: { team: 7 } }', 'plan.yaml:2:55: webhooks.0.metadata.team: got 7 (number), expected string'],
     ['analysis: { alpha: 0.7 }', 'plan.yaml:1:20: analysis.alpha: got 0.7, expected < 0.5'],
     ['analysis: { spending: linear }', 'plan.yaml:1:23: analysis.spending: got "linear", expected one of "obrien-fleming", "pocock"'],
     ['burnRate: { alerts: [{ longWindow: 5m, shortWindow: 1h, factor: 14.4 }] }', 'plan.yaml:1:53: burnRate.alerts.0.shortWindow: got "1h", expected a window shorter than longWindow (5m)'],
     ['burnRate: { objective: 1 }', 'plan.yaml:1:24: burnRate.objective: got 1, expected < 1'],
-    ['webhooks:\n  - { type: pre-rollout, url: "http://x" }', 'plan.yaml:2:13: webhooks.0.type: got "pre-rollout", expected one of "confirm-promotion", "rollback", "post-rollout"'],
     ['webhooks:\n  - { type: rollback, url: "ftp://x" }', 'plan.yaml:2:28: webhooks.0.url: got "ftp://x", expected an http:// or https:// URL'],
     ['webhooks:\n  - { type: rollback, url: "http://a" }\n  - { type: rollback, url: "http://b" }', 'plan.yaml:3:13: webhooks.1.type: got "rollback", expected one webhook per type'],
     ['stepweights: [5, 100]', 'plan.yaml:1:14: (root): got ["stepweights"], expected no unknown keys (unknown: stepweights)'],
   ])('%s → %s', (yaml, message) => {
     expect(errorOf(`${yaml}\n`)).toBe(message);
+  });
+
+  it('takes Prometheus metrics (Flagger MetricTemplate queries) beside the built-in gates, and every webhook type', () => {
+    const p = validateCanaryPlan({
+      checkInterval: '30s',
+      interval: '2m',
+      prometheus: { url: 'http://prom.internal:9090', timeout: '5s' },
+      metrics: [
+        { name: 'error_rate', thresholdRange: { max: 0.01 } },
+        { name: 'http_errors', query: 'sum(rate(e{d="{{ deployment }}",arm="{{arm}}"}[{{ interval }}]))', thresholdRange: { max: 0.05 } },
+        { name: 'p99', query: 'histogram_quantile(0.99, sum by (le) (rate(h{v="{{ version }}"}[{{ interval }}])))', interval: '5m', thresholdRange: { max: 0.01 } },
+      ],
+      webhooks: [
+        { type: 'confirm-rollout', url: 'http://127.0.0.1:9/a' },
+        { type: 'pre-rollout', url: 'http://127.0.0.1:9/b', metadata: { suite: 'smoke' } },
+        { type: 'event', url: 'http://127.0.0.1:9/c', timeout: '1s' },
+      ],
+    });
+    expect(p.metrics).toEqual([
+      { name: 'error_rate', max: 0.01 },
+      { name: 'http_errors', max: 0.05, query: 'sum(rate(e{d="{{ deployment }}",arm="{{arm}}"}[{{ interval }}]))', intervalMs: 30_000 },
+      { name: 'p99', max: 0.01, query: 'histogram_quantile(0.99, sum by (le) (rate(h{v="{{ version }}"}[{{ interval }}])))', intervalMs: 300_000 },
+    ]);
+    expect(p.prometheus).toEqual({ url: 'http://prom.internal:9090', timeoutMs: 5000 });
+    expect(p.webhooks.map((w) => [w.type, w.timeoutMs, w.metadata])).toEqual([
+      ['confirm-rollout', 10_000, undefined],
+      ['pre-rollout', 10_000, { suite: 'smoke' }],
+      ['event', 1000, undefined],
+    ]);
+    expect(validateCanaryPlan({}).prometheus).toEqual({ url: null, timeoutMs: 10_000 });
   });
 
   it('names the source of an inline plan', () => {

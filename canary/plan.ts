@@ -12,10 +12,13 @@
  *   shadow           optional stage before any traffic moves: the canary's mirrored decisions (arm
  *                    `shadow`) are compared with the champion's
  *   metrics          gates `{ name, thresholdRange: { min?, max? } }`: error_rate, latency_p95_ms,
- *                    reward_delta (min = −analysis.tolerance), or any reward component (its mean)
+ *                    reward_delta (min = −analysis.tolerance), or any reward component (its mean); or
+ *                    `{ name, query, interval?, thresholdRange }`: a PromQL query (canary/promql.ts)
  *   analysis         alpha, non-inferiority tolerance, alpha-spending shape, bootstrap resamples, seed
  *   burnRate         multi-window error-budget burn-rate alerts (SRE workbook ch. 5): a breach rolls back at once
- *   webhooks         confirm-promotion | rollback | post-rollout, each with url and timeout
+ *   webhooks         Flagger's types (confirm-rollout, pre-rollout, rollback, confirm-promotion,
+ *                    post-rollout, event), each with url, timeout and metadata
+ *   prometheus       url (default: the worker's setting) and timeout of the metric queries
  *
  * `resolvePlan` turns the schema's output into the `CanaryPlan` the workflow uses: every duration in
  * milliseconds, one interval per step. Pure (zod only). Checking plan data, YAML text or a plan file
@@ -23,6 +26,7 @@
  * activities/canary/plan-config.ts's job.
  */
 import { z } from 'zod';
+import { queryTemplateProblems } from './promql';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -64,20 +68,37 @@ const thresholdRange = z
 
 export const BUILTIN_METRICS = ['error_rate', 'latency_p95_ms', 'reward_delta'] as const;
 
+const httpUrl = z.string().refine((u) => /^https?:\/\/[^\s/]+/.test(u), { error: 'an http:// or https:// URL' });
+
 const metric = z.strictObject({
-  /** error_rate | latency_p95_ms | reward_delta | the name of a reward component (e.g. faithfulness). */
+  /** error_rate | latency_p95_ms | reward_delta | the name of a reward component (e.g. faithfulness) | any name with a query. */
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, { error: 'a metric name: error_rate, latency_p95_ms, reward_delta or a reward component name' }),
   thresholdRange,
+  /** PromQL (Flagger's MetricTemplate query) with {{ deployment }}, {{ arm }}, {{ version }}, {{ interval }}; canary/promql.ts. */
+  query: z.string().optional(),
+  /** The {{ interval }} of the query (default: checkInterval). Only with a query. */
+  interval: duration.optional(),
 });
 
-export const WEBHOOK_TYPES = ['confirm-promotion', 'rollback', 'post-rollout'] as const;
+/**
+ * Flagger's webhook types, with its semantics (canary/tick.ts and the workflow carry them out):
+ *   confirm-rollout    before anything reaches the canary; the rollout waits (phase Waiting) and asks again every checkInterval until a 2xx
+ *   pre-rollout        before the canary's first traffic; a non-2xx is a failed check, asked again every checkInterval; threshold failures roll back
+ *   rollback           asked before every check while the canary runs or waits; a 2xx rolls back at once (a gate a person or a system trips)
+ *   confirm-promotion  before the promotion; it waits (phase WaitingPromotion, checks still run) and asks again every checkInterval until a 2xx
+ *   post-rollout       told after the promotion or the rollback; its answer is only recorded
+ *   event              told of every history entry (one POST each); its answer is ignored
+ */
+export const WEBHOOK_TYPES = ['confirm-rollout', 'pre-rollout', 'rollback', 'confirm-promotion', 'post-rollout', 'event'] as const;
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
 const webhook = z.strictObject({
   type: z.enum(WEBHOOK_TYPES),
   name: z.string().min(1).optional(),
-  url: z.string().refine((u) => /^https?:\/\/[^\s/]+/.test(u), { error: 'an http:// or https:// URL' }),
+  url: httpUrl,
   timeout: duration.default('10s'),
+  /** Sent as the payload's `metadata` (Flagger's webhook metadata). */
+  metadata: z.record(z.string(), z.string()).optional(),
 });
 
 const burnRateAlert = z.strictObject({
@@ -141,6 +162,13 @@ export const canaryPlanSchema = z
       })
       .prefault({}),
     webhooks: z.array(webhook).default([]),
+    /** Where metric queries run (default: the worker's AUTOPILOT_PROMETHEUS_URL). */
+    prometheus: z
+      .strictObject({
+        url: httpUrl.optional(),
+        timeout: duration.default('10s'),
+      })
+      .prefault({}),
   })
   .superRefine((p, ctx) => {
     p.stepWeights.forEach((w, i) => {
@@ -166,6 +194,15 @@ export const canaryPlanSchema = z
       if (seen.has(m.name)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], input: m.name, message: 'a metric name not already listed' });
       seen.add(m.name);
       const r = m.thresholdRange;
+      if (m.query !== undefined) {
+        if ((BUILTIN_METRICS as readonly string[]).includes(m.name)) {
+          ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], input: m.name, message: `a name other than the built-in ${BUILTIN_METRICS.join(', ')} for a metric with a query` });
+        }
+        const problems = queryTemplateProblems(m.query);
+        if (problems.length) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'query'], input: m.query, message: `a PromQL query: ${problems.join('; ')}` });
+        return;
+      }
+      if (m.interval !== undefined) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'interval'], input: m.interval, message: 'no interval on a metric without a query (it is the query\'s {{ interval }})' });
       if (m.name === 'error_rate' && ((r.min !== undefined && (r.min < 0 || r.min > 1)) || (r.max !== undefined && (r.max < 0 || r.max > 1)))) {
         ctx.addIssue({ code: 'custom', path: ['metrics', i, 'thresholdRange'], input: r, message: 'a range inside [0, 1] (error_rate is a fraction)' });
       }
@@ -190,7 +227,13 @@ export const canaryPlanSchema = z
     p.webhooks.forEach((w, i) => {
       if (types.has(w.type)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'type'], input: w.type, message: 'one webhook per type' });
       types.add(w.type);
+      // The webhook activity's own limit is 10 minutes (workflows/canaryPromotion.ts).
+      if (isDuration(w.timeout) && parseDuration(w.timeout) > 300_000) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'timeout'], input: w.timeout, message: 'at most 5m' });
     });
+    // The check activity's own limit is 5 minutes (workflows/canaryPromotion.ts).
+    if (isDuration(p.prometheus.timeout) && parseDuration(p.prometheus.timeout) > 120_000) {
+      ctx.addIssue({ code: 'custom', path: ['prometheus', 'timeout'], input: p.prometheus.timeout, message: 'at most 2m' });
+    }
   });
 
 export type CanaryPlanInput = z.input<typeof canaryPlanSchema>;
@@ -200,6 +243,9 @@ export interface MetricGate {
   name: string;
   min?: number;
   max?: number;
+  /** A Prometheus gate: the PromQL template and its {{ interval }} in ms. */
+  query?: string;
+  intervalMs?: number;
 }
 
 export interface BurnRateAlert {
@@ -213,6 +259,7 @@ export interface Webhook {
   name: string;
   url: string;
   timeoutMs: number;
+  metadata?: Record<string, string>;
 }
 
 /** A validated plan with its defaults, durations in milliseconds: what the workflow runs. */
@@ -229,6 +276,8 @@ export interface CanaryPlan {
   analysis: { alpha: number; tolerance: number; spending: 'obrien-fleming' | 'pocock'; nBootstrap: number; seed: number };
   burnRate: { objective: number; latencyThresholdMs: number; minEvents: number; alerts: BurnRateAlert[] };
   webhooks: Webhook[];
+  /** Prometheus for the metric queries: the plan's URL (null: the worker's setting) and the query timeout. */
+  prometheus: { url: string | null; timeoutMs: number };
 }
 
 /** Schema output → the plan the workflow runs (durations in milliseconds, one interval per step). */
@@ -242,7 +291,11 @@ export function resolvePlan(p: ParsedPlan): CanaryPlan {
     minSamples: p.minSamples,
     maxInconclusive: p.maxInconclusive,
     shadow: { enabled: p.shadow.enabled, intervalMs: parseDuration(p.shadow.interval), minSamples: p.shadow.minSamples, onMissingData: p.shadow.onMissingData },
-    metrics: p.metrics.map((m) => ({ name: m.name, ...m.thresholdRange })),
+    metrics: p.metrics.map((m) => ({
+      name: m.name,
+      ...m.thresholdRange,
+      ...(m.query !== undefined ? { query: m.query, intervalMs: m.interval !== undefined ? parseDuration(m.interval) : parseDuration(p.checkInterval) } : {}),
+    })),
     analysis: { ...p.analysis },
     burnRate: {
       objective: p.burnRate.objective,
@@ -250,6 +303,7 @@ export function resolvePlan(p: ParsedPlan): CanaryPlan {
       minEvents: p.burnRate.minEvents,
       alerts: p.burnRate.alerts.map((a) => ({ longWindowMs: parseDuration(a.longWindow), shortWindowMs: parseDuration(a.shortWindow), factor: a.factor })),
     },
-    webhooks: p.webhooks.map((w) => ({ type: w.type, name: w.name ?? w.type, url: w.url, timeoutMs: parseDuration(w.timeout) })),
+    webhooks: p.webhooks.map((w) => ({ type: w.type, name: w.name ?? w.type, url: w.url, timeoutMs: parseDuration(w.timeout), ...(w.metadata ? { metadata: { ...w.metadata } } : {}) })),
+    prometheus: { url: p.prometheus.url ?? null, timeoutMs: parseDuration(p.prometheus.timeout) },
   };
 }

@@ -5,7 +5,11 @@
  * interface are in contracts/canary.ts.
  */
 
-export const CANARY_PHASES = ['Initializing', 'Shadow', 'Progressing', 'Promoting', 'Succeeded', 'Failed'] as const;
+/**
+ * Flagger's phases: Waiting (a confirm-rollout webhook has not said yes yet) and WaitingPromotion (all
+ * steps passed; a confirm-promotion webhook has not said yes yet, checks go on) included.
+ */
+export const CANARY_PHASES = ['Initializing', 'Waiting', 'Shadow', 'Progressing', 'WaitingPromotion', 'Promoting', 'Succeeded', 'Failed'] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
 
 export type CheckOutcome = 'pass' | 'fail' | 'inconclusive';
@@ -102,6 +106,8 @@ export interface CanaryStatus {
   promoted: boolean;
   lastChecks: CheckResult[];
   history: HistoryEntry[];
+  /** History entries ever recorded (the list keeps the last HISTORY_KEPT): entry i is number eventSeq − history.length + i. */
+  eventSeq: number;
   /** One line on where the canary stands. */
   message: string;
 }

@@ -1,6 +1,10 @@
 import { validateCanaryPlan } from '../activities/canary/plan-config';
 import {
+  awaitConfirmation,
   checksPerBake,
+  eventsSince,
+  preRolloutFailed,
+  record,
   comparisonFor,
   initialStatus,
   nextCheckOffsetMs,
@@ -153,5 +157,48 @@ describe('canary tick', () => {
 
   it('refuses a check outside Shadow/Progressing', () => {
     expect(() => tick(initialStatus('ppo', 2, T0), check('pass'), plan, T0)).toThrow('tick: a check arrived in phase Initializing');
+  });
+
+  it('waits for confirm-promotion (WaitingPromotion): checks can only roll back; the phase is entered once', () => {
+    const promoting = run(progressing(), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass']).status;
+    expect(promoting.phase).toBe('Promoting');
+    let s = awaitConfirmation(promoting, 'WaitingPromotion', 'release-gate', 'HTTP 403', T0);
+    s = awaitConfirmation(s, 'WaitingPromotion', 'release-gate', 'HTTP 409', T0);
+    expect(s.phase).toBe('WaitingPromotion');
+    expect(s.message).toBe('waiting for the confirm-promotion webhook release-gate to answer 2xx (last: HTTP 409)');
+    expect(s.history.filter((h) => h.event === 'phase').map((h) => h.detail).at(-1)).toBe('Promoting → WaitingPromotion: confirm-promotion webhook release-gate did not confirm');
+    expect(s.history.filter((h) => h.detail.includes('WaitingPromotion'))).toHaveLength(1);
+    // passing and inconclusive checks keep it waiting; they never advance or promote
+    for (const o of ['pass', 'inconclusive'] as const) {
+      const r = tick(s, check(o, { decisionLook: true }), plan, T0);
+      expect(r.actions).toEqual([]);
+      expect(r.status).toMatchObject({ phase: 'WaitingPromotion', iterations: s.iterations + 1 });
+    }
+    const once = tick(s, check('fail'), plan, T0);
+    expect(once.actions).toEqual([]);
+    const twice = tick(once.status, check('fail'), plan, T0);
+    expect(twice.actions).toEqual([{ type: 'rollback', reason: '2 failed checks (threshold 2); last: fail because fixture' }]);
+    const breach = tick(s, check('fail', { breach: true, reasons: ['burning'] }), plan, T0);
+    expect(breach.actions).toEqual([{ type: 'rollback', reason: 'breach: burning' }]);
+  });
+
+  it('counts a failed pre-rollout webhook as a failed check, rolling back at the threshold', () => {
+    const s0 = initialStatus('ppo', 2, T0);
+    const one = preRolloutFailed(s0, plan, 'smoke: HTTP 500', T0);
+    expect(one.actions).toEqual([]);
+    expect(one.status).toMatchObject({ failedChecks: 1, phase: 'Initializing', message: 'pre-rollout webhook failed: smoke: HTTP 500' });
+    const two = preRolloutFailed(one.status, plan, 'smoke: HTTP 500', T0);
+    expect(two.actions).toEqual([{ type: 'rollback', reason: 'pre-rollout webhook failed 2 time(s) (threshold 2); last: smoke: HTTP 500' }]);
+  });
+
+  it('numbers history entries so the event webhook gets each one once, even after the list is trimmed', () => {
+    let s = initialStatus('ppo', 2, T0);
+    expect(eventsSince(s, 0).map((e) => [e.seq, e.entry.event])).toEqual([[1, 'started']]);
+    for (let i = 0; i < 250; i++) s = record(s, T0, 'x', String(i));
+    expect(s.history).toHaveLength(200);
+    expect(s.eventSeq).toBe(251);
+    const tail = eventsSince(s, 248);
+    expect(tail.map((e) => [e.seq, e.entry.detail])).toEqual([[249, '247'], [250, '248'], [251, '249']]);
+    expect(eventsSince(s, 251)).toEqual([]);
   });
 });

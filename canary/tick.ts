@@ -4,7 +4,10 @@
  * weight, roll back, start promoting, or nothing). The workflow runs the actions; everything it
  * decides is here, tested tick by tick.
  *
- * Phases: Initializing → (Shadow) → Progressing → Promoting → Succeeded | Failed.
+ * Phases: Initializing → (Waiting) → (Shadow) → Progressing → (WaitingPromotion) → Promoting →
+ * Succeeded | Failed. Waiting and WaitingPromotion are Flagger's: a confirm-rollout or
+ * confirm-promotion webhook has not answered 2xx yet; it is asked again every checkInterval, and while
+ * the promotion waits the checks go on (a breach or `threshold` failures still roll back).
  *
  * A stage (the shadow stage or one step) bakes for its interval with a check every checkInterval;
  * the last check of the bake and every check after it are decision looks. Per check:
@@ -43,6 +46,7 @@ export function initialStatus(model: string, version: number, now: number): Cana
     promoted: false,
     lastChecks: [],
     history: [{ at: iso(now), event: 'started', detail: `canary ${model} v${version}` }],
+    eventSeq: 1,
     message: 'initializing',
   };
 }
@@ -54,7 +58,7 @@ function iso(ms: number): string {
 /** Appends a history entry (the list keeps the last HISTORY_KEPT). */
 export function record(status: CanaryStatus, now: number, event: string, detail: string): CanaryStatus {
   const history = [...status.history, { at: iso(now), event, detail }];
-  return { ...status, history: history.length > HISTORY_KEPT ? history.slice(history.length - HISTORY_KEPT) : history };
+  return { ...status, eventSeq: (status.eventSeq ?? status.history.length) + 1, history: history.length > HISTORY_KEPT ? history.slice(history.length - HISTORY_KEPT) : history };
 }
 
 export function enterPhase(status: CanaryStatus, phase: CanaryPhase, now: number, detail = ''): CanaryStatus {
@@ -133,9 +137,10 @@ function rollback(status: CanaryStatus, reason: string): TickResult {
 
 /** One check → the next status and actions. Pure: same inputs, same answer. */
 export function tick(status: CanaryStatus, check: CheckResult, plan: CanaryPlan, now: number): TickResult {
-  if (status.phase !== 'Shadow' && status.phase !== 'Progressing') {
-    throw new Error(`tick: a check arrived in phase ${status.phase}; checks run only while Shadow or Progressing`);
+  if (status.phase !== 'Shadow' && status.phase !== 'Progressing' && status.phase !== 'WaitingPromotion') {
+    throw new Error(`tick: a check arrived in phase ${status.phase}; checks run only while Shadow, Progressing or WaitingPromotion`);
   }
+  if (status.phase === 'WaitingPromotion') return tickWaitingPromotion(status, check, plan, now);
   const decisionLook = nextDecisionLook(status, plan);
   const lastChecks = [...status.lastChecks, { ...check, phase: status.phase, canaryWeight: status.canaryWeight }].slice(-LAST_CHECKS_KEPT);
   let s: CanaryStatus = { ...status, iterations: status.iterations + 1, stepChecks: status.stepChecks + 1, lastChecks };
@@ -167,6 +172,42 @@ export function tick(status: CanaryStatus, check: CheckResult, plan: CanaryPlan,
   }
   s = record(s, now, 'extended', `${check.outcome}: ${why}; extra check ${extensions + 1}/${plan.maxInconclusive}`);
   return { status: { ...s, message: `${s.phase === 'Shadow' ? 'shadow' : `step ${s.stepIndex + 1} at ${s.canaryWeight}%`}: bake extended (${extensions + 1}/${plan.maxInconclusive}): ${why}` }, actions: [] };
+}
+
+/** A check while the promotion waits for its confirmation: it can only roll back (Flagger keeps checking). */
+function tickWaitingPromotion(status: CanaryStatus, check: CheckResult, plan: CanaryPlan, now: number): TickResult {
+  const lastChecks = [...status.lastChecks, { ...check, phase: status.phase, canaryWeight: status.canaryWeight }].slice(-LAST_CHECKS_KEPT);
+  let s: CanaryStatus = { ...status, iterations: status.iterations + 1, stepChecks: status.stepChecks + 1, lastChecks };
+  const why = check.reasons.join('; ') || check.outcome;
+  if (check.breach) return rollback(record(s, now, 'breach', why), `breach: ${why}`);
+  if (check.outcome === 'fail') {
+    s = record({ ...s, failedChecks: s.failedChecks + 1 }, now, 'check-failed', `${s.failedChecks + 1}/${plan.threshold}: ${why}`);
+    if (s.failedChecks >= plan.threshold) return rollback(s, `${s.failedChecks} failed checks (threshold ${plan.threshold}); last: ${why}`);
+  }
+  return { status: s, actions: [] };
+}
+
+/**
+ * A confirm-rollout (phase Waiting) or confirm-promotion (phase WaitingPromotion) webhook did not answer
+ * 2xx: wait, and ask again at the next check. Entering the phase is recorded once; the message says why.
+ */
+export function awaitConfirmation(status: CanaryStatus, phase: 'Waiting' | 'WaitingPromotion', hook: string, why: string, now: number): CanaryStatus {
+  const hookType = phase === 'Waiting' ? 'confirm-rollout' : 'confirm-promotion';
+  const s = enterPhase(status, phase, now, `${hookType} webhook ${hook} did not confirm`);
+  return { ...s, message: `waiting for the ${hookType} webhook ${hook} to answer 2xx (last: ${why})` };
+}
+
+/** A pre-rollout webhook did not answer 2xx: a failed check; at `threshold` of them, roll back. */
+export function preRolloutFailed(status: CanaryStatus, plan: CanaryPlan, why: string, now: number): TickResult {
+  const s = record({ ...status, failedChecks: status.failedChecks + 1, message: `pre-rollout webhook failed: ${why}` }, now, 'check-failed', `${status.failedChecks + 1}/${plan.threshold}: pre-rollout webhook ${why}`);
+  if (s.failedChecks >= plan.threshold) return rollback(s, `pre-rollout webhook failed ${s.failedChecks} time(s) (threshold ${plan.threshold}); last: ${why}`);
+  return { status: s, actions: [] };
+}
+
+/** The history entries recorded after the first `sent` (for the event webhook), in order. */
+export function eventsSince(status: CanaryStatus, sent: number): { seq: number; entry: CanaryStatus['history'][number] }[] {
+  const first = status.eventSeq - status.history.length;
+  return status.history.map((entry, i) => ({ seq: first + i + 1, entry })).filter((e) => e.seq > sent);
 }
 
 /** The `promote` signal: skip the remaining steps (recorded). */

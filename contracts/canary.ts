@@ -97,9 +97,13 @@ export interface WebhookInput {
   url: string;
   timeoutMs: number;
   payload: Record<string, unknown>;
+  /** The plan's webhook metadata, sent as the payload's `metadata`. */
+  metadata?: Record<string, string>;
 }
 
+/** What a webhook call gave (signed POST, allow-listed host, no redirects, bounded answer: activities/webhooks). */
 export interface WebhookResult {
+  /** A 2xx answer. */
   ok: boolean;
   status: number | null;
   ms: number;

@@ -5,11 +5,18 @@
  * milliseconds; the durable timers are real. The test server has no custom search attributes, so
  * these runs turn them off (the end-to-end test on the dev server checks them).
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createCanaryWebhookActivity } from '../activities/canary/activities';
 import { validateCanaryPlan } from '../activities/canary/plan-config';
+import { createWebhookSender } from '../activities/webhooks';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { CanaryStatus, CheckOutcome, CheckResult } from '../canary/status';
 import { startTimeSkippingServer } from '../test/support/temporal';
@@ -301,18 +308,235 @@ describe('canaryPromotion (time-skipping)', () => {
     });
   });
 
-  it('a failed confirm-promotion webhook rolls back', async () => {
-    const f = fake();
+  /** canaryWebhook answering by type: `answers[type](n)` for its n-th call (1-based) gives the status. */
+  function scriptHooks(f: Fake, answers: Partial<Record<WebhookInput['type'], (n: number) => number>>): void {
+    const calls = new Map<string, number>();
     f.activities.canaryWebhook = async (input) => {
       f.webhooks.push(input);
-      return input.type === 'confirm-promotion' ? { ok: false, status: 503, ms: 3, error: 'HTTP 503' } : { ok: true, status: 200, ms: 1, error: null };
+      const n = (calls.get(input.type) ?? 0) + 1;
+      calls.set(input.type, n);
+      const status = answers[input.type]?.(n) ?? 200;
+      const ok = status >= 200 && status < 300;
+      return { ok, status, ms: 1, error: ok ? null : `HTTP ${status}` };
     };
-    const status = await run(f, { ...PLAN, webhooks: [{ type: 'confirm-promotion', url: 'http://127.0.0.1:9/c' }, { type: 'rollback', url: 'http://127.0.0.1:9/r' }] });
+  }
+  const hook = (type: WebhookInput['type']) => ({ type, url: `http://127.0.0.1:9/${type}` });
+
+  it('confirm-promotion waits (WaitingPromotion, checks go on) until it answers 2xx, then promotes; no rollback', async () => {
+    const f = fake();
+    scriptHooks(f, { 'confirm-promotion': (n) => (n < 3 ? 403 : 200), rollback: () => 404 });
+    const status = await run(f, { ...PLAN, webhooks: [hook('confirm-promotion'), hook('rollback'), hook('post-rollout')] });
+    expect(status.phase).toBe('Succeeded');
+    expect(f.promotes).toBe(1);
+    expect(f.rollbacks).toEqual([]);
+    // two refusals → two more checks at 100% (harm only), one hour apart, before the third call says yes
+    expect(f.checks).toHaveLength(CHECKS_FOR_FULL_PROMOTION + 2);
+    expect(f.checks.slice(-2).map((c) => [c.weight, c.decisionLook])).toEqual([[100, 0], [100, 0]]);
+    expect(f.webhooks.filter((w) => w.type !== 'rollback').map((w) => w.type)).toEqual(['confirm-promotion', 'confirm-promotion', 'confirm-promotion', 'post-rollout']);
+    // the rollback gate is asked before every check
+    expect(f.webhooks.filter((w) => w.type === 'rollback')).toHaveLength(f.checks.length);
+    expect(status.history.filter((h) => h.event === 'phase').map((h) => h.detail)).toEqual([
+      'Initializing → Progressing',
+      'Progressing → Promoting: all 4 steps passed',
+      'Promoting → WaitingPromotion: confirm-promotion webhook confirm-promotion did not confirm',
+      'WaitingPromotion → Promoting: confirm-promotion webhook confirm-promotion answered 2xx',
+      'Promoting → Succeeded',
+    ]);
+  });
+
+  it('failed checks while the promotion waits still roll back (and post-rollout is told)', async () => {
+    const f = fake((_c, n) => (n > CHECKS_FOR_FULL_PROMOTION ? 'fail' : 'pass'));
+    scriptHooks(f, { 'confirm-promotion': () => 503 });
+    const status = await run(f, { ...PLAN, webhooks: [hook('confirm-promotion'), hook('post-rollout')] });
     expect(status.phase).toBe('Failed');
     expect(f.promotes).toBe(0);
-    expect(f.rollbacks[0].reason).toBe('confirm-promotion webhook failed: HTTP 503');
-    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-promotion', 'rollback']);
-    expect(f.webhooks[1].payload).toMatchObject({ version: 2, reason: 'confirm-promotion webhook failed: HTTP 503' });
+    expect(f.rollbacks[0].reason).toBe('2 failed checks (threshold 2); last: scripted fail');
+    // asked once on entering, once after the first failed check; the second failure rolls back
+    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-promotion', 'confirm-promotion', 'post-rollout']);
+    expect(f.webhooks.at(-1)!.payload).toMatchObject({ version: 2, phase: 'Failed', reason: '2 failed checks (threshold 2); last: scripted fail' });
+  });
+
+  it('a rollback webhook answering 2xx rolls back before the next check', async () => {
+    const f = fake();
+    scriptHooks(f, { rollback: (n) => (n < 4 ? 404 : 200) });
+    const status = await run(f, { ...PLAN, webhooks: [hook('rollback')] });
+    expect(status.phase).toBe('Failed');
+    expect(f.checks).toHaveLength(3);
+    expect(f.rollbacks.map((r) => r.reason)).toEqual(['rollback webhook rollback answered 2xx']);
+    expect(f.weights).toEqual([5]);
+  });
+
+  it('confirm-rollout holds the start (Waiting) until 2xx; pre-rollout failures count as failed checks', async () => {
+    const f = fake();
+    scriptHooks(f, { 'confirm-rollout': (n) => (n < 3 ? 423 : 200), 'pre-rollout': (n) => (n < 2 ? 500 : 200) });
+    let waiting!: CanaryStatus;
+    await withWorker(f, async (start) => {
+      const h = await start({ ...PLAN, webhooks: [hook('confirm-rollout'), hook('pre-rollout')] });
+      await env.sleep('90m');
+      waiting = await h.query(statusQuery);
+      expect(await h.result()).toMatchObject({ phase: 'Succeeded', failedChecks: 1 });
+    });
+    expect(waiting).toMatchObject({ phase: 'Waiting', canaryWeight: 0, message: 'waiting for the confirm-rollout webhook confirm-rollout to answer 2xx (last: HTTP 423)' });
+    expect(f.webhooks.map((w) => w.type)).toEqual(['confirm-rollout', 'confirm-rollout', 'confirm-rollout', 'pre-rollout', 'pre-rollout']);
+    expect(f.weights).toEqual([5, 25, 50, 100]);
+
+    const never = fake();
+    scriptHooks(never, { 'pre-rollout': () => 500 });
+    const failed = await run(never, { ...PLAN, webhooks: [hook('pre-rollout')] });
+    expect(failed.phase).toBe('Failed');
+    expect(never.rollbacks.map((r) => r.reason)).toEqual(['pre-rollout webhook failed 2 time(s) (threshold 2); last: pre-rollout: HTTP 500']);
+    expect(never.weights).toEqual([]);
+    expect(never.checks).toEqual([]);
+  });
+
+  it('the event webhook gets every history entry once, in order, with the metadata', async () => {
+    const f = fake((_c, n) => (n === 2 ? 'fail' : 'pass'));
+    scriptHooks(f, { event: () => 500 });
+    const status = await run(f, { ...PLAN, stepWeights: [50, 100], interval: '2h', webhooks: [{ ...hook('event'), metadata: { team: 'search' } }] });
+    expect(status.phase).toBe('Succeeded');
+    const events = f.webhooks.filter((w) => w.type === 'event');
+    expect(events.map((e) => e.payload.seq)).toEqual(status.history.map((_h, i) => i + 1));
+    expect(events.map((e) => `${e.payload.event}: ${e.payload.detail}`)).toEqual(status.history.map((h) => `${h.event}: ${h.detail}`));
+    expect(events.every((e) => e.metadata?.team === 'search')).toBe(true);
+  });
+
+  it('replays a run recorded before the Flagger webhook semantics (confirm-promotion 503 → rollback, then the rollback hook told) without nondeterminism', async () => {
+    // Recorded by the code of commit 68993c4 on the time-skipping server with fakes like these:
+    // stepWeights [50, 100], confirm-promotion answering 503 and a rollback webhook (the old order:
+    // confirm-promotion, canaryRollback, rollback). patched('canary-flagger-webhooks') keeps it replaying.
+    const recorded = JSON.parse(readFileSync(join(__dirname, 'testing', 'canaryPromotion.pre-flagger.history.json'), 'utf8')) as Record<string, unknown>;
+    const history = temporal.api.history.v1.History.fromObject(recorded);
+    const scheduled = history.events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => typeof n === 'string');
+    expect(scheduled.slice(-3)).toEqual(['canaryWebhook', 'canaryRollback', 'canaryWebhook']);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'canary/recorded-before-flagger-hooks')).resolves.toBeUndefined();
+  });
+
+  describe('webhooks over real HTTP (the real canaryWebhook activity and a local server answering per type)', () => {
+    const SECRET = 'workflow-hooks-secret-0123';
+    let server: Server;
+    let base: string;
+    /** What the server got, in order: path, signature check, body. */
+    const got: { path: string; signedOk: boolean; body: Record<string, unknown> }[] = [];
+    let answers: Record<string, (n: number) => { status: number; headers?: Record<string, string>; body?: string | Buffer; delayMs?: number }>;
+    const counts = new Map<string, number>();
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const ts = req.headers['x-autopilot-timestamp'] as string;
+          const want = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${raw}`).digest('hex')}`;
+          const path = req.url!.slice(1);
+          got.push({ path, signedOk: req.headers['x-autopilot-signature'] === want, body: raw ? JSON.parse(raw) : {} });
+          const n = (counts.get(path) ?? 0) + 1;
+          counts.set(path, n);
+          const a = answers[path]?.(n) ?? { status: 404 };
+          setTimeout(() => {
+            if (res.destroyed) return;
+            res.writeHead(a.status, a.headers).end(a.body ?? '');
+          }, a.delayMs ?? 0);
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    beforeEach(() => {
+      got.length = 0;
+      counts.clear();
+    });
+
+    /** The real activity in place of the fake one; returns what each call reported, in order. */
+    function realHooks(f: Fake): { type: string; error: string | null }[] {
+      const send = createWebhookSender({ secret: SECRET, allowedHosts: ['127.0.0.1'], maxResponseBytes: 4096 });
+      const real = createCanaryWebhookActivity(send).canaryWebhook;
+      const results: { type: string; error: string | null }[] = [];
+      f.activities.canaryWebhook = async (input) => {
+        f.webhooks.push(input);
+        const r = await real(input);
+        results.push({ type: input.type, error: r.error });
+        return r;
+      };
+      return results;
+    }
+    const plan = (types: WebhookInput['type'][]): CanaryPlanInput => ({
+      stepWeights: [50, 100],
+      interval: '2h',
+      checkInterval: '1h',
+      threshold: 2,
+      webhooks: types.map((type) => ({ type, url: `${base}/${type}`, timeout: type === 'event' ? '300ms' : '2s' })),
+    });
+
+    it('confirm-rollout and confirm-promotion wait through refusals and a redirect (never followed); pre-rollout counts a failure; post-rollout reads a huge answer only up to the cap; a slow event hook is cut off', async () => {
+      answers = {
+        'confirm-rollout': (n) => ({ status: n === 1 ? 423 : 200 }),
+        'pre-rollout': (n) => ({ status: n === 1 ? 500 : 204 }),
+        rollback: () => ({ status: 404 }),
+        'confirm-promotion': (n) => (n === 1 ? { status: 302, headers: { location: `${base}/elsewhere` } } : { status: n === 2 ? 403 : 200 }),
+        'post-rollout': () => ({ status: 200, body: Buffer.alloc(1 << 20, 0x61) }),
+        event: (n) => ({ status: 200, delayMs: n === 1 ? 2000 : 0 }),
+        elsewhere: () => ({ status: 200 }),
+      };
+      const f = fake();
+      const results = realHooks(f);
+      const status = await run(f, plan(['confirm-rollout', 'pre-rollout', 'rollback', 'confirm-promotion', 'post-rollout', 'event']));
+      // the 1 MiB answer was read only up to the 4 KiB cap and still counts as the 2xx it is
+      expect(results.find((r) => r.type === 'post-rollout')).toEqual({ type: 'post-rollout', error: null });
+      // the event hook's first answer (2 s late) was cut off at its 300 ms timeout; the rest went through
+      const eventResults = results.filter((r) => r.type === 'event');
+      expect(eventResults[0].error).toBe('no complete answer within 300 ms');
+      expect(eventResults.slice(1).every((r) => r.error === null)).toBe(true);
+      expect(status.phase).toBe('Succeeded');
+      expect(status.failedChecks).toBe(1);
+      expect(f.promotes).toBe(1);
+      expect(f.rollbacks).toEqual([]);
+      expect(got.every((g) => g.signedOk)).toBe(true);
+      expect(counts.get('elsewhere')).toBeUndefined();
+      expect([...counts].filter(([p]) => p !== 'event' && p !== 'rollback')).toEqual([['confirm-rollout', 2], ['pre-rollout', 2], ['confirm-promotion', 3], ['post-rollout', 1]]);
+      // the rollback gate was asked before each check (4 bake checks, 2 while the promotion waited) and once
+      // after each wait before traffic (confirm-rollout's, pre-rollout's); it never answered 2xx
+      expect(f.checks).toHaveLength(6);
+      expect(counts.get('rollback')).toBe(f.checks.length + 2);
+      const hookLines = status.history.filter((h) => h.event === 'webhook').map((h) => h.detail.replace(/ \(\d+ ms\)$/, ''));
+      expect(hookLines).toEqual([
+        'confirm-rollout confirm-rollout: failed: HTTP 423',
+        'confirm-rollout confirm-rollout: HTTP 200',
+        'pre-rollout pre-rollout: failed: HTTP 500',
+        'pre-rollout pre-rollout: HTTP 204',
+        `confirm-promotion confirm-promotion: failed: HTTP 302 redirect to ${base}/elsewhere; webhooks follow no redirects`,
+        'confirm-promotion confirm-promotion: failed: HTTP 403',
+        'confirm-promotion confirm-promotion: HTTP 200',
+        'post-rollout post-rollout: HTTP 200',
+      ]);
+      expect(status.history.filter((h) => h.event === 'phase').map((h) => h.detail)).toEqual([
+        'Initializing → Waiting: confirm-rollout webhook confirm-rollout did not confirm',
+        'Waiting → Progressing',
+        'Progressing → Promoting: all 2 steps passed',
+        'Promoting → WaitingPromotion: confirm-promotion webhook confirm-promotion did not confirm',
+        'WaitingPromotion → Promoting: confirm-promotion webhook confirm-promotion answered 2xx',
+        'Promoting → Succeeded',
+      ]);
+      // every history entry reached the event hook once, in order (the first one's answer came too late and was ignored)
+      const events = got.filter((g) => g.path === 'event').map((g) => `${g.body.event}: ${g.body.detail}`);
+      expect(events).toEqual(status.history.map((h) => `${h.event}: ${h.detail}`));
+    });
+
+    it('a rollback hook that answers 2xx rolls the canary back; post-rollout is told why', async () => {
+      answers = { rollback: (n) => ({ status: n < 3 ? 404 : 200 }), 'post-rollout': () => ({ status: 200 }) };
+      const f = fake();
+      realHooks(f);
+      const status = await run(f, plan(['rollback', 'post-rollout']));
+      expect(status.phase).toBe('Failed');
+      expect(f.checks).toHaveLength(2);
+      expect(f.rollbacks.map((r) => r.reason)).toEqual(['rollback webhook rollback answered 2xx']);
+      expect(got.map((g) => g.path)).toEqual(['rollback', 'rollback', 'rollback', 'post-rollout']);
+      expect(got.at(-1)!.body).toMatchObject({ type: 'post-rollout', phase: 'Failed', reason: 'rollback webhook rollback answered 2xx', version: 2 });
+    });
   });
 
   it('promote skips the remaining steps and records it', async () => {

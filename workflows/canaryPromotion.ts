@@ -6,7 +6,13 @@
  * Each step sets the canary weight in the registry (servers apply it within a second), bakes on
  * durable timers and checks the gates every checkInterval through `canaryCheck`; the decisions are
  * `tick`'s (canary/tick.ts). A breach, `threshold` failed checks, a stage still inconclusive
- * after its extensions, a failed confirm-promotion webhook or the `abort` signal roll back at once.
+ * after its extensions, a rollback webhook answering 2xx or the `abort` signal roll back at once.
+ *
+ * Webhooks, with Flagger's semantics (canary/plan.ts lists them): confirm-rollout holds the start
+ * (phase Waiting) until it answers 2xx; pre-rollout runs before the first traffic (a non-2xx is a
+ * failed check); rollback is asked before every check (2xx: roll back now); confirm-promotion holds the
+ * promotion (phase WaitingPromotion, checks go on) until it answers 2xx; post-rollout is told after the
+ * promotion or the rollback; event gets every history entry. Each one asks again every checkInterval.
  *
  * Shadow stage (plan `shadow.enabled`): `canaryShadow` sets the deployment's `config.shadowVersion` to
  * the canary (weight stays 0) so the inference servers mirror champion-served requests to it; the
@@ -19,16 +25,19 @@
  * History stays small (one timer and one activity per check; the default plan has ~100 checks), so
  * the workflow does not continue-as-new.
  */
-import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { CanaryPlan } from '../canary/plan';
+import { ActivityCancellationType, CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CanaryPlan, WebhookType } from '../canary/plan';
 import type { CanaryStatus } from '../canary/status';
 import {
+  awaitConfirmation,
   comparisonFor,
+  eventsSince,
   enterPhase,
   initialStatus,
   markRolledBack,
   nextCheckOffsetMs,
   nextDecisionLook,
+  preRolloutFailed,
   promoteRequested,
   record,
   stageIntervalMs,
@@ -70,6 +79,14 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
   let abort: { by: string; reason: string } | null = null;
   /** config.shadowVersion is (or may be) set to this canary. */
   let shadowOn = false;
+  /** Sequence number of the last history entry sent to the event webhook. */
+  let eventsSent = 0;
+  /**
+   * Flagger's webhook semantics (rollback as a gate, confirm-promotion waits, post-rollout after a
+   * rollback too). Runs started before them replay with the old ones: confirm-promotion's first
+   * non-2xx rolled back, and `rollback` was told after a rollback.
+   */
+  const flaggerHooks = patched('canary-flagger-webhooks');
 
   const publishPhase = () =>
     input.searchAttributes !== false &&
@@ -97,7 +114,8 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     status = record({ ...status, paused: false }, Date.now(), 'resumed', `by ${s?.by ?? 'someone'}`);
   });
   setHandler(promoteSignal, (s) => {
-    if (TERMINAL.has(status.phase) || status.phase === 'Promoting' || promoteBy !== null) return;
+    // Ignored while a confirmation webhook holds the canary: the webhook has the last word.
+    if (TERMINAL.has(status.phase) || status.phase === 'Promoting' || status.phase === 'Waiting' || status.phase === 'WaitingPromotion' || promoteBy !== null) return;
     promoteBy = s?.by ?? 'someone';
   });
   setHandler(abortSignal, (s) => {
@@ -107,7 +125,8 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     scope.cancel();
   });
 
-  async function webhook(type: 'confirm-promotion' | 'rollback' | 'post-rollout', reason: string): Promise<{ ok: boolean; error: string | null } | null> {
+  /** Calls the plan's webhook of `type` (null when the plan has none); the call is recorded unless `quiet`. */
+  async function webhook(type: WebhookType, reason: string, quiet = false): Promise<{ ok: boolean; error: string | null; name: string } | null> {
     const hook = plan?.webhooks.find((w) => w.type === type);
     if (!hook) return null;
     const r = await hookActs.canaryWebhook({
@@ -116,9 +135,77 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
       url: hook.url,
       timeoutMs: hook.timeoutMs,
       payload: { model, version, championVersion: status.championVersion, phase: status.phase, canaryWeight: status.canaryWeight, reason, workflowId: workflowInfo().workflowId },
+      ...(hook.metadata ? { metadata: hook.metadata } : {}),
     });
-    status = record(status, Date.now(), 'webhook', `${type} ${hook.name}: ${r.ok ? `HTTP ${r.status}` : `failed: ${r.error}`} (${Math.round(r.ms)} ms)`);
-    return r;
+    if (!quiet) status = record(status, Date.now(), 'webhook', `${type} ${hook.name}: ${r.ok ? `HTTP ${r.status}` : `failed: ${r.error}`} (${Math.round(r.ms)} ms)`);
+    return { ok: r.ok, error: r.error, name: hook.name };
+  }
+
+  /** Sends the history entries not sent yet to the `event` webhook, one POST each (answers ignored, as Flagger does). */
+  async function flushEvents(): Promise<void> {
+    const hook = plan?.webhooks.find((w) => w.type === 'event');
+    if (!hook) return;
+    for (const { seq, entry } of eventsSince(status, eventsSent)) {
+      eventsSent = seq;
+      await hookActs.canaryWebhook({
+        type: 'event',
+        name: hook.name,
+        url: hook.url,
+        timeoutMs: hook.timeoutMs,
+        payload: { model, version, phase: status.phase, canaryWeight: status.canaryWeight, workflowId: workflowInfo().workflowId, event: entry.event, detail: entry.detail, at: entry.at, seq },
+        ...(hook.metadata ? { metadata: hook.metadata } : {}),
+      });
+    }
+  }
+
+  /** The rollback webhook as a gate: a 2xx answer rolls back now (true). Other answers are the normal "no". */
+  async function rollbackTripped(): Promise<boolean> {
+    if (!flaggerHooks) return false;
+    const r = await webhook('rollback', status.message, true);
+    if (!r?.ok) return false;
+    status = record(status, Date.now(), 'webhook', `rollback ${r.name}: 2xx, rolling back`);
+    await rollbackNow(`rollback webhook ${r.name} answered 2xx`);
+    return true;
+  }
+
+  /** Sleeps `ms` on a durable timer, holding while paused. */
+  async function sleepPausable(ms: number): Promise<void> {
+    const due = Date.now() + ms;
+    for (;;) {
+      if (status.paused) {
+        await condition(() => !status.paused);
+        continue;
+      }
+      const remaining = due - Date.now();
+      if (remaining <= 0) return;
+      await condition(() => status.paused, remaining);
+    }
+  }
+
+  /** confirm-rollout: wait (phase Waiting), asking every checkInterval, until it answers 2xx. False when rolled back meanwhile. */
+  async function confirmRollout(): Promise<boolean> {
+    for (;;) {
+      const r = await webhook('confirm-rollout', 'the canary is about to start');
+      if (r === null || r.ok) return true;
+      setStatus(awaitConfirmation(status, 'Waiting', r.name, r.error ?? 'not 2xx', Date.now()));
+      await flushEvents();
+      await sleepPausable(plan!.checkIntervalMs);
+      if (await rollbackTripped()) return false;
+    }
+  }
+
+  /** pre-rollout: before the canary takes any traffic; each non-2xx is a failed check, asked again every checkInterval. */
+  async function preRollout(): Promise<boolean> {
+    for (;;) {
+      const r = await webhook('pre-rollout', 'the canary is about to take traffic');
+      if (r === null || r.ok) return true;
+      const t = preRolloutFailed(status, plan!, `${r.name}: ${r.error}`, Date.now());
+      await apply(t);
+      if (status.phase === 'Failed') return false;
+      await flushEvents();
+      await sleepPausable(plan!.checkIntervalMs);
+      if (await rollbackTripped()) return false;
+    }
   }
 
   async function setShadow(on: boolean): Promise<void> {
@@ -135,7 +222,8 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
       await setShadow(false);
       await rollbackActs.canaryRollback({ model, version, reason, actor, restoreChampion: status.promoted ? status.championVersion : null });
       setStatus(markRolledBack(status, reason, Date.now()));
-      await webhook('rollback', reason);
+      await webhook(flaggerHooks ? 'post-rollout' : 'rollback', reason);
+      await flushEvents();
     });
   }
 
@@ -170,10 +258,12 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
 
   async function promoting(): Promise<void> {
     await condition(() => !status.paused);
-    const confirm = await webhook('confirm-promotion', status.message);
-    if (confirm && !confirm.ok) {
-      await rollbackNow(`confirm-promotion webhook failed: ${confirm.error}`);
-      return;
+    if (!flaggerHooks) {
+      const confirm = await webhook('confirm-promotion', status.message);
+      if (confirm && !confirm.ok) {
+        await rollbackNow(`confirm-promotion webhook failed: ${confirm.error}`);
+        return;
+      }
     }
     const p = await acts.canaryPromote({ model, version, actor, reason: status.message });
     status = record(
@@ -184,33 +274,52 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     );
     await webhook('post-rollout', status.message);
     setStatus(enterPhase(status, 'Succeeded', Date.now()));
+    await flushEvents();
   }
 
   async function run(): Promise<void> {
     const init = await acts.canaryInitialize({ model, version, plan: input.plan, actor });
     plan = init.plan;
     status = record({ ...status, championVersion: init.championVersion }, Date.now(), 'initialized', `champion v${init.championVersion}, steps ${plan.stepWeights.join('→')}%`);
+    await flushEvents();
+    if (!(await confirmRollout()) || !(await preRollout())) return;
     if (plan.shadow.enabled) {
       await setShadow(true);
       setStatus({ ...enterPhase(status, 'Shadow', Date.now()), stepChecks: 0, stepStartedAt: new Date(Date.now()).toISOString(), message: 'shadow: comparing mirrored decisions' });
     } else {
       await apply(startProgressing(status, plan, Date.now()));
     }
-    while (status.phase === 'Shadow' || status.phase === 'Progressing') {
-      if (promoteBy !== null) {
+    for (;;) {
+      await flushEvents();
+      if (flaggerHooks && (status.phase === 'Promoting' || status.phase === 'WaitingPromotion')) {
+        // Flagger's confirm-promotion: promote on a 2xx; otherwise wait, checking on, and ask again.
+        const r = await webhook('confirm-promotion', status.message);
+        if (r === null || r.ok) {
+          if (status.phase === 'WaitingPromotion') setStatus(enterPhase(status, 'Promoting', Date.now(), `confirm-promotion webhook ${r!.name} answered 2xx`));
+          break;
+        }
+        setStatus(awaitConfirmation(status, 'WaitingPromotion', r.name, r.error ?? 'not 2xx', Date.now()));
+        await flushEvents();
+      }
+      if (status.phase !== 'Shadow' && status.phase !== 'Progressing' && status.phase !== 'WaitingPromotion') break;
+      if (promoteBy !== null && status.phase !== 'WaitingPromotion') {
         setStatus(promoteRequested(status, promoteBy, Date.now()).status);
+        promoteBy = null; // handled (the handler ignores further requests from here on)
         await setShadow(false);
-        break;
+        continue;
       }
       await waitForCheck(Date.parse(status.stepStartedAt!) + nextCheckOffsetMs(status, plan));
-      if (promoteBy !== null) continue;
+      if (promoteBy !== null && status.phase !== 'WaitingPromotion') continue;
+      if (await rollbackTripped()) return;
+      const waiting = status.phase === 'WaitingPromotion';
       const check = await acts.canaryCheck({
         model,
         version,
         arm: status.phase === 'Shadow' ? 'shadow' : 'canary',
         from: status.stepStartedAt!,
         comparison: comparisonFor(status, plan),
-        decisionLook: nextDecisionLook(status, plan),
+        // While the promotion waits, checks look for harm only (they cannot advance anything).
+        decisionLook: waiting ? 0 : nextDecisionLook(status, plan),
         bakeMs: stageIntervalMs(status, plan),
         minSamples: status.phase === 'Shadow' ? plan.shadow.minSamples : plan.minSamples,
         plan,
@@ -223,7 +332,10 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
   try {
     await scope.run(run);
   } catch (err) {
-    if (status.phase === 'Failed') return status;
+    if (status.phase === 'Failed') {
+      await CancellationScope.nonCancellable(flushEvents);
+      return status;
+    }
     const requested = abort as { by: string; reason: string } | null; // set by the abort handler
     const reason = isCancellation(err) && requested !== null ? `aborted by ${requested.by}: ${requested.reason}` : `canary stopped by an error: ${rootMessage(err)}`;
     status = record(status, Date.now(), 'error', reason);

@@ -1,19 +1,24 @@
 /**
  * Activities of driftMonitor: read a deployment's logged decisions (with rewards) for a reference and
  * a current window, analyse them (./drift-analysis.ts), record the figures as run metrics (with the
- * Prometheus-style counter `drift/alerts_total`), and POST an alert to a webhook.
+ * Prometheus-style counter `drift/alerts_total`), and POST an alert to a webhook (signed, allow-listed,
+ * no redirects: activities/webhooks).
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { Registry } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
 import type { DriftCheckInput, DriftMonitorActivities, DriftReport } from '../../contracts/drift-monitor';
 import { analyseDrift, type DriftSample } from './drift-analysis';
+import { createWebhookSender, hostRefusal, loadOutboundSettings, type OutboundSettings } from '../webhooks';
 
 export type { DriftCheckInput };
 
-export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore }): DriftMonitorActivities {
+export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore; outbound?: OutboundSettings; fetch?: typeof fetch }): DriftMonitorActivities {
   const registry = new Registry({ pool: deps.pool, store: deps.store });
+  const outbound = deps.outbound ?? loadOutboundSettings();
+  const send = createWebhookSender(outbound, deps.fetch ?? fetch);
 
   async function samples(deployment: string, from: Date, to: Date): Promise<DriftSample[]> {
     const { rows } = await deps.pool.query(
@@ -46,11 +51,16 @@ export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore }
       return { ...report, until: until.toISOString() };
     },
 
-    /** POSTs the alert as JSON; a non-2xx answer is an error (retried by the workflow's policy). */
+    /**
+     * POSTs the alert as signed JSON (activities/webhooks); a non-2xx answer, a redirect or a timeout is
+     * an error retried by the workflow's policy; a host off the allow-list is not retried.
+     */
     async driftAlert(input: { url: string; timeoutMs?: number; payload: JsonObject }): Promise<number> {
-      const res = await fetch(input.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input.payload), signal: AbortSignal.timeout(input.timeoutMs ?? 5000) });
-      if (!res.ok) throw new Error(`drift alert webhook ${input.url} answered ${res.status}`);
-      return res.status;
+      const refusal = hostRefusal(input.url, outbound.allowedHosts);
+      if (refusal !== null) throw ApplicationFailure.create({ type: 'ValidationError', nonRetryable: true, message: `drift alert webhook: ${refusal}` });
+      const r = await send({ url: input.url, event: 'drift.alert', timeoutMs: input.timeoutMs ?? 5000, payload: input.payload });
+      if (!r.ok) throw new Error(`drift alert webhook ${input.url}: ${r.error}`);
+      return r.status!;
     },
   };
 }

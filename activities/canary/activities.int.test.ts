@@ -2,8 +2,8 @@
  * The canary activities against real PostgreSQL (a fresh migrated database, real ONNX versions
  * registered in a filesystem artifact store) and a real local HTTP server for the webhooks.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServingFixture, type ServingFixture } from '../../inference/testing/fixture';
 import { Rng } from '../../ml/rng';
@@ -17,11 +17,15 @@ describe('canary activities on PostgreSQL', () => {
   let acts: ReturnType<typeof createCanaryActivities>;
   let hooks: Server;
   let hookUrl: string;
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
     fx = await createServingFixture();
     acts = createCanaryActivities({ pool: fx.db.pool });
     hooks = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }));
       const delay = req.url === '/slow' ? 2000 : 0;
       setTimeout(() => {
         res.statusCode = req.url === '/fail' ? 500 : 200;
@@ -138,7 +142,7 @@ describe('canary activities on PostgreSQL', () => {
     const call = (path: string, timeoutMs = 1000) => acts.canaryWebhook({ type: 'rollback', name: 'rb', url: `${hookUrl}${path}`, timeoutMs, payload: { model: 'm' } });
     expect(await call('/ok')).toMatchObject({ ok: true, status: 200, error: null });
     expect(await call('/fail')).toMatchObject({ ok: false, status: 500, error: 'HTTP 500' });
-    expect(await call('/slow', 200)).toMatchObject({ ok: false, status: null, error: 'no answer within 200 ms' });
+    expect(await call('/slow', 200)).toMatchObject({ ok: false, status: null, error: 'no complete answer within 200 ms' });
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
@@ -146,6 +150,34 @@ describe('canary activities on PostgreSQL', () => {
     const refused = await acts.canaryWebhook({ type: 'rollback', name: 'rb', url: `http://127.0.0.1:${port}/x`, timeoutMs: 1000, payload: {} });
     expect(refused.ok).toBe(false);
     expect(refused.error).toMatch(/ECONNREFUSED/);
+  });
+
+  it('webhooks are signed with the worker\'s secret and carry the plan\'s metadata; a host off the allow-list is refused at initialize', async () => {
+    const secret = 'canary-secret-0123456789';
+    const signed = createCanaryActivities({ pool: fx.db.pool, outbound: { secret, allowedHosts: ['127.0.0.1'], maxResponseBytes: 1024, prometheusUrl: null } });
+    received.length = 0;
+    const r = await signed.canaryWebhook({ type: 'confirm-promotion', name: 'gate', url: `${hookUrl}/ok`, timeoutMs: 1000, payload: { model: 'm', version: 2 }, metadata: { ticket: 'CHG-42' } });
+    expect(r).toMatchObject({ ok: true, status: 200 });
+    expect(received).toHaveLength(1);
+    const { headers, body } = received[0];
+    expect(JSON.parse(body)).toEqual({ type: 'confirm-promotion', name: 'gate', model: 'm', version: 2, metadata: { ticket: 'CHG-42' } });
+    expect(headers['x-autopilot-event']).toBe('canary.confirm-promotion');
+    expect(headers['x-autopilot-signature']).toBe(`sha256=${createHmac('sha256', secret).update(`${headers['x-autopilot-timestamp']}.${body}`).digest('hex')}`);
+
+    const { canary } = await model('act-hosts');
+    const strict = createCanaryActivities({ pool: fx.db.pool, outbound: { secret, allowedHosts: ['hooks.example.com'], maxResponseBytes: 1024, prometheusUrl: null } });
+    await expect(strict.canaryInitialize({ model: 'act-hosts', version: canary, plan: { webhooks: [{ type: 'rollback', url: `${hookUrl}/rb` }] }, actor: 'test' })).rejects.toMatchObject({
+      nonRetryable: true,
+      message: `input.plan.webhooks.0.url: got "${hookUrl}/rb"; expected a webhook URL this worker may call: host ${new URL(hookUrl).host} is not on the webhook allow-list (hooks.example.com); add it to AUTOPILOT_WEBHOOK_ALLOWED_HOSTS`,
+    });
+    // a plan's own Prometheus URL passes the same allow-list
+    await expect(
+      strict.canaryInitialize({ model: 'act-hosts', version: canary, plan: { prometheus: { url: 'http://prom.internal:9090' }, metrics: [{ name: 'q', query: 'sum(up)', thresholdRange: { min: 1 } }] }, actor: 'test' }),
+    ).rejects.toMatchObject({
+      nonRetryable: true,
+      message: 'input.plan.prometheus.url: got "http://prom.internal:9090"; expected a Prometheus for the metric queries: prometheus.url: host prom.internal:9090 is not on the webhook allow-list (hooks.example.com); add it to AUTOPILOT_WEBHOOK_ALLOWED_HOSTS',
+    });
+    expect((await fx.registry.getDeployment('act-hosts')).canaryVersion).toBeNull();
   });
 });
 

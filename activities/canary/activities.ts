@@ -10,13 +10,16 @@
  *                     Shadow stage, the mirrored decisions (canary/shadow.ts)
  *   canaryRollback    weight 0, version `rejected`, audit row (after a promotion: the previous champion back)
  *   canaryPromote     canary → champion (the old champion stays registered)
- *   canaryWebhook     POST to a plan webhook with its timeout; reports, never throws on a bad answer
+ *   canaryWebhook     signed POST to a plan webhook (activities/webhooks: allow-list, no redirects, bounded
+ *                     answer, timeout); reports, never throws on a bad answer
  *
  * Data used by the check (what "metrics" means here): the decision rows and rewards the inference
  * server logs (arm `champion` / `canary` / `shadow`), the reward components `error` and `latency_ms`
  * when the application reports them (otherwise the decision's own latency), and the audit log for
- * `canary.ejected` rows (the server took the canary out of rotation after a run-time error). The
- * server's /metrics is not scraped: every number comes from the registry, which all servers share.
+ * `canary.ejected` rows (the server took the canary out of rotation after a run-time error). A plan
+ * metric with a PromQL `query` is asked of Prometheus at each check (./prometheus.ts), against the
+ * plan's `prometheus.url` or the worker's AUTOPILOT_PROMETHEUS_URL (Prometheus scrapes every server's
+ * /metrics), and judged beside the decision-row gates (canary/promql.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
@@ -41,11 +44,41 @@ import type {
   WebhookResult,
 } from '../../contracts/canary';
 import { validateCanaryPlan } from './plan-config';
+import { queryPrometheus } from './prometheus';
+import { renderQuery, withQueryGates } from '../../canary/promql';
+import { createWebhookSender, hostRefusal, loadOutboundSettings, type OutboundSettings, type WebhookSender } from '../webhooks';
 
 export interface CanaryDeps {
   pool: Pool;
-  /** HTTP client for webhooks (default: global fetch). */
+  /** HTTP client for webhooks and Prometheus (default: global fetch). */
   fetch?: typeof fetch;
+  /** Webhook secret, host allow-list, response cap, Prometheus URL (default: from the environment). */
+  outbound?: OutboundSettings;
+}
+
+/** The Prometheus a plan's queries run against, or why there is none. */
+export function prometheusFor(plan: CanaryPlan, outbound: OutboundSettings): { url: string } | { error: string } {
+  if (plan.prometheus.url !== null) {
+    const refusal = hostRefusal(plan.prometheus.url, outbound.allowedHosts);
+    return refusal === null ? { url: plan.prometheus.url } : { error: `prometheus.url: ${refusal}` };
+  }
+  if (outbound.prometheusUrl !== null) return { url: outbound.prometheusUrl };
+  return { error: "no Prometheus to ask: set the plan's prometheus.url or the worker's AUTOPILOT_PROMETHEUS_URL" };
+}
+
+/** `canaryWebhook` alone (no database): a signed POST through `send` (activities/webhooks), reported as a value. */
+export function createCanaryWebhookActivity(send: WebhookSender): Pick<CanaryActivities, 'canaryWebhook'> {
+  return {
+    async canaryWebhook(input: WebhookInput): Promise<WebhookResult> {
+      const r = await send({
+        url: input.url,
+        event: `canary.${input.type}`,
+        timeoutMs: input.timeoutMs,
+        payload: { type: input.type, name: input.name, ...input.payload, ...(input.metadata ? { metadata: input.metadata } : {}) },
+      });
+      return { ok: r.ok, status: r.status, ms: r.ms, error: r.error };
+    },
+  };
 }
 
 /** Registry errors that retrying cannot fix become non-retryable failures with the same message. */
@@ -62,6 +95,22 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
   const registry = new Registry({ pool: deps.pool });
   const decisions = new DecisionStore({ pool: deps.pool });
   const http = deps.fetch ?? fetch;
+  const outbound = deps.outbound ?? loadOutboundSettings();
+  const send = createWebhookSender(outbound, http);
+
+  /** Every query gate of the plan, run at `at` (in parallel; each one's failure is its own). */
+  async function queryGates(input: CheckInput, at: Date) {
+    const gates = input.plan.metrics.filter((m) => m.query !== undefined);
+    if (gates.length === 0) return [];
+    const prom = prometheusFor(input.plan, outbound);
+    return Promise.all(
+      gates.map(async (g) => {
+        const query = renderQuery(g.query!, { deployment: input.model, arm: input.arm, version: input.version, intervalMs: g.intervalMs! });
+        if ('error' in prom) return { name: g.name, query, value: null, error: prom.error };
+        return queryPrometheus(prom.url, query, { name: g.name, timeoutMs: input.plan.prometheus.timeoutMs, at, fetch: http });
+      }),
+    );
+  }
 
   async function rowsOf(model: string, arm: string, from: Date, to: Date, version?: number): Promise<ArmAccumulator> {
     const acc = new ArmAccumulator();
@@ -143,6 +192,15 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
     async canaryInitialize(input: CanaryPromotionInput & { actor: string }): Promise<CanaryInitResult> {
       return permanent(async () => {
         const plan = validateCanaryPlan(input.plan ?? {}, 'input.plan');
+        // What the worker would refuse at the first check or hook is refused now, before traffic moves.
+        plan.webhooks.forEach((w, i) => {
+          const refusal = hostRefusal(w.url, outbound.allowedHosts);
+          if (refusal !== null) throw new ValidationError(`input.plan.webhooks.${i}.url`, w.url, `a webhook URL this worker may call: ${refusal}`);
+        });
+        if (plan.metrics.some((m) => m.query !== undefined)) {
+          const prom = prometheusFor(plan, outbound);
+          if ('error' in prom) throw new ValidationError('input.plan.prometheus.url', plan.prometheus.url, `a Prometheus for the metric queries: ${prom.error}`);
+        }
         const d = await registry.getDeployment(input.model);
         if (d.championVersion === null) throw new ValidationError('model', input.model, 'a deployment with a champion to compare the canary with');
         if (d.championVersion === input.version) throw new ValidationError('version', input.version, `a version other than the champion (v${d.championVersion})`);
@@ -222,12 +280,16 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
     async canaryCheck(input: CheckInput): Promise<CheckResult> {
       const to = new Date();
       const from = new Date(input.from);
-      if (input.arm === 'shadow') return shadowCheck(input, from, to);
-      const [canary, champion, burn, incidents] = await Promise.all([
+      if (input.arm === 'shadow') {
+        const [shadow, queries] = await Promise.all([shadowCheck(input, from, to), queryGates(input, to)]);
+        return withQueryGates(shadow, queries, input.plan.metrics);
+      }
+      const [canary, champion, burn, incidents, queries] = await Promise.all([
         rowsOf(input.model, input.arm, from, to, input.version),
         input.comparison === 'none' ? Promise.resolve(new ArmAccumulator()) : rowsOf(input.model, 'champion', from, to),
         burnCounts(input.model, input.version, to, input.plan),
         ejections(input.model, input.version, from),
+        queryGates(input, to),
       ]);
       const result = evaluateGates(
         {
@@ -241,7 +303,7 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
         { comparison: input.comparison, decisionLook: input.decisionLook, bakeMs: input.bakeMs, minSamples: input.minSamples },
         input.plan,
       );
-      return result;
+      return withQueryGates(result, queries, input.plan.metrics);
     },
 
     async canaryRollback(input: RollbackInput): Promise<{ generation: number; restoredChampion: number | null }> {
@@ -304,24 +366,6 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
       );
     },
 
-    async canaryWebhook(input: WebhookInput): Promise<WebhookResult> {
-      const t0 = performance.now();
-      try {
-        const res = await http(input.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ type: input.type, name: input.name, ...input.payload }),
-          signal: AbortSignal.timeout(input.timeoutMs),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        const ms = performance.now() - t0;
-        return { ok: res.ok, status: res.status, ms, error: res.ok ? null : `HTTP ${res.status}` };
-      } catch (err) {
-        const ms = performance.now() - t0;
-        const e = err as Error;
-        const error = e.name === 'TimeoutError' ? `no answer within ${input.timeoutMs} ms` : `${e.message}${(e.cause as Error | undefined)?.message ? ` (${(e.cause as Error).message})` : ''}`;
-        return { ok: false, status: null, ms, error };
-      }
-    },
+    ...createCanaryWebhookActivity(send),
   };
 }
