@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Settings } from '../config/settings';
+import { loadTemporalSecurity, temporalConnectionOptions } from '../config/temporal';
 import { createWorkerDeps, type WorkerDeps } from './deps';
 import { isTaskQueue, queueActivities } from './queues';
 
@@ -16,6 +17,8 @@ export interface RunWorkerOptions {
   deps?: WorkerDeps;
   connection?: NativeConnection;
   namespace?: string;
+  /** Where the TLS / API key variables are read (config/temporal.ts); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const workflowsPath = require.resolve('../workflows');
@@ -24,8 +27,10 @@ export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Wo
   if (!isTaskQueue(opts.queue)) {
     throw new Error(`unknown task queue "${opts.queue}": expected one of ${Object.keys(queueActivities).join(', ')}`);
   }
+  // Settings first: a bad TLS file or a lone client certificate fails before anything is opened.
+  const connectionOptions = opts.connection ? null : temporalConnectionOptions(opts.settings.temporalAddress, loadTemporalSecurity(opts.env ?? process.env));
   const deps = opts.deps ?? createWorkerDeps(opts.settings);
-  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.settings.temporalAddress }));
+  const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions!));
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace ?? opts.settings.temporalNamespace,
