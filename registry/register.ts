@@ -161,12 +161,13 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
   // Set once the transaction's function has returned: an error after that is the COMMIT's.
   let commitSent = false;
   let xid: string | null = null;
+  let done: { registered: ModelVersion } | { taken: ModelVersion };
   try {
     if (input.expectedSha256 !== undefined && put.sha256 !== input.expectedSha256.toLowerCase()) {
       throw new ValidationError('expectedSha256', input.expectedSha256, `the sha256 of the uploaded bytes (${put.sha256})`);
     }
     // 4. Then the row, in one transaction.
-    const done = await db.transaction(async (tx): Promise<{ registered: ModelVersion } | { taken: ModelVersion }> => {
+    done = await db.transaction(async (tx): Promise<{ registered: ModelVersion } | { taken: ModelVersion }> => {
       // With a key, a savepoint gives the version number back if the key turns out to be taken (also
       // when this runs inside a caller's transaction, which must not be rolled back for it).
       if (idempotencyKey !== null) await tx.query('SAVEPOINT register_version');
@@ -235,10 +236,6 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
       commitSent = !db.inTransaction;
       return { registered: result };
     });
-    if ('registered' in done) return done.registered;
-    // This upload is nobody's: the first registration with the key has its own.
-    await deleteAll(store, uploaded);
-    return sameModel(done.taken, input.model, idempotencyKey!);
   } catch (err) {
     if (!commitSent || xid === null) {
       await deleteAll(store, uploaded);
@@ -267,6 +264,10 @@ export async function registerVersion(db: Db, store: ArtifactStore, input: Regis
       { cause: err },
     );
   }
+  if ('registered' in done) return done.registered;
+  // This upload is nobody's: the first registration with the key has its own.
+  await deleteAll(store, uploaded);
+  return sameModel(done.taken, input.model, idempotencyKey!);
 }
 
 function sameModel(existing: ModelVersion, model: string, key: string): ModelVersion {
