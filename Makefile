@@ -75,6 +75,12 @@ test: setup setup-oumi setup-mlflow layers typecheck lint rules-check infra-chec
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
 
+# Re-records workflows/histories/*.json (replayed by workflows/replay.test.ts in `make test`) on a fresh
+# Temporal dev server, PostgreSQL database and Redis; only when a workflow changes on purpose.
+.PHONY: record-histories
+record-histories: setup
+	node -r ./scripts/register-ts.js test/record-histories.ts
+
 # infra/ without a cluster or Docker engine: hadolint, the Compose schema, Kustomize + Kubernetes schemas.
 # Builds the project-local .venv-infra from requirements/infra.txt once (scripts/check-infra.sh).
 infra-check:

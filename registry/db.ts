@@ -54,6 +54,14 @@ export class Db {
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
     const client = await this.pool!.connect();
+    // As in withClient: a connection cut mid-transaction (or while COMMIT's reply is on its way) must
+    // fail the statement's promise, not crash the process with an unhandled 'error' event; the broken
+    // client is destroyed rather than returned to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(new Db(null, client));
@@ -63,7 +71,8 @@ export class Db {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 }

@@ -120,8 +120,8 @@ export { migrate, loadMigrations, MigrationError, type MigrateResult } from './m
 export { createPool, withPool } from './pool';
 export { parseRegistryNotification, recordChange, writeAudit, notify, listAudit, type AuditInput } from './audit';
 export { createModel, ensureModel, getModel, listModels, type CreateModelInput } from './models';
-export { registerVersion, versionArtifactKey, type RegisterVersionInput, type ArtifactSource } from './register';
-export { getVersion, listVersions, searchVersions, setVersionStatus, parseMetricFilter, type VersionQuery, type MetricFilter, type MetricOp, type SetVersionStatusInput } from './versions';
+export { registerVersion, registrationKey, versionArtifactKey, type RegisterVersionInput, type ArtifactSource } from './register';
+export { getVersion, findVersionByIdempotencyKey, listVersions, searchVersions, setVersionStatus, parseMetricFilter, type VersionQuery, type MetricFilter, type MetricOp, type SetVersionStatusInput } from './versions';
 export { setAlias, removeAlias, resolveAlias, resolveVersionRef, listAliases, type SetAliasInput } from './aliases';
 export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
 export { openVersionArtifact, downloadVersion } from './download';

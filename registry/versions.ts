@@ -182,3 +182,9 @@ export async function setVersionStatus(db: Db, input: SetVersionStatusInput): Pr
     return { version: after, changed: true };
   });
 }
+
+/** The version registered with this idempotency key (see registerVersion), or null. */
+export async function findVersionByIdempotencyKey(db: Db, key: string): Promise<ModelVersion | null> {
+  const { rows } = await db.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE idempotency_key = $1`, [key]);
+  return rows.length === 0 ? null : toVersion(rows[0]);
+}

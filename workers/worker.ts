@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Settings } from '../config/settings';
+import { loadTemporalSecurity, temporalConnectionOptions } from '../config/temporal';
 import { createWorkerDeps, type WorkerDeps } from './deps';
 import { isTaskQueue, queueActivities, queuePreflight } from './queues';
 import { startWorkerMetrics } from './metrics';
@@ -23,6 +24,8 @@ export interface RunWorkerOptions {
   metricsHost?: string;
   /** Activity interceptors (the metrics one, from runWorker). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Where the TLS / API key variables are read (config/temporal.ts); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const workflowsPath = require.resolve('../workflows');
@@ -32,8 +35,10 @@ export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Wo
     throw new Error(`unknown task queue "${opts.queue}": expected one of ${Object.keys(queueActivities).join(', ')}`);
   }
   queuePreflight[opts.queue]?.(projectRoot);
+  // Settings first: a bad TLS file or a lone client certificate fails before anything is opened.
+  const connectionOptions = opts.connection ? null : temporalConnectionOptions(opts.settings.temporalAddress, loadTemporalSecurity(opts.env ?? process.env));
   const deps = opts.deps ?? createWorkerDeps(opts.settings);
-  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.settings.temporalAddress }));
+  const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions!));
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace ?? opts.settings.temporalNamespace,

@@ -13,6 +13,7 @@ import { Registry } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
 import type { BanditSnapshotActivities, BanditSnapshotStepInput, BanditSnapshotStepResult } from '../../contracts/bandit-snapshot';
+import { activityRegistrationKey } from '../registration-key';
 import { regretEstimate } from './regret';
 
 export interface BanditActivityDeps {
@@ -67,6 +68,8 @@ export function createBanditActivities(deps: BanditActivityDeps): BanditSnapshot
           tags: { seq: String(seq), stateKey: config.stateKey },
           lineage: { runId: input.runId, workflowId: input.workflowId ?? null },
           description: `bandit learner snapshot at seq ${seq}`,
+          // One version per step of this workflow run, however many attempts the step takes.
+          idempotencyKey: activityRegistrationKey((workflowRunId) => `banditSnapshotStep:${workflowRunId}:${input.step}`),
           actor: 'workflow:banditSnapshot',
         });
         version = v.version;

@@ -37,6 +37,7 @@ import {
   type TextPolicyTrainingInput,
 } from '../../contracts/text-policy-training';
 import { codeCommit } from '../code-commit';
+import { activityRegistrationKey } from '../registration-key';
 import { parsePolicyTrainingInput } from './input';
 import { DEFAULT_STARTUP_GRACE_MS, startProgressHeartbeat } from './liveness';
 import { trainStage } from './train-stage';
@@ -257,6 +258,8 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           `${format === 'onnx' ? 'ONNX export of the ' : ''}SFT→DPO action-approval policy, ${sft.train.progress.step} SFT + ${dpo.train.progress.step} DPO steps; ` +
           `eval accuracy ${dpo.metrics.accuracy.toFixed(3)} (after SFT ${sft.metrics.accuracy.toFixed(3)}), gates ${dpo.metrics.passed ? 'passed' : 'not passed'}`,
         createModel: true,
+        // One version per run and format even when attempts overlap (the search above is only a shortcut).
+        idempotencyKey: activityRegistrationKey(`registerPolicyVersion:${format}:${setup.runId}`),
         actor: setup.actor,
       });
       return { model: version.model, version: version.version, format, artifactUri: version.artifactUri, sha256: version.sha256, metrics: version.metrics };

@@ -19,6 +19,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { projectRoot } from '../../config/settings';
 import { codeCommit } from '../code-commit';
+import { activityRegistrationKey } from '../registration-key';
 import type { PolicyConfig } from '../../envs/config';
 import { exportOnnx } from '../../ml/onnx/export';
 import type { Environment } from '../../ml/rl/environment';
@@ -318,6 +319,8 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
         },
         description: `PPO RAG tuner trained for ${training.iterations} iterations on ${run.env} (seed ${run.seed}); held-out reward ${ev.policy.reward.toFixed(4)} vs baseline ${ev.baseline.reward.toFixed(4)} and best static ${ev.bestStatic.reward.toFixed(4)}`,
         createModel: true,
+        // One version per run even when attempts overlap (the search above is only a shortcut).
+        idempotencyKey: activityRegistrationKey(`exportAndRegister:${run.runId}`),
         actor: run.actor,
       });
       return { model: version.model, version: version.version, artifactUri: version.artifactUri, sha256: version.sha256, metrics: version.metrics };

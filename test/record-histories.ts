@@ -1,0 +1,344 @@
+/**
+ * Records the workflow histories that workflows/replay.test.ts replays against the current workflow
+ * code (R-OPS-ORCHESTRATION: a change that would break running workflows fails `make test`).
+ *
+ *   node -r ./scripts/register-ts.js test/record-histories.ts                 # every recording
+ *   node -r ./scripts/register-ts.js test/record-histories.ts ppoTraining     # those whose name starts so
+ *
+ * Each main path of each workflow runs once, short, on a fresh Temporal dev server (the project venv's
+ * CLI, as the integration tests start it) with a fresh PostgreSQL database, Redis and a filesystem
+ * artifact store; each history is written to workflows/histories/<workflow>.<path>.json as
+ * `handle.fetchHistory()` gives it. The activities are the real ones wherever they need only those
+ * servers (stackCheck, ppoTraining, banditSnapshot, driftMonitor, offPolicyEvaluation); canaryPromotion's
+ * checks need live traffic through an inference server and textPolicyTraining needs Oumi, so those two
+ * run with activities typed by their contracts that answer like the real ones (the history holds only the
+ * answers, and the workflow code decides what it does with them).
+ *
+ * Re-record when a workflow changes ON PURPOSE in a way running workflows may not see (and guard the old
+ * path with `patched()` if runs of the old code can still be open); the old files are the proof of what
+ * the code used to do, so keep a breaking change's old history until no such run can exist.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { createBanditActivities } from '../activities/bandits/activities';
+import { createDriftActivities } from '../activities/bandits/drift';
+import { validateCanaryPlan } from '../activities/canary/plan-config';
+import { createOpeActivities } from '../activities/ope/activities';
+import { LoggedBandit } from '../activities/ope/testing/logged-bandit';
+import { createPpoActivities } from '../activities/ppo/activities';
+import { createStackActivities } from '../activities/stack';
+import type { CanaryPlanInput } from '../canary/plan';
+import type { CheckOutcome, CheckResult } from '../canary/status';
+import { canaryWorkflowId, type CanaryActivities, type CheckInput } from '../contracts/canary';
+import { DecisionStore, type DecisionInput } from '../decision-log';
+import { LinUCB, deltaToFields } from '../ml/bandits';
+import { exportOnnx } from '../ml/onnx/export';
+import { Rng } from '../ml/rng';
+import { FsArtifactStore } from '../registry/artifacts/fs';
+import { Registry } from '../registry/index';
+import { migrate } from '../registry/migrate';
+import type { Signature } from '../registry/types';
+import { createTestDatabase, type TestDatabase } from './support/pg';
+import { startDevServer } from './support/temporal';
+import { fakeTextPolicyActivities } from '../workflows/testing/text-policy-fakes';
+
+const OUT = resolve(__dirname, '..', 'workflows', 'histories');
+
+interface Services {
+  client: Client;
+  db: TestDatabase;
+  store: FsArtifactStore;
+  registry: Registry;
+  redis: Redis;
+  hookUrl: string;
+}
+
+/** One run to record: the activities its worker registers, and a function that runs the workflow and
+ *  returns the executions to keep (`<workflow>.<path>`, the file's name → workflow id and run id). */
+interface Recording {
+  workflow: string;
+  activities(s: Services): object;
+  run(s: Services, taskQueue: string): Promise<Executions>;
+}
+
+type Executions = Record<string, { workflowId: string; runId: string }>;
+
+const recordings: Recording[] = [
+  {
+    workflow: 'stackCheck',
+    activities: (s) => createStackActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      const h = await s.client.workflow.start('stackCheck', { taskQueue, workflowId: `stack-check/${randomUUID()}`, args: [{ message: 'recorded' }] });
+      await h.result();
+      return { 'stackCheck.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'ppoTraining',
+    activities: (s) => createPpoActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      // The smallest useful run (as workflows/ppoTraining.int.test.ts): 2 rollout workers × 2 iterations,
+      // continuing as new after the first iteration so both the hand-over and the finish are recorded.
+      const input = {
+        model: 'recorded-ppo',
+        config: { environment: { episode_length: 4, batch_size: 50 }, ppo: { num_steps: 16, num_minibatches: 2, update_epochs: 2, hidden_sizes: [16, 16] } },
+        workers: 2,
+        iterations: 2,
+        seed: 7,
+        continueAsNewEvery: 1,
+        evaluation: { episodes: 2, screeningEpisodes: 1, shortlist: 2, kStep: 8, fusionStep: 0.5 },
+        timeouts: { heartbeatSeconds: 5 },
+      };
+      const h = await s.client.workflow.start('ppoTraining', { taskQueue, workflowId: `ppo/recorded/${randomUUID().slice(0, 8)}`, args: [input] });
+      await h.result();
+      return { 'ppoTraining.continueAsNew': { workflowId: h.workflowId, runId: h.firstExecutionRunId }, 'ppoTraining.main': { workflowId: h.workflowId, runId: (await h.describe()).runId } };
+    },
+  },
+  {
+    workflow: 'banditSnapshot',
+    activities: (s) => createBanditActivities({ pool: s.db.pool, store: s.store, redis: s.redis }),
+    async run(s, taskQueue) {
+      const stateKey = `recorded-${randomUUID().slice(0, 8)}`;
+      await s.registry.createModel({ name: 'recorded-router', actor: 'record-histories' });
+      await s.registry.setDeployment({
+        model: 'recorded-router', kind: 'bandit', championVersion: null, actor: 'record-histories',
+        config: { learner: { kind: 'linucb' }, arms: ['large', 'small'], features: ['complexity'], stateKey },
+      });
+      const l = new LinUCB({ nArms: 2, d: 2 });
+      for (let i = 0; i < 10; i++) {
+        for (const [f, v] of Object.entries(deltaToFields(l.statsDelta([1, i / 10], i % 2, i % 3 === 0 ? 0 : 1)))) await s.redis.hincrbyfloat(`bandit:state:${stateKey}`, f, v);
+      }
+      await s.redis.hincrby(`bandit:state:${stateKey}`, 'seq', 10);
+      try {
+        const h = await s.client.workflow.start('banditSnapshot', {
+          taskQueue, workflowId: `bandit-snapshot/${randomUUID()}`,
+          args: [{ deployment: 'recorded-router', intervalSeconds: 1, iterationsPerRun: 2, maxIterations: 3 }],
+        });
+        await h.result();
+        return { 'banditSnapshot.continueAsNew': { workflowId: h.workflowId, runId: h.firstExecutionRunId }, 'banditSnapshot.finish': { workflowId: h.workflowId, runId: (await h.describe()).runId } };
+      } finally {
+        await s.redis.del(`bandit:state:${stateKey}`);
+      }
+    },
+  },
+  {
+    workflow: 'driftMonitor',
+    activities: (s) => ({ ...createDriftActivities({ pool: s.db.pool, store: s.store }), ...canaryActivities(() => 'pass') }),
+    async run(s, taskQueue) {
+      // Decisions whose reward drops and whose feature shifts in the last hour; a canary runs for the
+      // deployment, so the drift alert (webhook) and the abort signal both land.
+      const model = 'recorded-drift';
+      await s.registry.createModel({ name: model, actor: 'record-histories' });
+      const rng = new Rng(1);
+      const now = Date.now();
+      const rows: DecisionInput[] = [];
+      const rewards: { decisionId: string; reward: number }[] = [];
+      for (let i = 0; i < 600; i++) {
+        const drift = i >= 300;
+        const decisionId = randomUUID();
+        rows.push({ decisionId, time: new Date(now - 7_000_000 + i * 11_500), deployment: model, model, version: null, arm: 'a', features: { complexity: (drift ? 1 : 0) + rng.normal() }, action: { arm: 'a' }, propensity: 1, latencyMs: 20 + rng.normal() });
+        rewards.push({ decisionId, reward: (drift ? 0.3 : 0.8) + 0.1 * rng.normal() });
+      }
+      const decisions = new DecisionStore({ pool: s.db.pool });
+      await decisions.insertDecisions(rows);
+      for (const r of rewards) await decisions.insertReward(r);
+      const canary = await s.client.workflow.start('canaryPromotion', {
+        taskQueue, workflowId: canaryWorkflowId(model),
+        args: [{ model, version: 2, plan: { stepWeights: [50, 100], interval: '1h', checkInterval: '30m' }, actor: 'record-histories' }],
+      });
+      const h = await s.client.workflow.start('driftMonitor', {
+        taskQueue, workflowId: `drift/${model}/${randomUUID()}`,
+        args: [{ deployment: model, windowSeconds: 3600, referenceSeconds: 3600, intervalSeconds: 1, maxIterations: 1, onDrift: 'abort-canary', webhook: { url: s.hookUrl } }],
+      });
+      const result = (await h.result()) as { alerts: number; actions: string[] };
+      if (result.alerts !== 1 || !result.actions.includes(`abort ${canary.workflowId}`)) throw new Error(`driftMonitor did not alert and abort: ${JSON.stringify(result)}`);
+      await canary.result();
+      return {
+        'driftMonitor.abortCanary': { workflowId: h.workflowId, runId: h.firstExecutionRunId },
+        // The canary it aborted: the abort signal's path.
+        'canaryPromotion.abort': { workflowId: canary.workflowId, runId: canary.firstExecutionRunId },
+      };
+    },
+  },
+  {
+    workflow: 'offPolicyEvaluation',
+    activities: (s) => createOpeActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      // 2,000 logged decisions of a known contextual bandit, two chunks of 1,000, one chunk per run:
+      // the first run scores and continues as new, the second scores, estimates and cleans up.
+      const model = 'recorded-ope';
+      const start = new Date('2025-03-01T00:00:00.000Z');
+      const bandit = new LoggedBandit({ nFeatures: 6, choices: ['a0', 'a1', 'a2', 'a3', 'a4'], epsilon: 0.3, staleness: 0.8, seed: 7 });
+      const exported = exportOnnx(bandit.candidate(3), { graphName: model });
+      await s.registry.registerVersion({
+        model, artifact: { buffer: Buffer.from(exported.model) }, format: 'onnx', createModel: true,
+        signature: JSON.parse(JSON.stringify(exported.signature)) as Signature, actor: 'record-histories',
+      });
+      const decisions = new DecisionStore({ pool: s.db.pool });
+      for (const batch of bandit.generate(2000, { start, stepMs: 10, batch: 1000, deployment: model, model, version: 1, rng: new Rng(11) })) {
+        await decisions.insertDecisions(batch.decisions);
+        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])', [
+          batch.rewards.map((r) => r.decisionId),
+          batch.rewards.map((r) => r.reward),
+          batch.rewards.map((r) => r.time.toISOString()),
+        ]);
+      }
+      const h = await s.client.workflow.start('offPolicyEvaluation', {
+        taskQueue, workflowId: `ope/${model}/1/${randomUUID()}`,
+        args: [{ deployment: model, from: start.toISOString(), to: new Date(start.getTime() + 2000 * 10).toISOString(), candidate: { model, version: 1 }, nBootstrap: 200, chunkSize: 1000, chunksPerRun: 1, seed: 3 }],
+      });
+      await h.result();
+      return { 'offPolicyEvaluation.continueAsNew': { workflowId: h.workflowId, runId: h.firstExecutionRunId }, 'offPolicyEvaluation.estimate': { workflowId: h.workflowId, runId: (await h.describe()).runId } };
+    },
+  },
+  {
+    workflow: 'canaryPromotion',
+    activities: () => canaryActivities((_c, weight) => (weight === 100 ? 'breach' : 'pass'), 'rollback'),
+    async run(s, taskQueue) {
+      // A breach at 100% rolls back (the rollback webhook fires).
+      const model = `recorded-canary-${randomUUID().slice(0, 8)}`;
+      const h = await s.client.workflow.start('canaryPromotion', { taskQueue, workflowId: canaryWorkflowId(model), args: [{ model, version: 2, plan: canaryPlan(s.hookUrl), actor: 'record-histories' }] });
+      const status = (await h.result()) as { phase: string };
+      if (status.phase !== 'Failed') throw new Error(`the breaching canary ended ${status.phase}, not Failed`);
+      return { 'canaryPromotion.rollback': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'canaryPromotion',
+    activities: () => canaryActivities(() => 'pass', 'promote'),
+    async run(s, taskQueue) {
+      // Every check passes: 50% → 100% → promoted (confirm-promotion and post-rollout webhooks fire).
+      const model = `recorded-canary-${randomUUID().slice(0, 8)}`;
+      const h = await s.client.workflow.start('canaryPromotion', { taskQueue, workflowId: canaryWorkflowId(model), args: [{ model, version: 2, plan: canaryPlan(s.hookUrl), actor: 'record-histories' }] });
+      const status = (await h.result()) as { phase: string };
+      if (status.phase !== 'Succeeded') throw new Error(`the passing canary ended ${status.phase}, not Succeeded`);
+      return { 'canaryPromotion.promote': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'textPolicyTraining',
+    activities: () => fakeTextPolicyActivities([]),
+    async run(s, taskQueue) {
+      const h = await s.client.workflow.start('textPolicyTraining', { taskQueue, workflowId: `text-policy/recorded/${randomUUID().slice(0, 8)}`, args: [{ model: 'recorded-policy' }] });
+      await h.result();
+      return { 'textPolicyTraining.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+];
+
+/** Two steps of a second each, a check every second, every webhook type pointing at the local hook. */
+function canaryPlan(hookUrl: string): CanaryPlanInput {
+  return {
+    stepWeights: [50, 100],
+    interval: '2s',
+    checkInterval: '1s',
+    threshold: 1,
+    maxInconclusive: 0,
+    webhooks: [
+      { type: 'confirm-promotion', url: hookUrl },
+      { type: 'rollback', url: hookUrl },
+      { type: 'post-rollout', url: hookUrl },
+    ],
+  };
+}
+
+/**
+ * canaryPromotion's activities as the real ones answer (the plan is validated by the real validator);
+ * `outcome(check, weight)` scripts each check. The real checks read live traffic (see the file's header).
+ */
+function canaryActivities(outcome: (c: CheckInput, weight: number) => CheckOutcome | 'breach', label = 'canary'): CanaryActivities {
+  let weight = 0;
+  let generation = 1;
+  return {
+    async canaryInitialize(input) {
+      return { plan: validateCanaryPlan(input.plan ?? {}, 'input.plan'), championVersion: 1, generation };
+    },
+    async canaryShadow() {
+      return { generation, changed: false };
+    },
+    async canarySetWeight(input) {
+      weight = input.weight;
+      return { generation: ++generation, changed: true };
+    },
+    async canaryCheck(input): Promise<CheckResult> {
+      const o = outcome(input, weight);
+      const at = new Date().toISOString();
+      return {
+        outcome: o === 'breach' ? 'fail' : o,
+        breach: o === 'breach',
+        reasons: o === 'pass' ? [] : [`${label}: scripted ${o} at ${weight}%`],
+        at,
+        window: { from: at, to: at },
+        samples: { champion: 1000, canary: 1000 },
+        metrics: [],
+        delta: null,
+        burnRate: [],
+        decisionLook: input.decisionLook > 0,
+      };
+    },
+    async canaryRollback(input) {
+      weight = 0;
+      return { generation: ++generation, restoredChampion: input.restoreChampion ?? null };
+    },
+    async canaryPromote() {
+      return { generation: ++generation, previousChampion: 1 };
+    },
+    async canaryWebhook() {
+      return { ok: true, status: 200, ms: 1, error: null };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const chosen = recordings.filter((r) => only.length === 0 || only.some((o) => r.workflow.startsWith(o)));
+  if (chosen.length === 0) throw new Error(`no recording matches ${only.join(', ')}; workflows: ${[...new Set(recordings.map((r) => r.workflow))].join(', ')}`);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never;
+  const [env, db, bundle] = await Promise.all([startDevServer(), createTestDatabase(), bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet })]);
+  const dir = mkdtempSync(join(tmpdir(), 'ap-record-histories-'));
+  const redis = new Redis(process.env.AUTOPILOT_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const hook: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  try {
+    await migrate(db.pool);
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const store = new FsArtifactStore(dir);
+    const s: Services = { client: env.client, db, store, registry: new Registry({ pool: db.pool, store }), redis, hookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` };
+    mkdirSync(OUT, { recursive: true });
+    for (const r of chosen) await record(r, s, env.nativeConnection, bundle);
+  } finally {
+    hook.close();
+    redis.disconnect();
+    await env.teardown();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function record(r: Recording, s: Services, connection: Parameters<typeof Worker.create>[0]['connection'], bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  const taskQueue = `record-${randomUUID()}`;
+  const started = Date.now();
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: bundle, activities: r.activities(s) });
+  const executions = await worker.runUntil(r.run(s, taskQueue));
+  for (const [name, { workflowId, runId }] of Object.entries(executions)) {
+    const history = await s.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const file = join(OUT, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
+    process.stdout.write(`${file}: ${history.events?.length ?? 0} events (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`record-histories: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
