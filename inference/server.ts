@@ -40,6 +40,10 @@ import { DeploymentMap } from './serving/deployment-map';
 import { createServedKinds } from './serving/kinds';
 import type { RewardSettler, ServedKind } from './serving/served-deployment';
 import { DEPLOYMENT_KINDS } from '../registry/types';
+import { AuthStore } from './auth/store';
+import { guardDecide } from './auth/decide-guard';
+import { isKeyNotification } from './auth/notifications';
+import { decisionOwners, guardRewardTenants } from './rewards/tenant';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -77,6 +81,11 @@ export interface InferenceServerOptions {
   banditFlushIntervalMs?: number;
   /** Most rewards in one batch POST /v1/rewards `{ rewards: [...] }` (413 above; default 500). */
   maxRewardBatch?: number;
+  /**
+   * Require an API key (`Authorization: Bearer …`) on every /v1 and /v2 request but /v2/health/* (inference/auth/);
+   * default true. false: anyone who reaches the port may decide and reward (`autopilot serve --auth off`, logged as a warning).
+   */
+  auth?: boolean;
 }
 
 export interface InferenceServer {
@@ -156,6 +165,11 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     rewardLog = new RewardLog({ pool, onError: (m) => log('error', m) });
   }
 
+  // API keys (R-security): loaded before the port opens, refreshed by the listener below.
+  const auth = opts.auth === false ? null : new AuthStore(pool, log, join(opts.cacheDir, 'api-keys.json'));
+  if (auth === null) log('warn', 'AUTH IS OFF: every /v1 and /v2 endpoint answers anyone who can reach this port, without an API key (--auth off is for local development only)');
+  else await auth.start();
+
   const deployments = new DeploymentMap();
   const mirrorRef: { current: ShadowMirror | null } = { current: null };
   const kinds = createServedKinds({
@@ -187,9 +201,13 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     databaseUrl: opts.databaseUrl,
     log,
     onNotification: (n) => {
-      if (n.entity === 'deployment') void manager.notify(n.deployment);
+      if (n.entity === 'deployment') {
+        void manager.notify(n.deployment);
+        auth?.refresh('access');
+      } else if (isKeyNotification(n)) auth?.refresh('keys');
     },
     onResync: () => {
+      auth?.refresh('all');
       manager.reconcileAll().catch((err) => log('warn', `reconcile after (re)connect failed: ${(err as Error).message}`));
     },
   });
@@ -202,16 +220,21 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // The kind that settles its own decisions' rewards (bandit), if this server serves it.
   let settler: RewardSettler | null = null;
   for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
+  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch });
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     maxInferBodyBytes: opts.maxInferBodyBytes,
     fastPath: opts.httpFastPath ?? true,
+    auth: auth ?? undefined,
     metrics,
     onInternalError: (err, route) => log('error', `${route}: ${(err as Error)?.stack ?? String(err)}`),
     handlers: {
-      decide: createDecideHandler({ deployments }),
-      rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch }),
+      decide: createDecideHandler({ deployments: auth === null ? deployments : guardDecide(deployments) }),
+      rewards:
+        auth === null
+          ? rewards
+          : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool) }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
@@ -224,7 +247,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     });
   });
   const port = (http.address() as AddressInfo).port;
-  log('info', `serving ${deployments.size} deployment(s) on http://${host}:${port}`);
+  log('info', `serving ${deployments.size} deployment(s) on http://${host}:${port}${auth === null ? ' WITHOUT AUTH' : ` (API keys required; ${auth.size} active)`}`);
 
   let closing: Promise<DecisionLogStats> | null = null;
   return {
