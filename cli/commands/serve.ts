@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
 import { optionsFromSettings, startInferenceServer } from '../../inference/server';
+import { withDbRole } from '../../inference/auth/db-role';
 import { CliError } from '../errors';
 
 function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): number {
@@ -39,7 +40,10 @@ export function register(program: Command): void {
     .option('--decision-flush <ms>', 'decision log: longest a row waits for a batch to fill', '25')
     .option('--no-redis', 'no feature store: { entity } features are refused')
     .option('--no-fast-path', 'read every request with node:http (no HTTP fast path; slower, for comparison or a client the fast path mishandles)')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean }) => {
+    .option('--auth <on|off>', 'require an API key (Authorization: Bearer …) on /v1 and /v2; off is for local development only', 'on')
+    .option('--db-role <role>', 'run every database connection as this role (SET ROLE at connect), e.g. autopilot_inference (migration 011)')
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean; auth: string; dbRole?: string }) => {
+      if (opts.auth !== 'on' && opts.auth !== 'off') throw new CliError(`--auth ${JSON.stringify(opts.auth)}: expected on or off`);
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
@@ -50,8 +54,19 @@ export function register(program: Command): void {
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new CliError(`--decision-batch ${opts.decisionBatch}: expected an integer in 1..10000`);
       const flushIntervalMs = Number(opts.decisionFlush);
       if (!(flushIntervalMs >= 1 && flushIntervalMs <= 10_000)) throw new CliError(`--decision-flush ${opts.decisionFlush}: expected milliseconds in 1..10000`);
+      let databaseUrl = base.databaseUrl;
+      if (opts.dbRole !== undefined) {
+        try {
+          databaseUrl = withDbRole(databaseUrl, opts.dbRole);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+      }
+      if (opts.auth === 'off') process.stderr.write('WARNING: --auth off: anyone who can reach this server may decide, post rewards and read models, without an API key. For local development only.\n');
       const server = await startInferenceServer({
         ...base,
+        databaseUrl,
+        auth: opts.auth === 'on',
         redisUrl: opts.redis ? base.redisUrl : null,
         cacheDir: opts.cacheDir ?? base.cacheDir,
         port: parsePort(opts.port),
