@@ -378,6 +378,9 @@ async function main(): Promise<void> {
     const ratio = median(rounds.map((r) => r.ratio));
     const ratioToOwn = median(rounds.map((r) => r.ratioToOwn));
     const authRatio = median(rounds.map((r) => r.authRatio));
+    // The same comparison in server CPU per decision (without auth / with auth, every level of every round):
+    // the throughput ratio of a CPU-bound server, and far less sensitive to other load on a shared host.
+    const authCpuRatio = median(rounds.flatMap((r) => r.levels.map((l) => l.noAuth.cpuPerRequestUs / l.decide.cpuPerRequestUs)));
     const ratioAt = CONNECTIONS.map((connections, k) => ({ connections, ratio: median(rounds.map((r) => r.levels[k].decide.rps / r.levels[k].bare.rps)) }));
     const fixed: { bare: PacedFigures; own: PacedFigures; decide: PacedFigures; base: PacedFigures | null }[] = [];
     for (let i = 0; i < PACED_ROUNDS; i++) {
@@ -420,7 +423,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, node: process.version },
       settings: { durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pacedConnections: PACED_CONNECTIONS, fixedRate: RATE },
       ortRunMicroseconds: ortUs,
-      max: { rounds, ratio, ratioToOwnHttpLayer: ratioToOwn, ratioAtConnections: ratioAt, authOnToOff: authRatio },
+      max: { rounds, ratio, ratioToOwnHttpLayer: ratioToOwn, ratioAtConnections: ratioAt, authOnToOff: authRatio, authOnToOffByCpu: authCpuRatio },
       fixedRate: { rounds: fixed, decideP99MedianMs: p99Median, decideP99MaxMs: p99Max },
       ab,
       decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
@@ -466,6 +469,7 @@ async function main(): Promise<void> {
         `  ratio at the same connection count, median of ${ROUNDS}: ${ratioAt.map((a) => `c${a.connections} ${f(a.ratio, 3)}`).join(', ')}`,
         `  ratio of the maxima (decide's best / bare's best), median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
         `  decide with auth (a key limited to the deployment) / decide with --auth off, best of each, median of ${ROUNDS}: ${f(authRatio, 3)}   (target ≥ 0.95; per round ${rounds.map((r) => f(r.authRatio, 3)).join(', ')})`,
+        `  the same by server CPU per decision (without auth / with auth), median of every level and round: ${f(authCpuRatio, 3)}`,
         `  decide's best / the own HTTP layer's best with a constant answer (what the decision itself costs), median of ${ROUNDS}: ${f(ratioToOwn, 3)}`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
         ...fixed.flatMap((r, i) => [
