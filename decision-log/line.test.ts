@@ -24,7 +24,7 @@ describe('decision lines (COPY text format)', () => {
   it('decodes exactly what it encoded, COPY escapes and nulls included', () => {
     const awkward: DecisionInput[] = [
       base,
-      { ...base, version: null, generation: null, propensity: null, density: null, unit: null, latencyMs: null, metadata: null, arm: 'fallback', keyId: null },
+      { ...base, version: null, generation: null, propensity: null, density: null, unit: null, latencyMs: null, metadata: null, arm: 'fallback', keyId: undefined },
       // Every character COPY treats specially, in every text and JSON field; a literal "\N" that is not null.
       { ...base, deployment: 'a\tb\\c', model: 'm\nn\ro', arm: 'x\\Ny', unit: '\\N', features: { 'we\tird\nkey\\': 'v\r\\N', é: '✓ 𝄞' }, action: ['\t', '\\'], metadata: { note: 'line1\nline2' } },
       { ...base, unit: 'user\u0000x', features: [], action: {}, propensity: 0, density: 0 },
@@ -56,7 +56,7 @@ describe('decision lines (COPY text format)', () => {
   it('writes an omitted optional field as NULL', () => {
     const { generation, density, unit, latencyMs, metadata, keyId, ...rest } = base;
     void generation; void density; void unit; void latencyMs; void metadata; void keyId;
-    expect(decodeDecisionLine(encodeDecisionLine(rest))).toEqual({ ...rest, generation: null, density: null, unit: null, latencyMs: null, metadata: null, keyId: null });
+    expect(decodeDecisionLine(encodeDecisionLine(rest))).toEqual({ ...rest, generation: null, density: null, unit: null, latencyMs: null, metadata: null });
   });
 
   it('validates like insertDecisions, naming the field', () => {
@@ -74,11 +74,12 @@ describe('decision lines (COPY text format)', () => {
   });
 });
 
-it('reads a line of the 14 fields before key_id (a journal of an older server) with keyId null', () => {
+it('reads a line of the 14 fields before key_id (a journal of an older server), without a keyId', () => {
   const line = encodeDecisionLine(base);
   const legacy = `${line.slice(0, line.lastIndexOf('\t'))}\n`;
   expect(legacy.split('\t')).toHaveLength(14);
-  expect(decodeDecisionLine(legacy)).toEqual({ ...base, keyId: null });
+  expect(decodeDecisionLine(legacy)).toEqual({ ...base, keyId: undefined });
+  expect('keyId' in decodeDecisionLine(legacy)).toBe(false);
   expect(decisionLineFields(legacy)).toEqual([...decisionLineFields(line).slice(0, 14), null]);
 });
 

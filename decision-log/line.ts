@@ -257,7 +257,8 @@ export function decodeDecisionLine(line: string): DecisionInput {
     unit: f[11],
     latencyMs: num(f[12]),
     metadata: json(f[13]),
-    keyId: f[14],
+    // Present only when a key asked (rows of a server with --auth off, and older lines, have none).
+    ...(f[14] === null ? {} : { keyId: f[14] }),
   };
 }
 

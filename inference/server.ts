@@ -45,6 +45,8 @@ import { guardDecide } from './auth/decide-guard';
 import { isKeyNotification } from './auth/notifications';
 import { decisionOwners, guardRewardTenants } from './rewards/tenant';
 
+export { withDbRole } from './auth/db-role';
+
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export interface InferenceServerOptions {

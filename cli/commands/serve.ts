@@ -5,8 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
-import { optionsFromSettings, startInferenceServer } from '../../inference/server';
-import { withDbRole } from '../../inference/auth/db-role';
+import { optionsFromSettings, startInferenceServer, withDbRole } from '../../inference/server';
 import { CliError } from '../errors';
 
 function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): number {
