@@ -13,7 +13,7 @@ import type { ArtifactStore } from '../../registry/artifacts/store';
 import { migrate } from '../../registry/migrate';
 import type { Exploration, Json } from '../../registry/types';
 import { createTestDatabase, type TestDatabase } from '../../test/support/pg';
-import { startInferenceServer, type InferenceServer, type InferenceServerOptions } from '../server';
+import { startInferenceServer, withDbRole, type InferenceServer, type InferenceServerOptions } from '../server';
 import { buildTestPolicy, type TestPolicy } from './test-policy';
 import { installTestKey, TEST_AUTHORIZATION } from './api-key';
 
@@ -87,7 +87,8 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
     async start(o = {}) {
       const s = await startInferenceServer({
         port: 0,
-        databaseUrl: db.url,
+        // As in production: the least-privilege role of migration 011 (a test's own databaseUrl, e.g. through a proxy, gets it too).
+        databaseUrl: withDbRole(o.databaseUrl ?? db.url, 'autopilot_inference'),
         redisUrl: 'redis://127.0.0.1:6379',
         artifactUri,
         s3: opts.s3,
@@ -98,6 +99,7 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
           if (l !== 'info' || process.env.AP_TEST_LOG) process.stderr.write(`inference ${l}: ${m}\n`);
         },
         ...o,
+        ...(o.databaseUrl !== undefined ? { databaseUrl: withDbRole(o.databaseUrl, 'autopilot_inference') } : {}),
       });
       servers.push(s);
       return s;
