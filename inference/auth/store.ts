@@ -84,8 +84,9 @@ export class AuthStore {
       await Promise.all([this.reloadKeys(), this.reloadAccess()]);
     } catch (err) {
       const cached = this.readCache();
-      this.install(cached ?? []);
-      this.log('warn', `cannot read the API keys from the database (${(err as Error).message}); ${cached === null ? 'no cached key table: every request is refused (401)' : `using the ${cached.length} key(s) cached at ${this.cacheFile}`} until it is reachable`);
+      this.install(cached?.keys ?? []);
+      this.strict = new Set(cached?.decidingKeyOnly ?? []);
+      this.log('warn', `cannot read the API keys from the database (${(err as Error).message}); ${cached === null ? 'no cached key table: every request is refused (401)' : `using the ${cached.keys.length} key(s) cached at ${this.cacheFile}`} until it is reachable`);
     }
   }
 
@@ -96,7 +97,7 @@ export class AuthStore {
     this.verified = new Map();
   }
 
-  private readCache(): ActiveKey[] | null {
+  private readCache(): { keys: ActiveKey[]; decidingKeyOnly: string[] } | null {
     if (this.cacheFile === null) return null;
     let text: string;
     try {
@@ -105,20 +106,26 @@ export class AuthStore {
       return null;
     }
     try {
-      const rows = JSON.parse(text) as { keyId: string; secretSha256: string; grants: ActiveKey['grants']; expiresAt: string | null }[];
-      return rows.map((r) => ({ keyId: r.keyId, secretSha256: Buffer.from(r.secretSha256, 'hex'), grants: r.grants, expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt) }));
+      const c = JSON.parse(text) as { keys: { keyId: string; secretSha256: string; grants: ActiveKey['grants']; expiresAt: string | null }[]; decidingKeyOnly: string[] };
+      return {
+        keys: c.keys.map((r) => ({ keyId: r.keyId, secretSha256: Buffer.from(r.secretSha256, 'hex'), grants: r.grants, expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt) })),
+        decidingKeyOnly: c.decidingKeyOnly,
+      };
     } catch (err) {
       this.log('error', `ignoring the unreadable key cache ${this.cacheFile}: ${(err as Error).message}`);
       return null;
     }
   }
 
-  private writeCache(active: ActiveKey[]): void {
+  /** Keeps the current key table and access settings (after a reload of either). */
+  private writeCache(): void {
     if (this.cacheFile === null) return;
+    const active = [...this.keys.values()].map((e) => e.key);
     try {
       mkdirSync(dirname(this.cacheFile), { recursive: true });
       const tmp = `${this.cacheFile}.tmp`;
-      writeFileSync(tmp, JSON.stringify(active.map((k) => ({ keyId: k.keyId, secretSha256: k.secretSha256.toString('hex'), grants: k.grants, expiresAt: k.expiresAt?.toISOString() ?? null }))), { mode: 0o600 });
+      const keys = active.map((k) => ({ keyId: k.keyId, secretSha256: k.secretSha256.toString('hex'), grants: k.grants, expiresAt: k.expiresAt?.toISOString() ?? null }));
+      writeFileSync(tmp, JSON.stringify({ keys, decidingKeyOnly: [...this.strict] }), { mode: 0o600 });
       renameSync(tmp, this.cacheFile);
     } catch (err) {
       this.log('warn', `cannot keep the key table in ${this.cacheFile}: ${(err as Error).message}`);
@@ -130,7 +137,7 @@ export class AuthStore {
     const active = await loadActiveKeys(this.db);
     if (load !== this.keyLoads) return; // a newer load started meanwhile: its result wins
     this.install(active);
-    this.writeCache(active);
+    this.writeCache();
   }
 
   async reloadAccess(): Promise<void> {
@@ -146,6 +153,7 @@ export class AuthStore {
       }
     }
     this.strict = strict;
+    this.writeCache();
   }
 
   /** Reloads in the background (a NOTIFY or a listener reconnect), logging a failure; the previous table stays in force. */
