@@ -234,6 +234,16 @@ describe('API keys on the inference server', () => {
     } finally {
       await c.end();
     }
+    // The workers' role changes the registry but never sees the keys.
+    const w = new Client({ connectionString: withDbRole(fx.db.url, 'autopilot_worker') });
+    await w.connect();
+    try {
+      expect((await w.query("UPDATE deployments SET config = config WHERE model = 'alpha'")).rowCount).toBe(1);
+      await expect(w.query('SELECT key_id FROM api_keys')).rejects.toMatchObject({ code: '42501' });
+      await expect(w.query('DELETE FROM decisions')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await w.end();
+    }
     // …and a server running as it decides, takes rewards and records both.
     const server = await fx.start({ databaseUrl: asInference });
     const id = await decide(server.url, 'alpha', tokens.right);
