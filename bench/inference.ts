@@ -26,6 +26,10 @@
  *   high p50; a stall longer than the event loop was ever held happened outside the server's thread).
  * - Steal: the share of the machine's CPU time its hypervisor gave to others during each run (/proc/stat).
  *   On a shared host it is the first thing to read when a round's figures jump.
+ * - Auth (R-security): the server runs with API keys on (the default) and its requests carry a key; a second
+ *   `autopilot serve --auth off` on the same registry answers the same decide body in every round,
+ *   alternating: the ratio of decide's best with auth to its best without, median of the rounds, is the
+ *   cost of the key check (target ≥ 0.95).
  * - CPU per request of the server, of PostgreSQL (the decision log's COPY lands there) and of the load
  *   generator; ORT's own run cost; and, after SIGTERM drains the server, the decisions lost (served −
  *   rows in `decisions`, must be 0).
@@ -40,6 +44,8 @@ import { FsArtifactStore } from '../registry/artifacts/fs';
 import { migrate } from '../registry/migrate';
 import { createTestDatabase } from '../test/support/pg';
 import { buildTestPolicy } from '../inference/testing/test-policy';
+import { Db } from '../registry/db';
+import { createKey } from '../registry/keys';
 import type { PacedOptions, PacedResult } from './support/paced-load';
 import { BASELINE_ANSWER } from './support/baseline-answer';
 import { quantile } from './support/load-common';
@@ -159,6 +165,9 @@ interface RunFigures {
   steal: number;
 }
 
+/** `Authorization` of the bench's API key (set in main; every request to an `autopilot serve` with auth on carries it). */
+let AUTHORIZATION: string | undefined;
+
 async function load(url: string, body: string, opts: { duration: number; connections: number; rate?: number; pid?: number }): Promise<RunFigures> {
   const lat: number[] = [];
   const cpu0 = opts.pid ? cpuSeconds(opts.pid) : NaN;
@@ -167,7 +176,7 @@ async function load(url: string, body: string, opts: { duration: number; connect
   const inst = autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: AUTHORIZATION === undefined ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: AUTHORIZATION },
     body,
     connections: opts.connections,
     duration: opts.duration,
@@ -223,7 +232,7 @@ async function loopDelay(metricsUrl: string): Promise<{ p99: number; max: number
 async function paced(url: string, body: string, rate: number, pid: number, metricsUrl?: string): Promise<PacedFigures> {
   const u = new URL(url);
   if (metricsUrl !== undefined) await loopDelay(metricsUrl); // resets the monitor
-  const opts: PacedOptions = { host: u.hostname, port: Number(u.port), path: u.pathname, body, rate, durationS: DURATION, connections: PACED_CONNECTIONS, warmupS: 1 };
+  const opts: PacedOptions = { host: u.hostname, port: Number(u.port), path: u.pathname, body, rate, durationS: DURATION, connections: PACED_CONNECTIONS, warmupS: 1, authorization: AUTHORIZATION };
   const cpu0 = cpuSeconds(pid);
   const db0 = postgresCpu();
   const host0 = hostCpu();
@@ -280,6 +289,8 @@ async function main(): Promise<void> {
     const v1 = await registry.registerVersion({ model: 'ranker', artifact: { buffer: champion.bytes }, format: 'onnx', signature: champion.signature as never, createModel: true, actor: 'bench' });
     const v2 = await registry.registerVersion({ model: 'ranker', artifact: { buffer: canary.bytes }, format: 'onnx', signature: canary.signature as never, actor: 'bench' });
     await registry.setDeployment({ model: 'ranker', championVersion: v1.version, canaryVersion: v2.version, canaryWeight: 25, actor: 'bench' });
+    // A key limited to the deployment, as a tenant's would be (the baselines ignore the header).
+    AUTHORIZATION = `Bearer ${(await createKey(Db.fromPool(db.pool), { name: 'bench', scopes: ['decide:ranker'] })).token}`;
 
     const ortUs = await ortRunCost(champion.bytes);
     const bare = await startProcess(['-e', BARE], { BARE_BODY: JSON.stringify(BASELINE_ANSWER) });
@@ -297,6 +308,9 @@ async function main(): Promise<void> {
     const baseServer = DURABILITY !== null ? await serve(root, `-${DURABILITY}`, false, ['--decision-durability', DURABILITY]) : BASELINE_ROOT === null ? null : await serve(BASELINE_ROOT, '-baseline', false);
     if (baseServer) procs.push(baseServer.child);
     const baseDecideUrl = baseServer ? `${baseServer.url}/v1/decide` : null;
+    const noAuthServer = await serve(root, '-noauth', false, ['--auth', 'off']);
+    procs.push(noAuthServer.child);
+    const noAuthDecideUrl = `${noAuthServer.url}/v1/decide`;
 
     // The two baselines must put the same bytes on the wire (one constant, bench/support/baseline-answer.ts).
     const answers = await Promise.all([`${bare.url}/`, `${bareFast.url}/v1/decide`].map(async (u) => (await fetch(u, { method: 'POST', body: '{}' })).text()));
@@ -307,6 +321,8 @@ async function main(): Promise<void> {
     let decisionsOk = 0;
     const warm = await load(decideUrl, decideBody, { duration: 2, connections: 16 });
     decisionsOk += warm.ok;
+    if (warm.ok === 0) throw new Error(`decide answered no 2xx in the warm-up (non-2xx ${warm.non2xx}): is the API key accepted?`);
+    decisionsOk += (await load(noAuthDecideUrl, decideBody, { duration: 2, connections: 16 })).ok;
     if (baseDecideUrl) decisionsOk += (await load(baseDecideUrl, decideBody, { duration: 2, connections: 16 })).ok;
     await load(`${bare.url}/`, decideBody, { duration: 2, connections: 16 });
     await load(`${bareFast.url}/v1/decide`, decideBody, { duration: 2, connections: 16 });
@@ -319,7 +335,7 @@ async function main(): Promise<void> {
       await server.exited;
       return;
     }
-    type Level = { connections: number; bare: RunFigures; own: RunFigures; decide: RunFigures; base: RunFigures | null };
+    type Level = { connections: number; bare: RunFigures; own: RunFigures; decide: RunFigures; noAuth: RunFigures; base: RunFigures | null };
     const rounds: {
       levels: Level[];
       bare: Level;
@@ -327,6 +343,9 @@ async function main(): Promise<void> {
       decide: Level;
       ratio: number;
       ratioToOwn: number;
+      /** Decide's best with auth on / its best with --auth off. */
+      authRatio: number;
+      noAuthBest: { connections: number; rps: number };
       /** With --baseline-root: the baseline code's decide best / bare best, this code's best / the baseline's. */
       baseRatio: number | null;
       newToBase: number | null;
@@ -339,14 +358,17 @@ async function main(): Promise<void> {
         const o = await load(`${bareFast.url}/v1/decide`, decideBody, { duration: DURATION / 2, connections, pid: bareFast.child.pid });
         const d = await load(decideUrl, decideBody, { duration: DURATION / 2, connections, pid: server.child.pid });
         decisionsOk += d.ok;
+        const n = await load(noAuthDecideUrl, decideBody, { duration: DURATION / 2, connections, pid: noAuthServer.child.pid });
+        decisionsOk += n.ok;
         const a = baseServer ? await load(baseDecideUrl!, decideBody, { duration: DURATION / 2, connections, pid: baseServer.child.pid }) : null;
         decisionsOk += a?.ok ?? 0;
-        levels.push({ connections, bare: b, own: o, decide: d, base: a });
+        levels.push({ connections, bare: b, own: o, decide: d, noAuth: n, base: a });
       }
       const best = (pick: (l: Level) => RunFigures) => levels.reduce((a, l) => (pick(l).rps > pick(a).rps ? l : a));
       const bareBest = best((l) => l.bare);
       const decideBest = best((l) => l.decide);
       const ownBest = best((l) => l.own);
+      const noAuthBest = best((l) => l.noAuth);
       const baseBest = baseServer ? levels.reduce((x, l) => (l.base!.rps > x.base!.rps ? l : x)) : null;
       rounds.push({
         levels,
@@ -355,6 +377,8 @@ async function main(): Promise<void> {
         decide: decideBest,
         ratio: decideBest.decide.rps / bareBest.bare.rps,
         ratioToOwn: decideBest.decide.rps / ownBest.own.rps,
+        authRatio: decideBest.decide.rps / noAuthBest.noAuth.rps,
+        noAuthBest: { connections: noAuthBest.connections, rps: noAuthBest.noAuth.rps },
         baseRatio: baseBest ? baseBest.base!.rps / bareBest.bare.rps : null,
         newToBase: baseBest ? decideBest.decide.rps / baseBest.base!.rps : null,
         baseBest: baseBest ? { connections: baseBest.connections, rps: baseBest.base!.rps } : null,
@@ -362,6 +386,10 @@ async function main(): Promise<void> {
     }
     const ratio = median(rounds.map((r) => r.ratio));
     const ratioToOwn = median(rounds.map((r) => r.ratioToOwn));
+    const authRatio = median(rounds.map((r) => r.authRatio));
+    // The same comparison in server CPU per decision (without auth / with auth, every level of every round):
+    // the throughput ratio of a CPU-bound server, and far less sensitive to other load on a shared host.
+    const authCpuRatio = median(rounds.flatMap((r) => r.levels.map((l) => l.noAuth.cpuPerRequestUs / l.decide.cpuPerRequestUs)));
     const ratioAt = CONNECTIONS.map((connections, k) => ({ connections, ratio: median(rounds.map((r) => r.levels[k].decide.rps / r.levels[k].bare.rps)) }));
     const fixed: { bare: PacedFigures; own: PacedFigures; decide: PacedFigures; base: PacedFigures | null }[] = [];
     for (let i = 0; i < PACED_ROUNDS; i++) {
@@ -388,8 +416,10 @@ async function main(): Promise<void> {
     // Decisions the server answered (its own counter: autocannon drops responses still in flight when a run ends).
     const servedBy = async (url: string) =>
       [...(await (await fetch(`${url}/metrics`)).text()).matchAll(/^autopilot_decisions_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
-    const served = (await servedBy(server.url)) + (baseServer ? await servedBy(baseServer.url) : 0);
+    const served = (await servedBy(server.url)) + (await servedBy(noAuthServer.url)) + (baseServer ? await servedBy(baseServer.url) : 0);
     server.child.kill('SIGTERM');
+    noAuthServer.child.kill('SIGTERM');
+    await noAuthServer.exited;
     baseServer?.child.kill('SIGTERM');
     const code = await server.exited;
     if (baseServer) await baseServer.exited;
@@ -402,13 +432,14 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, node: process.version },
       settings: { durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pacedConnections: PACED_CONNECTIONS, fixedRate: RATE },
       ortRunMicroseconds: ortUs,
-      max: { rounds, ratio, ratioToOwnHttpLayer: ratioToOwn, ratioAtConnections: ratioAt },
+      max: { rounds, ratio, ratioToOwnHttpLayer: ratioToOwn, ratioAtConnections: ratioAt, authOnToOff: authRatio, authOnToOffByCpu: authCpuRatio },
       fixedRate: { rounds: fixed, decideP99MedianMs: p99Median, decideP99MaxMs: p99Max },
       ab,
       decisions: { served, answered2xxSeenByClient: decisionsOk, rows, lost, serverExitCode: code },
       targets: {
         p99AtFixedRateMs: { target: 2, measured: p99Median, worstRound: p99Max, ok: p99Median <= 2 },
         throughputRatio: { target: 0.6, measured: ratio, ok: ratio >= 0.6 },
+        authOnToOff: { target: 0.95, measured: authRatio, ok: authRatio >= 0.95 },
         errors: { target: 0, measured: maxErrors + fixedErrors },
         lost: { target: 0, measured: lost },
       },
@@ -438,6 +469,7 @@ async function main(): Promise<void> {
             line(`bare node:http #${i + 1} c${l.connections}`, l.bare, false),
             line(`own HTTP, constant #${i + 1} c${l.connections}`, l.own, false),
             line(`POST /v1/decide #${i + 1} c${l.connections}`, l.decide),
+            line(`decide --auth off #${i + 1} c${l.connections}`, l.noAuth),
             ...(l.base ? [line(`${BASE_LABEL} #${i + 1} c${l.connections}`, l.base)] : []),
           ]),
           ...(r.newToBase !== null ? [`    round ${i + 1}: baseline code's decide best ${f(r.baseBest!.rps, 0)} req/s (c${r.baseBest!.connections}) → ratio ${f(r.baseRatio!, 3)}; this code / baseline ${f(r.newToBase, 3)}`] : []),
@@ -445,6 +477,8 @@ async function main(): Promise<void> {
         ]),
         `  ratio at the same connection count, median of ${ROUNDS}: ${ratioAt.map((a) => `c${a.connections} ${f(a.ratio, 3)}`).join(', ')}`,
         `  ratio of the maxima (decide's best / bare's best), median of ${ROUNDS}: ${f(ratio, 3)}   (target ≥ 0.6)`,
+        `  decide with auth (a key limited to the deployment) / decide with --auth off, best of each, median of ${ROUNDS}: ${f(authRatio, 3)}   (target ≥ 0.95; per round ${rounds.map((r) => f(r.authRatio, 3)).join(', ')})`,
+        `  the same by server CPU per decision (without auth / with auth), median of every level and round: ${f(authCpuRatio, 3)}`,
         `  decide's best / the own HTTP layer's best with a constant answer (what the decision itself costs), median of ${ROUNDS}: ${f(ratioToOwn, 3)}`,
         `fixed rate ${RATE} req/s (open loop, paced every ms, ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} alternating rounds of ${DURATION} s):`,
         ...fixed.flatMap((r, i) => [

@@ -394,7 +394,9 @@ async function endToEnd(): Promise<void> {
     const bare = await startServer(['-e', BARE_SERVER], {});
     procs.push(bare.child);
     const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-    const server = await startServer([...profile, join(resolve(__dirname, '..'), 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--max-body', '1mb', '--max-reward-batch', String(Math.max(500, batch))], {
+    const server = await startServer([...profile, join(resolve(__dirname, '..'), 'bin/autopilot'), 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--max-body', '1mb', '--max-reward-batch', String(Math.max(500, batch)),
+      // Its load sends no API key (and a --baseline-root checkout may predate keys): measured without auth, as its earlier rows were.
+      '--auth', 'off'], {
       AUTOPILOT_DATABASE_URL: db.url, AUTOPILOT_ARTIFACT_URI: artifactUri, AUTOPILOT_DATA_DIR: join(dir, 'data'), AUTOPILOT_REDIS_URL: 'redis://127.0.0.1:6379',
     });
     procs.push(server.child);

@@ -17,13 +17,14 @@ const base: DecisionInput = {
   unit: 'user:42',
   latencyMs: 0.1234567,
   metadata: { armProbability: 0.25, mode: 'sample' },
+  keyId: 'abcdefgh2345',
 };
 
 describe('decision lines (COPY text format)', () => {
   it('decodes exactly what it encoded, COPY escapes and nulls included', () => {
     const awkward: DecisionInput[] = [
       base,
-      { ...base, version: null, generation: null, propensity: null, density: null, unit: null, latencyMs: null, metadata: null, arm: 'fallback' },
+      { ...base, version: null, generation: null, propensity: null, density: null, unit: null, latencyMs: null, metadata: null, arm: 'fallback', keyId: undefined },
       // Every character COPY treats specially, in every text and JSON field; a literal "\N" that is not null.
       { ...base, deployment: 'a\tb\\c', model: 'm\nn\ro', arm: 'x\\Ny', unit: '\\N', features: { 'we\tird\nkey\\': 'v\r\\N', é: '✓ 𝄞' }, action: ['\t', '\\'], metadata: { note: 'line1\nline2' } },
       { ...base, unit: 'user\u0000x', features: [], action: {}, propensity: 0, density: 0 },
@@ -32,7 +33,7 @@ describe('decision lines (COPY text format)', () => {
       const line = encodeDecisionLine(d);
       expect(line.endsWith('\n')).toBe(true);
       expect(line.slice(0, -1)).not.toMatch(/[\n\r]/); // one physical line
-      expect(line.split('\t')).toHaveLength(14);
+      expect(line.split('\t')).toHaveLength(15);
       expect(decodeDecisionLine(line)).toEqual({ ...d });
     }
     const block = awkward.map((d) => encodeDecisionLine(d)).join('');
@@ -53,8 +54,8 @@ describe('decision lines (COPY text format)', () => {
   });
 
   it('writes an omitted optional field as NULL', () => {
-    const { generation, density, unit, latencyMs, metadata, ...rest } = base;
-    void generation; void density; void unit; void latencyMs; void metadata;
+    const { generation, density, unit, latencyMs, metadata, keyId, ...rest } = base;
+    void generation; void density; void unit; void latencyMs; void metadata; void keyId;
     expect(decodeDecisionLine(encodeDecisionLine(rest))).toEqual({ ...rest, generation: null, density: null, unit: null, latencyMs: null, metadata: null });
   });
 
@@ -66,11 +67,20 @@ describe('decision lines (COPY text format)', () => {
   });
 
   it('refuses a line that is not one it wrote', () => {
-    expect(() => decodeDecisionLine('a\tb\tc')).toThrow(/14 tab-separated fields, got 3/);
+    expect(() => decodeDecisionLine('a\tb\tc')).toThrow(/15 tab-separated fields, got 3/);
     expect(() => decodeDecisionLines(encodeDecisionLine(base).slice(0, -1))).toThrow(/no newline/);
     const bad = encodeDecisionLine({ ...base, unit: 'u' }).replace('\tu\t', '\t\\q\t');
     expect(() => decodeDecisionLine(bad)).toThrow(/unexpected escape/);
   });
+});
+
+it('reads a line of the 14 fields before key_id (a journal of an older server), without a keyId', () => {
+  const line = encodeDecisionLine(base);
+  const legacy = `${line.slice(0, line.lastIndexOf('\t'))}\n`;
+  expect(legacy.split('\t')).toHaveLength(14);
+  expect(decodeDecisionLine(legacy)).toEqual({ ...base, keyId: undefined });
+  expect('keyId' in decodeDecisionLine(legacy)).toBe(false);
+  expect(decisionLineFields(legacy)).toEqual([...decisionLineFields(line).slice(0, 14), null]);
 });
 
 describe('encodeServedDecisionLine (a served decision from the texts at hand)', () => {
@@ -88,6 +98,7 @@ describe('encodeServedDecisionLine (a served decision from the texts at hand)', 
       d.unit ?? null,
       d.latencyMs as number,
       JSON.stringify(d.metadata),
+      d.keyId ?? null,
     );
     return { served, generic: () => encodeDecisionLine(d) };
   };
@@ -96,7 +107,7 @@ describe('encodeServedDecisionLine (a served decision from the texts at hand)', 
   it('writes exactly the line encodeDecisionLine writes, escapes and nulls included', () => {
     const cases: (DecisionInput & { featuresJson: string })[] = [
       served,
-      { ...served, density: null, unit: null, propensity: 1, latencyMs: 0.05 },
+      { ...served, density: null, unit: null, propensity: 1, latencyMs: 0.05, keyId: null },
       { ...served, propensity: 0, density: 0, generation: null, latencyMs: 1234.5678901234 },
       // Every character COPY treats specially where a client or a deployment can put one.
       { ...served, deployment: 'a\tb\\c', model: 'm\nn\ro', arm: 'x\\Ny', unit: 'u\t\\N', featuresJson: '{ "we\\tird\\nkey\\\\":\t[1,\n2] }', features: { 'we\tird\nkey\\': [1, 2] } },
@@ -156,6 +167,7 @@ describe('decisionLineFields (what COPY and INSERT hand each column)', () => {
       unit: 'u\t\\N',
       latency_ms: '0.1234567',
       metadata: JSON.stringify(base.metadata),
+      key_id: 'abcdefgh2345',
     });
   });
 });

@@ -35,6 +35,9 @@ export const DECISION_COLUMNS = [
   { name: 'unit', type: 'text' },
   { name: 'latency_ms', type: 'double precision' },
   { name: 'metadata', type: 'json' },
+  // The API key that asked for the decision (migration 010); null without auth. Last, so a line of the
+  // 14 fields before it (an older journal) is still read: see decisionLineFields.
+  { name: 'key_id', type: 'text' },
 ] as const;
 
 const FIELDS = DECISION_COLUMNS.length;
@@ -107,14 +110,15 @@ function layoutLine(
   unit: string,
   latencyMs: string,
   metadata: string,
+  keyId: string,
 ): string {
-  return `${decisionId}\t${isoTime(time)}${armFields}${features}\t${action}\t${propensity}\t${density}\t${unit}\t${latencyMs}\t${metadata}\n`;
+  return `${decisionId}\t${isoTime(time)}${armFields}${features}\t${action}\t${propensity}\t${density}\t${unit}\t${latencyMs}\t${metadata}\t${keyId}\n`;
 }
 
 // ---- encoders ----
 
 /**
- * One decision as a line of COPY's text format (14 tab-separated fields and a newline), after the same
+ * One decision as a line of COPY's text format (15 tab-separated fields and a newline), after the same
  * checks `insertDecisions` makes (ValidationError names the field, as `decisions[i].<field>`). The
  * server's decision log encodes each row when it is enqueued, so a batch is written without work on the
  * event loop and its rows wait for the database as bytes, not objects.
@@ -132,6 +136,7 @@ export function encodeDecisionLine(d: DecisionInput, i = 0): string {
     d.unit === null || d.unit === undefined ? NULL : textField(d.unit),
     numberField(d.latencyMs),
     d.metadata === null || d.metadata === undefined ? NULL : jsonField(d.metadata),
+    d.keyId === null || d.keyId === undefined ? NULL : textField(d.keyId),
   );
 }
 
@@ -167,6 +172,7 @@ export function encodeServedDecisionLine(
   unit: string | null,
   latencyMs: number,
   metadataJson: string,
+  keyId: string | null = null,
 ): string | null {
   if (
     decisionId.length !== 36 ||
@@ -191,6 +197,7 @@ export function encodeServedDecisionLine(
     unit === null ? NULL : textField(unit),
     String(latencyMs),
     stringifiedField(metadataJson),
+    keyId === null ? NULL : textField(keyId),
   );
 }
 
@@ -212,6 +219,8 @@ function unescapeField(s: string): string {
  */
 export function decisionLineFields(line: string): (string | null)[] {
   const f = (line.endsWith('\n') ? line.slice(0, -1) : line).split('\t');
+  // A line written before key_id existed (a journal from an older server): its key_id is NULL.
+  if (f.length === FIELDS - 1) f.push(NULL);
   if (f.length !== FIELDS) throw new Error(`decision line: expected ${FIELDS} tab-separated fields, got ${f.length}`);
   return f.map((s) => (s === NULL ? null : unescapeField(s)));
 }
@@ -248,6 +257,8 @@ export function decodeDecisionLine(line: string): DecisionInput {
     unit: f[11],
     latencyMs: num(f[12]),
     metadata: json(f[13]),
+    // Present only when a key asked (rows of a server with --auth off, and older lines, have none).
+    ...(f[14] === null ? {} : { keyId: f[14] }),
   };
 }
 

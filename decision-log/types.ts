@@ -37,6 +37,8 @@ export interface DecisionInput {
   unit?: string | null;
   latencyMs?: number | null;
   metadata?: Json | null;
+  /** The API key that asked for the decision (inference/auth/); null or absent without auth. */
+  keyId?: string | null;
 }
 
 /** The fields one deployment generation's arm shares across its decisions (see `decisionLineArmFields`). */
@@ -52,7 +54,7 @@ export interface RewardInput {
 /** The outcome of one reward of `insertRewards`: recorded now, the same reward already stored, or refused. */
 export type RewardInsertOutcome = { inserted: boolean } | { error: ValidationError | ConflictError };
 
-export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson' | 'actionJson'>> {
+export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson' | 'actionJson' | 'keyId'>> {
   reward: number | null;
   rewardComponents: Record<string, number> | null;
   rewardTime: Date | null;

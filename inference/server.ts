@@ -42,6 +42,12 @@ import { DeploymentMap } from './serving/deployment-map';
 import { createServedKinds } from './serving/kinds';
 import type { RewardSettler, ServedKind } from './serving/served-deployment';
 import { DEPLOYMENT_KINDS } from '../registry/types';
+import { AuthStore } from './auth/store';
+import { guardDecide } from './auth/decide-guard';
+import { isKeyNotification } from './auth/notifications';
+import { decisionOwners, guardRewardTenants } from './rewards/tenant';
+
+export { withDbRole } from './auth/db-role';
 
 /** The decision durability modes (`autopilot serve --decision-durability`), for the CLI. */
 export { DURABILITIES, type Durability } from './decisions/log';
@@ -91,6 +97,11 @@ export interface InferenceServerOptions {
   journalMaxBytes?: number;
   /** Tests only: the journals' file operations (fault injection). */
   journalIo?: JournalIo;
+  /**
+   * Require an API key (`Authorization: Bearer …`) on every /v1 and /v2 request but /v2/health/* (inference/auth/);
+   * default true. false: anyone who reaches the port may decide and reward (`autopilot serve --auth off`, logged as a warning).
+   */
+  auth?: boolean;
 }
 
 export interface InferenceServer {
@@ -201,6 +212,11 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     rewardLog = rl;
   }
 
+  // API keys (R-security): loaded before the port opens, refreshed by the listener below.
+  const auth = opts.auth === false ? null : new AuthStore(pool, log, join(opts.cacheDir, 'api-keys.json'));
+  if (auth === null) log('warn', 'AUTH IS OFF: every /v1 and /v2 endpoint answers anyone who can reach this port, without an API key (--auth off is for local development only)');
+  else await auth.start();
+
   const deployments = new DeploymentMap();
   const mirrorRef: { current: ShadowMirror | null } = { current: null };
   const kinds = createServedKinds({
@@ -232,9 +248,13 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     databaseUrl: opts.databaseUrl,
     log,
     onNotification: (n) => {
-      if (n.entity === 'deployment') void manager.notify(n.deployment);
+      if (n.entity === 'deployment') {
+        void manager.notify(n.deployment);
+        auth?.refresh('access');
+      } else if (isKeyNotification(n)) auth?.refresh('keys');
     },
     onResync: () => {
+      auth?.refresh('all');
       manager.reconcileAll().catch((err) => log('warn', `reconcile after (re)connect failed: ${(err as Error).message}`));
     },
   });
@@ -247,18 +267,23 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // The kind that settles its own decisions' rewards (bandit), if this server serves it.
   let settler: RewardSettler | null = null;
   for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
+  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log });
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     maxInferBodyBytes: opts.maxInferBodyBytes,
     fastPath: opts.httpFastPath ?? true,
+    auth: auth ?? undefined,
     metrics,
     onInternalError: (err, route, errorId) => log('error', `${route}${errorId === undefined ? '' : ` error ${errorId}`}: ${(err as Error)?.stack ?? String(err)}`),
     overload: opts.overload,
     handlers: {
       ...durableRoutes(durability, decisionLog, rewardLog, {
-        decide: createDecideHandler({ deployments }),
-        rewards: createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log }),
+        decide: createDecideHandler({ deployments: auth === null ? deployments : guardDecide(deployments) }),
+        rewards:
+          auth === null
+            ? rewards
+            : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool) }),
       }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
@@ -272,7 +297,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     });
   });
   const port = (http.address() as AddressInfo).port;
-  log('info', `serving ${deployments.size} deployment(s) on http://${host}:${port}`);
+  log('info', `serving ${deployments.size} deployment(s) on http://${host}:${port}${auth === null ? ' WITHOUT AUTH' : ` (API keys required; ${auth.size} active)`}`);
   log('info', `decision durability ${durability}: ${durability === 'journal' ? 'decisions and bandit rewards are answered once fsynced in the journal' : 'answered before durable; rows at risk are bounded and exported as autopilot_decision_log_rows_at_risk'} (journal instance ${journal.instanceId}${opts.journalMaxBytes !== undefined ? `, cap ${opts.journalMaxBytes} bytes` : ''})`);
 
   let closing: Promise<DecisionLogStats> | null = null;

@@ -8,7 +8,13 @@ import { ValidationError } from './errors';
 import { REGISTRY_CHANNEL, type AuditEntry, type Json, type RegistryNotification } from './types';
 
 export interface AuditInput {
+  /**
+   * Who the caller says made the change (free text, kept as a note): not proof. The row's `db_role` (the
+   * session's database role, set by a trigger of migration 010) and `key_id` are what the server derives.
+   */
   actor: string;
+  /** The API key on whose behalf the inference server made the change (server side only). */
+  keyId?: string | null;
   /** e.g. `deployment.set`, `canary.evicted` */
   action: string;
   /** model | version | alias | deployment | evaluation | … */
@@ -36,9 +42,9 @@ export async function writeAudit(db: Db, entry: AuditInput): Promise<number> {
     }
   }
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO audit_log (actor, action, entity, model, entity_key, before, after)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) RETURNING id`,
-    [entry.actor, entry.action, entry.entity, entry.model ?? null, entry.entityKey ?? null, toJson(entry.before), toJson(entry.after)],
+    `INSERT INTO audit_log (actor, action, entity, model, entity_key, before, after, key_id)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8) RETURNING id`,
+    [entry.actor, entry.action, entry.entity, entry.model ?? null, entry.entityKey ?? null, toJson(entry.before), toJson(entry.after), entry.keyId ?? null],
   );
   return Number(rows[0].id);
 }
@@ -62,10 +68,13 @@ export function parseRegistryNotification(payload: string): RegistryNotification
   return value;
 }
 
+/** An audit row with what the server derived: the database role of the session and the API key, if any (null in rows from before migration 010). */
+export type AuditRow = AuditEntry & { dbRole: string | null; keyId: string | null };
+
 export async function listAudit(
   db: Db,
   filter: { model?: string; entity?: string; action?: string; limit?: number; afterId?: number } = {},
-): Promise<AuditEntry[]> {
+): Promise<AuditRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.model !== undefined) where.push(`model = $${params.push(filter.model)}`);
@@ -74,7 +83,7 @@ export async function listAudit(
   if (filter.afterId !== undefined) where.push(`id > $${params.push(filter.afterId)}`);
   const limit = filter.limit ?? 1000;
   const { rows } = await db.query(
-    `SELECT id, time, actor, action, entity, model, entity_key, before, after FROM audit_log
+    `SELECT id, time, actor, action, entity, model, entity_key, before, after, db_role, key_id FROM audit_log
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${Math.max(1, Math.min(limit, 100000)) | 0}`,
     params,
   );
@@ -88,6 +97,8 @@ export async function listAudit(
     entityKey: r.entity_key,
     before: r.before as Json | null,
     after: r.after as Json | null,
+    dbRole: r.db_role as string | null,
+    keyId: r.key_id as string | null,
   }));
 }
 

@@ -58,7 +58,8 @@ cat <<MSG
 
   Temporal UI       http://127.0.0.1:8233   (workflows: stackCheck, ppoTraining, canaryPromotion)
   Inference server  http://127.0.0.1:8080   (POST /v1/decide, POST /v1/rewards, /v2/models/$MODEL, /metrics)
-  Try:  curl -s localhost:8080/v2/models/$MODEL | head
+  Try:  curl -s -H "Authorization: Bearer \$(cat .data/api-key)" localhost:8080/v2/models/$MODEL | head
+        (every /v1 and /v2 call needs an API key: the stack's admin key is in .data/api-key; bin/autopilot keys --help)
         bin/autopilot models list
   Stop everything:  bin/autopilot dev down
 MSG

@@ -26,6 +26,7 @@ import { createTestDatabase, type TestDatabase } from '../test/support/pg';
 import { startDevServer } from '../test/support/temporal';
 import { startInferenceServer } from '../inference/server';
 import { postJson } from '../inference/testing/fixture';
+import { installTestKey } from '../inference/testing/api-key';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import { progressQuery, type PolicyMetrics, type TextPolicyProgress, type TextPolicyTrainingInput } from '../contracts/text-policy-training';
 import { textPolicyTraining } from './textPolicyTraining';
@@ -45,6 +46,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
   beforeAll(async () => {
     [env, db, bundle] = await Promise.all([startDevServer(), createTestDatabase(), bundleWorkflowCode({ workflowsPath: require.resolve('./index') })]);
     await migrate(db.pool);
+    await installTestKey(db.pool); // the inference server below runs with auth on; postJson sends this key
     dataDir = mkdtempSync(join(tmpdir(), 'policy-training-'));
     store = createArtifactStore(`file://${join(dataDir, 'artifacts')}`);
     registry = new Registry({ pool: db.pool, store });

@@ -6,6 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServingFixture, type ServingFixture } from '../../inference/testing/fixture';
+import { TEST_AUTHORIZATION } from '../../inference/testing/api-key';
 import { Rng } from '../../ml/rng';
 import { rollbackChampion } from '../../registry/rollback';
 import type { CheckInput } from '../../contracts/canary';
@@ -212,7 +213,7 @@ describe('canary shadow stage on PostgreSQL with a real inference server', () =>
     const rng = new Rng(5);
     const served: string[] = [];
     for (let i = 0; i < 80; i++) {
-      const res = await fetch(`${server.url}/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deployment: 'act-shadow', features: Array.from({ length: 16 }, () => rng.normal()) }) });
+      const res = await fetch(`${server.url}/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: TEST_AUTHORIZATION }, body: JSON.stringify({ deployment: 'act-shadow', features: Array.from({ length: 16 }, () => rng.normal()) }) });
       served.push(((await res.json()) as { decisionId: string }).decisionId);
     }
     await server.mirror.drain();

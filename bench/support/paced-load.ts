@@ -28,6 +28,8 @@ export interface PacedOptions {
   connections: number;
   /** Seconds of load before measuring (same rate), for JIT and connection warm-up. */
   warmupS?: number;
+  /** Sent as the `authorization` header (an API key: `Bearer apk_…`), when given. */
+  authorization?: string;
 }
 
 export interface PacedResult {
@@ -67,7 +69,7 @@ interface Conn {
 
 export async function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
   const request = Buffer.from(
-    `POST ${opts.path} HTTP/1.1\r\nhost: ${opts.host}:${opts.port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(opts.body)}\r\n\r\n${opts.body}`,
+    `POST ${opts.path} HTTP/1.1\r\nhost: ${opts.host}:${opts.port}\r\ncontent-type: application/json\r\n${opts.authorization === undefined ? '' : `authorization: ${opts.authorization}\r\n`}content-length: ${Buffer.byteLength(opts.body)}\r\n\r\n${opts.body}`,
   );
   const conns: Conn[] = [];
   const free: Conn[] = [];

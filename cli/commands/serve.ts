@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings';
-import { DURABILITIES, optionsFromSettings, startInferenceServer, type Durability } from '../../inference/server';
+import { DURABILITIES, optionsFromSettings, startInferenceServer, withDbRole, type Durability } from '../../inference/server';
 import { CliError } from '../errors';
 
 function parseSize(text: string, flag = '--max-body', max = 64 * 1024 * 1024): number {
@@ -67,7 +67,10 @@ export function register(program: Command): void {
     .option('--header-timeout <seconds>', "absolute deadline for a request's headers, from its first byte (408 and close after it)", '10')
     .option('--body-timeout <seconds>', "absolute deadline for a request's body, from the end of its headers (408 and close after it)", '30')
     .option('--max-connections <n>', 'most open client connections; one more is answered 503 with Retry-After and closed', '10000')
-    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean; headerTimeout: string; bodyTimeout: string; maxConnections: string; decisionDurability: string; journalMaxBytes?: string }) => {
+    .option('--auth <on|off>', 'require an API key (Authorization: Bearer …) on /v1 and /v2; off is for local development only', 'on')
+    .option('--db-role <role>', 'run every database connection as this role (SET ROLE at connect), e.g. autopilot_inference (migration 011)')
+    .action(async (opts: { port: string; host: string; cacheDir?: string; maxBody: string; maxInferBody: string; maxRewardBatch: string; reconcile: string; decisionBatch: string; decisionFlush: string; redis: boolean; fastPath: boolean; headerTimeout: string; bodyTimeout: string; maxConnections: string; decisionDurability: string; journalMaxBytes?: string; auth: string; dbRole?: string }) => {
+      if (opts.auth !== 'on' && opts.auth !== 'off') throw new CliError(`--auth ${JSON.stringify(opts.auth)}: expected on or off`);
       const settings = loadSettings();
       const base = optionsFromSettings(settings);
       const reconcile = Number(opts.reconcile);
@@ -81,8 +84,19 @@ export function register(program: Command): void {
       if (!DURABILITIES.includes(opts.decisionDurability as Durability)) throw new CliError(`--decision-durability ${JSON.stringify(opts.decisionDurability)}: expected one of ${DURABILITIES.join(', ')}`);
       const decisionDurability = opts.decisionDurability as Durability;
       const journalMaxBytes = opts.journalMaxBytes === undefined ? undefined : parseJournalSize(opts.journalMaxBytes);
+      let databaseUrl = base.databaseUrl;
+      if (opts.dbRole !== undefined) {
+        try {
+          databaseUrl = withDbRole(databaseUrl, opts.dbRole);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+      }
+      if (opts.auth === 'off') process.stderr.write('WARNING: --auth off: anyone who can reach this server may decide, post rewards and read models, without an API key. For local development only.\n');
       const server = await startInferenceServer({
         ...base,
+        databaseUrl,
+        auth: opts.auth === 'on',
         redisUrl: opts.redis ? base.redisUrl : null,
         cacheDir: opts.cacheDir ?? base.cacheDir,
         port: parsePort(opts.port),

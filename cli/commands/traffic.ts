@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { projectRoot } from '../../config/settings';
+import { loadSettings, projectRoot } from '../../config/settings';
+import { apiKeyFor } from '../dev/api-key';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { generateTraffic, type TrafficSummary } from '../traffic/generate';
@@ -42,6 +43,8 @@ export function register(program: Command): void {
         durationMs: opts.duration ? opts.duration * 1000 : 0,
         configFile: resolve(projectRoot, opts.config),
         seed: opts.seed,
+        // AUTOPILOT_API_KEY, else the dev stack's key (autopilot dev up); none: the server must run with --auth off.
+        apiKey: apiKeyFor(loadSettings().dataDir),
         onProgress: tty ? (s) => process.stdout.write(`\r${line(s)}`.slice(0, process.stdout.columns ?? 200)) : undefined,
       });
       if (tty) process.stdout.write('\n');

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { projectRoot, stackFilePath, tools, type Settings, type StackFile } from '../../config/settings';
 import { migrate } from '../../registry/migrate';
+import { devKeyPath, ensureDevKey } from './api-key';
 import { createPool } from '../../registry/pool';
 import { searchAttributeCliArgs, TASK_QUEUES } from '../../contracts/shared';
 import { exitedMessage, GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
@@ -122,6 +123,8 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
   try {
     const res = await migrate(pool);
     log(`registry: database ${created === 'created' ? 'created' : 'present'}, schema at version ${res.current} (${res.applied.length} migration(s) applied now)`);
+    const key = await ensureDevKey(pool, dataDir);
+    log(`API key ${key.keyId} (admin) ${key.created ? 'created' : 'reused'}: its token is in ${devKeyPath(dataDir)} (CLI commands send it; or set AUTOPILOT_API_KEY)`);
   } finally {
     await pool.end();
   }
@@ -222,7 +225,8 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     const proc = spawnManaged(dataDir, {
       name: 'inference',
       command: process.execPath,
-      args: [resolve(projectRoot, 'bin/autopilot'), 'serve', '--port', String(ports.serve), '--host', '127.0.0.1'],
+      // As the least-privilege role of migration 011: the server cannot change a deployment or a key.
+      args: [resolve(projectRoot, 'bin/autopilot'), 'serve', '--port', String(ports.serve), '--host', '127.0.0.1', '--db-role', 'autopilot_inference'],
       cwd: projectRoot,
       env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
       urls: { http: serverUrl, metrics: `${serverUrl}/metrics` },

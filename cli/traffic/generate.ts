@@ -24,6 +24,8 @@ export interface TrafficOptions {
   durationMs?: number;
   /** Called every ~250 ms with the running totals. */
   onProgress?: (s: TrafficSummary) => void;
+  /** API key sent as `Authorization: Bearer …` (null: none, for a server with --auth off). */
+  apiKey?: string | null;
 }
 
 export interface ArmSummary {
@@ -51,8 +53,8 @@ interface DecideResponse {
   fallback: boolean;
 }
 
-async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function postJson(url: string, body: unknown, apiKey: string | null): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: apiKey === null ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify(body) });
   const text = await res.text();
   try {
     return { status: res.status, json: text ? JSON.parse(text) : null };
@@ -66,6 +68,7 @@ export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSumm
   if (!(opts.concurrency >= 1)) throw new Error(`--concurrency must be ≥ 1, got ${opts.concurrency}`);
   const config: PolicyConfig = loadConfig(policyConfigSchema, opts.configFile);
   const base = opts.server.replace(/\/$/, '');
+  const apiKey = opts.apiKey ?? null;
   const started = Date.now();
   const summary: TrafficSummary = { decisions: 0, rewards: 0, errors: 0, fallbacks: 0, elapsedMs: 0, byArm: {} };
   let issued = 0;
@@ -89,7 +92,7 @@ export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSumm
       let done = false;
       while (!done && issued < opts.requests && Date.now() < deadline) {
         issued++;
-        const decide = await postJson(`${base}/v1/decide`, { deployment: opts.deployment, features: Array.from(obs), unit: `session-${opts.seed}-${id}` }).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
+        const decide = await postJson(`${base}/v1/decide`, { deployment: opts.deployment, features: Array.from(obs), unit: `session-${opts.seed}-${id}` }, apiKey).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
         if (decide.status !== 200) {
           summary.errors++;
           summary.lastError = `decide: HTTP ${decide.status} ${JSON.stringify(decide.json)}`;
@@ -108,7 +111,7 @@ export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSumm
           decisionId: d.decisionId,
           reward: step.reward,
           components: { faithfulness: info.faithfulness, relevancy: info.relevancy, latency_p95_ms: info.latency_p95_ms, cost_usd: info.cost_usd },
-        }).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
+        }, apiKey).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
         if (reward.status >= 200 && reward.status < 300) {
           summary.rewards++;
           arm.rewardSum += step.reward;

@@ -98,6 +98,7 @@ export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, 
     unit,
     latencyMs: performance.now() - ctx.start,
     metadata: { kind: 'bandit', learner: learner.kind, seq: s.shared.seq, scores: pick.scores.map((v) => (Number.isFinite(v) ? v : null)) },
+    keyId: ctx.keyId ?? null,
   });
   return { decisionId, model: s.model, version: null, arm: arm.name, armIndex: pick.arm, action, propensity: pick.propensity, armProbability: 1, fallback: false, stateSeq: s.shared.seq };
 }

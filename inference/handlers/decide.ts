@@ -18,7 +18,7 @@ import type { DeploymentMap } from '../serving/deployment-map';
 import { scanDecideBody } from './decide-body';
 
 export interface DecideRouteDeps {
-  deployments: DeploymentMap;
+  deployments: Pick<DeploymentMap, 'get' | 'names'>;
 }
 
 export function createDecideHandler(deps: DecideRouteDeps) {

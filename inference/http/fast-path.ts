@@ -37,7 +37,7 @@ export interface FastExchange {
  * Routes one request: `body` is the body's bytes (empty when there was none), a view into the
  * connection's buffer valid only until the dispatch returns: read or copy it synchronously.
  */
-export type FastDispatch = (method: 'GET' | 'POST', target: string, body: Buffer, ex: FastExchange, start: number, hostMissing: boolean) => void;
+export type FastDispatch = (method: 'GET' | 'POST', target: string, body: Buffer, ex: FastExchange, start: number, hostMissing: boolean, authorization: string | undefined) => void;
 
 const NO_BODY = Buffer.alloc(0);
 
@@ -91,6 +91,8 @@ interface Head {
   close: boolean;
   /** False: no Host header (an HTTP/1.1 request must have one: the router answers 400, RFC 9112 §3.2). */
   host: boolean;
+  /** The Authorization header's value (inference/auth/ checks it), or undefined. */
+  authorization: string | undefined;
 }
 
 /**
@@ -124,6 +126,7 @@ export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number, la
   let contentLength = -1;
   let close = false;
   let host = false;
+  let authorization: string | undefined;
   while (i < end) {
     // name: token characters up to the colon (no whitespace before it, RFC 9112 §5.1)
     const nameStart = i;
@@ -174,6 +177,15 @@ export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number, la
         if (ve - k === 5 && sameName(buf, k, 'close')) close = true;
         else if (!(ve - k === 10 && sameName(buf, k, 'keep-alive'))) return null;
       }
+    } else if (nameLength === 13) {
+      if (sameName(buf, nameStart, 'authorization')) {
+        if (authorization !== undefined) return null; // twice: node:http's to judge
+        let k = valueStart;
+        let ve = valueEnd;
+        while (k < ve && isOws(buf[k])) k++;
+        while (ve > k && isOws(buf[ve - 1])) ve--;
+        authorization = Buffer.from(buf.buffer, buf.byteOffset + k, ve - k).toString('latin1');
+      }
     } else if (nameLength === 17) {
       if (sameName(buf, nameStart, 'transfer-encoding')) return null;
     } else if (nameLength === 6) {
@@ -189,7 +201,7 @@ export function parseHead(buf: Uint8Array, end: number, maxBodyBytes: number, la
   const target = Buffer.from(buf.buffer, buf.byteOffset + targetStart, targetEnd - targetStart).toString('latin1');
   // Over the common limit (rare): only a route with a larger one is still the fast path's.
   if (contentLength > maxBodyBytes && (largeBodies === undefined || contentLength > largeBodies.limitOf(target))) return null;
-  return { method, target, contentLength, close, host };
+  return { method, target, contentLength, close, host, authorization };
 }
 
 const VERSION = Buffer.from('HTTP/1.1');
@@ -382,7 +394,7 @@ class FastConnection implements FastExchange {
       if (this.buf === null) this.setTimer(this.path.opts.keepAliveTimeoutMs);
       this.path.stats.requests++;
       try {
-        this.path.dispatch(head.method, head.target, body, this, performance.now(), !head.host);
+        this.path.dispatch(head.method, head.target, body, this, performance.now(), !head.host, head.authorization);
       } catch (err) {
         // The router answers every error itself; this is a guard against our own bug, not a path.
         if (this.sent) this.abort();

@@ -15,6 +15,7 @@ import { ClientError, RETRY_AFTER_SECONDS, ServerFault, asServerFault } from './
 import { installFastPath, MISSING_HOST, type FastExchange } from './fast-path';
 import { installConnectionCap, nodeDeadlineOptions, overloadLimits, type OverloadOptions } from './overload';
 import type { InferenceMetrics, Observer, RouteLabel } from '../metrics';
+import type { Principal } from '../auth/principal';
 
 /** Per-request scratch a handler fills so the latency lands in the right series. */
 export interface RequestContext {
@@ -26,6 +27,10 @@ export interface RequestContext {
   start: number;
   /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one and for bodies a BytesHandler read. */
   bodyText: string | null;
+  /** The API key the request came with (inference/auth/), or null when the server runs with auth off (absent in hand-made test contexts). */
+  readonly principal?: Principal | null;
+  /** `principal.keyId`: recorded with the decision. */
+  readonly keyId?: string | null;
   /** Answers the request with `value` (as a handler's return value would), for a handler that returned ANSWER_LATER. */
   answer(value: unknown): void;
   /** Answers the request with the error `err` (as a handler's throw would), for a handler that returned ANSWER_LATER. */
@@ -92,6 +97,11 @@ export interface HttpOptions {
   fastPath?: boolean;
   /** Deadlines for slow clients and the connection cap (./overload.ts); defaults there. */
   overload?: OverloadOptions;
+  /**
+   * API key check of every /v1 and /v2 request but /v2/health/* (inference/auth/store.ts): the key's
+   * principal, or a 401/403 ClientError thrown. Absent: no auth (`autopilot serve --auth off`).
+   */
+  auth?: { authorize(authorization: string | undefined, route: RouteLabel, deployment: string | null): Principal };
 }
 
 const JSON_TYPE = 'application/json';
@@ -246,13 +256,17 @@ export function createHttpServer(opts: HttpOptions): Server {
     latency: Observer | null = null;
     bodyText: string | null = null;
     private settled = false;
+    readonly keyId: string | null;
 
     constructor(
       private readonly ex: Exchange,
       private readonly route: RouteLabel,
       readonly start: number,
       public status = 200,
-    ) {}
+      readonly principal: Principal | null = null,
+    ) {
+      this.keyId = principal === null ? null : principal.keyId;
+    }
 
     answer(value: unknown): void {
       if (this.settle()) respond(this.ex, this.route, this, this.start, value);
@@ -287,8 +301,8 @@ export function createHttpServer(opts: HttpOptions): Server {
   };
 
   /** Runs a handler on a JSON body of at most `limit` bytes (the fast path already held its bodies to it). */
-  const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number, limit: number): void => {
-    const ctx = new Context(ex, route, start);
+  const runJson = <P>(body: Body, ex: Exchange, route: RouteLabel, handler: JsonHandler<P>, params: P, start: number, limit: number, principal: Principal | null): void => {
+    const ctx = new Context(ex, route, start, 200, principal);
     const fromBytes = (handler as { fromBytes?: BytesHandler }).fromBytes;
     const run = (bytes: Buffer): unknown => {
       if (fromBytes !== undefined) {
@@ -312,8 +326,8 @@ export function createHttpServer(opts: HttpOptions): Server {
     settle(ctx, out);
   };
 
-  const runGet = <P>(ex: Exchange, route: RouteLabel, handler: GetHandler<P>, params: P, start: number): void => {
-    const ctx = new Context(ex, route, start);
+  const runGet = <P>(ex: Exchange, route: RouteLabel, handler: GetHandler<P>, params: P, start: number, principal: Principal | null = null): void => {
+    const ctx = new Context(ex, route, start, 200, principal);
     let out: unknown;
     try {
       out = handler(ctx, params);
@@ -329,8 +343,20 @@ export function createHttpServer(opts: HttpOptions): Server {
     new Context(ex, route, start, err.status).fail(err);
   };
 
+  /** The request's key checked for `route` (opts.auth); undefined when it was refused (answered here). */
+  const authorize = (body: Body, ex: Exchange, route: RouteLabel, start: number, authorization: string | undefined, deployment: string | null): Principal | null | undefined => {
+    if (opts.auth === undefined) return null;
+    try {
+      return opts.auth.authorize(authorization, route, deployment);
+    } catch (err) {
+      reject(body, ex, route, start, err as ClientError);
+      return undefined;
+    }
+  };
+
   /** Routes one request, read by node:http (`body` is its IncomingMessage) or by the fast path (the body's text). */
-  const route = (method: string, url: string, body: Body, ex: Exchange, start: number, hostMissing = false): void => {
+  const route = (method: string, url: string, body: Body, ex: Exchange, start: number, hostMissing = false, authorization?: string): void => {
+    let key: Principal | null | undefined;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (hostMissing) {
@@ -341,11 +367,11 @@ export function createHttpServer(opts: HttpOptions): Server {
     }
 
     if (path === '/v1/decide') {
-      if (method === 'POST') return runJson(body, ex, 'decide', handlers.decide, undefined, start, maxBodyBytes);
+      if (method === 'POST') return (key = authorize(body, ex, 'decide', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'decide', handlers.decide, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'decide', start, methodNotAllowed(method, path, 'POST'));
     }
     if (path === '/v1/rewards') {
-      if (method === 'POST') return runJson(body, ex, 'rewards', handlers.rewards, undefined, start, maxBodyBytes);
+      if (method === 'POST') return (key = authorize(body, ex, 'rewards', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'rewards', handlers.rewards, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'rewards', start, methodNotAllowed(method, path, 'POST'));
     }
     if (path === '/metrics') {
@@ -362,18 +388,20 @@ export function createHttpServer(opts: HttpOptions): Server {
     if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') {
       if (method !== 'GET') return reject(body, ex, 'health', start, methodNotAllowed(method, path, 'GET'));
       const h = path === '/v2' ? handlers.serverMetadata : path === '/v2/health/live' ? handlers.live : handlers.ready;
-      return runGet(ex, 'health', h, undefined, start);
+      if (path === '/v2' && (key = authorize(body, ex, 'health', start, authorization, null)) === undefined) return; // server metadata: read; health stays open
+      return runGet(ex, 'health', h, undefined, start, key ?? null);
     }
     if (path.startsWith('/v2/models/')) {
       const parsed = parseModelPath(path);
       if (parsed !== null) {
         const params = { name: parsed.name, version: parsed.version };
         if (parsed.tail === 'infer') {
-          if (method === 'POST') return runJson(body, ex, 'v2_infer', handlers.infer, params, start, maxInferBodyBytes);
+          if (method === 'POST') return (key = authorize(body, ex, 'v2_infer', start, authorization, parsed.name)) === undefined ? undefined : runJson(body, ex, 'v2_infer', handlers.infer, params, start, maxInferBodyBytes, key);
           return reject(body, ex, 'v2_infer', start, methodNotAllowed(method, path, 'POST'));
         }
         if (method !== 'GET') return reject(body, ex, 'v2_metadata', start, methodNotAllowed(method, path, 'GET'));
-        return runGet(ex, 'v2_metadata', parsed.tail === 'ready' ? handlers.modelReady : handlers.modelMetadata, params, start);
+        if ((key = authorize(body, ex, 'v2_metadata', start, authorization, parsed.name)) === undefined) return;
+        return runGet(ex, 'v2_metadata', parsed.tail === 'ready' ? handlers.modelReady : handlers.modelMetadata, params, start, key);
       }
     }
     return reject(
@@ -391,7 +419,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const server = createServer({ requireHostHeader: false, ...nodeDeadlineOptions(limits) }, (req, res) => {
     const start = performance.now();
     const hostMissing = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
-    route(req.method ?? 'GET', req.url ?? '/', req, new NodeExchange(res), start, hostMissing);
+    route(req.method ?? 'GET', req.url ?? '/', req, new NodeExchange(res), start, hostMissing, req.headers.authorization);
   });
 
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;

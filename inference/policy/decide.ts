@@ -236,6 +236,7 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
       unit: unit ?? null,
       latencyMs: performance.now() - ctx.start,
       metadata: { armProbability: 1, reason },
+      keyId: ctx.keyId ?? null,
     });
     return { decisionId, model: state.model, version: null, arm: 'fallback', action: state.fallback, propensity: 1, armProbability: 1, fallback: true };
   }
@@ -361,7 +362,7 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
     const line =
       fields === null || input.loggedJson === undefined
         ? null
-        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature));
+        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature), ctx.keyId ?? null);
     if (line !== null) {
       log.enqueueLine(line);
     } else {
@@ -382,6 +383,7 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
         unit,
         latencyMs,
         metadata: { armProbability, policyProbability: decoded.policyProbability, mode, epsilon: ex.epsilon, temperature },
+        keyId: ctx.keyId ?? null,
       };
       log.enqueue(generic);
     }

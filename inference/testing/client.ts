@@ -1,5 +1,6 @@
 /** A keep-alive JSON client for load in tests and the bench (node:http, no per-request connection). */
 import { Agent, request } from 'node:http';
+import { TEST_AUTHORIZATION } from './api-key';
 
 export interface JsonResponse {
   status: number;
@@ -11,7 +12,11 @@ export class JsonClient {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(baseUrl: string, maxSockets = 64) {
+  private readonly authorization: Record<string, string>;
+
+  /** `apiKey`: the token sent as `Authorization: Bearer …` (default: the test key of ./api-key.ts; null: none). */
+  constructor(baseUrl: string, maxSockets = 64, apiKey?: string | null) {
+    this.authorization = apiKey === null ? {} : { authorization: apiKey === undefined ? TEST_AUTHORIZATION : `Bearer ${apiKey}` };
     const u = new URL(baseUrl);
     this.host = u.hostname;
     this.port = Number(u.port);
@@ -30,7 +35,7 @@ export class JsonClient {
   send(method: string, path: string, payload: string | Buffer | undefined, headers: Record<string, string> = {}): Promise<JsonResponse> {
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: this.host, port: this.port, method, path, agent: this.agent, headers: payload === undefined ? headers : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+        { host: this.host, port: this.port, method, path, agent: this.agent, headers: payload === undefined ? { ...this.authorization, ...headers } : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...this.authorization, ...headers } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -13,8 +13,9 @@ import type { ArtifactStore } from '../../registry/artifacts/store';
 import { migrate } from '../../registry/migrate';
 import type { Exploration, Json } from '../../registry/types';
 import { createTestDatabase, type TestDatabase } from '../../test/support/pg';
-import { startInferenceServer, type InferenceServer, type InferenceServerOptions } from '../server';
+import { startInferenceServer, withDbRole, type InferenceServer, type InferenceServerOptions } from '../server';
 import { buildTestPolicy, type TestPolicy } from './test-policy';
+import { installTestKey, TEST_AUTHORIZATION } from './api-key';
 
 export interface ServingFixture {
   db: TestDatabase;
@@ -34,6 +35,8 @@ export interface ServingFixture {
 export async function createServingFixture(opts: { store?: { store: ArtifactStore; uri: string }; s3?: InferenceServerOptions['s3'] } = {}): Promise<ServingFixture> {
   const db = await createTestDatabase();
   await migrate(db.pool);
+  // Servers run with auth on (the default, as in production); the test clients send this key.
+  await installTestKey(db.pool);
   const dir = mkdtempSync(join(tmpdir(), 'ap-inference-'));
   let store: ArtifactStore;
   let artifactUri: string;
@@ -84,7 +87,8 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
     async start(o = {}) {
       const s = await startInferenceServer({
         port: 0,
-        databaseUrl: db.url,
+        // As in production: the least-privilege role of migration 011 (a test's own databaseUrl, e.g. through a proxy, gets it too).
+        databaseUrl: withDbRole(o.databaseUrl ?? db.url, 'autopilot_inference'),
         redisUrl: 'redis://127.0.0.1:6379',
         artifactUri,
         s3: opts.s3,
@@ -95,6 +99,7 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
           if (l !== 'info' || process.env.AP_TEST_LOG) process.stderr.write(`inference ${l}: ${m}\n`);
         },
         ...o,
+        ...(o.databaseUrl !== undefined ? { databaseUrl: withDbRole(o.databaseUrl, 'autopilot_inference') } : {}),
       });
       servers.push(s);
       return s;
@@ -107,9 +112,15 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
   };
 }
 
-/** POSTs JSON and returns status and parsed body (never throws on HTTP errors). */
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+/** `Authorization` of the test key (./api-key.ts) unless `apiKey` names another token, or null for none. */
+function authHeaders(apiKey: string | null | undefined): Record<string, string> {
+  if (apiKey === null) return {};
+  return { authorization: apiKey === undefined ? TEST_AUTHORIZATION : `Bearer ${apiKey}` };
+}
+
+/** POSTs JSON and returns status and parsed body (never throws on HTTP errors); with the test key unless `opts.apiKey` says otherwise. */
+export async function postJson(url: string, body: unknown, opts: { apiKey?: string | null } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(opts.apiKey) }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -120,8 +131,8 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
   return { status: res.status, body: parsed };
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+export async function getJson(url: string, opts: { apiKey?: string | null } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers: authHeaders(opts.apiKey) });
   const text = await res.text();
   let parsed: unknown = text;
   try {

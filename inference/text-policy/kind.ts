@@ -175,7 +175,7 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
     this.opts.decisionLog.enqueue({
       decisionId, time, deployment: s.name, model: s.model, version: null, generation: s.generation, arm: 'fallback',
       features, action: { approve, verdict: approve ? 'APPROVE' : 'FLAG' }, propensity: 1, density: null, unit,
-      latencyMs: performance.now() - ctx.start, metadata: { kind: 'text-policy', armProbability: 1, reason },
+      latencyMs: performance.now() - ctx.start, metadata: { kind: 'text-policy', armProbability: 1, reason }, keyId: ctx.keyId ?? null,
     });
     return { decisionId, model: s.model, version: null, arm: 'fallback', approve, confidence: 1, pApprove: null, propensity: 1, armProbability: 1, fallback: true };
   }
@@ -246,6 +246,7 @@ export class TextPolicyKind implements ServedKind, TextPolicyOwner {
       unit,
       latencyMs: performance.now() - ctx.start,
       metadata: { kind: 'text-policy', armProbability, confidence: score.confidence, threshold: model.signature.threshold, tokens: score.tokens, promptVersion: model.signature.promptVersion },
+      keyId: ctx.keyId ?? null,
     });
     return { decisionId, model: model.info.model, version, arm, approve: score.approve, confidence: score.confidence, pApprove: score.pApprove, propensity: 1, armProbability, fallback: false };
   }

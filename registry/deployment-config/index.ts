@@ -7,11 +7,13 @@
  */
 import { parseBanditConfig, type BanditConfig } from '../../ml/bandits/config';
 import { DEPLOYMENT_KINDS, type DeploymentKind } from '../types';
+import { parseAccessConfig, withoutAccessKeys } from './access';
 import { ConfigFieldError } from './errors';
 import { parsePolicyConfig, type PolicyConfig } from './policy';
 import { parseTextPolicyConfig, type TextPolicyConfig } from './text-policy';
 
 export { ConfigFieldError };
+export { parseAccessConfig, type AccessConfig } from './access';
 
 /** The parsed config of each kind. */
 export interface DeploymentConfigs {
@@ -38,5 +40,7 @@ export function parseDeploymentConfig<K extends DeploymentKind>(kind: K, config:
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigFieldError('config', config, `an object: the settings of a ${kind} deployment`);
   const parse = PARSERS[kind] as ((config: Readonly<Record<string, unknown>>, deployment: string) => DeploymentConfigs[K]) | undefined;
   if (parse === undefined) throw new ConfigFieldError('kind', kind, `one of ${DEPLOYMENT_KINDS.join(', ')}`);
-  return parse(config as Record<string, unknown>, deployment);
+  // The shared keys (./access.ts) are checked here and not shown to the kind's parser.
+  parseAccessConfig(config as Record<string, unknown>);
+  return parse(withoutAccessKeys(config as Record<string, unknown>), deployment);
 }
