@@ -17,6 +17,7 @@ import { Agent, request } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import type { InferenceServer } from '../server';
+import { TEST_AUTHORIZATION } from '../testing/api-key';
 import { TEST_FEATURES } from '../testing/test-policy';
 import { createServingFixture, waitFor, type ServingFixture } from '../testing/fixture';
 
@@ -37,7 +38,7 @@ function call(port: number, method: string, path: string, body?: unknown, agent?
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method, path, agent: agent ?? false, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      { host: '127.0.0.1', port, method, path, agent: agent ?? false, headers: { authorization: TEST_AUTHORIZATION, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -143,8 +144,8 @@ describe('overload: slow clients and floods', () => {
 
     // 60 slow heads, 30 slow bodies (fast path), 10 slow chunked bodies (node:http's path).
     const slowHeads = Array.from({ length: 60 }, () => slowClient(port, 'POST /v1/decide HTTP/1.1\r\nHost: x\r\nX-Slow: ', 'abcdefghij'));
-    const slowBodies = Array.from({ length: 30 }, () => slowClient(port, 'POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n', ' '));
-    const slowChunked = Array.from({ length: 10 }, () => slowClient(port, 'POST /v1/decide HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n ', '\r\n1\r\n '.split('').join('')));
+    const slowBodies = Array.from({ length: 30 }, () => slowClient(port, `POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: ${TEST_AUTHORIZATION}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`, ' '));
+    const slowChunked = Array.from({ length: 10 }, () => slowClient(port, `POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: ${TEST_AUTHORIZATION}\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n `, '\r\n1\r\n '.split('').join('')));
 
     // The flood: 300 connections at once, each asking for health. 4 + 100 are open already: at most
     // 96 more are under the cap of 200 (plus the slots of slow clients cut meanwhile), the others are
