@@ -9,6 +9,9 @@ import { createWorkerDeps, type WorkerDeps } from './deps';
 import { isTaskQueue, queueActivities, queuePreflight } from './queues';
 import { startWorkerMetrics } from './metrics';
 import { projectRoot } from '../config/settings';
+import { TASK_QUEUES } from '../contracts/shared';
+import { Db } from '../registry/db';
+import { forecastGaugeValues } from '../registry/optimisers';
 
 export interface RunWorkerOptions {
   queue: string;
@@ -30,7 +33,7 @@ export interface RunWorkerOptions {
 
 export const workflowsPath = require.resolve('../workflows');
 
-export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Worker; deps: WorkerDeps; close: () => Promise<void> }> {
   if (!isTaskQueue(opts.queue)) {
     throw new Error(`unknown task queue "${opts.queue}": expected one of ${Object.keys(queueActivities).join(', ')}`);
   }
@@ -49,6 +52,7 @@ export async function createWorker(opts: RunWorkerOptions): Promise<{ worker: Wo
   });
   return {
     worker,
+    deps,
     async close() {
       if (!opts.deps) await deps.close();
       if (!opts.connection) await connection.close();
@@ -67,6 +71,11 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     throw err;
   }
   const { worker, close } = created;
+  // The rollout worker runs workloadForecast: its /metrics carries the latest forecast for the HPA and dashboards.
+  if (metrics && opts.queue === TASK_QUEUES.rollout) {
+    const db = Db.fromPool(created.deps.pool);
+    metrics.metrics.trackForecasts(() => forecastGaugeValues(db, new Date()));
+  }
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

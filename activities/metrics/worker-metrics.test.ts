@@ -74,3 +74,22 @@ describe('worker metrics: activity results', () => {
     expect(sampleValue(e, 'autopilot_canary_finished_timestamp_seconds', { model: 'rag' })).toBeGreaterThanOrEqual(sampleValue(e, 'autopilot_canary_started_timestamp_seconds', { model: 'rag' })!);
   });
 });
+
+describe('worker metrics: the forecast gauge', () => {
+  it('exports nothing until a forecast source is tracked, then the source\'s values at each scrape', async () => {
+    const m = new WorkerMetrics({ defaultMetrics: false });
+    expect(await m.registry.metrics()).not.toMatch(/^autopilot_forecast_requests_per_second\{/m);
+    let mean = 12.5;
+    m.trackForecasts(async () => [
+      { deployment: 'router', quantile: '0.025', value: mean - 4 },
+      { deployment: 'router', quantile: '0.5', value: mean },
+      { deployment: 'router', quantile: '0.975', value: mean + 4 },
+    ]);
+    let text = await m.registry.metrics();
+    expect(text).toContain('autopilot_forecast_requests_per_second{deployment="router",quantile="0.5"} 12.5');
+    expect(text).toContain('autopilot_forecast_requests_per_second{deployment="router",quantile="0.975"} 16.5');
+    mean = 20;
+    text = await m.registry.metrics();
+    expect(text).toContain('autopilot_forecast_requests_per_second{deployment="router",quantile="0.5"} 20');
+  });
+});

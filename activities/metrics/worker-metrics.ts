@@ -117,6 +117,30 @@ export class WorkerMetrics {
     this.canaryRollbacks = new Counter({ name: 'autopilot_canary_rollbacks_total', help: 'Canary rollbacks, by model.', labelNames: ['model'], registers });
     this.canaryPromotions = new Counter({ name: 'autopilot_canary_promotions_total', help: 'Canary promotions, by model.', labelNames: ['model'], registers });
 
+    // The latest workloadForecast at scrape time (trackForecasts; the rollout worker, which runs the workflow).
+    const source = (): (() => Promise<{ deployment: string; quantile: string; value: number }[]>) | null => this.forecastSource;
+    this.forecastRequests = new Gauge({
+      name: 'autopilot_forecast_requests_per_second',
+      help: 'Forecast request rate of a deployment now, from its latest workloadForecast (hourly): the interval bounds and the mean, by quantile.',
+      labelNames: ['deployment', 'quantile'],
+      registers,
+      async collect() {
+        const read = source();
+        if (read === null) return;
+        const values = await read();
+        this.reset();
+        for (const v of values) this.set({ deployment: v.deployment, quantile: v.quantile }, v.value);
+      },
+    });
+
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  readonly forecastRequests: Gauge<'deployment' | 'quantile'>;
+  private forecastSource: (() => Promise<{ deployment: string; quantile: string; value: number }[]>) | null = null;
+
+  /** Reads `source` at each scrape into autopilot_forecast_requests_per_second (registry/optimisers.ts forecastGaugeValues). */
+  trackForecasts(source: () => Promise<{ deployment: string; quantile: string; value: number }[]>): void {
+    this.forecastSource = source;
   }
 }
