@@ -9,7 +9,8 @@
  * CLI, as the integration tests start it) with a fresh PostgreSQL database, Redis and a filesystem
  * artifact store; each history is written to workflows/histories/<workflow>.<path>.json as
  * `handle.fetchHistory()` gives it. The activities are the real ones wherever they need only those
- * servers (stackCheck, ppoTraining, banditSnapshot, driftMonitor, offPolicyEvaluation); canaryPromotion's
+ * servers (stackCheck, ppoTraining, banditSnapshot, driftMonitor, offPolicyEvaluation, parameterTuning,
+ * budgetAllocation, workloadForecast, experimentDesign and its child ppoTraining runs); canaryPromotion's
  * checks need live traffic through an inference server and textPolicyTraining needs Oumi, so those two
  * run with activities typed by their contracts that answer like the real ones (the history holds only the
  * answers, and the workflow code decides what it does with them).
@@ -31,6 +32,10 @@ import { createBanditActivities } from '../activities/bandits/activities';
 import { createDriftActivities } from '../activities/bandits/drift';
 import { validateCanaryPlan } from '../activities/canary/plan-config';
 import { createOpeActivities } from '../activities/ope/activities';
+import { createBudgetActivities } from '../activities/optimisers/budget';
+import { createExperimentActivities } from '../activities/optimisers/experiments';
+import { createForecastActivities } from '../activities/optimisers/forecast';
+import { createTuningActivities } from '../activities/optimisers/tuning';
 import { LoggedBandit } from '../activities/ope/testing/logged-bandit';
 import { createPpoActivities } from '../activities/ppo/activities';
 import { createStackActivities } from '../activities/stack';
@@ -229,6 +234,98 @@ const recordings: Recording[] = [
       const h = await s.client.workflow.start('textPolicyTraining', { taskQueue, workflowId: `text-policy/recorded/${randomUUID().slice(0, 8)}`, args: [{ model: 'recorded-policy' }] });
       await h.result();
       return { 'textPolicyTraining.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'parameterTuning',
+    activities: (s) => createTuningActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      // The simulator as the objective (as workflows/parameterTuning.int.test.ts, smaller): the baseline,
+      // 2 initial-design points, then proposals 2 at a time up to 6 evaluations, the best written as a bandit arm.
+      const model = `recorded-rag-${randomUUID().slice(0, 8)}`;
+      await s.registry.createModel({ name: model, actor: 'record-histories' });
+      await s.registry.setDeployment({ model, kind: 'bandit', championVersion: null, config: { learner: { kind: 'beta-ts' }, arms: [{ name: 'default' }] }, actor: 'record-histories' });
+      const h = await s.client.workflow.start('parameterTuning', {
+        taskQueue, workflowId: `tuning/recorded/${randomUUID().slice(0, 8)}`,
+        args: [{ budget: { evaluations: 6 }, parallelism: 2, initialDesign: 2, batchesPerEvaluation: 1, seed: 3, applyTo: { deployment: model, as: 'bandit-arm', arm: 'tuned' } }],
+      });
+      const result = (await h.result()) as { evaluations: number };
+      if (result.evaluations !== 6) throw new Error(`parameterTuning ran ${result.evaluations} evaluations, not 6`);
+      return { 'parameterTuning.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'budgetAllocation',
+    activities: (s) => createBudgetActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      // Demand, quality and cost given (no decision log): one LP solved by HiGHS and stored.
+      const h = await s.client.workflow.start('budgetAllocation', {
+        taskQueue, workflowId: `budget/recorded/${randomUUID().slice(0, 8)}`,
+        args: [{
+          name: `recorded-${randomUUID().slice(0, 8)}`,
+          segments: [{ name: 'code', demand: 9000, qualityFloor: 0.8 }, { name: 'chat', demand: 18000 }],
+          models: [{ name: 'large' }, { name: 'small' }],
+          quality: [[0.9, 0.55], [0.8, 0.74]],
+          costPerRequest: [[0.01, 0.001], [0.01, 0.001]],
+          budget: 100,
+        }],
+      });
+      await h.result();
+      return { 'budgetAllocation.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'workloadForecast',
+    activities: (s) => createForecastActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      // Three hours of per-minute traffic for one deployment in the decision log: the forecast of the
+      // next 30 minutes (auto: ARIMA vs ETS on the held-out last 30), stored with a replica count.
+      const deployment = `recorded-forecast-${randomUUID().slice(0, 8)}`;
+      const until = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+      const rng = new Rng(5);
+      const rows: DecisionInput[] = [];
+      for (let t = 0; t < 180; t++) {
+        const n = Math.max(0, Math.round(3 + Math.sin((2 * Math.PI * t) / 60) + rng.normal()));
+        for (let i = 0; i < n; i++) rows.push({ decisionId: randomUUID(), time: new Date(until.getTime() - (180 - t) * 60_000 + Math.floor(((i + 0.5) / n) * 60_000)), deployment, model: deployment, version: null, arm: 'champion', features: {}, action: {} });
+      }
+      await new DecisionStore({ pool: s.db.pool }).insertDecisions(rows);
+      const h = await s.client.workflow.start('workloadForecast', {
+        taskQueue, workflowId: `forecast/recorded/${randomUUID().slice(0, 8)}`,
+        args: [{ deployments: [deployment], granularity: 'minute', history: 180, horizon: 30, until: until.toISOString(), capacity: { capacityPerReplica: 0.01 } }],
+      });
+      const result = (await h.result()) as { forecasts: unknown[] };
+      if (result.forecasts.length !== 1) throw new Error(`workloadForecast forecast ${result.forecasts.length} deployments, not 1`);
+      return { 'workloadForecast.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'experimentDesign',
+    // Its trials are child ppoTraining runs on the parent's task queue: this worker serves both.
+    activities: (s) => ({ ...createPpoActivities({ pool: s.db.pool, store: s.store }), ...createExperimentActivities({ pool: s.db.pool, store: s.store }) }),
+    async run(s, taskQueue) {
+      // Three tiny trials, two at a time (as workflows/experimentDesign.int.test.ts, smaller): the median
+      // rule is checked every second while they run and stops a trial that lags (a `stop` signal to the child);
+      // the parent's history is the one recorded. Whether the rule names a trial depends on how far the
+      // trials got when it looks (wall-clock), so up to 3 seeds are tried until one stops a trial.
+      const tried: string[] = [];
+      for (const seed of [3, 4, 2]) {
+        const h = await s.client.workflow.start('experimentDesign', {
+          taskQueue, workflowId: `experiments/recorded/${randomUUID().slice(0, 8)}`,
+          args: [{
+            config: { environment: { episode_length: 4, batch_size: 50 }, ppo: { num_steps: 16, num_minibatches: 2, update_epochs: 1, hidden_sizes: [8, 8] } },
+            space: [{ name: 'ppo.learning_rate', type: 'continuous', low: 1e-5, high: 3e-2, log: true }, { name: 'policy.reward_weights.delta', type: 'continuous', low: 0, high: 2 }],
+            objective: 'improvementVsBaseline',
+            trials: 3, parallelism: 2, iterations: 16, workers: 1, seed, model: `recorded-exp-${randomUUID().slice(0, 8)}`,
+            stopping: { rule: 'median', gracePeriod: 1, minCompletedTrials: 1, checkSeconds: 1 },
+            evaluation: { episodes: 1, screeningEpisodes: 1, shortlist: 1, kStep: 16, fusionStep: 1 },
+          }],
+        });
+        const result = (await h.result()) as { trials: { status: string; iterations: number }[] };
+        if (result.trials.length !== 3 || result.trials.some((t) => t.status === 'failed')) throw new Error(`experimentDesign trials: ${JSON.stringify(result.trials)}`);
+        if (result.trials.some((t) => t.status === 'stopped')) return { 'experimentDesign.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+        tried.push(`seed ${seed}: ${result.trials.map((t) => `${t.status} after ${t.iterations}`).join(', ')}`);
+      }
+      throw new Error(`experimentDesign: the median rule stopped no trial, so the stop path was not recorded (${tried.join('; ')}); run it again`);
     },
   },
 ];
