@@ -73,15 +73,24 @@ export function readSnapshot(path: string): { dir: string; manifest: SnapshotMan
   return { dir, manifest: parsed.data, files };
 }
 
+function parseLine(line: string, where: string): any {
+  try {
+    return JSON.parse(line);
+  } catch (err) {
+    throw new Error(`${where}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+}
+
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** The replay records of a snapshot (see the file comment); throws naming FILE:LINE and the field. */
 export function snapshotReplayRecords(path: string): { records: ReplayRecord[]; skippedUnrewarded: number; sha256: string; manifest: SnapshotManifest } {
   const { dir, manifest, files } = readSnapshot(path);
   const contexts = new Map<string, { features: any; metadata: any }>();
-  for (const line of files['contexts.jsonl'].split('\n')) {
-    if (line.trim() === '') continue;
-    const c = JSON.parse(line);
+  const contextLines = files['contexts.jsonl'].split('\n');
+  for (let i = 0; i < contextLines.length; i++) {
+    if (contextLines[i].trim() === '') continue;
+    const c = parseLine(contextLines[i], `${join(dir, 'contexts.jsonl')}:${i + 1}`);
     contexts.set(c.decision_id, { features: c.features, metadata: c.metadata });
   }
   const records: ReplayRecord[] = [];
@@ -90,7 +99,7 @@ export function snapshotReplayRecords(path: string): { records: ReplayRecord[]; 
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
     const where = `${join(dir, 'predictions.jsonl')}:${i + 1}`;
-    const p = JSON.parse(lines[i]);
+    const p = parseLine(lines[i], where);
     if (p.reward === null || p.reward === undefined) {
       skipped++;
       continue;
