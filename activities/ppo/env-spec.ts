@@ -11,6 +11,8 @@
  * `replay:DIR` or `replay:DIR/manifest.json` also takes a dataset snapshot of `autopilot data export`.
  * Pure: no I/O, so the CLI validates before it starts a run.
  */
+import { parseHeaderOptions } from '../../envs/evaluators/http';
+
 export type EnvSpec =
   | { kind: 'simulator' }
   | { kind: 'replay'; file: string }
@@ -31,14 +33,7 @@ export function parseEnvSpec(text: unknown, field = 'env'): EnvSpec {
     // `http:http://host:8080` and plain `http://host:8080` both name the URL.
     const [head, ...options] = s.split(';');
     const url = head.startsWith('http:http') ? head.slice('http:'.length) : head;
-    const headers: Record<string, { env: string }> = {};
-    for (const option of options) {
-      const m = /^header:([A-Za-z0-9!#$%&'*+.^_`|~-]+)=env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(option);
-      // The option's value is not echoed: someone may have pasted a literal secret there.
-      if (!m) throw new Error(`${field}: option ${JSON.stringify(`${option.split('=')[0]}=…`)} after the URL must be header:NAME=env:VARIABLE (a secret reference, e.g. header:Authorization=env:TUNER_TOKEN; literal values are not accepted)`);
-      if (m[1].toLowerCase() in Object.fromEntries(Object.keys(headers).map((h) => [h.toLowerCase(), 1]))) throw new Error(`${field}: header ${m[1]} given twice`);
-      headers[m[1]] = { env: m[2] };
-    }
+    const headers = parseHeaderOptions(options, field);
     let parsed: URL;
     try {
       parsed = new URL(url);

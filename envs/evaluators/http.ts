@@ -47,6 +47,27 @@ export interface SecretRef {
   env: string;
 }
 
+/**
+ * Parses the `;header:NAME=env:VAR` options that follow an evaluator URL (`http:URL;header:…`) into
+ * secret references. The options' values are never echoed: someone may have pasted a literal secret.
+ */
+export function parseHeaderOptions(options: readonly string[], field = 'env'): Record<string, SecretRef> {
+  const headers: Record<string, SecretRef> = {};
+  const seen = new Set<string>();
+  for (const option of options) {
+    const m = /^header:([A-Za-z0-9!#$%&'*+.^_`|~-]+)=env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(option);
+    if (!m) {
+      throw new Error(
+        `${field}: option ${JSON.stringify(`${option.split('=')[0]}=…`)} after the URL must be header:NAME=env:VARIABLE (a secret reference, e.g. header:Authorization=env:TUNER_TOKEN; literal values are not accepted)`,
+      );
+    }
+    if (seen.has(m[1].toLowerCase())) throw new Error(`${field}: header ${m[1]} given twice`);
+    seen.add(m[1].toLowerCase());
+    headers[m[1]] = { env: m[2] };
+  }
+  return headers;
+}
+
 /** Resolves secret header references; throws naming the header and variable (never a value). */
 export function resolveSecretHeaders(refs: Record<string, SecretRef>, environment: Record<string, string | undefined> = process.env): Record<string, string> {
   const out: Record<string, string> = {};
