@@ -22,6 +22,8 @@ import { configToAction } from '../../envs/rag-env';
 import { createArtifactStore } from '../../registry/artifacts';
 import { Registry } from '../../registry';
 import { createDataExportActivities } from './activities';
+import { serviceEvaluator } from '../../cli/commands/evaluator';
+import { startEvaluatorServer } from '../../envs/evaluators/server';
 
 const CONFIGS: RagConfig[] = [
   { variant: 'B', k: 9, rerank: true, fusion_weight: 0, prompt_id: 'cite-sources' },
@@ -188,6 +190,18 @@ describe('autopilot data export on PostgreSQL', () => {
       done = r.done;
     }
     expect(steps).toBe(config.environment.episode_length);
+
+    // The evaluator service answers from the snapshot (`autopilot evaluator serve --snapshot DIR`).
+    const served = serviceEvaluator(out);
+    expect(served.categories.sort()).toEqual([...CATEGORIES].sort());
+    const server = await startEvaluatorServer({ evaluator: served.evaluator, categories: served.categories, port: 0 });
+    try {
+      const res = await fetch(`${server.url}/tuner/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ config: l.config, category: l.category, batch_size: 50, seed: 5 }) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual(e); // same records, same seed → the same logged row as env replay:DIR
+    } finally {
+      await server.close();
+    }
 
     // Tampering with a file breaks its hash: the snapshot is refused, naming the file.
     const tampered = join(dir, 'tampered');
