@@ -15,6 +15,8 @@ import { createTuningActivities } from '../activities/optimisers/tuning';
 import { createExperimentActivities } from '../activities/optimisers/experiments';
 import { createBudgetActivities } from '../activities/optimisers/budget';
 import { createForecastActivities } from '../activities/optimisers/forecast';
+import { createDataExportActivities } from '../activities/data-export/activities';
+import { createSweepActivities } from '../activities/sweep/activities';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -28,6 +30,10 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     // Optimisers: parameterTuning's evaluations and proposals; experimentDesign's proposals and stopping checks.
     ...createTuningActivities(deps),
     ...createExperimentActivities(deps),
+    // Logged data back into training: exportDataset (a dataset snapshot of decisions + rewards).
+    ...createDataExportActivities(deps),
+    // sweep: the grid plan and the comparison report.
+    ...createSweepActivities(deps),
   }),
   [TASK_QUEUES.oumi]: (deps) => ({
     ...createOumiActivities({ root: projectRoot, store: deps.store }),

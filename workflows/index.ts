@@ -11,3 +11,5 @@ export { parameterTuning } from './parameterTuning';
 export { budgetAllocation } from './budgetAllocation';
 export { workloadForecast } from './workloadForecast';
 export { experimentDesign } from './experimentDesign';
+// PPO sweeps over reward weights × feature-head ablations (seed 002 §8).
+export { sweep } from './sweep';

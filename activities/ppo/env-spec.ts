@@ -4,9 +4,19 @@
  *   `simulator`        the seeded simulator of `envs/evaluators/simulator.ts`
  *   `replay:FILE`      log replay of a JSONL of logged evaluations (FILE as the worker sees it)
  *   `http:URL`         `POST URL/tuner/evaluate` on a live system (URL absolute http(s))
+ *   `http:URL;header:NAME=env:VAR[;header:…]`
+ *                      the same, sending header NAME with the value of environment variable VAR on the
+ *                      worker (e.g. `http:http://rag:8091;header:Authorization=env:TUNER_TOKEN`): the
+ *                      workflow input, history and run config hold only the reference, never the secret
+ * `replay:DIR` or `replay:DIR/manifest.json` also takes a dataset snapshot of `autopilot data export`.
  * Pure: no I/O, so the CLI validates before it starts a run.
  */
-export type EnvSpec = { kind: 'simulator' } | { kind: 'replay'; file: string } | { kind: 'http'; url: string };
+import { parseHeaderOptions } from '../../envs/evaluators/http';
+
+export type EnvSpec =
+  | { kind: 'simulator' }
+  | { kind: 'replay'; file: string }
+  | { kind: 'http'; url: string; headers?: Record<string, { env: string }> };
 
 export const ENV_SPEC_FORMS = 'simulator, replay:FILE or http:URL';
 
@@ -21,7 +31,9 @@ export function parseEnvSpec(text: unknown, field = 'env'): EnvSpec {
   }
   if (s.startsWith('http:') || s.startsWith('https:')) {
     // `http:http://host:8080` and plain `http://host:8080` both name the URL.
-    const url = s.startsWith('http:http') ? s.slice('http:'.length) : s;
+    const [head, ...options] = s.split(';');
+    const url = head.startsWith('http:http') ? head.slice('http:'.length) : head;
+    const headers = parseHeaderOptions(options, field);
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -31,7 +43,7 @@ export function parseEnvSpec(text: unknown, field = 'env'): EnvSpec {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new Error(`${field} = ${JSON.stringify(text)}: expected an http(s) URL, got protocol ${parsed.protocol}`);
     }
-    return { kind: 'http', url };
+    return Object.keys(headers).length > 0 ? { kind: 'http', url, headers } : { kind: 'http', url };
   }
   throw new Error(`${field} must be ${ENV_SPEC_FORMS}, got ${JSON.stringify(text)}`);
 }
@@ -43,6 +55,6 @@ export function formatEnvSpec(spec: EnvSpec): string {
     case 'replay':
       return `replay:${spec.file}`;
     case 'http':
-      return `http:${spec.url}`;
+      return `http:${spec.url}${Object.entries(spec.headers ?? {}).map(([name, ref]) => `;header:${name}=env:${ref.env}`).join('')}`;
   }
 }

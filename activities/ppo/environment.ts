@@ -3,14 +3,14 @@
  * and env spec, and describes the data it uses (the dataset manifest of the lineage).
  * A replay log is read once per worker process (cached by path, size and mtime).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { projectRoot } from '../../config/settings';
 import type { PolicyConfig } from '../../envs/config';
 import { getDataset } from '../../envs/datasets';
 import { HttpEvaluator } from '../../envs/evaluators/http';
-import { parseReplayLog, ReplayEvaluator, type ReplayRecord } from '../../envs/evaluators/replay';
+import { ReplayEvaluator, type ReplayRecord } from '../../envs/evaluators/replay';
+import { loadReplaySource } from '../../envs/evaluators/snapshot';
 import { SimulatedRagEvaluator } from '../../envs/evaluators/simulator';
 import { RagTuningEnvironment } from '../../envs/rag-env';
 import type { Evaluator } from '../../envs/types';
@@ -21,6 +21,7 @@ interface ReplayLog {
   key: string;
   records: ReplayRecord[];
   sha256: string;
+  kind: 'log' | 'snapshot';
 }
 
 const replayCache = new Map<string, ReplayLog>();
@@ -34,14 +35,16 @@ function loadReplay(file: string): ReplayLog {
   let st;
   try {
     st = statSync(path);
+    // A dataset snapshot directory (autopilot data export): its manifest changes with any file.
+    if (st.isDirectory()) st = statSync(join(path, 'manifest.json'));
   } catch (err) {
     throw new Error(`env replay:${file}: the replay log ${path} cannot be read on this worker (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   const key = `${st.size}:${st.mtimeMs}`;
   const cached = replayCache.get(path);
   if (cached && cached.key === key) return cached;
-  const text = readFileSync(path, 'utf8');
-  const log = { key, records: parseReplayLog(text, path), sha256: createHash('sha256').update(text).digest('hex') };
+  const source = loadReplaySource(path);
+  const log = { key, records: source.records, sha256: source.sha256, kind: source.kind };
   replayCache.set(path, log);
   return log;
 }
@@ -53,7 +56,8 @@ export function buildEvaluator(spec: EnvSpec, config: PolicyConfig): Evaluator {
     case 'replay':
       return new ReplayEvaluator(loadReplay(spec.file).records, { name: `replay:${spec.file}`, kBounds: config.policy.bounds.k });
     case 'http':
-      return new HttpEvaluator({ baseUrl: spec.url });
+      // Secret header references are resolved here, on the worker, from its environment (R-TUNER-EVALUATOR).
+      return new HttpEvaluator({ baseUrl: spec.url, secretHeaders: spec.headers });
   }
 }
 
@@ -74,7 +78,7 @@ export function datasetManifest(config: PolicyConfig, env: string): JsonObject {
     spec.kind === 'simulator'
       ? { kind: 'simulator' }
       : spec.kind === 'replay'
-        ? { kind: 'replay', file: spec.file, sha256: loadReplay(spec.file).sha256, records: loadReplay(spec.file).records.length }
-        : { kind: 'http', url: spec.url };
+        ? { kind: 'replay', file: spec.file, source: loadReplay(spec.file).kind, sha256: loadReplay(spec.file).sha256, records: loadReplay(spec.file).records.length }
+        : { kind: 'http', url: spec.url, ...(spec.headers ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, r]) => [h, `env:${r.env}`])) } : {}) };
   return { datasets, evaluator };
 }

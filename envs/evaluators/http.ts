@@ -15,9 +15,14 @@
  * given and larger, is honoured up to maxBackoffMs). Any other 4xx, and a 200 whose body breaks the
  * contract, fail at once: retrying would not change the answer. Errors name the URL, the attempt
  * count and what went wrong.
+ *
+ * Auth: `secretHeaders` are references, `{ Authorization: { env: 'TUNER_TOKEN' } }`, resolved from the
+ * environment of the process that builds the evaluator (the worker), so a workflow input or run
+ * config carries only the variable's name. A referenced variable that is unset or empty fails at
+ * construction naming the header and the variable; values are never put in errors, names or logs.
  */
 import type { Evaluation, Evaluator, RagConfig } from '../types';
-import { evaluationSchema, toEvaluation } from './schema';
+import { evaluationSchema, toEvaluation, type EvaluateRequestBody } from './schema';
 
 export interface HttpEvaluatorOptions {
   /** Base URL of the system, e.g. `http://rag.internal:8080` (the path `/tuner/evaluate` is appended). */
@@ -29,19 +34,59 @@ export interface HttpEvaluatorOptions {
   /** First backoff delay (default 500 ms), doubled each retry, capped at `maxBackoffMs` (default 10,000). */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** Extra request headers (e.g. authorization). */
+  /** Extra request headers, literal (use `secretHeaders` for credentials). */
   headers?: Record<string, string>;
+  /** Headers whose values come from environment variables on this process: `{ Authorization: { env: 'TUNER_TOKEN' } }`. */
+  secretHeaders?: Record<string, SecretRef>;
+  /** Where `secretHeaders` are resolved (default `process.env`). */
+  environment?: Record<string, string | undefined>;
+}
+
+/** A secret by reference: the name of an environment variable on the worker. */
+export interface SecretRef {
+  env: string;
+}
+
+/**
+ * Parses the `;header:NAME=env:VAR` options that follow an evaluator URL (`http:URL;header:…`) into
+ * secret references. The options' values are never echoed: someone may have pasted a literal secret.
+ */
+export function parseHeaderOptions(options: readonly string[], field = 'env'): Record<string, SecretRef> {
+  const headers: Record<string, SecretRef> = {};
+  const seen = new Set<string>();
+  for (const option of options) {
+    const m = /^header:([A-Za-z0-9!#$%&'*+.^_`|~-]+)=env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(option);
+    if (!m) {
+      throw new Error(
+        `${field}: option ${JSON.stringify(`${option.split('=')[0]}=…`)} after the URL must be header:NAME=env:VARIABLE (a secret reference, e.g. header:Authorization=env:TUNER_TOKEN; literal values are not accepted)`,
+      );
+    }
+    if (seen.has(m[1].toLowerCase())) throw new Error(`${field}: header ${m[1]} given twice`);
+    seen.add(m[1].toLowerCase());
+    headers[m[1]] = { env: m[2] };
+  }
+  return headers;
+}
+
+/** Resolves secret header references; throws naming the header and variable (never a value). */
+export function resolveSecretHeaders(refs: Record<string, SecretRef>, environment: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [header, ref] of Object.entries(refs)) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) throw new Error(`http evaluator header name ${JSON.stringify(header)} is not a valid HTTP header name`);
+    if (!ref || typeof ref.env !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.env)) {
+      throw new Error(`http evaluator header ${header} must reference an environment variable as {env: NAME}, got ${JSON.stringify(ref)}`);
+    }
+    const value = environment[ref.env];
+    if (value === undefined || value === '') throw new Error(`http evaluator header ${header}: environment variable ${ref.env} is not set on this worker`);
+    out[header] = value;
+  }
+  return out;
 }
 
 export const EVALUATE_PATH = '/tuner/evaluate';
 
-/** The request body of `POST /tuner/evaluate`. */
-export interface EvaluateRequest {
-  config: RagConfig;
-  category: string;
-  batch_size: number;
-  seed: number;
-}
+/** The request body of `POST /tuner/evaluate` (`evaluateRequestSchema`). */
+export type EvaluateRequest = EvaluateRequestBody;
 
 class RetryableError extends Error {
   constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
@@ -77,7 +122,7 @@ export class HttpEvaluator implements Evaluator {
     this.retries = options.retries ?? 3;
     this.backoffMs = options.backoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
-    this.headers = options.headers ?? {};
+    this.headers = { ...(options.headers ?? {}), ...resolveSecretHeaders(options.secretHeaders ?? {}, options.environment) };
     const check = (name: string, v: number, min: number) => {
       if (!Number.isFinite(v) || v < min) throw new Error(`http evaluator ${name} must be a number ≥ ${min}, got ${v}`);
     };

@@ -14,6 +14,12 @@ describe('evaluatorFromSpec', () => {
     expect(http).toBeInstanceOf(HttpEvaluator);
     expect(http.url).toBe('http://127.0.0.1:8080/rag/tuner/evaluate');
     expect((evaluatorFromSpec('https://rag.example') as HttpEvaluator).url).toBe('https://rag.example/tuner/evaluate');
+    // Secret headers by reference: resolved from the environment, a missing variable named (never a value).
+    expect(() => evaluatorFromSpec('http:http://127.0.0.1:8080;header:Authorization=env:SURELY_UNSET_VAR_42')).toThrow(
+      'http evaluator header Authorization: environment variable SURELY_UNSET_VAR_42 is not set on this worker',
+    );
+    expect(() => evaluatorFromSpec('http:http://127.0.0.1:8080;header:Authorization=Bearer xyz')).toThrow(/option "header:Authorization=…" after the URL/);
+    expect((evaluatorFromSpec('http:http://127.0.0.1:8080;header:X-T=env:T', { http: { environment: { T: 'v' } } }) as HttpEvaluator).url).toBe('http://127.0.0.1:8080/tuner/evaluate');
     const dir = mkdtempSync(join(tmpdir(), 'spec-'));
     try {
       const file = join(dir, 'log.jsonl');

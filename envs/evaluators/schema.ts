@@ -46,6 +46,41 @@ export const evaluationSchema = z.object(
   { error: (iss) => `the evaluation must be an object {faithfulness, relevancy, latency_ms, cost_usd, …}, got ${got(iss.input)}` },
 );
 
+/**
+ * The request body of `POST /tuner/evaluate` (R-TUNER-EVALUATOR): the HTTP evaluator sends it and
+ * `autopilot evaluator serve` validates it with this schema, so client and server cannot drift.
+ * `batch_size` ≥ 2 (a batch std needs two queries); `seed` an integer ≥ 0.
+ */
+export const evaluateRequestSchema = z.strictObject(
+  {
+    config: configSchema,
+    category: z.string({ error: (iss) => `category must be a non-empty string, got ${got(iss.input)}` }).min(1, { error: 'category must be a non-empty string, got ""' }),
+    batch_size: z.number({ error: (iss) => `batch_size must be an integer ≥ 2, got ${got(iss.input)}` })
+      .int({ error: (iss) => `batch_size must be an integer ≥ 2, got ${got(iss.input)}` })
+      .min(2, { error: (iss) => `batch_size must be an integer ≥ 2, got ${got(iss.input)}` }),
+    seed: z.number({ error: (iss) => `seed must be an integer ≥ 0, got ${got(iss.input)}` })
+      .int({ error: (iss) => `seed must be an integer ≥ 0, got ${got(iss.input)}` })
+      .min(0, { error: (iss) => `seed must be an integer ≥ 0, got ${got(iss.input)}` }),
+  },
+  { error: (iss) => `the request must be an object {config, category, batch_size, seed}, got ${got(iss.input)}` },
+);
+
+export type EvaluateRequestBody = z.infer<typeof evaluateRequestSchema>;
+
+/** What each request field must be (the `expected` of a 400 answer). */
+export const EVALUATE_REQUEST_EXPECTED: Record<string, string> = {
+  '': 'an object {config, category, batch_size, seed}',
+  config: 'an object {variant, k, rerank, fusion_weight, prompt_id}',
+  'config.variant': 'A or B',
+  'config.k': 'an integer ≥ 1',
+  'config.rerank': 'true or false',
+  'config.fusion_weight': 'a number in [0, 1]',
+  'config.prompt_id': 'a string',
+  category: 'a non-empty string naming a category the evaluator knows',
+  batch_size: 'an integer ≥ 2',
+  seed: 'an integer ≥ 0',
+};
+
 /** A replay log line: the config and category evaluated, and the batch's statistics. */
 export const recordSchema = evaluationSchema.extend({
   config: configSchema,

@@ -1,0 +1,73 @@
+/**
+ * `autopilot data export`: a dataset snapshot of a deployment's logged decisions + rewards over a
+ * window (activities/data-export/export.ts; format in envs/evaluators/snapshot.ts), written to a new
+ * folder and, with `--register`, registered as a `json` version of model `dataset-<deployment>`.
+ * The window is [--from, --to): from inclusive, to exclusive.
+ *
+ *   autopilot data export --deployment rag-prod --from 2026-12-01T00:00:00Z --to 2026-12-02T00:00:00Z --out data/snap [--register]
+ *
+ * Without --out (and with --register) the snapshot goes to <data dir>/datasets/<deployment>/<from>_<to>.
+ * The snapshot feeds training as `autopilot train ppo --env replay:DIR` or `autopilot evaluator serve --snapshot DIR`.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { exportSnapshot, registerSnapshot } from '../../activities/data-export/export';
+import { parseInstant } from '../../activities/data-export/activities';
+import { loadSettings } from '../../config/settings';
+import { DecisionStore } from '../../decision-log';
+import { CliError } from '../errors';
+import { withRegistry } from './models';
+
+export interface DataExportOptions {
+  deployment: string;
+  from: string;
+  to: string;
+  out?: string;
+  register?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const data = program.command('data').description('logged data back into training: dataset snapshots of decisions + rewards');
+  data
+    .command('export')
+    .description('write a dataset snapshot (predictions.jsonl, contexts.jsonl, summary.csv, manifest.json with sha256) of a deployment over [from, to)')
+    .requiredOption('--deployment <name>', 'the deployment whose decisions are exported')
+    .requiredOption('--from <iso>', 'window start, inclusive (ISO 8601)')
+    .requiredOption('--to <iso>', 'window end, exclusive (ISO 8601)')
+    .option('--out <dir>', 'a new folder for the snapshot (default with --register: <data dir>/datasets/<deployment>/<from>_<to>)')
+    .option('--register', 'register the snapshot as a json version of model dataset-<deployment>')
+    .option('--json', 'print the manifest (and version) as JSON')
+    .action(async (opts: DataExportOptions) => {
+      let from: Date, to: Date;
+      try {
+        from = parseInstant(opts.from, '--from');
+        to = parseInstant(opts.to, '--to');
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      if (!(from < to)) throw new CliError(`--from must be before --to, got ${opts.from} and ${opts.to}`);
+      if (opts.out === undefined && !opts.register) throw new CliError('give --out DIR, or --register (then the snapshot goes under the data directory)');
+      const stamp = (d: Date) => d.toISOString().replace(/[:.]/g, '-');
+      const out = opts.out ?? join(loadSettings().dataDir, 'datasets', opts.deployment, `${stamp(from)}_${stamp(to)}`);
+      const result = await withRegistry(async (registry) => {
+        let snapshot;
+        try {
+          snapshot = await exportSnapshot(new DecisionStore({ db: registry.db }), { deployment: opts.deployment, from, to, out });
+        } catch (err) {
+          if (/already exists|must be|must have/.test((err as Error).message)) throw new CliError((err as Error).message);
+          throw err;
+        }
+        const version = opts.register ? await registerSnapshot(registry, snapshot, { actor: `cli:${process.env.USER ?? 'unknown'}` }) : null;
+        return { snapshot, version };
+      });
+      const m = result.snapshot.manifest;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ dir: result.snapshot.dir, manifest: m, version: result.version ? { model: result.version.model, version: result.version.version } : null }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`snapshot ${result.snapshot.dir}: ${m.rows} decisions (${m.rewarded} rewarded) of ${m.deployment} in [${m.window.from}, ${m.window.to})\n`);
+      for (const [name, f] of Object.entries(m.files)) process.stdout.write(`  ${name.padEnd(18)} ${String(f.rows).padStart(8)} rows  ${String(f.bytes).padStart(10)} bytes  sha256 ${f.sha256}\n`);
+      if (result.version) process.stdout.write(`registered ${result.version.model} v${result.version.version} (json)\n`);
+    });
+}
