@@ -34,6 +34,7 @@ import { validateCanaryPlan } from '../activities/canary/plan-config';
 import { createOpeActivities } from '../activities/ope/activities';
 import { createBudgetActivities } from '../activities/optimisers/budget';
 import { createExperimentActivities } from '../activities/optimisers/experiments';
+import { createSweepActivities } from '../activities/sweep/activities';
 import { createForecastActivities } from '../activities/optimisers/forecast';
 import { createTuningActivities } from '../activities/optimisers/tuning';
 import { LoggedBandit } from '../activities/ope/testing/logged-bandit';
@@ -326,6 +327,32 @@ const recordings: Recording[] = [
         tried.push(`seed ${seed}: ${result.trials.map((t) => `${t.status} after ${t.iterations}`).join(', ')}`);
       }
       throw new Error(`experimentDesign: the median rule stopped no trial, so the stop path was not recorded (${tried.join('; ')}); run it again`);
+    },
+  },
+  {
+    workflow: 'sweep',
+    // Its cells are child ppoTraining runs on the parent's task queue: this worker serves both.
+    activities: (s) => ({ ...createPpoActivities({ pool: s.db.pool, store: s.store }), ...createSweepActivities({ pool: s.db.pool, store: s.store }) }),
+    async run(s, taskQueue) {
+      // 2 reward weightings × 2 ablations = 4 tiny cells, 2 at a time (as workflows/sweep.int.test.ts, smaller).
+      // The cells' workflow ids derive from the sweep's (`<id>/cell-<i>`), and workflows/replay.test.ts replays each
+      // history under its file's name: record under that name so the replayed commands match.
+      await s.client.workflow.getHandle('sweep.main.json').terminate('a previous recording').catch(() => undefined);
+      const h = await s.client.workflow.start('sweep', {
+        taskQueue, workflowId: 'sweep.main.json',
+        args: [{
+          name: `recorded-sweep-${randomUUID().slice(0, 6)}`,
+          config: { environment: { episode_length: 4, batch_size: 50 }, ppo: { num_steps: 16, num_minibatches: 2, update_epochs: 1, hidden_sizes: [8, 8] } },
+          iterations: 1, workers: 1, seed: 5,
+          evaluation: { episodes: 1, screeningEpisodes: 1, shortlist: 1, kStep: 16, fusionStep: 1 },
+          rewardWeights: [{}, { lambda: 4 }],
+          ablations: ['none', 'no-context'],
+          parallel: 2,
+        }],
+      });
+      const result = (await h.result()) as { succeeded: number; failed: number };
+      if (result.succeeded !== 4 || result.failed !== 0) throw new Error(`sweep: expected 4 cells to succeed, got ${result.succeeded} succeeded and ${result.failed} failed`);
+      return { 'sweep.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
     },
   },
 ];
