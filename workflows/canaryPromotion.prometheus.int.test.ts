@@ -72,7 +72,7 @@ describePrometheus('canaryPromotion with Prometheus gates (real Prometheus scrap
     [env, fx] = await Promise.all([startDevServer(), createServingFixture()]);
     // The broken canary's failures are expected here: count them instead of printing each one.
     const log = (level: string, message: string) => {
-      if (/^v2_infer: Error: model .* failed: /.test(message)) canaryFailures++;
+      if (/^v2_infer(?: error [0-9a-f]+)?: Error: model .* failed: /.test(message)) canaryFailures++; // 5xx are logged under their error id
       else if (level !== 'info') process.stderr.write(`inference ${level}: ${message}\n`);
     };
     servers = await Promise.all([fx.start({ log }), fx.start({ log })]);
