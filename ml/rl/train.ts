@@ -36,7 +36,7 @@ export async function trainPpo(
   makeEnv: (index: number) => Environment,
   hpInput: PpoHyperparametersInput | PpoHyperparameters,
   iterations?: number,
-  onIteration?: (metrics: PpoMetrics, policy: ActorCritic) => void,
+  onIteration?: (metrics: PpoMetrics, policy: ActorCritic, batches: RolloutBatch[]) => void,
 ): Promise<TrainPpoResult> {
   let hp = parsePpoHyperparameters(hpInput);
   if (iterations !== undefined) hp = parsePpoHyperparameters({ ...hp, total_timesteps: iterations * hp.num_envs * hp.num_steps });
@@ -52,7 +52,7 @@ export async function trainPpo(
     batches.forEach((b, e) => { carries[e] = b.carry; });
     const { metrics } = ppoUpdate(policy, optimizer, batches, hp, new Rng(runSeeds.update(hp, iteration)));
     history.push(metrics);
-    onIteration?.(metrics, policy);
+    onIteration?.(metrics, policy, batches);
   }
   return { policy, optimizer, hp, history };
 }
