@@ -16,9 +16,10 @@
  *
  *   scripts/sb3-venv.sh
  *   node -r ./scripts/register-ts.js bench/ppo-peers.ts [--tasks CartPole-v1,Pendulum-v1,Acrobot-v1]
- *     [--seeds 1,2,3] [--steps 50000] [--sequential]
+ *     [--seeds 1,2,3] [--steps 50000] [--sequential] [--no-shared]
  *
- * --sequential runs the three processes of a seed one after another instead of side by side.
+ * --sequential runs the processes of a seed one after another instead of side by side; --no-shared
+ * leaves out the shared-trunk runs (two processes per seed).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -146,9 +147,11 @@ async function main(): Promise<void> {
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);
   const steps = Number(arg('steps', '50000'));
   const sequential = process.argv.includes('--sequential');
+  const withShared = !process.argv.includes('--no-shared');
+  const skipped: RunResult = { returns: [NaN], steps: NaN, seconds: NaN, cpuSeconds: NaN };
   const versions = execFileSync(python, ['-c', 'import stable_baselines3, gymnasium, torch; print(stable_baselines3.__version__, gymnasium.__version__, torch.__version__)']).toString().trim();
   console.log(`ppo-peers: ${new Date().toISOString()}; ${cpus().length} × ${cpus()[0]?.model}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; SB3/Gymnasium/torch ${versions}; node ${process.version}`);
-  console.log(`tasks ${tasks.join(', ')}; seeds ${seeds.join(', ')}; ${steps} steps each (rounded up to whole batches); ${sequential ? 'one process at a time' : 'the three runs of a seed side by side'}`);
+  console.log(`tasks ${tasks.join(', ')}; seeds ${seeds.join(', ')}; ${steps} steps each (rounded up to whole batches); ${withShared ? 'separate and shared trunks' : 'separate trunks only'}; ${sequential ? 'one process at a time' : 'the runs of a seed side by side'}`);
 
   const summary: string[] = [];
   for (const task of tasks) {
@@ -157,10 +160,10 @@ async function main(): Promise<void> {
       let sep: RunResult, shr: RunResult, sb3: RunResult;
       if (sequential) {
         sep = await projectChild(task, seed, steps, false);
-        shr = await projectChild(task, seed, steps, true);
+        shr = withShared ? await projectChild(task, seed, steps, true) : skipped;
         sb3 = await sb3Child(task, seed, steps);
       } else {
-        [sep, shr, sb3] = await Promise.all([projectChild(task, seed, steps, false), projectChild(task, seed, steps, true), sb3Child(task, seed, steps)]);
+        [sep, shr, sb3] = await Promise.all([projectChild(task, seed, steps, false), withShared ? projectChild(task, seed, steps, true) : skipped, sb3Child(task, seed, steps)]);
       }
       rows.push({ seed, sep, shr, sb3 });
       const show = (name: string, r: RunResult): string =>

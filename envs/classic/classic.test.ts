@@ -1,3 +1,9 @@
+import { createHash } from 'node:crypto';
+import { ActorCritic } from '../../ml/rl/actor-critic';
+import { actorCriticSpecFor, parsePpoHyperparameters } from '../../ml/rl/hyperparameters';
+import { createPpoOptimizer, ppoUpdate } from '../../ml/rl/ppo';
+import { collectRollout, type RolloutBatch } from '../../ml/rl/rollout';
+import { Rng } from '../../ml/rng';
 import { Acrobot, acrobotDerivatives, angleNormalize, CartPole, CLASSIC_CONTROL, Pendulum, wrap } from './index';
 
 describe('CartPole-v1', () => {
@@ -151,5 +157,26 @@ describe('the suite', () => {
       const a = make(), b = make();
       expect(Array.from(a.reset(7) as Float64Array)).toEqual(Array.from(b.reset(7) as Float64Array));
     }
+  });
+});
+
+const sha = (p: ActorCritic): string => createHash('sha256').update(Buffer.from(p.params.data.buffer)).digest('hex');
+
+describe('PPO on a time-limited task (bootstrap_truncated): a time limit is not a terminal state', () => {
+  it('records V(s_final) where the env reports info.truncated and adds γ·V to that reward in the update (equal to doing it by hand)', async () => {
+    const hp = parsePpoHyperparameters({ num_envs: 1, num_steps: 210, num_minibatches: 2, update_epochs: 2, hidden_sizes: [8], total_timesteps: 420 });
+    const policy = ActorCritic.create(actorCriticSpecFor(3, new Pendulum().actionSpace, hp), 1);
+    const batch = await collectRollout(new Pendulum(), policy, 210, new Rng(5));
+    expect(batch.truncations?.map((x) => x.t)).toEqual([199]);
+    expect(batch.dones[200]).toBe(1);
+    const byHand: RolloutBatch = { ...batch, rewards: batch.rewards.map((r, t) => (t === 199 ? r + hp.gamma * batch.truncations![0].value : r)), truncations: undefined };
+    const a = policy.clone(), b = policy.clone(), c = policy.clone();
+    ppoUpdate(a, createPpoOptimizer(a, hp), [batch], hp, new Rng(6));
+    ppoUpdate(b, createPpoOptimizer(b, hp), [byHand], { ...hp, bootstrap_truncated: false }, new Rng(6));
+    ppoUpdate(c, createPpoOptimizer(c, hp), [batch], { ...hp, bootstrap_truncated: false }, new Rng(6));
+    expect(sha(a)).toBe(sha(b));
+    expect(sha(a)).not.toBe(sha(c));
+    expect(() => ppoUpdate(c, createPpoOptimizer(c, hp), [{ ...batch, truncations: [{ t: 210, value: 0 }] }], hp, new Rng(6)))
+      .toThrow('ppoUpdate: batches[0].truncations[0] = {"t":210,"value":0}, expected { t: an integer in [0, 210), value: a finite number }');
   });
 });

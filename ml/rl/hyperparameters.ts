@@ -74,6 +74,12 @@ export const PpoHyperparametersSchema = z.strictObject({
   norm_reward: bool.default(false),
   /** Clip scaled rewards to [−clip_reward, clip_reward] (SB3's default 10). */
   clip_reward: pos('a number > 0').default(10),
+  /**
+   * Where an environment ends an episode by a time limit (`info.truncated === true`), add γ·V(s_final)
+   * to that step's reward instead of treating the cut as a terminal state (SB3's timeout handling;
+   * CleanRL treats it as terminal). Changes nothing for environments that never report truncation.
+   */
+  bootstrap_truncated: bool.default(true),
 });
 
 export type PpoHyperparameters = z.output<typeof PpoHyperparametersSchema>;

@@ -11,7 +11,8 @@ import { RunningMeanStd } from './running-mean-std';
 /**
  * The PPO update of CleanRL's `ppo.py` (Schulman et al. 2017), split from the rollout so rollouts
  * can run in parallel activities. One call = one iteration's learning phase:
- *   [norm_reward: scale rewards] → GAE per rollout → flatten → update_epochs × shuffled minibatches of
+ *   [norm_reward: scale rewards] → [bootstrap_truncated: r += γ·V(s_final) where a time limit cut an
+ *   episode] → GAE per rollout → flatten → update_epochs × shuffled minibatches of
  *   the clipped objective → Adam with a global grad-norm clip → early stop once approx_kl > target_kl
  *   → [norm_obs: merge the batch's observations into the policy's running statistics].
  */
@@ -273,6 +274,11 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
     if (b.obs.length !== T * obsSize || b.actions.length !== T * H || b.logprobs.length !== T || b.rewards.length !== T || b.dones.length !== T || b.values.length !== T) {
       throw new Error(`ppoUpdate: batches[${i}] arrays do not match numSteps = ${T} (obs ${b.obs.length}, actions ${b.actions.length}, logprobs ${b.logprobs.length}, rewards ${b.rewards.length}, dones ${b.dones.length}, values ${b.values.length})`);
     }
+    for (const [k, tr] of (b.truncations ?? []).entries()) {
+      if (!Number.isInteger(tr?.t) || tr.t < 0 || tr.t >= T || !Number.isFinite(tr.value)) {
+        throw new Error(`ppoUpdate: batches[${i}].truncations[${k}] = ${JSON.stringify(tr)}, expected { t: an integer in [0, ${T}), value: a finite number }`);
+      }
+    }
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < H; h++) {
         const a = b.actions[t * H + h], head = policy.heads[h];
@@ -288,7 +294,15 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
   const b_logprobs = new Float64Array(B), b_values = new Float64Array(B);
   const b_advantages = new Float64Array(B), b_returns = new Float64Array(B);
   let off = 0, epReturn = 0, epLength = 0, episodes = 0;
-  const rewards = hp.norm_reward ? scaleRewards(batches, hp, optimizer) : batches.map((b) => b.rewards);
+  const rewards: ArrayLike<number>[] = hp.norm_reward ? scaleRewards(batches, hp, optimizer) : batches.map((b) => b.rewards);
+  if (hp.bootstrap_truncated) {
+    batches.forEach((b, i) => {
+      if (!b.truncations?.length) return;
+      const r = Float64Array.from(rewards[i]);
+      for (const { t, value } of b.truncations) r[t] += hp.gamma * value;
+      rewards[i] = r;
+    });
+  }
   for (const [bi, b] of batches.entries()) {
     b_obs.set(b.obs, off * obsSize);
     b_actions.set(b.actions, off * H);

@@ -28,6 +28,12 @@ export interface RolloutBatch {
   carry: RolloutCarry;
   /** The env's `info` per step, when `keepInfos` was asked. */
   infos?: Record<string, unknown>[];
+  /**
+   * Steps whose episode was cut by a time limit (the env's `info.truncated === true`) with V of the
+   * observation the env returned there (before the reset): `ppoUpdate` adds γ·value to that step's
+   * reward when `bootstrap_truncated` (SB3's handling of timeouts). Absent when no episode was truncated.
+   */
+  truncations?: { t: number; value: number }[];
 }
 
 /** The state of an unfinished episode between rollouts (CleanRL keeps its envs running across iterations). */
@@ -139,6 +145,11 @@ export async function collectRollouts(
       epReturn[e] += res.reward;
       epLength[e] += 1;
       if (res.done) {
+        if (res.info?.truncated === true) {
+          // V(s_final): one more forward of this row alone (the step's actions and values were already read)
+          policy.forward(checkObs(res.observation, obsSize), 1);
+          (batch.truncations ??= []).push({ t, value: policy.values()[0] });
+        }
         batch.episodes.push({ return: epReturn[e], length: epLength[e] });
         epReturn[e] = 0;
         epLength[e] = 0;
