@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       rows.push({ seed, sep, shr, sb3 });
       const show = (name: string, r: RunResult): string =>
         `${name} return ${f(lastTenth(r.returns))} (${r.returns.length} episodes), ${f(r.steps / r.seconds, 0)} steps/s, ${f(r.steps / r.cpuSeconds, 0)} steps/CPU-s, ${f(r.seconds)} s`;
-      console.log(`${task} seed ${seed}: ${show('project(separate)', sep)} | ${show('project(shared)', shr)} | ${show('SB3', sb3)}; load ${f(loadavg()[0])}`);
+      console.log(`${task} seed ${seed}: ${show('project(separate)', sep)} | ${withShared ? `${show('project(shared)', shr)} | ` : ''}${show('SB3', sb3)}; load ${f(loadavg()[0])}`);
     }
     const med = (pick: (r: (typeof rows)[number]) => RunResult, m: (r: RunResult) => number): number => median(rows.map((r) => m(pick(r))));
     const ret = (r: RunResult): number => lastTenth(r.returns), sps = (r: RunResult): number => r.steps / r.seconds, cps = (r: RunResult): number => r.steps / r.cpuSeconds;
