@@ -55,7 +55,9 @@ export const PpoHyperparametersSchema = z.strictObject({
   hidden_sizes: z.array(int(1, 'an integer ≥ 1'), { error: 'a list of positive integers' }).min(1, { error: 'a non-empty list of positive integers' }).default([64, 64]),
   /**
    * RLlib's name: one trunk shared by the policy and the value head (true), or separate actor and
-   * critic trunks (false: SB3's and CleanRL's design). Default false — see `VF_SHARE_LAYERS_DEFAULT`.
+   * critic trunks (false: SB3's and CleanRL's design). Default false, by bench/ppo-peers.ts: on
+   * CartPole-v1 with CleanRL's hyperparameters the shared trunk reached 0.14× SB3's return (its value
+   * loss swamps the policy's gradients), separate trunks 0.99× (bench/RESULTS.md, 2026-12-06).
    */
   vf_share_layers: bool.default(false),
   /**
