@@ -108,7 +108,12 @@ down: $(NPM_STAMP)
 setup-obp:
 	@scripts/obp-venv.sh
 
-bench: setup setup-obp
+# Stable-Baselines3's environment for the PPO benchmark against it (bench/ppo-peers.ts); built once.
+.PHONY: setup-sb3
+setup-sb3:
+	@scripts/sb3-venv.sh
+
+bench: setup setup-obp setup-sb3
 	@for b in bench/*.ts; do echo "== $$b"; node -r ./scripts/register-ts.js $$b || exit 1; done
 
 clean:

@@ -24,6 +24,7 @@ import type { PolicyConfig } from '../../envs/config';
 import { exportOnnx } from '../../ml/onnx/export';
 import type { Environment } from '../../ml/rl/environment';
 import { ActorCritic } from '../../ml/rl/actor-critic';
+import { actorCriticSpecFor } from '../../ml/rl/hyperparameters';
 import { createPpoOptimizer, ppoUpdate, type PpoMetrics } from '../../ml/rl/ppo';
 import { collectRollout, type RolloutBatch } from '../../ml/rl/rollout';
 import { runSeeds } from '../../ml/rl/train';
@@ -149,7 +150,7 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
       const config = await configOf(args.configUri);
       const env = buildEnvironment(config, args.env);
       const hp = config.ppo;
-      const policy = ActorCritic.create({ observationSize: env.observationSize, actionSpace: env.actionSpace, hidden: hp.hidden_sizes }, runSeeds.policyInit(hp));
+      const policy = ActorCritic.create(actorCriticSpecFor(env.observationSize, env.actionSpace, hp), runSeeds.policyInit(hp));
       const checkpointUri = await saveCheckpoint(store, args.runId, 0, policy, createPpoOptimizer(policy, hp));
       return { checkpointUri, observationSize: env.observationSize, parameters: policy.params.length };
     },

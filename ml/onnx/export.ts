@@ -6,12 +6,13 @@ import type { HeadSignature, PolicySignature } from './signature';
  * Writes a trained `ActorCritic` as an ONNX model (IR 8, opset 17) straight from TypeScript with the
  * `onnx-proto` schema, plus its `PolicySignature`.
  *
- * Graph: obs → [Gemm(transB=1) → Tanh] × hidden layers → h, then per head
+ * Graph: obs → [Sub(mean) → Div(√(var+ε)) → Clip(±clip_obs), when the policy normalises observations]
+ * → [Gemm(transB=1) → Tanh] × hidden layers → h, then per head
  *   categorical/integer: Gemm → Softmax(axis=−1)             → `<name>_probs`  [batch, n]
  *   bernoulli:           Gemm → Sigmoid                       → `<name>_prob`   [batch, 1]
  *   continuous:          Gemm                                 → `<name>_mean`   [batch, 1]
  *                        Expand(log_std, [batch, 1])          → `<name>_log_std` [batch, 1]
- *   value:               Gemm                                 → `value`         [batch, 1]
+ *   value:               Gemm (on h, or on the critic's own trunk when the policy does not share layers) → `value` [batch, 1]
  * Weights are the float64 parameters rounded to float32 (stored [out, in], as the trainer's layout).
  */
 export const ONNX_OPSET = 17;
@@ -68,14 +69,33 @@ export function exportOnnx(policy: ActorCritic, options: ExportOptions = {}): Ex
     nodes.push({ name: nodeName, opType: 'Gemm', input: [input, wName, bName], output: [output], attribute: [attrInt('transB', 1)] });
   };
 
-  let h = 'obs';
-  policy.trunk.layers.forEach((l, i) => {
-    inits.push(floatTensor(`${l.name}.weight`, [l.outSize, l.inSize], slice(l.weightOffset, l.outSize * l.inSize)));
-    inits.push(floatTensor(`${l.name}.bias`, [l.outSize], slice(l.biasOffset, l.outSize)));
-    gemm(h, `${l.name}.weight`, `${l.name}.bias`, `/trunk/${i}/gemm`, `trunk_${i}_gemm`);
-    nodes.push({ name: `trunk_${i}_tanh`, opType: 'Tanh', input: [`/trunk/${i}/gemm`], output: [`/trunk/${i}/tanh`] });
-    h = `/trunk/${i}/tanh`;
-  });
+  // observation normalisation (spec.obsNorm): the same transform the trainer applies before its trunks
+  let input = 'obs';
+  if (policy.obsRms) {
+    const rms = policy.obsRms, { clip, epsilon } = policy.spec.obsNorm!;
+    inits.push(floatTensor('obs_norm.mean', [spec.observationSize], rms.mean));
+    inits.push(floatTensor('obs_norm.std', [spec.observationSize], Array.from(rms.var, (v) => Math.sqrt(v + epsilon))));
+    inits.push(floatTensor('obs_norm.clip_min', [], [-clip]), floatTensor('obs_norm.clip_max', [], [clip]));
+    nodes.push(
+      { name: 'obs_norm_sub', opType: 'Sub', input: ['obs', 'obs_norm.mean'], output: ['/obs_norm/centred'] },
+      { name: 'obs_norm_div', opType: 'Div', input: ['/obs_norm/centred', 'obs_norm.std'], output: ['/obs_norm/scaled'] },
+      { name: 'obs_norm_clip', opType: 'Clip', input: ['/obs_norm/scaled', 'obs_norm.clip_min', 'obs_norm.clip_max'], output: ['/obs_norm/clipped'] },
+    );
+    input = '/obs_norm/clipped';
+  }
+  const mlp = (trunk: typeof policy.trunk, prefix: string): string => {
+    let x = input;
+    trunk.layers.forEach((l, i) => {
+      inits.push(floatTensor(`${l.name}.weight`, [l.outSize, l.inSize], slice(l.weightOffset, l.outSize * l.inSize)));
+      inits.push(floatTensor(`${l.name}.bias`, [l.outSize], slice(l.biasOffset, l.outSize)));
+      gemm(x, `${l.name}.weight`, `${l.name}.bias`, `/${prefix}/${i}/gemm`, `${prefix}_${i}_gemm`);
+      nodes.push({ name: `${prefix}_${i}_tanh`, opType: 'Tanh', input: [`/${prefix}/${i}/gemm`], output: [`/${prefix}/${i}/tanh`] });
+      x = `/${prefix}/${i}/tanh`;
+    });
+    return x;
+  };
+  const h = mlp(policy.trunk, 'trunk');
+  const hValue = policy.critic ? mlp(policy.critic, 'critic') : h;
 
   let needBatchShape = false;
   for (const head of policy.heads) {
@@ -117,7 +137,7 @@ export function exportOnnx(policy: ActorCritic, options: ExportOptions = {}): Ex
   const v = policy.valueHead;
   inits.push(floatTensor('value.weight', [1, v.inSize], slice(v.weightOffset, v.inSize)));
   inits.push(floatTensor('value.bias', [1], slice(v.biasOffset, 1)));
-  gemm(h, 'value.weight', 'value.bias', 'value', 'value_gemm');
+  gemm(hValue, 'value.weight', 'value.bias', 'value', 'value_gemm');
   outputs.push(floatInfo('value', 1));
 
   const model: onnx.IModelProto = {

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../rng';
 import type { ActionSpace } from '../rl/environment';
-import { ActorCritic } from '../rl/actor-critic';
+import { ActorCritic, type ActorCriticSpec } from '../rl/actor-critic';
 import { decodeAction, scoreAction } from './decode';
 import { exportOnnx, referenceOutputs } from './export';
 import { actionSpaceOf, outputNames, parsePolicySignature } from './signature';
@@ -145,5 +145,51 @@ describe('ONNX export', () => {
     const s = JSON.parse(JSON.stringify(signature));
     mutate(s);
     expect(() => parsePolicySignature(s)).toThrow(message);
+  });
+});
+
+describe('ONNX export of a policy with separate actor/critic trunks and observation normalisation', () => {
+  /** Observations far from N(0, 1): per-feature offsets and scales, so the normalisation matters. */
+  function skewedObs(n: number, rng: Rng): Float64Array {
+    return Float64Array.from({ length: n * OBS }, (_, i) => 5 * (i % OBS) - 30 + (1 + (i % OBS)) * rng.normal());
+  }
+
+  function normalisingPolicy(seed: number): ActorCritic {
+    const base = trainedLikePolicy(seed);
+    const p = ActorCritic.create({ observationSize: OBS, actionSpace: SPACE, hidden: [64, 64], shareLayers: false, obsNorm: { clip: 3, epsilon: 1e-8 } }, seed);
+    // the actor's tensors from the shared-trunk fixture, a perturbed critic of its own
+    for (const t of base.params.layout) p.params.view(t.name).set(base.params.view(t.name));
+    const rng = new Rng(seed + 7);
+    for (const t of p.params.layout) if (t.name.startsWith('critic')) for (const [i, v] of p.params.view(t.name).entries()) p.params.view(t.name)[i] = v + 0.05 * rng.normal();
+    p.obsRms!.update(skewedObs(500, new Rng(seed + 8)), 500);
+    return p;
+  }
+
+  it('Sub/Div/Clip before the trunk and the critic trunk under the value: onnxruntime-node equals the TypeScript forward within 1e-5 on 1,000 random observations', async () => {
+    const policy = normalisingPolicy(5);
+    const { model, signature } = exportOnnx(policy);
+    const n = 1000;
+    // rows drawn like the statistics, some 4σ out so the clip is exercised; float32-representable
+    const obs = Float64Array.from(Float32Array.from(skewedObs(n, new Rng(9)).map((v, i) => (i % 97 === 0 ? v * 4 : v))));
+    const got = await run(model, obs, n);
+    const want = referenceOutputs(policy, obs, n);
+    let worst = 0;
+    for (const name of outputNames(signature)) {
+      const g = got[name].data as Float32Array, w = want[name];
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    // not vacuous: the clip bites, and the same weights read without the normalisation, or with the
+    // actor's trunk under the value head, answer differently
+    expect(Math.max(...Array.from(policy.normalizedInput(obs, n), Math.abs))).toBe(3);
+    const variant = (spec: Partial<ActorCriticSpec>): Record<string, Float64Array> => {
+      const q = new ActorCritic({ ...policy.spec, ...spec });
+      for (const t of q.params.layout) q.params.view(t.name).set(policy.params.view(t.name));
+      if (q.obsRms) q.obsRms.load(policy.obsRms!.toJSON());
+      return referenceOutputs(q, obs, n);
+    };
+    const maxDiff = (a: Float64Array, b: Float64Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    expect(maxDiff(variant({ obsNorm: undefined }).variant_probs, want.variant_probs)).toBeGreaterThan(1e-2);
+    expect(maxDiff(variant({ shareLayers: true }).value, want.value)).toBeGreaterThan(1e-2);
   });
 });

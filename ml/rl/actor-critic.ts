@@ -3,6 +3,7 @@ import { Mlp } from '../nn/mlp';
 import { orthogonalInit } from '../nn/init';
 import { Parameters, decodeFloat64, encodeFloat64 } from '../nn/parameters';
 import { Rng } from '../rng';
+import { RunningMeanStd } from './running-mean-std';
 import type { Action, ActionPart, ActionSpace } from './environment';
 import {
   gaussianEntropy, gaussianLogPdf, logSoftmaxEntropy, sigmoid, softplus, squash, squashLogDet, unsquash,
@@ -11,8 +12,11 @@ import {
 /**
  * The actor-critic network PPO trains (CleanRL's `Agent`: `get_action_and_value`, `get_value`), called
  * `Policy` before; its checkpoint format name `autopilot.policy/v1` is kept so stored checkpoints load.
- * A shared tanh encoder (the trunk) on the observation, then one linear head per
- * action part and a linear value head.
+ * A tanh encoder (the trunk) on the observation, then one linear head per action part and a linear
+ * value head; the value head reads the same trunk (`shareLayers`, RLlib's `vf_share_layers`, the
+ * default of checkpoints written before issue 26) or a critic trunk of its own. With `obsNorm` the
+ * trunks read the observation normalised by running statistics (`RunningMeanStd`), kept in the
+ * checkpoint and exported into the ONNX graph.
  *
  *   categorical  → logits over `choices`              raw action: the choice index
  *   integer      → logits over min, min+1, …, max     raw action: value − min (a categorical over the
@@ -27,7 +31,7 @@ import {
  * Jacobian), so it equals what `ml/onnx/decode` reports at inference; the Jacobian does not depend
  * on the weights, so the PPO ratio is unaffected.
  *
- * Initialisation is CleanRL's `layer_init`: orthogonal, gain √2 for the trunk, 0.01 for policy
+ * Initialisation is CleanRL's `layer_init`: orthogonal, gain √2 for the trunks, 0.01 for policy
  * heads, 1 for the value head, biases 0, log_std 0.
  */
 export interface ActorCriticSpec {
@@ -35,6 +39,24 @@ export interface ActorCriticSpec {
   actionSpace: ActionSpace;
   /** Trunk widths, e.g. [64, 64]. */
   hidden: number[];
+  /**
+   * RLlib's `vf_share_layers`: true = one trunk feeds the policy heads and the value head (the design
+   * before issue 26); false = a separate critic trunk of the same widths feeds the value head (SB3's and
+   * CleanRL's default). Absent = true, so checkpoints written before the switch load unchanged.
+   */
+  shareLayers?: boolean;
+  /**
+   * Observation normalisation inside the network (SB3's `VecNormalize`): the trunk sees
+   * clip((obs − mean)/√(var + epsilon), −clip, clip) with the running statistics of `obsRms`. Absent = none.
+   */
+  obsNorm?: { clip: number; epsilon: number };
+}
+
+/** Running mean/variance of the observations (`RunningMeanStd`), checkpointed bit-exact. */
+export interface ObsRmsJSON {
+  mean: string;
+  var: string;
+  count: number;
 }
 
 export interface ActorCriticHead {
@@ -52,6 +74,8 @@ export interface ActorCriticCheckpoint {
   spec: ActorCriticSpec;
   layout: { name: string; shape: number[] }[];
   params: string;
+  /** Present when spec.obsNorm is. */
+  obsRms?: ObsRmsJSON;
 }
 
 export interface ActorCriticStep {
@@ -63,13 +87,21 @@ export interface ActorCriticStep {
 
 export class ActorCritic {
   readonly params = new Parameters();
+  /** The actor's trunk (and the critic's too when shareLayers). */
   readonly trunk: Mlp;
+  /** The critic's own trunk when !shareLayers, else null. */
+  readonly critic: Mlp | null;
+  /** Observation statistics used by the input normalisation (null when spec.obsNorm is absent). */
+  readonly obsRms: RunningMeanStd | null;
   readonly heads: ActorCriticHead[];
   readonly valueHead: Linear;
   readonly numHeads: number;
 
   private capacity = 0;
   private trunkOut: Float64Array = new Float64Array(0);
+  private criticOut: Float64Array = new Float64Array(0);
+  private normObs = new Float64Array(0);
+  private dCritic = new Float64Array(0);
   private headOut: Float64Array[] = [];
   private logSoftmax: Float64Array[] = [];
   private headEntropy = new Float64Array(0);
@@ -91,9 +123,16 @@ export class ActorCritic {
       const logStdOffset = part.kind === 'continuous' ? this.params.add(`head.${part.name}.log_std`, [1]) : -1;
       return { part, dim, layer, logStdOffset };
     });
+    this.critic = spec.shareLayers === false ? new Mlp(this.params, 'critic', [spec.observationSize, ...spec.hidden], 'tanh') : null;
     this.valueHead = new Linear(this.params, 'value', last, 1);
     this.params.seal();
     this.numHeads = this.heads.length;
+    this.obsRms = spec.obsNorm ? new RunningMeanStd(spec.observationSize) : null;
+  }
+
+  /** True when the value head reads the actor's trunk (RLlib's vf_share_layers). */
+  get sharesLayers(): boolean {
+    return this.critic === null;
   }
 
   /** A new policy with CleanRL's orthogonal initialisation, seeded. */
@@ -104,6 +143,8 @@ export class ActorCritic {
     for (const l of policy.trunk.layers) orthogonalInit(d.subarray(l.weightOffset), l.outSize, l.inSize, Math.SQRT2, rng);
     for (const h of policy.heads) orthogonalInit(d.subarray(h.layer.weightOffset), h.dim, h.layer.inSize, 0.01, rng);
     orthogonalInit(d.subarray(policy.valueHead.weightOffset), 1, policy.valueHead.inSize, 1, rng);
+    // drawn after every shared-design tensor, so a shared policy's init is what it was before the switch
+    if (policy.critic) for (const l of policy.critic.layers) orthogonalInit(d.subarray(l.weightOffset), l.outSize, l.inSize, Math.SQRT2, rng);
     return policy;
   }
 
@@ -113,6 +154,7 @@ export class ActorCritic {
       spec: JSON.parse(JSON.stringify(this.spec)) as ActorCriticSpec,
       layout: this.params.layout.map((t) => ({ name: t.name, shape: [...t.shape] })),
       params: encodeFloat64(this.params.data),
+      ...(this.obsRms ? { obsRms: this.obsRms.toJSON() } : {}),
     };
   }
 
@@ -123,14 +165,38 @@ export class ActorCritic {
     const got = json.layout.map((t) => `${t.name}:${t.shape.join('x')}`).join(', ');
     if (want !== got) throw new Error(`Policy.fromJSON: checkpoint layout [${got}] does not match the spec's layout [${want}]`);
     policy.params.load(decodeFloat64(json.params));
+    if (policy.obsRms) {
+      if (!json.obsRms) throw new Error('Policy.fromJSON: spec.obsNorm is set but the checkpoint has no obsRms (the running observation statistics)');
+      policy.obsRms.load(json.obsRms);
+    } else if (json.obsRms) {
+      throw new Error('Policy.fromJSON: the checkpoint has obsRms but spec.obsNorm is absent');
+    }
     return policy;
   }
 
-  /** A deep copy (same weights, bit for bit). */
+  /** A deep copy (same weights and observation statistics, bit for bit). */
   clone(): ActorCritic {
     const p = new ActorCritic(this.spec);
     p.params.load(this.params.data);
+    if (this.obsRms) p.obsRms!.load(this.obsRms.toJSON());
     return p;
+  }
+
+  /** The trunk's input: obs itself, or its normalised copy when spec.obsNorm is set. */
+  normalizedInput(obs: Float64Array, n: number): Float64Array {
+    const rms = this.obsRms;
+    if (!rms) return obs;
+    const S = this.spec.observationSize, clip = this.spec.obsNorm!.clip, eps = this.spec.obsNorm!.epsilon;
+    if (this.normObs.length < n * S) this.normObs = new Float64Array(Math.max(n, this.capacity) * S);
+    const x = this.normObs;
+    for (let j = 0; j < S; j++) {
+      const m = rms.mean[j], inv = 1 / Math.sqrt(rms.var[j] + eps);
+      for (let i = 0; i < n; i++) {
+        const v = (obs[i * S + j] - m) * inv;
+        x[i * S + j] = v < -clip ? -clip : v > clip ? clip : v;
+      }
+    }
+    return x;
   }
 
   private ensure(n: number): void {
@@ -146,6 +212,7 @@ export class ActorCritic {
     this.logProbBuf = new Float64Array(cap);
     this.entropyBuf = new Float64Array(cap);
     this.dTrunk = new Float64Array(cap * last);
+    this.dCritic = new Float64Array(this.critic ? cap * last : 0);
   }
 
   /**
@@ -158,9 +225,11 @@ export class ActorCritic {
     }
     this.ensure(n);
     this.lastN = n;
-    this.trunkOut = this.trunk.forward(obs, n);
+    const x = this.normalizedInput(obs, n);
+    this.trunkOut = this.trunk.forward(x, n);
     for (let h = 0; h < this.numHeads; h++) this.heads[h].layer.forward(this.trunkOut, n, this.headOut[h]);
-    this.valueHead.forward(this.trunkOut, n, this.value);
+    this.criticOut = this.critic ? this.critic.forward(x, n) : this.trunkOut;
+    this.valueHead.forward(this.criticOut, n, this.value);
   }
 
   /** Raw outputs of head h from the last forward: logits [n, dim], the bernoulli logit or the continuous mean [n, 1]. */
@@ -258,7 +327,12 @@ export class ActorCritic {
       }
       head.layer.backward(this.trunkOut, dz, n, this.dTrunk, h > 0);
     }
-    this.valueHead.backward(this.trunkOut, cValue, n, this.dTrunk, H > 0);
+    if (this.critic) {
+      this.valueHead.backward(this.criticOut, cValue, n, this.dCritic, false);
+      this.critic.backward(this.dCritic, n);
+    } else {
+      this.valueHead.backward(this.trunkOut, cValue, n, this.dTrunk, H > 0);
+    }
     this.trunk.backward(this.dTrunk, n);
   }
 
@@ -276,39 +350,50 @@ export class ActorCritic {
 
   private act(obs: Float64Array, out: Float64Array, rng: Rng | null): ActorCriticStep {
     this.forward(obs, 1);
+    return this.actRow(0, out, 0, rng);
+  }
+
+  /**
+   * After `forward(obs, n)`: samples (rng given) or picks the mode (rng null) of row i's action into
+   * out[offset..offset+numHeads). Row i of a batched forward is bit-identical to a forward of that row
+   * alone (every row is computed with the same operations in the same order), so one forward for all
+   * environments of a rollout samples exactly what one forward per environment did.
+   */
+  actRow(i: number, out: Float64Array, offset: number, rng: Rng | null): ActorCriticStep {
+    if (i < 0 || i >= this.lastN) throw new Error(`Policy.actRow: row ${i} is outside the last forward's ${this.lastN} rows`);
     const d = this.params.data;
     let logProb = 0;
     for (let h = 0; h < this.numHeads; h++) {
       const head = this.heads[h], part = head.part, z = this.headOut[h], dim = head.dim;
       if (part.kind === 'categorical' || part.kind === 'integer') {
-        const lsm = this.logSoftmax[h];
-        logSoftmaxEntropy(z, 0, dim, lsm);
+        const lsm = this.logSoftmax[h], base = i * dim;
+        logSoftmaxEntropy(z, base, dim, lsm);
         let a = 0;
         if (rng) {
           let r = rng.uniform();
           a = dim - 1;
           for (let j = 0; j < dim; j++) {
-            r -= Math.exp(lsm[j]);
+            r -= Math.exp(lsm[base + j]);
             if (r < 0) { a = j; break; }
           }
         } else {
-          for (let j = 1; j < dim; j++) if (lsm[j] > lsm[a]) a = j;
+          for (let j = 1; j < dim; j++) if (lsm[base + j] > lsm[base + a]) a = j;
         }
-        out[h] = a;
-        logProb += lsm[a];
+        out[offset + h] = a;
+        logProb += lsm[base + a];
       } else if (part.kind === 'bernoulli') {
-        const l = z[0];
+        const l = z[i];
         const a = rng ? (rng.uniform() < sigmoid(l) ? 1 : 0) : l > 0 ? 1 : 0;
-        out[h] = a;
+        out[offset + h] = a;
         logProb += a === 1 ? -softplus(-l) : -softplus(l);
       } else {
         const logStd = d[head.logStdOffset];
-        const u = rng ? z[0] + Math.exp(logStd) * rng.normal() : z[0];
-        out[h] = u;
-        logProb += gaussianLogPdf(u, z[0], logStd) - squashLogDet(u, part.min, part.max);
+        const u = rng ? z[i] + Math.exp(logStd) * rng.normal() : z[i];
+        out[offset + h] = u;
+        logProb += gaussianLogPdf(u, z[i], logStd) - squashLogDet(u, part.min, part.max);
       }
     }
-    return { logProb, value: this.value[0] };
+    return { logProb, value: this.value[i] };
   }
 
   /** Raw per-head numbers → the environment's Action (choice strings, integers, booleans, squashed reals). */
@@ -362,6 +447,11 @@ export function validateSpec(spec: ActorCriticSpec): void {
     throw new Error(`policy spec: ${field} = ${JSON.stringify(value)}, expected ${expected}`);
   };
   if (!Number.isInteger(spec.observationSize) || spec.observationSize < 1) fail('observationSize', spec.observationSize, 'a positive integer');
+  if (spec.shareLayers !== undefined && typeof spec.shareLayers !== 'boolean') fail('shareLayers', spec.shareLayers, 'true, false or absent');
+  if (spec.obsNorm !== undefined) {
+    if (!(spec.obsNorm?.clip > 0)) fail('obsNorm.clip', spec.obsNorm?.clip, 'a number > 0');
+    if (!(spec.obsNorm?.epsilon > 0)) fail('obsNorm.epsilon', spec.obsNorm?.epsilon, 'a number > 0');
+  }
   if (!Array.isArray(spec.hidden) || spec.hidden.length < 1 || spec.hidden.some((h) => !Number.isInteger(h) || h < 1)) fail('hidden', spec.hidden, 'a non-empty list of positive integers');
   if (!Array.isArray(spec.actionSpace) || spec.actionSpace.length < 1) fail('actionSpace', spec.actionSpace, 'at least one action part');
   const names = new Set<string>();

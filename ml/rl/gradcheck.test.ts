@@ -2,7 +2,7 @@ import { maxRelativeError, numericalGradient } from '../nn/gradcheck';
 import { Rng } from '../rng';
 import type { ActionPart, ActionSpace } from './environment';
 import { parsePpoHyperparameters } from './hyperparameters';
-import { ActorCritic } from './actor-critic';
+import { ActorCritic, type ActorCriticSpec } from './actor-critic';
 import { ppoLoss, type Minibatch } from './ppo';
 
 const OBS = 5;
@@ -15,10 +15,12 @@ const HEADS: Record<string, ActionPart> = {
 const ALL: ActionSpace = Object.values(HEADS);
 
 /** A policy with weights large enough that every head's output matters (the 0.01 head init would make the check trivial). */
-function randomPolicy(space: ActionSpace, seed: number): ActorCritic {
-  const p = ActorCritic.create({ observationSize: OBS, actionSpace: space, hidden: [7, 6] }, seed);
+function randomPolicy(space: ActionSpace, seed: number, extra: Partial<ActorCriticSpec> = {}): ActorCritic {
+  const p = ActorCritic.create({ observationSize: OBS, actionSpace: space, hidden: [7, 6], ...extra }, seed);
   const rng = new Rng(seed + 100);
   for (let i = 0; i < p.params.length; i++) p.params.data[i] = 0.7 * rng.normal();
+  // statistics that move every feature (mean ≠ 0, var ≠ 1) while keeping the inputs inside the clip
+  if (p.obsRms) p.obsRms.update(Float64Array.from({ length: 40 * OBS }, (_, i) => 0.5 * (i % OBS) + (1 + (i % OBS) / 2) * rng.normal()), 40);
   return p;
 }
 
@@ -121,5 +123,58 @@ describe('gradient check (central differences, float64): the full PPO loss', () 
     const analytic = Float64Array.from(p.params.grad);
     const numeric = numericalGradient(() => ppoLoss(p, mb, hp, false).loss, p.params.data);
     expect(maxRelativeError(analytic, numeric).error).toBeLessThan(1e-5);
+  });
+});
+
+describe('gradient check: vf_share_layers and observation normalisation', () => {
+  it.each([
+    ['shared trunk', { shareLayers: true }],
+    ['separate actor and critic trunks', { shareLayers: false }],
+    ['separate trunks, normalised observations', { shareLayers: false, obsNorm: { clip: 10, epsilon: 1e-8 } }],
+    ['shared trunk, normalised observations', { shareLayers: true, obsNorm: { clip: 10, epsilon: 1e-8 } }],
+  ] as [string, Partial<ActorCriticSpec>][])('%s: the full PPO loss, relative error < 1e-5, every tensor reached', (_name, extra) => {
+    const hp = parsePpoHyperparameters({ ent_coef: 0.05 });
+    const rng = new Rng(32);
+    const p = randomPolicy(ALL, 42, extra);
+    const n = 16;
+    const obs = randomObs(n, rng), actions = sampledActions(p, obs, n, rng);
+    const { logProb, value } = p.evaluate(obs, actions, n);
+    const mb: Minibatch = {
+      n, obs, actions,
+      logprobs: Float64Array.from(logProb, (l) => l + 0.3 * rng.normal()),
+      advantages: Float64Array.from({ length: n }, () => rng.normal()),
+      returns: Float64Array.from(value, (v) => v + rng.normal()),
+      values: Float64Array.from(value, (v) => v + 0.3 * rng.normal()),
+    };
+    p.params.zeroGrad();
+    ppoLoss(p, mb, hp, true);
+    const analytic = Float64Array.from(p.params.grad);
+    for (const t of p.params.layout) {
+      const size = t.shape.reduce((a, b) => a * b, 1);
+      expect({ tensor: t.name, reached: analytic.subarray(t.offset, t.offset + size).some((g) => g !== 0) }).toEqual({ tensor: t.name, reached: true });
+    }
+    const numeric = numericalGradient(() => ppoLoss(p, mb, hp, false).loss, p.params.data);
+    expect(maxRelativeError(analytic, numeric).error).toBeLessThan(1e-5);
+  });
+
+  it('separate trunks: the value loss reaches only the critic and the value head; the policy terms never reach them', () => {
+    const p = randomPolicy(ALL, 43, { shareLayers: false });
+    const rng = new Rng(44);
+    const n = 5, obs = randomObs(n, rng), actions = sampledActions(p, obs, n, rng);
+    const ones = new Float64Array(n).fill(1), zeros = new Float64Array(n);
+    const touched = (cL: Float64Array, cH: Float64Array, cV: Float64Array): string[] => {
+      p.evaluate(obs, actions, n);
+      p.params.zeroGrad();
+      p.backward(cL, cH, cV);
+      return p.params.layout.filter((t) => p.params.grad.subarray(t.offset, t.offset + t.shape.reduce((a, b) => a * b, 1)).some((g) => g !== 0)).map((t) => t.name.split('.')[0]);
+    };
+    expect(new Set(touched(zeros, zeros, ones))).toEqual(new Set(['critic', 'value']));
+    expect(new Set(touched(ones, ones, zeros))).toEqual(new Set(['trunk', 'head']));
+    const shared = randomPolicy(ALL, 43, { shareLayers: true });
+    shared.evaluate(obs, actions, n);
+    shared.params.zeroGrad();
+    shared.backward(zeros, zeros, ones);
+    expect(shared.params.grad.subarray(0, shared.params.tensor('trunk.0.weight').shape.reduce((a, b) => a * b, 1)).some((g) => g !== 0)).toBe(true);
+    expect(shared.params.layout.some((t) => t.name.startsWith('critic'))).toBe(false);
   });
 });

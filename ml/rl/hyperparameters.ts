@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ActorCriticSpec } from './actor-critic';
+import type { ActionSpace } from './environment';
 
 /**
  * PPO hyperparameters, named as CleanRL's `ppo.py` Args (snake_case, so the YAML policy config and
@@ -49,12 +51,55 @@ export const PpoHyperparametersSchema = z.strictObject({
   max_grad_norm: pos('a number > 0').default(0.5),
   /** Stop the epochs of an update once approx_kl exceeds this; null disables it. */
   target_kl: pos('a number > 0 or null').nullable().default(0.02),
-  /** Trunk widths of the policy MLP. */
+  /** Trunk widths of the policy MLP (and of the critic's own trunk when vf_share_layers is false). */
   hidden_sizes: z.array(int(1, 'an integer ≥ 1'), { error: 'a list of positive integers' }).min(1, { error: 'a non-empty list of positive integers' }).default([64, 64]),
+  /**
+   * RLlib's name: one trunk shared by the policy and the value head (true), or separate actor and
+   * critic trunks (false: SB3's and CleanRL's design). Default false, by bench/ppo-peers.ts: on
+   * CartPole-v1 with CleanRL's hyperparameters the shared trunk reached 0.14× SB3's return (its value
+   * loss swamps the policy's gradients), separate trunks 0.99× (bench/RESULTS.md, 2026-12-06).
+   */
+  vf_share_layers: bool.default(false),
+  /**
+   * Normalise observations by their running mean/variance inside the network (SB3's VecNormalize
+   * norm_obs): the statistics are updated from each iteration's rollouts after its update, stored in
+   * the checkpoint and exported into the ONNX graph, so serving applies the same transform.
+   */
+  norm_obs: bool.default(false),
+  /** Clip normalised observations to [−clip_obs, clip_obs] (SB3's VecNormalize default 10). */
+  clip_obs: pos('a number > 0').default(10),
+  /**
+   * Scale rewards by the running std of each environment's discounted return (CleanRL's
+   * NormalizeReward wrapper, SB3's VecNormalize norm_reward); the statistics live in the optimizer
+   * state. Episode returns in the metrics stay unscaled.
+   */
+  norm_reward: bool.default(false),
+  /** Clip scaled rewards to [−clip_reward, clip_reward] (SB3's default 10). */
+  clip_reward: pos('a number > 0').default(10),
+  /**
+   * Where an environment ends an episode by a time limit (`info.truncated === true`), add γ·V(s_final)
+   * to that step's reward instead of treating the cut as a terminal state (SB3's timeout handling;
+   * CleanRL treats it as terminal). Changes nothing for environments that never report truncation.
+   */
+  bootstrap_truncated: bool.default(true),
 });
 
 export type PpoHyperparameters = z.output<typeof PpoHyperparametersSchema>;
 export type PpoHyperparametersInput = z.input<typeof PpoHyperparametersSchema>;
+
+/** The ε under the square roots of both normalisers (SB3's VecNormalize epsilon). */
+export const NORM_EPSILON = 1e-8;
+
+/** The network a run trains, from its hyperparameters (hidden_sizes, vf_share_layers, norm_obs/clip_obs). */
+export function actorCriticSpecFor(observationSize: number, actionSpace: ActionSpace, hp: PpoHyperparameters): ActorCriticSpec {
+  return {
+    observationSize,
+    actionSpace,
+    hidden: [...hp.hidden_sizes],
+    shareLayers: hp.vf_share_layers,
+    ...(hp.norm_obs ? { obsNorm: { clip: hp.clip_obs, epsilon: NORM_EPSILON } } : {}),
+  };
+}
 
 /** Sizes CleanRL derives at run time, computed here once. */
 export interface PpoDerived {

@@ -3,15 +3,18 @@ import { clipGradNorm } from '../nn/clip';
 import { decodeFloat64, encodeFloat64 } from '../nn/parameters';
 import { Rng } from '../rng';
 import { computeGae } from './gae';
-import { derivePpoSizes, type PpoHyperparameters } from './hyperparameters';
+import { derivePpoSizes, NORM_EPSILON, type PpoHyperparameters } from './hyperparameters';
 import type { ActorCritic } from './actor-critic';
 import type { RolloutBatch } from './rollout';
+import { RunningMeanStd } from './running-mean-std';
 
 /**
  * The PPO update of CleanRL's `ppo.py` (Schulman et al. 2017), split from the rollout so rollouts
  * can run in parallel activities. One call = one iteration's learning phase:
- *   GAE per rollout → flatten → update_epochs × shuffled minibatches of the clipped objective →
- *   Adam with a global grad-norm clip → early stop once approx_kl > target_kl.
+ *   [norm_reward: scale rewards] → [bootstrap_truncated: r += γ·V(s_final) where a time limit cut an
+ *   episode] → GAE per rollout → flatten → update_epochs × shuffled minibatches of
+ *   the clipped objective → Adam with a global grad-norm clip → early stop once approx_kl > target_kl
+ *   → [norm_obs: merge the batch's observations into the policy's running statistics].
  */
 
 /** Optimizer state carried between iterations (checkpointed with the weights). */
@@ -21,10 +24,57 @@ export interface PpoOptimizerState {
   updates: number;
   /** The base learning rate adapted to KL (`kl_adaptive_lr`); equals hp.learning_rate otherwise. */
   learning_rate: number;
+  /** The reward scaler's state when hp.norm_reward (absent in older checkpoints: created on first use). */
+  reward_norm?: RewardNormState;
+}
+
+/**
+ * Reward scaling by the running std of discounted returns (SB3's VecNormalize, CleanRL's
+ * NormalizeReward): per environment e a discounted return ret_e ← γ·ret_e + r, zeroed after the step
+ * that ends an episode; the running variance of ret over all environments' steps; each reward is
+ * divided by √(var + ε) and clipped to ±clip_reward. `returns[e]` carries across iterations.
+ */
+export interface RewardNormState {
+  returns: number[];
+  rms: RunningMeanStd;
 }
 
 export function createPpoOptimizer(policy: ActorCritic, hp: PpoHyperparameters): PpoOptimizerState {
   return { adam: createAdamState(policy.params.length), updates: 0, learning_rate: hp.learning_rate };
+}
+
+/**
+ * Returns the scaled rewards of one iteration's rollouts (one array per batch; the batches are not changed), step by
+ * step across environments as a vectorised env does: at step t every env's ret is updated, the
+ * variance merges the vector of rets, then each env's reward is scaled.
+ */
+export function scaleRewards(batches: RolloutBatch[], hp: PpoHyperparameters, opt: PpoOptimizerState): Float64Array[] {
+  const E = batches.length;
+  if (!opt.reward_norm) opt.reward_norm = { returns: [], rms: new RunningMeanStd(1) };
+  const st = opt.reward_norm;
+  while (st.returns.length < E) st.returns.push(0);
+  const T = Math.max(...batches.map((b) => b.numSteps));
+  const out = batches.map((b) => new Float64Array(b.numSteps));
+  const rets = new Float64Array(E);
+  for (let t = 0; t < T; t++) {
+    let n = 0;
+    for (let e = 0; e < E; e++) {
+      if (t >= batches[e].numSteps) continue;
+      st.returns[e] = st.returns[e] * hp.gamma + batches[e].rewards[t];
+      rets[n++] = st.returns[e];
+    }
+    st.rms.update(rets, n);
+    const inv = 1 / Math.sqrt(st.rms.var[0] + NORM_EPSILON), c = hp.clip_reward;
+    for (let e = 0; e < E; e++) {
+      const b = batches[e];
+      if (t >= b.numSteps) continue;
+      const r = b.rewards[t] * inv;
+      out[e][t] = r < -c ? -c : r > c ? c : r;
+      const ended = t + 1 < b.numSteps ? b.dones[t + 1] : b.nextDone;
+      if (ended) st.returns[e] = 0;
+    }
+  }
+  return out;
 }
 
 export interface PpoOptimizerJSON {
@@ -33,14 +83,25 @@ export interface PpoOptimizerJSON {
   t: number;
   updates: number;
   learning_rate: number;
+  /** Present once norm_reward has scaled a batch (returns as base64 float64, bit-exact). */
+  reward_norm?: { returns: string; rms: { mean: string; var: string; count: number } };
 }
 
 export function optimizerToJSON(s: PpoOptimizerState): PpoOptimizerJSON {
-  return { m: encodeFloat64(s.adam.m), v: encodeFloat64(s.adam.v), t: s.adam.t, updates: s.updates, learning_rate: s.learning_rate };
+  return {
+    m: encodeFloat64(s.adam.m), v: encodeFloat64(s.adam.v), t: s.adam.t, updates: s.updates, learning_rate: s.learning_rate,
+    ...(s.reward_norm ? { reward_norm: { returns: encodeFloat64(Float64Array.from(s.reward_norm.returns)), rms: s.reward_norm.rms.toJSON() } } : {}),
+  };
 }
 
 export function optimizerFromJSON(j: PpoOptimizerJSON): PpoOptimizerState {
-  return { adam: { m: decodeFloat64(j.m), v: decodeFloat64(j.v), t: j.t }, updates: j.updates, learning_rate: j.learning_rate };
+  const s: PpoOptimizerState = { adam: { m: decodeFloat64(j.m), v: decodeFloat64(j.v), t: j.t }, updates: j.updates, learning_rate: j.learning_rate };
+  if (j.reward_norm) {
+    const rms = new RunningMeanStd(1);
+    rms.load(j.reward_norm.rms);
+    s.reward_norm = { returns: Array.from(decodeFloat64(j.reward_norm.returns)), rms };
+  }
+  return s;
 }
 
 /** Metrics of one update, under CleanRL's names (losses are the last minibatch's, as CleanRL logs them). */
@@ -213,6 +274,11 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
     if (b.obs.length !== T * obsSize || b.actions.length !== T * H || b.logprobs.length !== T || b.rewards.length !== T || b.dones.length !== T || b.values.length !== T) {
       throw new Error(`ppoUpdate: batches[${i}] arrays do not match numSteps = ${T} (obs ${b.obs.length}, actions ${b.actions.length}, logprobs ${b.logprobs.length}, rewards ${b.rewards.length}, dones ${b.dones.length}, values ${b.values.length})`);
     }
+    for (const [k, tr] of (b.truncations ?? []).entries()) {
+      if (!Number.isInteger(tr?.t) || tr.t < 0 || tr.t >= T || !Number.isFinite(tr.value)) {
+        throw new Error(`ppoUpdate: batches[${i}].truncations[${k}] = ${JSON.stringify(tr)}, expected { t: an integer in [0, ${T}), value: a finite number }`);
+      }
+    }
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < H; h++) {
         const a = b.actions[t * H + h], head = policy.heads[h];
@@ -228,12 +294,21 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
   const b_logprobs = new Float64Array(B), b_values = new Float64Array(B);
   const b_advantages = new Float64Array(B), b_returns = new Float64Array(B);
   let off = 0, epReturn = 0, epLength = 0, episodes = 0;
-  for (const b of batches) {
+  const rewards: ArrayLike<number>[] = hp.norm_reward ? scaleRewards(batches, hp, optimizer) : batches.map((b) => b.rewards);
+  if (hp.bootstrap_truncated) {
+    batches.forEach((b, i) => {
+      if (!b.truncations?.length) return;
+      const r = Float64Array.from(rewards[i]);
+      for (const { t, value } of b.truncations) r[t] += hp.gamma * value;
+      rewards[i] = r;
+    });
+  }
+  for (const [bi, b] of batches.entries()) {
     b_obs.set(b.obs, off * obsSize);
     b_actions.set(b.actions, off * H);
     b_logprobs.set(b.logprobs, off);
     b_values.set(b.values, off);
-    computeGae(b.rewards, b.values, b.dones, b.nextValue, b.nextDone, hp.gamma, hp.gae_lambda, b_advantages, b_returns, off);
+    computeGae(rewards[bi], b.values, b.dones, b.nextValue, b.nextDone, hp.gamma, hp.gae_lambda, b_advantages, b_returns, off);
     for (const e of b.episodes) {
       epReturn += e.return;
       epLength += e.length;
@@ -297,6 +372,9 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
     optimizer.learning_rate = Math.min(hp.learning_rate * 10, Math.max(hp.learning_rate / 100, optimizer.learning_rate));
   }
   optimizer.updates = iteration;
+  // the observation statistics move only between iterations, so every rollout of an iteration and its
+  // update see one normalisation (the logprobs and values of the batch stay those of the policy updated)
+  if (policy.obsRms) policy.obsRms.update(b_obs, B);
 
   return {
     policy,
