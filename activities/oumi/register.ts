@@ -40,6 +40,7 @@ import { codeCommit } from '../code-commit';
 import { activityRegistrationKey } from '../registration-key';
 import { parsePolicyTrainingInput } from './input';
 import { DEFAULT_STARTUP_GRACE_MS, startProgressHeartbeat } from './liveness';
+import { recordFailedGates } from '../gate-verdict';
 import { trainStage } from './train-stage';
 
 export interface PolicyRunDeps {
@@ -270,16 +271,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
     },
 
     async recordPolicyGateVerdict(args: { model: string; versions: number[]; servedVersion: number; reasons: string[]; forced: boolean; actor: string; runId: string }): Promise<void> {
-      // Idempotent under retries: a status already `rejected` is a no-op, the forced row is written once.
-      const reason = `seed-003 targets missed (run ${args.runId}): ${args.reasons.join('; ')}`;
-      // Forced: the versions stay deployable (a rejected version cannot be a canary); the audit row records the override.
-      if (!args.forced) {
-        for (const version of args.versions) await registry.setVersionStatus({ model: args.model, version, status: 'rejected', actor: args.actor, reason });
-      } else {
-        const key = `${args.model}/${args.servedVersion}`;
-        const already = (await registry.listAudit({ model: args.model, action: 'canary.forced', limit: 1000 })).some((a) => a.entityKey === key);
-        if (!already) await registry.appendAudit({ actor: args.actor, action: 'canary.forced', entity: 'version', model: args.model, entityKey: key, after: { runId: args.runId, reasons: args.reasons } });
-      }
+      await recordFailedGates(registry, { ...args, what: 'seed-003 targets missed' });
     },
   };
 }

@@ -48,6 +48,7 @@ import { getJson, loadCheckpoint, loadRunConfig, putJson, runKeys, saveCheckpoin
 import { buildEnvironment, datasetManifest } from './environment';
 import { evaluatePolicies, type PolicyEvaluation } from './evaluate';
 import type { OfflineGateVerdict } from '../../canary/offline-gates';
+import { recordFailedGates } from '../gate-verdict';
 import { configHash, parsePpoTrainingInput, resolveEffectiveConfig } from './input';
 import { pivotMetrics, writeReportFiles } from './report';
 
@@ -328,19 +329,11 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
     },
 
     async recordGateVerdict(args: { model: string; version: number; verdict: OfflineGateVerdict; forced: boolean; actor: string; runId: string }): Promise<void> {
-      const { verdict } = args;
-      if (verdict.passed) return;
-      // Not forced: `rejected` (a no-op when it already is, so retries are harmless). Forced: the version stays
-      // deployable (a rejected version cannot be a canary) and the audit row records who overrode which failures.
-      if (!args.forced) {
-        await registry.setVersionStatus({ model: args.model, version: args.version, status: 'rejected', actor: args.actor, reason: `offline gates failed (run ${args.runId}): ${verdict.reasons.join('; ')}` });
-      } else {
-        const key = `${args.model}/${args.version}`;
-        const already = (await registry.listAudit({ model: args.model, action: 'canary.forced', limit: 1000 })).some((a) => a.entityKey === key);
-        if (!already) {
-          await registry.appendAudit({ actor: args.actor, action: 'canary.forced', entity: 'version', model: args.model, entityKey: key, after: { runId: args.runId, reasons: verdict.reasons, checks: verdict.checks } });
-        }
-      }
+      if (args.verdict.passed) return;
+      await recordFailedGates(registry, {
+        model: args.model, versions: [args.version], servedVersion: args.version, what: 'offline gates failed',
+        reasons: args.verdict.reasons, detail: { checks: args.verdict.checks }, forced: args.forced, actor: args.actor, runId: args.runId,
+      });
     },
 
     async finishRun(args: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; summary?: object; error?: string }): Promise<void> {

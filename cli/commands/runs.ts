@@ -81,12 +81,9 @@ export function register(program: Command): void {
   runs
     .command('show <run>')
     .description("a run's params, metrics (last/min/max per name), registered versions and report files")
-    .option('--json', 'print JSON (with every metric point under metricsByStep)')
+    .option('--json', 'print JSON (every metric point under metricsByStep)')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const out = await withRegistry(async (r) => {
-        const d = await runDetails(r, id);
-        return opts.json ? { ...d, metricsByStep: await r.readRunMetrics(id) } : d;
-      });
+      const out = await withRegistry((r) => runDetails(r, id));
       emit(opts.json, out, () => formatRunShow(out));
     });
 

@@ -28,6 +28,8 @@ export interface RunReport {
 export interface RunDetails {
   run: Run;
   metrics: MetricSummary[];
+  /** Every metric point, in step order (what `metrics` summarises). */
+  metricsByStep: RunMetric[];
   versions: Pick<ModelVersion, 'model' | 'version' | 'status' | 'artifactUri' | 'metrics'>[];
   reports: RunReport[];
 }
@@ -89,6 +91,7 @@ export async function runDetails(registry: Registry, runId: string): Promise<Run
   return {
     run,
     metrics: summariseMetrics(rows),
+    metricsByStep: rows,
     versions: versions.map((v) => ({ model: v.model, version: v.version, status: v.status, artifactUri: v.artifactUri, metrics: v.metrics })),
     reports: findReports(run, versions),
   };

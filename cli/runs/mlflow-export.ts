@@ -61,7 +61,7 @@ export async function exportRunToMlflow(registry: Registry, client: MlflowClient
     if (key.length > PARAM_KEY_MAX || value.length > PARAM_VALUE_MAX) tooLong.push(key);
     else params.push({ key, value });
   }
-  const rows = await registry.readRunMetrics(runId);
+  const rows = details.metricsByStep;
   const metrics: MlflowMetric[] = rows.map((r) => ({ key: r.name, value: r.value, step: r.step, timestamp: r.time.getTime() }));
   await client.logBatch(mlRun.run_id, { params, metrics });
 
