@@ -64,6 +64,8 @@ export async function parameterTuning(input: ParameterTuningInput = {}): Promise
       const index = next++;
       const done = evaluate.tuningEvaluate({ setup, index, config, baseline }).then((t) => {
         running.delete(index);
+        // Kept here, not after the race: an evaluation can finish while a proposal is awaited, and the loop then ends without another race.
+        progress.running = running.size;
         tell(t);
         return index;
       });
@@ -82,7 +84,6 @@ export async function parameterTuning(input: ParameterTuningInput = {}): Promise
       }
       if (running.size === 0) break;
       await Promise.race([...running.values()].map((r) => r.done));
-      progress.running = running.size;
     }
     if (trials.length === 0) throw new Error(`parameterTuning: the budget ${JSON.stringify(setup.budget)} allowed no evaluation`);
 
