@@ -8,6 +8,13 @@
  * no model): real served, logged text-policy decisions with a verdict, without building a language model
  * (inference/text-policy/serving.int.test.ts covers the model's scores).
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { preparePolicyData } from '../../activities/oumi/data/prepare';
+import { runCliInProcess } from '../../cli/testing/in-process';
+import { labeledDecisionSchema } from '../../ml/policy-data/decision';
 import { createKey } from '../../registry';
 import { Db } from '../../registry/db';
 import { generateDecisions } from '../../ml/policy-data/generate';
@@ -149,5 +156,73 @@ describe('POST /v1/feedback: a reviewer verdict on a served text-policy decision
     expect(metric('approver', 'APPROVE', 'APPROVE')).toBe(7);
     expect(metric('flagger', 'FLAG', 'APPROVE')).toBe(1);
     expect(metric('flagger', 'FLAG', 'FLAG')).toBe(3);
+  });
+
+  describe('back into training: autopilot feedback summary and data export --feedback', () => {
+    const saved = { ...process.env };
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'feedback-export-'));
+      Object.assign(process.env, { AUTOPILOT_IGNORE_STACK: '1', AUTOPILOT_DATABASE_URL: fx.db.url, AUTOPILOT_ARTIFACT_URI: `file://${join(dir, 'artifacts')}`, AUTOPILOT_DATA_DIR: join(dir, 'data') });
+    });
+    afterAll(() => {
+      process.env = saved;
+    });
+
+    it('feedback summary prints the override rate against seed 003\'s target', async () => {
+      const r = await runCliInProcess('feedback', 'summary', '--deployment', 'approver', '--json');
+      expect(r.stderr).toBe('');
+      const s = JSON.parse(r.stdout);
+      expect(s.total).toMatchObject({ reviewed: 11, approveOverridden: 4 });
+      expect(s.target).toEqual({ overrideRate: 0.1 });
+      const text = await runCliInProcess('feedback', 'summary', '--deployment', 'approver');
+      expect(text.stdout).toMatch(/override rate 36\.4% misses seed 003's target \(< 10\.0%\)/);
+      const bad = await runCliInProcess('feedback', 'summary', '--deployment', 'approver', '--from', 'yesterday');
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('--from');
+    });
+
+    it('turns reviewed decisions into labelled records, SFT rows and DPO pairs that the next policyTraining prepares', async () => {
+      // One decision served from a rendered text, reviewed: it can only become a preference pair.
+      const t = await postJson(`${server.url}/v1/decide`, { deployment: 'approver', text: '<|im_start|>user\nrestart api<|im_end|>\n<|im_start|>assistant\n' });
+      expect((await postJson(`${server.url}/v1/feedback`, { decisionId: t.body.decisionId, verdict: 'FLAG', reason: 'no evidence of a crash' }, { apiKey: tokens.reviewer })).status).toBe(201);
+      const out = join(dir, 'fb');
+      const from = new Date(Date.now() - 3_600_000).toISOString();
+      const to = new Date(Date.now() + 60_000).toISOString();
+      const r = await runCliInProcess('data', 'export', '--feedback', '--deployment', 'approver', '--from', from, '--to', to, '--out', out, '--register', '--json');
+      expect(r.stderr).toBe('');
+      const res = JSON.parse(r.stdout);
+      expect(res.manifest).toMatchObject({ format: 'autopilot.feedback-export/1', deployment: 'approver', reviewed: 12, overridden: 5, textOnly: 1 });
+      expect(res.version).toEqual({ model: 'feedback-approver', version: 1 });
+      for (const [name, f] of Object.entries(res.manifest.files as Record<string, { sha256: string; rows: number }>)) {
+        const bytes = readFileSync(join(out, name));
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+        expect(bytes.toString('utf8').split('\n').filter(Boolean)).toHaveLength(f.rows);
+      }
+      expect(res.manifest.files).toMatchObject({ 'labeled_decisions.jsonl': { rows: 11 }, 'sft.jsonl': { rows: 11 }, 'dpo.jsonl': { rows: 12 } });
+
+      // Labels are the reviewers' verdicts; the records are the snapshots the policy was asked about.
+      const records = readFileSync(join(out, 'labeled_decisions.jsonl'), 'utf8').trim().split('\n').map((l) => labeledDecisionSchema.parse(JSON.parse(l)));
+      const { rows } = await fx.db.pool.query<{ verdict: string; features: { snapshot: { input: { snapshot_id: string } } } }>(
+        `SELECT f.verdict, d.features FROM decision_feedback f JOIN decisions d USING (decision_id) WHERE f.deployment = 'approver' AND d.features::jsonb ? 'snapshot' ORDER BY f.decision_time, f.decision_id`,
+      );
+      expect(records.map((x) => [x.input.snapshot_id, x.label])).toEqual(rows.map((x) => [x.features.snapshot.input.snapshot_id, x.verdict === 'APPROVE' ? 'good' : 'bad']));
+      // The reviewer's own reason is the SFT answer's reason; without one, the reviewing rule's.
+      const sft = readFileSync(join(out, 'sft.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
+      expect(sft[0].messages.at(-1)).toEqual({ role: 'assistant', content: expect.stringMatching(/^FLAG\b[\s\S]*the rollback touches a shared database/) });
+      const pairs = readFileSync(join(out, 'dpo.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; chosen: string; rejected: string });
+      const textPair = pairs.find((p) => p.prompt.includes('restart api'))!;
+      expect(textPair.chosen).toMatch(/^FLAG\b[\s\S]*no evidence of a crash/);
+      expect(textPair.rejected).toMatch(/^APPROVE\b/);
+
+      // The next policyTraining run's data preparation takes the export as its labelled decisions.
+      const prepared = await preparePolicyData({ decisionsPath: join(out, 'labeled_decisions.jsonl'), outDir: join(dir, 'prepared'), seed: 1, evalFraction: 0.3 });
+      expect(prepared.source.records).toBe(11);
+      expect(prepared.sftTrain.records + prepared.sftEval.records).toBe(11);
+
+      const again = await runCliInProcess('data', 'export', '--feedback', '--deployment', 'approver', '--from', from, '--to', to, '--out', out);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain('already exists');
+    });
   });
 });
