@@ -47,12 +47,12 @@ describe('textPolicyTraining under its former type name', () => {
       'startPolicyRun',
       'preparePolicyData',
       'policyTrain:sft',
-      'evaluatePolicy',
+      'evaluatePolicy:sft:calibrated',
       'policyTrain:dpo',
-      'evaluatePolicy',
-      'registerPolicyVersion:hf',
-      'exportPolicyOnnx',
-      'registerPolicyVersion:onnx',
+      'evaluatePolicy:dpo:calibrated',
+      'registerPolicyVersion:hf:dpo:dpo',
+      'exportPolicyOnnx:dpo',
+      'registerPolicyVersion:onnx:dpo:onnx',
       'recordPolicyGateVerdict:1,2:refused', // the fakes' metrics miss the targets: both versions rejected
       'finishPolicyRun:succeeded',
     ]);
