@@ -263,6 +263,34 @@ export interface EvaluateRequest {
   fnrBound?: number;
   /** Also measure on the noise-free relabelled eval split (`sft_eval_adjudicated.jsonl`). */
   adjudicatedPath?: string;
+  /** Write `{ label, p_approve }` per conversation of `evalPath`, in order (JSONL). */
+  predictionsPath?: string;
+}
+
+export interface MinePairsRequest {
+  /** The labelled training records (`train.jsonl`) the predictions are of, in order. */
+  recordsPath: string;
+  /** evaluate_policy.py's predictions of the SFT model on those records' conversations. */
+  predictionsPath: string;
+  /** The SFT model's calibrated threshold. */
+  threshold: number;
+  /** Where the mined DPO pairs go (JSONL). */
+  outPath: string;
+  seed: number;
+  /** Default 0.1. */
+  margin?: number;
+  /** Fewer hard items than this: no mined set (DPO trains on every pair). Default 16. */
+  minHard?: number;
+}
+
+/** The mined pairs file (null path: too few hard items, DPO keeps every pair). */
+export interface MinedPairsResult {
+  path: string | null;
+  records: number;
+  sha256: string | null;
+  errors: number;
+  marginal: number;
+  easy: number;
 }
 
 export interface ExportRequest {
@@ -372,6 +400,8 @@ export interface TextPolicyTrainingResult {
   chosen?: 'sft' | 'dpo';
   threshold?: number;
   adjudicated?: EvaluationBrief;
+  /** The DPO stage trained on pairs mined from SFT's errors (null: on every pair, too few errors). */
+  mined?: MinedPairsResult;
   canary: { workflowId: string; started: boolean; error?: string } | null;
   elapsedMs: number;
 }
@@ -385,6 +415,8 @@ export const trainerProgressSignal = defineSignal<[StageProgress]>(TRAINER_PROGR
 export interface OumiActivities {
   generatePolicyDecisions(request: SyntheticDecisionsRequest): Promise<SyntheticDecisionsResult>;
   preparePolicyData(request: PrepareRequest): Promise<PreparedData>;
+  /** DPO pairs mined from the SFT model's errors and near-misses on its training split (ml/policy-data/mining.ts). */
+  minePolicyPairs(request: MinePairsRequest): Promise<MinedPairsResult>;
   buildTinyPolicyModel(request: TinyModelRequest): Promise<TinyModelResult>;
   oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult>;
   evaluatePolicy(request: EvaluateRequest): Promise<PolicyMetrics>;

@@ -61,7 +61,10 @@ describe('textPolicyTraining: the seed-003 targets gate the canary', () => {
     // noisy labels: FNR near the 2% noise floor misses its target; the adjudicated labels meet every target
     const dpo: FakeEvaluation = { noisy: fakeMetrics(0.95, 0.03, 0.025, 0.04), adjudicated: fakeMetrics(0.97, 0.02, 0.01, 0.02), valAccuracy: 0.95, threshold: 0.4125 };
     const { result, calls } = await run({ model, startCanary: true }, { sft: { valAccuracy: 0.9 }, dpo });
-    expect(calls.filter((c) => c.startsWith('evaluatePolicy'))).toEqual(['evaluatePolicy:sft:calibrated', 'evaluatePolicy:dpo:calibrated']);
+    expect(calls.filter((c) => c.startsWith('evaluatePolicy') || c.startsWith('minePolicyPairs') || c.startsWith('policyTrain'))).toEqual([
+      'policyTrain:sft:prepared', 'evaluatePolicy:sft:calibrated', 'evaluatePolicy:sft:predictions', 'minePolicyPairs', 'policyTrain:dpo:dpo_mined.jsonl', 'evaluatePolicy:dpo:calibrated',
+    ]);
+    expect(result.mined).toMatchObject({ errors: 12, marginal: 8, easy: 20 });
     expect(result.offlineGates).toEqual({ passed: true, reasons: [] });
     expect(result).toMatchObject({ chosen: 'dpo', threshold: 0.4125, adjudicated: { accuracy: 0.97, fpr: 0.02, fnr: 0.01, overrideRate: 0.02, passed: true } });
     expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: true });

@@ -46,9 +46,11 @@ describe('textPolicyTraining under its former type name', () => {
     expect(calls).toEqual([
       'startPolicyRun',
       'preparePolicyData',
-      'policyTrain:sft',
+      'policyTrain:sft:prepared',
       'evaluatePolicy:sft:calibrated',
-      'policyTrain:dpo',
+      'evaluatePolicy:sft:predictions',
+      'minePolicyPairs',
+      'policyTrain:dpo:dpo_mined.jsonl',
       'evaluatePolicy:dpo:calibrated',
       'registerPolicyVersion:hf:dpo:dpo',
       'exportPolicyOnnx:dpo',

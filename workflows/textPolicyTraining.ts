@@ -40,6 +40,7 @@ import {
   type PolicyMetrics,
   type PolicyRunActivities,
   type PolicyRunSetup,
+  type MinedPairsResult,
   type PreparedData,
   type StageProgress,
   type TextPolicyProgress,
@@ -144,9 +145,18 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
     const sftMetrics = await work.evaluatePolicy(evaluation(sft.outputDir, 'metrics-sft.json'));
     evaluations.sft = brief(sftMetrics);
 
+    // DPO on what SFT gets wrong: the SFT model scores its own training split at its calibrated threshold,
+    // and its errors and near-misses (balanced with as many right answers) become the DPO pairs.
+    let mined: MinedPairsResult | undefined;
+    if (calibrated && sftMetrics.calibration) {
+      const predictionsPath = dir('predictions-sft-train.jsonl');
+      await work.evaluatePolicy({ modelDir: sft.outputDir, evalPath: data.sftTrain.path, outPath: dir('metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath });
+      mined = await short.minePolicyPairs({ recordsPath: data.train.path, predictionsPath, threshold: sftMetrics.threshold, outPath: dir('prepared/dpo_mined.jsonl'), seed: run.splitSeed });
+    }
+
     setStage('dpo');
     const dpo: OumiTrainResult = await train.policyTrain({
-      stage: 'dpo', config: run.dpoConfig, modelPath: sft.outputDir, dataPath: data.dpoTrain.path, outputDir: dir('dpo'),
+      stage: 'dpo', config: run.dpoConfig, modelPath: sft.outputDir, dataPath: mined?.path ?? data.dpoTrain.path, outputDir: dir('dpo'),
       ...(run.dpoSteps !== null ? { maxSteps: run.dpoSteps } : {}), overrides: run.dpoOverrides, progressIntervalMs,
     });
     setStage('evaluating-dpo');
@@ -218,7 +228,7 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
       dpo: { steps: dpo.progress.step, loss: dpo.progress.loss, seconds: dpo.durationMs / 1000, metrics: brief(dpoMetrics) },
       workDir: run.workDir,
       ...(offlineGates ? { offlineGates, forced } : {}),
-      ...(calibrated ? { chosen, threshold: chosenMetrics.threshold, ...(chosenMetrics.adjudicated ? { adjudicated: brief({ ...chosenMetrics, ...chosenMetrics.adjudicated }) } : {}) } : {}),
+      ...(calibrated ? { chosen, threshold: chosenMetrics.threshold, ...(mined ? { mined } : {}), ...(chosenMetrics.adjudicated ? { adjudicated: brief({ ...chosenMetrics, ...chosenMetrics.adjudicated }) } : {}) } : {}),
       canary,
       elapsedMs: Date.now() - startedAtMs,
     };

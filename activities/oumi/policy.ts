@@ -20,6 +20,7 @@ export async function evaluatePolicyModel(request: EvaluateRequest, options: Run
     if (request.fnrBound !== undefined) args.push('--fnr-bound', String(request.fnrBound));
   } else args.push('--threshold', String(request.threshold ?? 0.5));
   if (request.adjudicatedPath !== undefined) args.push('--adjudicated', request.adjudicatedPath);
+  if (request.predictionsPath !== undefined) args.push('--predictions', request.predictionsPath);
   return runPythonJson<PolicyMetrics>('evaluate_policy.py', args, options);
 }
 

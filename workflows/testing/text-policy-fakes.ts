@@ -92,6 +92,10 @@ export function fakeTextPolicyActivities(calls: string[], evaluation: { sft?: Fa
         ...val, sftEvalAdjudicated: { ...file(`${request.outDir}/sft_eval_adjudicated.jsonl`), relabelled: 0 },
       };
     },
+    async minePolicyPairs(request) {
+      log('minePolicyPairs');
+      return { path: request.outPath, records: 40, sha256: '0'.repeat(64), errors: 12, marginal: 8, easy: 20 };
+    },
     async buildTinyPolicyModel(request) {
       log('buildTinyPolicyModel');
       return { out: request.outDir, parameters: 1, vocab_size: 1, verdict_token_ids: { APPROVE: 0, FLAG: 1 } };
@@ -101,12 +105,12 @@ export function fakeTextPolicyActivities(calls: string[], evaluation: { sft?: Fa
       return { stage: request.stage, outputDir: request.outputDir, progress: { step: 1, totalSteps: 1, loss: 0.5, epoch: 1 }, resumedFrom: null, durationMs: 1 };
     },
     async policyTrain(request) {
-      log(`policyTrain:${request.stage}`);
+      log(`policyTrain:${request.stage}:${request.dataPath.split('/').pop()}`);
       return { stage: request.stage, outputDir: request.outputDir, progress: { step: 1, totalSteps: 1, loss: 0.5, epoch: 1 }, resumedFrom: null, durationMs: 1 };
     },
     async evaluatePolicy(request) {
       const stage = request.modelDir.endsWith('sft') ? 'sft' : 'dpo';
-      log(`evaluatePolicy:${stage}${request.calibratePath ? ':calibrated' : ''}`);
+      log(`evaluatePolicy:${stage}${request.calibratePath ? ':calibrated' : request.predictionsPath ? ':predictions' : ''}`);
       const e = evaluation[stage] ?? {};
       const noisy = e.noisy ?? metrics;
       if (request.calibratePath === undefined) return noisy;

@@ -10,9 +10,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDecisionsJsonl, type LabeledDecision } from '../../../ml/policy-data/decision';
 import { toPreferencePair, toSftConversation } from '../../../ml/policy-data/examples';
-import type { FileSummary, PreparedData, PrepareRequest, SyntheticDecisionsRequest, SyntheticDecisionsResult } from '../../../contracts/text-policy-training';
+import type { FileSummary, MinedPairsResult, MinePairsRequest, PreparedData, PrepareRequest, SyntheticDecisionsRequest, SyntheticDecisionsResult } from '../../../contracts/text-policy-training';
 import { generateDecisions } from '../../../ml/policy-data/generate';
 import { judge } from '../../../ml/policy-data/judge';
+import { minePreferencePairs, type ScoredItem } from '../../../ml/policy-data/mining';
 import { stratifiedSplit } from '../../../ml/policy-data/split';
 
 function jsonl(rows: readonly unknown[]): string {
@@ -87,4 +88,26 @@ export async function preparePolicyData(request: PrepareRequest): Promise<Prepar
   };
   await writeAtomic(prepared.manifestPath, JSON.stringify(prepared, null, 2) + '\n');
   return prepared;
+}
+
+/** DPO pairs from the SFT model's own errors and near-misses on its training split (ml/policy-data/mining.ts). */
+export async function minePolicyPairs(request: MinePairsRequest): Promise<MinedPairsResult> {
+  const read = (file: string, field: string) =>
+    readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`${field} ${file}: cannot read (${error.code ?? error.message})`);
+    });
+  const records = parseDecisionsJsonl(await read(request.recordsPath, 'recordsPath'), request.recordsPath);
+  const scored = (await read(request.predictionsPath, 'predictionsPath'))
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      const v = JSON.parse(l) as ScoredItem;
+      if ((v.label !== 'APPROVE' && v.label !== 'FLAG') || typeof v.p_approve !== 'number') throw new Error(`predictionsPath ${request.predictionsPath} line ${i + 1}: expected { label: APPROVE|FLAG, p_approve }`);
+      return v;
+    });
+  const mined = minePreferencePairs(records, scored, { threshold: request.threshold, margin: request.margin, seed: request.seed });
+  const hard = mined.errors + mined.marginal;
+  if (hard < (request.minHard ?? 16)) return { path: null, records: 0, sha256: null, errors: mined.errors, marginal: mined.marginal, easy: 0 };
+  const written = await writeJsonl(request.outPath, mined.pairs);
+  return { path: written.path, records: written.records, sha256: written.sha256, errors: mined.errors, marginal: mined.marginal, easy: mined.easy };
 }
