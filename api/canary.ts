@@ -3,7 +3,7 @@
  * `status` query while it runs, its result once it ended), send its signals. Errors are typed so the
  * API answers 404 / 409 with a message naming the workflow.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { CanaryStatus } from '../canary/status';
 import { abortSignal, CANARY_WORKFLOW_TYPE, canaryWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryPromotionInput } from '../contracts/canary';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
@@ -25,11 +25,11 @@ function notFound(model: string): NotFoundError {
   return new NotFoundError('canary workflow', canaryWorkflowId(model), `start one with POST /v1/canaries/${model}`);
 }
 
-/** Starts `canary/<model>`; a ConflictError while one runs. */
-export async function startCanaryWorkflow(client: Client, input: CanaryPromotionInput, taskQueue: string = TASK_QUEUES.rollout): Promise<{ workflowId: string; runId: string }> {
+/** Starts `canary/<model>` (what `autopilot canary start` and the API run); a ConflictError while one runs. */
+export async function startCanaryWorkflow(client: Client, input: CanaryPromotionInput, taskQueue: string = TASK_QUEUES.rollout): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = canaryWorkflowId(input.model);
   try {
-    const handle = await client.workflow.start(CANARY_WORKFLOW_TYPE, {
+    return await client.workflow.start(CANARY_WORKFLOW_TYPE, {
       taskQueue,
       workflowId,
       args: [input],
@@ -41,7 +41,6 @@ export async function startCanaryWorkflow(client: Client, input: CanaryPromotion
         { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
       ],
     });
-    return { workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new ConflictError('canary workflow', workflowId, `a canary of ${input.model} is already running; abort it first (POST /v1/canaries/${input.model}/abort)`);

@@ -243,8 +243,8 @@ export const ROUTES: Route[] = [
       const plan = (rawBody as { plan?: CanaryPlanInput }).plan;
       return asCaller(deps, caller, async (tx) => {
         await tx.appendAudit({ actor: caller.actor, keyId: caller.keyId, action: 'canary.start', entity: 'canary', model: params.model, entityKey: `canary/${params.model}`, after: { version: body.version, plan: plan ?? null } });
-        const started = await startCanaryWorkflow(client, { model: params.model, version: body.version, plan, actor: caller.actor }, deps.canaryTaskQueue);
-        return { model: params.model, ...started };
+        const handle = await startCanaryWorkflow(client, { model: params.model, version: body.version, plan, actor: caller.actor }, deps.canaryTaskQueue);
+        return { model: params.model, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       });
     },
   }),
