@@ -5,6 +5,7 @@
  * served OpenAPI document (api/testing/openapi-client.ts), and the last test demands that every operation
  * of the document answered 2xx at least once.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -297,6 +298,30 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+
+  it('`autopilot api` runs as its own process and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'bin/autopilot'), 'api', '--port', '0'], {
+      env: { ...process.env, AUTOPILOT_DATABASE_URL: fx.db.url, AUTOPILOT_TEMPORAL_ADDRESS: env.address, AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'ap-api-data-')) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /control-plane API on (http:\/\/\S+) /.test(out) || child.exitCode !== null, 60_000, `autopilot api to listen (stderr: ${err})`);
+      const url = /control-plane API on (http:\/\/\S+) /.exec(out)?.[1];
+      expect(url).toBeDefined();
+      const proc = new OpenApiClient(url!, (await (await fetch(`${url}/openapi.json`)).json()) as ConstructorParameters<typeof OpenApiClient>[1], readKey);
+      expect((await proc.call('GET', '/healthz')).body).toEqual({ ok: true, auth: true, temporal: true });
+      expect((await proc.call('GET', `/v1/models/${MODEL}`)).status).toBe(200);
+      expect((await proc.call('GET', `/v1/models/${MODEL}`, { authorization: null })).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('every operation of the document answered 2xx in this file', () => {
