@@ -133,6 +133,8 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     const bad = await client.call('GET', `/v1/models/${MODEL}/versions/zero`);
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('path.version');
+    // the key is checked before anything else of the request
+    expect((await client.call('GET', `/v1/models/${MODEL}/versions/zero`, { authorization: null })).status).toBe(401);
   });
 
   it('reads runs with metrics by step, evaluations, drift events and the audit log', async () => {

@@ -147,19 +147,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       method: r.method,
       url: r.path,
       handler: async (req, reply) => {
+        // The key first (401), then the request's model and filters, the scope on them (403), the body (400).
+        let principal: Principal | null = null;
+        if (auth !== null) {
+          try {
+            principal = auth.authenticate(req.headers.authorization);
+          } catch (err) {
+            throw new ApiError(401, (err as Error).message, 'headers.authorization', EXPECTED_KEY);
+          }
+        }
         const params = parse(r.params, req.params, 'path');
         const query = parse(r.query, req.query, 'query');
         let caller: Caller = { keyId: null, actor: 'api:anonymous' };
-        if (auth !== null) {
-          let p: Principal;
-          try {
-            p = auth.authenticate(req.headers.authorization);
-          } catch (err) {
-            const e = err as Error & { field?: string | null; expected?: string | null };
-            throw new ApiError(401, e.message, 'headers.authorization', EXPECTED_KEY);
-          }
-          demand(p, r, scopeDeployment(r, params, query));
-          caller = { keyId: p.keyId, actor: `api:key/${p.keyId}` };
+        if (principal !== null) {
+          demand(principal, r, scopeDeployment(r, params, query));
+          caller = { keyId: principal.keyId, actor: `api:key/${principal.keyId}` };
         }
         const body = parse(r.body, req.body, 'body');
         const out = await r.handler({ params, query, body, rawBody: req.body, caller, deps });
