@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { buildDocument, type DocOperation } from './openapi/document';
 import { ROUTES } from './routes';
+import * as s from './schemas';
 import { errorBody, faultBody, health } from './schemas';
 
 const ERROR_TEXT: Record<number, string> = {
@@ -60,5 +61,20 @@ export function apiDocument(): Record<string, unknown> {
     },
     apiOperations(),
     [{ url: 'http://127.0.0.1:8090', description: 'autopilot api (default)' }],
+    {
+      Error: errorBody,
+      Fault: faultBody,
+      Model: s.modelRecord,
+      ModelSummary: s.modelSummary,
+      ModelVersion: s.modelVersion,
+      Alias: s.alias,
+      Deployment: s.deployment,
+      Run: s.run,
+      Evaluation: s.evaluation,
+      AuditRow: s.auditRow,
+      DriftEvent: s.driftEvent,
+      CanaryStatus: s.canaryStatus,
+      ApiKey: s.apiKey,
+    },
   );
 }

@@ -35,11 +35,26 @@ export interface DocInfo {
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output', where: string): JsonSchema {
-  const out = z.toJSONSchema(schema, { io, target: 'draft-2020-12' }) as JsonSchema;
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output', where: string, named?: Named): JsonSchema {
+  const out = z.toJSONSchema(schema, { io, target: 'draft-2020-12', ...(named ? { metadata: named.registry } : {}) }) as JsonSchema;
   delete out.$schema;
-  if ('$defs' in out) throw new Error(`${where}: the schema needs $defs (a recursive or reused definition), which the document cannot inline`);
-  return out;
+  const defs = out.$defs as Record<string, unknown> | undefined;
+  if (defs !== undefined) {
+    const unnamed = Object.keys(defs).filter((k) => named === undefined || !named.names.has(k));
+    if (unnamed.length > 0) throw new Error(`${where}: the schema needs $defs (${unnamed.join(', ')}: a recursive or reused definition), which the document cannot inline`);
+    delete out.$defs;
+  }
+  return toComponentRefs(out);
+}
+
+/** Named schemas (components.schemas) that response schemas refer to with `$ref` instead of repeating them. */
+interface Named {
+  registry: z.core.$ZodRegistry<{ id: string }>;
+  names: Set<string>;
+}
+
+function toComponentRefs<T>(schema: T): T {
+  return JSON.parse(JSON.stringify(schema).replace(/"#\/\$defs\/([A-Za-z0-9_]+)"/g, '"#/components/schemas/$1"')) as T;
 }
 
 /** `/v1/models/:model` → `/v1/models/{model}`. */
@@ -61,7 +76,22 @@ function parameters(op: DocOperation): JsonSchema[] {
   return out;
 }
 
-export function buildDocument(info: DocInfo, ops: readonly DocOperation[], servers: { url: string; description: string }[]): JsonSchema {
+/**
+ * `components`: schemas written once under components.schemas and referred to (`$ref`) from the answers
+ * that contain them (answers only: requests are written inline, as zod reads them).
+ */
+export function buildDocument(info: DocInfo, ops: readonly DocOperation[], servers: { url: string; description: string }[], components: Record<string, z.ZodType> = {}): JsonSchema {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(components)) registry.add(schema, { id });
+  const named: Named = { registry, names: new Set(Object.keys(components)) };
+  const all = z.toJSONSchema(registry, { io: 'output', target: 'draft-2020-12', uri: (ref) => `#/components/schemas/${ref}` }).schemas;
+  const schemas: Record<string, JsonSchema> = {};
+  for (const id of Object.keys(components)) {
+    const c = all[id] as JsonSchema;
+    delete c.$schema;
+    delete c.$id;
+    schemas[id] = c;
+  }
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const op of ops) {
     const where = `${op.method} ${op.path}`;
@@ -70,7 +100,7 @@ export function buildDocument(info: DocInfo, ops: readonly DocOperation[], serve
       responses[status] =
         r.schema === null
           ? { description: r.description }
-          : { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output', `${where} ${status}`) } } };
+          : { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output', `${where} ${status}`, named) } } };
     }
     const operation: JsonSchema = {
       operationId: operationId(op),
@@ -90,6 +120,7 @@ export function buildDocument(info: DocInfo, ops: readonly DocOperation[], serve
     servers,
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
+      schemas,
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `autopilot keys create` (apk_<keyId>_<secret>).' },
       },

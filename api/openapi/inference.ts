@@ -169,5 +169,6 @@ export function inferenceDocument(): Record<string, unknown> {
     },
     INFERENCE_OPERATIONS,
     [{ url: 'http://127.0.0.1:8080', description: 'autopilot serve (default)' }],
+    { Error: errorBody, Fault: faultBody, DecideAnswer: decideAnswer, RewardAnswer: rewardAnswer, RewardBatchAnswer: rewardBatchAnswer },
   );
 }

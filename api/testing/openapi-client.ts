@@ -16,6 +16,23 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema: object }> }>;
 }
 
+type Doc = { paths: Record<string, Record<string, Omit<Operation, 'method' | 'template' | 'regex'>>>; components?: { schemas?: Record<string, unknown> } };
+
+/** `schema` with every `$ref: '#/components/schemas/X'` replaced by the document's X (the documents have no recursive types). */
+export function inlineRefs(doc: Doc, schema: unknown, depth = 0): unknown {
+  if (depth > 50) throw new Error('a $ref cycle in the document');
+  if (Array.isArray(schema)) return schema.map((x) => inlineRefs(doc, x, depth + 1));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const ref = (schema as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string') {
+    const m = /^#\/components\/schemas\/(.+)$/.exec(ref);
+    const target = m === null ? undefined : doc.components?.schemas?.[m[1]];
+    if (target === undefined) throw new Error(`unresolvable $ref ${ref}`);
+    return inlineRefs(doc, target, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inlineRefs(doc, v, depth + 1)]));
+}
+
 export interface Exchange {
   status: number;
   body: any;
@@ -31,7 +48,7 @@ export class OpenApiClient {
 
   constructor(
     readonly baseUrl: string,
-    doc: { paths: Record<string, Record<string, Omit<Operation, 'method' | 'template' | 'regex'>>> },
+    private readonly doc: Doc,
     private readonly defaultAuthorization: string | null = null,
   ) {
     this.ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -50,7 +67,7 @@ export class OpenApiClient {
   private validator(schema: object): ValidateFunction {
     let v = this.compiled.get(schema);
     if (v === undefined) {
-      v = this.ajv.compile(schema);
+      v = this.ajv.compile(inlineRefs(this.doc, schema) as object);
       this.compiled.set(schema, v);
     }
     return v;
