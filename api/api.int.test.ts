@@ -127,6 +127,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     expect((await client.call('GET', `/v1/deployments/${MODEL}`)).body).toMatchObject({ model: MODEL, championVersion: 1 });
     const history = await client.call('GET', `/v1/deployments/${MODEL}/history`);
     expect(history.body.map((h: { action: string }) => h.action)).toEqual(['deployment.set']);
+    expect((await client.call('GET', `/v1/deployments/${MODEL}/history?afterId=${history.body[0].id as number}`)).body).toEqual([]);
 
     expect((await client.call('GET', `/v1/models/nope`)).status).toBe(404);
     expect((await client.call('GET', `/v1/models/${MODEL}/versions/9`)).status).toBe(404);

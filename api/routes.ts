@@ -206,10 +206,10 @@ export const ROUTES: Route[] = [
     params: s.modelParams, status: 200, response: s.deployment, errors: [404],
     handler: ({ params, deps }) => deps.registry.getDeployment(params.model),
   }),
-  route<{ model: string }, unknown, unknown>({
-    method: 'GET', path: '/v1/deployments/:model/history', summary: "the deployment's generations: every audited change (before and after), oldest first", tags: ['deployments'], scope: 'read', on: 'model',
-    params: s.modelParams, status: 200, response: s.auditRow.array(),
-    handler: ({ params, deps }) => deps.registry.listAudit({ model: params.model, entity: 'deployment' }),
+  route<{ model: string }, z.infer<typeof s.pageQuery>, unknown>({
+    method: 'GET', path: '/v1/deployments/:model/history', summary: "the deployment's generations: every audited change (before and after), oldest first (afterId, limit: pages of at most 1000 by default)", tags: ['deployments'], scope: 'read', on: 'model',
+    params: s.modelParams, query: s.pageQuery, status: 200, response: s.auditRow.array(),
+    handler: ({ params, query, deps }) => deps.registry.listAudit({ model: params.model, entity: 'deployment', ...query }),
   }),
   route<{ model: string }, unknown, z.infer<typeof s.deployBody>>({
     method: 'POST', path: '/v1/deployments/:model', summary: 'deploy: set champion, canary and canary weight (fields left out keep their value)', tags: ['deployments'], scope: 'admin', mutation: true, on: 'model',

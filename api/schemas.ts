@@ -33,6 +33,10 @@ export const auditQuery = z.object({
   afterId: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
+export const pageQuery = z.object({
+  afterId: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
 export const runsQuery = z.object({
   model: z.string().optional(),
   kind: z.enum(RUN_KINDS).optional(),
