@@ -303,8 +303,8 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     });
   });
 
-  it('`autopilot api` runs as its own process and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(__dirname, '..', 'bin/autopilot'), 'api', '--port', '0'], {
+  it('`autopilot api --db-role autopilot_admin` runs as its own process and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'bin/autopilot'), 'api', '--port', '0', '--db-role', 'autopilot_admin'], {
       env: { ...process.env, AUTOPILOT_DATABASE_URL: fx.db.url, AUTOPILOT_TEMPORAL_ADDRESS: env.address, AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'ap-api-data-')) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -321,6 +321,10 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       expect((await proc.call('GET', '/healthz')).body).toEqual({ ok: true, auth: true, temporal: true });
       expect((await proc.call('GET', `/v1/models/${MODEL}`)).status).toBe(200);
       expect((await proc.call('GET', `/v1/models/${MODEL}`, { authorization: null })).status).toBe(401);
+      // a change made by the process: its audit row names the database role it runs as and the key
+      expect((await proc.call('PUT', `/v1/models/${MODEL}/aliases/by-process`, { authorization: TEST_AUTHORIZATION, body: { version: 2 } })).status).toBe(200);
+      const { rows } = await fx.db.pool.query("SELECT db_role, key_id FROM audit_log WHERE action = 'alias.set' AND entity_key = $1", [`${MODEL}:by-process`]);
+      expect(rows).toEqual([{ db_role: 'autopilot_admin', key_id: TEST_KEY_ID }]);
     } finally {
       child.kill('SIGTERM');
     }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_API_PORT, DEFAULT_CONSOLE_DIR, startApiServer } from '../../api/server';
 import { loadSettings } from '../../config/settings';
+import { withDbRole } from '../../inference/server';
 import { createPool } from '../../registry/pool';
 import { CliError } from '../errors';
 import { connectClient } from '../temporal';
@@ -25,14 +26,23 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--auth <on|off>', 'require an API key (read scope for reads, admin for changes); off is for local use only', 'on')
     .option('--console-dir <dir>', 'the built web console, served under /console/', DEFAULT_CONSOLE_DIR)
-    .action(async (opts: { port: string; host: string; auth: string; consoleDir: string }) => {
+    .option('--db-role <role>', 'run every database connection as this role (SET ROLE at connect), e.g. autopilot_admin (key management needs it)')
+    .action(async (opts: { port: string; host: string; auth: string; consoleDir: string; dbRole?: string }) => {
       if (opts.auth !== 'on' && opts.auth !== 'off') throw new CliError(`--auth ${JSON.stringify(opts.auth)}: expected on or off`);
       const port = parsePort(opts.port);
       const settings = loadSettings();
+      let databaseUrl = settings.databaseUrl;
+      if (opts.dbRole !== undefined) {
+        try {
+          databaseUrl = withDbRole(databaseUrl, opts.dbRole);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+      }
       const { client, close: closeTemporal } = await connectClient(settings);
-      const pool = createPool(settings.databaseUrl, { max: 8 });
+      const pool = createPool(databaseUrl, { max: 8 });
       if (opts.auth === 'off') process.stderr.write('WARNING: --auth off: anyone who can reach this port may read and change deployments, canaries and keys. For local use only.\n');
-      const server = await startApiServer({ pool, databaseUrl: settings.databaseUrl, temporal: client, port, host: opts.host, auth: opts.auth === 'on', consoleDir: opts.consoleDir });
+      const server = await startApiServer({ pool, databaseUrl, temporal: client, port, host: opts.host, auth: opts.auth === 'on', consoleDir: opts.consoleDir });
       process.stdout.write(`control-plane API on ${server.url} (OpenAPI: ${server.url}/openapi.json)\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
