@@ -322,7 +322,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       expect((await proc.call('GET', `/v1/models/${MODEL}`)).status).toBe(200);
       expect((await proc.call('GET', `/v1/models/${MODEL}`, { authorization: null })).status).toBe(401);
       // a change made by the process: its audit row names the database role it runs as and the key
-      expect((await proc.call('PUT', `/v1/models/${MODEL}/aliases/by-process`, { authorization: TEST_AUTHORIZATION, body: { version: 2 } })).status).toBe(200);
+      expect((await proc.call('PUT', `/v1/models/${MODEL}/aliases/by-process`, { authorization: TEST_AUTHORIZATION, body: { version: 1 } })).status).toBe(200);
       const { rows } = await fx.db.pool.query("SELECT db_role, key_id FROM audit_log WHERE action = 'alias.set' AND entity_key = $1", [`${MODEL}:by-process`]);
       expect(rows).toEqual([{ db_role: 'autopilot_admin', key_id: TEST_KEY_ID }]);
     } finally {
