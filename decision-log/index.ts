@@ -15,7 +15,7 @@ import type { Pool } from 'pg';
 import { Db } from '../registry/db';
 import { getDecision, iterateDecisionsWithRewards, readDecisionsWithRewards } from './read';
 import { insertReward, insertRewards } from './rewards';
-import type { DecisionInput, DecisionWindowQuery, RewardInput } from './types';
+import type { DecisionInput, DecisionWindowQuery, InsertRewardsOptions, RewardInput } from './types';
 import { copyDecisionLines, copyDecisions, insertDecisionLines, insertDecisions } from './write';
 
 export class DecisionStore {
@@ -37,8 +37,8 @@ export class DecisionStore {
 
   // rewards
   insertReward(input: RewardInput) { return insertReward(this.db, input); }
-  /** Many rewards in two statements, one outcome per reward (same rules as insertReward). */
-  insertRewards(inputs: RewardInput[]) { return insertRewards(this.db, inputs); }
+  /** Many rewards in two statements, one outcome per reward (same rules as insertReward); `requireDecision`: only for decisions stored. */
+  insertRewards(inputs: RewardInput[], opts?: InsertRewardsOptions) { return insertRewards(this.db, inputs, opts); }
 
   // reads
   getDecision(decisionId: string) { return getDecision(this.db, decisionId); }
