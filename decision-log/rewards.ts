@@ -46,7 +46,8 @@ export async function insertReward(db: Db, input: RewardInput): Promise<{ insert
  * Database errors throw.
  *
  * `requireDecision`: a reward whose decision is not in `decisions` is not inserted (the same statement
- * checks, one primary-key probe per reward) and its outcome is a NotFoundError, unless a reward of that
+ * checks: a correlated scalar subquery, i.e. one primary-key probe per reward — an EXISTS may be
+ * planned as a hash join over a scan of the whole decisions table, bench/reward-existence.ts) and its outcome is a NotFoundError, unless a reward of that
  * decision is stored already (then it is compared as above: a retry of a reward accepted earlier stays a
  * duplicate).
  */
@@ -70,7 +71,7 @@ export async function insertRewards(db: Db, inputs: RewardInput[], opts: InsertR
   const res = await db.query<{ decision_id: string }>(
     `INSERT INTO rewards (decision_id, reward, components, time)
      SELECT id, r, c, COALESCE(t, now()) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
-     WHERE NOT $5::boolean OR EXISTS (SELECT 1 FROM decisions d WHERE d.decision_id = x.id)
+     ${opts.requireDecision === true ? 'WHERE (SELECT true FROM decisions d WHERE d.decision_id = x.id)' : ''}
      ORDER BY id
      ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
     [
@@ -78,7 +79,6 @@ export async function insertRewards(db: Db, inputs: RewardInput[], opts: InsertR
       idx.map((i) => checked[i]!.reward),
       idx.map((i) => (checked[i]!.components === null ? null : JSON.stringify(checked[i]!.components))),
       idx.map((i) => inputs[i].time?.toISOString() ?? null),
-      opts.requireDecision === true,
     ],
   );
   const inserted = new Set(res.rows.map((r) => r.decision_id));
