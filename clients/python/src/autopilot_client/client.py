@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Sequence, TypeVar, Union, overload
 
 A = TypeVar("A")
 
@@ -172,9 +172,19 @@ class AutopilotClient:
 
     # ---- the two calls ----
 
+    @overload
     def decide(self, deployment: str, features: Optional[Features] = None, *, text: Optional[str] = None,
                snapshot: Optional[Mapping[str, Any]] = None, unit: Optional[str] = None, explore: Optional[bool] = None,
-               action_type: Optional[Callable[..., A]] = None) -> Decision[Any]:
+               action_type: None = None) -> Decision[Any]: ...
+
+    @overload
+    def decide(self, deployment: str, features: Optional[Features] = None, *, text: Optional[str] = None,
+               snapshot: Optional[Mapping[str, Any]] = None, unit: Optional[str] = None, explore: Optional[bool] = None,
+               action_type: Callable[..., A]) -> Decision[A]: ...
+
+    def decide(self, deployment: str, features: Optional[Features] = None, *, text: Optional[str] = None,
+               snapshot: Optional[Mapping[str, Any]] = None, unit: Optional[str] = None, explore: Optional[bool] = None,
+               action_type: Optional[Callable[..., Any]] = None) -> Decision[Any]:
         """Asks ``deployment`` for a decision. ``action_type`` types the action: a dataclass (or any class
         taking the action's keys as keyword arguments) or a function of the action's JSON."""
         body: Dict[str, Any] = {"deployment": deployment}
