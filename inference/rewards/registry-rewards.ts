@@ -66,11 +66,15 @@ export function createRegistryRewards(sink: RewardSink, log?: (level: 'error', m
         if (todo.length === 0 || round > delays.length) break;
         await sleep(delays[round - 1]);
       }
-      const held = await existence.decisions.pending(todo.map((i) => inputs[i].decisionId));
-      const known = todo.filter((i) => held.has(inputs[i].decisionId));
-      if (known.length > 0) put(known, await sink.insertRewards(known.map((i) => inputs[i])));
-      todo = todo.filter((i) => !held.has(inputs[i].decisionId));
-      if (todo.length === 0) break;
+      if (round === 0) {
+        // A decision of this server is in its log (memory or journal) until it is in the table; one
+        // not there now was never ours, so later rounds only wait for the table.
+        const held = await existence.decisions.pending(todo.map((i) => inputs[i].decisionId));
+        const known = todo.filter((i) => held.has(inputs[i].decisionId));
+        if (known.length > 0) put(known, await sink.insertRewards(known.map((i) => inputs[i])));
+        todo = todo.filter((i) => !held.has(inputs[i].decisionId));
+        if (todo.length === 0) break;
+      }
       // Written to the table since the first look (by this log, or by another process): look again.
       put(todo, await sink.insertRewards(todo.map((i) => inputs[i]), REQUIRE));
       todo = todo.filter((i) => isUnknown(out[i]));

@@ -104,7 +104,8 @@ export async function checkRewardTenant(p: Principal, body: unknown, deps: Tenan
     const missing = [...new Set(wanted.filter((w) => !owners.has(w.id) && mayStillBeLogged(w.id, now)).map((w) => w.id))];
     if (missing.length === 0) break;
     await sleep(delay);
-    for (const [id, o] of await lookUp(missing, deps)) owners.set(id, o);
+    // Only the table can gain them now (a decision of this server was in its log at the first look).
+    for (const [id, o] of await deps.owners(missing)) owners.set(id, o);
   }
   for (const w of wanted) {
     const o = owners.get(w.id);
