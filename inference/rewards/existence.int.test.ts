@@ -5,7 +5,8 @@
  * - a reward of an unknown non-bandit decision is a 404 naming the decision id, after the body's own
  *   checks (a bad reward for an unknown id is still the 400); nothing is stored;
  * - a reward sent right after its decision is accepted while the decision still waits in the server's
- *   decision log (a server whose log flushes once an hour: the row is provably not in `decisions` yet);
+ *   decision log (a server whose log flushes once an hour: the row is provably not in `decisions` yet),
+ *   or in its journal (spilled while the database was away, not replayed yet);
  * - a batch mixing a logged decision, a decision still in the log, a bandit decision, unknown ids and a
  *   bad item gets one outcome per item: the known ones recorded, the unknown ones 404;
  * - the same with keys limited to deployments (the tenant guard): unknown ids are per-item 404s, a
@@ -17,7 +18,8 @@ import { Db } from '../../registry/db';
 import { createKey } from '../../registry';
 import { newDecisionId } from '../decisions/id';
 import { deleteBanditDecisions } from '../testing/bandit-keys';
-import { createServingFixture, postJson, type ServingFixture } from '../testing/fixture';
+import { TcpProxy } from '../testing/tcp-proxy';
+import { createServingFixture, postJson, waitFor, type ServingFixture } from '../testing/fixture';
 import type { InferenceServer } from '../server';
 
 jest.setTimeout(60_000);
@@ -96,6 +98,32 @@ describe('rewards bound to an existing decision', () => {
     expect(await inTable('rewards', [id, ...ids])).toEqual([id, ...ids].sort());
     await held.decisionLog.drain();
     expect(await inTable('decisions', [id])).toEqual([id]);
+  });
+
+  it('accepts a reward of a decision spilled to the journal while the database was away, before the backlog is replayed', async () => {
+    const u = new URL(fx.db.url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+    await proxy.start();
+    try {
+      u.port = String(proxy.port);
+      // Replays the journal once an hour: the spilled decision stays in the journal for this test.
+      const spilling = await fx.start({ databaseUrl: u.toString(), decisionLog: { flushIntervalMs: 10, writeTimeoutMs: 300, retryIntervalMs: 3_600_000 } });
+      await proxy.cut();
+      const id = await decide(spilling);
+      await waitFor(() => spilling.decisionLog.getStats().spilled >= 1, 10_000, 'the decision spilled to the journal');
+      await proxy.restore();
+      expect(await inTable('decisions', [id])).toEqual([]);
+      expect(await postJson(`${spilling.url}/v1/rewards`, { rewards: [{ decisionId: id, reward: 0.5 }, { decisionId: randomUUID(), reward: 0.5 }] })).toMatchObject({
+        status: 200,
+        body: { results: [expect.objectContaining({ status: 201 }), expect.objectContaining({ status: 404 })] },
+      });
+      expect(await inTable('decisions', [id])).toEqual([]); // still only in the journal
+      expect(await inTable('rewards', [id])).toEqual([id]);
+      await spilling.decisionLog.drain();
+      expect(await inTable('decisions', [id])).toEqual([id]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('answers a mixed batch with one outcome per item: known decisions recorded, unknown ones 404', async () => {
