@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi
+.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -45,6 +45,11 @@ setup-oumi:
 setup-mlflow:
 	@scripts/mlflow-venv.sh
 
+# The Python client's build backend as wheels (.wheelhouse-pyclient, a per-machine cache keyed by
+# requirements/pyclient-build.txt), for the offline `pip install ./clients/python` of its integration test.
+setup-pyclient:
+	@scripts/pyclient-wheelhouse.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -70,7 +75,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi setup-mlflow layers typecheck lint rules-check infra-check
+test: setup setup-oumi setup-mlflow setup-pyclient layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc

@@ -268,7 +268,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // The kind that settles its own decisions' rewards (bandit), if this server serves it.
   let settler: RewardSettler | null = null;
   for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
-  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log });
+  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log, existence: { decisions: decisionLog } });
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
@@ -284,7 +284,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         rewards:
           auth === null
             ? rewards
-            : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool) }),
+            : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool), pending: decisionLog }),
       }),
       feedback: createFeedbackHandler({ store: decisions, metrics, decidingKeyOnly: auth === null ? undefined : (d) => auth.decidingKeyOnly(d) }),
       ...kserve,

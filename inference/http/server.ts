@@ -31,6 +31,8 @@ export interface RequestContext {
   readonly principal?: Principal | null;
   /** `principal.keyId`: recorded with the decision. */
   readonly keyId?: string | null;
+  /** POST /v1/rewards: decision ids (lower-case) the tenant guard looked for and did not find (answered 404 by the handler, after the body's checks). */
+  unknownDecisions?: ReadonlySet<string>;
   /** Answers the request with `value` (as a handler's return value would), for a handler that returned ANSWER_LATER. */
   answer(value: unknown): void;
   /** Answers the request with the error `err` (as a handler's throw would), for a handler that returned ANSWER_LATER. */
