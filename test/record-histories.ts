@@ -40,6 +40,7 @@ import { createTuningActivities } from '../activities/optimisers/tuning';
 import { LoggedBandit } from '../activities/ope/testing/logged-bandit';
 import { createPpoActivities } from '../activities/ppo/activities';
 import { createStackActivities } from '../activities/stack';
+import { judgeOpeGate } from '../canary/ope-gate';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { CheckOutcome, CheckResult } from '../canary/status';
 import { canaryWorkflowId, type CanaryActivities, type CheckInput } from '../contracts/canary';
@@ -416,6 +417,9 @@ function canaryActivities(outcome: (c: CheckInput, weight: number) => CheckOutco
     },
     async canaryWebhook() {
       return { ok: true, status: 200, ms: 1, error: null };
+    },
+    async canaryOpeGate(input) {
+      return judgeOpeGate(input.plan.ope!, { result: input.result, error: input.error, workflowId: input.evaluationWorkflowId, window: input.window });
     },
   };
 }
