@@ -61,3 +61,40 @@ async function rewardedCount(fx: ServingFixture, model: string): Promise<number>
   const { rows } = await fx.db.pool.query('SELECT count(*)::int AS n FROM decisions d JOIN rewards r ON r.decision_id = d.decision_id WHERE d.deployment = $1', [model]);
   return rows[0].n;
 }
+
+/** Decide + reward pairs in the background (`concurrency` callers) until `stop()`; `sent` counts the rewarded ones. */
+export function startBanditTraffic(server: InferenceServer, bandit: LoggedBandit, model: string, seed: number, concurrency = 4) {
+  const rng = new Rng(seed);
+  let running = true;
+  let sent = 0;
+  const errors: string[] = [];
+  const one = async () => {
+    while (running) {
+      const x = Array.from({ length: bandit.d }, () => Math.fround(rng.normal()));
+      const d = await postJson(`${server.url}/v1/decide`, { deployment: model, features: x });
+      if (d.status !== 200) {
+        errors.push(`decide: HTTP ${d.status}`);
+        continue;
+      }
+      const a = BANDIT_CHOICES.indexOf(d.body.action.variant);
+      const reward = rng.uniform() < bandit.mu(x, a) ? 1 : 0;
+      const r = await postJson(`${server.url}/v1/rewards`, { decisionId: d.body.decisionId, reward });
+      if (r.status < 300) sent++;
+    }
+  };
+  const loops = Array.from({ length: concurrency }, one);
+  return {
+    get sent() { return sent; },
+    errors,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Rewarded decisions of `model` logged at or after `since`. */
+export async function rewardedSince(fx: ServingFixture, model: string, since: Date): Promise<number> {
+  const { rows } = await fx.db.pool.query('SELECT count(*)::int AS n FROM decisions d JOIN rewards r ON r.decision_id = d.decision_id WHERE d.deployment = $1 AND d.time >= $2', [model, since]);
+  return rows[0].n;
+}

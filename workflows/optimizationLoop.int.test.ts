@@ -1,0 +1,150 @@
+/**
+ * optimizationLoop end to end on the dev stack, everything real: the Temporal dev server with a
+ * rollout worker and a training worker (the production activity factories), PostgreSQL, the
+ * filesystem artifact store, the inference server serving the champion with exploration (ε-greedy
+ * sampling, true propensities logged) and generated traffic whose rewards come from a contextual
+ * bandit with a known reward model (workflows/testing/bandit-traffic.ts).
+ *
+ *   cycle 1 (drift signal): export → refit from the snapshot → OPE gate passes → approval → canary →
+ *           the refit is promoted (it is better: it learns the reward model the champion barely follows);
+ *   cycle 2 (manual trigger, an over-regularised refit: ridge 10⁶, so a uniform policy): rejected at
+ *           the OPE gate, the champion unchanged, the version `rejected`, the cycle row says why.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { createCanaryActivities } from '../activities/canary/activities';
+import { createDataExportActivities } from '../activities/data-export/activities';
+import { createLoopActivities } from '../activities/loop/activities';
+import { createOpeActivities } from '../activities/ope/activities';
+import type { CanaryPlanInput } from '../canary/plan';
+import { approveSignal, driftSignal, loopStatusQuery, loopWorkflowId, stopSignal, triggerSignal, type LoopStatus, type OptimizationLoopInput } from '../contracts/optimization-loop';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
+import type { InferenceServer } from '../inference/server';
+import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
+import { startDevServer } from '../test/support/temporal';
+import { registerBanditPolicy, rewardedSince, sendBanditTraffic, startBanditTraffic, testBandit } from './testing/bandit-traffic';
+
+const MODEL = 'loop-bandit';
+const CANARY_PLAN: CanaryPlanInput = {
+  stepWeights: [50],
+  interval: '4s',
+  checkInterval: '1s',
+  threshold: 2,
+  minSamples: 150,
+  maxInconclusive: 8,
+  analysis: { nBootstrap: 1000, tolerance: 0.02 },
+  burnRate: { alerts: [{ longWindow: '1h', shortWindow: '5m', factor: 14.4 }] },
+};
+
+describe('optimizationLoop end to end (dev server, workers, inference server, PostgreSQL, traffic)', () => {
+  let env: TestWorkflowEnvironment;
+  let fx: ServingFixture;
+  let server: InferenceServer;
+  let workers: Worker[] = [];
+  let running: Promise<void>[] = [];
+  let dataDir: string;
+  const bandit = testBandit();
+
+  beforeAll(async () => {
+    [env, fx] = await Promise.all([startDevServer(), createServingFixture()]);
+    server = await fx.start({ decisionLog: { flushIntervalMs: 25 } });
+    dataDir = mkdtempSync(join(tmpdir(), 'ap-loop-'));
+    const deps = { pool: fx.db.pool, store: fx.store };
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    workers = await Promise.all([
+      Worker.create({
+        connection: env.nativeConnection, taskQueue: TASK_QUEUES.rollout, workflowBundle,
+        activities: { ...createCanaryActivities(deps), ...createOpeActivities(deps), ...createLoopActivities(deps) },
+      }),
+      Worker.create({
+        connection: env.nativeConnection, taskQueue: TASK_QUEUES.training, workflowBundle,
+        activities: { ...createDataExportActivities({ ...deps, settings: { dataDir } }), ...createLoopActivities(deps) },
+      }),
+    ]);
+    running = workers.map((w) => w.run());
+  });
+  afterAll(async () => {
+    workers.forEach((w) => w.shutdown());
+    await Promise.all(running.map((r) => r.catch(() => undefined)));
+    await env?.teardown();
+    await fx?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a drift signal retrains from the snapshot, passes the OPE gate and promotes the refit; a worse refit is rejected at the OPE gate', async () => {
+    const champion = await registerBanditPolicy(fx, MODEL, bandit.candidate(0.3), 'champion: barely prefers good actions');
+    await fx.deploy(MODEL, { champion, exploration: { mode: 'sample', epsilon: 0.3, temperature: 1 } });
+    await sendBanditTraffic(server, fx, bandit, MODEL, 3000, 11);
+
+    const input: OptimizationLoopInput = {
+      deployment: MODEL, intervalSeconds: 0, window: '1h', minRewarded: 500,
+      retrain: { kind: 'refit' },
+      ope: { estimator: 'snipw', tolerance: 0.01, nBootstrap: 1000, minRounds: 500 },
+      canaryPlan: CANARY_PLAN,
+      requireApproval: true,
+    };
+    const handle = await env.client.workflow.start('optimizationLoop', { taskQueue: TASK_QUEUES.rollout, workflowId: loopWorkflowId(MODEL), args: [input] });
+    const status = () => handle.query(loopStatusQuery);
+    expect((await status()).state).toBe('idle');
+
+    // cycle 1: drift → export → refit → OPE → (approval) → canary → promoted
+    await handle.signal(driftSignal, { by: 'driftMonitor:test', reasons: ['reward ADWIN: mean 0.41 → 0.33'] });
+    await waitFor(async () => (await status()).state === 'awaiting-approval', 90_000, 'cycle 1 to wait for approval');
+    const waiting = await status();
+    expect(waiting.current!.trigger).toMatchObject({ kind: 'drift', by: 'driftMonitor:test', reason: 'drift: reward ADWIN: mean 0.41 → 0.33' });
+    expect(waiting.current!.stages.map((s) => [s.stage, s.status])).toEqual([['export', 'passed'], ['retrain', 'passed'], ['ope', 'passed'], ['approval', 'running']]);
+    expect(waiting.current!.dataset).toMatchObject({ rows: 3000, rewarded: 3000 });
+    const candidate = waiting.current!.candidateVersion!;
+    expect(candidate).toBe(champion + 1);
+    expect(waiting.current!.ope).toMatchObject({ verdict: 'pass', estimator: 'snipw', rounds: 3000 });
+    expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.progress)).toBe('cycle 1: approval');
+    const opeChild = await env.client.workflow.getHandle(waiting.current!.stages[2].workflowId!).describe();
+    expect([opeChild.type, opeChild.status.name]).toEqual(['offPolicyEvaluation', 'COMPLETED']);
+
+    const traffic = startBanditTraffic(server, bandit, MODEL, 12);
+    let promotedAt: Date;
+    try {
+      await handle.signal(approveSignal, { by: 'test:alice' });
+      await waitFor(async () => (await status()).cycles === 1 && (await status()).current === null, 120_000, 'cycle 1 to end');
+      promotedAt = new Date();
+      const one = (await status()).recent[0];
+      expect(one.reasons).toEqual([expect.stringMatching(/^promoted: v\d+ is the champion/)]);
+      expect(one).toMatchObject({ cycle: 1, outcome: 'promoted', stage: 'canary', championVersion: champion, candidateVersion: candidate, canary: { phase: 'Succeeded' } });
+      expect((await fx.registry.getDeployment(MODEL)).championVersion).toBe(candidate);
+
+      // cycle 2: traffic of the new champion, then a manual trigger with an over-regularised refit
+      await waitFor(async () => (await rewardedSince(fx, MODEL, promotedAt)) >= 800, 60_000, '800 rewarded decisions of the new champion');
+    } finally {
+      await traffic.stop();
+    }
+    expect(traffic.errors).toEqual([]);
+    await handle.signal(triggerSignal, { by: 'test:bob', reason: 'try a context-blind refit', retrain: { kind: 'refit', ridge: 1e6 } });
+    await waitFor(async () => (await status()).cycles === 2 && (await status()).current === null, 90_000, 'cycle 2 to end');
+    const two = (await status()).recent[0];
+    const one = (await status()).recent[1];
+    const fmt = (g: typeof one.ope) => (g ? `${g.estimator} ${g.candidate?.value.toFixed(3)} [${g.candidate?.lower.toFixed(3)}, ${g.candidate?.upper.toFixed(3)}] vs champion ${g.champion?.value.toFixed(3)}, n=${g.rounds}` : 'none');
+    process.stdout.write(`loop cycle 1: ${one.outcome} (OPE ${fmt(one.ope)}; ${one.canary?.message})\nloop cycle 2: ${two.outcome} at ${two.stage} (OPE ${fmt(two.ope)})\n`);
+    expect(two).toMatchObject({ cycle: 2, outcome: 'rejected', stage: 'ope', championVersion: candidate, candidateVersion: candidate + 1, trigger: { kind: 'manual', by: 'test:bob' } });
+    expect(Date.parse(two.window.from)).toBeGreaterThanOrEqual(promotedAt!.getTime() - 5000);
+    expect(two.reasons[0]).toMatch(/^off-policy evaluation gate: snipw estimate of v-candidate 0\.\d+ \(95% CI \[0\.\d+, 0\.\d+\]\): lower bound not above the champion's value/);
+    expect(two.stages.map((s) => s.stage)).toEqual(['export', 'retrain', 'ope']);
+    expect((await fx.registry.getDeployment(MODEL)).championVersion).toBe(candidate);
+    expect((await fx.registry.getVersion(MODEL, candidate + 1)).status).toBe('rejected');
+
+    // the cycle records
+    const { rows } = await fx.db.pool.query('SELECT cycle, trigger, trigger_by, outcome, stage, reasons, champion_version, candidate_version, ope FROM loop_cycles WHERE deployment = $1 ORDER BY cycle', [MODEL]);
+    expect(rows.map((r) => [r.cycle, r.trigger, r.trigger_by, r.outcome, r.stage, r.champion_version, r.candidate_version])).toEqual([
+      [1, 'drift', 'driftMonitor:test', 'promoted', 'canary', champion, candidate],
+      [2, 'manual', 'test:bob', 'rejected', 'ope', candidate, candidate + 1],
+    ]);
+    expect(rows[1].reasons).toEqual(two.reasons);
+    expect(rows[1].ope).toMatchObject({ verdict: 'fail', estimator: 'snipw' });
+
+    await handle.signal(stopSignal, { by: 'test' });
+    const final = (await handle.result()) as LoopStatus;
+    expect(final).toMatchObject({ state: 'stopped', cycles: 2 });
+  }, 300_000);
+});
