@@ -11,12 +11,23 @@
  * with that reason: no evidence, no traffic.
  */
 import type { EstimatorName } from '../ml/ope/estimators';
-import type { OpeGatePlan } from './plan';
 
 export interface GateInterval {
   value: number;
   lower: number;
   upper: number;
+}
+
+/** The plan's `ope` section, resolved (canary/plan.ts). */
+export interface OpeGatePlan {
+  enabled: boolean;
+  windowMs: number;
+  /** null: dr when the candidate's action space allows it, else snipw (the evaluation's own choice). */
+  estimator: EstimatorName | null;
+  tolerance: number;
+  alpha: number;
+  nBootstrap: number;
+  minRounds: number;
 }
 
 /** What the gate reads of the offPolicyEvaluation workflow's result (contracts/off-policy-evaluation.ts). */

@@ -29,8 +29,11 @@
  * activities/canary/plan-config.ts's job.
  */
 import { z } from 'zod';
-import { ESTIMATOR_NAMES, type EstimatorName } from '../ml/ope/estimators';
+import { ESTIMATOR_NAMES } from '../ml/ope/estimators';
+import type { OpeGatePlan } from './ope-gate';
 import { queryTemplateProblems } from './promql';
+
+export type { OpeGatePlan } from './ope-gate';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -307,16 +310,6 @@ export interface CanaryPlan {
   ope?: OpeGatePlan;
 }
 
-export interface OpeGatePlan {
-  enabled: boolean;
-  windowMs: number;
-  /** null: dr when the candidate's action space allows it, else snipw (the evaluation's own choice). */
-  estimator: EstimatorName | null;
-  tolerance: number;
-  alpha: number;
-  nBootstrap: number;
-  minRounds: number;
-}
 
 /** Schema output → the plan the workflow runs (durations in milliseconds, one interval per step). */
 export function resolvePlan(p: ParsedPlan): CanaryPlan {

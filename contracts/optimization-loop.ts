@@ -49,6 +49,8 @@ export interface OptimizationLoopInput {
   cyclesPerRun?: number;
   /** End the loop after this many cycles (0: never). Default 0. */
   maxCycles?: number;
+  /** The queue of exportDataset, loopRefit and ppoTraining. Default `training`. */
+  trainingTaskQueue?: string;
   /** Who the loop acts as in the audit log. Default `workflow:loop/<deployment>`. */
   actor?: string;
   /** Carried over continueAsNew; leave unset. */

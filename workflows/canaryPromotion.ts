@@ -64,7 +64,7 @@ import {
   tick,
   type TickResult,
 } from '../canary/tick';
-import { abortSignal, canaryOpeWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryActivities, type CanaryPromotionInput } from '../contracts/canary';
+import { abortSignal, canaryOpeWorkflowId, canaryWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryActivities, type CanaryPromotionInput } from '../contracts/canary';
 import { OFF_POLICY_EVALUATION_WORKFLOW_TYPE, type OffPolicyEvaluationInput, type OffPolicyEvaluationResult } from '../contracts/off-policy-evaluation';
 import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 import { rootMessage } from './failure';
@@ -306,7 +306,9 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     const info = workflowInfo();
     const now = Date.now();
     const window = { from: new Date(now - ope.windowMs).toISOString(), to: new Date(now).toISOString() };
-    const evaluationWorkflowId = canaryOpeWorkflowId(info.workflowId, info.runId);
+    // From the model, not info.workflowId (canary/<model> when started by the CLI or a training run):
+    // replays of recorded histories run under another workflow id.
+    const evaluationWorkflowId = canaryOpeWorkflowId(canaryWorkflowId(model), info.runId);
     status = record({ ...status, message: `off-policy evaluation of v${version} on the champion's logged decisions ${window.from} → ${window.to}` }, now, 'ope-gate', `started ${evaluationWorkflowId}`);
     await flushEvents();
     const args: OffPolicyEvaluationInput = {

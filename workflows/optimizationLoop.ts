@@ -3,6 +3,9 @@
  * running. Each cycle retrains from what the deployment logged, proves the candidate offline and off
  * policy, and ships it through a canary — or refuses it, with the reasons:
  *
+ * The loop's own queue runs the registry activities and the OPE and canary children; the training
+ * queue (`trainingTaskQueue`) runs exportDataset, loopRefit and ppoTraining.
+ *
  *   export (exportDataset, training queue: a dataset snapshot of the window's decisions + rewards)
  *   → retrain (ppoTraining child with env replay:<snapshot>, or the loopRefit activity)
  *   → offline evaluation (ppoTraining's held-out evaluation and offline gates; the refit has none)
@@ -38,6 +41,7 @@ import {
   approveSignal,
   driftSignal,
   loopStatusQuery,
+  loopWorkflowId,
   rejectSignal,
   stopSignal,
   triggerSignal,
@@ -66,8 +70,8 @@ interface ExportActivities {
 }
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['LoopInputError'] };
+/** On the loop's own queue (rollout): the registry activities and canaryOpeGate. */
 const registryActs = proxyActivities<LoopActivities & Pick<CanaryActivities, 'canaryOpeGate'>>({ startToCloseTimeout: '2 minutes', retry });
-const trainingActs = proxyActivities<LoopActivities & ExportActivities>({ taskQueue: TASK_QUEUES.training, startToCloseTimeout: '30 minutes', retry });
 
 function positiveInt(name: string, v: unknown, dflt: number, min: number): number {
   if (v === undefined) return dflt;
@@ -84,10 +88,14 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
   const cyclesPerRun = positiveInt('cyclesPerRun', input.cyclesPerRun, 20, 1);
   const maxCycles = positiveInt('maxCycles', input.maxCycles, 0, 0);
   const defaultRetrain: RetrainSpec = input.retrain ?? { kind: 'ppo' };
+  const trainingQueue = input.trainingTaskQueue ?? TASK_QUEUES.training;
+  const trainingActs = proxyActivities<LoopActivities & ExportActivities>({ taskQueue: trainingQueue, startToCloseTimeout: '30 minutes', retry });
   const info = workflowInfo();
   const actor = input.actor ?? `workflow:${info.workflowId}`;
   const carried = input.carried;
   const loopId = carried?.loopId ?? info.firstExecutionRunId;
+  /** Prefix of the cycles' child workflow ids and registration keys: from the deployment and the loop, not info.workflowId (replays run under another id). */
+  const cycleId = (n: number): string => `${loopWorkflowId(deployment)}/${loopId}/cycle-${n}`;
   const pending: LoopTrigger[] = [...(carried?.pending ?? [])];
   const recent: LoopCycleSummary[] = [...(carried?.recent ?? [])];
   let cycles = carried?.cycles ?? 0;
@@ -175,14 +183,14 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       if (retrain.kind === 'refit') {
         const r = await trainingActs.loopRefit({
           deployment, snapshotDir, championVersion, ridge: retrain.ridge ?? 1, inverseTemperature: retrain.inverseTemperature ?? 20, actor,
-          workflowId: `${info.workflowId}/cycle-${c.cycle}`, dataset: exported.value.version,
+          workflowId: cycleId(c.cycle), dataset: exported.value.version,
         });
         return { value: r.version, ok: true, detail: `refit on ${r.rounds} rewarded decisions → v${r.version}` };
       }
-      rec.workflowId = `${info.workflowId}/cycle-${c.cycle}/ppo`;
+      rec.workflowId = `${cycleId(c.cycle)}/ppo`;
       const ppoInput: PpoTrainingInput = { ...(retrain.input ?? {}), model: deployment, env: `replay:${snapshotDir}`, startCanary: false, actor };
       ppo = await executeChild<(i: PpoTrainingInput) => Promise<PpoTrainingResult>>(PPO_TRAINING_WORKFLOW_TYPE, {
-        workflowId: rec.workflowId, taskQueue: TASK_QUEUES.training, args: [ppoInput], parentClosePolicy: ParentClosePolicy.TERMINATE,
+        workflowId: rec.workflowId, taskQueue: trainingQueue, args: [ppoInput], parentClosePolicy: ParentClosePolicy.TERMINATE,
       });
       return { value: ppo.version, ok: true, detail: `ppoTraining ${ppo.iterations} iterations on replay:${snapshotDir} → v${ppo.version}` };
     });
@@ -213,7 +221,7 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       minRounds: ope.minRounds ?? minRewarded,
     };
     const gate = await stage(c, 'ope', async (rec) => {
-      rec.workflowId = `${info.workflowId}/cycle-${c.cycle}/ope`;
+      rec.workflowId = `${cycleId(c.cycle)}/ope`;
       const args: OffPolicyEvaluationInput = {
         deployment, from: c.window.from, to: c.window.to, candidate: { model: deployment, version: candidate },
         ...(gatePlan.estimator !== null ? { estimators: [gatePlan.estimator], gateEstimator: gatePlan.estimator } : {}),
@@ -223,14 +231,14 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       let error: string | null = null;
       try {
         result = await executeChild<(a: OffPolicyEvaluationInput) => Promise<OffPolicyEvaluationResult>>(OFF_POLICY_EVALUATION_WORKFLOW_TYPE, {
-          workflowId: rec.workflowId, taskQueue: TASK_QUEUES.rollout, args: [args], parentClosePolicy: ParentClosePolicy.TERMINATE,
+          workflowId: rec.workflowId, args: [args], parentClosePolicy: ParentClosePolicy.TERMINATE,
         });
       } catch (err) {
         if (isCancellation(err)) throw err;
         error = rootMessage(err);
       }
       const g = await registryActs.canaryOpeGate({
-        model: deployment, version: candidate, plan: { ope: gatePlan } as CanaryPlan, workflowId: info.workflowId, runId: `cycle-${c.cycle}`,
+        model: deployment, version: candidate, plan: { ope: gatePlan } as CanaryPlan, workflowId: info.workflowId, runId: `${loopId}/cycle-${c.cycle}`,
         evaluationWorkflowId: rec.workflowId, window: c.window, result, error, actor,
       });
       c.ope = g;
@@ -263,7 +271,7 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
     const canary = await stage(c, 'canary', async (rec) => {
       rec.workflowId = canaryWorkflowId(deployment);
       const s = await executeChild<(i: CanaryPromotionInput) => Promise<CanaryStatus>>(CANARY_WORKFLOW_TYPE, {
-        workflowId: rec.workflowId, taskQueue: TASK_QUEUES.rollout, parentClosePolicy: ParentClosePolicy.TERMINATE,
+        workflowId: rec.workflowId, parentClosePolicy: ParentClosePolicy.TERMINATE,
         args: [{ model: deployment, version: candidate, ...(input.canaryPlan ? { plan: input.canaryPlan } : {}), actor }],
       });
       c.canary = { workflowId: rec.workflowId, phase: s.phase, message: s.message };

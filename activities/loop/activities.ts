@@ -14,7 +14,7 @@ import { readSnapshot } from '../../envs/evaluators/snapshot';
 import { parsePolicySignature } from '../../ml/onnx/signature';
 import { exportOnnx } from '../../ml/onnx/export';
 import { linearSoftmaxPolicy, ridgePerAction } from '../../ml/rl/linear-softmax';
-import { Registry, registrationKey } from '../../registry';
+import { NotFoundError, Registry, registrationKey } from '../../registry';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { Signature } from '../../registry/types';
 import type { LoopActivities, LoopCycleSummary, RefitInput } from '../../contracts/optimization-loop';
@@ -32,8 +32,13 @@ export function createLoopActivities(deps: LoopDeps): LoopActivities {
   const registry = new Registry({ pool: deps.pool, store: deps.store });
   return {
     async loopChampion({ deployment }) {
-      const d = await registry.getDeployment(deployment);
-      return { championVersion: d.championVersion };
+      try {
+        return { championVersion: (await registry.getDeployment(deployment)).championVersion };
+      } catch (err) {
+        // Not deployed (yet): nothing to improve on; the cycle is skipped and says so.
+        if (err instanceof NotFoundError) return { championVersion: null };
+        throw err;
+      }
     },
 
     async loopRefit(input: RefitInput) {
