@@ -19,6 +19,7 @@ import { createCanaryActivities } from '../activities/canary/activities';
 import { createDataExportActivities } from '../activities/data-export/activities';
 import { createLoopActivities } from '../activities/loop/activities';
 import { createOpeActivities } from '../activities/ope/activities';
+import { createPpoActivities } from '../activities/ppo/activities';
 import type { CanaryPlanInput } from '../canary/plan';
 import { approveSignal, driftSignal, loopStatusQuery, loopWorkflowId, stopSignal, triggerSignal, type LoopStatus, type OptimizationLoopInput } from '../contracts/optimization-loop';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
@@ -61,7 +62,7 @@ describe('optimizationLoop end to end (dev server, workers, inference server, Po
       }),
       Worker.create({
         connection: env.nativeConnection, taskQueue: TASK_QUEUES.training, workflowBundle,
-        activities: { ...createDataExportActivities({ ...deps, settings: { dataDir } }), ...createLoopActivities(deps) },
+        activities: { ...createDataExportActivities({ ...deps, settings: { dataDir } }), ...createLoopActivities(deps), ...createPpoActivities(deps) },
       }),
     ]);
     running = workers.map((w) => w.run());
@@ -147,4 +148,25 @@ describe('optimizationLoop end to end (dev server, workers, inference server, Po
     const final = (await handle.result()) as LoopStatus;
     expect(final).toMatchObject({ state: 'stopped', cycles: 2 });
   }, 300_000);
+
+  it('runs on its schedule; a ppoTraining retrain that cannot replay the snapshot fails the cycle with the reason, and the loop goes on until stopped', async () => {
+    const model = 'loop-ppo';
+    const champion = await registerBanditPolicy(fx, model, bandit.candidate(0.3), 'champion');
+    await fx.deploy(model, { champion, exploration: { mode: 'sample', epsilon: 0.3, temperature: 1 } });
+    await sendBanditTraffic(server, fx, bandit, model, 300, 21);
+    const handle = await env.client.workflow.start('optimizationLoop', {
+      taskQueue: TASK_QUEUES.rollout, workflowId: loopWorkflowId(model),
+      args: [{ deployment: model, intervalSeconds: 1, window: '1h', minRewarded: 100, retrain: { kind: 'ppo', input: { iterations: 1 } } } satisfies OptimizationLoopInput],
+    });
+    await waitFor(async () => (await handle.query(loopStatusQuery)).recent.length >= 1, 90_000, 'the first scheduled cycle to end');
+    await handle.signal(stopSignal, { by: 'test' });
+    const final = (await handle.result()) as LoopStatus;
+    expect(final.state).toBe('stopped');
+    const first = final.recent[final.recent.length - 1];
+    expect(first).toMatchObject({ cycle: 1, trigger: { kind: 'schedule', by: 'schedule' }, outcome: 'failed', stage: 'retrain', candidateVersion: null, dataset: { rewarded: 300 } });
+    expect(first.reasons[0]).toMatch(/action is not a RAG config, so the snapshot cannot be replayed/);
+    expect(first.stages.map((s) => [s.stage, s.status])).toEqual([['export', 'passed'], ['retrain', 'failed']]);
+    expect(first.stages[1].workflowId).toMatch(/^loop\/loop-ppo\/[0-9a-f-]+\/cycle-1\/ppo$/);
+    expect((await fx.registry.getDeployment(model)).championVersion).toBe(champion);
+  }, 180_000);
 });
