@@ -36,10 +36,16 @@ export interface OptimizationLoopInput {
   intervalSeconds?: number;
   /** Lookback of a cycle's dataset and off-policy evaluation, a duration (30m, 24h). It never reaches back before the current champion was promoted by this loop. Default 24h. */
   window?: string;
-  /** Fewest rewarded decisions a cycle needs in its window; fewer skip the cycle. Default 200. */
+  /** Fewest rewarded decisions a cycle needs to train on; fewer skip the cycle. Default 200. */
   minRewarded?: number;
+  /**
+   * Share of the window's rewarded decisions, the latest ones, kept out of training for the off-policy
+   * evaluation (a candidate judged on the data it was fitted to looks better than it is). 0: evaluate on
+   * the training data. Default 0.5.
+   */
+  holdout?: number;
   retrain?: RetrainSpec;
-  /** The off-policy evaluation gate before the canary (canary/ope-gate.ts's rule). */
+  /** The off-policy evaluation gate before the canary (canary/ope-gate.ts's rule); minRounds defaults to the held-out share of minRewarded. */
   ope?: { estimator?: EstimatorName; tolerance?: number; alpha?: number; nBootstrap?: number; minRounds?: number };
   /** The canary's plan (shadow stage included when `shadow.enabled`); its own ope gate stays off unless set here. */
   canaryPlan?: CanaryPlanInput;
@@ -104,6 +110,8 @@ export interface LoopCycleSummary {
   stage: LoopStage | null;
   reasons: string[];
   window: { from: string; to: string };
+  /** Where the window was split: training data before, the OPE's held-out data from here (null before the split). */
+  holdoutFrom: string | null;
   championVersion: number | null;
   candidateVersion: number | null;
   dataset: { dir: string; rows: number; rewarded: number; version: { model: string; version: number } | null } | null;
@@ -159,6 +167,8 @@ export interface RefitInput {
 /** The loop's activities: refit on the training queue, the registry ones on the rollout queue. */
 export interface LoopActivities {
   loopChampion(input: { deployment: string }): Promise<{ championVersion: number | null }>;
+  /** The time that leaves the last `holdout` share of the window's rewarded decisions after it (`to` when there are none). */
+  loopSplitWindow(input: { deployment: string; from: string; to: string; holdout: number }): Promise<{ split: string }>;
   loopRefit(input: RefitInput): Promise<{ model: string; version: number; rounds: number }>;
   loopRejectVersion(input: { model: string; version: number; reason: string; actor: string }): Promise<void>;
   loopRecordCycle(input: LoopCycleSummary): Promise<void>;

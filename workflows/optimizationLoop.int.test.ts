@@ -97,10 +97,14 @@ describe('optimizationLoop end to end (dev server, workers, inference server, Po
     const waiting = await status();
     expect(waiting.current!.trigger).toMatchObject({ kind: 'drift', by: 'driftMonitor:test', reason: 'drift: reward ADWIN: mean 0.41 → 0.33' });
     expect(waiting.current!.stages.map((s) => [s.stage, s.status])).toEqual([['export', 'passed'], ['retrain', 'passed'], ['ope', 'passed'], ['approval', 'running']]);
-    expect(waiting.current!.dataset).toMatchObject({ rows: 3000, rewarded: 3000 });
+    // the window split in time: the refit trains on the first half, the OPE gate judges it on the second
+    const trainedOn = waiting.current!.dataset!.rewarded;
+    expect(trainedOn + waiting.current!.ope!.rounds).toBe(3000);
+    expect(Math.min(trainedOn, waiting.current!.ope!.rounds)).toBeGreaterThan(1400);
+    expect(waiting.current!.ope!.window).toEqual({ from: waiting.current!.holdoutFrom, to: waiting.current!.window.to });
     const candidate = waiting.current!.candidateVersion!;
     expect(candidate).toBe(champion + 1);
-    expect(waiting.current!.ope).toMatchObject({ verdict: 'pass', estimator: 'snipw', rounds: 3000 });
+    expect(waiting.current!.ope).toMatchObject({ verdict: 'pass', estimator: 'snipw' });
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.progress)).toBe('cycle 1: approval');
     const opeChild = await env.client.workflow.getHandle(waiting.current!.stages[2].workflowId!).describe();
     expect([opeChild.type, opeChild.status.name]).toEqual(['offPolicyEvaluation', 'COMPLETED']);
@@ -117,7 +121,7 @@ describe('optimizationLoop end to end (dev server, workers, inference server, Po
       expect((await fx.registry.getDeployment(MODEL)).championVersion).toBe(candidate);
 
       // cycle 2: traffic of the new champion, then a manual trigger with an over-regularised refit
-      await waitFor(async () => (await rewardedSince(fx, MODEL, promotedAt)) >= 800, 60_000, '800 rewarded decisions of the new champion');
+      await waitFor(async () => (await rewardedSince(fx, MODEL, promotedAt)) >= 1200, 60_000, '1200 rewarded decisions of the new champion');
     } finally {
       await traffic.stop();
     }
@@ -163,7 +167,8 @@ describe('optimizationLoop end to end (dev server, workers, inference server, Po
     const final = (await handle.result()) as LoopStatus;
     expect(final.state).toBe('stopped');
     const first = final.recent[final.recent.length - 1];
-    expect(first).toMatchObject({ cycle: 1, trigger: { kind: 'schedule', by: 'schedule' }, outcome: 'failed', stage: 'retrain', candidateVersion: null, dataset: { rewarded: 300 } });
+    expect(first).toMatchObject({ cycle: 1, trigger: { kind: 'schedule', by: 'schedule' }, outcome: 'failed', stage: 'retrain', candidateVersion: null, });
+    expect(first.dataset!.rewarded).toBeGreaterThanOrEqual(140);
     expect(first.reasons[0]).toMatch(/action is not a RAG config, so the snapshot cannot be replayed/);
     expect(first.stages.map((s) => [s.stage, s.status])).toEqual([['export', 'passed'], ['retrain', 'failed']]);
     expect(first.stages[1].workflowId).toMatch(/^loop\/loop-ppo\/[0-9a-f-]+\/cycle-1\/ppo$/);

@@ -6,10 +6,12 @@
  * The loop's own queue runs the registry activities and the OPE and canary children; the training
  * queue (`trainingTaskQueue`) runs exportDataset, loopRefit and ppoTraining.
  *
- *   export (exportDataset, training queue: a dataset snapshot of the window's decisions + rewards)
+ *   split (loopSplitWindow: the window's rewarded decisions split in time; the last `holdout` share is
+ *         kept out of training for the off-policy evaluation, so the candidate is not judged on its own data)
+ *   export (exportDataset, training queue: a dataset snapshot of the training part)
  *   → retrain (ppoTraining child with env replay:<snapshot>, or the loopRefit activity)
  *   → offline evaluation (ppoTraining's held-out evaluation and offline gates; the refit has none)
- *   → ope (offPolicyEvaluation child on the window + canaryOpeGate: lower bound > champion − tolerance)
+ *   → ope (offPolicyEvaluation child on the held-out part + canaryOpeGate: lower bound > champion − tolerance)
  *   → approval (with requireApproval: the `approve` / `reject` signal)
  *   → canary (canaryPromotion child `canary/<deployment>`, its shadow stage per the plan)
  *   → promoted or rejected; the cycle's summary goes to `loop_cycles` (loopRecordCycle).
@@ -85,6 +87,8 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
   const intervalSeconds = positiveInt('intervalSeconds', input.intervalSeconds, 86_400, 0);
   const windowMs = parseDuration(input.window ?? '24h');
   const minRewarded = positiveInt('minRewarded', input.minRewarded, 200, 1);
+  const holdout = input.holdout ?? 0.5;
+  if (typeof holdout !== 'number' || !(holdout >= 0 && holdout < 1)) throw new Error(`optimizationLoop: input.holdout must be a number in [0, 1), got ${JSON.stringify(input.holdout)}`);
   const cyclesPerRun = positiveInt('cyclesPerRun', input.cyclesPerRun, 20, 1);
   const maxCycles = positiveInt('maxCycles', input.maxCycles, 0, 0);
   const defaultRetrain: RetrainSpec = input.retrain ?? { kind: 'ppo' };
@@ -167,14 +171,18 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
     c.championVersion = championVersion;
     if (championVersion === null) return end('skipped', 'export', [`deployment ${deployment} has no champion to improve on`]);
 
-    // 1. export
+    // 1. export (the training part of the window; the held-out rest is the OPE's)
+    const { split } = await registryActs.loopSplitWindow({ deployment, from: c.window.from, to: c.window.to, holdout });
+    c.holdoutFrom = split;
+    const trainTo = holdout > 0 ? split : c.window.to;
+    const opeWindow = holdout > 0 ? { from: split, to: c.window.to } : c.window;
     const exported = await stage(c, 'export', async () => {
-      const ds = await trainingActs.exportDataset({ deployment, from: c.window.from, to: c.window.to, register: true, actor, workflowId: info.workflowId });
+      const ds = await trainingActs.exportDataset({ deployment, from: c.window.from, to: trainTo, register: true, actor, workflowId: info.workflowId });
       c.dataset = { dir: ds.dir, rows: ds.rows, rewarded: ds.rewarded, version: ds.version };
       const ok = ds.rewarded >= minRewarded;
       return { value: ds, ok, detail: `${ds.rows} decisions, ${ds.rewarded} rewarded → ${ds.dir}${ds.version ? ` (dataset-${deployment} v${ds.version.version})` : ''}` };
     });
-    if (!exported.ok) return end('skipped', 'export', [`${exported.value.rewarded} rewarded decisions in ${c.window.from} → ${c.window.to}, a cycle needs minRewarded = ${minRewarded}`]);
+    if (!exported.ok) return end('skipped', 'export', [`${exported.value.rewarded} rewarded decisions to train on in ${c.window.from} → ${trainTo}, a cycle needs minRewarded = ${minRewarded}`]);
     const snapshotDir = exported.value.dir;
 
     // 2. retrain (3. the offline evaluation comes with it for PPO)
@@ -218,12 +226,12 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       tolerance: ope.tolerance ?? 0.02,
       alpha: ope.alpha ?? 0.05,
       nBootstrap: ope.nBootstrap ?? 2000,
-      minRounds: ope.minRounds ?? minRewarded,
+      minRounds: ope.minRounds ?? Math.max(1, Math.round((minRewarded * holdout) / (1 - holdout))),
     };
     const gate = await stage(c, 'ope', async (rec) => {
       rec.workflowId = `${cycleId(c.cycle)}/ope`;
       const args: OffPolicyEvaluationInput = {
-        deployment, from: c.window.from, to: c.window.to, candidate: { model: deployment, version: candidate },
+        deployment, from: opeWindow.from, to: opeWindow.to, candidate: { model: deployment, version: candidate },
         ...(gatePlan.estimator !== null ? { estimators: [gatePlan.estimator], gateEstimator: gatePlan.estimator } : {}),
         alpha: gatePlan.alpha, nBootstrap: gatePlan.nBootstrap, tolerance: gatePlan.tolerance, actor,
       };
@@ -239,7 +247,7 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       }
       const g = await registryActs.canaryOpeGate({
         model: deployment, version: candidate, plan: { ope: gatePlan } as CanaryPlan, workflowId: info.workflowId, runId: `${loopId}/cycle-${c.cycle}`,
-        evaluationWorkflowId: rec.workflowId, window: c.window, result, error, actor,
+        evaluationWorkflowId: rec.workflowId, window: opeWindow, result, error, actor,
       });
       c.ope = g;
       return { value: g, ok: g.verdict === 'pass', detail: `${g.verdict}: ${g.reasons.join('; ')}` };
@@ -304,7 +312,7 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
     const from = Math.max(now - windowMs, championSince !== null ? Date.parse(championSince) : -Infinity);
     const c: LoopCycleSummary = {
       loopId, workflowId: info.workflowId, deployment, cycle: cycles, trigger, outcome: null, stage: null, reasons: [],
-      window: { from: iso(from), to: iso(now) }, championVersion: null, candidateVersion: null, dataset: null, ope: null, canary: null,
+      window: { from: iso(from), to: iso(now) }, holdoutFrom: null, championVersion: null, candidateVersion: null, dataset: null, ope: null, canary: null,
       stages: [], startedAt: iso(now), finishedAt: null,
     };
     current = c;

@@ -2,6 +2,7 @@
  * Activities of the optimizationLoop workflow (workflows/optimizationLoop.ts):
  *
  *   loopChampion       the deployment's champion now (rollout queue)
+ *   loopSplitWindow    the time splitting a window's rewarded decisions into training and held-out parts
  *   loopRefit          the `refit` retrain (training queue): per-action ridge reward model on a dataset
  *                      snapshot's rewarded decisions, exported as softmax(β·q̂) ONNX (ml/rl/linear-softmax.ts)
  *                      and registered with the snapshot as its lineage; idempotent per cycle
@@ -39,6 +40,18 @@ export function createLoopActivities(deps: LoopDeps): LoopActivities {
         if (err instanceof NotFoundError) return { championVersion: null };
         throw err;
       }
+    },
+
+    async loopSplitWindow({ deployment, from, to, holdout }) {
+      if (holdout <= 0) return { split: to };
+      const { rows } = await deps.pool.query(
+        `SELECT percentile_disc($4::float8) WITHIN GROUP (ORDER BY d.time) AS split
+         FROM decisions d JOIN rewards r ON r.decision_id = d.decision_id
+         WHERE d.deployment = $1 AND d.time >= $2 AND d.time < $3`,
+        [deployment, new Date(from), new Date(to), 1 - holdout],
+      );
+      const split = rows[0]?.split as Date | null;
+      return { split: split ? split.toISOString() : to };
     },
 
     async loopRefit(input: RefitInput) {
@@ -110,12 +123,12 @@ export function createLoopActivities(deps: LoopDeps): LoopActivities {
     async loopRecordCycle(c: LoopCycleSummary) {
       await deps.pool.query(
         `INSERT INTO loop_cycles (loop_id, workflow_id, deployment, cycle, trigger, trigger_by, trigger_reason, outcome, stage, reasons,
-           window_from, window_to, champion_version, candidate_version, dataset, ope, canary, stages, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15::jsonb, $16::jsonb, $17::jsonb, $18::jsonb, $19, $20)
+           window_from, window_to, holdout_from, champion_version, candidate_version, dataset, ope, canary, stages, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb, $18::jsonb, $19::jsonb, $20, $21)
          ON CONFLICT (loop_id, cycle) DO NOTHING`,
         [
           c.loopId, c.workflowId, c.deployment, c.cycle, c.trigger.kind, c.trigger.by, c.trigger.reason, c.outcome, c.stage, JSON.stringify(c.reasons),
-          c.window.from, c.window.to, c.championVersion, c.candidateVersion, JSON.stringify(c.dataset), JSON.stringify(c.ope), JSON.stringify(c.canary), JSON.stringify(c.stages),
+          c.window.from, c.window.to, c.holdoutFrom, c.championVersion, c.candidateVersion, JSON.stringify(c.dataset), JSON.stringify(c.ope), JSON.stringify(c.canary), JSON.stringify(c.stages),
           c.startedAt, c.finishedAt ?? new Date().toISOString(),
         ],
       );

@@ -7,7 +7,7 @@ describe('autopilot loop', () => {
   it('builds the workflow input from the options', () => {
     expect(loopInputFromOptions('ranker', { ...DEFAULTS, interval: '0', retrain: 'refit', ridge: '10', estimator: 'snipw', requireApproval: true }, 'cli:alice')).toEqual({
       deployment: 'ranker', intervalSeconds: 0, window: '24h', minRewarded: 200, retrain: { kind: 'refit', ridge: 10 },
-      ope: { estimator: 'snipw', tolerance: 0.02 }, requireApproval: true, actor: 'cli:alice',
+      ope: { estimator: 'snipw', tolerance: 0.02 }, holdout: 0.5, requireApproval: true, actor: 'cli:alice',
     });
     expect(loopInputFromOptions('ranker', { ...DEFAULTS, interval: '6h', iterations: '20' }, 'a')).toMatchObject({ intervalSeconds: 21_600, retrain: { kind: 'ppo', input: { iterations: 20 } }, ope: { tolerance: 0.02 } });
   });
@@ -19,6 +19,7 @@ describe('autopilot loop', () => {
     [{ minRewarded: '0' }, '--min-rewarded "0": expected an integer >= 1'],
     [{ ridge: '1' }, '--ridge is a setting of --retrain refit'],
     [{ tolerance: '-1' }, '--tolerance "-1": expected a number >= 0'],
+    [{ holdout: '1' }, '--holdout "1": expected a number in [0, 1)'],
   ])('refuses %j by the flag', (bad, message) => {
     expect(() => loopInputFromOptions('ranker', { ...DEFAULTS, ...bad }, 'a')).toThrow(message);
   });
@@ -26,7 +27,7 @@ describe('autopilot loop', () => {
   it('renders the status: the cycle in flight with its stages, the recent ones with why they ended', () => {
     const cycle = {
       loopId: 'l', workflowId: 'loop/ranker', deployment: 'ranker', trigger: { kind: 'drift' as const, by: 'driftMonitor:d', reason: 'drift: reward' },
-      window: { from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }, championVersion: 3, dataset: null, ope: null, canary: null, startedAt: '', finishedAt: null,
+      window: { from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }, holdoutFrom: null, championVersion: 3, dataset: null, ope: null, canary: null, startedAt: '', finishedAt: null,
     };
     const s: LoopStatus = {
       deployment: 'ranker', loopId: 'l', state: 'awaiting-approval', cycles: 2, nextDueAt: null, championSince: null, pending: [{ kind: 'manual', by: 'cli:bob', reason: 'x' }],

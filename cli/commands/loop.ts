@@ -38,6 +38,7 @@ export interface LoopStartOptions {
   estimator?: string;
   tolerance: string;
   minRewarded: string;
+  holdout?: string;
 }
 
 function seconds(text: string, flag: string): number {
@@ -70,6 +71,7 @@ export function loopInputFromOptions(deployment: string, o: LoopStartOptions, ac
     window: o.window,
     minRewarded: num(o.minRewarded, '--min-rewarded', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'),
     retrain: o.retrain === 'refit' ? { kind: 'refit', ...(ridge !== undefined ? { ridge } : {}) } : { kind: 'ppo', ...(iterations !== undefined ? { input: { iterations } } : {}) },
+    holdout: num(o.holdout ?? '0.5', '--holdout', (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
     ope: { ...(o.estimator ? { estimator: o.estimator as EstimatorName } : {}), tolerance: num(o.tolerance, '--tolerance', (v) => v >= 0, 'a number >= 0') },
     ...(o.plan ? { canaryPlan: readPlanFile(o.plan) } : {}),
     requireApproval: o.requireApproval === true,
@@ -79,7 +81,8 @@ export function loopInputFromOptions(deployment: string, o: LoopStartOptions, ac
 
 function renderCycle(c: LoopCycleSummary): string[] {
   const head = `  cycle ${c.cycle} (${c.trigger.kind} by ${c.trigger.by}): ${c.outcome ?? 'running'}${c.stage && c.outcome ? ` at ${c.stage}` : ''}` +
-    `, champion v${c.championVersion ?? '?'}${c.candidateVersion !== null ? `, candidate v${c.candidateVersion}` : ''}, window ${c.window.from} → ${c.window.to}`;
+    `, champion v${c.championVersion ?? '?'}${c.candidateVersion !== null ? `, candidate v${c.candidateVersion}` : ''}, window ${c.window.from} → ${c.window.to}` +
+    `${c.holdoutFrom && c.holdoutFrom !== c.window.to ? ` (OPE on ${c.holdoutFrom} →)` : ''}`;
   const stages = c.stages.map((s) => `    ${s.stage.padEnd(18)} ${s.status.padEnd(8)} ${s.detail}${s.workflowId ? ` [${s.workflowId}]` : ''}`);
   return [head, ...stages, ...c.reasons.map((r) => `    → ${r}`)];
 }
@@ -125,7 +128,8 @@ export function register(program: Command): void {
     .option('--require-approval', 'wait for `autopilot loop approve` before each canary')
     .option('--estimator <name>', `OPE gate estimator (${ESTIMATOR_NAMES.join(', ')}; default dr when it runs, else snipw)`)
     .option('--tolerance <reward>', 'OPE gate: the candidate may be this much below the champion', '0.02')
-    .option('--min-rewarded <n>', 'rewarded decisions a cycle needs in its window', '200')
+    .option('--min-rewarded <n>', 'rewarded decisions a cycle needs to train on', '200')
+    .option('--holdout <share>', 'latest share of the window kept out of training for the OPE gate (0: evaluate on the training data)', '0.5')
     .option('--json', 'machine-readable output')
     .action(async (deployment: string, opts: LoopStartOptions & { json?: boolean }) => {
       const input = loopInputFromOptions(deployment, opts, cliActor());

@@ -18,6 +18,8 @@ CREATE TABLE loop_cycles (
   reasons            jsonb NOT NULL DEFAULT '[]',
   window_from        timestamptz NOT NULL,
   window_to          timestamptz NOT NULL,
+  -- training data before, the off-policy evaluation's held-out data from here
+  holdout_from       timestamptz,
   champion_version   integer,
   candidate_version  integer,
   dataset            jsonb,
