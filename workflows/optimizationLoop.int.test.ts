@@ -8,7 +8,9 @@
  *   cycle 1 (drift signal): export → refit from the snapshot → OPE gate passes → approval → canary →
  *           the refit is promoted (it is better: it learns the reward model the champion barely follows);
  *   cycle 2 (manual trigger, an over-regularised refit: ridge 10⁶, so a uniform policy): rejected at
- *           the OPE gate, the champion unchanged, the version `rejected`, the cycle row says why.
+ *           the OPE gate, the champion unchanged, the version `rejected`, the cycle row says why;
+ *   a scheduled cycle whose ppoTraining child cannot replay the (bandit) snapshot fails at retrain;
+ *   `reject` and `stop` while a cycle waits for approval refuse the candidate.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { createLoopActivities } from '../activities/loop/activities';
 import { createOpeActivities } from '../activities/ope/activities';
 import { createPpoActivities } from '../activities/ppo/activities';
 import type { CanaryPlanInput } from '../canary/plan';
-import { approveSignal, driftSignal, loopStatusQuery, loopWorkflowId, stopSignal, triggerSignal, type LoopStatus, type OptimizationLoopInput } from '../contracts/optimization-loop';
+import { approveSignal, driftSignal, loopStatusQuery, loopWorkflowId, rejectSignal, stopSignal, triggerSignal, type LoopStatus, type OptimizationLoopInput } from '../contracts/optimization-loop';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import type { InferenceServer } from '../inference/server';
 import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
@@ -174,4 +176,31 @@ describe('optimizationLoop end to end (dev server, workers, inference server, Po
     expect(first.stages[1].workflowId).toMatch(/^loop\/loop-ppo\/[0-9a-f-]+\/cycle-1\/ppo$/);
     expect((await fx.registry.getDeployment(model)).championVersion).toBe(champion);
   }, 180_000);
+
+  it('a reject signal refuses the candidate waiting for approval; a stop while waiting refuses the next one and ends the loop', async () => {
+    const model = 'loop-approval';
+    const champion = await registerBanditPolicy(fx, model, bandit.candidate(0.3), 'champion');
+    await fx.deploy(model, { champion, exploration: { mode: 'sample', epsilon: 0.3, temperature: 1 } });
+    await sendBanditTraffic(server, fx, bandit, model, 1000, 31);
+    const handle = await env.client.workflow.start('optimizationLoop', {
+      taskQueue: TASK_QUEUES.rollout, workflowId: loopWorkflowId(model),
+      args: [{ deployment: model, intervalSeconds: 0, window: '1h', minRewarded: 300, retrain: { kind: 'refit' }, ope: { estimator: 'snipw', tolerance: 0.5, nBootstrap: 500, minRounds: 300 }, requireApproval: true } satisfies OptimizationLoopInput],
+    });
+    const awaiting = () => waitFor(async () => (await handle.query(loopStatusQuery)).state === 'awaiting-approval', 60_000, 'a cycle waiting for approval');
+    await handle.signal(triggerSignal, { by: 'test' });
+    await awaiting();
+    await handle.signal(rejectSignal, { by: 'test:carol' });
+    await waitFor(async () => (await handle.query(loopStatusQuery)).recent.length === 1, 30_000, 'cycle 1 to end');
+    await handle.signal(triggerSignal, { by: 'test' });
+    await awaiting();
+    await handle.signal(stopSignal, { by: 'test:dave' });
+    const final = (await handle.result()) as LoopStatus;
+    expect(final.state).toBe('stopped');
+    expect(final.recent.map((c) => [c.cycle, c.outcome, c.stage, c.reasons])).toEqual([
+      [2, 'rejected', 'approval', ['rejected before the canary by test:dave (the loop was stopped while the cycle waited for approval)']],
+      [1, 'rejected', 'approval', ['rejected before the canary by test:carol']],
+    ]);
+    for (const c of final.recent) expect((await fx.registry.getVersion(model, c.candidateVersion!)).status).toBe('rejected');
+    expect((await fx.registry.getDeployment(model)).championVersion).toBe(champion);
+  }, 120_000);
 });

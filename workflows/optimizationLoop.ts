@@ -136,7 +136,7 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
   });
   setHandler(stopSignal, (s) => {
     if (stopBy === null) stopBy = s?.by ?? 'someone';
-    if (state !== 'idle') state = 'stopping';
+    if (state === 'running') state = 'stopping';
   });
   setHandler(loopStatusQuery, (): LoopStatus => ({ deployment, loopId, state: stopBy !== null && state === 'idle' ? 'stopped' : state, cycles, current, recent, pending, nextDueAt, championSince }));
 
@@ -263,8 +263,9 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       approval = null;
       state = 'awaiting-approval';
       const decided = await stage(c, 'approval', async () => {
-        await condition(() => approval !== null);
-        const a = approval!;
+        // A stop while waiting refuses the candidate (nobody approved it).
+        await condition(() => approval !== null || stopBy !== null);
+        const a = approval ?? { approved: false, by: `${stopBy} (the loop was stopped while the cycle waited for approval)` };
         return { value: a, ok: a.approved, detail: `${a.approved ? 'approved' : 'rejected'} by ${a.by}` };
       });
       state = stopBy !== null ? 'stopping' : 'running';
