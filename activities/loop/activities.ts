@@ -45,9 +45,12 @@ export function createLoopActivities(deps: LoopDeps): LoopActivities {
     async loopSplitWindow({ deployment, from, to, holdout }) {
       if (holdout <= 0) return { split: to };
       const { rows } = await deps.pool.query(
-        `SELECT percentile_disc($4::float8) WITHIN GROUP (ORDER BY d.time) AS split
-         FROM decisions d JOIN rewards r ON r.decision_id = d.decision_id
-         WHERE d.deployment = $1 AND d.time >= $2 AND d.time < $3`,
+        // The first floor(n·(1 − holdout)) rewarded decisions train; the rest, from `split` on, are held out.
+        `WITH w AS (
+           SELECT d.time, row_number() OVER (ORDER BY d.time) AS i, count(*) OVER () AS n
+           FROM decisions d JOIN rewards r ON r.decision_id = d.decision_id
+           WHERE d.deployment = $1 AND d.time >= $2 AND d.time < $3)
+         SELECT min(time) AS split FROM w WHERE i > floor(n * $4::float8)`,
         [deployment, new Date(from), new Date(to), 1 - holdout],
       );
       const split = rows[0]?.split as Date | null;
