@@ -71,6 +71,9 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       async canaryShadow() {
         return { generation: 3, changed: false };
       },
+      async canaryOpeGate() {
+        throw new Error('the plans of this test do not enable the OPE gate');
+      },
       async canaryCheck() {
         throw new Error('no check is due within the test (checkInterval 1h)');
       },
