@@ -62,7 +62,7 @@ it('migrates, registers, deploys, lists, shows and downloads; errors are one cle
 
   const dep = await autopilot('deploy', 'rag-policy', '--canary', '1', '--weight', '25', '--fallback', '{"variant":"A","k":8}');
   expect(dep.stdout).toBe(
-    'deployed rag-policy generation 2: champion v2, canary v1 at 25%, fallback {"k":8,"variant":"A"} (policy, exploration greedy)\n  status: v1 registered→canary\n',
+    'deployed rag-policy generation 2: champion v2, canary v1 at 25%, fallback {"k":8,"variant":"A"} (policy, exploration ε-greedy, ε = 0.05)\n  status: v1 registered→canary\n',
   );
 
   const bad = await autopilot('deploy', 'rag-policy', '--canary', '9');
