@@ -33,12 +33,13 @@ export function decisionMetadataJson(
   mode: 'sample' | 'greedy',
   epsilon: number,
   temperature: number,
-  heads: { names: readonly string[]; propensities: ArrayLike<number> } | null = null,
+  heads: { keysJson: readonly string[]; propensities: ArrayLike<number> } | null = null,
 ): string {
   let perHead = '';
-  if (heads !== null && heads.names.length > 0) {
-    const parts = heads.names.map((n, i) => `${JSON.stringify(n)}:${jsonNumber(heads.propensities[i])}`);
-    perHead = `,"headPropensities":{${parts.join(',')}}`;
+  if (heads !== null && heads.keysJson.length > 0) {
+    perHead = ',"headPropensities":{';
+    for (let i = 0; i < heads.keysJson.length; i++) perHead += `${i > 0 ? ',' : ''}${heads.keysJson[i]}${jsonNumber(heads.propensities[i])}`;
+    perHead += '}';
   }
   return `{"armProbability":${jsonNumber(armProbability)},"policyProbability":${jsonNumber(policyProbability)},"mode":"${mode}","epsilon":${jsonNumber(epsilon)},"temperature":${jsonNumber(temperature)}${perHead}}`;
 }

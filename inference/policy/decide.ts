@@ -365,7 +365,7 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
     const line =
       fields === null || input.loggedJson === undefined
         ? null
-        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature, { names: model.decoder!.discreteHeadNames, propensities: decoded.headPropensities }), ctx.keyId ?? null);
+        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature, { keysJson: model.decoder!.headKeysJson, propensities: decoded.headPropensities }), ctx.keyId ?? null);
     if (line !== null) {
       log.enqueueLine(line);
     } else {

@@ -38,7 +38,8 @@ export interface Decoded {
   /**
    * Per discrete head (signature order, `ActionDecoder.discreteHeadNames`), the probability of its
    * chosen value under the serving rule; their product is `propensity`. OPE's factored weights and
-   * support checks read them (logged as `metadata.headPropensities`).
+   * support checks read them (logged as `metadata.headPropensities`). Read-only (greedy without ε
+   * shares one array of ones).
    */
   headPropensities: Float64Array;
 }
@@ -57,9 +58,15 @@ export class ActionDecoder {
   private readonly hasContinuous: boolean;
   /** Names of the discrete heads, in signature order: the keys of `headPropensities`. */
   readonly discreteHeadNames: readonly string[];
+  /** `"name":` of each discrete head, the keys of the logged `metadata.headPropensities` (serialised once). */
+  readonly headKeysJson: readonly string[];
+  /** Greedy without ε: every head's value is certain. */
+  private readonly allOnes: Float64Array;
 
   constructor(readonly signature: PolicySignature) {
     this.discreteHeadNames = signature.heads.filter((h) => h.kind !== 'continuous').map((h) => h.name);
+    this.headKeysJson = this.discreteHeadNames.map((n) => `${JSON.stringify(n)}:`);
+    this.allOnes = new Float64Array(this.discreteHeadNames.length).fill(1);
     let widest = 2;
     for (const h of signature.heads) {
       if (h.kind === 'categorical') widest = Math.max(widest, h.choices.length);
@@ -77,7 +84,7 @@ export class ActionDecoder {
         propensity: d.propensity,
         density: opts.mode === 'sample' && this.hasContinuous ? d.policyDensity : null,
         policyProbability: d.policyProbability,
-        headPropensities: opts.mode === 'greedy' ? new Float64Array(this.discreteHeadNames.length).fill(1) : this.chosenProbabilities(outputs, d.action, opts.row ?? 0),
+        headPropensities: opts.mode === 'greedy' ? this.allOnes : this.chosenProbabilities(outputs, d.action, opts.row ?? 0),
       };
     }
     return this.explore(outputs, opts);
