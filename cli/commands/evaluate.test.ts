@@ -43,7 +43,7 @@ describe('autopilot evaluate', () => {
     const out = humanResult(r, 'http://ui');
     expect(out).toMatch(/^offPolicyEvaluation ope\/rag\/3\/x: PASS\n/);
     expect(out).toContain('rounds: 1000 scored of 1002 rewarded decisions read, 1 chunk(s), 1 run(s); skipped {"no_propensity":2}');
-    expect(out).toMatch(/ dr\* +0\.6600 +\[0\.6400, 0\.6800\] +0\.1600 +\[0\.1400, 0\.1800\]  87\.3\n/);
+    expect(out).toMatch(/ dr\* +0\.6600 +\[0\.6400, 0\.6800\] +0\.1600 +\[0\.1400, 0\.1800\] {2}87\.3\n/);
     expect(out).toContain('  warning: dr: effective sample size 87.3 of 1000 rounds');
     expect(out).toMatch(/ ipw +0\.6500/);
     expect(out).toContain('dm: not run (too many actions)');
