@@ -26,7 +26,8 @@ describe('decide and rewards', () => {
     const uri = `s3://${testS3Bucket()}/${uniquePrefix('inference-decide')}`;
     fx = await createServingFixture({ store: { store: S3ArtifactStore.fromUri(uri, testS3Settings()), uri }, s3: testS3Settings() });
     const v = await fx.register('ranker', 1);
-    await fx.deploy('ranker', { champion: v.version, fallback: { variant: 'A', k: 8, rerank: false, fusion_weight: 0.5, prompt_id: 0 } });
+    // Greedy on purpose (new deployments explore by default): these tests check the argmax and propensity 1.
+    await fx.deploy('ranker', { champion: v.version, fallback: { variant: 'A', k: 8, rerank: false, fusion_weight: 0.5, prompt_id: 0 }, exploration: { mode: 'greedy' } });
     server = await fx.start();
     redis = new Redis('redis://127.0.0.1:6379');
   });

@@ -97,7 +97,7 @@ describe('batched rewards on two serve processes', () => {
       kind: 'bandit',
       championVersion: null,
       actor: 'test',
-      config: { learner: { kind: 'linucb', params: { alpha: 0 } }, arms: ['a', 'b'], stateKey: `test-bpick-${tag}` },
+      config: { learner: { kind: 'linucb', params: { alpha: 0 } }, exploration: { kind: 'none' }, arms: ['a', 'b'], stateKey: `test-bpick-${tag}` },
     });
     procs.push(...(await Promise.all([serve(fx, 'one', ['--max-reward-batch', '600']), serve(fx, 'two', ['--max-reward-batch', '600'])])));
     clients = procs.map((p) => new JsonClient(p.url));
