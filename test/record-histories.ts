@@ -190,7 +190,7 @@ const recordings: Recording[] = [
       const decisions = new DecisionStore({ pool: s.db.pool });
       for (const batch of bandit.generate(2000, { start, stepMs: 10, batch: 1000, deployment: model, model, version: 1, rng: new Rng(11) })) {
         await decisions.insertDecisions(batch.decisions);
-        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])', [
+        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time, decision_time) SELECT id, r, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS x(id, r, t)', [
           batch.rewards.map((r) => r.decisionId),
           batch.rewards.map((r) => r.reward),
           batch.rewards.map((r) => r.time.toISOString()),
