@@ -60,3 +60,16 @@ export {
 export { insertDecisions, insertDecisionLines, copyDecisions, copyDecisionLines, isRowError } from './write';
 export { insertReward, insertRewards } from './rewards';
 export { getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards } from './read';
+export {
+  PARTITIONED_TABLES,
+  listDayPartitions,
+  createDayPartition,
+  defaultPartitionDays,
+  dropDayPartition,
+  deleteExpiredUndayed,
+  daysAhead,
+  expiredPartitions,
+  utcDay,
+  type DayPartition,
+  type PartitionedTable,
+} from './partitions';
