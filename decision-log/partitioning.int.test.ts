@@ -180,7 +180,7 @@ describe('migration 016 on a decision log with rows', () => {
     }
     const outcomes = await store.insertRewards([{ decisionId: v7[2].id, reward: await storedReward(v7[2].id) }, { decisionId: v4[2].id, reward: 9 }, { decisionId: fresh, reward: 1 }, { decisionId: fresh, reward: 1 }]);
     expect(outcomes[0]).toEqual({ inserted: false });
-    expect(outcomes[1].error).toBeInstanceOf(ConflictError);
+    expect((outcomes[1] as { error: unknown }).error).toBeInstanceOf(ConflictError);
     expect(outcomes.slice(2)).toEqual([{ inserted: true }, { inserted: false }]);
     const dup = await db.pool.query('SELECT decision_id, count(*)::int AS n FROM rewards GROUP BY 1 HAVING count(*) > 1');
     expect(dup.rows).toEqual([]);

@@ -17,6 +17,7 @@ import { createBudgetActivities } from '../activities/optimisers/budget';
 import { createForecastActivities } from '../activities/optimisers/forecast';
 import { createDataExportActivities } from '../activities/data-export/activities';
 import { createSweepActivities } from '../activities/sweep/activities';
+import { createRetentionActivities } from '../activities/retention/activities';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -48,6 +49,8 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     // Optimisers: budgetAllocation and workloadForecast read the decision log.
     ...createBudgetActivities(deps),
     ...createForecastActivities(deps),
+    // retention: the decision log's day partitions created ahead and dropped once expired.
+    ...createRetentionActivities(deps),
   }),
 };
 

@@ -13,3 +13,5 @@ export { workloadForecast } from './workloadForecast';
 export { experimentDesign } from './experimentDesign';
 // PPO sweeps over reward weights × feature-head ablations (seed 002 §8).
 export { sweep } from './sweep';
+// The decision log's day partitions: created ahead, dropped once expired (issue 20).
+export { retention } from './retention';
