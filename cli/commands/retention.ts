@@ -10,8 +10,9 @@
  * `autopilot retention partitions`: the day partitions of both tables and the rows waiting in their default partitions.
  */
 import { randomUUID } from 'node:crypto';
+import { ScheduleAlreadyRunning } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadSettings } from '../../config/settings';
+import { loadSettings, type Settings } from '../../config/settings';
 import { DEFAULT_AHEAD_DAYS, DEFAULT_RETENTION_DAYS, RETENTION_SCHEDULE_ID, RETENTION_WORKFLOW_TYPE, type RetentionInput, type RetentionResult } from '../../contracts/retention';
 import { TASK_QUEUES } from '../../contracts/shared';
 import { PARTITIONED_TABLES, defaultPartitionDays, listDayPartitions } from '../../decision-log/partitions';
@@ -20,7 +21,26 @@ import { withPool } from '../../registry/pool';
 import { CliError } from '../errors';
 import { intOption, startAndFollow } from '../follow-run';
 import { emit } from '../output';
+import { connectClient } from '../temporal';
 import { scheduleWorkflow } from './budget';
+
+/** The daily retention schedule with the default input, unless one exists (the dev stack's `up` calls it). */
+export async function ensureRetentionSchedule(settings: Settings): Promise<'created' | 'exists'> {
+  const { client, close } = await connectClient(settings);
+  try {
+    await client.schedule.create({
+      scheduleId: RETENTION_SCHEDULE_ID,
+      spec: { intervals: [{ every: '1d' }] },
+      action: { type: 'startWorkflow', workflowType: RETENTION_WORKFLOW_TYPE, taskQueue: TASK_QUEUES.rollout, args: [{}], workflowId: RETENTION_SCHEDULE_ID },
+    });
+    return 'created';
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) return 'exists';
+    throw err;
+  } finally {
+    await close();
+  }
+}
 
 export interface RetentionOptions {
   days?: string;
