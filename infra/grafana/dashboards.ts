@@ -275,6 +275,12 @@ export function servingDashboard(): Dashboard {
       ],
     })
     .timeseries({
+      title: 'Errors by deployment',
+      description: 'Responses with status >= 400 per second by the deployment they were routed to ("unknown": a malformed body or a name not served here).',
+      unit: 'reqps',
+      queries: [['sum by (deployment, status) (rate(autopilot_inference_errors_total[5m]))', '{{deployment}} {{status}}']],
+    })
+    .timeseries({
       title: 'Fallbacks by deployment and reason',
       description: 'Decisions answered with the static fallback action, per second.',
       unit: 'reqps',
