@@ -4,8 +4,8 @@
  * drops the partitions of `decisions` and `rewards` entirely older than now − days (default 30; seed 002
  * §14 keeps 14–30 days), audited.
  *
- * `autopilot retention schedule [--every 1d] [--days N] [--ahead N]`: the same on a Temporal Schedule
- * (`decision-log-retention`), daily by default; the days it keeps are the schedule's input.
+ * `autopilot retention schedule [--every 1d] [--days N] [--ahead N] [--if-missing]`: the same on a Temporal
+ * Schedule (`decision-log-retention`), daily by default; the days it keeps are the schedule's input.
  *
  * `autopilot retention partitions`: the day partitions of both tables and the rows waiting in their default partitions.
  */
@@ -22,16 +22,19 @@ import { CliError } from '../errors';
 import { intOption, startAndFollow } from '../follow-run';
 import { emit } from '../output';
 import { connectClient } from '../temporal';
-import { scheduleWorkflow } from './budget';
 
-/** The daily retention schedule with the default input, unless one exists (the dev stack's `up` calls it). */
-export async function ensureRetentionSchedule(settings: Settings): Promise<'created' | 'exists'> {
+/**
+ * The retention schedule (`decision-log-retention`) starting the workflow with `input` every `every`, unless
+ * one exists ('exists'; its input is left as it is). The dev stack's `up` calls it with the defaults.
+ */
+export async function ensureRetentionSchedule(settings: Settings, input: RetentionInput = {}, every = '1d'): Promise<'created' | 'exists'> {
+  if (!/^\d+(s|m|h|d)$/.test(every)) throw new CliError(`--every ${JSON.stringify(every)}: expected an interval such as 30m, 1h or 1d`);
   const { client, close } = await connectClient(settings);
   try {
     await client.schedule.create({
       scheduleId: RETENTION_SCHEDULE_ID,
-      spec: { intervals: [{ every: '1d' }] },
-      action: { type: 'startWorkflow', workflowType: RETENTION_WORKFLOW_TYPE, taskQueue: TASK_QUEUES.rollout, args: [{}], workflowId: RETENTION_SCHEDULE_ID },
+      spec: { intervals: [{ every: every as `${number}${'s' | 'm' | 'h' | 'd'}` }] },
+      action: { type: 'startWorkflow', workflowType: RETENTION_WORKFLOW_TYPE, taskQueue: TASK_QUEUES.rollout, args: [input], workflowId: RETENTION_SCHEDULE_ID },
     });
     return 'created';
   } catch (err) {
@@ -108,10 +111,17 @@ export function register(program: Command): void {
     .option('--every <interval>', 'interval (default 1d)', '1d')
     .option('--days <n>', days)
     .option('--ahead <n>', ahead)
+    .option('--if-missing', 'succeed without change when the schedule exists (for deploy jobs run on every release)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: RetentionOptions & { every: string; json?: boolean }) => {
+    .action(async (opts: RetentionOptions & { every: string; ifMissing?: boolean; json?: boolean }) => {
       const input = buildRetentionInput(opts);
-      await scheduleWorkflow(loadSettings(), { scheduleId: RETENTION_SCHEDULE_ID, every: opts.every, workflowType: RETENTION_WORKFLOW_TYPE, taskQueue: TASK_QUEUES.rollout, input, json: opts.json });
+      const r = await ensureRetentionSchedule(loadSettings(), input, opts.every);
+      if (r === 'exists' && !opts.ifMissing) {
+        throw new CliError(`schedule ${RETENTION_SCHEDULE_ID} exists already: delete it first (temporal schedule delete --schedule-id ${RETENTION_SCHEDULE_ID}) or pass --if-missing`);
+      }
+      emit(opts.json, { scheduleId: RETENTION_SCHEDULE_ID, every: opts.every, input, schedule: r }, () =>
+        r === 'created' ? `scheduled ${RETENTION_WORKFLOW_TYPE} every ${opts.every} (schedule ${RETENTION_SCHEDULE_ID})` : `schedule ${RETENTION_SCHEDULE_ID} exists; left as it is`,
+      );
     });
 
   retention
