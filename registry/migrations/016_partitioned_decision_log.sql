@@ -19,7 +19,7 @@
 --            retention empties by the reward's own time.
 --
 -- Days are UTC days: decisions_pYYYYMMDD holds [YYYY-MM-DD 00:00 UTC, next day 00:00 UTC). Daily, not weekly:
--- with the default 30-day retention a weekly partition would keep up to 6 days more than asked (20% more
+-- with the default 30-day retention a weekly partition would keep up to 7 days more than asked (23% more
 -- disk), and ~40 partitions per table (30 kept + 7 ahead) plan and prune cheaply. A row whose day has no
 -- partition (a clock far ahead, a backfill of an old day) lands in the DEFAULT partition, never lost; the
 -- retention workflow then creates that day's partition and moves the rows into it.
