@@ -69,7 +69,9 @@ export {
   deleteExpiredUndayed,
   daysAhead,
   expiredPartitions,
+  partitionHealth,
   utcDay,
   type DayPartition,
+  type PartitionHealth,
   type PartitionedTable,
 } from './partitions';

@@ -94,3 +94,22 @@ export function daysAhead(from: Date, days: number): string[] {
 export function expiredPartitions(partitions: readonly DayPartition[], cutoff: Date): DayPartition[] {
   return partitions.filter((p) => p.to.getTime() <= cutoff.getTime());
 }
+
+/** What the retention alerts watch, per table: how far ahead of `now` day partitions exist, and rows waiting in the default partition. */
+export interface PartitionHealth {
+  table: PartitionedTable;
+  /** End of the last day partition − now, in seconds (≤ 0: new rows already land in the default partition). */
+  aheadSeconds: number;
+  defaultRows: number;
+}
+
+export async function partitionHealth(db: Db, now: Date): Promise<PartitionHealth[]> {
+  const out: PartitionHealth[] = [];
+  for (const table of PARTITIONED_TABLES) {
+    const days = await listDayPartitions(db, table);
+    const last = days.length === 0 ? now : days[days.length - 1].to;
+    const waiting = await defaultPartitionDays(db, table);
+    out.push({ table, aheadSeconds: (last.getTime() - now.getTime()) / 1000, defaultRows: waiting.reduce((a, d) => a + d.rows, 0) });
+  }
+  return out;
+}

@@ -12,7 +12,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { Pool } from 'pg';
 import { createRetentionActivities } from '../activities/retention/activities';
 import type { RetentionInput, RetentionResult } from '../contracts/retention';
-import { DecisionStore, createDayPartition, listDayPartitions, utcDay, type DecisionInput } from '../decision-log';
+import { DecisionStore, createDayPartition, listDayPartitions, partitionHealth, utcDay, type DecisionInput } from '../decision-log';
 import { newDecisionId } from '../inference/decisions/id';
 import { listAudit } from '../registry/audit';
 import { Db } from '../registry/db';
@@ -98,6 +98,9 @@ describe('retention on the real Temporal dev server', () => {
     expect(first).toMatchObject({ action: 'retention.partition_dropped', actor: 'workflow:retention', dbRole: 'autopilot_worker' });
     expect(first.before).toEqual({ table: 'decisions', name: dayName('decisions', expired[0]), from: new Date(expired[0]).toISOString(), to: new Date(expired[0] + DAY).toISOString(), rows: 2 });
     expect(result.auditIds).toHaveLength(21);
+    // What the rollout worker's /metrics exports for the retention alerts (read as autopilot_worker).
+    const t = new Date();
+    expect(await partitionHealth(Db.fromPool(workerPool), t)).toEqual(['decisions', 'rewards'].map((table) => ({ table, aheadSeconds: (today + 10 * DAY - t.getTime()) / 1000, defaultRows: 0 })));
 
     // Again: nothing left to drop or create.
     const again = await run({ retentionDays: 30, aheadDays: 9 });

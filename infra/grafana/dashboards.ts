@@ -324,6 +324,14 @@ export function servingDashboard(): Dashboard {
         ['autopilot_decision_log_journal_pending', 'journal {{instance}}'],
       ],
     })
+    .timeseries({
+      title: 'Retention: day partitions ahead, rows in the default partition',
+      description: 'Days of decision log partitions left ahead of now (the retention workflow keeps about 7; the alert fires under 2) and rows waiting in a DEFAULT partition, by table (the rollout worker reads them at each scrape).',
+      queries: [
+        ['min by (table) (autopilot_decision_log_partitions_ahead_seconds) / 86400', 'days ahead {{table}}'],
+        ['max by (table) (autopilot_decision_log_default_partition_rows)', 'default rows {{table}}'],
+      ],
+    })
     .build();
 }
 
