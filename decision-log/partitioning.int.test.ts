@@ -15,7 +15,7 @@ import { Db } from '../registry/db';
 import { ConflictError } from '../registry/errors';
 import { defaultMigrationsDir, migrate } from '../registry/migrate';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg';
-import { DecisionStore, createDayPartition, defaultPartitionDays, listDayPartitions, type DecisionInput, type DecisionWithReward } from './index';
+import { DecisionStore, createDayPartition, defaultPartitionDays, dropDayPartition, expiredPartitions, listDayPartitions, type DecisionInput, type DecisionWithReward } from './index';
 
 const DAY = 86_400_000;
 const ARMS = ['large', 'small'];
@@ -57,6 +57,7 @@ describe('migration 016 on a decision log with rows', () => {
   let readBefore: DecisionWithReward[];
   const orphanV7 = newDecisionId(now - 2 * DAY);
   const orphanV4 = randomUUID();
+  const old: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -83,6 +84,14 @@ describe('migration 016 on a decision log with rows', () => {
         if (i % 4 !== 3) rewards.push({ decisionId: id, reward: ((i * 7 + day) % 10) / 10, ...(i % 3 === 0 ? { components: { quality: i / 40 } } : {}) });
       }
     }
+    // Two old decisions (100 and 70 days ago): the conversion keeps what is older than 60 days in one partition.
+    for (const daysAgo of [100, 70]) {
+      const ms = dayStart - daysAgo * DAY + 5000;
+      const id = newDecisionId(ms);
+      old.push(id);
+      rows.push({ decisionId: id, time: new Date(ms), deployment: 'archive', model: 'archive', version: 1, arm: 'large', features: {}, action: { arm: 'large' }, propensity: 1 });
+      rewards.push({ decisionId: id, reward: 1 });
+    }
     // Written as the 015 schema takes them: COPY (the server's path) and the rewards' old statement.
     await store.copyDecisions(rows);
     // Rewards whose decisions were never logged (a reward may come first): kept as they are.
@@ -95,7 +104,7 @@ describe('migration 016 on a decision log with rows', () => {
     before = await snapshot(db);
     readBefore = await readAll(store, from, to);
     expect(before.decisions.length).toBeGreaterThan(150);
-    expect(readBefore.length).toBe(before.decisions.length);
+    expect(readBefore.length).toBe(before.decisions.length - 2); // all but the two 'archive' decisions
 
     expect((await migrate(db.pool)).applied).toEqual(['016_partitioned_decision_log.sql']);
   }, 120_000);
@@ -108,16 +117,21 @@ describe('migration 016 on a decision log with rows', () => {
     const kinds = await db.pool.query("SELECT relname, relkind FROM pg_class WHERE relname IN ('decisions', 'rewards') ORDER BY 1");
     expect(kinds.rows).toEqual([{ relname: 'decisions', relkind: 'p' }, { relname: 'rewards', relkind: 'p' }]);
     const d = Db.fromPool(db.pool);
-    const decisionDays = (await listDayPartitions(d, 'decisions')).map((p) => p.name);
-    // Every day that holds rows, today and the next 7 days.
-    const expected = Array.from({ length: 12 }, (_, i) => `decisions_p${new Date(dayStart + (i - 4) * DAY).toISOString().slice(0, 10).replace(/-/g, '')}`);
-    expect(decisionDays).toEqual(expected);
-    expect((await listDayPartitions(d, 'rewards')).map((p) => p.name)).toEqual(expected.map((n) => n.replace('decisions', 'rewards')));
-    // Each decision sits in its day's partition; nothing waits in the default partitions.
+    const decisionDays = await listDayPartitions(d, 'decisions');
+    // One partition from the oldest day to 60 days ago, then every day that holds rows, today and the next 7 days.
+    const name = (t: number) => `decisions_p${new Date(t).toISOString().slice(0, 10).replace(/-/g, '')}`;
+    const expected = [name(dayStart - 100 * DAY), ...Array.from({ length: 12 }, (_, i) => name(dayStart + (i - 4) * DAY))];
+    expect(decisionDays.map((p) => p.name)).toEqual(expected);
+    expect(decisionDays[0]).toMatchObject({ from: new Date(dayStart - 100 * DAY), to: new Date(dayStart - 60 * DAY) });
+    expect(decisionDays[1]).toMatchObject({ from: new Date(dayStart - 4 * DAY), to: new Date(dayStart - 3 * DAY) });
+    expect((await listDayPartitions(d, 'rewards')).map((p) => p.name)).toEqual(decisionDays.map((p) => p.name.replace('decisions', 'rewards')));
+    // Each recent decision sits in its day's partition, the old ones in the old rows' partition; nothing waits in the default partitions.
     const misplaced = await db.pool.query(
-      "SELECT count(*)::int AS n FROM decisions WHERE tableoid::regclass::text <> 'decisions_p' || to_char(time AT TIME ZONE 'UTC', 'YYYYMMDD')",
+      "SELECT count(*)::int AS n FROM decisions WHERE deployment <> 'archive' AND tableoid::regclass::text <> 'decisions_p' || to_char(time AT TIME ZONE 'UTC', 'YYYYMMDD')",
     );
     expect(misplaced.rows[0].n).toBe(0);
+    const archived = await db.pool.query("SELECT d.tableoid::regclass::text AS d, r.tableoid::regclass::text AS r FROM decisions d JOIN rewards r USING (decision_id) WHERE deployment = 'archive'");
+    expect(archived.rows).toEqual([{ d: decisionDays[0].name, r: decisionDays[0].name.replace('decisions', 'rewards') }, { d: decisionDays[0].name, r: decisionDays[0].name.replace('decisions', 'rewards') }]);
     expect(await defaultPartitionDays(d, 'decisions')).toEqual([]);
     expect(await defaultPartitionDays(d, 'rewards')).toEqual([]);
     // A reward sits in its decision's day (v7) or in rewards_undated (ids that carry no time).
@@ -204,5 +218,20 @@ describe('migration 016 on a decision log with rows', () => {
     expect(await defaultPartitionDays(d, 'decisions')).toEqual([]);
     // The moved rows keep their indexes: the reward is found by its key again.
     expect(await store.insertReward({ decisionId: id, reward: 0.5 })).toEqual({ inserted: false });
+  });
+
+  it('drops the old rows\' partition whole once all of it is expired, with its rewards', async () => {
+    const d = Db.fromPool(db.pool);
+    const cutoff = new Date(Date.now() - 30 * DAY);
+    for (const table of ['decisions', 'rewards'] as const) {
+      const expired = expiredPartitions(await listDayPartitions(d, table), cutoff);
+      expect(expired.map((p) => p.from)).toEqual([new Date(dayStart - 100 * DAY)]);
+      expect(await dropDayPartition(d, table, expired[0].name, cutoff)).toEqual({ rows: 2 });
+    }
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM decisions WHERE decision_id = ANY($1::uuid[])', [old])).rows[0].n).toBe(0);
+    // A partition that still holds kept rows is refused by the database itself.
+    const today = `decisions_p${new Date(dayStart).toISOString().slice(0, 10).replace(/-/g, '')}`;
+    await expect(dropDayPartition(d, 'decisions', today, cutoff)).rejects.toThrow(/ends after the cutoff .*: it still holds kept rows/);
+    await expect(dropDayPartition(d, 'decisions', 'decisions_default', cutoff)).rejects.toThrow(/is not a day partition of decisions/);
   });
 });

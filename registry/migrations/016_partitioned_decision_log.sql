@@ -29,7 +29,8 @@
 -- so a long reader makes the call fail (and Temporal retry it) rather than queue the writers behind it.
 --
 -- The conversion below copies every row in this migration's transaction (rename old, create the
--- partitioned tables, partitions for every day that holds rows and the next 7, copy, drop old). It holds
+-- partitioned tables, partitions for every day of the last 60 that holds rows and the next 7, one partition
+-- for anything older, copy, drop old). It holds
 -- an exclusive lock on both tables for the copy: on a large existing log, run it in a quiet window.
 
 -- The time a UUIDv7 carries (its first 48 bits: Unix milliseconds); -infinity for any other version.
@@ -64,17 +65,18 @@ CREATE INDEX rewards_time_idx ON rewards (time);
 CREATE TABLE rewards_undated PARTITION OF rewards FOR VALUES FROM (MINVALUE) TO ('1970-01-01 00:00:00+00');
 CREATE TABLE rewards_default PARTITION OF rewards DEFAULT;
 
--- One day's partition of `parent` (decisions or rewards): created unattached, the default partition's rows
--- of that day moved into it, then attached (ATTACH takes only a SHARE UPDATE EXCLUSIVE lock on the parent, so
+-- One day's partition of `parent` (decisions or rewards) — or, with `days` > 1, one partition of that many days
+-- (the conversion below keeps rows older than 60 days in one) — named by its first day: created unattached, the
+-- default partition's rows of its range moved into it, then attached (ATTACH takes only a SHARE UPDATE EXCLUSIVE lock on the parent, so
 -- inserts and reads go on; CREATE … PARTITION OF would take an exclusive one). Returns the rows moved from
 -- the default partition, or null when the partition existed already.
-CREATE FUNCTION decision_log_create_partition(parent text, day date) RETURNS bigint
+CREATE FUNCTION decision_log_create_partition(parent text, day date, days integer DEFAULT 1) RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '10s' AS $$
 DECLARE
   key text;
   part text := parent || '_p' || to_char(day, 'YYYYMMDD');
   lo text := to_char(day, 'YYYY-MM-DD') || ' 00:00:00+00';
-  hi text := to_char(day + 1, 'YYYY-MM-DD') || ' 00:00:00+00';
+  hi text := to_char(day + days, 'YYYY-MM-DD') || ' 00:00:00+00';
   moved bigint;
 BEGIN
   key := CASE parent WHEN 'decisions' THEN 'time' WHEN 'rewards' THEN 'decision_time' END;
@@ -83,6 +85,9 @@ BEGIN
   END IF;
   IF day IS NULL OR day < date '1970-01-01' THEN
     RAISE EXCEPTION 'decision_log_create_partition: day %: expected a date from 1970-01-01 on', quote_nullable(day);
+  END IF;
+  IF days IS NULL OR days < 1 THEN
+    RAISE EXCEPTION 'decision_log_create_partition: days %: expected at least 1', quote_nullable(days);
   END IF;
   IF to_regclass(part) IS NOT NULL THEN
     IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = part::regclass AND inhparent = parent::regclass) THEN
@@ -99,7 +104,7 @@ BEGIN
 END;
 $$;
 
--- Drops one day's partition of `parent` whose whole range ends at or before `cutoff` (never a partition that
+-- Drops one partition of `parent` (named `<parent>_pYYYYMMDD`) whose whole range ends at or before `cutoff` (never a partition that
 -- still holds a time after the cutoff, never one holding now). Returns the rows it held: counted under an
 -- exclusive lock on the partition alone, so the count is exact and the parent's writers are not held up.
 CREATE FUNCTION decision_log_drop_partition(parent text, part text, cutoff timestamptz) RETURNS bigint
@@ -171,16 +176,26 @@ BEGIN
 END;
 $$;
 
--- Partitions for every UTC day that holds rows, and today and the 7 days after it; then the rows.
+-- Partitions for every UTC day of the last 60 that holds rows, and today and the 7 days after it; rows older
+-- than 60 days go into ONE partition from their first day to 60 days ago (a partition per old day would take
+-- locks on thousands of tables in this one transaction; retention drops it whole once all of it is expired).
+-- Then the rows.
 DO $$
 DECLARE
+  recent date := (now() AT TIME ZONE 'UTC')::date - 60;
+  oldest date;
   d date;
 BEGIN
-  FOR d IN
-    SELECT (time AT TIME ZONE 'UTC')::date FROM decisions_unpartitioned
+  CREATE TEMPORARY TABLE decision_log_days ON COMMIT DROP AS
+    SELECT (time AT TIME ZONE 'UTC')::date AS day FROM decisions_unpartitioned
     UNION SELECT (decision_id_time(decision_id) AT TIME ZONE 'UTC')::date FROM rewards_unpartitioned WHERE decision_id_time(decision_id) >= timestamptz '1970-01-01 00:00:00+00'
-    UNION SELECT generate_series((now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 7, interval '1 day')::date
-  LOOP
+    UNION SELECT generate_series((now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 7, interval '1 day')::date;
+  SELECT min(day) INTO oldest FROM decision_log_days WHERE day < recent;
+  IF oldest IS NOT NULL THEN
+    PERFORM decision_log_create_partition('decisions', oldest, recent - oldest);
+    PERFORM decision_log_create_partition('rewards', oldest, recent - oldest);
+  END IF;
+  FOR d IN SELECT day FROM decision_log_days WHERE day >= recent ORDER BY day LOOP
     PERFORM decision_log_create_partition('decisions', d);
     PERFORM decision_log_create_partition('rewards', d);
   END LOOP;
@@ -209,7 +224,7 @@ GRANT SELECT, INSERT ON decisions, rewards TO autopilot_inference;
 GRANT SELECT ON decisions, rewards TO autopilot_worker;
 GRANT ALL ON decisions, rewards TO autopilot_admin;
 -- Partition maintenance (the retention workflow's activities, on workers) and the id → time mapping.
-REVOKE ALL ON FUNCTION decision_log_create_partition(text, date), decision_log_drop_partition(text, text, timestamptz),
+REVOKE ALL ON FUNCTION decision_log_create_partition(text, date, integer), decision_log_drop_partition(text, text, timestamptz),
   decision_log_delete_expired(text, timestamptz), decision_log_default_days(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION decision_log_create_partition(text, date), decision_log_drop_partition(text, text, timestamptz),
+GRANT EXECUTE ON FUNCTION decision_log_create_partition(text, date, integer), decision_log_drop_partition(text, text, timestamptz),
   decision_log_delete_expired(text, timestamptz), decision_log_default_days(text) TO autopilot_worker, autopilot_admin;
