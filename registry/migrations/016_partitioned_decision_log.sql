@@ -89,6 +89,8 @@ BEGIN
   IF days IS NULL OR days < 1 THEN
     RAISE EXCEPTION 'decision_log_create_partition: days %: expected at least 1', quote_nullable(days);
   END IF;
+  -- Two retention runs at once (the schedule and a manual run) take turns instead of racing on the same name.
+  PERFORM pg_advisory_xact_lock(hashtext('autopilot.decision_log_partitions'));
   IF to_regclass(part) IS NOT NULL THEN
     IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = part::regclass AND inhparent = parent::regclass) THEN
       RAISE EXCEPTION 'decision_log_create_partition: table % exists but is not a partition of %', part, parent;
@@ -120,6 +122,7 @@ BEGIN
   IF cutoff IS NULL OR cutoff > now() THEN
     RAISE EXCEPTION 'decision_log_drop_partition: cutoff %: expected a time not after now (%)', quote_nullable(cutoff), now();
   END IF;
+  PERFORM pg_advisory_xact_lock(hashtext('autopilot.decision_log_partitions'));
   SELECT pg_get_expr(c.relpartbound, c.oid) INTO bound
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
     WHERE i.inhparent = parent::regclass AND c.relname = part;
