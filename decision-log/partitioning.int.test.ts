@@ -106,7 +106,8 @@ describe('migration 016 on a decision log with rows', () => {
     expect(before.decisions.length).toBeGreaterThan(150);
     expect(readBefore.length).toBe(before.decisions.length - 2); // all but the two 'archive' decisions
 
-    expect((await migrate(db.pool)).applied).toEqual(['016_partitioned_decision_log.sql']);
+    // 016 and whatever came after it.
+    expect((await migrate(db.pool)).applied[0]).toBe('016_partitioned_decision_log.sql');
   }, 120_000);
   afterAll(async () => {
     await db?.drop();
