@@ -68,3 +68,18 @@ export {
 export { insertDecisions, insertDecisionLines, copyDecisions, copyDecisionLines, isRowError } from './write';
 export { insertReward, insertRewards } from './rewards';
 export { getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards } from './read';
+export {
+  PARTITIONED_TABLES,
+  listDayPartitions,
+  createDayPartition,
+  defaultPartitionDays,
+  dropDayPartition,
+  deleteExpiredUndayed,
+  daysAhead,
+  expiredPartitions,
+  partitionHealth,
+  utcDay,
+  type DayPartition,
+  type PartitionHealth,
+  type PartitionedTable,
+} from './partitions';

@@ -1,7 +1,9 @@
 /**
  * Rewards. `insertReward` is idempotent per decision id: the same reward again is accepted (not stored
  * twice); a different value is a ConflictError. Rewards have no foreign key to decisions because
- * decisions are written asynchronously and a reward may arrive first. `insertRewards` does the same for
+ * decisions are written asynchronously and a reward may arrive first. The table is partitioned by
+ * `decision_time` = decision_id_time(decision_id) (migration 016), a function of the id alone, so the
+ * primary key (decision_id, decision_time) is one reward per decision. `insertRewards` does the same for
  * a batch in two statements, with one outcome per reward.
  */
 import type { Db } from '../registry/db';
@@ -23,8 +25,9 @@ function conflict(decisionId: string, stored: { reward: number; components: Reco
 export async function insertReward(db: Db, input: RewardInput): Promise<{ inserted: boolean }> {
   const { decisionId, reward, components } = checkReward(input);
   const res = await db.query(
-    `INSERT INTO rewards (decision_id, reward, components, time) VALUES ($1, $2, $3::jsonb, COALESCE($4::timestamptz, now()))
-     ON CONFLICT (decision_id) DO NOTHING`,
+    `INSERT INTO rewards (decision_id, reward, components, time, decision_time)
+     VALUES ($1, $2, $3::jsonb, COALESCE($4::timestamptz, now()), decision_id_time($1))
+     ON CONFLICT (decision_id, decision_time) DO NOTHING`,
     [decisionId, reward, components === null ? null : JSON.stringify(components), input.time?.toISOString() ?? null],
   );
   if (res.rowCount === 1) return { inserted: true };
@@ -69,11 +72,11 @@ export async function insertRewards(db: Db, inputs: RewardInput[], opts: InsertR
   if (first.size === 0) return out;
   const idx = [...first.values()];
   const res = await db.query<{ decision_id: string }>(
-    `INSERT INTO rewards (decision_id, reward, components, time)
-     SELECT id, r, c, COALESCE(t, now()) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
-     ${opts.requireDecision === true ? 'WHERE (SELECT true FROM decisions d WHERE d.decision_id = x.id)' : ''}
+    `INSERT INTO rewards (decision_id, reward, components, time, decision_time)
+     SELECT id, r, c, COALESCE(t, now()), decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
+     ${opts.requireDecision === true ? 'WHERE (SELECT true FROM decisions d WHERE d.decision_id = x.id LIMIT 1)' : ''}
      ORDER BY id
-     ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+     ON CONFLICT (decision_id, decision_time) DO NOTHING RETURNING decision_id`,
     [
       idx.map((i) => checked[i]!.decisionId),
       idx.map((i) => checked[i]!.reward),

@@ -36,6 +36,23 @@ describe('decide and rewards', () => {
     await fx?.close();
   });
 
+  it('counts errors by the deployment they were routed to, and "unknown" for a name not served here', async () => {
+    const count = async (labels: string) => {
+      const text = await server.metrics.registry.getSingleMetricAsString('autopilot_inference_errors_total');
+      const m = new RegExp(`^autopilot_inference_errors_total\\{${labels.replace(/[{}]/g, '\\$&')}\\} (\\d+)$`, 'm').exec(text);
+      return m === null ? 0 : Number(m[1]);
+    };
+    const before = { ranker: await count('route="decide",status="400",deployment="ranker"'), unknown: await count('route="decide",status="404",deployment="unknown"') };
+    expect((await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: [1, 2] })).status).toBe(400);
+    expect((await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: { nope: 1 }, extra: true })).status).toBe(400);
+    expect((await postJson(`${server.url}/v1/decide`, { deployment: `not-served-${Date.now()}`, features: x })).status).toBe(404);
+    // Both were routed to ranker (the second one's unknown field is refused by ranker's decide).
+    expect(await count('route="decide",status="400",deployment="ranker"')).toBe(before.ranker + 2);
+    expect(await count('route="decide",status="404",deployment="unknown"')).toBe(before.unknown + 1);
+    expect((await postJson(`${server.url}/v2/models/ranker/infer`, { inputs: [] })).status).toBe(400);
+    expect(await count('route="v2_infer",status="400",deployment="ranker"')).toBeGreaterThanOrEqual(1);
+  });
+
   it('returns the greedy action of the champion with propensity 1 and logs it', async () => {
     const r = await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: x });
     expect(r.status).toBe(200);

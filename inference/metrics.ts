@@ -125,8 +125,8 @@ export class InferenceMetrics {
   private readonly decisionCounts = new Map<string, PendingCount>();
   readonly errors = new Counter({
     name: 'autopilot_inference_errors_total',
-    help: 'Responses with status >= 400, by route and status code.',
-    labelNames: ['route', 'status'] as const,
+    help: 'Responses with status >= 400, by route, status code and deployment ("unknown" when the request named no deployment served here: a malformed body, an unknown name, a route without one).',
+    labelNames: ['route', 'status', 'deployment'] as const,
     registers: [this.registry],
   });
   readonly decisions = new Counter({

@@ -10,7 +10,7 @@
  * artifact store; each history is written to workflows/histories/<workflow>.<path>.json as
  * `handle.fetchHistory()` gives it. The activities are the real ones wherever they need only those
  * servers (stackCheck, ppoTraining, banditSnapshot, driftMonitor, offPolicyEvaluation, parameterTuning,
- * budgetAllocation, workloadForecast, experimentDesign and its child ppoTraining runs); canaryPromotion's
+ * budgetAllocation, workloadForecast, experimentDesign and its child ppoTraining runs, retention); canaryPromotion's
  * checks need live traffic through an inference server and textPolicyTraining needs Oumi, so those two
  * run with activities typed by their contracts that answer like the real ones (the history holds only the
  * answers, and the workflow code decides what it does with them).
@@ -37,6 +37,7 @@ import { createExperimentActivities } from '../activities/optimisers/experiments
 import { createSweepActivities } from '../activities/sweep/activities';
 import { createDataExportActivities } from '../activities/data-export/activities';
 import { createLoopActivities } from '../activities/loop/activities';
+import { createRetentionActivities } from '../activities/retention/activities';
 import { createForecastActivities } from '../activities/optimisers/forecast';
 import { createTuningActivities } from '../activities/optimisers/tuning';
 import { LoggedBandit } from '../activities/ope/testing/logged-bandit';
@@ -46,7 +47,9 @@ import { judgeOpeGate } from '../canary/ope-gate';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { CheckOutcome, CheckResult } from '../canary/status';
 import { canaryWorkflowId, type CanaryActivities, type CheckInput } from '../contracts/canary';
-import { DecisionStore, type DecisionInput } from '../decision-log';
+import { DecisionStore, createDayPartition, utcDay, type DecisionInput } from '../decision-log';
+import { newDecisionId } from '../inference/decisions/id';
+import { Db } from '../registry/db';
 import { LinUCB, deltaToFields } from '../ml/bandits';
 import { exportOnnx } from '../ml/onnx/export';
 import { Rng } from '../ml/rng';
@@ -193,7 +196,7 @@ const recordings: Recording[] = [
       const decisions = new DecisionStore({ pool: s.db.pool });
       for (const batch of bandit.generate(2000, { start, stepMs: 10, batch: 1000, deployment: model, model, version: 1, rng: new Rng(11) })) {
         await decisions.insertDecisions(batch.decisions);
-        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])', [
+        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time, decision_time) SELECT id, r, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS x(id, r, t)', [
           batch.rewards.map((r) => r.decisionId),
           batch.rewards.map((r) => r.reward),
           batch.rewards.map((r) => r.time.toISOString()),
@@ -231,7 +234,7 @@ const recordings: Recording[] = [
       const start = new Date(Date.now() - 30 * 60_000);
       for (const batch of bandit.generate(2000, { start, stepMs: 500, batch: 1000, deployment: model, model, version: 1, rng: new Rng(11) })) {
         await decisions.insertDecisions(batch.decisions);
-        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])', [
+        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time, decision_time) SELECT id, r, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS x(id, r, t)', [
           batch.rewards.map((r) => r.decisionId),
           batch.rewards.map((r) => r.reward),
           batch.rewards.map((r) => r.time.toISOString()),
@@ -447,6 +450,26 @@ const recordings: Recording[] = [
       const result = (await h.result()) as { succeeded: number; failed: number };
       if (result.succeeded !== 4 || result.failed !== 0) throw new Error(`sweep: expected 4 cells to succeed, got ${result.succeeded} succeeded and ${result.failed} failed`);
       return { 'sweep.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
+    workflow: 'retention',
+    activities: (s) => createRetentionActivities({ pool: s.db.pool }),
+    async run(s, taskQueue) {
+      // Two expired day partitions with a decision each: the run creates the days ahead and drops them (as workflows/retention.int.test.ts).
+      const d = Db.fromPool(s.db.pool);
+      const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+      const rows: DecisionInput[] = [];
+      for (const k of [40, 39]) {
+        for (const t of ['decisions', 'rewards'] as const) await createDayPartition(d, t, utcDay(new Date(today - k * 86_400_000)));
+        const ms = today - k * 86_400_000 + 1000;
+        rows.push({ decisionId: newDecisionId(ms), time: new Date(ms), deployment: 'recorded-retention', model: 'recorded-retention', version: null, arm: 'a', features: {}, action: { arm: 'a' }, propensity: 1 });
+      }
+      await new DecisionStore({ pool: s.db.pool }).insertDecisions(rows);
+      const h = await s.client.workflow.start('retention', { taskQueue, workflowId: `retention/${randomUUID()}`, args: [{ retentionDays: 30, aheadDays: 8 }] });
+      const result = (await h.result()) as { dropped: unknown[] };
+      if (result.dropped.length !== 4) throw new Error(`retention: expected 4 partitions dropped, got ${JSON.stringify(result)}`);
+      return { 'retention.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
     },
   },
 ];

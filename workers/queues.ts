@@ -18,6 +18,7 @@ import { createForecastActivities } from '../activities/optimisers/forecast';
 import { createDataExportActivities } from '../activities/data-export/activities';
 import { createSweepActivities } from '../activities/sweep/activities';
 import { createLoopActivities } from '../activities/loop/activities';
+import { createRetentionActivities } from '../activities/retention/activities';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -53,6 +54,8 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createForecastActivities(deps),
     // optimizationLoop runs here (its registry activities; canaryOpeGate judges its OPE stage).
     ...createLoopActivities(deps),
+    // retention: the decision log's day partitions created ahead and dropped once expired.
+    ...createRetentionActivities(deps),
   }),
 };
 

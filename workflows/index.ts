@@ -15,3 +15,5 @@ export { experimentDesign } from './experimentDesign';
 export { sweep } from './sweep';
 // The loop: export → retrain → offline evaluation + OPE → canary → promote or reject, per deployment.
 export { optimizationLoop } from './optimizationLoop';
+// The decision log's day partitions: created ahead, dropped once expired (issue 20).
+export { retention } from './retention';

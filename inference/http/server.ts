@@ -23,6 +23,11 @@ export interface RequestContext {
   latency: Observer | null;
   /** Response status when not 200. */
   status: number;
+  /**
+   * The served deployment the request was routed to, set by the route's handler once it found it (the error
+   * counter's `deployment` label; only names of deployments served here, so the label stays bounded).
+   */
+  deployment?: string | null;
   /** performance.now() when the request arrived. */
   start: number;
   /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one and for bodies a BytesHandler read. */
@@ -223,7 +228,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const finish = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, status: number, payload: string, close = false): void => {
     ex.send(status, JSON_TYPE, payload, close);
     (ctx.latency ?? defaults[route]).observe((performance.now() - start) / 1000);
-    if (status >= 400) metrics.errors.labels(route, String(status)).inc();
+    if (status >= 400) metrics.errors.labels(route, String(status), ctx.deployment ?? 'unknown').inc();
   };
 
   const fail = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, err: unknown): void => {
@@ -243,7 +248,7 @@ export function createHttpServer(opts: HttpOptions): Server {
     opts.onInternalError?.(fault.cause, route, fault.errorId);
     ex.send(fault.status, JSON_TYPE, errorBody(fault), false, fault.retryAfterSeconds);
     (ctx.latency ?? defaults[route]).observe((performance.now() - start) / 1000);
-    metrics.errors.labels(route, String(fault.status)).inc();
+    metrics.errors.labels(route, String(fault.status), ctx.deployment ?? 'unknown').inc();
   };
 
   const respond = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, value: unknown): void => {
@@ -261,6 +266,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   class Context implements RequestContext {
     latency: Observer | null = null;
     bodyText: string | null = null;
+    deployment: string | null = null;
     private settled = false;
     readonly keyId: string | null;
 
