@@ -36,7 +36,11 @@ function ours(c: Compare, run: Run): number {
   const val = new Float64Array(width + 1);
   const load = (row: number[]): number => {
     let k = 0;
-    for (let j = 0; j < width; j++) if (row[j] !== 0) ((idx[k] = j), (val[k++] = row[j]));
+    for (let j = 0; j < width; j++) {
+      if (row[j] === 0) continue;
+      idx[k] = j;
+      val[k++] = row[j];
+    }
     idx[k] = 30; // VW's constant feature
     val[k++] = 1;
     return k;
