@@ -71,6 +71,9 @@ export interface Handlers {
   /** With `fromBytes`, bodies are offered to it first (decide's common body, read without JSON.parse). */
   decide: JsonHandler & { fromBytes?: BytesHandler };
   rewards: JsonHandler;
+  /** POST /v1/predict and /v1/labels (online models); absent: 404. */
+  predict?: JsonHandler;
+  labels?: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
   serverMetadata: GetHandler;
@@ -188,6 +191,8 @@ function parseModelPath(path: string): { name: string; version: string | null; t
 function routeLabel(path: string): RouteLabel {
   if (path === '/v1/decide') return 'decide';
   if (path === '/v1/rewards') return 'rewards';
+  if (path === '/v1/predict') return 'predict';
+  if (path === '/v1/labels') return 'labels';
   if (path === '/metrics') return 'metrics';
   if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') return 'health';
   const parsed = path.startsWith('/v2/models/') ? parseModelPath(path) : null;
@@ -207,6 +212,8 @@ export function createHttpServer(opts: HttpOptions): Server {
   const defaults: Record<RouteLabel, Observer> = {
     decide: metrics.latency('decide'),
     rewards: metrics.latency('rewards'),
+    predict: metrics.latency('predict'),
+    labels: metrics.latency('labels'),
     v2_infer: metrics.latency('v2_infer'),
     v2_metadata: metrics.latency('v2_metadata'),
     health: metrics.latency('health'),
@@ -374,6 +381,12 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method === 'POST') return (key = authorize(body, ex, 'rewards', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'rewards', handlers.rewards, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'rewards', start, methodNotAllowed(method, path, 'POST'));
     }
+    if ((path === '/v1/predict' || path === '/v1/labels') && handlers.predict !== undefined && handlers.labels !== undefined) {
+      const r = path === '/v1/predict' ? 'predict' : 'labels';
+      // Label batches are larger than a decision: they take the v2 infer body limit.
+      if (method === 'POST') return (key = authorize(body, ex, r, start, authorization, null)) === undefined ? undefined : runJson(body, ex, r, r === 'predict' ? handlers.predict : handlers.labels, undefined, start, r === 'labels' ? maxInferBodyBytes : maxBodyBytes, key);
+      return reject(body, ex, r, start, methodNotAllowed(method, path, 'POST'));
+    }
     if (path === '/metrics') {
       if (method !== 'GET') return reject(body, ex, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
@@ -410,7 +423,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
-        'POST /v1/decide, POST /v1/rewards, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
+        'POST /v1/decide, POST /v1/rewards, POST /v1/predict, POST /v1/labels, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
   };
 
@@ -435,7 +448,10 @@ export function createHttpServer(opts: HttpOptions): Server {
   });
   if (opts.fastPath !== false) {
     // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
-    const largeBodies = { limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
+    const largeBodies = { limitOf: (target: string) => {
+        const r = routeLabel(target.split('?', 1)[0]);
+        return r === 'v2_infer' || r === 'labels' ? maxInferBodyBytes : maxBodyBytes;
+      } };
     const fastStats = installFastPath(
       server,
       {
