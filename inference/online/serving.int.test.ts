@@ -91,13 +91,15 @@ describe('online-model deployments on two servers', () => {
       hasher.hash(f, v);
       expect(a.predictions[i]).toBeCloseTo(ref.predict(v.idx, v.val, 0, v.count), 12);
     });
-    // The shared state itself: z and n per coordinate.
-    const fields = await redis.hgetall(`online:state:${key}`);
+    // The shared state itself: per coordinate one field, its index → <Idd (index, z, n).
+    const fields = await redis.hgetallBuffer(`online:state:${key}`);
     let checked = 0;
     for (let i = 0; i < ref.size; i++) {
       if (ref.n[i] === 0) continue;
-      expect(Number(fields[`a:${i}`])).toBeCloseTo(ref.z[i], 12);
-      expect(Number(fields[`b:${i}`])).toBeCloseTo(ref.n[i], 12);
+      const rec = fields[String(i)];
+      expect(rec.readUInt32LE(0)).toBe(i);
+      expect(rec.readDoubleLE(4)).toBeCloseTo(ref.z[i], 12);
+      expect(rec.readDoubleLE(12)).toBeCloseTo(ref.n[i], 12);
       checked++;
     }
     expect(checked).toBe(9); // the bias, 4 countries, 2 devices, hour, len

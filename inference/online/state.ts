@@ -10,19 +10,24 @@
  *   z-increment g − σ·w depends on the current z and n, so increments computed from a server's stale copy
  *   would be applied to a state they were not computed for (nothing lost, but not FTRL any more). The cost
  *   is Redis CPU per coordinate (bench/online-learners.ts measures it).
- * - every batch appends one entry `<seq>-1 { b: seq before, d: "i,a,b;…" }` (the new values of the touched
- *   coordinates, as %.17g text: doubles round-trip exactly) to the stream `online:log:<stateKey>` (capped at
- *   ~LOG_LENGTH entries). The server that sent the batch applies the reply at once; every server tails the
- *   stream every `refreshIntervalMs` and applies the entries after its `seq` in order; one whose position
- *   fell out of the stream (or a fresh start) reloads the whole hash (HGETALL: the state at one seq).
+ * - a coordinate is ONE hash field, its index, whose value is 20 bytes: struct `<Idd` (uint32 index, the two
+ *   doubles, little-endian). Binary doubles round-trip exactly and cost Lua no number formatting (creating a
+ *   string per number was most of the script's time).
+ * - every batch appends one entry `<seq>-1 { b: seq before, d: the touched coordinates' records, concatenated }`
+ *   to the stream `online:log:<stateKey>` (capped at ~LOG_LENGTH entries). The server that sent the batch
+ *   applies the reply at once; every server tails the stream every `refreshIntervalMs` and applies the
+ *   entries after its `seq` in order; one whose position fell out of the stream (or a fresh start) reloads the
+ *   whole hash (HGETALL: the state at one seq).
  *
- * Hash `online:state:<stateKey>`: fields `a:<i>`, `b:<i>` (the two arrays at coordinate i) and `seq`.
+ * Hash `online:state:<stateKey>`: field `<i>` → `<Idd` record per coordinate, and `seq` (labels learnt).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { stateArrays, type OnlineModelConfig, type OnlineModelLearner, type OnlineSnapshot } from '../../ml/online';
 
 export const LOG_LENGTH = 10_000;
+/** Bytes of one coordinate's record: uint32 index, two float64. */
+export const RECORD_BYTES = 20;
 
 export function onlineStateKey(stateKey: string): string {
   return `online:state:${stateKey}`;
@@ -37,8 +42,10 @@ export const LEARN_SCRIPT = `
 local alg, loss = ARGV[1], ARGV[2]
 local p1, p2, p3, p4 = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local rows = tonumber(ARGV[7])
+local sqrt, exp, pack, unpackRecord = math.sqrt, math.exp, struct.pack, struct.unpack
 local pos = 8
 local Y, K, IX, VX, uniq, seen = {}, {}, {}, {}, {}, {}
+local nu = 0
 for r = 1, rows do
   local y, k = tonumber(ARGV[pos]), tonumber(ARGV[pos + 1])
   pos = pos + 2
@@ -47,21 +54,24 @@ for r = 1, rows do
     local i = ARGV[pos + j - 1]
     ix[j] = i
     vx[j] = tonumber(ARGV[pos + k + j - 1])
-    if not seen[i] then seen[i] = true; uniq[#uniq + 1] = i end
+    if not seen[i] then seen[i] = true; nu = nu + 1; uniq[nu] = i end
   end
   Y[r], K[r], IX[r], VX[r] = y, k, ix, vx
   pos = pos + 2 * k
 end
 local A, B = {}, {}
-for c = 1, #uniq, 500 do
-  local names = {}
-  local last = math.min(c + 499, #uniq)
-  for j = c, last do names[#names + 1] = 'a:' .. uniq[j]; names[#names + 1] = 'b:' .. uniq[j] end
-  local vals = redis.call('HMGET', KEYS[1], unpack(names))
+for c = 1, nu, 1000 do
+  local last = math.min(c + 999, nu)
+  local vals = redis.call('HMGET', KEYS[1], unpack(uniq, c, last))
   for j = c, last do
-    local o = 2 * (j - c)
-    A[uniq[j]] = tonumber(vals[o + 1] or '0')
-    B[uniq[j]] = tonumber(vals[o + 2] or '0')
+    local v = vals[j - c + 1]
+    local i = uniq[j]
+    if v then
+      local _, a, b = unpackRecord('<Idd', v)
+      A[i], B[i] = a, b
+    else
+      A[i], B[i] = 0, 0
+    end
   end
 end
 local w = {}
@@ -73,8 +83,8 @@ for r = 1, rows do
     local wi = 0
     if alg == 'ftrl' then
       local z = A[i]
-      if z > p3 then wi = -(z - p3) / ((p2 + math.sqrt(B[i])) / p1 + p4)
-      elseif z < -p3 then wi = -(z + p3) / ((p2 + math.sqrt(B[i])) / p1 + p4) end
+      if z > p3 then wi = -(z - p3) / ((p2 + sqrt(B[i])) / p1 + p4)
+      elseif z < -p3 then wi = -(z + p3) / ((p2 + sqrt(B[i])) / p1 + p4) end
     else
       wi = A[i]
     end
@@ -84,7 +94,7 @@ for r = 1, rows do
   local p = m
   if loss == 'logistic' then
     if m > 35 then m = 35 elseif m < -35 then m = -35 end
-    p = 1 / (1 + math.exp(-m))
+    p = 1 / (1 + exp(-m))
   end
   local res = p - Y[r]
   for j = 1, k do
@@ -93,31 +103,34 @@ for r = 1, rows do
     if alg == 'ftrl' then
       local n = B[i]
       local nn = n + g * g
-      A[i] = A[i] + (g - ((math.sqrt(nn) - math.sqrt(n)) / p1) * w[j])
+      A[i] = A[i] + (g - ((sqrt(nn) - sqrt(n)) / p1) * w[j])
       B[i] = nn
     else
       g = g + p2 * A[i]
       local G = B[i] + g * g
       B[i] = G
-      if G > 0 then A[i] = A[i] - (p1 * g) / math.sqrt(G) end
+      if G > 0 then A[i] = A[i] - (p1 * g) / sqrt(G) end
     end
   end
 end
 local out, args = {}, {}
-for j = 1, #uniq do
+local na = 0
+for j = 1, nu do
   local i = uniq[j]
-  local a, b = string.format('%.17g', A[i]), string.format('%.17g', B[i])
-  out[j] = i .. ',' .. a .. ',' .. b
-  args[#args + 1] = 'a:' .. i; args[#args + 1] = a; args[#args + 1] = 'b:' .. i; args[#args + 1] = b
-  if #args >= 1000 then redis.call('HSET', KEYS[1], unpack(args)); args = {} end
+  local rec = pack('<Idd', tonumber(i), A[i], B[i])
+  out[j] = rec
+  args[na + 1] = i
+  args[na + 2] = rec
+  na = na + 2
+  if na >= 2000 then redis.call('HSET', KEYS[1], unpack(args, 1, na)); na = 0 end
 end
-if #args > 0 then redis.call('HSET', KEYS[1], unpack(args)) end
+if na > 0 then redis.call('HSET', KEYS[1], unpack(args, 1, na)) end
 local after = redis.call('HINCRBY', KEYS[1], 'seq', rows)
-local d = table.concat(out, ';')
+local d = table.concat(out)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ${LOG_LENGTH}, after .. '-1', 'b', after - rows, 'd', d)
 return { after - rows, after, d }`;
 
-// KEYS: state hash. ARGV: seq, then field/value pairs. Writes a snapshot's state only into an EMPTY hash.
+// KEYS: state hash. ARGV: seq, then field/record pairs. Writes a snapshot's state only into an EMPTY hash.
 const INIT_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for c = 2, #ARGV, 1000 do redis.call('HSET', KEYS[1], unpack(ARGV, c, math.min(c + 999, #ARGV))) end
@@ -164,18 +177,26 @@ export class SharedOnlineState {
     return this.opts.learner;
   }
 
-  private evalsha(sha: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const r = this.opts.redis;
-    return r.evalsha(sha, keys.length, ...keys, ...args).catch((err: Error) => {
+  /** EVALSHA (EVAL on NOSCRIPT); bulk replies as Buffers. */
+  private evalsha(sha: string, script: string, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+    // ioredis has a Buffer-reply variant of every command; its types list evalsha's only through defineCommand.
+    const r = this.opts.redis as unknown as Record<'evalshaBuffer' | 'evalBuffer', (...a: (string | number | Buffer)[]) => Promise<unknown>>;
+    return r.evalshaBuffer(sha, keys.length, ...keys, ...args).catch((err: Error) => {
       if (!/NOSCRIPT/.test(err.message)) throw err;
-      return r.eval(script, keys.length, ...keys, ...args);
+      return r.evalBuffer(script, keys.length, ...keys, ...args);
     });
   }
 
   /** Writes a snapshot's state into Redis when the state there is empty; true when it did. */
   async initFrom(s: OnlineSnapshot): Promise<boolean> {
-    const args: (string | number)[] = [s.seq];
-    for (let k = 0; k < s.index.length; k++) args.push(`a:${s.index[k]}`, String(s.a[k]), `b:${s.index[k]}`, String(s.b[k]));
+    const args: (string | number | Buffer)[] = [s.seq];
+    for (let k = 0; k < s.index.length; k++) {
+      const rec = Buffer.allocUnsafe(RECORD_BYTES);
+      rec.writeUInt32LE(s.index[k], 0);
+      rec.writeDoubleLE(s.a[k], 4);
+      rec.writeDoubleLE(s.b[k], 12);
+      args.push(String(s.index[k]), rec);
+    }
     return (await this.evalsha(INIT_SHA, INIT_SCRIPT, [this.key], args)) === 1;
   }
 
@@ -193,7 +214,7 @@ export class SharedOnlineState {
   /** Learns `rows` in Redis (one atomic script); the local copy has the result when this resolves. */
   async learn(rows: LabelRows): Promise<{ seqBefore: number; seq: number }> {
     const c = this.opts.config;
-    const reply = (await this.evalsha(LEARN_SHA, LEARN_SCRIPT, [this.key, this.logKey], [c.algorithm, c.loss, ...this.params, rows.rows, ...rows.args])) as [number, number, string];
+    const reply = (await this.evalsha(LEARN_SHA, LEARN_SCRIPT, [this.key, this.logKey], [c.algorithm, c.loss, ...this.params, rows.rows, ...rows.args])) as [number, number, Buffer];
     const seqBefore = Number(reply[0]);
     const seq = Number(reply[1]);
     if (this.seq === seqBefore) {
@@ -205,19 +226,14 @@ export class SharedOnlineState {
     return { seqBefore, seq };
   }
 
-  private apply(d: string): void {
-    if (d === '') return;
+  /** Applies concatenated `<Idd` records. */
+  private apply(d: Buffer): void {
     const [A, B] = stateArrays(this.opts.learner);
-    let start = 0;
-    while (start < d.length) {
-      let end = d.indexOf(';', start);
-      if (end === -1) end = d.length;
-      const c1 = d.indexOf(',', start);
-      const c2 = d.indexOf(',', c1 + 1);
-      const i = Number(d.slice(start, c1));
-      A[i] = Number(d.slice(c1 + 1, c2));
-      B[i] = Number(d.slice(c2 + 1, end));
-      start = end + 1;
+    if (d.length % RECORD_BYTES !== 0) throw new Error(`${this.key}: a log record block of ${d.length} bytes (expected a multiple of ${RECORD_BYTES})`);
+    for (let o = 0; o < d.length; o += RECORD_BYTES) {
+      const i = d.readUInt32LE(o);
+      A[i] = d.readDoubleLE(o + 4);
+      B[i] = d.readDoubleLE(o + 12);
     }
   }
 
@@ -233,36 +249,53 @@ export class SharedOnlineState {
   private async refreshOnce(): Promise<void> {
     if (this.seq < 0) return this.reload();
     for (;;) {
-      const entries = (await this.opts.redis.xrange(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 500)) as [string, string[]][];
+      const entries = (await this.opts.redis.xrangeBuffer(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 500)) as unknown as [Buffer, Buffer[]][];
       if (entries.length === 0) {
-        // Nothing logged after us: the hash may still be ahead (a snapshot written into it, a log trimmed away).
+        // Nothing logged after us. The hash can still be ahead: a snapshot written into an empty state (no
+        // log entry), or a log trimmed away entirely. A label learnt between the two reads shows in the log.
         const raw = await this.opts.redis.hget(this.key, 'seq');
-        if (raw !== null && Number(raw) !== this.seq) return this.reload();
-        return;
+        if (raw === null || Number(raw) <= this.seq) return;
+        const again = await this.opts.redis.xrange(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 1);
+        if (again.length === 0) return this.reload();
+        continue;
       }
-      for (const [id, fields] of entries) {
-        const f: Record<string, string> = {};
-        for (let k = 0; k < fields.length; k += 2) f[fields[k]] = fields[k + 1];
-        if (Number(f.b) !== this.seq) return this.reload();
-        this.apply(f.d ?? '');
-        this.seq = Number(id.split('-')[0]);
+      for (const [idBuf, fields] of entries) {
+        const id = idBuf.toString();
+        const after = Number(id.slice(0, id.indexOf('-')));
+        if (after <= this.seq) continue; // applied meanwhile from a learn reply
+        let before = -1;
+        let d: Buffer = Buffer.alloc(0);
+        for (let k = 0; k < fields.length; k += 2) {
+          const name = fields[k].toString();
+          if (name === 'b') before = Number(fields[k + 1].toString());
+          else if (name === 'd') d = fields[k + 1];
+        }
+        if (before !== this.seq) return this.reload(); // our position fell out of the log
+        this.apply(d);
+        this.seq = after;
       }
       if (entries.length < 500) return;
     }
   }
 
   private async reload(): Promise<void> {
-    const fields = await this.opts.redis.hgetall(this.key);
+    const fields = await this.opts.redis.hgetallBuffer(this.key);
     const [A, B] = stateArrays(this.opts.learner);
     A.fill(0);
     B.fill(0);
+    let seq = 0;
     for (const name in fields) {
-      if (name === 'seq') continue;
-      const i = Number(name.slice(2));
-      if (!(i >= 0 && i < A.length)) throw new Error(`${this.key} field ${name} is outside the model's 2^${this.opts.config.bits} coordinates (the state key is shared with another config?)`);
-      (name.charCodeAt(0) === 97 ? A : B)[i] = Number(fields[name]);
+      const v = fields[name];
+      if (name === 'seq') {
+        seq = Number(v.toString());
+        continue;
+      }
+      const i = v.length === RECORD_BYTES ? v.readUInt32LE(0) : -1;
+      if (!(i >= 0 && i < A.length) || String(i) !== name) throw new Error(`${this.key} field ${name} is not a coordinate record of this model's 2^${this.opts.config.bits} coordinates (the state key is shared with another config?)`);
+      A[i] = v.readDoubleLE(4);
+      B[i] = v.readDoubleLE(12);
     }
-    this.seq = fields.seq === undefined ? 0 : Number(fields.seq);
+    this.seq = seq;
     this.fullReloads++;
   }
 
