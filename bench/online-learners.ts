@@ -23,7 +23,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -34,6 +34,7 @@ import { FsArtifactStore } from '../registry/artifacts/fs';
 import { migrate } from '../registry/migrate';
 import { createTestDatabase } from '../test/support/pg';
 import { JsonClient } from '../inference/testing/client';
+import { procCpuSeconds } from './support/proc-cpu';
 
 const root = resolve(__dirname, '..');
 const arg = (name: string, dflt: number) => {
@@ -195,6 +196,24 @@ function startServer(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ child: Ch
   });
 }
 
+/** The pid of the machine's redis-server (CPU accounting), or null. */
+function redisPid(): number | null {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'redis-server') return Number(d);
+    } catch {
+      // gone
+    }
+  }
+  return null;
+}
+
+/** CPU seconds of the servers, Redis and this process since `before` (call with no argument for a start mark). */
+function cpuMark(pids: number[], redis: number | null): number[] {
+  return [pids.reduce((t, p) => t + procCpuSeconds(p), 0), redis === null ? NaN : procCpuSeconds(redis), process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6];
+}
+
 /** Closed loop: `connections` workers, each POSTing one of `bodies` (round robin) until `seconds` pass. */
 async function closedLoop(clients: JsonClient[], bodies: string[], perBody: number, connections: number, seconds: number): Promise<{ labels: number; perS: number; errors: number }> {
   let labels = 0;
@@ -246,11 +265,22 @@ async function e2e(): Promise<void> {
     const batched = Array.from({ length: 200 }, (_, b) => JSON.stringify({ deployment: 'ctr', labels: Array.from({ length: BATCH }, (_, j) => label((b * BATCH + j) % named.length)) }));
     await closedLoop(clients, batched, BATCH, CONNECTIONS, 1); // warm-up
     const seq0 = Number(await redis.hget(`online:state:${stateKey}`, 'seq'));
+    const pids = servers.map((s) => s.child.pid!);
+    const rpid = redisPid();
+    const cpuLine = (before: number[], labels: number) => {
+      const after = cpuMark(pids, rpid);
+      const us = after.map((x, i) => ((x - before[i]) * 1e6) / labels);
+      return `CPU per label: servers ${us[0].toFixed(1)} µs, Redis ${Number.isNaN(us[1]) ? '?' : us[1].toFixed(1)} µs, load generator ${us[2].toFixed(1)} µs → one core each would carry ${fmt(1e6 / us[0])} (servers) / ${Number.isNaN(us[1]) ? '?' : fmt(1e6 / us[1])} (Redis) labels/s`;
+    };
+    let mark = cpuMark(pids, rpid);
     const base = await closedLoop(clients, single, 1, CONNECTIONS, DURATION);
+    const baseCpu = cpuLine(mark, base.labels);
+    mark = cpuMark(pids, rpid);
     const bat = await closedLoop(clients, batched, BATCH, CONNECTIONS, DURATION);
+    const batCpu = cpuLine(mark, bat.labels);
     const seq1 = Number(await redis.hget(`online:state:${stateKey}`, 'seq'));
-    console.log(`  labels/s, 1 label per request (baseline): ${fmt(base.perS)} (${base.errors} errors)`);
-    console.log(`  labels/s, ${BATCH} labels per request:       ${fmt(bat.perS)} (${bat.errors} errors) → ${(bat.perS / base.perS).toFixed(1)}× the per-example path; target ≥ 20,000`);
+    console.log(`  labels/s, 1 label per request (baseline): ${fmt(base.perS)} (${base.errors} errors); ${baseCpu}`);
+    console.log(`  labels/s, ${BATCH} labels per request:       ${fmt(bat.perS)} (${bat.errors} errors) → ${(bat.perS / base.perS).toFixed(1)}× the per-example path; target ≥ 20,000; ${batCpu}`);
     console.log(`  Redis seq moved by ${fmt(seq1 - seq0)}; labels answered ${fmt(base.labels + bat.labels)} → ${seq1 - seq0 === base.labels + bat.labels ? 'none lost' : 'MISMATCH'}`);
     const lat: number[] = [];
     for (let i = 0; i < 2000; i++) {

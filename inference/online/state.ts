@@ -147,6 +147,15 @@ export interface LabelRows {
   args: (string | number)[];
 }
 
+/** Most rows one script learns (bounds how long one script holds Redis). */
+export const MAX_SCRIPT_ROWS = 2000;
+
+interface QueuedLabels {
+  rows: LabelRows;
+  resolve: (r: { seqBefore: number; seq: number }) => void;
+  reject: (err: Error) => void;
+}
+
 export interface SharedOnlineStateOptions {
   redis: Redis;
   config: OnlineModelConfig;
@@ -164,6 +173,10 @@ export class SharedOnlineState {
   private refreshing: Promise<void> | null = null;
   private readonly params: number[];
   fullReloads = 0;
+  /** Learn scripts sent. */
+  scripts = 0;
+  private queue: QueuedLabels[] = [];
+  private sending = false;
   private closed = false;
 
   constructor(private readonly opts: SharedOnlineStateOptions) {
@@ -211,19 +224,60 @@ export class SharedOnlineState {
     this.timer.unref();
   }
 
-  /** Learns `rows` in Redis (one atomic script); the local copy has the result when this resolves. */
-  async learn(rows: LabelRows): Promise<{ seqBefore: number; seq: number }> {
-    const c = this.opts.config;
-    const reply = (await this.evalsha(LEARN_SHA, LEARN_SCRIPT, [this.key, this.logKey], [c.algorithm, c.loss, ...this.params, rows.rows, ...rows.args])) as [number, number, Buffer];
-    const seqBefore = Number(reply[0]);
-    const seq = Number(reply[1]);
-    if (this.seq === seqBefore) {
-      this.apply(reply[2]);
-      this.seq = seq;
-    } else {
-      await this.refresh();
+  /**
+   * Learns `rows` in Redis; the local copy has the result when this resolves. Batches that arrive while a
+   * script is in flight are sent together as the next script (in arrival order, at most MAX_SCRIPT_ROWS
+   * rows): one script per Redis round trip whatever the number of requests. Resolves with the seq after
+   * this batch's last row.
+   */
+  learn(rows: LabelRows): Promise<{ seqBefore: number; seq: number }> {
+    if (this.closed) return Promise.reject(new Error(`online state ${this.key} is closed`));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      if (!this.sending) {
+        this.sending = true;
+        setImmediate(() => void this.sendLoop());
+      }
+    });
+  }
+
+  private async sendLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const take: QueuedLabels[] = [];
+        let n = 0;
+        while (this.queue.length > 0 && (take.length === 0 || n + this.queue[0].rows.rows <= MAX_SCRIPT_ROWS)) {
+          const q = this.queue.shift()!;
+          take.push(q);
+          n += q.rows.rows;
+        }
+        const c = this.opts.config;
+        const args: (string | number)[] = [c.algorithm, c.loss, ...this.params, n];
+        for (const q of take) for (let k = 0; k < q.rows.args.length; k++) args.push(q.rows.args[k]);
+        try {
+          const reply = (await this.evalsha(LEARN_SHA, LEARN_SCRIPT, [this.key, this.logKey], args)) as [number, number, Buffer];
+          const seqBefore = Number(reply[0]);
+          const seq = Number(reply[1]);
+          this.scripts++;
+          if (this.seq === seqBefore) {
+            this.apply(reply[2]);
+            this.seq = seq;
+          } else {
+            await this.refresh().catch((err) => this.opts.onError?.(`refresh of ${this.key} after a learn failed: ${(err as Error).message}`));
+          }
+          let at = seqBefore;
+          for (const q of take) {
+            const before = at;
+            at += q.rows.rows;
+            q.resolve({ seqBefore: before, seq: at });
+          }
+        } catch (err) {
+          for (const q of take) q.reject(err as Error);
+        }
+      }
+    } finally {
+      this.sending = false;
     }
-    return { seqBefore, seq };
   }
 
   /** Applies concatenated `<Idd` records. */
@@ -301,9 +355,11 @@ export class SharedOnlineState {
 
   /** Stops tailing the log; returns once a refresh in flight has ended. */
   async close(): Promise<void> {
-    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // Labels accepted before close are still learnt (their requests wait for it).
+    while (this.sending) await new Promise((r) => setTimeout(r, 2));
+    this.closed = true;
     await this.refreshing?.catch(() => undefined);
   }
 }
