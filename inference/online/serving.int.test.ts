@@ -123,6 +123,23 @@ describe('online-model deployments on two servers', () => {
     expect(a.predictions).toEqual(b.predictions);
   });
 
+  it('a server whose position fell out of the log reloads the whole state and agrees again', async () => {
+    // Server 1 learns while server 2's log position is trimmed away (XTRIM to nothing after each batch: server 2,
+    // tailing every 50 ms, would have to read all three entries within their few ms of life to miss the reload).
+    const reloads = servers[1].onlineModels!.get('ctr')!.state.fullReloads;
+    for (let b = 0; b < 3; b++) {
+      const r = await clients[0].post('/v1/labels', { deployment: 'ctr', labels: Array.from({ length: 5 }, (_, j) => example(7000 + b * 5 + j)) });
+      expect(r.status).toBe(200);
+      await redis.xtrim(`online:log:${key}`, 'MAXLEN', 0);
+    }
+    sent += 15;
+    const probe = Array.from({ length: 6 }, (_, i) => example(8000 + i).features);
+    await waitFor(async () => (await predictBoth(probe)).every((b) => b.seq === sent), 5000, `both servers at seq ${sent}`);
+    const [a, b] = await predictBoth(probe);
+    expect(b.predictions).toEqual(a.predictions);
+    expect(servers[1].onlineModels!.get('ctr')!.state.fullReloads).toBeGreaterThan(reloads);
+  });
+
   it('registers a snapshot of the state as a version, and hot-swaps to a new state started from it', async () => {
     let snap: { version: number; seq: number } | null = null;
     await waitFor(
