@@ -7,7 +7,7 @@ import { FeatureError, FeatureHasher, SparseVector, checkLabel, lossOf, type Nam
 import { badRequest, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { DecideOutcome, ScannedDecide, ServedDeployment } from '../serving/served-deployment';
-import type { LabelRows, SharedOnlineState } from './state';
+import { packRow, packedRowBytes, type LabelRows, type SharedOnlineState } from './state';
 
 export interface OnlineOwner {
   released(s: OnlineModelDeployment): void;
@@ -81,7 +81,7 @@ export class OnlineModelDeployment implements ServedDeployment {
     } else {
       items.push({ features: body.features, label: body.label, field: '' });
     }
-    const args: (string | number)[] = [];
+    const packed: Buffer[] = [];
     let lossBefore = 0;
     const l = this.state.learner;
     for (const it of items) {
@@ -94,11 +94,11 @@ export class OnlineModelDeployment implements ServedDeployment {
       }
       const v = this.hash(it.features, at('features'));
       lossBefore += lossOf(this.config.loss, l.predict(v.idx, v.val, 0, v.count), it.label);
-      args.push(it.label, v.count);
-      for (let k = 0; k < v.count; k++) args.push(v.idx[k]);
-      for (let k = 0; k < v.count; k++) args.push(v.val[k]);
+      const row = Buffer.allocUnsafe(packedRowBytes(v.count));
+      packRow(row, 0, it.label, v.idx, v.val, v.count);
+      packed.push(row);
     }
-    const rows: LabelRows = { rows: items.length, args };
+    const rows: LabelRows = { rows: items.length, packed: packed.length === 1 ? packed[0] : Buffer.concat(packed) };
     let r: { seqBefore: number; seq: number };
     try {
       r = await this.state.learn(rows);
