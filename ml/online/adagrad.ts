@@ -9,7 +9,7 @@
  *
  * State (w, G) and scratch are typed arrays allocated once; predict and update allocate nothing.
  */
-import { MARGIN_LIMIT, lossOf, type OnlineLearner, type OnlineLoss, type SparseBatch } from './learner';
+import { GradientSums, MARGIN_LIMIT, lossOf, type OnlineLearner, type OnlineLoss, type SparseBatch } from './learner';
 
 export interface AdaGradParams {
   /** η: the learning rate (VW's -l, default 0.5). */
@@ -31,9 +31,7 @@ export class AdaGrad implements OnlineLearner {
   readonly w: Float64Array;
   readonly g2: Float64Array;
   readonly params: AdaGradParams;
-  private grad: Float64Array | null = null;
-  private touched: Int32Array | null = null;
-  private mark: Uint8Array | null = null;
+  private readonly sums = new GradientSums();
 
   constructor(
     readonly loss: OnlineLoss,
@@ -93,15 +91,8 @@ export class AdaGrad implements OnlineLearner {
   }
 
   updateMiniBatch(b: SparseBatch): number {
-    if (this.grad === null) {
-      this.grad = new Float64Array(this.size);
-      this.mark = new Uint8Array(this.size);
-      this.touched = new Int32Array(1024);
-    }
-    const grad = this.grad;
-    const mark = this.mark!;
-    let touched = this.touched!;
-    let nt = 0;
+    const sums = this.sums;
+    sums.reset(b.offsets[b.rows] - b.offsets[0]);
     let total = 0;
     for (let r = 0; r < b.rows; r++) {
       const from = b.offsets[r];
@@ -110,26 +101,13 @@ export class AdaGrad implements OnlineLearner {
       const p = this.out(this.margin(b.idx, b.val, from, to));
       total += lossOf(this.loss, p, y);
       const res = p - y;
-      for (let k = from; k < to; k++) {
-        const i = b.idx[k];
-        if (mark[i] === 0) {
-          mark[i] = 1;
-          if (nt === touched.length) {
-            const t = new Int32Array(touched.length * 2);
-            t.set(touched);
-            this.touched = touched = t;
-          }
-          touched[nt++] = i;
-        }
-        grad[i] += res * b.val[k];
-      }
+      for (let k = from; k < to; k++) sums.add(b.idx[k], res * b.val[k]);
     }
-    for (let t = 0; t < nt; t++) {
-      const i = touched[t];
-      this.step(i, grad[i]);
-      grad[i] = 0;
-      mark[i] = 0;
+    for (let t = 0; t < sums.count; t++) {
+      const i = sums.touched[t];
+      this.step(i, sums.get(i));
     }
     return total;
   }
+
 }

@@ -91,3 +91,23 @@ describe('AdaGrad (VW --adaptive), by hand', () => {
     expect(a.w[1]).toBeCloseTo(0.5 - 0.375 / Math.sqrt(4.5625), 15);
   });
 });
+
+describe('mini-batch gradient sums (open addressing) equal a dense sum', () => {
+  it('FTRL and AdaGrad, 300 rows over 2^10 coordinates with repeats', () => {
+    const rows = Array.from({ length: 300 }, (_, r) => ({ idx: Array.from({ length: 7 }, (_, j) => (r * 131 + j * 977) % 1024), val: Array.from({ length: 7 }, (_, j) => ((r + j) % 5) - 2), y: r % 2 }));
+    for (const l of [new FtrlProximal('logistic', 10, { l1: 0.1 }), new AdaGrad('logistic', 10)]) {
+      // Dense reference at w = 0 (p = 0.5 for every row): g_i = Σ_rows (0.5 − y)·x_i.
+      const g = new Float64Array(1024);
+      for (const r of rows) r.idx.forEach((i, j) => (g[i] += (0.5 - r.y) * r.val[j]));
+      l.updateMiniBatch(sparseBatch(rows));
+      for (let i = 0; i < 1024; i++) {
+        if (l instanceof FtrlProximal) {
+          expect(l.n[i]).toBeCloseTo(g[i] * g[i], 12);
+          expect(l.z[i]).toBeCloseTo(g[i], 12); // σ·w = 0 at w = 0
+        } else {
+          expect(l.g2[i]).toBeCloseTo(g[i] * g[i], 12);
+        }
+      }
+    }
+  });
+});

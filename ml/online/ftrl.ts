@@ -18,7 +18,7 @@
  * State and scratch are typed arrays allocated once; predict and update allocate nothing (a scratch grows
  * only when a row is longer than any before).
  */
-import { MARGIN_LIMIT, checkLabel, lossOf, type OnlineLearner, type OnlineLoss, type SparseBatch } from './learner';
+import { GradientSums, MARGIN_LIMIT, checkLabel, lossOf, type OnlineLearner, type OnlineLoss, type SparseBatch } from './learner';
 
 export interface FtrlParams {
   /** α: the per-coordinate learning-rate scale. */
@@ -57,9 +57,7 @@ export class FtrlProximal implements OnlineLearner {
   readonly n: Float64Array;
   readonly params: FtrlParams;
   private w = new Float64Array(64);
-  private grad: Float64Array | null = null;
-  private touched: Int32Array | null = null;
-  private mark: Uint8Array | null = null;
+  private readonly sums = new GradientSums();
 
   constructor(
     readonly loss: OnlineLoss,
@@ -132,15 +130,8 @@ export class FtrlProximal implements OnlineLearner {
   }
 
   updateMiniBatch(b: SparseBatch): number {
-    if (this.grad === null) {
-      this.grad = new Float64Array(this.size);
-      this.mark = new Uint8Array(this.size);
-      this.touched = new Int32Array(1024);
-    }
-    const grad = this.grad;
-    const mark = this.mark!;
-    let touched = this.touched!;
-    let nt = 0;
+    const sums = this.sums;
+    sums.reset(b.offsets[b.rows] - b.offsets[0]);
     let total = 0;
     for (let r = 0; r < b.rows; r++) {
       const from = b.offsets[r];
@@ -149,34 +140,21 @@ export class FtrlProximal implements OnlineLearner {
       const p = this.out(this.margin(b.idx, b.val, from, to));
       total += lossOf(this.loss, p, y);
       const res = p - y;
-      for (let k = from; k < to; k++) {
-        const i = b.idx[k];
-        if (mark[i] === 0) {
-          mark[i] = 1;
-          if (nt === touched.length) {
-            const t = new Int32Array(touched.length * 2);
-            t.set(touched);
-            this.touched = touched = t;
-          }
-          touched[nt++] = i;
-        }
-        grad[i] += res * b.val[k];
-      }
+      for (let k = from; k < to; k++) sums.add(b.idx[k], res * b.val[k]);
     }
     const { z, n } = this;
     const alpha = this.params.alpha;
-    for (let t = 0; t < nt; t++) {
-      const i = touched[t];
-      const g = grad[i];
+    for (let t = 0; t < sums.count; t++) {
+      const i = sums.touched[t];
+      const g = sums.get(i);
       const wi = ftrlWeight(z[i], n[i], this.params);
       const nNew = n[i] + g * g;
       z[i] += g - ((Math.sqrt(nNew) - Math.sqrt(n[i])) / alpha) * wi;
       n[i] = nNew;
-      grad[i] = 0;
-      mark[i] = 0;
     }
     return total;
   }
+
 
   /** The label checked for this loss (0/1 for logistic), for callers that take labels from outside. */
   checkLabel(y: number, field = 'label'): void {

@@ -80,3 +80,55 @@ export function checkLabel(loss: OnlineLoss, y: number, field = 'label'): void {
 export function checkIndex(i: number, size: number): void {
   if (!(i >= 0 && i < size && Number.isInteger(i))) throw new Error(`feature index ${i} is outside [0, ${size})`);
 }
+
+/**
+ * Per-coordinate gradient sums of one mini-batch: an open-addressing table sized to the batch (not to the
+ * 2^bits coordinates), so the scratch stays in cache; `touched` lists the coordinates in first-seen order.
+ * Grows (reallocates) only when a batch touches more coordinates than any before.
+ */
+export class GradientSums {
+  keys = new Int32Array(0);
+  sums = new Float64Array(0);
+  touched = new Int32Array(0);
+  count = 0;
+  private mask = 0;
+
+  /** Empties the table for a batch of up to `nnz` (index, value) pairs. */
+  reset(nnz: number): void {
+    const need = Math.max(16, 1 << Math.ceil(Math.log2(2 * nnz + 1)));
+    if (need > this.keys.length) {
+      this.keys = new Int32Array(need);
+      this.sums = new Float64Array(need);
+      this.touched = new Int32Array(need >> 1);
+    }
+    this.mask = this.keys.length - 1;
+    this.keys.fill(-1);
+    this.count = 0;
+  }
+
+  add(i: number, g: number): void {
+    const { keys, mask } = this;
+    let h = Math.imul(i, 0x9e3779b1) & mask;
+    for (;;) {
+      const k = keys[h];
+      if (k === i) {
+        this.sums[h] += g;
+        return;
+      }
+      if (k === -1) {
+        keys[h] = i;
+        this.sums[h] = g;
+        this.touched[this.count++] = i;
+        return;
+      }
+      h = (h + 1) & mask;
+    }
+  }
+
+  get(i: number): number {
+    const { keys, mask } = this;
+    let h = Math.imul(i, 0x9e3779b1) & mask;
+    while (keys[h] !== i) h = (h + 1) & mask;
+    return this.sums[h];
+  }
+}
