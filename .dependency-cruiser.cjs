@@ -184,6 +184,29 @@ module.exports = {
       to: { path: ['^activities/', '^workflows/', '^workers/', '^cli/'] },
     },
 
+    // ── api/: the control-plane API process ───────────────────────────────────────────────────────
+    {
+      name: 'api-not-to-orchestration',
+      severity: 'error',
+      comment: 'The control-plane API (api/) reaches workflows only through the Temporal client and contracts/ (signal and query names): it imports no activities/, workflows/, workers/ or cli/.',
+      from: { path: '^api/', pathNot: TEST },
+      to: { path: ['^activities/', '^workflows/', '^workers/', '^cli/'] },
+    },
+    {
+      name: 'api-inference-only-auth',
+      severity: 'error',
+      comment: "The API shares the inference server's key checks (inference/auth/, its registry listener and error ids), nothing else of the decision server.",
+      from: { path: '^api/', pathNot: TEST },
+      to: { path: '^inference/', pathNot: ['^inference/auth/', '^inference/registry-listener\\.ts$', '^inference/http/errors\\.ts$'] },
+    },
+    {
+      name: 'only-cli-imports-api',
+      severity: 'error',
+      comment: 'api/ is an entry point (`autopilot api`): only the CLI imports it.',
+      from: { pathNot: TEST.concat(['^cli/', '^api/']) },
+      to: { path: '^api/' },
+    },
+
     // ── workers/ and cli/ ─────────────────────────────────────────────────────────────────────────
     {
       name: 'workers-not-to-inference',

@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule
+.PHONY: help setup setup-oumi setup-mlflow setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -98,6 +98,10 @@ prometheus:
 # infra/grafana/dashboards/*.json from infra/grafana/dashboards.ts (checked in; a unit test compares them).
 dashboards:
 	node -r ./scripts/register-ts.js infra/grafana/build.ts
+
+# docs/openapi/{api,inference}.json from the zod schemas of api/ (checked in; api/openapi.test.ts compares them).
+openapi:
+	node -r ./scripts/register-ts.js scripts/openapi.ts
 
 # infra/k8s/base/prometheus-rules.yaml (PrometheusRule) from infra/prometheus/rules/*.yml (infra-check compares).
 prometheus-rule:

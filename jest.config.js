@@ -12,6 +12,9 @@ const common = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.venv/', '/.venv-', '/.data/'],
   modulePathIgnorePatterns: ['/dist/', '/.venv/', '/.venv-', '/.data/'],
   watchPathIgnorePatterns: ['/.venv', '/.data/'],
+  // content-disposition 3 (under @fastify/static, api/server.ts) is ES-module only: Node 20 requires it
+  // natively, Jest's CommonJS runtime needs it transformed.
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
 };
 module.exports = {
   projects: [

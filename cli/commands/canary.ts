@@ -6,15 +6,17 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { startCanaryWorkflow } from '../../api/canary';
 import { loadCanaryPlan, DEFAULT_PLAN_FILE } from '../../activities/canary/plan-config';
 import { formatDuration, type CanaryPlanInput } from '../../canary/plan';
 import type { CanaryStatus, CheckResult } from '../../canary/status';
 import { ConfigError } from '../../config/load';
 import { loadSettings } from '../../config/settings';
 import { rollbackChampion } from '../../registry/rollback';
-import { abortSignal, CANARY_WORKFLOW_TYPE, canaryWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryPromotionInput } from '../../contracts/canary';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../contracts/shared';
+import { abortSignal, canaryWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryPromotionInput } from '../../contracts/canary';
+import { TASK_QUEUES } from '../../contracts/shared';
+import { ConflictError } from '../../registry/errors';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
@@ -37,24 +39,13 @@ function parseVersion(value: string): number {
   return Number(m[1]);
 }
 
-/** Starts `canary/<model>`; a second start while one runs is refused with what is running. */
+/** Starts `canary/<model>` (api/canary.ts); a second start while one runs is refused with what is running. */
 export async function startCanary(client: Client, input: CanaryPromotionInput, taskQueue: string = TASK_QUEUES.rollout) {
   const workflowId = canaryWorkflowId(input.model);
   try {
-    return await client.workflow.start(CANARY_WORKFLOW_TYPE, {
-      taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.model, value: input.model },
-        { key: SEARCH_ATTRIBUTES.version, value: input.version },
-        { key: SEARCH_ATTRIBUTES.runKind, value: 'canary' },
-        { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
-      ],
-    });
+    return await startCanaryWorkflow(client, input, taskQueue);
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof ConflictError)) throw err;
     let running = '';
     try {
       const s = await client.workflow.getHandle(workflowId).query(statusQuery);

@@ -24,9 +24,11 @@ export interface Principal {
   readonly decide: ScopeReach;
   readonly reward: ScopeReach;
   readonly read: ScopeReach;
+  /** Where the key may change state (the control-plane API's mutations, api/). */
+  readonly admin: ScopeReach;
 }
 
-function reach(key: ActiveKey, scope: NeededScope): ScopeReach {
+function reach(key: ActiveKey, scope: KeyScope): ScopeReach {
   let all = false;
   const on = new Set<string>();
   for (const g of key.grants) {
@@ -44,6 +46,7 @@ export function principalOf(key: ActiveKey): Principal {
     decide: reach(key, 'decide'),
     reward: reach(key, 'reward'),
     read: reach(key, 'read'),
+    admin: reach(key, 'admin'),
   };
 }
 

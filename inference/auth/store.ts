@@ -35,6 +35,7 @@ const EXPECTED_KEY = 'Authorization: Bearer apk_… (an API key from `autopilot 
 const ROUTE_SCOPE: Partial<Record<RouteLabel, NeededScope>> = {
   decide: 'decide',
   rewards: 'reward',
+  feedback: 'reward',
   predict: 'decide',
   labels: 'reward',
   v2_infer: 'decide',

@@ -71,6 +71,8 @@ export interface Handlers {
   /** With `fromBytes`, bodies are offered to it first (decide's common body, read without JSON.parse). */
   decide: JsonHandler & { fromBytes?: BytesHandler };
   rewards: JsonHandler;
+  /** POST /v1/feedback (a reviewer's verdict on a text-policy decision); absent: the route is not served. */
+  feedback?: JsonHandler;
   /** POST /v1/predict and /v1/labels (online models); absent: 404. */
   predict?: JsonHandler;
   labels?: JsonHandler;
@@ -191,6 +193,7 @@ function parseModelPath(path: string): { name: string; version: string | null; t
 function routeLabel(path: string): RouteLabel {
   if (path === '/v1/decide') return 'decide';
   if (path === '/v1/rewards') return 'rewards';
+  if (path === '/v1/feedback') return 'feedback';
   if (path === '/v1/predict') return 'predict';
   if (path === '/v1/labels') return 'labels';
   if (path === '/metrics') return 'metrics';
@@ -212,6 +215,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const defaults: Record<RouteLabel, Observer> = {
     decide: metrics.latency('decide'),
     rewards: metrics.latency('rewards'),
+    feedback: metrics.latency('feedback'),
     predict: metrics.latency('predict'),
     labels: metrics.latency('labels'),
     v2_infer: metrics.latency('v2_infer'),
@@ -381,6 +385,10 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method === 'POST') return (key = authorize(body, ex, 'rewards', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'rewards', handlers.rewards, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'rewards', start, methodNotAllowed(method, path, 'POST'));
     }
+    if (path === '/v1/feedback' && handlers.feedback !== undefined) {
+      if (method === 'POST') return (key = authorize(body, ex, 'feedback', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'feedback', handlers.feedback, undefined, start, maxBodyBytes, key);
+      return reject(body, ex, 'feedback', start, methodNotAllowed(method, path, 'POST'));
+    }
     if ((path === '/v1/predict' || path === '/v1/labels') && handlers.predict !== undefined && handlers.labels !== undefined) {
       const r = path === '/v1/predict' ? 'predict' : 'labels';
       // Label batches are larger than a decision: they take the v2 infer body limit.
@@ -423,7 +431,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
-        'POST /v1/decide, POST /v1/rewards, POST /v1/predict, POST /v1/labels, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
+        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, POST /v1/predict, POST /v1/labels, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
   };
 
