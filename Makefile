@@ -10,7 +10,7 @@ VENV_STAMP := .venv/.autopilot-installed
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi
+.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -50,6 +50,11 @@ setup-mlflow:
 setup-pyclient:
 	@scripts/pyclient-wheelhouse.sh
 
+# Vowpal Wabbit + scikit-learn (.venv-vw, linked to a per-machine cache keyed by requirements/vw.txt) for the
+# online learners' comparison with VW (ml/online/vw-compare.test.ts) and bench/online-learners.ts.
+setup-vw:
+	@scripts/vw-venv.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -75,7 +80,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi setup-mlflow setup-pyclient layers typecheck lint rules-check infra-check
+test: setup setup-oumi setup-mlflow setup-pyclient setup-vw layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
@@ -122,7 +127,7 @@ setup-obp:
 setup-sb3:
 	@scripts/sb3-venv.sh
 
-bench: setup setup-obp setup-sb3
+bench: setup setup-obp setup-sb3 setup-vw
 	@for b in bench/*.ts; do echo "== $$b"; node -r ./scripts/register-ts.js $$b || exit 1; done
 
 clean:

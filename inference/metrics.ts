@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
+export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'predict' | 'labels' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
 
 /** What a histogram child needs: `observe(seconds)`. */
 export interface Observer {

@@ -80,6 +80,9 @@ export interface Handlers {
   rewards: JsonHandler;
   /** POST /v1/feedback (a reviewer's verdict on a text-policy decision); absent: the route is not served. */
   feedback?: JsonHandler;
+  /** POST /v1/predict and /v1/labels (online models); absent: 404. */
+  predict?: JsonHandler;
+  labels?: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
   serverMetadata: GetHandler;
@@ -198,6 +201,8 @@ function routeLabel(path: string): RouteLabel {
   if (path === '/v1/decide') return 'decide';
   if (path === '/v1/rewards') return 'rewards';
   if (path === '/v1/feedback') return 'feedback';
+  if (path === '/v1/predict') return 'predict';
+  if (path === '/v1/labels') return 'labels';
   if (path === '/metrics') return 'metrics';
   if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') return 'health';
   const parsed = path.startsWith('/v2/models/') ? parseModelPath(path) : null;
@@ -218,6 +223,8 @@ export function createHttpServer(opts: HttpOptions): Server {
     decide: metrics.latency('decide'),
     rewards: metrics.latency('rewards'),
     feedback: metrics.latency('feedback'),
+    predict: metrics.latency('predict'),
+    labels: metrics.latency('labels'),
     v2_infer: metrics.latency('v2_infer'),
     v2_metadata: metrics.latency('v2_metadata'),
     health: metrics.latency('health'),
@@ -390,6 +397,12 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method === 'POST') return (key = authorize(body, ex, 'feedback', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'feedback', handlers.feedback, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'feedback', start, methodNotAllowed(method, path, 'POST'));
     }
+    if ((path === '/v1/predict' || path === '/v1/labels') && handlers.predict !== undefined && handlers.labels !== undefined) {
+      const r = path === '/v1/predict' ? 'predict' : 'labels';
+      // Label batches are larger than a decision: they take the v2 infer body limit.
+      if (method === 'POST') return (key = authorize(body, ex, r, start, authorization, null)) === undefined ? undefined : runJson(body, ex, r, r === 'predict' ? handlers.predict : handlers.labels, undefined, start, r === 'labels' ? maxInferBodyBytes : maxBodyBytes, key);
+      return reject(body, ex, r, start, methodNotAllowed(method, path, 'POST'));
+    }
     if (path === '/metrics') {
       if (method !== 'GET') return reject(body, ex, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
@@ -426,7 +439,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
-        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
+        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, POST /v1/predict, POST /v1/labels, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
   };
 
@@ -451,7 +464,10 @@ export function createHttpServer(opts: HttpOptions): Server {
   });
   if (opts.fastPath !== false) {
     // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
-    const largeBodies = { limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
+    const largeBodies = { limitOf: (target: string) => {
+        const r = routeLabel(target.split('?', 1)[0]);
+        return r === 'v2_infer' || r === 'labels' ? maxInferBodyBytes : maxBodyBytes;
+      } };
     const fastStats = installFastPath(
       server,
       {
