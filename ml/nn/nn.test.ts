@@ -62,6 +62,78 @@ describe('gradient check (central differences, float64): layers', () => {
   });
 });
 
+describe('Linear kernels (register-blocked)', () => {
+  // the plain triple loops the blocked kernels replace: every sum in the same order
+  function reference(w: Float64Array, inS: number, outS: number, x: Float64Array, dy: Float64Array, dx0: Float64Array, n: number) {
+    const wo = 0, bo = inS * outS;
+    const y = new Float64Array(n * outS), g = new Float64Array(w.length), dx = Float64Array.from(dx0);
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < outS; o++) {
+        let s = w[bo + o];
+        for (let k = 0; k < inS; k++) s += x[i * inS + k] * w[wo + o * inS + k];
+        y[i * outS + o] = s;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < outS; o++) {
+        const d = dy[i * outS + o];
+        g[bo + o] += d;
+        for (let k = 0; k < inS; k++) {
+          g[wo + o * inS + k] += d * x[i * inS + k];
+          dx[i * inS + k] += d * w[wo + o * inS + k];
+        }
+      }
+    }
+    return { y, g, dx };
+  }
+  const bits = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+
+  it('forward, weight and input gradients equal the plain loops bit for bit, for every remainder of the blocks', () => {
+    const rng = new Rng(11);
+    for (const n of [1, 2, 3, 4, 5, 7, 9]) {
+      for (const inS of [1, 3, 4, 5, 8]) {
+        for (const outS of [1, 2, 3, 5]) {
+          const p = new Parameters();
+          const lin = new Linear(p, 'l', inS, outS);
+          p.seal();
+          randomize(p.data, rng);
+          const x = new Float64Array(n * inS), dy = new Float64Array(n * outS), dx0 = new Float64Array(n * inS);
+          randomize(x, rng);
+          randomize(dy, rng);
+          randomize(dx0, rng);
+          const ref = reference(p.data, inS, outS, x, dy, dx0, n);
+          const y = new Float64Array(n * outS);
+          lin.forward(x, n, y);
+          expect({ n, inS, outS, y: bits(y) }).toEqual({ n, inS, outS, y: bits(ref.y) });
+          const yt = new Float64Array(n * outS);
+          lin.forward(x, n, yt, true);
+          expect(Array.from(yt)).toEqual(Array.from(ref.y, Math.tanh));
+          p.zeroGrad();
+          const dx = Float64Array.from(dx0);
+          lin.backward(x, dy, n, dx, true);
+          expect({ n, inS, outS, g: bits(p.grad), dx: bits(dx) }).toEqual({ n, inS, outS, g: bits(ref.g), dx: bits(ref.dx) });
+          const dxFresh = new Float64Array(n * inS).fill(7);
+          lin.backward(x, dy, n, dxFresh, false);
+          const refFresh = reference(p.data, inS, outS, x, dy, new Float64Array(n * inS), n);
+          expect(bits(dxFresh)).toBe(bits(refFresh.dx));
+        }
+      }
+    }
+  });
+
+  it('a row of a batch equals that row alone (the batched rollouts rely on it)', () => {
+    const rng = new Rng(12);
+    const p = new Parameters();
+    const mlp = new Mlp(p, 'm', [5, 9, 7], 'tanh');
+    p.seal();
+    randomize(p.data, rng, 0.5);
+    const n = 7, x = new Float64Array(n * 5);
+    randomize(x, rng);
+    const batch = Float64Array.from(mlp.forward(x, n));
+    for (let i = 0; i < n; i++) expect(bits(Float64Array.from(mlp.forward(x.subarray(i * 5, (i + 1) * 5), 1)))).toBe(bits(batch.subarray(i * 7, (i + 1) * 7)));
+  });
+});
+
 describe('orthogonal init', () => {
   it.each([[4, 7], [7, 4], [5, 5]])('a %i×%i matrix has orthonormal rows/columns scaled by the gain', (rows, cols) => {
     const w = new Float64Array(rows * cols);

@@ -329,11 +329,11 @@ export class ActorCritic {
     }
     if (this.critic) {
       this.valueHead.backward(this.criticOut, cValue, n, this.dCritic, false);
-      this.critic.backward(this.dCritic, n);
+      this.critic.backward(this.dCritic, n, false);
     } else {
       this.valueHead.backward(this.trunkOut, cValue, n, this.dTrunk, H > 0);
     }
-    this.trunk.backward(this.dTrunk, n);
+    this.trunk.backward(this.dTrunk, n, false);
   }
 
   /**
