@@ -1,4 +1,5 @@
 import { Parameters } from './parameters';
+import { simdKernels } from './simd';
 
 /**
  * A fully connected layer y = x·Wᵀ + b on row-major batches. W is [out, in], b is [out]; both are
@@ -32,7 +33,24 @@ export class Linear {
 
   /** y[n, out] = x[n, in] · Wᵀ + b, then tanh of every element when `tanh` (fused: one pass over y). */
   forward(x: Float64Array, n: number, y: Float64Array, tanh = false): void {
-    linearForward(this.params.data, this.weightOffset, this.biasOffset, x, n, this.inSize, this.outSize, y, tanh);
+    const w = this.params.data, inS = this.inSize, outS = this.outSize, wo = this.weightOffset, bo = this.biasOffset;
+    const k = n >= SIMD_MIN_ROWS && outS % 4 === 0 ? simdKernels() : null;
+    if (!k) return linearForward(w, wo, bo, x, n, inS, outS, y, tanh);
+    // rows in blocks of 4 in WASM: Wᵀ [in, out] | b | x | y in its memory
+    const n4 = n - (n % 4);
+    const pW = 0, pB = even(inS * outS), pX = pB + even(outS), pY = pX + even(n4 * inS);
+    const m = k.reserve(pY + n4 * outS);
+    for (let o = 0; o < outS; o++) {
+      const wr = wo + o * inS;
+      for (let j = 0; j < inS; j++) m[pW + j * outS + o] = w[wr + j];
+    }
+    m.set(w.subarray(bo, bo + outS), pB);
+    m.set(x.subarray(0, n4 * inS), pX);
+    k.forward(pW * 8, pB * 8, pX * 8, pY * 8, n4, inS, outS);
+    const len = n4 * outS;
+    if (tanh) for (let j = 0; j < len; j++) y[j] = Math.tanh(m[pY + j]);
+    else y.set(m.subarray(pY, pY + len));
+    if (n4 < n) linearForward(w, wo, bo, x.subarray(n4 * inS), n - n4, inS, outS, y.subarray(n4 * outS), tanh);
   }
 
   /**
@@ -48,10 +66,38 @@ export class Linear {
       for (let i = 0; i < n; i++) s += dy[i * outS + o];
       g[bo + o] = s;
     }
-    weightGradient(g, wo, x, dy, n, inS, outS);
-    if (dx) inputGradient(w, wo, dy, n, inS, outS, dx, accumulate);
+    const k = n >= SIMD_MIN_ROWS && inS % 4 === 0 ? simdKernels() : null;
+    if (k && outS % 4 === 0) {
+      // g [out, in] | x | dy in the WASM memory; g copied back
+      const pG = 0, pX = even(outS * inS), pD = pX + even(n * inS), size = outS * inS;
+      const m = k.reserve(pD + n * outS);
+      m.set(g.subarray(wo, wo + size), pG);
+      m.set(x.subarray(0, n * inS), pX);
+      m.set(dy.subarray(0, n * outS), pD);
+      k.weightGradient(pG * 8, pX * 8, pD * 8, n, inS, outS);
+      g.set(m.subarray(pG, pG + size), wo);
+    } else {
+      weightGradient(g, wo, x, dy, n, inS, outS);
+    }
+    if (!dx) return;
+    if (!k) return inputGradient(w, wo, dy, n, inS, outS, dx, accumulate);
+    // rows in blocks of 4: W [out, in] | dy | dx in the WASM memory
+    const n4 = n - (n % 4);
+    const pW = 0, pD = even(outS * inS), pX = pD + even(n4 * outS);
+    const m = k.reserve(pX + n4 * inS);
+    m.set(w.subarray(wo, wo + outS * inS), pW);
+    m.set(dy.subarray(0, n4 * outS), pD);
+    if (accumulate) m.set(dx.subarray(0, n4 * inS), pX);
+    k.inputGradient(pW * 8, pD * 8, pX * 8, n4, inS, outS, accumulate ? 1 : 0);
+    dx.set(m.subarray(pX, pX + n4 * inS));
+    if (n4 < n) inputGradient(w, wo, dy.subarray(n4 * outS), n - n4, inS, outS, dx.subarray(n4 * inS), accumulate);
   }
 }
+
+/** Below this many rows the scalar kernels run (the copies into the WASM memory would not pay). */
+const SIMD_MIN_ROWS = 8;
+/** Rounds a float64 count up to a whole number of 16-byte vectors. */
+const even = (k: number): number => k + (k & 1);
 
 /** y[i, o] = b[o] + Σₖ x[i, k]·W[o, k] (k ascending); 4 rows × 2 outputs per block. */
 function linearForward(w: Float64Array, wo: number, bo: number, x: Float64Array, n: number, inS: number, outS: number, y: Float64Array, tanh: boolean): void {

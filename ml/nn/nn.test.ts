@@ -6,6 +6,7 @@ import { orthogonalInit } from './init';
 import { Linear } from './linear';
 import { Mlp } from './mlp';
 import { Parameters, decodeFloat64, encodeFloat64 } from './parameters';
+import { simdKernels, useSimd } from './simd';
 
 function randomize(a: Float64Array, rng: Rng, scale = 1): void {
   for (let i = 0; i < a.length; i++) a[i] = scale * rng.normal();
@@ -88,11 +89,18 @@ describe('Linear kernels (register-blocked)', () => {
   }
   const bits = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 
-  it('forward, weight and input gradients equal the plain loops bit for bit, for every remainder of the blocks', () => {
+  afterEach(() => useSimd(true));
+
+  it('WebAssembly SIMD is available here, so the tests below reach the WASM kernels', () => {
+    expect(simdKernels()).not.toBeNull();
+  });
+
+  it.each([['WASM SIMD (f64x2) where the shape allows, scalar elsewhere', true], ['scalar only', false]])('%s: forward, weight and input gradients equal the plain loops bit for bit, for every remainder of the blocks', (_name, simd) => {
+    useSimd(simd);
     const rng = new Rng(11);
-    for (const n of [1, 2, 3, 4, 5, 7, 9]) {
-      for (const inS of [1, 3, 4, 5, 8]) {
-        for (const outS of [1, 2, 3, 5]) {
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 33]) {
+      for (const inS of [1, 3, 4, 5, 8, 12]) {
+        for (const outS of [1, 2, 3, 4, 5, 8]) {
           const p = new Parameters();
           const lin = new Linear(p, 'l', inS, outS);
           p.seal();
@@ -124,13 +132,14 @@ describe('Linear kernels (register-blocked)', () => {
   it('a row of a batch equals that row alone (the batched rollouts rely on it)', () => {
     const rng = new Rng(12);
     const p = new Parameters();
-    const mlp = new Mlp(p, 'm', [5, 9, 7], 'tanh');
+    // 13 rows: 12 through the WASM kernels, the 13th and every single row through the scalar ones
+    const mlp = new Mlp(p, 'm', [5, 12, 8], 'tanh');
     p.seal();
     randomize(p.data, rng, 0.5);
-    const n = 7, x = new Float64Array(n * 5);
+    const n = 13, x = new Float64Array(n * 5);
     randomize(x, rng);
     const batch = Float64Array.from(mlp.forward(x, n));
-    for (let i = 0; i < n; i++) expect(bits(Float64Array.from(mlp.forward(x.subarray(i * 5, (i + 1) * 5), 1)))).toBe(bits(batch.subarray(i * 7, (i + 1) * 7)));
+    for (let i = 0; i < n; i++) expect(bits(Float64Array.from(mlp.forward(x.subarray(i * 5, (i + 1) * 5), 1)))).toBe(bits(batch.subarray(i * 8, (i + 1) * 8)));
   });
 });
 
