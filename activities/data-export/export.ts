@@ -96,13 +96,7 @@ function checkWindow(o: ExportOptions): void {
 /** Writes the snapshot; returns its manifest. Refuses an `out` that exists and is not an empty folder. */
 export async function exportSnapshot(decisions: DecisionStore, o: ExportOptions): Promise<{ dir: string; manifest: SnapshotManifest }> {
   checkWindow(o);
-  const out = resolve(o.out);
-  const existing = await stat(out).catch(() => null);
-  if (existing) throw new Error(`out ${out} already exists: a snapshot is written to a new folder (choose another --out)`);
-  await mkdir(dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${randomUUID().slice(0, 8)}`;
-  await mkdir(tmp);
-  try {
+  return writeFolderAtomically(o.out, 'a snapshot', async (tmp) => {
     const predictions = await HashedWriter.open(join(tmp, 'predictions.jsonl'));
     const contexts = await HashedWriter.open(join(tmp, 'contexts.jsonl'));
     const groups = new Map<string, { model: string; version: number | null; arm: string; decisions: number; rewarded: number; rewardSum: number }>();
@@ -142,6 +136,22 @@ export async function exportSnapshot(decisions: DecisionStore, o: ExportOptions)
       files,
     };
     await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
+    return manifest;
+  });
+}
+
+/**
+ * Writes a new folder `out` through `write(tmp)` into a temporary folder beside it, renamed into place at
+ * the end: a crash never leaves a half folder that looks whole. Refuses an `out` that exists.
+ */
+export async function writeFolderAtomically<M>(outPath: string, what: string, write: (tmp: string) => Promise<M>): Promise<{ dir: string; manifest: M }> {
+  const out = resolve(outPath);
+  if (await stat(out).catch(() => null)) throw new Error(`out ${out} already exists: ${what} is written to a new folder (choose another --out)`);
+  await mkdir(dirname(out), { recursive: true });
+  const tmp = `${out}.tmp-${randomUUID().slice(0, 8)}`;
+  await mkdir(tmp);
+  try {
+    const manifest = await write(tmp);
     await rename(tmp, out);
     return { dir: out, manifest };
   } catch (err) {

@@ -14,14 +14,13 @@
  * The window is [from, to) over the decisions' times. Written to a temporary folder renamed into place
  * at the end (./export.ts's rule): a crash never leaves a half export that looks whole.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DecisionStore, ReviewedDecision } from '../../decision-log';
 import { labeledDecisionSchema, type LabeledDecision } from '../../ml/policy-data/decision';
 import { toPreferencePair, toSftConversation } from '../../ml/policy-data/examples';
 import { IM_END, labelFor, renderAnswer, type Verdict } from '../../ml/policy-data/prompt';
-import { HashedWriter } from './export';
+import { HashedWriter, writeFolderAtomically } from './export';
 
 export const FEEDBACK_EXPORT_FORMAT = 'autopilot.feedback-export/1';
 
@@ -60,12 +59,7 @@ function labeledRecord(d: ReviewedDecision): LabeledDecision | null {
 export async function exportFeedback(decisions: DecisionStore, o: FeedbackExportOptions): Promise<{ dir: string; manifest: FeedbackExportManifest }> {
   if (typeof o.deployment !== 'string' || o.deployment === '') throw new Error(`deployment must be a deployment name, got ${JSON.stringify(o.deployment)}`);
   if (!(o.from < o.to)) throw new Error(`the window must have from < to, got from ${o.from.toISOString()} and to ${o.to.toISOString()}`);
-  const out = resolve(o.out);
-  if (await stat(out).catch(() => null)) throw new Error(`out ${out} already exists: an export is written to a new folder (choose another --out)`);
-  await mkdir(dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${randomUUID().slice(0, 8)}`;
-  await mkdir(tmp);
-  try {
+  return writeFolderAtomically(o.out, 'an export', async (tmp) => {
     const labeled = await HashedWriter.open(join(tmp, 'labeled_decisions.jsonl'));
     const sft = await HashedWriter.open(join(tmp, 'sft.jsonl'));
     const dpo = await HashedWriter.open(join(tmp, 'dpo.jsonl'));
@@ -110,10 +104,6 @@ export async function exportFeedback(decisions: DecisionStore, o: FeedbackExport
       files: { 'labeled_decisions.jsonl': await labeled.close(), 'sft.jsonl': await sft.close(), 'dpo.jsonl': await dpo.close() },
     };
     await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
-    await rename(tmp, out);
-    return { dir: out, manifest };
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+    return manifest;
+  });
 }
