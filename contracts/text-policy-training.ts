@@ -35,6 +35,12 @@ export interface TextPolicyTrainingInput {
   evalFraction?: number;
   /** Seed of the train/eval split. Default 0. */
   splitSeed?: number;
+  /**
+   * Fraction of the training split held out as validation: the decision threshold is calibrated there
+   * (seed 003's FNR bound first, then the least FPR) and DPO is kept only if it does not lower the
+   * validation accuracy. Default 0.15.
+   */
+  valFraction?: number;
   /** Oumi configs, relative to the repository root. */
   sftConfig?: string;
   dpoConfig?: string;
@@ -70,6 +76,8 @@ export interface ResolvedPolicyInput {
   model: string;
   data: { path: string } | { generate: Required<GenerateDataInput> };
   evalFraction: number;
+  /** Absent in runs started before the calibrated threshold. */
+  valFraction?: number;
   splitSeed: number;
   sftConfig: string;
   dpoConfig: string;
@@ -92,6 +100,7 @@ export const TEXT_POLICY_DEFAULTS = {
   model: 'action-policy',
   generate: { n: 500, seed: 1, noise: 0.02 },
   evalFraction: 0.2,
+  valFraction: 0.15,
   splitSeed: 0,
   sftConfig: 'configs/oumi/policy_sft.yaml',
   dpoConfig: 'configs/oumi/policy_dpo.yaml',
@@ -166,6 +175,11 @@ export interface PrepareRequest {
   evalFraction?: number;
   /** Seed of the split. Default 0. */
   seed?: number;
+  /**
+   * Fraction of the training split held out again as a validation split (`sft_val.jsonl`), on which the
+   * decision threshold is calibrated and DPO is compared with SFT. Default 0: none (older runs).
+   */
+  valFraction?: number;
 }
 
 export interface PreparedData {
@@ -180,8 +194,16 @@ export interface PreparedData {
   /** Oumi `text_dpo_jsonl` preference pairs. */
   dpoTrain: FileSummary;
   dpoEval: FileSummary;
+  /** The validation split's conversations (with `valFraction` > 0). */
+  sftVal?: FileSummary;
+  /**
+   * The eval split's conversations relabelled by the reviewing rule without label noise (an expert
+   * panel's gold set); `relabelled` of them differ from the noisy labels.
+   */
+  sftEvalAdjudicated?: FileSummary & { relabelled: number };
   source: FileSummary;
   evalFraction: number;
+  valFraction?: number;
   seed: number;
 }
 
@@ -222,6 +244,10 @@ export interface PolicyMetrics {
   passed: boolean;
   threshold: number;
   seconds: number;
+  /** With EvaluateRequest.calibratePath: how the threshold was chosen, and the validation split's figures at it. */
+  calibration?: { data: string; n: number; fnr_bound: number; threshold: number; accuracy: number; fpr: number | null; fnr: number | null; override_rate: number };
+  /** With EvaluateRequest.adjudicatedPath: the same model and threshold on the noise-free eval labels. */
+  adjudicated?: Omit<PolicyMetrics, 'mean_p_approve' | 'threshold' | 'seconds' | 'calibration' | 'adjudicated'> & { data: string; relabelled: number };
 }
 
 export interface EvaluateRequest {
@@ -231,6 +257,40 @@ export interface EvaluateRequest {
   /** Where the metrics JSON is written. */
   outPath: string;
   threshold?: number;
+  /** Choose the threshold on this validation split (`sft_val.jsonl`) instead: the largest keeping its FNR below `fnrBound`. */
+  calibratePath?: string;
+  /** Default: seed 003's FNR target, 0.02. */
+  fnrBound?: number;
+  /** Also measure on the noise-free relabelled eval split (`sft_eval_adjudicated.jsonl`). */
+  adjudicatedPath?: string;
+  /** Write `{ label, p_approve }` per conversation of `evalPath`, in order (JSONL). */
+  predictionsPath?: string;
+}
+
+export interface MinePairsRequest {
+  /** The labelled training records (`train.jsonl`) the predictions are of, in order. */
+  recordsPath: string;
+  /** evaluate_policy.py's predictions of the SFT model on those records' conversations. */
+  predictionsPath: string;
+  /** The SFT model's calibrated threshold. */
+  threshold: number;
+  /** Where the mined DPO pairs go (JSONL). */
+  outPath: string;
+  seed: number;
+  /** Default 0.1. */
+  margin?: number;
+  /** Fewer hard items than this: no mined set (DPO trains on every pair). Default 16. */
+  minHard?: number;
+}
+
+/** The mined pairs file (null path: too few hard items, DPO keeps every pair). */
+export interface MinedPairsResult {
+  path: string | null;
+  records: number;
+  sha256: string | null;
+  errors: number;
+  marginal: number;
+  easy: number;
 }
 
 export interface ExportRequest {
@@ -270,6 +330,11 @@ export interface RegisterPolicyVersionRequest {
   dpo: { train: OumiTrainResult; metrics: PolicyMetrics };
   /** hf version number the ONNX export was made from. */
   exportedFrom?: number;
+  /**
+   * Which stage's model is registered: `dpo` (default), or `sft` when DPO lowered the validation accuracy
+   * (the DPO gate keeps the SFT model). The version's own metrics and threshold are that model's.
+   */
+  chosen?: 'sft' | 'dpo';
 }
 
 export interface RegisteredPolicyVersion {
@@ -327,6 +392,16 @@ export interface TextPolicyTrainingResult {
   offlineGates?: { passed: boolean; reasons: string[] };
   /** The canary started although the targets were missed (input `force`). */
   forced?: boolean;
+  /**
+   * Runs with a calibrated threshold: which stage's model was registered (`sft` when DPO lowered the
+   * validation accuracy), its threshold (chosen on the validation split) and its metrics on the
+   * adjudicated eval set, which the targets gate on.
+   */
+  chosen?: 'sft' | 'dpo';
+  threshold?: number;
+  adjudicated?: EvaluationBrief;
+  /** The DPO stage trained on pairs mined from SFT's errors (null: on every pair, too few errors). */
+  mined?: MinedPairsResult;
   canary: { workflowId: string; started: boolean; error?: string } | null;
   elapsedMs: number;
 }
@@ -340,6 +415,8 @@ export const trainerProgressSignal = defineSignal<[StageProgress]>(TRAINER_PROGR
 export interface OumiActivities {
   generatePolicyDecisions(request: SyntheticDecisionsRequest): Promise<SyntheticDecisionsResult>;
   preparePolicyData(request: PrepareRequest): Promise<PreparedData>;
+  /** DPO pairs mined from the SFT model's errors and near-misses on its training split (ml/policy-data/mining.ts). */
+  minePolicyPairs(request: MinePairsRequest): Promise<MinedPairsResult>;
   buildTinyPolicyModel(request: TinyModelRequest): Promise<TinyModelResult>;
   oumiTrain(request: OumiTrainRequest): Promise<OumiTrainResult>;
   evaluatePolicy(request: EvaluateRequest): Promise<PolicyMetrics>;

@@ -13,6 +13,7 @@
  */
 import type { Pool } from 'pg';
 import { Db } from '../registry/db';
+import { feedbackSummary, findReviewableDecision, insertFeedback, iterateReviewedDecisions, type FeedbackInput, type FeedbackSummaryQuery } from './feedback';
 import { getDecision, iterateDecisionsWithRewards, readDecisionsWithRewards } from './read';
 import { insertReward, insertRewards } from './rewards';
 import type { DecisionInput, DecisionWindowQuery, RewardInput } from './types';
@@ -40,6 +41,12 @@ export class DecisionStore {
   /** Many rewards in two statements, one outcome per reward (same rules as insertReward). */
   insertRewards(inputs: RewardInput[]) { return insertRewards(this.db, inputs); }
 
+  // human feedback on text-policy decisions (./feedback.ts)
+  findReviewableDecision(decisionId: string) { return findReviewableDecision(this.db, decisionId); }
+  insertFeedback(input: FeedbackInput) { return insertFeedback(this.db, input); }
+  feedbackSummary(query: FeedbackSummaryQuery) { return feedbackSummary(this.db, query); }
+  iterateReviewedDecisions(query: Required<FeedbackSummaryQuery> & { pageSize?: number }) { return iterateReviewedDecisions(this.db, query); }
+
   // reads
   getDecision(decisionId: string) { return getDecision(this.db, decisionId); }
   readDecisionsWithRewards(query: DecisionWindowQuery) { return readDecisionsWithRewards(this.db, query); }
@@ -47,6 +54,7 @@ export class DecisionStore {
 }
 
 export * from './types';
+export * from './feedback';
 export {
   DECISION_COLUMNS,
   encodeDecisionLine,

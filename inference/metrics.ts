@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type RouteLabel = 'decide' | 'rewards' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
+export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
 
 /** What a histogram child needs: `observe(seconds)`. */
 export interface Observer {
@@ -161,6 +161,12 @@ export class InferenceMetrics {
     name: 'autopilot_fallbacks_total',
     help: 'Decisions answered with the deployment\'s static fallback action, by reason.',
     labelNames: ['deployment', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({
+    name: 'autopilot_policy_feedback_total',
+    help: 'Reviewer verdicts recorded on served text-policy decisions (POST /v1/feedback), by the verdict served and the verdict given: served="APPROVE",verdict="FLAG" over served="APPROVE" is seed 003\'s human override rate.',
+    labelNames: ['deployment', 'served', 'verdict'] as const,
     registers: [this.registry],
   });
   readonly modelLoads = new Counter({

@@ -46,6 +46,7 @@ import { AuthStore } from './auth/store';
 import { guardDecide } from './auth/decide-guard';
 import { isKeyNotification } from './auth/notifications';
 import { decisionOwners, guardRewardTenants } from './rewards/tenant';
+import { createFeedbackHandler } from './feedback/handler';
 
 export { withDbRole } from './auth/db-role';
 
@@ -285,6 +286,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
             ? rewards
             : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool) }),
       }),
+      feedback: createFeedbackHandler({ store: decisions, metrics, decidingKeyOnly: auth === null ? undefined : (d) => auth.decidingKeyOnly(d) }),
       ...kserve,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },

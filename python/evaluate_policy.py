@@ -1,7 +1,8 @@
 """Evaluates a policy model (Hugging Face format) on held-out conversations, against the R-APPROVAL-TARGETS targets.
 
     python python/evaluate_policy.py --model DIR --data sft_eval.jsonl --out metrics.json
-        [--threshold 0.5] [--batch-size 32] [--predictions predictions.jsonl]
+        [--threshold 0.5 | --calibrate sft_val.jsonl [--fnr-bound 0.02]] [--adjudicated sft_eval_adjudicated.jsonl]
+        [--batch-size 32] [--predictions predictions.jsonl]
 
 Each line of --data is an SFT conversation (system, user, assistant); the human label is the assistant's
 first word (APPROVE = the decision was good, FLAG = bad). The model is not asked to generate: the prompt
@@ -15,6 +16,12 @@ Positive class = APPROVE (the action is executed automatically). Metrics:
   FNR = FN / (FN + TP), good decisions flagged ("missed actions"); override rate = FP / (TP + FP), the share
   of auto-approved items where the human label disagrees; the confusion matrix.
 Writes one JSON object (also printed) with the metrics, the targets and whether each is met.
+
+With --calibrate, the threshold is not given but chosen on that validation split (never on --data): the
+largest threshold whose validation FNR stays below --fnr-bound (seed 003's FNR target first), which makes
+the FPR as small as that bound allows; the object's `calibration` says what it found there. With
+--adjudicated, the same model and threshold are also measured on the eval split relabelled by the
+reviewing rule without label noise (an expert panel's gold set); its metrics are under `adjudicated`.
 """
 
 from __future__ import annotations
@@ -111,6 +118,25 @@ def confusion_metrics(labels: list[str], approve_probs: list[float], threshold: 
     return metrics
 
 
+def calibrate_threshold(labels: list[str], approve_probs: list[float], fnr_bound: float) -> float:
+    """The largest threshold t such that FNR(t) = #(good with p < t) / #good stays strictly below
+    fnr_bound. FNR only grows and FPR only shrinks with t, so this t has the smallest FPR the bound allows.
+    Ties: every good item with p equal to t is approved (p >= t), so the count below t is exact."""
+    good = sorted(p for label, p in zip(labels, approve_probs) if label == "APPROVE")
+    if not good:
+        raise SystemExit("--calibrate: the validation split has no APPROVE items; the FNR bound cannot be calibrated")
+    if not 0 < fnr_bound < 1:
+        raise SystemExit(f"--fnr-bound must be in (0, 1), got {fnr_bound}")
+    # The most good items that may fall below t: k with k / n < bound.
+    allowed = 0
+    while (allowed + 1) / len(good) < fnr_bound:
+        allowed += 1
+    t = good[allowed]
+    # A threshold of exactly 0 or 1 is outside what the server accepts; the nearest inside keeps the same verdicts
+    # for every p the model can produce in float32.
+    return min(max(t, 1e-9), 1 - 1e-9)
+
+
 def score(model, tokenizer, conversations, batch_size: int) -> list[float]:
     import torch
 
@@ -142,11 +168,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True, help="SFT conversations (sft_eval.jsonl)")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=None, help="approve when p_approve >= this (default 0.5)")
+    parser.add_argument("--calibrate", type=Path, help="SFT conversations of a validation split: choose the threshold there")
+    parser.add_argument("--fnr-bound", type=float, default=TARGETS["fnr"][1], help="the FNR the calibrated threshold keeps below on validation")
+    parser.add_argument("--adjudicated", type=Path, help="the eval split relabelled without label noise: measured too, under `adjudicated`")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--predictions", type=Path, help="optional JSONL of (label, p_approve) per item")
     args = parser.parse_args(argv)
-    if not 0 < args.threshold < 1:
+    if args.threshold is not None and args.calibrate is not None:
+        raise SystemExit("--threshold and --calibrate: give one (a fixed threshold, or a validation split to choose it on)")
+    if args.threshold is None and args.calibrate is None:
+        args.threshold = 0.5
+    if args.threshold is not None and not 0 < args.threshold < 1:
         raise SystemExit(f"--threshold must be in (0, 1), got {args.threshold}")
 
     import torch
@@ -158,9 +191,27 @@ def main(argv: list[str]) -> int:
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     model.eval()
+    calibration = None
+    if args.calibrate is not None:
+        validation = load_conversations(args.calibrate)
+        val_labels = [verdict for _, verdict in validation]
+        val_probs = score(model, tokenizer, validation, args.batch_size)
+        args.threshold = calibrate_threshold(val_labels, val_probs, args.fnr_bound)
+        at = confusion_metrics(val_labels, val_probs, args.threshold)
+        calibration = {"data": str(args.calibrate), "n": at["n"], "fnr_bound": args.fnr_bound, "threshold": args.threshold,
+                       "accuracy": at["accuracy"], "fpr": at["fpr"], "fnr": at["fnr"], "override_rate": at["override_rate"]}
     probs = score(model, tokenizer, conversations, args.batch_size)
     labels = [verdict for _, verdict in conversations]
     metrics = confusion_metrics(labels, probs, args.threshold)
+    if calibration is not None:
+        metrics["calibration"] = calibration
+    if args.adjudicated is not None:
+        gold = load_conversations(args.adjudicated)
+        if [prompt for prompt, _ in gold] != [prompt for prompt, _ in conversations]:
+            raise SystemExit(f"--adjudicated {args.adjudicated}: expected the same prompts as --data {args.data}, in the same order, relabelled")
+        adjudicated = confusion_metrics([verdict for _, verdict in gold], probs, args.threshold)
+        adjudicated.update({"data": str(args.adjudicated), "relabelled": sum(1 for (_, a), (_, b) in zip(gold, conversations) if a != b)})
+        metrics["adjudicated"] = adjudicated
     metrics.update({
         "model": str(args.model),
         "data": str(args.data),

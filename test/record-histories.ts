@@ -272,7 +272,32 @@ const recordings: Recording[] = [
         }],
       });
       await h.result();
-      return { 'budgetAllocation.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+      // Two rounds continued as new after each, each solution written into a bandit deployment (applyTo).
+      // budgetAllocation.before-rounds.json is the single-solve path recorded before patched('budget-allocation-rounds-apply'): keep it.
+      const model = `recorded-router-${randomUUID().slice(0, 8)}`;
+      await s.registry.createModel({ name: model, actor: 'record-histories' });
+      await s.registry.setDeployment({ model, kind: 'bandit', championVersion: null, config: { learner: { kind: 'beta-ts' }, arms: ['large', 'small'] }, actor: 'record-histories' });
+      const r = await s.client.workflow.start('budgetAllocation', {
+        taskQueue, workflowId: `budget/recorded/${randomUUID().slice(0, 8)}`,
+        args: [{
+          name: `recorded-${randomUUID().slice(0, 8)}`,
+          segments: [{ name: 'code', demand: 9000, qualityFloor: 0.8 }, { name: 'chat', demand: 18000 }],
+          models: [{ name: 'large' }, { name: 'small' }],
+          quality: [[0.9, 0.55], [0.8, 0.74]],
+          costPerRequest: [[0.01, 0.001], [0.01, 0.001]],
+          budget: 100,
+          applyTo: { deployment: model },
+          rounds: 2,
+          intervalSeconds: 1,
+          continueAsNewEvery: 1,
+        }],
+      });
+      const rounds = (await r.result()) as { continued: number };
+      if (rounds.continued !== 1) throw new Error(`budgetAllocation continued ${rounds.continued} times, not 1`);
+      return {
+        'budgetAllocation.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId },
+        'budgetAllocation.continueAsNew': { workflowId: r.workflowId, runId: r.firstExecutionRunId },
+      };
     },
   },
   {

@@ -9,7 +9,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import type { TextPolicyTrainingInput } from '../contracts/text-policy-training';
 import { startDevServer } from '../test/support/temporal';
-import { fakeTextPolicyActivities } from './testing/text-policy-fakes';
+import { fakeMetrics, fakeTextPolicyActivities, type FakeEvaluation } from './testing/text-policy-fakes';
 import { textPolicyTraining } from './textPolicyTraining';
 
 describe('textPolicyTraining: the seed-003 targets gate the canary', () => {
@@ -22,10 +22,10 @@ describe('textPolicyTraining: the seed-003 targets gate the canary', () => {
     await env?.teardown();
   });
 
-  async function run(input: TextPolicyTrainingInput) {
+  async function run(input: TextPolicyTrainingInput, evaluation: { sft?: FakeEvaluation; dpo?: FakeEvaluation } = {}) {
     const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
     const calls: string[] = [];
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fakeTextPolicyActivities(calls) });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fakeTextPolicyActivities(calls, evaluation) });
     const workflowId = `text-policy/${randomUUID()}`;
     const result = await worker.runUntil(env.client.workflow.execute(textPolicyTraining, { taskQueue, workflowId, args: [input] }));
     const desc = await env.client.workflow.getHandle(workflowId).describe();
@@ -35,9 +35,10 @@ describe('textPolicyTraining: the seed-003 targets gate the canary', () => {
   it('missed targets: both versions rejected with the missed targets, no canary', async () => {
     const model = `gate-${randomUUID().slice(0, 8)}`;
     const { result, calls, forcedAttribute } = await run({ model, startCanary: true });
-    expect(result.offlineGates).toEqual({ passed: false, reasons: ['accuracy 0.9000 misses the target > 0.9', 'fpr 0.1000 misses the target < 0.1'] });
+    const reasons = ['accuracy 0.9000 misses the target > 0.9 on the adjudicated eval set', 'fpr 0.1000 misses the target < 0.1 on the adjudicated eval set'];
+    expect(result.offlineGates).toEqual({ passed: false, reasons });
     expect(result.forced).toBe(false);
-    expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: false, error: 'seed-003 targets missed: accuracy 0.9000 misses the target > 0.9; fpr 0.1000 misses the target < 0.1' });
+    expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: false, error: `seed-003 targets missed: ${reasons.join('; ')}` });
     expect(calls).toContain('recordPolicyGateVerdict:1,2:refused');
     expect(forcedAttribute).toBeUndefined();
     await expect(env.client.workflow.getHandle(`canary/${model}`).describe()).rejects.toThrow();
@@ -53,5 +54,32 @@ describe('textPolicyTraining: the seed-003 targets gate the canary', () => {
     const canary = env.client.workflow.getHandle(`canary/${model}`);
     expect((await canary.describe()).taskQueue).toBe(TASK_QUEUES.rollout);
     await canary.terminate('test over');
+  });
+
+  it('the threshold is calibrated on the validation split and the targets gate on the adjudicated eval set, not the noisy one', async () => {
+    const model = `gate-${randomUUID().slice(0, 8)}`;
+    // noisy labels: FNR near the 2% noise floor misses its target; the adjudicated labels meet every target
+    const dpo: FakeEvaluation = { noisy: fakeMetrics(0.95, 0.03, 0.025, 0.04), adjudicated: fakeMetrics(0.97, 0.02, 0.01, 0.02), valAccuracy: 0.95, threshold: 0.4125 };
+    const { result, calls } = await run({ model, startCanary: true }, { sft: { valAccuracy: 0.9 }, dpo });
+    expect(calls.filter((c) => c.startsWith('evaluatePolicy') || c.startsWith('minePolicyPairs') || c.startsWith('policyTrain'))).toEqual([
+      'policyTrain:sft:prepared', 'evaluatePolicy:sft:calibrated', 'evaluatePolicy:sft:predictions', 'minePolicyPairs', 'policyTrain:dpo:dpo_mined.jsonl', 'evaluatePolicy:dpo:calibrated',
+    ]);
+    expect(result.mined).toMatchObject({ errors: 12, marginal: 8, easy: 20 });
+    expect(result.offlineGates).toEqual({ passed: true, reasons: [] });
+    expect(result).toMatchObject({ chosen: 'dpo', threshold: 0.4125, adjudicated: { accuracy: 0.97, fpr: 0.02, fnr: 0.01, overrideRate: 0.02, passed: true } });
+    expect(result.canary).toEqual({ workflowId: `canary/${model}`, started: true });
+    expect(calls).toEqual(expect.arrayContaining(['exportPolicyOnnx:dpo', 'registerPolicyVersion:hf:dpo:dpo']));
+    await env.client.workflow.getHandle(`canary/${model}`).terminate('test over');
+  });
+
+  it('the DPO gate: when DPO lowers the validation accuracy the SFT model is registered, exported and gated', async () => {
+    const model = `gate-${randomUUID().slice(0, 8)}`;
+    const sft: FakeEvaluation = { noisy: fakeMetrics(0.93, 0.04, 0.03, 0.05), adjudicated: fakeMetrics(0.95, 0.04, 0.015, 0.05), valAccuracy: 0.93, threshold: 0.37 };
+    const dpo: FakeEvaluation = { noisy: fakeMetrics(0.88, 0.1, 0.03, 0.12), adjudicated: fakeMetrics(0.89, 0.1, 0.02, 0.12), valAccuracy: 0.9, threshold: 0.55 };
+    const { result, calls } = await run({ model, startCanary: true }, { sft, dpo });
+    expect(result).toMatchObject({ chosen: 'sft', threshold: 0.37, offlineGates: { passed: true, reasons: [] } });
+    expect(calls).toEqual(expect.arrayContaining(['exportPolicyOnnx:sft', 'registerPolicyVersion:hf:sft:sft', 'registerPolicyVersion:onnx:sft:onnx']));
+    expect(calls).not.toContain('exportPolicyOnnx:dpo');
+    await env.client.workflow.getHandle(`canary/${model}`).terminate('test over');
   });
 });

@@ -138,11 +138,28 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     const hf = await registry.getVersion(model, result.hf.version);
     const onnx = await registry.getVersion(model, result.onnx.version);
     expect([hf.version, onnx.version]).toEqual([1, 2]);
+    // The threshold was chosen on the validation split; the registered model is DPO's unless DPO lowered
+    // the validation accuracy (then SFT's); its targets are gated on the adjudicated eval labels.
+    expect(sftMetrics.calibration?.data).toMatch(/sft_val\.jsonl$/);
+    expect(dpoMetrics.calibration?.threshold).toBe(dpoMetrics.threshold);
+    const chosen = dpoMetrics.calibration!.accuracy < sftMetrics.calibration!.accuracy ? 'sft' : 'dpo';
+    const own = chosen === 'sft' ? sftMetrics : dpoMetrics;
+    expect(result).toMatchObject({ chosen, threshold: own.threshold });
+    expect(own.adjudicated!.n).toBe(own.n);
+    // DPO trained on pairs mined from the SFT model's errors on its training split (or on every pair when too few)
+    const scoredTrain = (await readFile(join(result.workDir, 'predictions-sft-train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { p_approve: number; label: string });
+    const wrong = scoredTrain.filter((x) => (x.p_approve >= sftMetrics.threshold) !== (x.label === 'APPROVE')).length;
+    expect(result.mined?.errors).toBe(wrong);
+    if (result.mined?.path) expect(result.mined.records).toBe(result.mined.errors + result.mined.marginal + result.mined.easy);
+    expect(result.offlineGates?.passed).toBe(own.adjudicated!.passed);
     for (const v of [hf, onnx]) {
       expect(v.metrics).toMatchObject(expected);
-      expect(v.metrics.accuracy).toBe(dpoMetrics.accuracy);
+      expect(v.metrics.accuracy).toBe(own.accuracy);
+      expect(v.metrics.threshold).toBe(own.threshold);
+      expect(v.metrics.adjudicated_accuracy).toBe(own.adjudicated!.accuracy);
       expect(v.metrics.dpo_tp + v.metrics.dpo_fp + v.metrics.dpo_tn + v.metrics.dpo_fn).toBe(dpoMetrics.n);
-      expect(v.metrics.gates_passed).toBe(dpoMetrics.passed ? 1 : 0);
+      expect(v.metrics.gates_passed).toBe(own.adjudicated!.passed ? 1 : 0);
+      expect(v.tags).toMatchObject({ chosen_stage: chosen, gated_on: 'adjudicated eval set' });
       expect(v.lineage.runId).toBe(result.runId);
       expect(v.lineage.workflowId).toBe(workflowId);
       expect(v.lineage.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -165,6 +182,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     const signature = parseTextPolicySignature(onnx.signature);
     const policy = JSON.parse(await readFile(join(result.workDir, 'onnx', 'policy.json'), 'utf8')) as { verdict_token_ids: { APPROVE: number; FLAG: number } };
     expect(signature.verdictTokenIds).toEqual(policy.verdict_token_ids);
+    expect(signature.threshold).toBe(own.threshold);
     const onnxOut = join(dataDir, 'download-onnx');
     await registry.downloadVersion(model, onnx.version, onnxOut);
     expect(existsSync(join(onnxOut, signature.onnx))).toBe(true);
@@ -189,7 +207,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
         expect(r.status).toBe(200);
         const p = 1 / (1 + Math.exp(c.last_logits[FLAG] - c.last_logits[APPROVE]));
         expect(r.body.pApprove).toBeCloseTo(p, 4);
-        expect(r.body).toMatchObject({ model, version: onnx.version, arm: 'champion', fallback: false });
+        expect(r.body).toMatchObject({ model, version: onnx.version, arm: 'champion', fallback: false, approve: r.body.pApprove >= own.threshold });
       }
     } finally {
       await server.close();

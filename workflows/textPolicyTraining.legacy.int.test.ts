@@ -46,13 +46,15 @@ describe('textPolicyTraining under its former type name', () => {
     expect(calls).toEqual([
       'startPolicyRun',
       'preparePolicyData',
-      'policyTrain:sft',
-      'evaluatePolicy',
-      'policyTrain:dpo',
-      'evaluatePolicy',
-      'registerPolicyVersion:hf',
-      'exportPolicyOnnx',
-      'registerPolicyVersion:onnx',
+      'policyTrain:sft:prepared',
+      'evaluatePolicy:sft:calibrated',
+      'evaluatePolicy:sft:predictions',
+      'minePolicyPairs',
+      'policyTrain:dpo:dpo_mined.jsonl',
+      'evaluatePolicy:dpo:calibrated',
+      'registerPolicyVersion:hf:dpo:dpo',
+      'exportPolicyOnnx:dpo',
+      'registerPolicyVersion:onnx:dpo:onnx',
       'recordPolicyGateVerdict:1,2:refused', // the fakes' metrics miss the targets: both versions rejected
       'finishPolicyRun:succeeded',
     ]);

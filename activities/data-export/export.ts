@@ -34,7 +34,7 @@ export interface ExportOptions {
 }
 
 /** One output file, hashed and counted as it is written. */
-class HashedWriter {
+export class HashedWriter {
   private readonly hash = createHash('sha256');
   bytes = 0;
   rows = 0;

@@ -8,8 +8,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import loadHighs from 'highs';
 import type { Pool } from 'pg';
-import { AllocationInfeasibleError, checkAllocationProblem, solveBudgetAllocation, type AllocationProblem, type LpSolver } from '../../ml/lp';
+import { AllocationInfeasibleError, banditConstraintsFromAllocation, checkAllocationProblem, solveBudgetAllocation, type AllocationProblem, type LpSolver } from '../../ml/lp';
+import { Registry } from '../../registry';
 import { Db } from '../../registry/db';
+import { parseDeploymentConfig } from '../../registry/deployment-config';
 import { saveBudgetSolution } from '../../registry/optimisers';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
@@ -18,6 +20,10 @@ import type { BudgetActivities, BudgetAllocationInput, BudgetAllocationResult, B
 
 function inputError(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: 'BudgetInputError', nonRetryable: true });
+}
+
+function applyError(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: 'BudgetApplyError', nonRetryable: true });
 }
 
 let highs: Promise<LpSolver> | null = null;
@@ -43,6 +49,7 @@ function featureFilter(match: NonNullable<BudgetSegmentInput['match']>, params: 
 
 export function createBudgetActivities(deps: { pool: Pool; store: ArtifactStore }): BudgetActivities {
   const db = Db.fromPool(deps.pool);
+  const registry = new Registry({ pool: deps.pool });
 
   async function segmentStats(seg: BudgetSegmentInput, from: Date, to: Date, costComponent: string): Promise<SegmentStats> {
     const match = seg.match!;
@@ -144,6 +151,47 @@ export function createBudgetActivities(deps: { pool: Pool; store: ArtifactStore 
       const plot = await deps.store.put(`budgets/${name.replace(/[^A-Za-z0-9_.-]/g, '_')}/${runKey.replace(/[^A-Za-z0-9_.-]/g, '_')}.svg`, svg, { contentType: 'image/svg+xml' });
       const row = await saveBudgetSolution(db, { name, runKey, workflowId, status: 'optimal', problem: problem as unknown as JsonObject, solution: allocation as unknown as JsonObject, plotUri: plot.uri });
       return { solutionId: row.id, allocation, plotUri: plot.uri };
+    },
+
+    async budgetApply({ name, workflowId, solutionId, problem, allocation, applyTo, actor }) {
+      const target = applyTo.deployment;
+      const current = await registry.findDeployment(target);
+      if (current === null) throw applyError(`applyTo.deployment: got "${target}", expected a bandit deployment (there is none by that name)`);
+      if (current.kind !== 'bandit') throw applyError(`applyTo.deployment: "${target}" is of kind "${current.kind}", expected a bandit deployment`);
+      let arms: string[];
+      try {
+        arms = parseDeploymentConfig('bandit', current.config, target).arms.map((a) => a.name);
+      } catch (err) {
+        throw applyError(`applyTo.deployment: the current config of "${target}" is not valid: ${(err as Error).message}`);
+      }
+      const missing = problem.models.map((m) => m.name).filter((m) => !arms.includes(m));
+      if (missing.length > 0) throw applyError(`applyTo.deployment: the plan's models ${missing.map((m) => `"${m}"`).join(', ')} are not arms of "${target}" (its arms: ${arms.join(', ')}); expected every model of the plan to be an arm`);
+      let constraints;
+      try {
+        constraints = banditConstraintsFromAllocation(problem, allocation, {
+          segmentField: applyTo.segmentField ?? 'segment',
+          headroom: applyTo.headroom ?? 0.05,
+          priorStrength: applyTo.priorStrength ?? 10,
+          unlisted: applyTo.unlisted ?? 'refuse',
+        });
+      } catch (err) {
+        throw applyError(`applyTo.${(err as Error).message}`);
+      }
+      const previousPriors = (current.config.priors ?? {}) as JsonObject;
+      const config = { ...current.config, priors: { ...previousPriors, ...constraints.priors }, segments: constraints.segments } as unknown as JsonObject;
+      try {
+        parseDeploymentConfig('bandit', config, target);
+      } catch (err) {
+        throw applyError(`the config of "${target}" with solution ${solutionId} of "${name}" applied is not valid: ${(err as Error).message}`);
+      }
+      const r = await registry.setDeployment({
+        model: current.model,
+        config,
+        expectedGeneration: current.generation,
+        actor,
+        reason: `budgetAllocation ${workflowId}: solution ${solutionId} of "${name}" (per-segment constraints and priors)`,
+      });
+      return { deployment: target, generation: r.deployment.generation, changed: r.changed };
     },
   };
 }

@@ -13,13 +13,14 @@ import type {
   OumiActivities,
   OumiTrainRequest,
   OumiTrainResult,
+  MinePairsRequest,
   PrepareRequest,
   SyntheticDecisionsRequest,
   TinyModelRequest,
 } from '../../contracts/text-policy-training';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { listDirectoryFiles, uploadDirectory } from '../../registry/directory-artifact';
-import { preparePolicyData, writeSyntheticDecisions } from './data/prepare';
+import { minePolicyPairs, preparePolicyData, writeSyntheticDecisions } from './data/prepare';
 import { DEFAULT_STARTUP_GRACE_MS, startProgressHeartbeat } from './liveness';
 import { buildTinyModel, evaluatePolicyModel, exportPolicyOnnx } from './policy';
 import { trainStage } from './train-stage';
@@ -43,6 +44,10 @@ export function createOumiActivities(deps: OumiActivityDeps = {}): OumiActivitie
 
     async preparePolicyData(request: PrepareRequest) {
       return preparePolicyData(request);
+    },
+
+    async minePolicyPairs(request: MinePairsRequest) {
+      return minePolicyPairs(request);
     },
 
     async buildTinyPolicyModel(request: TinyModelRequest) {

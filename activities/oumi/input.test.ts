@@ -7,6 +7,7 @@ describe('parsePolicyTrainingInput', () => {
       model: 'action-policy',
       data: { generate: { n: 500, seed: 1, noise: 0.02 } },
       evalFraction: 0.2,
+      valFraction: 0.15,
       splitSeed: 0,
       sftConfig: 'configs/oumi/policy_sft.yaml',
       dpoConfig: 'configs/oumi/policy_dpo.yaml',

@@ -62,7 +62,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
   const input = raw === undefined || raw === null ? {} : raw;
   if (!isObject(input)) fail('input', raw, 'an object');
   const known = new Set([
-    'model', 'data', 'evalFraction', 'splitSeed', 'sftConfig', 'dpoConfig', 'sftSteps', 'dpoSteps', 'sftOverrides', 'dpoOverrides',
+    'model', 'data', 'evalFraction', 'valFraction', 'splitSeed', 'sftConfig', 'dpoConfig', 'sftSteps', 'dpoSteps', 'sftOverrides', 'dpoOverrides',
     'baseModel', 'tinyModelSeed', 'workDir', 'startCanary', 'force', 'actor', 'timeouts', 'progressIntervalSeconds',
   ]);
   for (const k of Object.keys(input)) if (!known.has(k)) fail(k, input[k], `one of the known fields (${[...known].join(', ')})`);
@@ -97,6 +97,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
     model,
     data,
     evalFraction: fraction(input.evalFraction, 'evalFraction', TEXT_POLICY_DEFAULTS.evalFraction, true),
+    valFraction: fraction(input.valFraction, 'valFraction', TEXT_POLICY_DEFAULTS.valFraction, true),
     splitSeed: int(input.splitSeed, 'splitSeed', 0, TEXT_POLICY_DEFAULTS.splitSeed),
     sftConfig: text(input.sftConfig, 'sftConfig') ?? TEXT_POLICY_DEFAULTS.sftConfig,
     dpoConfig: text(input.dpoConfig, 'dpoConfig') ?? TEXT_POLICY_DEFAULTS.dpoConfig,

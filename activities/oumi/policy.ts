@@ -13,7 +13,14 @@ export async function buildTinyModel(request: TinyModelRequest, options: RunPyth
 }
 
 export async function evaluatePolicyModel(request: EvaluateRequest, options: RunPythonOptions = {}): Promise<PolicyMetrics> {
-  const args = ['--model', request.modelDir, '--data', request.evalPath, '--out', request.outPath, '--threshold', String(request.threshold ?? 0.5)];
+  if (request.calibratePath !== undefined && request.threshold !== undefined) throw new Error('evaluatePolicyModel: give threshold or calibratePath, not both');
+  const args = ['--model', request.modelDir, '--data', request.evalPath, '--out', request.outPath];
+  if (request.calibratePath !== undefined) {
+    args.push('--calibrate', request.calibratePath);
+    if (request.fnrBound !== undefined) args.push('--fnr-bound', String(request.fnrBound));
+  } else args.push('--threshold', String(request.threshold ?? 0.5));
+  if (request.adjudicatedPath !== undefined) args.push('--adjudicated', request.adjudicatedPath);
+  if (request.predictionsPath !== undefined) args.push('--predictions', request.predictionsPath);
   return runPythonJson<PolicyMetrics>('evaluate_policy.py', args, options);
 }
 

@@ -192,6 +192,9 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
 
     async registerPolicyVersion(request: RegisterPolicyVersionRequest): Promise<RegisteredPolicyVersion> {
       const { setup, format, data, sft, dpo } = request;
+      // The registered model: DPO's, or SFT's when the DPO gate kept it; its metrics and threshold are the version's own.
+      const chosen = request.chosen ?? 'dpo';
+      const own = chosen === 'sft' ? sft.metrics : dpo.metrics;
       // A retried registration finds the version it already made by its run and format tags.
       const existing = await registry.searchVersions({ model: setup.model, tags: { run_id: setup.runId, artifact: format }, limit: 1 });
       if (existing.length > 0) {
@@ -208,15 +211,16 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
       let signature: Signature = { kind: 'causal-lm', tokenizer: 'tokenizer.json', chatTemplate: 'chatml' };
       if (format === 'onnx') {
         const policy = JSON.parse(await readFile(path.join(dir, 'policy.json'), 'utf8')) as Parameters<typeof textPolicySignature>[0];
-        signature = JSON.parse(JSON.stringify(textPolicySignature(policy, dpo.metrics.threshold))) as Signature;
+        signature = JSON.parse(JSON.stringify(textPolicySignature(policy, own.threshold))) as Signature;
       }
       const metrics: Record<string, number> = {
         ...evaluationMetrics('sft', sft.metrics),
         ...evaluationMetrics('dpo', dpo.metrics),
-        // The version's own figures: the model registered is the DPO model.
-        accuracy: dpo.metrics.accuracy,
-        override_rate: dpo.metrics.override_rate,
-        gates_passed: dpo.metrics.passed ? 1 : 0,
+        // The version's own figures: those of the model registered (the DPO model unless the DPO gate kept SFT).
+        accuracy: own.accuracy,
+        override_rate: own.override_rate,
+        gates_passed: (own.adjudicated ?? own).passed ? 1 : 0,
+        threshold: own.threshold,
         sft_steps: sft.train.progress.step,
         dpo_steps: dpo.train.progress.step,
         sft_seconds: sft.train.durationMs / 1000,
@@ -224,11 +228,18 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
         train_records: data.train.records,
         eval_records: data.eval.records,
       };
-      if (dpo.metrics.fpr !== null) metrics.fpr = dpo.metrics.fpr;
-      if (dpo.metrics.fnr !== null) metrics.fnr = dpo.metrics.fnr;
+      if (own.fpr !== null) metrics.fpr = own.fpr;
+      if (own.fnr !== null) metrics.fnr = own.fnr;
+      if (own.adjudicated) Object.assign(metrics, evaluationMetrics('adjudicated', { ...own, ...own.adjudicated }), { adjudicated_relabelled: own.adjudicated.relabelled });
+      if (own.calibration) {
+        metrics.val_accuracy = own.calibration.accuracy;
+        if (own.calibration.fnr !== null) metrics.val_fnr = own.calibration.fnr;
+        if (own.calibration.fpr !== null) metrics.val_fpr = own.calibration.fpr;
+        metrics.val_n = own.calibration.n;
+      }
       if (sft.train.progress.loss !== null) metrics.sft_final_loss = sft.train.progress.loss;
       if (dpo.train.progress.loss !== null) metrics.dpo_final_loss = dpo.train.progress.loss;
-      const gates = Object.entries(dpo.metrics.gates).map(([name, g]) => `${name} ${g.target}: ${g.passed ? 'pass' : 'fail'}`).join('; ');
+      const gates = Object.entries((own.adjudicated ?? own).gates).map(([name, g]) => `${name} ${g.target}: ${g.passed ? 'pass' : 'fail'}`).join('; ');
       const configHash = `sha256:${sha256(`${setup.configs.sft.sha256}\n${setup.configs.dpo.sha256}`)}`;
       const version = await registry.registerVersion({
         model: setup.model,
@@ -246,6 +257,8 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           dpo_config_sha256: setup.configs.dpo.sha256,
           base_model: setup.baseModel ?? 'tiny (python/build_tiny_model.py)',
           gates: gates.slice(0, 1000),
+          chosen_stage: chosen,
+          gated_on: own.adjudicated ? 'adjudicated eval set' : 'eval set',
           ...(request.exportedFrom !== undefined ? { exported_from_version: String(request.exportedFrom) } : {}),
         },
         lineage: {
@@ -257,7 +270,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
         },
         description:
           `${format === 'onnx' ? 'ONNX export of the ' : ''}SFT→DPO action-approval policy, ${sft.train.progress.step} SFT + ${dpo.train.progress.step} DPO steps; ` +
-          `eval accuracy ${dpo.metrics.accuracy.toFixed(3)} (after SFT ${sft.metrics.accuracy.toFixed(3)}), gates ${dpo.metrics.passed ? 'passed' : 'not passed'}`,
+          `eval accuracy ${own.accuracy.toFixed(3)} (after SFT ${sft.metrics.accuracy.toFixed(3)}, after DPO ${dpo.metrics.accuracy.toFixed(3)}; ${chosen.toUpperCase()} model registered), threshold ${own.threshold.toFixed(4)}, gates ${(own.adjudicated ?? own).passed ? 'passed' : 'not passed'}${own.adjudicated ? ' on the adjudicated eval set' : ''}`,
         createModel: true,
         // One version per run and format even when attempts overlap (the search above is only a shortcut).
         idempotencyKey: activityRegistrationKey(`registerPolicyVersion:${format}:${setup.runId}`),

@@ -68,7 +68,15 @@ export function describeAllocation(name: string, allocation: Allocation, budget:
   return lines.join('\n');
 }
 
-interface SolveOptions { input: string; name?: string; every?: string; workflowId?: string; wait: boolean; json?: boolean }
+interface SolveOptions { input: string; name?: string; every?: string; workflowId?: string; wait: boolean; json?: boolean; applyTo?: string; segmentField?: string; headroom?: string; priorStrength?: string; unlisted?: string }
+
+/** A number option in [min, max], or a CliError naming it. */
+function numberOption(flag: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < min || x > max) throw new CliError(`${flag} ${JSON.stringify(v)}: expected a number in [${min}, ${max}]`);
+  return x;
+}
 
 export function register(program: Command): void {
   const budget = program.command('budget').description('budget allocation across models (budgetAllocation workflow, HiGHS LP)');
@@ -79,10 +87,28 @@ export function register(program: Command): void {
     .option('--name <name>', 'the plan name (overrides the file; default "default")')
     .option('--every <interval>', 're-solve on a Temporal Schedule at this interval (30m, 1h, 1d) instead of once now')
     .option('--workflow-id <id>', 'workflow id (default budget/<name>/<random>)')
+    .option('--apply-to <deployment>', 'write each solution into this bandit deployment: per-segment allowed arms and share caps, per-arm priors (a new, audited generation)')
+    .option('--segment-field <field>', 'with --apply-to: the decide request\'s features field naming the segment (default "segment")')
+    .option('--headroom <share>', 'with --apply-to: added to each share to give its cap (default 0.05)')
+    .option('--prior-strength <n>', 'with --apply-to: observations each prior mean is worth (default 10; 0: no priors)')
+    .option('--unlisted <refuse|unconstrained>', 'with --apply-to: requests of a segment the plan does not list (default refuse)')
     .option('--no-wait', 'return once the workflow has started')
     .option('--json', 'machine-readable output')
     .action(async (opts: SolveOptions) => {
       const input = readBudgetInput(opts.input, opts.name);
+      if (opts.applyTo === undefined && [opts.segmentField, opts.headroom, opts.priorStrength, opts.unlisted].some((v) => v !== undefined)) throw new CliError('--segment-field, --headroom, --prior-strength and --unlisted go with --apply-to DEPLOYMENT');
+      if (opts.applyTo !== undefined) {
+        if (opts.unlisted !== undefined && opts.unlisted !== 'refuse' && opts.unlisted !== 'unconstrained') throw new CliError(`--unlisted ${JSON.stringify(opts.unlisted)}: expected refuse or unconstrained`);
+        const headroom = numberOption('--headroom', opts.headroom, 0, 1);
+        const priorStrength = numberOption('--prior-strength', opts.priorStrength, 0, 1e9);
+        input.applyTo = {
+          deployment: opts.applyTo,
+          ...(opts.segmentField !== undefined ? { segmentField: opts.segmentField } : {}),
+          ...(headroom !== undefined ? { headroom } : {}),
+          ...(priorStrength !== undefined ? { priorStrength } : {}),
+          ...(opts.unlisted !== undefined ? { unlisted: opts.unlisted as 'refuse' | 'unconstrained' } : {}),
+        };
+      }
       const name = input.name ?? 'default';
       const settings = loadSettings();
       if (opts.every !== undefined) {
@@ -100,7 +126,7 @@ export function register(program: Command): void {
         json: opts.json,
         wait: opts.wait,
         printer: (out: ProgressOut) => new LinePrinter<BudgetProgress>(out, (p) => `budget allocation: ${p.phase}`, (p) => p.phase),
-        describe: (r, url) => `${describeAllocation(r.name, r.allocation, r.problem.budget)}\n  sources       demand: ${r.sources.demand}; quality: ${r.sources.quality}; cost: ${r.sources.cost}\n  stored        budget_solutions id ${r.solutionId}\n  plot          ${r.plotUri}\n  Temporal UI   ${url}`,
+        describe: (r, url) => `${describeAllocation(r.name, r.allocation, r.problem.budget)}\n  sources       demand: ${r.sources.demand}; quality: ${r.sources.quality}; cost: ${r.sources.cost}\n  stored        budget_solutions id ${r.solutionId}\n  plot          ${r.plotUri}${r.applied ? `\n  applied       ${r.applied.deployment} generation ${r.applied.generation}${r.applied.changed ? '' : ' (unchanged)'}` : ''}\n  Temporal UI   ${url}`,
       });
     });
 

@@ -8,10 +8,16 @@
  *
  * Without --out (and with --register) the snapshot goes to <data dir>/datasets/<deployment>/<from>_<to>.
  * The snapshot feeds training as `autopilot train ppo --env replay:DIR` or `autopilot evaluator serve --snapshot DIR`.
+ *
+ * With --feedback, the export is of a text-policy deployment's REVIEWED decisions (POST /v1/feedback):
+ * labeled_decisions.jsonl (for `autopilot train policy --data FILE`), sft.jsonl, dpo.jsonl and a manifest
+ * (activities/data-export/feedback.ts); --register makes it a json version of model feedback-<deployment>.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { exportSnapshot, registerSnapshot } from '../../activities/data-export/export';
+import { exportFeedback, type FeedbackExportManifest } from '../../activities/data-export/feedback';
+import type { Registry } from '../../registry';
 import { parseInstant } from '../../activities/data-export/activities';
 import { loadSettings } from '../../config/settings';
 import { DecisionStore } from '../../decision-log';
@@ -24,7 +30,22 @@ export interface DataExportOptions {
   to: string;
   out?: string;
   register?: boolean;
+  feedback?: boolean;
   json?: boolean;
+}
+
+async function registerFeedback(registry: Registry, dir: string, m: FeedbackExportManifest) {
+  return registry.registerVersion({
+    model: `feedback-${m.deployment}`,
+    artifact: { path: dir },
+    format: 'json',
+    createModel: true,
+    signature: { kind: 'feedback-export', format: m.format, files: Object.keys(m.files) },
+    metrics: { reviewed: m.reviewed, overridden: m.overridden, textOnly: m.textOnly },
+    tags: { deployment: m.deployment, from: m.window.from, to: m.window.to },
+    description: `reviewed decisions of deployment ${m.deployment} in [${m.window.from}, ${m.window.to}): ${m.reviewed} reviewed, ${m.overridden} overridden`,
+    actor: `cli:${process.env.USER ?? 'unknown'}`,
+  });
 }
 
 export function register(program: Command): void {
@@ -36,7 +57,8 @@ export function register(program: Command): void {
     .requiredOption('--from <iso>', 'window start, inclusive (ISO 8601)')
     .requiredOption('--to <iso>', 'window end, exclusive (ISO 8601)')
     .option('--out <dir>', 'a new folder for the snapshot (default with --register: <data dir>/datasets/<deployment>/<from>_<to>)')
-    .option('--register', 'register the snapshot as a json version of model dataset-<deployment>')
+    .option('--register', 'register the snapshot as a json version of model dataset-<deployment> (feedback-<deployment> with --feedback)')
+    .option('--feedback', 'export the reviewed decisions (POST /v1/feedback) as labeled_decisions.jsonl, sft.jsonl and dpo.jsonl for the next policyTraining run')
     .option('--json', 'print the manifest (and version) as JSON')
     .action(async (opts: DataExportOptions) => {
       let from: Date, to: Date;
@@ -49,7 +71,30 @@ export function register(program: Command): void {
       if (!(from < to)) throw new CliError(`--from must be before --to, got ${opts.from} and ${opts.to}`);
       if (opts.out === undefined && !opts.register) throw new CliError('give --out DIR, or --register (then the snapshot goes under the data directory)');
       const stamp = (d: Date) => d.toISOString().replace(/[:.]/g, '-');
-      const out = opts.out ?? join(loadSettings().dataDir, 'datasets', opts.deployment, `${stamp(from)}_${stamp(to)}`);
+      const out = opts.out ?? join(loadSettings().dataDir, opts.feedback ? 'feedback' : 'datasets', opts.deployment, `${stamp(from)}_${stamp(to)}`);
+      if (opts.feedback) {
+        const r = await withRegistry(async (registry) => {
+          let exported;
+          try {
+            exported = await exportFeedback(new DecisionStore({ db: registry.db }), { deployment: opts.deployment, from, to, out });
+          } catch (err) {
+            if (/already exists|must be|must have|not a decision record/.test((err as Error).message)) throw new CliError((err as Error).message);
+            throw err;
+          }
+          const version = opts.register ? await registerFeedback(registry, exported.dir, exported.manifest) : null;
+          return { exported, version };
+        });
+        const m = r.exported.manifest;
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ dir: r.exported.dir, manifest: m, version: r.version ? { model: r.version.model, version: r.version.version } : null }, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`feedback ${r.exported.dir}: ${m.reviewed} reviewed decisions (${m.overridden} overridden, ${m.textOnly} from rendered text: pairs only) of ${m.deployment} in [${m.window.from}, ${m.window.to})\n`);
+        for (const [name, f] of Object.entries(m.files)) process.stdout.write(`  ${name.padEnd(24)} ${String(f.rows).padStart(8)} rows  ${String(f.bytes).padStart(10)} bytes  sha256 ${f.sha256}\n`);
+        if (r.version) process.stdout.write(`registered ${r.version.model} v${r.version.version} (json)\n`);
+        process.stdout.write(`train on it: autopilot train policy --data ${join(r.exported.dir, 'labeled_decisions.jsonl')}\n`);
+        return;
+      }
       const result = await withRegistry(async (registry) => {
         let snapshot;
         try {

@@ -35,6 +35,7 @@ const EXPECTED_KEY = 'Authorization: Bearer apk_… (an API key from `autopilot 
 const ROUTE_SCOPE: Partial<Record<RouteLabel, NeededScope>> = {
   decide: 'decide',
   rewards: 'reward',
+  feedback: 'reward',
   v2_infer: 'decide',
   v2_metadata: 'read',
   health: 'read', // only GET /v2 (server metadata) is checked: /v2/health/{live,ready} stay open

@@ -4,6 +4,9 @@
  * whichever instance it arrives), its row to the decision log like any other.
  */
 import type { Redis } from 'ioredis';
+import type { BanditSegments } from '../../ml/bandits/config';
+import { constrainActionDist, drawArm, type SegmentRule } from '../../ml/bandits/constraints';
+import type { Decision } from '../../ml/bandits/types';
 import type { Rng } from '../../ml/rng';
 import type { Json } from '../../registry/types';
 import { newDecisionStamp } from '../decisions/id';
@@ -27,6 +30,8 @@ export interface BanditDecideResponse {
   fallback: false;
   /** `seq` of the shared learner state this decision was made with (observations applied). */
   stateSeq: number;
+  /** The segment whose constraints the decision met (deployments with `segments`; null: the default rule). */
+  segment?: string | null;
 }
 
 export interface BanditDecideDeps {
@@ -65,14 +70,52 @@ async function contextOf(deps: BanditDecideDeps, s: BanditDeployment, features: 
   return { x, logged };
 }
 
+/**
+ * The segment of a request to a deployment with per-segment constraints: `features.<field>` (a string),
+ * taken out of the features the learner sees, and its rule (the default rule where the segment is not
+ * listed or not given; a 400 where there is no default).
+ */
+function segmentOf(seg: BanditSegments, features: unknown): { features: unknown; segment: string | null; rule: SegmentRule } {
+  const field = `features.${seg.field}`;
+  const listed = () => {
+    const names = [...seg.rules.keys()];
+    return `one of the segments ${names.slice(0, 10).map((n) => JSON.stringify(n)).join(', ')}${names.length > 10 ? ', …' : ''}`;
+  };
+  const isObj = features !== null && typeof features === 'object' && !Array.isArray(features);
+  if (!isObj || !Object.prototype.hasOwnProperty.call(features, seg.field)) {
+    if (seg.default !== null) return { features, segment: null, rule: seg.default };
+    throw badRequest(`${field} is required: this deployment constrains its arms per segment`, field, `${listed()} (features as an object)`);
+  }
+  const { [seg.field]: value, ...rest } = features as Record<string, unknown>;
+  if (typeof value !== 'string') throw badRequest(`${field} must be a string, got ${describeValue(value)}`, field, listed());
+  const rule = seg.rules.get(value);
+  if (rule !== undefined) return { features: rest, segment: value, rule };
+  if (seg.default !== null) return { features: rest, segment: value, rule: seg.default };
+  throw badRequest(`${field} names no segment of this deployment: ${describeValue(value)}`, field, listed());
+}
+
 /** POST /v1/decide for the bandit deployment `s` (the body's `deployment` names it). */
 export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, b: Record<string, unknown>, ctx: RequestContext): Promise<BanditDecideResponse> {
   for (const key in b) if (!DECIDE_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, features, unit and explore');
   let unit: string | null = null;
   if (b.unit !== undefined && b.unit !== null) unit = parseKey(b.unit, 'unit', 'a key such as "user:42"');
-  const { x, logged } = await contextOf(deps, s, b.features);
+  const seg = s.config.segments === null ? null : segmentOf(s.config.segments, b.features);
+  const context = await contextOf(deps, s, seg === null ? b.features : seg.features);
+  const x = context.x;
+  let logged = context.logged;
   const learner = s.shared.learner;
-  const pick = learner.select(x ?? undefined, deps.rng);
+  let pick: Decision;
+  let served: Float64Array | null = null;
+  if (seg === null) {
+    pick = learner.select(x ?? undefined, deps.rng);
+  } else {
+    // The learner's distribution projected onto the segment's constraints; the propensity is the projected one.
+    const ad = learner.actionDist(x ?? undefined, deps.rng);
+    served = constrainActionDist(ad.dist, seg.rule);
+    const armIndex = drawArm(served, deps.rng);
+    pick = { arm: armIndex, propensity: served[armIndex], scores: ad.scores };
+    if (seg.segment !== null) logged = { ...(logged as Record<string, Json>), [s.config.segments!.field]: seg.segment };
+  }
   const arm = s.config.arms[pick.arm];
   const { decisionId, time } = newDecisionStamp();
   const entry: DecisionEntry = { deployment: s.name, stateKey: s.config.stateKey, arm: pick.arm, x };
@@ -97,8 +140,15 @@ export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, 
     density: null,
     unit,
     latencyMs: performance.now() - ctx.start,
-    metadata: { kind: 'bandit', learner: learner.kind, seq: s.shared.seq, scores: pick.scores.map((v) => (Number.isFinite(v) ? v : null)) },
+    metadata: {
+      kind: 'bandit',
+      learner: learner.kind,
+      seq: s.shared.seq,
+      scores: pick.scores.map((v) => (Number.isFinite(v) ? v : null)),
+      // Under per-segment constraints: the segment and the whole distribution served (OPE's action_dist).
+      ...(seg !== null ? { segment: seg.segment, actionDist: Array.from(served!) } : {}),
+    },
     keyId: ctx.keyId ?? null,
   });
-  return { decisionId, model: s.model, version: null, arm: arm.name, armIndex: pick.arm, action, propensity: pick.propensity, armProbability: 1, fallback: false, stateSeq: s.shared.seq };
+  return { decisionId, model: s.model, version: null, arm: arm.name, armIndex: pick.arm, action, propensity: pick.propensity, armProbability: 1, fallback: false, stateSeq: s.shared.seq, ...(seg !== null ? { segment: seg.segment } : {}) };
 }

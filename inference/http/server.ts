@@ -71,6 +71,8 @@ export interface Handlers {
   /** With `fromBytes`, bodies are offered to it first (decide's common body, read without JSON.parse). */
   decide: JsonHandler & { fromBytes?: BytesHandler };
   rewards: JsonHandler;
+  /** POST /v1/feedback (a reviewer's verdict on a text-policy decision); absent: the route is not served. */
+  feedback?: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
   serverMetadata: GetHandler;
@@ -188,6 +190,7 @@ function parseModelPath(path: string): { name: string; version: string | null; t
 function routeLabel(path: string): RouteLabel {
   if (path === '/v1/decide') return 'decide';
   if (path === '/v1/rewards') return 'rewards';
+  if (path === '/v1/feedback') return 'feedback';
   if (path === '/metrics') return 'metrics';
   if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') return 'health';
   const parsed = path.startsWith('/v2/models/') ? parseModelPath(path) : null;
@@ -207,6 +210,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const defaults: Record<RouteLabel, Observer> = {
     decide: metrics.latency('decide'),
     rewards: metrics.latency('rewards'),
+    feedback: metrics.latency('feedback'),
     v2_infer: metrics.latency('v2_infer'),
     v2_metadata: metrics.latency('v2_metadata'),
     health: metrics.latency('health'),
@@ -374,6 +378,10 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method === 'POST') return (key = authorize(body, ex, 'rewards', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'rewards', handlers.rewards, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'rewards', start, methodNotAllowed(method, path, 'POST'));
     }
+    if (path === '/v1/feedback' && handlers.feedback !== undefined) {
+      if (method === 'POST') return (key = authorize(body, ex, 'feedback', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'feedback', handlers.feedback, undefined, start, maxBodyBytes, key);
+      return reject(body, ex, 'feedback', start, methodNotAllowed(method, path, 'POST'));
+    }
     if (path === '/metrics') {
       if (method !== 'GET') return reject(body, ex, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
@@ -410,7 +418,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
-        'POST /v1/decide, POST /v1/rewards, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
+        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
   };
 

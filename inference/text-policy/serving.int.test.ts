@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { preparePolicyData, writeSyntheticDecisions } from '../../activities/oumi/data/prepare';
 import { buildTinyModel, exportPolicyOnnx } from '../../activities/oumi/policy';
 import type { LabeledDecision } from '../../ml/policy-data/decision';
-import { textPolicySignature } from '../../ml/policy-data/signature';
+import { parseTextPolicySignature, textPolicySignature } from '../../ml/policy-data/signature';
 import type { Signature } from '../../registry/types';
 import type { InferenceServer } from '../server';
 import { createServingFixture, postJson, waitFor, type ServingFixture } from '../testing/fixture';
@@ -139,6 +139,29 @@ describeWithVenv('text-policy deployments: POST /v1/decide scores APPROVE vs FLA
     for (const [unit, first] of [...arms.entries()].slice(0, 10)) {
       const r = await postJson(`${server.url}/v1/decide`, { deployment: model, text: cases[1].prompt, unit });
       expect(r.body.arm).toBe(first.arm);
+    }
+  });
+
+  it('approves at exactly the threshold stored with the version, and flags just above it', async () => {
+    const probe = await postJson(`${server.url}/v1/decide`, { deployment: model, text: cases[0].prompt });
+    const p = probe.body.pApprove as number;
+    const policy = JSON.parse(await readFile(join(exportDir, 'policy.json'), 'utf8')) as Parameters<typeof textPolicySignature>[0];
+    // The next double above p: the smallest threshold that p no longer reaches.
+    const above = (x: number) => {
+      const b = new Float64Array([x]);
+      const u = new BigInt64Array(b.buffer);
+      u[0] += 1n;
+      return b[0];
+    };
+    for (const [name, threshold, approve] of [['at-threshold', p, true], ['above-threshold', above(p), false]] as const) {
+      await fx.registry.registerVersion({
+        model: name, artifact: { path: exportDir }, format: 'onnx', signature: textPolicySignature(policy, threshold) as unknown as Signature, createModel: true, actor: 'test',
+      });
+      expect(parseTextPolicySignature((await fx.registry.getVersion(name, 1)).signature).threshold).toBe(threshold);
+      await fx.registry.setDeployment({ model: name, kind: 'text-policy', championVersion: 1, actor: 'test' });
+      await waitFor(async () => (await postJson(`${server.url}/v1/decide`, { deployment: name, text: cases[0].prompt })).status === 200, 20_000, `${name} served`);
+      const r = await postJson(`${server.url}/v1/decide`, { deployment: name, text: cases[0].prompt });
+      expect(r.body).toMatchObject({ pApprove: p, approve, version: 1 });
     }
   });
 });

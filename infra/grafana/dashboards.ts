@@ -388,6 +388,14 @@ export function learningDashboard(): Dashboard {
         ['sum by (activity) (increase(autopilot_activity_failures_total{activity=~"oumiTrain|policyTrain"}[1h]))', '{{activity}} failures/h'],
       ],
     })
+    .timeseries({
+      title: 'Human override rate (text policy)',
+      description: 'Of the reviewed decisions the text policy approved, the share reviewers flagged over a day (POST /v1/feedback; seed 003 target < 10%), and reviews per hour by served and given verdict.',
+      queries: [
+        ['sum by (deployment) (increase(autopilot_policy_feedback_total{served="APPROVE", verdict="FLAG"}[1d])) / sum by (deployment) (increase(autopilot_policy_feedback_total{served="APPROVE"}[1d]))', '{{deployment}} override rate'],
+        ['sum by (deployment, served, verdict) (increase(autopilot_policy_feedback_total[1h]))', '{{deployment}} served {{served}} → {{verdict}} /h'],
+      ],
+    })
     .row('Off-policy evaluation')
     .timeseries({
       title: 'OPE estimates with intervals',

@@ -10,13 +10,20 @@
  *     "rewardSpec": { "version": 1, "components": { … } },   // ml/rewards, optional
  *     "decisionTtlSeconds": 86400,                   // how long a decision can be rewarded
  *     "rewardRange": [0, 1],                         // rewards accepted (default [-1e6, 1e6])
- *     "stateKey": "model-router"                     // Redis state name (default: the deployment)
+ *     "stateKey": "model-router",                    // Redis state name (default: the deployment)
+ *     "priors": { "gpt-4o": { "mean": 0.8, "strength": 20 } },   // per-arm prior mean reward, worth `strength` observations
+ *     "segments": {                                  // per-segment constraints (ml/bandits/constraints.ts)
+ *       "field": "segment",                          // the decide request's features.<field> names the segment
+ *       "rules": { "acme/code": { "arms": ["gpt-4o", "haiku"], "maxShare": { "gpt-4o": 0.4 } } },
+ *       "default": {}                                // rule of segments not listed (absent: such requests are refused)
+ *     }
  *   }
  *
  * Errors name the field (`config.learner.kind`), the value and what was expected.
  */
+import { capacityOf, CAP_SUM_TOLERANCE, type SegmentRule } from './constraints';
 import { learnerFromJSON } from './index';
-import type { BanditPolicy } from './types';
+import type { ArmPrior, BanditPolicy } from './types';
 import { parseRewardSpec, type RewardSpec } from '../rewards';
 
 /** A JSON value (an arm's payload is handed back with each decision as sent). */
@@ -46,6 +53,19 @@ export interface BanditConfig {
   stateKey: string;
   /** [lo, hi]: the scalar rewards accepted (after a reward spec, if any); others are refused before the learner sees them. */
   rewardRange: RewardRange;
+  /** Per-arm priors on the mean reward, by arm index (null: the learner's default prior). */
+  priors: (ArmPrior | null)[];
+  /** Per-segment constraints (null: none). */
+  segments: BanditSegments | null;
+}
+
+/** Per-segment constraints of a bandit deployment (ml/bandits/constraints.ts). */
+export interface BanditSegments {
+  /** The key of the decide request's `features` object whose (string) value names the segment. */
+  field: string;
+  rules: Map<string, SegmentRule>;
+  /** The rule of a segment not in `rules`; null: a request of such a segment (or with none) is refused. */
+  default: SegmentRule | null;
 }
 
 /** The rewards a deployment accepts, inclusive. */
@@ -85,7 +105,77 @@ export function isContextual(kind: BaseLearnerKind): boolean {
   return kind === 'linucb' || kind === 'lints';
 }
 
-const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange'];
+const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange', 'priors', 'segments'];
+
+/** `config.priors`: { <arm>: { mean, strength } } → one entry per arm (null where none). */
+function parsePriors(v: unknown, arms: BanditArm[], learnerKind: BaseLearnerKind, intercept: boolean): (ArmPrior | null)[] {
+  const out = new Array<ArmPrior | null>(arms.length).fill(null);
+  if (v === undefined || v === null) return out;
+  if (!isObject(v)) throw new BanditConfigError('config.priors', v, 'an object { <arm>: { mean, strength } }');
+  if (isContextual(learnerKind) && !intercept && Object.keys(v).length > 0) throw new BanditConfigError('config.priors', v, `no priors for ${learnerKind} without an intercept (a prior is on the intercept coefficient): set intercept: true`);
+  const index = new Map(arms.map((a, i) => [a.name, i]));
+  for (const [name, p] of Object.entries(v)) {
+    const i = index.get(name);
+    if (i === undefined) throw new BanditConfigError(`config.priors.${name}`, p, `a prior of an arm of this deployment (${arms.map((a) => a.name).join(', ')})`);
+    if (!isObject(p)) throw new BanditConfigError(`config.priors.${name}`, p, '{ mean, strength }');
+    for (const k of Object.keys(p)) if (k !== 'mean' && k !== 'strength') throw new BanditConfigError(`config.priors.${name}.${k}`, p[k], 'no such setting (known: mean, strength)');
+    const range = learnerKind === 'beta-ts' ? 'in (0, 1) for beta-ts' : 'finite';
+    if (typeof p.mean !== 'number' || !Number.isFinite(p.mean) || (learnerKind === 'beta-ts' && !(p.mean > 0 && p.mean < 1))) throw new BanditConfigError(`config.priors.${name}.mean`, p.mean, `a number ${range}: the arm's prior mean reward`);
+    if (typeof p.strength !== 'number' || !Number.isFinite(p.strength) || !(p.strength > 0)) throw new BanditConfigError(`config.priors.${name}.strength`, p.strength, 'a number > 0: how many observations the prior is worth');
+    out[i] = { mean: p.mean, strength: p.strength };
+  }
+  return out;
+}
+
+/** One segment's rule `{ arms?, maxShare? }` at `field`. */
+function parseSegmentRule(v: unknown, field: string, arms: BanditArm[]): SegmentRule {
+  if (!isObject(v)) throw new BanditConfigError(field, v, '{ arms?: [arm names], maxShare?: { <arm>: share in [0, 1] } }');
+  for (const k of Object.keys(v)) if (k !== 'arms' && k !== 'maxShare') throw new BanditConfigError(`${field}.${k}`, v[k], 'no such setting (known: arms, maxShare)');
+  const index = new Map(arms.map((a, i) => [a.name, i]));
+  const known = arms.map((a) => a.name).join(', ');
+  const allowed = new Array<boolean>(arms.length).fill(v.arms === undefined);
+  if (v.arms !== undefined) {
+    if (!Array.isArray(v.arms) || v.arms.length === 0) throw new BanditConfigError(`${field}.arms`, v.arms, `a non-empty array of arm names (${known})`);
+    v.arms.forEach((name, j) => {
+      const i = typeof name === 'string' ? index.get(name) : undefined;
+      if (i === undefined) throw new BanditConfigError(`${field}.arms.${j}`, name, `an arm of this deployment (${known})`);
+      allowed[i] = true;
+    });
+  }
+  const maxShare = new Array<number>(arms.length).fill(1);
+  if (v.maxShare !== undefined) {
+    if (!isObject(v.maxShare)) throw new BanditConfigError(`${field}.maxShare`, v.maxShare, '{ <arm>: share in [0, 1] }');
+    for (const [name, c] of Object.entries(v.maxShare)) {
+      const i = index.get(name);
+      if (i === undefined) throw new BanditConfigError(`${field}.maxShare.${name}`, c, `a cap of an arm of this deployment (${known})`);
+      if (typeof c !== 'number' || !(c >= 0 && c <= 1)) throw new BanditConfigError(`${field}.maxShare.${name}`, c, 'a share in [0, 1]');
+      maxShare[i] = c;
+    }
+  }
+  const rule = { allowed, maxShare };
+  const capacity = capacityOf(rule);
+  if (capacity < 1 - CAP_SUM_TOLERANCE) throw new BanditConfigError(field, v, `caps of the allowed arms summing to at least 1 (they sum to ${capacity}): every decision must be able to pick an arm`);
+  return rule;
+}
+
+/** `config.segments`: { field, rules: { <segment>: rule }, default? }. */
+function parseSegments(v: unknown, arms: BanditArm[], features: string[]): BanditSegments | null {
+  if (v === undefined || v === null) return null;
+  if (!isObject(v)) throw new BanditConfigError('config.segments', v, '{ field, rules: { <segment>: { arms?, maxShare? } }, default? }');
+  for (const k of Object.keys(v)) if (!['field', 'rules', 'default'].includes(k)) throw new BanditConfigError(`config.segments.${k}`, v[k], 'no such setting (known: field, rules, default)');
+  const field = v.field;
+  if (typeof field !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/.test(field) || field === 'entity' || features.includes(field)) {
+    throw new BanditConfigError('config.segments.field', field, 'a context field name (letters, digits, _ .) that is not "entity" nor one of the learner\'s features');
+  }
+  if (!isObject(v.rules)) throw new BanditConfigError('config.segments.rules', v.rules, '{ <segment>: { arms?, maxShare? } }');
+  const rules = new Map<string, SegmentRule>();
+  for (const [name, r] of Object.entries(v.rules)) {
+    if (!/^.{1,128}$/su.test(name)) throw new BanditConfigError('config.segments.rules', name, 'segment names of 1 to 128 characters');
+    rules.set(name, parseSegmentRule(r, `config.segments.rules.${name}`, arms));
+  }
+  const def = v.default === undefined || v.default === null ? null : parseSegmentRule(v.default, 'config.segments.default', arms);
+  return { field, rules, default: def };
+}
 
 export function parseBanditConfig(config: Readonly<Record<string, unknown>>, deployment: string): BanditConfig {
   for (const key of Object.keys(config)) {
@@ -157,14 +247,17 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
   const stateKey = config.stateKey ?? deployment;
   if (typeof stateKey !== 'string' || !NAME.test(stateKey)) throw new BanditConfigError('config.stateKey', stateKey, 'a name of 1 to 128 letters, digits, _ . : - /');
   const rewardRange = parseRewardRange(config.rewardRange);
-  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange };
+  const priors = parsePriors(config.priors, arms, learnerKind, intercept);
+  const segments = parseSegments(config.segments, arms, features);
+  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange, priors, segments };
   buildLearner(out); // hyperparameters are checked by the learner's constructor
   return out;
 }
 
 /** A fresh learner (wrapped in its exploration rule) for the config. */
 export function buildLearner(c: BanditConfig): BanditPolicy {
-  const base = { kind: c.learnerKind, config: { ...c.learnerParams, nArms: c.arms.length, ...(isContextual(c.learnerKind) ? { d: c.d } : {}) } };
+  const priors = c.priors;
+  const base = { kind: c.learnerKind, config: { ...c.learnerParams, nArms: c.arms.length, ...(isContextual(c.learnerKind) ? { d: c.d } : {}), ...(priors.some((p) => p !== null) ? { priors } : {}) } };
   const json = c.exploration.kind === 'none' ? base : { kind: c.exploration.kind, config: c.exploration.kind === 'epsilon-greedy' ? { epsilon: c.exploration.epsilon } : { temperature: c.exploration.temperature }, base };
   try {
     return learnerFromJSON(json, 'config.learner');

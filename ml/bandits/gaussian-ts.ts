@@ -8,10 +8,13 @@
  *   κₙ = κ₀ + n,  μₙ = (κ₀μ₀ + Σr)/κₙ,  αₙ = α₀ + n/2,  βₙ = β₀ + S/2 + κ₀ n (r̄ − μ₀)² / (2κₙ)
  *
  * A draw: τ̃ ~ Gamma(αₙ, rate βₙ), μ̃ ~ N(μₙ, 1/(κₙ τ̃)); choose argmax_a μ̃_a.
+ *
+ * An arm with a prior (`priors[a] = { mean: m, strength: s }`, e.g. from a budget allocation) has its
+ * own μ₀ = m and κ₀ = s (α₀, β₀ shared).
  */
 import type { Rng } from '../rng';
 import { PosteriorSampling } from './posterior-sampling';
-import { BanditStats, checkPositive, checkPositiveInt } from './types';
+import { ArmPrior, BanditStats, checkArmPriors, checkPositive, checkPositiveInt, priorsJSON } from './types';
 
 export interface GaussianTSConfig {
   nArms: number;
@@ -25,6 +28,8 @@ export interface GaussianTSConfig {
   beta0?: number;
   /** Posterior draws per decision (default 100; 1 = classic TS). See monte-carlo.ts. */
   propensityDraws?: number;
+  /** Per-arm priors (null: μ₀, κ₀). */
+  priors?: (ArmPrior | null)[];
 }
 
 export interface NormalGammaPosterior {
@@ -40,6 +45,7 @@ export class GaussianThompsonSampling extends PosteriorSampling {
   readonly kappa0: number;
   readonly alpha0: number;
   readonly beta0: number;
+  readonly priors: (ArmPrior | null)[];
 
   constructor(config: GaussianTSConfig) {
     const where = 'GaussianThompsonSampling';
@@ -50,17 +56,21 @@ export class GaussianThompsonSampling extends PosteriorSampling {
     this.kappa0 = checkPositive('kappa0', config.kappa0 ?? 1, where);
     this.alpha0 = checkPositive('alpha0', config.alpha0 ?? 1, where);
     this.beta0 = checkPositive('beta0', config.beta0 ?? 1, where);
+    this.priors = checkArmPriors(config.priors, this.nArms, where);
   }
 
   posterior(arm: number): NormalGammaPosterior {
     const { n, rSum, rSqSum } = this.stats[arm];
-    const kappa = this.kappa0 + n;
-    const mu = (this.kappa0 * this.mu0 + rSum) / kappa;
+    const prior = this.priors[arm];
+    const mu0 = prior?.mean ?? this.mu0;
+    const kappa0 = prior?.strength ?? this.kappa0;
+    const kappa = kappa0 + n;
+    const mu = (kappa0 * mu0 + rSum) / kappa;
     const alpha = this.alpha0 + n / 2;
     if (n === 0) return { mu, kappa, alpha, beta: this.beta0 };
     const mean = rSum / n;
     const ss = Math.max(0, rSqSum - n * mean * mean);
-    const beta = this.beta0 + ss / 2 + (this.kappa0 * n * (mean - this.mu0) ** 2) / (2 * kappa);
+    const beta = this.beta0 + ss / 2 + (kappa0 * n * (mean - mu0) ** 2) / (2 * kappa);
     return { mu, kappa, alpha, beta };
   }
 
@@ -74,11 +84,11 @@ export class GaussianThompsonSampling extends PosteriorSampling {
     return this.posterior(arm).mu;
   }
 
-  toJSON(): { kind: 'gaussian-ts'; config: Required<GaussianTSConfig>; stats: BanditStats } {
+  toJSON(): { kind: 'gaussian-ts'; config: Omit<Required<GaussianTSConfig>, 'priors'> & Pick<GaussianTSConfig, 'priors'>; stats: BanditStats } {
     return {
       kind: this.kind,
       config: {
-        nArms: this.nArms, mu0: this.mu0, kappa0: this.kappa0, alpha0: this.alpha0, beta0: this.beta0, propensityDraws: this.propensityDraws,
+        nArms: this.nArms, mu0: this.mu0, kappa0: this.kappa0, alpha0: this.alpha0, beta0: this.beta0, propensityDraws: this.propensityDraws, ...priorsJSON(this.priors),
       },
       stats: this.getStats(),
     };

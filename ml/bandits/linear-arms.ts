@@ -8,11 +8,16 @@
  * Sherman–Morrison on each local update (O(d²)) and recomputed exactly (Cholesky, O(d³)) whenever
  * statistics arrive in bulk (`applyStats`, `setStats`), which also washes out Sherman–Morrison's
  * round-off.
+ *
+ * An arm with a prior (`{ mean: m, strength: s }`, e.g. from a budget allocation) puts a Gaussian prior
+ * on its intercept coefficient θ₀ (x₀ = 1): mean m, precision λ + s (the other coefficients keep
+ * mean 0, precision λ), i.e. A_a = λI + s e₀e₀ᵀ + Σ x xᵀ and b_a = (λ + s) m e₀ + Σ r x — with no data
+ * θ̂_a = m e₀, so the intercept-only context scores m.
  */
 import {
   cholesky, invertSpd, matVec, packedAddOuter, packedLength, quadForm, shermanMorrisonUpdate, dot, unpackSymmetric,
 } from './linalg';
-import { addArmStats, ArmStats, checkArm, checkReward, checkStats, emptyArmStats, LearnerKind, StatsDelta, BanditStats } from './types';
+import { addArmStats, ArmPrior, ArmStats, checkArm, checkReward, checkStats, emptyArmStats, LearnerKind, StatsDelta, BanditStats } from './types';
 
 export class LinearArms {
   readonly stats: ArmStats[];
@@ -22,23 +27,36 @@ export class LinearArms {
   private readonly thetaFresh: boolean[];
   private readonly chol: (Float64Array | null)[];
   private readonly work: Float64Array;
+  /** b₀ of each arm with a prior (null: 0). */
+  private readonly b0: (Float64Array | null)[];
+  private readonly bWork: Float64Array;
 
-  constructor(readonly kind: LearnerKind, readonly nArms: number, readonly d: number, readonly lambda: number) {
+  constructor(readonly kind: LearnerKind, readonly nArms: number, readonly d: number, readonly lambda: number, readonly priors: (ArmPrior | null)[] = new Array<ArmPrior | null>(nArms).fill(null)) {
     this.stats = [];
     this.ainv = [];
     this.theta = [];
     this.thetaFresh = [];
     this.chol = [];
+    this.b0 = [];
     for (let a = 0; a < nArms; a++) {
       this.stats.push(emptyArmStats(d));
+      const prior = priors[a];
       const ai = new Float64Array(d * d);
       for (let i = 0; i < d; i++) ai[i * d + i] = 1 / lambda;
+      if (prior) ai[0] = 1 / (lambda + prior.strength);
+      let b0: Float64Array | null = null;
+      if (prior) {
+        b0 = new Float64Array(d);
+        b0[0] = (lambda + prior.strength) * prior.mean;
+      }
+      this.b0.push(b0);
       this.ainv.push(ai);
       this.theta.push(new Float64Array(d));
-      this.thetaFresh.push(true);
+      this.thetaFresh.push(prior === null);
       this.chol.push(null);
     }
     this.work = new Float64Array(d);
+    this.bWork = new Float64Array(d);
   }
 
   /** Checks a context vector's length and values. */
@@ -54,7 +72,14 @@ export class LinearArms {
   /** θ̂_a = A_a⁻¹ b_a (cached until the arm changes). */
   thetaHat(arm: number): Float64Array {
     if (!this.thetaFresh[arm]) {
-      matVec(this.ainv[arm], this.stats[arm].xr as number[], this.d, this.theta[arm]);
+      const xr = this.stats[arm].xr as number[];
+      const b0 = this.b0[arm];
+      let b: ArrayLike<number> = xr;
+      if (b0 !== null) {
+        for (let i = 0; i < this.d; i++) this.bWork[i] = xr[i] + b0[i];
+        b = this.bWork;
+      }
+      matVec(this.ainv[arm], b, this.d, this.theta[arm]);
       this.thetaFresh[arm] = true;
     }
     return this.theta[arm];
@@ -120,9 +145,11 @@ export class LinearArms {
     for (const a of touched) this.refresh(a);
   }
 
-  /** A_a⁻¹ = (λI + Σ x xᵀ)⁻¹ from the statistics. */
+  /** A_a⁻¹ = (λI + s e₀e₀ᵀ + Σ x xᵀ)⁻¹ from the statistics (s: the arm's prior strength, else 0). */
   refresh(arm: number): void {
     const a = unpackSymmetric(this.stats[arm].xx as number[], this.d, this.lambda);
+    const prior = this.priors[arm];
+    if (prior) a[0] += prior.strength;
     this.ainv[arm].set(invertSpd(a, this.d));
     this.thetaFresh[arm] = false;
     this.chol[arm] = null;

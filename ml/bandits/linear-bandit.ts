@@ -5,7 +5,7 @@
  */
 import type { Rng } from '../rng';
 import { LinearArms } from './linear-arms';
-import { ActionDist, BanditPolicy, BanditStats, Context, Decision, decide, StatsDelta } from './types';
+import { ActionDist, ArmPrior, BanditPolicy, BanditStats, Context, Decision, decide, StatsDelta } from './types';
 
 export abstract class LinearBandit implements BanditPolicy {
   abstract readonly kind: 'linucb' | 'lints';
@@ -18,8 +18,10 @@ export abstract class LinearBandit implements BanditPolicy {
     readonly nArms: number,
     readonly d: number,
     readonly lambda: number,
+    /** Per-arm priors on the intercept coefficient (linear-arms.ts); null: mean 0, precision λ. */
+    readonly priors: (ArmPrior | null)[],
   ) {
-    this.arms = new LinearArms(kind, nArms, d, lambda);
+    this.arms = new LinearArms(kind, nArms, d, lambda, priors);
   }
 
   abstract pointScores(context: Context): Float64Array;

@@ -13,7 +13,7 @@
 import type { Rng } from '../rng';
 import { LinearBandit } from './linear-bandit';
 import { monteCarloArgmax } from './monte-carlo';
-import { ActionDist, BanditStats, checkPositive, checkPositiveInt, Context } from './types';
+import { ActionDist, ArmPrior, checkArmPriors, BanditStats, checkPositive, checkPositiveInt, Context, priorsJSON } from './types';
 
 export interface LinTSConfig {
   nArms: number;
@@ -26,6 +26,8 @@ export interface LinTSConfig {
   propensityDraws?: number;
   /** How a score is drawn: the exact scalar marginal (default) or a full θ̃ through Cholesky. */
   sampler?: 'marginal' | 'cholesky';
+  /** Per-arm priors on the intercept coefficient x₀ = 1 (linear-arms.ts; null: none). */
+  priors?: (ArmPrior | null)[];
 }
 
 export class LinearThompsonSampling extends LinearBandit {
@@ -45,7 +47,7 @@ export class LinearThompsonSampling extends LinearBandit {
     if (sampler !== 'marginal' && sampler !== 'cholesky') {
       throw new Error(`${where}: sampler must be 'marginal' or 'cholesky', got ${JSON.stringify(sampler)}`);
     }
-    super('lints', where, nArms, d, lambda);
+    super('lints', where, nArms, d, lambda, checkArmPriors(config.priors, nArms, where));
     this.v = v;
     this.propensityDraws = propensityDraws;
     this.sampler = sampler;
@@ -98,10 +100,10 @@ export class LinearThompsonSampling extends LinearBandit {
     });
   }
 
-  toJSON(): { kind: 'lints'; config: Required<LinTSConfig>; stats: BanditStats } {
+  toJSON(): { kind: 'lints'; config: LinTSConfig; stats: BanditStats } {
     return {
       kind: this.kind,
-      config: { nArms: this.nArms, d: this.d, v: this.v, lambda: this.lambda, propensityDraws: this.propensityDraws, sampler: this.sampler },
+      config: { nArms: this.nArms, d: this.d, v: this.v, lambda: this.lambda, propensityDraws: this.propensityDraws, sampler: this.sampler, ...priorsJSON(this.priors) },
       stats: this.getStats(),
     };
   }

@@ -10,7 +10,7 @@
  */
 import type { Rng } from '../rng';
 import { LinearBandit } from './linear-bandit';
-import { ActionDist, argmaxAll, BanditStats, checkPositive, checkPositiveInt, Context } from './types';
+import { ActionDist, ArmPrior, checkArmPriors, argmaxAll, BanditStats, checkPositive, checkPositiveInt, Context, priorsJSON } from './types';
 
 export interface LinUCBConfig {
   /** Number of arms. */
@@ -21,6 +21,8 @@ export interface LinUCBConfig {
   alpha?: number;
   /** Ridge prior λ: A starts at λI (default 1). */
   lambda?: number;
+  /** Per-arm priors on the intercept coefficient x₀ = 1 (linear-arms.ts; null: none). */
+  priors?: (ArmPrior | null)[];
 }
 
 export class LinUCB extends LinearBandit {
@@ -33,7 +35,7 @@ export class LinUCB extends LinearBandit {
     const d = checkPositiveInt('d', config.d, where);
     const alpha = checkPositive('alpha', config.alpha ?? 1, where, true);
     const lambda = checkPositive('lambda', config.lambda ?? 1, where);
-    super('linucb', where, nArms, d, lambda);
+    super('linucb', where, nArms, d, lambda, checkArmPriors(config.priors, nArms, where));
     this.alpha = alpha;
   }
 
@@ -53,8 +55,8 @@ export class LinUCB extends LinearBandit {
     return { dist, scores: Array.from(p) };
   }
 
-  toJSON(): { kind: 'linucb'; config: Required<LinUCBConfig>; stats: BanditStats } {
-    return { kind: this.kind, config: { nArms: this.nArms, d: this.d, alpha: this.alpha, lambda: this.lambda }, stats: this.getStats() };
+  toJSON(): { kind: 'linucb'; config: LinUCBConfig; stats: BanditStats } {
+    return { kind: this.kind, config: { nArms: this.nArms, d: this.d, alpha: this.alpha, lambda: this.lambda, ...priorsJSON(this.priors) }, stats: this.getStats() };
   }
 
   static fromJSON(json: { config: LinUCBConfig; stats: BanditStats }): LinUCB {

@@ -176,3 +176,31 @@ export function argmaxAll(scores: ArrayLike<number>, tol = 0): number[] {
   for (let i = 0; i < scores.length; i++) if (scores[i] >= best - tol) out.push(i);
   return out;
 }
+
+/**
+ * An informative prior on one arm's mean reward: `mean`, worth `strength` observations. Each learner
+ * reads it in its own conjugate form (Beta(m·s, (1 − m)·s); Normal–Gamma μ₀ = m, κ₀ = s; for the linear
+ * learners a Gaussian prior on the intercept coefficient with mean m and precision λ + s).
+ */
+export interface ArmPrior {
+  mean: number;
+  strength: number;
+}
+
+/** Checks per-arm priors (one entry per arm, null: the learner's default prior); the message names the arm. */
+export function checkArmPriors(priors: unknown, nArms: number, where: string): (ArmPrior | null)[] {
+  if (priors === undefined || priors === null) return new Array<ArmPrior | null>(nArms).fill(null);
+  if (!Array.isArray(priors) || priors.length !== nArms) throw new Error(`${where}: priors must be an array of ${nArms} entries (one per arm, null for none), got ${JSON.stringify(priors)}`);
+  return priors.map((p, a) => {
+    if (p === null || p === undefined) return null;
+    const { mean, strength } = p as ArmPrior;
+    if (typeof mean !== 'number' || !Number.isFinite(mean)) throw new Error(`${where}: priors[${a}].mean must be a finite number, got ${String(mean)}`);
+    if (typeof strength !== 'number' || !Number.isFinite(strength) || !(strength > 0)) throw new Error(`${where}: priors[${a}].strength must be a finite number > 0, got ${String(strength)}`);
+    return { mean, strength };
+  });
+}
+
+/** `{ priors }` for a learner's JSON when some arm has one, else nothing (the JSON of a learner without priors is unchanged). */
+export function priorsJSON(priors: (ArmPrior | null)[]): { priors?: (ArmPrior | null)[] } {
+  return priors.some((p) => p !== null) ? { priors } : {};
+}

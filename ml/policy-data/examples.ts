@@ -28,17 +28,18 @@ export function reasonFor(record: LabeledDecision): string {
   return record.label === 'good' ? 'the reviewer accepted these actions' : 'the reviewer rejected these actions';
 }
 
-export function toSftConversation(record: LabeledDecision): SftConversation {
-  const answer = renderAnswer(verdictFor(record.label), reasonFor(record));
+/** `reason`: the reviewer's own words (human feedback), instead of reasonFor(record). */
+export function toSftConversation(record: LabeledDecision, reason?: string): SftConversation {
+  const answer = renderAnswer(verdictFor(record.label), reason ?? reasonFor(record));
   return { messages: [...promptMessages(record.input, record.output.actions), { role: 'assistant', content: answer }] };
 }
 
-export function toPreferencePair(record: LabeledDecision): PreferencePair {
+export function toPreferencePair(record: LabeledDecision, givenReason?: string): PreferencePair {
   const verdict = verdictFor(record.label);
   const other: Verdict = verdict === 'APPROVE' ? 'FLAG' : 'APPROVE';
   // Both answers carry the same reason: the pair differs in the decision only, so DPO moves the verdict
   // (what the server scores) instead of learning to tell a canned rejected reason apart.
-  const reason = reasonFor(record);
+  const reason = givenReason ?? reasonFor(record);
   return {
     prompt: renderChatML(promptMessages(record.input, record.output.actions), true),
     chosen: renderAnswer(verdict, reason) + IM_END,

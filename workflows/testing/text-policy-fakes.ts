@@ -26,7 +26,26 @@ const metrics: PolicyMetrics = {
   seconds: 0.1,
 };
 
-export function fakeTextPolicyActivities(calls: string[]): OumiActivities & PolicyRunActivities {
+/** What the fake evaluation answers per stage: the noisy eval metrics, the adjudicated ones and the validation accuracy/threshold. */
+export interface FakeEvaluation {
+  noisy?: PolicyMetrics;
+  adjudicated?: PolicyMetrics;
+  valAccuracy?: number;
+  threshold?: number;
+}
+
+/** Metrics whose gates are computed from the four figures, as python/evaluate_policy.py does. */
+export function fakeMetrics(accuracy: number, fpr: number, fnr: number, overrideRate: number): PolicyMetrics {
+  const gates = {
+    accuracy: { value: accuracy, target: '> 0.9', passed: accuracy > 0.9 },
+    fpr: { value: fpr, target: '< 0.05', passed: fpr < 0.05 },
+    fnr: { value: fnr, target: '< 0.02', passed: fnr < 0.02 },
+    override_rate: { value: overrideRate, target: '< 0.1', passed: overrideRate < 0.1 },
+  };
+  return { ...metrics, accuracy, fpr, fnr, override_rate: overrideRate, gates, passed: Object.values(gates).every((g) => g.passed) };
+}
+
+export function fakeTextPolicyActivities(calls: string[], evaluation: { sft?: FakeEvaluation; dpo?: FakeEvaluation } = {}): OumiActivities & PolicyRunActivities {
   const log = (name: string) => calls.push(name);
   let version = 0;
   return {
@@ -67,7 +86,15 @@ export function fakeTextPolicyActivities(calls: string[]): OumiActivities & Poli
     async preparePolicyData(request) {
       log('preparePolicyData');
       const f = file(request.outDir);
-      return { outDir: request.outDir, manifestPath: `${request.outDir}/manifest.json`, train: f, eval: f, sftTrain: f, sftEval: f, dpoTrain: f, dpoEval: f, source: f, evalFraction: 0.2, seed: 0 };
+      const val = (request.valFraction ?? 0) > 0 ? { sftVal: file(`${request.outDir}/sft_val.jsonl`), valFraction: request.valFraction } : {};
+      return {
+        outDir: request.outDir, manifestPath: `${request.outDir}/manifest.json`, train: f, eval: f, sftTrain: f, sftEval: f, dpoTrain: f, dpoEval: f, source: f, evalFraction: 0.2, seed: 0,
+        ...val, sftEvalAdjudicated: { ...file(`${request.outDir}/sft_eval_adjudicated.jsonl`), relabelled: 0 },
+      };
+    },
+    async minePolicyPairs(request) {
+      log('minePolicyPairs');
+      return { path: request.outPath, records: 40, sha256: '0'.repeat(64), errors: 12, marginal: 8, easy: 20 };
     },
     async buildTinyPolicyModel(request) {
       log('buildTinyPolicyModel');
@@ -78,15 +105,26 @@ export function fakeTextPolicyActivities(calls: string[]): OumiActivities & Poli
       return { stage: request.stage, outputDir: request.outputDir, progress: { step: 1, totalSteps: 1, loss: 0.5, epoch: 1 }, resumedFrom: null, durationMs: 1 };
     },
     async policyTrain(request) {
-      log(`policyTrain:${request.stage}`);
+      log(`policyTrain:${request.stage}:${request.dataPath.split('/').pop()}`);
       return { stage: request.stage, outputDir: request.outputDir, progress: { step: 1, totalSteps: 1, loss: 0.5, epoch: 1 }, resumedFrom: null, durationMs: 1 };
     },
-    async evaluatePolicy() {
-      log('evaluatePolicy');
-      return metrics;
+    async evaluatePolicy(request) {
+      const stage = request.modelDir.endsWith('sft') ? 'sft' : 'dpo';
+      log(`evaluatePolicy:${stage}${request.calibratePath ? ':calibrated' : request.predictionsPath ? ':predictions' : ''}`);
+      const e = evaluation[stage] ?? {};
+      const noisy = e.noisy ?? metrics;
+      if (request.calibratePath === undefined) return noisy;
+      const threshold = e.threshold ?? 0.5;
+      const adjudicated = e.adjudicated ?? noisy;
+      return {
+        ...noisy,
+        threshold,
+        calibration: { data: request.calibratePath, n: 10, fnr_bound: 0.02, threshold, accuracy: e.valAccuracy ?? noisy.accuracy, fpr: noisy.fpr, fnr: noisy.fnr, override_rate: noisy.override_rate },
+        ...(request.adjudicatedPath ? { adjudicated: { n: adjudicated.n, accuracy: adjudicated.accuracy, fpr: adjudicated.fpr, fnr: adjudicated.fnr, override_rate: adjudicated.override_rate, approve_rate: adjudicated.approve_rate, confusion: adjudicated.confusion, gates: adjudicated.gates, passed: adjudicated.passed, data: request.adjudicatedPath, relabelled: 0 } } : {}),
+      };
     },
     async exportPolicyOnnx(request) {
-      log('exportPolicyOnnx');
+      log(`exportPolicyOnnx:${request.modelDir.split('/').pop()}`);
       return { out: request.outDir, onnx_bytes: 1, verdict_token_ids: { APPROVE: 0, FLAG: 1 }, seconds: 0.1 };
     },
     async uploadPolicyModel() {
@@ -94,7 +132,7 @@ export function fakeTextPolicyActivities(calls: string[]): OumiActivities & Poli
       return { uri: 'file:///x', sha256: 'a', size: 1, files: 1 };
     },
     async registerPolicyVersion(request) {
-      log(`registerPolicyVersion:${request.format}`);
+      log(`registerPolicyVersion:${request.format}:${request.chosen ?? 'dpo'}:${request.dir.split('/').pop()}`);
       version++;
       return { model: request.setup.model, version, format: request.format, artifactUri: `file:///v${version}`, sha256: 'a', metrics: {} };
     },

@@ -10,8 +10,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDecisionsJsonl, type LabeledDecision } from '../../../ml/policy-data/decision';
 import { toPreferencePair, toSftConversation } from '../../../ml/policy-data/examples';
-import type { FileSummary, PreparedData, PrepareRequest, SyntheticDecisionsRequest, SyntheticDecisionsResult } from '../../../contracts/text-policy-training';
+import type { FileSummary, MinedPairsResult, MinePairsRequest, PreparedData, PrepareRequest, SyntheticDecisionsRequest, SyntheticDecisionsResult } from '../../../contracts/text-policy-training';
 import { generateDecisions } from '../../../ml/policy-data/generate';
+import { judge } from '../../../ml/policy-data/judge';
+import { minePreferencePairs, type ScoredItem } from '../../../ml/policy-data/mining';
 import { stratifiedSplit } from '../../../ml/policy-data/split';
 
 function jsonl(rows: readonly unknown[]): string {
@@ -52,20 +54,60 @@ export async function preparePolicyData(request: PrepareRequest): Promise<Prepar
   if (split.train.length === 0 || split.eval.length === 0) {
     throw new Error(`decisionsPath ${request.decisionsPath}: ${records.length} records are too few for an evalFraction of ${evalFraction}`);
   }
+  // A validation split out of the training split (another seed): the threshold is chosen there, never on eval.
+  const valFraction = request.valFraction ?? 0;
+  if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${valFraction}`);
+  let train = split.train;
+  let val: LabeledDecision[] | null = null;
+  if (valFraction > 0) {
+    const inner = stratifiedSplit(split.train, { evalFraction: valFraction, seed: seed + 1 });
+    if (inner.train.length === 0 || inner.eval.length === 0) {
+      throw new Error(`decisionsPath ${request.decisionsPath}: ${split.train.length} training records are too few for a valFraction of ${valFraction}`);
+    }
+    train = inner.train;
+    val = inner.eval;
+  }
+  // The eval split as an expert panel would label it: the reviewing rule's verdict, without the label noise.
+  const adjudicated = split.eval.map((r): LabeledDecision => ({ ...r, label: judge(r.input, r.output.actions).good ? 'good' : 'bad' }));
+  const relabelled = adjudicated.filter((r, i) => r.label !== split.eval[i].label).length;
   const out = (name: string): string => path.join(request.outDir, name);
   const prepared: PreparedData = {
     outDir: request.outDir,
     manifestPath: out('manifest.json'),
-    train: await writeJsonl(out('train.jsonl'), split.train),
+    train: await writeJsonl(out('train.jsonl'), train),
     eval: await writeJsonl(out('eval.jsonl'), split.eval),
-    sftTrain: await writeJsonl(out('sft_train.jsonl'), split.train.map(toSftConversation)),
-    sftEval: await writeJsonl(out('sft_eval.jsonl'), split.eval.map(toSftConversation)),
-    dpoTrain: await writeJsonl(out('dpo_train.jsonl'), split.train.map(toPreferencePair)),
-    dpoEval: await writeJsonl(out('dpo_eval.jsonl'), split.eval.map(toPreferencePair)),
+    sftTrain: await writeJsonl(out('sft_train.jsonl'), train.map((r) => toSftConversation(r))),
+    sftEval: await writeJsonl(out('sft_eval.jsonl'), split.eval.map((r) => toSftConversation(r))),
+    dpoTrain: await writeJsonl(out('dpo_train.jsonl'), train.map((r) => toPreferencePair(r))),
+    dpoEval: await writeJsonl(out('dpo_eval.jsonl'), split.eval.map((r) => toPreferencePair(r))),
+    ...(val !== null ? { sftVal: await writeJsonl(out('sft_val.jsonl'), val.map((r) => toSftConversation(r))), valFraction } : {}),
+    sftEvalAdjudicated: { ...(await writeJsonl(out('sft_eval_adjudicated.jsonl'), adjudicated.map((r) => toSftConversation(r)))), relabelled },
     source: { path: request.decisionsPath, records: records.length, sha256: sha256(text) },
     evalFraction,
     seed,
   };
   await writeAtomic(prepared.manifestPath, JSON.stringify(prepared, null, 2) + '\n');
   return prepared;
+}
+
+/** DPO pairs from the SFT model's own errors and near-misses on its training split (ml/policy-data/mining.ts). */
+export async function minePolicyPairs(request: MinePairsRequest): Promise<MinedPairsResult> {
+  const read = (file: string, field: string) =>
+    readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`${field} ${file}: cannot read (${error.code ?? error.message})`);
+    });
+  const records = parseDecisionsJsonl(await read(request.recordsPath, 'recordsPath'), request.recordsPath);
+  const scored = (await read(request.predictionsPath, 'predictionsPath'))
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      const v = JSON.parse(l) as ScoredItem;
+      if ((v.label !== 'APPROVE' && v.label !== 'FLAG') || typeof v.p_approve !== 'number') throw new Error(`predictionsPath ${request.predictionsPath} line ${i + 1}: expected { label: APPROVE|FLAG, p_approve }`);
+      return v;
+    });
+  const mined = minePreferencePairs(records, scored, { threshold: request.threshold, margin: request.margin, seed: request.seed });
+  const hard = mined.errors + mined.marginal;
+  if (hard < (request.minHard ?? 16)) return { path: null, records: 0, sha256: null, errors: mined.errors, marginal: mined.marginal, easy: 0 };
+  const written = await writeJsonl(request.outPath, mined.pairs);
+  return { path: written.path, records: written.records, sha256: written.sha256, errors: mined.errors, marginal: mined.marginal, easy: mined.easy };
 }
