@@ -138,6 +138,13 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     expect((await client.call('GET', `/v1/models/${MODEL}/versions/zero`, { authorization: null })).status).toBe(401);
   });
 
+  it('whoami: the key and where it may read and change', async () => {
+    expect((await client.call('GET', '/v1/whoami', { authorization: readKey })).body).toMatchObject({ auth: true, read: { all: true, models: [] }, admin: { all: false, models: [] } });
+    expect((await client.call('GET', '/v1/whoami', { authorization: adminOtherKey })).body).toMatchObject({ read: { all: true }, admin: { all: false, models: ['other'] } });
+    expect((await client.call('GET', '/v1/whoami')).body).toEqual({ auth: true, keyId: TEST_KEY_ID, read: { all: true, models: [] }, admin: { all: true, models: [] } });
+    expect((await client.call('GET', '/v1/whoami', { authorization: null })).status).toBe(401);
+  });
+
   it('reads runs with metrics by step, evaluations, drift events and the audit log', async () => {
     const runs = await client.call('GET', `/v1/runs?model=${MODEL}&kind=ppo`, { authorization: readKey });
     expect(runs.body.map((r: { id: string }) => r.id)).toEqual([runId]);
@@ -252,7 +259,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       expect(garbage.status).toBe(401);
 
       const read = await client.call(r.method, path, { authorization: readKey, body, invalidBody: true });
-      if (r.scope === 'read') expect(read.status).toBe(200);
+      if (r.scope !== 'admin') expect(read.status).toBe(200);
       else {
         expect(read.status).toBe(403);
         expect(read.body.error).toContain('admin');
@@ -289,6 +296,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       try {
         const anon = new OpenApiClient(open.url, (await (await fetch(`${open.url}/openapi.json`)).json()) as ConstructorParameters<typeof OpenApiClient>[1]);
         expect((await anon.call('GET', '/v1/models', { authorization: null })).status).toBe(200);
+        expect((await anon.call('GET', '/v1/whoami', { authorization: null })).body).toEqual({ auth: false, keyId: null, read: { all: true, models: [] }, admin: { all: true, models: [] } });
         expect((await anon.call('PUT', `/v1/models/${MODEL}/aliases/anon`, { authorization: null, body: { version: 1 } })).status).toBe(200);
         expect(await audit('alias.set')).toContainEqual({ key_id: null, actor: 'api:anonymous', model: MODEL });
         const noTemporal = await anon.call('GET', `/v1/canaries/${MODEL}`, { authorization: null });

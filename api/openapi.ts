@@ -33,7 +33,7 @@ export function apiOperations(): DocOperation[] {
       method: r.method,
       path: r.path,
       summary: r.summary,
-      description: `Needs an API key with the ${r.scope} scope ${ON_TEXT[r.on]}.${r.mutation ? ' Audited with the key id.' : ''}`,
+      description: r.scope === 'key' ? 'Needs any valid API key (none with auth off).' : `Needs an API key with the ${r.scope} scope ${ON_TEXT[r.on]}.${r.mutation ? ' Audited with the key id.' : ''}`,
       tags: r.tags,
       secured: true,
       params: r.params,

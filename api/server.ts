@@ -77,6 +77,7 @@ function holds(r: ScopeReach, deployment: string | null): boolean {
 
 /** The 403 unless `p` holds the route's scope on `deployment` (null: on every deployment). */
 function demand(p: Principal, route: Route, deployment: string | null): void {
+  if (route.scope === 'key') return;
   const scope = route.scope === 'admin' ? 'admin' : 'read';
   if (holds(p[scope], deployment)) return;
   throw new ApiError(
@@ -158,10 +159,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         const params = parse(r.params, req.params, 'path');
         const query = parse(r.query, req.query, 'query');
-        let caller: Caller = { keyId: null, actor: 'api:anonymous' };
+        let caller: Caller = { keyId: null, principal: null, actor: 'api:anonymous' };
         if (principal !== null) {
           demand(principal, r, scopeDeployment(r, params, query));
-          caller = { keyId: principal.keyId, actor: `api:key/${principal.keyId}` };
+          caller = { keyId: principal.keyId, principal, actor: `api:key/${principal.keyId}` };
         }
         const body = parse(r.body, req.body, 'body');
         const out = await r.handler({ params, query, body, rawBody: req.body, caller, deps });
