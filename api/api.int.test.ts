@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { validateCanaryPlan } from '../activities/canary/plan-config';
-import { canaryWorkflowId, statusQuery, type CanaryActivities, type RollbackInput } from '../contracts/canary';
+import { canaryWorkflowId, statusQuery, type RollbackInput } from '../contracts/canary';
 import type { CanaryPlanInput } from '../canary/plan';
 import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
 import { TEST_AUTHORIZATION, TEST_KEY_ID } from '../inference/testing/api-key';
@@ -21,6 +20,7 @@ import { createKey } from '../registry/keys';
 import { startDevServer } from '../test/support/temporal';
 import { ROUTES } from './routes';
 import { startApiServer, type ApiServer } from './server';
+import { standInCanaryActivities } from './testing/canary-stand-in';
 import { OpenApiClient } from './testing/openapi-client';
 
 const MODEL = 'ranker';
@@ -61,30 +61,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     await fx.registry.appendRunMetrics(drift.id, 0, { 'drift/detected': 0, 'drift/reference_n': 100 });
     await fx.registry.appendRunMetrics(drift.id, 1, { 'drift/detected': 1, 'drift/reference_n': 100, 'drift/feature/x/psi': 0.4 });
 
-    const activities: CanaryActivities = {
-      async canaryInitialize(input) {
-        return { plan: validateCanaryPlan(input.plan ?? {}, 'input.plan'), championVersion: 1, generation: 2 };
-      },
-      async canarySetWeight() {
-        return { generation: 3, changed: true };
-      },
-      async canaryShadow() {
-        return { generation: 3, changed: false };
-      },
-      async canaryCheck() {
-        throw new Error('no check is due within the test (checkInterval 1h)');
-      },
-      async canaryRollback(input) {
-        rollbacks.push(input);
-        return { generation: 4, restoredChampion: null };
-      },
-      async canaryPromote() {
-        return { generation: 5, previousChampion: 1 };
-      },
-      async canaryWebhook() {
-        return { ok: true, status: 200, ms: 1, error: null };
-      },
-    };
+    const activities = standInCanaryActivities(rollbacks);
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows/canaryPromotion'), activities });
     running = worker.run();
 
