@@ -20,10 +20,8 @@ import { startDevServer } from '../test/support/temporal';
 import { describeWithTool } from '../test/support/tools';
 import { DEFAULT_CONSOLE_DIR, startApiServer, type ApiServer } from './server';
 import { standInCanaryActivities } from './testing/canary-stand-in';
+import { CHROMIUM, CHROMIUM_ARGS } from './testing/chromium';
 
-/** Debian's chromium package (never a downloaded browser); AUTOPILOT_CHROMIUM overrides the path. */
-export const CHROMIUM = process.env.AUTOPILOT_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 const SHOTS = join(__dirname, '..', '.data', 'console-screenshots');
 const MODEL = 'ranker';
 const PLAN: CanaryPlanInput = { stepWeights: [5, 25, 50, 100], interval: '1h', checkInterval: '1h', threshold: 2 };
