@@ -19,12 +19,15 @@ import { createKey } from '../registry/keys';
 import { startDevServer } from '../test/support/temporal';
 import { describeWithTool } from '../test/support/tools';
 import { DEFAULT_CONSOLE_DIR, startApiServer, type ApiServer } from './server';
-import { standInCanaryActivities } from './testing/canary-stand-in';
+import { standInCanaryActivities, standInCheck } from './testing/canary-stand-in';
 import { CHROMIUM, CHROMIUM_ARGS } from './testing/chromium';
 
 const SHOTS = join(__dirname, '..', '.data', 'console-screenshots');
 const MODEL = 'ranker';
+/** No check within the test: the canary stays at 5%. */
 const PLAN: CanaryPlanInput = { stepWeights: [5, 25, 50, 100], interval: '1h', checkInterval: '1h', threshold: 2 };
+/** A check every second, a decision look every 3 s: the step advances when the test lets the check pass. */
+const FAST_PLAN: CanaryPlanInput = { stepWeights: [5, 25, 50, 100], interval: '3s', checkInterval: '1s', threshold: 2, maxInconclusive: 1000 };
 
 const describeConsole = describeWithTool('api/console.int.test.ts', existsSync(CHROMIUM), `${CHROMIUM} is absent; install Debian's chromium package (apt-get install chromium)`);
 
@@ -38,6 +41,8 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
   let readKey: string;
   let runId: string;
   const rollbacks: RollbackInput[] = [];
+  /** Whether the stand-in check passes (a passing decision look advances the step). */
+  let checksPass = false;
   const taskQueue = `rollout-console-${randomUUID()}`;
 
   beforeAll(async () => {
@@ -52,7 +57,7 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     runId = run.id;
     for (let step = 0; step < 20; step++) await fx.registry.appendRunMetrics(runId, step, { 'charts/episodic_return': Math.log1p(step) + (step % 3) * 0.1 });
 
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows/canaryPromotion'), activities: standInCanaryActivities(rollbacks) });
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows/canaryPromotion'), activities: standInCanaryActivities(rollbacks, (input) => standInCheck(input, checksPass)) });
     running = worker.run();
     api = await startApiServer({ pool: fx.db.pool, databaseUrl: fx.db.url, temporal: env.client, port: 0, canaryTaskQueue: taskQueue, log: () => undefined });
   });
@@ -131,17 +136,28 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await shot(admin, '3-deployment');
   });
 
-  it('shows a running canary at its first step, pauses it (Temporal query) and aborts it (rollback, Failed)', async () => {
-    expect((await adminCall('POST', `/v1/canaries/${MODEL}`, { version: 3, plan: PLAN })).status).toBe(201);
+  it('shows a canary’s timeline advance with its gate values, pauses it (Temporal query) and aborts it (rollback, Failed)', async () => {
+    expect((await adminCall('POST', `/v1/canaries/${MODEL}`, { version: 3, plan: FAST_PLAN })).status).toBe(201);
     await admin.goto(`${api.url}/console/#/canaries/${MODEL}`);
-    // the timeline's 5% step becomes the current one as the workflow sets the weight (polled every 2 s)
+    // the 5% step becomes the current one as the workflow sets the weight (the page polls every 2 s);
+    // its checks (inconclusive: the decision looks extend the step) show their gate values
+    const step5 = admin.getByTestId('step-5');
     await admin.locator('[data-testid="step-5"][aria-current="step"]').waitFor({ timeout: 30_000 });
-    expect(await admin.getByTestId('weight').textContent()).toContain('5%');
+    await step5.getByText('error_rate = 0.002 (≤ 0.01)').first().waitFor({ timeout: 30_000 });
+    await step5.getByRole('cell', { name: /^0\.031 \[0\.004, 0\.058\]/ }).first().waitFor();
     expect(await admin.locator('[data-testid="step-25"] .state').textContent()).toBe('pending');
     await shot(admin, '4-canary-progressing');
 
-    await admin.getByRole('button', { name: 'Pause' }).click();
+    // let the next decision look pass: the timeline moves on to 25%; then hold it there
     const handle = env.client.workflow.getHandle(canaryWorkflowId(MODEL));
+    checksPass = true;
+    await waitFor(async () => (await handle.query(statusQuery)).canaryWeight === 25, 30_000, 'the canary at 25%');
+    checksPass = false;
+    await admin.locator('[data-testid="step-25"][aria-current="step"]').waitFor({ timeout: 10_000 });
+    expect(await admin.locator('[data-testid="step-5"] .state').textContent()).toBe('done');
+    expect(await admin.getByTestId('weight').textContent()).toContain('25%');
+
+    await admin.getByRole('button', { name: 'Pause' }).click();
     await waitFor(async () => (await handle.query(statusQuery)).paused, 10_000, 'the workflow to report paused');
     await admin.getByRole('button', { name: 'Resume' }).waitFor();
     await admin.getByTestId('phase').filter({ hasText: '(paused)' }).waitFor();

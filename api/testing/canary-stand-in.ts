@@ -5,9 +5,34 @@
  * an hour the canary stays at its first step while a test drives it.
  */
 import { validateCanaryPlan } from '../../activities/canary/plan-config';
-import type { CanaryActivities, RollbackInput } from '../../contracts/canary';
+import type { CheckResult } from '../../canary/status';
+import type { CanaryActivities, CheckInput, RollbackInput } from '../../contracts/canary';
 
-export function standInCanaryActivities(rollbacks: RollbackInput[]): CanaryActivities {
+/**
+ * A check whose gates pass (error rate, latency) with a reward delta and its interval; `pass` decides the
+ * outcome (`inconclusive` otherwise: at a decision look the step is extended instead of advanced).
+ */
+export function standInCheck(input: CheckInput, pass: boolean): CheckResult {
+  const now = new Date().toISOString();
+  return {
+    outcome: pass ? 'pass' : 'inconclusive',
+    breach: false,
+    reasons: pass ? [] : ['reward delta interval still includes the tolerance (stand-in)'],
+    at: now,
+    window: { from: input.from, to: now },
+    samples: { champion: 950, canary: 50 },
+    metrics: [
+      { name: 'error_rate', value: 0.002, max: 0.01, ok: true, source: 'stand-in' },
+      { name: 'latency_p99_ms', value: 41, max: 80, ok: true, source: 'stand-in' },
+    ],
+    delta: { estimate: 0.031, ci95: { lower: 0.004, upper: 0.058 }, lower: 0.002, upper: 0.06, look: input.decisionLook, informationFraction: null, nominalAlpha: 0.05, comparison: input.comparison, tolerance: 0.02 },
+    burnRate: [],
+    decisionLook: input.decisionLook > 0,
+  };
+}
+
+/** `check`: the canaryCheck stand-in (default: throws, for plans whose first check is never due). */
+export function standInCanaryActivities(rollbacks: RollbackInput[], check?: (input: CheckInput) => CheckResult): CanaryActivities {
   return {
     async canaryInitialize(input) {
       return { plan: validateCanaryPlan(input.plan ?? {}, 'input.plan'), championVersion: 1, generation: 2 };
@@ -18,7 +43,8 @@ export function standInCanaryActivities(rollbacks: RollbackInput[]): CanaryActiv
     async canaryShadow() {
       return { generation: 3, changed: false };
     },
-    async canaryCheck() {
+    async canaryCheck(input) {
+      if (check !== undefined) return check(input);
       throw new Error('no check is due within the test (checkInterval 1h)');
     },
     async canaryRollback(input) {

@@ -9,6 +9,14 @@ import { ErrorLine, Loading, num, Section, time } from '../ui';
 const DEFAULT_STEPS = [5, 25, 50, 100];
 const POLL_MS = 2000;
 
+/** A gate's bounds: `(min … max)`, `(≤ max)` or `(≥ min)`. */
+function range(m: { min?: number; max?: number }): string {
+  if (m.min !== undefined && m.max !== undefined) return `(${num(m.min)} … ${num(m.max)})`;
+  if (m.max !== undefined) return `(≤ ${num(m.max)})`;
+  if (m.min !== undefined) return `(≥ ${num(m.min)})`;
+  return '';
+}
+
 type Signal = 'pause' | 'resume' | 'abort' | 'promote';
 
 function CheckTable({ checks }: { checks: CheckResult[] }) {
@@ -20,7 +28,7 @@ function CheckTable({ checks }: { checks: CheckResult[] }) {
           <th scope="col">Checked</th>
           <th scope="col">Outcome</th>
           <th scope="col">Samples (champion / canary)</th>
-          <th scope="col">Gates (value within min…max)</th>
+          <th scope="col">Gates (value, bounds)</th>
           <th scope="col">Reward Δ (95% CI)</th>
           <th scope="col">Reasons</th>
         </tr>
@@ -41,7 +49,7 @@ function CheckTable({ checks }: { checks: CheckResult[] }) {
               <ul className="gates">
                 {c.metrics.map((m) => (
                   <li key={m.name} className={m.ok ? 'ok' : 'bad'}>
-                    {m.ok ? '✓' : '✗'} {m.name} = {num(m.value)} {m.min !== undefined || m.max !== undefined ? `(${num(m.min)} … ${num(m.max)})` : ''}
+                    {m.ok ? '✓' : '✗'} {m.name} = {num(m.value)} {range(m)}
                   </li>
                 ))}
               </ul>
