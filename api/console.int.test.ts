@@ -189,6 +189,20 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await shot(admin, '8-run');
   });
 
+  it('with --auth off there is no key form: the console opens on the models and may change everything', async () => {
+    const open = await startApiServer({ pool: fx.db.pool, databaseUrl: fx.db.url, temporal: null, port: 0, auth: false, log: () => undefined });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${open.url}/console/#/deployments/${MODEL}`);
+      await page.getByLabel('Signed in as').filter({ hasText: 'auth off (local)' }).waitFor();
+      await page.getByRole('button', { name: 'Roll back' }).waitFor();
+      expect(await page.getByLabel('API key').count()).toBe(0);
+      await page.close();
+    } finally {
+      await open.close();
+    }
+  });
+
   it('a read-only key sees no mutation buttons, and the API refuses the mutation (403)', async () => {
     expect((await adminCall('POST', `/v1/canaries/${MODEL}`, { version: 3, plan: PLAN })).status).toBe(201);
     const reader = await signedIn(readKey);
