@@ -255,7 +255,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     });
 
     it('the documents and /healthz need no key; an unknown route is a 404 in the error shape', async () => {
-      expect((await client.call('GET', '/healthz', { authorization: null })).body).toEqual({ ok: true, auth: true, temporal: true });
+      expect((await client.call('GET', '/healthz', { authorization: null })).body).toEqual({ ok: true, auth: true, temporal: true, temporalUi: null });
       expect((await client.call('GET', '/openapi.json', { authorization: null })).body.openapi).toBe('3.1.0');
       expect((await client.call('GET', '/openapi/inference.json', { authorization: null })).body.paths['/v1/decide']).toBeDefined();
       const res = await fetch(`${api.url}/v1/nothing`);
@@ -303,7 +303,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       const url = /control-plane API on (http:\/\/\S+) /.exec(out)?.[1];
       expect(url).toBeDefined();
       const proc = new OpenApiClient(url!, (await (await fetch(`${url}/openapi.json`)).json()) as ConstructorParameters<typeof OpenApiClient>[1], readKey);
-      expect((await proc.call('GET', '/healthz')).body).toEqual({ ok: true, auth: true, temporal: true });
+      expect((await proc.call('GET', '/healthz')).body).toEqual({ ok: true, auth: true, temporal: true, temporalUi: null });
       expect((await proc.call('GET', `/v1/models/${MODEL}`)).status).toBe(200);
       expect((await proc.call('GET', `/v1/models/${MODEL}`, { authorization: null })).status).toBe(401);
       // a change made by the process: its audit row names the database role it runs as and the key

@@ -24,6 +24,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from './testing/chromium';
 
 const SHOTS = join(__dirname, '..', '.data', 'console-screenshots');
 const MODEL = 'ranker';
+const TEMPORAL_UI = 'http://127.0.0.1:8233/namespaces/default';
 /** No check within the test: the canary stays at 5%. */
 const PLAN: CanaryPlanInput = { stepWeights: [5, 25, 50, 100], interval: '1h', checkInterval: '1h', threshold: 2 };
 /** A check every second, a decision look every 3 s: the step advances when the test lets the check pass. */
@@ -59,7 +60,7 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
 
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows/canaryPromotion'), activities: standInCanaryActivities(rollbacks, (input) => standInCheck(input, checksPass)) });
     running = worker.run();
-    api = await startApiServer({ pool: fx.db.pool, databaseUrl: fx.db.url, temporal: env.client, port: 0, canaryTaskQueue: taskQueue, log: () => undefined });
+    api = await startApiServer({ pool: fx.db.pool, databaseUrl: fx.db.url, temporal: env.client, port: 0, canaryTaskQueue: taskQueue, temporalUi: TEMPORAL_UI, log: () => undefined });
   });
 
   afterAll(async () => {
@@ -146,6 +147,8 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await step5.getByText('error_rate = 0.002 (≤ 0.01)').first().waitFor({ timeout: 30_000 });
     await step5.getByRole('cell', { name: /^0\.031 \[0\.004, 0\.058\]/ }).first().waitFor();
     expect(await admin.locator('[data-testid="step-25"] .state').textContent()).toBe('pending');
+    const canaryRunId = (await env.client.workflow.getHandle(canaryWorkflowId(MODEL)).describe()).runId;
+    expect(await admin.getByRole('link', { name: 'open in the Temporal UI' }).getAttribute('href')).toBe(`${TEMPORAL_UI}/workflows/canary%2F${MODEL}/${canaryRunId}/history`);
     await shot(admin, '4-canary-progressing');
 
     // let the next decision look pass: the timeline moves on to 25%; then hold it there

@@ -48,6 +48,8 @@ export interface ApiServerOptions {
   /** The console's built bundle, served under /console/ (default console/dist; absent: /console/ answers 404 saying so). */
   consoleDir?: string;
   canaryTaskQueue?: string;
+  /** The Temporal UI of the namespace (e.g. http://127.0.0.1:8233/namespaces/default): the console links workflows there. */
+  temporalUi?: string | null;
   log?: Log;
 }
 
@@ -176,7 +178,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const inferenceDoc = inferenceDocument();
   app.get('/openapi.json', async () => apiDoc);
   app.get('/openapi/inference.json', async () => inferenceDoc);
-  app.get('/healthz', async () => ({ ok: true, auth: authOn, temporal: opts.temporal !== null }));
+  app.get('/healthz', async () => ({ ok: true, auth: authOn, temporal: opts.temporal !== null, temporalUi: opts.temporalUi ?? null }));
 
   const consoleDir = opts.consoleDir ?? DEFAULT_CONSOLE_DIR;
   if (existsSync(consoleDir)) {

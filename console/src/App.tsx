@@ -7,7 +7,7 @@ import { DeploymentPage } from './pages/Deployment';
 import { ModelPage } from './pages/Model';
 import { ModelsPage } from './pages/Models';
 import { RunPage, RunsPage } from './pages/Runs';
-import { Session } from './session';
+import { Session, type SessionInfo } from './session';
 import type { WhoAmI } from './types';
 
 function KeyForm({ onKey, refused }: { onKey: () => void; refused: string | null }) {
@@ -48,14 +48,14 @@ function Page() {
 }
 
 export function App() {
-  const [who, setWho] = useState<WhoAmI | null>(null);
+  const [who, setWho] = useState<SessionInfo | null>(null);
   const [needKey, setNeedKey] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const check = useCallback(() => {
-    api<WhoAmI>('GET', '/v1/whoami').then(
-      (w) => {
-        setWho(w);
+    Promise.all([api<WhoAmI>('GET', '/v1/whoami'), api<{ temporalUi?: string | null }>('GET', '/healthz')]).then(
+      ([w, health]) => {
+        setWho({ ...w, temporalUi: health.temporalUi ?? null });
         setNeedKey(null);
       },
       (e: unknown) => {

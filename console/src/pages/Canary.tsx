@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ApiError, enc } from '../api';
 import { useLoad } from '../hooks';
-import { useCanChange } from '../session';
+import { useCanChange, useTemporalLink } from '../session';
 import type { AuditRow, CanaryStatus, CanaryWorkflow, CheckResult } from '../types';
 import { ErrorLine, Loading, num, Section, time } from '../ui';
 
@@ -88,6 +88,7 @@ export function CanaryPage({ model }: { model: string }) {
   const wf = useLoad(() => api<CanaryWorkflow>('GET', `/v1/canaries/${enc(model)}`), model, POLL_MS);
   const start = useLoad(() => api<AuditRow[]>('GET', `/v1/audit?model=${enc(model)}&action=canary.start`), `${model} ${wf.data?.runId ?? ''}`);
   const canChange = useCanChange(model);
+  const temporal = useTemporalLink(wf.data?.workflowId ?? null, wf.data?.runId);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [sent, setSent] = useState<string | null>(null);
@@ -130,6 +131,12 @@ export function CanaryPage({ model }: { model: string }) {
       <h1>Canary {model}</h1>
       <p>
         <a href={`#/models/${enc(model)}`}>model {model}</a> · <a href={`#/deployments/${enc(model)}`}>deployment</a> · workflow <code>{w.workflowId}</code> run <code>{w.runId ?? '—'}</code>
+        {temporal !== null && (
+          <>
+            {' '}
+            · <a href={temporal}>open in the Temporal UI</a>
+          </>
+        )}
       </p>
       <dl className="facts" aria-label="Canary state">
         <dt>Execution</dt>

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, enc } from '../api';
 import { useLoad } from '../hooks';
+import { useTemporalLink } from '../session';
 import type { Run, RunMetrics } from '../types';
 import { json, Loading, Section, time } from '../ui';
 
@@ -70,6 +71,7 @@ export function RunPage({ id }: { id: string }) {
   const metrics = useLoad(() => api<RunMetrics>('GET', `/v1/runs/${enc(id)}/metrics`), id, run.data?.status === 'running' ? 5000 : undefined);
   const names = useMemo(() => [...new Set((metrics.data?.steps ?? []).flatMap((s) => Object.keys(s.metrics)))].sort(), [metrics.data]);
   const [picked, setPicked] = useState<string | null>(null);
+  const temporal = useTemporalLink(run.data?.workflowId ?? null);
   const name = picked ?? names.find((n) => /return|reward/.test(n)) ?? names[0] ?? null;
   const series = useMemo(() => {
     const steps = metrics.data?.steps ?? [];
@@ -89,7 +91,15 @@ export function RunPage({ id }: { id: string }) {
           <dt>Status</dt>
           <dd>{run.data.status}</dd>
           <dt>Workflow</dt>
-          <dd>{run.data.workflowId ?? '—'}</dd>
+          <dd>
+            {run.data.workflowId ?? '—'}
+            {temporal !== null && (
+              <>
+                {' '}
+                · <a href={temporal}>open in the Temporal UI</a>
+              </>
+            )}
+          </dd>
           <dt>Started / finished</dt>
           <dd>
             {time(run.data.startedAt)} / {time(run.data.finishedAt)}
