@@ -57,6 +57,11 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     const run = await fx.registry.recordRun({ kind: 'ppo', model: MODEL, config: { lr: 0.0003 } });
     runId = run.id;
     for (let step = 0; step < 20; step++) await fx.registry.appendRunMetrics(runId, step, { 'charts/episodic_return': Math.log1p(step) + (step % 3) * 0.1 });
+    const estimates = { dr: { value: 0.61, lower: 0.55, upper: 0.67 }, ips: { value: 0.6, lower: 0.5, upper: 0.7 } };
+    await fx.registry.recordEvaluation({ model: MODEL, version: 3, kind: 'ope', verdict: 'pass', summary: { estimates, gate: { estimator: 'dr', value: 0.04, lower: 0.01, upper: 0.07 } }, actor: 'test' });
+    const drift = await fx.registry.recordRun({ id: `drift-monitor:${randomUUID()}`, kind: 'drift-monitor', model: MODEL, workflowId: `drift/${MODEL}` });
+    await fx.registry.appendRunMetrics(drift.id, 0, { 'drift/detected': 0 });
+    await fx.registry.appendRunMetrics(drift.id, 1, { 'drift/detected': 1, 'drift/feature/x/psi': 0.4 });
 
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows/canaryPromotion'), activities: standInCanaryActivities(rollbacks, (input) => standInCheck(input, checksPass)) });
     running = worker.run();
@@ -121,6 +126,9 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     const compare = admin.getByRole('table', { name: 'Compare version 1 and version 3' });
     await compare.getByRole('row', { name: /metric ope\/dr — 0.64/ }).waitFor();
     await compare.getByRole('row', { name: /tag variant — b/ }).waitFor();
+    const evaluations = admin.getByRole('table', { name: 'Evaluations' });
+    await evaluations.getByRole('row', { name: /v3 ope pass/ }).getByText('dr 0.61 [0.55, 0.67]').waitFor();
+    await evaluations.getByText('gate (dr vs champion): Δ 0.04 [0.01, 0.07]').waitFor();
     await shot(admin, '2-model');
   });
 
@@ -185,11 +193,17 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await shot(admin, '7-audit');
   });
 
+  it('lists drift found by driftMonitor runs', async () => {
+    await admin.getByRole('link', { name: 'Drift', exact: true }).click();
+    await admin.getByRole('table', { name: 'Drift events' }).getByRole('row', { name: /feature\/x\/psi = 0\.4/ }).waitFor();
+    await shot(admin, '8-drift');
+  });
+
   it('charts a run’s metric by step (uPlot)', async () => {
     await admin.goto(`${api.url}/console/#/runs?model=${MODEL}`);
     await admin.getByRole('link', { name: runId }).click();
     await admin.getByRole('img', { name: 'charts/episodic_return by step' }).locator('canvas').waitFor();
-    await shot(admin, '8-run');
+    await shot(admin, '9-run');
   });
 
   it('with --auth off there is no key form: the console opens on the models and may change everything', async () => {
@@ -216,7 +230,7 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await reader.goto(`${api.url}/console/#/deployments/${MODEL}`);
     await reader.getByRole('heading', { name: 'Generation history' }).waitFor();
     expect(await reader.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
-    await shot(reader, '9-read-only');
+    await shot(reader, '10-read-only');
 
     // the same call the Pause button makes, with this key, from the page
     const status = await reader.evaluate(async (m) => {

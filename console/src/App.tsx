@@ -4,6 +4,7 @@ import { useRoute } from './hooks';
 import { AuditPage } from './pages/Audit';
 import { CanaryPage } from './pages/Canary';
 import { DeploymentPage } from './pages/Deployment';
+import { DriftPage } from './pages/Drift';
 import { ModelPage } from './pages/Model';
 import { ModelsPage } from './pages/Models';
 import { RunPage, RunsPage } from './pages/Runs';
@@ -41,6 +42,7 @@ function Page() {
   if (head === 'models' && name !== undefined) return <ModelPage model={name} compare={[query.get('a'), query.get('b')]} />;
   if (head === 'deployments' && name !== undefined) return <DeploymentPage model={name} />;
   if (head === 'canaries' && name !== undefined) return <CanaryPage model={name} />;
+  if (head === 'drift') return <DriftPage model={query.get('model')} />;
   if (head === 'audit') return <AuditPage model={query.get('model')} />;
   if (head === 'runs' && name !== undefined) return <RunPage id={[name, sub].filter((p) => p !== undefined).join('/')} />;
   if (head === 'runs') return <RunsPage model={query.get('model')} />;
@@ -79,6 +81,7 @@ export function App() {
           <strong>Autopilot</strong>
           <a href="#/models">Models</a>
           <a href="#/runs">Runs</a>
+          <a href="#/drift">Drift</a>
           <a href="#/audit">Audit log</a>
         </nav>
         <span className="who" aria-label="Signed in as">

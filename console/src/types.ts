@@ -124,3 +124,22 @@ export interface RunMetrics {
   runId: string;
   steps: { step: number; time: string; metrics: Record<string, number> }[];
 }
+export interface Evaluation {
+  id: string;
+  model: string;
+  version: number;
+  kind: string;
+  reportUri: string | null;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  summary: Record<string, unknown>;
+  runId: string | null;
+  time: string;
+}
+export interface DriftEvent {
+  runId: string;
+  model: string | null;
+  workflowId: string | null;
+  step: number;
+  time: string;
+  metrics: Record<string, number>;
+}

@@ -3,6 +3,7 @@ import { api, enc } from '../api';
 import { useLoad } from '../hooks';
 import type { ModelDetail, ModelVersion } from '../types';
 import { Loading, num, Section, time } from '../ui';
+import { Evaluations } from './Evaluations';
 
 /** Metric columns shown in the versions table (the compare view shows them all). */
 const METRIC_COLUMNS = 6;
@@ -104,7 +105,7 @@ export function ModelPage({ model, compare }: { model: string; compare: [string 
           </dd>
           <dt>Runs</dt>
           <dd>
-            <a href={`#/runs?model=${enc(model)}`}>training and monitoring runs</a> · <a href={`#/audit?model=${enc(model)}`}>audit log</a>
+            <a href={`#/runs?model=${enc(model)}`}>training and monitoring runs</a> · <a href={`#/drift?model=${enc(model)}`}>drift</a> · <a href={`#/audit?model=${enc(model)}`}>audit log</a>
           </dd>
         </dl>
       )}
@@ -131,6 +132,10 @@ export function ModelPage({ model, compare }: { model: string; compare: [string 
           </select>
         </form>
         {a && b && versions.data !== null && <Compare versions={versions.data} a={Number(a)} b={Number(b)} />}
+      </Section>
+
+      <Section title="Evaluations">
+        <Evaluations model={model} />
       </Section>
 
       <Section title="Versions">
