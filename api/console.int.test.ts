@@ -168,7 +168,11 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     expect(await admin.locator('[data-testid="step-5"] .state').textContent()).toBe('done');
     expect(await admin.getByTestId('weight').textContent()).toContain('25%');
 
-    await admin.getByRole('button', { name: 'Pause' }).click();
+    // from the keyboard: Tab from the Reason field reaches Pause, Enter presses it
+    await admin.getByLabel('Reason').focus();
+    await admin.keyboard.press('Tab');
+    expect(await admin.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Pause');
+    await admin.keyboard.press('Enter');
     await waitFor(async () => (await handle.query(statusQuery)).paused, 10_000, 'the workflow to report paused');
     await admin.getByRole('button', { name: 'Resume' }).waitFor();
     await admin.getByTestId('phase').filter({ hasText: '(paused)' }).waitFor();
