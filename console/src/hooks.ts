@@ -35,8 +35,18 @@ export function useLoad<T>(load: () => Promise<T>, key: string, pollMs?: number)
   }, [key, tick]);
   useEffect(() => {
     if (pollMs === undefined) return;
-    const id = setInterval(() => setTick((t) => t + 1), pollMs);
-    return () => clearInterval(id);
+    // no polling while the tab is hidden; one load as soon as it shows again
+    const id = setInterval(() => {
+      if (!document.hidden) setTick((t) => t + 1);
+    }, pollMs);
+    const onShow = () => {
+      if (!document.hidden) setTick((t) => t + 1);
+    };
+    document.addEventListener('visibilitychange', onShow);
+    return () => {
+      clearInterval(id);
+      document.removeEventListener('visibilitychange', onShow);
+    };
   }, [pollMs, key]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, reload };
