@@ -12,7 +12,7 @@ CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.h
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-obp services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
+.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -59,6 +59,16 @@ setup-oumi:
 setup-mlflow:
 	@scripts/mlflow-venv.sh
 
+# The Python client's build backend as wheels (.wheelhouse-pyclient, a per-machine cache keyed by
+# requirements/pyclient-build.txt), for the offline `pip install ./clients/python` of its integration test.
+setup-pyclient:
+	@scripts/pyclient-wheelhouse.sh
+
+# Vowpal Wabbit + scikit-learn (.venv-vw, linked to a per-machine cache keyed by requirements/vw.txt) for the
+# online learners' comparison with VW (ml/online/vw-compare.test.ts) and bench/online-learners.ts.
+setup-vw:
+	@scripts/vw-venv.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -85,7 +95,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi setup-mlflow layers typecheck lint rules-check infra-check
+test: setup setup-oumi setup-mlflow setup-pyclient setup-vw layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
@@ -132,7 +142,7 @@ setup-obp:
 setup-sb3:
 	@scripts/sb3-venv.sh
 
-bench: setup setup-obp setup-sb3
+bench: setup setup-obp setup-sb3 setup-vw
 	@for b in bench/*.ts; do echo "== $$b"; node -r ./scripts/register-ts.js $$b || exit 1; done
 
 clean:

@@ -9,6 +9,8 @@ const common = {
   // onnxruntime-node returns typed arrays of the main realm: hand them to every test file's realm.
   testEnvironment: '<rootDir>/ml/onnx/ort-jest-environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // ESM packages (clients/typescript) import TypeScript files by their .js names.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.venv/', '/.venv-', '/.data/'],
   modulePathIgnorePatterns: ['/dist/', '/.venv/', '/.venv-', '/.data/'],
   watchPathIgnorePatterns: ['/.venv', '/.data/'],

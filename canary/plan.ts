@@ -19,6 +19,9 @@
  *   webhooks         Flagger's types (confirm-rollout, pre-rollout, rollback, confirm-promotion,
  *                    post-rollout, event), each with url, timeout and metadata
  *   prometheus       url (default: the worker's setting) and timeout of the metric queries
+ *   ope              optional gate before any traffic: an offPolicyEvaluation of the canary on the
+ *                    champion's logged decisions of the last `window`; it passes when the lower bound
+ *                    of the canary's estimate is above the champion's value − tolerance (canary/ope-gate.ts)
  *
  * `resolvePlan` turns the schema's output into the `CanaryPlan` the workflow uses: every duration in
  * milliseconds, one interval per step. Pure (zod only). Checking plan data, YAML text or a plan file
@@ -26,7 +29,11 @@
  * activities/canary/plan-config.ts's job.
  */
 import { z } from 'zod';
+import { ESTIMATOR_NAMES } from '../ml/ope/estimators';
+import type { OpeGatePlan } from './ope-gate';
 import { queryTemplateProblems } from './promql';
+
+export type { OpeGatePlan } from './ope-gate';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -162,6 +169,27 @@ export const canaryPlanSchema = z
       })
       .prefault({}),
     webhooks: z.array(webhook).default([]),
+    /**
+     * The off-policy evaluation gate: before the shadow stage or any traffic, the canary is evaluated
+     * on the champion's logged decisions of the last `window` (the offPolicyEvaluation workflow, as a
+     * child); it must show estimator.lower > champion value − tolerance, else the canary is rejected.
+     */
+    ope: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** How far back the logged decisions are read (the window ends when the gate starts). */
+        window: duration.default('24h'),
+        /** The estimator the gate reads (OBP name). Default: dr when the action space allows it, else snipw. */
+        estimator: z.enum(ESTIMATOR_NAMES).optional(),
+        /** The canary may be this much worse than the champion's logged value (reward units). */
+        tolerance: z.number().min(0).default(0.02),
+        /** Significance level of the interval (0.05: 95% intervals). */
+        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        nBootstrap: z.number().int().min(100).max(1_000_000).default(2000),
+        /** Rewarded logged decisions the evaluation needs; fewer fail the gate. */
+        minRounds: z.number().int().min(1).default(200),
+      })
+      .prefault({}),
     /** Where metric queries run (default: the worker's AUTOPILOT_PROMETHEUS_URL). */
     prometheus: z
       .strictObject({
@@ -278,7 +306,10 @@ export interface CanaryPlan {
   webhooks: Webhook[];
   /** Prometheus for the metric queries: the plan's URL (null: the worker's setting) and the query timeout. */
   prometheus: { url: string | null; timeoutMs: number };
+  /** The off-policy evaluation gate (absent in plans resolved before it existed). */
+  ope?: OpeGatePlan;
 }
+
 
 /** Schema output → the plan the workflow runs (durations in milliseconds, one interval per step). */
 export function resolvePlan(p: ParsedPlan): CanaryPlan {
@@ -305,5 +336,14 @@ export function resolvePlan(p: ParsedPlan): CanaryPlan {
     },
     webhooks: p.webhooks.map((w) => ({ type: w.type, name: w.name ?? w.type, url: w.url, timeoutMs: parseDuration(w.timeout), ...(w.metadata ? { metadata: { ...w.metadata } } : {}) })),
     prometheus: { url: p.prometheus.url ?? null, timeoutMs: parseDuration(p.prometheus.timeout) },
+    ope: {
+      enabled: p.ope.enabled,
+      windowMs: parseDuration(p.ope.window),
+      estimator: p.ope.estimator ?? null,
+      tolerance: p.ope.tolerance,
+      alpha: p.ope.alpha,
+      nBootstrap: p.ope.nBootstrap,
+      minRounds: p.ope.minRounds,
+    },
   };
 }

@@ -4,6 +4,7 @@
  * Pure types and constants: imported by workflow code. The workflow's input, signals and activity
  * interface are in contracts/canary.ts.
  */
+import type { OpeGateResult } from './ope-gate';
 
 /**
  * Flagger's phases: Waiting (a confirm-rollout webhook has not said yes yet) and WaitingPromotion (all
@@ -110,6 +111,8 @@ export interface CanaryStatus {
   eventSeq: number;
   /** One line on where the canary stands. */
   message: string;
+  /** The off-policy evaluation gate's result (plan `ope.enabled`); absent before it ran or without it. */
+  opeGate?: OpeGateResult;
 }
 
 export const LAST_CHECKS_KEPT = 5;

@@ -6,6 +6,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CanaryPlan, CanaryPlanInput, WebhookType } from '../canary/plan';
+import type { OpeEvaluationSummary, OpeGateResult } from '../canary/ope-gate';
 import type { CanaryStatus, CheckResult, Comparison } from '../canary/status';
 
 /** The workflow type name (other workflows start it as a child by this name). */
@@ -117,6 +118,28 @@ export interface PromoteInput {
   reason: string;
 }
 
+/** The canary's off-policy evaluation gate: judge the child evaluation's result and record it. */
+export interface OpeGateInput {
+  model: string;
+  version: number;
+  plan: CanaryPlan;
+  /** The canary workflow (`<workflowId>/<runId>` is the evaluation row's run id). */
+  workflowId: string;
+  runId: string;
+  /** The offPolicyEvaluation child workflow's id. */
+  evaluationWorkflowId: string;
+  window: { from: string; to: string };
+  /** The child's result, or null when it failed (then `error` says why). */
+  result: OpeEvaluationSummary | null;
+  error: string | null;
+  actor: string;
+}
+
+/** `<canary workflow id>/ope/<run id>`: the canary's offPolicyEvaluation child. */
+export function canaryOpeWorkflowId(canaryWorkflowId: string, runId: string): string {
+  return `${canaryWorkflowId}/ope/${runId}`;
+}
+
 /** The activities canaryPromotion calls (task queue `rollout`); `createCanaryActivities` implements them. */
 export interface CanaryActivities {
   canaryInitialize(input: CanaryPromotionInput & { actor: string }): Promise<CanaryInitResult>;
@@ -126,4 +149,6 @@ export interface CanaryActivities {
   canaryRollback(input: RollbackInput): Promise<{ generation: number; restoredChampion: number | null }>;
   canaryPromote(input: PromoteInput): Promise<{ generation: number; previousChampion: number | null }>;
   canaryWebhook(input: WebhookInput): Promise<WebhookResult>;
+  /** Applies canary/ope-gate.ts's rule and records the result as the version's evaluation of kind `canary-ope-gate`. */
+  canaryOpeGate(input: OpeGateInput): Promise<OpeGateResult>;
 }

@@ -7,6 +7,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { EstimatorName } from '../ml/ope/estimators';
 import type { Interval } from '../ml/stats/bootstrap';
+import type { WeightDiagnostics } from '../ml/ope/diagnostics';
 
 /** The workflow type name. */
 export const OFF_POLICY_EVALUATION_WORKFLOW_TYPE = 'offPolicyEvaluation';
@@ -40,8 +41,17 @@ export interface OffPolicyEvaluationInput {
   clip?: number | null;
   /** λ of Switch-DR and DR-os. Default: the estimators' own defaults. */
   lambda?: number | null;
-  /** Largest joint discrete action space enumerated for DM and the DR family. Default 64. */
+  /** Largest joint discrete action space `rewardModel: auto` fits one ridge per joint action for. Default 64. */
   maxJointActions?: number;
+  /**
+   * The reward model of DM and the DR family: `per-joint-action` (one cross-fitted ridge per joint
+   * action; needs jointSize ≤ maxJointActions), `action-features` (one cross-fitted ridge on context ⊗
+   * per-head action features, any size: ml/ope/action-features.ts), or `auto` (the first when the joint
+   * space is ≤ maxJointActions, else the second). Default auto.
+   */
+  rewardModel?: 'auto' | 'per-joint-action' | 'action-features';
+  /** An estimate whose weights' effective sample size is below this carries a `low_effective_sample_size` warning. Default 100. */
+  minEffectiveSampleSize?: number;
   /** Cross-fitting folds of the ridge reward model. Default 5. */
   nFolds?: number;
   /** Chunks scored per workflow run before it continues as new. Default 500. */
@@ -73,6 +83,10 @@ export interface OpeConfig {
   chunksPerRun: number;
   keepChunks: boolean;
   actor: string;
+  /** Absent in configs resolved before it existed (then: auto). */
+  rewardModel?: 'auto' | 'per-joint-action' | 'action-features';
+  /** Absent in configs resolved before it existed (then: 100). */
+  minEffectiveSampleSize?: number;
 }
 
 export type OpeVerdict = 'pass' | 'fail' | 'inconclusive';
@@ -80,6 +94,12 @@ export type OpeVerdict = 'pass' | 'fail' | 'inconclusive';
 export interface EstimateRow extends Interval {
   /** Paired-bootstrap interval of V̂(candidate) − V(logging policy) with this estimator. */
   diff: Interval;
+  /**
+   * When its assumptions fail: effective sample size of the weights it uses, the candidate's mass on
+   * actions the logs never allowed (no support), and warnings (ml/ope/diagnostics.ts). Absent in
+   * results of evaluations run before diagnostics existed.
+   */
+  diagnostics?: WeightDiagnostics;
 }
 
 /** Why a logged decision was left out of the evaluation. */
@@ -92,6 +112,8 @@ export interface OpeActionSpaceSummary {
   excludedContinuousHeads: string[];
   jointSize: number;
   enumerated: boolean;
+  /** The reward model DM and the DR family use here (absent: per-joint-action, the only one before). */
+  rewardModel?: 'per-joint-action' | 'action-features';
 }
 
 /** The gate decision: the gate estimator's paired difference against the margins, and the verdict. */
@@ -145,6 +167,8 @@ export interface OpeOutcome {
   csvUri: string;
   svgUri: string;
   evaluationId: string;
+  /** Every estimator's warnings, prefixed by its name (empty when no assumption visibly failed). Absent in older results. */
+  warnings?: string[];
 }
 
 /** Carried across continueAsNew; absent when a person starts the workflow. */

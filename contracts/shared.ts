@@ -23,6 +23,8 @@ export const SEARCH_ATTRIBUTES = {
   phase: defineSearchAttributeKey('AutopilotPhase', SearchAttributeType.KEYWORD),
   /** A canary started although the offline gates failed (training input `force`). */
   forced: defineSearchAttributeKey('AutopilotForced', SearchAttributeType.BOOL),
+  /** Where a long-running workflow stands, e.g. the optimizationLoop's `cycle 3: canary`. */
+  progress: defineSearchAttributeKey('AutopilotProgress', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `--search-attribute` arguments for `temporal server start-dev`. */

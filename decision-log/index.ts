@@ -16,7 +16,7 @@ import { Db } from '../registry/db';
 import { feedbackSummary, findReviewableDecision, insertFeedback, iterateReviewedDecisions, type FeedbackInput, type FeedbackSummaryQuery } from './feedback';
 import { getDecision, iterateDecisionsWithRewards, readDecisionsWithRewards } from './read';
 import { insertReward, insertRewards } from './rewards';
-import type { DecisionInput, DecisionWindowQuery, RewardInput } from './types';
+import type { DecisionInput, DecisionWindowQuery, InsertRewardsOptions, RewardInput } from './types';
 import { copyDecisionLines, copyDecisions, insertDecisionLines, insertDecisions } from './write';
 
 export class DecisionStore {
@@ -38,8 +38,8 @@ export class DecisionStore {
 
   // rewards
   insertReward(input: RewardInput) { return insertReward(this.db, input); }
-  /** Many rewards in two statements, one outcome per reward (same rules as insertReward). */
-  insertRewards(inputs: RewardInput[]) { return insertRewards(this.db, inputs); }
+  /** Many rewards in two statements, one outcome per reward (same rules as insertReward); `requireDecision`: only for decisions stored. */
+  insertRewards(inputs: RewardInput[], opts?: InsertRewardsOptions) { return insertRewards(this.db, inputs, opts); }
 
   // human feedback on text-policy decisions (./feedback.ts)
   findReviewableDecision(decisionId: string) { return findReviewableDecision(this.db, decisionId); }
@@ -68,3 +68,18 @@ export {
 export { insertDecisions, insertDecisionLines, copyDecisions, copyDecisionLines, isRowError } from './write';
 export { insertReward, insertRewards } from './rewards';
 export { getDecision, readDecisionsWithRewards, iterateDecisionsWithRewards } from './read';
+export {
+  PARTITIONED_TABLES,
+  listDayPartitions,
+  createDayPartition,
+  defaultPartitionDays,
+  dropDayPartition,
+  deleteExpiredUndayed,
+  daysAhead,
+  expiredPartitions,
+  partitionHealth,
+  utcDay,
+  type DayPartition,
+  type PartitionHealth,
+  type PartitionedTable,
+} from './partitions';

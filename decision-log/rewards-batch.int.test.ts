@@ -2,7 +2,8 @@
  * `insertRewards` against a real PostgreSQL: one outcome per input with insertReward's rules (the
  * same reward again is a duplicate, a different one a ConflictError, an invalid input a
  * ValidationError that stops nothing), first wins for a decision repeated inside a batch, and
- * overlapping batches written concurrently store each reward once.
+ * overlapping batches written concurrently store each reward once; with `requireDecision`, a reward
+ * without its decision row is a NotFoundError unless a reward of it is stored already.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../registry/errors';
@@ -17,6 +18,27 @@ describe('insertRewards', () => {
     fx = await createDecisionLogFixture();
   });
   afterAll(() => fx?.close());
+
+  it('with requireDecision records only rewards of stored decisions (a stored reward is still compared)', async () => {
+    const [known, unknown, earlier] = Array.from({ length: 3 }, () => randomUUID());
+    await fx.decisions.insertDecisions([{ decisionId: known, time: new Date(), deployment: 'r', model: 'r', version: 1, arm: 'champion', features: [1], action: { k: 1 }, propensity: 1 }]);
+    await fx.decisions.insertReward({ decisionId: earlier, reward: 0.5 }); // accepted before its decision row existed
+    const out = await fx.decisions.insertRewards(
+      [
+        { decisionId: known, reward: 1 },
+        { decisionId: unknown, reward: 1 },
+        { decisionId: unknown, reward: 2 },
+        { decisionId: earlier, reward: 0.5 },
+        { decisionId: earlier, reward: 0.75 },
+        { decisionId: known, reward: 1 },
+      ],
+      { requireDecision: true },
+    );
+    expect(kinds(out)).toEqual(['inserted', 'NotFoundError', 'NotFoundError', 'duplicate', 'ConflictError', 'duplicate']);
+    expect((out[1] as { error: Error }).error.message).toBe(`decision ${unknown} not found`);
+    const { rows } = await fx.db.pool.query('SELECT decision_id::text AS id FROM rewards WHERE decision_id = ANY($1::uuid[])', [[known, unknown]]);
+    expect(rows).toEqual([{ id: known }]);
+  });
 
   it('answers each input as insertReward would, in order, in one batch', async () => {
     const [a, b, c, stored, storedC] = Array.from({ length: 5 }, () => randomUUID());

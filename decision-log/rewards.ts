@@ -1,13 +1,15 @@
 /**
  * Rewards. `insertReward` is idempotent per decision id: the same reward again is accepted (not stored
  * twice); a different value is a ConflictError. Rewards have no foreign key to decisions because
- * decisions are written asynchronously and a reward may arrive first. `insertRewards` does the same for
+ * decisions are written asynchronously and a reward may arrive first. The table is partitioned by
+ * `decision_time` = decision_id_time(decision_id) (migration 016), a function of the id alone, so the
+ * primary key (decision_id, decision_time) is one reward per decision. `insertRewards` does the same for
  * a batch in two statements, with one outcome per reward.
  */
 import type { Db } from '../registry/db';
-import { ConflictError, ValidationError } from '../registry/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../registry/errors';
 import { stableJson } from '../registry/validate';
-import type { RewardInput, RewardInsertOutcome } from './types';
+import type { InsertRewardsOptions, RewardInput, RewardInsertOutcome } from './types';
 import { checkBatchReward, checkReward, type CheckedReward } from './validate';
 
 function conflict(decisionId: string, stored: { reward: number; components: Record<string, number> | null }, got: { reward: number; components: Record<string, number> | null }): ConflictError {
@@ -23,8 +25,9 @@ function conflict(decisionId: string, stored: { reward: number; components: Reco
 export async function insertReward(db: Db, input: RewardInput): Promise<{ inserted: boolean }> {
   const { decisionId, reward, components } = checkReward(input);
   const res = await db.query(
-    `INSERT INTO rewards (decision_id, reward, components, time) VALUES ($1, $2, $3::jsonb, COALESCE($4::timestamptz, now()))
-     ON CONFLICT (decision_id) DO NOTHING`,
+    `INSERT INTO rewards (decision_id, reward, components, time, decision_time)
+     VALUES ($1, $2, $3::jsonb, COALESCE($4::timestamptz, now()), decision_id_time($1))
+     ON CONFLICT (decision_id, decision_time) DO NOTHING`,
     [decisionId, reward, components === null ? null : JSON.stringify(components), input.time?.toISOString() ?? null],
   );
   if (res.rowCount === 1) return { inserted: true };
@@ -44,8 +47,14 @@ export async function insertReward(db: Db, input: RewardInput): Promise<{ insert
  * with what is then stored (as if the inputs had been sent one after the other). Rows are inserted in
  * decision-id order, so concurrent batches that share ids wait for each other instead of deadlocking.
  * Database errors throw.
+ *
+ * `requireDecision`: a reward whose decision is not in `decisions` is not inserted (the same statement
+ * checks: a correlated scalar subquery, i.e. one primary-key probe per reward — an EXISTS may be
+ * planned as a hash join over a scan of the whole decisions table, bench/reward-existence.ts) and its outcome is a NotFoundError, unless a reward of that
+ * decision is stored already (then it is compared as above: a retry of a reward accepted earlier stays a
+ * duplicate).
  */
-export async function insertRewards(db: Db, inputs: RewardInput[]): Promise<RewardInsertOutcome[]> {
+export async function insertRewards(db: Db, inputs: RewardInput[], opts: InsertRewardsOptions = {}): Promise<RewardInsertOutcome[]> {
   const out: RewardInsertOutcome[] = new Array(inputs.length);
   const checked: (CheckedReward | null)[] = inputs.map((input, i) => {
     try {
@@ -63,10 +72,11 @@ export async function insertRewards(db: Db, inputs: RewardInput[]): Promise<Rewa
   if (first.size === 0) return out;
   const idx = [...first.values()];
   const res = await db.query<{ decision_id: string }>(
-    `INSERT INTO rewards (decision_id, reward, components, time)
-     SELECT id, r, c, COALESCE(t, now()) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
+    `INSERT INTO rewards (decision_id, reward, components, time, decision_time)
+     SELECT id, r, c, COALESCE(t, now()), decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
+     ${opts.requireDecision === true ? 'WHERE (SELECT true FROM decisions d WHERE d.decision_id = x.id LIMIT 1)' : ''}
      ORDER BY id
-     ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+     ON CONFLICT (decision_id, decision_time) DO NOTHING RETURNING decision_id`,
     [
       idx.map((i) => checked[i]!.decisionId),
       idx.map((i) => checked[i]!.reward),
@@ -93,7 +103,11 @@ export async function insertRewards(db: Db, inputs: RewardInput[]): Promise<Rewa
     // What is stored now: this batch's first input for the id if it was inserted, else the earlier row.
     const f = checked[first.get(c.decisionId)!]!;
     const s = inserted.has(c.decisionId) ? { reward: f.reward, components: f.components } : stored.get(c.decisionId);
-    if (s === undefined) throw new Error(`insertRewards: reward of decision ${c.decisionId} neither inserted nor stored`);
+    if (s === undefined) {
+      if (opts.requireDecision !== true) throw new Error(`insertRewards: reward of decision ${c.decisionId} neither inserted nor stored`);
+      out[i] = { error: new NotFoundError('decision', c.decisionId) };
+      return;
+    }
     const sameComponents = c.components === null || stableJson(c.components) === stableJson(s.components);
     out[i] = s.reward === c.reward && sameComponents ? { inserted: false } : { error: conflict(c.decisionId, s, c) };
   });

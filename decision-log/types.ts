@@ -3,7 +3,7 @@
  * `Json` is the registry's (one JSON type for the whole project).
  */
 import type { Json } from '../registry/types';
-import type { ConflictError, ValidationError } from '../registry/errors';
+import type { ConflictError, NotFoundError, ValidationError } from '../registry/errors';
 
 /** One logged decision (a row of `decisions`). */
 export interface DecisionInput {
@@ -52,7 +52,16 @@ export interface RewardInput {
 }
 
 /** The outcome of one reward of `insertRewards`: recorded now, the same reward already stored, or refused. */
-export type RewardInsertOutcome = { inserted: boolean } | { error: ValidationError | ConflictError };
+export type RewardInsertOutcome = { inserted: boolean } | { error: ValidationError | ConflictError | NotFoundError };
+
+export interface InsertRewardsOptions {
+  /**
+   * Records a reward only when its decision is in `decisions` (or a reward of it is stored already: then
+   * the same again / a different one as usual); otherwise its outcome is a NotFoundError('decision', id).
+   * Default false: rewards may arrive before their decision row (the table has no foreign key).
+   */
+  requireDecision?: boolean;
+}
 
 export interface DecisionWithReward extends Required<Omit<DecisionInput, 'featuresJson' | 'actionJson' | 'keyId'>> {
   reward: number | null;

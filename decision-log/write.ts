@@ -7,7 +7,8 @@
  *   or replayed batch: unique violation, nothing of it committed) is written again through INSERT.
  * - `insertDecisionLines` sends each line's field texts in one JSON document per chunk, expanded
  *   server-side and cast to each column's type (the same input functions COPY uses), with
- *   ON CONFLICT DO NOTHING: replaying a journal or retrying a batch is safe.
+ *   ON CONFLICT DO NOTHING: replaying a journal or retrying a batch is safe. The key is (decision_id, time)
+ *   (the table is partitioned by time, migration 016): a replayed line carries the time it was logged with.
  * - `insertDecisions` / `copyDecisions` encode DecisionInputs first (validating every row: a batch with
  *   an invalid row writes nothing) and then take one of the two ways.
  */
@@ -34,7 +35,7 @@ const COPY_SQL = `COPY decisions (${NAMES}) FROM STDIN`;
 const INSERT_SQL = `INSERT INTO decisions (${NAMES})
   SELECT ${DECISION_COLUMNS.map((c) => `x.${c.name}::${c.type}`).join(', ')}
   FROM jsonb_to_recordset($1::jsonb) AS x(${DECISION_COLUMNS.map((c) => `${c.name} text`).join(', ')})
-  ON CONFLICT (decision_id) DO NOTHING`;
+  ON CONFLICT (decision_id, time) DO NOTHING`;
 
 /** Inserts decision lines in chunks; returns how many were new (ids already stored are skipped). */
 export async function insertDecisionLines(db: Db, lines: readonly string[]): Promise<{ inserted: number }> {

@@ -26,13 +26,31 @@ describe('decide and rewards', () => {
     const uri = `s3://${testS3Bucket()}/${uniquePrefix('inference-decide')}`;
     fx = await createServingFixture({ store: { store: S3ArtifactStore.fromUri(uri, testS3Settings()), uri }, s3: testS3Settings() });
     const v = await fx.register('ranker', 1);
-    await fx.deploy('ranker', { champion: v.version, fallback: { variant: 'A', k: 8, rerank: false, fusion_weight: 0.5, prompt_id: 0 } });
+    // Greedy on purpose (new deployments explore by default): these tests check the argmax and propensity 1.
+    await fx.deploy('ranker', { champion: v.version, fallback: { variant: 'A', k: 8, rerank: false, fusion_weight: 0.5, prompt_id: 0 }, exploration: { mode: 'greedy' } });
     server = await fx.start();
     redis = new Redis('redis://127.0.0.1:6379');
   });
   afterAll(async () => {
     redis?.disconnect();
     await fx?.close();
+  });
+
+  it('counts errors by the deployment they were routed to, and "unknown" for a name not served here', async () => {
+    const count = async (labels: string) => {
+      const text = await server.metrics.registry.getSingleMetricAsString('autopilot_inference_errors_total');
+      const m = new RegExp(`^autopilot_inference_errors_total\\{${labels.replace(/[{}]/g, '\\$&')}\\} (\\d+)$`, 'm').exec(text);
+      return m === null ? 0 : Number(m[1]);
+    };
+    const before = { ranker: await count('route="decide",status="400",deployment="ranker"'), unknown: await count('route="decide",status="404",deployment="unknown"') };
+    expect((await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: [1, 2] })).status).toBe(400);
+    expect((await postJson(`${server.url}/v1/decide`, { deployment: 'ranker', features: { nope: 1 }, extra: true })).status).toBe(400);
+    expect((await postJson(`${server.url}/v1/decide`, { deployment: `not-served-${Date.now()}`, features: x })).status).toBe(404);
+    // Both were routed to ranker (the second one's unknown field is refused by ranker's decide).
+    expect(await count('route="decide",status="400",deployment="ranker"')).toBe(before.ranker + 2);
+    expect(await count('route="decide",status="404",deployment="unknown"')).toBe(before.unknown + 1);
+    expect((await postJson(`${server.url}/v2/models/ranker/infer`, { inputs: [] })).status).toBe(400);
+    expect(await count('route="v2_infer",status="400",deployment="ranker"')).toBeGreaterThanOrEqual(1);
   });
 
   it('returns the greedy action of the champion with propensity 1 and logs it', async () => {

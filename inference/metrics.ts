@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
+export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'predict' | 'labels' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
 
 /** What a histogram child needs: `observe(seconds)`. */
 export interface Observer {
@@ -125,8 +125,8 @@ export class InferenceMetrics {
   private readonly decisionCounts = new Map<string, PendingCount>();
   readonly errors = new Counter({
     name: 'autopilot_inference_errors_total',
-    help: 'Responses with status >= 400, by route and status code.',
-    labelNames: ['route', 'status'] as const,
+    help: 'Responses with status >= 400, by route, status code and deployment ("unknown" when the request named no deployment served here: a malformed body, an unknown name, a route without one).',
+    labelNames: ['route', 'status', 'deployment'] as const,
     registers: [this.registry],
   });
   readonly decisions = new Counter({

@@ -18,7 +18,9 @@ import type { Settings } from '../config/settings';
 import { createArtifactStore } from '../registry/artifacts';
 import type { ArtifactStore } from '../registry/artifacts/store';
 import { DECISION_COLUMNS, DecisionStore } from '../decision-log';
-import { Registry } from '../registry';
+import { Registry, type RegisterVersionInput } from '../registry';
+import { createOnlineHandlers } from './online/handlers';
+import type { OnlineModelKind } from './online/kind';
 import { createPool } from '../registry/pool';
 import { DecisionJournal, type JournalIo } from './decisions/journal';
 import { DecisionLog, type DecisionLogStats, type Durability } from './decisions/log';
@@ -85,6 +87,8 @@ export interface InferenceServerOptions {
   defaultMetrics?: boolean;
   /** Bandit deployments: how often each instance re-reads the shared learner state (default 200 ms). */
   banditRefreshIntervalMs?: number;
+  /** Online-model deployments: how often each instance tails the shared state's log (default 200 ms). */
+  onlineRefreshIntervalMs?: number;
   /** Bandit deployments: how long increments accumulate after each flush to Redis (default 50 ms). */
   banditFlushIntervalMs?: number;
   /** Most rewards in one batch POST /v1/rewards `{ rewards: [...] }` (413 above; default 500). */
@@ -121,6 +125,8 @@ export interface InferenceServer {
   readonly bandits: BanditKind | null;
   /** The served kind `text-policy`. */
   readonly textPolicies: TextPolicyKind;
+  /** null without Redis. */
+  readonly onlineModels: OnlineModelKind | null;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -219,6 +225,22 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   else await auth.start();
 
   const deployments = new DeploymentMap();
+  // Online models register snapshots of their shared state as versions (migration 019 grants this role that).
+  const snapshotRegistry =
+    store === null
+      ? null
+      : (() => {
+          const r = new Registry({ pool, store });
+          return {
+            register: (input: RegisterVersionInput) => r.registerVersion(input),
+            read: async (model: string, version: number) => {
+              const { stream } = await r.openVersionArtifact(model, version);
+              const chunks: Buffer[] = [];
+              for await (const c of stream) chunks.push(c as Buffer);
+              return Buffer.concat(chunks);
+            },
+          };
+        })();
   const mirrorRef: { current: ShadowMirror | null } = { current: null };
   const kinds = createServedKinds({
     map: deployments,
@@ -236,6 +258,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     banditRedis,
     rewardLog,
     banditRefreshIntervalMs: opts.banditRefreshIntervalMs,
+    onlineRefreshIntervalMs: opts.onlineRefreshIntervalMs,
+    snapshots: snapshotRegistry,
     banditFlushIntervalMs: opts.banditFlushIntervalMs,
     log,
   });
@@ -268,7 +292,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // The kind that settles its own decisions' rewards (bandit), if this server serves it.
   let settler: RewardSettler | null = null;
   for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
-  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log });
+  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log, existence: { decisions: decisionLog } });
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
@@ -284,10 +308,11 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         rewards:
           auth === null
             ? rewards
-            : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool) }),
+            : guardRewardTenants(rewards, { decidingKeyOnly: (d) => auth.decidingKeyOnly(d), get anyDecidingKeyOnly() { return auth.anyDecidingKeyOnly; }, owners: decisionOwners(pool), pending: decisionLog }),
       }),
       feedback: createFeedbackHandler({ store: decisions, metrics, decidingKeyOnly: auth === null ? undefined : (d) => auth.decidingKeyOnly(d) }),
       ...kserve,
+      ...createOnlineHandlers(kinds['online-model']),
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
   });
@@ -315,6 +340,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     deployments,
     bandits: kinds.bandit,
     textPolicies: kinds['text-policy'],
+    onlineModels: kinds['online-model'],
     close() {
       if (closing !== null) return closing;
       closing = (async () => {

@@ -62,7 +62,7 @@ it('migrates, registers, deploys, lists, shows and downloads; errors are one cle
 
   const dep = await autopilot('deploy', 'rag-policy', '--canary', '1', '--weight', '25', '--fallback', '{"variant":"A","k":8}');
   expect(dep.stdout).toBe(
-    'deployed rag-policy generation 2: champion v2, canary v1 at 25%, fallback {"k":8,"variant":"A"} (policy, exploration greedy)\n  status: v1 registered→canary\n',
+    'deployed rag-policy generation 2: champion v2, canary v1 at 25%, fallback {"k":8,"variant":"A"} (policy, exploration ε-greedy, ε = 0.05)\n  status: v1 registered→canary\n',
   );
 
   const bad = await autopilot('deploy', 'rag-policy', '--canary', '9');
@@ -101,4 +101,29 @@ it('migrates, registers, deploys, lists, shows and downloads; errors are one cle
   const { rows } = await db.pool.query("SELECT action, actor FROM audit_log WHERE model = 'rag-policy' ORDER BY id");
   expect(rows.map((r) => r.action)).toEqual(['model.create', 'version.register', 'version.register', 'deployment.set', 'deployment.set']);
   expect(new Set(rows.map((r) => r.actor))).toEqual(new Set(['cli:test']));
+});
+
+it('deploy: exploration by default; explicit greedy is served and warned about on stderr', async () => {
+  const model = join(dir, 'explore.onnx');
+  writeFileSync(model, randomBytes(1000));
+  expect((await autopilot('models', 'register', 'explore-policy', '--file', model, '--champion')).code).toBe(0);
+  const shown = JSON.parse((await autopilot('models', 'show', 'explore-policy', '--json')).stdout);
+  expect(shown.deployment.exploration).toEqual({ mode: 'greedy', epsilon: 0.05 });
+
+  const greedy = await autopilot('deploy', 'explore-policy', '--exploration', 'greedy');
+  expect(greedy.code).toBe(0);
+  expect(greedy.stderr).toBe(
+    'warning: explore-policy serves greedy (argmax, propensity 1): its logged decisions give off-policy evaluation no support for any other policy ' +
+      '(the propensity of every other action is 0); give --exploration greedy --epsilon 0.05 (ε-greedy) or --exploration sample\n',
+  );
+  expect(greedy.stdout).toMatch(/\(policy, exploration greedy \(argmax, propensity 1\)\)\n$/);
+
+  const eps = await autopilot('deploy', 'explore-policy', '--exploration', 'greedy', '--epsilon', '0.1');
+  expect(eps.stderr).toBe('');
+  expect(eps.stdout).toMatch(/\(policy, exploration ε-greedy, ε = 0\.1\)\n$/);
+  const soft = await autopilot('deploy', 'explore-policy', '--exploration', 'sample', '--temperature', '2', '--epsilon', '0.02');
+  expect(soft.stdout).toMatch(/\(policy, exploration sample with ε = 0\.02, T = 2\)\n$/);
+
+  expect((await autopilot('deploy', 'explore-policy', '--exploration', 'greedy', '--epsilon', '2')).stderr).toBe('error: --epsilon "2": expected a probability in [0, 1]\n');
+  expect((await autopilot('deploy', 'explore-policy', '--epsilon', '0.1')).stderr).toBe('error: --epsilon needs --exploration greedy or sample (the whole rule is replaced, e.g. --exploration greedy --epsilon 0.05)\n');
 });

@@ -108,6 +108,54 @@ export function checkExploration(value: unknown, field = 'exploration'): Explora
   return value as unknown as Exploration;
 }
 
+/**
+ * Exploration of a NEW policy deployment when none is given: ε-greedy over the served policy with
+ * ε = 0.05 per discrete head, so every action keeps a logged propensity ≥ Π_h ε/K_h > 0 and any
+ * candidate policy can be evaluated off-policy on the deployment's logs. Written into the stored
+ * deployment when it is created; an existing deployment keeps what it has (`{ mode: "greedy" }`
+ * without ε, the old default, stays greedy). Pass `{ mode: "greedy" }` for argmax serving.
+ */
+export const DEFAULT_POLICY_EXPLORATION: Exploration = { mode: 'greedy', epsilon: 0.05 };
+
+/** Exploration rule a NEW bandit deployment's config gets when its config names none (ml/bandits/exploration.ts). */
+export const DEFAULT_BANDIT_EXPLORATION = { kind: 'epsilon-greedy', epsilon: 0.05 } as const;
+
+/**
+ * The bandit config to store: `config.exploration` as given; when absent, what the deployment had
+ * (explicitly `{ kind: "none" }` when it had no rule, so replacing an existing config never switches
+ * exploration on behind the user's back), or the exploring default for a new bandit deployment.
+ */
+function banditConfigWithExploration(config: JsonObject, current: Deployment | null): JsonObject {
+  if (config.exploration !== undefined && config.exploration !== null) return config;
+  const had = current !== null && current.kind === 'bandit' ? (current.config.exploration ?? { kind: 'none' }) : DEFAULT_BANDIT_EXPLORATION;
+  return { ...config, exploration: had as Json };
+}
+
+/**
+ * Whether a deployment's logs support off-policy evaluation of other policies: false when the served
+ * rule is deterministic (greedy policy serving without ε; a bandit without an exploration rule whose
+ * learner is deterministic, LinUCB), with what to do about it. Text policies are approval verdicts:
+ * never randomised, by design.
+ */
+export function explorationSupport(d: Pick<Deployment, 'kind' | 'exploration' | 'config'>): { explores: boolean; rule: string; advice?: string } {
+  if (d.kind === 'policy') {
+    const e = d.exploration ?? { mode: 'greedy' };
+    const eps = e.epsilon ?? 0;
+    if (e.mode === 'sample') return { explores: true, rule: `sample${eps > 0 ? ` with ε = ${eps}` : ''}${e.temperature !== undefined ? `, T = ${e.temperature}` : ''}` };
+    if (eps > 0) return { explores: true, rule: `ε-greedy, ε = ${eps}` };
+    return { explores: false, rule: 'greedy (argmax, propensity 1)', advice: 'give --exploration greedy --epsilon 0.05 (ε-greedy) or --exploration sample' };
+  }
+  if (d.kind === 'bandit') {
+    const e = (d.config?.exploration ?? { kind: 'none' }) as { kind?: string; epsilon?: number; temperature?: number };
+    const learner = ((d.config?.learner ?? {}) as { kind?: string }).kind;
+    if (e.kind === 'epsilon-greedy') return { explores: true, rule: `ε-greedy, ε = ${e.epsilon}` };
+    if (e.kind === 'softmax') return { explores: true, rule: `softmax, T = ${e.temperature}` };
+    if (learner === 'linucb') return { explores: false, rule: 'linucb without exploration (argmax, propensity 1)', advice: 'set config.exploration to { kind: epsilon-greedy, epsilon: 0.05 } or { kind: softmax, temperature }' };
+    return { explores: true, rule: `${learner ?? 'the learner'}'s own sampling` };
+  }
+  return { explores: false, rule: `${d.kind}: deterministic by design` };
+}
+
 export async function setDeployment(db: Db, input: SetDeploymentInput): Promise<SetDeploymentResult> {
   checkModelName(input.model);
   checkActor(input.actor);
@@ -148,14 +196,20 @@ export async function setDeployment(db: Db, input: SetDeploymentInput): Promise<
     const canaryVersion = input.canaryVersion !== undefined ? input.canaryVersion : (current?.canaryVersion ?? null);
     const sameCanary = current !== null && current.canaryVersion === canaryVersion;
     const canaryWeight = input.canaryWeight ?? (sameCanary && canaryVersion !== null ? current!.canaryWeight : 0);
+    const kind = input.kind ?? current?.kind ?? 'policy';
+    // Defaults are written into the stored deployment when it is created, so what it serves is
+    // visible in the registry and never changes under it when a default changes later.
     const next = {
-      kind: input.kind ?? current?.kind ?? 'policy',
+      kind,
       championVersion,
       canaryVersion,
       canaryWeight,
-      exploration: input.exploration ?? current?.exploration ?? ({ mode: 'greedy' } as Exploration),
+      exploration: input.exploration ?? current?.exploration ?? (kind === 'policy' ? DEFAULT_POLICY_EXPLORATION : ({ mode: 'greedy' } as Exploration)),
       fallback: input.fallback !== undefined ? input.fallback : (current?.fallback ?? null),
-      config: input.config ?? current?.config ?? {},
+      config:
+        kind === 'bandit' && (input.config !== undefined || current === null || current.kind !== 'bandit')
+          ? banditConfigWithExploration(input.config ?? current?.config ?? {}, current)
+          : (input.config ?? current?.config ?? {}),
     };
 
     if (canaryVersion === null && canaryWeight > 0) {

@@ -124,7 +124,7 @@ export { createModel, ensureModel, getModel, listModels, type CreateModelInput }
 export { registerVersion, registrationKey, versionArtifactKey, type RegisterVersionInput, type ArtifactSource } from './register';
 export { getVersion, findVersionByIdempotencyKey, listVersions, searchVersions, setVersionStatus, parseMetricFilter, type VersionQuery, type MetricFilter, type MetricOp, type SetVersionStatusInput } from './versions';
 export { setAlias, removeAlias, resolveAlias, resolveVersionRef, listAliases, type SetAliasInput } from './aliases';
-export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
+export { getDeployment, findDeployment, findPreviousChampion, listDeployments, setDeployment, checkExploration, explorationSupport, DEFAULT_POLICY_EXPLORATION, DEFAULT_BANDIT_EXPLORATION, type SetDeploymentInput, type SetDeploymentResult } from './deployments';
 export { openVersionArtifact, downloadVersion } from './download';
 export { recordRun, finishRun, getRun, listRuns, appendRunMetrics, appendRunMetricRows, readRunMetrics, type RecordRunInput, type FinishRunInput } from './runs';
 export { recordEvaluation, listEvaluations, type RecordEvaluationInput } from './evaluations';

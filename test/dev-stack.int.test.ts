@@ -63,10 +63,16 @@ describe('the dev stack', () => {
     expect(up.temporal.ui).toBe(env.AUTOPILOT_TEMPORAL_UI);
     expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout', 'inference', 'prometheus']));
     expect(up.prometheus).toBe(`http://127.0.0.1:${env.AUTOPILOT_DEV_PROMETHEUS_PORT}`);
+    expect(up.retentionSchedule).toBe('created');
 
     // A second `up` starts nothing new.
     const again = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 120_000 })).stdout);
     expect(again.started).toEqual([]);
+    expect(again.retentionSchedule).toBe('exists');
+
+    // The rollout worker runs the decision log's retention (what the schedule starts daily).
+    const retention = JSON.parse((await run(bin, ['retention', 'run', '--json'], { env, timeout: 120_000 })).stdout);
+    expect(retention).toMatchObject({ retentionDays: 30, dropped: [], deleted: [] });
 
     const check = JSON.parse((await run(bin, ['stack-check', '--json'], { env, timeout: 120_000 })).stdout);
     expect(check.probe.registry.database).toBe(db.name);

@@ -10,7 +10,7 @@
  * artifact store; each history is written to workflows/histories/<workflow>.<path>.json as
  * `handle.fetchHistory()` gives it. The activities are the real ones wherever they need only those
  * servers (stackCheck, ppoTraining, banditSnapshot, driftMonitor, offPolicyEvaluation, parameterTuning,
- * budgetAllocation, workloadForecast, experimentDesign and its child ppoTraining runs); canaryPromotion's
+ * budgetAllocation, workloadForecast, experimentDesign and its child ppoTraining runs, retention); canaryPromotion's
  * checks need live traffic through an inference server and textPolicyTraining needs Oumi, so those two
  * run with activities typed by their contracts that answer like the real ones (the history holds only the
  * answers, and the workflow code decides what it does with them).
@@ -35,15 +35,21 @@ import { createOpeActivities } from '../activities/ope/activities';
 import { createBudgetActivities } from '../activities/optimisers/budget';
 import { createExperimentActivities } from '../activities/optimisers/experiments';
 import { createSweepActivities } from '../activities/sweep/activities';
+import { createDataExportActivities } from '../activities/data-export/activities';
+import { createLoopActivities } from '../activities/loop/activities';
+import { createRetentionActivities } from '../activities/retention/activities';
 import { createForecastActivities } from '../activities/optimisers/forecast';
 import { createTuningActivities } from '../activities/optimisers/tuning';
 import { LoggedBandit } from '../activities/ope/testing/logged-bandit';
 import { createPpoActivities } from '../activities/ppo/activities';
 import { createStackActivities } from '../activities/stack';
+import { judgeOpeGate } from '../canary/ope-gate';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { CheckOutcome, CheckResult } from '../canary/status';
 import { canaryWorkflowId, type CanaryActivities, type CheckInput } from '../contracts/canary';
-import { DecisionStore, type DecisionInput } from '../decision-log';
+import { DecisionStore, createDayPartition, utcDay, type DecisionInput } from '../decision-log';
+import { newDecisionId } from '../inference/decisions/id';
+import { Db } from '../registry/db';
 import { LinUCB, deltaToFields } from '../ml/bandits';
 import { exportOnnx } from '../ml/onnx/export';
 import { Rng } from '../ml/rng';
@@ -190,7 +196,7 @@ const recordings: Recording[] = [
       const decisions = new DecisionStore({ pool: s.db.pool });
       for (const batch of bandit.generate(2000, { start, stepMs: 10, batch: 1000, deployment: model, model, version: 1, rng: new Rng(11) })) {
         await decisions.insertDecisions(batch.decisions);
-        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])', [
+        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time, decision_time) SELECT id, r, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS x(id, r, t)', [
           batch.rewards.map((r) => r.decisionId),
           batch.rewards.map((r) => r.reward),
           batch.rewards.map((r) => r.time.toISOString()),
@@ -202,6 +208,72 @@ const recordings: Recording[] = [
       });
       await h.result();
       return { 'offPolicyEvaluation.continueAsNew': { workflowId: h.workflowId, runId: h.firstExecutionRunId }, 'offPolicyEvaluation.estimate': { workflowId: h.workflowId, runId: (await h.describe()).runId } };
+    },
+  },
+  {
+    workflow: 'optimizationLoop',
+    activities: (s) => ({
+      ...createOpeActivities({ pool: s.db.pool, store: s.store }),
+      ...createLoopActivities({ pool: s.db.pool, store: s.store }),
+      ...createDataExportActivities({ pool: s.db.pool, store: s.store, settings: { dataDir: join(s.store.root, 'data') } }),
+      // the canary's checks need live traffic: scripted passes (its OPE gate judged by the real rule)
+      ...canaryActivities(() => 'pass', 'loop'),
+    }),
+    async run(s, taskQueue) {
+      // 2,000 logged decisions of a known contextual bandit in the last half hour, champion v1. Cycle 1
+      // (manual trigger): export → refit → OPE → canary (scripted) → promoted; continueAsNew (cyclesPerRun 1);
+      // cycle 2 (drift signal): no decision since the promotion → skipped at export; stop.
+      const model = 'recorded-loop';
+      const bandit = new LoggedBandit({ nFeatures: 6, choices: ['a0', 'a1', 'a2', 'a3', 'a4'], epsilon: 0.3, staleness: 0.8, seed: 7 });
+      const exported = exportOnnx(bandit.candidate(0.3), { graphName: model });
+      await s.registry.registerVersion({
+        model, artifact: { buffer: Buffer.from(exported.model) }, format: 'onnx', createModel: true, champion: true,
+        signature: JSON.parse(JSON.stringify(exported.signature)) as Signature, actor: 'record-histories',
+      });
+      const decisions = new DecisionStore({ pool: s.db.pool });
+      const start = new Date(Date.now() - 30 * 60_000);
+      for (const batch of bandit.generate(2000, { start, stepMs: 500, batch: 1000, deployment: model, model, version: 1, rng: new Rng(11) })) {
+        await decisions.insertDecisions(batch.decisions);
+        await s.db.pool.query('INSERT INTO rewards (decision_id, reward, time, decision_time) SELECT id, r, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS x(id, r, t)', [
+          batch.rewards.map((r) => r.decisionId),
+          batch.rewards.map((r) => r.reward),
+          batch.rewards.map((r) => r.time.toISOString()),
+        ]);
+      }
+      const h = await s.client.workflow.start('optimizationLoop', {
+        taskQueue, workflowId: `loop/${model}`,
+        args: [{
+          deployment: model, intervalSeconds: 0, window: '1h', minRewarded: 500, cyclesPerRun: 1, trainingTaskQueue: taskQueue,
+          retrain: { kind: 'refit' }, ope: { estimator: 'snipw', nBootstrap: 200, minRounds: 500, tolerance: 0.5 },
+          // the canary's own OPE gate on too, so its patched path (canary-ope-gate) is recorded as well
+          canaryPlan: { stepWeights: [50, 100], interval: '1s', checkInterval: '1s', ope: { enabled: true, window: '1h', estimator: 'snipw', nBootstrap: 200, minRounds: 500, tolerance: 0.5 } },
+        }],
+      });
+      await h.signal('trigger', { by: 'record-histories', reason: 'recorded cycle' });
+      const until = async (ok: (st: { cycles: number; current: unknown; state: string }) => boolean) => {
+        for (let i = 0; i < 600; i++) {
+          const st = await s.client.workflow.getHandle(h.workflowId).query<{ cycles: number; current: unknown; state: string }>('status');
+          if (ok(st)) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('optimizationLoop: timed out');
+      };
+      await until((st) => st.cycles === 1 && st.current === null && st.state === 'idle');
+      const first = (await s.client.workflow.getHandle(h.workflowId).describe()).runId;
+      if (first === h.firstExecutionRunId) throw new Error('optimizationLoop did not continue as new after cycle 1');
+      await s.client.workflow.getHandle(h.workflowId).signal('drift', { by: 'record-histories', reasons: ['recorded drift'] });
+      await until((st) => st.cycles === 2 && st.current === null);
+      await s.client.workflow.getHandle(h.workflowId).signal('stop', { by: 'record-histories' });
+      const final = (await s.client.workflow.getHandle(h.workflowId).result()) as { recent: { outcome: string }[] };
+      const outcomes = final.recent.map((c) => c.outcome).join(',');
+      if (outcomes !== 'skipped,promoted') throw new Error(`optimizationLoop recorded cycles ${outcomes}, expected skipped,promoted`);
+      const canary = await s.client.workflow.getHandle(canaryWorkflowId(model)).describe();
+      return {
+        'optimizationLoop.continueAsNew': { workflowId: h.workflowId, runId: h.firstExecutionRunId },
+        'optimizationLoop.main': { workflowId: h.workflowId, runId: first },
+        // the loop's canary child: the off-policy evaluation gate passed, then the steps
+        'canaryPromotion.opeGate': { workflowId: canary.workflowId, runId: canary.runId },
+      };
     },
   },
   {
@@ -380,6 +452,26 @@ const recordings: Recording[] = [
       return { 'sweep.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
     },
   },
+  {
+    workflow: 'retention',
+    activities: (s) => createRetentionActivities({ pool: s.db.pool }),
+    async run(s, taskQueue) {
+      // Two expired day partitions with a decision each: the run creates the days ahead and drops them (as workflows/retention.int.test.ts).
+      const d = Db.fromPool(s.db.pool);
+      const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+      const rows: DecisionInput[] = [];
+      for (const k of [40, 39]) {
+        for (const t of ['decisions', 'rewards'] as const) await createDayPartition(d, t, utcDay(new Date(today - k * 86_400_000)));
+        const ms = today - k * 86_400_000 + 1000;
+        rows.push({ decisionId: newDecisionId(ms), time: new Date(ms), deployment: 'recorded-retention', model: 'recorded-retention', version: null, arm: 'a', features: {}, action: { arm: 'a' }, propensity: 1 });
+      }
+      await new DecisionStore({ pool: s.db.pool }).insertDecisions(rows);
+      const h = await s.client.workflow.start('retention', { taskQueue, workflowId: `retention/${randomUUID()}`, args: [{ retentionDays: 30, aheadDays: 8 }] });
+      const result = (await h.result()) as { dropped: unknown[] };
+      if (result.dropped.length !== 4) throw new Error(`retention: expected 4 partitions dropped, got ${JSON.stringify(result)}`);
+      return { 'retention.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
 ];
 
 /** Two steps of a second each, a check every second, every webhook type pointing at the local hook. */
@@ -441,6 +533,9 @@ function canaryActivities(outcome: (c: CheckInput, weight: number) => CheckOutco
     },
     async canaryWebhook() {
       return { ok: true, status: 200, ms: 1, error: null };
+    },
+    async canaryOpeGate(input) {
+      return judgeOpeGate(input.plan.ope!, { result: input.result, error: input.error, workflowId: input.evaluationWorkflowId, window: input.window });
     },
   };
 }

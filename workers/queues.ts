@@ -17,6 +17,8 @@ import { createBudgetActivities } from '../activities/optimisers/budget';
 import { createForecastActivities } from '../activities/optimisers/forecast';
 import { createDataExportActivities } from '../activities/data-export/activities';
 import { createSweepActivities } from '../activities/sweep/activities';
+import { createLoopActivities } from '../activities/loop/activities';
+import { createRetentionActivities } from '../activities/retention/activities';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -34,6 +36,8 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createDataExportActivities(deps),
     // sweep: the grid plan and the comparison report.
     ...createSweepActivities(deps),
+    // optimizationLoop: loopRefit (the refit retrain) runs here, beside exportDataset.
+    ...createLoopActivities(deps),
   }),
   [TASK_QUEUES.oumi]: (deps) => ({
     ...createOumiActivities({ root: projectRoot, store: deps.store }),
@@ -48,6 +52,10 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     // Optimisers: budgetAllocation and workloadForecast read the decision log.
     ...createBudgetActivities(deps),
     ...createForecastActivities(deps),
+    // optimizationLoop runs here (its registry activities; canaryOpeGate judges its OPE stage).
+    ...createLoopActivities(deps),
+    // retention: the decision log's day partitions created ahead and dropped once expired.
+    ...createRetentionActivities(deps),
   }),
 };
 

@@ -12,6 +12,7 @@ import { projectRoot } from '../config/settings';
 import { TASK_QUEUES } from '../contracts/shared';
 import { Db } from '../registry/db';
 import { forecastGaugeValues } from '../registry/optimisers';
+import { partitionHealth } from '../decision-log/partitions';
 
 export interface RunWorkerOptions {
   queue: string;
@@ -75,6 +76,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   if (metrics && opts.queue === TASK_QUEUES.rollout) {
     const db = Db.fromPool(created.deps.pool);
     metrics.metrics.trackForecasts(() => forecastGaugeValues(db, new Date()));
+    // …and retention: the decision log's partitions ahead and rows waiting in a default partition (the retention alerts).
+    metrics.metrics.trackDecisionLog(() => partitionHealth(db, new Date()));
   }
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);

@@ -49,7 +49,7 @@ describe('banditSnapshot', () => {
     await registry.createModel({ name: 'router', actor: 'test' });
     await registry.setDeployment({
       model: 'router', kind: 'bandit', championVersion: null, actor: 'test',
-      config: { learner: { kind: 'linucb' }, arms: ['large', 'small'], features: ['complexity'], stateKey },
+      config: { learner: { kind: 'linucb' }, exploration: { kind: 'none' }, arms: ['large', 'small'], features: ['complexity'], stateKey },
     });
     // 30 rewards as the server's flush writes them: arm 0 mean 0.5 (10 pulls), arm 1 mean 0.8 (20 pulls).
     const l = new LinUCB({ nArms: 2, d: 2 });

@@ -17,6 +17,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createCanaryWebhookActivity } from '../activities/canary/activities';
 import { validateCanaryPlan } from '../activities/canary/plan-config';
 import { createWebhookSender } from '../activities/webhooks';
+import { judgeOpeGate } from '../canary/ope-gate';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { CanaryStatus, CheckOutcome, CheckResult } from '../canary/status';
 import { startTimeSkippingServer } from '../test/support/temporal';
@@ -126,6 +127,9 @@ function fake(script: Script = () => 'pass', opts: { championVersion?: number; w
         await h.wait;
       }
       return { ok: true, status: 200, ms: 1, error: null };
+    },
+    async canaryOpeGate(input) {
+      return judgeOpeGate(input.plan.ope!, { result: input.result, error: input.error, workflowId: input.evaluationWorkflowId, window: input.window });
     },
   };
   return {

@@ -18,6 +18,13 @@
  * the canary (weight stays 0) so the inference servers mirror champion-served requests to it; the
  * stage ends (advance, promote, rollback or abort) by clearing it again before anything else moves.
  *
+ * Off-policy evaluation gate (plan `ope.enabled`): after the canary is put in at 0% and before any
+ * webhook, shadow or traffic, the offPolicyEvaluation workflow runs as a child
+ * (`canary/<model>/ope/<runId>`) on the deployment's logged decisions of the last `ope.window`;
+ * `canaryOpeGate` judges it (canary/ope-gate.ts) and records it; a failure rolls back (version
+ * `rejected`, the reasons in the status and the audit log) with no traffic shifted. The result is the
+ * status query's `opeGate`.
+ *
  * Signals: pause, resume, abort (any phase, including Promoting and after the promotion committed),
  * promote (skip the remaining steps). Query: status. Replays are deterministic, so a worker restarted
  * mid-bake neither repeats nor skips a step; the activities are idempotent for the retries.
@@ -25,7 +32,19 @@
  * History stays small (one timer and one activity per check; the default plan has ~100 checks), so
  * the workflow does not continue-as-new.
  */
-import { ActivityCancellationType, CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  CancellationScope,
+  condition,
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { CanaryPlan, WebhookType } from '../canary/plan';
 import type { CanaryStatus } from '../canary/status';
 import {
@@ -45,7 +64,8 @@ import {
   tick,
   type TickResult,
 } from '../canary/tick';
-import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryActivities, type CanaryPromotionInput } from '../contracts/canary';
+import { abortSignal, canaryOpeWorkflowId, canaryWorkflowId, pauseSignal, promoteSignal, resumeSignal, statusQuery, type CanaryActivities, type CanaryPromotionInput } from '../contracts/canary';
+import { OFF_POLICY_EVALUATION_WORKFLOW_TYPE, type OffPolicyEvaluationInput, type OffPolicyEvaluationResult } from '../contracts/off-policy-evaluation';
 import { SEARCH_ATTRIBUTES } from '../contracts/shared';
 import { rootMessage } from './failure';
 
@@ -277,11 +297,57 @@ export async function canaryPromotion(input: CanaryPromotionInput): Promise<Cana
     await flushEvents();
   }
 
+  /**
+   * The off-policy evaluation gate: the offPolicyEvaluation child on the champion's logged window,
+   * judged and recorded by `canaryOpeGate`. False when it failed (the canary is rolled back).
+   */
+  async function opeGate(): Promise<boolean> {
+    const ope = plan!.ope!;
+    const info = workflowInfo();
+    const now = Date.now();
+    const window = { from: new Date(now - ope.windowMs).toISOString(), to: new Date(now).toISOString() };
+    // From the model, not info.workflowId (canary/<model> when started by the CLI or a training run):
+    // replays of recorded histories run under another workflow id.
+    const evaluationWorkflowId = canaryOpeWorkflowId(canaryWorkflowId(model), info.runId);
+    status = record({ ...status, message: `off-policy evaluation of v${version} on the champion's logged decisions ${window.from} → ${window.to}` }, now, 'ope-gate', `started ${evaluationWorkflowId}`);
+    await flushEvents();
+    const args: OffPolicyEvaluationInput = {
+      deployment: model,
+      from: window.from,
+      to: window.to,
+      candidate: { model, version },
+      ...(ope.estimator !== null ? { estimators: [ope.estimator], gateEstimator: ope.estimator } : {}),
+      alpha: ope.alpha,
+      nBootstrap: ope.nBootstrap,
+      tolerance: ope.tolerance,
+      actor,
+    };
+    let result: OffPolicyEvaluationResult | null = null;
+    let error: string | null = null;
+    try {
+      result = await executeChild<(a: OffPolicyEvaluationInput) => Promise<OffPolicyEvaluationResult>>(OFF_POLICY_EVALUATION_WORKFLOW_TYPE, {
+        workflowId: evaluationWorkflowId,
+        args: [args],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      error = rootMessage(err);
+    }
+    const gate = await acts.canaryOpeGate({ model, version, plan: plan!, workflowId: info.workflowId, runId: info.runId, evaluationWorkflowId, window, result, error, actor });
+    status = record({ ...status, opeGate: gate }, Date.now(), 'ope-gate', `${gate.verdict}: ${gate.reasons.join('; ')}`);
+    if (gate.verdict === 'pass') return true;
+    await rollbackNow(`off-policy evaluation gate failed: ${gate.reasons.join('; ')}`);
+    return false;
+  }
+
   async function run(): Promise<void> {
     const init = await acts.canaryInitialize({ model, version, plan: input.plan, actor });
     plan = init.plan;
     status = record({ ...status, championVersion: init.championVersion }, Date.now(), 'initialized', `champion v${init.championVersion}, steps ${plan.stepWeights.join('→')}%`);
     await flushEvents();
+    // Plans resolved before the gate existed have no `ope`; runs started before it replay without it.
+    if (patched('canary-ope-gate') && plan.ope?.enabled && !(await opeGate())) return;
     if (!(await confirmRollout()) || !(await preRollout())) return;
     if (plan.shadow.enabled) {
       await setShadow(true);

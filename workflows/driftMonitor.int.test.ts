@@ -2,7 +2,7 @@
  * driftMonitor on the real Temporal dev server with its real activities against PostgreSQL: decisions
  * seeded with a reward drop and a shifted feature in the current window raise an alert (webhook POST
  * received, `drift/alerts_total` recorded) and signal `abort` to the running `canary/<model>`; a
- * stationary deployment raises none.
+ * stationary deployment raises none; a running optimizationLoop of the deployment gets `drift`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +12,8 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { Redis } from 'ioredis';
 import { createBanditActivities } from '../activities/bandits/activities';
 import { createDriftActivities } from '../activities/bandits/drift';
+import { createLoopActivities } from '../activities/loop/activities';
+import { loopStatusQuery, type LoopStatus } from '../contracts/optimization-loop';
 import { Rng } from '../ml/rng';
 import { Registry } from '../registry';
 import { FsArtifactStore } from '../registry/artifacts/fs';
@@ -108,5 +110,33 @@ describe('driftMonitor', () => {
       expect(quiet.map((x) => x.value)).toEqual([0, 0]);
     });
     redis.disconnect();
+  }, 120_000);
+
+  it('signals drift to the running optimizationLoop of the deployment (its cycle starts: here skipped, nothing deployed)', async () => {
+    const store = FsArtifactStore.fromUri('file:///tmp/ap-drift-unused');
+    const registry = new Registry({ pool: db.pool, store });
+    await seed(registry, 'looped', true);
+    const taskQueue = `drift-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection, taskQueue, workflowBundle: bundle,
+      activities: { ...createDriftActivities({ pool: db.pool, store }), ...createLoopActivities({ pool: db.pool, store }) },
+    });
+    await worker.runUntil(async () => {
+      const loop = await env.client.workflow.start('optimizationLoop', { taskQueue, workflowId: 'loop/looped', args: [{ deployment: 'looped', intervalSeconds: 0 }] });
+      const drifted = await env.client.workflow.execute(driftMonitor, {
+        taskQueue, workflowId: `drift/looped/${randomUUID()}`,
+        args: [{ deployment: 'looped', windowSeconds: 3600, referenceSeconds: 3600, intervalSeconds: 1, maxIterations: 1 }],
+      });
+      expect(drifted).toMatchObject({ alerts: 1, actions: ['drift loop/looped'] });
+      let status: LoopStatus;
+      for (;;) {
+        status = await loop.query(loopStatusQuery);
+        if (status.recent.length === 1) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status.recent[0]).toMatchObject({ cycle: 1, outcome: 'skipped', reasons: ['deployment looped has no champion to improve on'], trigger: { kind: 'drift', by: expect.stringMatching(/^driftMonitor:drift\/looped\//) } });
+      expect(status.recent[0].trigger.reason).toMatch(/^drift: reward: adwin/);
+      await loop.terminate('test done');
+    });
   }, 120_000);
 });

@@ -5,10 +5,12 @@
  * raises an alert (webhook POST when `webhook.url` is set; the counter `drift/alerts_total` in the run
  * metrics) and, per `onDrift`: `abort-canary` signals `abort` to the running canary (`canary/<model>`),
  * `retrain` starts the workflow `retrain.workflowType` with `retrain.input` (abandoned child), `alert`
- * does nothing more. Continues as new every `iterationsPerRun` checks; `maxIterations` (0: never) ends it.
+ * does nothing more. Whatever `onDrift` says, a running optimizationLoop of the deployment
+ * (`loop/<deployment>`) gets the `drift` signal (it starts a cycle). Continues as new every `iterationsPerRun` checks; `maxIterations` (0: never) ends it.
  */
-import { continueAsNew, getExternalWorkflowHandle, ParentClosePolicy, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { abortSignal, canaryWorkflowId } from '../contracts/canary';
+import { driftSignal, loopWorkflowId } from '../contracts/optimization-loop';
 import type { DriftMonitorActivities, DriftMonitorInput, DriftMonitorResult } from '../contracts/drift-monitor';
 
 const { driftStartRun, driftCheck, driftAlert } = proxyActivities<DriftMonitorActivities>({
@@ -47,6 +49,16 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<DriftMonit
       if (input.webhook?.url) {
         await driftAlert({ url: input.webhook.url, timeoutMs: input.webhook.timeoutMs, payload });
         actions.push(`webhook ${input.webhook.url}`);
+      }
+      // Runs recorded before the loop existed replay without this signal.
+      if (patched('drift-signals-loop')) {
+        const loopId = loopWorkflowId(input.deployment);
+        try {
+          await getExternalWorkflowHandle(loopId).signal(driftSignal, { by: `driftMonitor:${workflowId}`, reasons: report.reasons });
+          actions.push(`drift ${loopId}`);
+        } catch {
+          // no loop runs for this deployment
+        }
       }
       if (onDrift === 'abort-canary') {
         const canaryId = canaryWorkflowId(input.deployment);

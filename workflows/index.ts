@@ -13,3 +13,7 @@ export { workloadForecast } from './workloadForecast';
 export { experimentDesign } from './experimentDesign';
 // PPO sweeps over reward weights × feature-head ablations (seed 002 §8).
 export { sweep } from './sweep';
+// The loop: export → retrain → offline evaluation + OPE → canary → promote or reject, per deployment.
+export { optimizationLoop } from './optimizationLoop';
+// The decision log's day partitions: created ahead, dropped once expired (issue 20).
+export { retention } from './retention';

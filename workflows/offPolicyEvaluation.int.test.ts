@@ -78,7 +78,7 @@ describe('offPolicyEvaluation on the real Temporal dev server and PostgreSQL', (
       const t1 = performance.now();
       await decisions.insertDecisions(batch.decisions);
       await db.pool.query(
-        'INSERT INTO rewards (decision_id, reward, time) SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[])',
+        'INSERT INTO rewards (decision_id, reward, time, decision_time) SELECT id, r, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS x(id, r, t)',
         [batch.rewards.map((r) => r.decisionId), batch.rewards.map((r) => r.reward), batch.rewards.map((r) => r.time.toISOString())],
       );
       timing.generateSeconds += (t1 - t0) / 1000;

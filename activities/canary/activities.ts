@@ -10,6 +10,8 @@
  *                     Shadow stage, the mirrored decisions (canary/shadow.ts)
  *   canaryRollback    weight 0, version `rejected`, audit row (after a promotion: the previous champion back)
  *   canaryPromote     canary → champion (the old champion stays registered)
+ *   canaryOpeGate     judge the offPolicyEvaluation child's result by the plan's `ope` gate
+ *                     (canary/ope-gate.ts); record it as the version's evaluation `canary-ope-gate`
  *   canaryWebhook     signed POST to a plan webhook (activities/webhooks: allow-list, no redirects, bounded
  *                     answer, timeout); reports, never throws on a bad answer
  *
@@ -29,6 +31,7 @@ import { ConflictError, NotFoundError, Registry, ValidationError } from '../../r
 import { rollbackChampion } from '../../registry/rollback';
 import { ArmAccumulator, evaluateGates, type BurnWindowCounts } from '../../canary/analysis';
 import type { CanaryPlan } from '../../canary/plan';
+import { judgeOpeGate, type OpeGateResult } from '../../canary/ope-gate';
 import { evaluateShadow } from '../../canary/shadow';
 import type { CheckResult } from '../../canary/status';
 import type {
@@ -39,6 +42,7 @@ import type {
   PromoteInput,
   RollbackInput,
   SetWeightInput,
+  OpeGateInput,
   ShadowInput,
   WebhookInput,
   WebhookResult,
@@ -364,6 +368,29 @@ export function createCanaryActivities(deps: CanaryDeps): CanaryActivities {
           return { generation: r.deployment.generation, previousChampion: d.championVersion };
         }),
       );
+    },
+
+    async canaryOpeGate(input: OpeGateInput): Promise<OpeGateResult> {
+      return permanent(async () => {
+        if (!input.plan.ope) throw new ValidationError('plan.ope', input.plan.ope, 'a plan with an ope gate');
+        const gate = judgeOpeGate(input.plan.ope, { result: input.result, error: input.error, workflowId: input.evaluationWorkflowId, window: input.window });
+        const runId = `${input.workflowId}/${input.runId}`;
+        // Idempotent: a retried activity finds the row it wrote.
+        const existing = (await registry.listEvaluations(input.model, input.version)).find((e) => e.kind === 'canary-ope-gate' && e.runId === runId);
+        if (!existing) {
+          await registry.recordEvaluation({
+            model: input.model,
+            version: input.version,
+            kind: 'canary-ope-gate',
+            verdict: gate.verdict,
+            summary: JSON.parse(JSON.stringify(gate)),
+            reportUri: gate.reportUri,
+            runId,
+            actor: input.actor,
+          });
+        }
+        return gate;
+      });
     },
 
     ...createCanaryWebhookActivity(send),

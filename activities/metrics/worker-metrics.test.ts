@@ -93,3 +93,21 @@ describe('worker metrics: the forecast gauge', () => {
     expect(text).toContain('autopilot_forecast_requests_per_second{deployment="router",quantile="0.5"} 20');
   });
 });
+
+describe('worker metrics: the decision log partition gauges', () => {
+  it('exports nothing until a source is tracked, then how far ahead partitions exist and the rows waiting in the default partitions', async () => {
+    const m = new WorkerMetrics({ defaultMetrics: false });
+    expect(await m.registry.metrics()).not.toMatch(/^autopilot_decision_log_partitions_ahead_seconds\{/m);
+    let ahead = 7 * 86400;
+    m.trackDecisionLog(async () => [
+      { table: 'decisions', aheadSeconds: ahead, defaultRows: 0 },
+      { table: 'rewards', aheadSeconds: ahead, defaultRows: 3 },
+    ]);
+    let text = await m.registry.metrics();
+    expect(text).toContain('autopilot_decision_log_partitions_ahead_seconds{table="decisions"} 604800');
+    expect(text).toContain('autopilot_decision_log_default_partition_rows{table="rewards"} 3');
+    ahead = -60;
+    text = await m.registry.metrics();
+    expect(text).toContain('autopilot_decision_log_partitions_ahead_seconds{table="rewards"} -60');
+  });
+});

@@ -133,7 +133,44 @@ export class WorkerMetrics {
       },
     });
 
+    // The decision log's day partitions at scrape time (trackDecisionLog; the rollout worker, which runs retention).
+    const partitions = (): (() => Promise<{ table: string; aheadSeconds: number; defaultRows: number }[]>) | null => this.partitionSource;
+    const health = () => partitions()?.() ?? null;
+    this.decisionLogAhead = new Gauge({
+      name: 'autopilot_decision_log_partitions_ahead_seconds',
+      help: 'How far ahead of now day partitions of the decision log table exist (end of the last one − now); the retention workflow keeps about 7 days.',
+      labelNames: ['table'],
+      registers,
+      async collect() {
+        const values = await health();
+        if (values === null) return;
+        this.reset();
+        for (const v of values) this.set({ table: v.table }, v.aheadSeconds);
+      },
+    });
+    this.decisionLogDefaultRows = new Gauge({
+      name: 'autopilot_decision_log_default_partition_rows',
+      help: 'Rows of the decision log table waiting in its DEFAULT partition (a day with no partition yet; the next retention run moves them into their day).',
+      labelNames: ['table'],
+      registers,
+      async collect() {
+        const values = await health();
+        if (values === null) return;
+        this.reset();
+        for (const v of values) this.set({ table: v.table }, v.defaultRows);
+      },
+    });
+
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  readonly decisionLogAhead: Gauge<'table'>;
+  readonly decisionLogDefaultRows: Gauge<'table'>;
+  private partitionSource: (() => Promise<{ table: string; aheadSeconds: number; defaultRows: number }[]>) | null = null;
+
+  /** Reads `source` at each scrape into the decision log partition gauges (decision-log/partitions.ts partitionHealth). */
+  trackDecisionLog(source: () => Promise<{ table: string; aheadSeconds: number; defaultRows: number }[]>): void {
+    this.partitionSource = source;
   }
 
   readonly forecastRequests: Gauge<'deployment' | 'quantile'>;

@@ -17,6 +17,9 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { ActionFeatureRewardModel } from '../../ml/ope/action-features';
+import { checkOpeInputs } from '../../ml/ope/check';
+import { factoredImportanceWeights, loggedVersusRest, marginalizedImportanceWeights, unsupportedMass, weightDiagnostics, effectiveSampleSize } from '../../ml/ope/diagnostics';
 import { makeEstimator, type EstimatorName } from '../../ml/ope/estimators';
 import { RegressionModel } from '../../ml/ope/regression-model';
 import type { ActionArray, Matrix, OpeInputs } from '../../ml/ope/types';
@@ -72,6 +75,19 @@ function nonRetryable(err: unknown, type: string): never {
 
 const safeSegment = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120) || '_';
 
+/** The reward model DM and the DR family get, or null when the one asked for cannot run here. */
+function chooseRewardModel(asked: 'auto' | 'per-joint-action' | 'action-features', enumerated: boolean): 'per-joint-action' | 'action-features' | null {
+  if (asked === 'action-features') return asked;
+  if (asked === 'per-joint-action') return enumerated ? asked : null;
+  return enumerated ? 'per-joint-action' : 'action-features';
+}
+
+function meanOf(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return x.length > 0 ? s / x.length : 0;
+}
+
 /** Reads an artifact URI of this store into a Buffer, checksum-verified when `sha256` is given. */
 async function readUri(store: ArtifactStore, uri: string, sha256?: string): Promise<Buffer> {
   return store.getBuffer(store.keyFromUri(uri), sha256 ? { expectedSha256: sha256 } : {});
@@ -115,15 +131,18 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
       } catch (err) {
         nonRetryable(new Error(`candidate ${model}/${version}: ${(err as Error).message}`), 'OpeInputError');
       }
+      // The reward model of DM and the DR family: one ridge per joint action where the joint space is
+      // small enough to enumerate, else (or when asked) one ridge over context ⊗ action features.
+      const rewardModel = chooseRewardModel(config.rewardModel ?? 'auto', space.enumerated);
       const skippedEstimators: Partial<Record<EstimatorName, string>> = {};
       const estimators = config.estimators.filter((e) => {
-        if (!NEEDS_Q.has(e) || space.enumerated) return true;
-        skippedEstimators[e] = `the joint discrete action space has ${space.jointSize} actions, more than maxJointActions = ${config.maxJointActions}: ` +
-          'DM and the DR family need the candidate\'s full distribution and a reward model over it (IPW and SNIPW stay exact)';
+        if (!NEEDS_Q.has(e) || rewardModel !== null) return true;
+        skippedEstimators[e] = `rewardModel = per-joint-action needs a joint discrete action space of at most maxJointActions = ${config.maxJointActions} actions, this one has ${space.jointSize}: ` +
+          'use rewardModel auto or action-features (IPW and SNIPW stay exact)';
         return false;
       });
       if (estimators.length === 0) {
-        nonRetryable(new Error(`offPolicyEvaluation input.estimators = ${JSON.stringify(config.estimators)}: none can run on a joint action space of ${space.jointSize} actions (> maxJointActions = ${config.maxJointActions}); add ipw or snipw, or raise maxJointActions`), 'OpeInputError');
+        nonRetryable(new Error(`offPolicyEvaluation input.estimators = ${JSON.stringify(config.estimators)}: none can run on a joint action space of ${space.jointSize} actions with rewardModel = per-joint-action (> maxJointActions = ${config.maxJointActions}); add ipw or snipw, or use rewardModel auto`), 'OpeInputError');
       }
       let gateEstimator: EstimatorName;
       if (config.gateEstimator !== null) {
@@ -143,6 +162,7 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
           excludedContinuousHeads: space.continuous,
           jointSize: space.jointSize,
           enumerated: space.enumerated,
+          ...(rewardModel !== null ? { rewardModel } : {}),
         },
         observationSize: space.observationSize,
         estimators,
@@ -216,12 +236,26 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
       const action = new Int32Array(n);
       const context = new Float64Array(n * d);
       const dist = new Float64Array(K > 0 ? n * K : n * 2);
+      const H = prepared.actionSpace.discreteHeads.length;
+      const S = prepared.actionSpace.discreteHeads.reduce((sum, h) => sum + h.size, 0);
+      const byFeatures = prepared.actionSpace.rewardModel === 'action-features' && prepared.estimators.some((e) => NEEDS_Q.has(e));
+      const heads = new Int32Array(n * H), headPe = new Float64Array(n * H), headPscore = new Float64Array(n * H).fill(NaN);
+      const headProbs = new Float64Array(byFeatures ? n * S : 0);
+      let withHeads = true;
       let at = 0;
       for (let c = 0; c < refs.length; c++) {
         if (refs[c].rounds === 0) continue;
         const ch = decodeChunk(await readUri(deps.store, refs[c].uri, refs[c].sha256), refs[c].uri);
         if (ch.nFeatures !== d || ch.nActions !== K) throw new Error(`${refs[c].uri}: ${ch.nFeatures} features × ${ch.nActions} actions, expected ${d} × ${K} (the candidate's)`);
         if (ch.nRounds !== refs[c].rounds) throw new Error(`${refs[c].uri}: ${ch.nRounds} rounds, its reference says ${refs[c].rounds}`);
+        if (ch.nHeads === H && ch.nHeadValues === S) {
+          heads.set(ch.heads, at * H);
+          headPe.set(ch.headPe, at * H);
+          headPscore.set(ch.headPscore, at * H);
+          if (byFeatures) headProbs.set(ch.headProbs, at * S);
+        } else {
+          withHeads = false; // a chunk written before per-head fields existed
+        }
         reward.set(ch.reward, at);
         pscore.set(ch.pscore, at);
         pe.set(ch.pe, at);
@@ -244,13 +278,33 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
       }
       sample();
 
-      const actionDist: ActionArray = { data: dist, nRounds: n, nActions: K > 0 ? K : 2, lenList: 1 };
-      const inputs: OpeInputs = { reward, action, pscore, actionDist };
+      let inputs: OpeInputs;
+      if (byFeatures || K === 0) {
+        // Not enumerated: the "logged action vs the rest" encoding carries everything the estimators read exactly.
+        const enc = loggedVersusRest(pe, null, null);
+        inputs = { reward, action: enc.action, pscore, actionDist: enc.actionDist };
+      } else {
+        const actionDist: ActionArray = { data: dist, nRounds: n, nActions: K, lenList: 1 };
+        inputs = { reward, action, pscore, actionDist };
+      }
       const boot = { alpha: config.alpha, nBootstrapSamples: config.nBootstrap, randomState: config.seed };
 
       // 3. The reward model, cross-fitted, when DM or the DR family runs.
       let rewardModel: OpeReport['rewardModel'] = null;
-      if (prepared.estimators.some((e) => NEEDS_Q.has(e))) {
+      if (byFeatures) {
+        if (!withHeads) nonRetryable(new Error('the scored chunks carry no per-head values (written by an older worker): rerun the evaluation'), 'OpeChunkFormat');
+        beat({ phase: 'reward-model' });
+        const matrix: Matrix = { data: context, rows: n, cols: d };
+        const nFolds = Math.min(config.nFolds, n);
+        const model = new ActionFeatureRewardModel({
+          heads: prepared.actionSpace.discreteHeads.map((h) => ({ name: h.name, size: h.size, ordinal: h.kind === 'integer' })),
+          alpha: RIDGE_ALPHA,
+        });
+        const q = model.fitPredict(matrix, heads, reward, headProbs, { nFolds, randomState: config.seed });
+        inputs.estimatedRewardsByRegModel = loggedVersusRest(pe, q.atLogged, q.underPolicy).estimatedRewardsByRegModel;
+        rewardModel = { kind: 'ridge-action-features', nFolds, alpha: RIDGE_ALPHA, features: q.nFeatures };
+        sample();
+      } else if (prepared.estimators.some((e) => NEEDS_Q.has(e))) {
         beat({ phase: 'reward-model' });
         const matrix: Matrix = { data: context, rows: n, cols: d };
         const nFolds = Math.min(config.nFolds, n);
@@ -263,6 +317,11 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
       const logging = percentileBootstrap(reward, boot);
       const estimates: Partial<Record<EstimatorName, EstimateRow>> = {};
       const skippedEstimators = { ...prepared.skippedEstimators };
+      // Support: per-head logged propensities where every round has them, else the joint propensity.
+      let perHead = withHeads && H > 0;
+      for (let j = 0; perHead && j < headPscore.length; j++) if (!(headPscore[j] > 0)) perHead = false;
+      const unsupported = perHead ? unsupportedMass(pscore, pe, headPscore, headPe, H) : unsupportedMass(pscore, pe);
+      const warnings: string[] = [];
       for (const name of prepared.estimators) {
         beat({ phase: 'estimate', estimator: name });
         try {
@@ -271,7 +330,12 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
           sample();
           const iv = percentileBootstrap(values, boot);
           const diff = pairedBootstrap(values, reward, boot);
-          estimates[name] = { ...iv, diff };
+          const used = est.weightsUsed(checkOpeInputs(inputs, est.requires, name));
+          const diagnostics = used === null ? undefined : weightDiagnostics(used, {
+            unsupported, estimator: name, directMethod: name === 'dm', minEffectiveSampleSize: config.minEffectiveSampleSize ?? 100,
+          });
+          for (const w of diagnostics?.warnings ?? []) warnings.push(w.message);
+          estimates[name] = { ...iv, diff, ...(diagnostics ? { diagnostics } : {}) };
         } catch (err) {
           if (name === prepared.gateEstimator) nonRetryable(new Error(`gate estimator ${name} failed: ${(err as Error).message}`), 'OpeEstimatorFailed');
           skippedEstimators[name] = (err as Error).message;
@@ -285,6 +349,26 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
         const w = pe[i] / pscore[i];
         sw += w; sw2 += w * w;
         if (w > maxW) maxW = w;
+      }
+      // Factored weights Π_h π_e,h/π_b,h (equal to the joint weights when the logging rule factorises,
+      // as the policy server's does) and the marginal weight of each head: which head makes them extreme.
+      let factored: OpeReport['weights']['factored'] = null;
+      if (perHead) {
+        const wf = factoredImportanceWeights(headPe, headPscore, H);
+        let maxRel = 0;
+        for (let i = 0; i < n; i++) {
+          const wj = pe[i] / pscore[i];
+          maxRel = Math.max(maxRel, Math.abs(wf[i] - wj) / Math.max(wj, 1e-300));
+        }
+        const byHead: Record<string, { effectiveSampleSize: number; max: number }> = {};
+        for (let h = 0; h < H; h++) {
+          const wh = marginalizedImportanceWeights(headPe, headPscore, H, [h]);
+          let m = 0;
+          for (let i = 0; i < n; i++) m = Math.max(m, wh[i]);
+          byHead[prepared.actionSpace.discreteHeads[h].name] = { effectiveSampleSize: effectiveSampleSize(wh), max: m };
+        }
+        factored = { effectiveSampleSize: effectiveSampleSize(wf), maxRelativeDifferenceFromJoint: maxRel, byHead };
+        if (maxRel > 1e-6) warnings.push(`the logged per-head propensities do not multiply to the logged propensity (max relative difference ${maxRel.toPrecision(3)}): the logging rule did not factorise over the heads as logged`);
       }
       const gateRow = estimates[prepared.gateEstimator]!;
       const { verdict, reason } = opeVerdict(gateRow.diff, { tolerance: config.tolerance, minImprovement: config.minImprovement });
@@ -306,7 +390,8 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
         estimates,
         skippedEstimators,
         gate,
-        weights: { mean: sw / n, max: maxW, effectiveSampleSize: (sw * sw) / sw2 },
+        weights: { mean: sw / n, max: maxW, effectiveSampleSize: (sw * sw) / sw2, unsupportedMass: meanOf(unsupported), factored },
+        warnings,
         timing: { estimateSeconds: (Date.now() - started) / 1000 },
         memory: { peakRssBytes: peakRss, peakHeapBytes: peakHeap, perRoundBytes: Math.round((reward.byteLength + pscore.byteLength + pe.byteLength + action.byteLength + context.byteLength + dist.byteLength + (inputs.estimatedRewardsByRegModel?.data.byteLength ?? 0)) / n) },
         createdAt: new Date().toISOString(),
@@ -327,14 +412,18 @@ export function createOpeActivities(deps: OpeActivityDeps): OpeActivities {
         gate: { estimator: gate.estimator, value: gate.diff.value, lower: gate.diff.lower, upper: gate.diff.upper, tolerance: gate.tolerance, minImprovement: gate.minImprovement },
         reason,
         logging: { ...logging },
-        estimates: Object.fromEntries(Object.entries(estimates).map(([k, e]) => [k, { value: e.value, lower: e.lower, upper: e.upper }])),
+        estimates: Object.fromEntries(Object.entries(estimates).map(([k, e]) => [k, {
+          value: e.value, lower: e.lower, upper: e.upper,
+          ...(e.diagnostics ? { effectiveSampleSize: e.diagnostics.effectiveSampleSize, warnings: e.diagnostics.warnings.map((w) => w.code) } : {}),
+        }])),
+        warnings,
         csvUri: csv.uri,
         svgUri: svg.uri,
       };
       const evaluation = existing ?? (await registry.recordEvaluation({ model, version, kind: 'ope', verdict, summary, reportUri: json.uri, actor: config.actor }));
       return {
         verdict, reason, gate, nRounds: n, logging, estimates, skippedEstimators,
-        reportUri: json.uri, csvUri: csv.uri, svgUri: svg.uri, evaluationId: evaluation.id,
+        reportUri: json.uri, csvUri: csv.uri, svgUri: svg.uri, evaluationId: evaluation.id, warnings,
       };
     },
 

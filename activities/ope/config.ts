@@ -17,11 +17,16 @@ export const OPE_DEFAULTS = {
   nFolds: 5,
   chunksPerRun: 500,
   actor: 'workflow:offPolicyEvaluation',
+  rewardModel: 'auto',
+  minEffectiveSampleSize: 100,
 } as const;
+
+export const REWARD_MODELS = ['auto', 'per-joint-action', 'action-features'] as const;
 
 const KNOWN_FIELDS = new Set([
   'deployment', 'from', 'to', 'candidate', 'estimators', 'gateEstimator', 'alpha', 'nBootstrap', 'seed', 'chunkSize',
   'tolerance', 'minImprovement', 'clip', 'lambda', 'maxJointActions', 'nFolds', 'chunksPerRun', 'keepChunks', 'actor', 'resume',
+  'rewardModel', 'minEffectiveSampleSize',
 ]);
 
 export class OpeConfigError extends Error {
@@ -118,6 +123,8 @@ export function resolveOpeInput(input: unknown): OpeConfig {
     if (typeof input.keepChunks !== 'boolean') throw new OpeConfigError('keepChunks', input.keepChunks, 'true or false');
     keepChunks = input.keepChunks;
   }
+  const rewardModel = input.rewardModel ?? OPE_DEFAULTS.rewardModel;
+  if (!(REWARD_MODELS as readonly unknown[]).includes(rewardModel)) throw new OpeConfigError('rewardModel', rewardModel, REWARD_MODELS.join(', '));
   return {
     deployment,
     from,
@@ -138,5 +145,7 @@ export function resolveOpeInput(input: unknown): OpeConfig {
     chunksPerRun: int(input.chunksPerRun, 'chunksPerRun', 1, 5_000, OPE_DEFAULTS.chunksPerRun),
     keepChunks,
     actor: input.actor === undefined || input.actor === null ? OPE_DEFAULTS.actor : text(input.actor, 'actor'),
+    rewardModel: rewardModel as OpeConfig['rewardModel'],
+    minEffectiveSampleSize: nonNegative(input.minEffectiveSampleSize, 'minEffectiveSampleSize', OPE_DEFAULTS.minEffectiveSampleSize) as number,
   };
 }

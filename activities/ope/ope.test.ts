@@ -24,6 +24,9 @@ function sampleChunk(n: number, d: number, k: number): ScoredChunk {
     action: Int32Array.from({ length: n }, () => (k > 0 ? rng.int(k) : -1)),
     context: Float32Array.from({ length: n * d }, () => rng.normal()),
     actionDist: f64(n * k),
+    nHeads: 2, nHeadValues: 5,
+    heads: Int32Array.from({ length: n * 2 }, () => rng.int(2)),
+    headPe: f64(n * 2), headPscore: f64(n * 2), headProbs: f64(n * 5),
   };
 }
 
@@ -38,13 +41,14 @@ describe('chunk format', () => {
     expect(back).toEqual(c);
   });
 
-  it('is compact: 5,000 rounds × 6 features × 5 actions in about 90 bytes a round', () => {
-    expect(encodeChunk(sampleChunk(5000, 6, 5)).length).toBeLessThan(5000 * 92 + 256);
+  it('is compact: 5,000 rounds × 6 features × 5 actions × 2 heads (2 + 3 values) in about 170 bytes a round', () => {
+    // 8·3 + 4 + 4·6 + 8·5 = 92 bytes, plus the per-head fields 4·2 + 8·2 + 8·2 + 8·5 = 80
+    expect(encodeChunk(sampleChunk(5000, 6, 5)).length).toBeLessThan(5000 * 172 + 256);
   });
 
   it.each([
     ['a wrong magic', (b: Buffer) => Buffer.concat([Buffer.from('NOTACHNK'), b.subarray(8)]), /not an OPE chunk \(expected the magic "APOPECK1"\)/],
-    ['a truncated body', (b: Buffer) => b.subarray(0, b.length - 8), /actionDist runs past the end/],
+    ['a truncated body', (b: Buffer) => b.subarray(0, b.length - 8), /headProbs runs past the end/],
     ['trailing bytes', (b: Buffer) => Buffer.concat([b, Buffer.alloc(8)]), /8 trailing bytes/],
     ['a header past the end', (b: Buffer) => { const c = Buffer.from(b); c.writeUInt32LE(1e6, 8); return c; }, /header of 1000000 bytes runs past the end/],
   ])('refuses %s, naming the chunk', (_what, corrupt, message) => {
@@ -88,12 +92,13 @@ describe('workflow input', () => {
       deployment: 'rag', from: '2025-01-01T00:00:00.000Z', to: '2025-01-02T00:00:00.000Z', candidate: { model: 'rag', version: 3 },
       estimators: ['ipw', 'snipw', 'dm', 'dr', 'sndr', 'switch-dr', 'dr-os'], gateEstimator: null, alpha: 0.05, nBootstrap: 10000, seed: 0,
       chunkSize: 5000, tolerance: 0, minImprovement: null, clip: null, lambda: null, maxJointActions: 64, nFolds: 5, chunksPerRun: 500,
-      keepChunks: false, actor: 'workflow:offPolicyEvaluation',
+      keepChunks: false, actor: 'workflow:offPolicyEvaluation', rewardModel: 'auto', minEffectiveSampleSize: 100,
     });
   });
 
   it.each([
     [{ ...base, deployment: '' }, 'input.deployment = "": expected a non-empty string'],
+    [{ ...base, rewardModel: 'table' }, 'input.rewardModel = "table": expected auto, per-joint-action, action-features'],
     [{ ...base, from: 'yesterday' }, 'input.from = "yesterday": expected an ISO 8601 time such as 2025-01-31T00:00:00Z'],
     [{ ...base, to: '2024-12-31T00:00:00Z' }, 'input.to = "2024-12-31T00:00:00Z": expected a time after from = 2025-01-01T00:00:00.000Z'],
     [{ ...base, candidate: 'rag:3' }, 'input.candidate = "rag:3": expected an object { model, version }'],

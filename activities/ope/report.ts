@@ -18,7 +18,7 @@ export interface OpeReport {
   config: OpeConfig;
   rounds: { read: number; used: number; skipped: Record<string, number>; chunks: number };
   actionSpace: OpeActionSpaceSummary;
-  rewardModel: { kind: 'ridge-per-joint-action'; nFolds: number; alpha: number } | null;
+  rewardModel: { kind: 'ridge-per-joint-action'; nFolds: number; alpha: number } | { kind: 'ridge-action-features'; nFolds: number; alpha: number; features: number } | null;
   /** The logging policy's value: the mean logged reward, with its percentile-bootstrap interval. */
   logging: Interval;
   estimates: Partial<Record<EstimatorName, EstimateRow>>;
@@ -26,7 +26,17 @@ export interface OpeReport {
   skippedEstimators: Partial<Record<EstimatorName, string>>;
   gate: OpeGate;
   /** Importance-weight diagnostics (w_i = π_e(a_i|x_i) / π_b(a_i|x_i)): mean ≈ 1 when the logs support the candidate. */
-  weights: { mean: number; max: number; effectiveSampleSize: number };
+  weights: {
+    mean: number;
+    max: number;
+    effectiveSampleSize: number;
+    /** Mean mass the candidate puts on actions the logging policy could not take (ml/ope/diagnostics.ts). */
+    unsupportedMass: number;
+    /** From the logged per-head propensities, when every round has them: factored weights' ESS, their agreement with the joint weights, and each head's marginal weights. */
+    factored: { effectiveSampleSize: number; maxRelativeDifferenceFromJoint: number; byHead: Record<string, { effectiveSampleSize: number; max: number }> } | null;
+  };
+  /** Every estimator's warnings (no support, low effective sample size), in words. */
+  warnings: string[];
   timing: { estimateSeconds: number };
   /**
    * The estimate activity's process, sampled at each step: resident set, V8 heap + array buffers, and

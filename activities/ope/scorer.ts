@@ -79,6 +79,23 @@ export class CandidateCache {
   }
 }
 
+/**
+ * The logging policy's per-head propensities of a row (`metadata.headPropensities`, written by the
+ * policy server since it logs them) into out[offset .. offset + H); NaN for every head when the row
+ * lacks any of them or one is not a probability in (0, 1] (older rows, other writers).
+ */
+export function loggedHeadPropensities(space: OpeActionSpace, metadata: unknown, out: Float64Array, offset: number): void {
+  const H = space.discrete.length;
+  const hp = metadata !== null && typeof metadata === 'object' ? (metadata as { headPropensities?: unknown }).headPropensities : undefined;
+  let ok = hp !== null && typeof hp === 'object' && !Array.isArray(hp);
+  for (let h = 0; ok && h < H; h++) {
+    const v = (hp as Record<string, unknown>)[space.discrete[h].name];
+    if (typeof v === 'number' && v > 0 && v <= 1) out[offset + h] = v;
+    else ok = false;
+  }
+  if (!ok) out.fill(NaN, offset, offset + H);
+}
+
 export interface ScoreResult {
   chunk: ScoredChunk;
   skipped: Record<SkipReason, number>;
@@ -114,6 +131,7 @@ export async function scoreRows(model: CandidateModel, rows: readonly DecisionWi
     keep[n++] = r;
   }
 
+  const S = space.discrete.reduce((sum, h) => sum + h.size, 0);
   const chunk: ScoredChunk = {
     nRounds: n,
     nFeatures: d,
@@ -124,6 +142,12 @@ export async function scoreRows(model: CandidateModel, rows: readonly DecisionWi
     action: new Int32Array(n),
     context: context.slice(0, n * d),
     actionDist: new Float64Array(n * K),
+    nHeads: H,
+    nHeadValues: S,
+    heads: idx.slice(0, n * H),
+    headPe: new Float64Array(n * H),
+    headPscore: new Float64Array(n * H),
+    headProbs: new Float64Array(n * S),
   };
   const probs = space.discrete.map((h) => new Float64Array(h.size));
   const fetches = space.discrete.map((h) => h.output);
@@ -138,7 +162,14 @@ export async function scoreRows(model: CandidateModel, rows: readonly DecisionWi
       const row = rows[keep[i]];
       headProbabilities(space, outputs, j, probs);
       let pe = 1;
-      for (let h = 0; h < H; h++) pe *= probs[h][idx[i * H + h]];
+      for (let h = 0, off = 0; h < H; h++) {
+        const ph = probs[h][idx[i * H + h]];
+        pe *= ph;
+        chunk.headPe[i * H + h] = ph;
+        chunk.headProbs.set(probs[h], i * S + off);
+        off += space.discrete[h].size;
+      }
+      loggedHeadPropensities(space, row.metadata, chunk.headPscore, i * H);
       chunk.reward[i] = row.reward as number;
       chunk.pscore[i] = row.propensity as number;
       chunk.pe[i] = pe;

@@ -22,6 +22,9 @@ describe('the inference OpenAPI document against the real server', () => {
     fx = await createServingFixture();
     const v = await fx.register('ranker', 1);
     await fx.deploy('ranker', { champion: v.version });
+    // a text-policy deployment serving its fallback: served text-policy decisions for /v1/feedback
+    await fx.registry.createModel({ name: 'reviewed', actor: 'test' });
+    await fx.registry.setDeployment({ model: 'reviewed', kind: 'text-policy', championVersion: null, fallback: { approve: true }, actor: 'test' });
     readKey = `Bearer ${(await createKey(fx.registry.db, { name: 'read only', scopes: ['read'] })).token}`;
     server = await fx.start();
     client = new OpenApiClient(server.url, inferenceDocument() as ConstructorParameters<typeof OpenApiClient>[1], TEST_AUTHORIZATION);
@@ -58,6 +61,18 @@ describe('the inference OpenAPI document against the real server', () => {
     expect(batch.body.results[2]).toMatchObject({ status: 400, field: 'rewards.2.decisionId' });
     const bad = await client.call('POST', '/v1/rewards', { body: { decisionId: 'x', reward: 1 }, invalidBody: true });
     expect(bad).toMatchObject({ status: 400, body: { field: 'decisionId' } });
+  });
+
+  it('feedback: a verdict recorded (201), the same again (200), another one (409), a decision of another kind (400)', async () => {
+    const d = await client.call('POST', '/v1/decide', { body: { deployment: 'reviewed', text: 'restart the api?' } });
+    expect(d.status).toBe(200);
+    const id = d.body.decisionId as string;
+    expect((await client.call('POST', '/v1/feedback', { body: { decisionId: id, verdict: 'FLAG', reason: 'no evidence' } })).status).toBe(201);
+    expect((await client.call('POST', '/v1/feedback', { body: { decisionId: id, verdict: 'FLAG', reason: 'no evidence' } })).body).toMatchObject({ duplicate: true, overridden: true });
+    expect((await client.call('POST', '/v1/feedback', { body: { decisionId: id, verdict: 'APPROVE' } })).status).toBe(409);
+    const policy = await client.call('POST', '/v1/decide', { body: { deployment: 'ranker', features } });
+    expect((await client.call('POST', '/v1/feedback', { body: { decisionId: policy.body.decisionId, verdict: 'FLAG' } })).status).toBe(400);
+    expect((await client.call('POST', '/v1/feedback', { body: { decisionId: id, verdict: 'maybe' }, invalidBody: true })).body.field).toBe('verdict');
   });
 
   it('health, readiness, server metadata, model readiness and metrics', async () => {

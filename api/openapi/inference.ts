@@ -27,7 +27,10 @@ export const decideBody = z.object({
       z.array(z.number()).describe("the model's inputs in signature order"),
       z.record(z.string(), z.unknown()).describe('inputs by name (observation.names), or { entity: "user:42" } (+ named overrides) to read the feature store'),
     ])
-    .describe('what the decision is about'),
+    .describe('what the decision is about (policy and bandit deployments)')
+    .optional(),
+  text: z.string().min(1).max(32768).optional().describe('text-policy deployments: the rendered prompt (or give snapshot)'),
+  snapshot: z.record(z.string(), z.unknown()).optional().describe('text-policy deployments: the decision record { input, output: { actions } } to render'),
   unit: z.string().optional().describe('a user or session: the champion/canary choice is sticky per unit'),
   explore: z.boolean().optional().describe("sample the action (logged propensity < 1) instead of the deployment's default"),
 });
@@ -86,6 +89,21 @@ export const rewardBatchAnswer = z.object({
   rejected: z.number().int().describe('items refused (4xx) or not recordable now (503): retry only these'),
 });
 
+export const feedbackBody = z.object({
+  decisionId: z.uuid().describe('a served text-policy decision'),
+  verdict: z.enum(['APPROVE', 'FLAG']).describe("the reviewer's verdict"),
+  reason: z.string().min(1).max(2000).optional(),
+});
+
+export const feedbackAnswer = z.object({
+  decisionId: z.string(),
+  accepted: z.literal(true),
+  duplicate: z.boolean().describe('the same verdict was recorded before (200)'),
+  servedVerdict: z.enum(['APPROVE', 'FLAG']).describe('what the policy answered'),
+  verdict: z.enum(['APPROVE', 'FLAG']),
+  overridden: z.boolean().describe('the reviewer reversed the served verdict'),
+});
+
 const live = z.object({ live: z.boolean() });
 const ready = z.object({ ready: z.boolean() });
 const serverMetadata = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) });
@@ -128,6 +146,21 @@ export const INFERENCE_OPERATIONS: DocOperation[] = [
       ...errors,
       404: { description: 'no such decision (yet)', schema: errorBody },
       409: { description: 'a different reward was recorded for this decision', schema: errorBody },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/feedback',
+    summary: "a reviewer's verdict on a served text-policy decision (scope reward), once per decision: the override rate and the next training run's data",
+    tags: ['decisions'],
+    secured: true,
+    body: feedbackBody,
+    responses: {
+      201: { description: 'recorded', schema: feedbackAnswer },
+      200: { description: 'the same verdict (and reason) again', schema: feedbackAnswer },
+      ...errors,
+      404: { description: 'no such decision (after waiting ~1 s for the decision log)', schema: errorBody },
+      409: { description: 'a different verdict was recorded for this decision', schema: errorBody },
     },
   },
   { method: 'GET', path: '/v2/health/live', summary: 'liveness', tags: ['health'], secured: false, responses: { 200: { description: 'the process answers', schema: live } } },

@@ -43,6 +43,9 @@ export function standInCanaryActivities(rollbacks: RollbackInput[], check?: (inp
     async canaryShadow() {
       return { generation: 3, changed: false };
     },
+    async canaryOpeGate() {
+      throw new Error('the plans of these tests do not enable the OPE gate');
+    },
     async canaryCheck(input) {
       if (check !== undefined) return check(input);
       throw new Error('no check is due within the test (checkInterval 1h)');

@@ -94,6 +94,11 @@ export function renderStatus(s: CanaryStatus): string {
     `  weight ${s.canaryWeight}%  step ${s.stepIndex + 1}  failed checks ${s.failedChecks}  iterations ${s.iterations}`,
     `  ${s.message}`,
   ];
+  if (s.opeGate) {
+    const g = s.opeGate;
+    const est = g.candidate ? ` ${g.estimator}=${fmt(g.candidate.value)} CI[${fmt(g.candidate.lower)}, ${fmt(g.candidate.upper)}] vs champion ${fmt(g.champion!.value)} − ${fmt(g.tolerance)}` : '';
+    lines.push(`  ope gate: ${g.verdict.toUpperCase()}${est} n=${g.rounds} window ${g.window.from} → ${g.window.to}`, ...g.reasons.map((r) => `      ${r}`));
+  }
   if (s.lastChecks.length) lines.push('  last checks:', ...s.lastChecks.map(renderCheck));
   const events = s.history.slice(-5).map((h) => `    ${h.at.slice(0, 19).replace('T', ' ')} ${h.event}: ${h.detail}`);
   lines.push('  history:', ...events);

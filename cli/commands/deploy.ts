@@ -1,5 +1,6 @@
 /**
  * `autopilot deploy <model> --champion V [--canary V --weight W] [--fallback JSON] [--kind K --config FILE]`
+ * [--exploration greedy|sample [--epsilon P] [--temperature T]]
  * — sets what the inference servers serve (they pick it up through the registry's NOTIFY within a
  * second). `--config FILE` (JSON or YAML) is the deployment's `config`, checked by its kind's schema
  * (registry/deployment-config/) before anything is written: e.g. a bandit's learner, arms and features.
@@ -7,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
+import { explorationSupport } from '../../registry/deployments';
 import { parseDeploymentConfig, parseDeploymentKind } from '../../registry/deployment-config';
 import type { DeploymentKind, JsonObject } from '../../registry/types';
 import { CliError } from '../errors';
@@ -66,7 +68,9 @@ export function register(program: Command): void {
     .option('--canary <version>', 'the canary version, or "none" to remove it')
     .option('--weight <percent>', 'percentage of traffic for the canary, 0..100')
     .option('--fallback <json>', 'static action served when no model can serve, or "null" to remove it')
-    .option('--exploration <mode>', 'greedy (argmax) or sample')
+    .option('--exploration <mode>', 'policy kind: greedy (argmax; with --epsilon, ε-greedy) or sample (softmax over the policy); a new deployment explores by default (ε-greedy, ε = 0.05)')
+    .option('--epsilon <p>', 'exploration floor in [0, 1]: each discrete head takes a uniform value with probability ε (0 with --exploration greedy: no exploration, OPE has no support)')
+    .option('--temperature <t>', 'softmax temperature > 0 of --exploration sample')
     .option('--kind <kind>', 'policy (default), bandit or text-policy')
     .option('--config <file>', 'the deployment\'s settings (JSON or YAML), checked by its kind\'s schema; e.g. a bandit\'s learner, arms, features (a new bandit takes --champion none)')
     .option('--expect-generation <n>', 'fail unless the deployment is at this generation')
@@ -81,6 +85,8 @@ export function register(program: Command): void {
           weight?: string;
           fallback?: string;
           exploration?: string;
+          epsilon?: string;
+          temperature?: string;
           kind?: string;
           config?: string;
           expectGeneration?: string;
@@ -106,6 +112,14 @@ export function register(program: Command): void {
         if (opts.exploration !== undefined && opts.exploration !== 'greedy' && opts.exploration !== 'sample') {
           throw new CliError(`--exploration ${JSON.stringify(opts.exploration)}: expected greedy or sample`);
         }
+        const epsilon = opts.epsilon === undefined ? undefined : Number(opts.epsilon);
+        if (epsilon !== undefined && (opts.epsilon!.trim() === '' || !(epsilon >= 0 && epsilon <= 1))) throw new CliError(`--epsilon ${JSON.stringify(opts.epsilon)}: expected a probability in [0, 1]`);
+        const temperature = opts.temperature === undefined ? undefined : Number(opts.temperature);
+        if (temperature !== undefined && (opts.temperature!.trim() === '' || !(temperature > 0 && Number.isFinite(temperature)))) throw new CliError(`--temperature ${JSON.stringify(opts.temperature)}: expected a number > 0`);
+        if ((epsilon !== undefined || temperature !== undefined) && opts.exploration === undefined) {
+          throw new CliError(`--${epsilon !== undefined ? 'epsilon' : 'temperature'} needs --exploration greedy or sample (the whole rule is replaced, e.g. --exploration greedy --epsilon 0.05)`);
+        }
+        if (temperature !== undefined && opts.exploration !== 'sample') throw new CliError('--temperature: only with --exploration sample (greedy takes the argmax, no temperature)');
         let expectedGeneration: number | undefined;
         if (opts.expectGeneration !== undefined) {
           expectedGeneration = Number(opts.expectGeneration);
@@ -129,7 +143,9 @@ export function register(program: Command): void {
             canaryVersion,
             canaryWeight,
             fallback: fallback as never,
-            exploration: opts.exploration ? { mode: opts.exploration as 'greedy' | 'sample' } : undefined,
+            exploration: opts.exploration
+              ? { mode: opts.exploration as 'greedy' | 'sample', ...(epsilon !== undefined ? { epsilon } : {}), ...(temperature !== undefined ? { temperature } : {}) }
+              : undefined,
             kind: kindFlag,
             config,
             expectedGeneration,
@@ -137,6 +153,11 @@ export function register(program: Command): void {
             actor: cliActor(),
           });
         });
+        // Logs without exploration cannot evaluate any other policy: say so where the person deploying sees it.
+        const support = explorationSupport(res.deployment);
+        if (!support.explores && res.deployment.kind !== 'text-policy') {
+          process.stderr.write(`warning: ${model} serves ${support.rule}: its logged decisions give off-policy evaluation no support for any other policy (the propensity of every other action is 0); ${support.advice}\n`);
+        }
         emit(opts.json, res, () => {
           if (!res.changed) return `${model} unchanged: ${describeDeployment(res.deployment)}`;
           const changes = res.statusChanges.map((c) => `v${c.version} ${c.from}→${c.to}`).join(', ');

@@ -34,7 +34,8 @@ describe('autopilot evaluate', () => {
       workflowId: 'ope/rag/3/x', verdict: 'pass', reason: 'the lower bound of Δ [0.1000, 0.2000] is ≥ −tolerance = 0.0000',
       nRounds: 1000, roundsRead: 1002, chunks: 1, runs: 1, skipped: { no_propensity: 2 },
       logging: iv(0.5, 0.49, 0.51),
-      estimates: { ipw: { ...iv(0.65, 0.6, 0.7), diff: iv(0.15, 0.1, 0.2) }, dr: { ...iv(0.66, 0.64, 0.68), diff: iv(0.16, 0.14, 0.18) } },
+      estimates: { ipw: { ...iv(0.65, 0.6, 0.7), diff: iv(0.15, 0.1, 0.2) }, dr: { ...iv(0.66, 0.64, 0.68), diff: iv(0.16, 0.14, 0.18), diagnostics: { effectiveSampleSize: 87.25 } } },
+      warnings: ['dr: effective sample size 87.3 of 1000 rounds (< 100; largest weight 40.0): a few rounds carry the estimate, its interval is not to be trusted'],
       skippedEstimators: { dm: 'too many actions' },
       gate: { estimator: 'dr', diff: iv(0.16, 0.14, 0.18), tolerance: 0, minImprovement: null, verdict: 'pass', reason: '' },
       reportUri: 'file:///r/report.json', csvUri: 'file:///r/estimates.csv', svgUri: 'file:///r/estimates.svg', evaluationId: 'e1',
@@ -42,7 +43,8 @@ describe('autopilot evaluate', () => {
     const out = humanResult(r, 'http://ui');
     expect(out).toMatch(/^offPolicyEvaluation ope\/rag\/3\/x: PASS\n/);
     expect(out).toContain('rounds: 1000 scored of 1002 rewarded decisions read, 1 chunk(s), 1 run(s); skipped {"no_propensity":2}');
-    expect(out).toMatch(/ dr\* +0\.6600 +\[0\.6400, 0\.6800\] +0\.1600 +\[0\.1400, 0\.1800\]/);
+    expect(out).toMatch(/ dr\* +0\.6600 +\[0\.6400, 0\.6800\] +0\.1600 +\[0\.1400, 0\.1800\] {2}87\.3\n/);
+    expect(out).toContain('  warning: dr: effective sample size 87.3 of 1000 rounds');
     expect(out).toMatch(/ ipw +0\.6500/);
     expect(out).toContain('dm: not run (too many actions)');
     expect(out).toContain('report: file:///r/report.json');

@@ -93,14 +93,17 @@ export function humanResult(r: OffPolicyEvaluationResult, url: string): string {
     `  rounds: ${r.nRounds} scored of ${r.roundsRead} rewarded decisions read, ${r.chunks} chunk(s), ${r.runs} run(s)` +
       (Object.values(r.skipped).some((v) => v > 0) ? `; skipped ${JSON.stringify(r.skipped)}` : ''),
     `  logging policy: ${fmt(r.logging.value)} [${fmt(r.logging.lower)}, ${fmt(r.logging.upper)}]`,
-    '  estimator    value     interval              Δ vs logging  interval',
+    '  estimator    value     interval              Δ vs logging  interval    ESS',
   ];
   for (const [name, e] of Object.entries(r.estimates)) {
     if (!e) continue;
     lines.push(`  ${(name + (name === r.gate.estimator ? '*' : '')).padEnd(11)}  ${fmt(e.value).padStart(8)}  [${fmt(e.lower)}, ${fmt(e.upper)}]`.padEnd(46) +
-      `${fmt(e.diff.value).padStart(8)}      [${fmt(e.diff.lower)}, ${fmt(e.diff.upper)}]`);
+      `${fmt(e.diff.value).padStart(8)}      [${fmt(e.diff.lower)}, ${fmt(e.diff.upper)}]` +
+      (e.diagnostics ? `  ${e.diagnostics.effectiveSampleSize.toFixed(1)}` : ''));
   }
   for (const [name, why] of Object.entries(r.skippedEstimators)) lines.push(`  ${name}: not run (${why})`);
+  // The assumptions that failed (no support, extreme weights), estimator by estimator.
+  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
   lines.push(`  report: ${r.reportUri}`, `          ${r.csvUri}`, `          ${r.svgUri}`, `  evaluation: ${r.evaluationId}`, `  Temporal UI: ${url}`);
   return lines.join('\n');
 }

@@ -22,6 +22,7 @@ import {
   type ModelVersion,
 } from '../../registry/index';
 import { redact, withPool } from '../../registry/pool';
+import { explorationSupport } from '../../registry/deployments';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { alignColumns, formatBytes, versionTable, wrapText } from '../version-table';
@@ -110,7 +111,7 @@ export function describeDeployment(d: Deployment | null): string {
   const canary = d.canaryVersion === null ? 'no canary' : `canary v${d.canaryVersion} at ${d.canaryWeight}%`;
   const champion = d.championVersion === null ? 'no champion' : `champion v${d.championVersion}`;
   const fallback = d.fallback === null ? '' : `, fallback ${JSON.stringify(d.fallback)}`;
-  return `generation ${d.generation}: ${champion}, ${canary}${fallback} (${d.kind}, exploration ${d.exploration.mode})`;
+  return `generation ${d.generation}: ${champion}, ${canary}${fallback} (${d.kind}, exploration ${explorationSupport(d).rule})`;
 }
 
 /** What `models show` prints: every line within 100 columns (`COLUMNS`). */

@@ -35,7 +35,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('autopilot ope', () => {
   it('prints n_rounds and value/lower/upper for each estimator', () => {
-    const r = autopilot('ope', '--input', file('f.json', fixture), '--estimators', 'ipw,dm,dr,switch-dr', '--n-bootstrap', '500', '--seed', '3', '--lambda', '1');
+    // --min-ess 1: three rounds are below the default threshold of 100 (that warning has its own test).
+    const r = autopilot('ope', '--input', file('f.json', fixture), '--estimators', 'ipw,dm,dr,switch-dr', '--n-bootstrap', '500', '--seed', '3', '--lambda', '1', '--min-ess', '1');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -101,8 +102,16 @@ describe('autopilot ope: NDJSON input and threads', () => {
     action_dist: rows.action_dist[i], estimated_rewards_by_reg_model: rows.estimated_rewards_by_reg_model[i],
   })).join('\n') + '\n';
 
+  it('warns on stderr and in diagnostics when the effective sample size is below --min-ess', () => {
+    const r = autopilot('ope', '--input', file('w.json', fixture), '--estimators', 'ipw', '--n-bootstrap', '100');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: ipw: effective sample size 2\.2 of 3 rounds \(< 100; largest weight 1\.60\)/);
+    const out = JSON.parse(r.stdout);
+    expect(out.diagnostics.ipw).toMatchObject({ effectiveSampleSize: expect.any(Number), warnings: [{ code: 'low_effective_sample_size' }] });
+  });
+
   it('reports the same for the NDJSON file as for the JSON file, and the same on 1 and 2 threads', () => {
-    const args = ['--n-bootstrap', '700', '--seed', '9', '--lambda', '1'];
+    const args = ['--n-bootstrap', '700', '--seed', '9', '--lambda', '1', '--min-ess', '1'];
     const fromJson = autopilot('ope', '--input', file('t.json', fixture), ...args, '--threads', '1');
     const fromNdjson = autopilot('ope', '--input', file('t.ndjson', ndjson(fixture)), ...args, '--threads', '2');
     const forced = autopilot('ope', '--input', file('t.txt', ndjson(fixture)), '--format', 'ndjson', ...args);

@@ -20,7 +20,7 @@
  *  [--design paired|two-sample] [--t]`: rounds needed to detect a difference D.
  */
 import type { Command } from 'commander';
-import { ESTIMATOR_NAMES, OpeInputError, parseEstimatorNames, type EstimatorName } from '../../ml/ope';
+import { DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE, ESTIMATOR_NAMES, OpeInputError, parseEstimatorNames, type EstimatorName } from '../../ml/ope';
 import { roundsForPower } from '../../ml/stats/power';
 import { defaultThreads } from '../../parallel/bootstrap';
 import { evaluatePolicyOnThreads } from '../../parallel/ope';
@@ -58,6 +58,7 @@ interface OpeFlags {
   clip?: string;
   nFolds?: string;
   ridgeAlpha?: string;
+  minEss?: string;
 }
 
 /** Runs `autopilot ope` on parsed flags and returns the report object (exported for tests). */
@@ -70,6 +71,7 @@ export async function runOpe(flags: OpeFlags): Promise<unknown> {
   const clip = numberFlag('--clip', flags.clip, undefined, 'a number ≥ 0 (or Infinity)', (v) => v >= 0);
   const nFolds = numberFlag('--n-folds', flags.nFolds, 5, 'an integer ≥ 1', (v) => Number.isInteger(v) && v >= 1);
   const ridgeAlpha = numberFlag('--ridge-alpha', flags.ridgeAlpha, 1, 'a number ≥ 0', (v) => v >= 0 && Number.isFinite(v));
+  const minEffectiveSampleSize = numberFlag('--min-ess', flags.minEss, DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE, 'a number ≥ 0', (v) => v >= 0 && Number.isFinite(v));
   const threads = numberFlag('--threads', flags.threads, defaultThreads(), 'an integer in [1, 256]', (v) => Number.isInteger(v) && v >= 1 && v <= 256);
   let format: OpeInputFormat;
   try {
@@ -92,8 +94,9 @@ export async function runOpe(flags: OpeFlags): Promise<unknown> {
       clip,
       context,
       regression: { nFolds, alpha: ridgeAlpha },
+      minEffectiveSampleSize,
     });
-    return { n_rounds: report.n_rounds, estimates: report.estimates, fitted_reward_model: report.fitted_reward_model, alpha, n_bootstrap_samples: nBootstrapSamples, seed: randomState };
+    return { n_rounds: report.n_rounds, estimates: report.estimates, diagnostics: report.diagnostics, fitted_reward_model: report.fitted_reward_model, alpha, n_bootstrap_samples: nBootstrapSamples, seed: randomState };
   } catch (err) {
     if (err instanceof OpeFileError) throw new CliError(err.message);
     if (err instanceof OpeInputError) throw new CliError(`${flags.input}: ${err.message}`);
@@ -153,8 +156,12 @@ export function register(program: Command): void {
     .option('--clip <x>', 'importance-weight clipping of IPW and DR')
     .option('--n-folds <k>', 'cross-fitting folds of the ridge reward model (default 5)')
     .option('--ridge-alpha <a>', 'ridge penalty of the reward model (default 1)')
+    .option('--min-ess <n>', `warn (stderr and diagnostics) when an estimator's effective sample size is below this (default ${DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE})`)
     .action(async (flags: OpeFlags) => {
-      process.stdout.write(`${JSON.stringify(await runOpe(flags), null, 2)}\n`);
+      const report = (await runOpe(flags)) as { diagnostics?: Record<string, { warnings: { message: string }[] }> };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      // The assumptions that failed, where a person reading the terminal sees them (the JSON has them too).
+      for (const d of Object.values(report.diagnostics ?? {})) for (const w of d.warnings) process.stderr.write(`warning: ${w.message}\n`);
     });
 
   ope

@@ -16,6 +16,8 @@ import { searchAttributeCliArgs, TASK_QUEUES } from '../../contracts/shared';
 import { exitedMessage, GaveUp, isOurs, readManaged, spawnManaged, stopManaged, waitFor, type ManagedProcess } from './processes';
 import { startSeaweed } from './seaweed';
 import { prometheusConfig, startPrometheus } from './prometheus';
+import { RETENTION_SCHEDULE_ID } from '../../contracts/retention';
+import { ensureRetentionSchedule } from '../commands/retention';
 
 export interface StackPorts {
   temporal: number;
@@ -106,6 +108,8 @@ export interface UpResult {
   workers: string[];
   /** Prometheus' URL (scrapes the inference server and the workers). */
   prometheus: string;
+  /** The daily retention schedule (`decision-log-retention`): created by this `up`, or there already. */
+  retentionSchedule: 'created' | 'exists';
   started: string[];
   alreadyRunning: string[];
 }
@@ -215,6 +219,9 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     started.push(name);
   }
   log(`workers: ${workers.join(', ')}`);
+  // The decision log's daily retention (partitions ahead, expired ones dropped; `autopilot retention`).
+  const retentionSchedule = await ensureRetentionSchedule({ ...settings, temporalAddress });
+  log(`retention schedule: ${RETENTION_SCHEDULE_ID} (daily), ${retentionSchedule}`);
 
   // 6. The inference server.
   const serverUrl = `http://127.0.0.1:${ports.serve}`;
@@ -254,7 +261,7 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     started.push('prometheus');
   }
   log(`prometheus: ${prometheusUrl} (targets ${prometheusUrl}/targets)`);
-  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, prometheus: prometheusUrl, started, alreadyRunning };
+  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, prometheus: prometheusUrl, retentionSchedule, started, alreadyRunning };
 }
 
 function spawnRecord(dataDir: string, name: string, pid: number, command: string, log: string, urls: Record<string, string>): void {

@@ -36,6 +36,8 @@ const ROUTE_SCOPE: Partial<Record<RouteLabel, NeededScope>> = {
   decide: 'decide',
   rewards: 'reward',
   feedback: 'reward',
+  predict: 'decide',
+  labels: 'reward',
   v2_infer: 'decide',
   v2_metadata: 'read',
   health: 'read', // only GET /v2 (server metadata) is checked: /v2/health/{live,ready} stay open

@@ -1,7 +1,8 @@
 /**
  * Batched POST /v1/rewards `{ rewards: [...] }` on two `autopilot serve` processes sharing one registry
  * and one Redis: a batch mixing bandit decisions, registry decisions, invalid items and repeated
- * decision ids gets one outcome per item (first wins inside a batch); concurrent batches through both
+ * decision ids gets one outcome per item (first wins inside a batch; a decision that does not exist is
+ * that item's 404); concurrent batches through both
  * processes, with the same decisions sent to both, lose no update and apply none twice (Redis `seq` and
  * the per-arm sums equal what was sent); a batch's update through one process is visible in the other's
  * decisions within 1 s.
@@ -96,7 +97,7 @@ describe('batched rewards on two serve processes', () => {
       kind: 'bandit',
       championVersion: null,
       actor: 'test',
-      config: { learner: { kind: 'linucb', params: { alpha: 0 } }, arms: ['a', 'b'], stateKey: `test-bpick-${tag}` },
+      config: { learner: { kind: 'linucb', params: { alpha: 0 } }, exploration: { kind: 'none' }, arms: ['a', 'b'], stateKey: `test-bpick-${tag}` },
     });
     procs.push(...(await Promise.all([serve(fx, 'one', ['--max-reward-batch', '600']), serve(fx, 'two', ['--max-reward-batch', '600'])])));
     clients = procs.map((p) => new JsonClient(p.url));
@@ -130,13 +131,21 @@ describe('batched rewards on two serve processes', () => {
     return made;
   }
 
+  /** A decision of a non-bandit deployment, as another server logged it (rewards go to the registry). */
+  async function registryDecision(): Promise<string> {
+    const decisionId = randomUUID();
+    await fx.decisions.insertDecisions([{ decisionId, time: new Date(), deployment: 'ranker', model: 'ranker', version: 1, arm: 'champion', features: [1, 2], action: { k: 1 }, propensity: 1 }]);
+    return decisionId;
+  }
+
   const seqOf = async (key: string) => Number((await redis.hget(key, 'seq')) ?? 0);
 
   it('answers a mixed batch with one outcome per item, first wins for a repeated decision', async () => {
     const [b1, b2, b3, b4, b5] = await decide(5);
     const seq0 = await seqOf(routerKey);
-    const reg1 = randomUUID();
-    const reg2 = randomUUID();
+    const reg1 = await registryDecision();
+    const reg2 = await registryDecision();
+    const unknown = randomUUID();
     // reg2 already has a reward in the registry: the same again is a 200, a different one a 409.
     expect((await clients[0].post('/v1/rewards', { decisionId: reg2, reward: 0.25 })).status).toBe(201);
     const body = {
@@ -159,13 +168,14 @@ describe('batched rewards on two serve processes', () => {
         { decisionId: reg2, reward: 0.5 }, // 15: registry conflict with an earlier request
         { decisionId: b5.id }, // 16: neither reward nor components
         { decisionId: b2.id, reward: 0 }, // 17: bandit, recorded (6 and 7 were refused)
+        { decisionId: unknown, reward: 1 }, // 18: no such decision: 404
       ],
     };
     const r = await clients[1].post('/v1/rewards', body);
     expect(r.status).toBe(200);
     const st = (r.body.results as { status: number }[]).map((x) => x.status);
-    expect(st).toEqual([201, 200, 409, 201, 409, 400, 400, 400, 400, 201, 200, 400, 201, 400, 200, 409, 400, 201]);
-    expect(r.body).toMatchObject({ accepted: 8, recorded: 5, duplicates: 3, rejected: 10 });
+    expect(st).toEqual([201, 200, 409, 201, 409, 400, 400, 400, 400, 201, 200, 400, 201, 400, 200, 409, 400, 201, 404]);
+    expect(r.body).toMatchObject({ accepted: 8, recorded: 5, duplicates: 3, rejected: 11 });
     const res = r.body.results;
     expect(res[0]).toEqual({ decisionId: b1.id, status: 201, accepted: true, duplicate: false, reward: 0.5, arm: expect.any(String) });
     expect(res[1]).toMatchObject({ decisionId: b1.id.toUpperCase(), duplicate: true, accepted: true });
@@ -179,12 +189,13 @@ describe('batched rewards on two serve processes', () => {
     expect(res[11]).toMatchObject({ field: 'rewards.11.components', error: expect.stringMatching(/cost_usd/) });
     expect(res[13]).toMatchObject({ field: 'rewards.13.reward' });
     expect(res[16]).toMatchObject({ field: 'rewards.16.reward' });
+    expect(res[18]).toMatchObject({ decisionId: unknown, field: 'rewards.18.decisionId', error: expect.stringContaining(`decision ${unknown} not found`) });
     // Exactly the 4 bandit rewards reached the learner, and nothing else.
     await waitFor(async () => (await seqOf(routerKey)) - seq0 >= 4, 2000, 'the batch in Redis');
     await new Promise((r2) => setTimeout(r2, 100));
     expect((await seqOf(routerKey)) - seq0).toBe(4);
     // Rows: 4 bandit rewards (batched reward log) + reg1 + reg2.
-    const ids = [b1.id, b2.id, b3.id, b4.id, reg1, reg2];
+    const ids = [b1.id, b2.id, b3.id, b4.id, reg1, reg2, unknown];
     await waitFor(async () => {
       const { rows } = await fx.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM rewards WHERE decision_id = ANY($1::uuid[])', [ids]);
       return Number(rows[0].n) === 6;
@@ -199,7 +210,7 @@ describe('batched rewards on two serve processes', () => {
     expect(byId[reg2].reward).toBe(0.25);
     // Sent again as a whole: everything accepted before is a duplicate now, nothing moves.
     const again = await clients[0].post('/v1/rewards', body);
-    expect((again.body.results as { status: number }[]).map((x) => x.status)).toEqual([200, 200, 409, 200, 409, 400, 400, 400, 400, 200, 200, 400, 200, 400, 200, 409, 400, 200]);
+    expect((again.body.results as { status: number }[]).map((x) => x.status)).toEqual([200, 200, 409, 200, 409, 400, 400, 400, 400, 200, 200, 400, 200, 400, 200, 409, 400, 200, 404]);
     await new Promise((r2) => setTimeout(r2, 100));
     expect((await seqOf(routerKey)) - seq0).toBe(4);
   });
@@ -223,7 +234,7 @@ describe('batched rewards on two serve processes', () => {
   });
 
   it('refuses a malformed or oversized envelope as a whole', async () => {
-    const id = randomUUID();
+    const id = await registryDecision();
     const cases: [unknown, number, string][] = [
       [{ rewards: [] }, 400, 'rewards'],
       [{ rewards: { decisionId: id, reward: 1 } }, 400, 'rewards'],

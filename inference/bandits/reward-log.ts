@@ -54,8 +54,10 @@ interface Queued {
   seg: Segment | null;
 }
 
-const INSERT_SQL = `INSERT INTO rewards (decision_id, reward, components, time)
-  SELECT * FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) ON CONFLICT (decision_id) DO NOTHING`;
+// decision_time: the partition key of rewards (migration 016), the time the decision id carries.
+const INSERT_SQL = `INSERT INTO rewards (decision_id, reward, components, time, decision_time)
+  SELECT id, r, c, t, decision_id_time(id) FROM unnest($1::uuid[], $2::float8[], $3::jsonb[], $4::timestamptz[]) AS x(id, r, c, t)
+  ON CONFLICT (decision_id, decision_time) DO NOTHING`;
 
 function rowLine(r: RewardRow): string {
   return `${JSON.stringify({ decisionId: r.decisionId, reward: r.reward, components: r.components, time: r.time.toISOString() })}\n`;

@@ -84,7 +84,7 @@ describe('bandit deployments on two serve processes', () => {
       kind: 'bandit',
       championVersion: null,
       actor: 'test',
-      config: { learner: { kind: 'linucb', params: { alpha: 0 } }, arms: ['a', 'b'], stateKey: `test-pick-${tag}` },
+      config: { learner: { kind: 'linucb', params: { alpha: 0 } }, exploration: { kind: 'none' }, arms: ['a', 'b'], stateKey: `test-pick-${tag}` },
     });
     procs.push(...(await Promise.all([serve(fx, 'one'), serve(fx, 'two')])));
     clients = procs.map((p) => new JsonClient(p.url));

@@ -475,6 +475,48 @@ export class DecisionJournal {
     return { rows, lost };
   }
 
+  /**
+   * The lines (without newline) of every segment in the directory — any instance's, open, backlog or
+   * being replayed — whose first `idLength` characters are one of `ids` (a decision line starts with
+   * its id). Reads the segments whole: for rare look-ups (a reward of a decision not in the database
+   * yet), not for the hot path. A segment renamed while it is looked for (closed, or claimed by a
+   * replay) is read under its new name; one deleted meanwhile has all its rows in the database.
+   */
+  async find(ids: ReadonlySet<string>, idLength = 36): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const read = new Set<string>();
+    for (let pass = 0; pass < 3 && found.size < ids.size; pass++) {
+      let renamed = false;
+      for (const name of (await fs.readdir(this.dir)).sort()) {
+        const m = SEG_RE.exec(name);
+        if (m === null) continue;
+        const base = `seg-${m[1]}-${m[2]}-${m[3]}`;
+        if (read.has(base)) continue;
+        let text: string;
+        try {
+          text = await fs.readFile(join(this.dir, name), 'utf8');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          renamed = true;
+          continue;
+        }
+        read.add(base);
+        for (let at = 0; at < text.length; ) {
+          let end = text.indexOf('\n', at);
+          if (end === -1) end = text.length;
+          if (end - at > idLength && text[at] !== '#') {
+            const id = text.slice(at, at + idLength);
+            if (ids.has(id) && !found.has(id)) found.set(id, text.slice(at, end));
+          }
+          at = end + 1;
+        }
+        if (found.size === ids.size) return found;
+      }
+      if (!renamed) break;
+    }
+    return found;
+  }
+
   /** Deletes the owner files of instances found dead whose segments have all been replayed. */
   private async forgetDeadOwners(owners: Map<string, boolean>): Promise<void> {
     const names = await fs.readdir(this.dir);

@@ -42,6 +42,54 @@ describe('DecisionLog', () => {
     return { log, journal, metrics };
   }
 
+  it('finds the decisions it holds and has not written — queued, being inserted, spilled to the journal — with their owners (pending)', async () => {
+    const sink = new TableSink();
+    sink.mode = 'hang';
+    const { log } = await setup(sink, { flushIntervalMs: 60_000, writeTimeoutMs: 5_000 });
+    const a = { ...row(), deployment: 'alpha', keyId: 'key-a' };
+    const b = { ...row(), deployment: 'beta', keyId: null };
+    log.enqueue(a);
+    log.enqueueLine(encodeDecisionLine(b));
+    const unknown = testDecision(900_000).decisionId;
+    // Queued in the batch being filled.
+    expect(await log.pending([a.decisionId, b.decisionId, unknown])).toEqual(new Map([[a.decisionId, { deployment: 'alpha', keyId: 'key-a' }], [b.decisionId, { deployment: 'beta', keyId: null }]]));
+    // Being inserted (the sink hangs 200 ms).
+    const drained = log.drain({ replay: false });
+    await new Promise((r) => setTimeout(r, 20));
+    expect([...(await log.pending([a.decisionId, unknown])).keys()]).toEqual([a.decisionId]);
+    await drained;
+    expect((await log.pending([a.decisionId])).size).toBe(0); // written: the database has it
+    // The database down: spilled to the journal (on disk), still found until replayed.
+    sink.mode = 'fail';
+    const c = { ...row(), deployment: 'gamma' };
+    log.enqueue(c);
+    await log.drain({ replay: false });
+    expect(segments().length).toBeGreaterThan(0);
+    expect(await log.pending([c.decisionId, unknown])).toEqual(new Map([[c.decisionId, { deployment: 'gamma', keyId: null }]]));
+    sink.mode = 'ok';
+    await log.drain();
+    expect(sink.rows.has(c.decisionId)).toBe(true);
+    expect((await log.pending([c.decisionId])).size).toBe(0);
+    await log.close();
+  });
+
+  it('finds decisions waiting in a journal commit group and in write-ahead segments (journal durability)', async () => {
+    const sink = new TableSink();
+    sink.mode = 'fail';
+    const { log } = await setup(sink, { durability: 'journal', flushIntervalMs: 5 });
+    const d = { ...row(), deployment: 'delta', keyId: 'k' };
+    log.enqueue(d);
+    // In the commit group being written, then in a segment (the database refuses the batch: backlog).
+    expect(await log.pending([d.decisionId])).toEqual(new Map([[d.decisionId, { deployment: 'delta', keyId: 'k' }]]));
+    await log.committed();
+    await log.drain({ replay: false });
+    expect(await log.pending([d.decisionId])).toEqual(new Map([[d.decisionId, { deployment: 'delta', keyId: 'k' }]]));
+    sink.mode = 'ok';
+    await log.drain();
+    expect(sink.rows.has(d.decisionId)).toBe(true);
+    await log.close();
+  });
+
   it('writes lines handed to it already encoded with the rows it encodes itself', async () => {
     const sink = new TableSink();
     const { log } = await setup(sink);

@@ -39,8 +39,12 @@
  * A journal at its cap (`maxBytes`) refuses appends: in `async` mode the rows that had to be spilled
  * are counted lost (`rows_lost`, with the journal's log line), in `journal` mode refused (503).
  * A journal line that cannot be parsed on replay is counted lost with a log line naming file and line.
+ *
+ * `pending(ids)`: which of these decisions the log holds and has not written to the database yet — in
+ * a batch (being filled, queued, being inserted or spilled), in a journal commit group, or in the
+ * journal's segments — so a reward that arrives right after its decision is not refused as unknown.
  */
-import { decodeDecisionLine, encodeDecisionLine, isRowError, type DecisionInput } from '../../decision-log';
+import { decisionLineFields, decodeDecisionLine, encodeDecisionLine, isRowError, type DecisionInput } from '../../decision-log';
 import type { InferenceMetrics } from '../metrics';
 import { DecisionBatch } from './batch';
 import { JournalFullError, type DecisionJournal, type Segment } from './journal';
@@ -75,6 +79,40 @@ export interface DecisionLogOptions {
   /** `async` (default) or `journal`: see the module comment. */
   durability?: Durability;
   onError?: (err: unknown, what: string) => void;
+}
+
+/** Whose a decision is: what a reward's tenant check needs (decision line fields `deployment` and `key_id`). */
+export interface PendingDecision {
+  deployment: string;
+  keyId: string | null;
+}
+
+const UUID_CHARS = 36;
+
+/** The owner fields of a decision line, or null when the line is not one (e.g. torn at the end of a segment being written). */
+function ownerOf(line: string): PendingDecision | null {
+  try {
+    const f = decisionLineFields(line);
+    return f[2] === null ? null : { deployment: f[2], keyId: f[14] };
+  } catch {
+    return null;
+  }
+}
+
+/** Adds to `found` the lines of `text` (decision lines, each starting with its decision id) whose id is in `want`. */
+function scanBytes(text: Buffer, want: ReadonlySet<string>, found: Map<string, PendingDecision>): void {
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf(0x0a, at);
+    if (end === -1) end = text.length;
+    if (end - at > UUID_CHARS) {
+      const id = text.toString('latin1', at, at + UUID_CHARS);
+      if (want.has(id) && !found.has(id)) {
+        const o = ownerOf(text.toString('utf8', at, end));
+        if (o !== null) found.set(id, o);
+      }
+    }
+    at = end + 1;
+  }
 }
 
 export interface DecisionLogStats {
@@ -153,6 +191,11 @@ export class DecisionLog {
   private committing = 0;
   private walGroup: Promise<Segment> | null = null;
   private walLines: string[] = [];
+  /** Journal durability: the lines of every group commit not settled yet (for `pending`). */
+  private readonly walGroups = new Set<string[]>();
+  /** Batches being inserted, and being spilled to the journal (for `pending`). */
+  private readonly writingBatches = new Set<DecisionBatch>();
+  private readonly spillingBatches = new Set<DecisionBatch>();
 
   constructor(private readonly opts: DecisionLogOptions) {
     this.batchSize = opts.batchSize ?? 512;
@@ -215,15 +258,18 @@ export class DecisionLog {
       if (group !== this.walGroup) {
         this.walGroup = group;
         const lines: string[] = (this.walLines = []);
+        this.walGroups.add(lines);
         this.committing++;
         group.then(
           (seg) => {
             this.committing--;
+            this.walGroups.delete(lines);
             // While the database is down the segment is backlog (replayed later): nothing to queue.
             if (this.databaseUp) for (const l of lines) this.queue(l, seg);
           },
           (err: unknown) => {
             this.committing--;
+            this.walGroups.delete(lines);
             this.stats.refused += lines.length;
             this.opts.metrics.rowsRefused.labels('decisions').inc(lines.length);
             if (!(err instanceof JournalFullError)) this.opts.onError?.(err, `decision log: ${lines.length} decision(s) could not be journaled; their requests are answered 503`);
@@ -324,6 +370,7 @@ export class DecisionLog {
 
   private async write(batch: DecisionBatch): Promise<void> {
     this.inFlightRows += batch.count;
+    this.writingBatches.add(batch);
     try {
       const n = await this.insertIsolating(batch, 'inserting');
       this.stats.written += n;
@@ -333,6 +380,8 @@ export class DecisionLog {
       this.markDown(err);
       this.spill(batch);
     } finally {
+      // After a failure the batch is in spillingBatches already: it is never out of sight of `pending`.
+      this.writingBatches.delete(batch);
       this.inFlightRows -= batch.count;
     }
   }
@@ -402,6 +451,7 @@ export class DecisionLog {
     // Journal durability: the rows are in the journal already, in segments made backlog when the database went down.
     if (this.durability === 'journal') return;
     this.spillingRows += n;
+    this.spillingBatches.add(batch);
     const p = Promise.resolve()
       .then(() => this.opts.journal.append(batch.text.toString('utf8'), n))
       .then(
@@ -420,6 +470,7 @@ export class DecisionLog {
       )
       .finally(() => {
         this.spillingRows -= n;
+        this.spillingBatches.delete(batch);
       });
     this.track(p);
   }
@@ -470,6 +521,42 @@ export class DecisionLog {
       }
     })();
     return this.replaying;
+  }
+
+  /**
+   * Of `ids` (lower-case decision ids), those this log holds but may not have written to the database
+   * yet, with their deployment and key: in memory (a batch being filled, queued, inserted or spilled; a
+   * journal commit group) or in the journal's segments (spilled or written ahead, replayed later).
+   * Not for the hot path: the memory is scanned line by line, and the journal's segments, when there
+   * are any, are read from disk. A reward's existence check asks only for the decisions it did not
+   * find in the database, and looks there again afterwards: a row is always in at least one of the
+   * places looked at in this order (memory, journal, database) — a batch leaves memory only once it is
+   * in the database or the journal, and a segment is deleted only once its rows are in the database.
+   */
+  async pending(ids: readonly string[]): Promise<Map<string, PendingDecision>> {
+    const found = new Map<string, PendingDecision>();
+    const want = new Set(ids);
+    if (want.size === 0) return found;
+    const batches = [...this.ready, ...this.writingBatches, ...this.spillingBatches];
+    if (this.current !== null) batches.push(this.current);
+    for (const b of batches) scanBytes(b.text, want, found);
+    for (const lines of this.walGroups) {
+      for (const line of lines) {
+        const id = line.slice(0, UUID_CHARS);
+        if (want.has(id) && !found.has(id)) {
+          const o = ownerOf(line);
+          if (o !== null) found.set(id, o);
+        }
+      }
+    }
+    if (found.size < want.size && this.opts.journal.bytes > 0) {
+      const rest = new Set([...want].filter((id) => !found.has(id)));
+      for (const [id, line] of await this.opts.journal.find(rest)) {
+        const o = ownerOf(line);
+        if (o !== null) found.set(id, o);
+      }
+    }
+    return found;
   }
 
   getStats(): DecisionLogStats {

@@ -40,6 +40,7 @@ export function createDecideHandler(deps: DecideRouteDeps) {
       checkDecideBody(body, ctx.bodyText);
       throw unknownDeployment((body as { deployment: string }).deployment);
     }
+    ctx.deployment = named as string;
     return served.decide(body as Record<string, unknown>, ctx);
   }
 
@@ -50,6 +51,7 @@ export function createDecideHandler(deps: DecideRouteDeps) {
     const served = deployments.get(s.deployment);
     // Not served here: the generic path names what is wrong (a 400, or the 404).
     if (served === undefined) return PARSE_BODY;
+    ctx.deployment = s.deployment;
     return served.decideScanned(s, scratch, ctx);
   };
 

@@ -52,8 +52,9 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
     return m;
   }
 
-  function modelMetadata(_ctx: RequestContext, p: { name: string; version: string | null }) {
+  function modelMetadata(ctx: RequestContext, p: { name: string; version: string | null }) {
     const state = stateOf(p.name);
+    ctx.deployment = state.name;
     const m = p.version !== null ? pinned(state, p.version) : state.champion;
     const versions = [state.champion, state.canary].filter((x): x is LoadedModel => x !== null).map((x) => String(x.info.version));
     if (m === null) return { name: state.name, versions, platform: 'onnxruntime_onnx', inputs: [], outputs: [] };
@@ -68,6 +69,7 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
 
   function modelReady(ctx: RequestContext, p: { name: string; version: string | null }) {
     const state = stateOf(p.name);
+    ctx.deployment = state.name;
     const ready = p.version !== null ? pinned(state, p.version) !== null : state.champion !== null;
     if (!ready) ctx.status = 503;
     return { name: state.name, ready };
@@ -76,6 +78,7 @@ export function createKServeHandlers(deps: { manager: DeploymentManager; metrics
   async function infer(body: unknown, ctx: RequestContext, p: { name: string; version: string | null }) {
     const b = expectObject(body);
     const state = stateOf(p.name);
+    ctx.deployment = state.name;
     let unit: string | undefined;
     if (b.parameters !== undefined) {
       const params = expectObject(b.parameters, 'parameters');

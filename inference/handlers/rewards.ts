@@ -13,14 +13,18 @@
  * batch, the others go to the registry in one insertRewards (two statements). A malformed envelope
  * (not an object, `rewards` not an array, empty, other keys) is a 400, too many items a 413.
  *
- * Rewards may arrive before their decision row (decisions are written in batches), so no existence
- * check is made here.
+ * A reward of a decision that does not exist is a 404 naming the decision id (per item in a batch),
+ * after the checks of its body (400s first): bandit decisions are found by their claim, every other one
+ * in `decisions` or, when its row is not written yet, in this server's decision log (../rewards/existence.ts,
+ * `existence`). Decisions the tenant guard (../rewards/tenant.ts) could not find arrive as
+ * `ctx.unknownDecisions` and are answered the same 404 without being looked up again.
  */
 import { DEFAULT_REWARD_RANGE } from '../../ml/bandits/config';
-import { ClientError, unavailable } from '../http/errors';
+import { ClientError, badRequest, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
-import { DEFAULT_MAX_REWARD_BATCH, inRewardRange, rewardBatch, scalarReward, rewardBody, rewardComponents, type RewardBatchResponse, type RewardItem, type RewardItemResult } from '../rewards/body';
-import { conflictExpected, createRegistryRewards, type RewardSink, type RewardSinkOutcome } from '../rewards/registry-rewards';
+import { DEFAULT_MAX_REWARD_BATCH, inRewardRange, itemError, rewardBatch, scalarReward, rewardBody, rewardComponents, type RewardBatchResponse, type RewardItem, type RewardItemResult } from '../rewards/body';
+import { unknownDecision } from '../rewards/existence';
+import { conflictExpected, createRegistryRewards, type DecisionExistence, type RewardSink, type RewardSinkOutcome } from '../rewards/registry-rewards';
 import type { RewardSettler } from '../serving/served-deployment';
 
 export type { RewardSink, RewardSinkOutcome };
@@ -30,6 +34,8 @@ export interface RewardsHandlerOptions {
   maxBatch?: number;
   /** Where a batch item's 5xx cause goes, under the error id the client is sent (a whole request's 5xx is logged by the router). */
   log?: (level: 'error', msg: string) => void;
+  /** Binds each reward to an existing decision (the server always does; hand-made test handlers may not). */
+  existence?: DecisionExistence;
 }
 
 /**
@@ -38,11 +44,24 @@ export interface RewardsHandlerOptions {
  */
 export function createRewardsHandler(sink: RewardSink, settler: RewardSettler | null = null, opts: RewardsHandlerOptions = {}) {
   const maxBatch = opts.maxBatch ?? DEFAULT_MAX_REWARD_BATCH;
-  const registry = createRegistryRewards(sink, opts.log);
+  const registry = createRegistryRewards(sink, opts.log, opts.existence);
 
-  async function batch(parsed: { items: RewardItem[]; results: (RewardItemResult | undefined)[] }): Promise<RewardBatchResponse> {
+  async function batch(parsed: { items: RewardItem[]; results: (RewardItemResult | undefined)[] }, unknown: ReadonlySet<string> | undefined): Promise<RewardBatchResponse> {
     const { results } = parsed;
     let rest = parsed.items;
+    if (unknown !== undefined && unknown.size > 0) {
+      rest = rest.filter((it) => {
+        if (!unknown.has(it.decisionId)) return true;
+        try {
+          // As for a decision of no bandit: the default range first (its 400 before the 404).
+          if (it.reward !== null) inRewardRange(it.reward, DEFAULT_REWARD_RANGE, `rewards.${it.index}.reward`, 'this server (the default)');
+          throw unknownDecision(it.sentId, `rewards.${it.index}.decisionId`);
+        } catch (err) {
+          results[it.index] = itemError(it.sentId, err as ClientError);
+        }
+        return false;
+      });
+    }
     if (settler !== null && rest.length > 0) {
       const outs = await settler.rewardBatch(rest);
       const left: RewardItem[] = [];
@@ -65,7 +84,16 @@ export function createRewardsHandler(sink: RewardSink, settler: RewardSettler | 
 
   return async function rewards(body: unknown, ctx: RequestContext): Promise<unknown> {
     const parsed = rewardBatch(body, maxBatch);
-    if (parsed !== null) return batch(parsed);
+    const unknown = ctx.unknownDecisions;
+    if (parsed !== null) return batch(parsed, unknown);
+    if (unknown !== undefined && unknown.size > 0) {
+      // The body's checks first (a 400 before the 404), as for a known decision.
+      const { b, id } = rewardBody(body);
+      const components = rewardComponents(b);
+      if (b.reward !== undefined && b.reward !== null) inRewardRange(scalarReward(b.reward, 'reward'), DEFAULT_REWARD_RANGE, 'reward', 'this server (the default)');
+      else if (components === null) throw badRequest('reward or components is required', 'reward', 'a finite number, or components for the deployment\'s reward spec');
+      throw unknownDecision(id, 'decisionId');
+    }
     if (settler !== null) {
       const applied = await settler.reward(body, ctx);
       if (applied !== null) return applied;
@@ -81,6 +109,7 @@ export function createRewardsHandler(sink: RewardSink, settler: RewardSettler | 
     }
     if ('error' in result) {
       const e = result.error;
+      if (e.name === 'NotFoundError') throw unknownDecision(id, 'decisionId');
       if (e.name === 'ConflictError') throw new ClientError(409, e.message, 'reward', conflictExpected);
       throw new ClientError(400, e.message, e.field === undefined ? null : e.field.replace(/^rewards\[\d+\]\./, ''), e.expected ?? null);
     }

@@ -128,7 +128,7 @@ describe('HTTP core', () => {
   it('serves Prometheus metrics with the error counters', async () => {
     const r = await call(port, 'GET', '/metrics');
     expect(r.status).toBe(200);
-    expect(r.json).toContain('autopilot_inference_errors_total{route="decide",status="400"}');
+    expect(r.json).toContain('autopilot_inference_errors_total{route="decide",status="400",deployment="unknown"}');
     expect(r.json).toContain('autopilot_decision_log_rows_lost_total 0');
     expect(r.json).toMatch(/autopilot_inference_request_duration_seconds_count\{route="decide",model="-",version="-",arm="-"\} \d+/);
   });

@@ -23,6 +23,11 @@ export interface RequestContext {
   latency: Observer | null;
   /** Response status when not 200. */
   status: number;
+  /**
+   * The served deployment the request was routed to, set by the route's handler once it found it (the error
+   * counter's `deployment` label; only names of deployments served here, so the label stays bounded).
+   */
+  deployment?: string | null;
   /** performance.now() when the request arrived. */
   start: number;
   /** The JSON body's text (what the handler's `body` was parsed from); null for requests without one and for bodies a BytesHandler read. */
@@ -31,6 +36,8 @@ export interface RequestContext {
   readonly principal?: Principal | null;
   /** `principal.keyId`: recorded with the decision. */
   readonly keyId?: string | null;
+  /** POST /v1/rewards: decision ids (lower-case) the tenant guard looked for and did not find (answered 404 by the handler, after the body's checks). */
+  unknownDecisions?: ReadonlySet<string>;
   /** Answers the request with `value` (as a handler's return value would), for a handler that returned ANSWER_LATER. */
   answer(value: unknown): void;
   /** Answers the request with the error `err` (as a handler's throw would), for a handler that returned ANSWER_LATER. */
@@ -73,6 +80,9 @@ export interface Handlers {
   rewards: JsonHandler;
   /** POST /v1/feedback (a reviewer's verdict on a text-policy decision); absent: the route is not served. */
   feedback?: JsonHandler;
+  /** POST /v1/predict and /v1/labels (online models); absent: 404. */
+  predict?: JsonHandler;
+  labels?: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
   serverMetadata: GetHandler;
@@ -191,6 +201,8 @@ function routeLabel(path: string): RouteLabel {
   if (path === '/v1/decide') return 'decide';
   if (path === '/v1/rewards') return 'rewards';
   if (path === '/v1/feedback') return 'feedback';
+  if (path === '/v1/predict') return 'predict';
+  if (path === '/v1/labels') return 'labels';
   if (path === '/metrics') return 'metrics';
   if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') return 'health';
   const parsed = path.startsWith('/v2/models/') ? parseModelPath(path) : null;
@@ -211,6 +223,8 @@ export function createHttpServer(opts: HttpOptions): Server {
     decide: metrics.latency('decide'),
     rewards: metrics.latency('rewards'),
     feedback: metrics.latency('feedback'),
+    predict: metrics.latency('predict'),
+    labels: metrics.latency('labels'),
     v2_infer: metrics.latency('v2_infer'),
     v2_metadata: metrics.latency('v2_metadata'),
     health: metrics.latency('health'),
@@ -221,7 +235,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const finish = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, status: number, payload: string, close = false): void => {
     ex.send(status, JSON_TYPE, payload, close);
     (ctx.latency ?? defaults[route]).observe((performance.now() - start) / 1000);
-    if (status >= 400) metrics.errors.labels(route, String(status)).inc();
+    if (status >= 400) metrics.errors.labels(route, String(status), ctx.deployment ?? 'unknown').inc();
   };
 
   const fail = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, err: unknown): void => {
@@ -241,7 +255,7 @@ export function createHttpServer(opts: HttpOptions): Server {
     opts.onInternalError?.(fault.cause, route, fault.errorId);
     ex.send(fault.status, JSON_TYPE, errorBody(fault), false, fault.retryAfterSeconds);
     (ctx.latency ?? defaults[route]).observe((performance.now() - start) / 1000);
-    metrics.errors.labels(route, String(fault.status)).inc();
+    metrics.errors.labels(route, String(fault.status), ctx.deployment ?? 'unknown').inc();
   };
 
   const respond = (ex: Exchange, route: RouteLabel, ctx: RequestContext, start: number, value: unknown): void => {
@@ -259,6 +273,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   class Context implements RequestContext {
     latency: Observer | null = null;
     bodyText: string | null = null;
+    deployment: string | null = null;
     private settled = false;
     readonly keyId: string | null;
 
@@ -382,6 +397,12 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method === 'POST') return (key = authorize(body, ex, 'feedback', start, authorization, null)) === undefined ? undefined : runJson(body, ex, 'feedback', handlers.feedback, undefined, start, maxBodyBytes, key);
       return reject(body, ex, 'feedback', start, methodNotAllowed(method, path, 'POST'));
     }
+    if ((path === '/v1/predict' || path === '/v1/labels') && handlers.predict !== undefined && handlers.labels !== undefined) {
+      const r = path === '/v1/predict' ? 'predict' : 'labels';
+      // Label batches are larger than a decision: they take the v2 infer body limit.
+      if (method === 'POST') return (key = authorize(body, ex, r, start, authorization, null)) === undefined ? undefined : runJson(body, ex, r, r === 'predict' ? handlers.predict : handlers.labels, undefined, start, r === 'labels' ? maxInferBodyBytes : maxBodyBytes, key);
+      return reject(body, ex, r, start, methodNotAllowed(method, path, 'POST'));
+    }
     if (path === '/metrics') {
       if (method !== 'GET') return reject(body, ex, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
@@ -418,7 +439,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
-        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
+        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, POST /v1/predict, POST /v1/labels, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
   };
 
@@ -443,7 +464,10 @@ export function createHttpServer(opts: HttpOptions): Server {
   });
   if (opts.fastPath !== false) {
     // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
-    const largeBodies = { limitOf: (target: string) => (routeLabel(target.split('?', 1)[0]) === 'v2_infer' ? maxInferBodyBytes : maxBodyBytes) };
+    const largeBodies = { limitOf: (target: string) => {
+        const r = routeLabel(target.split('?', 1)[0]);
+        return r === 'v2_infer' || r === 'labels' ? maxInferBodyBytes : maxBodyBytes;
+      } };
     const fastStats = installFastPath(
       server,
       {

@@ -1,4 +1,4 @@
-import { answerMiddle, decideAnswerText, decisionMetadataJson, type DecideResponse } from './answer';
+import { answerMiddle, decideAnswerText, decisionMetadataJson, headPropensitiesObject, type DecideResponse } from './answer';
 import { newDecisionStamp } from '../decisions/id';
 
 /** The answer as the object decide used to return, serialized the generic way. */
@@ -30,5 +30,14 @@ describe('decisionMetadataJson', () => {
     [1, Number.NaN, 'sample', Infinity, 2],
   ] as const)('writes exactly what JSON.stringify writes (%p, %p, %p, %p, %p)', (armProbability, policyProbability, mode, epsilon, temperature) => {
     expect(decisionMetadataJson(armProbability, policyProbability, mode, epsilon, temperature)).toBe(JSON.stringify({ armProbability, policyProbability, mode, epsilon, temperature }));
+  });
+
+  it('writes the per-head propensities exactly as JSON.stringify does', () => {
+    const names = ['variant', 'k', 'a "quoted" head'];
+    const propensities = [0.9666666666666667, 0.0016666666666666668, 1];
+    const keysJson = names.map((n) => `${JSON.stringify(n)}:`);
+    expect(decisionMetadataJson(1, 0.5, 'greedy', 0.05, 1, { keysJson, propensities })).toBe(
+      JSON.stringify({ armProbability: 1, policyProbability: 0.5, mode: 'greedy', epsilon: 0.05, temperature: 1, headPropensities: headPropensitiesObject(names, propensities) }),
+    );
   });
 });

@@ -24,10 +24,31 @@ function jsonNumber(x: number): string {
 
 /**
  * `JSON.stringify` of a served decision's metadata `{ armProbability, policyProbability, mode, epsilon,
- * temperature }`, written directly (the log line carries it).
+ * temperature, headPropensities? }`, written directly (the log line carries it). `headPropensities`:
+ * per discrete head, the probability of its chosen value under the serving rule (product = propensity).
  */
-export function decisionMetadataJson(armProbability: number, policyProbability: number, mode: 'sample' | 'greedy', epsilon: number, temperature: number): string {
-  return `{"armProbability":${jsonNumber(armProbability)},"policyProbability":${jsonNumber(policyProbability)},"mode":"${mode}","epsilon":${jsonNumber(epsilon)},"temperature":${jsonNumber(temperature)}}`;
+export function decisionMetadataJson(
+  armProbability: number,
+  policyProbability: number,
+  mode: 'sample' | 'greedy',
+  epsilon: number,
+  temperature: number,
+  heads: { keysJson: readonly string[]; propensities: ArrayLike<number> } | null = null,
+): string {
+  let perHead = '';
+  if (heads !== null && heads.keysJson.length > 0) {
+    perHead = ',"headPropensities":{';
+    for (let i = 0; i < heads.keysJson.length; i++) perHead += `${i > 0 ? ',' : ''}${heads.keysJson[i]}${jsonNumber(heads.propensities[i])}`;
+    perHead += '}';
+  }
+  return `{"armProbability":${jsonNumber(armProbability)},"policyProbability":${jsonNumber(policyProbability)},"mode":"${mode}","epsilon":${jsonNumber(epsilon)},"temperature":${jsonNumber(temperature)}${perHead}}`;
+}
+
+/** `metadata.headPropensities` as an object (the generic logging path): head name → probability of its chosen value. */
+export function headPropensitiesObject(names: readonly string[], propensities: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]] = propensities[i];
+  return out;
 }
 
 /** The part of a served decision's answer that is the same for every request of one model version and arm. */

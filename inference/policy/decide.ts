@@ -20,6 +20,9 @@
  * - `density`: the density of the continuous parts when they were sampled (null otherwise).
  * - `metadata.policyProbability`: the model's own softmax probability of the discrete parts (T = 1,
  *   no ε), even in greedy mode.
+ * - `metadata.headPropensities`: `{ head: probability }` of each discrete head's chosen value under
+ *   the serving rule (heads are drawn independently given x, so their product is `propensity`); OPE
+ *   uses them for factored weights and to find heads logged deterministically (no support).
  * Fallback decisions are logged with arm `fallback`, version null and propensity 1 (a fixed action).
  */
 import { newDecisionStamp } from '../decisions/id';
@@ -39,7 +42,7 @@ import type { SyncOutputs } from '../models/sync-session';
 import type { ServingState } from '../models/serving-state';
 import type { Arm } from '../router';
 import type { ScannedDecide } from '../serving/served-deployment';
-import { answerMiddle, decideAnswerText, decisionMetadataJson, type DecideResponse } from './answer';
+import { answerMiddle, decideAnswerText, decisionMetadataJson, headPropensitiesObject, type DecideResponse } from './answer';
 
 export interface PolicyDecideDeps {
   log: DecisionLog;
@@ -362,7 +365,7 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
     const line =
       fields === null || input.loggedJson === undefined
         ? null
-        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature), ctx.keyId ?? null);
+        : encodeServedDecisionLine(decisionId, time, fields, input.loggedJson, actionJson, decoded.propensity, decoded.density, unit, latencyMs, decisionMetadataJson(armProbability, decoded.policyProbability, mode, ex.epsilon, temperature, { keysJson: model.decoder!.headKeysJson, propensities: decoded.headPropensities }), ctx.keyId ?? null);
     if (line !== null) {
       log.enqueueLine(line);
     } else {
@@ -382,7 +385,7 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
         density: decoded.density,
         unit,
         latencyMs,
-        metadata: { armProbability, policyProbability: decoded.policyProbability, mode, epsilon: ex.epsilon, temperature },
+        metadata: { armProbability, policyProbability: decoded.policyProbability, mode, epsilon: ex.epsilon, temperature, headPropensities: headPropensitiesObject(model.decoder!.discreteHeadNames, decoded.headPropensities) },
         keyId: ctx.keyId ?? null,
       };
       log.enqueue(generic);

@@ -13,12 +13,14 @@ describe('ActionDecoder', () => {
   it('is ml/onnx decodeAction when exploration is at its defaults', () => {
     const g = decoder.decode(outputs, { mode: 'greedy', epsilon: 0, temperature: 1, rng: new Rng(1) });
     const ref = decodeAction(policy.signature, outputs, { mode: 'greedy' });
-    expect(g).toEqual({ action: ref.action, propensity: 1, density: null, policyProbability: ref.policyProbability });
+    expect(g).toEqual({ action: ref.action, propensity: 1, density: null, policyProbability: ref.policyProbability, headPropensities: new Float64Array([1, 1, 1, 1]) });
+    expect(decoder.discreteHeadNames).toEqual(['variant', 'k', 'rerank', 'prompt_id']);
     const rng = new Rng(9);
     for (let i = 0; i < 50; i++) {
       const s = decoder.decode(outputs, { mode: 'sample', epsilon: 0, temperature: 1, rng });
       const score = scoreAction(policy.signature, outputs, s.action);
       expect(s.propensity).toBeCloseTo(score.probability, 12);
+      expect(s.headPropensities.reduce((a, b) => a * b, 1)).toBeCloseTo(s.propensity, 12);
       expect(s.density).toBeCloseTo(score.density, 9);
     }
   });
@@ -38,6 +40,8 @@ describe('ActionDecoder', () => {
         (d.action.rerank === greedy.rerank ? 1 - eps + eps / 2 : eps / 2) *
         (d.action.prompt_id === greedy.prompt_id ? 1 - eps + eps / 4 : eps / 4);
       expect(d.propensity).toBeCloseTo(want, 12);
+      expect(d.headPropensities[1]).toBeCloseTo(d.action.k === greedy.k ? 1 - eps + eps / 30 : eps / 30, 12);
+      expect(d.headPropensities.reduce((a, b) => a * b, 1)).toBeCloseTo(d.propensity, 12);
       expect(d.density).toBeNull();
       if (d.action.variant === greedy.variant) sameVariant++;
     }

@@ -35,6 +35,13 @@ export interface Decoded {
   density: number | null;
   /** Π over discrete heads of the model's probability of the chosen value (T = 1, ε = 0). */
   policyProbability: number;
+  /**
+   * Per discrete head (signature order, `ActionDecoder.discreteHeadNames`), the probability of its
+   * chosen value under the serving rule; their product is `propensity`. OPE's factored weights and
+   * support checks read them (logged as `metadata.headPropensities`). Read-only (greedy without ε
+   * shares one array of ones).
+   */
+  headPropensities: Float64Array;
 }
 
 /** Named float outputs (ORT's `results[name]`, or plain arrays). */
@@ -49,8 +56,17 @@ function data(outputs: Outputs, name: string): ArrayLike<number> {
 export class ActionDecoder {
   private readonly scratch: Float64Array;
   private readonly hasContinuous: boolean;
+  /** Names of the discrete heads, in signature order: the keys of `headPropensities`. */
+  readonly discreteHeadNames: readonly string[];
+  /** `"name":` of each discrete head, the keys of the logged `metadata.headPropensities` (serialised once). */
+  readonly headKeysJson: readonly string[];
+  /** Greedy without ε: every head's value is certain. */
+  private readonly allOnes: Float64Array;
 
   constructor(readonly signature: PolicySignature) {
+    this.discreteHeadNames = signature.heads.filter((h) => h.kind !== 'continuous').map((h) => h.name);
+    this.headKeysJson = this.discreteHeadNames.map((n) => `${JSON.stringify(n)}:`);
+    this.allOnes = new Float64Array(this.discreteHeadNames.length).fill(1);
     let widest = 2;
     for (const h of signature.heads) {
       if (h.kind === 'categorical') widest = Math.max(widest, h.choices.length);
@@ -68,9 +84,32 @@ export class ActionDecoder {
         propensity: d.propensity,
         density: opts.mode === 'sample' && this.hasContinuous ? d.policyDensity : null,
         policyProbability: d.policyProbability,
+        headPropensities: opts.mode === 'greedy' ? this.allOnes : this.chosenProbabilities(outputs, d.action, opts.row ?? 0),
       };
     }
     return this.explore(outputs, opts);
+  }
+
+  /** Per discrete head, the model's (normalised) probability of the value `action` holds: sampling at T = 1, ε = 0. */
+  private chosenProbabilities(outputs: Outputs, action: Action, row: number): Float64Array {
+    const out = new Float64Array(this.discreteHeadNames.length);
+    let j = 0;
+    for (const h of this.signature.heads) {
+      if (h.kind === 'continuous') continue;
+      const v = action[h.name];
+      if (h.kind === 'bernoulli') {
+        const p1 = data(outputs, h.output)[row];
+        out[j++] = v === true ? p1 : 1 - p1;
+        continue;
+      }
+      const k = h.kind === 'categorical' ? h.choices.length : h.max - h.min + 1;
+      const chosen = h.kind === 'categorical' ? h.choices.indexOf(v as string) : (v as number) - h.min;
+      const src = data(outputs, h.output);
+      let z = 0;
+      for (let i = 0; i < k; i++) z += src[row * k + i];
+      out[j++] = src[row * k + chosen] / z;
+    }
+    return out;
   }
 
   /** ε-mixing and temperature on top of the policy's probabilities. */
@@ -83,6 +122,8 @@ export class ActionDecoder {
     const action: Action = {};
     let propensity = 1;
     let policyProbability = 1;
+    const headPropensities = new Float64Array(this.discreteHeadNames.length);
+    let head = 0;
     let logDensity = 0;
     let sampledContinuous = false;
     for (const h of this.signature.heads) {
@@ -127,16 +168,17 @@ export class ActionDecoder {
             break;
           }
         }
-        propensity *= q[chosen];
+        headPropensities[head] = q[chosen];
       } else {
         chosen = eps > 0 && opts.rng.uniform() < eps ? opts.rng.int(k) : best;
-        propensity *= (chosen === best ? 1 - eps : 0) + eps / k;
+        headPropensities[head] = (chosen === best ? 1 - eps : 0) + eps / k;
       }
+      propensity *= headPropensities[head++];
       policyProbability *= p[chosen];
       if (h.kind === 'categorical') action[h.name] = h.choices[chosen];
       else if (h.kind === 'integer') action[h.name] = h.min + chosen;
       else action[h.name] = chosen === 1;
     }
-    return { action, propensity, density: sampledContinuous ? Math.exp(logDensity) : null, policyProbability };
+    return { action, propensity, density: sampledContinuous ? Math.exp(logDensity) : null, policyProbability, headPropensities };
   }
 }

@@ -2,15 +2,17 @@
  * Rewards bound to their tenant (R-security): with auth on, POST /v1/rewards is accepted only for
  * decisions of deployments the request's key holds the `reward` scope on, and — for a deployment with
  * `rewardsFromDecidingKeyOnly: true` (registry/deployment-config/access.ts) — only from the key that asked
- * for the decision (`decisions.key_id`). Anything else is a 403 naming the decision; a decision that
- * cannot be found (after waiting for the decision log's batches, ~1 s) is a 404. A batch is checked as a
- * whole: one refused item refuses the request (a key sending another tenant's decisions is a request
- * fault, not an item fault).
+ * for the decision (`decisions.key_id`). Anything else is a 403 naming the decision. A batch is checked
+ * as a whole: one refused item refuses the request (a key sending another tenant's decisions is a
+ * request fault, not an item fault). A decision that cannot be found (in `decisions`, in this server's
+ * decision log, nor — for an id that may be one another process has not written yet — after waiting
+ * about a second) is not a request fault: its id is handed to the rewards handler in
+ * `ctx.unknownDecisions`, which answers that item 404 after the body's checks (./existence.ts).
  *
  * The decision's deployment and key are read from `decisions` (one query per event-loop turn for all the
- * rewards that arrived in it). A key that may reward every deployment, when no deployment takes rewards
- * from the deciding key only, needs no look-up: its rewards go straight through (as without auth, a
- * reward may then arrive before its decision row).
+ * rewards that arrived in it), then from this server's decision log for those not written yet. A key
+ * that may reward every deployment, when no deployment takes rewards from the deciding key only, needs
+ * no look-up here: the rewards handler's existence check is enough.
  *
  * Kept apart from the reward validation (../handlers/rewards.ts, ./body.ts): it wraps the handler.
  */
@@ -19,23 +21,22 @@ import { ClientError } from '../http/errors';
 import type { JsonHandler, RequestContext } from '../http/server';
 import type { Principal } from '../auth/principal';
 import { forbidden } from '../auth/store';
+import { DEFAULT_RETRY_DELAYS_MS, mayStillBeLogged, sleep, type DecisionOwner, type PendingDecisions } from './existence';
+
+export type { DecisionOwner };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Who a decision belongs to. */
-export interface DecisionOwner {
-  deployment: string;
-  keyId: string | null;
-}
 
 export interface TenantDeps {
   /** Whether a deployment takes rewards from the deciding key only (AuthStore.decidingKeyOnly). */
   decidingKeyOnly(deployment: string): boolean;
   /** Whether any deployment does. */
   readonly anyDecidingKeyOnly: boolean;
-  /** The owners of these decision ids (lower-case), those found. */
+  /** The owners of these decision ids (lower-case), those found in `decisions`. */
   owners(ids: string[]): Promise<Map<string, DecisionOwner>>;
-  /** Waits before each new look-up of decisions not found yet (they may still be in a decision log batch). Default 30, 60, 120, 250, 500 ms. */
+  /** This server's decision log: decisions not written yet. */
+  pending?: PendingDecisions;
+  /** Waits before each new look-up of decisions not found yet (another process may not have written them). Default DEFAULT_RETRY_DELAYS_MS. */
   retryDelaysMs?: readonly number[];
 }
 
@@ -63,8 +64,6 @@ export function decisionOwners(pool: Pool): (ids: string[]) => Promise<Map<strin
     });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The decision ids of a single or batch reward body with their fields; ids that are not uuids are left to the handler's 400. */
 function decisionIds(body: unknown): { id: string; field: string }[] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
@@ -79,27 +78,47 @@ function decisionIds(body: unknown): { id: string; field: string }[] {
   return out;
 }
 
-/** Throws the 404/403 when `p` may not reward these decisions. */
-export async function checkRewardTenant(p: Principal, body: unknown, deps: TenantDeps): Promise<void> {
-  if (p.reward.all && !deps.anyDecidingKeyOnly) return;
+/** The owners of `ids`: from `decisions`, then this server's decision log, then `decisions` again (rows written meanwhile). */
+async function lookUp(ids: string[], deps: TenantDeps): Promise<Map<string, DecisionOwner>> {
+  const owners = await deps.owners(ids);
+  let missing = ids.filter((id) => !owners.has(id));
+  if (missing.length === 0 || deps.pending === undefined) return owners;
+  for (const [id, o] of await deps.pending.pending(missing)) owners.set(id, o);
+  missing = missing.filter((id) => !owners.has(id));
+  if (missing.length > 0) for (const [id, o] of await deps.owners(missing)) owners.set(id, o);
+  return owners;
+}
+
+/**
+ * Throws the 403 when `p` may not reward these decisions; resolves with the decision ids (lower-case)
+ * not found, which the rewards handler answers 404 (per item).
+ */
+export async function checkRewardTenant(p: Principal, body: unknown, deps: TenantDeps): Promise<Set<string>> {
+  const unknown = new Set<string>();
+  if (p.reward.all && !deps.anyDecidingKeyOnly) return unknown;
   const wanted = decisionIds(body);
-  if (wanted.length === 0) return;
-  let owners = await deps.owners(wanted.map((w) => w.id));
-  for (const delay of deps.retryDelaysMs ?? [30, 60, 120, 250, 500]) {
-    if (wanted.every((w) => owners.has(w.id))) break;
+  if (wanted.length === 0) return unknown;
+  const owners = await lookUp([...new Set(wanted.map((w) => w.id))], deps);
+  for (const delay of deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS) {
+    const now = Date.now();
+    const missing = [...new Set(wanted.filter((w) => !owners.has(w.id) && mayStillBeLogged(w.id, now)).map((w) => w.id))];
+    if (missing.length === 0) break;
     await sleep(delay);
-    const missing = wanted.filter((w) => !owners.has(w.id)).map((w) => w.id);
-    const more = await deps.owners(missing);
-    owners = new Map([...owners, ...more]);
+    // Only the table can gain them now (a decision of this server was in its log at the first look).
+    for (const [id, o] of await deps.owners(missing)) owners.set(id, o);
   }
   for (const w of wanted) {
     const o = owners.get(w.id);
-    if (o === undefined) throw new ClientError(404, `decision ${w.id} not found`, w.field, 'the decisionId of a decision this deployment made (decisions are recorded within about a second)');
+    if (o === undefined) {
+      unknown.add(w.id);
+      continue;
+    }
     if (!p.reward.all && !p.reward.on.has(o.deployment)) throw forbidden(p, 'reward', o.deployment, w.field);
     if (deps.decidingKeyOnly(o.deployment) && o.keyId !== p.keyId) {
       throw new ClientError(403, `decision ${w.id} of deployment ${JSON.stringify(o.deployment)} was asked for by another API key; this deployment takes rewards only from the deciding key`, w.field, `the API key that asked for decision ${w.id}`);
     }
   }
+  return unknown;
 }
 
 /** The rewards handler behind the tenant check (requests without a principal — auth off — pass as before). */
@@ -108,7 +127,8 @@ export function guardRewardTenants(handler: JsonHandler, deps: TenantDeps): Json
     const p = ctx.principal;
     if (p != null) {
       try {
-        await checkRewardTenant(p, body, deps);
+        const unknown = await checkRewardTenant(p, body, deps);
+        if (unknown.size > 0) ctx.unknownDecisions = unknown;
       } catch (err) {
         if (err instanceof ClientError) throw err;
         throw new ClientError(503, `cannot check who may reward these decisions now: ${(err as Error).message}`, null, 'a retry later (the registry database is unavailable)');

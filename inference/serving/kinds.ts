@@ -21,6 +21,7 @@ import type { InferenceMetrics } from '../metrics';
 import type { ArtifactCache } from '../models/artifact-cache';
 import { PolicyKind } from '../policy/kind';
 import { TextPolicyKind } from '../text-policy/kind';
+import { OnlineModelKind, type SnapshotRegistry } from '../online/kind';
 import type { DeploymentMap } from './deployment-map';
 import type { ServedKind } from './served-deployment';
 
@@ -45,6 +46,9 @@ export interface ServingDeps {
   /** Redis for bandit learner state and reward claims; null: bandit deployments are not served. */
   banditRedis: Redis | null;
   rewardLog: RewardLog | null;
+  /** Registers and reads online-model snapshots (null: no artifact store). */
+  snapshots?: SnapshotRegistry | null;
+  onlineRefreshIntervalMs?: number;
   banditRefreshIntervalMs?: number;
   banditFlushIntervalMs?: number;
   retryFailedMs?: number;
@@ -82,6 +86,10 @@ export const SERVED_KINDS = {
         }),
   'text-policy': (deps: ServingDeps) =>
     new TextPolicyKind({ map: deps.map, registry: deps.registry, store: deps.store, decisionLog: deps.decisionLog, metrics: deps.metrics, cacheDir: join(deps.cacheDir, 'text-policy'), log: deps.log }),
+  'online-model': (deps: ServingDeps) =>
+    deps.banditRedis === null
+      ? null
+      : new OnlineModelKind({ map: deps.map, redis: deps.banditRedis, snapshots: deps.snapshots ?? null, actor: deps.actor, refreshIntervalMs: deps.onlineRefreshIntervalMs, log: deps.log }),
 } satisfies { readonly [K in DeploymentKind]: (deps: ServingDeps) => ServedKind | null };
 
 /** One ServedKind per kind (null: not served by this server, e.g. bandit without Redis). */

@@ -73,13 +73,17 @@ export async function createServingFixture(opts: { store?: { store: ArtifactStor
       return { version: v.version, policy, artifactUri: v.artifactUri };
     },
     async deploy(model, d) {
+      // A deployment this helper creates serves greedily unless the test says otherwise: the serving
+      // tests compare answers with the policy's argmax. What a user's new deployment gets (exploration
+      // by default) is what `registry.setDeployment` does without `exploration` (registry/exploration-defaults.int.test.ts).
+      const created = d.exploration === undefined && (await registry.findDeployment(model)) === null;
       const r = await registry.setDeployment({
         model,
         ...(d.champion !== undefined ? { championVersion: d.champion } : {}),
         ...(d.canary !== undefined ? { canaryVersion: d.canary } : {}),
         ...(d.weight !== undefined ? { canaryWeight: d.weight } : {}),
         ...(d.fallback !== undefined ? { fallback: d.fallback } : {}),
-        ...(d.exploration !== undefined ? { exploration: d.exploration } : {}),
+        ...(d.exploration !== undefined ? { exploration: d.exploration } : created ? { exploration: { mode: 'greedy' } as Exploration } : {}),
         actor: 'test',
       });
       return r.deployment.generation;

@@ -1,6 +1,9 @@
 /**
  * A TCP proxy a test controls, to take a real service away and bring it back: `cut()` drops every
- * connection and refuses new ones (the service looks down), `restore()` accepts again on the same port.
+ * connection and refuses new ones (the service looks down), `restore()` accepts again on the same port;
+ * `delayAnswers(ms, n)`: the next `n` answers (on whichever connections they come) arrive `ms` late, and
+ * so does everything after them on their connection (the request is served, the client sees a slow
+ * answer: a client timeout after the server acted).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -8,6 +11,12 @@ export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  private delays: number[] = [];
+
+  /** The next `answers` answers from the service (and what follows on their connections) arrive `ms` late. */
+  delayAnswers(ms: number, answers = 1): void {
+    for (let i = 0; i < answers; i++) this.delays.push(ms);
+  }
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
 
@@ -27,7 +36,12 @@ export class TcpProxy {
       client.on('close', drop);
       upstream.on('close', drop);
       client.pipe(upstream);
-      upstream.pipe(client);
+      let delay: number | undefined;
+      upstream.on('data', (chunk: Buffer) => {
+        delay ??= this.delays.shift();
+        if (delay === undefined) client.write(chunk);
+        else setTimeout(() => client.destroyed || client.write(chunk), delay);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

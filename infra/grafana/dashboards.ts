@@ -275,6 +275,12 @@ export function servingDashboard(): Dashboard {
       ],
     })
     .timeseries({
+      title: 'Errors by deployment',
+      description: 'Responses with status >= 400 per second by the deployment they were routed to ("unknown": a malformed body or a name not served here).',
+      unit: 'reqps',
+      queries: [['sum by (deployment, status) (rate(autopilot_inference_errors_total[5m]))', '{{deployment}} {{status}}']],
+    })
+    .timeseries({
       title: 'Fallbacks by deployment and reason',
       description: 'Decisions answered with the static fallback action, per second.',
       unit: 'reqps',
@@ -316,6 +322,14 @@ export function servingDashboard(): Dashboard {
       queries: [
         ['autopilot_decision_log_queue_depth', 'queue {{instance}}'],
         ['autopilot_decision_log_journal_pending', 'journal {{instance}}'],
+      ],
+    })
+    .timeseries({
+      title: 'Retention: day partitions ahead, rows in the default partition',
+      description: 'Days of decision log partitions left ahead of now (the retention workflow keeps about 7; the alert fires under 2) and rows waiting in a DEFAULT partition, by table (the rollout worker reads them at each scrape).',
+      queries: [
+        ['min by (table) (autopilot_decision_log_partitions_ahead_seconds) / 86400', 'days ahead {{table}}'],
+        ['max by (table) (autopilot_decision_log_default_partition_rows)', 'default rows {{table}}'],
       ],
     })
     .build();

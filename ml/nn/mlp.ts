@@ -46,21 +46,18 @@ export class Mlp {
     this.acts[0] = x;
     const last = this.layers.length - 1;
     for (let l = 0; l <= last; l++) {
-      const y = this.acts[l + 1];
-      this.layers[l].forward(this.acts[l], n, y);
-      if (l < last || this.outputActivation === 'tanh') {
-        const m = n * this.layers[l].outSize;
-        for (let j = 0; j < m; j++) y[j] = Math.tanh(y[j]);
-      }
+      this.layers[l].forward(this.acts[l], n, this.acts[l + 1], l < last || this.outputActivation === 'tanh');
     }
     return this.acts[this.layers.length].subarray(0, n * this.outSize);
   }
 
   /**
    * Backward from dL/d(output)[n, out] of the last forward; accumulates parameter gradients and
-   * returns dL/d(input) [n, in] (a view valid until the next call).
+   * returns dL/d(input) [n, in] (a view valid until the next call). With `inputGradient` false the
+   * first layer's dL/d(input) is not computed (an encoder of observations needs none) and the
+   * returned view holds nothing meaningful.
    */
-  backward(dOut: Float64Array, n: number): Float64Array {
+  backward(dOut: Float64Array, n: number, inputGradient = true): Float64Array {
     const last = this.layers.length - 1;
     let d = this.grads[last + 1];
     d.set(dOut.subarray(0, n * this.outSize));
@@ -71,7 +68,7 @@ export class Mlp {
         for (let j = 0; j < m; j++) d[j] *= 1 - y[j] * y[j];
       }
       const dx = this.grads[l];
-      this.layers[l].backward(this.acts[l], d, n, dx);
+      this.layers[l].backward(this.acts[l], d, n, l > 0 || inputGradient ? dx : null);
       d = dx;
     }
     return d.subarray(0, n * this.inSize);

@@ -6,6 +6,7 @@ import { orthogonalInit } from './init';
 import { Linear } from './linear';
 import { Mlp } from './mlp';
 import { Parameters, decodeFloat64, encodeFloat64 } from './parameters';
+import { simdKernels, useSimd } from './simd';
 
 function randomize(a: Float64Array, rng: Rng, scale = 1): void {
   for (let i = 0; i < a.length; i++) a[i] = scale * rng.normal();
@@ -59,6 +60,86 @@ describe('gradient check (central differences, float64): layers', () => {
     const gp = Float64Array.from(p.grad);
     expect(maxRelativeError(gp, numericalGradient(loss, p.data)).error).toBeLessThan(1e-5);
     expect(maxRelativeError(dx, numericalGradient(loss, x)).error).toBeLessThan(1e-5);
+  });
+});
+
+describe('Linear kernels (register-blocked)', () => {
+  // the plain triple loops the blocked kernels replace: every sum in the same order
+  function reference(w: Float64Array, inS: number, outS: number, x: Float64Array, dy: Float64Array, dx0: Float64Array, n: number) {
+    const wo = 0, bo = inS * outS;
+    const y = new Float64Array(n * outS), g = new Float64Array(w.length), dx = Float64Array.from(dx0);
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < outS; o++) {
+        let s = w[bo + o];
+        for (let k = 0; k < inS; k++) s += x[i * inS + k] * w[wo + o * inS + k];
+        y[i * outS + o] = s;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < outS; o++) {
+        const d = dy[i * outS + o];
+        g[bo + o] += d;
+        for (let k = 0; k < inS; k++) {
+          g[wo + o * inS + k] += d * x[i * inS + k];
+          dx[i * inS + k] += d * w[wo + o * inS + k];
+        }
+      }
+    }
+    return { y, g, dx };
+  }
+  const bits = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+
+  afterEach(() => useSimd(true));
+
+  it('WebAssembly SIMD is available here, so the tests below reach the WASM kernels', () => {
+    expect(simdKernels()).not.toBeNull();
+  });
+
+  it.each([['WASM SIMD (f64x2) where the shape allows, scalar elsewhere', true], ['scalar only', false]])('%s: forward, weight and input gradients equal the plain loops bit for bit, for every remainder of the blocks', (_name, simd) => {
+    useSimd(simd);
+    const rng = new Rng(11);
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 33]) {
+      for (const inS of [1, 3, 4, 5, 8, 12]) {
+        for (const outS of [1, 2, 3, 4, 5, 8]) {
+          const p = new Parameters();
+          const lin = new Linear(p, 'l', inS, outS);
+          p.seal();
+          randomize(p.data, rng);
+          const x = new Float64Array(n * inS), dy = new Float64Array(n * outS), dx0 = new Float64Array(n * inS);
+          randomize(x, rng);
+          randomize(dy, rng);
+          randomize(dx0, rng);
+          const ref = reference(p.data, inS, outS, x, dy, dx0, n);
+          const y = new Float64Array(n * outS);
+          lin.forward(x, n, y);
+          expect({ n, inS, outS, y: bits(y) }).toEqual({ n, inS, outS, y: bits(ref.y) });
+          const yt = new Float64Array(n * outS);
+          lin.forward(x, n, yt, true);
+          expect(Array.from(yt)).toEqual(Array.from(ref.y, Math.tanh));
+          p.zeroGrad();
+          const dx = Float64Array.from(dx0);
+          lin.backward(x, dy, n, dx, true);
+          expect({ n, inS, outS, g: bits(p.grad), dx: bits(dx) }).toEqual({ n, inS, outS, g: bits(ref.g), dx: bits(ref.dx) });
+          const dxFresh = new Float64Array(n * inS).fill(7);
+          lin.backward(x, dy, n, dxFresh, false);
+          const refFresh = reference(p.data, inS, outS, x, dy, new Float64Array(n * inS), n);
+          expect(bits(dxFresh)).toBe(bits(refFresh.dx));
+        }
+      }
+    }
+  });
+
+  it('a row of a batch equals that row alone (the batched rollouts rely on it)', () => {
+    const rng = new Rng(12);
+    const p = new Parameters();
+    // 13 rows: 12 through the WASM kernels, the 13th and every single row through the scalar ones
+    const mlp = new Mlp(p, 'm', [5, 12, 8], 'tanh');
+    p.seal();
+    randomize(p.data, rng, 0.5);
+    const n = 13, x = new Float64Array(n * 5);
+    randomize(x, rng);
+    const batch = Float64Array.from(mlp.forward(x, n));
+    for (let i = 0; i < n; i++) expect(bits(Float64Array.from(mlp.forward(x.subarray(i * 5, (i + 1) * 5), 1)))).toBe(bits(batch.subarray(i * 8, (i + 1) * 8)));
   });
 });
 

@@ -12,7 +12,7 @@ import type { HeadSignature, PolicySignature } from './signature';
  *   bernoulli:           Gemm → Sigmoid                       → `<name>_prob`   [batch, 1]
  *   continuous:          Gemm                                 → `<name>_mean`   [batch, 1]
  *                        Expand(log_std, [batch, 1])          → `<name>_log_std` [batch, 1]
- *   value:               Gemm (on h, or on the critic's own trunk when the policy does not share layers) → `value` [batch, 1]
+ *   value:               Gemm (on h, or on the critic's own trunk when the policy does not share layers) → `value` [batch, 1] (under norm_value the value statistics are folded into this Gemm's weights)
  * Weights are the float64 parameters rounded to float32 (stored [out, in], as the trainer's layout).
  */
 export const ONNX_OPSET = 17;
@@ -135,8 +135,10 @@ export function exportOnnx(policy: ActorCritic, options: ExportOptions = {}): Ex
     );
   }
   const v = policy.valueHead;
-  inits.push(floatTensor('value.weight', [1, v.inSize], slice(v.weightOffset, v.inSize)));
-  inits.push(floatTensor('value.bias', [1], slice(v.biasOffset, 1)));
+  // norm_value: V = std · (head output) + mean, folded into the exported head (float64, then float32)
+  const vs = policy.valueScale() ?? { mean: 0, std: 1 };
+  inits.push(floatTensor('value.weight', [1, v.inSize], slice(v.weightOffset, v.inSize).map((w) => w * vs.std)));
+  inits.push(floatTensor('value.bias', [1], [slice(v.biasOffset, 1)[0] * vs.std + vs.mean]));
   gemm(hValue, 'value.weight', 'value.bias', 'value', 'value_gemm');
   outputs.push(floatInfo('value', 1));
 

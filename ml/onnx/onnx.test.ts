@@ -192,4 +192,25 @@ describe('ONNX export of a policy with separate actor/critic trunks and observat
     expect(maxDiff(variant({ obsNorm: undefined }).variant_probs, want.variant_probs)).toBeGreaterThan(1e-2);
     expect(maxDiff(variant({ shareLayers: true }).value, want.value)).toBeGreaterThan(1e-2);
   });
+
+  it('norm_value: the value statistics folded into the exported value head; onnxruntime-node\'s value equals V = head · std + mean within 1e-5', async () => {
+    const base = normalisingPolicy(6);
+    const policy = new ActorCritic({ ...base.spec, valueNorm: { epsilon: 1e-8 } });
+    policy.params.load(base.params.data);
+    policy.obsRms!.load(base.obsRms!.toJSON());
+    policy.valueRms!.update(Float64Array.from({ length: 200 }, (_, i) => 2.5 + 1.7 * Math.sin(i)), 200);
+    const { model } = exportOnnx(policy);
+    const n = 500;
+    const obs = Float64Array.from(Float32Array.from(skewedObs(n, new Rng(10))));
+    const got = (await run(model, obs, n)).value.data as Float32Array;
+    const want = referenceOutputs(policy, obs, n).value;
+    const plain = referenceOutputs(base, obs, n).value;
+    let worst = 0, moved = 0;
+    for (let i = 0; i < n; i++) {
+      worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      moved = Math.max(moved, Math.abs(want[i] - plain[i]));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    expect(moved).toBeGreaterThan(1);
+  });
 });

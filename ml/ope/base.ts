@@ -31,6 +31,15 @@ export abstract class BaseOffPolicyEstimator {
     return this.estimateRoundRewards(checkOpeInputs(inputs, this.requires, this.estimatorName));
   }
 
+  /**
+   * The importance weights this estimator applies to the logged rounds (clipped, switched or shrunk
+   * as it does), for its diagnostics (`diagnostics.ts`); the raw weights for DM, which applies none
+   * but extrapolates where they are large. Null without logged actions and propensities.
+   */
+  weightsUsed(c: CheckedOpeInputs): Float64Array | null {
+    return c.action && c.pscore ? importanceWeights(c) : null;
+  }
+
   /** V̂ = (1/n) Σ_i V̂_i. */
   estimatePolicyValue(inputs: OpeInputs): number {
     return meanOf(this.roundRewards(inputs));

@@ -38,6 +38,12 @@ export class DoublyRobust extends BaseOffPolicyEstimator {
     return Math.min(w, this.lambda);
   }
 
+  override weightsUsed(c: CheckedOpeInputs): Float64Array | null {
+    const w = super.weightsUsed(c);
+    if (w) for (let i = 0; i < w.length; i++) w[i] = this.residualWeight(w[i]);
+    return w;
+  }
+
   protected estimateRoundRewards(c: CheckedOpeInputs): Float64Array {
     const w = importanceWeights(c);
     const qPi = expectedRewardUnderPolicy(c);

@@ -8,6 +8,7 @@
 import { checkBootstrapOptions, type BootstrapOptions, type Interval } from '../stats/bootstrap';
 import { sharedBootstrap } from '../stats/shared-bootstrap';
 import type { BaseOffPolicyEstimator } from './base';
+import { unsupportedMass, weightDiagnostics, type WeightDiagnostics } from './diagnostics';
 import { DirectMethod } from './dm';
 import { DoublyRobust } from './dr';
 import { DoublyRobustWithShrinkage } from './dr-os';
@@ -61,6 +62,8 @@ export interface EvaluateOptions extends BootstrapOptions, EstimatorHyperparamet
   context?: Matrix;
   /** Cross-fitting of that reward model (folds, seed; the seed defaults to `randomState`). */
   regression?: FitPredictOptions & { alpha?: number };
+  /** Warn when an estimator's effective sample size is below this (default 100). */
+  minEffectiveSampleSize?: number;
 }
 
 export interface OpeReport {
@@ -68,6 +71,8 @@ export interface OpeReport {
   estimates: Partial<Record<EstimatorName, Interval>>;
   /** True when q̂ was fitted here from `context` rather than given. */
   fitted_reward_model: boolean;
+  /** Per estimator: ESS of the weights it uses, unsupported mass, and warnings when its assumptions fail (`diagnostics.ts`). */
+  diagnostics: Partial<Record<EstimatorName, WeightDiagnostics>>;
 }
 
 const NEEDS_Q = new Set<EstimatorName>(['dm', 'dr', 'sndr', 'switch-dr', 'dr-os']);
@@ -80,6 +85,8 @@ export interface EstimatorColumns {
   nRounds: number;
   /** True when q̂ was fitted here from `context` rather than given. */
   fittedRewardModel: boolean;
+  /** Per estimator, in the order of `names` (absent without logged actions and propensities). */
+  diagnostics: (WeightDiagnostics | null)[];
 }
 
 /**
@@ -108,21 +115,40 @@ export function estimatorColumns(inputs: OpeInputs, options: EvaluateOptions = {
     fitted = true;
   }
   const columns: Float64Array[] = [];
+  const diagnostics: (WeightDiagnostics | null)[] = [];
   let checked: CheckedOpeInputs | undefined;
+  let unsupported: Float64Array | undefined;
   for (const est of estimators) {
     // The value checks cover every field present, whatever `requires` says: the first estimator's
     // check validates them all; later ones only add their own "required but missing" check.
     if (checked === undefined || !est.requires.every((f) => data[f] !== undefined)) checked = checkOpeInputs(data, est.requires, est.estimatorName);
     columns.push(est.roundRewardsFromChecked(checked));
+    const w = est.weightsUsed(checked);
+    if (w !== null && unsupported === undefined) unsupported = unsupportedMass(checked.pscore!, loggedTargetProbability(checked));
+    diagnostics.push(w === null ? null : weightDiagnostics(w, {
+      unsupported, estimator: est.estimatorName, directMethod: est.estimatorName === 'dm', minEffectiveSampleSize: options.minEffectiveSampleSize,
+    }));
   }
-  return { names, columns, nRounds: inputs.actionDist.nRounds, fittedRewardModel: fitted };
+  return { names, columns, nRounds: inputs.actionDist.nRounds, fittedRewardModel: fitted, diagnostics };
+}
+
+/** π_e(a_i | x_i, k_i): the target's probability of each logged action. */
+function loggedTargetProbability(c: CheckedOpeInputs): Float64Array {
+  const out = new Float64Array(c.nRounds);
+  for (let i = 0; i < c.nRounds; i++) out[i] = c.actionDist.data[(i * c.nActions + c.action![i]) * c.lenList + c.position[i]];
+  return out;
 }
 
 /** The report of `evaluatePolicy` from the estimators' columns and their intervals (same order). */
 export function opeReport(cols: EstimatorColumns, intervals: readonly Interval[]): OpeReport {
   const estimates: Partial<Record<EstimatorName, Interval>> = {};
-  for (let j = 0; j < cols.names.length; j++) estimates[cols.names[j]] = intervals[j];
-  return { n_rounds: cols.nRounds, estimates, fitted_reward_model: cols.fittedRewardModel };
+  const diagnostics: Partial<Record<EstimatorName, WeightDiagnostics>> = {};
+  for (let j = 0; j < cols.names.length; j++) {
+    estimates[cols.names[j]] = intervals[j];
+    const d = cols.diagnostics[j];
+    if (d) diagnostics[cols.names[j]] = d;
+  }
+  return { n_rounds: cols.nRounds, estimates, fitted_reward_model: cols.fittedRewardModel, diagnostics };
 }
 
 /**

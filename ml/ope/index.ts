@@ -14,3 +14,8 @@ export { RegressionModel, type RegressionModelOptions, type FitPredictOptions } 
 export { ESTIMATOR_NAMES, type EstimatorName, makeEstimator, parseEstimatorNames, evaluatePolicy, estimatorColumns, opeReport, type EstimatorColumns, type EvaluateOptions, type OpeReport } from './estimators';
 export { opeInputsFromJson } from './inputs';
 export { OpeRowsReader } from './rows';
+export { ActionFeatureRewardModel, type ActionHead, type ActionFeatureModelOptions, type ActionFeaturePredictions } from './action-features';
+export {
+  effectiveSampleSize, unsupportedMass, weightDiagnostics, factoredImportanceWeights, marginalizedImportanceWeights, loggedVersusRest,
+  DEFAULT_MIN_EFFECTIVE_SAMPLE_SIZE, type WeightDiagnostics, type OpeWarning, type DiagnosticsOptions,
+} from './diagnostics';

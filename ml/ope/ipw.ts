@@ -25,6 +25,12 @@ export class InverseProbabilityWeighting extends BaseOffPolicyEstimator {
     this.lambda = checkLambda(options.lambda ?? Infinity, 'InverseProbabilityWeighting');
   }
 
+  override weightsUsed(c: CheckedOpeInputs): Float64Array | null {
+    const w = super.weightsUsed(c);
+    if (w) for (let i = 0; i < w.length; i++) w[i] = Math.min(w[i], this.lambda);
+    return w;
+  }
+
   protected estimateRoundRewards(c: CheckedOpeInputs): Float64Array {
     const w = importanceWeights(c);
     const r = c.reward!;

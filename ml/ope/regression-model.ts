@@ -171,7 +171,7 @@ export class RegressionModel {
  * (row-major p × p), by Cholesky with a tiny diagonal jitter if a pivot vanishes. Writes x into
  * out[offset .. offset + p).
  */
-function solveSymmetric(A: Float64Array, b: Float64Array, p: number, out: Float64Array, offset: number): void {
+export function solveSymmetric(A: Float64Array, b: Float64Array, p: number, out: Float64Array, offset: number): void {
   const L = new Float64Array(p * p);
   for (let i = 0; i < p; i++) {
     for (let j = 0; j <= i; j++) {

@@ -16,7 +16,9 @@ import {
  * value head; the value head reads the same trunk (`shareLayers`, RLlib's `vf_share_layers`, the
  * default of checkpoints written before issue 26) or a critic trunk of its own. With `obsNorm` the
  * trunks read the observation normalised by running statistics (`RunningMeanStd`), kept in the
- * checkpoint and exported into the ONNX graph.
+ * checkpoint and exported into the ONNX graph. With `valueNorm` the value head predicts the value in units
+ * of the running mean/std of the returns (`valueRms`, checkpointed); V itself is what `values()` reports
+ * and what the ONNX graph's `value` output gives (the scale folded into the exported head).
  *
  *   categorical  → logits over `choices`              raw action: the choice index
  *   integer      → logits over min, min+1, …, max     raw action: value − min (a categorical over the
@@ -50,6 +52,12 @@ export interface ActorCriticSpec {
    * clip((obs − mean)/√(var + epsilon), −clip, clip) with the running statistics of `obsRms`. Absent = none.
    */
   obsNorm?: { clip: number; epsilon: number };
+  /**
+   * Value-target normalisation (MAPPO's ValueNorm): the value head predicts (V − μ)/√(σ² + epsilon) for
+   * the running mean/variance of the returns in `valueRms`; `values()` and `evaluate()` give V itself,
+   * the PPO value loss is taken in the normalised units. Absent = the head predicts V.
+   */
+  valueNorm?: { epsilon: number };
 }
 
 /** Running mean/variance of the observations (`RunningMeanStd`), checkpointed bit-exact. */
@@ -76,6 +84,8 @@ export interface ActorCriticCheckpoint {
   params: string;
   /** Present when spec.obsNorm is. */
   obsRms?: ObsRmsJSON;
+  /** Present when spec.valueNorm is: the running mean/variance of the value targets (returns). */
+  valueRms?: ObsRmsJSON;
 }
 
 export interface ActorCriticStep {
@@ -93,6 +103,8 @@ export class ActorCritic {
   readonly critic: Mlp | null;
   /** Observation statistics used by the input normalisation (null when spec.obsNorm is absent). */
   readonly obsRms: RunningMeanStd | null;
+  /** Statistics of the value targets used by the value head's scaling (null when spec.valueNorm is absent). */
+  readonly valueRms: RunningMeanStd | null;
   readonly heads: ActorCriticHead[];
   readonly valueHead: Linear;
   readonly numHeads: number;
@@ -107,6 +119,9 @@ export class ActorCritic {
   private headEntropy = new Float64Array(0);
   private evalActions: Float64Array = new Float64Array(0);
   private value = new Float64Array(0);
+  /** The value head's own output (normalised units) when spec.valueNorm; else unused. */
+  private rawValue = new Float64Array(0);
+  private dValue = new Float64Array(0);
   private logProbBuf = new Float64Array(0);
   private entropyBuf = new Float64Array(0);
   private dHead: Float64Array[] = [];
@@ -128,6 +143,7 @@ export class ActorCritic {
     this.params.seal();
     this.numHeads = this.heads.length;
     this.obsRms = spec.obsNorm ? new RunningMeanStd(spec.observationSize) : null;
+    this.valueRms = spec.valueNorm ? new RunningMeanStd(1) : null;
   }
 
   /** True when the value head reads the actor's trunk (RLlib's vf_share_layers). */
@@ -155,6 +171,7 @@ export class ActorCritic {
       layout: this.params.layout.map((t) => ({ name: t.name, shape: [...t.shape] })),
       params: encodeFloat64(this.params.data),
       ...(this.obsRms ? { obsRms: this.obsRms.toJSON() } : {}),
+      ...(this.valueRms ? { valueRms: this.valueRms.toJSON() } : {}),
     };
   }
 
@@ -171,6 +188,12 @@ export class ActorCritic {
     } else if (json.obsRms) {
       throw new Error('Policy.fromJSON: the checkpoint has obsRms but spec.obsNorm is absent');
     }
+    if (policy.valueRms) {
+      if (!json.valueRms) throw new Error('Policy.fromJSON: spec.valueNorm is set but the checkpoint has no valueRms (the running statistics of the value targets)');
+      policy.valueRms.load(json.valueRms);
+    } else if (json.valueRms) {
+      throw new Error('Policy.fromJSON: the checkpoint has valueRms but spec.valueNorm is absent');
+    }
     return policy;
   }
 
@@ -179,6 +202,7 @@ export class ActorCritic {
     const p = new ActorCritic(this.spec);
     p.params.load(this.params.data);
     if (this.obsRms) p.obsRms!.load(this.obsRms.toJSON());
+    if (this.valueRms) p.valueRms!.load(this.valueRms.toJSON());
     return p;
   }
 
@@ -209,6 +233,8 @@ export class ActorCritic {
     this.dHead = this.heads.map((h) => new Float64Array(cap * h.dim));
     this.headEntropy = new Float64Array(cap * this.numHeads);
     this.value = new Float64Array(cap);
+    this.rawValue = new Float64Array(this.valueRms ? cap : 0);
+    this.dValue = new Float64Array(this.valueRms ? cap : 0);
     this.logProbBuf = new Float64Array(cap);
     this.entropyBuf = new Float64Array(cap);
     this.dTrunk = new Float64Array(cap * last);
@@ -229,7 +255,24 @@ export class ActorCritic {
     this.trunkOut = this.trunk.forward(x, n);
     for (let h = 0; h < this.numHeads; h++) this.heads[h].layer.forward(this.trunkOut, n, this.headOut[h]);
     this.criticOut = this.critic ? this.critic.forward(x, n) : this.trunkOut;
-    this.valueHead.forward(this.criticOut, n, this.value);
+    if (this.valueRms) {
+      this.valueHead.forward(this.criticOut, n, this.rawValue);
+      const { mean, std } = this.valueScale()!;
+      for (let i = 0; i < n; i++) this.value[i] = this.rawValue[i] * std + mean;
+    } else {
+      this.valueHead.forward(this.criticOut, n, this.value);
+    }
+  }
+
+  /** μ and √(σ² + ε) of the value targets when spec.valueNorm (V = head output · std + mean), else null. */
+  valueScale(): { mean: number; std: number } | null {
+    const rms = this.valueRms;
+    return rms ? { mean: rms.mean[0], std: Math.sqrt(rms.var[0] + this.spec.valueNorm!.epsilon) } : null;
+  }
+
+  /** The value head's own outputs from the last forward [n]: (V − μ)/std when spec.valueNorm, else V. */
+  valueOutputs(): Float64Array {
+    return (this.valueRms ? this.rawValue : this.value).subarray(0, this.lastN);
   }
 
   /** Raw outputs of head h from the last forward: logits [n, dim], the bernoulli logit or the continuous mean [n, 1]. */
@@ -327,13 +370,20 @@ export class ActorCritic {
       }
       head.layer.backward(this.trunkOut, dz, n, this.dTrunk, h > 0);
     }
-    if (this.critic) {
-      this.valueHead.backward(this.criticOut, cValue, n, this.dCritic, false);
-      this.critic.backward(this.dCritic, n);
-    } else {
-      this.valueHead.backward(this.trunkOut, cValue, n, this.dTrunk, H > 0);
+    let dV = cValue;
+    if (this.valueRms) {
+      // V = std · head + mean: ∂L/∂head = std · ∂L/∂V
+      const { std } = this.valueScale()!;
+      dV = this.dValue;
+      for (let i = 0; i < n; i++) dV[i] = cValue[i] * std;
     }
-    this.trunk.backward(this.dTrunk, n);
+    if (this.critic) {
+      this.valueHead.backward(this.criticOut, dV, n, this.dCritic, false);
+      this.critic.backward(this.dCritic, n, false);
+    } else {
+      this.valueHead.backward(this.trunkOut, dV, n, this.dTrunk, H > 0);
+    }
+    this.trunk.backward(this.dTrunk, n, false);
   }
 
   /**
@@ -452,6 +502,7 @@ export function validateSpec(spec: ActorCriticSpec): void {
     if (!(spec.obsNorm?.clip > 0)) fail('obsNorm.clip', spec.obsNorm?.clip, 'a number > 0');
     if (!(spec.obsNorm?.epsilon > 0)) fail('obsNorm.epsilon', spec.obsNorm?.epsilon, 'a number > 0');
   }
+  if (spec.valueNorm !== undefined && !(spec.valueNorm?.epsilon > 0)) fail('valueNorm.epsilon', spec.valueNorm?.epsilon, 'a number > 0');
   if (!Array.isArray(spec.hidden) || spec.hidden.length < 1 || spec.hidden.some((h) => !Number.isInteger(h) || h < 1)) fail('hidden', spec.hidden, 'a non-empty list of positive integers');
   if (!Array.isArray(spec.actionSpace) || spec.actionSpace.length < 1) fail('actionSpace', spec.actionSpace, 'at least one action part');
   const names = new Set<string>();

@@ -21,6 +21,8 @@ function randomPolicy(space: ActionSpace, seed: number, extra: Partial<ActorCrit
   for (let i = 0; i < p.params.length; i++) p.params.data[i] = 0.7 * rng.normal();
   // statistics that move every feature (mean ≠ 0, var ≠ 1) while keeping the inputs inside the clip
   if (p.obsRms) p.obsRms.update(Float64Array.from({ length: 40 * OBS }, (_, i) => 0.5 * (i % OBS) + (1 + (i % OBS) / 2) * rng.normal()), 40);
+  // value statistics far from (0, 1), so the head's scale matters
+  if (p.valueRms) p.valueRms.update(Float64Array.from({ length: 30 }, () => 4 + 3 * rng.normal()), 30);
   return p;
 }
 
@@ -132,6 +134,8 @@ describe('gradient check: vf_share_layers and observation normalisation', () => 
     ['separate actor and critic trunks', { shareLayers: false }],
     ['separate trunks, normalised observations', { shareLayers: false, obsNorm: { clip: 10, epsilon: 1e-8 } }],
     ['shared trunk, normalised observations', { shareLayers: true, obsNorm: { clip: 10, epsilon: 1e-8 } }],
+    ['separate trunks, normalised value targets', { shareLayers: false, valueNorm: { epsilon: 1e-8 } }],
+    ['shared trunk, normalised observations and value targets', { shareLayers: true, obsNorm: { clip: 10, epsilon: 1e-8 }, valueNorm: { epsilon: 1e-8 } }],
   ] as [string, Partial<ActorCriticSpec>][])('%s: the full PPO loss, relative error < 1e-5, every tensor reached', (_name, extra) => {
     const hp = parsePpoHyperparameters({ ent_coef: 0.05 });
     const rng = new Rng(32);

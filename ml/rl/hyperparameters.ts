@@ -74,6 +74,13 @@ export const PpoHyperparametersSchema = z.strictObject({
    * state. Episode returns in the metrics stay unscaled.
    */
   norm_reward: bool.default(false),
+  /**
+   * Value-target normalisation (MAPPO's ValueNorm): the value head learns the returns standardised by
+   * their running mean/variance (updated from each iteration's returns before its epochs, stored in the
+   * policy checkpoint); GAE and the reported values stay in reward units, the value loss is taken in the
+   * standardised ones, so its scale no longer depends on the rewards'.
+   */
+  norm_value: bool.default(false),
   /** Clip scaled rewards to [−clip_reward, clip_reward] (SB3's default 10). */
   clip_reward: pos('a number > 0').default(10),
   /**
@@ -90,7 +97,7 @@ export type PpoHyperparametersInput = z.input<typeof PpoHyperparametersSchema>;
 /** The ε under the square roots of both normalisers (SB3's VecNormalize epsilon). */
 export const NORM_EPSILON = 1e-8;
 
-/** The network a run trains, from its hyperparameters (hidden_sizes, vf_share_layers, norm_obs/clip_obs). */
+/** The network a run trains, from its hyperparameters (hidden_sizes, vf_share_layers, norm_obs/clip_obs, norm_value). */
 export function actorCriticSpecFor(observationSize: number, actionSpace: ActionSpace, hp: PpoHyperparameters): ActorCriticSpec {
   return {
     observationSize,
@@ -98,6 +105,7 @@ export function actorCriticSpecFor(observationSize: number, actionSpace: ActionS
     hidden: [...hp.hidden_sizes],
     shareLayers: hp.vf_share_layers,
     ...(hp.norm_obs ? { obsNorm: { clip: hp.clip_obs, epsilon: NORM_EPSILON } } : {}),
+    ...(hp.norm_value ? { valueNorm: { epsilon: NORM_EPSILON } } : {}),
   };
 }
 

@@ -156,6 +156,64 @@ describe('norm_reward: rewards scaled by the running std of discounted returns',
   });
 });
 
+describe('norm_value: the value head learns standardised returns', () => {
+  /** The Corridor with its rewards multiplied by `scale` (returns in the hundreds for scale 100). */
+  class ScaledCorridor extends Corridor {
+    constructor(readonly scale: number) {
+      super();
+    }
+    override step(action: Parameters<Corridor['step']>[0]) {
+      const r = super.step(action);
+      return { ...r, reward: r.reward * this.scale };
+    }
+  }
+
+  it('values() are the head output × √(σ² + ε) + μ; ppoUpdate merges the iteration\'s returns before its epochs; checkpoint round trip', async () => {
+    const h = parsePpoHyperparameters({ num_envs: 1, num_steps: 64, hidden_sizes: [8], norm_value: true, total_timesteps: 128 });
+    const policy = ActorCritic.create(actorCriticSpecFor(1, new Corridor().actionSpace, h), 1);
+    expect(policy.spec.valueNorm).toEqual({ epsilon: 1e-8 });
+    expect(policy.valueRms!.count).toBe(1e-4);
+    const batch = await collectRollout(new ScaledCorridor(100), policy, 64, new Rng(2));
+    const { metrics } = ppoUpdate(policy, createPpoOptimizer(policy, h), [batch], h, new Rng(3));
+    expect(metrics['charts/iteration']).toBe(1);
+    const rms = policy.valueRms!;
+    expect(rms.count).toBeCloseTo(64 + 1e-4, 10);
+    // the returns of a corridor paying −10 per step and +100 at the goal: far from N(0, 1)
+    expect(Math.abs(rms.mean[0]) + Math.sqrt(rms.var[0])).toBeGreaterThan(5);
+    const obs = Float64Array.from({ length: 6 }, (_, i) => i / 5);
+    policy.forward(obs, 6);
+    const std = Math.sqrt(rms.var[0] + 1e-8);
+    const head = Array.from(policy.valueOutputs()), values = Array.from(policy.values());
+    for (let i = 0; i < 6; i++) expect(values[i]).toBe(head[i] * std + rms.mean[0]);
+    expect(policy.valueScale()).toEqual({ mean: rms.mean[0], std });
+
+    const back = ActorCritic.fromJSON(JSON.parse(JSON.stringify(policy.toJSON())));
+    expect(back.valueRms!.toJSON()).toEqual(rms.toJSON());
+    back.forward(obs, 6);
+    expect(Array.from(back.values())).toEqual(values);
+    expect(Array.from(policy.clone().valueRms!.mean)).toEqual(Array.from(rms.mean));
+    const { valueRms: _dropped, ...noStats } = policy.toJSON();
+    expect(() => ActorCritic.fromJSON(noStats)).toThrow('Policy.fromJSON: spec.valueNorm is set but the checkpoint has no valueRms');
+    const plain = ActorCritic.create(actorCriticSpecFor(1, new Corridor().actionSpace, { ...h, norm_value: false }), 1);
+    expect(() => ActorCritic.fromJSON({ ...plain.toJSON(), valueRms: rms.toJSON() })).toThrow('Policy.fromJSON: the checkpoint has valueRms but spec.valueNorm is absent');
+    expect(() => ActorCritic.create({ ...plain.spec, valueNorm: { epsilon: 0 } }, 1)).toThrow('policy spec: valueNorm.epsilon = 0, expected a number > 0');
+  });
+
+  it('keeps the value loss at one scale whatever the rewards\' (×1 and ×1000), which the raw loss is not', async () => {
+    const base = { num_envs: 2, num_steps: 64, num_minibatches: 2, update_epochs: 2, hidden_sizes: [8], seed: 4, vf_share_layers: true, target_kl: null };
+    const run = (scale: number, norm: boolean) => trainPpo(() => new ScaledCorridor(scale), { ...base, norm_value: norm }, 4);
+    const [a1, a1000, b1, b1000] = await Promise.all([run(1, true), run(1000, true), run(1, false), run(1000, false)]);
+    const vloss = (r: Awaited<ReturnType<typeof run>>): number => r.history[r.history.length - 1]['losses/value_loss'];
+    // normalised: the same order of magnitude whatever the scale; raw: ~10⁶ times larger at ×1000
+    expect(vloss(a1000) / vloss(a1)).toBeLessThan(10);
+    expect(vloss(a1000) / vloss(a1)).toBeGreaterThan(0.1);
+    expect(vloss(b1000) / vloss(b1)).toBeGreaterThan(1e4);
+    // while the statistics carry the scale
+    expect(a1000.policy.valueRms!.mean[0] / a1.policy.valueRms!.mean[0]).toBeGreaterThan(100);
+    expect(b1.policy.valueRms).toBeNull();
+  });
+});
+
 describe('batched rollouts (one policy forward per step for all environments)', () => {
   it('equal one collectRollout per environment, batch for batch', async () => {
     const policy = ActorCritic.create({ observationSize: 5, actionSpace: new ContextualBandit(2, true).actionSpace, hidden: [8, 8], shareLayers: false, obsNorm: { clip: 5, epsilon: 1e-8 } }, 4);
@@ -185,5 +243,9 @@ describe('batched rollouts (one policy forward per step for all environments)', 
     const d = await trainPpo(make, { ...hp, norm_obs: false }, 3);
     expect(sha(c.policy)).not.toBe(sha(a.policy));
     expect(sha(d.policy)).not.toBe(sha(a.policy));
+    const e = await trainPpo(make, { ...hp, norm_value: true }, 3), f = await trainPpo(make, { ...hp, norm_value: true }, 3);
+    expect(sha(e.policy)).toBe(sha(f.policy));
+    expect(e.policy.valueRms!.toJSON()).toEqual(f.policy.valueRms!.toJSON());
+    expect(sha(e.policy)).not.toBe(sha(a.policy));
   });
 });

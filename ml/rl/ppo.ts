@@ -174,12 +174,17 @@ export class PpoWorkspace {
  *   Â ← (Â − mean Â)/(std Â + 1e-8)                               (norm_adv, per minibatch)
  *   pg_loss = mean(max(−Â·ratio, −Â·clip(ratio, 1−ε, 1+ε)))
  *   v_loss = ½·mean(max((V − R)², (V_old + clip(V − V_old, −ε, ε) − R)²))   (clip_vloss; else ½·mean((V − R)²))
+ *     with a value-normalising policy (norm_value) V, V_old and R in the units of its value statistics:
+ *     (x − μ)/√(σ² + ε), i.e. V is the value head's own output
  *   loss = pg_loss − ent_coef·mean(H) + vf_coef·v_loss
  */
 export function ppoLoss(policy: ActorCritic, mb: Minibatch, hp: PpoHyperparameters, withGrad = true, ws = new PpoWorkspace()): PpoLossStats {
   const n = mb.n;
   ws.ensure(n);
-  const { logProb: newlogprob, entropy, value: newvalue } = policy.evaluate(mb.obs, mb.actions, n);
+  const { logProb: newlogprob, entropy } = policy.evaluate(mb.obs, mb.actions, n);
+  // the value loss in the value head's units: V itself, or (V − μ)/std under norm_value
+  const newvalue = policy.valueOutputs(), scale = policy.valueScale();
+  const vMean = scale ? scale.mean : 0, vStd = scale ? scale.std : 1;
 
   // advantages, normalised per minibatch (torch's unbiased std)
   const adv = ws.advantages;
@@ -212,11 +217,13 @@ export function ppoLoss(policy: ActorCritic, mb: Minibatch, hp: PpoHyperparamete
     // ∂max(pg1, pg2)/∂logπ: the unclipped branch carries −Â·ratio; the clipped branch is flat
     cL[i] = pg1 >= pg2 ? (-adv[i] * ratio) / n : 0;
 
-    const v = newvalue[i], R = mb.returns[i];
+    const v = newvalue[i];
+    const R = scale ? (mb.returns[i] - vMean) / vStd : mb.returns[i];
+    const vOld = scale ? (mb.values[i] - vMean) / vStd : mb.values[i];
     const vUnclipped = (v - R) ** 2;
     if (hp.clip_vloss) {
-      const dv = v - mb.values[i];
-      const vClippedPred = mb.values[i] + (dv < -eps ? -eps : dv > eps ? eps : dv);
+      const dv = v - vOld;
+      const vClippedPred = vOld + (dv < -eps ? -eps : dv > eps ? eps : dv);
       const vClipped = (vClippedPred - R) ** 2;
       if (vUnclipped >= vClipped) {
         vl += vUnclipped;
@@ -229,6 +236,8 @@ export function ppoLoss(policy: ActorCritic, mb: Minibatch, hp: PpoHyperparamete
       vl += vUnclipped;
       cV[i] = (hp.vf_coef * (v - R)) / n;
     }
+    // backward takes ∂L/∂V; V = std · (head output) + mean
+    if (scale) cV[i] /= vStd;
     ent += entropy[i];
     cH[i] = -hp.ent_coef / n;
   }
@@ -316,6 +325,10 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
     }
     off += b.numSteps;
   }
+
+  // norm_value: the value statistics take this iteration's targets before the epochs (MAPPO's ValueNorm);
+  // the rollouts' values were computed, in real units, under the statistics before
+  if (policy.valueRms) policy.valueRms.update(b_returns, B);
 
   const iteration = optimizer.updates + 1;
   const lrnow = learningRateAt(hp, optimizer, iteration);

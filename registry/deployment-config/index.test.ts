@@ -9,13 +9,17 @@ describe('parseDeploymentConfig (every served kind\'s config by its schema)', ()
     expect(parseDeploymentConfig('policy', {}, 'rag')).toEqual({ shadowVersion: null });
     expect(parseDeploymentConfig('bandit', bandit, 'router')).toMatchObject({ learnerKind: 'linucb', d: 2, stateKey: 'router' });
     expect(parseDeploymentConfig('text-policy', { owner: 'sre' }, 'approver')).toEqual({});
+    expect(parseDeploymentConfig('online-model', { algorithm: 'adagrad', loss: 'squared', adagrad: { eta: 0.2 } }, 'ctr')).toMatchObject({ algorithm: 'adagrad', loss: 'squared', bits: 18, adagrad: { eta: 0.2, l2: 0 }, stateKey: 'ctr', init: null });
   });
 
   it.each([
     ['policy', { shadowVersion: 0 }, 'config.shadowVersion', 'config.shadowVersion: got 0, expected a version number (an integer >= 1), or null for none'],
     ['bandit', { ...bandit, learner: { kind: 'ucb1' } }, 'config.learner.kind', 'config.learner.kind: got "ucb1", expected one of linucb, lints, beta-ts, gaussian-ts'],
     ['bandit', [], 'config', 'config: got [], expected an object: the settings of a bandit deployment'],
-    ['predictor', {}, 'kind', 'kind: got "predictor", expected one of policy, bandit, text-policy'],
+    ['online-model', { ftrl: { alpha: 0 } }, 'config.ftrl.alpha', 'config.ftrl.alpha: got 0, expected a number > 0'],
+    ['online-model', { algorithm: 'ftrl', adagrad: { eta: 1 } }, 'config.adagrad', 'config.adagrad: got {"eta":1}, expected nothing: the algorithm is ftrl (set config.ftrl)'],
+    ['online-model', { init: { version: 0 } }, 'config.init.version', 'config.init.version: got 0, expected a version number ≥ 1'],
+    ['predictor', {}, 'kind', 'kind: got "predictor", expected one of policy, bandit, text-policy, online-model'],
   ])('refuses a bad %s config naming the field, the value and what was expected', (kind, config, field, message) => {
     let err: (Error & { field?: string }) | null = null;
     try {
@@ -29,6 +33,6 @@ describe('parseDeploymentConfig (every served kind\'s config by its schema)', ()
 
   it('knows every kind of DEPLOYMENT_KINDS and no other', () => {
     for (const k of DEPLOYMENT_KINDS) expect(parseDeploymentKind(k)).toBe(k);
-    expect(() => parseDeploymentKind('Policy', '--kind')).toThrow(new ConfigFieldError('--kind', 'Policy', 'one of policy, bandit, text-policy'));
+    expect(() => parseDeploymentKind('Policy', '--kind')).toThrow(new ConfigFieldError('--kind', 'Policy', 'one of policy, bandit, text-policy, online-model'));
   });
 });

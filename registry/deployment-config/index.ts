@@ -6,6 +6,7 @@
  * Errors name the field (`config.learner.kind`), the value and what was expected (`field` on the error).
  */
 import { parseBanditConfig, type BanditConfig } from '../../ml/bandits/config';
+import { parseOnlineModelConfig, type OnlineModelConfig } from '../../ml/online/config';
 import { DEPLOYMENT_KINDS, type DeploymentKind } from '../types';
 import { parseAccessConfig, withoutAccessKeys } from './access';
 import { ConfigFieldError } from './errors';
@@ -20,6 +21,7 @@ export interface DeploymentConfigs {
   policy: PolicyConfig;
   bandit: BanditConfig;
   'text-policy': TextPolicyConfig;
+  'online-model': OnlineModelConfig;
 }
 
 /** One parser per kind: the type checker refuses a kind of DEPLOYMENT_KINDS without one. */
@@ -27,6 +29,7 @@ const PARSERS: { readonly [K in DeploymentKind]: (config: Readonly<Record<string
   policy: (config) => parsePolicyConfig(config),
   bandit: (config, deployment) => parseBanditConfig(config, deployment),
   'text-policy': (config) => parseTextPolicyConfig(config),
+  'online-model': (config, deployment) => parseOnlineModelConfig(config, deployment),
 };
 
 /** `kind`, checked: one of the kinds the inference server serves. */
