@@ -152,6 +152,13 @@ module.exports = {
       to: { pathNot: ['^envs/', '^ml/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
     {
+      name: 'console-browser-only',
+      severity: 'error',
+      comment: 'console/src is the browser bundle: it talks to the API over HTTP and imports only console/src and npm packages (no server code, no Node built-ins).',
+      from: { path: '^console/src/' },
+      to: { pathNot: ['^console/src/', '^node_modules/'] },
+    },
+    {
       name: 'parallel-only-ml',
       severity: 'error',
       comment: 'parallel/ runs pure ml/ kernels on worker threads (Node built-ins allowed): it imports only parallel/ and ml/ of the project; cli/ and activities/ call it.',
@@ -240,7 +247,7 @@ module.exports = {
   options: {
     // Not cruised at all: build output, Python environments and data. (node_modules is not excluded, only
     // not followed: excluding it would hide the imports of I/O packages that the rules look for.)
-    exclude: { path: '^(dist|coverage|\\.venv[^/]*|\\.data|python)(/|$)' },
+    exclude: { path: '^(dist|console/dist|coverage|\\.venv[^/]*|\\.data|python)(/|$)' },
     doNotFollow: { path: '(^|/)node_modules(/|$)' },
     preserveSymlinks: true, // node_modules may be a link to a shared install: keep its paths under node_modules/
     tsPreCompilationDeps: true, // see `import type` too, and mark it type-only
@@ -249,7 +256,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.cjs', '.mjs', '.d.ts', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.cjs', '.mjs', '.d.ts', '.json'],
       mainFields: ['module', 'main', 'types', 'typings'],
     },
     skipAnalysisNotInRules: true,

@@ -7,10 +7,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 NPM_STAMP := node_modules/.autopilot-installed
 VENV_STAMP := .venv/.autopilot-installed
+CONSOLE_BUILT := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.mjs console/tsconfig.json package-lock.json
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi
+.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -33,7 +35,19 @@ $(VENV_STAMP): requirements/tools.txt
 	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements/tools.txt
 	@touch $@
 
-setup: $(NPM_STAMP) $(VENV_STAMP) services prometheus
+setup: $(NPM_STAMP) $(VENV_STAMP) services prometheus chromium $(CONSOLE_BUILT)
+
+# The web console (console/: Vite + React + TypeScript) built into console/dist, which `autopilot api`
+# serves under /console/. Rebuilt when a source, the Vite config or the lock file is newer than the build.
+$(CONSOLE_BUILT): $(NPM_STAMP) $(CONSOLE_SOURCES)
+	npx tsc --noEmit -p console/tsconfig.json
+	npx vite build --config console/vite.config.mjs
+
+console: $(CONSOLE_BUILT)
+
+# Debian's Chromium for the console's browser tests (playwright-core drives it; nothing is downloaded).
+chromium:
+	@scripts/chromium.sh
 
 # Oumi's Python environment (CPU PyTorch 2.13.0 + oumi --no-deps + pinned libraries), built once per
 # machine and requirements hash; `.venv-oumi` links to it. See requirements/oumi.txt.
@@ -66,6 +80,7 @@ rules-check:
 
 typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p tsconfig.json
+	npx tsc --noEmit -p console/tsconfig.json
 
 lint: $(NPM_STAMP)
 	npx eslint .

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { validateCanaryPlan } from '../activities/canary/plan-config';
-import { canaryWorkflowId, statusQuery, type CanaryActivities, type RollbackInput } from '../contracts/canary';
+import { canaryWorkflowId, statusQuery, type RollbackInput } from '../contracts/canary';
 import type { CanaryPlanInput } from '../canary/plan';
 import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
 import { TEST_AUTHORIZATION, TEST_KEY_ID } from '../inference/testing/api-key';
@@ -21,6 +20,7 @@ import { createKey } from '../registry/keys';
 import { startDevServer } from '../test/support/temporal';
 import { ROUTES } from './routes';
 import { startApiServer, type ApiServer } from './server';
+import { standInCanaryActivities } from './testing/canary-stand-in';
 import { OpenApiClient } from './testing/openapi-client';
 
 const MODEL = 'ranker';
@@ -61,33 +61,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     await fx.registry.appendRunMetrics(drift.id, 0, { 'drift/detected': 0, 'drift/reference_n': 100 });
     await fx.registry.appendRunMetrics(drift.id, 1, { 'drift/detected': 1, 'drift/reference_n': 100, 'drift/feature/x/psi': 0.4 });
 
-    const activities: CanaryActivities = {
-      async canaryInitialize(input) {
-        return { plan: validateCanaryPlan(input.plan ?? {}, 'input.plan'), championVersion: 1, generation: 2 };
-      },
-      async canarySetWeight() {
-        return { generation: 3, changed: true };
-      },
-      async canaryShadow() {
-        return { generation: 3, changed: false };
-      },
-      async canaryOpeGate() {
-        throw new Error('the plans of this test do not enable the OPE gate');
-      },
-      async canaryCheck() {
-        throw new Error('no check is due within the test (checkInterval 1h)');
-      },
-      async canaryRollback(input) {
-        rollbacks.push(input);
-        return { generation: 4, restoredChampion: null };
-      },
-      async canaryPromote() {
-        return { generation: 5, previousChampion: 1 };
-      },
-      async canaryWebhook() {
-        return { ok: true, status: 200, ms: 1, error: null };
-      },
-    };
+    const activities = standInCanaryActivities(rollbacks);
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows/canaryPromotion'), activities });
     running = worker.run();
 
@@ -139,6 +113,13 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     expect(bad.body.field).toBe('path.version');
     // the key is checked before anything else of the request
     expect((await client.call('GET', `/v1/models/${MODEL}/versions/zero`, { authorization: null })).status).toBe(401);
+  });
+
+  it('whoami: the key and where it may read and change', async () => {
+    expect((await client.call('GET', '/v1/whoami', { authorization: readKey })).body).toMatchObject({ auth: true, read: { all: true, models: [] }, admin: { all: false, models: [] } });
+    expect((await client.call('GET', '/v1/whoami', { authorization: adminOtherKey })).body).toMatchObject({ read: { all: true }, admin: { all: false, models: ['other'] } });
+    expect((await client.call('GET', '/v1/whoami')).body).toEqual({ auth: true, keyId: TEST_KEY_ID, read: { all: true, models: [] }, admin: { all: true, models: [] } });
+    expect((await client.call('GET', '/v1/whoami', { authorization: null })).status).toBe(401);
   });
 
   it('reads runs with metrics by step, evaluations, drift events and the audit log', async () => {
@@ -255,7 +236,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       expect(garbage.status).toBe(401);
 
       const read = await client.call(r.method, path, { authorization: readKey, body, invalidBody: true });
-      if (r.scope === 'read') expect(read.status).toBe(200);
+      if (r.scope !== 'admin') expect(read.status).toBe(200);
       else {
         expect(read.status).toBe(403);
         expect(read.body.error).toContain('admin');
@@ -274,7 +255,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     });
 
     it('the documents and /healthz need no key; an unknown route is a 404 in the error shape', async () => {
-      expect((await client.call('GET', '/healthz', { authorization: null })).body).toEqual({ ok: true, auth: true, temporal: true });
+      expect((await client.call('GET', '/healthz', { authorization: null })).body).toEqual({ ok: true, auth: true, temporal: true, temporalUi: null });
       expect((await client.call('GET', '/openapi.json', { authorization: null })).body.openapi).toBe('3.1.0');
       expect((await client.call('GET', '/openapi/inference.json', { authorization: null })).body.paths['/v1/decide']).toBeDefined();
       const res = await fetch(`${api.url}/v1/nothing`);
@@ -292,6 +273,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       try {
         const anon = new OpenApiClient(open.url, (await (await fetch(`${open.url}/openapi.json`)).json()) as ConstructorParameters<typeof OpenApiClient>[1]);
         expect((await anon.call('GET', '/v1/models', { authorization: null })).status).toBe(200);
+        expect((await anon.call('GET', '/v1/whoami', { authorization: null })).body).toEqual({ auth: false, keyId: null, read: { all: true, models: [] }, admin: { all: true, models: [] } });
         expect((await anon.call('PUT', `/v1/models/${MODEL}/aliases/anon`, { authorization: null, body: { version: 1 } })).status).toBe(200);
         expect(await audit('alias.set')).toContainEqual({ key_id: null, actor: 'api:anonymous', model: MODEL });
         const noTemporal = await anon.call('GET', `/v1/canaries/${MODEL}`, { authorization: null });
@@ -321,7 +303,7 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
       const url = /control-plane API on (http:\/\/\S+) /.exec(out)?.[1];
       expect(url).toBeDefined();
       const proc = new OpenApiClient(url!, (await (await fetch(`${url}/openapi.json`)).json()) as ConstructorParameters<typeof OpenApiClient>[1], readKey);
-      expect((await proc.call('GET', '/healthz')).body).toEqual({ ok: true, auth: true, temporal: true });
+      expect((await proc.call('GET', '/healthz')).body).toEqual({ ok: true, auth: true, temporal: true, temporalUi: null });
       expect((await proc.call('GET', `/v1/models/${MODEL}`)).status).toBe(200);
       expect((await proc.call('GET', `/v1/models/${MODEL}`, { authorization: null })).status).toBe(401);
       // a change made by the process: its audit row names the database role it runs as and the key

@@ -33,7 +33,7 @@ export function apiOperations(): DocOperation[] {
       method: r.method,
       path: r.path,
       summary: r.summary,
-      description: `Needs an API key with the ${r.scope} scope ${ON_TEXT[r.on]}.${r.mutation ? ' Audited with the key id.' : ''}`,
+      description: r.scope === 'key' ? 'Needs any valid API key (none with auth off).' : `Needs an API key with the ${r.scope} scope ${ON_TEXT[r.on]}.${r.mutation ? ' Audited with the key id.' : ''}`,
       tags: r.tags,
       secured: true,
       params: r.params,
@@ -44,7 +44,7 @@ export function apiOperations(): DocOperation[] {
   });
   const openDoc = { description: 'the document', schema: z.record(z.string(), z.unknown()) };
   ops.push(
-    { method: 'GET', path: '/healthz', summary: 'liveness, and whether auth and Temporal are on', tags: ['meta'], secured: false, responses: { 200: { description: 'up', schema: health } } },
+    { method: 'GET', path: '/healthz', summary: 'liveness, whether auth and Temporal are on, and the Temporal UI the console links to', tags: ['meta'], secured: false, responses: { 200: { description: 'up', schema: health } } },
     { method: 'GET', path: '/openapi.json', summary: 'this document', tags: ['meta'], secured: false, responses: { 200: openDoc } },
     { method: 'GET', path: '/openapi/inference.json', summary: "the inference server's OpenAPI document", tags: ['meta'], secured: false, responses: { 200: openDoc } },
   );

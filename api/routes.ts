@@ -11,6 +11,7 @@
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { CanaryPlanInput } from '../canary/plan';
+import type { Principal, ScopeReach } from '../inference/auth/principal';
 import type { Registry } from '../registry';
 import { NotFoundError } from '../registry/errors';
 import { createKey, listKeys, revokeKey } from '../registry/keys';
@@ -32,6 +33,8 @@ export interface ApiDeps {
 export interface Caller {
   /** The API key's id (null when the API runs with auth off). */
   keyId: string | null;
+  /** The key's scopes (null when the API runs with auth off). */
+  principal: Principal | null;
   /** The audit row's actor: `api:key/<keyId>` or `api:anonymous`. */
   actor: string;
 }
@@ -43,8 +46,8 @@ export function scopeDeployment(r: Route, params: unknown, query: unknown): stri
   return null;
 }
 
-/** The scope a route needs: `read`, or `admin` for a change. */
-export type RouteScope = 'read' | 'admin';
+/** The scope a route needs: `read`, or `admin` for a change; `key`: any valid key (GET /v1/whoami). */
+export type RouteScope = 'read' | 'admin' | 'key';
 
 export interface Route<P = any, Q = any, B = any> {
   method: HttpMethod;
@@ -68,6 +71,10 @@ export interface Route<P = any, Q = any, B = any> {
   mutation?: boolean;
   /** `body` as parsed by the route's schema; `rawBody` as sent (JSON.parse'd). */
   handler: (input: { params: P; query: Q; body: B; rawBody: unknown; caller: Caller; deps: ApiDeps }) => Promise<unknown>;
+}
+
+function reachOf(r: ScopeReach): { all: boolean; models: string[] } {
+  return { all: r.all, models: r.all ? [] : [...r.on].sort() };
 }
 
 function route<P, Q, B>(r: Route<P, Q, B>): Route {
@@ -138,6 +145,16 @@ function canarySignalRoute(signal: CanarySignalName, summary: string): Route {
 }
 
 export const ROUTES: Route[] = [
+  route({
+    method: 'GET', path: '/v1/whoami', summary: "the caller's API key and where it may read and change (what the console shows and hides)", tags: ['keys'], scope: 'key', on: 'all',
+    status: 200, response: s.whoami,
+    handler: async ({ caller }) => {
+      const p = caller.principal;
+      if (p === null) return { auth: false, keyId: null, read: { all: true, models: [] }, admin: { all: true, models: [] } };
+      return { auth: true, keyId: p.keyId, read: reachOf(p.read), admin: reachOf(p.admin) };
+    },
+  }),
+
   // ── models and versions ─────────────────────────────────────────────────────────────────────────
   route({
     method: 'GET', path: '/v1/models', summary: 'every model with its deployment state', tags: ['models'], scope: 'read', on: 'all',

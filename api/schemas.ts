@@ -267,6 +267,11 @@ export const keyCreateAnswer = z.object({ token: z.string(), key: apiKey });
 export const keyRevokeBody = z.strictObject({ reason });
 export const keyRevokeAnswer = z.object({ key: apiKey, changed: z.boolean() });
 
-export const health = z.object({ ok: z.boolean(), auth: z.boolean(), temporal: z.boolean() });
+/** Where a key holds a scope: on every deployment, or on these models. */
+const reach = z.object({ all: z.boolean(), models: z.array(z.string()) });
+/** GET /v1/whoami: the caller's key and what it may read and change (auth off: everything, no key). */
+export const whoami = z.object({ auth: z.boolean(), keyId: z.string().nullable(), read: reach, admin: reach });
+
+export const health = z.object({ ok: z.boolean(), auth: z.boolean(), temporal: z.boolean(), temporalUi: z.string().nullable() });
 
 export { KEY_SCOPES };

@@ -48,6 +48,8 @@ export interface ApiServerOptions {
   /** The console's built bundle, served under /console/ (default console/dist; absent: /console/ answers 404 saying so). */
   consoleDir?: string;
   canaryTaskQueue?: string;
+  /** The Temporal UI of the namespace (e.g. http://127.0.0.1:8233/namespaces/default): the console links workflows there. */
+  temporalUi?: string | null;
   log?: Log;
 }
 
@@ -77,6 +79,7 @@ function holds(r: ScopeReach, deployment: string | null): boolean {
 
 /** The 403 unless `p` holds the route's scope on `deployment` (null: on every deployment). */
 function demand(p: Principal, route: Route, deployment: string | null): void {
+  if (route.scope === 'key') return;
   const scope = route.scope === 'admin' ? 'admin' : 'read';
   if (holds(p[scope], deployment)) return;
   throw new ApiError(
@@ -158,10 +161,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         const params = parse(r.params, req.params, 'path');
         const query = parse(r.query, req.query, 'query');
-        let caller: Caller = { keyId: null, actor: 'api:anonymous' };
+        let caller: Caller = { keyId: null, principal: null, actor: 'api:anonymous' };
         if (principal !== null) {
           demand(principal, r, scopeDeployment(r, params, query));
-          caller = { keyId: principal.keyId, actor: `api:key/${principal.keyId}` };
+          caller = { keyId: principal.keyId, principal, actor: `api:key/${principal.keyId}` };
         }
         const body = parse(r.body, req.body, 'body');
         const out = await r.handler({ params, query, body, rawBody: req.body, caller, deps });
@@ -175,7 +178,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const inferenceDoc = inferenceDocument();
   app.get('/openapi.json', async () => apiDoc);
   app.get('/openapi/inference.json', async () => inferenceDoc);
-  app.get('/healthz', async () => ({ ok: true, auth: authOn, temporal: opts.temporal !== null }));
+  app.get('/healthz', async () => ({ ok: true, auth: authOn, temporal: opts.temporal !== null, temporalUi: opts.temporalUi ?? null }));
 
   const consoleDir = opts.consoleDir ?? DEFAULT_CONSOLE_DIR;
   if (existsSync(consoleDir)) {

@@ -26,10 +26,13 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--auth <on|off>', 'require an API key (read scope for reads, admin for changes); off is for local use only', 'on')
     .option('--console-dir <dir>', 'the built web console, served under /console/', DEFAULT_CONSOLE_DIR)
+    .option('--temporal-ui <url>', "the Temporal UI of the namespace, e.g. http://127.0.0.1:8233/namespaces/default: the console links each workflow there (default: $AUTOPILOT_TEMPORAL_UI, else no links)")
     .option('--db-role <role>', 'run every database connection as this role (SET ROLE at connect), e.g. autopilot_admin (key management needs it)')
-    .action(async (opts: { port: string; host: string; auth: string; consoleDir: string; dbRole?: string }) => {
+    .action(async (opts: { port: string; host: string; auth: string; consoleDir: string; temporalUi?: string; dbRole?: string }) => {
       if (opts.auth !== 'on' && opts.auth !== 'off') throw new CliError(`--auth ${JSON.stringify(opts.auth)}: expected on or off`);
       const port = parsePort(opts.port);
+      const temporalUi = opts.temporalUi ?? process.env.AUTOPILOT_TEMPORAL_UI ?? null;
+      if (temporalUi !== null && !/^https?:\/\/\S+$/.test(temporalUi)) throw new CliError(`--temporal-ui ${JSON.stringify(temporalUi)}: expected an http(s) URL such as http://127.0.0.1:8233/namespaces/default`);
       const settings = loadSettings();
       let databaseUrl = settings.databaseUrl;
       if (opts.dbRole !== undefined) {
@@ -42,7 +45,7 @@ export function register(program: Command): void {
       const { client, close: closeTemporal } = await connectClient(settings);
       const pool = createPool(databaseUrl, { max: 8 });
       if (opts.auth === 'off') process.stderr.write('WARNING: --auth off: anyone who can reach this port may read and change deployments, canaries and keys. For local use only.\n');
-      const server = await startApiServer({ pool, databaseUrl, temporal: client, port, host: opts.host, auth: opts.auth === 'on', consoleDir: opts.consoleDir });
+      const server = await startApiServer({ pool, databaseUrl, temporal: client, port, host: opts.host, auth: opts.auth === 'on', consoleDir: opts.consoleDir, temporalUi: temporalUi?.replace(/\/+$/, '') ?? null });
       process.stdout.write(`control-plane API on ${server.url} (OpenAPI: ${server.url}/openapi.json)\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
