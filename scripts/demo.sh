@@ -11,7 +11,7 @@ json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const 
 
 step() { echo; echo "== $*"; }
 
-step "0. dev stack: Temporal, SeaweedFS S3, registry, workers, inference server"
+step "0. dev stack: Temporal, SeaweedFS S3, registry, workers, inference server, API and console"
 $AP dev up
 
 step "1. stack check: a workflow through Temporal, the registry and the S3 artifact store"
@@ -58,6 +58,7 @@ cat <<MSG
 
   Temporal UI       http://127.0.0.1:8233   (workflows: stackCheck, ppoTraining, canaryPromotion)
   Inference server  http://127.0.0.1:8080   (POST /v1/decide, POST /v1/rewards, /v2/models/$MODEL, /metrics)
+  Console           http://127.0.0.1:8090/console/   (models, deployments, canaries, runs, audit; key: .data/api-key)
   Try:  curl -s -H "Authorization: Bearer \$(cat .data/api-key)" localhost:8080/v2/models/$MODEL | head
         (every /v1 and /v2 call needs an API key: the stack's admin key is in .data/api-key; bin/autopilot keys --help)
         bin/autopilot models list

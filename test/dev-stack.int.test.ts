@@ -4,7 +4,7 @@
  * runs through it, and `down` leaves no process of ours running.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +25,7 @@ function alive(pid: number): boolean {
 }
 
 /** The environment of a dev stack on its own ports (Temporal, UI, HTTP, metrics, S3, serve, Prometheus, 3 worker metrics) and data directory. */
-function stackEnv([temporal, ui, http, metrics, s3, serve, prometheus, ...workerMetrics]: number[], databaseUrl: string): NodeJS.ProcessEnv {
+function stackEnv([temporal, ui, http, metrics, s3, serve, prometheus, api, ...workerMetrics]: number[], databaseUrl: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AUTOPILOT_DATA_DIR: mkdtempSync(join(tmpdir(), 'autopilot-dev-')),
@@ -37,6 +37,7 @@ function stackEnv([temporal, ui, http, metrics, s3, serve, prometheus, ...worker
     AUTOPILOT_DEV_S3_PORT: String(s3),
     AUTOPILOT_DEV_SERVE_PORT: String(serve),
     AUTOPILOT_DEV_PROMETHEUS_PORT: String(prometheus),
+    AUTOPILOT_DEV_API_PORT: String(api),
     AUTOPILOT_DEV_WORKER_METRICS_PORTS: workerMetrics.join(','),
     AUTOPILOT_TEMPORAL_UI: `http://127.0.0.1:${ui}`,
   };
@@ -50,7 +51,7 @@ describe('the dev stack', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    env = stackEnv(await freePorts(10), db.url);
+    env = stackEnv(await freePorts(11), db.url);
   }, 60_000);
 
   afterAll(async () => {
@@ -61,8 +62,17 @@ describe('the dev stack', () => {
   it('comes up, runs the stack check through S3 and the registry, and goes down leaving nothing behind', async () => {
     const up = JSON.parse((await run(bin, ['dev', 'up', '--json'], { env, timeout: 240_000 })).stdout);
     expect(up.temporal.ui).toBe(env.AUTOPILOT_TEMPORAL_UI);
-    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout', 'inference', 'prometheus']));
+    expect(up.started).toEqual(expect.arrayContaining(['temporal', 'seaweedfs', 'worker-training', 'worker-oumi', 'worker-rollout', 'inference', 'prometheus', 'api']));
     expect(up.prometheus).toBe(`http://127.0.0.1:${env.AUTOPILOT_DEV_PROMETHEUS_PORT}`);
+    // The control-plane API serves the built console and answers the stack's admin key.
+    expect(up.api).toBe(`http://127.0.0.1:${env.AUTOPILOT_DEV_API_PORT}`);
+    const page = await fetch(`${up.api}/console/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<div id="root"|<script/);
+    const token = readFileSync(join(env.AUTOPILOT_DATA_DIR!, 'api-key'), 'utf8').trim();
+    const whoami = await fetch(`${up.api}/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+    expect(whoami.status).toBe(200);
+    expect((await fetch(`${up.api}/v1/models`)).status).toBe(401);
     expect(up.retentionSchedule).toBe('created');
 
     // A second `up` starts nothing new.
@@ -103,7 +113,7 @@ describe('the dev stack', () => {
     expect(live.status).toBe(200);
 
     const down = JSON.parse((await run(bin, ['dev', 'down', '--json'], { env, timeout: 120_000 })).stdout);
-    expect(down.stopped.sort()).toEqual(['inference', 'prometheus', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(down.stopped.sort()).toEqual(['api', 'inference', 'prometheus', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
     for (const p of status) expect({ name: p.name, alive: alive(p.pid) }).toEqual({ name: p.name, alive: false });
     const after = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout);
     expect(after).toEqual([]);

@@ -29,6 +29,8 @@ export interface StackPorts {
   serve: number;
   /** Prometheus (cli/dev/prometheus.ts). */
   prometheus: number;
+  /** The control-plane API and its web console (`autopilot api`, /console/). */
+  api: number;
   /** Each worker's /metrics, one port per task queue in TASK_QUEUES order. */
   workerMetrics: number[];
 }
@@ -41,7 +43,7 @@ function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
-/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333), _SERVE_PORT (8080), _PROMETHEUS_PORT (9090), _WORKER_METRICS_PORTS (9464,9465,9466: one per task queue, in TASK_QUEUES order). */
+/** The dev stack's ports: AUTOPILOT_DEV_TEMPORAL_PORT (7233), _TEMPORAL_UI_PORT (8233), _TEMPORAL_HTTP_PORT (7243), _TEMPORAL_METRICS_PORT (7244), _S3_PORT (8333), _SERVE_PORT (8080), _PROMETHEUS_PORT (9090), _API_PORT (8090), _WORKER_METRICS_PORTS (9464,9465,9466: one per task queue, in TASK_QUEUES order). */
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
     temporal: portFromEnv(env, 'AUTOPILOT_DEV_TEMPORAL_PORT', 7233),
@@ -51,6 +53,7 @@ export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
     s3: portFromEnv(env, 'AUTOPILOT_DEV_S3_PORT', 8333),
     serve: portFromEnv(env, 'AUTOPILOT_DEV_SERVE_PORT', 8080),
     prometheus: portFromEnv(env, 'AUTOPILOT_DEV_PROMETHEUS_PORT', 9090),
+    api: portFromEnv(env, 'AUTOPILOT_DEV_API_PORT', 8090),
     workerMetrics: workerMetricsPorts(env),
   };
 }
@@ -108,6 +111,8 @@ export interface UpResult {
   workers: string[];
   /** Prometheus' URL (scrapes the inference server and the workers). */
   prometheus: string;
+  /** The control-plane API; its web console is under /console/. */
+  api: string;
   /** The daily retention schedule (`decision-log-retention`): created by this `up`, or there already. */
   retentionSchedule: 'created' | 'exists';
   started: string[];
@@ -261,7 +266,29 @@ export async function stackUp(settings: Settings, log: (line: string) => void, p
     started.push('prometheus');
   }
   log(`prometheus: ${prometheusUrl} (targets ${prometheusUrl}/targets)`);
-  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, prometheus: prometheusUrl, retentionSchedule, started, alreadyRunning };
+
+  // 8. The control-plane API and the web console (`autopilot api`), as autopilot_admin (key management needs it).
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  if (running.has('api')) {
+    alreadyRunning.push('api');
+  } else {
+    if (await portOpen(ports.api)) throw new Error(`port ${ports.api} is taken by another process: stop it or set AUTOPILOT_DEV_API_PORT`);
+    const proc = spawnManaged(dataDir, {
+      name: 'api',
+      command: process.execPath,
+      args: [resolve(projectRoot, 'bin/autopilot'), 'api', '--port', String(ports.api), '--host', '127.0.0.1', '--db-role', 'autopilot_admin', '--temporal-ui', `${uiUrl}/namespaces/default`],
+      cwd: projectRoot,
+      env: { ...process.env, AUTOPILOT_DATA_DIR: dataDir },
+      urls: { http: apiUrl, console: `${apiUrl}/console/` },
+    });
+    await waitFor('control-plane API', async () => {
+      if (!isOurs(proc)) throw new GaveUp(exitedMessage('the control-plane API', proc.log));
+      return (await fetch(`${apiUrl}/healthz`)).ok;
+    }, 60_000, proc.log);
+    started.push('api');
+  }
+  log(`api: ${apiUrl} (console ${apiUrl}/console/, /openapi.json; the stack's admin key is in ${join(dataDir, 'api-key')})`);
+  return { temporal: { address: temporalAddress, ui: uiUrl }, s3: { endpoint: s3Endpoint, bucket: DEV_BUCKET }, databaseUrl: settings.databaseUrl, inference: serverUrl, workers, prometheus: prometheusUrl, api: apiUrl, retentionSchedule, started, alreadyRunning };
 }
 
 function spawnRecord(dataDir: string, name: string, pid: number, command: string, log: string, urls: Record<string, string>): void {
