@@ -91,7 +91,7 @@ describe('the dev stack', () => {
     expect(check.url).toContain(`${env.AUTOPILOT_TEMPORAL_UI}/namespaces/default/workflows/`);
 
     const status = JSON.parse((await run(bin, ['dev', 'status', '--json'], { env })).stdout) as Array<{ name: string; pid: number; running: boolean; urls: Record<string, string> }>;
-    expect(status.map((p) => p.name).sort()).toEqual(['inference', 'prometheus', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
+    expect(status.map((p) => p.name).sort()).toEqual(['api', 'inference', 'prometheus', 'seaweedfs', 'temporal', 'worker-oumi', 'worker-rollout', 'worker-training']);
     expect(status.find((p) => p.name === 'prometheus')!.urls.ui).toBe(up.prometheus);
     expect((await run(bin, ['dev', 'status'], { env })).stdout).toContain(`ui=${up.prometheus}`);
 
@@ -122,7 +122,7 @@ describe('the dev stack', () => {
   it('fails at once, saying why, when the Temporal dev server cannot bind one of its ports', async () => {
     // Another process holds the HTTP API port: Temporal exits within a second, and `up` says so then
     // (it used to wait out its 60 s readiness deadline with only "did not become ready").
-    const ports = await freePorts(10);
+    const ports = await freePorts(11);
     const http = ports[2];
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(http, '127.0.0.1', () => r()));
