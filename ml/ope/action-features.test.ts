@@ -52,14 +52,14 @@ describe('ActionFeatureRewardModel', () => {
 });
 
 describe('DM and DR over action features on 360 joint actions with a known value', () => {
-  const REPS = 100;
+  const REPS = 200;
   const N = 1000;
   const boot = { nBootstrapSamples: 500 };
 
   // DM's percentile bootstrap resamples the rounds' q̂(x_i, π_e) with q̂ held fixed, so it leaves out
   // the reward model's own estimation error and covers less than 95% even when the model is right
   // (printed below); DR's residual term carries that error, so DR's interval is the one to gate on.
-  it('well specified: DR\'s 95% intervals cover the truth in ≥ 90% of 100 seeds; DM is unbiased', () => {
+  it('well specified: DR\'s 95% intervals cover the truth in ≥ 90% of 200 seeds; DM is unbiased', () => {
     const bandit = makeFactoredBandit(11);
     const truth = factoredTrueValue(bandit, 50_000, 99);
     let dmCovered = 0, drCovered = 0, drWidth = 0, dmWidth = 0, dmErr = 0;
