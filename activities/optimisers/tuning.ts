@@ -208,14 +208,25 @@ export function createTuningActivities(deps: { pool: Pool; store: ArtifactStore 
 
     async tuningReport({ setup, trials }): Promise<TuningReport> {
       const ordered = [...trials].sort((a, b) => a.index - b.index);
-      let best = ordered[0];
-      for (const t of ordered) if (t.value > best.value) best = t;
       const baseline = ordered.find((t) => t.baseline) ?? null;
       // Partial dependence from the GP fitted to every trial in the space.
       const options = optimizerOptions(setup);
       const bo = new BayesianOptimizer({ ...options, budget: {} });
-      for (const t of ordered) if (inSpace(setup.space, t.config)) bo.tell(t.config, t.value, t.cost);
+      const told = ordered.filter((t) => inSpace(setup.space, t.config));
+      for (const t of told) bo.tell(t.config, t.value, t.cost);
       const gp = bo.surrogate();
+      // The recommendation under noisy observations: the evaluated configuration with the highest GP
+      // posterior mean (in the optimiser's maximised sign), not the highest single noisy value — the largest
+      // of 40 noisy values is biased upward (the winner's curse) and picked a config worse than the baseline.
+      let best = told.length > 0 ? told[0] : ordered[0];
+      let bestMean = -Infinity;
+      told.forEach((t, i) => {
+        const m = gp.predict(bo.encodedTrials[i]).mean;
+        if (m > bestMean) {
+          bestMean = m;
+          best = t;
+        }
+      });
       const pd = setup.space.map((p) => partialDependence(gp, bo.space, p.name, bo.encodedTrials));
 
       const x = ordered.map((_, i) => i + 1);
