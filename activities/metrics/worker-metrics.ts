@@ -134,8 +134,16 @@ export class WorkerMetrics {
     });
 
     // The decision log's day partitions at scrape time (trackDecisionLog; the rollout worker, which runs retention).
-    const partitions = (): (() => Promise<{ table: string; aheadSeconds: number; defaultRows: number }[]>) | null => this.partitionSource;
-    const health = () => partitions()?.() ?? null;
+    // Both gauges below read the same query: one scrape collects them together, so they share its read.
+    let inFlight: Promise<{ table: string; aheadSeconds: number; defaultRows: number }[]> | null = null;
+    const health = () => {
+      const source = this.partitionSource;
+      if (source === null) return null;
+      inFlight ??= source().finally(() => {
+        inFlight = null;
+      });
+      return inFlight;
+    };
     this.decisionLogAhead = new Gauge({
       name: 'autopilot_decision_log_partitions_ahead_seconds',
       help: 'How far ahead of now day partitions of the decision log table exist (end of the last one − now); the retention workflow keeps about 7 days.',
