@@ -127,3 +127,24 @@ it('deploy: exploration by default; explicit greedy is served and warned about o
   expect((await autopilot('deploy', 'explore-policy', '--exploration', 'greedy', '--epsilon', '2')).stderr).toBe('error: --epsilon "2": expected a probability in [0, 1]\n');
   expect((await autopilot('deploy', 'explore-policy', '--epsilon', '0.1')).stderr).toBe('error: --epsilon needs --exploration greedy or sample (the whole rule is replaced, e.g. --exploration greedy --epsilon 0.05)\n');
 });
+
+it('models create, then deploy a bandit from the shipped model-selection config (what make demo does); a second create is refused unless --exist-ok', async () => {
+  await autopilot('db', 'migrate');
+  const created = await autopilot('models', 'create', 'model-router', '--description', 'LLM per request');
+  expect(created).toMatchObject({ code: 0, stdout: 'created model model-router\n' });
+  const again = await autopilot('models', 'create', 'model-router');
+  expect(again.code).not.toBe(0);
+  expect(again.stderr).toMatch(/model-router.*already exists/);
+  const ok = await autopilot('models', 'create', 'model-router', '--exist-ok', '--json');
+  expect(ok.code).toBe(0);
+  expect(JSON.parse(ok.stdout)).toMatchObject({ created: false, model: { name: 'model-router', description: 'LLM per request' } });
+  const config = resolve(__dirname, '..', 'configs', 'bandits', 'model-selection.yaml');
+  const deployed = await autopilot('deploy', 'model-router', '--kind', 'bandit', '--champion', 'none', '--config', config, '--reason', 'demo', '--json');
+  expect(deployed.stderr).toBe('');
+  const d = JSON.parse(deployed.stdout).deployment;
+  expect(d).toMatchObject({ kind: 'bandit', championVersion: null });
+  expect(d.config.arms.map((a: { name: string }) => a.name)).toEqual(['cheap', 'mid', 'premium']);
+  const bad = await autopilot('models', 'create', 'no spaces allowed');
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toMatch(/name/);
+});

@@ -51,12 +51,18 @@ tail -1 .data/logs/demo-traffic.log
 [ "$PHASE" = "Succeeded" ] || { echo "canary ended in phase $PHASE: see bin/autopilot canary status $MODEL"; exit 1; }
 echo "v$V2 is champion of $MODEL (the previous champion stays registered: bin/autopilot rollback $MODEL)"
 
+step "7. seed 001's first use case: a contextual bandit picks the LLM per request (cheap / mid / premium; configs/bandits/model-selection.yaml)"
+$AP models create model-router --exist-ok --description "LLM per request: cheap, mid or premium"
+$AP deploy model-router --kind bandit --champion none --config configs/bandits/model-selection.yaml --reason "make demo"
+$AP traffic --scenario model-selection --deployment model-router --requests 4000 --concurrency 8 --seed 1
+
 step "Demo done. The stack is still running:"
 $AP dev status
 $AP models show "$MODEL"
 cat <<MSG
 
   Temporal UI       http://127.0.0.1:8233   (workflows: stackCheck, ppoTraining, canaryPromotion)
+  Grafana panel     "Model selection" (infra/grafana, dashboard autopilot-learning): arm shares, cost and quality per arm of model-router
   Inference server  http://127.0.0.1:8080   (POST /v1/decide, POST /v1/rewards, /v2/models/$MODEL, /metrics)
   Console           http://127.0.0.1:8090/console/   (models, deployments, canaries, runs, audit; key: .data/api-key)
   Try:  curl -s -H "Authorization: Bearer \$(cat .data/api-key)" localhost:8080/v2/models/$MODEL | head

@@ -149,6 +149,18 @@ export function register(program: Command): void {
     });
 
   models
+    .command('create <model>')
+    .description('create a model with no version yet (for kinds that serve no artifact, e.g. a bandit: then `autopilot deploy <model> --kind bandit --champion none --config FILE`)')
+    .option('--description <text>', 'free text shown by `models show`')
+    .option('--exist-ok', 'succeed (and change nothing) when the model already exists')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { description?: string; existOk?: boolean; json?: boolean }) => {
+      const input = { name, description: opts.description, actor: cliActor() };
+      const res = await withRegistry(async (r) => (opts.existOk ? r.ensureModel(input) : { model: await r.createModel(input), created: true }));
+      emit(opts.json, res, () => (res.created ? `created model ${res.model.name}` : `model ${res.model.name} already exists (unchanged)`));
+    });
+
+  models
     .command('show <model>')
     .description('a model: its deployment, aliases and versions')
     .option('--json', 'machine-readable output')

@@ -372,6 +372,23 @@ export function learningDashboard(): Dashboard {
         ['sum by (deployment, arm) (rate(autopilot_rewards_received_total{version="bandit"}[5m]))', '{{deployment}} {{arm}} rewards/s'],
       ],
     })
+    .row('Model selection (seed 001 use case 1)')
+    .timeseries({
+      title: 'Model selection: cost and quality per arm',
+      description: 'The model-router bandit of make demo (configs/bandits/model-selection.yaml): mean cost in USD and mean graded quality of each model\'s answers per 5 minutes, from the reward components. `autopilot traffic --scenario model-selection` prints the saving against always premium.',
+      queries: [
+        ['sum by (arm) (delta(autopilot_rewards_component_sum{deployment="model-router", component="cost_usd"}[5m])) / sum by (arm) (increase(autopilot_rewards_component_received_total{deployment="model-router", component="cost_usd"}[5m]))', '{{arm}} cost USD'],
+        ['sum by (arm) (delta(autopilot_rewards_component_sum{deployment="model-router", component="quality"}[5m])) / sum by (arm) (increase(autopilot_rewards_component_received_total{deployment="model-router", component="quality"}[5m]))', '{{arm}} quality'],
+      ],
+    })
+    .timeseries({
+      title: 'Model selection: share of requests per model',
+      description: 'Fraction of model-router\'s decisions that went to each model (cheap, mid, premium).',
+      unit: 'percentunit',
+      stack: true,
+      min: 0,
+      queries: [[share('autopilot_decisions_total', '{deployment="model-router"}', 'deployment, arm', 'deployment'), '{{arm}}']],
+    })
     .row('Drift')
     .timeseries({
       title: 'Drift statistics',
