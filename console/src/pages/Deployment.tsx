@@ -86,7 +86,7 @@ function Arms({ model }: { model: string }) {
                 <td>{a.version === null ? '—' : `v${a.version}`}</td>
                 <td>{a.requests}</td>
                 <td>
-                  <meter min={0} max={1} value={a.requests / total} aria-label={`${a.arm} share`} /> {((100 * a.requests) / total).toFixed(1)}%
+                  <meter min={0} max={1} value={a.requests / total} aria-hidden="true" /> {((100 * a.requests) / total).toFixed(1)}%
                 </td>
                 <td>{a.rewarded}</td>
                 <td>{rewardText(a.reward, a.arm)}</td>
