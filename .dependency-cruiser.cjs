@@ -202,9 +202,16 @@ module.exports = {
     {
       name: 'api-inference-only-auth',
       severity: 'error',
-      comment: "The API shares the inference server's key checks (inference/auth/, its registry listener and error ids), nothing else of the decision server.",
+      comment: "The API shares the inference server's key checks (inference/auth/, its registry listener and error ids) and its wire schemas (the OpenAPI document of the server is made from them), nothing else of the decision server.",
       from: { path: '^api/', pathNot: TEST },
-      to: { path: '^inference/', pathNot: ['^inference/auth/', '^inference/registry-listener\\.ts$', '^inference/http/errors\\.ts$'] },
+      to: { path: '^inference/', pathNot: ['^inference/auth/', '^inference/registry-listener\\.ts$', '^inference/http/errors\\.ts$', '^inference/http/wire-schemas\\.ts$'] },
+    },
+    {
+      name: 'wire-schemas-only-zod',
+      severity: 'error',
+      comment: "inference/http/wire-schemas.ts is the server's wire format, shared with the API and the SDK tests: it imports zod and nothing else, so importing it brings none of the decision server along.",
+      from: { path: '^inference/http/wire-schemas\\.ts$' },
+      to: { pathNot: '^node_modules/zod/' },
     },
     {
       name: 'only-cli-imports-api',

@@ -16,6 +16,8 @@ import { canaryWorkflowId, statusQuery, type RollbackInput } from '../contracts/
 import type { CanaryPlanInput } from '../canary/plan';
 import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
 import { TEST_AUTHORIZATION, TEST_KEY_ID } from '../inference/testing/api-key';
+import { DecisionStore } from '../decision-log';
+import { newDecisionId } from '../inference/decisions/id';
 import { createKey } from '../registry/keys';
 import { startDevServer } from '../test/support/temporal';
 import { ROUTES } from './routes';
@@ -115,6 +117,40 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     expect((await client.call('GET', `/v1/models/${MODEL}/versions/zero`, { authorization: null })).status).toBe(401);
   });
 
+  it('requests and reward per arm of a deployment over a window, from the decision log', async () => {
+    const store = new DecisionStore({ pool: fx.db.pool });
+    const now = Date.now();
+    const rows = [
+      ...[0.2, 0.4, 0.6, 0.8].map((reward, i) => ({ arm: 'champion', version: 1, t: now - 60_000 * (i + 1), reward })),
+      ...[1, 1.2].map((reward, i) => ({ arm: 'canary', version: 3, t: now - 90_000 * (i + 1), reward })),
+      { arm: 'shadow', version: 3, t: now - 30_000, reward: null },
+      { arm: 'champion', version: 1, t: now - 3 * 3_600_000, reward: 5 }, // outside 1h, inside 1d
+    ];
+    const ids = rows.map((r) => newDecisionId(r.t));
+    await store.insertDecisions(rows.map((r, i) => ({ decisionId: ids[i], time: new Date(r.t), deployment: MODEL, model: MODEL, version: r.version, arm: r.arm, features: [0], action: 0, propensity: 1 })));
+    await store.insertRewards(rows.flatMap((r, i) => (r.reward === null ? [] : [{ decisionId: ids[i], reward: r.reward }])));
+
+    const hour = await client.call('GET', `/v1/deployments/${MODEL}/arms`, { authorization: readKey });
+    expect(hour.status).toBe(200);
+    expect(hour.body).toMatchObject({ deployment: MODEL, window: '1h' });
+    expect(Date.parse(hour.body.to) - Date.parse(hour.body.from)).toBe(3_600_000);
+    const [champion, canary, shadow] = hour.body.arms;
+    expect(champion).toMatchObject({ arm: 'champion', version: 1, requests: 4, rewarded: 4 });
+    // mean 0.5, s = 0.2582 (n = 4): t(0.975, 3) = 3.1824 → half-width 0.41085
+    expect(champion.reward.mean).toBeCloseTo(0.5, 12);
+    expect(champion.reward.lower).toBeCloseTo(0.5 - 0.41085, 4);
+    expect(champion.reward.upper).toBeCloseTo(0.5 + 0.41085, 4);
+    expect(canary).toMatchObject({ arm: 'canary', version: 3, requests: 2, rewarded: 2 });
+    expect(canary.reward.mean).toBeCloseTo(1.1, 12);
+    expect(shadow).toMatchObject({ arm: 'shadow', requests: 1, rewarded: 0, reward: null });
+
+    const day = await client.call('GET', `/v1/deployments/${MODEL}/arms?window=1d`);
+    expect(day.body.arms[0]).toMatchObject({ arm: 'champion', requests: 5, rewarded: 5 });
+    expect((await client.call('GET', `/v1/deployments/${MODEL}/arms?window=8d`)).body.field).toBe('query.window');
+    expect((await client.call('GET', `/v1/deployments/${MODEL}/arms?window=soon`)).status).toBe(400);
+    expect((await client.call('GET', '/v1/deployments/nope/arms')).status).toBe(404);
+  });
+
   it('whoami: the key and where it may read and change', async () => {
     expect((await client.call('GET', '/v1/whoami', { authorization: readKey })).body).toMatchObject({ auth: true, read: { all: true, models: [] }, admin: { all: false, models: [] } });
     expect((await client.call('GET', '/v1/whoami', { authorization: adminOtherKey })).body).toMatchObject({ read: { all: true }, admin: { all: false, models: ['other'] } });
@@ -144,6 +180,33 @@ describe('control-plane API (PostgreSQL + Temporal dev server)', () => {
     expect(log.body.map((a: { action: string }) => a.action)).toEqual(['version.register', 'version.register']);
     const limitBad = await client.call('GET', '/v1/audit?limit=0');
     expect(limitBad).toMatchObject({ status: 400, body: { field: 'query.limit' } });
+  });
+
+  it('quality vs cost across runs: the Pareto-optimal versions marked, one sweep by its workflow id', async () => {
+    const sweep = `sweep-${randomUUID()}`;
+    // (quality, cost): c2 is dominated by c1 (higher cost, lower quality); c0, c1, c3 are the frontier
+    const cells = [
+      { quality: 0.6, cost_usd: 0.01, eval_reward: 0.4 },
+      { quality: 0.7, cost_usd: 0.02, eval_reward: 0.5 },
+      { quality: 0.65, cost_usd: 0.03, eval_reward: 0.45 },
+      { quality: 0.8, cost_usd: 0.05, eval_reward: 0.55 },
+    ];
+    const runIds: string[] = [];
+    for (const [i, metrics] of cells.entries()) {
+      const r = await fx.registry.recordRun({ kind: 'ppo', model: `${sweep}-c${i}`, workflowId: `${sweep}/cell-${i}` });
+      runIds.push(r.id);
+      await fx.registry.registerVersion({ model: `${sweep}-c${i}`, artifact: { buffer: Buffer.from('{}') }, fileName: 'policy.json', format: 'json', metrics, lineage: { runId: r.id, workflowId: `${sweep}/cell-${i}` }, createModel: true, actor: 'test' });
+    }
+    const front = await client.call('GET', `/v1/pareto?sweep=${sweep}`, { authorization: readKey });
+    expect(front.status).toBe(200);
+    expect(front.body.frontier).toEqual([runIds[0], runIds[1], runIds[3]]);
+    expect(front.body.points).toHaveLength(4);
+    const byRun = new Map(front.body.points.map((p: { runId: string }) => [p.runId, p]));
+    expect(byRun.get(runIds[2])).toMatchObject({ model: `${sweep}-c2`, version: 1, quality: 0.65, costUsd: 0.03, reward: 0.45, pareto: false, kind: 'ppo' });
+    expect(byRun.get(runIds[3])).toMatchObject({ pareto: true, latencyP95Ms: null });
+    // one model; a sweep id is matched literally (no LIKE wildcards)
+    expect((await client.call('GET', `/v1/pareto?model=${sweep}-c2`)).body).toMatchObject({ frontier: [runIds[2]] });
+    expect((await client.call('GET', `/v1/pareto?sweep=${sweep.slice(0, -1)}_`)).body).toEqual({ points: [], frontier: [] });
   });
 
   it('deploys, moves aliases and rolls back with an admin key; each change is audited with the key id', async () => {

@@ -13,6 +13,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { CanaryPlanInput } from '../canary/plan';
 import { canaryWorkflowId, statusQuery, type RollbackInput } from '../contracts/canary';
+import { DecisionStore } from '../decision-log';
+import { newDecisionId } from '../inference/decisions/id';
 import { TEST_AUTHORIZATION } from '../inference/testing/api-key';
 import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
 import { createKey } from '../registry/keys';
@@ -56,7 +58,23 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     readKey = (await createKey(fx.registry.db, { name: 'console read-only', scopes: ['read'] })).token;
     const run = await fx.registry.recordRun({ kind: 'ppo', model: MODEL, config: { lr: 0.0003 } });
     runId = run.id;
-    for (let step = 0; step < 20; step++) await fx.registry.appendRunMetrics(runId, step, { 'charts/episodic_return': Math.log1p(step) + (step % 3) * 0.1 });
+    for (let step = 0; step < 20; step++) {
+      await fx.registry.appendRunMetrics(runId, step, {
+        'charts/episodic_return': Math.log1p(step) + (step % 3) * 0.1,
+        'eval/gate_violations': step % 7 === 0 ? 1 : 0,
+        latency_p50_ms: 120 - step,
+        latency_p95_ms: 300 - 2 * step,
+        'variant/A/share': 0.5 + step / 50,
+        'variant/A/return': 0.6,
+        'variant/B/share': 0.5 - step / 50,
+        'variant/B/return': 0.4 + step / 100,
+      });
+    }
+    // a sweep's cells: quality vs cost of each run's version (c2 is dominated by c1)
+    for (const [i, metrics] of [{ quality: 0.6, cost_usd: 0.01 }, { quality: 0.7, cost_usd: 0.02 }, { quality: 0.65, cost_usd: 0.03 }, { quality: 0.8, cost_usd: 0.05 }].entries()) {
+      const cell = await fx.registry.recordRun({ kind: 'ppo', model: `sweep-c${i}`, workflowId: `sweep-console/cell-${i}` });
+      await fx.registry.registerVersion({ model: `sweep-c${i}`, artifact: { buffer: Buffer.from('{}') }, fileName: 'policy.json', format: 'json', metrics: { ...metrics, eval_reward: 0.1 * i }, lineage: { runId: cell.id }, createModel: true, actor: 'test' });
+    }
     const estimates = { dr: { value: 0.61, lower: 0.55, upper: 0.67 }, ips: { value: 0.6, lower: 0.5, upper: 0.7 } };
     await fx.registry.recordEvaluation({ model: MODEL, version: 3, kind: 'ope', verdict: 'pass', summary: { estimates, gate: { estimator: 'dr', value: 0.04, lower: 0.01, upper: 0.07 } }, actor: 'test' });
     const drift = await fx.registry.recordRun({ id: `drift-monitor:${randomUUID()}`, kind: 'drift-monitor', model: MODEL, workflowId: `drift/${MODEL}` });
@@ -142,6 +160,24 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await admin.getByRole('status').filter({ hasText: 'champion v2 → v1' }).waitFor();
     await admin.getByRole('cell', { name: 'deployment.rollback' }).waitFor();
     expect((await adminCall('GET', `/v1/deployments/${MODEL}`)).body.championVersion).toBe(1);
+
+    // requests and reward per arm from the decision log, refreshed by the page's polling
+    const store = new DecisionStore({ pool: fx.db.pool });
+    const log = async (arm: string, version: number, reward: number | null, ago: number) => {
+      const decisionId = newDecisionId(Date.now() - ago);
+      await store.insertDecisions([{ decisionId, time: new Date(Date.now() - ago), deployment: MODEL, model: MODEL, version, arm, features: [0], action: 0, propensity: 1, latencyMs: 12 }]);
+      if (reward !== null) await store.insertRewards([{ decisionId, reward }]);
+    };
+    for (const [i, r] of [0.2, 0.4, 0.6, 0.8].entries()) await log('champion', 1, r, 60_000 * (i + 1));
+    for (const [i, r] of [1, 1.2].entries()) await log('canary', 2, r, 90_000 * (i + 1));
+    await log('shadow', 2, null, 30_000);
+    const arms = admin.getByRole('table', { name: 'Arms' });
+    // champion: mean 0.5, s = 0.2582, t(0.975, 3) = 3.1824: [0.08915, 0.9109]; canary: 1.1 ± 12.706 · 0.1
+    await arms.getByRole('row', { name: /^champion v1 4 57\.1% 4 0\.5 \[0\.08915, 0\.9109\] 12$/ }).waitFor({ timeout: 15_000 });
+    await arms.getByRole('row', { name: /^canary v2 2 28\.6% 2 1\.1 \[-0\.1706, 2\.371\] 12$/ }).waitFor();
+    await arms.getByRole('row', { name: /^shadow v2 1 .* 0 — \(not served\)/ }).waitFor();
+    await log('canary', 2, 1.1, 10_000);
+    await arms.getByRole('row', { name: /^canary v2 3 .* 3 1\.1 \[/ }).waitFor({ timeout: 15_000 });
     await shot(admin, '3-deployment');
   });
 
@@ -203,10 +239,38 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await shot(admin, '8-drift');
   });
 
-  it('charts a run’s metric by step (uPlot)', async () => {
+  it('charts quality vs cost across runs with the Pareto frontier (uPlot)', async () => {
+    await admin.goto(`${api.url}/console/#/runs`);
+    const chart = admin.getByRole('img', { name: 'Quality vs cost per request across runs, Pareto frontier' });
+    await chart.locator('canvas').waitFor();
+    expect(await chart.locator('.u-legend .u-label').allTextContents()).toEqual(['cost per request (USD)', 'runs', 'Pareto frontier']);
+    const front = admin.getByRole('table', { name: 'Pareto-optimal runs' });
+    await front.getByText('Pareto-optimal: 3 of 4 runs').waitFor();
+    for (const row of [/ sweep-c0 v1 0\.6 0\.01 0$/, / sweep-c1 v1 0\.7 0\.02 0\.1$/, / sweep-c3 v1 0\.8 0\.05 0\.3$/]) await front.getByRole('row', { name: row }).waitFor();
+    expect(await front.getByRole('row').count()).toBe(4); // the header and the three
+    expect(await front.getByText('sweep-c2').count()).toBe(0); // dominated by sweep-c1
+    await shot(admin, '9-runs-pareto');
+  });
+
+  it('charts a run’s metrics by step (uPlot): policy performance, latency, variant breakdown, any metric', async () => {
     await admin.goto(`${api.url}/console/#/runs?model=${MODEL}`);
     await admin.getByRole('link', { name: runId }).click();
-    await admin.getByRole('img', { name: 'charts/episodic_return by step' }).locator('canvas').waitFor();
+    const perf = admin.getByRole('img', { name: 'charts/episodic_return by step, moving average, gate breaches' });
+    await perf.locator('canvas').waitFor();
+    expect(await perf.locator('.u-legend .u-label').allTextContents()).toEqual(['step', 'charts/episodic_return', 'moving average (10)', 'eval/gate_violations']);
+    // the legend shows the values under the cursor: hover the plot's right end (step 19)
+    const over = perf.locator('.u-over');
+    const box = (await over.boundingBox())!;
+    await admin.mouse.move(box.x + box.width - 1, box.y + box.height / 2);
+    const values = perf.locator('.u-legend .u-value');
+    await waitFor(async () => (await values.first().textContent()) === '19', 10_000, 'the legend at step 19');
+    expect(Number(await values.nth(1).textContent())).toBeCloseTo(Math.log1p(19) + 0.1, 2);
+    await admin.getByRole('img', { name: 'latency percentiles by step' }).locator('canvas').waitFor();
+    await admin.getByRole('img', { name: 'share of actions by variant and step' }).locator('canvas').waitFor();
+    const variants = admin.getByRole('table', { name: 'Variant breakdown' });
+    await variants.getByRole('row', { name: 'A 0.88 0.6' }).waitFor();
+    await variants.getByRole('row', { name: 'B 0.12 0.59' }).waitFor();
+    await admin.getByRole('img', { name: 'charts/episodic_return by step', exact: true }).locator('canvas').waitFor();
     await shot(admin, '9-run');
   });
 

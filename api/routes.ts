@@ -13,6 +13,8 @@ import type { z } from 'zod';
 import type { CanaryPlanInput } from '../canary/plan';
 import type { Principal, ScopeReach } from '../inference/auth/principal';
 import type { Registry } from '../registry';
+import { armStats } from '../decision-log/arms';
+import { paretoFrontier } from '../ml/pareto';
 import { NotFoundError } from '../registry/errors';
 import { createKey, listKeys, revokeKey } from '../registry/keys';
 import { rollbackChampion } from '../registry/rollback';
@@ -228,6 +230,17 @@ export const ROUTES: Route[] = [
     params: s.modelParams, query: s.pageQuery, status: 200, response: s.auditRow.array(),
     handler: ({ params, query, deps }) => deps.registry.listAudit({ model: params.model, entity: 'deployment', ...query }),
   }),
+  route<{ model: string }, z.infer<typeof s.armsQuery>, unknown>({
+    method: 'GET', path: '/v1/deployments/:model/arms', summary: 'requests and reward (mean, 95 % interval) per arm over a window back from now, from the decision log (read by day partition)', tags: ['deployments'], scope: 'read', on: 'model',
+    params: s.modelParams, query: s.armsQuery, status: 200, response: s.deploymentArms, errors: [404],
+    handler: async ({ params, query, deps }) => {
+      await deps.registry.getDeployment(params.model); // 404 for an unknown deployment, not []
+      const window = query.window ?? '1h';
+      const to = new Date();
+      const from = new Date(to.getTime() - s.windowMs(window));
+      return { deployment: params.model, window, from, to, arms: await armStats(deps.registry.db, { deployment: params.model, from, to }) };
+    },
+  }),
   route<{ model: string }, unknown, z.infer<typeof s.deployBody>>({
     method: 'POST', path: '/v1/deployments/:model', summary: 'deploy: set champion, canary and canary weight (fields left out keep their value)', tags: ['deployments'], scope: 'admin', mutation: true, on: 'model',
     params: s.modelParams, body: s.deployBody, status: 200, response: s.deployAnswer, errors: [404, 409],
@@ -288,6 +301,30 @@ export const ROUTES: Route[] = [
       await deps.registry.getRun(params.id);
       const names = query.names?.split(',').map((n) => n.trim()).filter((n) => n !== '');
       return { runId: params.id, steps: byStep(await deps.registry.readRunMetrics(params.id, names)) };
+    },
+  }),
+  route<unknown, z.infer<typeof s.paretoQuery>, unknown>({
+    method: 'GET', path: '/v1/pareto', summary: "quality vs cost across runs: each run's registered version with held-out metrics quality and cost_usd, the Pareto-optimal ones (quality ↑, cost ↓) marked; sweep: one sweep's cells", tags: ['runs'], scope: 'read', on: 'filter',
+    query: s.paretoQuery, status: 200, response: s.paretoAnswer,
+    handler: async ({ query, deps }) => {
+      const params: unknown[] = [];
+      const where = ["v.metrics ? 'quality'", "v.metrics ? 'cost_usd'"];
+      if (query.model !== undefined) where.push(`v.model = $${params.push(query.model)}`);
+      if (query.sweep !== undefined) where.push(`r.workflow_id LIKE $${params.push(`${query.sweep.replace(/[\\%_]/g, '\\$&')}/cell-%`)}`);
+      const { rows } = await deps.registry.db.query<{ run_id: string; kind: string; workflow_id: string | null; model: string; version: number; metrics: Record<string, number> }>(
+        `SELECT v.run_id, r.kind, r.workflow_id, v.model, v.version, v.metrics
+           FROM model_versions v JOIN runs r ON r.id = v.run_id
+          WHERE ${where.join(' AND ')}
+          ORDER BY v.created_at DESC, v.model, v.version DESC LIMIT ${query.limit ?? 1000}`,
+        params,
+      );
+      const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+      const points = rows
+        .map((r) => ({ runId: r.run_id, kind: r.kind, workflowId: r.workflow_id, model: r.model, version: r.version, quality: finite(r.metrics.quality), costUsd: finite(r.metrics.cost_usd), reward: finite(r.metrics.eval_reward), latencyP95Ms: finite(r.metrics.latency_p95_ms), pareto: false }))
+        .filter((p): p is typeof p & { quality: number; costUsd: number } => p.quality !== null && p.costUsd !== null);
+      const front = paretoFrontier(points.map((p) => ({ quality: p.quality, cost: p.costUsd })));
+      for (const i of front) points[i].pareto = true;
+      return { points, frontier: front.map((i) => points[i].runId) };
     },
   }),
   route<unknown, z.infer<typeof s.driftQuery>, unknown>({

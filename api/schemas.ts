@@ -46,6 +46,27 @@ export const runMetricsQuery = z.object({
   /** Comma-separated metric names; all when absent. */
   names: z.string().optional(),
 });
+/** A window back from now: `<n>m`, `<n>h` or `<n>d`, at most 7 days (the decision log is read by day partition). */
+export const armsQuery = z.object({
+  window: z
+    .string()
+    .regex(/^[1-9][0-9]{0,4}[mhd]$/, 'a duration such as 15m, 1h or 1d')
+    .refine((w) => windowMs(w) <= 7 * 86_400_000, 'at most 7d')
+    .optional()
+    .describe('how far back from now (default 1h; at most 7d)'),
+});
+
+/** `15m` → 900000. */
+export function windowMs(w: string): number {
+  const n = Number(w.slice(0, -1));
+  return n * { m: 60_000, h: 3_600_000, d: 86_400_000 }[w.slice(-1) as 'm' | 'h' | 'd'];
+}
+export const paretoQuery = z.object({
+  model: z.string().optional(),
+  /** A sweep workflow id: only its cells' runs (child workflow ids `<sweep>/cell-<n>`). */
+  sweep: z.string().min(1).max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
 export const evaluationsQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
 export const driftQuery = z.object({ model: z.string().optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
 
@@ -180,6 +201,45 @@ export const driftEvent = z.object({
   step: z.number().int(),
   time: time,
   metrics: z.record(z.string(), z.number()),
+});
+
+/** Requests and reward per arm of a deployment over a window, from the decision log (decision-log/arms.ts). */
+export const armStats = z.object({
+  arm: z.string().describe('champion, canary, shadow, fallback or a bandit arm'),
+  version: z.number().int().nullable(),
+  requests: z.number().int().describe('decisions logged in the window'),
+  rewarded: z.number().int().describe('of them, those with a reward (a shadow arm: none, it is not served)'),
+  reward: z
+    .object({ mean: z.number(), lower: z.number().nullable(), upper: z.number().nullable() })
+    .nullable()
+    .describe("mean reward of the rewarded decisions with its 95 % Student-t interval (null bounds below two rewards)"),
+  latencyMs: z.number().nullable(),
+});
+export const deploymentArms = z.object({
+  deployment: z.string(),
+  window: z.string(),
+  from: time,
+  to: time,
+  arms: z.array(armStats),
+});
+
+/** A run's registered version on the quality-vs-cost plane (the held-out metrics ppoTraining registers). */
+export const paretoPoint = z.object({
+  runId: z.string(),
+  kind: z.enum(RUN_KINDS),
+  workflowId: z.string().nullable(),
+  model: z.string(),
+  version: z.number().int(),
+  quality: z.number(),
+  costUsd: z.number(),
+  reward: z.number().nullable().describe('held-out reward per step (metric eval_reward)'),
+  latencyP95Ms: z.number().nullable(),
+  pareto: z.boolean().describe('no other point has quality ≥ and cost ≤ (one strictly)'),
+});
+export const paretoAnswer = z.object({
+  points: z.array(paretoPoint),
+  /** Run ids of the Pareto-optimal points, by increasing cost. */
+  frontier: z.array(z.string()),
 });
 
 /** canary/status.ts CanaryStatus (the workflow's `status` query, or its result once it ended). */

@@ -143,3 +143,38 @@ export interface DriftEvent {
   time: string;
   metrics: Record<string, number>;
 }
+
+/** GET /v1/deployments/:model/arms: requests and reward per arm over a window (decision log). */
+export interface ArmStats {
+  arm: string;
+  version: number | null;
+  requests: number;
+  rewarded: number;
+  reward: { mean: number; lower: number | null; upper: number | null } | null;
+  latencyMs: number | null;
+}
+export interface DeploymentArms {
+  deployment: string;
+  window: string;
+  from: string;
+  to: string;
+  arms: ArmStats[];
+}
+
+/** GET /v1/pareto: quality vs cost across runs. */
+export interface ParetoPoint {
+  runId: string;
+  kind: string;
+  workflowId: string | null;
+  model: string;
+  version: number;
+  quality: number;
+  costUsd: number;
+  reward: number | null;
+  latencyP95Ms: number | null;
+  pareto: boolean;
+}
+export interface ParetoAnswer {
+  points: ParetoPoint[];
+  frontier: string[];
+}

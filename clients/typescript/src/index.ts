@@ -50,6 +50,8 @@ export interface Decision<A = Json> {
   /** Bandit deployments. */
   armIndex?: number;
   stateSeq?: number;
+  /** Bandit deployments with per-segment constraints: the segment whose rule the decision met (null: the default rule). */
+  segment?: string | null;
   /** Text-policy deployments. */
   approve?: boolean;
   confidence?: number;

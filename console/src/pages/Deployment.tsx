@@ -2,8 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { api, enc } from '../api';
 import { useLoad } from '../hooks';
 import { useCanChange } from '../session';
-import type { AuditRow, Deployment } from '../types';
-import { ErrorLine, json, Loading, Section, time } from '../ui';
+import type { AuditRow, Deployment, DeploymentArms } from '../types';
+import { ErrorLine, json, Loading, num, Section, time } from '../ui';
 
 function Rollback({ model, done }: { model: string; done: () => void }) {
   const [reason, setReason] = useState('');
@@ -44,6 +44,68 @@ function Rollback({ model, done }: { model: string; done: () => void }) {
   );
 }
 
+const WINDOWS = ['15m', '1h', '6h', '1d', '7d'];
+
+/** Requests and reward (mean, 95 % interval) per arm over a window, from the decision log; polled with the page. */
+function Arms({ model }: { model: string }) {
+  const [span, setSpan] = useState('1h');
+  const arms = useLoad(() => api<DeploymentArms>('GET', `/v1/deployments/${enc(model)}/arms?window=${span}`), `${model} ${span}`, 2000);
+  const total = arms.data?.arms.reduce((a, r) => a + r.requests, 0) ?? 0;
+  return (
+    <Section title="Requests and reward per arm">
+      <label htmlFor="arms-window">Window</label>{' '}
+      <select id="arms-window" value={span} onChange={(e) => setSpan(e.target.value)}>
+        {WINDOWS.map((w) => (
+          <option key={w}>{w}</option>
+        ))}
+      </select>
+      {arms.data === null ? (
+        <Loading error={arms.error} what="the arms" />
+      ) : arms.data.arms.length === 0 ? (
+        <p>No decisions logged in the last {arms.data.window}.</p>
+      ) : (
+        <table aria-label="Arms">
+          <caption>
+            Decision log, {time(arms.data.from)} – {time(arms.data.to)}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Arm</th>
+              <th scope="col">Version</th>
+              <th scope="col">Requests</th>
+              <th scope="col">Share</th>
+              <th scope="col">Rewarded</th>
+              <th scope="col">Reward mean [95% CI]</th>
+              <th scope="col">Latency (ms)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {arms.data.arms.map((a) => (
+              <tr key={`${a.arm} ${a.version ?? '-'}`} data-testid={`arm-${a.arm}`}>
+                <th scope="row">{a.arm}</th>
+                <td>{a.version === null ? '—' : `v${a.version}`}</td>
+                <td>{a.requests}</td>
+                <td>
+                  <meter min={0} max={1} value={a.requests / total} aria-hidden="true" /> {((100 * a.requests) / total).toFixed(1)}%
+                </td>
+                <td>{a.rewarded}</td>
+                <td>{rewardText(a.reward, a.arm)}</td>
+                <td>{num(a.latencyMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Section>
+  );
+}
+
+function rewardText(r: DeploymentArms['arms'][number]['reward'], arm: string): string {
+  if (r === null) return arm === 'shadow' ? '— (not served)' : '—';
+  if (r.lower === null || r.upper === null) return num(r.mean);
+  return `${num(r.mean)} [${num(r.lower)}, ${num(r.upper)}]`;
+}
+
 export function DeploymentPage({ model }: { model: string }) {
   const dep = useLoad(() => api<Deployment>('GET', `/v1/deployments/${enc(model)}`), model, 2000);
   const history = useLoad(() => api<AuditRow[]>('GET', `/v1/deployments/${enc(model)}/history`), model, 5000);
@@ -78,6 +140,7 @@ export function DeploymentPage({ model }: { model: string }) {
           <dd>{time(d.updatedAt)}</dd>
         </dl>
       )}
+      {d !== null && <Arms model={model} />}
       {canChange && d !== null && (
         <Section title="Roll back">
           <p>Makes the previous champion (or the version given) champion again, at once.</p>
