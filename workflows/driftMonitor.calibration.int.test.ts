@@ -124,7 +124,8 @@ describe('driftMonitor calibration', () => {
     // The logged prediction is the learner's posterior mean of the arm served.
     const { rows } = await fx.db.pool.query(`SELECT (metadata->>'prediction')::float8 AS p FROM decisions WHERE deployment = 'stubborn'`);
     expect(rows.length).toBeGreaterThanOrEqual(N);
-    for (const r of rows) expect(r.p).toBeGreaterThan(0.89); // Beta(90 000 + s, 10 000 + n − s): ≥ 90 000 / 101 202
+    // Beta(90 000 + s, 10 000 + n − s) after n rewards (s of them 1) of an arm: ≥ 90 000 / 101 300 > 0.888 for n ≤ 1 300.
+    for (const r of rows) expect(r.p).toBeGreaterThan(0.888);
 
     const worker = await Worker.create({
       connection: env.nativeConnection, taskQueue: 'calibration-test', workflowBundle: bundle,
@@ -139,7 +140,7 @@ describe('driftMonitor calibration', () => {
     const bad = await m(stubborn.runId, ['calibration/stubborn/ece', 'calibration/stubborn/brier', 'drift/detected']);
     const good = await m(honest.runId, ['calibration/honest/ece', 'calibration/honest/brier', 'calibration/honest/pairs', 'drift/detected']);
     process.stdout.write(`calibration: miscalibrated bandit ECE ${bad['calibration/stubborn/ece'].toFixed(3)} Brier ${bad['calibration/stubborn/brier'].toFixed(3)}; calibrated ECE ${good['calibration/honest/ece'].toFixed(3)} Brier ${good['calibration/honest/brier'].toFixed(3)}\n`);
-    // Predicting ≥ 0.89 for rewards of rate ≤ 0.6: ECE ≥ 0.29.
+    // Predicting ≥ 0.888 for rewards of rate ≤ 0.6: ECE ≥ 0.28 (less the noise of ~1200 0/1 rewards, sd ≤ 0.015).
     expect(bad['calibration/stubborn/ece']).toBeGreaterThan(0.25);
     expect(bad['drift/detected']).toBe(1);
     expect(good['calibration/honest/ece']).toBeLessThan(0.1);
@@ -157,7 +158,7 @@ describe('driftMonitor calibration', () => {
     // (the prior mean 0.9 itself), what was observed there far below.
     const bin = (b: string, stat: string) => sampleValue(e, 'autopilot_calibration_reliability', { deployment: 'stubborn', model: 'stubborn', bin: b, stat });
     expect(bin('0.9', 'count')! + bin('1', 'count')!).toBeGreaterThanOrEqual(N);
-    expect(bin('0.9', 'predicted')).toBeGreaterThan(0.89);
+    expect(bin('0.9', 'predicted')).toBeGreaterThan(0.888);
     expect(bin('0.9', 'observed')).toBeLessThan(0.7);
     expect(bin('0.5', 'count')).toBe(0);
   }, 300_000);

@@ -1,9 +1,9 @@
 /**
  * `driftMonitor`: per deployment, every `intervalSeconds` it checks the logged decisions of the last
  * `windowSeconds` against the `referenceSeconds` before them — ADWIN and Page–Hinkley on rewards and
- * latency, KS and PSI on each numeric feature, and the calibration of the decisions' logged predictions
- * against their rewards (ECE, Brier, log loss, correlation: bounds in `calibration`) — and records the figures as run metrics. On drift it
- * raises an alert (webhook POST when `webhook.url` is set; the counter `drift/alerts_total` in the run
+ * latency, KS and PSI on each numeric feature, the calibration of the decisions' logged predictions
+ * against their rewards (ECE, Brier, log loss, correlation; bounds in `calibration`, a breach is a drift
+ * reason) — and records the figures as run metrics. On drift it raises an alert (webhook POST when `webhook.url` is set; the counter `drift/alerts_total` in the run
  * metrics) and, per `onDrift`: `abort-canary` signals `abort` to the running canary (`canary/<model>`),
  * `retrain` starts the workflow `retrain.workflowType` with `retrain.input` (abandoned child), `alert`
  * does nothing more. Whatever `onDrift` says, a running optimizationLoop of the deployment
