@@ -3,8 +3,17 @@
  * activities it calls (`DriftMonitorActivities`, implemented by `createDriftActivities` in
  * activities/bandits/). Types only.
  */
+import type { CalibrationReport, CalibrationThresholds } from '../ml/calibration';
 import type { ADWINParams, PageHinkleyParams } from '../ml/drift';
 import type { JsonObject } from './json';
+
+export type { CalibrationThresholds };
+
+/** The calibration of one model's logged predictions (decisions with `metadata.prediction`) over the window. */
+export interface ModelCalibration {
+  model: string;
+  report: CalibrationReport;
+}
 
 /** Parameters of the drift detectors (every field optional: the detectors' defaults). */
 export interface DriftParams {
@@ -22,6 +31,12 @@ export interface DriftMonitorInput {
   windowSeconds?: number;
   referenceSeconds?: number;
   params?: DriftParams;
+  /**
+   * Calibration bounds on the current window's (prediction, reward) pairs, per model: a breach is a drift
+   * reason like the detectors' (e.g. `{ maxEce: 0.1, maxBrier: 0.25, minCorrelation: 0.7 }`). Unset: the
+   * figures are recorded (run metrics, Prometheus) but not checked.
+   */
+  calibration?: CalibrationThresholds;
   webhook?: { url: string; timeoutMs?: number };
   onDrift?: 'alert' | 'abort-canary' | 'retrain';
   retrain?: { workflowType: string; input?: JsonObject; taskQueue?: string };
@@ -49,6 +64,7 @@ export interface DriftCheckInput {
   windowSeconds: number;
   referenceSeconds: number;
   params?: DriftParams;
+  calibration?: CalibrationThresholds;
   /** Alerts raised before this check (the counter carried by the workflow). */
   alertsSoFar: number;
 }
@@ -58,6 +74,8 @@ export interface DriftReport {
   reasons: string[];
   /** Metric name → value, ready for run metrics. */
   metrics: Record<string, number>;
+  /** Per model with logged predictions in the current window (none: absent or empty). */
+  calibration?: ModelCalibration[];
 }
 
 /** The activities driftMonitor calls (task queue `rollout`). */

@@ -5,6 +5,7 @@
  * deployment name a client sends that we do not serve never becomes a label.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CalibrationExporter, type CalibrationReport } from '../ml/calibration';
 
 export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'predict' | 'labels' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
 
@@ -388,6 +389,40 @@ export class InferenceMetrics {
     labelNames: ['state_key'] as const,
     registers: [this.registry],
   });
+
+  // ---- Calibration of online models (issue 23 item 7): their rolling windows of (prediction before learning,
+  // label), read at scrape time; the same gauge names the worker exports for driftMonitor's windows.
+  private calibrationSource: (() => { deployment: string; model: string; report: CalibrationReport }[]) | null = null;
+  private readonly calibrationShown = new Set<string>();
+  readonly calibration = new CalibrationExporter((name, help, labelNames) => {
+    const first = name === 'autopilot_calibration_pairs';
+    return new Gauge({
+      name, help, labelNames, registers: [this.registry],
+      // The first gauge of the table collects for all of them (the registry reads them in registration order).
+      ...(first ? { collect: () => this.collectCalibration() } : {}),
+    });
+  });
+
+  /** Reads `source` at each scrape into the autopilot_calibration_* gauges; series of deployments gone are removed. */
+  trackCalibration(source: () => { deployment: string; model: string; report: CalibrationReport }[]): void {
+    this.calibrationSource = source;
+  }
+
+  private collectCalibration(): void {
+    if (this.calibrationSource === null) return;
+    const seen = new Set<string>();
+    for (const c of this.calibrationSource()) {
+      seen.add(`${c.deployment}\u0000${c.model}`);
+      this.calibration.set(c.deployment, c.model, c.report);
+    }
+    for (const key of this.calibrationShown) {
+      if (seen.has(key)) continue;
+      const [deployment, model] = key.split('\u0000');
+      this.calibration.remove(deployment, model);
+    }
+    this.calibrationShown.clear();
+    for (const k of seen) this.calibrationShown.add(k);
+  }
 
   /** Reads the overload counters (./http/overload.ts, the fast path's deadlines) at every scrape. */
   trackOverload(sources: { open?: () => number; refused?: () => number; deadlines?: () => number }): void {

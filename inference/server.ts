@@ -263,6 +263,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     banditFlushIntervalMs: opts.banditFlushIntervalMs,
     log,
   });
+  metrics.trackCalibration(() => kinds['online-model']?.calibrationReports() ?? []);
   // Its own sampler: a shadow never shifts the served decisions' random stream.
   const mirror = new ShadowMirror({ manager: kinds.policy, log: decisionLog, metrics, rng: new Rng(seed ^ 0x9e3779b9), onError: log });
   mirrorRef.current = mirror;

@@ -1,8 +1,9 @@
 /**
  * `driftMonitor`: per deployment, every `intervalSeconds` it checks the logged decisions of the last
  * `windowSeconds` against the `referenceSeconds` before them — ADWIN and Page–Hinkley on rewards and
- * latency, KS and PSI on each numeric feature — and records the figures as run metrics. On drift it
- * raises an alert (webhook POST when `webhook.url` is set; the counter `drift/alerts_total` in the run
+ * latency, KS and PSI on each numeric feature, the calibration of the decisions' logged predictions
+ * against their rewards (ECE, Brier, log loss, correlation; bounds in `calibration`, a breach is a drift
+ * reason) — and records the figures as run metrics. On drift it raises an alert (webhook POST when `webhook.url` is set; the counter `drift/alerts_total` in the run
  * metrics) and, per `onDrift`: `abort-canary` signals `abort` to the running canary (`canary/<model>`),
  * `retrain` starts the workflow `retrain.workflowType` with `retrain.input` (abandoned child), `alert`
  * does nothing more. Whatever `onDrift` says, a running optimizationLoop of the deployment
@@ -11,6 +12,7 @@
 import { continueAsNew, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { abortSignal, canaryWorkflowId } from '../contracts/canary';
 import { driftSignal, loopWorkflowId } from '../contracts/optimization-loop';
+import { checkCalibrationThresholds } from '../ml/calibration/thresholds';
 import type { DriftMonitorActivities, DriftMonitorInput, DriftMonitorResult } from '../contracts/drift-monitor';
 
 const { driftStartRun, driftCheck, driftAlert } = proxyActivities<DriftMonitorActivities>({
@@ -34,6 +36,7 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<DriftMonit
   const onDrift = input.onDrift ?? 'alert';
   if (!['alert', 'abort-canary', 'retrain'].includes(onDrift)) throw new Error(`driftMonitor: onDrift must be alert, abort-canary or retrain, got ${JSON.stringify(onDrift)}`);
   if (onDrift === 'retrain' && typeof input.retrain?.workflowType !== 'string') throw new Error('driftMonitor: retrain.workflowType is required with onDrift: retrain (e.g. "ppoTraining")');
+  const calibration = input.calibration === undefined ? undefined : checkCalibrationThresholds(input.calibration, 'driftMonitor: calibration');
   const { workflowId } = workflowInfo();
   const runId = input.runId ?? (await driftStartRun({ deployment: input.deployment, workflowId, config: { intervalSeconds: interval, windowSeconds, referenceSeconds, onDrift } }));
   let iteration = input.iteration ?? 0;
@@ -41,7 +44,7 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<DriftMonit
   const actions: string[] = [];
   for (let i = 0; i < perRun; i++) {
     if (maxIterations > 0 && iteration >= maxIterations) return { runId, iterations: iteration, alerts, actions };
-    const report = await driftCheck({ deployment: input.deployment, runId, step: iteration, windowSeconds, referenceSeconds, params: input.params, alertsSoFar: alerts });
+    const report = await driftCheck({ deployment: input.deployment, runId, step: iteration, windowSeconds, referenceSeconds, params: input.params, calibration, alertsSoFar: alerts });
     iteration++;
     if (report.drift) {
       alerts++;

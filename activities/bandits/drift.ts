@@ -1,6 +1,7 @@
 /**
  * Activities of driftMonitor: read a deployment's logged decisions (with rewards) for a reference and
- * a current window, analyse them (./drift-analysis.ts), record the figures as run metrics (with the
+ * a current window, analyse them (./drift-analysis.ts) and the calibration of the window's logged
+ * predictions (../calibration/read.ts), record the figures as run metrics (with the
  * Prometheus-style counter `drift/alerts_total`), and POST an alert to a webhook (signed, allow-listed,
  * no redirects: activities/webhooks).
  */
@@ -11,6 +12,7 @@ import type { ArtifactStore } from '../../registry/artifacts/store';
 import type { JsonObject } from '../../registry/types';
 import type { DriftCheckInput, DriftMonitorActivities, DriftReport } from '../../contracts/drift-monitor';
 import { analyseDrift, type DriftSample } from './drift-analysis';
+import { calibrateModels, calibrationFindings, readPredictionPairs } from '../calibration/read';
 import { createWebhookSender, hostRefusal, loadOutboundSettings, type OutboundSettings } from '../webhooks';
 
 export type { DriftCheckInput };
@@ -45,8 +47,18 @@ export function createDriftActivities(deps: { pool: Pool; store: ArtifactStore; 
       const until = input.until ? new Date(input.until) : new Date();
       const start = new Date(until.getTime() - input.windowSeconds * 1000);
       const refStart = new Date(start.getTime() - input.referenceSeconds * 1000);
-      const [reference, current] = await Promise.all([samples(input.deployment, refStart, start), samples(input.deployment, start, until)]);
-      const report = analyseDrift(reference, current, input.params);
+      const [reference, current, pairs] = await Promise.all([samples(input.deployment, refStart, start), samples(input.deployment, start, until), readPredictionPairs(deps.pool, input.deployment, start, until)]);
+      const report: DriftReport = analyseDrift(reference, current, input.params);
+      // Calibration of the window's logged predictions: figures always, a drift reason per breached bound.
+      const calibration = calibrateModels(pairs, input.calibration?.bins);
+      const found = calibrationFindings(calibration, input.calibration);
+      Object.assign(report.metrics, found.metrics);
+      if (found.reasons.length > 0) {
+        report.reasons.push(...found.reasons);
+        report.drift = true;
+        report.metrics['drift/detected'] = 1;
+      }
+      if (calibration.length > 0) report.calibration = calibration;
       await registry.appendRunMetrics(input.runId, input.step, { ...report.metrics, 'drift/alerts_total': input.alertsSoFar + (report.drift ? 1 : 0) });
       return { ...report, until: until.toISOString() };
     },

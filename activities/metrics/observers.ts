@@ -7,6 +7,7 @@
  * Labels stay bounded: deployments and models are the ones the workflows run for, stages/estimators/
  * statistics come from fixed lists in code; run ids never become labels.
  */
+import type { CalibrationReport } from '../../ml/calibration';
 import type { WorkerMetrics } from './worker-metrics';
 
 type Obj = Record<string, unknown>;
@@ -107,6 +108,13 @@ const results: Record<string, ResultObserver> = {
     if (r.drift) m.driftDetected.labels(deployment).inc();
     else m.driftDetected.labels(deployment).inc(0);
     if (isObj(r.metrics)) for (const [name, v] of Object.entries(r.metrics)) setIf(m.driftStatistic.labels(deployment, name), v);
+    // Calibration per model of the window's logged predictions (contracts/drift-monitor.ts ModelCalibration).
+    if (Array.isArray(r.calibration)) {
+      for (const c of r.calibration) {
+        const model = isObj(c) ? str(c.model) : null;
+        if (model !== null && isObj(c.report) && Array.isArray(c.report.bins)) m.calibration.set(deployment, model, c.report as unknown as CalibrationReport);
+      }
+    }
   },
   // Canary (contracts/canary.ts)
   canaryInitialize: (m, input) => {

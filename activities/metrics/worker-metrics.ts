@@ -13,6 +13,7 @@
  * names (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, …) so stock dashboards work.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CalibrationExporter } from '../../ml/calibration/exposition';
 
 /** Activity durations span a millisecond probe to an hours-long Oumi stage. */
 const DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 30, 60, 300, 900, 3600, 4 * 3600];
@@ -51,6 +52,8 @@ export class WorkerMetrics {
   readonly driftChecks: Counter<'deployment' | 'drift'>;
   readonly driftDetected: Counter<'deployment'>;
   readonly driftStatistic: Gauge<'deployment' | 'statistic'>;
+  /** `autopilot_calibration_*{deployment,model}` of driftMonitor's last window (ml/calibration/exposition.ts). */
+  readonly calibration: CalibrationExporter;
 
   readonly canaryChecks: Counter<'model' | 'outcome'>;
   readonly canaryBreaches: Counter<'model'>;
@@ -105,6 +108,7 @@ export class WorkerMetrics {
 
     this.driftChecks = new Counter({ name: 'autopilot_drift_checks_total', help: 'Drift checks, by deployment and result (drift="true" when drift was found).', labelNames: ['deployment', 'drift'], registers });
     this.driftDetected = new Counter({ name: 'autopilot_drift_detected_total', help: 'Drift checks that found drift, by deployment.', labelNames: ['deployment'], registers });
+    this.calibration = new CalibrationExporter((name, help, labelNames) => new Gauge({ name, help, labelNames, registers }));
     this.driftStatistic = new Gauge({ name: 'autopilot_drift_statistic', help: 'Statistics of the last drift check, by deployment and statistic name.', labelNames: ['deployment', 'statistic'], registers });
 
     this.canaryChecks = new Counter({ name: 'autopilot_canary_checks_total', help: 'Canary analysis checks, by model and outcome (pass, fail, inconclusive).', labelNames: ['model', 'outcome'], registers });

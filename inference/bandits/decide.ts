@@ -44,6 +44,8 @@ export interface BanditDecideDeps {
   featurePrefix: string;
 }
 
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
 const DECIDE_KEYS = new Set(['deployment', 'features', 'unit', 'explore']);
 
 /** The context vector x (intercept first) and the features to log. */
@@ -145,6 +147,9 @@ export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, 
       learner: learner.kind,
       seq: s.shared.seq,
       scores: pick.scores.map((v) => (Number.isFinite(v) ? v : null)),
+      // The learner's expected reward of the arm served (posterior mean, xᵀθ̂): paired with the reward by
+      // the calibration monitor (activities/calibration), like every decision that stores `prediction`.
+      prediction: finiteOrNull(learner.expectedReward(x ?? undefined, pick.arm)),
       // Under per-segment constraints: the segment and the whole distribution served (OPE's action_dist).
       ...(seg !== null ? { segment: seg.segment, actionDist: Array.from(served!) } : {}),
     },

@@ -3,6 +3,7 @@
  * state (./state.ts). POST /v1/predict and POST /v1/labels (./handlers.ts) call it; /v1/decide is
  * answered with a 400 pointing there.
  */
+import { RollingCalibration } from '../../ml/calibration';
 import { FeatureError, FeatureHasher, SparseVector, checkLabel, lossOf, type NamedFeatures, type OnlineModelConfig } from '../../ml/online';
 import { badRequest, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
@@ -12,6 +13,9 @@ import { packRow, packedRowBytes, type LabelRows, type SharedOnlineState } from 
 export interface OnlineOwner {
   released(s: OnlineModelDeployment): void;
 }
+
+/** Labels the rolling calibration of an online model covers (per server). */
+export const CALIBRATION_WINDOW = 10_000;
 
 const FEATURES_EXPECTED = 'an object of named features: numbers (numeric), strings (categorical) or booleans';
 
@@ -26,6 +30,12 @@ export class OnlineModelDeployment implements ServedDeployment {
   private readonly row = new SparseVector(64);
   /** Labels learnt through this server. */
   labelsLearnt = 0;
+  /**
+   * Progressive validation (River's `progressive_val_score`): each label learnt through this server paired
+   * with the model's prediction just before it learnt it, over the last CALIBRATION_WINDOW labels;
+   * logistic models only (a probability). Exported as autopilot_calibration_*{deployment,model}.
+   */
+  readonly calibration: RollingCalibration | null;
 
   constructor(
     private readonly owner: OnlineOwner,
@@ -38,6 +48,7 @@ export class OnlineModelDeployment implements ServedDeployment {
   ) {
     this.metricsLabels = { deployment: name, kind: 'online-model' };
     this.hasher = new FeatureHasher({ bits: config.bits, seed: config.hashSeed, bias: config.bias });
+    this.calibration = config.loss === 'logistic' ? new RollingCalibration(CALIBRATION_WINDOW) : null;
   }
 
   private hash(features: unknown, field: string): SparseVector {
@@ -82,6 +93,7 @@ export class OnlineModelDeployment implements ServedDeployment {
       items.push({ features: body.features, label: body.label, field: '' });
     }
     const packed: Buffer[] = [];
+    const before: number[] = [];
     let lossBefore = 0;
     const l = this.state.learner;
     for (const it of items) {
@@ -93,7 +105,9 @@ export class OnlineModelDeployment implements ServedDeployment {
         throw badRequest((err as Error).message, at('label'), this.config.loss === 'logistic' ? '0 or 1' : 'a finite number');
       }
       const v = this.hash(it.features, at('features'));
-      lossBefore += lossOf(this.config.loss, l.predict(v.idx, v.val, 0, v.count), it.label);
+      const p = l.predict(v.idx, v.val, 0, v.count);
+      before.push(p);
+      lossBefore += lossOf(this.config.loss, p, it.label);
       const row = Buffer.allocUnsafe(packedRowBytes(v.count));
       packRow(row, 0, it.label, v.idx, v.val, v.count);
       packed.push(row);
@@ -106,6 +120,7 @@ export class OnlineModelDeployment implements ServedDeployment {
       throw unavailable(`learning ${items.length} label(s) in ${this.state.key}`, err, 'redis');
     }
     this.labelsLearnt += items.length;
+    if (this.calibration !== null) for (let i = 0; i < items.length; i++) this.calibration.update(before[i], items[i].label as number);
     return { model: this.model, stateKey: this.config.stateKey, learnt: items.length, seq: r.seq, meanLossBefore: lossBefore / items.length };
   }
 

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { CalibrationReport } from '../../ml/calibration';
 import { buildOnlineLearner, parseSnapshot, snapshotOf, type OnlineModelConfig } from '../../ml/online';
 import { parseDeploymentConfig } from '../../registry/deployment-config';
 import type { RegisterVersionInput } from '../../registry/register';
@@ -42,6 +43,13 @@ export class OnlineModelKind implements ServedKind, OnlineOwner {
   private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly opts: OnlineModelKindOptions) {}
+
+  /** The rolling calibration of every logistic online model served (for autopilot_calibration_*). */
+  calibrationReports(): { deployment: string; model: string; report: CalibrationReport }[] {
+    const out: { deployment: string; model: string; report: CalibrationReport }[] = [];
+    for (const s of this.opts.map.values()) if (s instanceof OnlineModelDeployment && s.calibration !== null) out.push({ deployment: s.name, model: s.model, report: s.calibration.report() });
+    return out;
+  }
 
   /** The online-model deployment serving `name`, or undefined. */
   get(name: string): OnlineModelDeployment | undefined {

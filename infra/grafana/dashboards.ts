@@ -404,6 +404,31 @@ export function learningDashboard(): Dashboard {
         ['sum by (deployment, drift) (increase(autopilot_drift_checks_total[1h]))', '{{deployment}} checks drift={{drift}}'],
       ],
     })
+    .row('Accuracy and calibration')
+    .timeseries({
+      title: 'Calibration error and Brier score',
+      description: 'Expected calibration error (alert above 0.1), Brier score and log loss of each model\'s predictions vs what was realised: driftMonitor\'s last window of logged decisions (bandits, predictors) and online models\' rolling window of labels.',
+      queries: [
+        ['max by (deployment, model) (autopilot_calibration_ece)', '{{deployment}} {{model}} ECE'],
+        ['max by (deployment, model) (autopilot_calibration_brier)', '{{deployment}} {{model}} Brier'],
+        ['max by (deployment, model) (autopilot_calibration_log_loss)', '{{deployment}} {{model}} log loss'],
+      ],
+    })
+    .timeseries({
+      title: 'Predicted vs realised: correlation',
+      description: 'Pearson correlation of predicted vs realised reward, per decision and over the reliability bins (seed 001 KPI: > 0.7).',
+      min: -1,
+      max: 1,
+      queries: [
+        ['max by (deployment, model) (autopilot_calibration_binned_correlation)', '{{deployment}} {{model}} binned r'],
+        ['max by (deployment, model) (autopilot_calibration_correlation)', '{{deployment}} {{model}} r'],
+      ],
+    })
+    .timeseries({
+      title: 'Reliability table',
+      description: 'Mean realised value per bin of the prediction (label bin = the bin\'s upper edge): on the diagonal when calibrated.',
+      queries: [['max by (deployment, model, bin) (autopilot_calibration_reliability{stat="observed"})', '{{deployment}} {{model}} ≤{{bin}} observed']],
+    })
     .row('Oumi training')
     .timeseries({
       title: 'Oumi loss',

@@ -31,6 +31,10 @@ abstract class ExplorationWrapper implements BanditPolicy {
     return this.base.pointScores(context);
   }
 
+  expectedReward(context: Context, arm: number): number {
+    return this.base.expectedReward(context, arm);
+  }
+
   update(context: Context, arm: number, reward: number): void {
     this.base.update(context, arm, reward);
   }

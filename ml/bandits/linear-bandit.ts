@@ -5,7 +5,7 @@
  */
 import type { Rng } from '../rng';
 import { LinearArms } from './linear-arms';
-import { ActionDist, ArmPrior, BanditPolicy, BanditStats, Context, Decision, decide, StatsDelta } from './types';
+import { ActionDist, ArmPrior, BanditPolicy, BanditStats, checkArm, Context, Decision, decide, StatsDelta } from './types';
 
 export abstract class LinearBandit implements BanditPolicy {
   abstract readonly kind: 'linucb' | 'lints';
@@ -27,6 +27,12 @@ export abstract class LinearBandit implements BanditPolicy {
   abstract pointScores(context: Context): Float64Array;
 
   abstract actionDist(context: Context, rng: Rng): ActionDist;
+
+  /** xᵀθ̂_a: the ridge estimate of the arm's reward (LinUCB's score without its bonus). */
+  expectedReward(context: Context, arm: number): number {
+    checkArm(arm, this.nArms, `${this.where}.expectedReward`);
+    return this.arms.mean(arm, this.arms.checkContext(context, `${this.where}.expectedReward`));
+  }
 
   abstract toJSON(): unknown;
 

@@ -33,6 +33,11 @@ export abstract class PosteriorSampling implements BanditPolicy {
     return p;
   }
 
+  expectedReward(_context: Context, arm: number): number {
+    checkArm(arm, this.nArms, `${this.constructor.name}.expectedReward`);
+    return this.posteriorMean(arm);
+  }
+
   actionDist(_context: Context, rng: Rng): ActionDist {
     return monteCarloArgmax(this.nArms, this.propensityDraws, (out) => {
       for (let a = 0; a < this.nArms; a++) out[a] = this.sampleMean(a, rng);

@@ -73,6 +73,11 @@ export interface BanditPolicy {
   select(context: Context, rng: Rng): Decision;
   /** Deterministic per-arm scores the learner ranks arms by (UCB for LinUCB, posterior mean for TS). */
   pointScores(context: Context): Float64Array;
+  /**
+   * The learner's estimate of `arm`'s mean reward in `context` (posterior mean for Thompson sampling, the
+   * ridge estimate xᵀθ̂_a for the linear learners): the prediction a served decision is calibrated on.
+   */
+  expectedReward(context: Context, arm: number): number;
   /** Learns from one observation (the incremental path: Sherman–Morrison for linear learners). */
   update(context: Context, arm: number, reward: number): void;
   /** The increment `update(context, arm, reward)` adds to the statistics; pure. */
