@@ -11,7 +11,7 @@
  * hashes; the same snapshot twice, or a deployment's own snapshot into its non-empty state, is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createDataExportActivities } from '../data-export/activities';
@@ -24,7 +24,25 @@ import { createServingFixture, waitFor, type ServingFixture } from '../../infere
 import { S3ArtifactStore } from '../../registry/artifacts/s3';
 import type { JsonObject } from '../../registry/types';
 import { testS3Bucket, testS3Settings, uniquePrefix } from '../../test/support/s3';
+import { sha256, SNAPSHOT_FORMAT } from '../../envs/evaluators/snapshot';
 import { warmStartBandit, warmStartKeyOf, type WarmStartResult } from './warm-start';
+
+/** A snapshot folder written by hand (manifest with the files' sha256), one prediction per row. */
+function writeSnapshot(dir: string, deployment: string, rows: { arm: string; reward: number | null; propensity: number }[]): string {
+  mkdirSync(dir, { recursive: true });
+  const predictions = rows.map((r, i) => `${JSON.stringify({ decision_id: `d${i}`, time: '2026-12-01T00:00:00.000Z', model: deployment, version: null, arm: r.arm, action: { arm: r.arm }, propensity: r.propensity, reward: r.reward })}\n`).join('');
+  const contexts = rows.map((_, i) => `${JSON.stringify({ decision_id: `d${i}`, time: '2026-12-01T00:00:00.000Z', unit: null, features: {}, metadata: null })}\n`).join('');
+  const summary = 'model,version,arm,decisions,rewarded,mean_reward\n';
+  const files = { 'predictions.jsonl': predictions, 'contexts.jsonl': contexts, 'summary.csv': summary };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const entry = (text: string, n: number) => ({ sha256: sha256(text), bytes: Buffer.byteLength(text), rows: n });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
+    format: SNAPSHOT_FORMAT, deployment, window: { from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z', fromInclusive: true, toInclusive: false }, createdAt: '2026-12-02T00:00:00.000Z',
+    rows: rows.length, rewarded: rows.filter((r) => r.reward !== null).length,
+    files: { 'predictions.jsonl': entry(predictions, rows.length), 'contexts.jsonl': entry(contexts, rows.length), 'summary.csv': entry(summary, 0) },
+  }));
+  return dir;
+}
 
 const tag = randomBytes(4).toString('hex');
 const ARMS = ['a', 'b', 'c'];
@@ -170,4 +188,26 @@ describe('bandit warm start from a dataset snapshot (PostgreSQL, Redis, S3, infe
     );
     expect(await redis.exists(`bandit:state:${other}`, warmStartKeyOf(other))).toBe(0);
   }, 180_000);
+
+  it('a Beta-Thompson deployment takes the conjugate update per row; rows of other arms are reported, a bad propensity names its line', async () => {
+    const stateKey = `test-warm-coin-${tag}`;
+    await fx.registry.createModel({ name: 'warm-coin', actor: 'test' });
+    await fx.registry.setDeployment({ model: 'warm-coin', kind: 'bandit', championVersion: null, actor: 'test', config: { learner: { kind: 'beta-ts' }, arms: ['heads', 'tails'], rewardRange: [0, 1], stateKey } });
+    const rows = [
+      { arm: 'heads', reward: 1, propensity: 0.5 }, { arm: 'heads', reward: 1, propensity: 0.25 }, { arm: 'heads', reward: 0, propensity: 0.5 },
+      { arm: 'tails', reward: 0, propensity: 0.5 }, { arm: 'edge', reward: 1, propensity: 0.1 }, { arm: 'tails', reward: null, propensity: 0.5 },
+    ];
+    const r = await warmStartBandit({ registry: fx.registry, redis }, { deployment: 'warm-coin', snapshot: writeSnapshot(join(fx.dir, 'coin'), 'elsewhere', rows), actor: 'test' });
+    expect(r).toMatchObject({ rows: 4, seqBefore: 0, seqAfter: 4, skipped: { unrewarded: 1, unknownArms: { edge: 1 } } });
+    expect(r.arms).toEqual([{ arm: 'heads', rows: 3, meanReward: 2 / 3, minPropensity: 0.25 }, { arm: 'tails', rows: 1, meanReward: 0, minPropensity: 0.5 }]);
+    // Beta posterior: α = 1 + Σr, β = 1 + n − Σr per arm, from n and Σr
+    const f = await redis.hgetall(`bandit:state:${stateKey}`);
+    expect([f['0:n'], f['0:rs'], f['1:n'], f['1:rs'] ?? '0']).toEqual(['3', '2', '1', '0']);
+
+    const bad = writeSnapshot(join(fx.dir, 'coin-bad'), 'elsewhere', [{ arm: 'heads', reward: 1, propensity: 0.5 }, { arm: 'tails', reward: 1, propensity: 0 }]);
+    await expect(warmStartBandit({ registry: fx.registry, redis }, { deployment: 'warm-coin', snapshot: bad, actor: 'test' })).rejects.toThrow(
+      `${bad}/predictions.jsonl:2: propensity 0 must be a probability in (0, 1] (the logging policy's probability of the logged arm)`,
+    );
+    expect(await redis.hget(`bandit:state:${stateKey}`, 'seq')).toBe('4');
+  });
 });
