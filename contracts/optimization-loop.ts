@@ -51,6 +51,8 @@ export interface OptimizationLoopInput {
   canaryPlan?: CanaryPlanInput;
   /** Wait for an `approve` signal before the canary (a `reject` signal ends the cycle rejected). Default false. */
   requireApproval?: boolean;
+  /** With requireApproval: how long a cycle waits for the signal (a duration: 4h, 2d); no decision by then refuses the candidate. Default: no limit. */
+  approvalTimeout?: string;
   /** Cycles per workflow run before continueAsNew (also when Temporal suggests it). Default 20. */
   cyclesPerRun?: number;
   /** End the loop after this many cycles (0: never). Default 0. */

@@ -12,7 +12,7 @@
  *   → retrain (ppoTraining child with env replay:<snapshot>, or the loopRefit activity)
  *   → offline evaluation (ppoTraining's held-out evaluation and offline gates; the refit has none)
  *   → ope (offPolicyEvaluation child on the held-out part + canaryOpeGate: lower bound > champion − tolerance)
- *   → approval (with requireApproval: the `approve` / `reject` signal)
+ *   → approval (with requireApproval: the `approve` / `reject` signal; none within approvalTimeout refuses)
  *   → canary (canaryPromotion child `canary/<deployment>`, its shadow stage per the plan)
  *   → promoted or rejected; the cycle's summary goes to `loop_cycles` (loopRecordCycle).
  *
@@ -91,6 +91,14 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
   if (typeof holdout !== 'number' || !(holdout >= 0 && holdout < 1)) throw new Error(`optimizationLoop: input.holdout must be a number in [0, 1), got ${JSON.stringify(input.holdout)}`);
   const cyclesPerRun = positiveInt('cyclesPerRun', input.cyclesPerRun, 20, 1);
   const maxCycles = positiveInt('maxCycles', input.maxCycles, 0, 0);
+  let approvalTimeoutMs: number | null = null;
+  if (input.approvalTimeout !== undefined) {
+    try {
+      approvalTimeoutMs = parseDuration(input.approvalTimeout);
+    } catch (err) {
+      throw new Error(`optimizationLoop: input.approvalTimeout: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const defaultRetrain: RetrainSpec = input.retrain ?? { kind: 'ppo' };
   const trainingQueue = input.trainingTaskQueue ?? TASK_QUEUES.training;
   const trainingActs = proxyActivities<LoopActivities & ExportActivities>({ taskQueue: trainingQueue, startToCloseTimeout: '30 minutes', retry });
@@ -263,14 +271,18 @@ export async function optimizationLoop(input: OptimizationLoopInput): Promise<Lo
       approval = null;
       state = 'awaiting-approval';
       const decided = await stage(c, 'approval', async () => {
-        // A stop while waiting refuses the candidate (nobody approved it).
-        await condition(() => approval !== null || stopBy !== null);
-        const a = approval ?? { approved: false, by: `${stopBy} (the loop was stopped while the cycle waited for approval)` };
-        return { value: a, ok: a.approved, detail: `${a.approved ? 'approved' : 'rejected'} by ${a.by}` };
+        // A stop while waiting refuses the candidate (nobody approved it); so does no decision within approvalTimeout.
+        // (Without approvalTimeout no timer is started: the command sequence of runs from before it is unchanged.)
+        if (approvalTimeoutMs === null) await condition(() => approval !== null || stopBy !== null);
+        else await condition(() => approval !== null || stopBy !== null, approvalTimeoutMs);
+        const a: { approved: boolean; by: string | null } =
+          approval ?? { approved: false, by: stopBy !== null ? `${stopBy} (the loop was stopped while the cycle waited for approval)` : null };
+        const detail = a.by === null ? `no decision within approvalTimeout ${input.approvalTimeout}` : `${a.approved ? 'approved' : 'rejected'} by ${a.by}`;
+        return { value: a, ok: a.approved, detail };
       });
       state = stopBy !== null ? 'stopping' : 'running';
       if (!decided.ok) {
-        const reason = `rejected before the canary by ${decided.value.by}`;
+        const reason = decided.value.by === null ? `not approved before the canary: no decision within approvalTimeout ${input.approvalTimeout}` : `rejected before the canary by ${decided.value.by}`;
         await registryActs.loopRejectVersion({ model: deployment, version: candidate, reason, actor });
         return end('rejected', 'approval', [reason]);
       }

@@ -12,6 +12,12 @@
  * With --feedback, the export is of a text-policy deployment's REVIEWED decisions (POST /v1/feedback):
  * labeled_decisions.jsonl (for `autopilot train policy --data FILE`), sft.jsonl, dpo.jsonl and a manifest
  * (activities/data-export/feedback.ts); --register makes it a json version of model feedback-<deployment>.
+ *
+ * `autopilot data warm-start` folds a snapshot's rewarded (context, arm, reward) rows into a bandit
+ * deployment's learner state (activities/bandits/warm-start.ts: sha256 checked, each row the learner's
+ * own update, at most once per snapshot):
+ *
+ *   autopilot data warm-start --deployment router-v2 --snapshot dataset-router@3   (or --snapshot DIR)
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -21,6 +27,8 @@ import type { Registry } from '../../registry';
 import { parseInstant } from '../../activities/data-export/activities';
 import { loadSettings } from '../../config/settings';
 import { DecisionStore } from '../../decision-log';
+import { Redis } from 'ioredis';
+import { warmStartBandit, WarmStartError, type WarmStartResult } from '../../activities/bandits/warm-start';
 import { CliError } from '../errors';
 import { withRegistry } from './models';
 
@@ -114,5 +122,32 @@ export function register(program: Command): void {
       process.stdout.write(`snapshot ${result.snapshot.dir}: ${m.rows} decisions (${m.rewarded} rewarded) of ${m.deployment} in [${m.window.from}, ${m.window.to})\n`);
       for (const [name, f] of Object.entries(m.files)) process.stdout.write(`  ${name.padEnd(18)} ${String(f.rows).padStart(8)} rows  ${String(f.bytes).padStart(10)} bytes  sha256 ${f.sha256}\n`);
       if (result.version) process.stdout.write(`registered ${result.version.model} v${result.version.version} (json)\n`);
+    });
+  data
+    .command('warm-start')
+    .description("fold a dataset snapshot's rewarded (context, arm, reward) rows into a bandit deployment's learner state (each snapshot once)")
+    .requiredOption('--deployment <name>', 'the bandit deployment whose learner starts from the data')
+    .requiredOption('--snapshot <dir|dataset@version>', 'a snapshot folder (autopilot data export --out) or a registered one, e.g. dataset-router@3')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { deployment: string; snapshot: string; json?: boolean }) => {
+      const redis = new Redis(loadSettings().redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+      let r: WarmStartResult;
+      try {
+        r = await withRegistry((registry) => warmStartBandit({ registry, redis }, { deployment: opts.deployment, snapshot: opts.snapshot, actor: `cli:${process.env.USER ?? 'unknown'}` }));
+      } catch (err) {
+        if (err instanceof WarmStartError || /^dataset snapshot /.test((err as Error).message)) throw new CliError((err as Error).message);
+        throw err;
+      } finally {
+        redis.disconnect();
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`warm start of ${r.deployment} (${r.stateKey}): ${r.rows} rewarded rows of ${r.snapshot.deployment} in [${r.snapshot.window.from}, ${r.snapshot.window.to}), observations ${r.seqBefore} → ${r.seqAfter}\n`);
+      for (const a of r.arms) process.stdout.write(`  ${a.arm.padEnd(20)} ${String(a.rows).padStart(8)} rows  mean reward ${a.meanReward === null ? '-' : a.meanReward.toFixed(4)}  min propensity ${a.minPropensity === null ? '-' : a.minPropensity.toFixed(4)}\n`);
+      const unknown = Object.entries(r.skipped.unknownArms);
+      if (unknown.length > 0) process.stdout.write(`  skipped rows of arms this deployment does not have: ${unknown.map(([a, n]) => `${a} ×${n}`).join(', ')}\n`);
+      if (r.skipped.unrewarded > 0) process.stdout.write(`  skipped ${r.skipped.unrewarded} unrewarded decisions\n`);
     });
 }

@@ -9,6 +9,7 @@ describe('autopilot loop', () => {
       deployment: 'ranker', intervalSeconds: 0, window: '24h', minRewarded: 200, retrain: { kind: 'refit', ridge: 10 },
       ope: { estimator: 'snipw', tolerance: 0.02 }, holdout: 0.5, requireApproval: true, actor: 'cli:alice',
     });
+    expect(loopInputFromOptions('ranker', { ...DEFAULTS, requireApproval: true, approvalTimeout: '2d' }, 'a')).toMatchObject({ requireApproval: true, approvalTimeout: '2d' });
     expect(loopInputFromOptions('ranker', { ...DEFAULTS, interval: '6h', iterations: '20' }, 'a')).toMatchObject({ intervalSeconds: 21_600, retrain: { kind: 'ppo', input: { iterations: 20 } }, ope: { tolerance: 0.02 } });
   });
 
@@ -20,6 +21,8 @@ describe('autopilot loop', () => {
     [{ ridge: '1' }, '--ridge is a setting of --retrain refit'],
     [{ tolerance: '-1' }, '--tolerance "-1": expected a number >= 0'],
     [{ holdout: '1' }, '--holdout "1": expected a number in [0, 1)'],
+    [{ approvalTimeout: '2d' }, '--approval-timeout is a setting of --require-approval'],
+    [{ requireApproval: true, approvalTimeout: 'soon' }, '--approval-timeout "soon": expected a duration such as 30m, 24h or 2d'],
   ])('refuses %j by the flag', (bad, message) => {
     expect(() => loopInputFromOptions('ranker', { ...DEFAULTS, ...bad }, 'a')).toThrow(message);
   });

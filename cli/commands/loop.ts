@@ -35,6 +35,7 @@ export interface LoopStartOptions {
   ridge?: string;
   plan?: string;
   requireApproval?: boolean;
+  approvalTimeout?: string;
   estimator?: string;
   tolerance: string;
   minRewarded: string;
@@ -56,6 +57,12 @@ function num(text: string, flag: string, check: (v: number) => boolean, expected
   return v;
 }
 
+function approvalTimeoutOf(o: LoopStartOptions): string {
+  if (!o.requireApproval) throw new CliError('--approval-timeout is a setting of --require-approval');
+  if (seconds(o.approvalTimeout!, '--approval-timeout') === 0) throw new CliError('--approval-timeout "0": expected a duration such as 4h or 2d');
+  return o.approvalTimeout!;
+}
+
 /** The workflow input from `loop start`'s options (checked here, with the flag's name in each error). */
 export function loopInputFromOptions(deployment: string, o: LoopStartOptions, actor: string): OptimizationLoopInput {
   seconds(o.window, '--window');
@@ -75,6 +82,7 @@ export function loopInputFromOptions(deployment: string, o: LoopStartOptions, ac
     ope: { ...(o.estimator ? { estimator: o.estimator as EstimatorName } : {}), tolerance: num(o.tolerance, '--tolerance', (v) => v >= 0, 'a number >= 0') },
     ...(o.plan ? { canaryPlan: readPlanFile(o.plan) } : {}),
     requireApproval: o.requireApproval === true,
+    ...(o.approvalTimeout !== undefined ? { approvalTimeout: approvalTimeoutOf(o) } : {}),
     actor,
   };
 }
@@ -126,6 +134,7 @@ export function register(program: Command): void {
     .option('--ridge <alpha>', 'ridge penalty of the refit (--retrain refit, default 1)')
     .option('--plan <file>', 'canary plan YAML for the canary stage')
     .option('--require-approval', 'wait for `autopilot loop approve` before each canary')
+    .option('--approval-timeout <duration>', 'with --require-approval: refuse the candidate when nobody decides within this long (default: wait)')
     .option('--estimator <name>', `OPE gate estimator (${ESTIMATOR_NAMES.join(', ')}; default dr when it runs, else snipw)`)
     .option('--tolerance <reward>', 'OPE gate: the candidate may be this much below the champion', '0.02')
     .option('--min-rewarded <n>', 'rewarded decisions a cycle needs to train on', '200')
