@@ -7,6 +7,7 @@
  *   await server.close(); // stop accepting, finish in-flight requests, flush the decision log
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -49,6 +50,10 @@ import { guardDecide } from './auth/decide-guard';
 import { isKeyNotification } from './auth/notifications';
 import { decisionOwners, guardRewardTenants } from './rewards/tenant';
 import { createFeedbackHandler } from './feedback/handler';
+import type { FeatureSet } from '../ml/features';
+import { DEFAULT_FEATURE_SETS_DIR, loadFeatureSets } from '../feature-store/computed/load';
+import { OnlineFeatures } from '../feature-store/computed/online';
+import type { ComputedFeatures } from './computed-features';
 
 export { withDbRole } from './auth/db-role';
 
@@ -107,6 +112,11 @@ export interface InferenceServerOptions {
    * default true. false: anyone who reaches the port may decide and reward (`autopilot serve --auth off`, logged as a warning).
    */
   auth?: boolean;
+  /**
+   * Computed-feature sets decide can name (`features: { featureSet, request }`, inference/computed-features.ts):
+   * a folder of YAML definitions (default: configs/features), the sets themselves, or null for none.
+   */
+  featureSets?: string | ReadonlyMap<string, FeatureSet> | null;
 }
 
 export interface InferenceServer {
@@ -198,13 +208,19 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     redis = r;
     featureStore = withFreshness({ hgetall: (key) => r.hgetall(key) }, metrics.registry);
   }
+  // Computed features: definitions checked before the port opens (a bad file stops the start, naming it).
+  const setsFrom = opts.featureSets !== undefined ? opts.featureSets : existsSync(DEFAULT_FEATURE_SETS_DIR) ? DEFAULT_FEATURE_SETS_DIR : null;
+  const featureSets = setsFrom === null ? new Map<string, FeatureSet>() : typeof setsFrom === 'object' ? setsFrom : loadFeatureSets(setsFrom);
+  if (featureSets.size > 0) log('info', `feature sets: ${[...featureSets.keys()].join(', ')}${opts.redisUrl ? '' : ' (not served: no Redis)'}`);
   // Bandit deployments keep their learner state in Redis: without Redis they are not served.
   let banditRedis: Redis | null = null;
   let rewardLog: RewardLog | null = null;
+  let computed: ComputedFeatures | null = null;
   if (opts.redisUrl) {
     const br = new Redis(opts.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
     br.on('error', () => undefined); // reported per request as a 503
     banditRedis = br;
+    if (featureSets.size > 0) computed = { sets: featureSets, online: new OnlineFeatures(br) };
     const rewardJournal = new DecisionJournal(join(opts.cacheDir, 'reward-journal'), journalOpts('rewards'));
     await rewardJournal.open();
     const rl = new RewardLog({
@@ -252,6 +268,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     seed,
     featureStore,
     featurePrefix,
+    computed,
     cacheDir: opts.cacheDir,
     actor,
     mirror: mirrorRef,
