@@ -9,6 +9,8 @@
  *
  *   { featureSet, asOf, request, values: { name: value, … } }
  *
+ * (`asOf`: ms since the epoch with a microsecond fraction, on Redis' clock: the windows' own order.)
+ *
  * — everything the offline builder (feature-store/computed/offline.ts) needs to compute the same values
  * point-in-time. That logged form, sent back (a shadow mirror, a replay), is taken as is: its `values`
  * fill the inputs, nothing is recomputed or counted again.
@@ -19,6 +21,7 @@
  */
 import { FeatureInputError, type FeatureSet } from '../ml/features';
 import { checkFeatureRequest, FeatureRequestError, type OnlineFeatures } from '../feature-store/computed/online';
+import type { RewardFeatureObserver, ObservedReward } from '../feature-store/computed/rewards';
 import type { Json } from '../registry/types';
 import { ClientError, badRequest, describeValue, unavailable } from './http/errors';
 import type { PolicyBinding } from './policy/binding';
@@ -74,7 +77,7 @@ export async function fillComputed(cf: ComputedFeatures | null, form: ComputedFo
     throw new ClientError(422, `feature set ${set.name} does not compute ${absent.length} input${absent.length > 1 ? 's' : ''} of this model: ${absent.slice(0, 10).join(', ')}`, 'features.featureSet', `a set that computes every input (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`);
   }
   let values: Record<string, number>;
-  let asOf: string;
+  let asOf: number;
   if (form.values !== null) {
     // The logged form: its values as they were computed.
     values = {};
@@ -83,7 +86,7 @@ export async function fillComputed(cf: ComputedFeatures | null, form: ComputedFo
       if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`features.values.${n} must be a finite number, got ${describeValue(v)}`, `features.values.${n}`, 'a finite number');
       values[n] = v;
     }
-    if (typeof form.asOf !== 'string' || Number.isNaN(Date.parse(form.asOf))) throw badRequest(`features.asOf must be an ISO time, got ${describeValue(form.asOf)}`, 'features.asOf', 'the logged form\'s ISO 8601 time');
+    if (typeof form.asOf !== 'number' || !Number.isFinite(form.asOf)) throw badRequest(`features.asOf must be a time in ms, got ${describeValue(form.asOf)}`, 'features.asOf', 'the logged form\'s asOf (ms since the epoch)');
     asOf = form.asOf;
     values = { ...(form.values as Record<string, number>), ...values };
   } else {
@@ -96,8 +99,46 @@ export async function fillComputed(cf: ComputedFeatures | null, form: ComputedFo
       throw unavailable('cannot read the computed features\' aggregates', err, 'Redis');
     }
     values = set.toRecord(computed.values);
-    asOf = new Date(computed.asOf).toISOString();
+    asOf = computed.asOf;
   }
   for (let i = 0; i < names.length; i++) out[i] = values[names[i]];
   return { featureSet: set.name, asOf, request: request as Json, values };
+}
+
+/** What the rewards route answers (one reward, or a batch's results). */
+interface RewardAnswer {
+  accepted?: boolean;
+  duplicate?: boolean;
+  reward?: number;
+  results?: { accepted: boolean; duplicate: boolean; reward?: number }[];
+}
+
+function componentsOf(b: unknown): Record<string, number> | null {
+  const c = (b as { components?: unknown } | null)?.components;
+  return c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, number>) : null;
+}
+
+/**
+ * The rewards route, with every accepted reward that is not a duplicate handed to `observer` (the
+ * feature sets' windows; off the response path, after the answer is made). The answer is unchanged.
+ */
+export function observeRewards<C>(route: (body: unknown, ctx: C) => Promise<unknown>, observer: RewardFeatureObserver): (body: unknown, ctx: C) => Promise<unknown> {
+  return async (body, ctx) => {
+    const out = (await route(body, ctx)) as RewardAnswer;
+    const seen: ObservedReward[] = [];
+    const items = (body as { rewards?: unknown } | null)?.rewards;
+    if (Array.isArray(out?.results) && Array.isArray(items)) {
+      out.results.forEach((r, i) => {
+        const b = items[i] as { decisionId?: unknown; reward?: unknown } | undefined;
+        if (!r.accepted || r.duplicate || typeof b?.decisionId !== 'string') return;
+        const reward = r.reward ?? (typeof b.reward === 'number' ? b.reward : null);
+        seen.push({ decisionId: b.decisionId, reward, components: componentsOf(b) });
+      });
+    } else if (out?.accepted === true && out.duplicate === false) {
+      const b = body as { decisionId?: unknown; reward?: unknown };
+      if (typeof b.decisionId === 'string') seen.push({ decisionId: b.decisionId, reward: out.reward ?? (typeof b.reward === 'number' ? b.reward : null), components: componentsOf(b) });
+    }
+    if (seen.length > 0) observer.observe(seen);
+    return out;
+  };
 }

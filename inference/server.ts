@@ -53,7 +53,9 @@ import { createFeedbackHandler } from './feedback/handler';
 import type { FeatureSet } from '../ml/features';
 import { DEFAULT_FEATURE_SETS_DIR, loadFeatureSets } from '../feature-store/computed/load';
 import { OnlineFeatures } from '../feature-store/computed/online';
-import type { ComputedFeatures } from './computed-features';
+import { observeRewards, type ComputedFeatures } from './computed-features';
+import { RewardFeatureObserver } from '../feature-store/computed/rewards';
+import { Db } from '../registry/db';
 
 export { withDbRole } from './auth/db-role';
 
@@ -137,6 +139,8 @@ export interface InferenceServer {
   readonly textPolicies: TextPolicyKind;
   /** null without Redis. */
   readonly onlineModels: OnlineModelKind | null;
+  /** Counts rewards of feature-set decisions in the sets' windows (null: no computed features). */
+  readonly featureObserver: RewardFeatureObserver | null;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -309,7 +313,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // The kind that settles its own decisions' rewards (bandit), if this server serves it.
   let settler: RewardSettler | null = null;
   for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
-  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log, existence: { decisions: decisionLog } });
+  const rewardRoute = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log, existence: { decisions: decisionLog } });
+  // Rewards of decisions computed with a feature set feed its rolling windows (and feature_events).
+  const featureObserver = computed === null ? null : new RewardFeatureObserver({ db: Db.fromPool(pool), online: computed.online, sets: computed.sets, log });
+  const rewards = featureObserver === null ? rewardRoute : observeRewards(rewardRoute, featureObserver);
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
@@ -358,6 +365,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     bandits: kinds.bandit,
     textPolicies: kinds['text-policy'],
     onlineModels: kinds['online-model'],
+    featureObserver,
     close() {
       if (closing !== null) return closing;
       closing = (async () => {
@@ -372,6 +380,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await mirror.drain();
         // Every kind closes (bandit learners flush their last increments), then every deployment is unloaded.
         await manager.close();
+        if (featureObserver !== null) {
+          await featureObserver.flush(5000);
+          featureObserver.close();
+        }
         if (rewardLog !== null) await rewardLog.close();
         if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();

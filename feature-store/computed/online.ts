@@ -21,26 +21,30 @@ export interface ScriptClient {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
-// The clock is Redis' own (TIME): every event and every read of every server is ordered by it, so the
-// time an event is recorded with is exactly when it became visible to reads (the offline builder's
-// "events before asOf"). Keys are built here from that time (prefix .. bucket), not passed as KEYS:
-// one Redis instance (or a cluster with every key of a set on one slot), not a cluster.
-// ARGV: per, nread, (prefix, bucketMs) × nread, nfields, (field, inc) × nfields, nwrite, (prefix, bucketMs, ttlMs) × nwrite.
-// Returns { now (ms), sums of each read series as [field, %.17g value, …] }; sums in bucket order as BucketStore.window does.
+// The clock is Redis' own (TIME, in microseconds), made strictly increasing per set (a clock key, so
+// two scripts never share a time): every event and every read of every server is ordered by it, the
+// time an event is recorded with is exactly when it became visible to reads, and a read at t sees
+// exactly the events with time < t — the offline builder's rule. Keys are built here from that time
+// (prefix .. bucket), not passed as KEYS: one Redis instance, not a cluster.
+// ARGV: clockKey, per, nread, (prefix, bucketMs) × nread, nfields, (field, inc) × nfields, nwrite, (prefix, bucketMs, ttlMs) × nwrite.
+// Returns { now (µs), sums of each read series as [field, %.17g value, …] }; sums in bucket order as BucketStore.window does.
 export const READ_AND_RECORD = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local per = tonumber(ARGV[1])
-local nread = tonumber(ARGV[2])
-local a = 3
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last = tonumber(redis.call('GET', ARGV[1]) or '0')
+if now <= last then now = last + 1 end
+redis.call('SET', ARGV[1], string.format('%d', now), 'PX', 86400000)
+local per = tonumber(ARGV[2])
+local nread = tonumber(ARGV[3])
+local a = 4
 local out = { string.format('%d', now) }
 for s = 1, nread do
   local prefix = ARGV[a]
-  local last = math.floor(now / tonumber(ARGV[a + 1]))
+  local lastb = math.floor(now / (1000 * tonumber(ARGV[a + 1])))
   a = a + 2
   local sums = {}
   local order = {}
-  for b = last - per + 1, last do
+  for b = lastb - per + 1, lastb do
     local h = redis.call('HGETALL', prefix .. string.format('%d', b))
     for i = 1, #h, 2 do
       local f = h[i]
@@ -70,7 +74,7 @@ end
 local nwrite = tonumber(ARGV[a])
 a = a + 1
 for w = 1, nwrite do
-  local key = ARGV[a] .. string.format('%d', math.floor(now / tonumber(ARGV[a + 1])))
+  local key = ARGV[a] .. string.format('%d', math.floor(now / (1000 * tonumber(ARGV[a + 1]))))
   for i = 1, nf do redis.call('HINCRBYFLOAT', key, fields[i][1], fields[i][2]) end
   redis.call('PEXPIRE', key, ARGV[a + 2])
   a = a + 3
@@ -154,7 +158,7 @@ export class OnlineFeatures {
    * now after the read (its `time` is ignored: the returned `time` is the one it was recorded with).
    */
   async windows(set: FeatureSet, refs: readonly SeriesRef[], record: FeatureEvent | null): Promise<{ time: number; windows: Stats[] }> {
-    const args: (string | number)[] = [BUCKETS_PER_WINDOW, refs.length];
+    const args: (string | number)[] = [`${this.prefix}${set.name}:clock`, BUCKETS_PER_WINDOW, refs.length];
     for (const r of refs) args.push(this.seriesKey(set, r.kind, r.id, r.bucketMs), r.bucketMs);
     if (record === null) args.push(0, 0);
     else {
@@ -174,13 +178,14 @@ export class OnlineFeatures {
       for (let i = 0; i < flat.length; i += 2) s[flat[i]] = Number(flat[i + 1]);
       windows[j] = s;
     }
-    return { time: Number(res[0]), windows };
+    // Microseconds → ms (a fraction): distinct integers stay distinct and ordered; ⌊ms / B⌋ is the script's bucket.
+    return { time: Number(res[0]) / 1000, windows };
   }
 
   /**
    * The set's features for `request` as of Redis' now; with `record`, the request counted as a decision
    * of its entities at that time, after the read. Returns the values in `set.names` order and the time
-   * (`asOf`, ms) they are as of — what the decision logs and the offline builder recomputes at.
+   * (`asOf`, ms with a microsecond fraction) they are as of — what the decision logs and the offline builder recomputes at.
    */
   async compute(set: FeatureSet, request: FeatureRequest, opts: { record?: boolean } = {}): Promise<{ values: Float64Array; asOf: number }> {
     // The request's own features first (temporal ones from its timestamp, or the server's clock when it

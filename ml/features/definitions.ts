@@ -156,6 +156,8 @@ export const featureSetSchema = z
     set: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, { message: 'a set name: lower-case letters, digits and -' }),
     description: z.string().optional(),
     timezone: z.string().default('UTC'),
+    /** The member of a decision's action that names the model its reward's outcome is counted for (bandit actions: `arm`). */
+    modelAction: z.string().min(1).default('arm'),
     features: z.array(featureDefinitionSchema).min(1),
   })
   .strict();

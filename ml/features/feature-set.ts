@@ -55,6 +55,8 @@ type Compiled =
 export class FeatureSet {
   readonly name: string;
   readonly timezone: string;
+  /** The member of a decision's action naming the model a reward's outcome is counted for. */
+  readonly modelAction: string;
   /** Feature names in definition order: the order of `compute`'s values. */
   readonly names: readonly string[];
   readonly definitions: readonly FeatureDefinition[];
@@ -80,6 +82,7 @@ export class FeatureSet {
     }
     this.name = def.set;
     this.timezone = def.timezone;
+    this.modelAction = def.modelAction;
     this.definitions = def.features;
     this.names = def.features.map((f) => f.name);
     this.index = new Map(this.names.map((n, i) => [n, i]));
