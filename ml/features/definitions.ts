@@ -65,6 +65,7 @@ export const LATENCY_BOUNDS_MS = [25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2
 export const BUCKETS_PER_WINDOW = 12;
 
 const NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+const FIELD = /^[a-z_][a-zA-Z0-9_]*$/;
 const WINDOW = /^([1-9][0-9]*)(s|m|h|d)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -75,12 +76,9 @@ export function windowMs(window: string): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-const windowSchema = z
-  .string()
-  .regex(WINDOW, { message: 'a window such as "1m", "15m", "1h", "1d"' })
-  .refine((w) => WINDOW.test(w) && windowMs(w) % (BUCKETS_PER_WINDOW * 1000) === 0 && windowMs(w) <= 30 * 86_400_000, {
-    message: `a window of whole seconds per bucket (a multiple of ${BUCKETS_PER_WINDOW}s) and at most 30d`,
-  });
+const windowSchema = z.string().refine((w) => WINDOW.test(w) && windowMs(w) % (BUCKETS_PER_WINDOW * 1000) === 0 && windowMs(w) <= 30 * 86_400_000, {
+  message: `a window such as "1m", "15m", "1h", "1d": whole seconds per bucket (a multiple of ${BUCKETS_PER_WINDOW}s), at most 30d`,
+});
 
 const missingSchema = z.discriminatedUnion('policy', [
   z.object({ policy: z.literal('error') }).strict(),
@@ -88,7 +86,7 @@ const missingSchema = z.discriminatedUnion('policy', [
 ]);
 
 const base = {
-  name: z.string().regex(NAME, { message: 'a feature name: lower-case letters, digits and _, starting with a letter or _' }),
+  name: z.string().refine((n) => NAME.test(n), { message: 'a feature name: lower-case letters, digits and _, starting with a letter or _' }),
   type: z.enum(FEATURE_TYPES),
   description: z.string().optional(),
   missing: missingSchema.default({ policy: 'error' }),
@@ -102,7 +100,7 @@ const requestSchema = z
       .object({
         fn: z.enum(REQUEST_FNS),
         /** The request field read (default `prompt`). */
-        field: z.string().regex(/^[a-z_][a-zA-Z0-9_]*$/).default('prompt'),
+        field: z.string().refine((f) => FIELD.test(f), { message: 'a request field name' }).default('prompt'),
         /** count_char: the character counted. */
         char: z.string().length(1).optional(),
         /** keyword_category: category → keywords (first category with a hit wins; none: `otherwise`; script: the level of scripts not listed). */
@@ -143,7 +141,7 @@ const aggregateSchema = z
     ...base,
     source: z.literal('aggregate'),
     /** The request field naming the entity (e.g. `tenant`). */
-    entity: z.string().regex(/^[a-z_][a-zA-Z0-9_]*$/),
+    entity: z.string().refine((f) => FIELD.test(f), { message: 'a request field name (e.g. tenant)' }),
     transformation: aggTransformation,
     window: windowSchema,
   })
@@ -153,7 +151,7 @@ export const featureDefinitionSchema = z.discriminatedUnion('source', [requestSc
 
 export const featureSetSchema = z
   .object({
-    set: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, { message: 'a set name: lower-case letters, digits and -' }),
+    set: z.string().refine((n) => /^[a-z][a-z0-9-]{0,63}$/.test(n), { message: 'a set name: lower-case letters, digits and -, starting with a letter' }),
     description: z.string().optional(),
     timezone: z.string().default('UTC'),
     /** The member of a decision's action that names the model its reward's outcome is counted for (bandit actions: `arm`). */
