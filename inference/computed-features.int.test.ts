@@ -12,11 +12,19 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DEFAULT_FEATURE_SETS_DIR, buildTrainingSet, parseFeatureSet } from '../feature-store/computed';
 import { Db } from '../registry/db';
+import { ActorCritic } from '../ml/rl/actor-critic';
+import { exportOnnx } from '../ml/onnx/export';
+import { Rng } from '../ml/rng';
 import type { InferenceServer } from './server';
+import { TEST_ACTION_SPACE } from './testing/test-policy';
 import { createServingFixture, postJson, waitFor, type ServingFixture } from './testing/fixture';
 
 const tag = randomBytes(4).toString('hex');
 const set = parseFeatureSet(readFileSync(join(DEFAULT_FEATURE_SETS_DIR, 'llm-routing.yaml'), 'utf8').replace(/^set: llm-routing$/m, `set: llm-routing-i${tag}`), 'llm-routing.yaml');
+const POLICY_INPUTS = [
+  'prompt_chars', 'prompt_words', 'prompt_tokens_est', 'prompt_script', 'task_category', 'has_code', 'question_marks', 'max_tokens',
+  'hour_sin', 'hour_cos', 'is_weekend', 'tenant_requests_1m', 'tenant_reward_mean_1h', 'cheap_latency_p50_15m', 'mid_error_rate_15m', 'premium_cost_mean_1h',
+];
 const CONTEXT = ['prompt_tokens_est', 'has_code', 'task_category', 'tenant_requests_1h', 'tenant_reward_mean_1h', 'cheap_latency_mean_15m', 'mid_latency_mean_15m', 'premium_latency_mean_15m'];
 
 describe('computed features served by name (bandit deployment, Redis, PostgreSQL)', () => {
@@ -42,6 +50,13 @@ describe('computed features served by name (bandit deployment, Redis, PostgreSQL
         stateKey: `test-llm-router-${tag}`,
       },
     });
+    // A policy (ONNX) whose 16 inputs are named after features of the set.
+    const policy = ActorCritic.create({ observationSize: POLICY_INPUTS.length, actionSpace: TEST_ACTION_SPACE, hidden: [16] }, 5);
+    const rng = new Rng(11);
+    for (let i = 0; i < policy.params.data.length; i++) policy.params.data[i] = rng.normal() * 0.3;
+    const { model, signature } = exportOnnx(policy, { graphName: 'router', observationNames: POLICY_INPUTS });
+    const v = await fx.registry.registerVersion({ model: 'llm-policy', artifact: { buffer: Buffer.from(model) }, format: 'onnx', signature: signature as never, createModel: true, actor: 'test' });
+    await fx.registry.setDeployment({ model: 'llm-policy', championVersion: v.version, exploration: { mode: 'greedy' }, actor: 'test' });
     server = await fx.start({ featureSets: new Map([[set.name, set]]) });
   }, 60_000);
 
@@ -102,6 +117,31 @@ describe('computed features served by name (bandit deployment, Redis, PostgreSQL
     expect(r4[0].features.values.tenant_rewards_1h).toBe(2);
     expect(r4[0].features.values.tenant_reward_mean_1h).toBe(0.5);
   }, 90_000);
+
+  it('serves a policy (ONNX) deployment from the same set: the inputs filled by name, the logged form replayed without counting again', async () => {
+    const request = { prompt: 'Translate this sentence into French, please?', tenant: `policy-${tag}`, max_tokens: 128 };
+    const a = await postJson(`${server.url}/v1/decide`, { deployment: 'llm-policy', features: { featureSet: set.name, request } });
+    expect(a.status).toBe(200);
+    await waitFor(async () => (await fx.db.pool.query(`SELECT 1 FROM decisions WHERE decision_id = $1`, [a.body.decisionId])).rowCount === 1, 20_000, 'the policy decision written');
+    const { rows } = await fx.db.pool.query(`SELECT features FROM decisions WHERE decision_id = $1`, [a.body.decisionId]);
+    const logged = rows[0].features as { featureSet: string; asOf: number; request: unknown; values: Record<string, number> };
+    expect(logged.request).toEqual(request);
+    expect(logged.values.max_tokens).toBe(128);
+    expect(logged.values.task_category).toBe(4); // translate
+    // The same inputs sent inline by name: the same (greedy) action.
+    const inline = Object.fromEntries(POLICY_INPUTS.map((n) => [n, logged.values[n]]));
+    const b = await postJson(`${server.url}/v1/decide`, { deployment: 'llm-policy', features: inline });
+    expect(b.status).toBe(200);
+    expect(b.body.action).toEqual(a.body.action);
+    // The logged form replayed: same action, and the tenant's windows did not count it.
+    const c = await postJson(`${server.url}/v1/decide`, { deployment: 'llm-policy', features: logged });
+    expect(c.status).toBe(200);
+    expect(c.body.action).toEqual(a.body.action);
+    const d = await postJson(`${server.url}/v1/decide`, { deployment: 'llm-policy', features: { featureSet: set.name, request } });
+    await waitFor(async () => (await fx.db.pool.query(`SELECT 1 FROM decisions WHERE decision_id = $1`, [d.body.decisionId])).rowCount === 1, 20_000, 'the last policy decision written');
+    const { rows: r2 } = await fx.db.pool.query(`SELECT features FROM decisions WHERE decision_id = $1`, [d.body.decisionId]);
+    expect(r2[0].features.values.tenant_requests_1h).toBe(1); // only the first computed request counted
+  }, 60_000);
 
   it('refuses an unknown set (400), a request field of the wrong type (422) and fields beside featureSet, naming them', async () => {
     const a = await postJson(`${server.url}/v1/decide`, { deployment: 'llm-router', features: { featureSet: 'nope', request: { prompt: 'x' } } });
