@@ -5,7 +5,7 @@
  * components latency_ms, cost_usd, error) is counted in Redis at Redis' now, then written with that time
  * to `feature_events` (migration 026) for the offline builder. Off the response path: `observe` queues,
  * batches of one event-loop turn are handled together; a decision whose row is not written yet (the
- * decision log writes in batches) is looked for again after `retryMs`, up to `maxTries` times.
+ * decision log writes in batches) is looked for again after `retryMs` (500 ms), up to `maxTries` (120) times.
  */
 import type { Db } from '../../registry/db';
 import type { FeatureSet } from '../../ml/features';
@@ -78,7 +78,7 @@ export class RewardFeatureObserver {
     for (let i = 0; i < batch.length; i++) {
       const row = found.get(ids[i]);
       if (row === undefined) {
-        if (++batch[i].tries < (this.opts.maxTries ?? 20)) retry.push(batch[i]);
+        if (++batch[i].tries < (this.opts.maxTries ?? 120)) retry.push(batch[i]);
         else this.stats.notFeatureSet++;
         continue;
       }
