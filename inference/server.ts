@@ -7,6 +7,7 @@
  *   await server.close(); // stop accepting, finish in-flight requests, flush the decision log
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -49,6 +50,12 @@ import { guardDecide } from './auth/decide-guard';
 import { isKeyNotification } from './auth/notifications';
 import { decisionOwners, guardRewardTenants } from './rewards/tenant';
 import { createFeedbackHandler } from './feedback/handler';
+import type { FeatureSet } from '../ml/features';
+import { DEFAULT_FEATURE_SETS_DIR, loadFeatureSets } from '../feature-store/computed/load';
+import { OnlineFeatures } from '../feature-store/computed/online';
+import { observeRewards, type ComputedFeatures } from './computed-features';
+import { RewardFeatureObserver } from '../feature-store/computed/rewards';
+import { Db } from '../registry/db';
 
 export { withDbRole } from './auth/db-role';
 
@@ -107,6 +114,11 @@ export interface InferenceServerOptions {
    * default true. false: anyone who reaches the port may decide and reward (`autopilot serve --auth off`, logged as a warning).
    */
   auth?: boolean;
+  /**
+   * Computed-feature sets decide can name (`features: { featureSet, request }`, inference/computed-features.ts):
+   * a folder of YAML definitions (default: configs/features), the sets themselves, or null for none.
+   */
+  featureSets?: string | ReadonlyMap<string, FeatureSet> | null;
 }
 
 export interface InferenceServer {
@@ -127,6 +139,8 @@ export interface InferenceServer {
   readonly textPolicies: TextPolicyKind;
   /** null without Redis. */
   readonly onlineModels: OnlineModelKind | null;
+  /** Counts rewards of feature-set decisions in the sets' windows (null: no computed features). */
+  readonly featureObserver: RewardFeatureObserver | null;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -198,13 +212,19 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     redis = r;
     featureStore = withFreshness({ hgetall: (key) => r.hgetall(key) }, metrics.registry);
   }
+  // Computed features: definitions checked before the port opens (a bad file stops the start, naming it).
+  const setsFrom = opts.featureSets !== undefined ? opts.featureSets : existsSync(DEFAULT_FEATURE_SETS_DIR) ? DEFAULT_FEATURE_SETS_DIR : null;
+  const featureSets = setsFrom === null ? new Map<string, FeatureSet>() : typeof setsFrom === 'object' ? setsFrom : loadFeatureSets(setsFrom);
+  if (featureSets.size > 0) log('info', `feature sets: ${[...featureSets.keys()].join(', ')}${opts.redisUrl ? '' : ' (not served: no Redis)'}`);
   // Bandit deployments keep their learner state in Redis: without Redis they are not served.
   let banditRedis: Redis | null = null;
   let rewardLog: RewardLog | null = null;
+  let computed: ComputedFeatures | null = null;
   if (opts.redisUrl) {
     const br = new Redis(opts.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
     br.on('error', () => undefined); // reported per request as a 503
     banditRedis = br;
+    if (featureSets.size > 0) computed = { sets: featureSets, online: new OnlineFeatures(br) };
     const rewardJournal = new DecisionJournal(join(opts.cacheDir, 'reward-journal'), journalOpts('rewards'));
     await rewardJournal.open();
     const rl = new RewardLog({
@@ -252,6 +272,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     seed,
     featureStore,
     featurePrefix,
+    computed,
     cacheDir: opts.cacheDir,
     actor,
     mirror: mirrorRef,
@@ -293,7 +314,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   // The kind that settles its own decisions' rewards (bandit), if this server serves it.
   let settler: RewardSettler | null = null;
   for (const k of DEPLOYMENT_KINDS) settler ??= (kinds[k] as ServedKind | null)?.rewards ?? null;
-  const rewards = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log, existence: { decisions: decisionLog } });
+  const rewardRoute = createRewardsHandler(decisions, settler, { maxBatch: opts.maxRewardBatch, log, existence: { decisions: decisionLog } });
+  // Rewards of decisions computed with a feature set feed its rolling windows (and feature_events).
+  const featureObserver = computed === null ? null : new RewardFeatureObserver({ db: Db.fromPool(pool), online: computed.online, sets: computed.sets, log });
+  const rewards = featureObserver === null ? rewardRoute : observeRewards(rewardRoute, featureObserver);
   const kserve = createKServeHandlers({ manager, metrics, serverName: 'autopilot-inference', serverVersion: packageVersion() });
   const http = createHttpServer({
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
@@ -342,6 +366,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     bandits: kinds.bandit,
     textPolicies: kinds['text-policy'],
     onlineModels: kinds['online-model'],
+    featureObserver,
     close() {
       if (closing !== null) return closing;
       closing = (async () => {
@@ -356,6 +381,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await mirror.drain();
         // Every kind closes (bandit learners flush their last increments), then every deployment is unloaded.
         await manager.close();
+        if (featureObserver !== null) {
+          await featureObserver.flush(5000);
+          featureObserver.close();
+        }
         if (rewardLog !== null) await rewardLog.close();
         if (banditRedis !== null) banditRedis.disconnect();
         const stats = await decisionLog.close();

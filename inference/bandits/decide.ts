@@ -12,6 +12,7 @@ import type { Json } from '../../registry/types';
 import { newDecisionStamp } from '../decisions/id';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
+import { computedForm, fillComputed, type ComputedFeatures } from '../computed-features';
 import { badRequest, describeValue, parseKey, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
@@ -42,6 +43,8 @@ export interface BanditDecideDeps {
   /** The online feature store `{ entity }` contexts are read from; null: refused. */
   featureStore: FeatureStore | null;
   featurePrefix: string;
+  /** Feature sets computed from a raw request (`features: { featureSet, request }`); null: refused. */
+  computed?: ComputedFeatures | null;
 }
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -57,6 +60,12 @@ async function contextOf(deps: BanditDecideDeps, s: BanditDeployment, features: 
     return { x: s.config.d > 0 ? [1] : null, logged: {} };
   }
   if (features === undefined) throw badRequest('features is required', 'features', `an array of ${s.binding.input.size} numbers, an object keyed by ${s.config.features.join(', ')}, or { entity }`);
+  const form = computedForm(features, s.binding);
+  if (form !== null) {
+    const vals = new Float64Array(s.config.features.length);
+    const logged = await fillComputed(deps.computed ?? null, form, s.config.features, vals);
+    return { x: s.config.intercept ? [1, ...vals] : Array.from(vals), logged };
+  }
   const v = new Float32Array(s.binding.input.size);
   const lookup = parseFeatures(features, s.binding, v);
   let logged = features as Json;

@@ -11,6 +11,7 @@ import type { Rng } from '../../ml/rng';
 import type { Deployment } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import type { FeatureStore } from '../features';
+import type { ComputedFeatures } from '../computed-features';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import type { PolicyBinding } from '../policy/binding';
@@ -33,6 +34,8 @@ export interface BanditKindOptions {
   /** The online feature store `{ entity }` contexts are read from (the server's, with its freshness metric). */
   featureStore: FeatureStore | null;
   featurePrefix: string;
+  /** Feature sets computed from a raw request (inference/computed-features.ts). */
+  computed?: ComputedFeatures | null;
   refreshIntervalMs?: number;
   /** How long each shared learner lets increments accumulate after a flush (default 50 ms). */
   flushIntervalMs?: number;
@@ -47,7 +50,7 @@ export class BanditKind implements ServedKind, BanditOwner {
   private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly opts: BanditKindOptions) {
-    this.decideDeps = { redis: opts.redis, decisionLog: opts.decisionLog, metrics: opts.metrics, rng: opts.rng, featureStore: opts.featureStore, featurePrefix: opts.featurePrefix };
+    this.decideDeps = { redis: opts.redis, decisionLog: opts.decisionLog, metrics: opts.metrics, rng: opts.rng, featureStore: opts.featureStore, featurePrefix: opts.featurePrefix, computed: opts.computed ?? null };
     this.rewards = new BanditRewards({ map: opts.map, claims: new ClaimBatcher(opts.redis), rewardLog: opts.rewardLog, metrics: opts.metrics, log: opts.log });
   }
 

@@ -31,6 +31,7 @@ import { decisionLineArmFields, encodeServedDecisionLine, type DecisionInput } f
 import type { Json } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
+import { computedForm, fillComputed, type ComputedFeatures } from '../computed-features';
 import type { ShadowMirror } from './mirror';
 import { expectObject } from '../http/body';
 import { jsonMemberText } from '../http/json-member';
@@ -50,6 +51,8 @@ export interface PolicyDecideDeps {
   rng: Rng;
   featureStore: FeatureStore | null;
   featurePrefix: string;
+  /** Feature sets computed from a raw request (`features: { featureSet, request }`); null: refused. */
+  computed?: ComputedFeatures | null;
   onError?: (level: 'warn' | 'error', msg: string) => void;
   /** Mirrors champion-served requests to the deployment's shadow version, off the response path (set once the mirror exists). */
   mirror?: { current: ShadowMirror | null };
@@ -199,6 +202,10 @@ export function createPolicyDecider(deps: PolicyDecideDeps): PolicyDecider {
     }
     // Any other count: parseFeatures below says what was expected.
     const features = featuresOf(req);
+    const form = computedForm(features, model.binding);
+    if (form !== null) {
+      return fillComputed(deps.computed ?? null, form, model.binding.input.features ?? [], x).then((logged) => ({ x, logged, loggedJson: undefined }));
+    }
     const lookup = parseFeatures(features, model.binding, x);
     if (lookup === null) {
       // Features used as sent: the log keeps the client's own text of them (not serialized again).

@@ -16,6 +16,7 @@ import { BanditKind } from '../bandits/kind';
 import type { RewardLog } from '../bandits/reward-log';
 import type { DecisionLog } from '../decisions/log';
 import type { FeatureStore } from '../features';
+import type { ComputedFeatures } from '../computed-features';
 import type { ShadowMirror } from '../policy/mirror';
 import type { InferenceMetrics } from '../metrics';
 import type { ArtifactCache } from '../models/artifact-cache';
@@ -37,6 +38,8 @@ export interface ServingDeps {
   seed: number;
   featureStore: FeatureStore | null;
   featurePrefix: string;
+  /** Feature sets computed from a raw request (inference/computed-features.ts); null: none. */
+  computed?: ComputedFeatures | null;
   /** The server's cache folder: policy records, text-policy version folders. */
   cacheDir: string;
   /** Names this server in audit rows. */
@@ -65,7 +68,7 @@ export const SERVED_KINDS = {
       stateDir: deps.cacheDir,
       actor: deps.actor,
       retryFailedMs: deps.retryFailedMs,
-      decide: { log: deps.decisionLog, metrics: deps.metrics, rng: new Rng(deps.seed), featureStore: deps.featureStore, featurePrefix: deps.featurePrefix, onError: deps.log, mirror: deps.mirror },
+      decide: { log: deps.decisionLog, metrics: deps.metrics, rng: new Rng(deps.seed), featureStore: deps.featureStore, featurePrefix: deps.featurePrefix, computed: deps.computed ?? null, onError: deps.log, mirror: deps.mirror },
       log: deps.log,
     }),
   bandit: (deps: ServingDeps) =>
@@ -80,6 +83,7 @@ export const SERVED_KINDS = {
           rng: new Rng(deps.seed ^ 0x5bd1e995),
           featureStore: deps.featureStore,
           featurePrefix: deps.featurePrefix,
+          computed: deps.computed ?? null,
           refreshIntervalMs: deps.banditRefreshIntervalMs,
           flushIntervalMs: deps.banditFlushIntervalMs,
           log: deps.log,

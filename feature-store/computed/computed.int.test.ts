@@ -1,0 +1,95 @@
+/**
+ * Computed features against the machine's Redis: the online path (one script reads the windows and
+ * counts the request) and the offline builder, given every event of the run — including those after
+ * each decision — compute the same values for every decision (point in time: later events excluded).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Rng } from '../../ml/rng';
+import { pointInTimeFeatures, type FeatureEvent, type LoggedFeatureDecision } from '../../ml/features';
+import { DEFAULT_FEATURE_SETS_DIR, parseFeatureSet } from './load';
+import { OnlineFeatures } from './online';
+
+const tag = randomBytes(4).toString('hex');
+// The shipped definitions under a set name of this run (its own keys in a Redis other tests share).
+const set = parseFeatureSet(readFileSync(join(DEFAULT_FEATURE_SETS_DIR, 'llm-routing.yaml'), 'utf8').replace(/^set: llm-routing$/m, `set: llm-routing-t${tag}`), 'llm-routing.yaml');
+
+describe('computed features: online (Redis) = offline (point in time)', () => {
+  let redis: Redis;
+  let online: OnlineFeatures;
+
+  beforeAll(() => {
+    redis = new Redis('redis://127.0.0.1:6379');
+    online = new OnlineFeatures(redis);
+  });
+
+  afterAll(async () => {
+    const keys = await redis.keys(`cf:${set.name}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  test('the shipped set has at least 20 definitions of every source', () => {
+    expect(set.names.length).toBeGreaterThanOrEqual(20);
+    const sources = new Set(set.definitions.map((d) => d.source));
+    expect([...sources].sort()).toEqual(['aggregate', 'model', 'request', 'temporal']);
+  });
+
+  test('interleaved decisions and rewards: every decision\'s online values equal the offline recomputation over all events', async () => {
+    const rng = new Rng(23);
+    const prompts = ['Fix this python bug: def f(x): return x +', 'What is the integral of x^2?', 'Summarize the key points of this memo please.', '你好，请翻译这句话', 'hello?'];
+    const models = ['cheap', 'mid', 'premium'];
+    const decisions: LoggedFeatureDecision[] = [];
+    const onlineValues: Float64Array[] = [];
+    const events: FeatureEvent[] = [];
+    for (let i = 0; i < 120; i++) {
+      const tenant = `tenant-${Math.floor(rng.uniform() * 3)}`;
+      if (decisions.length > 0 && rng.uniform() < 0.45) {
+        // A reward of an earlier decision, with its outcome.
+        const d = decisions[Math.floor(rng.uniform() * decisions.length)];
+        const e: FeatureEvent = {
+          type: 'reward',
+          time: 0,
+          entities: set.entitiesOf(d.request),
+          model: models[Math.floor(rng.uniform() * 3)],
+          reward: Math.round(rng.uniform() * 100) / 100,
+          components: { latency_ms: 50 + Math.floor(rng.uniform() * 3000), cost_usd: Math.round(rng.uniform() * 1e4) / 1e6, error: rng.uniform() < 0.1 ? 1 : 0 },
+        };
+        const time = await online.record(set, e);
+        events.push({ ...e, time });
+      } else {
+        const request = { prompt: prompts[Math.floor(rng.uniform() * prompts.length)], tenant, max_tokens: 256 };
+        const { values, asOf } = await online.compute(set, request, { record: true });
+        decisions.push({ decisionId: `d${i}`, asOf, request });
+        onlineValues.push(values);
+        events.push(set.decisionEvent(request, asOf));
+      }
+    }
+    expect(decisions.length).toBeGreaterThan(40);
+    const rows = pointInTimeFeatures(set, decisions, events);
+    rows.forEach((r, i) => {
+      for (let k = 0; k < set.names.length; k++) {
+        const a = onlineValues[i][k];
+        const b = r.values[k];
+        if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) throw new Error(`decision ${i}, feature ${set.names[k]}: online ${a}, offline ${b}`);
+      }
+    });
+    // Not vacuous: the windows did see traffic (some decision saw earlier requests and rewards of its tenant).
+    const last = set.toRecord(onlineValues[onlineValues.length - 1]);
+    expect(last.tenant_requests_1h).toBeGreaterThan(0);
+    expect(rows.some((r) => set.toRecord(r.values).tenant_rewards_1h > 0)).toBe(true);
+    expect(rows.some((r) => set.toRecord(r.values).cheap_latency_p50_15m > 0)).toBe(true);
+  });
+
+  test('a request is not counted before its own values; a reward counts from the moment it is recorded', async () => {
+    const request = { prompt: 'hi', tenant: `solo-${tag}` };
+    const a = set.toRecord((await online.compute(set, request, { record: true })).values);
+    const b = set.toRecord((await online.compute(set, request, { record: true })).values);
+    expect([a.tenant_requests_1h, b.tenant_requests_1h]).toEqual([0, 1]);
+    await online.record(set, { type: 'reward', time: 0, entities: { tenant: request.tenant }, model: null, reward: 0.5, components: { cost_usd: 0.25 } });
+    const c = set.toRecord((await online.compute(set, request)).values);
+    expect([c.tenant_requests_1h, c.tenant_rewards_1h, c.tenant_reward_mean_1h, c.tenant_cost_sum_1h]).toEqual([2, 1, 0.5, 0.25]);
+  });
+});
