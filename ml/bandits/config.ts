@@ -18,7 +18,8 @@
  *       "field": "segment",                          // the decide request's features.<field> names the segment
  *       "rules": { "acme/code": { "arms": ["gpt-4o", "haiku"], "maxShare": { "gpt-4o": 0.4 } } },
  *       "default": {}                                // rule of segments not listed (absent: such requests are refused)
- *     }
+ *     },
+ *     "circuitBreaker": { "failureComponent": "failed", "consecutiveFailures": 5, "cooldownMs": 30000 }  // per-arm breakers (ml/routing)
  *   }
  *
  * Errors name the field (`config.learner.kind`), the value and what was expected.
@@ -26,6 +27,7 @@
 import { capacityOf, CAP_SUM_TOLERANCE, type SegmentRule } from './constraints';
 import { learnerFromJSON } from './index';
 import type { ArmPrior, BanditPolicy } from './types';
+import { parseCircuitBreaker, type CircuitBreakerConfig } from '../routing/circuit-breaker';
 import { checkTask, metaWarmStart, type DeploymentSnapshot, type MetaWarmStart, type TaskFeatures } from './meta-exploration';
 import { parseRewardSpec, type RewardSpec } from '../rewards';
 
@@ -60,6 +62,8 @@ export interface BanditConfig {
   priors: (ArmPrior | null)[];
   /** Per-segment constraints (null: none). */
   segments: BanditSegments | null;
+  /** Per-arm circuit breaking (routing, ml/routing/circuit-breaker.ts; null: none). */
+  circuitBreaker: CircuitBreakerConfig | null;
 }
 
 /**
@@ -125,7 +129,7 @@ export function isContextual(kind: BaseLearnerKind): boolean {
   return kind === 'linucb' || kind === 'lints';
 }
 
-const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange', 'priors', 'segments'];
+const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange', 'priors', 'segments', 'circuitBreaker'];
 
 /** `config.priors`: { <arm>: { mean, strength } } → one entry per arm (null where none). */
 function parsePriors(v: unknown, arms: BanditArm[], learnerKind: BaseLearnerKind, intercept: boolean): (ArmPrior | null)[] {
@@ -324,7 +328,13 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
     Object.assign(params, meta.exploration.params);
   }
   const segments = parseSegments(config.segments, arms, features);
-  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange, priors, segments };
+  let circuitBreaker: CircuitBreakerConfig | null = null;
+  if (config.circuitBreaker !== undefined && config.circuitBreaker !== null) {
+    circuitBreaker = parseCircuitBreaker(config.circuitBreaker, 'config.circuitBreaker', (f, v, e) => new BanditConfigError(f, v, e));
+    const names = rewardSpec === null ? [] : Object.keys(rewardSpec.components);
+    if (!names.includes(circuitBreaker.failureComponent)) throw new BanditConfigError('config.circuitBreaker.failureComponent', circuitBreaker.failureComponent, rewardSpec === null ? 'a rewardSpec with a failure component (outcomes reach the breaker as reward components)' : `a component of config.rewardSpec (${names.join(', ')})`);
+  }
+  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange, priors, segments, circuitBreaker };
   buildLearner(out); // hyperparameters are checked by the learner's constructor
   return out;
 }
