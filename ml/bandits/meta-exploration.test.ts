@@ -201,5 +201,5 @@ describe('on a family of 30 simulated tasks (seeded)', () => {
       expect(m).toBeLessThanOrEqual(T);
       for (const f of fixed) expect(m).toBeLessThanOrEqual(0.75 * steps(f.curve, target));
     }
-  }, 300_000);
+  }, 600_000); // ~75 s alone, ~140 s on the shared 2-core machine under load
 });
