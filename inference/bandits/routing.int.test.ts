@@ -12,7 +12,8 @@
  *    every decision (at least its ε share; how much traffic it wins back is the learner's call — the
  *    simulator test ml/routing/routing.test.ts measures that share over a longer run).
  * Requests are sequential (each reward acknowledged before the next decide), so the counts are exact;
- * the only timing assertion is a lower bound (load can only make it larger).
+ * the only timing assertion is a lower bound (load can only make it larger). Also: every arm open → 503
+ * naming the cool-down; a deployment with `exploration: { kind: meta }` served end to end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { parse } from 'yaml';
+import { familySnapshots } from '../../ml/bandits/meta-family';
 import { RoutingSimulator, TIMEOUT_MS } from '../../ml/routing/simulator';
 import { JsonClient } from '../testing/client';
 import { deleteBanditDecisions } from '../testing/bandit-keys';
@@ -117,6 +119,17 @@ describe('latency-aware routing with circuit breaking on two serve processes', (
         rewardSpec: yaml.rewardSpec, circuitBreaker: { failureComponent: 'failed', consecutiveFailures: 1, window: 1, minRequests: 1, cooldownMs: 600_000 },
       },
     });
+    await fx.registry.createModel({ name: 'explore-meta', actor: 'test' });
+    await fx.registry.setDeployment({
+      model: 'explore-meta',
+      kind: 'bandit',
+      championVersion: null,
+      actor: 'test',
+      config: {
+        learner: { kind: 'linucb' }, arms: ['m0', 'm1', 'm2'], features: ['u0'], stateKey: `test-explore-meta-${tag}`,
+        exploration: { kind: 'meta', task: { rewardScale: 1 }, snapshots: JSON.parse(JSON.stringify(familySnapshots(1, 12, 20))), epsilon0: 0.2, minEpsilon: 0.01 },
+      },
+    });
     procs.push(...(await Promise.all([serve(fx, 'one'), serve(fx, 'two')])));
     clients = procs.map((p) => new JsonClient(p.url));
   }, 120_000);
@@ -124,7 +137,7 @@ describe('latency-aware routing with circuit breaking on two serve processes', (
   afterAll(async () => {
     clients?.forEach((c) => c.close());
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await redis.del(`bandit:state:${stateKey}`, breakerKey(stateKey), `bandit:state:test-route-all-${tag}`, breakerKey(`test-route-all-${tag}`));
+    await redis.del(`bandit:state:${stateKey}`, breakerKey(stateKey), `bandit:state:test-route-all-${tag}`, breakerKey(`test-route-all-${tag}`), `bandit:state:test-explore-meta-${tag}`);
     process.stdout.write(`routing test clean-up: ${await deleteBanditDecisions(redis, tag)} decision entries\n`);
     redis.disconnect();
     await fx?.close();
@@ -213,4 +226,21 @@ describe('latency-aware routing with circuit breaking on two serve processes', (
       expect(r.body.expected).toMatch(/a retry after the cool-down \((59\d|600) s\)/);
     }
   }, 60_000);
+
+  it('serves exploration { kind: meta }: ε-floored exact propensities, learning through rewards', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const d = await clients[i % 2].post('/v1/decide', { deployment: 'explore-meta', features: { u0: (i % 10) / 10 - 0.5 } });
+      expect(d.status).toBe(200);
+      // (1 − ε)·π_base + ε/3 with ε ∈ [0.01, 0.2]: never below 0.01/3, never above 1 − 0.01·2/3.
+      expect(d.body.propensity).toBeGreaterThanOrEqual(0.01 / 3 - 1e-12);
+      expect(d.body.propensity).toBeLessThanOrEqual(1 - 0.02 / 3 + 1e-12);
+      const r = await clients[1 - (i % 2)].post('/v1/rewards', { decisionId: d.body.decisionId, reward: d.body.arm === 'm1' ? 0.9 : 0.3 });
+      expect(r.status).toBe(201);
+      ids.push(d.body.decisionId);
+    }
+    await waitFor(async () => Number((await fx.db.pool.query('SELECT count(*) AS n FROM decisions WHERE decision_id = ANY($1::uuid[])', [ids])).rows[0].n) === ids.length, 10_000, 'the decision rows');
+    const rows = (await fx.db.pool.query<{ metadata: any }>('SELECT metadata FROM decisions WHERE decision_id = ANY($1::uuid[])', [ids])).rows;
+    for (const r of rows) expect(r.metadata.learner).toBe('uncertainty-epsilon');
+  }, 120_000);
 });
