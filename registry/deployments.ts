@@ -150,6 +150,7 @@ export function explorationSupport(d: Pick<Deployment, 'kind' | 'exploration' | 
     const learner = ((d.config?.learner ?? {}) as { kind?: string }).kind;
     if (e.kind === 'epsilon-greedy') return { explores: true, rule: `ε-greedy, ε = ${e.epsilon}` };
     if (e.kind === 'softmax') return { explores: true, rule: `softmax, T = ${e.temperature}` };
+    if (e.kind === 'meta') return { explores: true, rule: 'meta: warm-start priors from past deployments, ε decayed by posterior uncertainty' };
     if (learner === 'linucb') return { explores: false, rule: 'linucb without exploration (argmax, propensity 1)', advice: 'set config.exploration to { kind: epsilon-greedy, epsilon: 0.05 } or { kind: softmax, temperature }' };
     return { explores: true, rule: `${learner ?? 'the learner'}'s own sampling` };
   }

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { BanditSegments } from '../../ml/bandits/config';
 import { constrainActionDist, drawArm, type SegmentRule } from '../../ml/bandits/constraints';
+import { breakerActionDist } from '../../ml/routing/circuit-breaker';
 import type { Decision } from '../../ml/bandits/types';
 import type { Rng } from '../../ml/rng';
 import type { Json } from '../../registry/types';
@@ -13,10 +14,11 @@ import { newDecisionStamp } from '../decisions/id';
 import type { DecisionLog } from '../decisions/log';
 import { fillFromStore, parseFeatures, type FeatureStore } from '../features';
 import { computedForm, fillComputed, type ComputedFeatures } from '../computed-features';
-import { badRequest, describeValue, parseKey, unavailable } from '../http/errors';
+import { badRequest, describeValue, parseKey, ServerFault, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { InferenceMetrics } from '../metrics';
 import { decisionKey } from './claims';
+import type { BreakerView } from './breaker';
 import type { BanditDeployment, DecisionEntry } from './deployment';
 
 export interface BanditDecideResponse {
@@ -105,6 +107,15 @@ function segmentOf(seg: BanditSegments, features: unknown): { features: unknown;
   throw badRequest(`${field} names no segment of this deployment: ${describeValue(value)}`, field, listed());
 }
 
+/** The deployment's circuit breakers now (a 503 when Redis cannot say). */
+async function readBreaker(s: BanditDeployment): Promise<BreakerView> {
+  try {
+    return await s.breaker!.read();
+  } catch (err) {
+    throw unavailable('cannot read the circuit breakers of the deployment', err, 'Redis');
+  }
+}
+
 /** POST /v1/decide for the bandit deployment `s` (the body's `deployment` names it). */
 export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, b: Record<string, unknown>, ctx: RequestContext): Promise<BanditDecideResponse> {
   for (const key in b) if (!DECIDE_KEYS.has(key)) throw badRequest(`unknown field ${key}`, key, 'only deployment, features, unit and explore');
@@ -117,15 +128,32 @@ export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, 
   const learner = s.shared.learner;
   let pick: Decision;
   let served: Float64Array | null = null;
-  if (seg === null) {
+  let breakerMeta: { open: string[]; halfOpen: string[] } | null = null;
+  if (seg === null && s.breaker === null) {
     pick = learner.select(x ?? undefined, deps.rng);
   } else {
-    // The learner's distribution projected onto the segment's constraints; the propensity is the projected one.
+    // The learner's distribution projected onto the segment's constraints, then onto the arms whose
+    // circuit is not open; the propensity is the probability of the distribution drawn from.
     const ad = learner.actionDist(x ?? undefined, deps.rng);
-    served = constrainActionDist(ad.dist, seg.rule);
+    served = seg === null ? ad.dist : constrainActionDist(ad.dist, seg.rule);
+    if (s.breaker !== null) {
+      const view = await readBreaker(s);
+      const open = view.states.flatMap((st, a) => (st === 'open' ? [s.config.arms[a].name] : []));
+      const halfOpen = view.states.flatMap((st, a) => (st === 'half-open' ? [s.config.arms[a].name] : []));
+      // Arms a segment rule forbids stay out whatever their circuit.
+      const states = view.states.map((st, a) => (served![a] > 0 || seg === null ? st : 'open'));
+      const cut = breakerActionDist(served, states, s.breaker.config.probeShare);
+      if (cut === null) {
+        const pending = view.until.filter((u) => u > view.now);
+        const wait = Math.max(1, Math.ceil((pending.length > 0 ? Math.min(...pending) - view.now : s.breaker.config.cooldownMs) / 1000));
+        throw new ServerFault(503, `every arm of bandit deployment ${s.name}${seg !== null ? ` allowed for segment ${JSON.stringify(seg.segment)}` : ''} has an open circuit`, null, `a retry after the cool-down (${wait} s)`, wait);
+      }
+      served = cut;
+      if (open.length > 0 || halfOpen.length > 0) breakerMeta = { open, halfOpen };
+    }
     const armIndex = drawArm(served, deps.rng);
     pick = { arm: armIndex, propensity: served[armIndex], scores: ad.scores };
-    if (seg.segment !== null) logged = { ...(logged as Record<string, Json>), [s.config.segments!.field]: seg.segment };
+    if (seg !== null && seg.segment !== null) logged = { ...(logged as Record<string, Json>), [s.config.segments!.field]: seg.segment };
   }
   const arm = s.config.arms[pick.arm];
   const { decisionId, time } = newDecisionStamp();
@@ -160,7 +188,9 @@ export async function decideBandit(deps: BanditDecideDeps, s: BanditDeployment, 
       // the calibration monitor (activities/calibration), like every decision that stores `prediction`.
       prediction: finiteOrNull(learner.expectedReward(x ?? undefined, pick.arm)),
       // Under per-segment constraints: the segment and the whole distribution served (OPE's action_dist).
-      ...(seg !== null ? { segment: seg.segment, actionDist: Array.from(served!) } : {}),
+      ...(seg !== null ? { segment: seg.segment } : {}),
+      ...(served !== null ? { actionDist: Array.from(served) } : {}),
+      ...(breakerMeta !== null ? { breaker: breakerMeta } : {}),
     },
     keyId: ctx.keyId ?? null,
   });

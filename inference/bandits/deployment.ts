@@ -8,6 +8,7 @@ import { PARSE_BODY, type RequestContext } from '../http/server';
 import type { PolicyBinding } from '../policy/binding';
 import type { DecideOutcome, ServedDeployment, ScannedDecide } from '../serving/served-deployment';
 import type { SharedLearner } from './shared-state';
+import type { RoutingBreaker } from './breaker';
 
 /** What decide writes (`bandit:decision:<id>`, ./claims.ts) for the reward to find, on whichever instance it arrives. */
 export interface DecisionEntry {
@@ -39,6 +40,8 @@ export class BanditDeployment implements ServedDeployment {
     readonly shared: SharedLearner,
     /** How context features are read (null: a non-contextual learner takes none). */
     readonly binding: PolicyBinding | null,
+    /** Per-arm circuit breakers shared in Redis (config.circuitBreaker; null: none). */
+    readonly breaker: RoutingBreaker | null = null,
   ) {
     this.metricsLabels = { deployment: name, kind: 'bandit' };
   }

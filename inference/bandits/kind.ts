@@ -17,6 +17,7 @@ import type { InferenceMetrics } from '../metrics';
 import type { PolicyBinding } from '../policy/binding';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
+import { breakerKey, RoutingBreaker } from './breaker';
 import { ClaimBatcher } from './claims';
 import { decideBandit, type BanditDecideDeps } from './decide';
 import { BanditDeployment, type BanditOwner } from './deployment';
@@ -95,8 +96,9 @@ export class BanditKind implements ServedKind, BanditOwner {
       this.opts.log?.('warn', `bandit deployment ${d.deployment}: cannot read the shared state ${shared.key} (${(err as Error).message}); starting from the prior, refreshing in the background`);
     }
     const binding: PolicyBinding | null = config.features.length > 0 ? { input: { name: 'context', size: config.features.length, features: config.features }, policy: null, outputs: [] } : null;
-    this.opts.log?.('info', `bandit deployment ${d.deployment}: ${config.learnerKind}${config.exploration.kind === 'none' ? '' : ` + ${config.exploration.kind}`}, ${config.arms.length} arms, d = ${config.d}, state ${shared.key} (seq ${shared.seq})`);
-    return new BanditDeployment(this, d.deployment, d.model, d.generation, config, configJson, shared, binding);
+    this.opts.log?.('info', `bandit deployment ${d.deployment}: ${config.learnerKind}${config.exploration.kind === 'none' ? '' : ` + ${config.exploration.kind}`}, ${config.arms.length} arms, d = ${config.d}, state ${shared.key} (seq ${shared.seq})${config.circuitBreaker === null ? '' : `, circuit breakers in ${breakerKey(config.stateKey)}`}`);
+    const breaker = config.circuitBreaker === null ? null : new RoutingBreaker(this.opts.redis, config.stateKey, config.circuitBreaker, config.arms.map((a) => a.name), this.opts.log);
+    return new BanditDeployment(this, d.deployment, d.model, d.generation, config, configJson, shared, binding, breaker);
   }
 
   /** A deployment left the map: its learner flushes its last increments (awaited by `close`). */

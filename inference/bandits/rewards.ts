@@ -141,8 +141,34 @@ export class BanditRewards implements RewardSettler {
       if (err instanceof RefusedReward) await this.opts.claims.unclaim([decisionId]);
       throw err;
     }
+    if (done.status === 201) await this.recordOutcomes([this.outcome(s, entry, components)]);
     ctx.status = done.status;
     return { decisionId: id, accepted: true, duplicate: done.status === 200, reward, arm: done.arm };
+  }
+
+  /** The call outcome a reward reports to the deployment's circuit breakers (null: none configured, or no failure component sent). */
+  private outcome(s: BanditDeployment, entry: DecisionEntry, components: Record<string, number> | null): { s: BanditDeployment; arm: number; failed: boolean } | null {
+    if (s.breaker === null || components === null) return null;
+    const f = components[s.breaker.config.failureComponent];
+    if (f === undefined) return null;
+    return { s, arm: entry.arm, failed: f >= 0.5 };
+  }
+
+  /**
+   * Records newly applied rewards' outcomes with their deployments' breakers (one script per deployment),
+   * before the reward is acknowledged, so the next decision anywhere sees them. The reward itself is
+   * already recorded: a Redis failure here is logged (the breaker misses these outcomes), not a failed reward.
+   */
+  private async recordOutcomes(outcomes: ({ s: BanditDeployment; arm: number; failed: boolean } | null)[]): Promise<void> {
+    const by = new Map<BanditDeployment, { arm: number; failed: boolean }[]>();
+    for (const o of outcomes) if (o !== null) (by.get(o.s) ?? by.set(o.s, []).get(o.s)!).push({ arm: o.arm, failed: o.failed });
+    await Promise.all([...by].map(async ([s, list]) => {
+      try {
+        await s.breaker!.record(list);
+      } catch (err) {
+        this.opts.log?.('error', `circuit breaker ${s.breaker!.key}: ${list.length} outcome(s) not recorded: ${(err as Error).message}`);
+      }
+    }));
   }
 
   /** An item's error outcome; `reward` named as the batch's field; our own faults a 500 for that item only (its cause logged under its error id). */
@@ -198,6 +224,7 @@ export class BanditRewards implements RewardSettler {
       return out;
     }
     const unclaim: string[] = [];
+    const outcomes: ({ s: BanditDeployment; arm: number; failed: boolean } | null)[] = [];
     // Rewards the learner refused in this batch (claims taken back at the end): a later item of the same
     // decision saw that claim, not a recorded reward.
     const refused = new Map<string, { value: string; err: RefusedReward }>();
@@ -210,6 +237,7 @@ export class BanditRewards implements RewardSettler {
       let done: { status: 200 | 201; arm: string };
       try {
         done = this.settle(s, entry, it.decisionId, reward, it.components, previous);
+        if (done.status === 201) outcomes.push(this.outcome(s, entry, it.components));
       } catch (err) {
         if (err instanceof RefusedReward) {
           unclaim.push(it.decisionId);
@@ -269,7 +297,7 @@ export class BanditRewards implements RewardSettler {
         }
       }
     }
-    await this.opts.claims.unclaim(unclaim);
+    await Promise.all([this.opts.claims.unclaim(unclaim), this.recordOutcomes(outcomes)]);
     return out;
   }
 }

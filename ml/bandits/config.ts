@@ -4,6 +4,8 @@
  *   {
  *     "learner": { "kind": "linucb", "params": { "alpha": 1, "lambda": 1 } },
  *     "exploration": { "kind": "epsilon-greedy", "epsilon": 0.05 },
+ *       // or { "kind": "meta", "epsilon0": 0.2, "minEpsilon": 0.01, "neighbours": 5, "task": { "rewardScale": 1 },
+ *       //      "snapshots": [past deployments, ml/bandits/meta-exploration.ts] }: warm-start priors + ε decayed by uncertainty
  *     "arms": [{ "name": "gpt-4o" }, { "name": "haiku" }],
  *     "features": ["complexity", "length"],          // context names, in order
  *     "intercept": true,                              // prepend x₀ = 1 (linear learners; default true)
@@ -16,7 +18,8 @@
  *       "field": "segment",                          // the decide request's features.<field> names the segment
  *       "rules": { "acme/code": { "arms": ["gpt-4o", "haiku"], "maxShare": { "gpt-4o": 0.4 } } },
  *       "default": {}                                // rule of segments not listed (absent: such requests are refused)
- *     }
+ *     },
+ *     "circuitBreaker": { "failureComponent": "failed", "consecutiveFailures": 5, "cooldownMs": 30000 }  // per-arm breakers (ml/routing)
  *   }
  *
  * Errors name the field (`config.learner.kind`), the value and what was expected.
@@ -24,6 +27,8 @@
 import { capacityOf, CAP_SUM_TOLERANCE, type SegmentRule } from './constraints';
 import { learnerFromJSON } from './index';
 import type { ArmPrior, BanditPolicy } from './types';
+import { parseCircuitBreaker, type CircuitBreakerConfig } from '../routing/circuit-breaker';
+import { checkTask, metaWarmStart, type DeploymentSnapshot, type MetaWarmStart, type TaskFeatures } from './meta-exploration';
 import { parseRewardSpec, type RewardSpec } from '../rewards';
 
 /** A JSON value (an arm's payload is handed back with each decision as sent). */
@@ -41,7 +46,7 @@ export interface BanditArm {
 export interface BanditConfig {
   learnerKind: BaseLearnerKind;
   learnerParams: Record<string, number>;
-  exploration: { kind: 'none' } | { kind: 'epsilon-greedy'; epsilon: number } | { kind: 'softmax'; temperature: number };
+  exploration: { kind: 'none' } | { kind: 'epsilon-greedy'; epsilon: number } | { kind: 'softmax'; temperature: number } | MetaExploration;
   arms: BanditArm[];
   /** Context feature names (empty for non-contextual learners). */
   features: string[];
@@ -57,6 +62,25 @@ export interface BanditConfig {
   priors: (ArmPrior | null)[];
   /** Per-segment constraints (null: none). */
   segments: BanditSegments | null;
+  /** Per-arm circuit breaking (routing, ml/routing/circuit-breaker.ts; null: none). */
+  circuitBreaker: CircuitBreakerConfig | null;
+}
+
+/**
+ * `exploration: { kind: meta, … }` resolved (ml/bandits/meta-exploration.ts): the priors it chose are in
+ * `BanditConfig.priors` (an arm's explicit `config.priors` entry wins); ε decays from `epsilon0` with the
+ * posterior's uncertainty measured against `strengths`.
+ */
+export interface MetaExploration {
+  kind: 'meta';
+  epsilon0: number;
+  minEpsilon: number;
+  /** Prior strength per arm (observations) the uncertainty is measured against. */
+  strengths: number[];
+  /** The past deployments the warm start came from, nearest first. */
+  neighbours: string[];
+  /** Learner hyperparameters it set (LinUCB's alpha or linear TS's v = rewardScale·σ̂, unless given in learner.params). */
+  params: Record<string, number>;
 }
 
 /** Per-segment constraints of a bandit deployment (ml/bandits/constraints.ts). */
@@ -105,7 +129,7 @@ export function isContextual(kind: BaseLearnerKind): boolean {
   return kind === 'linucb' || kind === 'lints';
 }
 
-const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange', 'priors', 'segments'];
+const KEYS = ['learner', 'exploration', 'arms', 'features', 'intercept', 'rewardSpec', 'decisionTtlSeconds', 'stateKey', 'rewardRange', 'priors', 'segments', 'circuitBreaker'];
 
 /** `config.priors`: { <arm>: { mean, strength } } → one entry per arm (null where none). */
 function parsePriors(v: unknown, arms: BanditArm[], learnerKind: BaseLearnerKind, intercept: boolean): (ArmPrior | null)[] {
@@ -125,6 +149,52 @@ function parsePriors(v: unknown, arms: BanditArm[], learnerKind: BaseLearnerKind
     out[i] = { mean: p.mean, strength: p.strength };
   }
   return out;
+}
+
+const META_KEYS = ['kind', 'epsilon0', 'minEpsilon', 'neighbours', 'weights', 'task', 'snapshots'];
+
+/**
+ * `config.exploration: { kind: meta, epsilon0?, minEpsilon?, neighbours?, weights?, task?, snapshots }`: priors
+ * from the nearest snapshots (`metaWarmStart`; the task's nArms and contextDim follow from the config,
+ * `task` gives rewardScale (default 1) and any extra features the snapshots describe),
+ * the ε schedule, and the learner's exploration scale (LinUCB's alpha, linear TS's v) = rewardScale·σ̂ (the
+ * neighbours' noise sd) unless `learner.params` sets it. Explicit `config.priors` entries are kept.
+ */
+function parseMetaExploration(e: Record<string, unknown>, arms: BanditArm[], learnerKind: BaseLearnerKind, params: Record<string, number>, intercept: boolean, d: number, explicit: (ArmPrior | null)[]): { exploration: MetaExploration; priors: (ArmPrior | null)[] } {
+  const at = 'config.exploration';
+  for (const k of Object.keys(e)) if (!META_KEYS.includes(k)) throw new BanditConfigError(`${at}.${k}`, e[k], `no such setting (known: ${META_KEYS.join(', ')})`);
+  if (isContextual(learnerKind) && !intercept) throw new BanditConfigError(`${at}.kind`, 'meta', `intercept: true for ${learnerKind} (meta priors are on the intercept coefficient)`);
+  const epsilon0 = e.epsilon0 ?? 0.2;
+  if (typeof epsilon0 !== 'number' || !(epsilon0 > 0 && epsilon0 <= 1)) throw new BanditConfigError(`${at}.epsilon0`, epsilon0, 'a number in (0, 1]');
+  const minEpsilon = e.minEpsilon ?? Math.min(0.01, epsilon0);
+  if (typeof minEpsilon !== 'number' || !(minEpsilon > 0 && minEpsilon <= epsilon0)) throw new BanditConfigError(`${at}.minEpsilon`, minEpsilon, `a number in (0, epsilon0 = ${epsilon0}]: every arm keeps a propensity ≥ minEpsilon/K`);
+  const k = e.neighbours ?? 5;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 100) throw new BanditConfigError(`${at}.neighbours`, k, 'an integer in 1..100');
+  const taskIn = e.task ?? {};
+  if (!isObject(taskIn)) throw new BanditConfigError(`${at}.task`, taskIn, '{ rewardScale?, <feature>: number … }');
+  for (const key of ['nArms', 'contextDim']) if (key in taskIn) throw new BanditConfigError(`${at}.task.${key}`, taskIn[key], 'nothing: it follows from arms and features');
+  const task = { nArms: arms.length, contextDim: Math.max(1, d), rewardScale: 1, ...taskIn } as TaskFeatures;
+  const weights = e.weights ?? {};
+  if (!isObject(weights) || Object.values(weights).some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) throw new BanditConfigError(`${at}.weights`, weights, '{ <task feature>: weight >= 0 } (distance weights, default 1)');
+  if (!Array.isArray(e.snapshots) || e.snapshots.length === 0) throw new BanditConfigError(`${at}.snapshots`, e.snapshots, 'a non-empty array of past deployments { name, task: { nArms, rewardScale, contextDim, … }, arms: [{ name, n, rSum, rSqSum }] }');
+  let warm: MetaWarmStart;
+  try {
+    checkTask(task, `${at}.task`);
+    warm = metaWarmStart(task, arms.map((a) => a.name), e.snapshots as DeploymentSnapshot[], { neighbours: k, weights: weights as Record<string, number> });
+  } catch (err) {
+    throw new BanditConfigError(`${at}.snapshots`, `(${e.snapshots.length} snapshots)`, (err as Error).message);
+  }
+  const priors = warm.priors.map((p, i) => explicit[i] ?? p);
+  if (learnerKind === 'beta-ts') {
+    priors.forEach((p, i) => {
+      if (!(p.mean > 0 && p.mean < 1)) throw new BanditConfigError(`${at}.snapshots`, `(prior mean ${p.mean} for arm ${arms[i].name})`, 'snapshots whose rewards give prior means in (0, 1) for beta-ts');
+    });
+  }
+  // The learner's own exploration scale in reward units, from the neighbours' noise: LinUCB's α, linear TS's v.
+  const scale = task.rewardScale * Math.sqrt(warm.noiseVar);
+  const scaleParam = learnerKind === 'linucb' ? 'alpha' : learnerKind === 'lints' ? 'v' : null;
+  const setParams = scaleParam !== null && params[scaleParam] === undefined && scale > 0 ? { [scaleParam]: scale } : {};
+  return { exploration: { kind: 'meta', epsilon0, minEpsilon, strengths: priors.map((p) => p.strength), neighbours: warm.neighbours.map((n) => n.name), params: setParams }, priors };
 }
 
 /** One segment's rule `{ arms?, maxShare? }` at `field`. */
@@ -198,6 +268,7 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
     }
   }
   let exploration: BanditConfig['exploration'] = { kind: 'none' };
+  let metaIn: Record<string, unknown> | null = null;
   if (config.exploration !== undefined && config.exploration !== null) {
     const e = config.exploration;
     if (!isObject(e)) throw new BanditConfigError('config.exploration', e, 'an object { kind: epsilon-greedy, epsilon } or { kind: softmax, temperature }');
@@ -207,8 +278,10 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
     } else if (e.kind === 'softmax') {
       if (typeof e.temperature !== 'number' || !(e.temperature > 0)) throw new BanditConfigError('config.exploration.temperature', e.temperature, 'a number > 0');
       exploration = { kind: 'softmax', temperature: e.temperature };
+    } else if (e.kind === 'meta') {
+      metaIn = e;
     } else if (e.kind !== 'none') {
-      throw new BanditConfigError('config.exploration.kind', e.kind, 'one of none, epsilon-greedy, softmax');
+      throw new BanditConfigError('config.exploration.kind', e.kind, 'one of none, epsilon-greedy, softmax, meta');
     }
   }
   const armsIn = config.arms;
@@ -247,9 +320,21 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
   const stateKey = config.stateKey ?? deployment;
   if (typeof stateKey !== 'string' || !NAME.test(stateKey)) throw new BanditConfigError('config.stateKey', stateKey, 'a name of 1 to 128 letters, digits, _ . : - /');
   const rewardRange = parseRewardRange(config.rewardRange);
-  const priors = parsePriors(config.priors, arms, learnerKind, intercept);
+  let priors = parsePriors(config.priors, arms, learnerKind, intercept);
+  if (metaIn !== null) {
+    const meta = parseMetaExploration(metaIn, arms, learnerKind, params, intercept, d, priors);
+    exploration = meta.exploration;
+    priors = meta.priors;
+    Object.assign(params, meta.exploration.params);
+  }
   const segments = parseSegments(config.segments, arms, features);
-  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange, priors, segments };
+  let circuitBreaker: CircuitBreakerConfig | null = null;
+  if (config.circuitBreaker !== undefined && config.circuitBreaker !== null) {
+    circuitBreaker = parseCircuitBreaker(config.circuitBreaker, 'config.circuitBreaker', (f, v, e) => new BanditConfigError(f, v, e));
+    const names = rewardSpec === null ? [] : Object.keys(rewardSpec.components);
+    if (!names.includes(circuitBreaker.failureComponent)) throw new BanditConfigError('config.circuitBreaker.failureComponent', circuitBreaker.failureComponent, rewardSpec === null ? 'a rewardSpec with a failure component (outcomes reach the breaker as reward components)' : `a component of config.rewardSpec (${names.join(', ')})`);
+  }
+  const out: BanditConfig = { learnerKind, learnerParams: params, exploration, arms, features, intercept, d, rewardSpec, decisionTtlSeconds: ttl, stateKey, rewardRange, priors, segments, circuitBreaker };
   buildLearner(out); // hyperparameters are checked by the learner's constructor
   return out;
 }
@@ -258,7 +343,10 @@ export function parseBanditConfig(config: Readonly<Record<string, unknown>>, dep
 export function buildLearner(c: BanditConfig): BanditPolicy {
   const priors = c.priors;
   const base = { kind: c.learnerKind, config: { ...c.learnerParams, nArms: c.arms.length, ...(isContextual(c.learnerKind) ? { d: c.d } : {}), ...(priors.some((p) => p !== null) ? { priors } : {}) } };
-  const json = c.exploration.kind === 'none' ? base : { kind: c.exploration.kind, config: c.exploration.kind === 'epsilon-greedy' ? { epsilon: c.exploration.epsilon } : { temperature: c.exploration.temperature }, base };
+  const e = c.exploration;
+  const json = e.kind === 'none' ? base
+    : e.kind === 'meta' ? { kind: 'uncertainty-epsilon', config: { epsilon0: e.epsilon0, minEpsilon: e.minEpsilon, strengths: e.strengths }, base }
+      : { kind: e.kind, config: e.kind === 'epsilon-greedy' ? { epsilon: e.epsilon } : { temperature: e.temperature }, base };
   try {
     return learnerFromJSON(json, 'config.learner');
   } catch (err) {

@@ -12,8 +12,8 @@ import {
   ActionDist, BanditPolicy, BanditStats, Context, Decision, decide, StatsDelta,
 } from './types';
 
-abstract class ExplorationWrapper implements BanditPolicy {
-  abstract readonly kind: 'epsilon-greedy' | 'softmax';
+export abstract class ExplorationWrapper implements BanditPolicy {
+  abstract readonly kind: 'epsilon-greedy' | 'softmax' | 'uncertainty-epsilon';
   readonly nArms: number;
 
   protected constructor(readonly base: BanditPolicy) {

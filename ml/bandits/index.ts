@@ -5,6 +5,10 @@ export { LinearThompsonSampling, type LinTSConfig } from './lints';
 export { BetaThompsonSampling, type BetaTSConfig } from './beta-ts';
 export { GaussianThompsonSampling, type GaussianTSConfig, type NormalGammaPosterior } from './gaussian-ts';
 export { EpsilonGreedy, Softmax, softmax, type EpsilonGreedyConfig, type SoftmaxConfig } from './exploration';
+export {
+  metaWarmStart, nearestSnapshots, snapshotFromStats, snapshotMoments, UncertaintyEpsilon,
+  type DeploymentSnapshot, type MetaWarmStart, type MetaWarmStartOptions, type TaskFeatures, type UncertaintyEpsilonConfig,
+} from './meta-exploration';
 export { costAwareReward, dominates, paretoFrontier, type QualityCost } from './cost-aware';
 
 import { BetaThompsonSampling } from './beta-ts';
@@ -12,6 +16,7 @@ import { EpsilonGreedy, Softmax } from './exploration';
 import { GaussianThompsonSampling } from './gaussian-ts';
 import { LinearThompsonSampling } from './lints';
 import { LinUCB } from './linucb';
+import { UncertaintyEpsilon } from './meta-exploration';
 import type { BanditPolicy } from './types';
 
 /**
@@ -33,8 +38,9 @@ export function learnerFromJSON(json: unknown, path = 'learner'): BanditPolicy {
     case 'gaussian-ts': return withStats(new GaussianThompsonSampling(j.config ?? {}));
     case 'epsilon-greedy': return new EpsilonGreedy(learnerFromJSON(j.base, `${path}.base`), j.config ?? {});
     case 'softmax': return new Softmax(learnerFromJSON(j.base, `${path}.base`), j.config ?? {});
+    case 'uncertainty-epsilon': return new UncertaintyEpsilon(learnerFromJSON(j.base, `${path}.base`), j.config ?? {});
     default:
-      throw new Error(`${path}.kind must be one of linucb, lints, beta-ts, gaussian-ts, epsilon-greedy, softmax; got ${JSON.stringify(j.kind)}`);
+      throw new Error(`${path}.kind must be one of linucb, lints, beta-ts, gaussian-ts, epsilon-greedy, softmax, uncertainty-epsilon; got ${JSON.stringify(j.kind)}`);
   }
 }
 export { deltaToFields, fieldsToStats, statsToFields, sumDeltas } from './flat-stats';

@@ -229,7 +229,7 @@ describe('plain-JSON state', () => {
       const a = l.pointScores([0.3, 1]), b = copy.pointScores([0.3, 1]);
       for (let i = 0; i < 3; i++) expect(b[i]).toBeCloseTo(a[i], 10);
     }
-    expect(() => learnerFromJSON({ kind: 'ucb1' })).toThrow('learner.kind must be one of linucb, lints, beta-ts, gaussian-ts, epsilon-greedy, softmax; got "ucb1"');
+    expect(() => learnerFromJSON({ kind: 'ucb1' })).toThrow('learner.kind must be one of linucb, lints, beta-ts, gaussian-ts, epsilon-greedy, softmax, uncertainty-epsilon; got "ucb1"');
     expect(() => learnerFromJSON({ kind: 'softmax', base: { kind: 'linucb', config: { nArms: 2, d: 2 }, stats: { kind: 'lints', d: 2, arms: [] } } }))
       .toThrow("setStats: stats.kind is 'lints', expected 'linucb'");
   });

@@ -61,7 +61,7 @@ export interface StatsDelta {
   stats: ArmStats;
 }
 
-export type LearnerKind = 'linucb' | 'lints' | 'beta-ts' | 'gaussian-ts' | 'epsilon-greedy' | 'softmax';
+export type LearnerKind = 'linucb' | 'lints' | 'beta-ts' | 'gaussian-ts' | 'epsilon-greedy' | 'softmax' | 'uncertainty-epsilon';
 
 /** What every learner (and every exploration wrapper) offers. */
 export interface BanditPolicy {
