@@ -108,7 +108,7 @@ test: setup setup-oumi setup-mlflow setup-pyclient setup-vw setup-lightgbm layer
 # Re-records workflows/histories/*.json (replayed by workflows/replay.test.ts in `make test`) on a fresh
 # Temporal dev server, PostgreSQL database and Redis; only when a workflow changes on purpose.
 .PHONY: record-histories
-record-histories: setup
+record-histories: setup setup-lightgbm
 	node -r ./scripts/register-ts.js test/record-histories.ts
 
 # infra/ without a cluster or Docker engine: hadolint, the Compose schema, Kustomize + Kubernetes schemas.
