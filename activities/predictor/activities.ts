@@ -11,6 +11,7 @@
  *      held-out metrics, parity figures), idempotent per workflow; optionally the `predictor`
  *      deployment's champion, in the same transaction.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -79,12 +80,12 @@ export function checkQualityPredictorInput(i: ResolvedQualityPredictorInput): vo
 }
 
 /** python/train_lgbm.py into `out`; its report. */
-export function trainLgbm(i: Omit<ResolvedQualityPredictorInput, 'actor' | 'model' | 'champion' | 'parityTolerance'>, out: string, opts: { root?: string; python?: string } = {}): Promise<TrainLgbmReport> {
+export function trainLgbm(i: Omit<ResolvedQualityPredictorInput, 'actor' | 'model' | 'champion' | 'parityTolerance'>, out: string, opts: { root?: string; python?: string; signal?: AbortSignal } = {}): Promise<TrainLgbmReport> {
   const root = opts.root ?? projectRoot;
   const python = opts.python ?? path.join(root, '.venv-lightgbm', 'bin', 'python');
   if (!existsSync(python)) throw ApplicationFailure.nonRetryable(`${python} is absent: build the LightGBM venv with \`make setup-lightgbm\` (scripts/lightgbm-venv.sh)`, 'LightGbmVenvMissing');
   const args = ['--out', out, '--seed', String(i.seed), '--train', String(i.trainRows), '--heldout', String(i.heldoutRows), '--trees', String(i.trees), '--leaves', String(i.leaves), '--learning-rate', String(i.learningRate), '--shift', String(i.shift)];
-  return runPythonJson<TrainLgbmReport>('train_lgbm.py', args, { root, python });
+  return runPythonJson<TrainLgbmReport>('train_lgbm.py', args, { root, python, signal: opts.signal });
 }
 
 /** onnxruntime-node's P(low quality) for every held-out row, each encoded from its request features. */
@@ -125,7 +126,15 @@ export function createPredictorActivities(deps: PredictorActivityDeps): QualityP
       checkQualityPredictorInput(input);
       const dir = await mkdtemp(path.join(tmpdir(), 'autopilot-lgbm-'));
       try {
-        const report = await trainLgbm(input, dir, { root: deps.root, python: deps.python });
+        // Heartbeats carry a cancellation to the activity; a cancelled run kills the trainer's process group.
+        const ctx = Context.current();
+        const beat = setInterval(() => ctx.heartbeat({ stage: 'train' }), 5000);
+        let report: TrainLgbmReport;
+        try {
+          report = await trainLgbm(input, dir, { root: deps.root, python: deps.python, signal: ctx.cancellationSignal });
+        } finally {
+          clearInterval(beat);
+        }
         const signatureJson = JSON.parse(await readFile(path.join(dir, report.signature), 'utf8')) as Record<string, Json>;
         const signature = parsePredictorSignature(signatureJson, 'predictor.json');
         const held = JSON.parse(await readFile(path.join(dir, report.heldout), 'utf8')) as HeldOut;
