@@ -12,7 +12,7 @@ CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.h
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
+.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw setup-lightgbm services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -69,6 +69,11 @@ setup-pyclient:
 setup-vw:
 	@scripts/vw-venv.sh
 
+# LightGBM + onnxmltools + onnxruntime (.venv-lightgbm, linked to a per-machine cache keyed by
+# requirements/lightgbm.txt) for the quality predictor's training activity (activities/predictor/).
+setup-lightgbm:
+	@scripts/lightgbm-venv.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -95,7 +100,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi setup-mlflow setup-pyclient setup-vw layers typecheck lint rules-check infra-check
+test: setup setup-oumi setup-mlflow setup-pyclient setup-vw setup-lightgbm layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
@@ -103,7 +108,7 @@ test: setup setup-oumi setup-mlflow setup-pyclient setup-vw layers typecheck lin
 # Re-records workflows/histories/*.json (replayed by workflows/replay.test.ts in `make test`) on a fresh
 # Temporal dev server, PostgreSQL database and Redis; only when a workflow changes on purpose.
 .PHONY: record-histories
-record-histories: setup
+record-histories: setup setup-lightgbm
 	node -r ./scripts/register-ts.js test/record-histories.ts
 
 # infra/ without a cluster or Docker engine: hadolint, the Compose schema, Kustomize + Kubernetes schemas.

@@ -21,6 +21,8 @@ import type { ArtifactStore } from '../registry/artifacts/store';
 import { DECISION_COLUMNS, DecisionStore } from '../decision-log';
 import { Registry, type RegisterVersionInput } from '../registry';
 import { createOnlineHandlers } from './online/handlers';
+import { createPredictHandler } from './predictor/handlers';
+import type { PredictorKind } from './predictor/kind';
 import type { OnlineModelKind } from './online/kind';
 import { createPool } from '../registry/pool';
 import { DecisionJournal, type JournalIo } from './decisions/journal';
@@ -31,7 +33,7 @@ import { createDecideHandler } from './handlers/decide';
 import { ShadowMirror } from './policy/mirror';
 import { createKServeHandlers } from './handlers/kserve';
 import { createRewardsHandler } from './handlers/rewards';
-import { createHttpServer } from './http/server';
+import { createHttpServer, type JsonHandler } from './http/server';
 import type { OverloadOptions } from './http/overload';
 import { InferenceMetrics } from './metrics';
 import { ArtifactCache } from './models/artifact-cache';
@@ -141,6 +143,7 @@ export interface InferenceServer {
   readonly onlineModels: OnlineModelKind | null;
   /** Counts rewards of feature-set decisions in the sets' windows (null: no computed features). */
   readonly featureObserver: RewardFeatureObserver | null;
+  readonly predictors: PredictorKind;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -148,6 +151,11 @@ export interface InferenceServer {
 /** The server options that come from the process settings (config/settings.ts). */
 export function optionsFromSettings(s: Settings): Pick<InferenceServerOptions, 'databaseUrl' | 'redisUrl' | 'artifactUri' | 's3' | 'cacheDir'> {
   return { databaseUrl: s.databaseUrl, redisUrl: s.redisUrl, artifactUri: s.artifactUri, s3: s.s3, cacheDir: join(s.dataDir, 'inference') };
+}
+
+/** /v1/predict answers predictor deployments first, then online models (inference/predictor/handlers.ts). */
+function withPredictors<H extends { predict: JsonHandler; labels: JsonHandler }>(online: H, predictors: PredictorKind): H {
+  return { ...online, predict: createPredictHandler(predictors, online.predict) };
 }
 
 function packageVersion(): string {
@@ -337,7 +345,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       }),
       feedback: createFeedbackHandler({ store: decisions, metrics, decidingKeyOnly: auth === null ? undefined : (d) => auth.decidingKeyOnly(d) }),
       ...kserve,
-      ...createOnlineHandlers(kinds['online-model']),
+      ...withPredictors(createOnlineHandlers(kinds['online-model']), kinds.predictor),
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
   });
@@ -367,6 +375,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     textPolicies: kinds['text-policy'],
     onlineModels: kinds['online-model'],
     featureObserver,
+    predictors: kinds.predictor,
     close() {
       if (closing !== null) return closing;
       closing = (async () => {

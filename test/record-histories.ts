@@ -54,6 +54,7 @@ import { LinUCB, deltaToFields } from '../ml/bandits';
 import { exportOnnx } from '../ml/onnx/export';
 import { Rng } from '../ml/rng';
 import { FsArtifactStore } from '../registry/artifacts/fs';
+import { createPredictorActivities } from '../activities/predictor/activities';
 import { Registry } from '../registry/index';
 import { migrate } from '../registry/migrate';
 import type { Signature } from '../registry/types';
@@ -472,8 +473,17 @@ const recordings: Recording[] = [
       return { 'retention.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
     },
   },
+  {
+    // The real activity in .venv-lightgbm (`make setup-lightgbm`): a small LightGBM model, parity-checked, registered as champion.
+    workflow: 'qualityPredictorTraining',
+    activities: (s) => createPredictorActivities({ pool: s.db.pool, store: s.store }),
+    async run(s, taskQueue) {
+      const h = await s.client.workflow.start('qualityPredictorTraining', { taskQueue, workflowId: `quality-predictor/recorded/${randomUUID().slice(0, 8)}`, args: [{ model: 'recorded-quality', trainRows: 2000, heldoutRows: 500, trees: 30, champion: true }] });
+      await h.result();
+      return { 'qualityPredictorTraining.main': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
 ];
-
 /** Two steps of a second each, a check every second, every webhook type pointing at the local hook. */
 function canaryPlan(hookUrl: string): CanaryPlanInput {
   return {

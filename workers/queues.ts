@@ -19,6 +19,7 @@ import { createDataExportActivities } from '../activities/data-export/activities
 import { createSweepActivities } from '../activities/sweep/activities';
 import { createLoopActivities } from '../activities/loop/activities';
 import { createRetentionActivities } from '../activities/retention/activities';
+import { createPredictorActivities } from '../activities/predictor/activities';
 import { projectRoot } from '../config/settings';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/shared';
 import type { WorkerDeps } from './deps';
@@ -38,6 +39,8 @@ export const queueActivities: Record<TaskQueue, (deps: WorkerDeps) => ActivityMa
     ...createSweepActivities(deps),
     // optimizationLoop: loopRefit (the refit retrain) runs here, beside exportDataset.
     ...createLoopActivities(deps),
+    // qualityPredictorTraining: LightGBM → ONNX in .venv-lightgbm, parity-checked, registered.
+    ...createPredictorActivities({ pool: deps.pool, store: deps.store, root: projectRoot }),
   }),
   [TASK_QUEUES.oumi]: (deps) => ({
     ...createOumiActivities({ root: projectRoot, store: deps.store }),

@@ -17,3 +17,5 @@ export { sweep } from './sweep';
 export { optimizationLoop } from './optimizationLoop';
 // The decision log's day partitions: created ahead, dropped once expired (issue 20).
 export { retention } from './retention';
+// UC10: the LightGBM quality predictor, exported to ONNX and parity-checked, served by the predictor kind.
+export { qualityPredictorTraining } from './qualityPredictorTraining';

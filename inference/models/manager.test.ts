@@ -65,14 +65,14 @@ describe('DeploymentManager: the registry reconciled into the deployment map thr
   });
 
   it('does not serve a row of a kind this server has no entry for, and says why once per generation', async () => {
-    const rows = [row('router', 'bandit', 3), row('odd', 'predictor', 1)];
+    const rows = [row('router', 'bandit', 3), row('odd', 'forecaster', 1)];
     const { map, manager, logs } = setup(rows, { bandit: null });
     await manager.start();
     await manager.reconcileAll();
     expect(map.size).toBe(0);
     expect(logs).toEqual([
       'deployment router generation 3 is of kind "bandit", which this server is not set up to serve (bandit and online-model deployments need Redis); not served',
-      'deployment odd generation 1 is of kind "predictor", which this server does not know (known: policy, bandit, text-policy, online-model); not served',
+      'deployment odd generation 1 is of kind "forecaster", which this server does not know (known: policy, bandit, text-policy, online-model, predictor); not served',
     ]);
   });
 });

@@ -23,6 +23,7 @@ import type { ArtifactCache } from '../models/artifact-cache';
 import { PolicyKind } from '../policy/kind';
 import { TextPolicyKind } from '../text-policy/kind';
 import { OnlineModelKind, type SnapshotRegistry } from '../online/kind';
+import { PredictorKind } from '../predictor/kind';
 import type { DeploymentMap } from './deployment-map';
 import type { ServedKind } from './served-deployment';
 
@@ -94,6 +95,8 @@ export const SERVED_KINDS = {
     deps.banditRedis === null
       ? null
       : new OnlineModelKind({ map: deps.map, redis: deps.banditRedis, snapshots: deps.snapshots ?? null, actor: deps.actor, refreshIntervalMs: deps.onlineRefreshIntervalMs, log: deps.log }),
+  predictor: (deps: ServingDeps) =>
+    new PredictorKind({ map: deps.map, registry: deps.registry, artifacts: deps.artifacts, decisionLog: deps.decisionLog, metrics: deps.metrics, log: deps.log }),
 } satisfies { readonly [K in DeploymentKind]: (deps: ServingDeps) => ServedKind | null };
 
 /** One ServedKind per kind (null: not served by this server, e.g. bandit without Redis). */

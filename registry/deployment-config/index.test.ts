@@ -9,6 +9,8 @@ describe('parseDeploymentConfig (every served kind\'s config by its schema)', ()
     expect(parseDeploymentConfig('policy', {}, 'rag')).toEqual({ shadowVersion: null });
     expect(parseDeploymentConfig('bandit', bandit, 'router')).toMatchObject({ learnerKind: 'linucb', d: 2, stateKey: 'router' });
     expect(parseDeploymentConfig('text-policy', { owner: 'sre' }, 'approver')).toEqual({});
+    expect(parseDeploymentConfig('predictor', {}, 'quality')).toEqual({ gate: null });
+    expect(parseDeploymentConfig('predictor', { gate: { threshold: 0.6, action: 'escalate', to: 'human-review' } }, 'quality')).toEqual({ gate: { threshold: 0.6, action: 'escalate', to: 'human-review' } });
     expect(parseDeploymentConfig('online-model', { algorithm: 'adagrad', loss: 'squared', adagrad: { eta: 0.2 } }, 'ctr')).toMatchObject({ algorithm: 'adagrad', loss: 'squared', bits: 18, adagrad: { eta: 0.2, l2: 0 }, stateKey: 'ctr', init: null });
   });
 
@@ -19,7 +21,11 @@ describe('parseDeploymentConfig (every served kind\'s config by its schema)', ()
     ['online-model', { ftrl: { alpha: 0 } }, 'config.ftrl.alpha', 'config.ftrl.alpha: got 0, expected a number > 0'],
     ['online-model', { algorithm: 'ftrl', adagrad: { eta: 1 } }, 'config.adagrad', 'config.adagrad: got {"eta":1}, expected nothing: the algorithm is ftrl (set config.ftrl)'],
     ['online-model', { init: { version: 0 } }, 'config.init.version', 'config.init.version: got 0, expected a version number ≥ 1'],
-    ['predictor', {}, 'kind', 'kind: got "predictor", expected one of policy, bandit, text-policy, online-model'],
+    ['predictor', { gate: { threshold: 1.2, action: 'reroute', to: 'llm-premium' } }, 'config.gate.threshold', 'config.gate.threshold: got 1.2, expected a number in (0, 1): the lowest predicted quality (1 − P(low quality)) that passes'],
+    ['predictor', { gate: { threshold: 0.6, action: 'retry', to: 'llm-premium' } }, 'config.gate.action', 'config.gate.action: got "retry", expected one of reroute, escalate'],
+    ['predictor', { gate: { threshold: 0.6, action: 'reroute' } }, 'config.gate.to', 'config.gate.to: got nothing, expected the name of the fallback to reroute to (1–128 of A-Z a-z 0-9 _ . : - / @)'],
+    ['predictor', { threshold: 0.6 }, 'config.threshold', 'config.threshold: got 0.6, expected no such setting (known: gate)'],
+    ['forecaster', {}, 'kind', 'kind: got "forecaster", expected one of policy, bandit, text-policy, online-model, predictor'],
   ])('refuses a bad %s config naming the field, the value and what was expected', (kind, config, field, message) => {
     let err: (Error & { field?: string }) | null = null;
     try {
@@ -33,6 +39,6 @@ describe('parseDeploymentConfig (every served kind\'s config by its schema)', ()
 
   it('knows every kind of DEPLOYMENT_KINDS and no other', () => {
     for (const k of DEPLOYMENT_KINDS) expect(parseDeploymentKind(k)).toBe(k);
-    expect(() => parseDeploymentKind('Policy', '--kind')).toThrow(new ConfigFieldError('--kind', 'Policy', 'one of policy, bandit, text-policy, online-model'));
+    expect(() => parseDeploymentKind('Policy', '--kind')).toThrow(new ConfigFieldError('--kind', 'Policy', 'one of policy, bandit, text-policy, online-model, predictor'));
   });
 });

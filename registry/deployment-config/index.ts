@@ -11,6 +11,7 @@ import { DEPLOYMENT_KINDS, type DeploymentKind } from '../types';
 import { parseAccessConfig, withoutAccessKeys } from './access';
 import { ConfigFieldError } from './errors';
 import { parsePolicyConfig, type PolicyConfig } from './policy';
+import { parsePredictorConfig, type PredictorConfig } from './predictor';
 import { parseTextPolicyConfig, type TextPolicyConfig } from './text-policy';
 
 export { ConfigFieldError };
@@ -22,6 +23,7 @@ export interface DeploymentConfigs {
   bandit: BanditConfig;
   'text-policy': TextPolicyConfig;
   'online-model': OnlineModelConfig;
+  predictor: PredictorConfig;
 }
 
 /** One parser per kind: the type checker refuses a kind of DEPLOYMENT_KINDS without one. */
@@ -30,6 +32,7 @@ const PARSERS: { readonly [K in DeploymentKind]: (config: Readonly<Record<string
   bandit: (config, deployment) => parseBanditConfig(config, deployment),
   'text-policy': (config) => parseTextPolicyConfig(config),
   'online-model': (config, deployment) => parseOnlineModelConfig(config, deployment),
+  predictor: (config) => parsePredictorConfig(config),
 };
 
 /** `kind`, checked: one of the kinds the inference server serves. */
