@@ -17,6 +17,7 @@ import { DecisionStore } from '../decision-log';
 import { newDecisionId } from '../inference/decisions/id';
 import { TEST_AUTHORIZATION } from '../inference/testing/api-key';
 import { createServingFixture, waitFor, type ServingFixture } from '../inference/testing/fixture';
+import { runShortPpo } from '../activities/ppo/testing/short-run';
 import { createKey } from '../registry/keys';
 import { startDevServer } from '../test/support/temporal';
 import { describeWithTool } from '../test/support/tools';
@@ -272,6 +273,24 @@ describeConsole('web console in Chromium (API + PostgreSQL + Temporal dev server
     await variants.getByRole('row', { name: 'B 0.12 0.59' }).waitFor();
     await admin.getByRole('img', { name: 'charts/episodic_return by step', exact: true }).locator('canvas').waitFor();
     await shot(admin, '9-run');
+  });
+
+  it('charts a real short PPO run: latency p50/p95, gate breaches and the variant breakdown the trainer recorded', async () => {
+    const ppoRun = await runShortPpo({ pool: fx.db.pool, store: fx.store }, MODEL);
+    const last = Object.fromEntries((await fx.registry.readRunMetrics(ppoRun)).filter((m) => m.step === 3).map((m) => [m.name, m.value]));
+    await admin.goto(`${api.url}/console/#/runs/${encodeURIComponent(ppoRun)}`);
+    const perf = admin.getByRole('img', { name: 'charts/episodic_return by step, moving average, gate breaches' });
+    await perf.locator('canvas').waitFor();
+    expect(await perf.locator('.u-legend .u-label').allTextContents()).toEqual(['step', 'charts/episodic_return', 'moving average (10)', 'charts/gate_breach_rate', 'charts/gate_breaches']);
+    const latency = admin.getByRole('img', { name: 'latency percentiles by step' });
+    await latency.locator('canvas').waitFor();
+    expect(await latency.locator('.u-legend .u-label').allTextContents()).toEqual(['step', 'charts/latency_p50_ms', 'charts/latency_p95_ms']);
+    await admin.getByRole('img', { name: 'share of actions by variant and step' }).locator('canvas').waitFor();
+    // the table at the last step shows the recorded share and conditional return (the console's number format)
+    const fmt = (v: number | undefined) => (v === undefined ? '—' : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e6 || Math.abs(v) < 0.001 ? v.toExponential(3) : String(Number(v.toPrecision(4))));
+    const variants = admin.getByRole('table', { name: 'Variant breakdown' });
+    for (const v of ['A', 'B']) await variants.getByRole('row', { name: `${v} ${fmt(last[`variant/${v}/share`])} ${fmt(last[`variant/${v}/return`])}`, exact: true }).waitFor();
+    await shot(admin, '9-run-ppo');
   });
 
   it('with --auth off there is no key form: the console opens on the models and may change everything', async () => {

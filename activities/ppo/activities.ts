@@ -9,6 +9,7 @@
  *   initPolicy         policy + optimizer → checkpoint 0
  *   rollout            checkpoint n−1 → one env's rollout of iteration n (its own env seed)
  *   update             checkpoint n−1 + the iteration's rollouts → PPO update → checkpoint n; run_metrics
+ *                      (PPO's, and the rollouts' latency, gate breaches and variant breakdown: `step-stats.ts`)
  *   evaluate           greedy policy vs the default static config and the best grid config, held-out seeds
  *   writeReport        summary CSV, configs CSV, SVG plots
  *   exportAndRegister  ONNX export + registry version with signature, lineage and metrics (once per run)
@@ -51,6 +52,7 @@ import type { OfflineGateVerdict } from '../../canary/offline-gates';
 import { recordFailedGates } from '../gate-verdict';
 import { configHash, parsePpoTrainingInput, resolveEffectiveConfig } from './input';
 import { pivotMetrics, writeReportFiles } from './report';
+import { recordingStepStats, stepStatsMetrics, type RolloutStepStats } from './step-stats';
 
 export interface PpoActivityDeps {
   pool: Pool;
@@ -58,6 +60,9 @@ export interface PpoActivityDeps {
   /** Where relative config and replay paths resolve (default: the project root). */
   root?: string;
 }
+
+/** A rollout as stored: the batch and its step statistics (absent in rollouts stored before they were kept). */
+type StoredRollout = RolloutBatch & { stepStats?: RolloutStepStats };
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -163,11 +168,13 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
       if (iteration !== args.iteration - 1) {
         throw ApplicationFailure.nonRetryable(`rollout of iteration ${args.iteration} needs checkpoint ${args.iteration - 1}, got ${args.checkpointUri} (iteration ${iteration})`, 'CheckpointMismatch');
       }
-      const env = heartbeating(buildEnvironment(config, args.env), `rollout ${args.iteration}/${args.envIndex}`);
+      const recorded = recordingStepStats(buildEnvironment(config, args.env));
+      const env = heartbeating(recorded.env, `rollout ${args.iteration}/${args.envIndex}`);
       // Each rollout starts fresh episodes from its own seed (reset seeds drawn from the rollout RNG);
       // an episode cut by num_steps is bootstrapped from V(s) like any truncated trajectory.
       const batch: RolloutBatch = await collectRollout(env, policy, hp.num_steps, new Rng(runSeeds.rollout(hp, args.iteration, args.envIndex)));
-      const batchUri = await saveRollout(store, args.runId, args.iteration, args.envIndex, batch);
+      const stored: StoredRollout = { ...batch, stepStats: recorded.stats };
+      const batchUri = await saveRollout(store, args.runId, args.iteration, args.envIndex, stored);
       const returns = batch.episodes.map((e) => e.return);
       return {
         batchUri,
@@ -184,13 +191,16 @@ export function createPpoActivities(deps: PpoActivityDeps): PpoActivities {
       if (iteration !== args.iteration - 1) {
         throw ApplicationFailure.nonRetryable(`update of iteration ${args.iteration} needs checkpoint ${args.iteration - 1}, got ${args.checkpointUri} (iteration ${iteration})`, 'CheckpointMismatch');
       }
-      const batches: RolloutBatch[] = [];
-      for (const uri of args.batchUris) batches.push(await getJson<RolloutBatch>(store, uri));
+      const batches: StoredRollout[] = [];
+      for (const uri of args.batchUris) batches.push(await getJson<StoredRollout>(store, uri));
       heartbeat({ iteration: args.iteration, phase: 'update' });
       const { metrics } = ppoUpdate(policy, optimizer, batches, hp, new Rng(runSeeds.update(hp, args.iteration)));
       const checkpointUri = await saveCheckpoint(store, args.runId, args.iteration, policy, optimizer);
       const rows: Record<string, number> = {};
       for (const [name, value] of Object.entries(metrics)) if (Number.isFinite(value)) rows[name] = value;
+      // Rollouts stored by a worker from before step stats were kept (a run in flight across a deploy) have none: no such metrics for that iteration.
+      const stats = batches.map((b) => b.stepStats);
+      if (stats.every((st): st is RolloutStepStats => st !== undefined)) Object.assign(rows, stepStatsMetrics(stats));
       await registry.appendRunMetrics(args.runId, args.iteration, rows);
       const m = metrics as PpoMetrics;
       return {
