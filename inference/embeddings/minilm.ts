@@ -6,8 +6,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type * as Tokenizers from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 import * as ort from 'onnxruntime-node';
+
+// The package is an ES module with a CommonJS build for Node (its exports' "require"); this project
+// compiles to CommonJS, so it is required, typed by its ES declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Tokenizer } = require('@huggingface/tokenizers') as typeof Tokenizers;
+type Tokenizer = InstanceType<typeof Tokenizer>;
 
 /** Where `make setup-minilm` links the model (AUTOPILOT_MINILM_DIR overrides). */
 export const DEFAULT_MINILM_DIR = process.env.AUTOPILOT_MINILM_DIR ?? resolve(__dirname, '..', '..', '.model-minilm');
