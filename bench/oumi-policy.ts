@@ -176,7 +176,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log('\n| seed | ' + Object.keys((results[0] as { times: object }).times).join(' | ') + ' | total |');
+  const stages = Object.keys((results[0] as { times: object }).times);
+  console.log('\n| seed | ' + stages.join(' | ') + ' | total |');
+  console.log('|---|' + stages.map(() => '---|').join('') + '---|');
   for (const r of results as { seed: number; times: Record<string, StageTime>; total: StageTime }[]) {
     console.log(`| ${r.seed} | ${Object.values(r.times).map((t) => `${t.wall.toFixed(0)} s (CPU ${t.cpu.toFixed(0)} s)`).join(' | ')} | ${r.total.wall.toFixed(0)} s (CPU ${r.total.cpu.toFixed(0)} s) |`);
   }
