@@ -6,8 +6,18 @@
   conversations (`{"messages": [...]}` lines) and/or plain-text files. It is saved as a Hugging Face
   fast tokenizer with a ChatML chat template (the template SmolLM2 and Qwen use), so the same Oumi
   configs and the same prompt renderer work for this model and for a real base model.
+  Two choices make the facts the policy decides on cheap to read (`--fact-min-count 0` and
+  `--no-split-digits` turn them off):
+    - fact tokens: every snake_case identifier and `key=value` / `key=` fact of the corpus seen at least
+      `--fact-min-count` times (` traffic_drop`, ` recent_deploy=no`, ` confidence=`, with and without the
+      leading space) is one added token, so an anomaly kind, an action or an analysis flag is one token
+      instead of three to five byte-level pieces;
+    - digits: the BPE learns no merge between digits, so `0.38` is `0 . 3 8` and the first digit after
+      the point decides a comparison with 0.40 (a whole-number token would need each of 100 values learnt).
+  Both stay within what the inference server's tokenizer reads (inference/text-policy/tokenizer.ts): the
+  saved pre-tokenizer is the plain byte-level one, and fact tokens are ordinary added tokens.
 * The model is a Llama-architecture decoder with random (seeded) weights and tied embeddings:
-  a few hundred thousand parameters by default.
+  a few hundred thousand parameters by default (`--hidden-size`, `--layers`, `--heads` size it).
 
 Nothing is downloaded: HF_HUB_OFFLINE=1 is set before transformers is imported.
 Prints one JSON line with the output directory, the parameter count and the vocabulary size.
@@ -16,8 +26,10 @@ Prints one JSON line with the output directory, the parameter count and the voca
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -75,12 +87,31 @@ def corpus_texts(paths: list[Path]) -> Iterator[str]:
                     yield line.rstrip("\n")
 
 
-def train_tokenizer(paths: list[Path], vocab_size: int):
+# A fact of the prompt: a snake_case identifier with its value when it has one (` recent_deploy=no`,
+# ` traffic_drop`), a `key=value` pair (` risk=high`) or a key before a number (` confidence=`).
+FACT = re.compile(r" ?[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:=[a-z_]+)?| ?[a-z]+=[a-z_]+| ?[a-z_]+=(?=[0-9])")
+
+
+def fact_tokens(paths: list[Path], min_count: int) -> list[str]:
+    """The corpus's facts seen at least min_count times, longest first (the order matching prefers)."""
+    if min_count <= 0:
+        return []
+    counts = collections.Counter()
+    for text in corpus_texts(paths):
+        counts.update(FACT.findall(text))
+    return sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-len(w), w))
+
+
+def train_tokenizer(paths: list[Path], vocab_size: int, fact_min_count: int = 0, split_digits: bool = False):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # Training only: digits one by one, so no merge joins two digits. The saved pre-tokenizer is the plain
+    # byte-level one; without digit merges it still encodes every digit on its own.
+    tokenizer.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+                               if split_digits else byte_level)
     tokenizer.decoder = decoders.ByteLevel()
     tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(
@@ -91,6 +122,10 @@ def train_tokenizer(paths: list[Path], vocab_size: int):
         show_progress=False,
     )
     tokenizer.train_from_iterator(corpus_texts(paths), trainer=trainer)
+    tokenizer.pre_tokenizer = byte_level
+    # After training, so they take the ids after the BPE vocabulary (added before, the trainer's special
+    # tokens would take the first three facts' ids).
+    tokenizer.add_tokens(fact_tokens(paths, fact_min_count))
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         bos_token=IM_START,
@@ -137,13 +172,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output directory (Hugging Face format)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--vocab-size", type=int, default=1024)
+    parser.add_argument("--fact-min-count", type=int, default=5,
+                        help="facts seen this often in the corpus become whole tokens; 0: none")
+    parser.add_argument("--no-split-digits", dest="split_digits", action="store_false",
+                        help="let the BPE merge digits into multi-digit tokens")
     parser.add_argument("--hidden-size", type=int, default=96)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--max-positions", type=int, default=1024)
     args = parser.parse_args(argv)
 
-    tokenizer = train_tokenizer(args.corpus, args.vocab_size)
+    tokenizer = train_tokenizer(args.corpus, args.vocab_size, args.fact_min_count, args.split_digits)
     # The inference server scores the first assistant token: the two verdicts must start differently.
     prompt = tokenizer.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False,
                                            add_generation_prompt=True)
@@ -163,6 +202,7 @@ def main(argv: list[str]) -> int:
         "out": str(args.out),
         "parameters": sum(p.numel() for p in model.parameters()),
         "vocab_size": len(tokenizer),
+        "fact_tokens": len(tokenizer.get_added_vocab()) - 3,
         "verdict_token_ids": first,
     }))
     return 0

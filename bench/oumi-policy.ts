@@ -1,0 +1,191 @@
+/**
+ * The text policy's CPU recipe (issue 25 item 1), end to end on the Oumi CLI, for several seeds: the
+ * textPolicyTraining workflow's stages in its order, called as the workflow's activities call them
+ * (activities/oumi/*), with the recipe's inputs:
+ *
+ *   generate → prepare (validation split, adjudicated eval set) → build the tiny model → SFT (`oumi train`)
+ *   → evaluate (threshold calibrated on validation) → score the training split → mine DPO pairs
+ *   → DPO (`oumi train`) → evaluate → DPO gate (validation accuracy) → ONNX export
+ *
+ * For each seed: wall and CPU seconds per stage (CPU = this process and the Python/Oumi children it
+ * waited for, from /proc/self/stat), and accuracy, FPR, FNR and override rate with 95 % percentile-
+ * bootstrap intervals on the noisy eval set (labels as generated) and the adjudicated one (the reviewing
+ * rule's verdict without noise), before and after DPO. Torch runs one thread per process by default
+ * (`--threads`): on this shared 2-core machine two threads spin against each other (bench/RESULTS.md).
+ *
+ *   node -r ./scripts/register-ts.js bench/oumi-policy.ts --out .data/bench/oumi-policy [--seeds 1,2,3]
+ *     [--n 20000] [--sft-steps N] [--dpo-steps N] [--batch 32] [--lr 3e-3] [--dpo-batch 16] [--dpo-lr 5e-4]
+ *     [--hidden 96] [--layers 2] [--heads 4] [--threads 1]
+ *
+ * Prints one JSON line per stage, then a Markdown table; writes `<out>/results.json`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { PolicyMetrics } from '../contracts/text-policy-training';
+import { minePolicyPairs, preparePolicyData, writeSyntheticDecisions } from '../activities/oumi/data/prepare';
+import { evaluatePolicyModel, exportPolicyOnnx } from '../activities/oumi/policy';
+import { runOumi } from '../activities/oumi/process';
+import { runPythonJson } from '../activities/oumi/python';
+import { bootstrapPolicyRates, RATE_NAMES, type RateInterval, type RateName, type ScoredLabel } from '../ml/policy-data/metrics';
+
+const root = path.resolve(__dirname, '..');
+
+/** CPU seconds of this process plus its waited-for children (utime, stime, cutime, cstime). */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+interface StageTime { wall: number; cpu: number }
+
+function readScores(predictionsPath: string, labelsFrom?: string): ScoredLabel[] {
+  const scored = readFileSync(predictionsPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ScoredLabel);
+  if (labelsFrom === undefined) return scored;
+  // The adjudicated labels: the same items in the same order (preparePolicyData writes both from one split).
+  const gold = readFileSync(labelsFrom, 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { messages: { role: string; content: string }[] }).messages.find((m) => m.role === 'assistant')!.content.split('\n')[0] as ScoredLabel['label']);
+  if (gold.length !== scored.length) throw new Error(`${labelsFrom}: ${gold.length} items, but ${predictionsPath} has ${scored.length}; expected the same eval split`);
+  return scored.map((s, i) => ({ label: gold[i], p_approve: s.p_approve }));
+}
+
+type Figures = Record<RateName, RateInterval>;
+interface StageFigures { threshold: number; passedAdjudicated: boolean; noisy: Figures; adjudicated: Figures }
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      seeds: { type: 'string', default: '1,2,3' },
+      n: { type: 'string', default: '20000' },
+      noise: { type: 'string', default: '0.02' },
+      'sft-steps': { type: 'string' },
+      'dpo-steps': { type: 'string' },
+      batch: { type: 'string', default: '32' },
+      'dpo-batch': { type: 'string', default: '16' },
+      lr: { type: 'string', default: '3e-3' },
+      'dpo-lr': { type: 'string', default: '5e-4' },
+      hidden: { type: 'string', default: '96' },
+      layers: { type: 'string', default: '2' },
+      heads: { type: 'string', default: '4' },
+      threads: { type: 'string', default: '1' },
+      resamples: { type: 'string', default: '2000' },
+      'skip-export': { type: 'boolean', default: false },
+    },
+  });
+  if (!values.out) throw new Error('--out DIR is required');
+  const out = path.resolve(values.out);
+  const seeds = values.seeds.split(',').map(Number);
+  if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds ${values.seeds}: expected integers separated by commas`);
+  const env = { OMP_NUM_THREADS: values.threads, MKL_NUM_THREADS: values.threads };
+  const python = { root, env };
+  const log = (stage: string, data: object): void => console.log(JSON.stringify({ stage, ...data }));
+  const results: object[] = [];
+
+  for (const seed of seeds) {
+    const dir = path.join(out, `seed-${seed}`);
+    await mkdir(dir, { recursive: true });
+    const times: Record<string, StageTime> = {};
+    const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+      const wall0 = Date.now();
+      const cpu0 = cpuSeconds();
+      const result = await work();
+      times[stage] = { wall: (Date.now() - wall0) / 1000, cpu: Number((cpuSeconds() - cpu0).toFixed(2)) };
+      log(stage, { seed, ...times[stage] });
+      return result;
+    };
+    const decisions = path.join(dir, 'labeled_decisions.jsonl');
+    const generated = await timed('generate', () => writeSyntheticDecisions({ path: decisions, n: Number(values.n), seed, labelNoise: Number(values.noise) }));
+    const data = await timed('prepare', () => preparePolicyData({ decisionsPath: decisions, outDir: path.join(dir, 'prepared'), seed, valFraction: 0.15 }));
+    if (!data.sftVal || !data.sftEvalAdjudicated) throw new Error('preparePolicyData wrote no validation or adjudicated split');
+    const sftVal = data.sftVal;
+    const adjudicated = data.sftEvalAdjudicated;
+    log('data', { seed, records: generated.records, goodRate: generated.goodRate, train: data.sftTrain.records, val: sftVal.records, eval: data.sftEval.records, relabelled: adjudicated.relabelled });
+
+    const model = await timed('build', () => runPythonJson<{ out: string; parameters: number; vocab_size: number; fact_tokens: number }>('build_tiny_model.py', [
+      '--corpus', data.sftTrain.path, '--out', path.join(dir, 'base'), '--seed', '7',
+      '--hidden-size', values.hidden, '--layers', values.layers, '--heads', values.heads,
+    ], python));
+    log('model', { seed, ...model });
+
+    const train = (stage: 'sft' | 'dpo', modelPath: string, dataPath: string, steps: string | undefined) =>
+      runOumi({
+        command: 'train', cwd: root, env, config: path.join(root, 'configs', 'oumi', `policy_${stage}.yaml`),
+        overrides: {
+          'model.model_name': modelPath, 'data.train.datasets[0].dataset_path': dataPath, 'training.output_dir': path.join(dir, stage),
+          ...(steps !== undefined ? { 'training.max_steps': Number(steps) } : {}),
+          'training.per_device_train_batch_size': Number(stage === 'sft' ? values.batch : values['dpo-batch']),
+          'training.learning_rate': Number(stage === 'sft' ? values.lr : values['dpo-lr']),
+          'training.save_steps': 100000,
+        },
+      });
+    const evaluate = (modelDir: string, name: string): Promise<PolicyMetrics> => evaluatePolicyModel({
+      modelDir, evalPath: data.sftEval.path, outPath: path.join(dir, `metrics-${name}.json`), calibratePath: sftVal.path,
+      adjudicatedPath: adjudicated.path, predictionsPath: path.join(dir, `predictions-${name}.jsonl`),
+    }, python);
+
+    const sft = await timed('sft', () => train('sft', model.out, data.sftTrain.path, values['sft-steps']));
+    const sftMetrics = await timed('eval-sft', () => evaluate(path.join(dir, 'sft'), 'sft'));
+    const trainScores = path.join(dir, 'predictions-sft-train.jsonl');
+    await timed('score-train', () => evaluatePolicyModel({
+      modelDir: path.join(dir, 'sft'), evalPath: data.sftTrain.path, outPath: path.join(dir, 'metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath: trainScores,
+    }, python));
+    const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: sftMetrics.threshold, outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
+    log('mined', { seed, ...mined });
+    const dpo = await timed('dpo', () => train('dpo', path.join(dir, 'sft'), mined.path ?? data.dpoTrain.path, values['dpo-steps']));
+    const dpoMetrics = await timed('eval-dpo', () => evaluate(path.join(dir, 'dpo'), 'dpo'));
+    // The workflow's DPO gate: DPO must not lower the validation accuracy.
+    const chosen = dpoMetrics.calibration!.accuracy < sftMetrics.calibration!.accuracy ? 'sft' : 'dpo';
+    if (!values['skip-export']) {
+      await timed('export', () => exportPolicyOnnx({ modelDir: path.join(dir, chosen), outDir: path.join(dir, 'onnx'), checkData: data.sftEval.path, checkN: 4 }, python));
+    }
+
+    const figures = (name: 'sft' | 'dpo', metrics: PolicyMetrics) => {
+      const predictions = path.join(dir, `predictions-${name}.jsonl`);
+      return {
+        threshold: metrics.threshold,
+        validation: metrics.calibration,
+        noisy: bootstrapPolicyRates(readScores(predictions), metrics.threshold, { resamples: Number(values.resamples), seed }),
+        adjudicated: bootstrapPolicyRates(readScores(predictions, adjudicated.path), metrics.threshold, { resamples: Number(values.resamples), seed }),
+        passedAdjudicated: metrics.adjudicated?.passed ?? false,
+        confusion: { noisy: metrics.confusion, adjudicated: metrics.adjudicated?.confusion },
+      };
+    };
+    const total = Object.values(times).reduce((a, t) => ({ wall: a.wall + t.wall, cpu: a.cpu + t.cpu }), { wall: 0, cpu: 0 });
+    const result = {
+      seed, n: Number(values.n), model, mined, chosen, times, total,
+      steps: { sft: sft.progress.step, dpo: dpo.progress.step }, loss: { sft: sft.progress.loss, dpo: dpo.progress.loss },
+      sft: figures('sft', sftMetrics), dpo: figures('dpo', dpoMetrics),
+    };
+    log('seed-done', result);
+    results.push(result);
+    writeFileSync(path.join(out, 'results.json'), JSON.stringify({ args: values, results }, null, 2) + '\n');
+  }
+
+  const cell = (r: RateInterval): string => (r.value === null ? '–' : `${r.value.toFixed(3)} [${r.lower?.toFixed(3)}, ${r.upper?.toFixed(3)}]`);
+  console.log('\n| seed | stage | eval set | threshold | accuracy | FPR | FNR | override | targets met |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results as { seed: number; chosen: string; sft: StageFigures; dpo: StageFigures }[]) {
+    for (const stage of ['sft', 'dpo'] as const) {
+      const f = r[stage];
+      for (const set of ['adjudicated', 'noisy'] as const) {
+        const met = set === 'adjudicated' ? (f.passedAdjudicated ? 'yes' : 'no') : '';
+        const label = stage + (r.chosen === stage ? ' (kept)' : '');
+        console.log(`| ${r.seed} | ${label} | ${set} | ${f.threshold.toFixed(4)} | ${RATE_NAMES.map((m) => cell(f[set][m])).join(' | ')} | ${met} |`);
+      }
+    }
+  }
+  const stages = Object.keys((results[0] as { times: object }).times);
+  console.log('\n| seed | ' + stages.join(' | ') + ' | total |');
+  console.log('|---|' + stages.map(() => '---|').join('') + '---|');
+  for (const r of results as { seed: number; times: Record<string, StageTime>; total: StageTime }[]) {
+    console.log(`| ${r.seed} | ${Object.values(r.times).map((t) => `${t.wall.toFixed(0)} s (CPU ${t.cpu.toFixed(0)} s)`).join(' | ')} | ${r.total.wall.toFixed(0)} s (CPU ${r.total.cpu.toFixed(0)} s) |`);
+  }
+}
+
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : error);
+  process.exit(1);
+});
