@@ -60,7 +60,7 @@ export async function reviewedDecisionsOfModel(pool: Pool, model: string, limit:
   const { rows } = await pool.query<{ decision_id: string; features: { snapshot?: unknown } | null; served_verdict: Verdict; verdict: Verdict }>(
     `SELECT f.decision_id, d.features, f.served_verdict, f.verdict
        FROM decision_feedback f JOIN decisions d ON d.decision_id = f.decision_id
-      WHERE f.model = $1 AND d.features ? 'snapshot'
+      WHERE f.model = $1 AND d.features->'snapshot' IS NOT NULL
       ORDER BY f.decision_time DESC, f.decision_id LIMIT $2`,
     [model, limit],
   );
