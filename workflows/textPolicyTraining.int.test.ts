@@ -240,6 +240,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
       const [evaluation] = await judgeEvaluations(registry, model, v.version);
       expect(evaluation).toMatchObject({ runId: result.runId, verdict: judged.labels.agreement! >= 0.8 ? 'pass' : 'fail', summary: { labels: judgeExpected.labels, feedback: judged.feedback, pairs: judged.pairs } });
       expect(JSON.stringify(evaluation)).not.toContain(judgeKey);
+      expect(v.tags).toMatchObject({ judge_config: 'configs/oumi/policy_rl.yaml', judge_model: 'rule-judge' });
     }
 
     // The ONNX version, deployed as a text-policy, answers /v1/decide with PyTorch's score of the same prompts.

@@ -280,6 +280,8 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           chosen_stage: chosen,
           gated_on: own.adjudicated ? 'adjudicated eval set' : 'eval set',
           ...(request.exportedFrom !== undefined ? { exported_from_version: String(request.exportedFrom) } : {}),
+          // The LLM judge whose pairs DPO trained on (its agreement is the version's `judge` evaluation).
+          ...(setup.judgeConfig ? { judge_config: setup.judgeConfig.config.path, judge_config_sha256: setup.judgeConfig.config.sha256, judge_model: setup.judgeConfig.model.slice(0, 200) } : {}),
         },
         lineage: {
           runId: setup.runId,
