@@ -263,7 +263,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     } finally {
       await server.close();
     }
-  }, 10 * 60 * 1000);
+  }, 20 * 60 * 1000); // on a loaded 2-core machine SFT, the judge stage, DPO and the export take 10+ minutes
 
   function oumiWorker(taskQueue: string): Promise<Worker> {
     return Worker.create({
