@@ -70,6 +70,66 @@ export interface TextPolicyTrainingInput {
   timeouts?: { trainSeconds?: number; heartbeatSeconds?: number };
   /** Least time between two trainer-progress signals to the workflow. Default 5. */
   progressIntervalSeconds?: number;
+  /**
+   * LLM-as-judge (seed 003's `llm_judge`): present, the judge scores the SFT model's answers on its training
+   * split and the alternative verdicts, its preferences (above a score margin) join the mined DPO pairs, and
+   * its agreement with the labels and with reviewers' feedback is recorded. Absent: no judge stage.
+   */
+  judge?: JudgeInput;
+}
+
+/** Which judge config to use, and run-specific overrides of its `llm_judge` block. */
+export interface JudgeInput {
+  /** A YAML file with an `llm_judge` block. Default `configs/oumi/policy_rl.yaml`. */
+  config?: string;
+  /** An OpenAI-compatible chat-completions URL (overrides `llm_judge.endpoint`). */
+  endpoint?: string;
+  /** The model name the endpoint serves (overrides `llm_judge.model`). */
+  model?: string;
+  /** Least score difference between the two answers for a pair to be kept (overrides `llm_judge.pairs.margin`). */
+  margin?: number;
+  /** Most training items judged (overrides `llm_judge.pairs.max_items`). */
+  maxItems?: number;
+}
+
+/** One criterion the judge scores each answer on: a label per level, each with its score. */
+export interface JudgeCriterionSpec {
+  id: string;
+  description: string;
+  /** Label → score, e.g. { appropriate: 1, questionable: 0.5, inappropriate: 0 }. */
+  scores: Record<string, number>;
+  weight: number;
+}
+
+/** The `llm_judge` block resolved: what the judge activity runs (no secret: the key stays in the worker's environment). */
+export interface PolicyJudgeConfig {
+  /** The YAML it came from, relative to the root, and its sha256. */
+  config: { path: string; sha256: string };
+  /** `remote`: an OpenAI-compatible endpoint; `local`: a Hugging Face model folder run in the worker (Oumi's native engine). */
+  engine: 'remote' | 'local';
+  /** The chat-completions URL (remote), or null. */
+  endpoint: string | null;
+  /** The model name at the endpoint, or the local model folder. */
+  model: string;
+  /** The environment variable on the oumi worker holding the endpoint's API key (null: none sent). */
+  apiKeyEnv: string | null;
+  criteria: JudgeCriterionSpec[];
+  /** How the criteria's scores combine into an answer's score (Oumi's rubric aggregation). */
+  aggregation: 'weighted_mean' | 'min';
+  responseFormat: 'json' | 'xml';
+  systemInstruction: string;
+  promptTemplate: string;
+  /** Least |score(answer) − score(alternative)| for a preference pair. */
+  margin: number;
+  /** Most training items judged (two answers each). */
+  maxItems: number;
+  /** Most reviewed served decisions (decision_feedback) judged for the agreement with reviewers. */
+  maxFeedback: number;
+  /** The judge evaluation passes when its agreement with the labels is at least this. */
+  minAgreement: number;
+  numWorkers: number;
+  maxNewTokens: number;
+  temperature: number;
 }
 
 export interface ResolvedPolicyInput {
@@ -93,6 +153,8 @@ export interface ResolvedPolicyInput {
   force?: boolean;
   actor: string | null;
   progressIntervalSeconds: number;
+  /** Absent (or null) without a judge stage. */
+  judge?: JudgeInput | null;
 }
 
 /** The defaults of every optional input field (the input parser and the workflow both use them). */
@@ -108,6 +170,7 @@ export const TEXT_POLICY_DEFAULTS = {
   progressIntervalSeconds: 5,
   trainSeconds: 4 * 3600,
   heartbeatSeconds: 300,
+  judgeConfig: 'configs/oumi/policy_rl.yaml',
 } as const;
 
 /** The signal `policyTrain` sends its own workflow with the trainer's `{ stage, step, totalSteps, loss, epoch }`. */
@@ -293,6 +356,68 @@ export interface MinedPairsResult {
   easy: number;
 }
 
+/** The judge stage: score the SFT model's answers on its training split and the alternatives, build pairs, measure agreement. */
+export interface JudgeCandidatesRequest {
+  judge: PolicyJudgeConfig;
+  /** The registry model: its reviewed served decisions (decision_feedback) are judged for the agreement with reviewers. */
+  model: string;
+  /** The labelled training records (`train.jsonl`) and the SFT model's predictions on them, in order. */
+  recordsPath: string;
+  predictionsPath: string;
+  /** The SFT model's calibrated threshold: its answer is APPROVE when p_approve ≥ it. */
+  threshold: number;
+  /** The DPO pairs the judge's are merged into (the mined pairs, or every pair). */
+  basePairsPath: string;
+  /** Where the judge's files go (candidates, scores, pairs, the merged DPO file). */
+  outDir: string;
+}
+
+/** The judge's verdict (the answer it scored higher by at least the margin) against people's. */
+export interface JudgeAgreement {
+  /** Items judged, those the judge decided (margin reached, both answers scored), and those where its verdict was the people's. */
+  n: number;
+  decided: number;
+  agree: number;
+  /** agree / decided (null with none decided). */
+  agreement: number | null;
+  /** Cohen's kappa of the judge's and the people's verdicts on the decided items (null when undefined). */
+  kappa: number | null;
+}
+
+export interface JudgeCandidatesResult {
+  /** Who judged: the model, its endpoint (scheme, host and path only; null for a local model) and the config file. */
+  judgeModel: string;
+  endpoint: string | null;
+  config: { path: string; sha256: string };
+  /** The merged DPO training file: the base pairs and the judge's (contradicting pairs of one prompt dropped). */
+  path: string;
+  records: number;
+  sha256: string;
+  /** Per answer: the criteria's labels and scores and the aggregate (JSONL). */
+  scoresPath: string;
+  /** The judge's own pairs (JSONL). */
+  judgePairsPath: string;
+  /** Training items judged (two answers each), answers scored and answers the judge failed on (no usable answer). */
+  judged: number;
+  scored: number;
+  failed: number;
+  /** Items with a pair (margin reached), below the margin, the pairs added to the base set, the base pairs dropped as contradicted. */
+  pairs: number;
+  belowMargin: number;
+  added: number;
+  conflicts: number;
+  /** Items where the judge preferred the SFT model's own answer over the alternative. */
+  sftPreferred: number;
+  /** Mean score of the SFT model's answers and of the alternatives, overall and per criterion. */
+  meanScore: { sft: number | null; alternative: number | null };
+  criteria: Record<string, { sft: number | null; alternative: number | null }>;
+  /** Agreement with the training labels, and with reviewers' verdicts on served decisions (decision_feedback). */
+  labels: JudgeAgreement;
+  feedback: JudgeAgreement;
+  margin: number;
+  seconds: number;
+}
+
 export interface ExportRequest {
   modelDir: string;
   outDir: string;
@@ -318,6 +443,8 @@ export interface PolicyRunSetup extends ResolvedPolicyInput {
   decisionsPath: string;
   configs: { sft: { path: string; sha256: string }; dpo: { path: string; sha256: string } };
   codeCommit: string;
+  /** The resolved judge config (input `judge`); absent or null: no judge stage. */
+  judgeConfig?: PolicyJudgeConfig | null;
 }
 
 export interface RegisterPolicyVersionRequest {
@@ -352,6 +479,7 @@ export type TextPolicyStage =
   | 'building-base'
   | 'sft'
   | 'evaluating-sft'
+  | 'judging'
   | 'dpo'
   | 'evaluating-dpo'
   | 'registering'
@@ -402,6 +530,8 @@ export interface TextPolicyTrainingResult {
   adjudicated?: EvaluationBrief;
   /** The DPO stage trained on pairs mined from SFT's errors (null: on every pair, too few errors). */
   mined?: MinedPairsResult;
+  /** The judge stage (input `judge`): its pairs and agreement, recorded as `judge` evaluations of both versions. */
+  judge?: JudgeCandidatesResult;
   canary: { workflowId: string; started: boolean; error?: string } | null;
   elapsedMs: number;
 }
@@ -425,8 +555,16 @@ export interface OumiActivities {
   uploadPolicyModel(request: { dir: string; prefix: string }): Promise<{ uri: string; sha256: string; size: number; files: number }>;
 }
 
+/** The LLM-as-judge activities (task queue `oumi`; activities/oumi/judge.ts). */
+export interface PolicyJudgeActivities {
+  /** Scores the SFT model's answers and the alternatives with Oumi's rubric judge; pairs above the margin join the DPO pairs. */
+  judgePolicyCandidates(request: JudgeCandidatesRequest): Promise<JudgeCandidatesResult>;
+  /** The judge's agreement as a `judge` evaluation of each version (pass: label agreement ≥ minAgreement). */
+  recordPolicyJudgeEvaluation(args: { model: string; versions: number[]; runId: string; actor: string; judge: JudgeCandidatesResult; minAgreement: number }): Promise<void>;
+}
+
 /** The run's own activities textPolicyTraining calls (task queue `oumi`). */
-export interface PolicyRunActivities {
+export interface PolicyRunActivities extends PolicyJudgeActivities {
   startPolicyRun(args: { input: TextPolicyTrainingInput; runId: string; workflowId: string }): Promise<PolicyRunSetup>;
   policyTrain(request: OumiTrainRequest & { progressIntervalMs?: number }): Promise<OumiTrainResult>;
   registerPolicyVersion(request: RegisterPolicyVersionRequest): Promise<RegisteredPolicyVersion>;

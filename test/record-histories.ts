@@ -311,6 +311,16 @@ const recordings: Recording[] = [
     },
   },
   {
+    // The LLM-as-judge path (input `judge`, patch text-policy-llm-judge): judge stage, DPO on the merged pairs, judge evaluations.
+    workflow: 'textPolicyTraining',
+    activities: () => fakeTextPolicyActivities([]),
+    async run(s, taskQueue) {
+      const h = await s.client.workflow.start('textPolicyTraining', { taskQueue, workflowId: `text-policy/recorded/${randomUUID().slice(0, 8)}`, args: [{ model: 'recorded-policy', judge: {} }] });
+      await h.result();
+      return { 'textPolicyTraining.judge': { workflowId: h.workflowId, runId: h.firstExecutionRunId } };
+    },
+  },
+  {
     workflow: 'parameterTuning',
     activities: (s) => createTuningActivities({ pool: s.db.pool, store: s.store }),
     async run(s, taskQueue) {

@@ -72,6 +72,17 @@ describe('textPolicyTraining: the seed-003 targets gate the canary', () => {
     await env.client.workflow.getHandle(`canary/${model}`).terminate('test over');
   });
 
+  it('with a judge config: the judge stage follows the mining, DPO trains on the merged pairs and the agreement is recorded on both versions', async () => {
+    const model = `judge-${randomUUID().slice(0, 8)}`;
+    const { result, calls } = await run({ model, judge: { margin: 0.25 } }, { sft: { valAccuracy: 0.9, threshold: 0.4125 }, dpo: { valAccuracy: 0.92 } });
+    const judgeCalls = calls.filter((c) => /^(minePolicyPairs|judgePolicyCandidates|policyTrain:dpo|registerPolicyVersion|recordPolicyJudgeEvaluation|finishPolicyRun)/.test(c));
+    expect(judgeCalls).toEqual([
+      'minePolicyPairs', 'judgePolicyCandidates:dpo_mined.jsonl:0.4125', 'policyTrain:dpo:dpo_judged.jsonl',
+      'registerPolicyVersion:hf:dpo:dpo', 'registerPolicyVersion:onnx:dpo:onnx', 'recordPolicyJudgeEvaluation:1,2', 'finishPolicyRun:succeeded',
+    ]);
+    expect(result.judge).toMatchObject({ margin: 0.25, pairs: 36, belowMargin: 4, conflicts: 1, labels: { decided: 36, agree: 34 } });
+  });
+
   it('the DPO gate: when DPO lowers the validation accuracy the SFT model is registered, exported and gated', async () => {
     const model = `gate-${randomUUID().slice(0, 8)}`;
     const sft: FakeEvaluation = { noisy: fakeMetrics(0.93, 0.04, 0.03, 0.05), adjudicated: fakeMetrics(0.95, 0.04, 0.015, 0.05), valAccuracy: 0.93, threshold: 0.37 };

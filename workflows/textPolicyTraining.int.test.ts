@@ -31,6 +31,10 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../contracts/shared';
 import { progressQuery, type PolicyMetrics, type TextPolicyProgress, type TextPolicyTrainingInput } from '../contracts/text-policy-training';
 import { textPolicyTraining } from './textPolicyTraining';
 import { describeWithOumiVenv } from '../test/support/tools';
+import { DecisionStore } from '../decision-log';
+import { generateDecisions } from '../ml/policy-data/generate';
+import { isBorderline, judgeEvaluations, judgeExpectations, ruleVerdict } from '../activities/oumi/testing/judge-checks';
+import { startRuleJudgeServer, type RuleJudgeServer } from '../activities/oumi/testing/rule-judge-server';
 
 const root = resolve(__dirname, '..');
 const describeWithVenv = describeWithOumiVenv('workflows/textPolicyTraining.int.test.ts');
@@ -42,8 +46,14 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
   let registry: Registry;
   let bundle: WorkflowBundleWithSourceMap;
   let dataDir: string;
+  // The LLM judge (seed 003's llm_judge): an OpenAI-compatible stand-in answering with the reviewing rule, behind an API key.
+  let judgeServer: RuleJudgeServer;
+  const judgeKey = `sk-judge-${randomUUID()}`;
+  const previousJudgeKey = process.env.AUTOPILOT_JUDGE_API_KEY;
 
   beforeAll(async () => {
+    judgeServer = await startRuleJudgeServer({ apiKey: judgeKey, borderline: 0.03 });
+    process.env.AUTOPILOT_JUDGE_API_KEY = judgeKey;
     [env, db, bundle] = await Promise.all([startDevServer(), createTestDatabase(), bundleWorkflowCode({ workflowsPath: require.resolve('./index') })]);
     await migrate(db.pool);
     await installTestKey(db.pool); // the inference server below runs with auth on; postJson sends this key
@@ -52,6 +62,9 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     registry = new Registry({ pool: db.pool, store });
   }, 120_000);
   afterAll(async () => {
+    if (previousJudgeKey === undefined) delete process.env.AUTOPILOT_JUDGE_API_KEY;
+    else process.env.AUTOPILOT_JUDGE_API_KEY = previousJudgeKey;
+    await judgeServer?.close();
     await env?.teardown();
     await db?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -78,7 +91,19 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
       startCanary: true,
       force: true, // 30 SFT steps miss seed 003's targets: the canary starts only forced (textPolicyTraining.gates.int.test.ts)
       timeouts: { trainSeconds: 600, heartbeatSeconds: 120 },
+      judge: { endpoint: judgeServer.url, model: 'rule-judge' }, // configs/oumi/policy_rl.yaml, the endpoint overridden
     };
+    // Served decisions of this model that reviewers judged: the reviewer follows the rule except on the first.
+    const reviewed = generateDecisions({ n: 10, seed: 31 }).filter((r) => !isBorderline(r, 0.03));
+    const reviewerVerdicts = reviewed.map((r, i) => (i === 0 ? (ruleVerdict(r) === 'APPROVE' ? 'FLAG' : 'APPROVE') : ruleVerdict(r)));
+    const reviewedIds = reviewed.map(() => randomUUID());
+    await new DecisionStore({ pool: db.pool }).insertDecisions(reviewed.map((r, i) => ({
+      decisionId: reviewedIds[i], time: new Date(Date.now() - 60_000), deployment: model, model, version: null, arm: 'champion',
+      features: { snapshot: { input: r.input, output: r.output } } as never, action: { verdict: 'APPROVE' }, metadata: { kind: 'text-policy' },
+    })));
+    for (const [i, id] of reviewedIds.entries()) {
+      await db.pool.query(`INSERT INTO decision_feedback (decision_id, decision_time, deployment, model, served_verdict, verdict) VALUES ($1, now() - interval '1 minute', $2, $2, 'APPROVE', $3)`, [id, model, reviewerVerdicts[i]]);
+    }
     const seen: TextPolicyProgress[] = [];
     const started = Date.now();
     const { result, last } = await worker.runUntil(async () => {
@@ -192,6 +217,32 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     expect(run.kind).toBe('policy');
     expect(run.status).toBe('succeeded');
 
+    // The judge stage: Oumi's rubric judge scored the SFT model's answer and the alternative of every training
+    // item, and each reviewed decision's two answers; its pairs prefer the rule's verdict, the borderline items
+    // (where the stand-in is unsure) fall below the margin, contradicted mined pairs are dropped, the DPO stage
+    // trained on the merged file, and the agreement is a `judge` evaluation of both versions. The key went to the
+    // endpoint only.
+    const judged = result.judge!;
+    expect(stages).toContain('judging');
+    const judgeExpected = await judgeExpectations(result.workDir, judged, 1000, 0.03);
+    expect(judged.judged).toBe((await readFile(join(result.workDir, 'prepared', 'train.jsonl'), 'utf8')).trim().split('\n').length); // max_items 1000: every training item
+    expect(judgeServer.requests).toBe(2 * (judged.judged + reviewed.length));
+    expect([...judgeServer.authorizations]).toEqual([`Bearer ${judgeKey}`]);
+    expect(judged).toMatchObject({ scored: 2 * (judged.judged + reviewed.length), failed: 0, margin: 0.5, judgeModel: 'rule-judge', belowMargin: judgeExpected.belowMargin, pairs: judgeExpected.chosen.length, labels: judgeExpected.labels });
+    expect(judgeExpected.judgePairs.map((p) => p.chosen.split('\n')[0])).toEqual(judgeExpected.chosen);
+    expect(judged.feedback).toMatchObject({ n: reviewed.length, decided: reviewed.length, agree: reviewed.length - 1 });
+    expect(judged.conflicts).toBe(judgeExpected.contradicted.length);
+    expect(judgeExpected.merged).toHaveLength(judgeExpected.base.length - judgeExpected.contradicted.length + judged.added);
+    expect(judgeExpected.merged.some((p) => judgeExpected.contradicted.includes(p.prompt))).toBe(false);
+    expect(judged.path).toBe(join(result.workDir, 'judge', 'dpo_judged.jsonl'));
+    for (const text of [...judgeExpected.files, JSON.stringify(result), JSON.stringify(run)]) expect(text).not.toContain(judgeKey);
+    for (const v of [hf, onnx]) {
+      const [evaluation] = await judgeEvaluations(registry, model, v.version);
+      expect(evaluation).toMatchObject({ runId: result.runId, verdict: judged.labels.agreement! >= 0.8 ? 'pass' : 'fail', summary: { labels: judgeExpected.labels, feedback: judged.feedback, pairs: judged.pairs } });
+      expect(JSON.stringify(evaluation)).not.toContain(judgeKey);
+      expect(v.tags).toMatchObject({ judge_config: 'configs/oumi/policy_rl.yaml', judge_model: 'rule-judge' });
+    }
+
     // The ONNX version, deployed as a text-policy, answers /v1/decide with PyTorch's score of the same prompts.
     await registry.setDeployment({ model, kind: 'text-policy', championVersion: onnx.version, actor: 'test' });
     const server = await startInferenceServer({
@@ -212,7 +263,7 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     } finally {
       await server.close();
     }
-  }, 10 * 60 * 1000);
+  }, 20 * 60 * 1000); // on a loaded 2-core machine SFT, the judge stage, DPO and the export take 10+ minutes
 
   function oumiWorker(taskQueue: string): Promise<Worker> {
     return Worker.create({

@@ -5,9 +5,9 @@
  * below) so histories started under it still replay.
  *
  *   startPolicyRun → [generatePolicyDecisions] → preparePolicyData → [buildTinyPolicyModel]
- *     → policyTrain(sft) → evaluatePolicy → policyTrain(dpo) → evaluatePolicy
- *     → registerPolicyVersion(hf) → exportPolicyOnnx → registerPolicyVersion(onnx)
- *     → [canaryPromotion child, workflow id `canary/<model>`] → finishPolicyRun
+ *     → policyTrain(sft) → evaluatePolicy → [evaluatePolicy(train) → minePolicyPairs → [judgePolicyCandidates]]
+ *     → policyTrain(dpo) → evaluatePolicy → registerPolicyVersion(hf) → exportPolicyOnnx → registerPolicyVersion(onnx)
+ *     → [recordPolicyJudgeEvaluation] → [canaryPromotion child, workflow id `canary/<model>`] → finishPolicyRun
  *
  * Progress: `policyTrain` heartbeats every trainer line (Temporal retries a silent trainer, resuming
  * from its latest checkpoint) and, at most every `progressIntervalSeconds`, signals `trainerProgress`
@@ -40,6 +40,7 @@ import {
   type PolicyMetrics,
   type PolicyRunActivities,
   type PolicyRunSetup,
+  type JudgeCandidatesResult,
   type MinedPairsResult,
   type PreparedData,
   type StageProgress,
@@ -148,15 +149,25 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
     // DPO on what SFT gets wrong: the SFT model scores its own training split at its calibrated threshold,
     // and its errors and near-misses (balanced with as many right answers) become the DPO pairs.
     let mined: MinedPairsResult | undefined;
+    let judged: JudgeCandidatesResult | undefined;
     if (calibrated && sftMetrics.calibration) {
       const predictionsPath = dir('predictions-sft-train.jsonl');
       await work.evaluatePolicy({ modelDir: sft.outputDir, evalPath: data.sftTrain.path, outPath: dir('metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath });
       mined = await short.minePolicyPairs({ recordsPath: data.train.path, predictionsPath, threshold: sftMetrics.threshold, outPath: dir('prepared/dpo_mined.jsonl'), seed: run.splitSeed });
+      // LLM-as-judge (input `judge`): the judge scores the SFT model's answers and the alternatives; its pairs
+      // above the score margin join the mined ones, and its agreement with people is recorded below.
+      if (run.judgeConfig && patched('text-policy-llm-judge')) {
+        setStage('judging');
+        judged = await work.judgePolicyCandidates({
+          judge: run.judgeConfig, model: run.model, recordsPath: data.train.path, predictionsPath, threshold: sftMetrics.threshold,
+          basePairsPath: mined.path ?? data.dpoTrain.path, outDir: dir('judge'),
+        });
+      }
     }
 
     setStage('dpo');
     const dpo: OumiTrainResult = await train.policyTrain({
-      stage: 'dpo', config: run.dpoConfig, modelPath: sft.outputDir, dataPath: mined?.path ?? data.dpoTrain.path, outputDir: dir('dpo'),
+      stage: 'dpo', config: run.dpoConfig, modelPath: sft.outputDir, dataPath: judged?.path ?? mined?.path ?? data.dpoTrain.path, outputDir: dir('dpo'),
       ...(run.dpoSteps !== null ? { maxSteps: run.dpoSteps } : {}), overrides: run.dpoOverrides, progressIntervalMs,
     });
     setStage('evaluating-dpo');
@@ -175,6 +186,9 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
     const exported = await work.exportPolicyOnnx({ modelDir: chosenDir, outDir: dir('onnx'), checkData: data.sftEval.path, checkN: 4 });
     const onnx = await work.registerPolicyVersion({ setup: run, format: 'onnx', dir: exported.out, exportedFrom: hf.version, ...evaluated, ...(calibrated ? { chosen } : {}) });
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.version, value: onnx.version }]);
+    if (judged && run.judgeConfig) {
+      await short.recordPolicyJudgeEvaluation({ model: onnx.model, versions: [hf.version, onnx.version], runId: run.runId, actor: run.actor, judge: judged, minAgreement: run.judgeConfig.minAgreement });
+    }
 
     // Seed 003's targets on the eval set gate the canary (R-APPROVAL-TARGETS): a model that misses them is
     // registered `rejected` with the missed targets and gets no canary, unless the run was forced.
@@ -228,7 +242,7 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
       dpo: { steps: dpo.progress.step, loss: dpo.progress.loss, seconds: dpo.durationMs / 1000, metrics: brief(dpoMetrics) },
       workDir: run.workDir,
       ...(offlineGates ? { offlineGates, forced } : {}),
-      ...(calibrated ? { chosen, threshold: chosenMetrics.threshold, ...(mined ? { mined } : {}), ...(chosenMetrics.adjudicated ? { adjudicated: brief({ ...chosenMetrics, ...chosenMetrics.adjudicated }) } : {}) } : {}),
+      ...(calibrated ? { chosen, threshold: chosenMetrics.threshold, ...(mined ? { mined } : {}), ...(judged ? { judge: judged } : {}), ...(chosenMetrics.adjudicated ? { adjudicated: brief({ ...chosenMetrics, ...chosenMetrics.adjudicated }) } : {}) } : {}),
       canary,
       elapsedMs: Date.now() - startedAtMs,
     };

@@ -4,6 +4,7 @@
  * its validation (errors name the field, the value and what was expected). Pure: no I/O.
  */
 import { TEXT_POLICY_DEFAULTS, type OverrideValue, type ResolvedPolicyInput } from '../../contracts/text-policy-training';
+import { parseJudgeInput } from './judge-config';
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$/;
@@ -63,7 +64,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
   if (!isObject(input)) fail('input', raw, 'an object');
   const known = new Set([
     'model', 'data', 'evalFraction', 'valFraction', 'splitSeed', 'sftConfig', 'dpoConfig', 'sftSteps', 'dpoSteps', 'sftOverrides', 'dpoOverrides',
-    'baseModel', 'tinyModelSeed', 'workDir', 'startCanary', 'force', 'actor', 'timeouts', 'progressIntervalSeconds',
+    'baseModel', 'tinyModelSeed', 'workDir', 'startCanary', 'force', 'actor', 'timeouts', 'progressIntervalSeconds', 'judge',
   ]);
   for (const k of Object.keys(input)) if (!known.has(k)) fail(k, input[k], `one of the known fields (${[...known].join(', ')})`);
 
@@ -93,6 +94,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
     int(input.timeouts.heartbeatSeconds, 'timeouts.heartbeatSeconds', 1, 1);
   }
 
+  const judge = parseJudgeInput(input.judge);
   return {
     model,
     data,
@@ -112,6 +114,7 @@ export function parsePolicyTrainingInput(raw: unknown): ResolvedPolicyInput {
     force: input.force === true,
     actor: text(input.actor, 'actor'),
     progressIntervalSeconds: int(input.progressIntervalSeconds, 'progressIntervalSeconds', 0, TEXT_POLICY_DEFAULTS.progressIntervalSeconds),
+    ...(judge !== null ? { judge } : {}),
   };
 }
 

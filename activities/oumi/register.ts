@@ -25,7 +25,9 @@ import { Registry } from '../../registry/index';
 import type { Json, Signature } from '../../registry/types';
 import {
   TRAINER_PROGRESS_SIGNAL,
+  TEXT_POLICY_DEFAULTS,
   type OumiTrainRequest,
+  type PolicyJudgeConfig,
   type OumiTrainResult,
   type PolicyMetrics,
   type PolicyRunActivities,
@@ -39,6 +41,8 @@ import {
 import { codeCommit } from '../code-commit';
 import { activityRegistrationKey } from '../registration-key';
 import { parsePolicyTrainingInput } from './input';
+import { createPolicyJudgeActivities } from './judge';
+import { resolveJudgeConfig } from './judge-config';
 import { DEFAULT_STARTUP_GRACE_MS, startProgressHeartbeat } from './liveness';
 import { recordFailedGates } from '../gate-verdict';
 import { trainStage } from './train-stage';
@@ -92,6 +96,8 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
   const root = deps.root ?? projectRoot;
   const dataDir = deps.dataDir ?? path.join(root, '.data');
   const registry = new Registry({ pool: deps.pool, store: deps.store });
+  // The LLM-as-judge stage's activities (judge.ts) come with the run's: they need the same database.
+  const judge = createPolicyJudgeActivities({ pool: deps.pool, store: deps.store, root });
 
   async function mustExist(file: string, field: string, what: string): Promise<void> {
     const st = await stat(file).catch(() => null);
@@ -99,6 +105,8 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
   }
 
   return {
+    ...judge,
+
     async startPolicyRun(args: { input: TextPolicyTrainingInput; runId: string; workflowId: string }): Promise<PolicyRunSetup> {
       let input: ResolvedPolicyInput;
       try {
@@ -112,6 +120,17 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
       await mustExist(dpoPath, 'dpoConfig', 'an Oumi DPO config file');
       if ('path' in input.data) await mustExist(path.resolve(root, input.data.path), 'data', 'a labeled_decisions.jsonl file');
       if (input.baseModel) await mustExist(path.resolve(root, input.baseModel), 'baseModel', 'a Hugging Face model folder');
+      // The judge config (input `judge`): its `llm_judge` block with the input's overrides; a disabled block means no judge stage.
+      let judgeConfig: PolicyJudgeConfig | null = null;
+      if (input.judge) {
+        const judgeFile = input.judge.config ?? TEXT_POLICY_DEFAULTS.judgeConfig;
+        await mustExist(path.resolve(root, judgeFile), 'judge.config', 'a YAML file with an llm_judge block');
+        try {
+          judgeConfig = resolveJudgeConfig(await readFile(path.resolve(root, judgeFile), 'utf8'), judgeFile, input.judge);
+        } catch (err) {
+          invalid(err);
+        }
+      }
       const workDir = path.resolve(root, input.workDir ?? path.join(dataDir, 'oumi', 'runs', args.runId));
       const setup: PolicyRunSetup = {
         ...input,
@@ -126,6 +145,7 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           dpo: { path: input.dpoConfig, sha256: sha256(await readFile(dpoPath, 'utf8')) },
         },
         codeCommit: codeCommit(root),
+        ...(input.judge ? { judgeConfig } : {}),
       };
       await registry.recordRun({
         id: args.runId,
@@ -260,6 +280,8 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
           chosen_stage: chosen,
           gated_on: own.adjudicated ? 'adjudicated eval set' : 'eval set',
           ...(request.exportedFrom !== undefined ? { exported_from_version: String(request.exportedFrom) } : {}),
+          // The LLM judge whose pairs DPO trained on (its agreement is the version's `judge` evaluation).
+          ...(setup.judgeConfig ? { judge_config: setup.judgeConfig.config.path, judge_config_sha256: setup.judgeConfig.config.sha256, judge_model: setup.judgeConfig.model.slice(0, 200) } : {}),
         },
         lineage: {
           runId: setup.runId,

@@ -2,7 +2,7 @@
  * Fakes of every activity textPolicyTraining calls, typed by its contract: fast, no Oumi, no
  * database. `calls` records them in order. For tests of the workflow's orchestration only.
  */
-import type { FileSummary, OumiActivities, PolicyMetrics, PolicyRunActivities, PolicyRunSetup } from '../../contracts/text-policy-training';
+import type { FileSummary, OumiActivities, PolicyJudgeConfig, PolicyMetrics, PolicyRunActivities, PolicyRunSetup } from '../../contracts/text-policy-training';
 
 const file = (path: string): FileSummary => ({ path, records: 1, sha256: '0'.repeat(64) });
 
@@ -45,6 +45,15 @@ export function fakeMetrics(accuracy: number, fpr: number, fnr: number, override
   return { ...metrics, accuracy, fpr, fnr, override_rate: overrideRate, gates, passed: Object.values(gates).every((g) => g.passed) };
 }
 
+/** A resolved judge config as startPolicyRun returns it for an input with `judge`. */
+export function fakeJudgeConfig(margin: number): PolicyJudgeConfig {
+  return {
+    config: { path: 'configs/oumi/policy_rl.yaml', sha256: '0'.repeat(64) }, engine: 'remote', endpoint: 'http://judge.test/v1/chat/completions', model: 'judge-model', apiKeyEnv: null,
+    criteria: [], aggregation: 'weighted_mean', responseFormat: 'json', systemInstruction: 's', promptTemplate: '{request} {response}',
+    margin, maxItems: 100, maxFeedback: 10, minAgreement: 0.8, numWorkers: 1, maxNewTokens: 64, temperature: 0,
+  };
+}
+
 export function fakeTextPolicyActivities(calls: string[], evaluation: { sft?: FakeEvaluation; dpo?: FakeEvaluation } = {}): OumiActivities & PolicyRunActivities {
   const log = (name: string) => calls.push(name);
   let version = 0;
@@ -77,7 +86,21 @@ export function fakeTextPolicyActivities(calls: string[], evaluation: { sft?: Fa
         decisionsPath: '/data/labeled_decisions.jsonl',
         configs: { sft: { path: 'sft.yaml', sha256: 'a' }, dpo: { path: 'dpo.yaml', sha256: 'b' } },
         codeCommit: 'unknown',
+        ...(args.input.judge ? { judgeConfig: fakeJudgeConfig(args.input.judge.margin ?? 0.5) } : {}),
       };
+    },
+    async judgePolicyCandidates(request) {
+      log(`judgePolicyCandidates:${request.basePairsPath.split('/').pop()}:${request.threshold}`);
+      const agreement = { n: 40, decided: 36, agree: 34, agreement: 34 / 36, kappa: 0.88 };
+      return {
+        judgeModel: request.judge.model, endpoint: request.judge.endpoint, config: request.judge.config,
+        path: `${request.outDir}/dpo_judged.jsonl`, records: 52, sha256: '0'.repeat(64), scoresPath: `${request.outDir}/judge_scores.jsonl`, judgePairsPath: `${request.outDir}/judge_pairs.jsonl`,
+        judged: 40, scored: 80, failed: 0, pairs: 36, belowMargin: 4, added: 14, conflicts: 1, sftPreferred: 20,
+        meanScore: { sft: 0.6, alternative: 0.4 }, criteria: {}, labels: agreement, feedback: { n: 0, decided: 0, agree: 0, agreement: null, kappa: null }, margin: request.judge.margin, seconds: 1,
+      };
+    },
+    async recordPolicyJudgeEvaluation(args) {
+      log(`recordPolicyJudgeEvaluation:${args.versions.join(',')}`);
     },
     async generatePolicyDecisions(request) {
       log('generatePolicyDecisions');

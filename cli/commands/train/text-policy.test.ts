@@ -14,6 +14,14 @@ describe('autopilot train text-policy', () => {
     expect(buildTrainTextPolicyInput({ generate: '300', seed: '4', wait: true }, dir)).toEqual({ data: { generate: { n: 300, seed: 4 } } });
   });
 
+  it('adds the LLM judge with --judge, a config file, or an endpoint and model', () => {
+    writeFileSync(join(dir, 'rl.yaml'), 'llm_judge: {}\n');
+    expect(buildTrainTextPolicyInput({ generate: '50', judge: true, wait: true }, dir).judge).toEqual({});
+    expect(buildTrainTextPolicyInput({ generate: '50', judge: 'rl.yaml', judgeEndpoint: 'http://j:8000/v1/chat/completions', judgeModel: 'qwen', wait: true }, dir).judge).toEqual({ config: join(dir, 'rl.yaml'), endpoint: 'http://j:8000/v1/chat/completions', model: 'qwen' });
+    expect(buildTrainTextPolicyInput({ generate: '50', wait: true }, dir).judge).toBeUndefined();
+    expect(() => buildTrainTextPolicyInput({ generate: '50', judgeEndpoint: 'judge:8000', wait: true }, dir)).toThrow('judge.endpoint = "judge:8000"; expected an http(s) URL');
+  });
+
   it.each([
     [{ wait: true }, '--data FILE or --generate N'],
     [{ data: 'a', generate: '5', wait: true }, '--data and --generate: give one, not both'],

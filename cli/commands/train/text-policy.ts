@@ -41,6 +41,10 @@ export interface TrainTextPolicyOptions {
   baseModel?: string;
   model?: string;
   startCanary?: boolean;
+  /** LLM-as-judge: `true` (configs/oumi/policy_rl.yaml) or a config file; the endpoint and model override its llm_judge block. */
+  judge?: string | boolean;
+  judgeEndpoint?: string;
+  judgeModel?: string;
   workflowId?: string;
   json?: boolean;
   wait: boolean;
@@ -63,6 +67,10 @@ export function buildTrainTextPolicyInput(opts: TrainTextPolicyOptions, cwd = pr
   const sftConfig = existing('--sft-config', opts.sftConfig, cwd);
   const dpoConfig = existing('--dpo-config', opts.dpoConfig, cwd);
   const baseModel = existing('--base-model', opts.baseModel, cwd);
+  const judgeConfig = typeof opts.judge === 'string' ? existing('--judge', opts.judge, cwd) : undefined;
+  const judge = opts.judge !== undefined && opts.judge !== false || opts.judgeEndpoint !== undefined || opts.judgeModel !== undefined
+    ? { ...(judgeConfig ? { config: judgeConfig } : {}), ...(opts.judgeEndpoint !== undefined ? { endpoint: opts.judgeEndpoint } : {}), ...(opts.judgeModel !== undefined ? { model: opts.judgeModel } : {}) }
+    : undefined;
   const input: TextPolicyTrainingInput = {
     data,
     ...(opts.model !== undefined ? { model: opts.model } : {}),
@@ -72,6 +80,7 @@ export function buildTrainTextPolicyInput(opts: TrainTextPolicyOptions, cwd = pr
     ...(opts.dpoSteps !== undefined ? { dpoSteps: intOption('--dpo-steps', opts.dpoSteps, 1) } : {}),
     ...(baseModel ? { baseModel } : {}),
     ...(opts.startCanary ? { startCanary: true } : {}),
+    ...(judge ? { judge } : {}),
   };
   try {
     parsePolicyTrainingInput(input);
@@ -133,6 +142,9 @@ export function register(train: Command): void {
     .option('--base-model <dir>', 'Hugging Face model folder to start from (default: build the tiny model)')
     .option('-m, --model <name>', 'registry model name (default action-policy)')
     .option('--start-canary', 'start canaryPromotion with the ONNX version')
+    .option('--judge [config]', 'LLM-as-judge preference pairs and agreement (llm_judge block; default configs/oumi/policy_rl.yaml)')
+    .option('--judge-endpoint <url>', "the judge's OpenAI-compatible chat-completions URL (implies --judge)")
+    .option('--judge-model <name>', 'the model the judge endpoint serves (implies --judge)')
     .option('--workflow-id <id>', 'workflow id (default text-policy/<model>/<random>)')
     .option('--no-wait', 'return once the workflow has started')
     .option('--json', 'machine-readable output')
