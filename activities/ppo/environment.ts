@@ -1,7 +1,10 @@
 /**
  * Builds the RAG-tuning environment a run trains and evaluates in, from its effective policy config
  * and env spec, and describes the data it uses (the dataset manifest of the lineage).
- * A replay log is read once per worker process (cached by path, size and mtime).
+ * A replay log is read once per worker process (cached by path, size, mtime and the feature names).
+ * A dataset snapshot is read with the observation's feature names when the config is contextual, so
+ * decisions logged without a `category` (what `autopilot traffic` sends: the observation vector) get
+ * the category of their one-hot (envs/evaluators/snapshot.ts).
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -30,8 +33,16 @@ function replayPath(file: string): string {
   return isAbsolute(file) ? file : resolve(projectRoot, file);
 }
 
-function loadReplay(file: string): ReplayLog {
+/** What a contextual policy's observation shows of the category its action is evaluated on: its feature names; none otherwise. */
+function contextualFeatureNames(config: PolicyConfig): string[] | undefined {
+  if (!config.environment.contextual) return undefined;
+  const namesOnly: Evaluator = { name: 'feature-names', evaluate: () => Promise.reject(new Error('feature-names is not an evaluator')) };
+  return new RagTuningEnvironment({ evaluator: namesOnly, config }).featureNames;
+}
+
+function loadReplay(file: string, config: PolicyConfig): ReplayLog {
   const path = replayPath(file);
+  const featureNames = contextualFeatureNames(config);
   let st;
   try {
     st = statSync(path);
@@ -40,10 +51,10 @@ function loadReplay(file: string): ReplayLog {
   } catch (err) {
     throw new Error(`env replay:${file}: the replay log ${path} cannot be read on this worker (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
-  const key = `${st.size}:${st.mtimeMs}`;
+  const key = `${st.size}:${st.mtimeMs}:${featureNames?.join(',') ?? ''}`;
   const cached = replayCache.get(path);
   if (cached && cached.key === key) return cached;
-  const source = loadReplaySource(path);
+  const source = loadReplaySource(path, { featureNames });
   const log = { key, records: source.records, sha256: source.sha256, kind: source.kind };
   replayCache.set(path, log);
   return log;
@@ -54,7 +65,7 @@ export function buildEvaluator(spec: EnvSpec, config: PolicyConfig): Evaluator {
     case 'simulator':
       return new SimulatedRagEvaluator();
     case 'replay':
-      return new ReplayEvaluator(loadReplay(spec.file).records, { name: `replay:${spec.file}`, kBounds: config.policy.bounds.k });
+      return new ReplayEvaluator(loadReplay(spec.file, config).records, { name: `replay:${spec.file}`, kBounds: config.policy.bounds.k });
     case 'http':
       // Secret header references are resolved here, on the worker, from its environment (R-TUNER-EVALUATOR).
       return new HttpEvaluator({ baseUrl: spec.url, secretHeaders: spec.headers });
@@ -78,7 +89,10 @@ export function datasetManifest(config: PolicyConfig, env: string): JsonObject {
     spec.kind === 'simulator'
       ? { kind: 'simulator' }
       : spec.kind === 'replay'
-        ? { kind: 'replay', file: spec.file, source: loadReplay(spec.file).kind, sha256: loadReplay(spec.file).sha256, records: loadReplay(spec.file).records.length }
+        ? (() => {
+            const log = loadReplay(spec.file, config);
+            return { kind: 'replay', file: spec.file, source: log.kind, sha256: log.sha256, records: log.records.length };
+          })()
         : { kind: 'http', url: spec.url, ...(spec.headers ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, r]) => [h, `env:${r.env}`])) } : {}) };
   return { datasets, evaluator };
 }

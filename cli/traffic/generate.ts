@@ -3,11 +3,18 @@
  * sessions (the RAG simulator, each session its own seeded episode) ask `/v1/decide` which
  * config to use for their next batch, run that batch in the simulator, and report the tuner's
  * reward to `/v1/rewards`. Used by `make demo` and the canary end-to-end runs; loopback only.
+ *
+ * The reward's components are the batch's whole evaluation (faithfulness, relevancy, latency_p50_ms,
+ * latency_p95_ms, cost_usd, error_rate, faithfulness_std, relevancy_std, policy_violation_rate), so an
+ * exported snapshot of this traffic replays (envs/evaluators/snapshot.ts): with the category of each
+ * decision read from the observation's one-hot (a contextual policy config shows the category of the
+ * batch the decision is evaluated on), replaying a logged config gives back its logged reward.
  */
 import { loadConfig } from '../../config/load';
 import { policyConfigSchema, type PolicyConfig } from '../../envs/config';
 import { SimulatedRagEvaluator } from '../../envs/evaluators/simulator';
 import { RagTuningEnvironment } from '../../envs/rag-env';
+import type { Evaluation, Evaluator } from '../../envs/types';
 import type { Action } from '../../ml/rl/environment';
 
 export interface TrafficOptions {
@@ -63,6 +70,21 @@ async function postJson(url: string, body: unknown, apiKey: string | null): Prom
   }
 }
 
+/** A batch evaluation as reward components (named numbers; the optional parts when present). */
+export function rewardComponents(e: Evaluation): Record<string, number> {
+  return {
+    faithfulness: e.faithfulness,
+    relevancy: e.relevancy,
+    latency_p50_ms: e.latency_ms.p50,
+    latency_p95_ms: e.latency_ms.p95,
+    cost_usd: e.cost_usd,
+    error_rate: e.error_rate,
+    ...(e.faithfulness_std !== undefined ? { faithfulness_std: e.faithfulness_std } : {}),
+    ...(e.relevancy_std !== undefined ? { relevancy_std: e.relevancy_std } : {}),
+    ...(e.policy_violation_rate !== undefined ? { policy_violation_rate: e.policy_violation_rate } : {}),
+  };
+}
+
 export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSummary> {
   if (!(opts.requests >= 1)) throw new Error(`--requests must be ≥ 1, got ${opts.requests}`);
   if (!(opts.concurrency >= 1)) throw new Error(`--concurrency must be ≥ 1, got ${opts.concurrency}`);
@@ -87,7 +109,11 @@ export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSumm
   async function runSession(): Promise<void> {
     while (issued < opts.requests && Date.now() < deadline) {
       const id = session++;
-      const env = new RagTuningEnvironment({ evaluator: new SimulatedRagEvaluator(), config });
+      // The simulator, remembering the last batch's evaluation (the reward components: all of it, not only what the step's info shows).
+      const simulator = new SimulatedRagEvaluator();
+      let evaluated: Evaluation | null = null;
+      const evaluator: Evaluator = { name: simulator.name, evaluate: async (...a) => (evaluated = await simulator.evaluate(...a)) };
+      const env = new RagTuningEnvironment({ evaluator, config });
       let obs = env.reset(opts.seed * 100_003 + id);
       let done = false;
       while (!done && issued < opts.requests && Date.now() < deadline) {
@@ -106,11 +132,12 @@ export async function generateTraffic(opts: TrafficOptions): Promise<TrafficSumm
         const arm = (summary.byArm[d.arm] ??= { decisions: 0, rewardSum: 0, meanReward: 0, versions: {} });
         arm.decisions++;
         arm.versions[String(d.version)] = (arm.versions[String(d.version)] ?? 0) + 1;
-        const info = step.info as Record<string, number>;
+        const e = evaluated as Evaluation | null;
+        if (e === null) throw new Error('traffic generator: the environment stepped without evaluating a batch');
         const reward = await postJson(`${base}/v1/rewards`, {
           decisionId: d.decisionId,
           reward: step.reward,
-          components: { faithfulness: info.faithfulness, relevancy: info.relevancy, latency_p95_ms: info.latency_p95_ms, cost_usd: info.cost_usd },
+          components: rewardComponents(e),
         }, apiKey).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
         if (reward.status >= 200 && reward.status < 300) {
           summary.rewards++;

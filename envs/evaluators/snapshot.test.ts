@@ -60,4 +60,28 @@ describe('loadReplaySource on a dataset snapshot', () => {
     expect(() => loadReplaySource(snapshot([{ decision_id: 'a', action: config, reward: null }], [{ decision_id: 'a', features: { category: 'policy' } }]))).toThrow(/no rewarded decisions to replay \(1 unrewarded\)/);
     expect(() => loadReplaySource('/nonexistent/snap')).toThrow(/replay source \/nonexistent\/snap cannot be read \(ENOENT\)/);
   });
+
+  describe('the category from the one-hot of a contextual policy\'s features', () => {
+    const featureNames = ['f_mean', 'k', 'category=factoid', 'category=howto'];
+    const row = { decision_id: 'a', action: config, reward: 0.85, reward_components: components };
+    it.each([
+      [[0.5, 9, 0, 1]],
+      [{ f_mean: 0.5, k: 9, 'category=factoid': 0, 'category=howto': 1 }],
+    ])('reads it from an array in the names\' order or an object keyed by them (%#)', (features) => {
+      const s = loadReplaySource(snapshot([row], [{ decision_id: 'a', features }]), { featureNames });
+      expect(s.records.map((r) => r.category)).toEqual(['howto']);
+    });
+    it('prefers a named category', () => {
+      const s = loadReplaySource(snapshot([row], [{ decision_id: 'a', features: [0.5, 9, 0, 1], metadata: { category: 'policy' } }]), { featureNames });
+      expect(s.records.map((r) => r.category)).toEqual(['policy']);
+    });
+    it.each([
+      [[0.5, 9, 0], /has 3 features, the policy's observation has 4/],
+      [[0.5, 9, 0, 0], /has 0 categories set in its category=<id> one-hot \(none\), expected exactly one/],
+      [[0.5, 9, 1, 1], /has 2 categories set in its category=<id> one-hot \(factoid, howto\), expected exactly one/],
+      [[0.5, 9, 0.5, 1], /has category=factoid = 0\.5, expected 0 or 1/],
+    ])('refuses a context that is not the policy\'s or has no single category (%#)', (features, message) => {
+      expect(() => loadReplaySource(snapshot([row], [{ decision_id: 'a', features }]), { featureNames })).toThrow(message);
+    });
+  });
 });

@@ -14,9 +14,15 @@
  * ## As a replay log
  * A snapshot carries what replay needs when the deployment served RAG configs: a rewarded decision
  * whose `action` is a config {variant, k, rerank, fusion_weight, prompt_id}, whose context names the
- * `category` (features.category, else metadata.category) and whose reward components hold
- * `faithfulness`, `relevancy`, `latency_ms` (or `latency_p50_ms` + `latency_p95_ms`) and `cost_usd`
- * (optional: `error_rate`, `policy_violation_rate`) becomes one replay record. Unrewarded decisions
+ * `category` and whose reward components hold `faithfulness`, `relevancy`, `latency_ms` (or
+ * `latency_p50_ms` + `latency_p95_ms`) and `cost_usd` (optional: `error_rate`, `faithfulness_std`,
+ * `relevancy_std`, `policy_violation_rate`) becomes one replay record.
+ *
+ * The category is `features.category`, else `metadata.category`, else — when the caller gives the
+ * observation's feature names (`featureNames`, those of a contextual RAG policy's environment) — the
+ * one-hot `category=<id>` of the logged features (an array in that order, or an object keyed by those
+ * names): a contextual policy's observation shows the category of the batch its action is evaluated
+ * on, so what `autopilot traffic` logs is replayable as it is. The one-hot must have exactly one 1. Unrewarded decisions
  * are skipped (counted); a rewarded decision missing any of these fails the load naming the file,
  * line and field: a snapshot that cannot be replayed is refused, not half used.
  * Every file's sha256 is checked against the manifest before anything is read.
@@ -83,8 +89,43 @@ function parseLine(line: string, where: string): any {
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
+export interface SnapshotReplayOptions {
+  /**
+   * The observation's feature names of a contextual RAG policy (`RagTuningEnvironment.featureNames`):
+   * the category of a context without `category` is read from its `category=<id>` one-hot.
+   */
+  featureNames?: readonly string[];
+}
+
+const CATEGORY_PREFIX = 'category=';
+
+/** The category of a logged context (see the file comment), or a string saying why there is none. */
+function contextCategory(ctx: { features: any; metadata: any }, featureNames: readonly string[] | undefined): { category: string } | { why: string } {
+  const named = ctx.features?.category ?? ctx.metadata?.category;
+  if (typeof named === 'string' && named !== '') return { category: named };
+  if (featureNames === undefined) return { why: 'names no category (features.category or metadata.category; a category one-hot is read only with the policy\'s feature names)' };
+  const f = ctx.features;
+  const value = (i: number): unknown => (Array.isArray(f) ? f[i] : f?.[featureNames[i]]);
+  if (Array.isArray(f) && f.length !== featureNames.length) {
+    return { why: `has ${f.length} features, the policy's observation has ${featureNames.length} (${featureNames.slice(0, 3).join(', ')}, …): not this policy's context` };
+  }
+  if (!Array.isArray(f) && (f === null || typeof f !== 'object')) return { why: `has features ${JSON.stringify(f)}, expected an array or an object keyed by feature name` };
+  const hot: string[] = [];
+  let categories = 0;
+  for (let i = 0; i < featureNames.length; i++) {
+    if (!featureNames[i].startsWith(CATEGORY_PREFIX)) continue;
+    categories++;
+    const v = value(i);
+    if (v === 1) hot.push(featureNames[i].slice(CATEGORY_PREFIX.length));
+    else if (v !== 0) return { why: `has ${featureNames[i]} = ${JSON.stringify(v)}, expected 0 or 1` };
+  }
+  if (categories === 0) return { why: `names no category, and the policy's features have no ${CATEGORY_PREFIX}<id> one-hot` };
+  if (hot.length !== 1) return { why: `has ${hot.length} categories set in its ${CATEGORY_PREFIX}<id> one-hot (${hot.join(', ') || 'none'}), expected exactly one` };
+  return { category: hot[0] };
+}
+
 /** The replay records of a snapshot (see the file comment); throws naming FILE:LINE and the field. */
-export function snapshotReplayRecords(path: string): { records: ReplayRecord[]; skippedUnrewarded: number; sha256: string; manifest: SnapshotManifest } {
+export function snapshotReplayRecords(path: string, options: SnapshotReplayOptions = {}): { records: ReplayRecord[]; skippedUnrewarded: number; sha256: string; manifest: SnapshotManifest } {
   const { dir, manifest, files } = readSnapshot(path);
   const contexts = new Map<string, { features: any; metadata: any }>();
   const contextLines = files['contexts.jsonl'].split('\n');
@@ -108,8 +149,9 @@ export function snapshotReplayRecords(path: string): { records: ReplayRecord[]; 
     if (!config.success) throw new Error(`${where}: action is not a RAG config, so the snapshot cannot be replayed: ${config.error.issues[0].message}`);
     const ctx = contexts.get(p.decision_id);
     if (!ctx) throw new Error(`${where}: decision ${p.decision_id} has no line in contexts.jsonl`);
-    const category = ctx.features?.category ?? ctx.metadata?.category;
-    if (typeof category !== 'string' || category === '') throw new Error(`${where}: the context of decision ${p.decision_id} names no category (features.category or metadata.category)`);
+    const found = contextCategory(ctx, options.featureNames);
+    if ('why' in found) throw new Error(`${where}: the context of decision ${p.decision_id} ${found.why}`);
+    const category = found.category;
     const c = p.reward_components ?? {};
     const latency = num(c.latency_ms) ?? (num(c.latency_p50_ms) !== undefined && num(c.latency_p95_ms) !== undefined ? { p50: c.latency_p50_ms, p95: c.latency_p95_ms } : undefined);
     const evaluation = evaluationSchema.safeParse({
@@ -118,6 +160,8 @@ export function snapshotReplayRecords(path: string): { records: ReplayRecord[]; 
       latency_ms: latency,
       cost_usd: c.cost_usd,
       ...(num(c.error_rate) !== undefined ? { error_rate: c.error_rate } : {}),
+      ...(num(c.faithfulness_std) !== undefined ? { faithfulness_std: c.faithfulness_std } : {}),
+      ...(num(c.relevancy_std) !== undefined ? { relevancy_std: c.relevancy_std } : {}),
       ...(num(c.policy_violation_rate) !== undefined ? { policy_violation_rate: c.policy_violation_rate } : {}),
     });
     if (!evaluation.success) throw new Error(`${where}: reward_components.${evaluation.error.issues[0].message}`);
@@ -131,7 +175,7 @@ export function snapshotReplayRecords(path: string): { records: ReplayRecord[]; 
  * A replay source by path: a JSONL log of evaluations, or a dataset snapshot (its directory or its
  * manifest.json). `sha256` identifies the data (the log's, or the snapshot's predictions file).
  */
-export function loadReplaySource(path: string): { records: ReplayRecord[]; sha256: string; kind: 'log' | 'snapshot' } {
+export function loadReplaySource(path: string, options: SnapshotReplayOptions = {}): { records: ReplayRecord[]; sha256: string; kind: 'log' | 'snapshot' } {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
@@ -139,7 +183,7 @@ export function loadReplaySource(path: string): { records: ReplayRecord[]; sha25
     throw new Error(`replay source ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   if (isDir || basename(path) === 'manifest.json') {
-    const s = snapshotReplayRecords(path);
+    const s = snapshotReplayRecords(path, options);
     return { records: s.records, sha256: s.sha256, kind: 'snapshot' };
   }
   const text = readFileSync(path, 'utf8');
