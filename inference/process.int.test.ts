@@ -79,7 +79,7 @@ describe('autopilot serve processes', () => {
     const c = await fx.register('ranker', 3);
     await fx.deploy('ranker', { champion: c.version, canary: null });
     for (const client of [one, two]) {
-      await waitFor(async () => (await client.post('/v1/decide', { deployment: 'ranker', features: x })).body.version === c.version, 2000, 'the new champion on both');
+      await waitFor(async () => (await client.post('/v1/decide', { deployment: 'ranker', features: x })).body.version === c.version, 15_000, 'the new champion on both');
     }
     for (let i = 0; i < 50; i++) {
       const r = await Promise.all([one, two].map((cl) => cl.post('/v1/decide', { deployment: 'ranker', features: x, unit: `u${i}` })));

@@ -41,7 +41,7 @@ describe('serving', () => {
 
   it('serves a registry change (new champion, canary at 25%) within 1 s without a failed request under load', async () => {
     await fx.deploy('ranker', { champion: v[0], canary: null });
-    await waitFor(() => server.manager.get('ranker')?.canary === null && server.manager.get('ranker')?.champion?.info.version === v[0], 2000, 'baseline');
+    await waitFor(() => server.manager.get('ranker')?.canary === null && server.manager.get('ranker')?.champion?.info.version === v[0], 15_000, 'baseline');
     const results: { sent: number; status: number; version: number | null; arm: string; fallback: boolean }[] = [];
     let stop = false;
     let unit = 0;
@@ -80,7 +80,7 @@ describe('serving', () => {
 
   it('keeps a unit on its arm and splits 10,000 decisions within ±5.3 binomial sd of the weight', async () => {
     await fx.deploy('ranker', { champion: v[1], canary: v[2], weight: 25 });
-    await waitFor(() => server.manager.get('ranker')?.canaryWeight === 0.25, 2000, 'weight 25%');
+    await waitFor(() => server.manager.get('ranker')?.canaryWeight === 0.25, 15_000, 'weight 25%');
     const n = 10_000;
     const [lo, hi] = binomialWide(n, 0.25);
     const count = async (unit: (i: number) => string | undefined) => {
@@ -117,7 +117,7 @@ describe('serving', () => {
 
   it('refuses a corrupted artifact and keeps serving the previous version', async () => {
     await fx.deploy('ranker', { champion: v[1], canary: null });
-    await waitFor(() => server.manager.get('ranker')?.canary === null, 2000, 'no canary');
+    await waitFor(() => server.manager.get('ranker')?.canary === null, 15_000, 'no canary');
     const bad = await fx.register('ranker', 4);
     const file = fileURLToPath(bad.artifactUri);
     const bytes = readFileSync(file);
@@ -125,14 +125,14 @@ describe('serving', () => {
     writeFileSync(file, bytes);
     // With a good canary beside it: that loads (side by side with the champion), then serves nobody and is released.
     const gen = await fx.deploy('ranker', { champion: bad.version, canary: v[2], weight: 25 });
-    await waitFor(() => server.manager.lastFailure('ranker')?.generation === gen, 2000, 'the load failure');
+    await waitFor(() => server.manager.lastFailure('ranker')?.generation === gen, 15_000, 'the load failure');
     const r = await client.post('/v1/decide', { deployment: 'ranker', features: x });
     expect(r).toMatchObject({ status: 200, body: { version: v[1], arm: 'champion', fallback: false } });
     expect((await client.get('/metrics')).body as string).toMatch(/^autopilot_models_loaded 1$/m);
     expect(server.manager.lastFailure('ranker')!.error).toMatch(/corrupted: its sha256 is [0-9a-f]{64}, the registry says/);
     const metrics = (await client.get('/metrics')).body as string;
     expect(metrics).toMatch(/autopilot_model_loads_total\{model="ranker",outcome="corrupt",source="registry"\} 1/);
-    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'inference.load_failed' })).length > 0, 2000, 'the audit row');
+    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'inference.load_failed' })).length > 0, 15_000, 'the audit row');
     await fx.deploy('ranker', { champion: v[1] });
   });
 
@@ -148,7 +148,7 @@ describe('serving', () => {
       actor: 'test',
     });
     const gen = await fx.deploy('ranker', { champion: v[1], canary: broken.version, weight: 50 });
-    await waitFor(() => server.manager.get('ranker')?.generation === gen, 2000, 'the new generation');
+    await waitFor(() => server.manager.get('ranker')?.generation === gen, 15_000, 'the new generation');
     const state = server.manager.get('ranker')!;
     expect(state.canary).toBeNull();
     expect(state.canaryWeight).toBe(0);
@@ -157,7 +157,7 @@ describe('serving', () => {
       const r = await client.post('/v1/decide', { deployment: 'ranker', features: x, unit: `k${i}` });
       expect(r.body).toMatchObject({ arm: 'champion', version: v[1], armProbability: 1 });
     }
-    const audit = await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'canary.ejected' })).length > 0, 2000, 'the audit row');
+    const audit = await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'canary.ejected' })).length > 0, 15_000, 'the audit row');
     expect(audit).toBeLessThan(2000);
     expect((await client.get('/metrics')).body).toMatch(/autopilot_canary_ejections_total\{deployment="ranker",reason="load_failed"\} 1/);
     await fx.deploy('ranker', { canary: null });
@@ -165,7 +165,7 @@ describe('serving', () => {
 
   it('takes a canary that errors at run time out of rotation; its requests are answered by the champion', async () => {
     const gen = await fx.deploy('ranker', { champion: v[1], canary: v[2], weight: 50 });
-    await waitFor(() => server.manager.get('ranker')?.generation === gen && server.manager.get('ranker')?.canary !== null, 2000, 'the canary');
+    await waitFor(() => server.manager.get('ranker')?.generation === gen && server.manager.get('ranker')?.canary !== null, 15_000, 'the canary');
     // Break the canary's onnxruntime session underneath the server: every run on it now fails.
     await server.manager.get('ranker')!.canary!.session.release();
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => client.post('/v1/decide', { deployment: 'ranker', features: x, unit: `r${i}` })));
@@ -174,14 +174,14 @@ describe('serving', () => {
     const state = server.manager.get('ranker')!;
     expect(state.canary).toBeNull();
     expect(state.canaryEjected).toMatch(/^run-time error: /);
-    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'canary.ejected' })).some((a) => String((a.after as any)?.reason).startsWith('run-time error')), 2000, 'the audit row');
+    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'canary.ejected' })).some((a) => String((a.after as any)?.reason).startsWith('run-time error')), 15_000, 'the audit row');
     expect((await client.get('/metrics')).body).toMatch(/autopilot_canary_ejections_total\{deployment="ranker",reason="runtime_error"\} 1/);
     await fx.deploy('ranker', { canary: null });
   });
 
   it('answers KServe v2 calls with the model outputs, following the split or a pinned version', async () => {
     await fx.deploy('ranker', { champion: v[1], canary: v[2], weight: 50 });
-    await waitFor(() => server.manager.get('ranker')?.canaryWeight === 0.5, 2000, 'weight 50%');
+    await waitFor(() => server.manager.get('ranker')?.canaryWeight === 0.5, 15_000, 'weight 50%');
     const rows = [x, x.map((a) => -a)];
     const body = { id: 'req-1', inputs: [{ name: 'obs', shape: [2, 16], datatype: 'FP32', data: rows.flat() }] };
     const pinned = await client.post(`/v2/models/ranker/versions/${v[2]}/infer`, body);
@@ -234,7 +234,7 @@ describe('serving', () => {
     const file = fileURLToPath(bad.artifactUri);
     writeFileSync(file, Buffer.from('not an onnx model'));
     await fx.deploy('broken', { champion: bad.version, fallback: FALLBACK });
-    await waitFor(() => server.manager.get('broken') !== undefined, 2000, 'the broken deployment');
+    await waitFor(() => server.manager.get('broken') !== undefined, 15_000, 'the broken deployment');
     const r = await client.post('/v1/decide', { deployment: 'broken', features: x });
     expect(r).toMatchObject({ status: 200, body: { fallback: true, arm: 'fallback', version: null, action: FALLBACK, propensity: 1 } });
     await server.decisionLog.drain();
@@ -248,7 +248,7 @@ describe('serving', () => {
     const one = await fx.register('fragile', 21);
     const two = await fx.register('fragile', 22);
     const gen = await fx.deploy('fragile', { champion: one.version, canary: two.version, weight: 50, fallback: FALLBACK });
-    await waitFor(() => server.manager.get('fragile')?.generation === gen && server.manager.get('fragile')?.canary !== null, 2000, 'the canary');
+    await waitFor(() => server.manager.get('fragile')?.generation === gen && server.manager.get('fragile')?.canary !== null, 15_000, 'the canary');
     // Break both sessions underneath the server: every run fails. A canary request ejects the canary and
     // is run again by the champion, which fails too; a champion request fails once. All get the fallback.
     const state = server.manager.get('fragile')!;

@@ -21,7 +21,7 @@ describe('shadow mirroring', () => {
 
   const setShadow = async (version: number | null): Promise<number> => {
     const r = await fx.registry.setDeployment({ model: 'ranker', config: version === null ? {} : { shadowVersion: version }, actor: 'test' });
-    await waitFor(() => server.manager.get('ranker')?.generation === r.deployment.generation, 2000, `generation ${r.deployment.generation}`);
+    await waitFor(() => server.manager.get('ranker')?.generation === r.deployment.generation, 15_000, `generation ${r.deployment.generation}`);
     return r.deployment.generation;
   };
   /** N decisions; the answers without their (random) decision ids. */
@@ -99,7 +99,7 @@ describe('shadow mirroring', () => {
     expect(bodies).toEqual(baseline);
     await settle();
     expect(await shadowRows(ids)).toHaveLength(0);
-    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'shadow.ejected' })).length > 0, 2000, 'the audit row');
+    await waitFor(async () => (await fx.registry.listAudit({ model: 'ranker', action: 'shadow.ejected' })).length > 0, 15_000, 'the audit row');
     expect((await client.get('/metrics')).body).toMatch(/autopilot_shadow_ejections_total\{deployment="ranker",reason="load_failed"\} 1/);
   });
 

@@ -206,8 +206,9 @@ describe('canary shadow stage on PostgreSQL with a real inference server', () =>
     expect(on.changed).toBe(true);
     expect(await acts.canaryShadow({ model: 'act-shadow', version: b.version, on: true, actor: 'test' })).toEqual({ generation: on.generation, changed: false });
     expect((await fx.registry.getDeployment('act-shadow')).config).toEqual({ owner: 'team-a', shadowVersion: b.version });
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + 15_000; // the shadow loads off the request path (seconds on a loaded machine)
     while (server.manager.get('act-shadow')?.shadow?.info.version !== b.version && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(server.manager.get('act-shadow')?.shadow?.info.version).toBe(b.version);
     expect(server.manager.get('act-shadow')!.canaryWeight).toBe(0);
 
     const rng = new Rng(5);

@@ -49,7 +49,10 @@ describe('oumiTrain heartbeats on progress', () => {
 
   it('stops heartbeating when the trainer stalls after some steps', async () => {
     const run = start({ FAKE_OUMI_MODE: 'stall', FAKE_OUMI_STALL_AFTER: '3' }, 60_000);
-    await sleep(1000); // the three steps are printed at once; the next tick may still carry them
+    // The three steps are printed at once, whenever the trainer's process has started (seconds on a loaded
+    // machine): wait for their beats, then three ticks more, since the next tick may still carry them.
+    for (const until = Date.now() + 15_000; run.beats.length < 3 && Date.now() < until; ) await sleep(50);
+    await sleep(1500);
     const quietFrom = Date.now();
     await sleep(2500); // five ticks of silence
     const duringStall = run.beats.filter((t) => t >= quietFrom).length;
@@ -57,11 +60,12 @@ describe('oumiTrain heartbeats on progress', () => {
     await run.settled;
     expect(run.beats.length).toBeGreaterThanOrEqual(3); // one per step as it was parsed
     expect(duringStall).toBe(0);
-  }, 20_000);
+  }, 30_000);
 
   it('keeps heartbeating through a silent start-up within the grace, then trains to the end', async () => {
-    const run = start({ FAKE_OUMI_MODE: 'train', FAKE_OUMI_SILENT_MS: '2500' }, 60_000);
-    await sleep(2200);
+    // 5 s of silence, counted at 4 s: 8 ticks of 500 ms are due, 3 asked for (timers late by up to 2.5 s in all pass).
+    const run = start({ FAKE_OUMI_MODE: 'train', FAKE_OUMI_SILENT_MS: '5000' }, 60_000);
+    await sleep(4000);
     const beforeFirstLine = run.beats.length;
     const result = (await run.settled) as { progress?: { step: number } };
     expect(beforeFirstLine).toBeGreaterThanOrEqual(3);

@@ -108,14 +108,14 @@ describeWithPython('the Python client against the inference server', () => {
     expect(output).toMatch(/Ran 4 tests[\s\S]*\nOK\s*$/);
 
     // Four rewards reached the coin learner: one in the round trip, three retried after a lost answer (each sent twice).
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (Number(await redis.hget(`bandit:state:${stateKey}`, 'seq')) < seq0 + 4 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
     await new Promise((res) => setTimeout(res, 300));
     expect(Number(await redis.hget(`bandit:state:${stateKey}`, 'seq')) - seq0).toBe(4);
     const ids = JSON.parse(readFileSync(retried, 'utf8')) as string[];
     expect(ids).toHaveLength(3);
     const rows = async () => (await fx.db.pool.query<{ reward: number }>('SELECT reward FROM rewards WHERE decision_id = ANY($1::uuid[]) ORDER BY reward', [ids])).rows;
-    const deadline2 = Date.now() + 5000;
+    const deadline2 = Date.now() + 15_000;
     while ((await rows()).length < 3 && Date.now() < deadline2) await new Promise((res) => setTimeout(res, 50));
     expect(await rows()).toEqual([{ reward: 0 }, { reward: 0 }, { reward: 1 }]);
 

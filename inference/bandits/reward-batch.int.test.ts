@@ -191,7 +191,7 @@ describe('batched rewards on two serve processes', () => {
     expect(res[16]).toMatchObject({ field: 'rewards.16.reward' });
     expect(res[18]).toMatchObject({ decisionId: unknown, field: 'rewards.18.decisionId', error: expect.stringContaining(`decision ${unknown} not found`) });
     // Exactly the 4 bandit rewards reached the learner, and nothing else.
-    await waitFor(async () => (await seqOf(routerKey)) - seq0 >= 4, 2000, 'the batch in Redis');
+    await waitFor(async () => (await seqOf(routerKey)) - seq0 >= 4, 15_000, 'the batch in Redis');
     await new Promise((r2) => setTimeout(r2, 100));
     expect((await seqOf(routerKey)) - seq0).toBe(4);
     // Rows: 4 bandit rewards (batched reward log) + reg1 + reg2.
@@ -230,7 +230,7 @@ describe('batched rewards on two serve processes', () => {
     expect(batch.body.results[2]).toMatchObject({ field: 'rewards.2.reward', error: expect.stringMatching(/send it again/) });
     const again = await clients[0].post('/v1/rewards', { rewards: [{ decisionId: two, reward: 0.5 }] });
     expect(again.body.results[0].status).toBe(201);
-    await waitFor(async () => (await seqOf(coinKey)) - seq0 === 2, 2000, 'the two accepted rewards in Redis');
+    await waitFor(async () => (await seqOf(coinKey)) - seq0 === 2, 15_000, 'the two accepted rewards in Redis');
   });
 
   it('refuses a malformed or oversized envelope as a whole', async () => {
@@ -278,7 +278,7 @@ describe('batched rewards on two serve processes', () => {
     // Each decision: exactly one 201 over both processes.
     const recordedIds = all.flatMap((b) => b.results.filter((x) => x.status === 201).map((x) => x.decisionId));
     expect(new Set(recordedIds).size).toBe(n);
-    await waitFor(async () => (await seqOf(routerKey)) - seq0 >= n, 3000, 'every increment in Redis');
+    await waitFor(async () => (await seqOf(routerKey)) - seq0 >= n, 15_000, 'every increment in Redis');
     await new Promise((r) => setTimeout(r, 100));
     const h = await redis.hgetall(routerKey);
     expect(Number(h.seq) - seq0).toBe(n);
@@ -295,7 +295,7 @@ describe('batched rewards on two serve processes', () => {
     expect(conflict.body.results[0].status).toBe(409);
     // Both processes converge on the totals; every reward row reaches PostgreSQL once.
     for (const c of clients) {
-      await waitFor(async () => (await c.post('/v1/decide', { deployment: 'router', features: [0.5, 3] })).body.stateSeq === Number(h.seq), 2000, 'the totals on both processes');
+      await waitFor(async () => (await c.post('/v1/decide', { deployment: 'router', features: [0.5, 3] })).body.stateSeq === Number(h.seq), 15_000, 'the totals on both processes');
     }
     const ids = made.map((d) => d.id);
     await waitFor(async () => {

@@ -153,7 +153,7 @@ describe('bandit deployments on two serve processes', () => {
     );
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
     // Increments are acknowledged before their batched flush: wait for the last batch, then it must be exact.
-    await waitFor(async () => Number(await redis.hget(key, 'seq')) - seq0 >= n, 2000, 'every increment in Redis');
+    await waitFor(async () => Number(await redis.hget(key, 'seq')) - seq0 >= n, 15_000, 'every increment in Redis');
     const h = await redis.hgetall(key);
     expect(Number(h.seq) - seq0).toBe(n);
     // Per arm: n, Σr, Σ r·x must equal what we sent (the first test's lone decision was never rewarded).
@@ -173,7 +173,7 @@ describe('bandit deployments on two serve processes', () => {
     expect(Number(await redis.hget(key, 'seq')) - seq0).toBe(n);
     // Both processes converge on the totals; decision and reward rows reach PostgreSQL.
     for (const c of clients) {
-      await waitFor(async () => (await c.post('/v1/decide', { deployment: 'router', features: [0.5, 3] })).body.stateSeq === Number(h.seq), 2000, 'the totals on both processes');
+      await waitFor(async () => (await c.post('/v1/decide', { deployment: 'router', features: [0.5, 3] })).body.stateSeq === Number(h.seq), 15_000, 'the totals on both processes');
     }
     const ids = decisions.map((d) => d.id);
     await waitFor(async () => {

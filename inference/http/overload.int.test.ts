@@ -25,8 +25,13 @@ jest.setTimeout(60_000);
 
 const HEADERS_MS = 4000;
 const BODY_MS = 4000;
-/** A deadline is kept to within this (timer and event-loop delay on a busy machine). */
-const SLACK_MS = 1000;
+/**
+ * A deadline is kept to within this (timer and event-loop delay on a busy machine: a loaded 2-core CI
+ * machine delays timers by more than 1 s now and then). The wrong deadlines this must still tell apart
+ * differ by 4 s or more: a deadline that restarts on every byte never fires; a head deadline of
+ * head + body (8 s) is above 4 + 3 s; a chunked body cut at the body deadline alone (4 s) is below 8 − 0.05 s.
+ */
+const SLACK_MS = 3000;
 
 interface Answer {
   status: number;
@@ -220,7 +225,10 @@ describe('overload: slow clients and floods', () => {
     process.stdout.write(
       `overload.int.test: normal clients during 100 slowloris connections + a 300-connection flood: ${sorted.length} decides, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; flood ${served.length} served, ${refused.length} refused 503\n`,
     );
-    expect(p99).toBeLessThan(500);
+    // Served throughout, not starved by the slow clients until their deadlines (4 s): a normal client's p99
+    // under half a deadline. (The latency target itself, p99 < 10 ms, is measured in bench/inference.ts,
+    // not here, where 100 slow clients and a flood share two cores with the test process.)
+    expect(p99).toBeLessThan(HEADERS_MS / 2);
 
     const metrics = await call(port, 'GET', '/metrics');
     expect(metrics.body).toMatch(new RegExp(`autopilot_inference_connections_refused_total ${refused.length}\\b`));

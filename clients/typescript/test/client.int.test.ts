@@ -137,11 +137,11 @@ describe('@autopilot/client against the inference server', () => {
     expect(batch).toMatchObject({ accepted: 2, duplicates: 2, rejected: 0, attempts: 2 });
     // The learner saw each reward once, and each has one row.
     const ids = [d.decisionId, ...ds.map((e) => e.decisionId)];
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while ((await seq()) < seq0 + 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
     await new Promise((res) => setTimeout(res, 300));
     expect((await seq()) - seq0).toBe(3);
-    const deadline2 = Date.now() + 5000;
+    const deadline2 = Date.now() + 15_000;
     while ((await rewardRows(ids)).length < 3 && Date.now() < deadline2) await new Promise((res) => setTimeout(res, 50));
     expect((await rewardRows(ids)).map((row) => row.reward).sort()).toEqual([0, 0, 1]);
     // Without retries the timeout surfaces as such.
