@@ -57,7 +57,10 @@ describe('model selection (seed 001 use case 1) against a real inference server'
     // It did not get there by always picking one model.
     for (const arm of ['cheap', 'mid', 'premium'] as const) expect(s.secondHalf.byArm[arm]).toBeGreaterThan(100);
     await server.decisionLog.drain();
-    const page = await fx.decisions.readDecisionsWithRewards({ deployment: 'model-router', from, to: new Date(Date.now() + 1000), limit: 10_000, rewardedOnly: true });
+    // Bandit rewards reach the rewards table through their own batched writer: wait until all 3,000 have.
+    const read = () => fx.decisions.readDecisionsWithRewards({ deployment: 'model-router', from, to: new Date(Date.now() + 1000), limit: 10_000, rewardedOnly: true });
+    let page = await read();
+    for (const started = Date.now(); page.rows.length < 3000 && Date.now() - started < 20_000; page = await read()) await new Promise((r) => setTimeout(r, 250));
     expect(page.rows.length).toBe(3000);
     for (const row of page.rows) {
       expect(row.propensity).toBeGreaterThan(0);
