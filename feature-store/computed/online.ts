@@ -1,7 +1,8 @@
 /**
  * The online side of computed features: rolling-window buckets in Redis (one hash per series and
  * bucket, `<prefix><set>:<kind>:<id>:<bucketMs>:<bucket>`, fields as in ml/features/windows.ts, each
- * expiring 13 buckets after its last write), read and written by one Lua script per request:
+ * expiring 13 buckets after its last write; the sums of a window's complete buckets cached in
+ * `…:<bucketMs>:c<bucket>` for the rest of the current bucket), read and written by one Lua script per request:
  *
  *   const online = new OnlineFeatures(redis);
  *   const { values, asOf } = await online.compute(set, { prompt, tenant }, { record: true });
@@ -26,8 +27,18 @@ export interface ScriptClient {
 // time an event is recorded with is exactly when it became visible to reads, and a read at t sees
 // exactly the events with time < t — the offline builder's rule. Keys are built here from that time
 // (prefix .. bucket), not passed as KEYS: one Redis instance, not a cluster.
+//
+// Complete buckets are immutable: every write of a set goes to the bucket of that set's clock, which
+// only moves forward, so once a read has seen now in bucket L no event can land in a bucket before L.
+// A window as of now is therefore (sum of buckets L−11 … L−1) + bucket L, and the first term is cached
+// per series and L (`prefix .. 'c' .. L`, a hash of %.17g sums, which read back as the same doubles,
+// plus a marker field `_` so an empty window is cached too; it expires when bucket L can have ended):
+// one HGETALL of the cache and one of bucket L per series, the 11 others once per series and bucket.
+// The sums are the same doubles in the same order (ascending buckets, left to right) as without the
+// cache and as BucketStore.window. Integral sums (counts, histogram buckets) are returned as integers,
+// the others as %.17g text: both parse back to the exact double.
 // ARGV: clockKey, per, nread, (prefix, bucketMs) × nread, nfields, (field, inc) × nfields, nwrite, (prefix, bucketMs, ttlMs) × nwrite.
-// Returns { now (µs), sums of each read series as [field, %.17g value, …] }; sums in bucket order as BucketStore.window does.
+// Returns { now (µs), sums of each read series as [field, value, …] }.
 export const READ_AND_RECORD = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -38,29 +49,65 @@ local per = tonumber(ARGV[2])
 local nread = tonumber(ARGV[3])
 local a = 4
 local out = { string.format('%d', now) }
+local floor = math.floor
+local fmt = string.format
+local INT = 9007199254740992
 for s = 1, nread do
   local prefix = ARGV[a]
-  local lastb = math.floor(now / (1000 * tonumber(ARGV[a + 1])))
+  local bms = tonumber(ARGV[a + 1])
+  local lastb = floor(now / (1000 * bms))
   a = a + 2
   local sums = {}
   local order = {}
-  for b = lastb - per + 1, lastb do
-    local h = redis.call('HGETALL', prefix .. string.format('%d', b))
-    for i = 1, #h, 2 do
-      local f = h[i]
-      local v = tonumber(h[i + 1])
-      if sums[f] == nil then
-        sums[f] = v
-        order[#order + 1] = f
-      else
-        sums[f] = sums[f] + v
+  local ck = prefix .. 'c' .. fmt('%d', lastb)
+  local c = redis.call('HGETALL', ck)
+  if #c == 0 then
+    for b = lastb - per + 1, lastb - 1 do
+      local h = redis.call('HGETALL', prefix .. fmt('%d', b))
+      for i = 1, #h, 2 do
+        local f = h[i]
+        local v = tonumber(h[i + 1])
+        if sums[f] == nil then
+          sums[f] = v
+          order[#order + 1] = f
+        else
+          sums[f] = sums[f] + v
+        end
       end
+    end
+    local flat = { '_', '1' }
+    for _, f in ipairs(order) do
+      flat[#flat + 1] = f
+      flat[#flat + 1] = fmt('%.17g', sums[f])
+    end
+    redis.call('HSET', ck, unpack(flat))
+    redis.call('PEXPIRE', ck, bms)
+  else
+    for i = 1, #c, 2 do
+      local f = c[i]
+      if f ~= '_' then
+        sums[f] = tonumber(c[i + 1])
+        order[#order + 1] = f
+      end
+    end
+  end
+  local h = redis.call('HGETALL', prefix .. fmt('%d', lastb))
+  for i = 1, #h, 2 do
+    local f = h[i]
+    local v = tonumber(h[i + 1])
+    if sums[f] == nil then
+      sums[f] = v
+      order[#order + 1] = f
+    else
+      sums[f] = sums[f] + v
     end
   end
   local flat = {}
   for _, f in ipairs(order) do
+    local v = sums[f]
     flat[#flat + 1] = f
-    flat[#flat + 1] = string.format('%.17g', sums[f])
+    if v == floor(v) and v < INT and v > -INT and (v ~= 0 or 1 / v > 0) then flat[#flat + 1] = v
+    else flat[#flat + 1] = fmt('%.17g', v) end
   end
   out[#out + 1] = flat
 end
@@ -74,7 +121,7 @@ end
 local nwrite = tonumber(ARGV[a])
 a = a + 1
 for w = 1, nwrite do
-  local key = ARGV[a] .. string.format('%d', math.floor(now / (1000 * tonumber(ARGV[a + 1]))))
+  local key = ARGV[a] .. fmt('%d', floor(now / (1000 * tonumber(ARGV[a + 1]))))
   for i = 1, nf do redis.call('HINCRBYFLOAT', key, fields[i][1], fields[i][2]) end
   redis.call('PEXPIRE', key, ARGV[a + 2])
   a = a + 3
@@ -170,12 +217,12 @@ export class OnlineFeatures {
       args.push(0);
       args[at] = this.writes(set, record.entities, record.type === 'reward' ? record.model : null, args);
     }
-    const res = (await runScript(this.redis, args)) as [string, ...string[][]];
+    const res = (await runScript(this.redis, args)) as [string, ...(string | number)[][]];
     const windows: Stats[] = new Array(refs.length);
     for (let j = 0; j < refs.length; j++) {
       const flat = res[j + 1];
       const s: Stats = {};
-      for (let i = 0; i < flat.length; i += 2) s[flat[i]] = Number(flat[i + 1]);
+      for (let i = 0; i < flat.length; i += 2) s[flat[i] as string] = Number(flat[i + 1]);
       windows[j] = s;
     }
     // Microseconds → ms (a fraction): distinct integers stay distinct and ordered; ⌊ms / B⌋ is the script's bucket.
