@@ -74,6 +74,70 @@ describe('request transformations', () => {
     expect(keywordCategory('integral of a python bug', cats, 'chat')).toBe('code'); // definition order
     expect(keywordCategory('hello', cats, 'chat')).toBe('chat');
   });
+
+  test('keyword category: a keyword with a character outside words (tl;dr, {, =) matches as a substring', () => {
+    const cats = { code: ['{', 'def'], math: ['=', '+'], summarise: ['tl;dr'] };
+    expect(keywordCategory('if (x) { y }', cats, 'chat')).toBe('code');
+    expect(keywordCategory('x=1', cats, 'chat')).toBe('math');
+    expect(keywordCategory('x + y', cats, 'chat')).toBe('math'); // + is a word character: the word "+"
+    expect(keywordCategory('x+y', cats, 'chat')).toBe('chat'); // … and "x+y" is one word
+    expect(keywordCategory('TL;DR please', cats, 'chat')).toBe('summarise');
+    expect(keywordCategory('tl dr', cats, 'chat')).toBe('chat');
+  });
+});
+
+describe('one-hot and scaled request features', () => {
+  const category = { fn: 'keyword_category' as const, categories: { code: ['python'], math: ['integral'] }, otherwise: 'chat', levels: ['chat', 'code', 'math'] };
+  const set = new FeatureSet(
+    featureSetSchema.parse({
+      set: 'onehot',
+      features: [
+        { name: 'task', type: 'categorical', source: 'request', transformation: category },
+        ...['chat', 'code', 'math'].map((l) => ({ name: `task_${l}`, type: 'bool', source: 'request', transformation: { ...category, equals: l } })),
+        { name: 'tokens_k', type: 'float', source: 'request', transformation: { fn: 'number', field: 'expected_tokens', divideBy: 1000 } },
+        { name: 'chars_k', type: 'float', source: 'request', transformation: { fn: 'chars', divideBy: 1000 } },
+      ],
+    }),
+  );
+
+  test.each([
+    ['a python bug', 1, [0, 1, 0]],
+    ['the integral', 2, [0, 0, 1]],
+    ['hello', 0, [1, 0, 0]],
+  ])('%j: category %d, one-hot %j; numbers divided by divideBy', (prompt, index, onehot) => {
+    const r = set.toRecord(set.compute({ prompt, expected_tokens: 1234 }, 0, []));
+    expect(r.task).toBe(index);
+    expect([r.task_chat, r.task_code, r.task_math]).toEqual(onehot);
+    expect(r.tokens_k).toBe(1234 / 1000);
+    expect(r.chars_k).toBe(prompt.length / 1000);
+  });
+
+  test('equals must be a level of a categorical transformation, on a bool feature; divideBy only on numeric ones', () => {
+    const bad = featureSetSchema.parse({
+      set: 'bad',
+      features: [
+        { name: 'a', type: 'bool', source: 'request', transformation: { ...category, equals: 'poetry' } },
+        { name: 'b', type: 'categorical', source: 'request', transformation: { ...category, equals: 'code' } },
+        { name: 'c', type: 'int', source: 'request', transformation: { fn: 'chars', equals: 'code' } },
+        { name: 'd', type: 'bool', source: 'request', transformation: { fn: 'has_code', divideBy: 2 } },
+        { name: 'e', type: 'categorical', source: 'request', transformation: { ...category, divideBy: 2 } },
+      ],
+    });
+    expect(featureSetSchema.safeParse({ set: 'x', features: [{ name: 'f', type: 'int', source: 'request', transformation: { fn: 'chars', divideBy: 0 } }] }).success).toBe(false);
+    let err: FeatureSetError | null = null;
+    try {
+      new FeatureSet(bad);
+    } catch (e) {
+      err = e as FeatureSetError;
+    }
+    expect(err!.problems).toEqual([
+      { feature: 'a', field: 'transformation.equals', value: 'poetry', expected: 'one of the levels chat, code, math' },
+      { feature: 'b', field: 'type', value: 'categorical', expected: 'bool (keyword_category with equals)' },
+      { feature: 'c', field: 'transformation.equals', value: 'code', expected: 'nothing (only keyword_category and script take equals)' },
+      { feature: 'd', field: 'transformation.divideBy', value: 2, expected: 'nothing (only a numeric feature is divided)' },
+      { feature: 'e', field: 'transformation.divideBy', value: 2, expected: 'nothing (only a numeric feature is divided)' },
+    ]);
+  });
 });
 
 describe('temporal', () => {
