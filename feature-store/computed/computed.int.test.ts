@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Rng } from '../../ml/rng';
-import { BUCKETS_PER_WINDOW, pointInTimeFeatures, type FeatureEvent, type LoggedFeatureDecision, type Stats } from '../../ml/features';
+import { ALL_FIELDS, BUCKETS_PER_WINDOW, pointInTimeFeatures, type FeatureEvent, type LoggedFeatureDecision, type Stats } from '../../ml/features';
 import { DEFAULT_FEATURE_SETS_DIR, parseFeatureSet } from './load';
 import { OnlineFeatures } from './online';
 
@@ -113,15 +113,16 @@ describe('computed features: online (Redis) = offline (point in time)', () => {
     const events: FeatureEvent[] = [];
     const buckets = new Set<number>();
     let multiBucketWindows = 0;
-    // The sums of a series' raw bucket hashes as of `time`, ascending, as BucketStore.window adds them.
-    const raw = async (prefix: string, time: number, bucketMs: number): Promise<Stats> => {
+    // The sums of a series' raw bucket hashes as of `time`, ascending, as BucketStore.window adds them
+    // (the fields `fields`, those the set's features read).
+    const raw = async (prefix: string, time: number, bucketMs: number, fields: readonly string[]): Promise<Stats> => {
       const last = Math.floor(time / bucketMs);
       const out: Stats = {};
       let nonEmpty = 0;
       for (let b = last - BUCKETS_PER_WINDOW + 1; b <= last; b++) {
         const h = await redis.hgetall(`${prefix}${b}`);
         if (Object.keys(h).length > 0 && b < last) nonEmpty++;
-        for (const [f, v] of Object.entries(h)) out[f] = f in out ? out[f] + Number(v) : Number(v);
+        for (const [f, v] of Object.entries(h)) if (fields.includes(f)) out[f] = f in out ? out[f] + Number(v) : Number(v);
       }
       if (nonEmpty >= 2) multiBucketWindows++;
       return out;
@@ -149,7 +150,12 @@ describe('computed features: online (Redis) = offline (point in time)', () => {
           const { time, windows } = await online.windows(fast, refs, null);
           for (let j = 0; j < refs.length; j++) {
             const r = refs[j];
-            expect(windows[j]).toEqual(await raw(`cf:${fast.name}:${r.kind}:${r.id}:${r.bucketMs}:`, time, r.bucketMs));
+            expect(windows[j]).toEqual(await raw(`cf:${fast.name}:${r.kind}:${r.id}:${r.bucketMs}:`, time, r.bucketMs, r.fields ?? ALL_FIELDS));
+            // Every field (a ref without fields), too.
+            const all = await online.windows(fast, [{ kind: r.kind, id: r.id, bucketMs: r.bucketMs }], null);
+            if (Math.floor(all.time / r.bucketMs) === Math.floor(time / r.bucketMs)) {
+              expect(all.windows[0]).toEqual(await raw(`cf:${fast.name}:${r.kind}:${r.id}:${r.bucketMs}:`, time, r.bucketMs, ALL_FIELDS));
+            }
           }
         }
         await new Promise((r) => setTimeout(r, 15));

@@ -1,10 +1,10 @@
 import { Rng } from '../rng';
-import { featureSetSchema, LATENCY_BOUNDS_MS, windowMs, type FeatureSetDefinition } from './definitions';
+import { AGG_FIELDS, AGGS, featureSetSchema, LATENCY_BOUNDS_MS, windowMs, type FeatureSetDefinition } from './definitions';
 import { FeatureInputError, FeatureSet, FeatureSetError } from './feature-set';
 import { pointInTimeFeatures, decisionEvents, type LoggedFeatureDecision } from './offline';
 import { chars, countChar, digitRatio, dominantScript, estimatedTokens, hasCode, hasUrl, keywordCategory, lines, nonAsciiRatio, uppercaseRatio, words } from './request';
 import { localTime } from './temporal';
-import { BucketStore, aggregate, latencyBucket, latencyQuantile, type FeatureEvent } from './windows';
+import { ALL_FIELDS, BucketStore, aggregate, fieldsOf, latencyBucket, latencyQuantile, type FeatureEvent } from './windows';
 
 describe('request transformations', () => {
   test.each([
@@ -172,6 +172,26 @@ describe('windows', () => {
     expect(aggregate({}, 'reward', 'reward', 'mean')).toBeNull();
     expect(aggregate({ 'n.reward': 4, 's.reward': 3 }, 'reward', 'reward', 'mean')).toBe(0.75);
     expect(aggregate({ 'n.decision': 7 }, 'decision', 'count', 'count')).toBe(7);
+  });
+
+  test('fieldsOf names every field an aggregate reads: the aggregate of those fields alone is the same', () => {
+    const rng = new Rng(5);
+    const store = new BucketStore(new Map([['tenant', [1000]]]));
+    for (let i = 0; i < 200; i++) {
+      if (rng.uniform() < 0.3) store.apply({ type: 'decision', time: i, entities: { tenant: 'a' } });
+      else store.apply({ type: 'reward', time: i, entities: { tenant: 'a' }, model: null, reward: rng.uniform(), components: { latency_ms: rng.uniform() * 9000, cost_usd: rng.uniform() / 100, error: rng.uniform() < 0.2 ? 1 : 0 } });
+    }
+    const s = store.window({ kind: 'tenant', id: 'a', bucketMs: 1000 }, 500);
+    expect(Object.keys(s).every((f) => ALL_FIELDS.includes(f))).toBe(true);
+    for (const event of ['decision', 'reward'] as const) {
+      for (const field of AGG_FIELDS) {
+        for (const agg of AGGS) {
+          const only: Record<string, number> = {};
+          for (const f of fieldsOf(event, field, agg)) if (f in s) only[f] = s[f];
+          expect([event, field, agg, aggregate(only, event, field, agg)]).toEqual([event, field, agg, aggregate(s, event, field, agg)]);
+        }
+      }
+    }
   });
 
   test('a window is 12 buckets of window/12: an event leaves it 11 to 12 buckets later', () => {
