@@ -2,8 +2,8 @@
  * Computed features: fetch + compute per request. Run: node -r ./scripts/register-ts.js bench/features.ts
  * [--requests 20000] [--warm 2000] [--tenants 50] [--history 1]
  *
- * The shipped llm-routing set (32 features: 12 request, 5 temporal, 12 model, 5 aggregate over 8 Redis
- * series × 12 buckets) under its own set name. Windows are warmed first: `--warm` decisions and as many
+ * The shipped llm-routing set (34 features: 12 request, 5 temporal, 12 model, 5 aggregate over 8 Redis
+ * series of 12 buckets) under its own set name. Windows are warmed first: `--warm` decisions and as many
  * rewards (latency, cost, error) over `--tenants` tenants and the three models. With `--history 1` (the
  * default) every series' 11 earlier buckets are then filled with a copy of its current bucket, as a store
  * that has served for a whole window holds them (the warm-up alone, seconds long, fills one or two buckets).
@@ -11,10 +11,12 @@
  * Per request, sequential on one connection to the machine's Redis (latency, not throughput), each a
  * p50/p99 over `--requests` calls, interleaved in rounds of 100 so load on the shared machine hits all alike:
  *  - online: `OnlineFeatures.compute(set, request, { record: true })` — the request and temporal features,
- *    one Lua script that reads the 96 bucket hashes and counts the request, and the window features;
+ *    one Lua script that reads the windows (per series the cached sums of its complete buckets and the
+ *    current bucket, the fields the features read) and counts the request, and the window features;
  *  - baseline: the plain feature-store fetch decide does for `{ entity }` (inference/features.ts: one
  *    HGETALL of a 32-field hash and the numbers parsed) — what a precomputed vector costs;
  *  - compute only (in process, no Redis): `FeatureSet.compute` with windows already fetched.
+ * Last line: `SUMMARY …`, the figures on one line (p50/p99 of each, the ratio to the baseline, the load average).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
