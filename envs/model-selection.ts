@@ -1,7 +1,8 @@
 /**
  * Seed 001's headline use case as a simulator: choose the LLM per request (cheap, mid, premium) so that
  * cost falls while quality holds. Each simulated request has a task category, a prompt whose words
- * give the category away (so features computed from the raw text can see it), a hidden difficulty and
+ * give the category away (so features computed from the raw text can see it: the server's feature set
+ * configs/features/model-selection.yaml), a hidden difficulty and
  * a token count; each model answers well with a probability that falls with difficulty, steeply for the
  * cheap one, barely for the premium one, and costs its price per token. On easy requests (chat,
  * extraction) the cheap model is about as good as the premium one at a small fraction of its cost; on
@@ -180,28 +181,4 @@ export function oracleArm(req: ModelSelectionRequest, costWeight: number): Model
     if (v > bestValue) [best, bestValue] = [arm, v];
   }
   return best;
-}
-
-const CATEGORY_WORDS: ReadonlyArray<[TaskCategory, RegExp]> = [
-  ['code', /\b(function|python|typescript|bug|refactor|class|def|compile)\b|[{}]/],
-  ['math', /\b(prove|solve|equation|integral|derivative|probability|theorem)\b|[=+]/],
-  ['summarise', /\b(summari[sz]e|article|report|bullet|tl;dr)\b/],
-  ['extract', /\b(extract|fields|invoice|json)\b/],
-];
-
-/**
- * The context a router sees, computed from the raw request only (never from the hidden difficulty):
- * the task category from the prompt's words, one-hot, and the estimated size in thousands of tokens.
- */
-export function promptFeatures(prompt: string, tokens: number): Record<string, number> {
-  const lower = prompt.toLowerCase();
-  const category = CATEGORY_WORDS.find(([, re]) => re.test(lower))?.[0] ?? 'chat';
-  return {
-    task_chat: category === 'chat' ? 1 : 0,
-    task_extract: category === 'extract' ? 1 : 0,
-    task_summarise: category === 'summarise' ? 1 : 0,
-    task_code: category === 'code' ? 1 : 0,
-    task_math: category === 'math' ? 1 : 0,
-    prompt_tokens_k: tokens / 1000,
-  };
 }

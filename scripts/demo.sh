@@ -51,7 +51,7 @@ tail -1 .data/logs/demo-traffic.log
 [ "$PHASE" = "Succeeded" ] || { echo "canary ended in phase $PHASE: see bin/autopilot canary status $MODEL"; exit 1; }
 echo "v$V2 is champion of $MODEL (the previous champion stays registered: bin/autopilot rollback $MODEL)"
 
-step "7. seed 001's first use case: a contextual bandit picks the LLM per request (cheap / mid / premium; configs/bandits/model-selection.yaml)"
+step "7. seed 001's first use case: a contextual bandit picks the LLM per request (cheap / mid / premium; configs/bandits/model-selection.yaml), cost-aware reward, context computed by the server from the raw prompt (feature set configs/features/model-selection.yaml)"
 $AP models create model-router --exist-ok --description "LLM per request: cheap, mid or premium"
 $AP deploy model-router --kind bandit --champion none --config configs/bandits/model-selection.yaml --reason "make demo"
 $AP traffic --scenario model-selection --deployment model-router --requests 4000 --concurrency 8 --seed 1

@@ -1,7 +1,9 @@
 /**
  * Seed 001's headline use case end to end: the model-selection bandit of configs/bandits/model-selection.yaml
  * served by a real inference server (PostgreSQL registry and decision log, Redis-shared bandit state),
- * simulated LLM requests through /v1/decide and /v1/rewards, and the saving against always premium.
+ * simulated LLM requests through /v1/decide (the raw request: the server computes the bandit's context
+ * with the shipped feature set configs/features/model-selection.yaml) and /v1/rewards, and the saving
+ * against always premium.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -65,6 +67,12 @@ describe('model selection (seed 001 use case 1) against a real inference server'
     for (const row of page.rows) {
       expect(row.propensity).toBeGreaterThan(0);
       expect(row.propensity).toBeLessThanOrEqual(1);
+      // The context was computed by the server (configs/features/model-selection.yaml) from the raw request.
+      const f = row.features as { featureSet: string; request: { prompt: string }; values: Record<string, number> };
+      expect(f.featureSet).toBe('model-selection');
+      expect(typeof f.request.prompt).toBe('string');
+      expect(f.values.task_chat + f.values.task_extract + f.values.task_summarise + f.values.task_code + f.values.task_math).toBe(1);
+      expect(f.values.tokens_k).toBeGreaterThan(0);
     }
   }, 180_000);
 });

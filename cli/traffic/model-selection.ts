@@ -1,14 +1,19 @@
 /**
  * Traffic for seed 001's model-selection use case against a running inference server: simulated LLM
- * requests (envs/model-selection.ts) ask a bandit deployment which model to use (`/v1/decide` with
- * the request's features), the simulator answers with that model, and the quality and cost go back as
- * reward components (`/v1/rewards`). Every request's counterfactual is known, so the summary says what
+ * requests (envs/model-selection.ts) ask a bandit deployment which model to use (`/v1/decide` with the
+ * raw request: the server computes the bandit's context from it with the feature set `featureSet`,
+ * configs/features/model-selection.yaml by default: task category one-hot from the prompt's keywords,
+ * size in thousands of tokens), the simulator answers with that model, and the quality and cost go back
+ * as reward components (`/v1/rewards`). Every request's counterfactual is known, so the summary says what
  * always using the premium model would have cost and how good it would have been: the demo's line.
  */
 import {
-  MODEL_SELECTION_ARMS, ModelSelectionSimulator, promptFeatures, SavingsLedger,
+  MODEL_SELECTION_ARMS, ModelSelectionSimulator, SavingsLedger,
   type LedgerSnapshot, type ModelArm, type ModelSelectionRequest,
 } from '../../envs/model-selection';
+
+/** The feature set of configs/features/model-selection.yaml: the bandit's context, computed by the server. */
+export const MODEL_SELECTION_FEATURE_SET = 'model-selection';
 
 export interface ModelSelectionTrafficOptions {
   server: string;
@@ -19,6 +24,8 @@ export interface ModelSelectionTrafficOptions {
   /** Stop early after this many milliseconds (0 = no limit). */
   durationMs?: number;
   apiKey?: string | null;
+  /** The feature set the server computes the context with (default `model-selection`). */
+  featureSet?: string;
   onProgress?: (s: ModelSelectionSummary) => void;
 }
 
@@ -54,6 +61,7 @@ export async function generateModelSelectionTraffic(opts: ModelSelectionTrafficO
   if (!(Number.isInteger(opts.concurrency) && opts.concurrency >= 1)) throw new Error(`concurrency: got ${opts.concurrency}, expected an integer ≥ 1`);
   const base = opts.server.replace(/\/$/, '');
   const apiKey = opts.apiKey ?? null;
+  const featureSet = opts.featureSet ?? MODEL_SELECTION_FEATURE_SET;
   // Requests and answers come from two seeded streams, so the requests do not depend on the arms chosen.
   const stream = new ModelSelectionSimulator(opts.seed);
   const answers = new ModelSelectionSimulator(opts.seed + 1_000_003);
@@ -71,7 +79,9 @@ export async function generateModelSelectionTraffic(opts: ModelSelectionTrafficO
   let lastProgress = 0;
 
   async function one(req: ModelSelectionRequest): Promise<void> {
-    const decide = await postJson(`${base}/v1/decide`, { deployment: opts.deployment, features: promptFeatures(req.prompt, req.tokens) }, apiKey);
+    // The raw request; `expected_tokens`: the size (prompt + answer) a caller estimates before asking.
+    const request = { prompt: req.prompt, tenant: req.tenant, expected_tokens: req.tokens };
+    const decide = await postJson(`${base}/v1/decide`, { deployment: opts.deployment, features: { featureSet, request } }, apiKey);
     if (decide.status !== 200) {
       errors++;
       lastError = `decide: HTTP ${decide.status} ${JSON.stringify(decide.json)}`;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Rng } from '../../ml/rng';
-import { pointInTimeFeatures, type FeatureEvent, type LoggedFeatureDecision } from '../../ml/features';
+import { ALL_FIELDS, BUCKETS_PER_WINDOW, pointInTimeFeatures, type FeatureEvent, type LoggedFeatureDecision, type Stats } from '../../ml/features';
 import { DEFAULT_FEATURE_SETS_DIR, parseFeatureSet } from './load';
 import { OnlineFeatures } from './online';
 
@@ -92,4 +92,87 @@ describe('computed features: online (Redis) = offline (point in time)', () => {
     const c = set.toRecord((await online.compute(set, request)).values);
     expect([c.tenant_requests_1h, c.tenant_rewards_1h, c.tenant_reward_mean_1h, c.tenant_cost_sum_1h]).toEqual([2, 1, 0.5, 0.25]);
   });
+
+  test('across bucket boundaries (1-second buckets): every window read equals the sum of its raw bucket hashes, bit for bit, and the offline recomputation', async () => {
+    // 12-second windows: the complete buckets' sums are cached per series and bucket, and the test runs
+    // until Redis' clock has crossed at least three bucket boundaries with traffic in between.
+    const fast = parseFeatureSet(
+      [
+        `set: fast-t${tag}`,
+        'features:',
+        '  - { name: tenant_requests_12s, type: int, source: aggregate, entity: tenant, transformation: { event: decision, agg: count }, window: 12s, missing: { policy: default, value: 0 } }',
+        '  - { name: tenant_reward_mean_12s, type: float, source: aggregate, entity: tenant, transformation: { event: reward, field: reward, agg: mean }, window: 12s, missing: { policy: default, value: -1 } }',
+        '  - { name: cheap_latency_p50_12s, type: float, source: model, model: cheap, transformation: { field: latency_ms, agg: p50 }, window: 12s, missing: { policy: default, value: -1 } }',
+        '  - { name: cheap_cost_sum_12s, type: float, source: model, model: cheap, transformation: { field: cost_usd, agg: sum }, window: 12s, missing: { policy: default, value: 0 } }',
+      ].join('\n'),
+      'fast.yaml',
+    );
+    const rng = new Rng(7);
+    const decisions: LoggedFeatureDecision[] = [];
+    const onlineValues: Float64Array[] = [];
+    const events: FeatureEvent[] = [];
+    const buckets = new Set<number>();
+    let multiBucketWindows = 0;
+    // The sums of a series' raw bucket hashes as of `time`, ascending, as BucketStore.window adds them
+    // (the fields `fields`, those the set's features read).
+    const raw = async (prefix: string, time: number, bucketMs: number, fields: readonly string[]): Promise<Stats> => {
+      const last = Math.floor(time / bucketMs);
+      const out: Stats = {};
+      let nonEmpty = 0;
+      for (let b = last - BUCKETS_PER_WINDOW + 1; b <= last; b++) {
+        const h = await redis.hgetall(`${prefix}${b}`);
+        if (Object.keys(h).length > 0 && b < last) nonEmpty++;
+        for (const [f, v] of Object.entries(h)) if (fields.includes(f)) out[f] = f in out ? out[f] + Number(v) : Number(v);
+      }
+      if (nonEmpty >= 2) multiBucketWindows++;
+      return out;
+    };
+    try {
+      for (let i = 0; buckets.size < 4 || i < 60; i++) {
+        if (i > 20_000) throw new Error(`Redis' clock crossed ${buckets.size - 1} bucket boundaries in 20,000 steps, expected 3`);
+        const tenant = `tenant-${Math.floor(rng.uniform() * 2)}`;
+        if (decisions.length > 0 && rng.uniform() < 0.5) {
+          const e: FeatureEvent = {
+            type: 'reward', time: 0, entities: { tenant }, model: rng.uniform() < 0.7 ? 'cheap' : 'mid',
+            reward: Math.round(rng.uniform() * 1000) / 1000,
+            components: { latency_ms: 20 + rng.uniform() * 2000, cost_usd: rng.uniform() / 300, error: 0 },
+          };
+          events.push({ ...e, time: await online.record(fast, e) });
+        } else {
+          const request = { prompt: 'hi', tenant };
+          const { values, asOf } = await online.compute(fast, request, { record: true });
+          decisions.push({ decisionId: `d${i}`, asOf, request });
+          onlineValues.push(values);
+          events.push(fast.decisionEvent(request, asOf));
+          buckets.add(Math.floor(asOf / 1000));
+          // A read without recording: each window equals the raw buckets' sums (nothing else writes meanwhile).
+          const refs = fast.seriesFor(request);
+          const { time, windows } = await online.windows(fast, refs, null);
+          for (let j = 0; j < refs.length; j++) {
+            const r = refs[j];
+            expect(windows[j]).toEqual(await raw(`cf:${fast.name}:${r.kind}:${r.id}:${r.bucketMs}:`, time, r.bucketMs, r.fields ?? ALL_FIELDS));
+            // Every field (a ref without fields), too.
+            const all = await online.windows(fast, [{ kind: r.kind, id: r.id, bucketMs: r.bucketMs }], null);
+            if (Math.floor(all.time / r.bucketMs) === Math.floor(time / r.bucketMs)) {
+              expect(all.windows[0]).toEqual(await raw(`cf:${fast.name}:${r.kind}:${r.id}:${r.bucketMs}:`, time, r.bucketMs, ALL_FIELDS));
+            }
+          }
+        }
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      expect(multiBucketWindows).toBeGreaterThan(0);
+      expect((await redis.keys(`cf:${fast.name}:*:c*`)).length).toBeGreaterThan(0);
+      const rows = pointInTimeFeatures(fast, decisions, events);
+      rows.forEach((r, i) => {
+        for (let k = 0; k < fast.names.length; k++) {
+          const a = onlineValues[i][k];
+          const b = r.values[k];
+          if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a))) throw new Error(`decision ${i}, feature ${fast.names[k]}: online ${a}, offline ${b}`);
+        }
+      });
+    } finally {
+      const keys = await redis.keys(`cf:${fast.name}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  }, 120_000);
 });

@@ -1,5 +1,8 @@
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../config/load';
+import { ModelSelectionSimulator, TASK_CATEGORIES } from '../../envs/model-selection';
 import { DEFAULT_FEATURE_SETS_DIR, loadFeatureSet, loadFeatureSets, parseFeatureSet } from './load';
 
 const HEAD = 'set: t\nfeatures:\n';
@@ -23,6 +26,27 @@ describe('feature set YAML', () => {
     const premium = set.definitions.find((d) => d.name === 'premium_latency_p50_15m');
     expect(premium).toMatchObject({ source: 'model', model: 'premium', window: '15m', transformation: { field: 'latency_ms', agg: 'p50' } });
     expect([...loadFeatureSets(DEFAULT_FEATURE_SETS_DIR).keys()]).toContain('llm-routing');
+  });
+
+  test('the shipped model-selection set computes every input of the model-selection bandit; on the simulator\'s prompts its one-hot task columns name the true category', () => {
+    const set = loadFeatureSet(join(DEFAULT_FEATURE_SETS_DIR, 'model-selection.yaml'));
+    expect(set.name).toBe('model-selection');
+    const bandit = parseYaml(readFileSync(join(DEFAULT_FEATURE_SETS_DIR, '..', 'bandits', 'model-selection.yaml'), 'utf8')) as { features: string[] };
+    for (const name of bandit.features) expect(set.indexOf(name)).toBeDefined();
+    const sim = new ModelSelectionSimulator(3);
+    const miss = new Map<string, number>();
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const req = sim.next();
+      const r = set.toRecord(set.computeLocal({ prompt: req.prompt, tenant: req.tenant, expected_tokens: req.tokens }, 0));
+      const onehot = TASK_CATEGORIES.map((c) => r[`task_${c}`]);
+      expect(onehot.reduce((a, b) => a + b, 0)).toBe(1);
+      if (r[`task_${req.category}`] !== 1) miss.set(req.category, (miss.get(req.category) ?? 0) + 1);
+      expect(r.tokens_k).toBe(req.tokens / 1000);
+    }
+    // A code or maths prompt of only "write"/"fix" or "x" words reads as chat: a few in 10^5 (seeded stream).
+    expect([...miss.values()].reduce((a, b) => a + b, 0)).toBeLessThan(n / 1000);
+    expect([...loadFeatureSets(DEFAULT_FEATURE_SETS_DIR).keys()]).toEqual(expect.arrayContaining(['llm-routing', 'model-selection']));
   });
 
   test.each([

@@ -12,6 +12,14 @@
  *       source: request                   # from the raw request
  *       transformation: { fn: chars, field: prompt }
  *       missing: { policy: error }        # or { policy: default, value: 0 }
+ *     - name: task_code                   # one-hot: 1 when the keyword category is `code`
+ *       type: bool
+ *       source: request
+ *       transformation: { fn: keyword_category, categories: { code: [python, bug] }, otherwise: chat, levels: [chat, code], equals: code }
+ *     - name: tokens_k
+ *       type: float
+ *       source: request
+ *       transformation: { fn: number, field: expected_tokens, divideBy: 1000 }
  *     - name: hour
  *       type: int
  *       source: temporal                  # from the request's timestamp (else the server's clock)
@@ -108,6 +116,13 @@ const requestSchema = z
         otherwise: z.string().optional(),
         /** script / keyword_category: the categories in encoding order (the value is the index). */
         levels: z.array(z.string().min(1)).min(2).optional(),
+        /**
+         * script / keyword_category as one bool (a one-hot column): 1 when the category is this level,
+         * else 0. A linear model needs one such feature per level, not the index.
+         */
+        equals: z.string().min(1).optional(),
+        /** A numeric transformation's value divided by this (e.g. 1000: tokens in thousands). */
+        divideBy: z.number().finite().positive().optional(),
       })
       .strict(),
   })
@@ -197,6 +212,13 @@ export function checkDefinitions(set: FeatureSetDefinition): DefinitionProblem[]
     if (f.source === 'request') {
       const t = f.transformation;
       if (t.fn === 'count_char' && t.char === undefined) p('transformation.char', t.char, 'the character to count (count_char)');
+      const categorical = t.fn === 'keyword_category' || t.fn === 'script';
+      if (t.equals !== undefined) {
+        if (!categorical) p('transformation.equals', t.equals, 'nothing (only keyword_category and script take equals)');
+        else if (t.levels !== undefined && !t.levels.includes(t.equals)) p('transformation.equals', t.equals, `one of the levels ${t.levels.join(', ')}`);
+      }
+      if (t.divideBy !== undefined && (categorical || f.type === 'bool' || f.type === 'categorical')) p('transformation.divideBy', t.divideBy, 'nothing (only a numeric feature is divided)');
+      const levelType = t.equals === undefined ? 'categorical' : 'bool';
       if (t.fn === 'keyword_category') {
         if (t.categories === undefined) p('transformation.categories', t.categories, 'category → keywords (keyword_category)');
         if (t.otherwise === undefined) p('transformation.otherwise', t.otherwise, 'the category of a request with no keyword (keyword_category)');
@@ -206,7 +228,7 @@ export function checkDefinitions(set: FeatureSetDefinition): DefinitionProblem[]
             if (!t.levels.includes(c)) p('transformation.levels', t.levels, `a list that contains the category ${JSON.stringify(c)}`);
           }
         }
-        if (f.type !== 'categorical') p('type', f.type, 'categorical (keyword_category)');
+        if (f.type !== levelType) p('type', f.type, `${levelType} (keyword_category${t.equals === undefined ? '' : ' with equals'})`);
       }
       if (t.fn === 'script') {
         if (t.levels === undefined) p('transformation.levels', t.levels, `scripts in encoding order, from ${SCRIPTS.join(', ')}`);
@@ -214,7 +236,7 @@ export function checkDefinitions(set: FeatureSetDefinition): DefinitionProblem[]
           for (const l of t.levels) if (!(SCRIPTS as readonly string[]).includes(l)) p('transformation.levels', l, `one of ${SCRIPTS.join(', ')}`);
           if (t.otherwise === undefined || !t.levels.includes(t.otherwise)) p('transformation.otherwise', t.otherwise, 'the level of the scripts not listed (one of levels)');
         }
-        if (f.type !== 'categorical') p('type', f.type, 'categorical (script)');
+        if (f.type !== levelType) p('type', f.type, `${levelType} (script${t.equals === undefined ? '' : ' with equals'})`);
       }
       if (t.fn !== 'count_char' && t.char !== undefined) p('transformation.char', t.char, 'nothing (only count_char takes char)');
     } else if (f.source === 'temporal') {

@@ -12,7 +12,7 @@
 import { BUCKETS_PER_WINDOW, checkSet, windowMs, type AggregateFeature, type FeatureDefinition, type FeatureSetDefinition, type ModelFeature } from './definitions';
 import { requestFeature } from './request';
 import { localTime, temporalFeature, type LocalTime } from './temporal';
-import { aggregate, type FeatureEvent, type SeriesRef, type Stats } from './windows';
+import { aggregate, fieldsOf, type FeatureEvent, type SeriesRef, type Stats } from './windows';
 
 /** The raw request a set is computed from: `prompt`, the entity fields (`tenant`), `timestamp`, … */
 export type FeatureRequest = Readonly<Record<string, unknown>>;
@@ -68,8 +68,8 @@ export class FeatureSet {
   private readonly index: Map<string, number>;
   /** Distinct (kind, model id, bucketMs) of model features: the same for every request. */
   private readonly modelSeries: SeriesRef[];
-  /** Distinct (entity field, bucketMs) of aggregate features. */
-  private readonly entitySeries: { kind: string; bucketMs: number }[];
+  /** Distinct (entity field, bucketMs) of aggregate features, with the fields they read. */
+  private readonly entitySeries: { kind: string; bucketMs: number; fields: readonly string[] }[];
   private readonly needsTime: boolean;
 
   constructor(def: FeatureSetDefinition) {
@@ -87,8 +87,11 @@ export class FeatureSet {
     this.names = def.features.map((f) => f.name);
     this.index = new Map(this.names.map((n, i) => [n, i]));
     const sizes = new Map<string, Set<number>>();
-    const modelSeries = new Map<string, SeriesRef>();
-    const entitySeries = new Map<string, { kind: string; bucketMs: number }>();
+    const modelSeries = new Map<string, SeriesRef & { fields: string[] }>();
+    const entitySeries = new Map<string, { kind: string; bucketMs: number; fields: string[] }>();
+    const addFields = (to: string[], f: ModelFeature | AggregateFeature) => {
+      for (const x of fieldsOf(f.transformation.event, f.transformation.field, f.transformation.agg)) if (!to.includes(x)) to.push(x);
+    };
     this.compiled = def.features.map((f): Compiled => {
       if (f.source === 'request') return { kind: 'request', def: f };
       if (f.source === 'temporal') return { kind: 'temporal', def: f, timezone: f.timezone ?? def.timezone };
@@ -97,8 +100,17 @@ export class FeatureSet {
       let s = sizes.get(seriesKind);
       if (s === undefined) sizes.set(seriesKind, (s = new Set()));
       s.add(bucketMs);
-      if (f.source === 'model') modelSeries.set(`${f.model}\u0000${bucketMs}`, { kind: 'model', id: f.model, bucketMs });
-      else entitySeries.set(`${f.entity}\u0000${bucketMs}`, { kind: f.entity, bucketMs });
+      if (f.source === 'model') {
+        const k = `${f.model}\u0000${bucketMs}`;
+        let m = modelSeries.get(k);
+        if (m === undefined) modelSeries.set(k, (m = { kind: 'model', id: f.model, bucketMs, fields: [] }));
+        addFields(m.fields, f);
+      } else {
+        const k = `${f.entity}\u0000${bucketMs}`;
+        let e = entitySeries.get(k);
+        if (e === undefined) entitySeries.set(k, (e = { kind: f.entity, bucketMs, fields: [] }));
+        addFields(e.fields, f);
+      }
       return { kind: 'window', def: f, seriesKind, bucketMs };
     });
     this.bucketSizes = new Map([...sizes].map(([k, v]) => [k, [...v].sort((a, b) => a - b)]));
@@ -123,12 +135,12 @@ export class FeatureSet {
     return out;
   }
 
-  /** The windows `compute` needs for `request`, in the order it expects their sums. */
+  /** The windows `compute` needs for `request`, in the order it expects their sums, each with the fields its features read. */
   seriesFor(request: FeatureRequest): SeriesRef[] {
     const out = this.modelSeries.slice();
     for (const e of this.entitySeries) {
       const id = request[e.kind];
-      if (typeof id === 'string' && id.length > 0) out.push({ kind: e.kind, id, bucketMs: e.bucketMs });
+      if (typeof id === 'string' && id.length > 0) out.push({ kind: e.kind, id, bucketMs: e.bucketMs, fields: e.fields });
     }
     return out;
   }

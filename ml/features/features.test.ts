@@ -1,10 +1,10 @@
 import { Rng } from '../rng';
-import { featureSetSchema, LATENCY_BOUNDS_MS, windowMs, type FeatureSetDefinition } from './definitions';
+import { AGG_FIELDS, AGGS, featureSetSchema, LATENCY_BOUNDS_MS, windowMs, type FeatureSetDefinition } from './definitions';
 import { FeatureInputError, FeatureSet, FeatureSetError } from './feature-set';
 import { pointInTimeFeatures, decisionEvents, type LoggedFeatureDecision } from './offline';
 import { chars, countChar, digitRatio, dominantScript, estimatedTokens, hasCode, hasUrl, keywordCategory, lines, nonAsciiRatio, uppercaseRatio, words } from './request';
 import { localTime } from './temporal';
-import { BucketStore, aggregate, latencyBucket, latencyQuantile, type FeatureEvent } from './windows';
+import { ALL_FIELDS, BucketStore, aggregate, fieldsOf, latencyBucket, latencyQuantile, type FeatureEvent } from './windows';
 
 describe('request transformations', () => {
   test.each([
@@ -74,6 +74,70 @@ describe('request transformations', () => {
     expect(keywordCategory('integral of a python bug', cats, 'chat')).toBe('code'); // definition order
     expect(keywordCategory('hello', cats, 'chat')).toBe('chat');
   });
+
+  test('keyword category: a keyword with a character outside words (tl;dr, {, =) matches as a substring', () => {
+    const cats = { code: ['{', 'def'], math: ['=', '+'], summarise: ['tl;dr'] };
+    expect(keywordCategory('if (x) { y }', cats, 'chat')).toBe('code');
+    expect(keywordCategory('x=1', cats, 'chat')).toBe('math');
+    expect(keywordCategory('x + y', cats, 'chat')).toBe('math'); // + is a word character: the word "+"
+    expect(keywordCategory('x+y', cats, 'chat')).toBe('chat'); // … and "x+y" is one word
+    expect(keywordCategory('TL;DR please', cats, 'chat')).toBe('summarise');
+    expect(keywordCategory('tl dr', cats, 'chat')).toBe('chat');
+  });
+});
+
+describe('one-hot and scaled request features', () => {
+  const category = { fn: 'keyword_category' as const, categories: { code: ['python'], math: ['integral'] }, otherwise: 'chat', levels: ['chat', 'code', 'math'] };
+  const set = new FeatureSet(
+    featureSetSchema.parse({
+      set: 'onehot',
+      features: [
+        { name: 'task', type: 'categorical', source: 'request', transformation: category },
+        ...['chat', 'code', 'math'].map((l) => ({ name: `task_${l}`, type: 'bool', source: 'request', transformation: { ...category, equals: l } })),
+        { name: 'tokens_k', type: 'float', source: 'request', transformation: { fn: 'number', field: 'expected_tokens', divideBy: 1000 } },
+        { name: 'chars_k', type: 'float', source: 'request', transformation: { fn: 'chars', divideBy: 1000 } },
+      ],
+    }),
+  );
+
+  test.each([
+    ['a python bug', 1, [0, 1, 0]],
+    ['the integral', 2, [0, 0, 1]],
+    ['hello', 0, [1, 0, 0]],
+  ])('%j: category %d, one-hot %j; numbers divided by divideBy', (prompt, index, onehot) => {
+    const r = set.toRecord(set.compute({ prompt, expected_tokens: 1234 }, 0, []));
+    expect(r.task).toBe(index);
+    expect([r.task_chat, r.task_code, r.task_math]).toEqual(onehot);
+    expect(r.tokens_k).toBe(1234 / 1000);
+    expect(r.chars_k).toBe(prompt.length / 1000);
+  });
+
+  test('equals must be a level of a categorical transformation, on a bool feature; divideBy only on numeric ones', () => {
+    const bad = featureSetSchema.parse({
+      set: 'bad',
+      features: [
+        { name: 'a', type: 'bool', source: 'request', transformation: { ...category, equals: 'poetry' } },
+        { name: 'b', type: 'categorical', source: 'request', transformation: { ...category, equals: 'code' } },
+        { name: 'c', type: 'int', source: 'request', transformation: { fn: 'chars', equals: 'code' } },
+        { name: 'd', type: 'bool', source: 'request', transformation: { fn: 'has_code', divideBy: 2 } },
+        { name: 'e', type: 'categorical', source: 'request', transformation: { ...category, divideBy: 2 } },
+      ],
+    });
+    expect(featureSetSchema.safeParse({ set: 'x', features: [{ name: 'f', type: 'int', source: 'request', transformation: { fn: 'chars', divideBy: 0 } }] }).success).toBe(false);
+    let err: FeatureSetError | null = null;
+    try {
+      new FeatureSet(bad);
+    } catch (e) {
+      err = e as FeatureSetError;
+    }
+    expect(err!.problems).toEqual([
+      { feature: 'a', field: 'transformation.equals', value: 'poetry', expected: 'one of the levels chat, code, math' },
+      { feature: 'b', field: 'type', value: 'categorical', expected: 'bool (keyword_category with equals)' },
+      { feature: 'c', field: 'transformation.equals', value: 'code', expected: 'nothing (only keyword_category and script take equals)' },
+      { feature: 'd', field: 'transformation.divideBy', value: 2, expected: 'nothing (only a numeric feature is divided)' },
+      { feature: 'e', field: 'transformation.divideBy', value: 2, expected: 'nothing (only a numeric feature is divided)' },
+    ]);
+  });
 });
 
 describe('temporal', () => {
@@ -108,6 +172,26 @@ describe('windows', () => {
     expect(aggregate({}, 'reward', 'reward', 'mean')).toBeNull();
     expect(aggregate({ 'n.reward': 4, 's.reward': 3 }, 'reward', 'reward', 'mean')).toBe(0.75);
     expect(aggregate({ 'n.decision': 7 }, 'decision', 'count', 'count')).toBe(7);
+  });
+
+  test('fieldsOf names every field an aggregate reads: the aggregate of those fields alone is the same', () => {
+    const rng = new Rng(5);
+    const store = new BucketStore(new Map([['tenant', [1000]]]));
+    for (let i = 0; i < 200; i++) {
+      if (rng.uniform() < 0.3) store.apply({ type: 'decision', time: i, entities: { tenant: 'a' } });
+      else store.apply({ type: 'reward', time: i, entities: { tenant: 'a' }, model: null, reward: rng.uniform(), components: { latency_ms: rng.uniform() * 9000, cost_usd: rng.uniform() / 100, error: rng.uniform() < 0.2 ? 1 : 0 } });
+    }
+    const s = store.window({ kind: 'tenant', id: 'a', bucketMs: 1000 }, 500);
+    expect(Object.keys(s).every((f) => ALL_FIELDS.includes(f))).toBe(true);
+    for (const event of ['decision', 'reward'] as const) {
+      for (const field of AGG_FIELDS) {
+        for (const agg of AGGS) {
+          const only: Record<string, number> = {};
+          for (const f of fieldsOf(event, field, agg)) if (f in s) only[f] = s[f];
+          expect([event, field, agg, aggregate(only, event, field, agg)]).toEqual([event, field, agg, aggregate(s, event, field, agg)]);
+        }
+      }
+    }
   });
 
   test('a window is 12 buckets of window/12: an event leaves it 11 to 12 buckets later', () => {

@@ -8,4 +8,4 @@ export { FeatureInputError, FeatureSet, FeatureSetError, type FeatureRequest } f
 export { decisionEvents, pointInTimeFeatures, type LoggedFeatureDecision, type PointInTimeRow } from './offline';
 export * as requestFns from './request';
 export { localTime, temporalFeature, type LocalTime } from './temporal';
-export { BucketStore, COMPONENTS, aggregate, bucketOf, eventIncrements, latencyBucket, latencyQuantile, windowBuckets, type FeatureEvent, type SeriesRef, type Stats } from './windows';
+export { ALL_FIELDS, BucketStore, COMPONENTS, aggregate, fieldsOf, bucketOf, eventIncrements, latencyBucket, latencyQuantile, windowBuckets, type FeatureEvent, type SeriesRef, type Stats } from './windows';

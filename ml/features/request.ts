@@ -160,9 +160,18 @@ function wordSet(s: string): Set<string> {
   return out;
 }
 
+/** A keyword that is not one word (a space, or a character other than ASCII letters, digits, + and #). */
+function isPhrase(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 35)) return true;
+  }
+  return false;
+}
+
 /**
  * The first category (in the definition's order) one of whose keywords is a word of the text; a
- * keyword of several words (`"write a poem"`) matches as a lower-case substring.
+ * keyword that is not one word (`"write a poem"`, `"tl;dr"`, `"{"`) matches as a lower-case substring.
  */
 export function keywordCategory(s: string, categories: Record<string, string[]>, otherwise: string): string {
   const ws = wordSet(s);
@@ -170,7 +179,7 @@ export function keywordCategory(s: string, categories: Record<string, string[]>,
   for (const [cat, keywords] of Object.entries(categories)) {
     for (const k of keywords) {
       const key = k.toLowerCase();
-      if (key.includes(' ')) {
+      if (isPhrase(key)) {
         lower ??= s.toLowerCase();
         if (lower.includes(key)) return cat;
       } else if (ws.has(key)) return cat;
@@ -186,8 +195,15 @@ function levelIndex(levels: readonly string[], value: string, name: string): num
   return i;
 }
 
-/** The value of a request feature from the field's text (numbers for `fn: number`). */
+/** The value of a request feature from the field's text (numbers for `fn: number`), divided by `divideBy` when given. */
 export function requestFeature(def: RequestFeature, value: string | number): number {
+  const v = rawRequestFeature(def, value);
+  const t = def.transformation;
+  if (t.equals !== undefined) return v === t.levels!.indexOf(t.equals) ? 1 : 0;
+  return t.divideBy === undefined ? v : v / t.divideBy;
+}
+
+function rawRequestFeature(def: RequestFeature, value: string | number): number {
   const t = def.transformation;
   if (t.fn === 'number') return Number(value);
   const s = String(value);

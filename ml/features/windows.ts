@@ -20,6 +20,8 @@ export interface SeriesRef {
   kind: string;
   id: string;
   bucketMs: number;
+  /** The fields of the series' sums that its features read (`fieldsOf`); absent: every field (`ALL_FIELDS`). */
+  fields?: readonly string[];
 }
 
 /** What happened, with the time the online store applied it (ms since the epoch). */
@@ -95,6 +97,33 @@ export function latencyQuantile(s: Readonly<Stats>, q: number): number | null {
   return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1];
 }
 
+/** Every field a bucket can hold (what eventIncrements writes). */
+export const ALL_FIELDS: readonly string[] = [
+  'n.decision',
+  'n.reward',
+  's.reward',
+  ...COMPONENTS.flatMap((c) => [`n.${c}`, `s.${c}`]),
+  ...LATENCY_BOUNDS_MS.map((_, i) => `h.latency_ms.${i}`),
+  `h.latency_ms.${LATENCY_BOUNDS_MS.length}`,
+];
+
+/** The fields of a window's sums that `aggregate(s, event, field, agg)` reads: the others do not change its value. */
+export function fieldsOf(event: 'decision' | 'reward', field: AggField, agg: Agg): string[] {
+  if (event === 'decision') return ['n.decision'];
+  const f = field === 'count' ? 'reward' : field;
+  switch (agg) {
+    case 'count':
+      return [`n.${f}`];
+    case 'sum':
+      return [`s.${f}`];
+    case 'mean':
+      return [`n.${f}`, `s.${f}`];
+    case 'p50':
+    case 'p90':
+      return ['n.latency_ms', ...ALL_FIELDS.filter((x) => x.startsWith('h.latency_ms.'))];
+  }
+}
+
 /** The aggregate `agg` of `field` over the window's sums; null when it is undefined (a mean of nothing). */
 export function aggregate(s: Readonly<Stats>, event: 'decision' | 'reward', field: AggField, agg: Agg): number | null {
   if (event === 'decision') return s['n.decision'] ?? 0;
@@ -143,6 +172,7 @@ export class BucketStore {
     if (e.type === 'reward' && e.model !== null) this.add('model', e.model, e.time, inc);
   }
 
+  /** Every field of the series' sums as of `asOf` (`ref.fields` is not applied: the aggregates read what they need). */
   window(ref: SeriesRef, asOf: number): Stats {
     const { first, last } = windowBuckets(asOf, ref.bucketMs);
     const out: Stats = {};
