@@ -261,6 +261,22 @@ export class SemanticCache {
     return { hit: true, response: hit.response, similarity: hitSim, matches, shadows: [] };
   }
 
+  /**
+   * Takes over `from`'s entries (stored, shadows, hits still open), e.g. when a deployment's settings
+   * change: its answers keep serving under the new settings. The entries' rows must have been hashed
+   * alike (same bits, seed and intercept; the caller checks). Stored answers above this capacity are
+   * evicted, least recently used first. `from` is left empty.
+   */
+  adopt(from: SemanticCache): void {
+    this.stored.push(...from.stored);
+    this.shadows.push(...from.shadows);
+    for (const [id, h] of from.openHits) this.openHits.set(id, h);
+    from.stored = [];
+    from.shadows = [];
+    from.openHits.clear();
+    while (this.stored.length > this.config.capacity) this.evictLru();
+  }
+
   /** The reuse model's features of a miss (what `admit` scores and logs). */
   features(req: CacheRequest, seen: CacheLookup): NamedFeatures {
     return {
