@@ -10,7 +10,7 @@
  *     "admission": "learned",                    // or the baselines "always" / "never"
  *     "wrongHitWindowSeconds": 60,
  *     "cost": { "llmUsdPerRequest": 0.004, "storageUsdPerGbHour": 0.02, "stalenessUsdPerHit": 0.0001 },
- *     "reuseModel": { "bits": 16, "ftrl": { "alpha": 0.5 }, "stateKey": "…", "snapshotEverySeconds": 300, "init": { "version": 3 } }
+ *     "reuseModel": { "bits": 16, "ftrl": { "alpha": 0.7 }, "stateKey": "…", "snapshotEverySeconds": 300, "init": { "version": 3 } }
  *   }
  *
  * Pure. Errors name the field (`config.cost.llmUsdPerRequest`), the value and what was expected.

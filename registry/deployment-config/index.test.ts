@@ -12,7 +12,7 @@ describe('parseDeploymentConfig (every served kind\'s config by its schema)', ()
     expect(parseDeploymentConfig('predictor', {}, 'quality')).toEqual({ gate: null });
     expect(parseDeploymentConfig('predictor', { gate: { threshold: 0.6, action: 'escalate', to: 'human-review' } }, 'quality')).toEqual({ gate: { threshold: 0.6, action: 'escalate', to: 'human-review' } });
     expect(parseDeploymentConfig('semantic-cache', { threshold: 0.9, cost: { llmUsdPerRequest: 0.004 }, reuseModel: { ftrl: { l1: 0.1 } } }, 'faq')).toMatchObject({
-      cache: { threshold: 0.9, admission: 'learned', bits: 16, ftrl: { alpha: 0.5, l1: 0.1 } },
+      cache: { threshold: 0.9, admission: 'learned', bits: 16, ftrl: { alpha: 0.7, l1: 0.1 } },
       llmUsdPerRequest: 0.004,
       embeddingModel: null,
       reuseModel: { algorithm: 'ftrl', loss: 'logistic', stateKey: 'semantic-cache:faq', init: null },
