@@ -7,7 +7,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CalibrationExporter, type CalibrationReport } from '../ml/calibration';
 
-export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'predict' | 'labels' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
+export type RouteLabel = 'decide' | 'rewards' | 'feedback' | 'predict' | 'labels' | 'cache_lookup' | 'cache_store' | 'cache_wrong_hit' | 'v2_infer' | 'v2_metadata' | 'health' | 'metrics' | 'not_found';
 
 /** What a histogram child needs: `observe(seconds)`. */
 export interface Observer {

@@ -21,6 +21,8 @@ import type { ArtifactStore } from '../registry/artifacts/store';
 import { DECISION_COLUMNS, DecisionStore } from '../decision-log';
 import { Registry, type RegisterVersionInput } from '../registry';
 import { createOnlineHandlers } from './online/handlers';
+import { createCacheHandlers } from './cache/handlers';
+import type { SemanticCacheKind } from './cache/kind';
 import { createPredictHandler } from './predictor/handlers';
 import type { PredictorKind } from './predictor/kind';
 import type { OnlineModelKind } from './online/kind';
@@ -98,6 +100,8 @@ export interface InferenceServerOptions {
   banditRefreshIntervalMs?: number;
   /** Online-model deployments: how often each instance tails the shared state's log (default 200 ms). */
   onlineRefreshIntervalMs?: number;
+  /** Semantic-cache deployments: the embedding model's folder when a config names none (default .model-minilm, make setup-minilm). */
+  embeddingModelDir?: string;
   /** Bandit deployments: how long increments accumulate after each flush to Redis (default 50 ms). */
   banditFlushIntervalMs?: number;
   /** Most rewards in one batch POST /v1/rewards `{ rewards: [...] }` (413 above; default 500). */
@@ -144,6 +148,8 @@ export interface InferenceServer {
   /** Counts rewards of feature-set decisions in the sets' windows (null: no computed features). */
   readonly featureObserver: RewardFeatureObserver | null;
   readonly predictors: PredictorKind;
+  /** Semantic-cache deployments (null without Redis). */
+  readonly semanticCaches: SemanticCacheKind | null;
   /** Stops accepting, lets in-flight requests finish, flushes the decision log, releases everything. */
   close(): Promise<DecisionLogStats>;
 }
@@ -288,6 +294,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     rewardLog,
     banditRefreshIntervalMs: opts.banditRefreshIntervalMs,
     onlineRefreshIntervalMs: opts.onlineRefreshIntervalMs,
+    embeddingModelDir: opts.embeddingModelDir,
     snapshots: snapshotRegistry,
     banditFlushIntervalMs: opts.banditFlushIntervalMs,
     log,
@@ -346,6 +353,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       feedback: createFeedbackHandler({ store: decisions, metrics, decidingKeyOnly: auth === null ? undefined : (d) => auth.decidingKeyOnly(d) }),
       ...kserve,
       ...withPredictors(createOnlineHandlers(kinds['online-model']), kinds.predictor),
+      ...createCacheHandlers(kinds['semantic-cache']),
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     },
   });
@@ -376,6 +384,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     onlineModels: kinds['online-model'],
     featureObserver,
     predictors: kinds.predictor,
+    semanticCaches: kinds['semantic-cache'],
     close() {
       if (closing !== null) return closing;
       closing = (async () => {

@@ -15,7 +15,7 @@ export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
  * (inference/serving/kinds.ts) and in the config parsers (registry/deployment-config/). Adding a kind: a word here,
  * then the two rows the type checker asks for.
  */
-export const DEPLOYMENT_KINDS = ['policy', 'bandit', 'text-policy', 'online-model', 'predictor'] as const;
+export const DEPLOYMENT_KINDS = ['policy', 'bandit', 'text-policy', 'online-model', 'predictor', 'semantic-cache'] as const;
 export type DeploymentKind = (typeof DEPLOYMENT_KINDS)[number];
 
 export const RESERVED_ALIASES = ['champion', 'canary'] as const;

@@ -38,6 +38,9 @@ const ROUTE_SCOPE: Partial<Record<RouteLabel, NeededScope>> = {
   feedback: 'reward',
   predict: 'decide',
   labels: 'reward',
+  cache_lookup: 'decide',
+  cache_store: 'decide',
+  cache_wrong_hit: 'reward',
   v2_infer: 'decide',
   v2_metadata: 'read',
   health: 'read', // only GET /v2 (server metadata) is checked: /v2/health/{live,ready} stay open

@@ -83,6 +83,10 @@ export interface Handlers {
   /** POST /v1/predict and /v1/labels (online models); absent: 404. */
   predict?: JsonHandler;
   labels?: JsonHandler;
+  /** POST /v1/cache/{lookup,store,wrong-hit} (semantic caches, inference/cache/); absent: 404. */
+  cacheLookup?: JsonHandler;
+  cacheStore?: JsonHandler;
+  cacheWrongHit?: JsonHandler;
   live: GetHandler;
   ready: GetHandler;
   serverMetadata: GetHandler;
@@ -203,6 +207,9 @@ function routeLabel(path: string): RouteLabel {
   if (path === '/v1/feedback') return 'feedback';
   if (path === '/v1/predict') return 'predict';
   if (path === '/v1/labels') return 'labels';
+  if (path === '/v1/cache/lookup') return 'cache_lookup';
+  if (path === '/v1/cache/store') return 'cache_store';
+  if (path === '/v1/cache/wrong-hit') return 'cache_wrong_hit';
   if (path === '/metrics') return 'metrics';
   if (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/v2') return 'health';
   const parsed = path.startsWith('/v2/models/') ? parseModelPath(path) : null;
@@ -225,6 +232,9 @@ export function createHttpServer(opts: HttpOptions): Server {
     feedback: metrics.latency('feedback'),
     predict: metrics.latency('predict'),
     labels: metrics.latency('labels'),
+    cache_lookup: metrics.latency('cache_lookup'),
+    cache_store: metrics.latency('cache_store'),
+    cache_wrong_hit: metrics.latency('cache_wrong_hit'),
     v2_infer: metrics.latency('v2_infer'),
     v2_metadata: metrics.latency('v2_metadata'),
     health: metrics.latency('health'),
@@ -403,6 +413,15 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (method === 'POST') return (key = authorize(body, ex, r, start, authorization, null)) === undefined ? undefined : runJson(body, ex, r, r === 'predict' ? handlers.predict : handlers.labels, undefined, start, r === 'labels' ? maxInferBodyBytes : maxBodyBytes, key);
       return reject(body, ex, r, start, methodNotAllowed(method, path, 'POST'));
     }
+    if (path.startsWith('/v1/cache/')) {
+      const r = routeLabel(path);
+      const h = r === 'cache_lookup' ? handlers.cacheLookup : r === 'cache_store' ? handlers.cacheStore : r === 'cache_wrong_hit' ? handlers.cacheWrongHit : undefined;
+      if (h !== undefined && r !== 'not_found') {
+        // A stored answer may be larger than a decision: store takes the v2 infer body limit.
+        if (method === 'POST') return (key = authorize(body, ex, r, start, authorization, null)) === undefined ? undefined : runJson(body, ex, r, h, undefined, start, r === 'cache_store' ? maxInferBodyBytes : maxBodyBytes, key);
+        return reject(body, ex, r, start, methodNotAllowed(method, path, 'POST'));
+      }
+    }
     if (path === '/metrics') {
       if (method !== 'GET') return reject(body, ex, 'metrics', start, methodNotAllowed(method, path, 'GET'));
       handlers.metrics().then(
@@ -439,7 +458,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       'not_found',
       start,
       new ClientError(404, `no route ${method} ${path.length > 100 ? `${path.slice(0, 97)}...` : path}`, 'path',
-        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, POST /v1/predict, POST /v1/labels, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
+        'POST /v1/decide, POST /v1/rewards, POST /v1/feedback, POST /v1/predict, POST /v1/labels, POST /v1/cache/{lookup,store,wrong-hit}, GET /v2/health/{live,ready}, GET /v2/models/{name}[/versions/{v}], POST /v2/models/{name}[/versions/{v}]/infer, GET /metrics'),
     );
   };
 
@@ -466,7 +485,7 @@ export function createHttpServer(opts: HttpOptions): Server {
     // Only v2 infer takes more than the common limit; its limit is looked up only for a body over that.
     const largeBodies = { limitOf: (target: string) => {
         const r = routeLabel(target.split('?', 1)[0]);
-        return r === 'v2_infer' || r === 'labels' ? maxInferBodyBytes : maxBodyBytes;
+        return r === 'v2_infer' || r === 'labels' || r === 'cache_store' ? maxInferBodyBytes : maxBodyBytes;
       } };
     const fastStats = installFastPath(
       server,

@@ -166,3 +166,104 @@ export type RewardBatchResponse = z.infer<typeof rewardBatchResponse>;
 export type FeedbackRequest = z.infer<typeof feedbackRequest>;
 export type FeedbackResponse = z.infer<typeof feedbackResponse>;
 export type ErrorResponse = z.infer<typeof errorResponse>;
+
+/** Named features of an online model or a predictor: numbers, strings (categorical), booleans. */
+const namedFeatures = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
+
+/** POST /v1/predict: an online-model deployment (`features`, or `rows` of them) or a predictor deployment (`features`, `unit`). */
+export const predictRequest = z
+  .object({
+    deployment: z.string().min(1).describe('an online-model or predictor deployment'),
+    features: namedFeatures.optional().describe('one row of named features'),
+    rows: z.array(namedFeatures).min(1).max(10_000).optional().describe('online models: several rows, one prediction each'),
+    unit: z.string().optional().describe('predictor deployments: the champion/canary choice is sticky per unit'),
+  })
+  .strict();
+
+/** The answer of /v1/predict: an online model's (`stateKey`, `seq`, `prediction` or `predictions`) or a predictor's (a logged decision with its gate's verdict). */
+export const predictResponse = z
+  .object({
+    model: z.string(),
+    stateKey: z.string().optional().describe('online models: the shared state predicted from'),
+    seq: z.number().int().optional().describe('online models: labels learnt into that state'),
+    output: z.enum(['probability', 'value']).optional().describe('online models: logistic → probability, squared → value'),
+    prediction: z.number().optional(),
+    predictions: z.array(z.number()).optional(),
+    decisionId: z.uuid().optional().describe('predictor deployments: the decision logged'),
+    version: z.number().int().optional(),
+    arm: z.string().optional(),
+    armProbability: z.number().min(0).max(1).optional(),
+    probability: z.number().optional().describe('predictor: P(low quality)'),
+    quality: z.number().optional().describe('predictor: 1 − probability'),
+    threshold: z.number().nullable().optional(),
+    passed: z.boolean().optional(),
+    action: z.object({ type: z.enum(['reroute', 'escalate']), to: z.string() }).strict().nullable().optional(),
+  })
+  .strict();
+
+/** POST /v1/labels: one `{ features, label }` or a batch `labels: [{ features, label }…]` for an online-model deployment. */
+export const labelsRequest = z
+  .object({
+    deployment: z.string().min(1).describe('an online-model deployment'),
+    features: namedFeatures.optional(),
+    label: z.number().optional().describe('logistic: 0 or 1; squared: a finite number'),
+    labels: z.array(z.object({ features: namedFeatures, label: z.number() }).strict()).min(1).optional().describe('a batch (1..--max-labels, default 10000), all checked before any is learnt'),
+  })
+  .strict();
+
+export const labelsResponse = z
+  .object({ model: z.string(), stateKey: z.string(), learnt: z.number().int(), seq: z.number().int().describe('labels learnt into the shared state after this batch'), meanLossBefore: z.number() })
+  .strict();
+
+/** POST /v1/cache/lookup: is a near-duplicate of this prompt cached? */
+export const cacheLookupRequest = z
+  .object({
+    deployment: z.string().min(1).describe('a semantic-cache deployment'),
+    prompt: z.string().min(1).max(32_768).describe('the prompt the LLM would be asked'),
+    context: namedFeatures.optional().describe('features of the request for the reuse model (tenant, task, …)'),
+    costUsd: z.number().positive().optional().describe("what this request's LLM call costs (default the deployment's cost.llmUsdPerRequest)"),
+    unit: z.string().min(1).max(256).optional().describe('a user or session, logged with the decision'),
+  })
+  .strict();
+
+export const cacheLookupResponse = z
+  .object({
+    decisionId: z.uuid().describe('a hit: its decision (report it with /v1/cache/wrong-hit); a miss: send it with /v1/cache/store'),
+    model: z.string(),
+    hit: z.boolean(),
+    response: z.string().optional().describe('a hit: the cached answer'),
+    similarity: z.number().describe('cosine similarity of the nearest cached prompt (0 when none)'),
+  })
+  .strict();
+
+/** POST /v1/cache/store: after a miss, the LLM's answer; the cache decides whether to keep it. */
+export const cacheStoreRequest = z
+  .object({
+    deployment: z.string().min(1),
+    decisionId: z.string().min(1).describe('the decisionId of the lookup that missed (same server, within ttlSeconds)'),
+    response: z.string().max(1_000_000).describe("the LLM's answer"),
+    costUsd: z.number().positive().optional().describe('what the LLM call cost, if it differs from what the lookup said'),
+  })
+  .strict();
+
+export const cacheStoreResponse = z
+  .object({
+    decisionId: z.uuid(),
+    model: z.string(),
+    stored: z.boolean().describe('the admission decision (logged with arm store or skip)'),
+    propensity: z.number().min(0).max(1).describe('probability of this choice (ε-greedy; 1 for the always/never baselines)'),
+    pReuse: z.number().min(0).max(1).describe("the reuse model's P(a near-duplicate arrives within the TTL)"),
+    valueUsd: z.number().describe('expected net value of storing: p · (LLM cost − staleness) − storage − what it displaces'),
+  })
+  .strict();
+
+/** POST /v1/cache/wrong-hit: a hit's answer was wrong for its prompt. */
+export const cacheWrongHitRequest = z
+  .object({
+    deployment: z.string().min(1),
+    decisionId: z.string().min(1).describe("the hit's decisionId (same server, within wrongHitWindowSeconds)"),
+    mismatchUsd: z.number().min(0).optional().describe('what serving the wrong answer cost (reporting only)'),
+  })
+  .strict();
+
+export const cacheWrongHitResponse = z.object({ decisionId: z.string(), model: z.string(), dropped: z.literal(true) }).strict();

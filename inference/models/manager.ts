@@ -153,7 +153,7 @@ export class DeploymentManager {
     if (kind === undefined || kind === null) {
       if (this.refused.get(name) !== d.generation) {
         this.refused.set(name, d.generation);
-        const why = kind === null ? 'which this server is not set up to serve (bandit and online-model deployments need Redis)' : `which this server does not know (known: ${DEPLOYMENT_KINDS.join(', ')})`;
+        const why = kind === null ? 'which this server is not set up to serve (bandit, online-model and semantic-cache deployments need Redis)' : `which this server does not know (known: ${DEPLOYMENT_KINDS.join(', ')})`;
         this.log('error', `deployment ${name} generation ${d.generation} is of kind ${JSON.stringify(d.kind)}, ${why}; not served`);
       }
       this.unload(name);

@@ -24,6 +24,7 @@ import { PolicyKind } from '../policy/kind';
 import { TextPolicyKind } from '../text-policy/kind';
 import { OnlineModelKind, type SnapshotRegistry } from '../online/kind';
 import { PredictorKind } from '../predictor/kind';
+import { SemanticCacheKind } from '../cache/kind';
 import type { DeploymentMap } from './deployment-map';
 import type { ServedKind } from './served-deployment';
 
@@ -53,6 +54,8 @@ export interface ServingDeps {
   /** Registers and reads online-model snapshots (null: no artifact store). */
   snapshots?: SnapshotRegistry | null;
   onlineRefreshIntervalMs?: number;
+  /** The semantic cache's embedding model folder when a deployment names none (default .model-minilm). */
+  embeddingModelDir?: string;
   banditRefreshIntervalMs?: number;
   banditFlushIntervalMs?: number;
   retryFailedMs?: number;
@@ -97,6 +100,14 @@ export const SERVED_KINDS = {
       : new OnlineModelKind({ map: deps.map, redis: deps.banditRedis, snapshots: deps.snapshots ?? null, actor: deps.actor, refreshIntervalMs: deps.onlineRefreshIntervalMs, log: deps.log }),
   predictor: (deps: ServingDeps) =>
     new PredictorKind({ map: deps.map, registry: deps.registry, artifacts: deps.artifacts, decisionLog: deps.decisionLog, metrics: deps.metrics, log: deps.log }),
+  'semantic-cache': (deps: ServingDeps) => {
+    if (deps.banditRedis === null) return null;
+    const rng = new Rng(deps.seed ^ 0x2545f491);
+    return new SemanticCacheKind({
+      map: deps.map, redis: deps.banditRedis, decisionLog: deps.decisionLog, metrics: deps.metrics, snapshots: deps.snapshots ?? null, actor: deps.actor,
+      random: () => rng.uniform(), defaultEmbeddingDir: deps.embeddingModelDir, refreshIntervalMs: deps.onlineRefreshIntervalMs, log: deps.log,
+    });
+  },
 } satisfies { readonly [K in DeploymentKind]: (deps: ServingDeps) => ServedKind | null };
 
 /** One ServedKind per kind (null: not served by this server, e.g. bandit without Redis). */

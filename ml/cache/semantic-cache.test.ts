@@ -23,13 +23,9 @@ describe('SemanticCache', () => {
   });
 
   it('labels a skipped answer 1 when a near-duplicate gets the same answer, 0 when another, and 0 when its TTL ends', () => {
-    const c = new SemanticCache({ threshold: 0.9, ttlSeconds: 100, admission: 'never' });
     const updates: number[] = [];
-    const update = c.learner.update.bind(c.learner);
-    c.learner.update = (idx, val, from, to, y) => {
-      updates.push(y);
-      return update(idx, val, from, to, y);
-    };
+    const model = { predict: () => 0.5, learn: (_idx: Int32Array, _val: Float64Array, y: 0 | 1) => void updates.push(y) };
+    const c = new SemanticCache({ threshold: 0.9, ttlSeconds: 100, admission: 'never' }, { model });
     const s1 = c.lookup(req(at(0)), 0);
     c.admit(req(at(0)), 'A', 100, s1, 0);
     const s2 = c.lookup(req(at(0.1)), 1);
@@ -56,6 +52,25 @@ describe('SemanticCache', () => {
     expect(c.stats.costWithCacheUsd).toBeCloseTo(0.01 + 0.01 + 0.05, 12);
     expect(() => c.reportWrongHit()).toThrow('reportWrongHit: no hit to report since the last lookup');
     expect(c.lookup(req(at(0.1)), 2).hit).toBe(false);
+  });
+
+  it('a hit named by its id can be reported wrong within the window; unreported hits are labelled 1 after it', () => {
+    const updates: number[] = [];
+    const model = { predict: () => 0.9, learn: (_idx: Int32Array, _val: Float64Array, y: 0 | 1) => void updates.push(y) };
+    const c = new SemanticCache({ threshold: 0.9, admission: 'always', wrongHitWindowSeconds: 30 }, { model });
+    c.admit(req(at(0)), 'A', 100, c.lookup(req(at(0)), 0), 0);
+    c.admit(req(at(2)), 'B', 100, c.lookup(req(at(2)), 0), 0);
+    expect(c.lookup(req(at(0.05)), 1, 'h1').response).toBe('A');
+    expect(c.lookup(req(at(2.05)), 2, 'h2').response).toBe('B');
+    c.lookup(req(at(1)), 20); // within both windows: nothing settled
+    expect(updates).toEqual([]);
+    c.reportWrongHit(0, 'h2');
+    expect(updates).toEqual([0]);
+    expect(() => c.reportWrongHit(0, 'h2')).toThrow('reportWrongHit: hit h2 is not open');
+    c.lookup(req(at(1)), 40); // h1's window passed unreported: right
+    expect(updates).toEqual([0, 1]);
+    expect(() => c.reportWrongHit(0, 'h1')).toThrow('its window of 30 s passed');
+    expect(c.size).toBe(1);
   });
 
   it('explores with the stated propensities and evicts the least recently used entry at capacity', () => {

@@ -27,6 +27,28 @@
  */
 import { FeatureHasher, FtrlProximal, SparseVector, type FtrlParams, type NamedFeatures } from '../online';
 
+/**
+ * The reuse model the cache scores and trains: by default an in-process FTRL-Proximal learner; the
+ * inference server passes one whose state all servers share (inference/cache/: predict from the shared
+ * learner, labels sent to the shared state).
+ */
+export interface ReuseModel {
+  /** P(reuse) of a hashed row. */
+  predict(idx: ArrayLike<number>, val: ArrayLike<number>, count: number): number;
+  /** Learns the label `y` of a row (the row's arrays are the caller's to keep). */
+  learn(idx: Int32Array, val: Float64Array, y: 0 | 1): void;
+}
+
+export interface SemanticCacheOptions {
+  /** Draws in [0, 1) for exploration (default Math.random). */
+  random?: () => number;
+  /** The reuse model (default: an in-process FTRL-Proximal over the config's bits and ftrl). */
+  model?: ReuseModel;
+  /** The feature hasher's seed and intercept (must match the model's; default 0 and true). */
+  hashSeed?: number;
+  bias?: boolean;
+}
+
 export interface CacheCostModel {
   /** USD per GB-hour of cache memory (e.g. a managed Redis node's price / its memory). */
   storageUsdPerGbHour: number;
@@ -51,6 +73,11 @@ export interface SemanticCacheConfig {
   /** Hash space of the reuse model (default 16 bits) and its FTRL settings. */
   bits: number;
   ftrl: Partial<FtrlParams>;
+  /**
+   * Seconds a hit may still be reported wrong (`reportWrongHit(id)`); a hit not reported within it is
+   * labelled reused (1) at the next lookup after it. Default 0: at the next lookup.
+   */
+  wrongHitWindowSeconds: number;
 }
 
 export const DEFAULT_SEMANTIC_CACHE: SemanticCacheConfig = {
@@ -61,7 +88,11 @@ export const DEFAULT_SEMANTIC_CACHE: SemanticCacheConfig = {
   cost: { storageUsdPerGbHour: 0.02, stalenessUsdPerHit: 0.0001 },
   admission: 'learned',
   bits: 16,
-  ftrl: { alpha: 0.1, beta: 1, l1: 0, l2: 1 },
+  // α = 0.7: on the UC8 workload (bench/semantic-cache.ts, seeds 1–3) α = 0.1 learnt too slowly to tell one-off
+  // prompts from popular ones within a few thousand requests (net saving 11 % below always-cache); 0.5 beat
+  // always-cache on 2 of 3 seeds, 0.7 on all 3, 1 overshoots (bench/RESULTS.md).
+  ftrl: { alpha: 0.7, beta: 1, l1: 0, l2: 1 },
+  wrongHitWindowSeconds: 0,
 };
 
 /** Checks a (partial) config; errors name the field, the value and what was expected. */
@@ -80,6 +111,7 @@ export function parseSemanticCacheConfig(input: SemanticCacheSettings): Semantic
   if (!(c.cost.stalenessUsdPerHit >= 0 && Number.isFinite(c.cost.stalenessUsdPerHit))) fail('cost.stalenessUsdPerHit', c.cost.stalenessUsdPerHit, 'a cost ≥ 0');
   if (!['learned', 'always', 'never'].includes(c.admission)) fail('admission', c.admission, 'learned, always or never');
   if (!(Number.isInteger(c.bits) && c.bits >= 4 && c.bits <= 24)) fail('bits', c.bits, 'an integer from 4 to 24');
+  if (!(c.wrongHitWindowSeconds >= 0 && Number.isFinite(c.wrongHitWindowSeconds))) fail('wrongHitWindowSeconds', c.wrongHitWindowSeconds, 'a number of seconds ≥ 0');
   return c;
 }
 
@@ -89,7 +121,6 @@ interface Entry {
   response: string | null;
   /** The answer's fingerprint (equal fingerprints: the same answer). */
   fingerprint: string;
-  storedAt: number;
   expiresAt: number;
   lastUsed: number;
   /** Near-duplicates seen since it was created. */
@@ -99,9 +130,6 @@ interface Entry {
   /** The request's own features (without the cache's), to re-score it as an eviction victim. */
   base: NamedFeatures;
   llmCostUsd: number;
-  storageUsd: number;
-  /** Net value realised while stored: hits · (LLM cost − staleness) − storage. */
-  realised: number;
 }
 
 export interface CacheRequest {
@@ -155,20 +183,33 @@ const GB = 1e9;
 
 export class SemanticCache {
   readonly config: SemanticCacheConfig;
-  readonly learner: FtrlProximal;
+  /** The in-process learner when no model was given (null otherwise). */
+  readonly learner: FtrlProximal | null;
+  private readonly model: ReuseModel;
+  private readonly random: () => number;
   private readonly hasher: FeatureHasher;
   private readonly scratch = new SparseVector();
   private stored: Entry[] = [];
   private shadows: Entry[] = [];
-  private lastHit: Entry | null = null;
-  private realisedSum = 0;
-  private realisedCount = 0;
+  /** Hits that may still be reported wrong, by id, oldest first (Map keeps insertion order). */
+  private readonly openHits = new Map<string, { entry: Entry; at: number }>();
+  private lastHitId: string | null = null;
+  private hitCounter = 0;
   readonly stats: CacheStats = { requests: 0, hits: 0, wrongHits: 0, stored: 0, skipped: 0, evicted: 0, labelled: 0, llmCostNoCacheUsd: 0, costWithCacheUsd: 0 };
 
-  constructor(config: SemanticCacheSettings = {}, private readonly random: () => number = Math.random) {
+  constructor(config: SemanticCacheSettings = {}, random: (() => number) | SemanticCacheOptions = Math.random) {
+    const opts: SemanticCacheOptions = typeof random === 'function' ? { random } : random;
     this.config = parseSemanticCacheConfig(config);
-    this.learner = new FtrlProximal('logistic', this.config.bits, this.config.ftrl);
-    this.hasher = new FeatureHasher({ bits: this.config.bits });
+    this.random = opts.random ?? Math.random;
+    if (opts.model !== undefined) {
+      this.learner = null;
+      this.model = opts.model;
+    } else {
+      const l = new FtrlProximal('logistic', this.config.bits, this.config.ftrl);
+      this.learner = l;
+      this.model = { predict: (idx, val, count) => l.predict(idx, val, 0, count), learn: (idx, val, y) => void l.update(idx, val, 0, idx.length, y) };
+    }
+    this.hasher = new FeatureHasher({ bits: this.config.bits, seed: opts.hashSeed, bias: opts.bias });
   }
 
   /** Stored answers now. */
@@ -176,13 +217,19 @@ export class SemanticCache {
     return this.stored.length;
   }
 
+  /** Tracked entries: stored answers and shadows (skipped or evicted answers awaiting their label). */
+  get tracked(): number {
+    return this.stored.length + this.shadows.length;
+  }
+
   /**
    * Looks `req` up at time `now` (seconds). A near-duplicate of a tracked entry labels that entry's
-   * decision 1 (reused); a stored one within the threshold is a hit.
+   * decision 1 (reused); a stored one within the threshold is a hit. `hitId` names the hit for a later
+   * `reportWrongHit(…, hitId)` (default: a counter).
    */
-  lookup(req: CacheRequest, now: number): CacheLookup {
+  lookup(req: CacheRequest, now: number, hitId?: string): CacheLookup {
     this.expire(now);
-    this.settleLastHit(true);
+    this.settleHits(now);
     this.stats.requests++;
     this.stats.llmCostNoCacheUsd += req.llmCostUsd;
     // Entries within the threshold saw a near-duplicate; the hit is the most similar stored one.
@@ -207,11 +254,38 @@ export class SemanticCache {
     }
     if (hit === null) return { hit: false, response: null, similarity: nearest, matches, shadows };
     hit.lastUsed = now;
-    hit.realised += hit.llmCostUsd - this.config.cost.stalenessUsdPerHit;
-    this.lastHit = hit;
+    const id = hitId ?? `hit-${++this.hitCounter}`;
+    this.openHits.set(id, { entry: hit, at: now });
+    this.lastHitId = id;
     this.stats.hits++;
     this.stats.costWithCacheUsd += this.config.cost.stalenessUsdPerHit;
     return { hit: true, response: hit.response, similarity: hitSim, matches, shadows: [] };
+  }
+
+  /**
+   * Takes over `from`'s entries (stored, shadows, hits still open), e.g. when a deployment's settings
+   * change: its answers keep serving under the new settings. The entries' rows must have been hashed
+   * alike (same bits, seed and intercept; the caller checks). Stored answers above this capacity are
+   * evicted, least recently used first. `from` is left empty.
+   */
+  adopt(from: SemanticCache): void {
+    this.stored.push(...from.stored);
+    this.shadows.push(...from.shadows);
+    for (const [id, h] of from.openHits) this.openHits.set(id, h);
+    from.stored = [];
+    from.shadows = [];
+    from.openHits.clear();
+    while (this.stored.length > this.config.capacity) this.evictLru();
+  }
+
+  /** The reuse model's features of a miss (what `admit` scores and logs). */
+  features(req: CacheRequest, seen: CacheLookup): NamedFeatures {
+    return {
+      ...(req.features ?? {}),
+      near: nearBucket(seen.similarity, this.config.threshold),
+      seen: Math.log1p(seen.matches),
+      llm_cost_bucket: costBucket(req.llmCostUsd),
+    };
   }
 
   /**
@@ -223,14 +297,9 @@ export class SemanticCache {
     // The near-duplicates' shadows learn whether their answer would have served this request.
     for (const e of seen.shadows as Entry[]) this.label(e, e.fingerprint === fingerprint ? 1 : 0);
     this.stats.costWithCacheUsd += req.llmCostUsd;
-    const features: NamedFeatures = {
-      ...(req.features ?? {}),
-      near: nearBucket(seen.similarity, this.config.threshold),
-      seen: Math.log1p(seen.matches),
-      llm_cost_bucket: `${Math.min(6, Math.max(0, Math.floor(Math.log10(req.llmCostUsd * 1e6))))}`,
-    };
+    const features = this.features(req, seen);
     const row = this.hasher.hash(features, this.scratch, 'features');
-    const pReuse = this.learner.predict(row.idx, row.val, 0, row.count);
+    const pReuse = this.model.predict(row.idx, row.val, row.count);
     const storageUsd = (responseBytes / GB) * this.config.cost.storageUsdPerGbHour * (this.config.ttlSeconds / 3600);
     const displacement = this.stored.length >= this.config.capacity ? this.victimValue(this.stored[this.lruIndex()]) : 0;
     const valueUsd = pReuse * (req.llmCostUsd - this.config.cost.stalenessUsdPerHit) - storageUsd - displacement;
@@ -247,8 +316,8 @@ export class SemanticCache {
       propensity = store === greedy ? 1 - eps / 2 : eps / 2;
     }
     const entry: Entry = {
-      vector: req.vector, response: store ? response : null, fingerprint, storedAt: now, expiresAt: now + this.config.ttlSeconds, lastUsed: now, matches: 0,
-      row: { idx: row.idx.slice(0, row.count), val: row.val.slice(0, row.count) }, base: { ...(req.features ?? {}), llm_cost_bucket: features.llm_cost_bucket }, llmCostUsd: req.llmCostUsd, storageUsd: store ? storageUsd : 0, realised: store ? -storageUsd : 0,
+      vector: req.vector, response: store ? response : null, fingerprint, expiresAt: now + this.config.ttlSeconds, lastUsed: now, matches: 0,
+      row: { idx: Int32Array.from(row.idx.subarray(0, row.count)), val: Float64Array.from(row.val.subarray(0, row.count)) }, base: { ...(req.features ?? {}), llm_cost_bucket: features.llm_cost_bucket }, llmCostUsd: req.llmCostUsd,
     };
     if (store) {
       if (this.stored.length >= this.config.capacity) this.evictLru();
@@ -264,21 +333,20 @@ export class SemanticCache {
 
   /** Ends entries whose TTL passed: unlabelled ones are labelled 0 (no near-duplicate came). */
   expire(now: number): void {
-    const keep = (list: Entry[], stored: boolean) =>
+    const keep = (list: Entry[]) =>
       list.filter((e) => {
         if (e.expiresAt > now) return true;
         this.label(e, 0);
-        if (stored) this.settle(e);
         return false;
       });
-    this.stored = keep(this.stored, true);
-    this.shadows = keep(this.shadows, false);
+    this.stored = keep(this.stored);
+    this.shadows = keep(this.shadows);
   }
 
   /** The model's probability of reuse for `features` (for tests and reports). */
   predictReuse(features: NamedFeatures): number {
     const row = this.hasher.hash(features, this.scratch, 'features');
-    return this.learner.predict(row.idx, row.val, 0, row.count);
+    return this.model.predict(row.idx, row.val, row.count);
   }
 
   private lruIndex(): number {
@@ -294,47 +362,44 @@ export class SemanticCache {
   }
 
   /**
-   * The last hit's answer was wrong for its request (a user re-asked, a grader disagreed): its decision
-   * is labelled 0, the entry is dropped, and the request's LLM call and the mismatch cost are counted.
+   * A hit's answer was wrong for its request (a user re-asked, a grader disagreed): its decision is
+   * labelled 0, the entry is dropped, and the request's LLM call and the mismatch cost are counted.
+   * `hitId` names the hit (default: the last one). Throws when the hit is unknown or its window passed.
    */
-  reportWrongHit(mismatchUsd = 0): void {
-    const e = this.lastHit;
-    if (e === null) throw new Error('reportWrongHit: no hit to report since the last lookup');
-    this.lastHit = null;
+  reportWrongHit(mismatchUsd = 0, hitId: string | null = this.lastHitId): void {
+    const open = hitId === null ? undefined : this.openHits.get(hitId);
+    if (open === undefined) throw new Error(hitId === null ? 'reportWrongHit: no hit to report since the last lookup' : `reportWrongHit: hit ${hitId} is not open (unknown, already reported, or its window of ${this.config.wrongHitWindowSeconds} s passed)`);
+    this.openHits.delete(hitId as string);
+    if (this.lastHitId === hitId) this.lastHitId = null;
+    const e = open.entry;
     this.label(e, 0);
-    e.realised -= 2 * e.llmCostUsd + mismatchUsd;
     this.stats.wrongHits++;
     this.stats.costWithCacheUsd += e.llmCostUsd + mismatchUsd;
     const i = this.stored.indexOf(e);
-    if (i >= 0) {
-      this.stored.splice(i, 1);
-      this.settle(e);
-    }
+    if (i >= 0) this.stored.splice(i, 1);
   }
 
-  private settleLastHit(correct: boolean): void {
-    if (this.lastHit === null) return;
-    this.label(this.lastHit, correct ? 1 : 0);
-    this.lastHit = null;
+  /** Hits whose window passed unreported were right: their entries' decisions are labelled 1. */
+  private settleHits(now: number): void {
+    this.lastHitId = null;
+    for (const [id, h] of this.openHits) {
+      if (h.at + this.config.wrongHitWindowSeconds > now) break;
+      this.openHits.delete(id);
+      this.label(h.entry, 1);
+    }
   }
 
   private evictLru(): void {
     const [e] = this.stored.splice(this.lruIndex(), 1);
-    this.settle(e);
     this.stats.evicted++;
     // Still tracked until its TTL ends, so its label says whether it would have been reused.
     e.response = null;
     this.shadows.push(e);
   }
 
-  private settle(e: Entry): void {
-    this.realisedSum += e.realised;
-    this.realisedCount++;
-  }
-
   private label(e: Entry, y: 0 | 1): void {
     if (e.row === null) return;
-    this.learner.update(e.row.idx, e.row.val, 0, e.row.idx.length, y);
+    this.model.learn(e.row.idx, e.row.val, y);
     e.row = null;
     this.stats.labelled++;
   }
@@ -344,6 +409,11 @@ function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+/** The LLM cost in decades of micro-dollars (a categorical feature). */
+function costBucket(usd: number): string {
+  return `${Math.min(6, Math.max(0, Math.floor(Math.log10(usd * 1e6))))}`;
 }
 
 /** How close the nearest tracked prompt is, in bands below the threshold (a categorical feature). */

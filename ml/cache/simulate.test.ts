@@ -37,7 +37,7 @@ export async function embeddedWorkload(n: number, seed: number): Promise<Simulat
 }
 
 maybe('semantic cache admission on a simulated workload (UC8)', () => {
-  it('learned admission keeps most of always-cache\'s hit rate and saving while storing far fewer answers; never-cache saves nothing', async () => {
+  it('learned admission saves at least as much net cost as always-cache while storing far fewer answers; never-cache saves nothing', async () => {
     const prompts = await embeddedWorkload(1500, 1);
     const run = (admission: 'learned' | 'always' | 'never') => {
       const rng = new Rng(7);
@@ -47,13 +47,15 @@ maybe('semantic cache admission on a simulated workload (UC8)', () => {
     const always = run('always');
     const never = run('never');
     for (const [name, r] of Object.entries({ learned, always, never })) {
-      process.stdout.write(`${name}: hit rate ${(100 * r.hitRate).toFixed(1)}% (wrong hits ${r.wrongHits}), cost saved ${(100 * r.saved).toFixed(1)}%, answers stored ${r.stored}, evicted ${r.evicted}\n`);
+      process.stdout.write(`${name}: hit rate ${(100 * r.hitRate).toFixed(1)}% (wrong hits ${r.wrongHits}), net cost saved ${r.netSavedUsd.toFixed(4)} USD (${(100 * r.saved).toFixed(1)}%), answers stored ${r.stored}, evicted ${r.evicted}\n`);
     }
     expect(never).toMatchObject({ hits: 0, stored: 0, saved: 0 });
     expect(always.hitRate).toBeGreaterThan(0.1);
     expect(always.saved).toBeGreaterThan(0.05);
     expect(learned.saved).toBeGreaterThan(0.05);
-    expect(learned.hitRate).toBeGreaterThan(0.75 * always.hitRate);
+    // Net of storage, staleness and wrong hits (the issue's cost model): at least always-cache's saving.
+    expect(learned.netSavedUsd).toBeGreaterThanOrEqual(always.netSavedUsd);
+    expect(learned.hitRate).toBeGreaterThan(0.9 * always.hitRate);
     expect(learned.stored).toBeLessThan(0.5 * always.stored);
     // Exploration is logged: propensities are 1 − ε/2 or ε/2 (ε = 0.05), so their mean lies between.
     expect(learned.meanPropensity).toBeGreaterThan(0.9);

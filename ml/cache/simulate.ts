@@ -34,6 +34,9 @@ export interface CacheSimulation {
   /** LLM spend with no cache, with this cache (calls + storage + staleness), and the share saved. */
   costNoCacheUsd: number;
   costWithCacheUsd: number;
+  /** Net cost saved, USD: LLM spend without a cache − (LLM calls made + storage + staleness + wrong hits' calls and mismatch). */
+  netSavedUsd: number;
+  /** netSavedUsd as a share of the spend without a cache. */
   saved: number;
   /** Mean propensity of the admission decisions (1 for the fixed baselines). */
   meanPropensity: number;
@@ -61,7 +64,7 @@ export function simulateCache(prompts: readonly SimulatedPrompt[], config: Seman
   const s = cache.stats;
   return {
     requests: s.requests, hits: s.hits, wrongHits: s.wrongHits, hitRate: s.requests ? (s.hits - s.wrongHits) / s.requests : 0, stored: s.stored, evicted: s.evicted,
-    costNoCacheUsd: s.llmCostNoCacheUsd, costWithCacheUsd: s.costWithCacheUsd,
+    costNoCacheUsd: s.llmCostNoCacheUsd, costWithCacheUsd: s.costWithCacheUsd, netSavedUsd: s.llmCostNoCacheUsd - s.costWithCacheUsd,
     saved: s.llmCostNoCacheUsd > 0 ? 1 - s.costWithCacheUsd / s.llmCostNoCacheUsd : 0,
     meanPropensity: decisions ? propensitySum / decisions : 1,
   };

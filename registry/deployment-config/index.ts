@@ -13,6 +13,7 @@ import { ConfigFieldError } from './errors';
 import { parsePolicyConfig, type PolicyConfig } from './policy';
 import { parsePredictorConfig, type PredictorConfig } from './predictor';
 import { parseTextPolicyConfig, type TextPolicyConfig } from './text-policy';
+import { parseSemanticCacheConfig, type SemanticCacheDeploymentConfig } from './semantic-cache';
 
 export { ConfigFieldError };
 export { parseAccessConfig, type AccessConfig } from './access';
@@ -24,6 +25,7 @@ export interface DeploymentConfigs {
   'text-policy': TextPolicyConfig;
   'online-model': OnlineModelConfig;
   predictor: PredictorConfig;
+  'semantic-cache': SemanticCacheDeploymentConfig;
 }
 
 /** One parser per kind: the type checker refuses a kind of DEPLOYMENT_KINDS without one. */
@@ -33,6 +35,7 @@ const PARSERS: { readonly [K in DeploymentKind]: (config: Readonly<Record<string
   'text-policy': (config) => parseTextPolicyConfig(config),
   'online-model': (config, deployment) => parseOnlineModelConfig(config, deployment),
   predictor: (config) => parsePredictorConfig(config),
+  'semantic-cache': (config, deployment) => parseSemanticCacheConfig(config, deployment),
 };
 
 /** `kind`, checked: one of the kinds the inference server serves. */
