@@ -76,6 +76,7 @@ export class OnlineModelKind implements ServedKind, OnlineOwner {
       redis: this.opts.redis,
       config,
       learner: buildOnlineLearner(config),
+      deployment: d.deployment,
       refreshIntervalMs: this.opts.refreshIntervalMs,
       onError: (m) => this.opts.log?.('warn', m),
     });

@@ -2,32 +2,38 @@
  * The state of one online model (FTRL's z and n, or AdaGrad's w and G, per hashed coordinate) shared by
  * every server instance through Redis, with no lost update and no stale read-modify-write:
  *
- * - labels are learnt INSIDE Redis by one Lua script per batch (LEARN_SCRIPT): it reads the touched
- *   coordinates, runs the per-example FTRL-Proximal / AdaGrad update of ml/online over the rows in order,
- *   writes the coordinates back and bumps `seq`, atomically. Redis runs scripts one at a time, so the
- *   shared model is exactly the sequential learner over the labels in the order Redis applied them, whoever
- *   sent them. Why not HINCRBYFLOAT of increments computed on each server (the bandits' way): FTRL's
- *   z-increment g − σ·w depends on the current z and n, so increments computed from a server's stale copy
- *   would be applied to a state they were not computed for (nothing lost, but not FTRL any more). The cost
- *   is Redis CPU per coordinate (bench/online-learners.ts measures it).
+ * - every server holds a copy of the state at its `seq` (labels learnt). To learn a batch it computes the
+ *   exact per-example FTRL-Proximal / AdaGrad updates of the rows, in order, on a scratch copy of the
+ *   coordinates they touch (./delta.ts: ml/online's learner itself, so the same arithmetic), then commits
+ *   the touched coordinates' new records with COMMIT_SCRIPT: "if seq is still S, write them, bump seq by
+ *   the rows and log them; else answer the current seq" (optimistic concurrency on `seq`). On a conflict
+ *   (another server committed since S) the server catches up from the log and recomputes on the new state;
+ *   after MAX_COMMIT_ATTEMPTS conflicts in a row the labels fail with an error naming the deployment (the
+ *   HTTP request answers 503; nothing of it was learnt). Redis runs scripts one at a time, so the shared
+ *   model is exactly the sequential learner over the labels in commit order, whoever sent them. Why not
+ *   HINCRBYFLOAT of increments computed on each server (the bandits' way): FTRL's z-increment g − σ·w
+ *   depends on the current z and n, so increments computed from a stale copy would be applied to a state
+ *   they were not computed for (nothing lost, but not FTRL any more). Redis only checks, stores and logs:
+ *   its CPU per label is a few touched-coordinate writes (bench/online-learners.ts measures it).
  * - a coordinate is ONE hash field, its index, whose value is 20 bytes: struct `<Idd` (uint32 index, the two
- *   doubles, little-endian). Binary doubles round-trip exactly and cost Lua no number formatting (creating a
- *   string per number was most of the script's time).
- * - every batch appends one entry `<seq>-1 { b: seq before, d: the touched coordinates' records, concatenated }`
- *   to the stream `online:log:<stateKey>` (capped at ~LOG_LENGTH entries). The server that sent the batch
- *   applies the reply at once; every server tails the stream every `refreshIntervalMs` and applies the
- *   entries after its `seq` in order; one whose position fell out of the stream (or a fresh start) reloads the
- *   whole hash (HGETALL: the state at one seq).
+ *   doubles, little-endian). Binary doubles round-trip exactly.
+ * - every commit appends one entry `<seq>-1 { b: seq before, d: the touched coordinates' records, concatenated }`
+ *   to the stream `online:log:<stateKey>`, trimmed to the entries of about the last LOG_LABELS labels. The
+ *   committing server applies its records at once; every server tails the stream every `refreshIntervalMs`
+ *   (and after a conflict) and applies the entries after its `seq` in order; one whose position fell out of
+ *   the stream (or a fresh start) reloads the whole hash (HGETALL: the state at one seq).
  *
  * Hash `online:state:<stateKey>`: field `<i>` → `<Idd` record per coordinate, and `seq` (labels learnt).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { stateArrays, type OnlineModelConfig, type OnlineModelLearner, type OnlineSnapshot } from '../../ml/online';
+import { stateArrays, type OnlineModelConfig, type OnlineModelLearner, type OnlineSnapshot, type SparseBatch } from '../../ml/online';
+import { RECORD_BYTES, ScratchDelta } from './delta';
 
-export const LOG_LENGTH = 10_000;
-/** Bytes of one coordinate's record: uint32 index, two float64. */
-export const RECORD_BYTES = 20;
+export { RECORD_BYTES } from './delta';
+
+/** The log keeps the entries of about the last LOG_LABELS labels (a server further behind reloads the hash). */
+export const LOG_LABELS = 200_000;
 
 export function onlineStateKey(stateKey: string): string {
   return `online:state:${stateKey}`;
@@ -36,104 +42,28 @@ export function onlineLogKey(stateKey: string): string {
   return `online:log:${stateKey}`;
 }
 
-// KEYS: state hash, log stream. ARGV: algorithm, loss, p1..p4 (ftrl: α β λ1 λ2; adagrad: η λ2 0 0), rows, and
-// the rows as ONE binary string (per row: float64 y, uint32 k, then k × (uint32 index, float64 value), little-endian;
-// one argument instead of 2 + 2k per row: Redis and Lua then create no string per number). Same arithmetic, in
-// the same order, as ml/online/ftrl.ts and adagrad.ts.
-export const LEARN_SCRIPT = `
-local alg, loss = ARGV[1], ARGV[2]
-local p1, p2, p3, p4 = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local rows = tonumber(ARGV[7])
-local blob = ARGV[8]
-local sqrt, exp, pack, sunpack = math.sqrt, math.exp, struct.pack, struct.unpack
-local pos = 1
-local Y, K, IX, VX, uniq, seen = {}, {}, {}, {}, {}, {}
-local nu = 0
-for r = 1, rows do
-  local y, k
-  y, k, pos = sunpack('<dI', blob, pos)
-  local ix, vx = {}, {}
-  for j = 1, k do
-    local i, v
-    i, v, pos = sunpack('<Id', blob, pos)
-    ix[j] = i
-    vx[j] = v
-    if not seen[i] then seen[i] = true; nu = nu + 1; uniq[nu] = i end
-  end
-  Y[r], K[r], IX[r], VX[r] = y, k, ix, vx
+// KEYS: state hash, log stream. ARGV: S (the seq the records were computed at), rows, the touched coordinates'
+// records concatenated (`<Idd` each). Returns { 1, seq after } when committed, { 0, current seq } when the
+// state is no longer at S (nothing written). The records are checked and stored as they came: no arithmetic here.
+export const COMMIT_SCRIPT = `
+local S, rows, d = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local cur = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+if cur ~= S then return { 0, cur } end
+if not (rows and rows >= 1) or #d % ${RECORD_BYTES} ~= 0 then
+  return redis.error_reply('a commit of ' .. tostring(ARGV[2]) .. ' rows with ' .. #d .. ' bytes of records (expected rows >= 1 and a multiple of ${RECORD_BYTES} bytes)')
 end
-if pos ~= #blob + 1 then return redis.error_reply('rows blob of ' .. #blob .. ' bytes does not hold ' .. rows .. ' rows') end
-local A, B, names = {}, {}, {}
-for j = 1, nu do names[j] = tostring(uniq[j]) end
-for c = 1, nu, 1000 do
-  local last = math.min(c + 999, nu)
-  local vals = redis.call('HMGET', KEYS[1], unpack(names, c, last))
-  for j = c, last do
-    local v = vals[j - c + 1]
-    local i = uniq[j]
-    if v then
-      local _, a, b = sunpack('<Idd', v)
-      A[i], B[i] = a, b
-    else
-      A[i], B[i] = 0, 0
-    end
-  end
-end
-local w = {}
-for r = 1, rows do
-  local ix, vx, k = IX[r], VX[r], K[r]
-  local m = 0
-  for j = 1, k do
-    local i = ix[j]
-    local wi = 0
-    if alg == 'ftrl' then
-      local z = A[i]
-      if z > p3 then wi = -(z - p3) / ((p2 + sqrt(B[i])) / p1 + p4)
-      elseif z < -p3 then wi = -(z + p3) / ((p2 + sqrt(B[i])) / p1 + p4) end
-    else
-      wi = A[i]
-    end
-    w[j] = wi
-    m = m + wi * vx[j]
-  end
-  local p = m
-  if loss == 'logistic' then
-    if m > 35 then m = 35 elseif m < -35 then m = -35 end
-    p = 1 / (1 + exp(-m))
-  end
-  local res = p - Y[r]
-  for j = 1, k do
-    local i = ix[j]
-    local g = res * vx[j]
-    if alg == 'ftrl' then
-      local n = B[i]
-      local nn = n + g * g
-      A[i] = A[i] + (g - ((sqrt(nn) - sqrt(n)) / p1) * w[j])
-      B[i] = nn
-    else
-      g = g + p2 * A[i]
-      local G = B[i] + g * g
-      B[i] = G
-      if G > 0 then A[i] = A[i] - (p1 * g) / sqrt(G) end
-    end
-  end
-end
-local out, args = {}, {}
-local na = 0
-for j = 1, nu do
-  local i = uniq[j]
-  local rec = pack('<Idd', i, A[i], B[i])
-  out[j] = rec
-  args[na + 1] = names[j]
-  args[na + 2] = rec
+local sunpack, sub, tostr = struct.unpack, string.sub, tostring
+local args, na = {}, 0
+for o = 1, #d, ${RECORD_BYTES} do
+  args[na + 1] = tostr((sunpack('<I', d, o)))
+  args[na + 2] = sub(d, o, o + ${RECORD_BYTES - 1})
   na = na + 2
   if na >= 2000 then redis.call('HSET', KEYS[1], unpack(args, 1, na)); na = 0 end
 end
 if na > 0 then redis.call('HSET', KEYS[1], unpack(args, 1, na)) end
 local after = redis.call('HINCRBY', KEYS[1], 'seq', rows)
-local d = table.concat(out)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ${LOG_LENGTH}, after .. '-1', 'b', after - rows, 'd', d)
-return { after - rows, after, d }`;
+redis.call('XADD', KEYS[2], 'MINID', '~', math.max(0, after - ${LOG_LABELS}), after .. '-1', 'b', S, 'd', d)
+return { 1, after }`;
 
 // KEYS: state hash. ARGV: seq, then field/record pairs. Writes a snapshot's state only into an EMPTY hash.
 const INIT_SCRIPT = `
@@ -143,31 +73,36 @@ redis.call('HSET', KEYS[1], 'seq', ARGV[1])
 return 1`;
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const LEARN_SHA = sha1(LEARN_SCRIPT);
+const COMMIT_SHA = sha1(COMMIT_SCRIPT);
 const INIT_SHA = sha1(INIT_SCRIPT);
 
-/** Labels ready for the script: `rows` rows packed as the script reads them (`packRows`). */
-export interface LabelRows {
-  rows: number;
-  packed: Buffer;
-}
+/**
+ * Most rows one commit carries: queued batches are merged up to it (a batch larger than it goes alone). Bounds
+ * how long one commit holds Redis (its records are written there) and how much one conflict recomputes.
+ */
+export const MAX_COMMIT_ROWS = 2000;
+/** Commits of one batch overtaken by other servers' in a row before its labels fail (see the file comment). */
+export const MAX_COMMIT_ATTEMPTS = 50;
 
-/** Bytes of a packed row of k coordinates. */
-export const packedRowBytes = (k: number): number => 12 + 12 * k;
-
-/** Writes one row (y, then k (index, value) pairs) at `offset` of `out`; returns the offset after it. */
-export function packRow(out: Buffer, offset: number, y: number, idx: ArrayLike<number>, val: ArrayLike<number>, k: number): number {
-  let o = out.writeDoubleLE(y, offset);
-  o = out.writeUInt32LE(k, o);
-  for (let j = 0; j < k; j++) {
-    o = out.writeUInt32LE(idx[j], o);
-    o = out.writeDoubleLE(val[j], o);
+/** A batch's commit was overtaken by other servers' commits `attempts` times in a row: nothing of it was learnt. */
+export class CommitContentionError extends Error {
+  constructor(
+    readonly deployment: string | null,
+    readonly key: string,
+    readonly rows: number,
+    readonly attempts: number,
+    readonly computedAt: number,
+    readonly stateAt: number,
+  ) {
+    super(
+      `${deployment === null ? '' : `deployment ${JSON.stringify(deployment)}: `}${rows} label(s) not learnt: ${attempts} commits in a row into ${key} were overtaken by other servers' commits (the last computed at seq ${computedAt}, the state was then at ${stateAt}); retry`,
+    );
+    this.name = 'CommitContentionError';
   }
-  return o;
 }
 
-/** Most rows one script learns (bounds how long one script holds Redis). */
-export const MAX_SCRIPT_ROWS = 2000;
+/** Labels to learn: rows in CSR form (ml/online's SparseBatch), indices already hashed into the model's coordinates. */
+export type LabelRows = SparseBatch;
 
 interface QueuedLabels {
   rows: LabelRows;
@@ -179,7 +114,11 @@ export interface SharedOnlineStateOptions {
   redis: Redis;
   config: OnlineModelConfig;
   learner: OnlineModelLearner;
+  /** Named in errors (the deployment served from this state). */
+  deployment?: string;
   refreshIntervalMs?: number;
+  /** Conflicts in a row before a batch fails (default MAX_COMMIT_ATTEMPTS). */
+  maxCommitAttempts?: number;
   onError?: (msg: string) => void;
 }
 
@@ -190,19 +129,22 @@ export class SharedOnlineState {
   seq = -1;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
-  private readonly params: number[];
   fullReloads = 0;
-  /** Learn scripts sent. */
-  scripts = 0;
+  /** Commits that went through. */
+  commits = 0;
+  /** Commit attempts refused because another server had committed first (each recomputed and retried). */
+  conflicts = 0;
   private queue: QueuedLabels[] = [];
   private sending = false;
   private closed = false;
+  /** Set when the shared state went behind the local copy: the next refresh reloads it. */
+  private mustReload = false;
+  private readonly delta: ScratchDelta;
 
   constructor(private readonly opts: SharedOnlineStateOptions) {
     this.key = onlineStateKey(opts.config.stateKey);
     this.logKey = onlineLogKey(opts.config.stateKey);
-    const c = opts.config;
-    this.params = c.algorithm === 'ftrl' ? [c.ftrl.alpha, c.ftrl.beta, c.ftrl.l1, c.ftrl.l2] : [c.adagrad.eta, c.adagrad.l2, 0, 0];
+    this.delta = new ScratchDelta(opts.config);
   }
 
   get learner(): OnlineModelLearner {
@@ -244,13 +186,15 @@ export class SharedOnlineState {
   }
 
   /**
-   * Learns `rows` in Redis; the local copy has the result when this resolves. Batches that arrive while a
-   * script is in flight are sent together as the next script (in arrival order, at most MAX_SCRIPT_ROWS
-   * rows): one script per Redis round trip whatever the number of requests. Resolves with the seq after
-   * this batch's last row.
+   * Learns `rows` into the shared state; the local copy has the result when this resolves. Batches that
+   * arrive while a commit is in flight are committed together as the next one (in arrival order, at most
+   * MAX_COMMIT_ROWS rows): one commit per Redis round trip whatever the number of requests. Resolves with
+   * the seq before this batch's first row and after its last; rejects (nothing of the batch learnt) when
+   * Redis fails or the commit was overtaken MAX_COMMIT_ATTEMPTS times in a row.
    */
   learn(rows: LabelRows): Promise<{ seqBefore: number; seq: number }> {
     if (this.closed) return Promise.reject(new Error(`online state ${this.key} is closed`));
+    if (!(rows.rows >= 1)) return Promise.reject(new Error(`a batch of ${rows.rows} rows; expected at least 1`));
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       if (!this.sending) {
@@ -265,25 +209,13 @@ export class SharedOnlineState {
       while (this.queue.length > 0) {
         const take: QueuedLabels[] = [];
         let n = 0;
-        while (this.queue.length > 0 && (take.length === 0 || n + this.queue[0].rows.rows <= MAX_SCRIPT_ROWS)) {
+        while (this.queue.length > 0 && (take.length === 0 || n + this.queue[0].rows.rows <= MAX_COMMIT_ROWS)) {
           const q = this.queue.shift()!;
           take.push(q);
           n += q.rows.rows;
         }
-        const c = this.opts.config;
-        const args: (string | number | Buffer)[] = [c.algorithm, c.loss, ...this.params, n, take.length === 1 ? take[0].rows.packed : Buffer.concat(take.map((q) => q.rows.packed))];
         try {
-          const reply = (await this.evalsha(LEARN_SHA, LEARN_SCRIPT, [this.key, this.logKey], args)) as [number, number, Buffer];
-          const seqBefore = Number(reply[0]);
-          const seq = Number(reply[1]);
-          this.scripts++;
-          if (this.seq === seqBefore) {
-            this.apply(reply[2]);
-            this.seq = seq;
-          } else {
-            await this.refresh().catch((err) => this.opts.onError?.(`refresh of ${this.key} after a learn failed: ${(err as Error).message}`));
-          }
-          let at = seqBefore;
+          let at = await this.commit(take.map((q) => q.rows), n);
           for (const q of take) {
             const before = at;
             at += q.rows.rows;
@@ -296,6 +228,44 @@ export class SharedOnlineState {
     } finally {
       this.sending = false;
     }
+  }
+
+  /** Commits `batches` (n rows) learnt on the local copy, recomputing after each conflict; returns the seq before them. */
+  private async commit(batches: LabelRows[], n: number): Promise<number> {
+    const max = this.opts.maxCommitAttempts ?? MAX_COMMIT_ATTEMPTS;
+    let S = this.seq;
+    let cur = S;
+    for (let attempt = 1; attempt <= max; attempt++) {
+      S = this.seq;
+      // Synchronous from here to the send: the local copy is the state at S while the records are computed.
+      const d = this.delta.compute(this.opts.learner, batches);
+      const reply = (await this.evalsha(COMMIT_SHA, COMMIT_SCRIPT, [this.key, this.logKey], [S, n, d])) as [number, number];
+      cur = Number(reply[1]);
+      if (Number(reply[0]) === 1) {
+        this.commits++;
+        if (this.seq === S) {
+          this.apply(d);
+          this.seq = cur;
+        } else if (this.seq < cur) {
+          // A reload meanwhile read a state before this commit; the log has it.
+          await this.refresh();
+        } // else the log's entry of this commit was applied already (it is the one after S)
+        return S;
+      }
+      this.conflicts++;
+      await this.catchUp(cur);
+    }
+    throw new CommitContentionError(this.opts.deployment ?? null, this.key, n, max, S, cur);
+  }
+
+  /** Brings the local copy to at least `seq` (the log, or a reload when the state went back: deleted or replaced). */
+  private async catchUp(seq: number): Promise<void> {
+    if (seq < this.seq) {
+      this.opts.onError?.(`${this.key} is at seq ${seq}, behind this server's copy at ${this.seq} (deleted or replaced?); reloading it`);
+      this.mustReload = true;
+    }
+    // A refresh in flight may have read the log before the commits that overtook us: then one more.
+    for (let i = 0; i < 3 && (this.seq < seq || this.mustReload); i++) await this.refresh();
   }
 
   /** Applies concatenated `<Idd` records. */
@@ -319,7 +289,7 @@ export class SharedOnlineState {
   }
 
   private async refreshOnce(): Promise<void> {
-    if (this.seq < 0) return this.reload();
+    if (this.seq < 0 || this.mustReload) return this.reload();
     for (;;) {
       const entries = (await this.opts.redis.xrangeBuffer(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 500)) as unknown as [Buffer, Buffer[]][];
       if (entries.length === 0) {
@@ -368,6 +338,7 @@ export class SharedOnlineState {
       B[i] = v.readDoubleLE(12);
     }
     this.seq = seq;
+    this.mustReload = false;
     this.fullReloads++;
   }
 
