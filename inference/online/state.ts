@@ -5,35 +5,39 @@
  * - every server holds a copy of the state at its `seq` (labels learnt). To learn a batch it computes the
  *   exact per-example FTRL-Proximal / AdaGrad updates of the rows, in order, on a scratch copy of the
  *   coordinates they touch (./delta.ts: ml/online's learner itself, so the same arithmetic), then commits
- *   the touched coordinates' new records with COMMIT_SCRIPT: "if seq is still S, write them, bump seq by
- *   the rows and log them; else answer the current seq" (optimistic concurrency on `seq`). On a conflict
- *   (another server committed since S) the server catches up from the log and recomputes on the new state;
- *   after MAX_COMMIT_ATTEMPTS conflicts in a row the labels fail with an error naming the deployment (the
- *   HTTP request answers 503; nothing of it was learnt). Redis runs scripts one at a time, so the shared
- *   model is exactly the sequential learner over the labels in commit order, whoever sent them. Why not
- *   HINCRBYFLOAT of increments computed on each server (the bandits' way): FTRL's z-increment g − σ·w
- *   depends on the current z and n, so increments computed from a stale copy would be applied to a state
- *   they were not computed for (nothing lost, but not FTRL any more). Redis only checks, stores and logs:
- *   its CPU per label is a few touched-coordinate writes (bench/online-learners.ts measures it).
- * - a coordinate is ONE hash field, its index, whose value is 20 bytes: struct `<Idd` (uint32 index, the two
- *   doubles, little-endian). Binary doubles round-trip exactly.
- * - every commit appends one entry `<seq>-1 { b: seq before, d: the touched coordinates' records, concatenated }`
- *   to the stream `online:log:<stateKey>`, trimmed to the entries of about the last LOG_LABELS labels. The
- *   committing server applies its records at once; every server tails the stream every `refreshIntervalMs`
- *   (and after a conflict) and applies the entries after its `seq` in order; one whose position fell out of
- *   the stream (or a fresh start) reloads the whole hash (HGETALL: the state at one seq).
+ *   the touched coordinates' new records with COMMIT_SCRIPT: "if seq is still S, log them and bump seq by
+ *   the rows; else answer the current seq and the log entries after S" (optimistic concurrency on `seq`).
+ *   On a conflict (another server committed since S) the server applies those entries and recomputes on
+ *   the new state; after MAX_COMMIT_ATTEMPTS conflicts in a row the labels fail with CommitContentionError
+ *   naming the deployment (the HTTP request answers 503; nothing of it was learnt). Redis runs scripts one
+ *   at a time, so the shared model is exactly the sequential learner over the labels in commit order,
+ *   whoever sent them. Why not HINCRBYFLOAT of increments computed on each server (the bandits' way):
+ *   FTRL's z-increment g − σ·w depends on the current z and n, so increments computed from a stale copy
+ *   would be applied to a state they were not computed for (nothing lost, but not FTRL any more).
+ * - a commit is one log entry `<seq after>-1 { b: seq before, d: the touched coordinates' records }` in the
+ *   stream `online:log:<stateKey>`; a record is 20 bytes, struct `<Idd` (uint32 index, the two doubles,
+ *   little-endian: doubles round-trip exactly). Redis does no per-coordinate work for a commit.
+ * - the hash `online:state:<stateKey>` holds a checkpoint: field `<i>` → the `<Idd` record of coordinate i
+ *   at seq `ckpt`, and `seq` (labels committed). Every CHECKPOINT_MS one server (a Redis lease) writes the
+ *   records of the coordinates touched since its last checkpoint, from its copy at its seq S > ckpt, and
+ *   moves `ckpt` to S, in one script; it then trims the log to the entries after the PREVIOUS checkpoint
+ *   (entries after `ckpt` are never trimmed: the checkpoint plus the log after it is the state).
+ * - every server applies its own commits at once and tails the log every `refreshIntervalMs`, applying the
+ *   entries after its `seq` in order; one whose position fell out of the log (or a fresh start) reloads:
+ *   the hash and the log in one MULTI, then the entries after `ckpt`.
  *
- * Hash `online:state:<stateKey>`: field `<i>` → `<Idd` record per coordinate, and `seq` (labels learnt).
+ * A hash without `ckpt` (written by INIT_SCRIPT, or by the earlier format that wrote every record at
+ * every commit) has its records at `seq`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { stateArrays, type OnlineModelConfig, type OnlineModelLearner, type OnlineSnapshot, type SparseBatch } from '../../ml/online';
 import { RECORD_BYTES, ScratchDelta } from './delta';
 
 export { RECORD_BYTES } from './delta';
 
-/** The log keeps the entries of about the last LOG_LABELS labels (a server further behind reloads the hash). */
-export const LOG_LABELS = 200_000;
+/** How often one server checkpoints the state into the hash (and trims the log to the previous checkpoint). */
+export const CHECKPOINT_MS = 1000;
 
 export function onlineStateKey(stateKey: string): string {
   return `online:state:${stateKey}`;
@@ -42,16 +46,33 @@ export function onlineLogKey(stateKey: string): string {
   return `online:log:${stateKey}`;
 }
 
+/** Log entries a conflict answer carries (the rest, if any, are read by a refresh). */
+const CONFLICT_ENTRIES = 16;
+
 // KEYS: state hash, log stream. ARGV: S (the seq the records were computed at), rows, the touched coordinates'
-// records concatenated (`<Idd` each). Returns { 1, seq after } when committed, { 0, current seq } when the
-// state is no longer at S (nothing written). The records are checked and stored as they came: no arithmetic here.
+// records concatenated (`<Idd` each). Returns { 1, seq after } when committed; { 0, current seq, the log
+// entries after S } when the state is no longer at S (nothing written). No arithmetic here.
 export const COMMIT_SCRIPT = `
 local S, rows, d = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local cur = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
-if cur ~= S then return { 0, cur } end
+if cur ~= S then return { 0, cur, redis.call('XRANGE', KEYS[2], (S + 1) .. '-0', '+', 'COUNT', ${CONFLICT_ENTRIES}) } end
 if not (rows and rows >= 1) or #d % ${RECORD_BYTES} ~= 0 then
   return redis.error_reply('a commit of ' .. tostring(ARGV[2]) .. ' rows with ' .. #d .. ' bytes of records (expected rows >= 1 and a multiple of ${RECORD_BYTES} bytes)')
 end
+redis.call('HSETNX', KEYS[1], 'ckpt', S)
+local after = redis.call('HINCRBY', KEYS[1], 'seq', rows)
+redis.call('XADD', KEYS[2], after .. '-1', 'b', S, 'd', d)
+return { 1, after }`;
+
+// KEYS: state hash, log stream. ARGV: S, the records at S of (at least) every coordinate touched since the
+// checkpoint. Writes them and moves ckpt to S when ckpt < S <= seq; trims the log to the entries after the
+// previous checkpoint. Returns { 1 or 0 (refused), the checkpoint before }.
+const CHECKPOINT_SCRIPT = `
+local S, d = tonumber(ARGV[1]), ARGV[2]
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local c = tonumber(redis.call('HGET', KEYS[1], 'ckpt') or seq)
+if c >= S or S > seq then return { 0, c } end
+if #d % ${RECORD_BYTES} ~= 0 then return redis.error_reply('a checkpoint of ' .. #d .. ' bytes of records (expected a multiple of ${RECORD_BYTES})') end
 local sunpack, sub, tostr = struct.unpack, string.sub, tostring
 local args, na = {}, 0
 for o = 1, #d, ${RECORD_BYTES} do
@@ -61,24 +82,25 @@ for o = 1, #d, ${RECORD_BYTES} do
   if na >= 2000 then redis.call('HSET', KEYS[1], unpack(args, 1, na)); na = 0 end
 end
 if na > 0 then redis.call('HSET', KEYS[1], unpack(args, 1, na)) end
-local after = redis.call('HINCRBY', KEYS[1], 'seq', rows)
-redis.call('XADD', KEYS[2], 'MINID', '~', math.max(0, after - ${LOG_LABELS}), after .. '-1', 'b', S, 'd', d)
-return { 1, after }`;
+redis.call('HSET', KEYS[1], 'ckpt', S)
+redis.call('XTRIM', KEYS[2], 'MINID', '~', c + 1)
+return { 1, c }`;
 
 // KEYS: state hash. ARGV: seq, then field/record pairs. Writes a snapshot's state only into an EMPTY hash.
 const INIT_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for c = 2, #ARGV, 1000 do redis.call('HSET', KEYS[1], unpack(ARGV, c, math.min(c + 999, #ARGV))) end
-redis.call('HSET', KEYS[1], 'seq', ARGV[1])
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'ckpt', ARGV[1])
 return 1`;
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const COMMIT_SHA = sha1(COMMIT_SCRIPT);
 const INIT_SHA = sha1(INIT_SCRIPT);
+const CHECKPOINT_SHA = sha1(CHECKPOINT_SCRIPT);
 
 /**
  * Most rows one commit carries: queued batches are merged up to it (a batch larger than it goes alone). Bounds
- * how long one commit holds Redis (its records are written there) and how much one conflict recomputes.
+ * how much one conflict recomputes and the size of one log entry.
  */
 export const MAX_COMMIT_ROWS = 2000;
 /** Commits of one batch overtaken by other servers' in a row before its labels fail (see the file comment). */
@@ -117,9 +139,37 @@ export interface SharedOnlineStateOptions {
   /** Named in errors (the deployment served from this state). */
   deployment?: string;
   refreshIntervalMs?: number;
+  /** How often this server tries the checkpoint lease (default CHECKPOINT_MS). */
+  checkpointIntervalMs?: number;
   /** Conflicts in a row before a batch fails (default MAX_COMMIT_ATTEMPTS). */
   maxCommitAttempts?: number;
   onError?: (msg: string) => void;
+}
+
+type LogEntry = [Buffer, Buffer[]];
+
+/** Coordinates touched since a point, each once (a flag per coordinate and their list). */
+class TouchedSet {
+  readonly flag: Uint8Array;
+  list = new Int32Array(1024);
+  count = 0;
+  constructor(size: number) {
+    this.flag = new Uint8Array(size);
+  }
+  add(i: number): void {
+    if (this.flag[i] !== 0) return;
+    this.flag[i] = 1;
+    if (this.count === this.list.length) {
+      const l = new Int32Array(2 * this.list.length);
+      l.set(this.list);
+      this.list = l;
+    }
+    this.list[this.count++] = i;
+  }
+  clear(): void {
+    for (let k = 0; k < this.count; k++) this.flag[this.list[k]] = 0;
+    this.count = 0;
+  }
 }
 
 export class SharedOnlineState {
@@ -128,23 +178,32 @@ export class SharedOnlineState {
   /** Labels applied to the local copy. */
   seq = -1;
   private timer: NodeJS.Timeout | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   fullReloads = 0;
   /** Commits that went through. */
   commits = 0;
   /** Commit attempts refused because another server had committed first (each recomputed and retried). */
   conflicts = 0;
+  /** Checkpoints this server wrote. */
+  checkpoints = 0;
   private queue: QueuedLabels[] = [];
   private sending = false;
   private closed = false;
   /** Set when the shared state went behind the local copy: the next refresh reloads it. */
   private mustReload = false;
   private readonly delta: ScratchDelta;
+  /** Coordinates changed since this server's last checkpoint (or its reload): what its next checkpoint writes. */
+  private touched: TouchedSet;
+  /** The set a checkpoint in flight is writing (merged back into `touched` when it fails). */
+  private writing: TouchedSet | null = null;
+  private readonly instance = randomUUID();
 
   constructor(private readonly opts: SharedOnlineStateOptions) {
     this.key = onlineStateKey(opts.config.stateKey);
     this.logKey = onlineLogKey(opts.config.stateKey);
     this.delta = new ScratchDelta(opts.config);
+    this.touched = new TouchedSet(opts.learner.size);
   }
 
   get learner(): OnlineModelLearner {
@@ -174,7 +233,7 @@ export class SharedOnlineState {
     return (await this.evalsha(INIT_SHA, INIT_SCRIPT, [this.key], args)) === 1;
   }
 
-  /** Reads the shared state, then keeps tailing its log. */
+  /** Reads the shared state, then keeps tailing its log and checkpointing it. */
   async start(): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => {
@@ -183,6 +242,13 @@ export class SharedOnlineState {
       });
     }, this.opts.refreshIntervalMs ?? 200);
     this.timer.unref();
+    const every = this.opts.checkpointIntervalMs ?? CHECKPOINT_MS;
+    this.checkpointTimer = setInterval(() => {
+      this.checkpointTick(every).catch((err) => {
+        if (!this.closed) this.opts.onError?.(`checkpoint of ${this.key} failed: ${(err as Error).message}`);
+      });
+    }, every);
+    this.checkpointTimer.unref();
   }
 
   /**
@@ -215,7 +281,10 @@ export class SharedOnlineState {
           n += q.rows.rows;
         }
         try {
-          let at = await this.commit(take.map((q) => q.rows), n);
+          let at = await this.commit(
+            take.map((q) => q.rows),
+            n,
+          );
           for (const q of take) {
             const before = at;
             at += q.rows.rows;
@@ -236,10 +305,11 @@ export class SharedOnlineState {
     let S = this.seq;
     let cur = S;
     for (let attempt = 1; attempt <= max; attempt++) {
+      if (this.seq < 0 || this.mustReload) await this.refresh();
       S = this.seq;
       // Synchronous from here to the send: the local copy is the state at S while the records are computed.
       const d = this.delta.compute(this.opts.learner, batches);
-      const reply = (await this.evalsha(COMMIT_SHA, COMMIT_SCRIPT, [this.key, this.logKey], [S, n, d])) as [number, number];
+      const reply = (await this.evalsha(COMMIT_SHA, COMMIT_SCRIPT, [this.key, this.logKey], [S, n, d])) as [number, number, LogEntry[]?];
       cur = Number(reply[1]);
       if (Number(reply[0]) === 1) {
         this.commits++;
@@ -247,39 +317,61 @@ export class SharedOnlineState {
           this.apply(d);
           this.seq = cur;
         } else if (this.seq < cur) {
-          // A reload meanwhile read a state before this commit; the log has it.
-          await this.refresh();
+          await this.refresh(); // a reload meanwhile read a state before this commit; the log has it
         } // else the log's entry of this commit was applied already (it is the one after S)
         return S;
       }
       this.conflicts++;
-      await this.catchUp(cur);
+      if (cur < this.seq) {
+        this.opts.onError?.(`${this.key} is at seq ${cur}, behind this server's copy at ${this.seq} (deleted or replaced?); reloading it`);
+        this.mustReload = true;
+      } else if (this.seq === S) {
+        this.applyEntries(reply[2] ?? []);
+      }
+      // A refresh in flight may have read the log before the commits that overtook us: then one more.
+      for (let i = 0; i < 3 && (this.seq < cur || this.mustReload); i++) await this.refresh();
     }
     throw new CommitContentionError(this.opts.deployment ?? null, this.key, n, max, S, cur);
   }
 
-  /** Brings the local copy to at least `seq` (the log, or a reload when the state went back: deleted or replaced). */
-  private async catchUp(seq: number): Promise<void> {
-    if (seq < this.seq) {
-      this.opts.onError?.(`${this.key} is at seq ${seq}, behind this server's copy at ${this.seq} (deleted or replaced?); reloading it`);
-      this.mustReload = true;
-    }
-    // A refresh in flight may have read the log before the commits that overtook us: then one more.
-    for (let i = 0; i < 3 && (this.seq < seq || this.mustReload); i++) await this.refresh();
-  }
-
-  /** Applies concatenated `<Idd` records. */
+  /** Applies concatenated `<Idd` records and notes their coordinates for the next checkpoint. */
   private apply(d: Buffer): void {
     const [A, B] = stateArrays(this.opts.learner);
     if (d.length % RECORD_BYTES !== 0) throw new Error(`${this.key}: a log record block of ${d.length} bytes (expected a multiple of ${RECORD_BYTES})`);
+    const touched = this.touched;
     for (let o = 0; o < d.length; o += RECORD_BYTES) {
       const i = d.readUInt32LE(o);
+      if (!(i < A.length)) throw new Error(`${this.key}: a log record of coordinate ${i}; this model has 2^${this.opts.config.bits} coordinates (the state key is shared with another config?)`);
       A[i] = d.readDoubleLE(o + 4);
       B[i] = d.readDoubleLE(o + 12);
+      touched.add(i);
     }
   }
 
-  /** Applies the log entries after the local seq, in order (serialised); a gap or a fresh start reloads the hash. */
+  /**
+   * Applies the log entries that follow the local seq, in order; returns false at a gap (an entry after the
+   * local seq whose `b` is not it: our position fell out of the log).
+   */
+  private applyEntries(entries: LogEntry[]): boolean {
+    for (const [idBuf, fields] of entries) {
+      const id = idBuf.toString();
+      const after = Number(id.slice(0, id.indexOf('-')));
+      if (after <= this.seq) continue; // applied already (our own commit, or a trimmed-late entry before a checkpoint)
+      let before = -1;
+      let d: Buffer = Buffer.alloc(0);
+      for (let k = 0; k < fields.length; k += 2) {
+        const name = fields[k].toString();
+        if (name === 'b') before = Number(fields[k + 1].toString());
+        else if (name === 'd') d = fields[k + 1];
+      }
+      if (before !== this.seq) return false;
+      this.apply(d);
+      this.seq = after;
+    }
+    return true;
+  }
+
+  /** Applies the log entries after the local seq, in order (serialised); a gap or a fresh start reloads. */
   refresh(): Promise<void> {
     if (this.refreshing !== null) return this.refreshing;
     this.refreshing = this.refreshOnce().finally(() => {
@@ -291,45 +383,41 @@ export class SharedOnlineState {
   private async refreshOnce(): Promise<void> {
     if (this.seq < 0 || this.mustReload) return this.reload();
     for (;;) {
-      const entries = (await this.opts.redis.xrangeBuffer(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 500)) as unknown as [Buffer, Buffer[]][];
+      const entries = (await this.opts.redis.xrangeBuffer(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 500)) as unknown as LogEntry[];
       if (entries.length === 0) {
         // Nothing logged after us. The hash can still be ahead: a snapshot written into an empty state (no
-        // log entry), or a log trimmed away entirely. A label learnt between the two reads shows in the log.
+        // log entry), or a log trimmed away. A label committed between the two reads shows in the log.
         const raw = await this.opts.redis.hget(this.key, 'seq');
         if (raw === null || Number(raw) <= this.seq) return;
         const again = await this.opts.redis.xrange(this.logKey, `${this.seq + 1}-0`, '+', 'COUNT', 1);
         if (again.length === 0) return this.reload();
         continue;
       }
-      for (const [idBuf, fields] of entries) {
-        const id = idBuf.toString();
-        const after = Number(id.slice(0, id.indexOf('-')));
-        if (after <= this.seq) continue; // applied meanwhile from a learn reply
-        let before = -1;
-        let d: Buffer = Buffer.alloc(0);
-        for (let k = 0; k < fields.length; k += 2) {
-          const name = fields[k].toString();
-          if (name === 'b') before = Number(fields[k + 1].toString());
-          else if (name === 'd') d = fields[k + 1];
-        }
-        if (before !== this.seq) return this.reload(); // our position fell out of the log
-        this.apply(d);
-        this.seq = after;
-      }
+      if (!this.applyEntries(entries)) return this.reload(); // our position fell out of the log
       if (entries.length < 500) return;
     }
   }
 
+  /** The checkpoint (the hash) and the log after it, read in one MULTI: the state at the log's last entry. */
   private async reload(): Promise<void> {
-    const fields = await this.opts.redis.hgetallBuffer(this.key);
+    const res = await this.opts.redis.multi().hgetallBuffer(this.key).xrangeBuffer(this.logKey, '-', '+').exec();
+    if (res === null) throw new Error(`reading ${this.key} and its log: the transaction was aborted`);
+    for (const [err] of res) if (err) throw err;
+    const fields = res[0][1] as Record<string, Buffer>;
+    const entries = res[1][1] as unknown as LogEntry[];
     const [A, B] = stateArrays(this.opts.learner);
     A.fill(0);
     B.fill(0);
     let seq = 0;
+    let ckpt = -1;
     for (const name in fields) {
       const v = fields[name];
       if (name === 'seq') {
         seq = Number(v.toString());
+        continue;
+      }
+      if (name === 'ckpt') {
+        ckpt = Number(v.toString());
         continue;
       }
       const i = v.length === RECORD_BYTES ? v.readUInt32LE(0) : -1;
@@ -337,15 +425,60 @@ export class SharedOnlineState {
       A[i] = v.readDoubleLE(4);
       B[i] = v.readDoubleLE(12);
     }
-    this.seq = seq;
+    this.touched.clear();
+    this.seq = ckpt < 0 ? seq : ckpt;
     this.mustReload = false;
     this.fullReloads++;
+    if (!this.applyEntries(entries) || this.seq < seq) {
+      throw new Error(`${this.key}: its checkpoint is at seq ${this.seq} and its log does not hold every commit from there to seq ${seq} (was the log trimmed or deleted by hand?); this state cannot be read back`);
+    }
+  }
+
+  /** Takes the checkpoint lease for `every` ms and, when won, checkpoints. */
+  private async checkpointTick(every: number): Promise<void> {
+    if (this.closed || this.writing !== null || this.seq <= 0 || this.touched.count === 0) return;
+    const won = await this.opts.redis.set(`online:checkpoint-lease:${this.opts.config.stateKey}`, this.instance, 'PX', Math.max(100, every - 50), 'NX');
+    if (won === 'OK') await this.checkpoint();
+  }
+
+  /**
+   * Writes the records of the coordinates changed since this server's last checkpoint, at its seq, into the
+   * hash and moves `ckpt` there (when the hash's checkpoint is older). True when it did.
+   */
+  async checkpoint(): Promise<boolean> {
+    if (this.writing !== null || this.seq <= 0) return false;
+    const S = this.seq;
+    const set = this.touched;
+    this.writing = set;
+    this.touched = new TouchedSet(this.opts.learner.size);
+    const [A, B] = stateArrays(this.opts.learner);
+    const d = Buffer.allocUnsafe(set.count * RECORD_BYTES);
+    for (let k = 0, o = 0; k < set.count; k++, o += RECORD_BYTES) {
+      const i = set.list[k];
+      d.writeUInt32LE(i, o);
+      d.writeDoubleLE(A[i], o + 4);
+      d.writeDoubleLE(B[i], o + 12);
+    }
+    try {
+      const reply = (await this.evalsha(CHECKPOINT_SHA, CHECKPOINT_SCRIPT, [this.key, this.logKey], [S, d])) as [number, number];
+      // Written, or refused because the checkpoint is at S or later already: either way these coordinates' changes
+      // up to S are in the hash.
+      if (Number(reply[0]) === 1) this.checkpoints++;
+      return Number(reply[0]) === 1;
+    } catch (err) {
+      for (let k = 0; k < set.count; k++) this.touched.add(set.list[k]);
+      throw err;
+    } finally {
+      this.writing = null;
+    }
   }
 
   /** Stops tailing the log; returns once a refresh in flight has ended. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.timer = null;
+    this.checkpointTimer = null;
     // Labels accepted before close are still learnt (their requests wait for it).
     while (this.sending) await new Promise((r) => setTimeout(r, 2));
     this.closed = true;
