@@ -67,10 +67,11 @@ export class ScratchDelta {
       for (let r = 0; r < b.rows; r++) scratch.update(slotIdx, b.val, b.offsets[r], b.offsets[r + 1], b.y[r]);
     }
     const out = Buffer.allocUnsafe(this.count * RECORD_BYTES);
+    const view = new DataView(out.buffer, out.byteOffset, out.length);
     for (let s = 0, o = 0; s < this.count; s++, o += RECORD_BYTES) {
-      out.writeUInt32LE(this.coord[s], o);
-      out.writeDoubleLE(SA[s], o + 4);
-      out.writeDoubleLE(SB[s], o + 12);
+      view.setUint32(o, this.coord[s], true);
+      view.setFloat64(o + 4, SA[s], true);
+      view.setFloat64(o + 12, SB[s], true);
     }
     return out;
   }

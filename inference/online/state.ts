@@ -322,8 +322,8 @@ export class SharedOnlineState {
         return S;
       }
       this.conflicts++;
-      if (cur < this.seq) {
-        this.opts.onError?.(`${this.key} is at seq ${cur}, behind this server's copy at ${this.seq} (deleted or replaced?); reloading it`);
+      if (cur < S) {
+        this.opts.onError?.(`${this.key} is at seq ${cur}, behind this server's copy at ${S} (deleted or replaced?); reloading it`);
         this.mustReload = true;
       } else if (this.seq === S) {
         this.applyEntries(reply[2] ?? []);
@@ -339,11 +339,13 @@ export class SharedOnlineState {
     const [A, B] = stateArrays(this.opts.learner);
     if (d.length % RECORD_BYTES !== 0) throw new Error(`${this.key}: a log record block of ${d.length} bytes (expected a multiple of ${RECORD_BYTES})`);
     const touched = this.touched;
+    const view = new DataView(d.buffer, d.byteOffset, d.length);
+    const size = A.length;
     for (let o = 0; o < d.length; o += RECORD_BYTES) {
-      const i = d.readUInt32LE(o);
-      if (!(i < A.length)) throw new Error(`${this.key}: a log record of coordinate ${i}; this model has 2^${this.opts.config.bits} coordinates (the state key is shared with another config?)`);
-      A[i] = d.readDoubleLE(o + 4);
-      B[i] = d.readDoubleLE(o + 12);
+      const i = view.getUint32(o, true);
+      if (i >= size) throw new Error(`${this.key}: a log record of coordinate ${i}; this model has 2^${this.opts.config.bits} coordinates (the state key is shared with another config?)`);
+      A[i] = view.getFloat64(o + 4, true);
+      B[i] = view.getFloat64(o + 12, true);
       touched.add(i);
     }
   }
@@ -453,11 +455,12 @@ export class SharedOnlineState {
     this.touched = new TouchedSet(this.opts.learner.size);
     const [A, B] = stateArrays(this.opts.learner);
     const d = Buffer.allocUnsafe(set.count * RECORD_BYTES);
+    const view = new DataView(d.buffer, d.byteOffset, d.length);
     for (let k = 0, o = 0; k < set.count; k++, o += RECORD_BYTES) {
       const i = set.list[k];
-      d.writeUInt32LE(i, o);
-      d.writeDoubleLE(A[i], o + 4);
-      d.writeDoubleLE(B[i], o + 12);
+      view.setUint32(o, i, true);
+      view.setFloat64(o + 4, A[i], true);
+      view.setFloat64(o + 12, B[i], true);
     }
     try {
       const reply = (await this.evalsha(CHECKPOINT_SHA, CHECKPOINT_SCRIPT, [this.key, this.logKey], [S, d])) as [number, number];
