@@ -94,7 +94,7 @@ redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'ckpt', ARGV[1])
 return 1`;
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const COMMIT_SHA = sha1(COMMIT_SCRIPT);
+export const COMMIT_SHA = sha1(COMMIT_SCRIPT);
 const INIT_SHA = sha1(INIT_SCRIPT);
 const CHECKPOINT_SHA = sha1(CHECKPOINT_SCRIPT);
 
