@@ -18,10 +18,13 @@
  *   stream `online:log:<stateKey>`; a record is 20 bytes, struct `<Idd` (uint32 index, the two doubles,
  *   little-endian: doubles round-trip exactly). Redis does no per-coordinate work for a commit.
  * - the hash `online:state:<stateKey>` holds a checkpoint: field `<i>` → the `<Idd` record of coordinate i
- *   at seq `ckpt`, and `seq` (labels committed). Every CHECKPOINT_MS one server (a Redis lease) writes the
- *   records of the coordinates touched since its last checkpoint, from its copy at its seq S > ckpt, and
- *   moves `ckpt` to S, in one script; it then trims the log to the entries after the PREVIOUS checkpoint
- *   (entries after `ckpt` are never trimmed: the checkpoint plus the log after it is the state).
+ *   at seq `ckpt`, and `seq` (labels committed). When CHECKPOINT_LABELS labels were committed since `ckpt`,
+ *   or CHECKPOINT_TICKS checks (one a second by default) found it behind, one server (a Redis lease) writes
+ *   the records of the coordinates touched since its last checkpoint, from its copy at its seq S > ckpt,
+ *   and moves `ckpt` to S, in one script; it then trims the log to the entries after the PREVIOUS
+ *   checkpoint (entries after `ckpt` are never trimmed: the checkpoint plus the log after it is the state).
+ *   A checkpoint costs Redis about a microsecond per coordinate written: writing at most every
+ *   CHECKPOINT_LABELS labels keeps that a small share of a label's cost while the log stays bounded.
  * - every server applies its own commits at once and tails the log every `refreshIntervalMs`, applying the
  *   entries after its `seq` in order; one whose position fell out of the log (or a fresh start) reloads:
  *   the hash and the log in one MULTI, then the entries after `ckpt`.
@@ -36,8 +39,12 @@ import { RECORD_BYTES, ScratchDelta } from './delta';
 
 export { RECORD_BYTES } from './delta';
 
-/** How often one server checkpoints the state into the hash (and trims the log to the previous checkpoint). */
+/** How often each server checks whether the checkpoint is due. */
 export const CHECKPOINT_MS = 1000;
+/** A checkpoint is due when this many labels were committed since the last one… */
+export const CHECKPOINT_LABELS = 50_000;
+/** …or when this many checks in a row found it behind the state. */
+export const CHECKPOINT_TICKS = 5;
 
 export function onlineStateKey(stateKey: string): string {
   return `online:state:${stateKey}`;
@@ -139,7 +146,7 @@ export interface SharedOnlineStateOptions {
   /** Named in errors (the deployment served from this state). */
   deployment?: string;
   refreshIntervalMs?: number;
-  /** How often this server tries the checkpoint lease (default CHECKPOINT_MS). */
+  /** How often this server checks whether a checkpoint is due (default CHECKPOINT_MS). */
   checkpointIntervalMs?: number;
   /** Conflicts in a row before a batch fails (default MAX_COMMIT_ATTEMPTS). */
   maxCommitAttempts?: number;
@@ -436,11 +443,24 @@ export class SharedOnlineState {
     }
   }
 
-  /** Takes the checkpoint lease for `every` ms and, when won, checkpoints. */
+  /** Checks found the checkpoint behind the state, in a row. */
+  private behindTicks = 0;
+
+  /** When a checkpoint is due (see the file comment), takes the checkpoint lease for `every` ms and, when won, checkpoints. */
   private async checkpointTick(every: number): Promise<void> {
     if (this.closed || this.writing !== null || this.seq <= 0 || this.touched.count === 0) return;
+    const raw = await this.opts.redis.hget(this.key, 'ckpt');
+    const ckpt = raw === null ? 0 : Number(raw);
+    if (ckpt >= this.seq) {
+      this.behindTicks = 0;
+      return;
+    }
+    this.behindTicks++;
+    if (this.seq - ckpt < CHECKPOINT_LABELS && this.behindTicks < CHECKPOINT_TICKS) return;
     const won = await this.opts.redis.set(`online:checkpoint-lease:${this.opts.config.stateKey}`, this.instance, 'PX', Math.max(100, every - 50), 'NX');
-    if (won === 'OK') await this.checkpoint();
+    if (won !== 'OK') return;
+    this.behindTicks = 0;
+    await this.checkpoint();
   }
 
   /**
