@@ -232,7 +232,7 @@ async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
         await probe.ping();
         return { child, url };
       } catch (err) {
-        if (Date.now() - t0 > 10_000) throw new Error(`redis-server on port ${port} did not answer in 10 s: ${(err as Error).message}`);
+        if (Date.now() - t0 > 10_000) throw new Error(`redis-server on port ${port} did not answer in 10 s: ${(err as Error).message}`, { cause: err });
         probe.disconnect();
         await new Promise((r) => setTimeout(r, 50));
       }
