@@ -204,6 +204,8 @@ export class SharedOnlineState {
   private touched: TouchedSet;
   /** The set a checkpoint in flight is writing (merged back into `touched` when it fails). */
   private writing: TouchedSet | null = null;
+  /** An empty set kept for the next checkpoint (one flag per coordinate: not reallocated each time). */
+  private spare: TouchedSet | null = null;
   private readonly instance = randomUUID();
 
   constructor(private readonly opts: SharedOnlineStateOptions) {
@@ -472,7 +474,8 @@ export class SharedOnlineState {
     const S = this.seq;
     const set = this.touched;
     this.writing = set;
-    this.touched = new TouchedSet(this.opts.learner.size);
+    this.touched = this.spare ?? new TouchedSet(this.opts.learner.size);
+    this.spare = null;
     const [A, B] = stateArrays(this.opts.learner);
     const d = Buffer.allocUnsafe(set.count * RECORD_BYTES);
     const view = new DataView(d.buffer, d.byteOffset, d.length);
@@ -492,6 +495,8 @@ export class SharedOnlineState {
       for (let k = 0; k < set.count; k++) this.touched.add(set.list[k]);
       throw err;
     } finally {
+      set.clear();
+      this.spare = set;
       this.writing = null;
     }
   }
