@@ -23,8 +23,9 @@
  *   the records of the coordinates touched since its last checkpoint, from its copy at its seq S > ckpt,
  *   and moves `ckpt` to S, in one script; it then trims the log to the entries after the PREVIOUS
  *   checkpoint (entries after `ckpt` are never trimmed: the checkpoint plus the log after it is the state).
- *   A checkpoint costs Redis about a microsecond per coordinate written: writing at most every
- *   CHECKPOINT_LABELS labels keeps that a small share of a label's cost while the log stays bounded.
+ *   A checkpoint costs Redis about a microsecond per coordinate written: writing every CHECKPOINT_LABELS
+ *   labels (or every ~30 s when fewer come) keeps that a small share of a label's cost while the log
+ *   stays bounded (about two checkpoints' worth of entries).
  * - every server applies its own commits at once and tails the log every `refreshIntervalMs`, applying the
  *   entries after its `seq` in order; one whose position fell out of the log (or a fresh start) reloads:
  *   the hash and the log in one MULTI, then the entries after `ckpt`.
@@ -44,7 +45,7 @@ export const CHECKPOINT_MS = 1000;
 /** A checkpoint is due when this many labels were committed since the last one… */
 export const CHECKPOINT_LABELS = 50_000;
 /** …or when this many checks in a row found it behind the state. */
-export const CHECKPOINT_TICKS = 5;
+export const CHECKPOINT_TICKS = 30;
 
 export function onlineStateKey(stateKey: string): string {
   return `online:state:${stateKey}`;
