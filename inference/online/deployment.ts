@@ -95,8 +95,8 @@ export class OnlineModelDeployment implements ServedDeployment {
     const n = items.length;
     const y = new Float64Array(n);
     const offsets = new Int32Array(n + 1);
-    let idx = new Int32Array(n * 8);
-    let val = new Float64Array(n * 8);
+    let idx = new Int32Array(n * 24); // grown when rows are longer
+    let val = new Float64Array(n * 24);
     const before = new Float64Array(n);
     let lossBefore = 0;
     let o = 0;
