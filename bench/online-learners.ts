@@ -16,16 +16,22 @@
  *  - predict latency (one row; p50/p99 over blocks of 100 calls);
  *  - a 1,000-row batch: per-example (`updateEach`) and one mini-batch step (`updateMiniBatch`), p50/p99 ms.
  *
- * End to end (two `autopilot serve` processes, auth off, one online-model FTRL deployment, state in the
- * machine's Redis, registry in a fresh PostgreSQL database): closed-loop clients in this process POST
- * /v1/labels with `--batch` labels per request over `--connections` keep-alive connections split over
- * both servers for `--duration` s; baseline: one label per request (the per-example path), same run.
- * Redis `seq` must move by exactly the labels answered (none lost). Then /v1/predict latency (1 row).
+ * End to end (two `autopilot serve` processes, auth off, one online-model FTRL deployment, state in a
+ * private redis-server started for the run (so its CPU and command counts are the bench's alone), registry in
+ * a fresh PostgreSQL database): closed-loop clients in this process POST /v1/labels with `--batch` labels
+ * per request over `--connections` keep-alive connections split over both servers for `--duration` s;
+ * baseline: one label per request (the per-example path), same run. Redis `seq` must move by exactly the
+ * labels answered (none lost). CPU per label of the servers, Redis and this process (the load generator),
+ * and the commits / conflicts (commit attempts overtaken by the other server) from Redis's command counts.
+ * Then /v1/predict latency (1 row). The last line, `SUMMARY …`, is the one to quote.
+ *
+ * The end-to-end part alone, about 30 s: node -r ./scripts/register-ts.js bench/online-learners.ts --e2e-only
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { AdaGrad, FeatureHasher, FtrlProximal, SparseVector, type OnlineLearner, type SparseBatch } from '../ml/online';
@@ -198,22 +204,55 @@ function startServer(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ child: Ch
   });
 }
 
-/** The pid of the machine's redis-server (CPU accounting), or null. */
-function redisPid(): number | null {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'redis-server') return Number(d);
-    } catch {
-      // gone
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** A private redis-server (no persistence) for the run: its CPU and command counts are the bench's alone. */
+async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined); // refused until it listens: the loop below retries
+  try {
+    const t0 = Date.now();
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode} (is redis-server on the PATH?)`);
+      try {
+        await probe.connect();
+        await probe.ping();
+        return { child, url };
+      } catch (err) {
+        if (Date.now() - t0 > 10_000) throw new Error(`redis-server on port ${port} did not answer in 10 s: ${(err as Error).message}`, { cause: err });
+        probe.disconnect();
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
+  } finally {
+    probe.disconnect();
   }
-  return null;
+}
+
+/** Calls per command since the last CONFIG RESETSTAT (INFO commandstats). */
+async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1], Number(m[2]));
+  return out;
 }
 
 /** CPU seconds of the servers, Redis and this process since `before` (call with no argument for a start mark). */
-function cpuMark(pids: number[], redis: number | null): number[] {
-  return [pids.reduce((t, p) => t + procCpuSeconds(p), 0), redis === null ? NaN : procCpuSeconds(redis), process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6];
+function cpuMark(pids: number[], redis: number): number[] {
+  const self = process.cpuUsage();
+  return [pids.reduce((t, p) => t + procCpuSeconds(p), 0), procCpuSeconds(redis), (self.user + self.system) / 1e6];
 }
 
 /** Closed loop: `connections` workers, each POSTing one of `bodies` (round robin) until `seconds` pass. */
@@ -237,10 +276,12 @@ async function closedLoop(clients: JsonClient[], bodies: string[], perBody: numb
 }
 
 async function e2e(): Promise<void> {
-  console.log(`== end to end: two autopilot serve processes, FTRL state in Redis, ${CONNECTIONS} connections, ${DURATION} s per run`);
+  console.log(`== end to end: two autopilot serve processes, FTRL state in a private Redis, ${CONNECTIONS} connections, ${DURATION} s per run`);
+  const load0 = loadavg()[0];
   const db = await createTestDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'ap-bench-online-e2e-'));
-  const redis = new Redis('redis://127.0.0.1:6379');
+  const rs = await startRedis();
+  const redis = new Redis(rs.url);
   const stateKey = `bench-online-${randomUUID().slice(0, 8)}`;
   const procs: ChildProcess[] = [];
   try {
@@ -255,7 +296,7 @@ async function e2e(): Promise<void> {
           AUTOPILOT_DATABASE_URL: db.url,
           AUTOPILOT_ARTIFACT_URI: artifactUri,
           AUTOPILOT_DATA_DIR: join(dir, `data-${n}`),
-          AUTOPILOT_REDIS_URL: 'redis://127.0.0.1:6379',
+          AUTOPILOT_REDIS_URL: rs.url,
         }),
       ),
     );
@@ -266,24 +307,33 @@ async function e2e(): Promise<void> {
     const single = Array.from({ length: 2000 }, (_, r) => JSON.stringify({ deployment: 'ctr', ...label(r) }));
     const batched = Array.from({ length: 200 }, (_, b) => JSON.stringify({ deployment: 'ctr', labels: Array.from({ length: BATCH }, (_, j) => label((b * BATCH + j) % named.length)) }));
     await closedLoop(clients, batched, BATCH, CONNECTIONS, 1); // warm-up
+    await closedLoop(clients, single, 1, CONNECTIONS, 0.5);
     const seq0 = Number(await redis.hget(`online:state:${stateKey}`, 'seq'));
     const pids = servers.map((s) => s.child.pid!);
-    const rpid = redisPid();
-    const cpuLine = (before: number[], labels: number) => {
+    const rpid = rs.child.pid!;
+    /** CPU µs per label since `before`, and the commits / conflicts since the last RESETSTAT. */
+    const measure = async (before: number[], labels: number) => {
       const after = cpuMark(pids, rpid);
       const us = after.map((x, i) => ((x - before[i]) * 1e6) / labels);
-      return `CPU per label: servers ${us[0].toFixed(1)} µs, Redis ${Number.isNaN(us[1]) ? '?' : us[1].toFixed(1)} µs, load generator ${us[2].toFixed(1)} µs → one core each would carry ${fmt(1e6 / us[0])} (servers) / ${Number.isNaN(us[1]) ? '?' : fmt(1e6 / us[1])} (Redis) labels/s`;
+      const calls = await commandCalls(redis);
+      const commits = calls.get('xadd') ?? 0;
+      const checkpoints = calls.get('xtrim') ?? 0;
+      const conflicts = (calls.get('evalsha') ?? 0) + (calls.get('eval') ?? 0) - commits - checkpoints;
+      return { us, commits, conflicts, checkpoints, line: `CPU per label: servers ${us[0].toFixed(1)} µs, Redis ${us[1].toFixed(1)} µs, load generator ${us[2].toFixed(1)} µs; ${fmt(commits)} commits (${fmt(labels / Math.max(1, commits), 1)} labels each), ${fmt(conflicts)} conflicts (${((100 * conflicts) / Math.max(1, commits + conflicts)).toFixed(0)} % of attempts), ${checkpoints} checkpoints` };
     };
+    await redis.config('RESETSTAT');
     let mark = cpuMark(pids, rpid);
     const base = await closedLoop(clients, single, 1, CONNECTIONS, DURATION);
-    const baseCpu = cpuLine(mark, base.labels);
+    const baseM = await measure(mark, base.labels);
+    await redis.config('RESETSTAT');
     mark = cpuMark(pids, rpid);
     const bat = await closedLoop(clients, batched, BATCH, CONNECTIONS, DURATION);
-    const batCpu = cpuLine(mark, bat.labels);
+    const batM = await measure(mark, bat.labels);
     const seq1 = Number(await redis.hget(`online:state:${stateKey}`, 'seq'));
-    console.log(`  labels/s, 1 label per request (baseline): ${fmt(base.perS)} (${base.errors} errors); ${baseCpu}`);
-    console.log(`  labels/s, ${BATCH} labels per request:       ${fmt(bat.perS)} (${bat.errors} errors) → ${(bat.perS / base.perS).toFixed(1)}× the per-example path; target ≥ 20,000; ${batCpu}`);
-    console.log(`  Redis seq moved by ${fmt(seq1 - seq0)}; labels answered ${fmt(base.labels + bat.labels)} → ${seq1 - seq0 === base.labels + bat.labels ? 'none lost' : 'MISMATCH'}`);
+    const lost = seq1 - seq0 !== base.labels + bat.labels;
+    console.log(`  labels/s, 1 label per request (baseline): ${fmt(base.perS)} (${base.errors} errors); ${baseM.line}`);
+    console.log(`  labels/s, ${BATCH} labels per request:       ${fmt(bat.perS)} (${bat.errors} errors) → ${(bat.perS / base.perS).toFixed(1)}× the per-example path; target ≥ 20,000; ${batM.line}`);
+    console.log(`  Redis seq moved by ${fmt(seq1 - seq0)}; labels answered ${fmt(base.labels + bat.labels)} → ${lost ? 'MISMATCH' : 'none lost'}`);
     const lat: number[] = [];
     for (let i = 0; i < 2000; i++) {
       const t = process.hrtime.bigint();
@@ -291,13 +341,17 @@ async function e2e(): Promise<void> {
       lat.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     console.log(`  /v1/predict over HTTP (1 row, 1 connection, sequential): p50 ${pct(lat, 0.5).toFixed(3)} ms, p99 ${pct(lat, 0.99).toFixed(3)} ms`);
+    // A quiet 2-core machine gives the servers, Redis and the load generator its two cores: labels/s ≤ 2 s / (CPU s per label).
+    const total = batM.us[0] + batM.us[1] + batM.us[2];
+    console.log(
+      `SUMMARY online-model /v1/labels, ${BATCH} per request, 2 servers, ${CONNECTIONS} connections: ${fmt(bat.perS)} labels/s (${(bat.perS / base.perS).toFixed(1)}× the 1-label baseline ${fmt(base.perS)}/s), ${lost ? 'LABELS LOST' : 'none lost'}, ${bat.errors + base.errors} errors; CPU per label servers ${batM.us[0].toFixed(1)} + Redis ${batM.us[1].toFixed(1)} + load generator ${batM.us[2].toFixed(1)} = ${total.toFixed(1)} µs → CPU-bound ceiling on 2 idle cores ${fmt(2e6 / total)} labels/s (servers + Redis only: ${fmt(2e6 / (batM.us[0] + batM.us[1]))}); conflicts ${((100 * batM.conflicts) / Math.max(1, batM.commits + batM.conflicts)).toFixed(0)} % of commit attempts; load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}`,
+    );
     clients.forEach((c) => c.close());
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
-    const keys = await redis.keys(`online:*:${stateKey}`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
+    rs.child.kill('SIGTERM');
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }

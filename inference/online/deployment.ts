@@ -5,10 +5,10 @@
  */
 import { RollingCalibration } from '../../ml/calibration';
 import { FeatureError, FeatureHasher, SparseVector, checkLabel, lossOf, type NamedFeatures, type OnlineModelConfig } from '../../ml/online';
-import { badRequest, unavailable } from '../http/errors';
+import { RETRY_AFTER_SECONDS, ServerFault, badRequest, unavailable } from '../http/errors';
 import type { RequestContext } from '../http/server';
 import type { DecideOutcome, ScannedDecide, ServedDeployment } from '../serving/served-deployment';
-import { packRow, packedRowBytes, type LabelRows, type SharedOnlineState } from './state';
+import { CommitContentionError, type LabelRows, type SharedOnlineState } from './state';
 
 export interface OnlineOwner {
   released(s: OnlineModelDeployment): void;
@@ -92,11 +92,17 @@ export class OnlineModelDeployment implements ServedDeployment {
     } else {
       items.push({ features: body.features, label: body.label, field: '' });
     }
-    const packed: Buffer[] = [];
-    const before: number[] = [];
+    const n = items.length;
+    const y = new Float64Array(n);
+    const offsets = new Int32Array(n + 1);
+    let idx = new Int32Array(n * 24); // grown when rows are longer
+    let val = new Float64Array(n * 24);
+    const before = new Float64Array(n);
     let lossBefore = 0;
+    let o = 0;
     const l = this.state.learner;
-    for (const it of items) {
+    for (let r = 0; r < n; r++) {
+      const it = items[r];
       const at = (f: string) => (it.field === '' ? f : `${it.field}.${f}`);
       if (typeof it.label !== 'number') throw badRequest(`${at('label')} must be a number`, at('label'), this.config.loss === 'logistic' ? '0 or 1' : 'a finite number');
       try {
@@ -106,21 +112,36 @@ export class OnlineModelDeployment implements ServedDeployment {
       }
       const v = this.hash(it.features, at('features'));
       const p = l.predict(v.idx, v.val, 0, v.count);
-      before.push(p);
+      before[r] = p;
       lossBefore += lossOf(this.config.loss, p, it.label);
-      const row = Buffer.allocUnsafe(packedRowBytes(v.count));
-      packRow(row, 0, it.label, v.idx, v.val, v.count);
-      packed.push(row);
+      if (o + v.count > idx.length) {
+        const cap = Math.max(o + v.count, 2 * idx.length);
+        const idx2 = new Int32Array(cap);
+        idx2.set(idx.subarray(0, o));
+        idx = idx2;
+        const val2 = new Float64Array(cap);
+        val2.set(val.subarray(0, o));
+        val = val2;
+      }
+      for (let j = 0; j < v.count; j++) {
+        idx[o] = v.idx[j];
+        val[o++] = v.val[j];
+      }
+      offsets[r + 1] = o;
+      y[r] = it.label;
     }
-    const rows: LabelRows = { rows: items.length, packed: packed.length === 1 ? packed[0] : Buffer.concat(packed) };
+    const rows: LabelRows = { rows: n, offsets, idx: idx.subarray(0, o), val: val.subarray(0, o), y };
     let r: { seqBefore: number; seq: number };
     try {
       r = await this.state.learn(rows);
     } catch (err) {
-      throw unavailable(`learning ${items.length} label(s) in ${this.state.key}`, err, 'redis');
+      if (err instanceof CommitContentionError) {
+        throw new ServerFault(503, `${n} label(s) for deployment ${JSON.stringify(this.name)} not learnt: other servers committed first ${err.attempts} times in a row`, err, 'the same labels again later (nothing of this request was learnt)', RETRY_AFTER_SECONDS);
+      }
+      throw unavailable(`learning ${n} label(s) for deployment ${JSON.stringify(this.name)}`, err, 'redis');
     }
     this.labelsLearnt += items.length;
-    if (this.calibration !== null) for (let i = 0; i < items.length; i++) this.calibration.update(before[i], items[i].label as number);
+    if (this.calibration !== null) for (let i = 0; i < n; i++) this.calibration.update(before[i], y[i]);
     return { model: this.model, stateKey: this.config.stateKey, learnt: items.length, seq: r.seq, meanLossBefore: lossBefore / items.length };
   }
 

@@ -76,7 +76,10 @@ export class OnlineModelKind implements ServedKind, OnlineOwner {
       redis: this.opts.redis,
       config,
       learner: buildOnlineLearner(config),
+      deployment: d.deployment,
       refreshIntervalMs: this.opts.refreshIntervalMs,
+      // A server tailing faster than the default (tests) checks checkpoints as often.
+      checkpointIntervalMs: this.opts.refreshIntervalMs === undefined ? undefined : Math.min(1000, this.opts.refreshIntervalMs),
       onError: (m) => this.opts.log?.('warn', m),
     });
     try {

@@ -91,7 +91,9 @@ describe('online-model deployments on two servers', () => {
       hasher.hash(f, v);
       expect(a.predictions[i]).toBeCloseTo(ref.predict(v.idx, v.val, 0, v.count), 12);
     });
-    // The shared state itself: per coordinate one field, its index → <Idd (index, z, n).
+    // The shared state itself, once a server checkpointed it (every second): per coordinate one field, its
+    // index → <Idd (index, z, n), at seq `ckpt`.
+    await waitFor(async () => (await redis.hget(`online:state:${key}`, 'ckpt')) === String(sent), 10_000, `a checkpoint at seq ${sent}`);
     const fields = await redis.hgetallBuffer(`online:state:${key}`);
     let checked = 0;
     for (let i = 0; i < ref.size; i++) {
@@ -124,12 +126,15 @@ describe('online-model deployments on two servers', () => {
   });
 
   it('a server whose position fell out of the log reloads the whole state and agrees again', async () => {
-    // Server 1 learns while server 2's log position is trimmed away (XTRIM to nothing after each batch: server 2,
-    // tailing every 50 ms, would have to read all three entries within their few ms of life to miss the reload).
+    // Server 1 learns while server 2's log position is trimmed away (server 1 checkpoints the state after each
+    // batch, then XTRIM to nothing: server 2, tailing every 50 ms, would have to read all three entries within
+    // their few ms of life to miss the reload).
     const reloads = servers[1].onlineModels!.get('ctr')!.state.fullReloads;
     for (let b = 0; b < 3; b++) {
       const r = await clients[0].post('/v1/labels', { deployment: 'ctr', labels: Array.from({ length: 5 }, (_, j) => example(7000 + b * 5 + j)) });
       expect(r.status).toBe(200);
+      const state0 = servers[0].onlineModels!.get('ctr')!.state;
+      await waitFor(async () => (await state0.checkpoint()) || (await redis.hget(`online:state:${key}`, 'ckpt')) === String(state0.seq), 5000, 'a checkpoint of server 1');
       await redis.xtrim(`online:log:${key}`, 'MAXLEN', 0);
     }
     sent += 15;
