@@ -23,7 +23,7 @@ import type { DecisionLog } from '../decisions/log';
 import { DEFAULT_MINILM_DIR, SentenceEmbedder } from '../embeddings/minilm';
 import type { InferenceMetrics } from '../metrics';
 import type { SnapshotRegistry } from '../online/kind';
-import { SharedOnlineState, packRow, packedRowBytes } from '../online/state';
+import { SharedOnlineState } from '../online/state';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
 import { SemanticCacheDeployment, type CacheOwner } from './deployment';
@@ -128,9 +128,8 @@ export class SemanticCacheKind implements ServedKind, CacheOwner {
     const model: ReuseModel = {
       predict: (idx, val, count) => state.learner.predict(idx, val, 0, count),
       learn: (idx, val, y) => {
-        const row = Buffer.allocUnsafe(packedRowBytes(idx.length));
-        packRow(row, 0, y, idx, val, idx.length);
-        state.learn({ rows: 1, packed: row }).catch((err: Error) => {
+        // One row in CSR form (ml/online's SparseBatch); the row's arrays are handed over (ReuseModel.learn).
+        state.learn({ rows: 1, offsets: Int32Array.of(0, idx.length), idx, val, y: Float64Array.of(y) }).catch((err: Error) => {
           this.labelsFailed++;
           this.opts.log?.('warn', `semantic-cache ${d.deployment}: a reuse label was not learnt (${err.message})`);
         });
