@@ -14,7 +14,7 @@
  * (`--threads`): on this shared 2-core machine two threads spin against each other (bench/RESULTS.md).
  *
  *   node -r ./scripts/register-ts.js bench/oumi-policy.ts --out .data/bench/oumi-policy [--seeds 1,2,3]
- *     [--n 20000] [--sft-steps N] [--dpo-steps N] [--batch 32] [--lr 3e-3] [--dpo-batch 16] [--dpo-lr 5e-4]
+ *     [--n 20000] [--sft-steps N] [--dpo-steps N] [--batch 32] [--lr 3e-3] [--dpo-batch 16] [--dpo-lr 1e-4] [--mine-threshold 0.5]
  *     [--hidden 96] [--layers 2] [--heads 4] [--threads 1]
  *
  * Prints one JSON line per stage, then a Markdown table; writes `<out>/results.json`.
@@ -65,7 +65,8 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '32' },
       'dpo-batch': { type: 'string', default: '16' },
       lr: { type: 'string', default: '3e-3' },
-      'dpo-lr': { type: 'string', default: '5e-4' },
+      'dpo-lr': { type: 'string', default: '1e-4' },
+      'mine-threshold': { type: 'string', default: '0.5' },
       hidden: { type: 'string', default: '96' },
       layers: { type: 'string', default: '2' },
       heads: { type: 'string', default: '4' },
@@ -131,7 +132,9 @@ async function main(): Promise<void> {
     await timed('score-train', () => evaluatePolicyModel({
       modelDir: path.join(dir, 'sft'), evalPath: data.sftTrain.path, outPath: path.join(dir, 'metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath: trainScores,
     }, python));
-    const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: sftMetrics.threshold, outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
+    // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it
+    // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.
+    const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
     log('mined', { seed, ...mined });
     const dpo = await timed('dpo', () => train('dpo', path.join(dir, 'sft'), mined.path ?? data.dpoTrain.path, values['dpo-steps']));
     const dpoMetrics = await timed('eval-dpo', () => evaluate(path.join(dir, 'dpo'), 'dpo'));

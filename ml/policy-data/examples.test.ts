@@ -10,7 +10,8 @@ describe('training examples', () => {
       const { messages } = toSftConversation(r);
       expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant']);
       expect(messages[0].content).toBe(SYSTEM_PROMPT);
-      expect(messages[1].content).toContain(`action ${r.output.actions[0].type} confidence=`);
+      const primary = r.input.anomalies[0];
+      expect(messages[1].content).toContain(`action ${r.output.actions[0].type} for ${primary.kind} ${primary.severity} `);
       const [verdict, reason] = messages[2].content.split('\n');
       expect(verdict).toBe(r.label === 'good' ? 'APPROVE' : 'FLAG');
       expect(reason.length).toBeGreaterThan(5);

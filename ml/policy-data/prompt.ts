@@ -11,10 +11,8 @@
  */
 import type { DecisionInput, Label, ProposedAction } from './decision';
 
-export const SYSTEM_PROMPT =
-  'You review automated remediation decisions for production incidents. ' +
-  'Answer APPROVE if the proposed actions are safe to run automatically, or FLAG if a human must review them, ' +
-  'then give a one-line reason.';
+/** Short on purpose: it is in every training sequence, and the tiny model's CPU time grows with length. */
+export const SYSTEM_PROMPT = 'Review: APPROVE or FLAG, then why.';
 
 export type Verdict = 'APPROVE' | 'FLAG';
 export const VERDICTS: readonly Verdict[] = ['APPROVE', 'FLAG'];
@@ -27,21 +25,25 @@ export interface ChatMessage {
 export const IM_START = '<|im_start|>';
 export const IM_END = '<|im_end|>';
 
-function formatMetric(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(3)));
-}
+const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 
-/** The user turn: the snapshot (anomalies, analysis) and the proposed actions, one fact per line. */
+/**
+ * The user turn: the facts a reviewer decides on, one line each: the primary anomaly (the one the actions
+ * must address), any other anomaly, the analysis's flags, then one line per proposed action that restates
+ * the primary anomaly and the flags next to the action's own confidence and approval ("facts before the
+ * verdict": each action's check reads one line). The service name, the metrics' values and the root-cause
+ * text are left out: the review does not turn on them, and every token costs the tiny model CPU time
+ * (48 tokens with the chat markers, against ~145 when they were in; bench/RESULTS.md).
+ */
 export function renderUserPrompt(input: DecisionInput, actions: readonly ProposedAction[]): string {
-  const lines = [`service ${input.service} (${input.environment})`];
-  for (const anomaly of input.anomalies) {
-    const metrics = Object.entries(anomaly.metrics).map(([k, v]) => `${k}=${formatMetric(v)}`).join(' ');
-    lines.push(`anomaly ${anomaly.kind} ${anomaly.severity}: ${metrics}`);
-  }
+  const [primary, ...others] = input.anomalies;
   const a = input.analysis;
-  lines.push(`analysis: ${a.root_cause}; recent_deploy=${a.recent_deploy ? 'yes' : 'no'} blast_radius=${a.blast_radius} risk=${a.risk_level}`);
+  const flags = `recent_deploy=${yesNo(a.recent_deploy)} blast_radius=${a.blast_radius} risk=${a.risk_level}`;
+  const lines = [`primary ${primary.kind} ${primary.severity}`];
+  for (const other of others) lines.push(`also ${other.kind} ${other.severity}`);
+  lines.push(flags);
   for (const action of actions) {
-    lines.push(`action ${action.type} confidence=${action.confidence.toFixed(2)} auto_approved=${action.auto_approved ? 'yes' : 'no'}`);
+    lines.push(`action ${action.type} for ${primary.kind} ${primary.severity} ${flags} confidence=${action.confidence.toFixed(2)} auto_approved=${yesNo(action.auto_approved)}`);
   }
   return lines.join('\n');
 }

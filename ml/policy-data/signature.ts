@@ -7,7 +7,7 @@
 import { SYSTEM_PROMPT } from './prompt';
 
 /** Bump when renderUserPrompt / renderChatML change what the model sees. */
-export const PROMPT_VERSION = 'chatml-verdict/v1';
+export const PROMPT_VERSION = 'chatml-verdict/v2';
 
 export interface TextPolicySignature {
   kind: 'text-policy';

@@ -33,24 +33,26 @@ export interface ParsedPrompt {
 /** The incident, its actions and the answer's verdict, from the judge prompt's text. */
 export function parseJudgePrompt(text: string): ParsedPrompt {
   const lines = text.split('\n').map((l) => l.trim());
-  const service = lines.map((l) => /^service (\S+) \((prod|staging)\)$/.exec(l)).find((m) => m !== null);
-  const anomalies = lines.map((l) => /^anomaly (\w+) (low|medium|high|critical):/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
-  const analysis = lines.map((l) => /^analysis: (.*); recent_deploy=(yes|no) blast_radius=(\w+) risk=(low|medium|high)$/.exec(l)).find((m) => m !== null);
-  const actions = lines.map((l) => /^action (\w+) confidence=([\d.]+) auto_approved=(yes|no)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const severities = '(low|medium|high|critical)';
+  const primary = lines.map((l) => new RegExp(`^primary (\\w+) ${severities}$`).exec(l)).find((m) => m !== null);
+  const others = lines.map((l) => new RegExp(`^also (\\w+) ${severities}$`).exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const flags = lines.map((l) => /^recent_deploy=(yes|no) blast_radius=(\w+) risk=(low|medium|high)$/.exec(l)).find((m) => m !== null);
+  const actions = lines.map((l) => /^action (\w+) for .* confidence=([\d.]+) auto_approved=(yes|no)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   const answered = lines.findIndex((l) => l === 'The policy answered:');
   const verdict = answered >= 0 ? lines[answered + 1] : undefined;
-  if (!service || anomalies.length === 0 || !analysis || actions.length === 0 || (verdict !== 'APPROVE' && verdict !== 'FLAG')) {
+  if (!primary || !flags || actions.length === 0 || (verdict !== 'APPROVE' && verdict !== 'FLAG')) {
     throw new Error(`rule judge: the prompt does not state an incident, its actions and an APPROVE/FLAG answer: ${JSON.stringify(text.slice(0, 300))}`);
   }
+  const anomalies = [primary, ...others];
   for (const a of anomalies) if (!(ANOMALY_KINDS as readonly string[]).includes(a[1])) throw new Error(`rule judge: unknown anomaly ${a[1]}`);
   for (const a of actions) if (!(ACTION_TYPES as readonly string[]).includes(a[1])) throw new Error(`rule judge: unknown action ${a[1]}`);
   return {
     input: {
       snapshot_id: 'judged',
-      service: service[1],
-      environment: service[2] as 'prod' | 'staging',
+      service: 'judged',
+      environment: 'prod',
       anomalies: anomalies.map((a) => ({ kind: a[1] as DecisionInput['anomalies'][number]['kind'], severity: a[2] as 'low', metrics: {} })),
-      analysis: { root_cause: analysis[1], recent_deploy: analysis[2] === 'yes', blast_radius: analysis[3] as 'pod', risk_level: analysis[4] as 'low' },
+      analysis: { root_cause: '', recent_deploy: flags[1] === 'yes', blast_radius: flags[2] as 'pod', risk_level: flags[3] as 'low' },
     },
     actions: actions.map((a, i) => ({ id: String(i), type: a[1] as ProposedAction['type'], confidence: Number(a[2]), auto_approved: a[3] === 'yes', reasoning: '' })),
     verdict,
