@@ -296,8 +296,9 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
       sftSteps: 5000,
       sftOverrides: { 'training.per_device_train_batch_size': 4, 'training.save_steps': 1000 },
       progressIntervalSeconds: 1,
-      // Heartbeats reach the server at most every 0.8 × this: the cancellation arrives within ~8 s.
-      timeouts: { heartbeatSeconds: 10 },
+      // Heartbeats reach the server at most every 0.8 × this: the cancellation arrives within ~24 s. (10 s timed
+      // an activity out at load 15: a throttled heartbeat every 8 s left too little room for a slow worker.)
+      timeouts: { heartbeatSeconds: 30 },
     };
     const outcome = await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(textPolicyTraining, { taskQueue, workflowId, args: [input] });

@@ -59,6 +59,9 @@ function join(...parts: string[]): string {
   return parts.join('/').replace(/\/+/g, '/');
 }
 
+/** p_approve at which the SFT model's answers on its training split count as errors for DPO's pairs. */
+const MINE_THRESHOLD = 0.5;
+
 export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): Promise<TextPolicyTrainingResult> {
   const trainSeconds = input.timeouts?.trainSeconds ?? TEXT_POLICY_DEFAULTS.trainSeconds;
   const heartbeatSeconds = input.timeouts?.heartbeatSeconds ?? TEXT_POLICY_DEFAULTS.heartbeatSeconds;
@@ -146,14 +149,16 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
     const sftMetrics = await work.evaluatePolicy(evaluation(sft.outputDir, 'metrics-sft.json'));
     evaluations.sft = brief(sftMetrics);
 
-    // DPO on what SFT gets wrong: the SFT model scores its own training split at its calibrated threshold,
-    // and its errors and near-misses (balanced with as many right answers) become the DPO pairs.
+    // DPO on what SFT gets wrong: the SFT model scores its own training split, and its errors and near-misses
+    // at p_approve 0.5 (balanced with as many right answers) become the DPO pairs. At the calibrated threshold
+    // (often 0.1–0.3: the FNR bound) nearly every "error" was a bad item approved near the bound, and DPO on
+    // those pushed every score down (bench/RESULTS.md, 2026-12-06); bench/oumi-policy.ts mines at 0.5 too.
     let mined: MinedPairsResult | undefined;
     let judged: JudgeCandidatesResult | undefined;
     if (calibrated && sftMetrics.calibration) {
       const predictionsPath = dir('predictions-sft-train.jsonl');
       await work.evaluatePolicy({ modelDir: sft.outputDir, evalPath: data.sftTrain.path, outPath: dir('metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath });
-      mined = await short.minePolicyPairs({ recordsPath: data.train.path, predictionsPath, threshold: sftMetrics.threshold, outPath: dir('prepared/dpo_mined.jsonl'), seed: run.splitSeed });
+      mined = await short.minePolicyPairs({ recordsPath: data.train.path, predictionsPath, threshold: MINE_THRESHOLD, outPath: dir('prepared/dpo_mined.jsonl'), seed: run.splitSeed });
       // LLM-as-judge (input `judge`): the judge scores the SFT model's answers and the alternatives; its pairs
       // above the score margin join the mined ones, and its agreement with people is recorded below.
       if (run.judgeConfig && patched('text-policy-llm-judge')) {
