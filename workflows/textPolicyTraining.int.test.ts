@@ -171,9 +171,9 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     const own = chosen === 'sft' ? sftMetrics : dpoMetrics;
     expect(result).toMatchObject({ chosen, threshold: own.threshold });
     expect(own.adjudicated!.n).toBe(own.n);
-    // DPO trained on pairs mined from the SFT model's errors on its training split (or on every pair when too few)
+    // DPO trained on pairs mined from the SFT model's errors at p_approve 0.5 on its training split (or on every pair when too few)
     const scoredTrain = (await readFile(join(result.workDir, 'predictions-sft-train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { p_approve: number; label: string });
-    const wrong = scoredTrain.filter((x) => (x.p_approve >= sftMetrics.threshold) !== (x.label === 'APPROVE')).length;
+    const wrong = scoredTrain.filter((x) => (x.p_approve >= 0.5) !== (x.label === 'APPROVE')).length;
     expect(result.mined?.errors).toBe(wrong);
     if (result.mined?.path) expect(result.mined.records).toBe(result.mined.errors + result.mined.marginal + result.mined.easy);
     expect(result.offlineGates?.passed).toBe(own.adjudicated!.passed);

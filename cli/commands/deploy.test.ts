@@ -42,6 +42,6 @@ describe('autopilot deploy --config FILE', () => {
     expect(() => readDeploymentConfigFile(file('list.json', '[1, 2]'))).toThrow(/got \[1,2\], expected an object \(the deployment's settings\)/);
     expect(() => readDeploymentConfigFile(file('broken.json', '{"learner": '))).toThrow(/not valid JSON or YAML/);
     expect(() => readDeploymentConfigFile(join(dir, 'absent.json'))).toThrow(/absent\.json: cannot read it/);
-    expect(() => parseKindFlag('forecaster')).toThrow(new CliError('--kind: got "forecaster", expected one of policy, bandit, text-policy, online-model, predictor'));
+    expect(() => parseKindFlag('forecaster')).toThrow(new CliError('--kind: got "forecaster", expected one of policy, bandit, text-policy, online-model, predictor, semantic-cache'));
   });
 });
