@@ -31,11 +31,16 @@ function transform(source, filename) {
     if (err.code !== 'ENOENT') throw err;
   }
   const { code } = transformSync(source, { ...options, filename });
-  fs.mkdirSync(cacheDir, { recursive: true });
-  // Written aside and renamed: concurrent starts never read a half-written file.
+  // Written aside and renamed: concurrent starts never read a half-written file. The cache only saves
+  // time: where node_modules is read-only (or the disk full), every start transforms again.
   const tmp = `${cached}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, code);
-  fs.renameSync(tmp, cached);
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, cached);
+  } catch (err) {
+    if (!['EACCES', 'EPERM', 'EROFS', 'ENOSPC'].includes(err.code)) throw err;
+  }
   return code;
 }
 
