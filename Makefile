@@ -10,6 +10,9 @@ VENV_STAMP := .venv/.autopilot-installed
 CONSOLE_BUILT := console/dist/index.html
 CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.mjs console/tsconfig.json package-lock.json
 JEST_FLAGS ?= --ci
+# `make test` runs the pure unit project on 2 workers (CPU-bound; a 2-core CI machine's default is 1),
+# then the integration project on 1 (its tests share Temporal/PostgreSQL and are load-sensitive).
+UNIT_WORKERS ?= 2
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 
 .PHONY: help setup setup-oumi setup-mlflow setup-pyclient setup-obp setup-vw setup-lightgbm setup-minilm services test typecheck lint layers unit integration demo down bench clean rules-check infra-check prometheus dashboards prometheus-rule openapi console chromium
@@ -106,9 +109,10 @@ integration: setup
 	npx jest $(JEST_FLAGS) --selectProjects integration
 
 test: setup setup-oumi setup-mlflow setup-pyclient setup-vw setup-lightgbm setup-minilm layers typecheck lint rules-check infra-check
-	@mkdir -p .data
-	@rc=0; npx jest $(JEST_FLAGS) --json --outputFile=.data/test-results.json || rc=$$?; \
-	  node scripts/test-summary.js .data/test-results.json; exit $$rc
+	@mkdir -p .data && rm -f .data/test-results*.json
+	@rc=0; npx jest $(JEST_FLAGS) --selectProjects unit --maxWorkers=$(UNIT_WORKERS) --json --outputFile=.data/test-results-unit.json || rc=$$?; \
+	  npx jest $(JEST_FLAGS) --selectProjects integration --maxWorkers=1 --json --outputFile=.data/test-results-integration.json || rc=$$?; \
+	  node scripts/test-summary.js .data/test-results-unit.json .data/test-results-integration.json --merge .data/test-results.json || rc=1; exit $$rc
 
 # Re-records workflows/histories/*.json (replayed by workflows/replay.test.ts in `make test`) on a fresh
 # Temporal dev server, PostgreSQL database and Redis; only when a workflow changes on purpose.
