@@ -71,8 +71,8 @@ describe('DeploymentManager: the registry reconciled into the deployment map thr
     await manager.reconcileAll();
     expect(map.size).toBe(0);
     expect(logs).toEqual([
-      'deployment router generation 3 is of kind "bandit", which this server is not set up to serve (bandit and online-model deployments need Redis); not served',
-      'deployment odd generation 1 is of kind "forecaster", which this server does not know (known: policy, bandit, text-policy, online-model, predictor); not served',
+      'deployment router generation 3 is of kind "bandit", which this server is not set up to serve (bandit, online-model and semantic-cache deployments need Redis); not served',
+      'deployment odd generation 1 is of kind "forecaster", which this server does not know (known: policy, bandit, text-policy, online-model, predictor, semantic-cache); not served',
     ]);
   });
 });
