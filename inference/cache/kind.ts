@@ -11,19 +11,17 @@
  * json, an online-model snapshot: ml/online/snapshot.ts) when it learnt since the last snapshot, like the
  * online-model kind; a later config can start from it (`reuseModel.init`).
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { SemanticCacheDeploymentConfig } from '../../ml/cache/config';
 import { SemanticCache, type ReuseModel } from '../../ml/cache/semantic-cache';
-import { buildOnlineLearner, parseSnapshot, snapshotOf } from '../../ml/online';
 import { parseDeploymentConfig } from '../../registry/deployment-config';
 import type { Deployment, ModelVersion } from '../../registry/types';
 import type { DecisionLog } from '../decisions/log';
 import { DEFAULT_MINILM_DIR, SentenceEmbedder } from '../embeddings/minilm';
 import type { InferenceMetrics } from '../metrics';
-import type { SnapshotRegistry } from '../online/kind';
-import { SharedOnlineState } from '../online/state';
+import { SharedModels, type SnapshotRegistry } from '../online/shared-models';
+import type { SharedOnlineState } from '../online/state';
 import type { DeploymentMap } from '../serving/deployment-map';
 import type { ServedDeployment, ServedKind } from '../serving/served-deployment';
 import { SemanticCacheDeployment, type CacheOwner } from './deployment';
@@ -48,15 +46,26 @@ export interface SemanticCacheKindOptions {
 
 export class SemanticCacheKind implements ServedKind, CacheOwner {
   applyFailures = 0;
-  snapshotsTaken = 0;
   /** Labels the reuse model could not learn (Redis refused them); logged. */
   labelsFailed = 0;
   private readonly embedders = new Map<string, Promise<SentenceEmbedder>>();
-  private readonly timers = new Map<SemanticCacheDeployment, NodeJS.Timeout>();
-  private readonly instance = randomUUID();
-  private readonly closing = new Set<Promise<void>>();
+  private readonly shared: SharedModels<SemanticCacheDeployment>;
 
-  constructor(private readonly opts: SemanticCacheKindOptions) {}
+  constructor(private readonly opts: SemanticCacheKindOptions) {
+    this.shared = new SharedModels({
+      ...opts,
+      naming: {
+        kind: 'semantic-cache',
+        keyPrefix: 'semantic-cache',
+        fileName: 'semantic-cache-reuse-model.json',
+        describe: (c, seq) => `semantic-cache reuse model (FTRL logistic) state ${c.stateKey} at seq ${seq}`,
+      },
+    });
+  }
+
+  get snapshotsTaken(): number {
+    return this.shared.snapshotsTaken;
+  }
 
   get decisionLog(): DecisionLog {
     return this.opts.decisionLog;
@@ -109,18 +118,10 @@ export class SemanticCacheKind implements ServedKind, CacheOwner {
       return cur ?? null;
     }
     const rc = config.reuseModel;
-    const state = new SharedOnlineState({ redis: this.opts.redis, config: rc, learner: buildOnlineLearner(rc), refreshIntervalMs: this.opts.refreshIntervalMs, onError: (m) => this.opts.log?.('warn', m) });
+    let state: SharedOnlineState;
     try {
-      if (rc.init !== null) {
-        if (this.opts.snapshots === null) throw new Error('this server has no artifact store to read the snapshot from');
-        const v = rc.init.version;
-        const snap = parseSnapshot(JSON.parse((await this.opts.snapshots.read(d.model, v)).toString('utf8')), rc, `${d.model}@${v}`);
-        const wrote = await state.initFrom(snap);
-        this.opts.log?.('info', `semantic-cache deployment ${d.deployment}: reuse model ${state.key} ${wrote ? `started from ${d.model}@${v} (seq ${snap.seq})` : `already exists; init ${d.model}@${v} not applied`}`);
-      }
-      await state.start();
+      state = await this.shared.open(d.deployment, d.model, rc, 'reuse model');
     } catch (err) {
-      void state.close();
       this.applyFailures++;
       this.opts.log?.('error', `semantic-cache deployment ${d.deployment} generation ${d.generation}: cannot load its reuse model (${(err as Error).message})${keeps}`);
       return cur ?? null;
@@ -143,64 +144,24 @@ export class SemanticCacheKind implements ServedKind, CacheOwner {
       if (sameRows) s.adopt(cur);
       this.opts.log?.('info', `semantic-cache deployment ${d.deployment}: generation ${d.generation} ${sameRows ? `took over ${s.cache.size} cached answer(s)` : 'starts empty (embedding model or reuse-model hashing changed)'}`);
     }
-    if (rc.snapshotEverySeconds > 0) {
-      const t = setInterval(() => {
-        this.snapshot(s).catch((err) => this.opts.log?.('warn', `semantic-cache ${s.name}: snapshot failed: ${(err as Error).message}`));
-      }, rc.snapshotEverySeconds * 1000);
-      t.unref();
-      this.timers.set(s, t);
-    }
+    this.shared.schedule(s, rc);
     this.opts.log?.('info', `semantic-cache deployment ${d.deployment}: ${dir}, threshold ${config.cache.threshold}, TTL ${config.cache.ttlSeconds} s, capacity ${config.cache.capacity}, admission ${config.cache.admission} (ε ${config.cache.epsilon}), reuse model ${state.key} (seq ${state.seq})`);
     return s;
   }
 
-  /**
-   * Registers the reuse model as a version when it learnt since the last snapshot of its state key; one
-   * server per period (the lease `semantic-cache:snapshot-lease:<stateKey>`). Returns the version, or null when skipped.
-   */
-  async snapshot(s: SemanticCacheDeployment): Promise<ModelVersion | null> {
-    if (this.opts.snapshots === null) return null;
-    const { redis } = this.opts;
-    const c = s.config.reuseModel;
-    const leaseMs = Math.max(1000, c.snapshotEverySeconds * 1000 - 100);
-    const won = await redis.set(`semantic-cache:snapshot-lease:${c.stateKey}`, this.instance, 'PX', leaseMs, 'NX');
-    if (won !== 'OK') return null;
-    await s.state.refresh();
-    const seq = s.state.seq;
-    const last = Number((await redis.get(`semantic-cache:snapshot-seq:${c.stateKey}`)) ?? '-1');
-    if (seq <= last) return null;
-    const snap = snapshotOf(s.state.learner, c, seq);
-    const v = await this.opts.snapshots.register({
-      model: s.model,
-      artifact: { buffer: Buffer.from(JSON.stringify(snap)) },
-      fileName: 'semantic-cache-reuse-model.json',
-      format: 'json',
-      tags: { kind: 'semantic-cache', deployment: s.name, stateKey: c.stateKey, seq: String(seq) },
-      metrics: { seq, coordinates: snap.index.length },
-      description: `semantic-cache reuse model (FTRL logistic) state ${c.stateKey} at seq ${seq}`,
-      actor: this.opts.actor,
-    });
-    await redis.set(`semantic-cache:snapshot-seq:${c.stateKey}`, String(seq));
-    this.snapshotsTaken++;
-    this.opts.log?.('info', `semantic-cache ${s.name}: reuse model snapshot ${v.model}@${v.version} (seq ${seq}, ${snap.index.length} coordinates)`);
-    return v;
+  /** Registers the reuse model as a version when it learnt since the last snapshot (SharedModels.snapshot). */
+  snapshot(s: SemanticCacheDeployment): Promise<ModelVersion | null> {
+    return this.shared.snapshot(s, s.config.reuseModel);
   }
 
   released(s: SemanticCacheDeployment): void {
-    const t = this.timers.get(s);
-    if (t) clearInterval(t);
-    this.timers.delete(s);
-    const p = s.state.close();
-    this.closing.add(p);
-    void p.finally(() => this.closing.delete(p));
+    this.shared.release(s);
   }
 
   async close(): Promise<void> {
-    for (const t of this.timers.values()) clearInterval(t);
-    this.timers.clear();
-    const closing: Promise<void>[] = [...this.closing];
-    for (const s of this.opts.map.values()) if (s instanceof SemanticCacheDeployment) closing.push(s.state.close());
-    await Promise.all(closing);
+    const served: SemanticCacheDeployment[] = [];
+    for (const s of this.opts.map.values()) if (s instanceof SemanticCacheDeployment) served.push(s);
+    await this.shared.close(served);
     const embedders = [...this.embedders.values()];
     this.embedders.clear();
     await Promise.all(embedders.map((e) => e.then((x) => x.release(), () => undefined)));
