@@ -4,8 +4,20 @@
  * (activities/oumi/*), with the recipe's inputs:
  *
  *   generate → prepare (validation split, adjudicated eval set) → build the tiny model → SFT (`oumi train`)
- *   → evaluate (threshold calibrated on validation) → score the training split → mine DPO pairs
- *   → DPO (`oumi train`) → evaluate → DPO gate (validation accuracy) → ONNX export
+ *   → evaluate (threshold calibrated on validation) → DPO pairs → DPO (`oumi train`, configs/oumi/policy_dpo.yaml)
+ *   → evaluate → DPO gate (validation accuracy) → ONNX export
+ *
+ * DPO pairs (`--dpo-pairs`):
+ *  - `judged` (default): synthetic preference data. `--pool` fresh synthetic decisions (seed 1000 + the run's
+ *    seed; their labels are not read) are scored by the SFT model and judged by the reviewing rule — the
+ *    rule-backed stand-in judge of the tests, i.e. a judge that is always right; with a real LLM judge the
+ *    pairs are only as good as its verdicts. Every item the SFT model gets wrong or barely right at
+ *    p_approve 0.5, up to `--variants` one-fact flips of each, and a confidently right item of the other
+ *    verdict per mined item (ml/policy-data/counterfactual.ts).
+ *  - `mined`: the SFT model's errors on its own training split against the (noisy) labels, as the workflow
+ *    mines without a judge (ml/policy-data/mining.ts).
+ * DPO's effect is reported as the change of each adjudicated metric with a paired 95 % bootstrap interval
+ * (the same resampled items for both models).
  *
  * For each seed: wall and CPU seconds per stage (CPU = this process and the Python/Oumi children it
  * waited for, from /proc/self/stat), and accuracy, FPR, FNR and override rate with 95 % percentile-
@@ -14,21 +26,29 @@
  * (`--threads`): on this shared 2-core machine two threads spin against each other (bench/RESULTS.md).
  *
  *   node -r ./scripts/register-ts.js bench/oumi-policy.ts --out .data/bench/oumi-policy [--seeds 1,2,3]
- *     [--n 20000] [--sft-steps N] [--dpo-steps N] [--batch 32] [--lr 3e-3] [--dpo-batch 16] [--dpo-lr 1e-4] [--mine-threshold 0.5]
- *     [--hidden 96] [--layers 2] [--heads 4] [--threads 1]
+ *     [--n 20000] [--sft-steps N] [--dpo-steps N] [--batch 32] [--lr 3e-3] [--dpo-batch N] [--dpo-lr X]
+ *     [--dpo-pairs judged|mined] [--pool 20000] [--variants 3] [--mine-threshold 0.5]
+ *     [--hidden 96] [--layers 2] [--heads 4] [--threads 1] [--reuse-sft]
+ *
+ * `--reuse-sft` keeps a seed directory's SFT model, splits and SFT metrics from an earlier run with the same
+ * --out and starts at the DPO pairs (for trying DPO settings).
  *
  * Prints one JSON line per stage, then a Markdown table; writes `<out>/results.json`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PolicyMetrics } from '../contracts/text-policy-training';
+import type { PolicyMetrics, PreparedData } from '../contracts/text-policy-training';
 import { minePolicyPairs, preparePolicyData, writeSyntheticDecisions } from '../activities/oumi/data/prepare';
 import { evaluatePolicyModel, exportPolicyOnnx } from '../activities/oumi/policy';
 import { runOumi } from '../activities/oumi/process';
 import { runPythonJson } from '../activities/oumi/python';
-import { bootstrapPolicyRates, RATE_NAMES, type RateInterval, type RateName, type ScoredLabel } from '../ml/policy-data/metrics';
+import { judgedVerdictPairs } from '../ml/policy-data/counterfactual';
+import { parseDecisionsJsonl } from '../ml/policy-data/decision';
+import { toSftConversation } from '../ml/policy-data/examples';
+import { judge } from '../ml/policy-data/judge';
+import { bootstrapPolicyRates, pairedRateChange, RATE_NAMES, type RateChange, type RateInterval, type RateName, type ScoredLabel } from '../ml/policy-data/metrics';
 
 const root = path.resolve(__dirname, '..');
 
@@ -63,10 +83,14 @@ async function main(): Promise<void> {
       'sft-steps': { type: 'string' },
       'dpo-steps': { type: 'string' },
       batch: { type: 'string', default: '32' },
-      'dpo-batch': { type: 'string', default: '16' },
+      'dpo-batch': { type: 'string' },
       lr: { type: 'string', default: '3e-3' },
-      'dpo-lr': { type: 'string', default: '1e-4' },
+      'dpo-lr': { type: 'string' },
+      'dpo-pairs': { type: 'string', default: 'judged' },
+      pool: { type: 'string', default: '20000' },
+      variants: { type: 'string', default: '3' },
       'mine-threshold': { type: 'string', default: '0.5' },
+      'reuse-sft': { type: 'boolean', default: false },
       hidden: { type: 'string', default: '96' },
       layers: { type: 'string', default: '2' },
       heads: { type: 'string', default: '4' },
@@ -79,6 +103,9 @@ async function main(): Promise<void> {
   const out = path.resolve(values.out);
   const seeds = values.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds ${values.seeds}: expected integers separated by commas`);
+  if (values['dpo-pairs'] !== 'judged' && values['dpo-pairs'] !== 'mined') throw new Error(`--dpo-pairs ${values['dpo-pairs']}: expected judged or mined`);
+  const poolSize = Number(values.pool);
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`--pool ${values.pool}: expected a positive integer`);
   const env = { OMP_NUM_THREADS: values.threads, MKL_NUM_THREADS: values.threads };
   const python = { root, env };
   const log = (stage: string, data: object): void => console.log(JSON.stringify({ stage, ...data }));
@@ -97,18 +124,24 @@ async function main(): Promise<void> {
       return result;
     };
     const decisions = path.join(dir, 'labeled_decisions.jsonl');
-    const generated = await timed('generate', () => writeSyntheticDecisions({ path: decisions, n: Number(values.n), seed, labelNoise: Number(values.noise) }));
-    const data = await timed('prepare', () => preparePolicyData({ decisionsPath: decisions, outDir: path.join(dir, 'prepared'), seed, valFraction: 0.15 }));
+    const trainScores = path.join(dir, 'predictions-sft-train.jsonl');
+    const reuse = values['reuse-sft'] && existsSync(path.join(dir, 'prepared', 'manifest.json')) && existsSync(path.join(dir, 'metrics-sft.json')) && existsSync(trainScores);
+    if (values['reuse-sft'] && !reuse) log('reuse-sft', { seed, reused: false, why: 'no finished SFT stage in this directory' });
+    let data: PreparedData;
+    let model: { out: string; parameters: number; vocab_size: number; fact_tokens: number } | null = null;
+    let sftSteps: number | null = null;
+    let sftLoss: number | null = null;
+    if (reuse) {
+      data = JSON.parse(readFileSync(path.join(dir, 'prepared', 'manifest.json'), 'utf8')) as PreparedData;
+      log('reuse-sft', { seed, reused: true });
+    } else {
+      const generated = await timed('generate', () => writeSyntheticDecisions({ path: decisions, n: Number(values.n), seed, labelNoise: Number(values.noise) }));
+      data = await timed('prepare', () => preparePolicyData({ decisionsPath: decisions, outDir: path.join(dir, 'prepared'), seed, valFraction: 0.15 }));
+      log('data', { seed, records: generated.records, goodRate: generated.goodRate, train: data.sftTrain.records, val: data.sftVal?.records, eval: data.sftEval.records, relabelled: data.sftEvalAdjudicated?.relabelled });
+    }
     if (!data.sftVal || !data.sftEvalAdjudicated) throw new Error('preparePolicyData wrote no validation or adjudicated split');
     const sftVal = data.sftVal;
     const adjudicated = data.sftEvalAdjudicated;
-    log('data', { seed, records: generated.records, goodRate: generated.goodRate, train: data.sftTrain.records, val: sftVal.records, eval: data.sftEval.records, relabelled: adjudicated.relabelled });
-
-    const model = await timed('build', () => runPythonJson<{ out: string; parameters: number; vocab_size: number; fact_tokens: number }>('build_tiny_model.py', [
-      '--corpus', data.sftTrain.path, '--out', path.join(dir, 'base'), '--seed', '7',
-      '--hidden-size', values.hidden, '--layers', values.layers, '--heads', values.heads,
-    ], python));
-    log('model', { seed, ...model });
 
     const train = (stage: 'sft' | 'dpo', modelPath: string, dataPath: string, steps: string | undefined) =>
       runOumi({
@@ -116,8 +149,9 @@ async function main(): Promise<void> {
         overrides: {
           'model.model_name': modelPath, 'data.train.datasets[0].dataset_path': dataPath, 'training.output_dir': path.join(dir, stage),
           ...(steps !== undefined ? { 'training.max_steps': Number(steps) } : {}),
-          'training.per_device_train_batch_size': Number(stage === 'sft' ? values.batch : values['dpo-batch']),
-          'training.learning_rate': Number(stage === 'sft' ? values.lr : values['dpo-lr']),
+          ...(stage === 'sft' ? { 'training.per_device_train_batch_size': Number(values.batch), 'training.learning_rate': Number(values.lr) } : {}),
+          ...(stage === 'dpo' && values['dpo-batch'] !== undefined ? { 'training.per_device_train_batch_size': Number(values['dpo-batch']) } : {}),
+          ...(stage === 'dpo' && values['dpo-lr'] !== undefined ? { 'training.learning_rate': Number(values['dpo-lr']) } : {}),
           'training.save_steps': 100000,
         },
       });
@@ -126,17 +160,56 @@ async function main(): Promise<void> {
       adjudicatedPath: adjudicated.path, predictionsPath: path.join(dir, `predictions-${name}.jsonl`),
     }, python);
 
-    const sft = await timed('sft', () => train('sft', model.out, data.sftTrain.path, values['sft-steps']));
-    const sftMetrics = await timed('eval-sft', () => evaluate(path.join(dir, 'sft'), 'sft'));
-    const trainScores = path.join(dir, 'predictions-sft-train.jsonl');
-    await timed('score-train', () => evaluatePolicyModel({
-      modelDir: path.join(dir, 'sft'), evalPath: data.sftTrain.path, outPath: path.join(dir, 'metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath: trainScores,
-    }, python));
-    // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it
-    // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.
-    const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
-    log('mined', { seed, ...mined });
-    const dpo = await timed('dpo', () => train('dpo', path.join(dir, 'sft'), mined.path ?? data.dpoTrain.path, values['dpo-steps']));
+    let sftMetrics: PolicyMetrics;
+    if (reuse) {
+      sftMetrics = JSON.parse(readFileSync(path.join(dir, 'metrics-sft.json'), 'utf8')) as PolicyMetrics;
+    } else {
+      model = await timed('build', () => runPythonJson<{ out: string; parameters: number; vocab_size: number; fact_tokens: number }>('build_tiny_model.py', [
+        '--corpus', data.sftTrain.path, '--out', path.join(dir, 'base'), '--seed', '7',
+        '--hidden-size', values.hidden, '--layers', values.layers, '--heads', values.heads,
+      ], python));
+      log('model', { seed, ...model });
+      const sft = await timed('sft', () => train('sft', model!.out, data.sftTrain.path, values['sft-steps']));
+      sftSteps = sft.progress.step;
+      sftLoss = sft.progress.loss;
+      sftMetrics = await timed('eval-sft', () => evaluate(path.join(dir, 'sft'), 'sft'));
+      await timed('score-train', () => evaluatePolicyModel({
+        modelDir: path.join(dir, 'sft'), evalPath: data.sftTrain.path, outPath: path.join(dir, 'metrics-sft-train.json'), threshold: sftMetrics.threshold, predictionsPath: trainScores,
+      }, python));
+    }
+
+    let pairsPath: string;
+    let pairs: object;
+    if (values['dpo-pairs'] === 'judged') {
+      // Synthetic preference data: decisions the SFT model has never seen, judged (here by the reviewing rule).
+      const poolDir = path.join(dir, 'pool');
+      const poolRecords = path.join(poolDir, 'decisions.jsonl');
+      const poolScores = path.join(poolDir, 'predictions-sft.jsonl');
+      await timed('pool', async () => {
+        await mkdir(poolDir, { recursive: true });
+        await writeSyntheticDecisions({ path: poolRecords, n: poolSize, seed: 1000 + seed, labelNoise: 0 });
+        const fresh = parseDecisionsJsonl(readFileSync(poolRecords, 'utf8'), poolRecords);
+        writeFileSync(path.join(poolDir, 'sft.jsonl'), fresh.map((r) => JSON.stringify(toSftConversation(r))).join('\n') + '\n');
+        await evaluatePolicyModel({ modelDir: path.join(dir, 'sft'), evalPath: path.join(poolDir, 'sft.jsonl'), outPath: path.join(poolDir, 'metrics-sft.json'), threshold: 0.5, predictionsPath: poolScores }, python);
+      });
+      const mined = await timed('mine', async () => {
+        const pool = parseDecisionsJsonl(readFileSync(poolRecords, 'utf8'), poolRecords);
+        const p = readScores(poolScores).map((x) => x.p_approve);
+        const judged = judgedVerdictPairs(pool, p, (input, actions) => judge(input, actions).good, { at: Number(values['mine-threshold']), variants: Number(values.variants), seed });
+        pairsPath = path.join(dir, 'prepared', 'dpo_judged.jsonl');
+        writeFileSync(pairsPath, judged.pairs.map((x) => JSON.stringify(x)).join('\n') + '\n');
+        return judged;
+      });
+      pairs = { source: 'judged', pool: poolSize, pairs: mined.pairs.length, errors: mined.errors, marginal: mined.marginal, variants: mined.variants, easy: mined.easy, approve: mined.approve, flag: mined.flag };
+    } else {
+      // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it
+      // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.
+      const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
+      pairsPath = mined.path ?? data.dpoTrain.path;
+      pairs = { source: 'mined', ...mined };
+    }
+    log('pairs', { seed, ...pairs });
+    const dpo = await timed('dpo', () => train('dpo', path.join(dir, 'sft'), pairsPath, values['dpo-steps']));
     const dpoMetrics = await timed('eval-dpo', () => evaluate(path.join(dir, 'dpo'), 'dpo'));
     // The workflow's DPO gate: DPO must not lower the validation accuracy.
     const chosen = dpoMetrics.calibration!.accuracy < sftMetrics.calibration!.accuracy ? 'sft' : 'dpo';
@@ -155,11 +228,13 @@ async function main(): Promise<void> {
         confusion: { noisy: metrics.confusion, adjudicated: metrics.adjudicated?.confusion },
       };
     };
+    const change = pairedRateChange(readScores(path.join(dir, 'predictions-sft.jsonl'), adjudicated.path), sftMetrics.threshold,
+      readScores(path.join(dir, 'predictions-dpo.jsonl'), adjudicated.path), dpoMetrics.threshold, { resamples: Number(values.resamples), seed });
     const total = Object.values(times).reduce((a, t) => ({ wall: a.wall + t.wall, cpu: a.cpu + t.cpu }), { wall: 0, cpu: 0 });
     const result = {
-      seed, n: Number(values.n), model, mined, chosen, times, total,
-      steps: { sft: sft.progress.step, dpo: dpo.progress.step }, loss: { sft: sft.progress.loss, dpo: dpo.progress.loss },
-      sft: figures('sft', sftMetrics), dpo: figures('dpo', dpoMetrics),
+      seed, n: Number(values.n), model, pairs, chosen, times, total, reusedSft: reuse,
+      steps: { sft: sftSteps, dpo: dpo.progress.step }, loss: { sft: sftLoss, dpo: dpo.progress.loss },
+      sft: figures('sft', sftMetrics), dpo: figures('dpo', dpoMetrics), dpoChange: change,
     };
     log('seed-done', result);
     results.push(result);
@@ -178,6 +253,12 @@ async function main(): Promise<void> {
         console.log(`| ${r.seed} | ${label} | ${set} | ${f.threshold.toFixed(4)} | ${RATE_NAMES.map((m) => cell(f[set][m])).join(' | ')} | ${met} |`);
       }
     }
+  }
+  const delta = (c: RateChange): string => (c.change === null ? '–' : `${c.before!.toFixed(4)} → ${c.after!.toFixed(4)}: ${c.change >= 0 ? '+' : ''}${c.change.toFixed(4)} [${c.lower!.toFixed(4)}, ${c.upper!.toFixed(4)}]`);
+  console.log('\n| seed | DPO pairs | kept | adjudicated accuracy, DPO − SFT | FPR | FNR | override |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results as { seed: number; chosen: string; pairs: { source: string; pairs: number }; dpoChange: Record<RateName, RateChange> }[]) {
+    console.log(`| ${r.seed} | ${r.pairs.pairs} ${r.pairs.source} | ${r.chosen} | ${RATE_NAMES.map((m) => delta(r.dpoChange[m])).join(' | ')} |`);
   }
   const stages = Object.keys((results[0] as { times: object }).times);
   console.log('\n| seed | ' + stages.join(' | ') + ' | total |');

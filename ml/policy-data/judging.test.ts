@@ -44,15 +44,11 @@ describe('LLM-as-judge preferences', () => {
     expect(() => preferences(candidates, answers, 1.5)).toThrow('margin must be in [0, 1], got 1.5');
   });
 
-  it("writes a judged item as a DPO pair: the judge's verdict chosen, the other rejected, the judge's words as the one reason", () => {
+  it("writes a judged item as a DPO pair: the judge's verdict alone chosen over the other", () => {
     const r = records[1];
     const pair = judgePair(r, { item: 1, chosen: 'FLAG', margin: 1, explanation: 'restart across several services is too disruptive\nmore' });
-    const base = toPreferencePair(r);
-    expect(pair.prompt).toBe(base.prompt);
-    expect(pair.chosen).toBe('FLAG\nrestart across several services is too disruptive<|im_end|>');
-    expect(pair.rejected).toBe('APPROVE\nrestart across several services is too disruptive<|im_end|>');
-    const fallback = judgePair(r, { item: 1, chosen: 'APPROVE', margin: 1, explanation: null });
-    expect(fallback.chosen.split('\n')[1]).toBe(base.chosen.split('\n')[1]);
+    expect(pair).toEqual({ prompt: toPreferencePair(r).prompt, chosen: 'FLAG', rejected: 'APPROVE' });
+    expect(judgePair(r, { item: 1, chosen: 'APPROVE', margin: 1, explanation: null })).toMatchObject({ chosen: 'APPROVE', rejected: 'FLAG' });
     expect(() => judgePair(r, { item: 1, chosen: null, margin: 0, explanation: null })).toThrow('item 1 has no preferred answer');
   });
 

@@ -6,8 +6,9 @@
  * Pure: the judge itself runs in activities/oumi/judge.ts (Oumi's rubric judge).
  */
 import type { LabeledDecision } from './decision';
-import { reasonFor, type PreferencePair } from './examples';
-import { IM_END, promptMessages, renderAnswer, renderChatML, renderUserPrompt, type Verdict } from './prompt';
+import { verdictPair } from './counterfactual';
+import type { PreferencePair } from './examples';
+import { renderUserPrompt, type Verdict } from './prompt';
 
 /** What the judge reads as the policy's answer: the verdict and what it commits to (no reason: that would tell the judge the label). */
 export const JUDGED_ANSWER: Record<Verdict, string> = {
@@ -102,21 +103,14 @@ export function preferences(candidates: readonly JudgeCandidate[], answers: read
   return out;
 }
 
-/** The pair's reason: the judge's explanation (one line, at most 200 characters), else the labelled reason. */
-function pairReason(record: LabeledDecision, explanation: string | null): string {
-  const line = (explanation ?? '').split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
-  return line === '' ? reasonFor(record) : line.slice(0, 200);
-}
-
-/** A judged item as a DPO pair in the training format: the judge's verdict chosen, the other rejected, one reason in both. */
+/**
+ * A judged item as a DPO pair in the training format: the judge's verdict chosen over the other, the verdict
+ * alone (counterfactual.ts, verdictPair: a reason after it is what DPO would learn instead of the verdict).
+ * The judge's explanation stays in judge_scores.jsonl.
+ */
 export function judgePair(record: LabeledDecision, preference: ItemPreference): PreferencePair {
   if (preference.chosen === null) throw new Error(`judgePair: item ${preference.item} has no preferred answer`);
-  const reason = pairReason(record, preference.explanation);
-  return {
-    prompt: renderChatML(promptMessages(record.input, record.output.actions), true),
-    chosen: renderAnswer(preference.chosen, reason) + IM_END,
-    rejected: renderAnswer(otherVerdict(preference.chosen), reason) + IM_END,
-  };
+  return verdictPair(record, preference.chosen);
 }
 
 /** The verdict a pair prefers (its chosen answer's first line). */

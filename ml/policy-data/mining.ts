@@ -1,14 +1,16 @@
 /**
  * Preference pairs that teach what SFT gets wrong (issue "Oumi policy" item 2): the SFT model scores
  * its own training split, and DPO trains on the items it answers wrongly or barely right (p_approve
- * within `margin` of its threshold), each as a pair whose chosen answer is the labelled verdict with
- * the reason and whose rejected answer is the other verdict with the same reason — for a wrong item,
- * exactly the model's own answer. As many confidently right items, drawn with the seed, keep DPO from
- * drifting on what SFT already gets right. Pure.
+ * within `margin` of its threshold), each as a pair whose chosen answer is the labelled verdict and whose
+ * rejected answer is the other verdict — for a wrong item, exactly the model's own verdict. The answers
+ * are the verdict alone (counterfactual.ts, verdictPair: with the reason after it, DPO learns the text
+ * after the verdict instead of the verdict). As many confidently right items, drawn with the seed, keep
+ * DPO from drifting on what SFT already gets right. Pure.
  */
 import { Rng } from '../rng';
 import type { LabeledDecision } from './decision';
-import { toPreferencePair, type PreferencePair } from './examples';
+import { verdictPair } from './counterfactual';
+import type { PreferencePair } from './examples';
 import { verdictFor, type Verdict } from './prompt';
 
 export interface ScoredItem {
@@ -59,5 +61,5 @@ export function minePreferencePairs(records: readonly LabeledDecision[], scored:
   }
   const drawn = easy.slice(0, hard.length);
   const chosen = [...hard, ...drawn].sort((a, b) => a - b);
-  return { pairs: chosen.map((i) => toPreferencePair(records[i])), errors, marginal: hard.length - errors, easy: drawn.length };
+  return { pairs: chosen.map((i) => verdictPair(records[i], verdictFor(records[i].label))), errors, marginal: hard.length - errors, easy: drawn.length };
 }

@@ -1,0 +1,79 @@
+import { flippingVariants, judgedVerdictPairs, verdictPair, type JudgeGood } from './counterfactual';
+import { generateDecisions } from './generate';
+import { judge } from './judge';
+import { promptMessages, renderChatML } from './prompt';
+import { Rng } from '../rng';
+import type { LabeledDecision } from './decision';
+
+const rule: JudgeGood = (input, actions) => judge(input, actions).good;
+
+/** The facts a variant may change, flattened, to count how many differ. */
+function facts(r: Pick<LabeledDecision, 'input' | 'output'>): string[] {
+  const a = r.input.analysis;
+  return [a.blast_radius, a.risk_level, String(a.recent_deploy), ...r.output.actions.flatMap((x) => [x.type, String(x.auto_approved), x.confidence.toFixed(2)])];
+}
+
+describe('counterfactual verdict pairs', () => {
+  const records = generateDecisions({ n: 300, seed: 11, labelNoise: 0 });
+
+  it('each variant changes one fact and flips the judge\'s verdict; the label is the judge\'s', () => {
+    let total = 0;
+    for (const r of records.slice(0, 60)) {
+      const variants = flippingVariants(r, rule, new Rng(3));
+      const base = rule(r.input, r.output.actions);
+      for (const v of variants) {
+        const before = facts(r);
+        const after = facts(v);
+        expect(after).toHaveLength(before.length);
+        expect(after.filter((x, i) => x !== before[i])).toHaveLength(1);
+        expect(rule(v.input, v.output.actions)).toBe(!base);
+        expect(v.label).toBe(base ? 'bad' : 'good');
+        expect(v.input.anomalies).toEqual(r.input.anomalies);
+      }
+      total += variants.length;
+      expect(flippingVariants(r, rule, new Rng(3))).toEqual(variants);
+    }
+    expect(total).toBeGreaterThan(60); // most decisions have several facts the verdict turns on
+    // a judge that never changes its mind has no flipping variant
+    expect(flippingVariants(records[0], () => true, new Rng(1))).toEqual([]);
+  });
+
+  it('a verdict pair is the SFT prompt with the verdict alone chosen over the other', () => {
+    const pair = verdictPair(records[0], 'FLAG');
+    expect(pair).toEqual({ prompt: renderChatML(promptMessages(records[0].input, records[0].output.actions), true), chosen: 'FLAG', rejected: 'APPROVE' });
+    expect(verdictPair(records[0], 'APPROVE')).toMatchObject({ chosen: 'APPROVE', rejected: 'FLAG' });
+  });
+
+  it('mines the model\'s errors and near-misses against the judge, their flips, and a right item of the other verdict each', () => {
+    const good = records.map((r) => rule(r.input, r.output.actions));
+    // A model wrong on items 0..9, barely right on 10..14, confidently right elsewhere.
+    const p = good.map((g, i) => (i < 10 ? (g ? 0.1 : 0.9) : i < 15 ? (g ? 0.55 : 0.45) : g ? 0.97 : 0.03));
+    const mined = judgedVerdictPairs(records, p, rule, { variants: 2, seed: 4 });
+    expect(mined).toMatchObject({ errors: 10, marginal: 5, easy: 15 });
+    expect(mined.variants).toBeGreaterThan(15);
+    expect(mined.variants).toBeLessThanOrEqual(30);
+    expect(mined.pairs).toHaveLength(15 + mined.variants + 15);
+    expect(mined.approve + mined.flag).toBe(mined.pairs.length);
+    const byPrompt = new Map(mined.pairs.map((x) => [x.prompt, x.chosen]));
+    for (let i = 0; i < 15; i++) {
+      // the chosen verdict is the judge's, whatever the model said
+      expect(byPrompt.get(verdictPair(records[i], 'APPROVE').prompt)).toBe(good[i] ? 'APPROVE' : 'FLAG');
+    }
+    // the mined items and their matches prefer each verdict equally often
+    const minedAndMatched = mined.pairs.filter((x) => records.some((r) => verdictPair(r, 'APPROVE').prompt === x.prompt));
+    expect(minedAndMatched).toHaveLength(30);
+    expect(minedAndMatched.filter((x) => x.chosen === 'APPROVE')).toHaveLength(15);
+    // seeded
+    expect(judgedVerdictPairs(records, p, rule, { variants: 2, seed: 4 })).toEqual(mined);
+    expect(judgedVerdictPairs(records, p, rule, { variants: 2, seed: 5 }).pairs).not.toEqual(mined.pairs);
+    expect(judgedVerdictPairs(records, p, rule, { variants: 0, seed: 4 }).pairs).toHaveLength(30);
+  });
+
+  it('refuses scores that do not fit', () => {
+    const p = records.map(() => 0.5);
+    expect(() => judgedVerdictPairs(records.slice(1), p, rule, { seed: 1 })).toThrow('299 records but 300 scores');
+    expect(() => judgedVerdictPairs(records, p.map((x, i) => (i === 7 ? 1.5 : x)), rule, { seed: 1 })).toThrow('score 7 is 1.5; expected p_approve in [0, 1]');
+    expect(() => judgedVerdictPairs(records, p, rule, { seed: 1, at: 0 })).toThrow('at must be in (0, 1), got 0');
+    expect(() => judgedVerdictPairs(records, p, rule, { seed: 1, variants: 1.5 })).toThrow('variants must be an integer ≥ 0, got 1.5');
+  });
+});
