@@ -206,7 +206,7 @@ async function main(): Promise<void> {
       // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.
       const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
       pairsPath = mined.path ?? data.dpoTrain.path;
-      pairs = { source: 'mined', ...mined };
+      pairs = { source: 'mined', pairs: mined.records, ...mined };
     }
     log('pairs', { seed, ...pairs });
     const dpo = await timed('dpo', () => train('dpo', path.join(dir, 'sft'), pairsPath, values['dpo-steps']));

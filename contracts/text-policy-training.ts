@@ -123,6 +123,10 @@ export interface PolicyJudgeConfig {
   margin: number;
   /** Most training items judged (two answers each). */
   maxItems: number;
+  /** One-fact changes of each judged item the judge also scores (two answers each): synthetic preference data. */
+  variantCandidates: number;
+  /** Most of them per item kept as pairs: those whose verdict the judge gives the other way than the item's. */
+  variants: number;
   /** Most reviewed served decisions (decision_feedback) judged for the agreement with reviewers. */
   maxFeedback: number;
   /** The judge evaluation passes when its agreement with the labels is at least this. */
@@ -370,6 +374,8 @@ export interface JudgeCandidatesRequest {
   basePairsPath: string;
   /** Where the judge's files go (candidates, scores, pairs, the merged DPO file). */
   outDir: string;
+  /** Seeds the draw of one-fact changes (default 0). */
+  seed?: number;
 }
 
 /** The judge's verdict (the answer it scored higher by at least the margin) against people's. */
@@ -408,6 +414,9 @@ export interface JudgeCandidatesResult {
   conflicts: number;
   /** Items where the judge preferred the SFT model's own answer over the alternative. */
   sftPreferred: number;
+  /** One-fact changes of the judged items scored, and those kept as pairs (the judge flipped the item's verdict); in judge_variants.jsonl. */
+  variantsJudged: number;
+  variantPairs: number;
   /** Mean score of the SFT model's answers and of the alternatives, overall and per criterion. */
   meanScore: { sft: number | null; alternative: number | null };
   criteria: Record<string, { sft: number | null; alternative: number | null }>;

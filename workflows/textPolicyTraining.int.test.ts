@@ -224,12 +224,17 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     // endpoint only.
     const judged = result.judge!;
     expect(stages).toContain('judging');
-    const judgeExpected = await judgeExpectations(result.workDir, judged, 1000, 0.03);
+    const judgeExpected = await judgeExpectations(result.workDir, judged, 1000, 0.03, 3);
     expect(judged.judged).toBe((await readFile(join(result.workDir, 'prepared', 'train.jsonl'), 'utf8')).trim().split('\n').length); // max_items 1000: every training item
-    expect(judgeServer.requests).toBe(2 * (judged.judged + reviewed.length));
+    expect(judged.variantsJudged).toBe(6 * judged.judged); // variant_candidates 6 one-fact changes of each (every decision has at least 14)
+    expect(judgeServer.requests).toBe(2 * (judged.judged + judged.variantsJudged + reviewed.length));
     expect([...judgeServer.authorizations]).toEqual([`Bearer ${judgeKey}`]);
-    expect(judged).toMatchObject({ scored: 2 * (judged.judged + reviewed.length), failed: 0, margin: 0.5, judgeModel: 'rule-judge', belowMargin: judgeExpected.belowMargin, pairs: judgeExpected.chosen.length, labels: judgeExpected.labels });
-    expect(judgeExpected.judgePairs.map((p) => p.chosen.split('\n')[0])).toEqual(judgeExpected.chosen);
+    expect(judged).toMatchObject({ scored: 2 * (judged.judged + judged.variantsJudged + reviewed.length), failed: 0, margin: 0.5, judgeModel: 'rule-judge', belowMargin: judgeExpected.belowMargin, pairs: judgeExpected.chosen.length, labels: judgeExpected.labels });
+    // The judge's pairs: its verdict on each decided item, then on each one-fact change it decided the other way (synthetic preference data).
+    expect(judgeExpected.judgePairs.map((p) => p.chosen)).toEqual([...judgeExpected.chosen, ...judgeExpected.variantChosen]);
+    expect(judged.variantPairs).toBe(judgeExpected.variantChosen.length);
+    expect(judged.variantPairs).toBeGreaterThan(judged.judged / 2);
+    for (const v of judgeExpected.variants.filter((x) => x.pair)) expect(ruleVerdict(v.record)).not.toBe(v.item);
     expect(judged.feedback).toMatchObject({ n: reviewed.length, decided: reviewed.length, agree: reviewed.length - 1 });
     expect(judged.conflicts).toBe(judgeExpected.contradicted.length);
     expect(judgeExpected.merged).toHaveLength(judgeExpected.base.length - judgeExpected.contradicted.length + judged.added);

@@ -165,7 +165,7 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
         setStage('judging');
         judged = await work.judgePolicyCandidates({
           judge: run.judgeConfig, model: run.model, recordsPath: data.train.path, predictionsPath, threshold: sftMetrics.threshold,
-          basePairsPath: mined.path ?? data.dpoTrain.path, outDir: dir('judge'),
+          basePairsPath: mined.path ?? data.dpoTrain.path, outDir: dir('judge'), seed: run.splitSeed,
         });
       }
     }

@@ -12,7 +12,7 @@ describe("configs/oumi/policy_rl.yaml's llm_judge block", () => {
     const c = resolveJudgeConfig(shipped, FILE, {})!;
     expect(c).toMatchObject({
       engine: 'remote', model: 'claude-3-sonnet', endpoint: 'http://127.0.0.1:8000/v1/chat/completions', apiKeyEnv: 'AUTOPILOT_JUDGE_API_KEY',
-      aggregation: 'weighted_mean', responseFormat: 'json', margin: 0.5, maxItems: 1000, maxFeedback: 500, minAgreement: 0.8,
+      aggregation: 'weighted_mean', responseFormat: 'json', margin: 0.5, maxItems: 1000, variantCandidates: 6, variants: 3, maxFeedback: 500, minAgreement: 0.8,
     });
     expect(c.criteria).toEqual([BUILT_IN_CRITERIA.action_appropriateness, BUILT_IN_CRITERIA.risk_assessment_accuracy]);
     expect(c.config.path).toBe(FILE);
@@ -43,6 +43,8 @@ describe("configs/oumi/policy_rl.yaml's llm_judge block", () => {
     ['a criterion twice', shipped.replace('- risk_assessment_accuracy', '- action_appropriateness'), /"action_appropriateness" appears twice/],
     ['no endpoint', shipped.replace(/\n {2}endpoint: .*\n/, '\n'), /llm_judge\.endpoint: got \(missing\), expected an OpenAI-compatible chat-completions URL/],
     ['a margin above 1', shipped.replace('margin: 0.5', 'margin: 2'), /llm_judge\.pairs\.margin: got 2/],
+    ['a fractional number of variants', shipped.replace('variants: 3', 'variants: 1.5'), /llm_judge\.pairs\.variants: got 1\.5/],
+    ['negative variant candidates', shipped.replace('variant_candidates: 6', 'variant_candidates: -1'), /llm_judge\.pairs\.variant_candidates: got -1/],
     ['an unknown key', shipped.replace('aggregation: weighted_mean', 'aggregation: weighted_mean\n  temperature: 1'), /llm_judge/],
   ])('refuses %s, naming the field', (_what, text, message) => {
     expect(() => resolveJudgeConfig(text, FILE, {})).toThrow(message);

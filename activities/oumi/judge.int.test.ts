@@ -70,7 +70,7 @@ describe('the judge stage on PostgreSQL: reviewed decisions, judge evaluations, 
   const judged = (agreementRate: number | null): JudgeCandidatesResult => ({
     judgeModel: 'rule-judge', endpoint: 'http://127.0.0.1:1/v1/chat/completions', config: { path: 'configs/oumi/policy_rl.yaml', sha256: 'a'.repeat(64) },
     path: '/run/judge/dpo_judged.jsonl', records: 30, sha256: 'b'.repeat(64), scoresPath: '/run/judge/judge_scores.jsonl', judgePairsPath: '/run/judge/judge_pairs.jsonl',
-    judged: 20, scored: 40, failed: 0, pairs: 18, belowMargin: 2, added: 10, conflicts: 1, sftPreferred: 12, meanScore: { sft: 0.6, alternative: 0.4 },
+    judged: 20, scored: 40, failed: 0, pairs: 18, belowMargin: 2, added: 10, conflicts: 1, sftPreferred: 12, variantsJudged: 0, variantPairs: 0, meanScore: { sft: 0.6, alternative: 0.4 },
     criteria: { action_appropriateness: { sft: 0.6, alternative: 0.4 } },
     labels: { n: 20, decided: agreementRate === null ? 0 : 18, agree: agreementRate === null ? 0 : Math.round(18 * agreementRate), agreement: agreementRate, kappa: null },
     feedback: { n: 0, decided: 0, agree: 0, agreement: null, kappa: null }, margin: 0.5, seconds: 1,

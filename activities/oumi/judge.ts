@@ -6,8 +6,11 @@
  *                               served answers that reviewers judged (decision_feedback), are scored by Oumi's
  *                               rubric judge (python/judge_policy.py) on the config's criteria. On each training
  *                               item the answer scored higher by at least `margin` is chosen over the other
- *                               (ml/policy-data/judging.ts); those pairs join the base DPO pairs (contradicting
- *                               ones dropped). The judge's verdicts are compared with the labels and with the
+ *                               (ml/policy-data/judging.ts). Up to `variantCandidates` one-fact changes of each
+ *                               judged item are scored too; those the judge gives the other verdict than the
+ *                               item's (at most `variants` per item) become pairs as well (synthetic preference
+ *                               data, ml/policy-data/counterfactual.ts). Those pairs join the base DPO pairs
+ *                               (contradicting ones dropped). The judge's verdicts are compared with the labels and with the
  *                               reviewers' (agreement, Cohen's kappa).
  *   recordPolicyJudgeEvaluation a `judge` evaluation of each registered version with that agreement.
  *
@@ -34,7 +37,9 @@ import {
   type JudgedAnswer,
   type ScoredPrediction,
 } from '../../ml/policy-data/judging';
+import { oneFactChanges, verdictPair } from '../../ml/policy-data/counterfactual';
 import { verdictFor, type Verdict } from '../../ml/policy-data/prompt';
+import { Rng } from '../../ml/rng';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { JsonObject } from '../../registry/types';
@@ -138,12 +143,23 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
         if (p.label !== verdictFor(records[i].label)) throw new Error(`predictionsPath ${request.predictionsPath} line ${i + 1}: a ${p.label} item, but record ${i + 1} is labelled ${records[i].label}; the predictions are not of these records`);
       });
 
-      // The SFT model's answers (its verdict at its threshold) and the alternatives; then the served answers reviewers judged.
+      // The SFT model's answers (its verdict at its threshold) and the alternatives; one-fact changes of those
+      // items (synthetic preference data: the judge says which flip the verdict); then the served answers reviewers judged.
       const items = selectJudgedItems(predictions, request.threshold, cfg.maxItems);
       const training: JudgeCandidate[] = items.flatMap((i) => candidatePair(i, records[i], predictions[i].p_approve >= request.threshold ? 'APPROVE' : 'FLAG'));
+      const rng = new Rng(request.seed ?? 0);
+      const variantsOf = items.flatMap((i) => {
+        const changes = oneFactChanges(records[i], rng);
+        for (let a = changes.length - 1; a > 0; a--) {
+          const b = rng.int(a + 1);
+          [changes[a], changes[b]] = [changes[b], changes[a]];
+        }
+        return changes.slice(0, cfg.variantCandidates).map((record) => ({ of: i, record }));
+      });
+      const variantCandidates: JudgeCandidate[] = variantsOf.flatMap((v, k) => candidatePair(k, v.record, 'APPROVE'));
       const reviewed = await reviewedDecisionsOfModel(deps.pool, request.model, cfg.maxFeedback);
       const feedback: JudgeCandidate[] = reviewed.flatMap((r, k) => candidatePair(k, r.record, r.served));
-      const candidates = [...training, ...feedback];
+      const candidates = [...training, ...variantCandidates, ...feedback];
 
       const out = (name: string): string => path.join(request.outDir, name);
       await writeAtomic(out('judge_config.json'), JSON.stringify(cfg, null, 2) + '\n');
@@ -162,11 +178,30 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
         score: l.score,
         criteria: Object.fromEntries(Object.entries(l.criteria).map(([id, c]) => [id, { score: c.score, explanation: c.explanation }])),
       }));
-      await writeAtomic(out('judge_scores.jsonl'), jsonl(candidates.map((c, k) => ({ set: k < training.length ? 'train' : 'feedback', item: c.item, source: c.source, verdict: c.verdict, ...lines[k] }))));
+      const variantsEnd = training.length + variantCandidates.length;
+      const set = (k: number): string => (k < training.length ? 'train' : k < variantsEnd ? 'variant' : 'feedback');
+      await writeAtomic(out('judge_scores.jsonl'), jsonl(candidates.map((c, k) => ({ set: set(k), item: c.item, source: c.source, verdict: c.verdict, ...lines[k] }))));
 
       const trainPrefs = preferences(training, answers.slice(0, training.length), cfg.margin);
-      const feedbackPrefs = preferences(feedback, answers.slice(training.length), cfg.margin);
+      const variantPrefs = preferences(variantCandidates, answers.slice(training.length, variantsEnd), cfg.margin);
+      const feedbackPrefs = preferences(feedback, answers.slice(variantsEnd), cfg.margin);
       const judgePairs: PreferencePair[] = trainPrefs.filter((p) => p.chosen !== null).map((p) => judgePair(records[p.item], p));
+      // A change becomes a pair when the judge decided both it and its item, the other way round: the two
+      // prompts differ in the one fact the verdict turns on. At most cfg.variants per item.
+      const itemVerdict = new Map(trainPrefs.map((p) => [p.item, p.chosen]));
+      const kept = new Map<number, number>();
+      const variantRows = variantsOf.map((v, k) => {
+        const chosen = variantPrefs[k].chosen;
+        const original = itemVerdict.get(v.of) ?? null;
+        const flips = chosen !== null && original !== null && chosen !== original && (kept.get(v.of) ?? 0) < cfg.variants;
+        if (flips) {
+          kept.set(v.of, (kept.get(v.of) ?? 0) + 1);
+          judgePairs.push(verdictPair(v.record, chosen));
+        }
+        return { of: v.of, judged: chosen, item: original, pair: flips, record: v.record };
+      });
+      await writeAtomic(out('judge_variants.jsonl'), jsonl(variantRows));
+      const variantPairs = variantRows.filter((r) => r.pair).length;
       await writeAtomic(out('judge_pairs.jsonl'), jsonl(judgePairs));
       const base = (await readLines(request.basePairsPath, 'basePairsPath')).map((l) => JSON.parse(l) as PreferencePair);
       const merged = mergePreferencePairs(base, judgePairs);
@@ -190,11 +225,13 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
         judged: items.length,
         scored: scoredAnswers,
         failed: answers.length - scoredAnswers,
-        pairs: judgePairs.length,
+        pairs: judgePairs.length - variantPairs,
         belowMargin: trainPrefs.filter((p) => p.chosen === null && p.margin !== null).length,
         added: merged.added,
         conflicts: merged.conflicts,
         sftPreferred: trainPrefs.filter((p, k) => p.chosen !== null && p.chosen === training[2 * k].verdict).length,
+        variantsJudged: variantsOf.length,
+        variantPairs,
         meanScore: { sft: bySource('sft', (a) => a.score), alternative: bySource('alternative', (a) => a.score) },
         criteria,
         labels,
@@ -221,6 +258,8 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
         added: j.added,
         conflicts: j.conflicts,
         sftPreferred: j.sftPreferred,
+        variantsJudged: j.variantsJudged,
+        variantPairs: j.variantPairs,
         failed: j.failed,
         meanScore: j.meanScore,
         criteria: j.criteria,

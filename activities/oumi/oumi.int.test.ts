@@ -112,8 +112,9 @@ describeWithVenv('Oumi SFT → DPO on the tiny model (real oumi CLI, CPU)', () =
     expect(dpo.progress.step).toBe(DPO_STEPS);
     const dpoLosses = lossesOf(dpoBeats);
     expect(dpoLosses.length).toBeGreaterThanOrEqual(2);
-    // DPO's loss is -log σ(β·margin): exactly ln 2 while the policy equals its reference; learning lowers it.
-    expect(dpoLosses[dpoLosses.length - 1]).toBeLessThan(Math.log(2) - 0.02);
+    // DPO's loss is -log σ(β·margin) (ln 2 while the policy equals its reference) plus the SFT term on the chosen
+    // answer (configs/oumi/policy_dpo.yaml: loss_type [sigmoid, sft]); learning lowers both.
+    expect(dpoLosses[dpoLosses.length - 1]).toBeLessThan(dpoLosses[0] * 0.8);
     const afterDpo = await time('eval-dpo', () => evaluate(dpo.outputDir, 'dpo'));
     checkMetrics(afterDpo);
 

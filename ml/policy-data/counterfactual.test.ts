@@ -1,4 +1,4 @@
-import { flippingVariants, judgedVerdictPairs, verdictPair, type JudgeGood } from './counterfactual';
+import { flippingVariants, judgedVerdictPairs, oneFactChanges, verdictPair, type JudgeGood } from './counterfactual';
 import { generateDecisions } from './generate';
 import { judge } from './judge';
 import { promptMessages, renderChatML } from './prompt';
@@ -36,6 +36,16 @@ describe('counterfactual verdict pairs', () => {
     expect(total).toBeGreaterThan(60); // most decisions have several facts the verdict turns on
     // a judge that never changes its mind has no flipping variant
     expect(flippingVariants(records[0], () => true, new Rng(1))).toEqual([]);
+  });
+
+  it('lists every one-fact change: 2 blast radii, 2 risk levels, the deploy flag, and per action its approval, a confidence across 0.4 and 7 other types', () => {
+    for (const r of records.slice(0, 20)) {
+      const changes = oneFactChanges(r, new Rng(1));
+      expect(changes).toHaveLength(5 + 9 * r.output.actions.length);
+      for (const c of changes) expect(facts(c).filter((x, i) => x !== facts(r)[i])).toHaveLength(1);
+      const confidences = changes.flatMap((c) => c.output.actions.map((a, j) => [a.confidence, r.output.actions[j].confidence])).filter(([a, b]) => a !== b);
+      for (const [changed, was] of confidences) expect(changed >= 0.4).toBe(was < 0.4);
+    }
   });
 
   it('a verdict pair is the SFT prompt with the verdict alone chosen over the other', () => {

@@ -18,27 +18,36 @@ import { promptMessages, renderChatML, type Verdict } from './prompt';
 /** Whether the judge calls the decision good (APPROVE). */
 export type JudgeGood = (input: DecisionInput, actions: readonly ProposedAction[]) => boolean;
 
-/** Every one-fact change of `record` whose judged verdict differs from `record`'s, labelled by the judge. */
+/**
+ * Every one-fact change of `record` (unlabelled): another blast radius, risk level or recent-deploy flag, or
+ * one action with the other approval, a confidence on the other side of 0.4 (the reviewing rule's floor;
+ * drawn with `rng`) or another type. The judge decides which of them flip the verdict.
+ */
+export function oneFactChanges(record: Pick<LabeledDecision, 'input' | 'output'>, rng: Rng): Pick<LabeledDecision, 'input' | 'output'>[] {
+  const out: Pick<LabeledDecision, 'input' | 'output'>[] = [];
+  const { analysis } = record.input;
+  const actions = record.output.actions;
+  const withAnalysis = (a: DecisionInput['analysis']): void => void out.push({ input: { ...record.input, analysis: a }, output: { actions } });
+  for (const blast of BLAST_RADII) if (blast !== analysis.blast_radius) withAnalysis({ ...analysis, blast_radius: blast });
+  for (const risk of RISK_LEVELS) if (risk !== analysis.risk_level) withAnalysis({ ...analysis, risk_level: risk });
+  withAnalysis({ ...analysis, recent_deploy: !analysis.recent_deploy });
+  actions.forEach((action, j) => {
+    const withAction = (a: ProposedAction): void => void out.push({ input: record.input, output: { actions: actions.map((x, k) => (k === j ? a : x)) } });
+    withAction({ ...action, auto_approved: !action.auto_approved });
+    withAction({ ...action, confidence: action.confidence >= 0.4 ? (10 + rng.int(29)) / 100 : (41 + rng.int(55)) / 100 });
+    for (const type of ACTION_TYPES) if (type !== action.type) withAction({ ...action, type });
+  });
+  return out;
+}
+
+/** The one-fact changes of `record` whose verdict under `judgeGood` differs from `record`'s, labelled by it. */
 export function flippingVariants(record: Pick<LabeledDecision, 'input' | 'output'>, judgeGood: JudgeGood, rng: Rng): LabeledDecision[] {
   const base = judgeGood(record.input, record.output.actions);
   const out: LabeledDecision[] = [];
-  const consider = (input: DecisionInput, actions: ProposedAction[]): void => {
-    const good = judgeGood(input, actions);
-    if (good !== base) out.push({ input, output: { actions }, label: good ? 'good' : 'bad' });
-  };
-  const { analysis } = record.input;
-  const actions = record.output.actions;
-  for (const blast of BLAST_RADII) if (blast !== analysis.blast_radius) consider({ ...record.input, analysis: { ...analysis, blast_radius: blast } }, actions);
-  for (const risk of RISK_LEVELS) if (risk !== analysis.risk_level) consider({ ...record.input, analysis: { ...analysis, risk_level: risk } }, actions);
-  consider({ ...record.input, analysis: { ...analysis, recent_deploy: !analysis.recent_deploy } }, actions);
-  actions.forEach((action, j) => {
-    const replaced = (a: ProposedAction): ProposedAction[] => actions.map((x, k) => (k === j ? a : x));
-    consider(record.input, replaced({ ...action, auto_approved: !action.auto_approved }));
-    // A confidence on the other side of 0.4 (the reviewing rule's floor; a judge without one sees no flip).
-    const confidence = action.confidence >= 0.4 ? (10 + rng.int(29)) / 100 : (41 + rng.int(55)) / 100;
-    consider(record.input, replaced({ ...action, confidence }));
-    for (const type of ACTION_TYPES) if (type !== action.type) consider(record.input, replaced({ ...action, type }));
-  });
+  for (const v of oneFactChanges(record, rng)) {
+    const good = judgeGood(v.input, v.output.actions);
+    if (good !== base) out.push({ ...v, label: good ? 'good' : 'bad' });
+  }
   return out;
 }
 

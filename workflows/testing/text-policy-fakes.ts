@@ -50,7 +50,7 @@ export function fakeJudgeConfig(margin: number): PolicyJudgeConfig {
   return {
     config: { path: 'configs/oumi/policy_rl.yaml', sha256: '0'.repeat(64) }, engine: 'remote', endpoint: 'http://judge.test/v1/chat/completions', model: 'judge-model', apiKeyEnv: null,
     criteria: [], aggregation: 'weighted_mean', responseFormat: 'json', systemInstruction: 's', promptTemplate: '{request} {response}',
-    margin, maxItems: 100, maxFeedback: 10, minAgreement: 0.8, numWorkers: 1, maxNewTokens: 64, temperature: 0,
+    margin, maxItems: 100, variantCandidates: 6, variants: 3, maxFeedback: 10, minAgreement: 0.8, numWorkers: 1, maxNewTokens: 64, temperature: 0,
   };
 }
 
@@ -95,7 +95,7 @@ export function fakeTextPolicyActivities(calls: string[], evaluation: { sft?: Fa
       return {
         judgeModel: request.judge.model, endpoint: request.judge.endpoint, config: request.judge.config,
         path: `${request.outDir}/dpo_judged.jsonl`, records: 52, sha256: '0'.repeat(64), scoresPath: `${request.outDir}/judge_scores.jsonl`, judgePairsPath: `${request.outDir}/judge_pairs.jsonl`,
-        judged: 40, scored: 80, failed: 0, pairs: 36, belowMargin: 4, added: 14, conflicts: 1, sftPreferred: 20,
+        judged: 40, scored: 80, failed: 0, pairs: 36, belowMargin: 4, added: 14, conflicts: 1, sftPreferred: 20, variantsJudged: 0, variantPairs: 0,
         meanScore: { sft: 0.6, alternative: 0.4 }, criteria: {}, labels: agreement, feedback: { n: 0, decided: 0, agree: 0, agreement: null, kappa: null }, margin: request.judge.margin, seconds: 1,
       };
     },

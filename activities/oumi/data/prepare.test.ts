@@ -30,6 +30,8 @@ describe('policy data preparation', () => {
     sftEval.forEach((conversation, i) => {
       expect(conversation.messages[2].content.startsWith(evalRecords[i].label === 'good' ? 'APPROVE' : 'FLAG')).toBe(true);
       expect(Object.keys(dpoEval[i]).sort()).toEqual(['chosen', 'prompt', 'rejected']);
+      // the verdict alone, the label's chosen
+      expect(dpoEval[i]).toMatchObject(evalRecords[i].label === 'good' ? { chosen: 'APPROVE', rejected: 'FLAG' } : { chosen: 'FLAG', rejected: 'APPROVE' });
     });
     const manifest = JSON.parse(await readFile(prepared.manifestPath, 'utf8'));
     expect(manifest.source.sha256).toBe(generated.sha256);

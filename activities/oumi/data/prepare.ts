@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDecisionsJsonl, type LabeledDecision } from '../../../ml/policy-data/decision';
-import { toPreferencePair, toSftConversation } from '../../../ml/policy-data/examples';
+import { verdictPair } from '../../../ml/policy-data/counterfactual';
+import { verdictFor } from '../../../ml/policy-data/prompt';
+import { toSftConversation } from '../../../ml/policy-data/examples';
 import type { FileSummary, MinedPairsResult, MinePairsRequest, PreparedData, PrepareRequest, SyntheticDecisionsRequest, SyntheticDecisionsResult } from '../../../contracts/text-policy-training';
 import { generateDecisions } from '../../../ml/policy-data/generate';
 import { judge } from '../../../ml/policy-data/judge';
@@ -78,8 +80,9 @@ export async function preparePolicyData(request: PrepareRequest): Promise<Prepar
     eval: await writeJsonl(out('eval.jsonl'), split.eval),
     sftTrain: await writeJsonl(out('sft_train.jsonl'), train.map((r) => toSftConversation(r))),
     sftEval: await writeJsonl(out('sft_eval.jsonl'), split.eval.map((r) => toSftConversation(r))),
-    dpoTrain: await writeJsonl(out('dpo_train.jsonl'), train.map((r) => toPreferencePair(r))),
-    dpoEval: await writeJsonl(out('dpo_eval.jsonl'), split.eval.map((r) => toPreferencePair(r))),
+    // DPO pairs of the verdict alone (ml/policy-data/counterfactual.ts, verdictPair).
+    dpoTrain: await writeJsonl(out('dpo_train.jsonl'), train.map((r) => verdictPair(r, verdictFor(r.label)))),
+    dpoEval: await writeJsonl(out('dpo_eval.jsonl'), split.eval.map((r) => verdictPair(r, verdictFor(r.label)))),
     ...(val !== null ? { sftVal: await writeJsonl(out('sft_val.jsonl'), val.map((r) => toSftConversation(r))), valFraction } : {}),
     sftEvalAdjudicated: { ...(await writeJsonl(out('sft_eval_adjudicated.jsonl'), adjudicated.map((r) => toSftConversation(r)))), relabelled },
     source: { path: request.decisionsPath, records: records.length, sha256: sha256(text) },

@@ -28,12 +28,16 @@ export interface JudgeExpectations {
   base: { prompt: string; chosen: string }[];
   merged: { prompt: string; chosen: string }[];
   judgePairs: { prompt: string; chosen: string; rejected: string }[];
+  /** The one-fact changes judged (judge_variants.jsonl) and, by the rule, the pairs they must give: the verdict of
+   *  each change the stand-in decides (not borderline) the other way than its item's, at most `variants` per item. */
+  variants: { of: number; judged: Verdict | null; item: Verdict | null; pair: boolean; record: Pick<LabeledDecision, 'input' | 'output'> }[];
+  variantChosen: Verdict[];
   /** Text of every file the judge stage wrote. */
   files: string[];
 }
 
 /** Reads a run's judge files and computes what they must hold. */
-export async function judgeExpectations(workDir: string, judged: JudgeCandidatesResult, maxItems: number, borderline: number): Promise<JudgeExpectations> {
+export async function judgeExpectations(workDir: string, judged: JudgeCandidatesResult, maxItems: number, borderline: number, variantsPerItem: number): Promise<JudgeExpectations> {
   const records = parseDecisionsJsonl(await readFile(path.join(workDir, 'prepared', 'train.jsonl'), 'utf8'));
   const predictions = await lines<ScoredPrediction>(path.join(workDir, 'predictions-sft-train.jsonl'));
   const { threshold } = JSON.parse(await readFile(path.join(workDir, 'metrics-sft.json'), 'utf8')) as PolicyMetrics;
@@ -45,7 +49,20 @@ export async function judgeExpectations(workDir: string, judged: JudgeCandidates
   const judgePairs = await lines<{ prompt: string; chosen: string; rejected: string }>(judged.judgePairsPath);
   const judgedBy = new Map(judgePairs.map((p) => [p.prompt, p.chosen.split('\n')[0]]));
   const folder = path.dirname(judged.path);
+  const variants = await lines<JudgeExpectations['variants'][number]>(path.join(folder, 'judge_variants.jsonl'));
+  const perItem = new Map<number, number>();
+  const variantChosen: Verdict[] = [];
+  for (const v of variants) {
+    const judgedVerdict = isBorderline(v.record, borderline) ? null : ruleVerdict(v.record);
+    const itemVerdict = isBorderline(records[v.of], borderline) ? null : ruleVerdict(records[v.of]);
+    if (judgedVerdict !== null && itemVerdict !== null && judgedVerdict !== itemVerdict && (perItem.get(v.of) ?? 0) < variantsPerItem) {
+      perItem.set(v.of, (perItem.get(v.of) ?? 0) + 1);
+      variantChosen.push(judgedVerdict);
+    }
+  }
   return {
+    variants,
+    variantChosen,
     chosen: decided.map((i) => ruleVerdict(records[i])),
     belowMargin: items.length - decided.length,
     labels: agreement(items.map((i) => (isBorderline(records[i], borderline) ? null : ruleVerdict(records[i]))), items.map((i) => verdictFor(records[i].label))),
