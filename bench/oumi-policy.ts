@@ -45,8 +45,8 @@ import { evaluatePolicyModel, exportPolicyOnnx } from '../activities/oumi/policy
 import { runOumi } from '../activities/oumi/process';
 import { runPythonJson } from '../activities/oumi/python';
 import { judgedVerdictPairs } from '../ml/policy-data/counterfactual';
-import { parseDecisionsJsonl } from '../ml/policy-data/decision';
 import { toSftConversation } from '../ml/policy-data/examples';
+import { generateDecisions } from '../ml/policy-data/generate';
 import { judge } from '../ml/policy-data/judge';
 import { bootstrapPolicyRates, pairedRateChange, RATE_NAMES, type RateChange, type RateInterval, type RateName, type ScoredLabel } from '../ml/policy-data/metrics';
 
@@ -183,23 +183,17 @@ async function main(): Promise<void> {
     if (values['dpo-pairs'] === 'judged') {
       // Synthetic preference data: decisions the SFT model has never seen, judged (here by the reviewing rule).
       const poolDir = path.join(dir, 'pool');
-      const poolRecords = path.join(poolDir, 'decisions.jsonl');
       const poolScores = path.join(poolDir, 'predictions-sft.jsonl');
+      const pool = generateDecisions({ n: poolSize, seed: 1000 + seed, labelNoise: 0 });
       await timed('pool', async () => {
         await mkdir(poolDir, { recursive: true });
-        await writeSyntheticDecisions({ path: poolRecords, n: poolSize, seed: 1000 + seed, labelNoise: 0 });
-        const fresh = parseDecisionsJsonl(readFileSync(poolRecords, 'utf8'), poolRecords);
-        writeFileSync(path.join(poolDir, 'sft.jsonl'), fresh.map((r) => JSON.stringify(toSftConversation(r))).join('\n') + '\n');
+        writeFileSync(path.join(poolDir, 'sft.jsonl'), pool.map((r) => JSON.stringify(toSftConversation(r))).join('\n') + '\n');
         await evaluatePolicyModel({ modelDir: path.join(dir, 'sft'), evalPath: path.join(poolDir, 'sft.jsonl'), outPath: path.join(poolDir, 'metrics-sft.json'), threshold: 0.5, predictionsPath: poolScores }, python);
       });
-      const mined = await timed('mine', async () => {
-        const pool = parseDecisionsJsonl(readFileSync(poolRecords, 'utf8'), poolRecords);
-        const p = readScores(poolScores).map((x) => x.p_approve);
-        const judged = judgedVerdictPairs(pool, p, (input, actions) => judge(input, actions).good, { at: Number(values['mine-threshold']), variants: Number(values.variants), seed });
-        pairsPath = path.join(dir, 'prepared', 'dpo_judged.jsonl');
-        writeFileSync(pairsPath, judged.pairs.map((x) => JSON.stringify(x)).join('\n') + '\n');
-        return judged;
-      });
+      const mined = await timed('mine', async () => judgedVerdictPairs(pool, readScores(poolScores).map((x) => x.p_approve), (input, actions) => judge(input, actions).good,
+        { at: Number(values['mine-threshold']), variants: Number(values.variants), seed }));
+      pairsPath = path.join(dir, 'prepared', 'dpo_judged.jsonl');
+      writeFileSync(pairsPath, mined.pairs.map((x) => JSON.stringify(x)).join('\n') + '\n');
       pairs = { source: 'judged', pool: poolSize, pairs: mined.pairs.length, errors: mined.errors, marginal: mined.marginal, variants: mined.variants, easy: mined.easy, approve: mined.approve, flag: mined.flag };
     } else {
       // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it

@@ -54,6 +54,17 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
+  /** Shuffles `xs` in place (Fisher–Yates from the end: i = n−1 … 1 swaps with int(i + 1)) and returns it. */
+  shuffle<A extends { length: number; [i: number]: unknown }>(xs: A): A {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = xs[i];
+      xs[i] = xs[j];
+      xs[j] = t;
+    }
+    return xs;
+  }
+
   /** Standard normal (Marsaglia polar method). */
   normal(): number {
     if (this.spareNormal !== null) {

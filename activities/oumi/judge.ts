@@ -148,14 +148,7 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       const items = selectJudgedItems(predictions, request.threshold, cfg.maxItems);
       const training: JudgeCandidate[] = items.flatMap((i) => candidatePair(i, records[i], predictions[i].p_approve >= request.threshold ? 'APPROVE' : 'FLAG'));
       const rng = new Rng(request.seed ?? 0);
-      const variantsOf = items.flatMap((i) => {
-        const changes = oneFactChanges(records[i], rng);
-        for (let a = changes.length - 1; a > 0; a--) {
-          const b = rng.int(a + 1);
-          [changes[a], changes[b]] = [changes[b], changes[a]];
-        }
-        return changes.slice(0, cfg.variantCandidates).map((record) => ({ of: i, record }));
-      });
+      const variantsOf = items.flatMap((i) => rng.shuffle(oneFactChanges(records[i], rng)).slice(0, cfg.variantCandidates).map((record) => ({ of: i, record })));
       const variantCandidates: JudgeCandidate[] = variantsOf.flatMap((v, k) => candidatePair(k, v.record, 'APPROVE'));
       const reviewed = await reviewedDecisionsOfModel(deps.pool, request.model, cfg.maxFeedback);
       const feedback: JudgeCandidate[] = reviewed.flatMap((r, k) => candidatePair(k, r.record, r.served));

@@ -82,11 +82,7 @@ export class RegressionModel {
     if (nFolds > 1) {
       const order = new Int32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
-      const rng = new Rng(randomState);
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        const t = order[i]; order[i] = order[j]; order[j] = t;
-      }
+      new Rng(randomState).shuffle(order);
       for (let r = 0; r < n; r++) fold[order[r]] = r % nFolds;
     }
 

@@ -104,13 +104,7 @@ export function judgedVerdictPairs(records: readonly Pick<LabeledDecision, 'inpu
   if (!(margin >= 0 && margin < 1)) throw new Error(`judgedVerdictPairs: margin must be in [0, 1), got ${margin}`);
   if (!Number.isInteger(perItem) || perItem < 0) throw new Error(`judgedVerdictPairs: variants must be an integer ≥ 0, got ${perItem}`);
   const rng = new Rng(options.seed);
-  const shuffle = <T>(xs: T[]): T[] => {
-    for (let i = xs.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [xs[i], xs[j]] = [xs[j], xs[i]];
-    }
-    return xs;
-  };
+  const shuffle = <T>(xs: T[]): T[] => rng.shuffle(xs);
   const good = records.map((r) => judgeGood(r.input, r.output.actions));
   const hard: number[] = [];
   const easyApprove: number[] = [];

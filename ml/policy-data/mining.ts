@@ -54,11 +54,7 @@ export function minePreferencePairs(records: readonly LabeledDecision[], scored:
     else easy.push(i);
   });
   // Seeded Fisher–Yates over the easy items, then the first |hard| of them.
-  const rng = new Rng(seed);
-  for (let i = easy.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [easy[i], easy[j]] = [easy[j], easy[i]];
-  }
+  new Rng(seed).shuffle(easy);
   const drawn = easy.slice(0, hard.length);
   const chosen = [...hard, ...drawn].sort((a, b) => a - b);
   return { pairs: chosen.map((i) => verdictPair(records[i], verdictFor(records[i].label))), errors, marginal: hard.length - errors, easy: drawn.length };

@@ -35,10 +35,7 @@ export function stratifiedSplit(records: readonly LabeledDecision[], options: Sp
   const evalIndex = new Set<number>();
   for (const key of [...groups.keys()].sort()) {
     const group = groups.get(key) as number[];
-    for (let i = group.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [group[i], group[j]] = [group[j], group[i]];
-    }
+    rng.shuffle(group);
     const take = Math.round(evalFraction * group.length);
     for (let i = 0; i < take; i++) evalIndex.add(group[i]);
   }

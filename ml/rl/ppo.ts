@@ -349,12 +349,7 @@ export function ppoUpdate(policy: ActorCritic, optimizer: PpoOptimizerState, bat
 
   for (let epoch = 0; epoch < hp.update_epochs; epoch++) {
     // Fisher–Yates shuffle (np.random.shuffle(b_inds))
-    for (let i = B - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const tmp = b_inds[i];
-      b_inds[i] = b_inds[j];
-      b_inds[j] = tmp;
-    }
+    rng.shuffle(b_inds);
     for (let start = 0; start < B; start += minibatch_size) {
       const end = Math.min(start + minibatch_size, B), n = end - start;
       for (let r = 0; r < n; r++) {
