@@ -16,6 +16,11 @@
  *    verdict per mined item (ml/policy-data/counterfactual.ts).
  *  - `mined`: the SFT model's errors on its own training split against the (noisy) labels, as the workflow
  *    mines without a judge (ml/policy-data/mining.ts).
+ *  - `judge-stage`: the workflow's judge stage itself (activities/oumi/judge.ts judgePolicyCandidates, through
+ *    Oumi's rubric judge) with the rule-backed OpenAI-compatible stand-in of the tests
+ *    (activities/oumi/testing/rule-judge-server.ts: the rule's verdict, unsure within 0.03 of its confidence
+ *    floor) and configs/oumi/policy_rl.yaml: the `mined` pairs, the judge's on training items and their flips
+ *    (contradicted mined pairs dropped), and its generated unseen pool of `--pool` decisions.
  * DPO's effect is reported as the change of each adjudicated metric with a paired 95 % bootstrap interval
  * (the same resampled items for both models).
  *
@@ -27,7 +32,7 @@
  *
  *   node -r ./scripts/register-ts.js bench/oumi-policy.ts --out .data/bench/oumi-policy [--seeds 1,2,3]
  *     [--n 20000] [--sft-steps N] [--dpo-steps N] [--batch 32] [--lr 3e-3] [--dpo-batch N] [--dpo-lr X]
- *     [--dpo-pairs judged|mined] [--pool 20000] [--variants 3] [--mine-threshold 0.5]
+ *     [--dpo-pairs judged|mined|judge-stage] [--pool 20000] [--variants 3] [--mine-threshold 0.5]
  *     [--hidden 96] [--layers 2] [--heads 4] [--threads 1] [--reuse-sft]
  *
  * `--reuse-sft` keeps a seed directory's SFT model, splits and SFT metrics from an earlier run with the same
@@ -39,11 +44,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PolicyMetrics, PreparedData } from '../contracts/text-policy-training';
+import type { JudgeCandidatesResult, PolicyMetrics, PreparedData } from '../contracts/text-policy-training';
 import { minePolicyPairs, preparePolicyData, writeSyntheticDecisions } from '../activities/oumi/data/prepare';
 import { evaluatePolicyModel, exportPolicyOnnx } from '../activities/oumi/policy';
 import { runOumi } from '../activities/oumi/process';
 import { runPythonJson } from '../activities/oumi/python';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Pool } from 'pg';
+import { createPolicyJudgeActivities } from '../activities/oumi/judge';
+import { resolveJudgeConfig } from '../activities/oumi/judge-config';
+import { startRuleJudgeServer } from '../activities/oumi/testing/rule-judge-server';
+import { createArtifactStore } from '../registry/artifacts';
 import { judgedVerdictPairs } from '../ml/policy-data/counterfactual';
 import { toSftConversation } from '../ml/policy-data/examples';
 import { generateDecisions } from '../ml/policy-data/generate';
@@ -103,10 +114,12 @@ async function main(): Promise<void> {
   const out = path.resolve(values.out);
   const seeds = values.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds ${values.seeds}: expected integers separated by commas`);
-  if (values['dpo-pairs'] !== 'judged' && values['dpo-pairs'] !== 'mined') throw new Error(`--dpo-pairs ${values['dpo-pairs']}: expected judged or mined`);
+  if (!['judged', 'mined', 'judge-stage'].includes(values['dpo-pairs'])) throw new Error(`--dpo-pairs ${values['dpo-pairs']}: expected judged, mined or judge-stage`);
   const poolSize = Number(values.pool);
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`--pool ${values.pool}: expected a positive integer`);
   const env = { OMP_NUM_THREADS: values.threads, MKL_NUM_THREADS: values.threads };
+  // The judge stage's own Python children (pool scoring, Oumi's judge) inherit these.
+  Object.assign(process.env, env);
   const python = { root, env };
   const log = (stage: string, data: object): void => console.log(JSON.stringify({ stage, ...data }));
   const results: object[] = [];
@@ -195,6 +208,28 @@ async function main(): Promise<void> {
       pairsPath = path.join(dir, 'prepared', 'dpo_judged.jsonl');
       writeFileSync(pairsPath, mined.pairs.map((x) => JSON.stringify(x)).join('\n') + '\n');
       pairs = { source: 'judged', pool: poolSize, pairs: mined.pairs.length, errors: mined.errors, marginal: mined.marginal, variants: mined.variants, easy: mined.easy, approve: mined.approve, flag: mined.flag };
+    } else if (values['dpo-pairs'] === 'judge-stage') {
+      const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
+      const server = await startRuleJudgeServer();
+      const pg = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres', max: 1 });
+      try {
+        const file = 'configs/oumi/policy_rl.yaml';
+        // The shipped block with the stand-in's endpoint and no key; no served decisions to judge for agreement here.
+        const config = { ...resolveJudgeConfig(readFileSync(path.join(root, file), 'utf8'), file, { endpoint: server.url, model: 'rule-judge', poolSize })!, apiKeyEnv: null, maxFeedback: 0 };
+        const activities = createPolicyJudgeActivities({ pool: pg, store: createArtifactStore(`file://${path.join(dir, 'artifacts')}`), root });
+        const judged: JudgeCandidatesResult = await timed('judge', () => new MockActivityEnvironment().run(activities.judgePolicyCandidates, {
+          judge: config, model: `bench-${seed}`, recordsPath: data.train.path, predictionsPath: trainScores, threshold: sftMetrics.threshold,
+          basePairsPath: mined.path ?? data.dpoTrain.path, outDir: path.join(dir, 'judge'), seed, pool: { modelDir: path.join(dir, 'sft'), generatorSeed: seed },
+        }));
+        pairsPath = judged.path;
+        pairs = {
+          source: 'judge-stage', pairs: judged.records, mined: mined.records, judged: judged.judged, judgePairs: judged.pairs, variantPairs: judged.variantPairs,
+          conflicts: judged.conflicts, added: judged.added, pool: judged.pool, requests: server.requests, labels: judged.labels,
+        };
+      } finally {
+        await server.close();
+        await pg.end();
+      }
     } else {
       // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it
       // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.

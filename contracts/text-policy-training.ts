@@ -90,6 +90,8 @@ export interface JudgeInput {
   margin?: number;
   /** Most training items judged (overrides `llm_judge.pairs.max_items`). */
   maxItems?: number;
+  /** Decisions in the unseen pool the judge labels (overrides `llm_judge.pool.size`; 0: no pool). */
+  poolSize?: number;
 }
 
 /** One criterion the judge scores each answer on: a label per level, each with its score. */
@@ -127,6 +129,14 @@ export interface PolicyJudgeConfig {
   variantCandidates: number;
   /** Most of them per item kept as pairs: those whose verdict the judge gives the other way than the item's. */
   variants: number;
+  /**
+   * Unseen decisions the judge labels, as synthetic preference data (the SFT model scores them; those it gets
+   * wrong or barely right at 0.5, their one-fact flips and as many right items of the other verdict become
+   * pairs): `generated` draws `size` fresh decisions from the run's generator (runs on generated data only),
+   * `served` takes the model's `size` most recent served decisions that logged their snapshot, `none` skips it.
+   * Absent in runs started before the pool.
+   */
+  pool?: { source: 'none' | 'generated' | 'served'; size: number };
   /** Most reviewed served decisions (decision_feedback) judged for the agreement with reviewers. */
   maxFeedback: number;
   /** The judge evaluation passes when its agreement with the labels is at least this. */
@@ -376,6 +386,28 @@ export interface JudgeCandidatesRequest {
   outDir: string;
   /** Seeds the draw of one-fact changes (default 0). */
   seed?: number;
+  /**
+   * The unseen pool (judge.pool): the SFT model that scores it and, for a generated pool, the run's generator
+   * seed (the pool is drawn with another seed derived from it). Absent: no pool.
+   */
+  pool?: { modelDir: string; generatorSeed?: number };
+}
+
+/** What the judge made of the unseen pool (judge_pool.jsonl: one row per decision). */
+export interface JudgePoolSummary {
+  source: 'generated' | 'served';
+  /** Decisions in the pool (fewer than asked when fewer were served), and those the judge decided. */
+  size: number;
+  decided: number;
+  /** Decided items the SFT model answers against the judge at 0.5, and those barely right (|p_approve − 0.5| < 0.1). */
+  errors: number;
+  marginal: number;
+  /** One-fact changes of those items judged, those kept as pairs (the judge gave the other verdict), and the right items of the other verdict added. */
+  variantsJudged: number;
+  variantPairs: number;
+  matched: number;
+  /** Pairs from the pool in all (errors + marginal + variantPairs + matched). */
+  pairs: number;
 }
 
 /** The judge's verdict (the answer it scored higher by at least the margin) against people's. */
@@ -403,7 +435,7 @@ export interface JudgeCandidatesResult {
   scoresPath: string;
   /** The judge's own pairs (JSONL). */
   judgePairsPath: string;
-  /** Training items judged (two answers each), answers scored and answers the judge failed on (no usable answer). */
+  /** Training items judged (two answers each); answers scored and answers the judge failed on (no usable answer), over every set it judged (training items and their changes, reviewed decisions, the pool and its changes). */
   judged: number;
   scored: number;
   failed: number;
@@ -417,6 +449,8 @@ export interface JudgeCandidatesResult {
   /** One-fact changes of the judged items scored, and those kept as pairs (the judge flipped the item's verdict); in judge_variants.jsonl. */
   variantsJudged: number;
   variantPairs: number;
+  /** The unseen pool, when the config has one. */
+  pool?: JudgePoolSummary;
   /** Mean score of the SFT model's answers and of the alternatives, overall and per criterion. */
   meanScore: { sft: number | null; alternative: number | null };
   criteria: Record<string, { sft: number | null; alternative: number | null }>;

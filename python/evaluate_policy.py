@@ -3,6 +3,10 @@
     python python/evaluate_policy.py --model DIR --data sft_eval.jsonl --out metrics.json
         [--threshold 0.5 | --calibrate sft_val.jsonl [--fnr-bound 0.02]] [--adjudicated sft_eval_adjudicated.jsonl]
         [--batch-size 32] [--predictions predictions.jsonl]
+    python python/evaluate_policy.py --model DIR --score prompts.jsonl --predictions predictions.jsonl
+
+With --score, the lines are prompts without an answer ({"messages": [system, user]}: unlabelled decisions, e.g.
+the judge stage's pool) and only {"p_approve"} per line is written; the printed object counts them.
 
 Each line of --data is an SFT conversation (system, user, assistant); the human label is the assistant's
 first word (APPROVE = the decision was good, FLAG = bad). The model is not asked to generate: the prompt
@@ -65,6 +69,42 @@ def load_conversations(path: Path) -> list[tuple[list[dict], str]]:
     if not items:
         raise SystemExit(f"{path}: no conversations")
     return items
+
+
+def load_prompts(path: Path) -> list[tuple[list[dict], None]]:
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)["messages"]
+                if any(m["role"] == "assistant" for m in messages) or not messages:
+                    raise ValueError("an answer, or no message")
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                raise SystemExit(f"{path} line {number}: expected {{\"messages\": [system, user]}} without an answer ({error!r})")
+            items.append((messages, None))
+    return items
+
+
+def score_only(args) -> int:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.monotonic()
+    prompts = load_prompts(args.score)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
+    model.eval()
+    probs = score(model, tokenizer, prompts, args.batch_size) if prompts else []
+    args.predictions.parent.mkdir(parents=True, exist_ok=True)
+    with args.predictions.open("w") as handle:
+        for p in probs:
+            handle.write(json.dumps({"p_approve": p}) + "\n")
+    summary = {"model": str(args.model), "data": str(args.score), "n": len(probs),
+               "mean_p_approve": sum(probs) / len(probs) if probs else None, "seconds": round(time.monotonic() - started, 3)}
+    print(json.dumps(summary))
+    return 0
 
 
 def verdict_token_ids(tokenizer) -> dict[str, int]:
@@ -166,8 +206,9 @@ def score(model, tokenizer, conversations, batch_size: int) -> list[float]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--data", type=Path, required=True, help="SFT conversations (sft_eval.jsonl)")
-    parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
+    parser.add_argument("--data", type=Path, help="SFT conversations (sft_eval.jsonl)")
+    parser.add_argument("--out", type=Path, help="metrics JSON to write")
+    parser.add_argument("--score", type=Path, help="prompts without answers: write only p_approve per line to --predictions")
     parser.add_argument("--threshold", type=float, default=None, help="approve when p_approve >= this (default 0.5)")
     parser.add_argument("--calibrate", type=Path, help="SFT conversations of a validation split: choose the threshold there")
     parser.add_argument("--fnr-bound", type=float, default=TARGETS["fnr"][1], help="the FNR the calibrated threshold keeps below on validation")
@@ -175,6 +216,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--predictions", type=Path, help="optional JSONL of (label, p_approve) per item")
     args = parser.parse_args(argv)
+    if args.score is not None:
+        extra = [flag for flag, value in (("--data", args.data), ("--out", args.out), ("--threshold", args.threshold), ("--calibrate", args.calibrate), ("--adjudicated", args.adjudicated)) if value is not None]
+        if extra:
+            raise SystemExit(f"--score scores unlabelled prompts; {', '.join(extra)} do not apply to it")
+        if args.predictions is None:
+            raise SystemExit("--score needs --predictions (where p_approve per prompt is written)")
+        return score_only(args)
+    if args.data is None or args.out is None:
+        raise SystemExit("--data and --out are required (or --score with --predictions)")
     if args.threshold is not None and args.calibrate is not None:
         raise SystemExit("--threshold and --calibrate: give one (a fixed threshold, or a validation split to choose it on)")
     if args.threshold is None and args.calibrate is None:

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -33,7 +33,7 @@ import { textPolicyTraining } from './textPolicyTraining';
 import { describeWithOumiVenv } from '../test/support/tools';
 import { DecisionStore } from '../decision-log';
 import { generateDecisions } from '../ml/policy-data/generate';
-import { isBorderline, judgeEvaluations, judgeExpectations, ruleVerdict } from '../activities/oumi/testing/judge-checks';
+import { isBorderline, judgeEvaluations, judgeExpectations, poolExpectations, ruleVerdict } from '../activities/oumi/testing/judge-checks';
 import { startRuleJudgeServer, type RuleJudgeServer } from '../activities/oumi/testing/rule-judge-server';
 
 const root = resolve(__dirname, '..');
@@ -91,7 +91,8 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
       startCanary: true,
       force: true, // 30 SFT steps miss seed 003's targets: the canary starts only forced (textPolicyTraining.gates.int.test.ts)
       timeouts: { trainSeconds: 600, heartbeatSeconds: 120 },
-      judge: { endpoint: judgeServer.url, model: 'rule-judge' }, // configs/oumi/policy_rl.yaml, the endpoint overridden
+      // configs/oumi/policy_rl.yaml, the endpoint overridden; a generated pool of 120 unseen decisions (20,000 by default)
+      judge: { endpoint: judgeServer.url, model: 'rule-judge', poolSize: 120 },
     };
     // Served decisions of this model that reviewers judged: the reviewer follows the rule except on the first.
     const reviewed = generateDecisions({ n: 10, seed: 31 }).filter((r) => !isBorderline(r, 0.03));
@@ -227,11 +228,40 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     const judgeExpected = await judgeExpectations(result.workDir, judged, 1000, 0.03, 3);
     expect(judged.judged).toBe((await readFile(join(result.workDir, 'prepared', 'train.jsonl'), 'utf8')).trim().split('\n').length); // max_items 1000: every training item
     expect(judged.variantsJudged).toBe(6 * judged.judged); // variant_candidates 6 one-fact changes of each (every decision has at least 14)
-    expect(judgeServer.requests).toBe(2 * (judged.judged + judged.variantsJudged + reviewed.length));
+    const pool = judged.pool!;
+    const poolJudged = pool.size + pool.variantsJudged;
+    expect(judgeServer.requests).toBe(2 * (judged.judged + judged.variantsJudged + reviewed.length + poolJudged));
     expect([...judgeServer.authorizations]).toEqual([`Bearer ${judgeKey}`]);
-    expect(judged).toMatchObject({ scored: 2 * (judged.judged + judged.variantsJudged + reviewed.length), failed: 0, margin: 0.5, judgeModel: 'rule-judge', belowMargin: judgeExpected.belowMargin, pairs: judgeExpected.chosen.length, labels: judgeExpected.labels });
-    // The judge's pairs: its verdict on each decided item, then on each one-fact change it decided the other way (synthetic preference data).
-    expect(judgeExpected.judgePairs.map((p) => p.chosen)).toEqual([...judgeExpected.chosen, ...judgeExpected.variantChosen]);
+    expect(judged).toMatchObject({ scored: 2 * (judged.judged + judged.variantsJudged + reviewed.length + poolJudged), failed: 0, margin: 0.5, judgeModel: 'rule-judge', belowMargin: judgeExpected.belowMargin, pairs: judgeExpected.chosen.length, labels: judgeExpected.labels });
+    // The judge's pairs: its verdict on each decided item, then on each one-fact change it decided the other way (synthetic preference data),
+    // then the pool's: its hard items (the SFT model wrong or barely right at 0.5 by the judge), their flips, their matches.
+    const trainingPairs = judgeExpected.chosen.length + judgeExpected.variantChosen.length;
+    expect(judgeExpected.judgePairs.slice(0, trainingPairs).map((p) => p.chosen)).toEqual([...judgeExpected.chosen, ...judgeExpected.variantChosen]);
+    // The unseen pool: fresh decisions from the run's generator (seed 21 + 1000, no label), scored by the SFT model, judged.
+    const poolExpected = await poolExpectations(join(result.workDir, 'judge'), 0.03, 3);
+    expect(poolExpected.records).toEqual(generateDecisions({ n: 120, seed: 1021, labelNoise: 0 }).map((r) => ({ input: r.input, output: r.output })));
+    expect(poolExpected.scores.every((p) => p >= 0 && p <= 1)).toBe(true);
+    expect(poolExpected.hard.length).toBeGreaterThan(0);
+    expect(pool).toMatchObject({
+      source: 'generated', size: 120, decided: poolExpected.verdicts.filter((v) => v !== null).length, errors: poolExpected.errors, marginal: poolExpected.hard.length - poolExpected.errors,
+      variantsJudged: 6 * poolExpected.hard.length, variantPairs: poolExpected.variantChosen.length,
+    });
+    expect(poolExpected.roles.flatMap((r, i) => (r === 'hard' ? [i] : []))).toEqual(poolExpected.hard);
+    const matched = poolExpected.roles.flatMap((r, i) => (r === 'matched' ? [i] : []));
+    expect(pool.matched).toBe(matched.length);
+    // a match is an item the model gets confidently right, of the other verdict than the hard ones it balances
+    for (const i of matched) expect(Math.abs(poolExpected.scores[i] - 0.5) >= 0.1 && (poolExpected.scores[i] >= 0.5) === (poolExpected.verdicts[i] === 'APPROVE')).toBe(true);
+    const hardApprove = poolExpected.hard.filter((i) => poolExpected.verdicts[i] === 'APPROVE').length;
+    expect(matched.filter((i) => poolExpected.verdicts[i] === 'FLAG').length).toBeLessThanOrEqual(hardApprove);
+    expect(pool.pairs).toBe(poolExpected.hard.length + pool.variantPairs + pool.matched);
+    const poolPairs = judgeExpected.judgePairs.slice(trainingPairs);
+    expect(poolPairs).toHaveLength(pool.pairs);
+    const head = poolExpected.hard.length + poolExpected.variantChosen.length;
+    expect(poolPairs.slice(0, head).map((p) => p.chosen)).toEqual([...poolExpected.hard.map((i) => poolExpected.verdicts[i]), ...poolExpected.variantChosen]);
+    expect(poolPairs.slice(head).map((p) => p.chosen).sort()).toEqual(matched.map((i) => poolExpected.verdicts[i]).sort());
+    // and they went into the DPO file (pool prompts are not training prompts: no base pair contradicts them)
+    const mergedPrompts = new Set(judgeExpected.merged.map((p) => p.prompt));
+    expect(poolPairs.every((p) => mergedPrompts.has(p.prompt))).toBe(true);
     expect(judged.variantPairs).toBe(judgeExpected.variantChosen.length);
     expect(judged.variantPairs).toBeGreaterThan(judged.judged / 2);
     for (const v of judgeExpected.variants.filter((x) => x.pair)) expect(ruleVerdict(v.record)).not.toBe(v.item);
@@ -289,6 +319,22 @@ describeWithVenv('textPolicyTraining on the real Temporal dev server and the rea
     let cause = err as { message?: string; cause?: unknown };
     while (cause.cause) cause = cause.cause as typeof cause;
     expect(cause.message).toMatch(/data = ".*no\/such\/labeled_decisions.jsonl"; expected a labeled_decisions.jsonl file \(not found\)/);
+  });
+
+  it("refuses at once a generated judge pool on a run that trains on a file, naming the config's field and the fix", async () => {
+    const taskQueue = `${TASK_QUEUES.oumi}-${randomUUID()}`;
+    const worker = await oumiWorker(taskQueue);
+    const file = join(dataDir, 'own-decisions.jsonl');
+    await writeFile(file, generateDecisions({ n: 5, seed: 3 }).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const err = await worker.runUntil(
+      env.client.workflow.execute(textPolicyTraining, { taskQueue, workflowId: `policy/${randomUUID()}`, args: [{ data: file, judge: { endpoint: judgeServer.url } }] }).catch((e: unknown) => e),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    let cause = err as { message?: string; cause?: unknown };
+    while (cause.cause) cause = cause.cause as typeof cause;
+    expect(cause.message).toBe(
+      `configs/oumi/policy_rl.yaml: llm_judge.pool.source is generated, but this run trains on a file (data.path ${file}), not on generated data; set pool.source to served (the model's served decisions) or none there, or give judge.poolSize 0`,
+    );
   });
 
   it('cancelled during SFT: the trainer process is killed and the run is marked cancelled', async () => {

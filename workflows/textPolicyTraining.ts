@@ -166,6 +166,10 @@ export async function textPolicyTraining(input: TextPolicyTrainingInput = {}): P
         judged = await work.judgePolicyCandidates({
           judge: run.judgeConfig, model: run.model, recordsPath: data.train.path, predictionsPath, threshold: sftMetrics.threshold,
           basePairsPath: mined.path ?? data.dpoTrain.path, outDir: dir('judge'), seed: run.splitSeed,
+          // The unseen pool (llm_judge.pool): the SFT model scores it; a generated one is drawn from the run's generator.
+          ...(run.judgeConfig.pool && run.judgeConfig.pool.source !== 'none'
+            ? { pool: { modelDir: sft.outputDir, ...('generate' in run.data ? { generatorSeed: run.data.generate.seed } : {}) } }
+            : {}),
         });
       }
     }

@@ -6,9 +6,12 @@
  *   labeled_decisions.jsonl  the decision records (snapshot decisions only) labelled with the reviewer's
  *                            verdict — what `autopilot train policy --data FILE` takes
  *   sft.jsonl                Oumi conversations whose assistant turn is the reviewer's verdict and reason
- *   dpo.jsonl                preference pairs: the reviewer's verdict chosen over the opposite one (for an
- *                            overridden decision the rejected answer is the policy's own); decisions
- *                            served from a rendered `text` give pairs only (their prompt is the text)
+ *   dpo.jsonl                preference pairs: the reviewer's verdict alone chosen over the opposite one (for
+ *                            an overridden decision the rejected answer is the policy's own). The verdict
+ *                            alone, as the workflow's DPO pairs: with a reason after it DPO learns the text
+ *                            after the verdict instead of the verdict (ml/policy-data/counterfactual.ts,
+ *                            verdictPair). Decisions served from a rendered `text` give pairs only (their
+ *                            prompt is the text; the reviewer's reason stays in decision_feedback)
  *   manifest.json            sha256, bytes and rows of each file, the window, the deployment, the counts
  *
  * The window is [from, to) over the decisions' times. Written to a temporary folder renamed into place
@@ -18,8 +21,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DecisionStore, ReviewedDecision } from '../../decision-log';
 import { labeledDecisionSchema, type LabeledDecision } from '../../ml/policy-data/decision';
-import { toPreferencePair, toSftConversation } from '../../ml/policy-data/examples';
-import { IM_END, labelFor, renderAnswer, type Verdict } from '../../ml/policy-data/prompt';
+import { verdictPair } from '../../ml/policy-data/counterfactual';
+import { toSftConversation } from '../../ml/policy-data/examples';
+import { labelFor, type Verdict } from '../../ml/policy-data/prompt';
 import { HashedWriter, writeFolderAtomically } from './export';
 
 export const FEEDBACK_EXPORT_FORMAT = 'autopilot.feedback-export/1';
@@ -45,7 +49,6 @@ export interface FeedbackExportManifest {
   files: Record<'labeled_decisions.jsonl' | 'sft.jsonl' | 'dpo.jsonl', { sha256: string; bytes: number; rows: number }>;
 }
 
-const DEFAULT_REASON: Record<Verdict, string> = { APPROVE: 'the reviewer accepted these actions', FLAG: 'the reviewer rejected these actions' };
 
 /** The decision record behind a snapshot decision (`features.snapshot`), labelled with the verdict; null for a text decision. */
 function labeledRecord(d: ReviewedDecision): LabeledDecision | null {
@@ -78,15 +81,14 @@ export async function exportFeedback(decisions: DecisionStore, o: FeedbackExport
           const reason = d.reason ?? undefined;
           l.push(JSON.stringify(record));
           s.push(JSON.stringify(toSftConversation(record, reason)));
-          p.push(JSON.stringify(toPreferencePair(record, reason)));
+          p.push(JSON.stringify(verdictPair(record, d.verdict)));
           continue;
         }
         const text = (d.features as { text?: unknown } | null)?.text;
         if (typeof text !== 'string') throw new Error(`decision ${d.decisionId}: its features have neither snapshot nor text`);
         textOnly++;
-        const reason = d.reason ?? DEFAULT_REASON[d.verdict];
         const other: Verdict = d.verdict === 'APPROVE' ? 'FLAG' : 'APPROVE';
-        p.push(JSON.stringify({ prompt: text, chosen: renderAnswer(d.verdict, reason) + IM_END, rejected: renderAnswer(other, reason) + IM_END }));
+        p.push(JSON.stringify({ prompt: text, chosen: d.verdict, rejected: other }));
       }
       const lines = (a: string[]) => a.map((x) => `${x}\n`).join('');
       await labeled.write(lines(l), l.length);

@@ -13,6 +13,7 @@ describe("configs/oumi/policy_rl.yaml's llm_judge block", () => {
     expect(c).toMatchObject({
       engine: 'remote', model: 'claude-3-sonnet', endpoint: 'http://127.0.0.1:8000/v1/chat/completions', apiKeyEnv: 'AUTOPILOT_JUDGE_API_KEY',
       aggregation: 'weighted_mean', responseFormat: 'json', margin: 0.5, maxItems: 1000, variantCandidates: 6, variants: 3, maxFeedback: 500, minAgreement: 0.8,
+      pool: { source: 'generated', size: 20000 },
     });
     expect(c.criteria).toEqual([BUILT_IN_CRITERIA.action_appropriateness, BUILT_IN_CRITERIA.risk_assessment_accuracy]);
     expect(c.config.path).toBe(FILE);
@@ -24,6 +25,17 @@ describe("configs/oumi/policy_rl.yaml's llm_judge block", () => {
   it("takes the input's overrides", () => {
     const c = resolveJudgeConfig(shipped, FILE, { endpoint: 'http://judge:9000/v1/chat/completions', model: 'qwen', margin: 0.25, maxItems: 12 })!;
     expect(c).toMatchObject({ endpoint: 'http://judge:9000/v1/chat/completions', model: 'qwen', margin: 0.25, maxItems: 12 });
+    expect(resolveJudgeConfig(shipped, FILE, { poolSize: 300 })!.pool).toEqual({ source: 'generated', size: 300 });
+    expect(resolveJudgeConfig(shipped, FILE, { poolSize: 0 })!.pool).toEqual({ source: 'none', size: 0 });
+    expect(resolveJudgeConfig(shipped.replace('source: generated', 'source: served'), FILE, {})!.pool).toEqual({ source: 'served', size: 20000 });
+  });
+
+  it('has no pool when the block names none (older configs), and refuses a pool size with no pool to size', () => {
+    const bare = 'llm_judge:\n  model: m\n  endpoint: http://x/v1/chat/completions\n  criteria: [action_appropriateness]\n';
+    expect(resolveJudgeConfig(bare, 'c.yaml', {})!.pool).toEqual({ source: 'none', size: 20000 });
+    expect(() => resolveJudgeConfig(bare, 'c.yaml', { poolSize: 50 })).toThrow('c.yaml: llm_judge.pool.source is none, so judge.poolSize 50 has no pool to size; set pool.source to generated or served there (or judge.poolSize 0)');
+    expect(() => resolveJudgeConfig(shipped.replace('source: generated', 'source: everything'), FILE, {})).toThrow(/llm_judge\.pool\.source: got "everything"/);
+    expect(() => resolveJudgeConfig(shipped.replace('size: 20000', 'size: -5'), FILE, {})).toThrow(/llm_judge\.pool\.size: got -5/);
   });
 
   it('runs a local model folder with model_path, and is off with enabled: false', () => {
@@ -56,7 +68,8 @@ describe("configs/oumi/policy_rl.yaml's llm_judge block", () => {
     expect(() => parseJudgeInput({ endpoint: 'ftp://x' })).toThrow('judge.endpoint = "ftp://x"; expected an http(s) URL');
     expect(() => parseJudgeInput({ margin: -1 })).toThrow('judge.margin = -1; expected a number in [0, 1]');
     expect(() => parseJudgeInput({ maxItems: 1.5 })).toThrow('judge.maxItems = 1.5; expected an integer ≥ 1');
-    expect(() => parseJudgeInput({ apiKey: 'sk' })).toThrow('judge.apiKey = "sk"; expected one of config, endpoint, model, margin, maxItems');
+    expect(() => parseJudgeInput({ apiKey: 'sk' })).toThrow('judge.apiKey = "sk"; expected one of config, endpoint, model, margin, maxItems, poolSize');
+    expect(() => parseJudgeInput({ poolSize: -1 })).toThrow('judge.poolSize = -1; expected an integer ≥ 0 (0: no pool)');
   });
 
   it('records an endpoint without user-info or query', () => {

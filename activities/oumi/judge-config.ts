@@ -66,6 +66,7 @@ export const llmJudgeSchema = z.strictObject({
     system_instruction: z.string().min(1).default(DEFAULT_SYSTEM_INSTRUCTION),
     prompt_template: z.string().min(1).default(DEFAULT_PROMPT_TEMPLATE),
     pairs: z.strictObject({ margin: z.number().min(0).max(1).default(0.5), max_items: z.number().int().min(1).default(1000), variant_candidates: z.number().int().min(0).default(6), variants: z.number().int().min(0).default(3) }).prefault({}),
+    pool: z.strictObject({ source: z.enum(['none', 'generated', 'served']).default('none'), size: z.number().int().min(0).default(20000) }).prefault({}),
     agreement: z.strictObject({ max_feedback: z.number().int().min(0).default(500), min_agreement: z.number().min(0).max(1).default(0.8) }).prefault({}),
     inference: z.strictObject({ num_workers: z.number().int().min(1).default(4), max_new_tokens: z.number().int().min(16).default(512), temperature: z.number().min(0).max(2).default(0) }).prefault({}),
   }),
@@ -78,14 +79,15 @@ function fail(field: string, value: unknown, expected: string): never {
 /** Validates the input's `judge` object (pure; the config file is read by resolveJudgeConfig). */
 export function parseJudgeInput(raw: unknown): JudgeInput | null {
   if (raw === undefined || raw === null) return null;
-  if (typeof raw !== 'object' || Array.isArray(raw)) fail('judge', raw, '{ config?, endpoint?, model?, margin?, maxItems? }');
+  if (typeof raw !== 'object' || Array.isArray(raw)) fail('judge', raw, '{ config?, endpoint?, model?, margin?, maxItems?, poolSize? }');
   const v = raw as Record<string, unknown>;
-  const known = ['config', 'endpoint', 'model', 'margin', 'maxItems'];
+  const known = ['config', 'endpoint', 'model', 'margin', 'maxItems', 'poolSize'];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(`judge.${k}`, v[k], `one of ${known.join(', ')}`);
   for (const k of ['config', 'model'] as const) if (v[k] !== undefined && (typeof v[k] !== 'string' || (v[k] as string).trim() === '')) fail(`judge.${k}`, v[k], 'a non-empty string');
   if (v.endpoint !== undefined && (typeof v.endpoint !== 'string' || !/^https?:\/\/\S+$/.test(v.endpoint))) fail('judge.endpoint', v.endpoint, 'an http(s) URL of an OpenAI-compatible chat-completions endpoint');
   if (v.margin !== undefined && !(typeof v.margin === 'number' && v.margin >= 0 && v.margin <= 1)) fail('judge.margin', v.margin, 'a number in [0, 1]');
   if (v.maxItems !== undefined && !(typeof v.maxItems === 'number' && Number.isInteger(v.maxItems) && v.maxItems >= 1)) fail('judge.maxItems', v.maxItems, 'an integer ≥ 1');
+  if (v.poolSize !== undefined && !(typeof v.poolSize === 'number' && Number.isInteger(v.poolSize) && v.poolSize >= 0)) fail('judge.poolSize', v.poolSize, 'an integer ≥ 0 (0: no pool)');
   return v as JudgeInput;
 }
 
@@ -109,6 +111,9 @@ export function resolveJudgeConfig(text: string, file: string, input: JudgeInput
     if (!known) throw new Error(`${file}: llm_judge.criteria[${i}]: got ${JSON.stringify(c)}, expected one of ${Object.keys(BUILT_IN_CRITERIA).join(', ')} or { id, description, scores, weight }`);
     return known;
   });
+  if (input.poolSize !== undefined && input.poolSize > 0 && parsed.pool.source === 'none') {
+    throw new Error(`${file}: llm_judge.pool.source is none, so judge.poolSize ${input.poolSize} has no pool to size; set pool.source to generated or served there (or judge.poolSize 0)`);
+  }
   const ids = criteria.map((c) => c.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new Error(`${file}: llm_judge.criteria: ${JSON.stringify(dup)} appears twice; expected each criterion once`);
@@ -127,6 +132,7 @@ export function resolveJudgeConfig(text: string, file: string, input: JudgeInput
     maxItems: input.maxItems ?? parsed.pairs.max_items,
     variantCandidates: parsed.pairs.variant_candidates,
     variants: parsed.pairs.variants,
+    pool: { source: (input.poolSize ?? parsed.pool.size) === 0 ? 'none' : parsed.pool.source, size: input.poolSize ?? parsed.pool.size },
     maxFeedback: parsed.agreement.max_feedback,
     minAgreement: parsed.agreement.min_agreement,
     numWorkers: parsed.inference.num_workers,

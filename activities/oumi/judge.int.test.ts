@@ -18,7 +18,7 @@ import { createArtifactStore } from '../../registry/artifacts';
 import { Registry } from '../../registry/index';
 import { migrate } from '../../registry/migrate';
 import { createTestDatabase, type TestDatabase } from '../../test/support/pg';
-import { createPolicyJudgeActivities, reviewedDecisionsOfModel } from './judge';
+import { createPolicyJudgeActivities, reviewedDecisionsOfModel, servedSnapshotsOfModel } from './judge';
 import { resolveJudgeConfig } from './judge-config';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -65,6 +65,14 @@ describe('the judge stage on PostgreSQL: reviewed decisions, judge evaluations, 
     expect(reviewed.every((r) => r.verdict === 'FLAG')).toBe(true);
     expect(await reviewedDecisionsOfModel(db.pool, model, 0)).toEqual([]);
     expect(await reviewedDecisionsOfModel(db.pool, model, 50)).toHaveLength(6);
+  });
+
+  it("reads the model's served snapshot decisions for the judge's pool, newest first, without their labels or verdicts", async () => {
+    const served = await servedSnapshotsOfModel(db.pool, model, 4);
+    expect(served).toEqual(snapshots.slice(2).reverse().map((s) => ({ input: s.input, output: s.output })));
+    expect(await servedSnapshotsOfModel(db.pool, model, 0)).toEqual([]);
+    expect(await servedSnapshotsOfModel(db.pool, model, 50)).toHaveLength(6); // the text decision and the other model's are not in it
+    expect(await servedSnapshotsOfModel(db.pool, 'no-such-model', 50)).toEqual([]);
   });
 
   const judged = (agreementRate: number | null): JudgeCandidatesResult => ({

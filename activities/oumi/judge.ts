@@ -9,8 +9,12 @@
  *                               (ml/policy-data/judging.ts). Up to `variantCandidates` one-fact changes of each
  *                               judged item are scored too; those the judge gives the other verdict than the
  *                               item's (at most `variants` per item) become pairs as well (synthetic preference
- *                               data, ml/policy-data/counterfactual.ts). Those pairs join the base DPO pairs
- *                               (contradicting ones dropped). The judge's verdicts are compared with the labels and with the
+ *                               data, ml/policy-data/counterfactual.ts). With `llm_judge.pool`, an unseen pool
+ *                               (fresh generated decisions, or the model's served ones) is scored by the SFT
+ *                               model and judged too: the items it gets wrong or barely right at 0.5 by the
+ *                               judge's verdict, their one-fact changes the judge flips (a second judge round)
+ *                               and as many right items of the other verdict become pairs. Those pairs join the
+ *                               base DPO pairs (contradicting ones dropped). The judge's verdicts are compared with the labels and with the
  *                               reviewers' (agreement, Cohen's kappa).
  *   recordPolicyJudgeEvaluation a `judge` evaluation of each registered version with that agreement.
  *
@@ -23,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import type { JudgeAgreement, JudgeCandidatesRequest, JudgeCandidatesResult, PolicyJudgeActivities, PolicyJudgeConfig } from '../../contracts/text-policy-training';
+import type { JudgeAgreement, JudgeCandidatesRequest, JudgeCandidatesResult, JudgePoolSummary, PolicyJudgeActivities, PolicyJudgeConfig } from '../../contracts/text-policy-training';
 import { labeledDecisionSchema, parseDecisionsJsonl, type LabeledDecision } from '../../ml/policy-data/decision';
 import type { PreferencePair } from '../../ml/policy-data/examples';
 import {
@@ -37,13 +41,17 @@ import {
   type JudgedAnswer,
   type ScoredPrediction,
 } from '../../ml/policy-data/judging';
-import { oneFactChanges, verdictPair } from '../../ml/policy-data/counterfactual';
-import { verdictFor, type Verdict } from '../../ml/policy-data/prompt';
+import { matchedEasyItems, minePool, oneFactChanges, verdictPair } from '../../ml/policy-data/counterfactual';
+import { generateDecisions } from '../../ml/policy-data/generate';
+import { promptMessages, verdictFor, type Verdict } from '../../ml/policy-data/prompt';
 import { Rng } from '../../ml/rng';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { JsonObject } from '../../registry/types';
 import { runPythonJson } from './python';
+
+/** The SFT model's decision point on the pool: its answer there is APPROVE when p_approve ≥ 0.5 (as mined). */
+const POOL_AT = 0.5;
 
 export interface PolicyJudgeDeps {
   pool: Pool;
@@ -73,6 +81,27 @@ export async function reviewedDecisionsOfModel(pool: Pool, model: string, limit:
     const parsed = labeledDecisionSchema.safeParse({ ...(r.features?.snapshot as object), label: 'good' });
     if (!parsed.success) throw new Error(`decision ${r.decision_id}: its logged snapshot is not a decision record (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`);
     return { record: parsed.data, served: r.served_verdict, verdict: r.verdict };
+  });
+}
+
+type Snapshot = Pick<LabeledDecision, 'input' | 'output'>;
+
+/** A generated pool is drawn with the run's generator seed plus this (bench/oumi-policy.ts draws the same pool). */
+export const POOL_SEED_OFFSET = 1000;
+
+/** A model's most recent served decisions that logged their snapshot (unlabelled: what the judge pool is made of). */
+export async function servedSnapshotsOfModel(pool: Pool, model: string, limit: number): Promise<Snapshot[]> {
+  if (limit === 0) return [];
+  const { rows } = await pool.query<{ decision_id: string; snapshot: unknown }>(
+    `SELECT decision_id, features->'snapshot' AS snapshot FROM decisions
+      WHERE model = $1 AND features->'snapshot' IS NOT NULL
+      ORDER BY time DESC, decision_id LIMIT $2`,
+    [model, limit],
+  );
+  return rows.map((r) => {
+    const parsed = labeledDecisionSchema.safeParse({ ...(r.snapshot as object), label: 'good' });
+    if (!parsed.success) throw new Error(`decision ${r.decision_id}: its logged snapshot is not a decision record (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`);
+    return { input: parsed.data.input, output: parsed.data.output };
   });
 }
 
@@ -152,32 +181,59 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       const variantCandidates: JudgeCandidate[] = variantsOf.flatMap((v, k) => candidatePair(k, v.record, 'APPROVE'));
       const reviewed = await reviewedDecisionsOfModel(deps.pool, request.model, cfg.maxFeedback);
       const feedback: JudgeCandidate[] = reviewed.flatMap((r, k) => candidatePair(k, r.record, r.served));
-      const candidates = [...training, ...variantCandidates, ...feedback];
 
       const out = (name: string): string => path.join(request.outDir, name);
       await writeAtomic(out('judge_config.json'), JSON.stringify(cfg, null, 2) + '\n');
-      await writeAtomic(out('judge_candidates.jsonl'), jsonl(candidates.map((c) => ({ request: c.request, response: c.response }))));
-      const summary = await runPythonJson<JudgeScriptSummary>(
-        'judge_policy.py',
-        ['--config', out('judge_config.json'), '--input', out('judge_candidates.jsonl'), '--out', out('judge_raw.jsonl')],
-        { root: deps.root, signal: cancellationSignal() },
-      );
-      const lines = (await readLines(out('judge_raw.jsonl'), 'judge output')).map((l) => JSON.parse(l) as ScoreLine);
-      if (lines.length !== candidates.length) throw new Error(`python/judge_policy.py wrote ${lines.length} judgments for ${candidates.length} answers`);
-      if (candidates.length > 0 && summary.scored === 0) {
-        throw new Error(`the judge (${cfg.model} at ${publicEndpoint(cfg.endpoint) ?? 'a local model'}) scored none of ${candidates.length} answers; first error: ${lines[0].error ?? 'none given'}`);
-      }
-      const answers: JudgedAnswer[] = lines.map((l) => ({
+      // One judge round: Oumi's rubric judge over a candidates file (importing Oumi takes ~10 s of each round).
+      const judgeRound = async (name: string, round: readonly JudgeCandidate[]): Promise<ScoreLine[]> => {
+        if (round.length === 0) return [];
+        await writeAtomic(out(`${name}_candidates.jsonl`), jsonl(round.map((c) => ({ request: c.request, response: c.response }))));
+        const summary = await runPythonJson<JudgeScriptSummary>(
+          'judge_policy.py',
+          ['--config', out('judge_config.json'), '--input', out(`${name}_candidates.jsonl`), '--out', out(`${name}_raw.jsonl`)],
+          { root: deps.root, signal: cancellationSignal() },
+        );
+        const scored = (await readLines(out(`${name}_raw.jsonl`), 'judge output')).map((l) => JSON.parse(l) as ScoreLine);
+        if (scored.length !== round.length) throw new Error(`python/judge_policy.py wrote ${scored.length} judgments for ${round.length} answers`);
+        if (summary.scored === 0) {
+          throw new Error(`the judge (${cfg.model} at ${publicEndpoint(cfg.endpoint) ?? 'a local model'}) scored none of ${round.length} answers; first error: ${scored[0].error ?? 'none given'}`);
+        }
+        return scored;
+      };
+      const toAnswer = (l: ScoreLine): JudgedAnswer => ({
         score: l.score,
         criteria: Object.fromEntries(Object.entries(l.criteria).map(([id, c]) => [id, { score: c.score, explanation: c.explanation }])),
-      }));
+      });
+
+      // The unseen pool (llm_judge.pool): unlabelled decisions the SFT model scores; the judge decides them below.
+      const poolSource = cfg.pool && cfg.pool.source !== 'none' && request.pool ? cfg.pool.source : null;
+      let poolRecords: Snapshot[] = [];
+      let poolScores: number[] = [];
+      if (poolSource !== null && cfg.pool && request.pool) {
+        if (poolSource === 'generated') {
+          if (request.pool.generatorSeed === undefined) throw ApplicationFailure.nonRetryable(`llm_judge.pool.source is generated, but this run's data is not generated (no generator seed); set pool.source to served or none in ${cfg.config.path}`, 'JudgePoolUnavailable');
+          poolRecords = generateDecisions({ n: cfg.pool.size, seed: request.pool.generatorSeed + POOL_SEED_OFFSET, labelNoise: 0 }).map((r) => ({ input: r.input, output: r.output }));
+        } else poolRecords = await servedSnapshotsOfModel(deps.pool, request.model, cfg.pool.size);
+        await writeAtomic(out('pool_prompts.jsonl'), jsonl(poolRecords.map((r) => ({ messages: promptMessages(r.input, r.output.actions) }))));
+        if (poolRecords.length > 0) {
+          await runPythonJson('evaluate_policy.py', ['--model', request.pool.modelDir, '--score', out('pool_prompts.jsonl'), '--predictions', out('pool_scores.jsonl')], { root: deps.root, signal: cancellationSignal() });
+          poolScores = (await readLines(out('pool_scores.jsonl'), 'pool scores')).map((l) => (JSON.parse(l) as { p_approve: number }).p_approve);
+          if (poolScores.length !== poolRecords.length) throw new Error(`python/evaluate_policy.py scored ${poolScores.length} of ${poolRecords.length} pool prompts`);
+        }
+      }
+      const poolCandidates: JudgeCandidate[] = poolRecords.flatMap((r, k) => candidatePair(k, r, poolScores[k] >= POOL_AT ? 'APPROVE' : 'FLAG'));
+
+      const candidates = [...training, ...variantCandidates, ...feedback, ...poolCandidates];
+      const lines = await judgeRound('judge', candidates);
+      const answers: JudgedAnswer[] = lines.map(toAnswer);
       const variantsEnd = training.length + variantCandidates.length;
-      const set = (k: number): string => (k < training.length ? 'train' : k < variantsEnd ? 'variant' : 'feedback');
+      const feedbackEnd = variantsEnd + feedback.length;
+      const set = (k: number): string => (k < training.length ? 'train' : k < variantsEnd ? 'variant' : k < feedbackEnd ? 'feedback' : 'pool');
       await writeAtomic(out('judge_scores.jsonl'), jsonl(candidates.map((c, k) => ({ set: set(k), item: c.item, source: c.source, verdict: c.verdict, ...lines[k] }))));
 
       const trainPrefs = preferences(training, answers.slice(0, training.length), cfg.margin);
       const variantPrefs = preferences(variantCandidates, answers.slice(training.length, variantsEnd), cfg.margin);
-      const feedbackPrefs = preferences(feedback, answers.slice(variantsEnd), cfg.margin);
+      const feedbackPrefs = preferences(feedback, answers.slice(variantsEnd, feedbackEnd), cfg.margin);
       const judgePairs: PreferencePair[] = trainPrefs.filter((p) => p.chosen !== null).map((p) => judgePair(records[p.item], p));
       // A change becomes a pair when the judge decided both it and its item, the other way round: the two
       // prompts differ in the one fact the verdict turns on. At most cfg.variants per item.
@@ -195,6 +251,51 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       });
       await writeAtomic(out('judge_variants.jsonl'), jsonl(variantRows));
       const variantPairs = variantRows.filter((r) => r.pair).length;
+      const trainingPairs = judgePairs.length;
+
+      // The pool: the judge's verdicts, the SFT model's hard items against them, a second round on their
+      // one-fact changes, and a right item of the other verdict per hard item (ml/policy-data/counterfactual.ts).
+      let poolSummary: JudgePoolSummary | undefined;
+      let roundTwoAnswers: JudgedAnswer[] = [];
+      if (poolSource !== null) {
+        const poolVerdicts = preferences(poolCandidates, answers.slice(feedbackEnd), cfg.margin).map((p) => p.chosen);
+        const mining = minePool(poolScores, poolVerdicts, { at: POOL_AT });
+        const poolChanges = mining.hard.flatMap((i) => rng.shuffle(oneFactChanges(poolRecords[i], rng)).slice(0, cfg.variantCandidates).map((record) => ({ of: i, record })));
+        const changeCandidates: JudgeCandidate[] = poolChanges.flatMap((v, k) => candidatePair(k, v.record, 'APPROVE'));
+        const changeLines = await judgeRound('judge_pool_variants', changeCandidates);
+        roundTwoAnswers = changeLines.map(toAnswer);
+        const changeVerdicts = preferences(changeCandidates, roundTwoAnswers, cfg.margin).map((p) => p.chosen);
+        const poolPairs: PreferencePair[] = mining.hard.map((i) => verdictPair(poolRecords[i], poolVerdicts[i] as Verdict));
+        const flipped = new Map<number, number>();
+        const changeRows = poolChanges.map((v, k) => {
+          const chosen = changeVerdicts[k];
+          const flips = chosen !== null && chosen !== poolVerdicts[v.of] && (flipped.get(v.of) ?? 0) < cfg.variants;
+          if (flips) {
+            flipped.set(v.of, (flipped.get(v.of) ?? 0) + 1);
+            poolPairs.push(verdictPair(v.record, chosen));
+          }
+          return { of: v.of, judged: chosen, item: poolVerdicts[v.of], pair: flips, record: v.record };
+        });
+        const matched = matchedEasyItems(mining, poolVerdicts, rng);
+        for (const i of matched) poolPairs.push(verdictPair(poolRecords[i], poolVerdicts[i] as Verdict));
+        const hard = new Set(mining.hard);
+        const matchedSet = new Set(matched);
+        await writeAtomic(out('judge_pool.jsonl'), jsonl(poolRecords.map((record, i) => ({ p_approve: poolScores[i], judged: poolVerdicts[i], role: hard.has(i) ? 'hard' : matchedSet.has(i) ? 'matched' : null, record }))));
+        await writeAtomic(out('judge_pool_variants.jsonl'), jsonl(changeRows));
+        judgePairs.push(...poolPairs);
+        const poolVariantPairs = changeRows.filter((r) => r.pair).length;
+        poolSummary = {
+          source: poolSource,
+          size: poolRecords.length,
+          decided: poolRecords.length - mining.undecided,
+          errors: mining.errors,
+          marginal: mining.hard.length - mining.errors,
+          variantsJudged: poolChanges.length,
+          variantPairs: poolVariantPairs,
+          matched: matched.length,
+          pairs: poolPairs.length,
+        };
+      }
       await writeAtomic(out('judge_pairs.jsonl'), jsonl(judgePairs));
       const base = (await readLines(request.basePairsPath, 'basePairsPath')).map((l) => JSON.parse(l) as PreferencePair);
       const merged = mergePreferencePairs(base, judgePairs);
@@ -205,7 +306,9 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       const human: JudgeAgreement = agreement(feedbackPrefs.map((p) => p.chosen), reviewed.map((r) => r.verdict));
       const bySource = (source: 'sft' | 'alternative', pick: (a: JudgedAnswer) => number | null) => mean(training.map((c, k) => (c.source === source ? pick(answers[k]) : null)));
       const criteria = Object.fromEntries(cfg.criteria.map((c) => [c.id, { sft: bySource('sft', (a) => a.criteria[c.id]?.score ?? null), alternative: bySource('alternative', (a) => a.criteria[c.id]?.score ?? null) }]));
-      const scoredAnswers = answers.filter((a) => a.score !== null).length;
+      // Both rounds: every answer the judge was asked about.
+      const allAnswers = [...answers, ...roundTwoAnswers];
+      const scoredAnswers = allAnswers.filter((a) => a.score !== null).length;
       return {
         judgeModel: cfg.model,
         endpoint: publicEndpoint(cfg.endpoint),
@@ -217,14 +320,15 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
         judgePairsPath: out('judge_pairs.jsonl'),
         judged: items.length,
         scored: scoredAnswers,
-        failed: answers.length - scoredAnswers,
-        pairs: judgePairs.length - variantPairs,
+        failed: allAnswers.length - scoredAnswers,
+        pairs: trainingPairs - variantPairs,
         belowMargin: trainPrefs.filter((p) => p.chosen === null && p.margin !== null).length,
         added: merged.added,
         conflicts: merged.conflicts,
         sftPreferred: trainPrefs.filter((p, k) => p.chosen !== null && p.chosen === training[2 * k].verdict).length,
         variantsJudged: variantsOf.length,
         variantPairs,
+        ...(poolSummary ? { pool: poolSummary } : {}),
         meanScore: { sft: bySource('sft', (a) => a.score), alternative: bySource('alternative', (a) => a.score) },
         criteria,
         labels,
@@ -253,6 +357,7 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
         sftPreferred: j.sftPreferred,
         variantsJudged: j.variantsJudged,
         variantPairs: j.variantPairs,
+        pool: j.pool,
         failed: j.failed,
         meanScore: j.meanScore,
         criteria: j.criteria,

@@ -127,6 +127,12 @@ export function createPolicyRunActivities(deps: PolicyRunDeps): PolicyRunActivit
         await mustExist(path.resolve(root, judgeFile), 'judge.config', 'a YAML file with an llm_judge block');
         try {
           judgeConfig = resolveJudgeConfig(await readFile(path.resolve(root, judgeFile), 'utf8'), judgeFile, input.judge);
+          if (judgeConfig?.pool?.source === 'generated' && !('generate' in input.data)) {
+            throw new Error(
+              `${judgeFile}: llm_judge.pool.source is generated, but this run trains on a file (data.path ${input.data.path}), not on generated data; ` +
+                'set pool.source to served (the model\'s served decisions) or none there, or give judge.poolSize 0',
+            );
+          }
         } catch (err) {
           invalid(err);
         }

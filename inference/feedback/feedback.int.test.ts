@@ -211,9 +211,11 @@ describe('POST /v1/feedback: a reviewer verdict on a served text-policy decision
       const sft = readFileSync(join(out, 'sft.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
       expect(sft[0].messages.at(-1)).toEqual({ role: 'assistant', content: expect.stringMatching(/^FLAG\b[\s\S]*the rollback touches a shared database/) });
       const pairs = readFileSync(join(out, 'dpo.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; chosen: string; rejected: string });
+      // DPO pairs are the verdict alone (the reviewer's over the other), as the workflow's: a reason after it would be learnt instead.
       const textPair = pairs.find((p) => p.prompt.includes('restart api'))!;
-      expect(textPair.chosen).toMatch(/^FLAG\b[\s\S]*no evidence of a crash/);
-      expect(textPair.rejected).toMatch(/^APPROVE\b/);
+      expect(textPair).toMatchObject({ chosen: 'FLAG', rejected: 'APPROVE' });
+      expect(pairs.map((p) => [p.chosen, p.rejected]).every(([c, r]) => (c === 'APPROVE' && r === 'FLAG') || (c === 'FLAG' && r === 'APPROVE'))).toBe(true);
+      expect(pairs.filter((p) => !p.prompt.includes('restart api')).map((p) => p.chosen)).toEqual(records.map((x) => (x.label === 'good' ? 'APPROVE' : 'FLAG')));
 
       // The next policyTraining run's data preparation takes the export as its labelled decisions.
       const prepared = await preparePolicyData({ decisionsPath: join(out, 'labeled_decisions.jsonl'), outDir: join(dir, 'prepared'), seed: 1, evalFraction: 0.3 });

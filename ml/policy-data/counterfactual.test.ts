@@ -1,4 +1,4 @@
-import { flippingVariants, judgedVerdictPairs, oneFactChanges, verdictPair, type JudgeGood } from './counterfactual';
+import { flippingVariants, judgedVerdictPairs, matchedEasyItems, minePool, oneFactChanges, verdictPair, type JudgeGood } from './counterfactual';
 import { generateDecisions } from './generate';
 import { judge } from './judge';
 import { promptMessages, renderChatML } from './prompt';
@@ -79,11 +79,24 @@ describe('counterfactual verdict pairs', () => {
     expect(judgedVerdictPairs(records, p, rule, { variants: 0, seed: 4 }).pairs).toHaveLength(30);
   });
 
+  it('splits a judged pool into hard items (wrong or barely right at 0.5) and easy ones, leaving out what the judge did not decide', () => {
+    const p = [0.9, 0.1, 0.55, 0.45, 0.97, 0.02, 0.95, 0.6, 0.3];
+    const v = ['FLAG', 'APPROVE', 'APPROVE', 'FLAG', 'APPROVE', 'FLAG', null, 'FLAG', 'FLAG'] as const;
+    const mining = minePool(p, v);
+    expect(mining).toEqual({ hard: [0, 1, 2, 3, 7], errors: 3, easyApprove: [4], easyFlag: [5, 8], undecided: 1 });
+    expect(minePool(p, v, { at: 0.5, margin: 0 }).hard).toEqual([0, 1, 7]);
+    // 2 hard APPROVE items ask for 2 easy FLAG ones, 3 hard FLAG items for 3 easy APPROVE ones (only 1 exists)
+    const drawn = matchedEasyItems(mining, v, new Rng(2));
+    expect([...drawn].sort()).toEqual([4, 5, 8]);
+    expect(() => minePool(p, v.slice(1))).toThrow('minePool: 8 verdicts but 9 scores');
+    expect(() => minePool(p, v, { margin: 1 })).toThrow('minePool: margin must be in [0, 1), got 1');
+  });
+
   it('refuses scores that do not fit', () => {
     const p = records.map(() => 0.5);
     expect(() => judgedVerdictPairs(records.slice(1), p, rule, { seed: 1 })).toThrow('299 records but 300 scores');
-    expect(() => judgedVerdictPairs(records, p.map((x, i) => (i === 7 ? 1.5 : x)), rule, { seed: 1 })).toThrow('score 7 is 1.5; expected p_approve in [0, 1]');
-    expect(() => judgedVerdictPairs(records, p, rule, { seed: 1, at: 0 })).toThrow('at must be in (0, 1), got 0');
+    expect(() => judgedVerdictPairs(records, p.map((x, i) => (i === 7 ? 1.5 : x)), rule, { seed: 1 })).toThrow("minePool: score 7 is 1.5; expected p_approve in [0, 1]");
+    expect(() => judgedVerdictPairs(records, p, rule, { seed: 1, at: 0 })).toThrow("minePool: at must be in (0, 1), got 0");
     expect(() => judgedVerdictPairs(records, p, rule, { seed: 1, variants: 1.5 })).toThrow('variants must be an integer ≥ 0, got 1.5');
   });
 });

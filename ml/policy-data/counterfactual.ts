@@ -89,49 +89,79 @@ export interface JudgedPairs {
   flag: number;
 }
 
+/** A pool of decisions the SFT model scored and the judge decided, split by what DPO should learn from. */
+export interface PoolMining {
+  /** Items the model answers against the judge or barely right (|p_approve − at| < margin), in pool order. */
+  hard: number[];
+  /** How many of `hard` the model answers against the judge. */
+  errors: number;
+  /** Confidently right items, by the judge's verdict. */
+  easyApprove: number[];
+  easyFlag: number[];
+  /** Items the judge left undecided (not used). */
+  undecided: number;
+}
+
+/**
+ * Splits a scored pool by the judge's verdicts (null: the judge could not decide; the item is left out):
+ * every item the model gets wrong at `at` or barely right is hard, the rest easy. Pure.
+ */
+export function minePool(pApprove: readonly number[], verdicts: readonly (Verdict | null)[], options: { at?: number; margin?: number } = {}): PoolMining {
+  const at = options.at ?? 0.5;
+  const margin = options.margin ?? 0.1;
+  if (verdicts.length !== pApprove.length) throw new Error(`minePool: ${verdicts.length} verdicts but ${pApprove.length} scores; expected one score per item, in order`);
+  if (!(at > 0 && at < 1)) throw new Error(`minePool: at must be in (0, 1), got ${at}`);
+  if (!(margin >= 0 && margin < 1)) throw new Error(`minePool: margin must be in [0, 1), got ${margin}`);
+  const out: PoolMining = { hard: [], errors: 0, easyApprove: [], easyFlag: [], undecided: 0 };
+  pApprove.forEach((p, i) => {
+    if (!(p >= 0 && p <= 1)) throw new Error(`minePool: score ${i} is ${p}; expected p_approve in [0, 1]`);
+    const verdict = verdicts[i];
+    if (verdict === null) {
+      out.undecided++;
+      return;
+    }
+    const wrong = (p >= at) !== (verdict === 'APPROVE');
+    if (wrong) out.errors++;
+    if (wrong || Math.abs(p - at) < margin) out.hard.push(i);
+    else (verdict === 'APPROVE' ? out.easyApprove : out.easyFlag).push(i);
+  });
+  return out;
+}
+
+/**
+ * For each hard item a confidently right item of the other verdict, drawn with `rng` (mined items alone are
+ * mostly one verdict, and a one-sided set moves every score one way, which the calibrated threshold then
+ * undoes): as many easy APPROVE items as hard FLAG ones and the other way round, fewer when fewer exist.
+ */
+export function matchedEasyItems(mining: PoolMining, verdicts: readonly (Verdict | null)[], rng: Rng): number[] {
+  const hardApprove = mining.hard.filter((i) => verdicts[i] === 'APPROVE').length;
+  return [...rng.shuffle([...mining.easyApprove]).slice(0, mining.hard.length - hardApprove), ...rng.shuffle([...mining.easyFlag]).slice(0, hardApprove)];
+}
+
 /**
  * Verdict pairs from the SFT model's answers on a pool of decisions, judged by `judgeGood`: every item it
  * gets wrong or barely right, `variants` one-fact flips of each, and for each mined item a confidently
- * right item of the other verdict (mined items alone are mostly one verdict, and a one-sided set moves
- * every score one way, which the calibrated threshold then undoes).
+ * right item of the other verdict. The judge stage of the workflow does the same with the LLM judge
+ * (activities/oumi/judge.ts: minePool, then the judged one-fact changes, then matchedEasyItems).
  */
 export function judgedVerdictPairs(records: readonly Pick<LabeledDecision, 'input' | 'output'>[], pApprove: readonly number[], judgeGood: JudgeGood, options: JudgedPairOptions): JudgedPairs {
-  const at = options.at ?? 0.5;
-  const margin = options.margin ?? 0.1;
   const perItem = options.variants ?? 3;
   if (records.length !== pApprove.length) throw new Error(`judgedVerdictPairs: ${records.length} records but ${pApprove.length} scores; expected one score per record, in order`);
-  if (!(at > 0 && at < 1)) throw new Error(`judgedVerdictPairs: at must be in (0, 1), got ${at}`);
-  if (!(margin >= 0 && margin < 1)) throw new Error(`judgedVerdictPairs: margin must be in [0, 1), got ${margin}`);
   if (!Number.isInteger(perItem) || perItem < 0) throw new Error(`judgedVerdictPairs: variants must be an integer ≥ 0, got ${perItem}`);
   const rng = new Rng(options.seed);
-  const shuffle = <T>(xs: T[]): T[] => rng.shuffle(xs);
-  const good = records.map((r) => judgeGood(r.input, r.output.actions));
-  const hard: number[] = [];
-  const easyApprove: number[] = [];
-  const easyFlag: number[] = [];
-  let errors = 0;
-  records.forEach((_, i) => {
-    const p = pApprove[i];
-    if (!(p >= 0 && p <= 1)) throw new Error(`judgedVerdictPairs: score ${i} is ${p}; expected p_approve in [0, 1]`);
-    const wrong = (p >= at) !== good[i];
-    if (wrong) errors++;
-    if (wrong || Math.abs(p - at) < margin) hard.push(i);
-    else (good[i] ? easyApprove : easyFlag).push(i);
-  });
-  const pairs: PreferencePair[] = hard.map((i) => verdictPair(records[i], good[i] ? 'APPROVE' : 'FLAG'));
+  const verdicts = records.map((r): Verdict => (judgeGood(r.input, r.output.actions) ? 'APPROVE' : 'FLAG'));
+  const mining = minePool(pApprove, verdicts, options);
+  const pairs: PreferencePair[] = mining.hard.map((i) => verdictPair(records[i], verdicts[i] as Verdict));
   let variants = 0;
-  for (const i of hard) {
-    for (const v of shuffle(flippingVariants(records[i], judgeGood, rng)).slice(0, perItem)) {
+  for (const i of mining.hard) {
+    for (const v of rng.shuffle(flippingVariants(records[i], judgeGood, rng)).slice(0, perItem)) {
       pairs.push(verdictPair(v, v.label === 'good' ? 'APPROVE' : 'FLAG'));
       variants++;
     }
   }
-  // Each mined item is matched by a confidently right item of the other verdict, so that the mined items
-  // and their matches prefer APPROVE and FLAG equally often.
-  const hardApprove = hard.filter((i) => good[i]).length;
-  const drawn = [...shuffle(easyApprove).slice(0, hard.length - hardApprove), ...shuffle(easyFlag).slice(0, hardApprove)];
-  for (const i of drawn) pairs.push(verdictPair(records[i], good[i] ? 'APPROVE' : 'FLAG'));
+  const drawn = matchedEasyItems(mining, verdicts, rng);
+  for (const i of drawn) pairs.push(verdictPair(records[i], verdicts[i] as Verdict));
   const approve = pairs.filter((p) => p.chosen === 'APPROVE').length;
   const flag = pairs.length - approve;
-  return { pairs: shuffle(pairs), errors, marginal: hard.length - errors, easy: drawn.length, variants, approve, flag };
+  return { pairs: rng.shuffle(pairs), errors: mining.errors, marginal: mining.hard.length - mining.errors, easy: drawn.length, variants, approve, flag };
 }

@@ -1,6 +1,7 @@
-import { toPreferencePair, toSftConversation } from './examples';
+import { verdictPair } from './counterfactual';
+import { toSftConversation } from './examples';
 import { generateDecisions } from './generate';
-import { IM_END, renderChatML, SYSTEM_PROMPT } from './prompt';
+import { renderChatML, SYSTEM_PROMPT, verdictFor } from './prompt';
 
 describe('training examples', () => {
   const records = generateDecisions({ n: 200, seed: 9, labelNoise: 0.1 });
@@ -18,16 +19,14 @@ describe('training examples', () => {
     }
   });
 
-  it('DPO: the chosen answer agrees with the label, the rejected one does not; the prompt is the SFT prompt in ChatML', () => {
+  it("DPO: the pair's prompt is the SFT prompt in ChatML up to the assistant's turn; the answers are the verdicts alone", () => {
     for (const r of records) {
-      const pair = toPreferencePair(r);
       const sft = toSftConversation(r);
+      const pair = verdictPair(r, verdictFor(r.label));
       expect(pair.prompt).toBe(renderChatML(sft.messages.slice(0, 2), true));
       expect(pair.prompt.endsWith('<|im_start|>assistant\n')).toBe(true);
-      expect(pair.chosen).toBe(sft.messages[2].content + IM_END);
-      expect(pair.chosen.split('\n')[0]).not.toBe(pair.rejected.split('\n')[0]);
-      expect(pair.rejected.startsWith(r.label === 'good' ? 'FLAG\n' : 'APPROVE\n')).toBe(true);
-      expect(pair.rejected.slice(pair.rejected.indexOf('\n'))).toBe(pair.chosen.slice(pair.chosen.indexOf('\n')));
+      expect(pair.chosen).toBe(sft.messages[2].content.split('\n')[0]);
+      expect(pair.rejected).toBe(r.label === 'good' ? 'FLAG' : 'APPROVE');
     }
   });
 

@@ -2,13 +2,13 @@
  * Training examples from labelled decisions (R-APPROVAL-PREP):
  *  - SFT: an Oumi conversation `{ messages: [system, user, assistant] }` whose assistant turn is the
  *    verdict matching the human label, then the reason;
- *  - DPO: a preference pair `{ prompt, chosen, rejected }` — for each input, the answer agreeing with
- *    the human label chosen over the opposite verdict with the same reason. The strings are pre-rendered ChatML, as Oumi's
+ *  - DPO: the shape of a preference pair `{ prompt, chosen, rejected }`; the pairs themselves are the
+ *    verdict alone (counterfactual.ts, verdictPair). The prompt is pre-rendered ChatML, as Oumi's
  *    `text_dpo_jsonl` dataset expects (it does not apply the chat template again). Pure.
  */
 import type { LabeledDecision } from './decision';
 import { judge } from './judge';
-import { IM_END, promptMessages, renderAnswer, renderChatML, verdictFor, type ChatMessage, type Verdict } from './prompt';
+import { promptMessages, renderAnswer, verdictFor, type ChatMessage } from './prompt';
 
 export interface SftConversation {
   messages: ChatMessage[];
@@ -34,15 +34,3 @@ export function toSftConversation(record: LabeledDecision, reason?: string): Sft
   return { messages: [...promptMessages(record.input, record.output.actions), { role: 'assistant', content: answer }] };
 }
 
-export function toPreferencePair(record: LabeledDecision, givenReason?: string): PreferencePair {
-  const verdict = verdictFor(record.label);
-  const other: Verdict = verdict === 'APPROVE' ? 'FLAG' : 'APPROVE';
-  // Both answers carry the same reason: the pair differs in the decision only, so DPO moves the verdict
-  // (what the server scores) instead of learning to tell a canned rejected reason apart.
-  const reason = givenReason ?? reasonFor(record);
-  return {
-    prompt: renderChatML(promptMessages(record.input, record.output.actions), true),
-    chosen: renderAnswer(verdict, reason) + IM_END,
-    rejected: renderAnswer(other, reason) + IM_END,
-  };
-}

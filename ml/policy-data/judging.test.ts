@@ -1,4 +1,5 @@
-import { toPreferencePair } from './examples';
+import { verdictPair } from './counterfactual';
+import { verdictFor } from './prompt';
 import { generateDecisions } from './generate';
 import { agreement, candidatePair, judgePair, JUDGED_ANSWER, mergePreferencePairs, preferences, selectJudgedItems, type JudgedAnswer } from './judging';
 import { renderUserPrompt } from './prompt';
@@ -47,13 +48,13 @@ describe('LLM-as-judge preferences', () => {
   it("writes a judged item as a DPO pair: the judge's verdict alone chosen over the other", () => {
     const r = records[1];
     const pair = judgePair(r, { item: 1, chosen: 'FLAG', margin: 1, explanation: 'restart across several services is too disruptive\nmore' });
-    expect(pair).toEqual({ prompt: toPreferencePair(r).prompt, chosen: 'FLAG', rejected: 'APPROVE' });
+    expect(pair).toEqual({ prompt: verdictPair(r, 'FLAG').prompt, chosen: 'FLAG', rejected: 'APPROVE' });
     expect(judgePair(r, { item: 1, chosen: 'APPROVE', margin: 1, explanation: null })).toMatchObject({ chosen: 'APPROVE', rejected: 'FLAG' });
     expect(() => judgePair(r, { item: 1, chosen: null, margin: 0, explanation: null })).toThrow('item 1 has no preferred answer');
   });
 
   it('merges: an agreeing judge pair is kept once, a contradicting one drops both, a new prompt is added', () => {
-    const [a, b, c] = records.slice(0, 3).map((r) => toPreferencePair(r));
+    const [a, b, c] = records.slice(0, 3).map((r) => verdictPair(r, verdictFor(r.label)));
     const flip = (p: typeof a) => ({ ...p, chosen: p.rejected, rejected: p.chosen });
     const merged = mergePreferencePairs([a, b], [a, flip(b), c]);
     expect(merged).toEqual({ pairs: [a, c], added: 1, conflicts: 1 });

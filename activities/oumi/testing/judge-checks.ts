@@ -74,6 +74,48 @@ export async function judgeExpectations(workDir: string, judged: JudgeCandidates
   };
 }
 
+export interface PoolExpectations {
+  /** The pool's decisions and the SFT model's scores as the run wrote them (judge_pool.jsonl). */
+  records: Pick<LabeledDecision, 'input' | 'output'>[];
+  scores: number[];
+  /** The stand-in's verdict on each (null on a borderline item), the hard items it implies at 0.5 ± 0.1, and the errors among them. */
+  verdicts: (Verdict | null)[];
+  hard: number[];
+  errors: number;
+  /** The roles the run gave (hard, matched, or null). */
+  roles: (string | null)[];
+  /** The one-fact changes judged (judge_pool_variants.jsonl) and, by the rule, the verdicts of those that must be pairs. */
+  variants: JudgeExpectations['variants'];
+  variantChosen: Verdict[];
+}
+
+/** Reads a run's judge_pool*.jsonl and computes, by the reviewing rule, what the pool stage must have made of them. */
+export async function poolExpectations(judgeDir: string, borderline: number, variantsPerItem: number): Promise<PoolExpectations> {
+  const rows = await lines<{ p_approve: number; judged: Verdict | null; role: string | null; record: Pick<LabeledDecision, 'input' | 'output'> }>(path.join(judgeDir, 'judge_pool.jsonl'));
+  const records = rows.map((r) => r.record);
+  const scores = rows.map((r) => r.p_approve);
+  const verdicts = records.map((r) => (isBorderline(r, borderline) ? null : ruleVerdict(r)));
+  const hard: number[] = [];
+  let errors = 0;
+  verdicts.forEach((v, i) => {
+    if (v === null) return;
+    const wrong = (scores[i] >= 0.5) !== (v === 'APPROVE');
+    if (wrong) errors++;
+    if (wrong || Math.abs(scores[i] - 0.5) < 0.1) hard.push(i);
+  });
+  const variants = await lines<JudgeExpectations['variants'][number]>(path.join(judgeDir, 'judge_pool_variants.jsonl'));
+  const perItem = new Map<number, number>();
+  const variantChosen: Verdict[] = [];
+  for (const v of variants) {
+    const judgedVerdict = isBorderline(v.record, borderline) ? null : ruleVerdict(v.record);
+    if (judgedVerdict !== null && judgedVerdict !== verdicts[v.of] && (perItem.get(v.of) ?? 0) < variantsPerItem) {
+      perItem.set(v.of, (perItem.get(v.of) ?? 0) + 1);
+      variantChosen.push(judgedVerdict);
+    }
+  }
+  return { records, scores, verdicts, hard, errors, roles: rows.map((r) => r.role), variants, variantChosen };
+}
+
 /** The `judge` evaluations recorded on a version. */
 export async function judgeEvaluations(registry: Registry, model: string, version: number) {
   return (await registry.listEvaluations(model, version)).filter((e) => e.kind === 'judge');

@@ -19,6 +19,9 @@ describe('autopilot train text-policy', () => {
     expect(buildTrainTextPolicyInput({ generate: '50', judge: true, wait: true }, dir).judge).toEqual({});
     expect(buildTrainTextPolicyInput({ generate: '50', judge: 'rl.yaml', judgeEndpoint: 'http://j:8000/v1/chat/completions', judgeModel: 'qwen', wait: true }, dir).judge).toEqual({ config: join(dir, 'rl.yaml'), endpoint: 'http://j:8000/v1/chat/completions', model: 'qwen' });
     expect(buildTrainTextPolicyInput({ generate: '50', wait: true }, dir).judge).toBeUndefined();
+    expect(buildTrainTextPolicyInput({ generate: '50', judgePoolSize: '300', wait: true }, dir).judge).toEqual({ poolSize: 300 });
+    expect(buildTrainTextPolicyInput({ generate: '50', judgePoolSize: '0', wait: true }, dir).judge).toEqual({ poolSize: 0 });
+    expect(() => buildTrainTextPolicyInput({ generate: '50', judgePoolSize: '-1', wait: true }, dir)).toThrow('--judge-pool-size');
     expect(() => buildTrainTextPolicyInput({ generate: '50', judgeEndpoint: 'judge:8000', wait: true }, dir)).toThrow('judge.endpoint = "judge:8000"; expected an http(s) URL');
   });
 

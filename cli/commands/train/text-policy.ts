@@ -45,6 +45,7 @@ export interface TrainTextPolicyOptions {
   judge?: string | boolean;
   judgeEndpoint?: string;
   judgeModel?: string;
+  judgePoolSize?: string;
   workflowId?: string;
   json?: boolean;
   wait: boolean;
@@ -68,8 +69,13 @@ export function buildTrainTextPolicyInput(opts: TrainTextPolicyOptions, cwd = pr
   const dpoConfig = existing('--dpo-config', opts.dpoConfig, cwd);
   const baseModel = existing('--base-model', opts.baseModel, cwd);
   const judgeConfig = typeof opts.judge === 'string' ? existing('--judge', opts.judge, cwd) : undefined;
-  const judge = opts.judge !== undefined && opts.judge !== false || opts.judgeEndpoint !== undefined || opts.judgeModel !== undefined
-    ? { ...(judgeConfig ? { config: judgeConfig } : {}), ...(opts.judgeEndpoint !== undefined ? { endpoint: opts.judgeEndpoint } : {}), ...(opts.judgeModel !== undefined ? { model: opts.judgeModel } : {}) }
+  const judge = opts.judge !== undefined && opts.judge !== false || opts.judgeEndpoint !== undefined || opts.judgeModel !== undefined || opts.judgePoolSize !== undefined
+    ? {
+        ...(judgeConfig ? { config: judgeConfig } : {}),
+        ...(opts.judgeEndpoint !== undefined ? { endpoint: opts.judgeEndpoint } : {}),
+        ...(opts.judgeModel !== undefined ? { model: opts.judgeModel } : {}),
+        ...(opts.judgePoolSize !== undefined ? { poolSize: intOption('--judge-pool-size', opts.judgePoolSize, 0) as number } : {}),
+      }
     : undefined;
   const input: TextPolicyTrainingInput = {
     data,
@@ -145,6 +151,7 @@ export function register(train: Command): void {
     .option('--judge [config]', 'LLM-as-judge preference pairs and agreement (llm_judge block; default configs/oumi/policy_rl.yaml)')
     .option('--judge-endpoint <url>', "the judge's OpenAI-compatible chat-completions URL (implies --judge)")
     .option('--judge-model <name>', 'the model the judge endpoint serves (implies --judge)')
+    .option('--judge-pool-size <n>', "decisions in the judge's unseen pool (llm_judge.pool.size; 0: no pool; implies --judge)")
     .option('--workflow-id <id>', 'workflow id (default text-policy/<model>/<random>)')
     .option('--no-wait', 'return once the workflow has started')
     .option('--json', 'machine-readable output')
