@@ -8,7 +8,7 @@
  *   → evaluate → DPO gate (validation accuracy) → ONNX export
  *
  * DPO pairs (`--dpo-pairs`):
- *  - `judged` (default): synthetic preference data. `--pool` fresh synthetic decisions (seed 1000 + the run's
+ *  - `judged`: synthetic preference data, without the judge stage. `--pool` fresh synthetic decisions (seed 1000 + the run's
  *    seed; their labels are not read) are scored by the SFT model and judged by the reviewing rule — the
  *    rule-backed stand-in judge of the tests, i.e. a judge that is always right; with a real LLM judge the
  *    pairs are only as good as its verdicts. Every item the SFT model gets wrong or barely right at
@@ -16,7 +16,7 @@
  *    verdict per mined item (ml/policy-data/counterfactual.ts).
  *  - `mined`: the SFT model's errors on its own training split against the (noisy) labels, as the workflow
  *    mines without a judge (ml/policy-data/mining.ts).
- *  - `judge-stage`: the workflow's judge stage itself (activities/oumi/judge.ts judgePolicyCandidates, through
+ *  - `judge-stage` (default): the workflow's judge stage itself (activities/oumi/judge.ts judgePolicyCandidates, through
  *    Oumi's rubric judge) with the rule-backed OpenAI-compatible stand-in of the tests
  *    (activities/oumi/testing/rule-judge-server.ts: the rule's verdict, unsure within 0.03 of its confidence
  *    floor) and configs/oumi/policy_rl.yaml: the `mined` pairs, the judge's on training items and their flips
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       'dpo-batch': { type: 'string' },
       lr: { type: 'string', default: '3e-3' },
       'dpo-lr': { type: 'string' },
-      'dpo-pairs': { type: 'string', default: 'judged' },
+      'dpo-pairs': { type: 'string', default: 'judge-stage' },
       pool: { type: 'string', default: '20000' },
       variants: { type: 'string', default: '3' },
       'mine-threshold': { type: 'string', default: '0.5' },

@@ -219,7 +219,7 @@ def main(argv: list[str]) -> int:
     if args.score is not None:
         extra = [flag for flag, value in (("--data", args.data), ("--out", args.out), ("--threshold", args.threshold), ("--calibrate", args.calibrate), ("--adjudicated", args.adjudicated)) if value is not None]
         if extra:
-            raise SystemExit(f"--score scores unlabelled prompts; {', '.join(extra)} do not apply to it")
+            raise SystemExit(f"--score scores unlabelled prompts; {', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to it")
         if args.predictions is None:
             raise SystemExit("--score needs --predictions (where p_approve per prompt is written)")
         return score_only(args)
