@@ -50,7 +50,8 @@ TARGETS = {
 }
 
 
-def load_conversations(path: Path) -> list[tuple[list[dict], str]]:
+def load_conversations(path: Path, answered: bool = True) -> list[tuple[list[dict], str | None]]:
+    """(prompt messages, verdict) per line; with answered=False the lines are prompts without an answer (verdict None)."""
     items = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -59,31 +60,23 @@ def load_conversations(path: Path) -> list[tuple[list[dict], str]]:
             try:
                 messages = json.loads(line)["messages"]
                 prompt = [m for m in messages if m["role"] != "assistant"]
-                answer = next(m["content"] for m in messages if m["role"] == "assistant")
-            except (json.JSONDecodeError, KeyError, StopIteration, TypeError) as error:
-                raise SystemExit(f"{path} line {number}: expected {{\"messages\": [..., assistant]}} ({error!r})")
-            verdict = answer.split("\n", 1)[0].strip()
+                answers = [m["content"] for m in messages if m["role"] == "assistant"]
+                if answered and not answers:
+                    raise ValueError("no assistant answer")
+                if not answered and (answers or not prompt):
+                    raise ValueError("an answer, or no message")
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                shape = "[..., assistant]" if answered else "[system, user] without an answer"
+                raise SystemExit(f"{path} line {number}: expected {{\"messages\": {shape}}} ({error!r})")
+            if not answered:
+                items.append((prompt, None))
+                continue
+            verdict = answers[0].split("\n", 1)[0].strip()
             if verdict not in VERDICTS:
                 raise SystemExit(f"{path} line {number}: assistant answer starts with {verdict!r}, expected APPROVE or FLAG")
             items.append((prompt, verdict))
-    if not items:
+    if answered and not items:
         raise SystemExit(f"{path}: no conversations")
-    return items
-
-
-def load_prompts(path: Path) -> list[tuple[list[dict], None]]:
-    items = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                messages = json.loads(line)["messages"]
-                if any(m["role"] == "assistant" for m in messages) or not messages:
-                    raise ValueError("an answer, or no message")
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-                raise SystemExit(f"{path} line {number}: expected {{\"messages\": [system, user]}} without an answer ({error!r})")
-            items.append((messages, None))
     return items
 
 
@@ -92,7 +85,7 @@ def score_only(args) -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.monotonic()
-    prompts = load_prompts(args.score)
+    prompts = load_conversations(args.score, answered=False)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     model.eval()
