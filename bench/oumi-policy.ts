@@ -8,7 +8,7 @@
  *   → evaluate → DPO gate (validation accuracy) → ONNX export
  *
  * DPO pairs (`--dpo-pairs`):
- *  - `judged`: synthetic preference data, without the judge stage. `--pool` fresh synthetic decisions (seed 1000 + the run's
+ *  - `judged`: synthetic preference data, without the judge stage. `--pool` fresh synthetic decisions (the run's seed + 1000
  *    seed; their labels are not read) are scored by the SFT model and judged by the reviewing rule — the
  *    rule-backed stand-in judge of the tests, i.e. a judge that is always right; with a real LLM judge the
  *    pairs are only as good as its verdicts. Every item the SFT model gets wrong or barely right at
@@ -46,17 +46,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JudgeCandidatesResult, PolicyMetrics, PreparedData } from '../contracts/text-policy-training';
 import { minePolicyPairs, preparePolicyData, writeSyntheticDecisions } from '../activities/oumi/data/prepare';
-import { evaluatePolicyModel, exportPolicyOnnx } from '../activities/oumi/policy';
+import { evaluatePolicyModel, exportPolicyOnnx, scorePolicyPrompts } from '../activities/oumi/policy';
 import { runOumi } from '../activities/oumi/process';
 import { runPythonJson } from '../activities/oumi/python';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
-import { createPolicyJudgeActivities } from '../activities/oumi/judge';
+import { createPolicyJudgeActivities, POOL_SEED_OFFSET } from '../activities/oumi/judge';
 import { resolveJudgeConfig } from '../activities/oumi/judge-config';
 import { startRuleJudgeServer } from '../activities/oumi/testing/rule-judge-server';
 import { createArtifactStore } from '../registry/artifacts';
 import { judgedVerdictPairs } from '../ml/policy-data/counterfactual';
-import { toSftConversation } from '../ml/policy-data/examples';
 import { generateDecisions } from '../ml/policy-data/generate';
 import { judge } from '../ml/policy-data/judge';
 import { bootstrapPolicyRates, pairedRateChange, RATE_NAMES, type RateChange, type RateInterval, type RateName, type ScoredLabel } from '../ml/policy-data/metrics';
@@ -193,23 +192,20 @@ async function main(): Promise<void> {
 
     let pairsPath: string;
     let pairs: object;
+    // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it
+    // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.
+    const mine = () => timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
     if (values['dpo-pairs'] === 'judged') {
       // Synthetic preference data: decisions the SFT model has never seen, judged (here by the reviewing rule).
-      const poolDir = path.join(dir, 'pool');
-      const poolScores = path.join(poolDir, 'predictions-sft.jsonl');
-      const pool = generateDecisions({ n: poolSize, seed: 1000 + seed, labelNoise: 0 });
-      await timed('pool', async () => {
-        await mkdir(poolDir, { recursive: true });
-        writeFileSync(path.join(poolDir, 'sft.jsonl'), pool.map((r) => JSON.stringify(toSftConversation(r))).join('\n') + '\n');
-        await evaluatePolicyModel({ modelDir: path.join(dir, 'sft'), evalPath: path.join(poolDir, 'sft.jsonl'), outPath: path.join(poolDir, 'metrics-sft.json'), threshold: 0.5, predictionsPath: poolScores }, python);
-      });
-      const mined = await timed('mine', async () => judgedVerdictPairs(pool, readScores(poolScores).map((x) => x.p_approve), (input, actions) => judge(input, actions).good,
+      const pool = generateDecisions({ n: poolSize, seed: seed + POOL_SEED_OFFSET, labelNoise: 0 });
+      const scores = await timed('pool', () => scorePolicyPrompts(path.join(dir, 'sft'), pool, path.join(dir, 'pool'), 'pool', python));
+      const mined = await timed('mine', async () => judgedVerdictPairs(pool, scores, (input, actions) => judge(input, actions).good,
         { at: Number(values['mine-threshold']), variants: Number(values.variants), seed }));
       pairsPath = path.join(dir, 'prepared', 'dpo_judged.jsonl');
       writeFileSync(pairsPath, mined.pairs.map((x) => JSON.stringify(x)).join('\n') + '\n');
       pairs = { source: 'judged', pool: poolSize, pairs: mined.pairs.length, errors: mined.errors, marginal: mined.marginal, variants: mined.variants, easy: mined.easy, approve: mined.approve, flag: mined.flag };
     } else if (values['dpo-pairs'] === 'judge-stage') {
-      const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
+      const mined = await mine();
       const server = await startRuleJudgeServer();
       const pg = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres', max: 1 });
       try {
@@ -231,9 +227,7 @@ async function main(): Promise<void> {
         await pg.end();
       }
     } else {
-      // Mined at 0.5 (--mine-threshold), not at the calibrated threshold: that one sits low to keep FNR under 2 %, so at it
-      // nearly every error is a bad decision approved, and the pairs would push all borderline items one way.
-      const mined = await timed('mine', () => minePolicyPairs({ recordsPath: data.train.path, predictionsPath: trainScores, threshold: Number(values['mine-threshold']), outPath: path.join(dir, 'prepared', 'dpo_mined.jsonl'), seed }));
+      const mined = await mine();
       pairsPath = mined.path ?? data.dpoTrain.path;
       pairs = { source: 'mined', pairs: mined.records, ...mined };
     }

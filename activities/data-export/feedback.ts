@@ -23,7 +23,8 @@ import type { DecisionStore, ReviewedDecision } from '../../decision-log';
 import { labeledDecisionSchema, type LabeledDecision } from '../../ml/policy-data/decision';
 import { verdictPair } from '../../ml/policy-data/counterfactual';
 import { toSftConversation } from '../../ml/policy-data/examples';
-import { labelFor, type Verdict } from '../../ml/policy-data/prompt';
+import { otherVerdict } from '../../ml/policy-data/judging';
+import { labelFor } from '../../ml/policy-data/prompt';
 import { HashedWriter, writeFolderAtomically } from './export';
 
 export const FEEDBACK_EXPORT_FORMAT = 'autopilot.feedback-export/1';
@@ -48,7 +49,6 @@ export interface FeedbackExportManifest {
   textOnly: number;
   files: Record<'labeled_decisions.jsonl' | 'sft.jsonl' | 'dpo.jsonl', { sha256: string; bytes: number; rows: number }>;
 }
-
 
 /** The decision record behind a snapshot decision (`features.snapshot`), labelled with the verdict; null for a text decision. */
 function labeledRecord(d: ReviewedDecision): LabeledDecision | null {
@@ -87,8 +87,7 @@ export async function exportFeedback(decisions: DecisionStore, o: FeedbackExport
         const text = (d.features as { text?: unknown } | null)?.text;
         if (typeof text !== 'string') throw new Error(`decision ${d.decisionId}: its features have neither snapshot nor text`);
         textOnly++;
-        const other: Verdict = d.verdict === 'APPROVE' ? 'FLAG' : 'APPROVE';
-        p.push(JSON.stringify({ prompt: text, chosen: d.verdict, rejected: other }));
+        p.push(JSON.stringify({ prompt: text, chosen: d.verdict, rejected: otherVerdict(d.verdict) }));
       }
       const lines = (a: string[]) => a.map((x) => `${x}\n`).join('');
       await labeled.write(lines(l), l.length);

@@ -41,13 +41,14 @@ import {
   type JudgedAnswer,
   type ScoredPrediction,
 } from '../../ml/policy-data/judging';
-import { matchedEasyItems, minePool, oneFactChanges, verdictPair } from '../../ml/policy-data/counterfactual';
+import { drawOneFactChanges, flipPairs, matchedEasyItems, minePool, verdictPair } from '../../ml/policy-data/counterfactual';
 import { generateDecisions } from '../../ml/policy-data/generate';
-import { promptMessages, verdictFor, type Verdict } from '../../ml/policy-data/prompt';
+import { verdictFor, type Verdict } from '../../ml/policy-data/prompt';
 import { Rng } from '../../ml/rng';
 import type { ArtifactStore } from '../../registry/artifacts/store';
 import { Registry } from '../../registry/index';
 import type { JsonObject } from '../../registry/types';
+import { scorePolicyPrompts } from './policy';
 import { runPythonJson } from './python';
 
 /** The SFT model's decision point on the pool: its answer there is APPROVE when p_approve ≥ 0.5 (as mined). */
@@ -62,7 +63,7 @@ export interface PolicyJudgeDeps {
 
 /** A reviewed served decision: what the policy saw and answered, and the reviewer's verdict. */
 interface Reviewed {
-  record: Pick<LabeledDecision, 'input' | 'output'>;
+  record: Snapshot;
   served: Verdict;
   verdict: Verdict;
 }
@@ -77,14 +78,17 @@ export async function reviewedDecisionsOfModel(pool: Pool, model: string, limit:
       ORDER BY f.decision_time DESC, f.decision_id LIMIT $2`,
     [model, limit],
   );
-  return rows.map((r) => {
-    const parsed = labeledDecisionSchema.safeParse({ ...(r.features?.snapshot as object), label: 'good' });
-    if (!parsed.success) throw new Error(`decision ${r.decision_id}: its logged snapshot is not a decision record (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`);
-    return { record: parsed.data, served: r.served_verdict, verdict: r.verdict };
-  });
+  return rows.map((r) => ({ record: snapshotOf(r.decision_id, r.features?.snapshot), served: r.served_verdict, verdict: r.verdict }));
 }
 
 type Snapshot = Pick<LabeledDecision, 'input' | 'output'>;
+
+/** A decision's logged snapshot as a decision record (input and output), or an error naming the decision. */
+function snapshotOf(decisionId: string, snapshot: unknown): Snapshot {
+  const parsed = labeledDecisionSchema.safeParse({ ...(snapshot as object), label: 'good' });
+  if (!parsed.success) throw new Error(`decision ${decisionId}: its logged snapshot is not a decision record (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`);
+  return { input: parsed.data.input, output: parsed.data.output };
+}
 
 /** A generated pool is drawn with the run's generator seed plus this (bench/oumi-policy.ts draws the same pool). */
 export const POOL_SEED_OFFSET = 1000;
@@ -98,11 +102,7 @@ export async function servedSnapshotsOfModel(pool: Pool, model: string, limit: n
       ORDER BY time DESC, decision_id LIMIT $2`,
     [model, limit],
   );
-  return rows.map((r) => {
-    const parsed = labeledDecisionSchema.safeParse({ ...(r.snapshot as object), label: 'good' });
-    if (!parsed.success) throw new Error(`decision ${r.decision_id}: its logged snapshot is not a decision record (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`);
-    return { input: parsed.data.input, output: parsed.data.output };
-  });
+  return rows.map((r) => snapshotOf(r.decision_id, r.snapshot));
 }
 
 function jsonl(rows: readonly unknown[]): string {
@@ -177,7 +177,7 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       const items = selectJudgedItems(predictions, request.threshold, cfg.maxItems);
       const training: JudgeCandidate[] = items.flatMap((i) => candidatePair(i, records[i], predictions[i].p_approve >= request.threshold ? 'APPROVE' : 'FLAG'));
       const rng = new Rng(request.seed ?? 0);
-      const variantsOf = items.flatMap((i) => rng.shuffle(oneFactChanges(records[i], rng)).slice(0, cfg.variantCandidates).map((record) => ({ of: i, record })));
+      const variantsOf = drawOneFactChanges(records, items, cfg.variantCandidates, rng);
       const variantCandidates: JudgeCandidate[] = variantsOf.flatMap((v, k) => candidatePair(k, v.record, 'APPROVE'));
       const reviewed = await reviewedDecisionsOfModel(deps.pool, request.model, cfg.maxFeedback);
       const feedback: JudgeCandidate[] = reviewed.flatMap((r, k) => candidatePair(k, r.record, r.served));
@@ -206,20 +206,15 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       });
 
       // The unseen pool (llm_judge.pool): unlabelled decisions the SFT model scores; the judge decides them below.
-      const poolSource = cfg.pool && cfg.pool.source !== 'none' && request.pool ? cfg.pool.source : null;
+      const poolConfig = cfg.pool && cfg.pool.source !== 'none' && request.pool ? { source: cfg.pool.source, size: cfg.pool.size, ...request.pool } : null;
       let poolRecords: Snapshot[] = [];
       let poolScores: number[] = [];
-      if (poolSource !== null && cfg.pool && request.pool) {
-        if (poolSource === 'generated') {
-          if (request.pool.generatorSeed === undefined) throw ApplicationFailure.nonRetryable(`llm_judge.pool.source is generated, but this run's data is not generated (no generator seed); set pool.source to served or none in ${cfg.config.path}`, 'JudgePoolUnavailable');
-          poolRecords = generateDecisions({ n: cfg.pool.size, seed: request.pool.generatorSeed + POOL_SEED_OFFSET, labelNoise: 0 }).map((r) => ({ input: r.input, output: r.output }));
-        } else poolRecords = await servedSnapshotsOfModel(deps.pool, request.model, cfg.pool.size);
-        await writeAtomic(out('pool_prompts.jsonl'), jsonl(poolRecords.map((r) => ({ messages: promptMessages(r.input, r.output.actions) }))));
-        if (poolRecords.length > 0) {
-          await runPythonJson('evaluate_policy.py', ['--model', request.pool.modelDir, '--score', out('pool_prompts.jsonl'), '--predictions', out('pool_scores.jsonl')], { root: deps.root, signal: cancellationSignal() });
-          poolScores = (await readLines(out('pool_scores.jsonl'), 'pool scores')).map((l) => (JSON.parse(l) as { p_approve: number }).p_approve);
-          if (poolScores.length !== poolRecords.length) throw new Error(`python/evaluate_policy.py scored ${poolScores.length} of ${poolRecords.length} pool prompts`);
-        }
+      if (poolConfig !== null) {
+        if (poolConfig.source === 'generated') {
+          if (poolConfig.generatorSeed === undefined) throw ApplicationFailure.nonRetryable(`llm_judge.pool.source is generated, but this run's data is not generated (no generator seed); set pool.source to served or none in ${cfg.config.path}`, 'JudgePoolUnavailable');
+          poolRecords = generateDecisions({ n: poolConfig.size, seed: poolConfig.generatorSeed + POOL_SEED_OFFSET, labelNoise: 0 }).map((r) => ({ input: r.input, output: r.output }));
+        } else poolRecords = await servedSnapshotsOfModel(deps.pool, request.model, poolConfig.size);
+        poolScores = await scorePolicyPrompts(poolConfig.modelDir, poolRecords, request.outDir, 'pool', { root: deps.root, signal: cancellationSignal() });
       }
       const poolCandidates: JudgeCandidate[] = poolRecords.flatMap((r, k) => candidatePair(k, r, poolScores[k] >= POOL_AT ? 'APPROVE' : 'FLAG'));
 
@@ -235,63 +230,43 @@ export function createPolicyJudgeActivities(deps: PolicyJudgeDeps): PolicyJudgeA
       const variantPrefs = preferences(variantCandidates, answers.slice(training.length, variantsEnd), cfg.margin);
       const feedbackPrefs = preferences(feedback, answers.slice(variantsEnd, feedbackEnd), cfg.margin);
       const judgePairs: PreferencePair[] = trainPrefs.filter((p) => p.chosen !== null).map((p) => judgePair(records[p.item], p));
-      // A change becomes a pair when the judge decided both it and its item, the other way round: the two
-      // prompts differ in the one fact the verdict turns on. At most cfg.variants per item.
+      // A change becomes a pair when the judge decided both it and its item, the other way round (at most cfg.variants per item).
       const itemVerdict = new Map(trainPrefs.map((p) => [p.item, p.chosen]));
-      const kept = new Map<number, number>();
-      const variantRows = variantsOf.map((v, k) => {
-        const chosen = variantPrefs[k].chosen;
-        const original = itemVerdict.get(v.of) ?? null;
-        const flips = chosen !== null && original !== null && chosen !== original && (kept.get(v.of) ?? 0) < cfg.variants;
-        if (flips) {
-          kept.set(v.of, (kept.get(v.of) ?? 0) + 1);
-          judgePairs.push(verdictPair(v.record, chosen));
-        }
-        return { of: v.of, judged: chosen, item: original, pair: flips, record: v.record };
-      });
-      await writeAtomic(out('judge_variants.jsonl'), jsonl(variantRows));
-      const variantPairs = variantRows.filter((r) => r.pair).length;
+      const trainFlips = flipPairs(variantsOf, variantPrefs.map((p) => p.chosen), (of) => itemVerdict.get(of) ?? null, cfg.variants);
+      judgePairs.push(...trainFlips.pairs);
+      await writeAtomic(out('judge_variants.jsonl'), jsonl(trainFlips.rows));
+      const variantPairs = trainFlips.pairs.length;
       const trainingPairs = judgePairs.length;
 
       // The pool: the judge's verdicts, the SFT model's hard items against them, a second round on their
       // one-fact changes, and a right item of the other verdict per hard item (ml/policy-data/counterfactual.ts).
       let poolSummary: JudgePoolSummary | undefined;
       let roundTwoAnswers: JudgedAnswer[] = [];
-      if (poolSource !== null) {
+      if (poolConfig !== null) {
         const poolVerdicts = preferences(poolCandidates, answers.slice(feedbackEnd), cfg.margin).map((p) => p.chosen);
         const mining = minePool(poolScores, poolVerdicts, { at: POOL_AT });
-        const poolChanges = mining.hard.flatMap((i) => rng.shuffle(oneFactChanges(poolRecords[i], rng)).slice(0, cfg.variantCandidates).map((record) => ({ of: i, record })));
+        const poolChanges = drawOneFactChanges(poolRecords, mining.hard, cfg.variantCandidates, rng);
         const changeCandidates: JudgeCandidate[] = poolChanges.flatMap((v, k) => candidatePair(k, v.record, 'APPROVE'));
         const changeLines = await judgeRound('judge_pool_variants', changeCandidates);
         roundTwoAnswers = changeLines.map(toAnswer);
         const changeVerdicts = preferences(changeCandidates, roundTwoAnswers, cfg.margin).map((p) => p.chosen);
-        const poolPairs: PreferencePair[] = mining.hard.map((i) => verdictPair(poolRecords[i], poolVerdicts[i] as Verdict));
-        const flipped = new Map<number, number>();
-        const changeRows = poolChanges.map((v, k) => {
-          const chosen = changeVerdicts[k];
-          const flips = chosen !== null && chosen !== poolVerdicts[v.of] && (flipped.get(v.of) ?? 0) < cfg.variants;
-          if (flips) {
-            flipped.set(v.of, (flipped.get(v.of) ?? 0) + 1);
-            poolPairs.push(verdictPair(v.record, chosen));
-          }
-          return { of: v.of, judged: chosen, item: poolVerdicts[v.of], pair: flips, record: v.record };
-        });
+        const poolFlips = flipPairs(poolChanges, changeVerdicts, (of) => poolVerdicts[of], cfg.variants);
+        const poolPairs: PreferencePair[] = [...mining.hard.map((i) => verdictPair(poolRecords[i], poolVerdicts[i] as Verdict)), ...poolFlips.pairs];
         const matched = matchedEasyItems(mining, poolVerdicts, rng);
         for (const i of matched) poolPairs.push(verdictPair(poolRecords[i], poolVerdicts[i] as Verdict));
         const hard = new Set(mining.hard);
         const matchedSet = new Set(matched);
         await writeAtomic(out('judge_pool.jsonl'), jsonl(poolRecords.map((record, i) => ({ p_approve: poolScores[i], judged: poolVerdicts[i], role: hard.has(i) ? 'hard' : matchedSet.has(i) ? 'matched' : null, record }))));
-        await writeAtomic(out('judge_pool_variants.jsonl'), jsonl(changeRows));
+        await writeAtomic(out('judge_pool_variants.jsonl'), jsonl(poolFlips.rows));
         judgePairs.push(...poolPairs);
-        const poolVariantPairs = changeRows.filter((r) => r.pair).length;
         poolSummary = {
-          source: poolSource,
+          source: poolConfig.source,
           size: poolRecords.length,
           decided: poolRecords.length - mining.undecided,
           errors: mining.errors,
           marginal: mining.hard.length - mining.errors,
           variantsJudged: poolChanges.length,
-          variantPairs: poolVariantPairs,
+          variantPairs: poolFlips.pairs.length,
           matched: matched.length,
           pairs: poolPairs.length,
         };

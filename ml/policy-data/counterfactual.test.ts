@@ -1,4 +1,4 @@
-import { flippingVariants, judgedVerdictPairs, matchedEasyItems, minePool, oneFactChanges, verdictPair, type JudgeGood } from './counterfactual';
+import { drawOneFactChanges, flippingVariants, flipPairs, judgedVerdictPairs, matchedEasyItems, minePool, oneFactChanges, verdictPair, type JudgeGood } from './counterfactual';
 import { generateDecisions } from './generate';
 import { judge } from './judge';
 import { promptMessages, renderChatML } from './prompt';
@@ -90,6 +90,20 @@ describe('counterfactual verdict pairs', () => {
     expect([...drawn].sort()).toEqual([4, 5, 8]);
     expect(() => minePool(p, v.slice(1))).toThrow('minePool: 8 verdicts but 9 scores');
     expect(() => minePool(p, v, { margin: 1 })).toThrow('minePool: margin must be in [0, 1), got 1');
+  });
+
+  it('draws up to n one-fact changes per item, seeded, and keeps as pairs the changes the judge decided the other way, at most perItem per item', () => {
+    const changes = drawOneFactChanges(records, [0, 1], 6, new Rng(5));
+    expect(changes.map((c) => c.of)).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(drawOneFactChanges(records, [0, 1], 6, new Rng(5))).toEqual(changes);
+    expect(drawOneFactChanges(records, [0], 1000, new Rng(5))).toHaveLength(5 + 9 * records[0].output.actions.length);
+    const verdicts: ('APPROVE' | 'FLAG' | null)[] = ['FLAG', 'FLAG', 'FLAG', 'APPROVE', null, 'FLAG', 'APPROVE', 'APPROVE', 'APPROVE', 'APPROVE', 'APPROVE', 'APPROVE'];
+    // item 0 was APPROVE: four changes decided FLAG, at most 2 kept; item 1 undecided: none kept
+    const { rows, pairs } = flipPairs(changes, verdicts, (of) => (of === 0 ? 'APPROVE' : null), 2);
+    expect(rows.map((r) => r.pair)).toEqual([true, true, false, false, false, false, false, false, false, false, false, false]);
+    expect(pairs).toEqual([verdictPair(changes[0].record, 'FLAG'), verdictPair(changes[1].record, 'FLAG')]);
+    expect(rows[4]).toMatchObject({ of: 0, judged: null, item: 'APPROVE', pair: false });
+    expect(() => flipPairs(changes, verdicts.slice(1), () => 'APPROVE', 2)).toThrow('flipPairs: 11 verdicts for 12 changes');
   });
 
   it('refuses scores that do not fit', () => {

@@ -40,6 +40,46 @@ export function oneFactChanges(record: Pick<LabeledDecision, 'input' | 'output'>
   return out;
 }
 
+/** Up to `perItem` one-fact changes of each of `items`, drawn with `rng`: what a judge is asked about. */
+export function drawOneFactChanges(records: readonly Pick<LabeledDecision, 'input' | 'output'>[], items: readonly number[], perItem: number, rng: Rng): { of: number; record: Pick<LabeledDecision, 'input' | 'output'> }[] {
+  return items.flatMap((i) => rng.shuffle(oneFactChanges(records[i], rng)).slice(0, perItem).map((record) => ({ of: i, record })));
+}
+
+/** A judged one-fact change: its item, the judge's verdicts on both, and whether it became a pair. */
+export interface JudgedChange {
+  of: number;
+  judged: Verdict | null;
+  item: Verdict | null;
+  pair: boolean;
+  record: Pick<LabeledDecision, 'input' | 'output'>;
+}
+
+/**
+ * The changes the judge decided the other way than their item (both decided), at most `perItem` per item, in
+ * order, each as a verdict pair: the two prompts differ in the one fact the verdict turns on.
+ */
+export function flipPairs(
+  changes: readonly { of: number; record: Pick<LabeledDecision, 'input' | 'output'> }[],
+  judged: readonly (Verdict | null)[],
+  itemVerdict: (of: number) => Verdict | null,
+  perItem: number,
+): { rows: JudgedChange[]; pairs: PreferencePair[] } {
+  if (judged.length !== changes.length) throw new Error(`flipPairs: ${judged.length} verdicts for ${changes.length} changes; expected one each, in order`);
+  const kept = new Map<number, number>();
+  const pairs: PreferencePair[] = [];
+  const rows = changes.map((c, k): JudgedChange => {
+    const chosen = judged[k];
+    const item = itemVerdict(c.of);
+    const pair = chosen !== null && item !== null && chosen !== item && (kept.get(c.of) ?? 0) < perItem;
+    if (pair) {
+      kept.set(c.of, (kept.get(c.of) ?? 0) + 1);
+      pairs.push(verdictPair(c.record, chosen));
+    }
+    return { of: c.of, judged: chosen, item, pair, record: c.record };
+  });
+  return { rows, pairs };
+}
+
 /** The one-fact changes of `record` whose verdict under `judgeGood` differs from `record`'s, labelled by it. */
 export function flippingVariants(record: Pick<LabeledDecision, 'input' | 'output'>, judgeGood: JudgeGood, rng: Rng): LabeledDecision[] {
   const base = judgeGood(record.input, record.output.actions);
